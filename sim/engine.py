@@ -1,0 +1,265 @@
+"""The fast core: callback events on SimPy's event loop and the operator pool.
+
+This module is the per-request hot path; everything else is ordinary SimPy code.
+It keeps SimPy's :class:`~simpy.core.Environment` and its event loop, so the
+hot path coexists with readable generator processes (staffing changes, interval
+boundaries, the daily arrival generator) in one simulation, but replaces the
+one-generator-per-caller idiom by three cheaper devices:
+
+* :class:`Tick` is an event with a single callback and a payload.  SimPy's
+  ``Environment.step`` only reads an event's ``callbacks`` and ``_ok``; a
+  ``Tick`` has exactly those plus the item it concerns, so scheduling one costs
+  a heap push and a small object, with no generator to resume.
+* :class:`Pool` holds operators and one FIFO queue per priority class.  An
+  operator who becomes free takes the head of the most urgent non-empty class;
+  no preemption.
+* Abandonment is lazy: a waiting item's patience expiry is a ``Tick``; when it
+  fires and the item is still waiting, the item is marked gone and left in its
+  deque, to be dropped when it reaches the head.  Each queue entry carries the
+  attempt number it was queued under, so a caller who abandons and redials is
+  never served through a stale entry.
+
+The pool keeps time-weighted areas (operators on duty, operators busy, items
+waiting per class) that :meth:`Pool.flush` hands to the interval recorder; the
+pool never computes a KPI.  Staffing changes follow two rules: operators of an
+ending shift finish their current item and then leave; a falling headcount plan
+sends free operators home first and lets busy ones finish.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Callable, Optional
+
+import simpy
+from simpy.core import NORMAL
+
+# Item states shared by every item a pool serves.
+NEW, WAITING, IN_SERVICE, GONE, DONE = 0, 1, 2, 3, 4
+INF = float("inf")
+
+
+class Tick:
+    """A SimPy event with one callback and a payload (item, tag).
+
+    Schedule it with ``env.schedule(tick, NORMAL, delay)``; when the loop
+    reaches it, ``callback(tick)`` is called.
+
+    Parameters
+    ----------
+    callback : callable
+        Called with the tick when it fires.
+    item : Any
+        The item the event concerns.
+    tag : Any
+        Extra payload (an operator, an attempt number, ...).
+    """
+
+    __slots__ = ("callbacks", "_ok", "item", "tag")
+
+    def __init__(self, callback: Callable[["Tick"], None], item: Any = None, tag: Any = None) -> None:
+        self.callbacks: Optional[list] = [callback]
+        self._ok = True
+        self.item = item
+        self.tag = tag
+
+
+class Operator:
+    """An operator: the shift they belong to and whether they leave after the current item."""
+
+    __slots__ = ("shift", "leaving", "is_free")
+
+    def __init__(self, shift: Optional[int] = None) -> None:
+        self.shift = shift
+        self.leaving = False
+        self.is_free = False
+
+
+class Pool:
+    """Operators serving items from priority-class FIFO queues, non-preemptively.
+
+    An item is any object with the attributes ``state``, ``attempt``, ``cls``
+    (queue class, 0 = most urgent), ``service_s`` and ``patience_s``
+    (``math.inf`` = never leaves the queue).
+
+    Parameters
+    ----------
+    env : simpy.Environment
+        The environment whose loop runs the pool.
+    n_classes : int
+        Number of priority classes.
+    on_start : callable
+        ``on_start(item, now)``, called when an operator takes the item.
+    on_end : callable
+        ``on_end(item, now)``, called when the operator finishes the item.
+    on_renege : callable
+        ``on_renege(item, now)``, called when a waiting item's patience runs out.
+    name : str
+        Label for reports.
+    """
+
+    def __init__(self, env: simpy.Environment, n_classes: int,
+                 on_start: Callable[[Any, float], None], on_end: Callable[[Any, float], None],
+                 on_renege: Callable[[Any, float], None], name: str = "pool") -> None:
+        self.env = env
+        self.name = name
+        self.queues: list[deque] = [deque() for _ in range(n_classes)]
+        self.waiting = [0] * n_classes
+        self.free: list[Operator] = []
+        self.on_duty = 0
+        self.busy = 0
+        self.pending_departures = 0
+        self.rosters: dict[int, list[Operator]] = {}
+        self._on_start = on_start
+        self._on_end = on_end
+        self._on_renege = on_renege
+        # time-weighted areas since the last flush
+        self._t_ops = 0.0
+        self._busy_area = 0.0
+        self._duty_area = 0.0
+        self._t_q = [0.0] * n_classes
+        self._q_area = [0.0] * n_classes
+
+    # ------------------------------------------------------------------ hot path
+    def offer(self, item: Any) -> None:
+        """Give ``item`` to a free operator, or queue it in its class."""
+        now = self.env._now
+        if self.free:
+            op = self.free.pop()
+            op.is_free = False
+            self._start(item, op, now)
+            return
+        cls = item.cls
+        self._q_area[cls] += self.waiting[cls] * (now - self._t_q[cls])
+        self._t_q[cls] = now
+        self.waiting[cls] += 1
+        item.state = WAITING
+        self.queues[cls].append((item, item.attempt))
+        patience = item.patience_s
+        if patience != INF:
+            self.env.schedule(Tick(self._renege, item, item.attempt), NORMAL, patience)
+
+    def _start(self, item: Any, op: Operator, now: float) -> None:
+        self._busy_area += self.busy * (now - self._t_ops)
+        self._duty_area += self.on_duty * (now - self._t_ops)
+        self._t_ops = now
+        self.busy += 1
+        item.state = IN_SERVICE
+        self._on_start(item, now)
+        self.env.schedule(Tick(self._end, item, op), NORMAL, item.service_s)
+
+    def _end(self, ev: Tick) -> None:
+        now = self.env._now
+        self._busy_area += self.busy * (now - self._t_ops)
+        self._duty_area += self.on_duty * (now - self._t_ops)
+        self._t_ops = now
+        self.busy -= 1
+        self._on_end(ev.item, now)
+        op = ev.tag
+        if op.leaving:
+            self._leave(op, now)
+        elif self.pending_departures:
+            self.pending_departures -= 1
+            self._leave(op, now)
+        else:
+            self._next(op, now)
+
+    def _next(self, op: Operator, now: float) -> None:
+        waiting = self.waiting
+        for cls, q in enumerate(self.queues):
+            if waiting[cls]:
+                while True:
+                    item, attempt = q.popleft()
+                    if item.state == WAITING and item.attempt == attempt:
+                        break
+                self._q_area[cls] += waiting[cls] * (now - self._t_q[cls])
+                self._t_q[cls] = now
+                waiting[cls] -= 1
+                self._start(item, op, now)
+                return
+        op.is_free = True
+        self.free.append(op)
+
+    def _renege(self, ev: Tick) -> None:
+        item = ev.item
+        if item.state != WAITING or item.attempt != ev.tag:
+            return
+        now = self.env._now
+        cls = item.cls
+        self._q_area[cls] += self.waiting[cls] * (now - self._t_q[cls])
+        self._t_q[cls] = now
+        self.waiting[cls] -= 1
+        if not self.waiting[cls]:
+            self.queues[cls].clear()
+        item.state = GONE
+        self._on_renege(item, now)
+
+    # ------------------------------------------------------------ staffing
+    def _leave(self, op: Operator, now: float) -> None:
+        self._duty_area += self.on_duty * (now - self._t_ops)
+        self._busy_area += self.busy * (now - self._t_ops)
+        self._t_ops = now
+        self.on_duty -= 1
+        if op.shift is not None:
+            roster = self.rosters.get(op.shift)
+            if roster is not None:
+                roster.remove(op)
+
+    def add(self, n: int, shift: Optional[int] = None) -> None:
+        """Bring ``n`` operators on duty (cancelling pending departures first for an anonymous plan)."""
+        now = self.env._now
+        for _ in range(n):
+            if shift is None and self.pending_departures:
+                self.pending_departures -= 1
+                continue
+            self._duty_area += self.on_duty * (now - self._t_ops)
+            self._busy_area += self.busy * (now - self._t_ops)
+            self._t_ops = now
+            self.on_duty += 1
+            op = Operator(shift)
+            if shift is not None:
+                self.rosters.setdefault(shift, []).append(op)
+            self._next(op, now)
+
+    def remove(self, n: int) -> None:
+        """Take ``n`` operators off duty: free ones at once, then busy ones after their current item."""
+        now = self.env._now
+        while n > 0 and self.free:
+            op = self.free.pop()
+            op.is_free = False
+            self._leave(op, now)
+            n -= 1
+        self.pending_departures += n
+
+    def end_shift(self, shift: int) -> None:
+        """End shift ``shift``: its free operators leave now, its busy ones after their current item."""
+        now = self.env._now
+        roster = self.rosters.pop(shift, [])
+        leaving_free = [op for op in roster if op.is_free]
+        if leaving_free:
+            gone = set(map(id, leaving_free))
+            self.free = [op for op in self.free if id(op) not in gone]
+        for op in roster:
+            op.shift = None
+            if op.is_free:
+                op.is_free = False
+                self._leave(op, now)
+            else:
+                op.leaving = True
+
+    # ---------------------------------------------------------- statistics
+    def flush(self, now: float) -> tuple[float, float, list[float]]:
+        """Return and reset the areas (busy, on duty, waiting per class) accumulated since the last flush."""
+        busy = self._busy_area + self.busy * (now - self._t_ops)
+        duty = self._duty_area + self.on_duty * (now - self._t_ops)
+        self._busy_area = self._duty_area = 0.0
+        self._t_ops = now
+        q = [a + w * (now - t) for a, w, t in zip(self._q_area, self.waiting, self._t_q)]
+        self._q_area = [0.0] * len(q)
+        self._t_q = [now] * len(q)
+        return busy, duty, q
+
+    @property
+    def n_waiting(self) -> int:
+        """Items waiting, all classes."""
+        return sum(self.waiting)

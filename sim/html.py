@@ -1,0 +1,59 @@
+"""A self-contained HTML page of a run: KPI table, accounting, figure and configuration.
+
+The figure is embedded as a base64 PNG so the page is one file that can be
+mailed or archived without its folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from typing import Any, Mapping
+
+from .experiment import ExperimentResult
+from .report import format_value
+from .stats import KPI_DEFINITIONS
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}
+th{background:#f3f3f3}td.l,th.l{text-align:left}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
+.bad{color:#b00;font-weight:bold}.ok{color:#070}
+"""
+
+
+def render_html(exp: ExperimentResult, summary: Mapping[str, Any], png: bytes, config_yaml: str) -> str:
+    """The report page as a string."""
+    esc = html.escape
+    conf = int(round(100 * summary["confidence"]))
+    rows = []
+    for name, ci in summary["kpis"].items():
+        lo, hi = ci["ci_low"], ci["ci_high"]
+        interval = f"[{format_value(name, lo)}, {format_value(name, hi)}]" if lo is not None else "n/a"
+        rows.append(f"<tr><td class=l>{esc(name)}</td><td>{esc(format_value(name, ci['mean']))}</td>"
+                    f"<td>{esc(interval)}</td><td class=l>{esc(KPI_DEFINITIONS.get(name, ''))}</td></tr>")
+    acc = summary["accounting"]
+    acc_rows = "".join(f"<tr><td class=l>{esc(s)}</td><td>{v['mean']:,.1f}</td></tr>"
+                       for s, v in acc["states"].items())
+    check = ("<span class=ok>balanced: every contact offered is accounted for</span>" if acc["balanced"]
+             else "<span class=bad>NOT BALANCED</span>")
+    img = base64.b64encode(png).decode("ascii")
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>hotline-sim: {esc(summary['scenario'])}</title><style>{_STYLE}</style></head>
+<body>
+<h1>Scenario <code>{esc(summary['scenario'])}</code></h1>
+<p>{esc(summary.get('description') or '')}</p>
+<p>{summary['replications']} replication(s) of {summary['horizon_h']:g} h, warm-up {summary['warmup_h']:g} h,
+seed {summary['seed']}, scale {summary['scale']:g}; wall time {exp.wall_s:.1f} s.</p>
+<h2>KPIs (mean and {conf}% confidence interval across replications)</h2>
+<table><tr><th class=l>KPI</th><th>mean</th><th>{conf}% CI</th><th class=l>definition</th></tr>
+{''.join(rows)}</table>
+<h2>Where the contacts ended</h2>
+<table><tr><th class=l>state</th><th>contacts (mean per replication)</th></tr>{acc_rows}</table>
+<p>{check}</p>
+<h2>Through the day</h2>
+<img alt="per-interval figure" style="max-width:100%" src="data:image/png;base64,{img}">
+<h2>Configuration</h2>
+<pre>{esc(config_yaml)}</pre>
+</body></html>
+"""

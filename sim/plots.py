@@ -1,0 +1,87 @@
+"""Figures of a run, drawn with matplotlib from the results (never by simulating).
+
+:func:`interval_figure` shows, per reporting interval and averaged over
+replications: call attempts offered, answered and abandoned; the service level
+and abandonment rate with their confidence bands; operators scheduled, on duty
+and busy.  Returns PNG bytes so the HTML report can embed the same figure.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from .experiment import ExperimentResult
+from .stats import interval_kpis
+
+
+def _mean_band(rows: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    from scipy import stats as st
+
+    with np.errstate(invalid="ignore"):
+        mean = np.nanmean(rows, axis=0) if len(rows) else np.array([])
+        if len(rows) < 2:
+            return mean, np.zeros_like(mean)
+        n = np.sum(~np.isnan(rows), axis=0)
+        sd = np.nanstd(rows, axis=0, ddof=1)
+        t = st.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
+        return mean, np.nan_to_num(t * sd / np.sqrt(np.maximum(n, 1)))
+
+
+def interval_figure(exp: ExperimentResult) -> bytes:
+    """PNG bytes of the per-interval figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    per = [interval_kpis(r) for r in exp.replications]
+    res0 = exp.replications[0]
+    n = len(res0.intervals["calls_offered"])
+    hours = np.arange(n) * res0.interval_s / 3600.0
+    conf = exp.cfg.kpi.confidence
+
+    def stack(name: str) -> np.ndarray:
+        return np.array([p[name] for p in per], dtype=float)
+
+    fig, axes = plt.subplots(3, 1, figsize=(11, 9), sharex=True)
+    ax = axes[0]
+    for name, label in (("calls_offered", "first attempts"), ("retrials", "redials"),
+                        ("calls_answered", "answered"), ("calls_abandoned", "abandoned"),
+                        ("online_offered", "online submissions")):
+        m, _ = _mean_band(stack(name), conf)
+        if np.nansum(m) > 0:
+            ax.step(hours, m, where="post", label=label)
+    ax.set_ylabel("per interval")
+    ax.set_title(f"{exp.cfg.scenario}: mean over {len(per)} replication(s), {int(100 * conf)}% bands")
+    ax.legend(loc="upper right", fontsize=8)
+    ax = axes[1]
+    for name, label in (("service_level", f"answered within {exp.cfg.kpi.answer_threshold_s:g} s"),
+                        ("abandon_rate", "abandon rate"), ("occupancy", "occupancy")):
+        m, h = _mean_band(stack(name), conf)
+        ax.step(hours, m, where="post", label=label)
+        ax.fill_between(hours, m - h, m + h, step="post", alpha=0.25)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("share")
+    ax.legend(loc="lower right", fontsize=8)
+    ax = axes[2]
+    sched = np.mean([r.intervals["scheduled_operators"] for r in exp.replications], axis=0)
+    ax.step(hours, sched, where="post", label="scheduled")
+    m, _ = _mean_band(stack("mean_operators"), conf)
+    ax.step(hours, m, where="post", label="on duty")
+    busy = np.array([r.intervals["busy_s"] / r.interval_s for r in exp.replications])
+    ax.step(hours, busy.mean(axis=0), where="post", label="busy")
+    ax.set_ylabel("operators")
+    ax.set_xlabel("hours from start")
+    ax.legend(loc="upper right", fontsize=8)
+    warm = exp.cfg.experiment.warmup_h
+    for a in axes:
+        if warm > 0:
+            a.axvspan(0, warm, color="grey", alpha=0.15)
+        a.grid(alpha=0.3)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()

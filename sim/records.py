@@ -1,0 +1,126 @@
+"""Records a replication appends to: per-interval counters and terminal states.
+
+Processes never compute KPIs; they add to the counters of the reporting
+interval in which the attempt arrived (counts, summed waits) or in which the
+time passed (time-weighted areas: operators busy, operators on duty, items
+waiting).  The resulting table, one row per interval, is all that
+:mod:`sim.stats` needs, so memory grows with the horizon's number of intervals,
+never with the number of finished contacts.
+
+Every contact that enters ends in exactly one state of :data:`TERMINAL_STATES`,
+or is in one of :data:`OPEN_STATES` when the run stops; both are counted per
+arrival interval of the contact's first attempt, so the accounting table can be
+restricted to the measurement window like every KPI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict
+
+import numpy as np
+
+#: How a contact can end.
+TERMINAL_STATES: tuple[str, ...] = (
+    "answered_direct",      # answered by an operator without a work order
+    "work_order_created",   # became a work order (the back office is not modelled in this run)
+    "abandoned",            # hung up while waiting and did not call again
+    "online_expired",       # online item withdrawn before an operator accepted it
+)
+#: Where a contact can be when the run stops.
+OPEN_STATES: tuple[str, ...] = (
+    "waiting_operator",     # in an operator queue
+    "with_operator",        # being handled by an operator
+    "awaiting_redial",      # abandoned, will call again
+)
+
+#: Per-interval counters, indexed by the interval of the attempt's arrival.
+COUNT_COLUMNS: tuple[str, ...] = (
+    "calls_offered",          # first call attempts
+    "retrials",               # redial attempts
+    "calls_answered",         # call attempts answered
+    "answered_in_threshold",  # call attempts answered within kpi.answer_threshold_s
+    "calls_abandoned",        # call attempts abandoned
+    "wait_answered_s",        # sum of waits of answered call attempts
+    "wait_abandoned_s",       # sum of waits of abandoned call attempts
+    "online_offered",         # online submissions
+    "online_accepted",        # online submissions accepted by an operator
+    "online_on_time",         # accepted within online.deadline_h
+    "online_expired",         # withdrawn before acceptance
+    "wait_online_s",          # sum of waits of accepted online submissions
+)
+#: Per-interval time-weighted areas (operator-seconds or item-seconds within the interval).
+AREA_COLUMNS: tuple[str, ...] = (
+    "busy_s",                 # operator-seconds busy
+    "staffed_s",              # operator-seconds on duty
+    "queue_calls_s",          # call-seconds waiting (integral of the call queue length)
+    "queue_online_s",         # item-seconds of online submissions waiting
+)
+
+
+class IntervalRecorder:
+    """Counters per reporting interval for one replication.
+
+    Parameters
+    ----------
+    n_intervals : int
+        Number of reporting intervals in the horizon.
+    interval_s : float
+        Length of an interval in seconds.
+    """
+
+    def __init__(self, n_intervals: int, interval_s: float) -> None:
+        self.n = n_intervals
+        self.interval_s = interval_s
+        for name in COUNT_COLUMNS + AREA_COLUMNS:
+            setattr(self, name, [0.0] * n_intervals)
+        self.terminal = [[0] * n_intervals for _ in TERMINAL_STATES]
+
+    def add_area(self, interval: int, busy_s: float, staffed_s: float, queue_calls_s: float,
+                 queue_online_s: float) -> None:
+        """Add time-weighted areas to ``interval``."""
+        if 0 <= interval < self.n:
+            self.busy_s[interval] += busy_s  # type: ignore[attr-defined]
+            self.staffed_s[interval] += staffed_s  # type: ignore[attr-defined]
+            self.queue_calls_s[interval] += queue_calls_s  # type: ignore[attr-defined]
+            self.queue_online_s[interval] += queue_online_s  # type: ignore[attr-defined]
+
+    def table(self) -> Dict[str, np.ndarray]:
+        """The counters as arrays, one entry per column."""
+        return {name: np.asarray(getattr(self, name), dtype=float) for name in COUNT_COLUMNS + AREA_COLUMNS}
+
+
+@dataclass
+class ReplicationResult:
+    """Everything one replication produced; the input of :mod:`sim.stats`.
+
+    Attributes
+    ----------
+    replication : int
+        Replication number.
+    seed : int
+        Root seed.
+    interval_s : float
+        Reporting interval length, seconds.
+    warmup_intervals : int
+        Leading intervals excluded from KPIs.
+    intervals : dict of str to ndarray
+        Columns of :data:`COUNT_COLUMNS` and :data:`AREA_COLUMNS`, plus
+        ``scheduled_operators`` (mean scheduled headcount per interval).
+    terminal : ndarray, shape (len(TERMINAL_STATES), n_intervals)
+        Contacts ending in each state, by arrival interval.
+    open : ndarray, shape (len(OPEN_STATES), n_intervals)
+        Contacts still open at the horizon, by arrival interval.
+    wall_s : float
+        Wall-clock seconds the replication took.
+    """
+
+    replication: int
+    seed: int
+    interval_s: float
+    warmup_intervals: int
+    intervals: Dict[str, np.ndarray]
+    terminal: np.ndarray
+    open: np.ndarray
+    wall_s: float = 0.0
+    extra: Dict[str, object] = field(default_factory=dict)

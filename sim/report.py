@@ -1,0 +1,175 @@
+"""Outputs of a run: files, the printed KPI table, figures and an HTML page.
+
+Reports never simulate: everything here is computed from an
+:class:`~sim.experiment.ExperimentResult`.  A run folder holds
+
+* ``summary.json`` - the headline: each KPI as ``{"mean", "ci_low", "ci_high"}``
+  under ``kpis``, the accounting table and run metadata (schema in
+  ``docs/outputs.md``);
+* ``kpis.csv`` - one row per replication, one column per KPI;
+* ``intervals.csv`` - one row per replication and reporting interval;
+* ``accounting.csv`` - contacts by terminal / open state per replication;
+* ``config.yaml`` - the resolved configuration;
+* ``intervals.png`` and ``report.html`` (self-contained) unless disabled.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+
+from .experiment import ExperimentResult
+from .stats import COUNT_KPIS, KPI_DEFINITIONS, KPI_NAMES, accounting, interval_kpis
+
+SCHEMA = "hotline-sim/summary/v1"
+INTERVAL_KPIS = ("calls_offered", "retrials", "calls_answered", "calls_abandoned", "service_level",
+                 "answer_rate", "asa_s", "mean_wait_s", "abandon_rate", "occupancy", "online_offered",
+                 "online_on_time_rate", "mean_operators", "mean_calls_waiting")
+
+
+def fmt(x: Any) -> str:
+    """Deterministic text for a CSV cell (empty for missing values)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if isinstance(x, (float, np.floating)):
+        return f"{float(x):.12g}"
+    return str(x)
+
+
+def accounting_table(exp: ExperimentResult) -> Dict[str, Any]:
+    """Contacts by state in the measurement window: per replication, mean, and the check against offered."""
+    per_rep = [accounting(r) for r in exp.replications]
+    states = list(per_rep[0]) if per_rep else []
+    offered = [int(round(k["contacts_offered"])) for k in exp.per_replication]
+    totals = [sum(a.values()) for a in per_rep]
+    return {
+        "states": {s: {"mean": float(np.mean([a[s] for a in per_rep])), "per_replication": [a[s] for a in per_rep]}
+                   for s in states},
+        "total_per_replication": totals,
+        "contacts_offered_per_replication": offered,
+        "balanced": totals == offered,
+    }
+
+
+def summary_dict(exp: ExperimentResult, extra: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+    """The content of ``summary.json``."""
+    cfg = exp.cfg
+    out: Dict[str, Any] = {
+        "schema": SCHEMA,
+        "scenario": cfg.scenario,
+        "description": cfg.description,
+        "scale": cfg.scale,
+        "seed": cfg.experiment.seed,
+        "replications": len(exp.replications),
+        "horizon_h": cfg.experiment.horizon_h,
+        "warmup_h": cfg.experiment.warmup_h,
+        "confidence": cfg.kpi.confidence,
+        "kpis": exp.summary,
+        "accounting": accounting_table(exp),
+        "kpi_definitions": {k: KPI_DEFINITIONS[k] for k in exp.summary if k in KPI_DEFINITIONS},
+    }
+    out.update(exp.notes)
+    if extra:
+        out.update(extra)
+    return out
+
+
+def write_csv(path: Path, header: Sequence[str], rows: List[Sequence[Any]]) -> None:
+    """Write a CSV file with deterministic number formatting."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        for row in rows:
+            w.writerow([fmt(x) for x in row])
+
+
+def interval_rows(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
+    """Header and rows of ``intervals.csv``."""
+    header = ["replication", "interval", "start_h", "day", "time_of_day", "in_window",
+              *INTERVAL_KPIS, "scheduled_operators"]
+    rows: List[List[Any]] = []
+    for res in exp.replications:
+        k = interval_kpis(res)
+        n = len(res.intervals["calls_offered"])
+        for i in range(n):
+            start_s = i * res.interval_s
+            tod = int(start_s % 86400)
+            rows.append([res.replication, i, start_s / 3600.0, int(start_s // 86400),
+                         f"{tod // 3600:02d}:{tod % 3600 // 60:02d}", int(i >= res.warmup_intervals),
+                         *[k[name][i] for name in INTERVAL_KPIS], res.intervals["scheduled_operators"][i]])
+    return header, rows
+
+
+def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
+                  extra: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+    """Write every output file of a run into ``out_dir`` and return the summary dictionary."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = summary_dict(exp, extra)
+    names = [k for k in KPI_NAMES if k in exp.per_replication[0]] + \
+        [k for k in exp.per_replication[0] if k not in KPI_NAMES]
+    write_csv(out_dir / "kpis.csv", ["replication", *names],
+              [[r.replication, *[kp[n] for n in names]] for r, kp in zip(exp.replications, exp.per_replication)])
+    header, rows = interval_rows(exp)
+    write_csv(out_dir / "intervals.csv", header, rows)
+    acc = summary["accounting"]
+    states = list(acc["states"])
+    write_csv(out_dir / "accounting.csv", ["replication", *states, "total", "contacts_offered"],
+              [[r.replication, *[acc["states"][s]["per_replication"][i] for s in states],
+                acc["total_per_replication"][i], acc["contacts_offered_per_replication"][i]]
+               for i, r in enumerate(exp.replications)])
+    (out_dir / "config.yaml").write_text(config_yaml, encoding="utf-8")
+    files = ["summary.json", "kpis.csv", "intervals.csv", "accounting.csv", "config.yaml"]
+    if exp.cfg.report.plots or exp.cfg.report.html:
+        from .plots import interval_figure
+
+        png = interval_figure(exp)
+        if exp.cfg.report.plots:
+            (out_dir / "intervals.png").write_bytes(png)
+            files.append("intervals.png")
+        if exp.cfg.report.html:
+            from .html import render_html
+
+            (out_dir / "report.html").write_text(render_html(exp, summary, png, config_yaml), encoding="utf-8")
+            files.append("report.html")
+    summary["files"] = files
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    return summary
+
+
+def format_value(name: str, v: Optional[float]) -> str:
+    """Human-readable value of KPI ``name``."""
+    if v is None:
+        return "n/a"
+    if name in COUNT_KPIS:
+        return f"{v:,.0f}"
+    if name.endswith("_rate") or name in ("service_level", "occupancy"):
+        return f"{100 * v:.2f}%"
+    return f"{v:,.2f}"
+
+
+def kpi_table(summary: Mapping[str, Any]) -> str:
+    """The printed KPI table: mean and confidence interval of every KPI, then the accounting."""
+    buf = io.StringIO()
+    conf = int(round(100 * summary["confidence"]))
+    buf.write(f"Scenario {summary['scenario']}: {summary['replications']} replication(s) of "
+              f"{summary['horizon_h']:g} h (warm-up {summary['warmup_h']:g} h), seed {summary['seed']}, "
+              f"scale {summary['scale']:g}\n")
+    buf.write(f"{'KPI':<26}{'mean':>14}   {conf}% confidence interval\n")
+    for name, ci in summary["kpis"].items():
+        lo, hi = ci["ci_low"], ci["ci_high"]
+        interval = f"[{format_value(name, lo)}, {format_value(name, hi)}]" if lo is not None else "n/a"
+        buf.write(f"{name:<26}{format_value(name, ci['mean']):>14}   {interval}\n")
+    acc = summary["accounting"]
+    buf.write("\nWhere the contacts offered in the window ended (mean per replication):\n")
+    for state, v in acc["states"].items():
+        buf.write(f"  {state:<34}{v['mean']:>14,.1f}\n")
+    total = float(np.mean(acc["total_per_replication"])) if acc["total_per_replication"] else 0.0
+    check = "balanced" if acc["balanced"] else "NOT BALANCED"
+    buf.write(f"  {'total (= contacts_offered)':<34}{total:>14,.1f}   {check}\n")
+    return buf.getvalue()

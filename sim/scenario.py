@@ -1,0 +1,204 @@
+"""Scenario files and their compilation into engine parameters.
+
+A scenario is a YAML file ``scenarios/<name>.yaml`` holding plain data for the
+keys of :class:`sim.config.Config` (arrivals, categories, calls, staffing, ...).
+A file may start from another one with ``extends: <name>``: the parent's data is
+loaded first and the child's keys are merged on top (mappings merge key by key,
+lists are replaced).  :func:`load_scenario_nodes` reads every file of the folder
+so that Hydra can offer them as the options of ``scenario=NAME``; dropping a new
+file in the folder adds a scenario.
+
+:func:`compile_config` turns a validated :class:`~sim.config.Config` into a
+:class:`Compiled` object: times in seconds, scaled volumes and headcounts,
+:class:`~sim.distributions.Distribution` objects, arrival processes and the
+staffing timetable.  The engine reads only the compiled object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Dict, List
+
+import numpy as np
+import yaml
+from omegaconf import DictConfig, OmegaConf
+
+from .arrivals import ChannelArrivals, Surge
+from .config import CHANNELS, URGENCY_CLASSES, Config, DistConfig
+from .distributions import Distribution, make_distribution
+from .errors import ConfigError
+from .staffing import StaffChange, staffing_changes
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+DIRECT, WORK_ORDER = 0, 1
+KINDS = ("direct", "work_order")
+DIST_FIELDS = tuple(f.name for f in fields(DistConfig))
+
+
+def load_scenario_nodes(folder: Path = SCENARIO_DIR) -> Dict[str, DictConfig]:
+    """Read every ``*.yaml`` scenario in ``folder``, resolving ``extends``.
+
+    Returns
+    -------
+    dict of str to DictConfig
+        Scenario name to its data (with ``scenario: <name>`` set).
+
+    Raises
+    ------
+    ConfigError
+        A file that is not valid YAML, not a mapping, or extends an unknown or
+        circular parent.
+    """
+    raw: Dict[str, dict] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark is not None else ""
+            raise ConfigError(f"scenarios/{path.name}", "<file>", f"not valid YAML{where}: "
+                              f"{getattr(exc, 'problem', exc)}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"scenarios/{path.name}", "<file>", "must be a mapping of keys to values")
+        raw[path.stem] = data
+    raw = {name: _complete_distributions(data) for name, data in raw.items()}
+    nodes: Dict[str, DictConfig] = {}
+    for name in raw:
+        merged = _resolve(name, raw, [])
+        merged["scenario"] = name
+        nodes[name] = OmegaConf.create(merged)
+    return nodes
+
+
+def _complete_distributions(node: Any) -> Any:
+    """Give every distribution mapping (one with a ``dist`` key) all parameters, unset ones as null.
+
+    A scenario's distribution then replaces the schema default (or a parent
+    scenario's) as a whole, instead of inheriting parameters of another family.
+    """
+    if isinstance(node, dict):
+        out = {k: _complete_distributions(v) for k, v in node.items()}
+        if "dist" in out:
+            for name in DIST_FIELDS:
+                out.setdefault(name, None)
+        return out
+    if isinstance(node, list):
+        return [_complete_distributions(v) for v in node]
+    return node
+
+
+def _resolve(name: str, raw: Dict[str, dict], chain: List[str]) -> dict:
+    if name in chain:
+        raise ConfigError(f"scenarios/{chain[-1]}.yaml", "extends", f"circular: {' -> '.join(chain + [name])}")
+    data = dict(raw[name])
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if parent not in raw:
+        raise ConfigError(f"scenarios/{name}.yaml: extends", parent,
+                          f"unknown scenario; use one of {', '.join(sorted(raw))}")
+    base = OmegaConf.create(_resolve(parent, raw, chain + [name]))
+    return OmegaConf.to_container(OmegaConf.merge(base, OmegaConf.create(data)))  # type: ignore[return-value]
+
+
+@dataclass
+class Compiled:
+    """Engine parameters derived from a validated configuration (times in seconds)."""
+
+    cfg: Config
+    categories: List[str]
+    shares: np.ndarray
+    direct_share: np.ndarray
+    urgency_cum: np.ndarray
+    handle: Dict[str, List[List[Distribution]]]
+    patience: Distribution
+    retrial_probability: float
+    retrial_delay: Distribution
+    max_retrials: int
+    channels: Dict[str, ChannelArrivals]
+    staff_changes: List[StaffChange]
+    horizon_s: float
+    warmup_s: float
+    interval_s: float
+    n_intervals: int
+    warmup_intervals: int
+    answer_threshold_s: float
+    deadline_s: float
+    expire_s: float
+    priority_urgency: np.ndarray
+
+
+def _handle_table(cfg: Config, channel: str) -> List[List[Distribution]]:
+    """Distributions of handle time, ``[kind][category]``, with the fall-back chain resolved."""
+    base = cfg.calls if channel == "phone" else cfg.online
+    table: List[List[Distribution]] = [[], []]
+    for name, cat in cfg.categories.items():
+        if channel == "phone":
+            direct_cfg, direct_key = ((cat.handle_s, f"categories.{name}.handle_s") if cat.handle_s is not None
+                                      else (base.handle_s, "calls.handle_s"))
+            wo = [(cat.handle_work_order_s, f"categories.{name}.handle_work_order_s"),
+                  (base.handle_work_order_s, "calls.handle_work_order_s"), (direct_cfg, direct_key)]
+        else:
+            direct_cfg, direct_key = base.handle_s, "online.handle_s"
+            wo = [(base.handle_work_order_s, "online.handle_work_order_s"), (direct_cfg, direct_key)]
+        wo_cfg, wo_key = next((d, k) for d, k in wo if d is not None)
+        table[DIRECT].append(make_distribution(direct_cfg, direct_key))
+        table[WORK_ORDER].append(make_distribution(wo_cfg, wo_key))
+    return table
+
+
+def compile_config(cfg: Config) -> Compiled:
+    """Derive engine parameters from a validated configuration.
+
+    Parameters
+    ----------
+    cfg : Config
+        Configuration already checked by :func:`sim.validate.validate`.
+
+    Returns
+    -------
+    Compiled
+    """
+    names = list(cfg.categories)
+    cats = [cfg.categories[n] for n in names]
+    shares = np.array([c.share for c in cats], dtype=float)
+    shares = shares / shares.sum()
+    urgency = np.array([[float(c.urgency.get(u, 0.0)) for u in URGENCY_CLASSES] for c in cats])
+    urgency_cum = np.cumsum(urgency / urgency.sum(axis=1, keepdims=True), axis=1)
+    urgency_cum[:, -1] = 1.0
+    horizon_s = cfg.experiment.horizon_h * 3600.0
+    interval_s = cfg.kpi.interval_min * 60.0
+    channels = {}
+    for ch in CHANNELS:
+        c = getattr(cfg.arrivals, ch)
+        surges = []
+        for s in cfg.arrivals.surges:
+            if s.channels and ch not in s.channels:
+                continue
+            mult = np.array([s.multiplier if (not s.categories or n in s.categories) else 1.0 for n in names])
+            surges.append(Surge(s.start_h * 3600.0, (s.start_h + s.duration_h) * 3600.0, mult))
+        channels[ch] = ChannelArrivals(c.per_day * cfg.scale, c.hourly_profile, cfg.arrivals.day_of_week,
+                                       c.day_cv, shares, surges, cfg.experiment.start_weekday)
+    return Compiled(
+        cfg=cfg, categories=names, shares=shares,
+        direct_share=np.array([c.direct_share for c in cats], dtype=float),
+        urgency_cum=urgency_cum,
+        handle={ch: _handle_table(cfg, ch) for ch in CHANNELS},
+        patience=make_distribution(cfg.calls.patience_s, "calls.patience_s"),
+        retrial_probability=float(cfg.calls.retrial.probability),
+        retrial_delay=make_distribution(cfg.calls.retrial.delay_s, "calls.retrial.delay_s"),
+        max_retrials=int(cfg.calls.retrial.max_retrials),
+        channels=channels,
+        staff_changes=staffing_changes(cfg.staffing, cfg.scale * (1.0 - cfg.staffing.shrinkage), horizon_s,
+                                       cfg.experiment.start_weekday),
+        horizon_s=horizon_s,
+        warmup_s=cfg.experiment.warmup_h * 3600.0,
+        interval_s=interval_s,
+        n_intervals=int(round(horizon_s / interval_s)),
+        warmup_intervals=int(round(cfg.experiment.warmup_h * 3600.0 / interval_s)),
+        answer_threshold_s=float(cfg.kpi.answer_threshold_s),
+        deadline_s=cfg.online.deadline_h * 3600.0,
+        expire_s=cfg.online.expire_h * 3600.0 if cfg.online.expire_h is not None else float("inf"),
+        priority_urgency=np.array([u in cfg.calls.priority_classes for u in URGENCY_CLASSES]),
+    )

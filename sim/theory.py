@@ -1,0 +1,414 @@
+"""Queueing-theory formulas that the hotline simulator must agree with.
+
+A call centre with ``c`` agents, Poisson arrivals and exponential handle times
+is the M/M/c queue (Erlang C); if waiting callers also hang up after an
+exponential patience it is the M/M/c+M queue (Erlang A, Palm).  Both are
+birth-death chains in the number ``N`` of callers in the system.  By PASTA an
+arrival sees ``N`` with its time-average law, so the probabilities of waiting
+and abandoning, the service level and the mean waits all follow from the
+stationary distribution.  These formulas staff a scenario (smallest headcount
+meeting a target) and validate the simulator in steady state.  Units: rates per
+second, times in seconds.  Notation: ``lam`` arrival rate, ``mu`` service rate
+per agent (1/mean handle time), ``theta`` abandonment rate (1/mean patience),
+``c`` agents, ``R = lam/mu`` offered load (Erlang), ``rho = R/c``.
+
+In Erlang A a caller who finds ``k`` callers waiting ahead passes through
+``k + 1`` stages; in the stage with ``j`` ahead he leaves it at rate
+``c*mu + (j+1)*theta`` whatever the exit, and survives it with probability
+``(c*mu + j*theta) / (c*mu + (j+1)*theta)``.  His wait, when served, is the sum
+of these exponential stages: a hypoexponential law with rates
+``a + i*theta`` (``a = c*mu``, ``i = 1..k+1``), which is that of
+``-log(X)/theta`` with ``X ~ Beta(a/theta + 1, k + 1)`` (compare Laplace
+transforms).  Its CDF is therefore a regularised incomplete beta function,
+evaluated stably for every ``k`` at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+#: Staffing targets: name -> True when the metric must be <= value, False when >=.
+TARGETS: dict[str, bool] = {"p_wait": True, "p_abandon": True, "service_level": False,
+                            "mean_wait_s": True, "asa_s": True}
+
+
+@dataclass(frozen=True)
+class QueueMetrics:
+    """Steady-state performance of a queue with ``c`` agents.
+
+    Attributes
+    ----------
+    p_wait : float
+        Probability that an arrival finds every agent busy and waits.
+    p_abandon : float
+        Probability that an arrival hangs up before being answered.
+    service_level : float
+        P(answered within the threshold), i.e. P(wait <= t and served); callers
+        who abandon count as not answered in time (not conditional on service).
+    asa_s : float
+        Average speed of answer: mean wait of the callers who are served.
+    mean_wait_s : float
+        Mean wait over all callers, served or abandoning (= E[Q] / lam).
+    occupancy : float
+        Mean fraction of agents busy, lam * (1 - p_abandon) / (c * mu).
+    mean_queue : float
+        Time-average number of callers waiting, E[Q].
+    """
+
+    p_wait: float
+    p_abandon: float
+    service_level: float
+    asa_s: float
+    mean_wait_s: float
+    occupancy: float
+    mean_queue: float
+
+
+def _check(name: str, value: float, lo: float = 0.0, strict: bool = False) -> float:
+    v = float(value)
+    if math.isnan(v) or v < lo or (strict and v == lo):
+        raise ValueError(f"{name} must be {'>' if strict else '>='} {lo}, got {value!r}")
+    return v
+
+
+def _rates(lam: float, mu: float, theta: float = 0.0) -> tuple[float, float, float]:
+    return _check("lam", lam, strict=True), _check("mu", mu, strict=True), _check("theta", theta)
+
+
+def _check_int(name: str, value: int, lo: int) -> int:
+    if isinstance(value, bool) or int(value) != value or value < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
+    return int(value)
+
+
+def offered_load(lam: float, mean_handle_s: float) -> float:
+    """Offered load in Erlang.
+
+    Parameters
+    ----------
+    lam, mean_handle_s : float
+        Arrival rate (per second) and mean handle time (seconds).
+
+    Returns
+    -------
+    float
+        ``R = lam * mean_handle_s = lam / mu``.
+    """
+    return _check("lam", lam) * _check("mean_handle_s", mean_handle_s)
+
+
+def erlang_b(c: int, load: float) -> float:
+    """Erlang B blocking probability of the M/M/c/c loss system.
+
+    Parameters
+    ----------
+    c : int
+        Number of agents (servers), ``c >= 0``.
+    load : float
+        Offered load ``R`` in Erlang.
+
+    Returns
+    -------
+    float
+        ``B(c, R)`` by the stable recursion ``B(0) = 1``, ``B(k) = R B(k-1) / (k + R B(k-1))``.
+    """
+    c = _check_int("c", c, 0)
+    r = _check("load", load)
+    b = 1.0
+    for k in range(1, c + 1):
+        b = r * b / (k + r * b)
+    return b
+
+
+def erlang_c(c: int, load: float) -> float:
+    """Erlang C probability of waiting in the M/M/c queue.
+
+    Parameters
+    ----------
+    c : int
+        Number of agents, ``c >= 0``.
+    load : float
+        Offered load ``R`` in Erlang.
+
+    Returns
+    -------
+    float
+        ``C = B / (1 - rho (1 - B))`` with ``rho = R / c``; 1.0 when
+        ``R >= c`` (the queue is unstable and every caller waits).
+    """
+    c = _check_int("c", c, 0)
+    r = _check("load", load)
+    if r >= c:
+        return 1.0
+    b = erlang_b(c, r)
+    return b / (1.0 - (r / c) * (1.0 - b))
+
+
+def erlang_c_metrics(lam: float, mu: float, c: int, threshold_s: float) -> QueueMetrics:
+    """Steady-state metrics of the M/M/c queue (no abandonment).
+
+    Parameters
+    ----------
+    lam, mu : float
+        Arrival rate and service rate of one agent (per second), > 0.
+    c : int
+        Number of agents, >= 1.
+    threshold_s : float
+        Service-level threshold ``t`` (seconds), >= 0.
+
+    Returns
+    -------
+    QueueMetrics
+        ``SL = 1 - C exp(-(c mu - lam) t)``, ``ASA = mean wait = C/(c mu - lam)``,
+        ``E[Q] = lam ASA``, ``p_abandon = 0``, occupancy ``lam/(c mu)``.
+
+    Raises
+    ------
+    ValueError
+        If the queue is unstable (``lam >= c mu``) or an input is out of range.
+    """
+    lam, mu, _ = _rates(lam, mu)
+    c = _check_int("c", c, 1)
+    t = _check("threshold_s", threshold_s)
+    gap = c * mu - lam
+    if gap <= 0.0:
+        raise ValueError(f"unstable M/M/c queue: lam={lam} >= c*mu={c * mu} (c={c}, mu={mu})")
+    p_wait = erlang_c(c, lam / mu)
+    asa = p_wait / gap
+    sl = 1.0 - p_wait * math.exp(-gap * t)
+    return QueueMetrics(p_wait=p_wait, p_abandon=0.0, service_level=sl, asa_s=asa,
+                        mean_wait_s=asa, occupancy=lam / (c * mu), mean_queue=lam * asa)
+
+
+def erlang_a_birth_death(lam: float, mu: float, theta: float, c: int,
+                         tol: float = 1e-12) -> np.ndarray:
+    """Stationary distribution of the number in system of the M/M/c+M queue.
+
+    Parameters
+    ----------
+    lam, mu, theta : float
+        Arrival, per-agent service and abandonment rates; ``lam, mu > 0``,
+        ``theta >= 0`` (``theta = 0`` needs ``lam < c mu``).
+    c : int
+        Number of agents, >= 1.
+    tol : float, optional
+        Truncation: the neglected tail, relative to the largest weight, is below ``tol``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``pi[n]``, ``n = 0..N``, summing to 1: ``pi_n ~ R^n/n!`` for ``n <= c``,
+        ``pi_n = pi_c prod_{j=c+1..n} lam/(c mu + (j-c) theta)`` beyond; computed
+        in log space, so large ``c`` and ``R`` do not overflow.
+    """
+    lam, mu, theta = _rates(lam, mu, theta)
+    c = _check_int("c", c, 1)
+    log_tol = math.log(_check("tol", tol, strict=True))
+    a = c * mu
+    if theta == 0.0 and lam >= a:
+        raise ValueError(f"theta=0 needs lam < c*mu: lam={lam}, c={c}, mu={mu}")
+    n = np.arange(c + 1, dtype=float)
+    lw_low = n * math.log(lam / mu) - special.gammaln(n + 1.0)
+    # Queue part: ratio r_j = lam/(a + j theta) from c+j-1 to c+j.  The array must
+    # pass the mode (j ~ (lam - a)/theta); cut at the first K where r_{K+1} < 1 and
+    # the geometric bound w_K r/(1-r) on the rest of the tail is below tol.
+    size = 64 + (int(max(0.0, (lam - a) / theta)) if theta > 0 else 0)
+    while True:
+        log_r = math.log(lam) - np.log(a + np.arange(1, size + 2) * theta)
+        lw_high = lw_low[-1] + np.cumsum(log_r[:-1])
+        r_next = np.exp(log_r[1:])
+        with np.errstate(divide="ignore"):
+            bound = lw_high + np.log(r_next) - np.log1p(-np.minimum(r_next, 1.0))
+        log_ref = max(float(lw_low.max()), float(lw_high.max()))
+        cut = np.flatnonzero((r_next < 1.0) & (bound < log_ref + log_tol))
+        if cut.size:
+            break
+        size *= 2
+    lw = np.concatenate([lw_low, lw_high[: cut[0] + 1]])
+    w = np.exp(lw - lw.max())
+    return w / w.sum()
+
+
+def _served_wait_cdfs(a: float, theta: float, m: np.ndarray, t: float) -> np.ndarray:
+    """CDF at ``t`` of the hypoexponential sums of Exp(a + i theta), i = 1..m.
+
+    Uses ``T = -log(X)/theta`` with ``X ~ Beta(a/theta + 1, m)``:
+    ``P(T <= t) = I_{1 - exp(-theta t)}(m, a/theta + 1)``, stable for all ``m``.
+    """
+    if math.isinf(t):
+        return np.ones(m.shape)  # betainc at x = 1 is 1 anyway; skip the work
+    return special.betainc(m.astype(float), a / theta + 1.0, -math.expm1(-theta * t))
+
+
+def erlang_a_metrics(lam: float, mu: float, theta: float, c: int, threshold_s: float,
+                     tol: float = 1e-12) -> QueueMetrics:
+    """Exact steady-state metrics of the M/M/c+M (Erlang A) queue.
+
+    Parameters
+    ----------
+    lam, mu, theta : float
+        Arrival, per-agent service and abandonment (1 / mean patience) rates.
+    c : int
+        Number of agents, >= 1.
+    threshold_s : float
+        Service-level threshold ``t`` (seconds).
+    tol : float, optional
+        Truncation tolerance of the chain (see :func:`erlang_a_birth_death`).
+
+    Returns
+    -------
+    QueueMetrics
+        From :func:`erlang_a_birth_death` and PASTA: an arrival finding ``k = n - c``
+        waiting is served with probability ``c mu/(c mu + (k+1) theta)`` and then
+        waits the hypoexponential sum of Exp(c mu + (j+1) theta), ``j = 0..k``,
+        whose CDF gives P(served, W <= t).  ``mean_wait_s = E[Q]/lam``,
+        ``asa_s = E[W 1{served}]/P(served)``; ``theta == 0`` is :func:`erlang_c_metrics`.
+
+    Raises
+    ------
+    ValueError
+        If an input is out of range, or ``theta == 0`` and ``lam >= c mu``.
+    """
+    if float(theta) == 0.0:
+        return erlang_c_metrics(lam, mu, c, threshold_s)
+    t = _check("threshold_s", threshold_s)
+    pi = erlang_a_birth_death(lam, mu, theta, c, tol)
+    lam, mu, theta = float(lam), float(mu), float(theta)
+    a = c * mu
+    pq = pi[c:]
+    k = np.arange(pq.size, dtype=float)
+    exit_rate = a + (k + 1.0) * theta
+    p_served_k = a / exit_rate
+    p_wait, mean_queue = float(pq.sum()), float(np.dot(pq, k))
+    p_ab = float(np.dot(pq, 1.0 - p_served_k))  # = theta E[Q] / lam
+    p_served = 1.0 - p_ab  # > 0: every k has P(served | k) > 0
+    served_wait = float(np.dot(pq * p_served_k, np.cumsum(1.0 / exit_rate)))  # E[W 1{served}]
+    cdf = _served_wait_cdfs(a, theta, k + 1.0, t)  # P(W <= t | served, k ahead)
+    sl = float(pi[:c].sum()) + float(np.dot(pq * p_served_k, cdf))
+    return QueueMetrics(p_wait=min(p_wait, 1.0), p_abandon=p_ab,
+                        service_level=min(max(sl, 0.0), 1.0), asa_s=served_wait / p_served,
+                        mean_wait_s=mean_queue / lam, occupancy=lam * p_served / a,
+                        mean_queue=mean_queue)
+
+
+def square_root_staffing(load: float, beta: float) -> int:
+    """Square-root staffing rule (Halfin-Whitt regime).
+
+    Parameters
+    ----------
+    load, beta : float
+        Offered load ``R`` in Erlang and quality-of-service parameter.
+
+    Returns
+    -------
+    int
+        ``ceil(R + beta sqrt(R))``, at least 0 (a relative 1e-12 slack stops
+        rounding noise from bumping an exact integer up).
+    """
+    r = _check("load", load)
+    x = r + float(beta) * math.sqrt(r)
+    return max(0, math.ceil(x - 1e-12 * max(1.0, abs(x))))
+
+
+def halfin_whitt_p_wait(beta: float) -> float:
+    """Halfin-Whitt limit of the Erlang C probability of waiting.
+
+    Parameters
+    ----------
+    beta : float
+        ``(c - R) / sqrt(R)``, >= 0.
+
+    Returns
+    -------
+    float
+        ``[1 + beta Phi(beta) / phi(beta)]^-1``, the limit of P(wait) as
+        ``R -> inf`` with ``c = R + beta sqrt(R)``; computed in log space.
+
+    Raises
+    ------
+    ValueError
+        If ``beta < 0`` (the limit is for a stable queue).
+    """
+    b = _check("beta", beta)
+    if b == 0.0:
+        return 1.0
+    # log(beta Phi(beta) / phi(beta)), then 1 / (1 + e^x) = exp(-log(1 + e^x)).
+    x = math.log(b) + float(special.log_ndtr(b)) + 0.5 * b * b + 0.5 * math.log(2.0 * math.pi)
+    return math.exp(-float(np.logaddexp(0.0, x)))
+
+
+def required_agents(lam: float, mu: float, theta: float, threshold_s: float, target: str,
+                    value: float, c_max: int | None = None) -> int:
+    """Smallest headcount meeting a target, exact under Erlang A or Erlang C.
+
+    Parameters
+    ----------
+    lam, mu, theta : float
+        Arrival, per-agent service and abandonment rates; ``theta == 0`` uses
+        Erlang C (only ``c > R`` is then admissible), ``theta > 0`` Erlang A.
+    threshold_s : float
+        Service-level threshold (seconds), used by the ``service_level`` target.
+    target, value : str, float
+        ``"p_wait"``, ``"p_abandon"``, ``"mean_wait_s"``, ``"asa_s"`` (metric
+        ``<= value``) or ``"service_level"`` (metric ``>= value``).
+    c_max : int, optional
+        Largest headcount searched (inclusive); default ``ceil(R + 20 sqrt(R)) + 100``.
+
+    Returns
+    -------
+    int
+        Smallest ``c <= c_max`` meeting the target.  The search starts at square-root
+        staffing (``beta = 1``), gallops down or up, then bisects; the metrics
+        improve monotonically with ``c`` in these models.
+
+    Raises
+    ------
+    ValueError
+        If ``target`` is unknown, an input is out of range, or no ``c <= c_max`` does.
+    """
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; expected one of {sorted(TARGETS)}")
+    lam, mu, theta = _rates(lam, mu, theta)
+    value = _check("value", value)
+    r = lam / mu
+    c_lo = 1 if theta > 0 else max(1, math.floor(r))
+    c_max = _check_int("c_max", math.ceil(r + 20.0 * math.sqrt(r)) + 100 if c_max is None
+                       else c_max, 1)
+    at_most = TARGETS[target]
+
+    def ok(c: int) -> bool:
+        if theta == 0.0 and c * mu <= lam:
+            return False  # unstable M/M/c: every target is missed
+        x = getattr(erlang_a_metrics(lam, mu, theta, c, threshold_s), target)
+        return bool(x <= value if at_most else x >= value)
+
+    lo, hi, step = c_lo - 1, -1, 1  # invariant: lo misses (or is out of range), hi meets
+    c0 = min(max(square_root_staffing(r, 1.0), c_lo), c_max)
+    if c0 >= c_lo and ok(c0):  # gallop down from c0
+        hi = c0
+        while hi - step > lo and ok(hi - step):
+            hi, step = hi - step, 2 * step
+        lo = max(lo, hi - step)
+    elif c0 >= c_lo:  # gallop up from c0
+        lo = c0
+        while lo < c_max and hi < 0:
+            c = min(lo + step, c_max)
+            if ok(c):
+                hi = c
+            else:
+                lo, step = c, 2 * step
+    if hi < 0:
+        raise ValueError(f"{target} {'<=' if at_most else '>='} {value} not reachable with "
+                         f"c <= c_max={c_max} (lam={lam}, mu={mu}, theta={theta}, "
+                         f"threshold_s={threshold_s})")
+    while hi - lo > 1:  # bisect (lo, hi]
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
