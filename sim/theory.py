@@ -185,7 +185,7 @@ def erlang_c_metrics(lam: float, mu: float, c: int, threshold_s: float) -> Queue
 
 
 def erlang_a_birth_death(lam: float, mu: float, theta: float, c: int,
-                         tol: float = 1e-12) -> np.ndarray:
+                         tol: float = 1e-16) -> np.ndarray:
     """Stationary distribution of the number in system of the M/M/c+M queue.
 
     Parameters
@@ -245,7 +245,7 @@ def _served_wait_cdfs(a: float, theta: float, m: np.ndarray, t: float) -> np.nda
 
 
 def erlang_a_metrics(lam: float, mu: float, theta: float, c: int, threshold_s: float,
-                     tol: float = 1e-12) -> QueueMetrics:
+                     tol: float = 1e-16) -> QueueMetrics:
     """Exact steady-state metrics of the M/M/c+M (Erlang A) queue.
 
     Parameters
