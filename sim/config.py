@@ -89,6 +89,12 @@ class CategoryConfig:
     urgency: Dict[str, float] = field(default_factory=lambda: {"general": 1.0})  # urgency-class mix (sums to 1)
     handle_s: Optional[DistConfig] = None  # call handle time when answered directly; None = calls.handle_s
     handle_work_order_s: Optional[DistConfig] = None  # call handle time when it becomes a work order; None = calls default
+    emergency_transfer_share: float = 0.0  # share of emergency-class contacts transferred to 110/119/120 (life safety)
+    unit_type: str = ""  # unit type that handles its work orders (a key of units); "" = no work orders possible
+    unit: Optional[str] = None  # a named unit of that type that handles them all; None = drawn by the type's weights
+    unclear_share: float = 0.0  # share of street-bound orders with unclear jurisdiction, sent to the district
+    resolution_h: Optional[DistConfig] = None  # time from response to resolution, hours; None = workorders.resolution_h
+    resolved_share: float = 0.9  # P(the unit resolves the case); otherwise explained but not resolvable
 
 
 @dataclass
@@ -106,6 +112,7 @@ class CallsConfig:
 
     handle_s: DistConfig = field(default_factory=lambda: DistConfig("lognormal", mean=180.0, cv=0.8))  # talk + wrap-up, direct answer
     handle_work_order_s: Optional[DistConfig] = None  # talk + write-up + dispatch for a work order; None = handle_s
+    handle_transfer_s: DistConfig = field(default_factory=lambda: DistConfig("constant", value=60.0))  # transfer to 110/119/120
     patience_s: DistConfig = field(default_factory=lambda: _exp(120.0))  # time a caller waits before hanging up
     priority_classes: List[str] = field(default_factory=lambda: ["emergency"])  # urgency classes queued ahead of others
     retrial: RetrialConfig = field(default_factory=RetrialConfig)  # redials after abandoning
@@ -143,6 +150,84 @@ class StaffingConfig:
 
 
 @dataclass
+class CalendarConfig:
+    """Working time of a unit or team: the same hours on the given weekdays."""
+
+    days: List[int] = field(default_factory=lambda: [0, 1, 2, 3, 4, 5, 6])  # working weekdays (0 = Monday)
+    start_h: float = 0.0  # opening time of day, hours
+    end_h: float = 24.0  # closing time of day, hours (start_h < end_h <= 24)
+
+
+def _calendars() -> Dict[str, CalendarConfig]:
+    return {
+        "always": CalendarConfig(),
+        "office": CalendarConfig(days=[0, 1, 2, 3, 4], start_h=9.0, end_h=18.0),
+        "daytime": CalendarConfig(start_h=8.0, end_h=20.0),
+    }
+
+
+@dataclass
+class UnitTypeConfig:
+    """A type of handling unit (streets/townships, districts, municipal departments, utilities)."""
+
+    count: int = 1  # units of this type
+    names: List[str] = field(default_factory=list)  # names of the first units (others are <type>_<n>)
+    case_workers: int = 1  # case workers per unit (before scale)
+    case_workers_by_unit: Dict[str, int] = field(default_factory=dict)  # exceptions by unit name
+    caseload: int = 10  # open cases one case worker carries at once
+    calendar: str = "always"  # name of a calendar in calendars
+    weights: List[float] = field(default_factory=list)  # relative share of orders per unit; empty = uniform
+    zipf: float = 0.0  # if weights is empty: Zipf exponent over units (0 = uniform)
+    district_of: str = ""  # for streets: unit type of the district each unit belongs to (in equal blocks)
+    staff_by_weight: bool = False  # spread count x case_workers over the units in proportion to their weights
+
+
+@dataclass
+class WorkOrderConfig:
+    """Dispatch, action and close-out of work orders, by urgency class."""
+
+    dispatch_delay_h: Dict[str, DistConfig] = field(default_factory=lambda: {
+        "emergency": _exp(0.2), "utilities": _exp(0.5),
+        "general": DistConfig("lognormal", median=3.0, p90=14.0),
+        "complex": DistConfig("lognormal", median=4.0, p90=18.0)})  # from end of call handling to dispatch
+    dispatch_limit_h: Dict[str, float] = field(default_factory=lambda: {
+        "emergency": 1.0, "utilities": 2.0, "general": 24.0, "complex": 24.0})  # Beijing standard
+    misroute_probability: float = 0.0  # P(an order is dispatched to a wrong unit)
+    review_h: DistConfig = field(default_factory=lambda: _exp(4.0))  # wrong unit's review before bouncing back
+    response_delay_h: Dict[str, DistConfig] = field(default_factory=lambda: {
+        "emergency": _exp(0.25), "utilities": _exp(1.0), "general": _exp(4.0), "complex": _exp(6.0)})  # signing to first contact
+    response_limit_h: Dict[str, float] = field(default_factory=lambda: {
+        "emergency": 1.0, "utilities": 4.0, "general": 24.0, "complex": 24.0})  # limit from arrival at the unit
+    resolution_h: DistConfig = field(default_factory=lambda: DistConfig("lognormal", median=72.0, p90=240.0))  # default handling
+    resolution_h_by_urgency: Dict[str, DistConfig] = field(default_factory=dict)  # overrides the category's, per class
+    closeout_limit_h: Dict[str, float] = field(default_factory=lambda: {
+        "emergency": 2.0, "utilities": 24.0, "general": 168.0, "complex": 360.0})  # limit from arrival at the unit
+
+
+@dataclass
+class FeedbackConfig:
+    """Return visits: the call that asks whether the problem was solved."""
+
+    mode: str = "team"  # "team" (own staffing below) or "operators" (front line, when no inbound work waits)
+    staffing: StaffingConfig = field(default_factory=StaffingConfig)  # the feedback team (mode: team)
+    calendar: str = "daytime"  # hours in which residents may be called (a key of calendars)
+    delay_h: DistConfig = field(default_factory=lambda: DistConfig("uniform", low=24.0, high=72.0))  # close-out to visit
+    reach_probability: float = 0.5  # P(an attempt reaches the resident)
+    max_attempts: int = 3  # attempts before the visit counts as not reached
+    retry_delay_h: DistConfig = field(default_factory=lambda: _exp(4.0))  # between unanswered attempts
+    talk_s: DistConfig = field(default_factory=lambda: DistConfig("lognormal", mean=175.0, cv=0.5))  # reached attempt
+    no_answer_s: DistConfig = field(default_factory=lambda: DistConfig("constant", value=30.0))  # unanswered attempt
+    p_reports_resolved: Dict[str, float] = field(default_factory=lambda: {
+        "resolved": 0.98, "explained": 0.3})  # P(resident says resolved) by the unit's outcome
+    p_satisfied: Dict[str, float] = field(default_factory=lambda: {
+        "resolved": 0.99, "not_resolved": 0.35})  # P(satisfied) by what the resident reports
+    late_factor_resolved: float = 1.0  # multiplies P(reports resolved) when the close-out was late
+    late_factor_satisfied: float = 0.85  # multiplies P(satisfied) when the close-out was late
+    reopen_probability: float = 0.5  # P(an unsatisfied case is reopened) and sent back to the same unit
+    max_rounds: int = 2  # handling rounds per work order at most (1 = never reopened)
+
+
+@dataclass
 class ExperimentConfig:
     """Replications, horizon and random seed."""
 
@@ -150,6 +235,7 @@ class ExperimentConfig:
     replications: int = 5  # independent replications
     horizon_h: float = 24.0  # simulated time per replication, hours
     warmup_h: float = 0.0  # initial hours excluded from every KPI (steady-state studies)
+    drain_h: float = 0.0  # after the horizon, hours without new arrivals to let open contacts finish
     start_weekday: int = 0  # weekday at time 0 (0 = Monday)
     jobs: int = 1  # worker processes running replications in parallel
     progress: bool = True  # show a progress bar on a terminal
@@ -172,6 +258,7 @@ class ReportConfig:
     plots: bool = True  # write PNG figures
     html: bool = True  # write a self-contained report.html
     print_table: bool = True  # print the KPI table on stdout
+    request_log: bool = False  # write requests.csv: one row per contact with its timeline
 
 
 @dataclass
@@ -187,6 +274,10 @@ class Config:
     calls: CallsConfig = field(default_factory=CallsConfig)  # phone calls
     online: OnlineConfig = field(default_factory=OnlineConfig)  # online submissions
     staffing: StaffingConfig = field(default_factory=StaffingConfig)  # front-line operators
+    calendars: Dict[str, CalendarConfig] = field(default_factory=_calendars)  # named working calendars
+    units: Dict[str, UnitTypeConfig] = field(default_factory=dict)  # handling unit types by name
+    workorders: WorkOrderConfig = field(default_factory=WorkOrderConfig)  # dispatch and action
+    feedback: FeedbackConfig = field(default_factory=FeedbackConfig)  # return visits
     kpi: KpiConfig = field(default_factory=KpiConfig)  # measurement
     report: ReportConfig = field(default_factory=ReportConfig)  # outputs
 
@@ -202,5 +293,6 @@ __all__ = [
     "CHANNELS", "URGENCY_CLASSES", "DIST_FAMILIES", "MISSING",
     "DistConfig", "ChannelConfig", "SurgeConfig", "ArrivalsConfig", "CategoryConfig",
     "RetrialConfig", "CallsConfig", "OnlineConfig", "ShiftConfig", "StaffingConfig",
+    "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig",
     "ExperimentConfig", "KpiConfig", "ReportConfig", "Config", "register_schema",
 ]

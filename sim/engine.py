@@ -9,9 +9,13 @@ one-generator-per-caller idiom by three cheaper devices:
 * :class:`Tick` is an event with a single callback and a payload.  SimPy's
   ``Environment.step`` only reads an event's ``callbacks`` and ``_ok``; a
   ``Tick`` has exactly those plus the item it concerns, so scheduling one costs
-  a heap push and a small object, with no generator to resume.
+  a heap push and a small object, with no generator to resume.  Hot paths push
+  the same ``(time, priority, id, event)`` entry that ``Environment.schedule``
+  would, directly onto the environment's queue, and an operator reuses one
+  ``Tick`` for the end of every item they serve.
 * :class:`Pool` holds operators and one FIFO queue per priority class.  An
-  operator who becomes free takes the head of the most urgent non-empty class;
+  operator who becomes free takes the head of the most urgent non-empty class
+  that is open (a class can be closed for a time, e.g. outbound calls at night);
   no preemption.
 * Abandonment is lazy: a waiting item's patience expiry is a ``Tick``; when it
   fires and the item is still waiting, the item is marked gone and left in its
@@ -29,6 +33,7 @@ sends free operators home first and lets busy ones finish.
 from __future__ import annotations
 
 from collections import deque
+from heapq import heappush
 from typing import Any, Callable, Optional
 
 import simpy
@@ -64,15 +69,72 @@ class Tick:
         self.tag = tag
 
 
+class FarTimer:
+    """A two-level event list for events due far ahead (back-office delays of hours or days).
+
+    SimPy keeps every scheduled event in one binary heap; with hundreds of
+    thousands of work orders in progress the heap grows large and every push
+    and pop slows down (cache misses).  A ``FarTimer`` keeps events due beyond
+    the next bucket (``bucket_s``, one hour by default) in per-bucket lists, and
+    a SimPy process moves bucket ``k + 1`` into SimPy's heap when bucket ``k``
+    starts, so the heap only holds the next two hours of events.  Events keep
+    their exact times; only the heap's size changes.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+        The environment.
+    bucket_s : float
+        Bucket width in seconds.
+    """
+
+    def __init__(self, env: simpy.Environment, bucket_s: float = 3600.0) -> None:
+        self.env = env
+        self.bucket_s = bucket_s
+        self.current = 0
+        self.buckets: dict[int, list[tuple[float, Tick]]] = {}
+        env.process(self._run())
+
+    def schedule(self, tick: Tick, delay: float) -> None:
+        """Schedule ``tick`` to fire ``delay`` seconds from now."""
+        env = self.env
+        t = env._now + delay
+        k = int(t // self.bucket_s)
+        if k <= self.current + 1:
+            heappush(env._queue, (t, NORMAL, next(env._eid), tick))
+        else:
+            bucket = self.buckets.get(k)
+            if bucket is None:
+                self.buckets[k] = [(t, tick)]
+            else:
+                bucket.append((t, tick))
+
+    def _run(self):  # type: ignore[no-untyped-def]
+        env = self.env
+        while True:
+            yield env.timeout((self.current + 1) * self.bucket_s - env.now)
+            self.current += 1
+            now = env.now
+            queue, eid = env._queue, env._eid
+            for t, tick in self.buckets.pop(self.current + 1, ()):
+                heappush(queue, (t, NORMAL, next(eid), tick))
+
+    def __len__(self) -> int:
+        return sum(len(b) for b in self.buckets.values())
+
+
 class Operator:
-    """An operator: the shift they belong to and whether they leave after the current item."""
+    """An operator: the shift they belong to, whether they leave after the current item, and
+    the reusable event that ends their current item (an operator serves one item at a time)."""
 
-    __slots__ = ("shift", "leaving", "is_free")
+    __slots__ = ("shift", "leaving", "is_free", "tick", "end_callbacks")
 
-    def __init__(self, shift: Optional[int] = None) -> None:
+    def __init__(self, shift: Optional[int] = None, on_end: Optional[Callable[[Tick], None]] = None) -> None:
         self.shift = shift
         self.leaving = False
         self.is_free = False
+        self.tick = Tick(on_end, None, self)  # type: ignore[arg-type]
+        self.end_callbacks = self.tick.callbacks  # SimPy only iterates the list, so it can be reused
 
 
 class Pool:
@@ -105,6 +167,7 @@ class Pool:
         self.name = name
         self.queues: list[deque] = [deque() for _ in range(n_classes)]
         self.waiting = [0] * n_classes
+        self.class_open = [True] * n_classes
         self.free: list[Operator] = []
         self.on_duty = 0
         self.busy = 0
@@ -124,12 +187,12 @@ class Pool:
     def offer(self, item: Any) -> None:
         """Give ``item`` to a free operator, or queue it in its class."""
         now = self.env._now
-        if self.free:
+        cls = item.cls
+        if self.free and self.class_open[cls]:
             op = self.free.pop()
             op.is_free = False
             self._start(item, op, now)
             return
-        cls = item.cls
         self._q_area[cls] += self.waiting[cls] * (now - self._t_q[cls])
         self._t_q[cls] = now
         self.waiting[cls] += 1
@@ -137,24 +200,34 @@ class Pool:
         self.queues[cls].append((item, item.attempt))
         patience = item.patience_s
         if patience != INF:
-            self.env.schedule(Tick(self._renege, item, item.attempt), NORMAL, patience)
+            env = self.env
+            heappush(env._queue, (now + patience, NORMAL, next(env._eid), Tick(self._renege, item, item.attempt)))
 
     def _start(self, item: Any, op: Operator, now: float) -> None:
-        self._busy_area += self.busy * (now - self._t_ops)
-        self._duty_area += self.on_duty * (now - self._t_ops)
+        dt = now - self._t_ops
+        self._busy_area += self.busy * dt
+        self._duty_area += self.on_duty * dt
         self._t_ops = now
         self.busy += 1
         item.state = IN_SERVICE
         self._on_start(item, now)
-        self.env.schedule(Tick(self._end, item, op), NORMAL, item.service_s)
+        tick = op.tick
+        tick.item = item
+        tick.callbacks = op.end_callbacks
+        env = self.env
+        # inlined env.schedule(tick, NORMAL, service_s): same heap entry, one call less per item
+        heappush(env._queue, (now + item.service_s, NORMAL, next(env._eid), tick))
 
     def _end(self, ev: Tick) -> None:
         now = self.env._now
-        self._busy_area += self.busy * (now - self._t_ops)
-        self._duty_area += self.on_duty * (now - self._t_ops)
+        dt = now - self._t_ops
+        self._busy_area += self.busy * dt
+        self._duty_area += self.on_duty * dt
         self._t_ops = now
         self.busy -= 1
-        self._on_end(ev.item, now)
+        item = ev.item
+        ev.item = None
+        self._on_end(item, now)
         op = ev.tag
         if op.leaving:
             self._leave(op, now)
@@ -166,8 +239,9 @@ class Pool:
 
     def _next(self, op: Operator, now: float) -> None:
         waiting = self.waiting
+        is_open = self.class_open
         for cls, q in enumerate(self.queues):
-            if waiting[cls]:
+            if waiting[cls] and is_open[cls]:
                 while True:
                     item, attempt = q.popleft()
                     if item.state == WAITING and item.attempt == attempt:
@@ -216,7 +290,7 @@ class Pool:
             self._busy_area += self.busy * (now - self._t_ops)
             self._t_ops = now
             self.on_duty += 1
-            op = Operator(shift)
+            op = Operator(shift, self._end)
             if shift is not None:
                 self.rosters.setdefault(shift, []).append(op)
             self._next(op, now)
@@ -246,6 +320,15 @@ class Pool:
                 self._leave(op, now)
             else:
                 op.leaving = True
+
+    def set_class_open(self, cls: int, is_open: bool) -> None:
+        """Allow (or stop) operators to take items of class ``cls``; free operators take them at once."""
+        self.class_open[cls] = is_open
+        now = self.env._now
+        while is_open and self.free and self.waiting[cls]:
+            op = self.free.pop()
+            op.is_free = False
+            self._next(op, now)
 
     # ---------------------------------------------------------- statistics
     def flush(self, now: float) -> tuple[float, float, list[float]]:

@@ -1,82 +1,63 @@
 """The front line: residents arrive, wait for an operator, are handled or give up.
 
-Each day the arrivals of both channels are generated (:mod:`sim.arrivals`) and
-every resident's own randomness is drawn at once, from the streams of their
-channel: urgency class, triage outcome (answered directly or work order),
-handle time and patience.  Drawing a resident's attributes when they are created
-is what makes two runs with the same seed see the same residents under any
-staffing plan (common random numbers).
+Each day the arrivals of both channels and every resident's attributes are drawn
+at once (:mod:`sim.residents`).  A single arrival :class:`~sim.engine.Tick`
+walks through the day's residents; each becomes a :class:`Contact` offered to
+the operator :class:`~sim.engine.Pool`, whose classes are: urgent calls, other
+calls, online submissions and - when return visits are made by operators -
+outbound calls.  The pool callbacks below turn its events into records and
+decide what happens next:
 
-A single arrival :class:`~sim.engine.Tick` walks through the day's arrivals;
-each creates a :class:`Contact` and offers it to the operator
-:class:`~sim.engine.Pool`, whose classes are: urgent calls, other calls, online
-submissions.  The callbacks below turn pool events into records: answered (with
-its wait), abandoned (and maybe a redial after a delay, with a fresh patience),
-finished (a terminal state), withdrawn online item.
+* answered: the wait is recorded; at the end of the handling the triage outcome
+  drawn at creation applies - answered directly (terminal), transferred to
+  emergency services (terminal), or a work order handed to the back office;
+* abandoned: recorded; the caller redials after a delay with a fresh patience,
+  with ``calls.retrial.probability``, or is gone for good;
+* an online item not accepted within ``online.expire_h`` is withdrawn.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional
+from heapq import heappush
+from typing import Callable, Dict, Optional
 
-import numpy as np
 import simpy
 from simpy.core import NORMAL
 
-from .config import CHANNELS, URGENCY_CLASSES
-from .engine import DONE, GONE, IN_SERVICE, WAITING, Pool, Tick
+from .engine import DONE, IN_SERVICE, WAITING, Pool, Tick
 from .records import OPEN_STATES, TERMINAL_STATES, IntervalRecorder
-from .rng import Streams, UniformBuffer
-from .scenario import DIRECT, WORK_ORDER, Compiled
+from .residents import CLS_CALL, CLS_ONLINE, CLS_OUTBOUND, CLS_URGENT, DIRECT, TRANSFER, WORK_ORDER, day_rows
+from .rng import Streams, UniformBuffer, ValueBuffer
+from .scenario import Compiled
 
 PHONE, ONLINE = 0, 1
-CLS_URGENT, CLS_CALL, CLS_ONLINE = 0, 1, 2
 REDIAL = 5  # item state: abandoned, will call again
-EMERGENCY = URGENCY_CLASSES.index("emergency")
-T_DIRECT, T_WORK_ORDER, T_ABANDONED, T_EXPIRED = (TERMINAL_STATES.index(s) for s in (
-    "answered_direct", "work_order_created", "abandoned", "online_expired"))
+STAGE_FRONT = 0
+T_INDEX = {name: i for i, name in enumerate(TERMINAL_STATES)}
 
 
 class Contact:
     """A resident's request, from first attempt to its terminal state."""
 
     __slots__ = ("id", "channel", "category", "urgency", "kind", "service_s", "patience_s", "cls",
-                 "state", "attempt", "t_arrive", "iv", "t_attempt", "iv_attempt", "retrials")
+                 "state", "attempt", "t_arrive", "iv", "t_attempt", "iv_attempt", "retrials", "row",
+                 "in_window", "stage", "t_answered", "t_handled", "unit", "round", "bounces", "t_dispatched",
+                 "t_unit", "t_signed", "t_response", "t_closed", "deadline", "late", "resolved",
+                 "visit_attempts", "visit_reached", "reports_resolved", "satisfied", "t_rated", "tick")
 
-    def __init__(self, ident: int, channel: int, category: int, urgency: int, kind: int, service_s: float,
-                 patience_s: float, cls: int, now: float, iv: int) -> None:
+    def __init__(self, ident: int, row: tuple, now: float, iv: int, in_window: bool) -> None:
         self.id = ident
-        self.channel = channel
-        self.category = category
-        self.urgency = urgency
-        self.kind = kind
-        self.service_s = service_s
-        self.patience_s = patience_s
-        self.cls = cls
+        self.row = row
+        _, self.channel, self.category, self.urgency, self.kind, self.service_s, self.patience_s, self.cls = row[:8]
         self.state = 0
         self.attempt = 0
         self.t_arrive = self.t_attempt = now
         self.iv = self.iv_attempt = iv
         self.retrials = 0
-
-
-class ValueBuffer:
-    """Values of one distribution served one at a time from blocks of one stream."""
-
-    __slots__ = ("_ppf", "_gen", "_buf")
-
-    def __init__(self, ppf: Callable[[np.ndarray], np.ndarray], gen: np.random.Generator) -> None:
-        self._ppf = ppf
-        self._gen = gen
-        self._buf: list[float] = []
-
-    def next(self) -> float:
-        """The next value."""
-        try:
-            return self._buf.pop()
-        except IndexError:
-            self._buf = self._ppf(self._gen.random(1024)).tolist()[::-1]
-            return self._buf.pop()
+        self.in_window = in_window
+        self.stage = STAGE_FRONT
+        self.t_answered = self.t_dispatched = None
+        self.bounces = 0
 
 
 class FrontLine:
@@ -92,19 +73,26 @@ class FrontLine:
         The replication's random streams.
     rec : IntervalRecorder
         Where records go.
+    n_classes : int
+        Priority classes of the operator pool (4 when operators also make return visits).
     """
 
-    def __init__(self, env: simpy.Environment, sc: Compiled, streams: Streams, rec: IntervalRecorder) -> None:
+    def __init__(self, env: simpy.Environment, sc: Compiled, streams: Streams, rec: IntervalRecorder,
+                 n_classes: int = 3) -> None:
         self.env = env
         self.sc = sc
         self.streams = streams
         self.rec = rec
-        self.pool = Pool(env, 3, self._on_start, self._on_end, self._on_renege, name="operators")
+        self.pool = Pool(env, n_classes, self._on_start, self._on_end, self._on_renege, name="operators")
         self.live: Dict[int, Contact] = {}
-        self.on_answered: Optional[Callable[[Contact, float], None]] = None
+        self.work_order: Optional[Callable[[Contact, float], None]] = None
+        self.outbound_start: Optional[Callable[[Contact, float], None]] = None
+        self.outbound_end: Optional[Callable[[Contact, float], None]] = None
+        self.on_finish: Optional[Callable[[Contact, str], None]] = None
         self._next_id = 0
         self._inv_iv = 1.0 / sc.interval_s
         self._last_iv = sc.n_intervals - 1
+        self._warm_iv = sc.warmup_intervals
         self._thr = sc.answer_threshold_s
         self._deadline = sc.deadline_s
         self._retry_u = UniformBuffer(streams.get("retrial"))
@@ -112,64 +100,24 @@ class FrontLine:
         self._redial_patience = ValueBuffer(sc.patience.ppf, streams.get("patience.redial"))
         self._block: list[tuple] = []
         self._i = 0
+        self._n = 0
         self._pump = Tick(self._arrive)
-        # bind record lists once: the hot path indexes them directly
+        self._pump_callbacks = self._pump.callbacks
         for name in ("calls_offered", "retrials", "calls_answered", "answered_in_threshold", "calls_abandoned",
                      "wait_answered_s", "wait_abandoned_s", "online_offered", "online_accepted",
-                     "online_on_time", "online_expired", "wait_online_s"):
+                     "online_on_time", "online_expired", "wait_online_s", "outbound_work_s"):
             setattr(self, "_r_" + name, getattr(rec, name))
         self._terminal = rec.terminal
 
     # ----------------------------------------------------------- arrivals
-    def day_block(self, day: int) -> list[tuple]:
-        """Arrivals of ``day`` for both channels, merged in time order, with every attribute drawn.
-
-        Returns
-        -------
-        list of tuples
-            One per arrival: time, channel, category, urgency, kind, service_s, patience_s, cls.
-        """
-        sc, st = self.sc, self.streams
-        parts = []
-        for ch_idx, ch in enumerate(CHANNELS):
-            arr = sc.channels[ch]
-            if arr.per_day <= 0:
-                continue
-            t, cat = arr.generate(day, st.get(f"arrivals.{ch}"), st.get(f"arrivals.{ch}.day"),
-                                  st.get(f"category.{ch}"))
-            n = len(t)
-            urg = (st.get(f"urgency.{ch}").random(n)[:, None] >= sc.urgency_cum[cat]).sum(axis=1)
-            u_triage = st.get(f"triage.{ch}").random(n)
-            kind = np.where((urg == EMERGENCY) | (u_triage >= sc.direct_share[cat]), WORK_ORDER, DIRECT)
-            u_handle = st.get(f"handle.{ch}").random(n)
-            service = np.empty(n)
-            table = sc.handle[ch]
-            for k in (DIRECT, WORK_ORDER):
-                for c in range(len(sc.categories)):
-                    m = (kind == k) & (cat == c)
-                    if m.any():
-                        service[m] = table[k][c].ppf(u_handle[m])
-            if ch == "phone":
-                patience = sc.patience.ppf(st.get("patience.phone").random(n))
-                cls = np.where(sc.priority_urgency[urg], CLS_URGENT, CLS_CALL)
-            else:
-                patience = np.full(n, sc.expire_s)
-                cls = np.full(n, CLS_ONLINE)
-            parts.append((t, np.full(n, ch_idx), cat, urg, kind, service, patience, cls))
-        if not parts:
-            return []
-        cols = [np.concatenate([p[j] for p in parts]) for j in range(8)]
-        order = np.argsort(cols[0], kind="stable")
-        return list(zip(*(c[order].tolist() for c in cols)))
-
     def run_days(self):  # type: ignore[no-untyped-def]
-        """SimPy process: load each day's arrivals at the start of the day."""
+        """SimPy process: load each day's residents at the start of the day (until the horizon)."""
         day = 0
         while day * 86400.0 < self.sc.horizon_s:
-            block = self.day_block(day)
-            self._block, self._i = block, 0
+            block = [r for r in day_rows(self.sc, self.streams, day) if r[0] < self.sc.horizon_s]
+            self._block, self._i, self._n = block, 0, len(block)
             if block:
-                self._pump.callbacks = [self._arrive]
+                self._pump.callbacks = self._pump_callbacks
                 self.env.schedule(self._pump, NORMAL, block[0][0] - self.env.now)
             yield self.env.timeout(86400.0)
             day += 1
@@ -177,28 +125,34 @@ class FrontLine:
     def _arrive(self, ev: Tick) -> None:
         i = self._i
         block = self._block
-        _, ch, cat, urg, kind, service_s, patience_s, cls = block[i]
+        row = block[i]
         now = self.env._now
         iv = int(now * self._inv_iv)
         if iv > self._last_iv:
             iv = self._last_iv
         ident = self._next_id
         self._next_id = ident + 1
-        c = Contact(ident, ch, cat, urg, kind, service_s, patience_s, cls, now, iv)
+        c = Contact(ident, row, now, iv, iv >= self._warm_iv)
         self.live[ident] = c
-        if ch == PHONE:
+        if row[1] == PHONE:
             self._r_calls_offered[iv] += 1
         else:
             self._r_online_offered[iv] += 1
         i += 1
         self._i = i
-        if i < len(block):
-            ev.callbacks = [self._arrive]
-            self.env.schedule(ev, NORMAL, block[i][0] - now)
+        if i < self._n:
+            ev.callbacks = self._pump_callbacks
+            env = self.env
+            heappush(env._queue, (block[i][0], NORMAL, next(env._eid), ev))
         self.pool.offer(c)
 
     # ------------------------------------------------------- pool callbacks
     def _on_start(self, c: Contact, now: float) -> None:
+        if c.cls == CLS_OUTBOUND:
+            self._r_outbound_work_s[min(int(now * self._inv_iv), self._last_iv)] += c.service_s
+            self.outbound_start(c, now)  # type: ignore[misc]
+            return
+        c.t_answered = now
         if c.channel == PHONE:
             iv = c.iv_attempt
             w = now - c.t_attempt
@@ -215,12 +169,16 @@ class FrontLine:
                 self._r_online_on_time[iv] += 1
 
     def _on_end(self, c: Contact, now: float) -> None:
-        if self.on_answered is not None:
-            self.on_answered(c, now)
+        if c.cls == CLS_OUTBOUND:
+            self.outbound_end(c, now)  # type: ignore[misc]
             return
-        c.state = DONE
-        self._terminal[T_DIRECT if c.kind == DIRECT else T_WORK_ORDER][c.iv] += 1
-        del self.live[c.id]
+        c.t_handled = now
+        if c.kind == DIRECT:
+            self.finish(c, "answered_direct")
+        elif c.kind == TRANSFER:
+            self.finish(c, "transferred_emergency")
+        else:
+            self.work_order(c, now)  # type: ignore[misc]
 
     def _on_renege(self, c: Contact, now: float) -> None:
         if c.channel == PHONE:
@@ -231,10 +189,10 @@ class FrontLine:
                 c.state = REDIAL
                 self.env.schedule(Tick(self._redial, c), NORMAL, self._retry_delay.next())
                 return
-            self.finish(c, T_ABANDONED)
+            self.finish(c, "abandoned")
         else:
             self._r_online_expired[c.iv] += 1
-            self.finish(c, T_EXPIRED)
+            self.finish(c, "online_expired")
 
     def _redial(self, ev: Tick) -> None:
         c = ev.item
@@ -249,34 +207,32 @@ class FrontLine:
         self.pool.offer(c)
 
     # ------------------------------------------------------------- helpers
-    def finish(self, c: Contact, state: int) -> None:
-        """Record that ``c`` ended in terminal state index ``state``."""
+    def finish(self, c: Contact, state: str) -> None:
+        """Record that ``c`` ended in terminal state ``state`` (a name of :data:`TERMINAL_STATES`)."""
         c.state = DONE
-        self._terminal[state][c.iv] += 1
+        self._terminal[T_INDEX[state]][c.iv] += 1
         del self.live[c.id]
+        if self.on_finish is not None:
+            self.on_finish(c, state)
 
-    def open_state(self, c: Contact) -> Optional[int]:
-        """Index in :data:`OPEN_STATES` of a live contact that is still at the front line, else None."""
+    def open_state(self, c: Contact) -> Optional[str]:
+        """Open state (a name of :data:`OPEN_STATES`) of a live contact still at the front line, else None."""
+        if c.stage != STAGE_FRONT:
+            return None
         if c.state == WAITING:
-            return OPEN_STATES.index("waiting_operator")
+            return "waiting_operator"
         if c.state == IN_SERVICE:
-            return OPEN_STATES.index("with_operator")
+            return "with_operator"
         if c.state == REDIAL:
-            return OPEN_STATES.index("awaiting_redial")
+            return "awaiting_redial"
         return None
-
-    def run_intervals(self):  # type: ignore[no-untyped-def]
-        """SimPy process: at each interval boundary, hand the pool's time-weighted areas to the recorder."""
-        k = 0
-        while True:
-            yield self.env.timeout(self.sc.interval_s)
-            self.flush(k)
-            k += 1
 
     def flush(self, k: int) -> None:
         """Add the pool's areas since the last flush to interval ``k``."""
         busy, duty, q = self.pool.flush(self.env.now)
-        self.rec.add_area(k, busy, duty, q[CLS_URGENT] + q[CLS_CALL], q[CLS_ONLINE])
+        self.rec.add_area(k, busy_s=busy, staffed_s=duty, queue_calls_s=q[CLS_URGENT] + q[CLS_CALL],
+                          queue_online_s=q[CLS_ONLINE])
 
 
-__all__ = ["Contact", "FrontLine", "PHONE", "ONLINE", "GONE"]
+assert set(OPEN_STATES) >= {"waiting_operator", "with_operator", "awaiting_redial"}
+__all__ = ["Contact", "FrontLine", "PHONE", "ONLINE", "WORK_ORDER"]

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from .experiment import ExperimentResult
 from .report import format_value
-from .stats import KPI_DEFINITIONS
+from .stats import _all_definitions
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
@@ -31,7 +31,7 @@ def render_html(exp: ExperimentResult, summary: Mapping[str, Any], png: bytes, c
         lo, hi = ci["ci_low"], ci["ci_high"]
         interval = f"[{format_value(name, lo)}, {format_value(name, hi)}]" if lo is not None else "n/a"
         rows.append(f"<tr><td class=l>{esc(name)}</td><td>{esc(format_value(name, ci['mean']))}</td>"
-                    f"<td>{esc(interval)}</td><td class=l>{esc(KPI_DEFINITIONS.get(name, ''))}</td></tr>")
+                    f"<td>{esc(interval)}</td><td class=l>{esc(_all_definitions().get(name, ''))}</td></tr>")
     acc = summary["accounting"]
     acc_rows = "".join(f"<tr><td class=l>{esc(s)}</td><td>{v['mean']:,.1f}</td></tr>"
                        for s, v in acc["states"].items())

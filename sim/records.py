@@ -22,16 +22,23 @@ import numpy as np
 
 #: How a contact can end.
 TERMINAL_STATES: tuple[str, ...] = (
-    "answered_direct",      # answered by an operator without a work order
-    "work_order_created",   # became a work order (the back office is not modelled in this run)
-    "abandoned",            # hung up while waiting and did not call again
-    "online_expired",       # online item withdrawn before an operator accepted it
+    "answered_direct",        # answered by an operator without a work order
+    "transferred_emergency",  # life-safety case transferred to 110/119/120
+    "abandoned",              # hung up while waiting and did not call again
+    "online_expired",         # online item withdrawn before an operator accepted it
+    "closed_rated",           # work order closed, the resident rated it on the return visit
+    "closed_not_reached",     # work order closed, the return visit never reached the resident
 )
 #: Where a contact can be when the run stops.
 OPEN_STATES: tuple[str, ...] = (
-    "waiting_operator",     # in an operator queue
-    "with_operator",        # being handled by an operator
-    "awaiting_redial",      # abandoned, will call again
+    "waiting_operator",       # in an operator queue
+    "with_operator",          # being handled by an operator
+    "awaiting_redial",        # abandoned, will call again
+    "in_dispatch",            # work order on its way to the unit (incl. bounce-back review and re-dispatch)
+    "queued_at_unit",         # waiting at the unit for a free case slot
+    "in_progress",            # signed by the unit, not yet closed
+    "awaiting_return_visit",  # closed, the return visit is not yet made (or waits for a next attempt)
+    "on_return_visit",        # the return-visit call is in progress
 )
 
 #: Per-interval counters, indexed by the interval of the attempt's arrival.
@@ -48,6 +55,7 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "online_on_time",         # accepted within online.deadline_h
     "online_expired",         # withdrawn before acceptance
     "wait_online_s",          # sum of waits of accepted online submissions
+    "outbound_work_s",        # operator-seconds of return-visit calls started (any pool)
 )
 #: Per-interval time-weighted areas (operator-seconds or item-seconds within the interval).
 AREA_COLUMNS: tuple[str, ...] = (
@@ -55,6 +63,8 @@ AREA_COLUMNS: tuple[str, ...] = (
     "staffed_s",              # operator-seconds on duty
     "queue_calls_s",          # call-seconds waiting (integral of the call queue length)
     "queue_online_s",         # item-seconds of online submissions waiting
+    "feedback_busy_s",        # feedback-team operator-seconds busy
+    "feedback_staffed_s",     # feedback-team operator-seconds on duty
 )
 
 
@@ -76,14 +86,11 @@ class IntervalRecorder:
             setattr(self, name, [0.0] * n_intervals)
         self.terminal = [[0] * n_intervals for _ in TERMINAL_STATES]
 
-    def add_area(self, interval: int, busy_s: float, staffed_s: float, queue_calls_s: float,
-                 queue_online_s: float) -> None:
-        """Add time-weighted areas to ``interval``."""
+    def add_area(self, interval: int, **areas: float) -> None:
+        """Add time-weighted areas (keyword = column of :data:`AREA_COLUMNS`) to ``interval``."""
         if 0 <= interval < self.n:
-            self.busy_s[interval] += busy_s  # type: ignore[attr-defined]
-            self.staffed_s[interval] += staffed_s  # type: ignore[attr-defined]
-            self.queue_calls_s[interval] += queue_calls_s  # type: ignore[attr-defined]
-            self.queue_online_s[interval] += queue_online_s  # type: ignore[attr-defined]
+            for name, value in areas.items():
+                getattr(self, name)[interval] += value
 
     def table(self) -> Dict[str, np.ndarray]:
         """The counters as arrays, one entry per column."""

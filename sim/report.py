@@ -10,6 +10,8 @@ Reports never simulate: everything here is computed from an
 * ``intervals.csv`` - one row per replication and reporting interval;
 * ``accounting.csv`` - contacts by terminal / open state per replication;
 * ``config.yaml`` - the resolved configuration;
+* with units: ``units.csv`` and ``daily.csv``; with ``report.request_log``:
+  ``requests.csv`` (see :mod:`sim.report_tables`);
 * ``intervals.png`` and ``report.html`` (self-contained) unless disabled.
 """
 
@@ -25,7 +27,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 
 from .experiment import ExperimentResult
-from .stats import COUNT_KPIS, KPI_DEFINITIONS, KPI_NAMES, accounting, interval_kpis
+from .config import URGENCY_CLASSES
+from .stats import COUNT_KPIS, KPI_NAMES, accounting, interval_kpis
 
 SCHEMA = "hotline-sim/summary/v1"
 INTERVAL_KPIS = ("calls_offered", "retrials", "calls_answered", "calls_abandoned", "service_level",
@@ -59,7 +62,12 @@ def accounting_table(exp: ExperimentResult) -> Dict[str, Any]:
 
 def summary_dict(exp: ExperimentResult, extra: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """The content of ``summary.json``."""
+    from .report_tables import breakdowns
+    from .stats import _all_definitions
+
     cfg = exp.cfg
+    defs = _all_definitions()
+    headline = {k: v for k, v in exp.summary.items() if "." not in k}
     out: Dict[str, Any] = {
         "schema": SCHEMA,
         "scenario": cfg.scenario,
@@ -69,10 +77,12 @@ def summary_dict(exp: ExperimentResult, extra: Optional[Mapping[str, Any]] = Non
         "replications": len(exp.replications),
         "horizon_h": cfg.experiment.horizon_h,
         "warmup_h": cfg.experiment.warmup_h,
+        "drain_h": cfg.experiment.drain_h,
         "confidence": cfg.kpi.confidence,
-        "kpis": exp.summary,
+        "kpis": headline,
+        "breakdowns": breakdowns(exp.summary),
         "accounting": accounting_table(exp),
-        "kpi_definitions": {k: KPI_DEFINITIONS[k] for k in exp.summary if k in KPI_DEFINITIONS},
+        "kpi_definitions": {k: defs[k] for k in headline if k in defs},
     }
     out.update(exp.notes)
     if extra:
@@ -112,7 +122,7 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summary_dict(exp, extra)
     names = [k for k in KPI_NAMES if k in exp.per_replication[0]] + \
-        [k for k in exp.per_replication[0] if k not in KPI_NAMES]
+        [k for k in exp.per_replication[0] if k not in KPI_NAMES]  # headline first, then breakdowns
     write_csv(out_dir / "kpis.csv", ["replication", *names],
               [[r.replication, *[kp[n] for n in names]] for r, kp in zip(exp.replications, exp.per_replication)])
     header, rows = interval_rows(exp)
@@ -125,6 +135,17 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
                for i, r in enumerate(exp.replications)])
     (out_dir / "config.yaml").write_text(config_yaml, encoding="utf-8")
     files = ["summary.json", "kpis.csv", "intervals.csv", "accounting.csv", "config.yaml"]
+    if "backoffice" in exp.replications[0].extra:
+        from .report_tables import daily_table, units_table
+
+        write_csv(out_dir / "units.csv", *units_table(exp))
+        write_csv(out_dir / "daily.csv", *daily_table(exp))
+        files += ["units.csv", "daily.csv"]
+    if exp.cfg.report.request_log:
+        from .report_tables import write_request_log_file
+
+        summary["request_log_rows"] = write_request_log_file(exp, out_dir / "requests.csv")
+        files.append("requests.csv")
     if exp.cfg.report.plots or exp.cfg.report.html:
         from .plots import interval_figure
 
@@ -148,23 +169,30 @@ def format_value(name: str, v: Optional[float]) -> str:
         return "n/a"
     if name in COUNT_KPIS:
         return f"{v:,.0f}"
-    if name.endswith("_rate") or name in ("service_level", "occupancy"):
+    if name.endswith("_rate") or name in ("service_level",) or name.endswith("occupancy"):
         return f"{100 * v:.2f}%"
     return f"{v:,.2f}"
 
 
 def kpi_table(summary: Mapping[str, Any]) -> str:
-    """The printed KPI table: mean and confidence interval of every KPI, then the accounting."""
+    """The printed KPI table: mean and confidence interval of every KPI, rates by unit type, accounting."""
     buf = io.StringIO()
     conf = int(round(100 * summary["confidence"]))
+    drain = f", drain {summary['drain_h']:g} h" if summary.get("drain_h") else ""
     buf.write(f"Scenario {summary['scenario']}: {summary['replications']} replication(s) of "
-              f"{summary['horizon_h']:g} h (warm-up {summary['warmup_h']:g} h), seed {summary['seed']}, "
+              f"{summary['horizon_h']:g} h (warm-up {summary['warmup_h']:g} h{drain}), seed {summary['seed']}, "
               f"scale {summary['scale']:g}\n")
-    buf.write(f"{'KPI':<26}{'mean':>14}   {conf}% confidence interval\n")
+    buf.write(f"{'KPI':<34}{'mean':>12}   {conf}% confidence interval\n")
     for name, ci in summary["kpis"].items():
-        lo, hi = ci["ci_low"], ci["ci_high"]
-        interval = f"[{format_value(name, lo)}, {format_value(name, hi)}]" if lo is not None else "n/a"
-        buf.write(f"{name:<26}{format_value(name, ci['mean']):>14}   {interval}\n")
+        buf.write(_line(name, name, ci))
+    by_type = {k: v for k, v in summary.get("breakdowns", {}).items()
+               if k in ("response_rate", "resolution_rate", "satisfaction_rate")}
+    if by_type:
+        groups = [g for g in next(iter(by_type.values())) if g not in URGENCY_CLASSES]
+        buf.write("\nThree rates by unit type:\n")
+        for g in groups:
+            for k, table in by_type.items():
+                buf.write(_line(k, f"  {k}.{g}", table[g]))
     acc = summary["accounting"]
     buf.write("\nWhere the contacts offered in the window ended (mean per replication):\n")
     for state, v in acc["states"].items():
@@ -173,3 +201,9 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
     check = "balanced" if acc["balanced"] else "NOT BALANCED"
     buf.write(f"  {'total (= contacts_offered)':<34}{total:>14,.1f}   {check}\n")
     return buf.getvalue()
+
+
+def _line(kind: str, label: str, ci: Mapping[str, Any]) -> str:
+    lo, hi = ci["ci_low"], ci["ci_high"]
+    interval = f"[{format_value(kind, lo)}, {format_value(kind, hi)}]" if lo is not None else "n/a"
+    return f"{label:<34}{format_value(kind, ci['mean']):>12}   {interval}\n"

@@ -19,6 +19,7 @@ at a time from blocks of its own stream.
 from __future__ import annotations
 
 import zlib
+from typing import Callable
 
 import numpy as np
 
@@ -87,4 +88,34 @@ class UniformBuffer:
             return self._buf.pop()
         except IndexError:
             self._buf = self._gen.random(self._block).tolist()[::-1]
+            return self._buf.pop()
+
+
+class ValueBuffer:
+    """Values of one distribution (by inversion, times ``factor``) served one at a time from one stream.
+
+    Parameters
+    ----------
+    ppf : callable
+        Inverse CDF, vectorised (:meth:`sim.distributions.Distribution.ppf`).
+    gen : numpy.random.Generator
+        The stream's generator.
+    factor : float
+        Unit conversion applied to every value (e.g. 3600 for hours to seconds).
+    """
+
+    __slots__ = ("_ppf", "_gen", "_buf", "_factor")
+
+    def __init__(self, ppf: Callable[[np.ndarray], np.ndarray], gen: np.random.Generator, factor: float = 1.0) -> None:
+        self._ppf = ppf
+        self._gen = gen
+        self._buf: list[float] = []
+        self._factor = factor
+
+    def next(self) -> float:
+        """The next value."""
+        try:
+            return self._buf.pop()
+        except IndexError:
+            self._buf = (self._ppf(self._gen.random(1024)) * self._factor).tolist()[::-1]
             return self._buf.pop()

@@ -18,21 +18,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from .arrivals import ChannelArrivals, Surge
+from .calendar import WorkCalendar
 from .config import CHANNELS, URGENCY_CLASSES, Config, DistConfig
 from .distributions import Distribution, make_distribution
 from .errors import ConfigError
 from .staffing import StaffChange, staffing_changes
+from .units import UnitDirectory
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 DIRECT, WORK_ORDER = 0, 1
-KINDS = ("direct", "work_order")
 DIST_FIELDS = tuple(f.name for f in fields(DistConfig))
 
 
@@ -127,6 +128,43 @@ class Compiled:
     deadline_s: float
     expire_s: float
     priority_urgency: np.ndarray
+    transfer_share: np.ndarray
+    transfer: Distribution
+    drain_s: float
+    calendars: Dict[str, WorkCalendar]
+    units: Optional[UnitDirectory]
+    misroute_p: float
+    dispatch_delay: List[Distribution]
+    dispatch_limit_s: np.ndarray
+    review: Distribution
+    response_delay: List[Distribution]
+    response_limit_s: np.ndarray
+    resolution: List[List[Distribution]]
+    resolved_share: np.ndarray
+    closeout_limit_s: np.ndarray
+    visit_delay: Distribution
+
+
+def _per_urgency(table: Dict[str, DistConfig], key: str) -> List[Distribution]:
+    return [make_distribution(table[u], f"{key}.{u}") for u in URGENCY_CLASSES]
+
+
+def _limits(table: Dict[str, float]) -> np.ndarray:
+    return np.array([float(table[u]) * 3600.0 for u in URGENCY_CLASSES])
+
+
+def _resolution_table(cfg: Config) -> List[List[Distribution]]:
+    """Resolution-time distribution (hours) per category and urgency class."""
+    wo = cfg.workorders
+    default = make_distribution(wo.resolution_h, "workorders.resolution_h")
+    by_urgency = {u: make_distribution(d, f"workorders.resolution_h_by_urgency.{u}")
+                  for u, d in wo.resolution_h_by_urgency.items()}
+    out = []
+    for name, cat in cfg.categories.items():
+        base = (make_distribution(cat.resolution_h, f"categories.{name}.resolution_h")
+                if cat.resolution_h is not None else default)
+        out.append([by_urgency.get(u, base) for u in URGENCY_CLASSES])
+    return out
 
 
 def _handle_table(cfg: Config, channel: str) -> List[List[Distribution]]:
@@ -169,6 +207,9 @@ def compile_config(cfg: Config) -> Compiled:
     urgency_cum[:, -1] = 1.0
     horizon_s = cfg.experiment.horizon_h * 3600.0
     interval_s = cfg.kpi.interval_min * 60.0
+    wo = cfg.workorders
+    calendars = {name: WorkCalendar(c.days, c.start_h, c.end_h, cfg.experiment.start_weekday)
+                 for name, c in cfg.calendars.items()}
     channels = {}
     for ch in CHANNELS:
         c = getattr(cfg.arrivals, ch)
@@ -201,4 +242,19 @@ def compile_config(cfg: Config) -> Compiled:
         deadline_s=cfg.online.deadline_h * 3600.0,
         expire_s=cfg.online.expire_h * 3600.0 if cfg.online.expire_h is not None else float("inf"),
         priority_urgency=np.array([u in cfg.calls.priority_classes for u in URGENCY_CLASSES]),
+        transfer_share=np.array([c.emergency_transfer_share for c in cats], dtype=float),
+        transfer=make_distribution(cfg.calls.handle_transfer_s, "calls.handle_transfer_s"),
+        drain_s=cfg.experiment.drain_h * 3600.0,
+        calendars=calendars,
+        units=UnitDirectory(cfg, calendars) if cfg.units else None,
+        misroute_p=float(wo.misroute_probability),
+        dispatch_delay=_per_urgency(wo.dispatch_delay_h, "workorders.dispatch_delay_h"),
+        dispatch_limit_s=_limits(wo.dispatch_limit_h),
+        review=make_distribution(wo.review_h, "workorders.review_h"),
+        response_delay=_per_urgency(wo.response_delay_h, "workorders.response_delay_h"),
+        response_limit_s=_limits(wo.response_limit_h),
+        resolution=_resolution_table(cfg),
+        resolved_share=np.array([c.resolved_share for c in cats], dtype=float),
+        closeout_limit_s=_limits(wo.closeout_limit_h),
+        visit_delay=make_distribution(cfg.feedback.delay_h, "feedback.delay_h"),
     )

@@ -47,10 +47,18 @@ KPI_DEFINITIONS: Dict[str, str] = {
     "online_mean_wait_s": "mean time from submission to acceptance of accepted online items, seconds",
     "mean_operators": "time-average number of operators on duty",
     "mean_calls_waiting": "time-average number of calls waiting",
+    "transferred_emergency": "contacts transferred to emergency services (110/119/120/122)",
 }
+def _all_definitions() -> Dict[str, str]:
+    from .stats_backoffice import BACKOFFICE_KPIS
+
+    return {**KPI_DEFINITIONS, **BACKOFFICE_KPIS}
+
+
 KPI_NAMES: tuple[str, ...] = tuple(KPI_DEFINITIONS)
 #: KPIs that are counts (printed without decimals).
-COUNT_KPIS = {"contacts_offered", "calls_offered", "calls_answered", "calls_abandoned", "retrials", "online_offered"}
+COUNT_KPIS = {"contacts_offered", "calls_offered", "calls_answered", "calls_abandoned", "retrials", "online_offered",
+              "work_orders", "transferred_emergency", "orders_received", "closed"}
 
 
 def _ratio(num: np.ndarray | float, den: np.ndarray | float) -> np.ndarray | float:
@@ -92,11 +100,26 @@ def kpis_from_sums(s: Mapping[str, np.ndarray | float], window_s: np.ndarray | f
 
 
 def replication_kpis(res: ReplicationResult) -> Dict[str, float]:
-    """KPIs of one replication over its measurement window."""
+    """KPIs of one replication over its measurement window.
+
+    Headline KPIs have plain names; breakdowns have dotted names
+    (``closeout_on_time_rate.emergency``, ``satisfaction_rate.street``,
+    ``time_to_close_p90_h.education``).
+    """
     w = res.warmup_intervals
     sums = {k: float(v[w:].sum()) for k, v in res.intervals.items()}
     window_s = (len(next(iter(res.intervals.values()))) - w) * res.interval_s
-    return {k: float(v) for k, v in kpis_from_sums(sums, window_s).items()}
+    out = {k: float(v) for k, v in kpis_from_sums(sums, window_s).items()}
+    bo = res.extra.get("backoffice")
+    if bo is not None:
+        from .stats_backoffice import backoffice_kpis, category_kpis, unit_type_kpis
+
+        meta = res.extra["backoffice_meta"]
+        out["transferred_emergency"] = float(res.terminal[TERMINAL_STATES.index("transferred_emergency"), w:].sum())
+        out.update(backoffice_kpis(bo, res.intervals, w))
+        out.update(unit_type_kpis(bo, np.asarray(meta["type_of"]), list(meta["type_names"])))
+        out.update(category_kpis(bo, list(meta["categories"])))
+    return out
 
 
 def interval_kpis(res: ReplicationResult) -> Dict[str, np.ndarray]:
@@ -112,12 +135,20 @@ def accounting(res: ReplicationResult, window_only: bool = True) -> Dict[str, in
     return out
 
 
-def confidence_interval(values: Sequence[float], confidence: float = 0.95) -> Dict[str, float | None]:
+def is_share(name: str) -> bool:
+    """Whether KPI ``name`` is a share in [0, 1] (a rate, service level or occupancy)."""
+    base = name.split(".", 1)[0]
+    return base.endswith("_rate") or base.endswith("occupancy") or base == "service_level"
+
+
+def confidence_interval(values: Sequence[float], confidence: float = 0.95,
+                        bounds: tuple[float, float] | None = None) -> Dict[str, float | None]:
     """Mean and Student-t confidence interval of replication values.
 
     Returns ``{"mean", "ci_low", "ci_high"}``; the bounds are ``None`` with a
     single replication, and everything is ``None`` when a value is undefined
-    (NaN) in some replication.
+    (NaN) in some replication.  ``bounds`` clips the interval (a share cannot
+    leave [0, 1]).
     """
     x = np.asarray(values, dtype=float)
     if len(x) == 0 or np.isnan(x).any():
@@ -126,14 +157,20 @@ def confidence_interval(values: Sequence[float], confidence: float = 0.95) -> Di
     if len(x) < 2:
         return {"mean": mean, "ci_low": None, "ci_high": None}
     half = float(st.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+    lo, hi = mean - half, mean + half
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return {"mean": mean, "ci_low": lo, "ci_high": hi}
 
 
 def summarise(per_rep: Iterable[Mapping[str, float]], confidence: float = 0.95,
-              names: Sequence[str] = KPI_NAMES) -> Dict[str, Dict[str, float | None]]:
-    """Mean and confidence interval of each KPI across replications."""
+              names: Sequence[str] | None = None) -> Dict[str, Dict[str, float | None]]:
+    """Mean and confidence interval of each KPI across replications (all KPIs of the first row by default)."""
     rows: List[Mapping[str, float]] = list(per_rep)
-    return {k: confidence_interval([r[k] for r in rows], confidence) for k in names}
+    if names is None:
+        names = list(rows[0]) if rows else []
+    return {k: confidence_interval([r[k] for r in rows], confidence, (0.0, 1.0) if is_share(k) else None)
+            for k in names}
 
 
 def relative_half_width(ci: Mapping[str, float | None]) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Iterable, Sequence
 
-from .config import CHANNELS, URGENCY_CLASSES, Config
+from .config import CHANNELS, URGENCY_CLASSES, Config, StaffingConfig
 from .distributions import make_distribution
 from .errors import ConfigError
 
@@ -85,7 +85,11 @@ def validate(cfg: Config) -> None:
     _categories(cfg)
     _arrivals(cfg)
     _calls(cfg)
-    _staffing(cfg)
+    _staffing_plan(cfg.staffing, "staffing")
+    check_number("experiment.drain_h", cfg.experiment.drain_h)
+    from .validate_backoffice import validate_backoffice
+
+    validate_backoffice(cfg)
 
 
 def _fmt(x: float) -> str:
@@ -181,28 +185,28 @@ def _calls(cfg: Config) -> None:
         check_number("online.expire_h", o.expire_h, lo_open=True)
 
 
-def _staffing(cfg: Config) -> None:
-    s = cfg.staffing
-    check_number("staffing.operators", s.operators)
-    check_number("staffing.shrinkage", s.shrinkage, 0.0, 1.0, hi_open=True)
+def _staffing_plan(s: StaffingConfig, prefix: str) -> None:
+    """Check one staffing plan (front line, or the feedback team) whose keys start with ``prefix``."""
+    check_number(f"{prefix}.operators", s.operators)
+    check_number(f"{prefix}.shrinkage", s.shrinkage, 0.0, 1.0, hi_open=True)
     if s.operators > 0 and (s.half_hourly or s.shifts):
-        other = "staffing.shifts" if s.shifts else "staffing.half_hourly"
-        raise ConfigError("staffing.operators", s.operators,
+        other = f"{prefix}.shifts" if s.shifts else f"{prefix}.half_hourly"
+        raise ConfigError(f"{prefix}.operators", s.operators,
                           f"conflicts with {other}: give exactly one of operators, half_hourly, shifts "
-                          f"(set staffing.operators=0, or {other}=[])")
+                          f"(set {prefix}.operators=0, or {other}=[])")
     if s.half_hourly and s.shifts:
-        raise ConfigError("staffing.half_hourly", f"<{len(s.half_hourly)} values>",
-                          "conflicts with staffing.shifts: give exactly one of operators, half_hourly, shifts")
+        raise ConfigError(f"{prefix}.half_hourly", f"<{len(s.half_hourly)} values>",
+                          f"conflicts with {prefix}.shifts: give exactly one of operators, half_hourly, shifts")
     if s.operators <= 0 and not s.half_hourly and not s.shifts:
-        raise ConfigError("staffing.operators", s.operators, "no staffing: set operators, half_hourly or shifts")
+        raise ConfigError(f"{prefix}.operators", s.operators, "no staffing: set operators, half_hourly or shifts")
     if s.half_hourly:
         if len(s.half_hourly) not in (48, 336):
-            raise ConfigError("staffing.half_hourly", f"<{len(s.half_hourly)} values>",
+            raise ConfigError(f"{prefix}.half_hourly", f"<{len(s.half_hourly)} values>",
                               "must have 48 values (one day) or 336 (one week, Monday first)")
         for i, n in enumerate(s.half_hourly):
-            check_number(f"staffing.half_hourly[{i}]", n)
+            check_number(f"{prefix}.half_hourly[{i}]", n)
     for i, sh in enumerate(s.shifts):
-        key = f"staffing.shifts[{i}]"
+        key = f"{prefix}.shifts[{i}]"
         check_number(f"{key}.start_h", sh.start_h, 0.0, 24.0, hi_open=True)
         check_number(f"{key}.length_h", sh.length_h, 0.0, 24.0, lo_open=True)
         check_number(f"{key}.count", sh.count)
