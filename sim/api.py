@@ -20,7 +20,7 @@ from omegaconf import OmegaConf
 
 from .config import Config
 from .experiment import ExperimentResult, run_experiment
-from .hydra_setup import CONFIG_DIR, register
+from .hydra_setup import CONFIG_DIR, mapping_override, register
 from .validate import validate
 
 
@@ -47,7 +47,8 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
     """
     register()
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        dcfg = compose(config_name="config", overrides=[f"scenario={scenario}", *overrides])
+        dcfg = compose(config_name="config",
+                       overrides=[f"scenario={scenario}", *(mapping_override(o) for o in overrides)])
     cfg = OmegaConf.to_object(dcfg)
     assert isinstance(cfg, Config)
     validate(cfg)

@@ -76,10 +76,14 @@ def one_line(exc: BaseException, argv: Sequence[str]) -> str:
         return f"{name}: config not found"
     if isinstance(exc, OverrideParseException):
         return f"could not parse override: {str(exc).splitlines()[0]}"
-    cause = exc.__cause__ if isinstance(exc.__cause__, OmegaConfBaseException) else exc
+    cause: BaseException = exc
+    for inner in (exc.__cause__, exc.__context__):
+        if isinstance(inner, OmegaConfBaseException):
+            cause = inner
+            break
     key = getattr(cause, "full_key", None)
     text = str(getattr(cause, "msg", None) or cause).splitlines()[0].strip()
-    src = re.search(r"Error merging '([^']+)'", str(exc))
+    src = re.search(r"(?:Error merging|In) '([^']+)'", str(exc))
     if src and src.group(1).startswith("scenario/"):
         where = f"scenarios/{src.group(1).split('/', 1)[1]}.yaml: "
     else:
@@ -88,7 +92,10 @@ def one_line(exc: BaseException, argv: Sequence[str]) -> str:
         value = _override_value(str(key), argv)
         shown = f"{key}={value}" if value is not None else str(key)
         if "not in" in text or "not in struct" in text or "is not in struct" in text:
-            return f"{where}{shown}: unknown key (see sim/config.py for the keys)"
+            hint = ""
+            if not where and str(key).count(".") >= 2:
+                hint = f"; to add an entry to a mapping, write ++{key}=..."
+            return f"{where}{shown}: unknown key (see sim/config.py for the keys{hint})"
         return f"{where}{shown}: {text}"
     return f"{where}{text}"
 
@@ -107,7 +114,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
     from .hydra_setup import CONFIG_DIR, register
 
-    argv = list(sys.argv[1:] if argv is None else argv)
+    from .hydra_setup import mapping_override
+
+    argv = [mapping_override(a) for a in (sys.argv[1:] if argv is None else argv)]
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         register()

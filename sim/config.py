@@ -237,8 +237,14 @@ class ExperimentConfig:
     warmup_h: float = 0.0  # initial hours excluded from every KPI (steady-state studies)
     drain_h: float = 0.0  # after the horizon, hours without new arrivals to let open contacts finish
     start_weekday: int = 0  # weekday at time 0 (0 = Monday)
-    jobs: int = 1  # worker processes running replications in parallel
-    progress: bool = True  # show a progress bar on a terminal
+    precision: Optional[float] = None  # target relative CI half-width of precision_kpi; None = fixed replications
+    precision_kpi: str = "service_level"  # KPI whose precision decides when to stop adding replications
+    max_replications: int = 100  # cap on replications when a precision target is set
+    confidence: float = 0.95  # confidence level of the intervals across replications (Student t)
+    jobs: int = 1  # worker processes running replications in parallel (executor auto/process)
+    executor: str = "auto"  # auto (process if jobs > 1, else serial), serial, process, dask
+    scheduler: Optional[str] = None  # Dask scheduler address (executor=dask), e.g. tcp://10.0.0.5:8786
+    progress: bool = True  # show progress bars on a terminal
 
 
 @dataclass
@@ -247,7 +253,6 @@ class KpiConfig:
 
     answer_threshold_s: float = 15.0  # service-level threshold (Beijing standard: answered within 15 s)
     interval_min: int = 30  # length of a reporting interval, minutes (divides a day)
-    confidence: float = 0.95  # confidence level of the intervals across replications
 
 
 @dataclass

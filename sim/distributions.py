@@ -111,7 +111,8 @@ def make_distribution(cfg: DistConfig, key: str) -> Distribution:
     chosen = next((opt for opt in options if all(p in given for p in opt)), None)
     if chosen is None:
         uses = " or ".join("+".join(o) for o in options)
-        missing = next(p for p in options[0] if p not in given)
+        closest = max(options, key=lambda opt: sum(p in given for p in opt))  # the set the user started
+        missing = next(p for p in closest if p not in given)
         raise ConfigError(f"{key}.{missing}", None, f"required: a {cfg.dist} distribution takes {uses}")
     leftover = [p for p in given if p not in chosen]
     if leftover:
@@ -146,6 +147,9 @@ def _lognormal(cfg: DistConfig, key: str, chosen: Sequence[str]) -> Distribution
         mu, sigma = math.log(med), math.log(p90 / med) / _Z90
     mean = math.exp(mu + sigma * sigma / 2)
     var = (math.exp(sigma * sigma) - 1) * mean * mean
+    if sigma == 0.0:  # cv = 0 or p90 = median: a constant (avoids 0 x -inf at u = 0)
+        value = float(cfg.mean if "mean" in chosen else cfg.median)  # type: ignore[arg-type]
+        return Distribution("lognormal", value, 0.0, (mu, sigma), lambda u: np.full(np.shape(u), value))
     return Distribution("lognormal", mean, var, (mu, sigma),
                         lambda u: np.exp(mu + sigma * special.ndtri(u)))
 

@@ -1,25 +1,36 @@
-"""Experiments: independent replications, in series or in worker processes.
+"""Experiments: independent replications until a fixed count or a target precision.
 
 A replication is a pure function of the configuration and its number
-(:func:`sim.model.run_replication`), so the replications can run anywhere and
-in any order; results are always put back in replication order, which makes a
-parallel run identical to a serial one.  The summary gives every KPI's mean and
-Student-t confidence interval across replications.
+(:func:`sim.model.run_replication`), so replications can run anywhere and in
+any order (:mod:`sim.executors`); results are always put back in replication
+order, which makes a parallel or distributed run identical to a serial one.
+
+* Fixed count: ``experiment.replications`` replications.
+* Sequential precision: with ``experiment.precision`` set, replications are
+  added until the confidence interval of ``experiment.precision_kpi`` has a
+  relative half-width (half-width / |mean|) at most ``precision``, or
+  ``experiment.max_replications`` is reached; ``experiment.replications`` is
+  then the first batch.  The stopping rule is checked after each replication in
+  order, so the number of replications does not depend on how many ran at
+  once.
+
+A replication that fails is reported with its seed and left out; the others'
+results are kept.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from typing import Dict, List, Optional
 
 from .config import Config
+from .executors import Failure, Outcome, Task, run_batch
 from .model import run_replication
 from .records import ReplicationResult
-from .stats import replication_kpis, summarise
+from .stats import confidence_interval, relative_half_width, replication_kpis, summarise
 
 
 @dataclass
@@ -31,13 +42,17 @@ class ExperimentResult:
     cfg : Config
         The configuration that was run.
     replications : list of ReplicationResult
-        In replication order.
+        Successful replications, in replication order.
     per_replication : list of dict
-        KPIs of each replication.
+        KPIs of each successful replication.
     summary : dict
         KPI name to ``{"mean", "ci_low", "ci_high"}``.
     wall_s : float
         Wall-clock seconds for the whole experiment.
+    failures : list of Failure
+        Replications that raised.
+    notes : dict
+        Extra facts for ``summary.json`` (precision target, executor, ...).
     """
 
     cfg: Config
@@ -45,6 +60,7 @@ class ExperimentResult:
     per_replication: List[Dict[str, float]]
     summary: Dict[str, Dict[str, Optional[float]]]
     wall_s: float
+    failures: List[Failure] = field(default_factory=list)
     notes: Dict[str, object] = field(default_factory=dict)
 
 
@@ -52,57 +68,69 @@ def _show_progress(cfg: Config) -> bool:
     return bool(cfg.experiment.progress) and sys.stderr.isatty()
 
 
-def _run_serial(cfg: Config, reps: List[int], progress: bool) -> List[ReplicationResult]:
-    out = []
-    if not progress:
-        return [run_replication(cfg, r) for r in reps]
-    from tqdm import tqdm
-
-    horizon_h = cfg.experiment.horizon_h
-    for r in reps:
-        with tqdm(total=horizon_h, desc=f"replication {r + 1}/{len(reps)}", unit="h sim",
-                  leave=False, file=sys.stderr) as bar:
-            out.append(run_replication(cfg, r, progress=lambda s: bar.update(s / 3600.0)))
-    return out
+def precision_reached(values: List[float], target: float, confidence: float) -> bool:
+    """Whether the relative half-width of the CI of ``values`` is at most ``target``."""
+    if len(values) < 2:
+        return False
+    return relative_half_width(confidence_interval(values, confidence)) <= target
 
 
-def _run_parallel(cfg: Config, reps: List[int], jobs: int, progress: bool) -> List[ReplicationResult]:
-    results: Dict[int, ReplicationResult] = {}
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(run_replication, cfg, r): r for r in reps}
-        bar = None
-        if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=len(reps), desc="replications", file=sys.stderr, leave=False)
-        from concurrent.futures import as_completed
-
-        for fut in as_completed(futures):
-            results[futures[fut]] = fut.result()
-            if bar is not None:
-                bar.update(1)
-        if bar is not None:
-            bar.close()
-    return [results[r] for r in reps]
-
-
-def run_experiment(cfg: Config) -> ExperimentResult:
-    """Run ``experiment.replications`` replications of ``cfg``.
+def run_experiment(cfg: Config, task: Task = run_replication) -> ExperimentResult:
+    """Run the replications of ``cfg`` (fixed count, or until the precision target).
 
     Parameters
     ----------
     cfg : Config
         A validated configuration.
+    task : callable, optional
+        ``task(cfg, replication) -> ReplicationResult``; :func:`sim.model.run_replication`
+        unless a test injects another.
 
     Returns
     -------
     ExperimentResult
     """
     t0 = time.perf_counter()
-    reps = list(range(cfg.experiment.replications))
+    e = cfg.experiment
     progress = _show_progress(cfg)
-    jobs = min(int(cfg.experiment.jobs), len(reps))
-    results = _run_parallel(cfg, reps, jobs, progress) if jobs > 1 else _run_serial(cfg, reps, progress)
+    outcomes: Dict[int, Outcome] = {}
+    target = e.precision
+    first = e.replications if target is None else min(e.replications, e.max_replications)
+    outcomes.update(run_batch(cfg, list(range(first)), progress, task))
+    n_used = first
+    met: Optional[bool] = None
+    if target is not None:
+        n_used, met = _sequential(cfg, outcomes, progress, task)
+    ordered = [outcomes[r] for r in range(n_used)]
+    results = [o for o in ordered if isinstance(o, ReplicationResult)]
+    failures = [o for o in ordered if isinstance(o, Failure)]
     per_rep = [replication_kpis(r) for r in results]
-    summary = summarise(per_rep, cfg.kpi.confidence)
-    return ExperimentResult(cfg, results, per_rep, summary, time.perf_counter() - t0)
+    summary = summarise(per_rep, e.confidence) if per_rep else {}
+    notes: Dict[str, object] = {"failed_replications": [f.__dict__ for f in failures]}
+    if target is not None:
+        notes.update({"precision_target": target, "precision_kpi": e.precision_kpi, "precision_met": met,
+                      "precision_achieved": relative_half_width(summary[e.precision_kpi])
+                      if e.precision_kpi in summary else math.inf})
+    return ExperimentResult(cfg, results, per_rep, summary, time.perf_counter() - t0, failures, notes)
+
+
+def _sequential(cfg: Config, outcomes: Dict[int, Outcome], progress: bool, task: Task) -> tuple[int, bool]:
+    """Add replications until the precision target is met; return (replications used, target met)."""
+    e = cfg.experiment
+    batch = max(1, e.jobs if e.executor != "serial" else 1)
+    values: List[float] = []
+    r = 0
+    while True:
+        while r < len(outcomes) and r in outcomes:
+            out = outcomes[r]
+            if isinstance(out, ReplicationResult):
+                v = replication_kpis(out)[e.precision_kpi]
+                if not math.isnan(v):
+                    values.append(v)
+            r += 1
+            if r >= e.replications and precision_reached(values, e.precision, e.confidence):  # type: ignore[arg-type]
+                return r, True
+        if r >= e.max_replications:
+            return r, False
+        nxt = list(range(r, min(r + batch, e.max_replications)))
+        outcomes.update(run_batch(cfg, nxt, progress, task))

@@ -10,6 +10,7 @@ top of them.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -48,3 +49,15 @@ def register(scenario_dir: Path = SCENARIO_DIR) -> list[str]:
         OmegaConf.register_new_resolver("hotline_sweep_dir", _sweep_dir)
     _registered_from = scenario_dir
     return sorted(nodes)
+
+
+def mapping_override(arg: str) -> str:
+    """``key={...}`` becomes ``++key={...}``: a mapping given whole may add entries (e.g. a new urgency class).
+
+    Hydra merges a mapping override into the existing node and, in struct mode,
+    refuses keys the node lacks; ``++`` lets a typed mapping (an urgency mix, a
+    table per urgency class) gain valid entries, while the schema still checks
+    every key of a dataclass node.
+    """
+    m = re.match(r"^([\w.\[\]/-]+)=\{", arg)
+    return f"++{arg}" if m and not arg.startswith("hydra") else arg

@@ -40,7 +40,7 @@ def interval_figure(exp: ExperimentResult) -> bytes:
     res0 = exp.replications[0]
     n = len(res0.intervals["calls_offered"])
     hours = np.arange(n) * res0.interval_s / 3600.0
-    conf = exp.cfg.kpi.confidence
+    conf = exp.cfg.experiment.confidence
 
     def stack(name: str) -> np.ndarray:
         return np.array([p[name] for p in per], dtype=float)

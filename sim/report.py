@@ -78,7 +78,7 @@ def summary_dict(exp: ExperimentResult, extra: Optional[Mapping[str, Any]] = Non
         "horizon_h": cfg.experiment.horizon_h,
         "warmup_h": cfg.experiment.warmup_h,
         "drain_h": cfg.experiment.drain_h,
-        "confidence": cfg.kpi.confidence,
+        "confidence": cfg.experiment.confidence,
         "kpis": headline,
         "breakdowns": breakdowns(exp.summary),
         "accounting": accounting_table(exp),
@@ -158,9 +158,34 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
 
             (out_dir / "report.html").write_text(render_html(exp, summary, png, config_yaml), encoding="utf-8")
             files.append("report.html")
+    files += write_warmup(exp, out_dir, summary)
     summary["files"] = files
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     return summary
+
+
+def write_warmup(exp: ExperimentResult, out_dir: Path, summary: Dict[str, Any]) -> List[str]:
+    """Write ``warmup.csv`` (Welch's method) and add MSER-5 warm-up suggestions to ``summary``."""
+    from .warmup import INTERVAL_SERIES, daily_backlog_series, mser5, suggest, welch_table
+
+    per = [interval_kpis(r) for r in exp.replications]
+    res0 = exp.replications[0]
+    step_h = res0.interval_s / 3600.0
+    window = max(1, int(round(2.0 / step_h)))  # a 2-hour half-window
+    table = welch_table(per, INTERVAL_SERIES, window)
+    n = len(res0.intervals["calls_offered"])
+    header = ["interval", "start_h", *[c for name in INTERVAL_SERIES for c in (name, f"{name}_ma")]]
+    rows = [[i, i * step_h, *[table[c][i] for name in INTERVAL_SERIES for c in (name, f"{name}_ma")]]
+            for i in range(n)]
+    write_csv(out_dir / "warmup.csv", header, rows)
+    diag: Dict[str, Any] = {"method": "MSER-5 on the across-replication mean of each series; Welch "
+                                      "moving averages in warmup.csv",
+                            "suggested_warmup_h": suggest(table, INTERVAL_SERIES, step_h)}
+    if "backoffice" in res0.extra:
+        backlog = daily_backlog_series([r.extra["backoffice"]["backlog"] for r in exp.replications])
+        diag["suggested_warmup_h"]["open_work_orders"] = mser5(backlog[: int(exp.cfg.experiment.horizon_h // 24)]) * 24.0
+    summary["warmup_diagnostic"] = diag
+    return ["warmup.csv"]
 
 
 def format_value(name: str, v: Optional[float]) -> str:

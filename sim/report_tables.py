@@ -30,7 +30,7 @@ def units_table(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
     """Header and rows of ``units.csv``."""
     meta = exp.replications[0].extra["backoffice_meta"]
     per_rep = [unit_rows(r.extra["backoffice"]) for r in exp.replications]
-    conf = exp.cfg.kpi.confidence
+    conf = exp.cfg.experiment.confidence
     header = ["unit", "unit_type", "capacity"]
     for k in UNIT_RATES:
         header += [k, f"{k}_ci_low", f"{k}_ci_high"]

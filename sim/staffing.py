@@ -56,8 +56,8 @@ class StaffChange:
 
 
 def scaled_count(count: float, scale: float) -> int:
-    """``count x scale`` rounded half up (so 0.5 operators become 1)."""
-    return int(np.floor(count * scale + 0.5))
+    """``count x scale`` rounded half up (so 0.5 operators become 1), robust to binary round-off."""
+    return int(np.floor(count * scale + 0.5 + 1e-9))
 
 
 def plan_mode(cfg: StaffingConfig) -> str:

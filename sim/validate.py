@@ -26,7 +26,7 @@ def check_number(key: str, value: float, lo: float = 0.0, hi: float = math.inf,
         v = float(value)
     except (TypeError, ValueError):
         raise ConfigError(key, value, "must be a number") from None
-    if math.isnan(v) or (math.isinf(v) and hi != math.inf):
+    if not math.isfinite(v):
         raise ConfigError(key, value, "must be a finite number")
     bad_lo = v <= lo if lo_open else v < lo
     bad_hi = v >= hi if hi_open else v > hi
@@ -107,6 +107,24 @@ def _experiment(cfg: Config) -> None:
                           f"must be shorter than experiment.horizon_h ({e.horizon_h})")
     check_number("experiment.start_weekday", e.start_weekday, 0, 6)
     check_number("experiment.jobs", e.jobs, lo=1)
+    check_number("experiment.confidence", e.confidence, 0.0, 1.0, lo_open=True, hi_open=True)
+    from .executors import EXECUTORS
+    from .stats import _all_definitions
+
+    if e.executor not in EXECUTORS:
+        raise ConfigError("experiment.executor", e.executor, f"use one of {', '.join(EXECUTORS)}")
+    if e.executor == "dask" and not e.scheduler:
+        raise ConfigError("experiment.scheduler", e.scheduler, "required with experiment.executor=dask "
+                          "(the address of a Dask scheduler, e.g. tcp://127.0.0.1:8786)")
+    if e.precision is not None:
+        check_number("experiment.precision", e.precision, lo_open=True)
+        check_number("experiment.max_replications", e.max_replications, lo=2)
+        if e.max_replications < e.replications:
+            raise ConfigError("experiment.max_replications", e.max_replications,
+                              f"must be >= experiment.replications ({e.replications})")
+        if e.precision_kpi not in _all_definitions():
+            raise ConfigError("experiment.precision_kpi", e.precision_kpi,
+                              "unknown KPI; use a headline KPI name of docs/kpis.md")
     interval_h = cfg.kpi.interval_min / 60.0
     for key, value in (("experiment.horizon_h", e.horizon_h), ("experiment.warmup_h", e.warmup_h)):
         if abs(value / interval_h - round(value / interval_h)) > 1e-9:
@@ -119,7 +137,6 @@ def _kpi(cfg: Config) -> None:
     check_number("kpi.interval_min", k.interval_min, lo=1, hi=1440)
     if 1440 % k.interval_min:
         raise ConfigError("kpi.interval_min", k.interval_min, "must divide a day (1440 minutes)")
-    check_number("kpi.confidence", k.confidence, 0.0, 1.0, lo_open=True, hi_open=True)
 
 
 def _categories(cfg: Config) -> None:

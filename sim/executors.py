@@ -1,0 +1,143 @@
+"""Where replications run: in this process, in local worker processes, or on a Dask cluster.
+
+A replication is a pure function of the configuration and its number, so every
+executor returns the same :class:`~sim.records.ReplicationResult` for the same
+inputs; results are always handed back keyed by replication number, and the
+experiment puts them in order.  A replication that raises is reported as a
+:class:`Failure` (with its seed and the error) instead of stopping the others.
+
+* ``serial`` - this process, with a progress bar over simulated time;
+* ``process`` - a local :class:`concurrent.futures.ProcessPoolExecutor`
+  (``experiment.jobs`` workers, spawn start method);
+* ``dask`` - a Dask distributed cluster at ``experiment.scheduler`` (install
+  the ``dask`` extra); the workers need this package installed.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import Callable, Dict, Iterator, List, Optional, Union
+
+from .config import Config
+from .model import run_replication
+from .records import ReplicationResult
+
+EXECUTORS = ("auto", "serial", "process", "dask")
+Task = Callable[[Config, int], ReplicationResult]
+
+
+@dataclass
+class Failure:
+    """A replication that raised instead of returning a result."""
+
+    replication: int
+    seed: int
+    error: str
+
+    def describe(self) -> str:
+        """One line: replication, seed and error."""
+        return f"replication {self.replication} (seed {self.seed}) failed: {self.error}"
+
+
+Outcome = Union[ReplicationResult, Failure]
+
+
+def _guarded(task: Task, cfg: Config, r: int) -> Outcome:
+    try:
+        return task(cfg, r)
+    except Exception as exc:  # noqa: BLE001 - a failed replication must not lose the others
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return Failure(r, cfg.experiment.seed, last)
+
+
+def _bar(total: float, desc: str, unit: str, enabled: bool):  # type: ignore[no-untyped-def]
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr, dynamic_ncols=True)
+
+
+def run_serial(cfg: Config, reps: List[int], progress: bool, task: Task = run_replication) -> Iterator[tuple[int, Outcome]]:
+    """Run replications one after another in this process."""
+    sim_h = cfg.experiment.horizon_h + cfg.experiment.drain_h
+    for r in reps:
+        bar = _bar(sim_h, f"replication {r + 1}", "h", progress)
+        if bar is not None and task is run_replication:
+            out: Outcome = _guarded(lambda c, i: run_replication(c, i, progress=lambda s: bar.update(s / 3600.0)),
+                                    cfg, r)
+        else:
+            out = _guarded(task, cfg, r)
+        if bar is not None:
+            bar.close()
+        yield r, out
+
+
+def run_processes(cfg: Config, reps: List[int], jobs: int, progress: bool,
+                  task: Task = run_replication) -> Iterator[tuple[int, Outcome]]:
+    """Run replications in ``jobs`` local worker processes."""
+    bar = _bar(len(reps), "replications", "rep", progress)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(_guarded, task, cfg, r): r for r in reps}
+        for fut in as_completed(futures):
+            r = futures[fut]
+            try:
+                out = fut.result()
+            except Exception as exc:  # noqa: BLE001 - e.g. a worker killed by the OS
+                out = Failure(r, cfg.experiment.seed, f"{type(exc).__name__}: {exc}")
+            if bar is not None:
+                bar.update(1)
+            yield r, out
+    if bar is not None:
+        bar.close()
+
+
+def run_dask(cfg: Config, reps: List[int], scheduler: Optional[str], progress: bool,
+             task: Task = run_replication) -> Iterator[tuple[int, Outcome]]:
+    """Run replications on the Dask distributed cluster at ``scheduler``."""
+    try:
+        from distributed import Client, as_completed as dask_completed
+    except ImportError:  # pragma: no cover - depends on the installation
+        from .errors import ConfigError
+
+        raise ConfigError("experiment.executor", "dask",
+                          "needs dask.distributed: pip install -e '.[dask]'") from None
+    bar = _bar(len(reps), "replications (dask)", "rep", progress)
+    with Client(scheduler, set_as_default=False) as client:
+        futures = {client.submit(_guarded, task, cfg, r, pure=False, key=f"hotline-rep-{r}-{id(cfg)}"): r
+                   for r in reps}
+        for fut in dask_completed(list(futures)):
+            r = futures[fut]
+            try:
+                out = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker, a serialisation error
+                out = Failure(r, cfg.experiment.seed, f"{type(exc).__name__}: {exc}")
+            if bar is not None:
+                bar.update(1)
+            yield r, out
+    if bar is not None:
+        bar.close()
+
+
+def executor_name(cfg: Config, n_reps: int) -> str:
+    """The executor to use: ``experiment.executor``, with ``auto`` = process if jobs > 1, else serial."""
+    name = cfg.experiment.executor
+    if name == "auto":
+        return "process" if cfg.experiment.jobs > 1 and n_reps > 1 else "serial"
+    return name
+
+
+def run_batch(cfg: Config, reps: List[int], progress: bool, task: Task = run_replication) -> Dict[int, Outcome]:
+    """Run the replications ``reps`` with the configured executor; return outcomes by replication."""
+    name = executor_name(cfg, len(reps))
+    if name == "serial":
+        it = run_serial(cfg, reps, progress, task)
+    elif name == "process":
+        it = run_processes(cfg, reps, max(1, min(cfg.experiment.jobs, len(reps))), progress, task)
+    else:
+        it = run_dask(cfg, reps, cfg.experiment.scheduler, progress, task)
+    return dict(it)

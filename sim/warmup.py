@@ -1,0 +1,75 @@
+"""Warm-up diagnostics for steady-state studies: Welch's method and MSER-5.
+
+A steady-state study discards the start of each replication (``experiment.warmup_h``)
+because the model starts empty: no calls waiting, no orders at the units.  To
+choose that length, look at the per-interval mean across replications of a few
+output series (Welch's method: average across replications, then smooth with a
+moving average) and find where it stops drifting.  :func:`mser5` offers an
+automatic suggestion (the Marginal Standard Error Rule on batches of 5, White
+1997): the truncation point that minimises the standard error of the remaining
+mean, searched over the first half of the series.
+
+Terminating studies - one day, one week of a given calendar - start from the
+state of interest and use no warm-up; see ``docs/experiments.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Mapping, Sequence
+
+import numpy as np
+
+#: Per-interval series used for the diagnostic (front line).
+INTERVAL_SERIES = ("mean_calls_waiting", "occupancy", "service_level", "mean_wait_s")
+
+
+def moving_average(x: np.ndarray, window: int) -> np.ndarray:
+    """Welch's centred moving average with a shrinking window near the start (NaNs ignored)."""
+    x = np.asarray(x, dtype=float)
+    out = np.full(len(x), np.nan)
+    for i in range(len(x)):
+        w = min(window, i, len(x) - 1 - i)
+        seg = x[i - w:i + w + 1]
+        if np.isfinite(seg).any():
+            out[i] = np.nanmean(seg)
+    return out
+
+
+def mser5(x: Sequence[float]) -> int:
+    """MSER-5 truncation point: number of leading observations to discard (a multiple of 5)."""
+    y = np.asarray(x, dtype=float)
+    y = y[np.isfinite(y)]
+    m = len(y) // 5
+    if m < 4:
+        return 0
+    b = y[: m * 5].reshape(m, 5).mean(axis=1)
+    best_d, best = 0, np.inf
+    for d in range(0, m // 2 + 1):
+        rest = b[d:]
+        val = float(((rest - rest.mean()) ** 2).sum()) / (len(rest) ** 2)
+        if val < best:
+            best, best_d = val, d
+    return best_d * 5
+
+
+def welch_table(per_rep: Sequence[Mapping[str, np.ndarray]], series: Sequence[str], window: int) -> Dict[str, np.ndarray]:
+    """Across-replication mean and its moving average of each series (``<name>``, ``<name>_ma``)."""
+    out: Dict[str, np.ndarray] = {}
+    for name in series:
+        rows = np.array([np.asarray(p[name], dtype=float) for p in per_rep])
+        with np.errstate(invalid="ignore"):
+            mean = np.nanmean(rows, axis=0) if np.isfinite(rows).any() else np.full(rows.shape[1], np.nan)
+        out[name] = mean
+        out[f"{name}_ma"] = moving_average(mean, window)
+    return out
+
+
+def suggest(table: Mapping[str, np.ndarray], series: Sequence[str], step_h: float) -> Dict[str, float]:
+    """MSER-5 warm-up suggestion, in hours, for each series."""
+    return {name: mser5(table[name]) * step_h for name in series}
+
+
+def daily_backlog_series(backlogs: List[Mapping[str, np.ndarray]]) -> np.ndarray:
+    """Total open orders at the end of each day, averaged over replications."""
+    totals = [np.sum([np.asarray(v, dtype=float) for v in b.values()], axis=0) for b in backlogs]
+    return np.mean(totals, axis=0)
