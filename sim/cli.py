@@ -45,11 +45,20 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
         raise BadInput(str(exc)) from None
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     exp = run_experiment(cfg)
+    for failure in exp.failures:
+        sys.stderr.write(f"run_sim: warning: {failure.describe()}\n")
+    if not exp.replications:
+        raise BadInput(f"every replication failed (seed {cfg.experiment.seed}); first: {exp.failures[0].error}")
     summary = write_outputs(exp, out_dir, config_yaml(cfg))
     if cfg.report.print_table:
         print(kpi_table(summary), end="")
         print(f"Report written to {out_dir} ({exp.wall_s:.1f} s)")
+    if exp.failures:
+        _FAILED_RUNS.append(str(out_dir))
     return summary
+
+
+_FAILED_RUNS: list[str] = []
 
 
 def _override_value(key: str, argv: Sequence[str]) -> Optional[str]:
@@ -134,3 +143,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         fail(one_line(exc, argv))
     finally:
         sys.argv = saved
+    if _FAILED_RUNS:
+        sys.stderr.write(f"run_sim: {len(_FAILED_RUNS)} run(s) had failed replications; "
+                         f"the others' results are in {', '.join(_FAILED_RUNS)}\n")
+        sys.exit(1)

@@ -100,7 +100,8 @@ def compare(variants: List[Dict[str, Any]], confidence: float = 0.95) -> tuple[L
         return [], []
     ref = variants[0]
     kpis = [k for k in ref["summary"]["kpis"]]
-    header = ["variant", "folder", "overrides", "scenario", "seed", "replications", "paired"]
+    shared = set.intersection(*(set(v["overrides"]) for v in variants)) if len(variants) > 1 else set()
+    header = ["variant", "folder", "overrides", "scenario", "seed", "replications", "paired"]  # overrides that differ
     for k in kpis:
         header += [k, f"{k}_ci_low", f"{k}_ci_high", f"{k}_diff", f"{k}_diff_ci_low", f"{k}_diff_ci_high",
                    f"{k}_significant"]
@@ -109,7 +110,8 @@ def compare(variants: List[Dict[str, Any]], confidence: float = 0.95) -> tuple[L
         s = v["summary"]
         common = sorted(set(v["reps"]) & set(ref["reps"]))
         paired = s["seed"] == ref["summary"]["seed"] and len(common) >= 2
-        row: List[Any] = [i, v["folder"].name, " ".join(v["overrides"]), s["scenario"], s["seed"],
+        label = " ".join(o for o in v["overrides"] if o not in shared)
+        row: List[Any] = [i, v["folder"].name, label, s["scenario"], s["seed"],
                           s["replications"], paired]
         for k in kpis:
             ci = s["kpis"].get(k, {"mean": None, "ci_low": None, "ci_high": None})

@@ -107,7 +107,7 @@ def run_dask(cfg: Config, reps: List[int], scheduler: Optional[str], progress: b
         raise ConfigError("experiment.executor", "dask",
                           "needs dask.distributed: pip install -e '.[dask]'") from None
     bar = _bar(len(reps), "replications (dask)", "rep", progress)
-    with Client(scheduler, set_as_default=False) as client:
+    with Client(scheduler, timeout=60) as client:
         futures = {client.submit(_guarded, task, cfg, r, pure=False, key=f"hotline-rep-{r}-{id(cfg)}"): r
                    for r in reps}
         for fut in dask_completed(list(futures)):

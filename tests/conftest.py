@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
-from typing import Sequence
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from support import ROOT, run_cli  # noqa: E402,F401
 
 
 @pytest.fixture
@@ -21,15 +20,7 @@ def compose():
     return compose_config
 
 
-def run_cli(args: Sequence[str], cwd: Path = ROOT, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run ``python run_sim.py ARGS`` in a subprocess and capture its output."""
-    env = dict(os.environ)
-    env.pop("HYDRA_FULL_ERROR", None)
-    return subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-
-
 @pytest.fixture
 def cli():
-    """Run the command line; see :func:`run_cli`."""
+    """Run the command line; see :func:`support.run_cli`."""
     return run_cli

@@ -411,7 +411,7 @@ def _job(name, tmp_path_factory):
     """A no-argument function running CLI case ``name`` and returning its CompletedProcess."""
     import subprocess
 
-    from conftest import run_cli  # the function behind the `cli` fixture (tests/conftest.py)
+    from support import run_cli  # the function behind the `cli` fixture
 
     d = tmp_path_factory.mktemp(f"cli_{name}")
     if name in CLI_CASES:
