@@ -38,10 +38,13 @@ from .engine import FarTimer, Tick
 from .residents import (COL_DISPATCH_S, COL_RESOLUTION_S, COL_RESOLVED, COL_RESPONSE_S, COL_REVIEW_S,
                         COL_UNIT, COL_WRONG_UNIT)
 from .rng import Streams, UniformBuffer
+from .units import Unit
 
 if TYPE_CHECKING:  # pragma: no cover
     from .feedback import Feedback
     from .scenario import Compiled
+
+_INV_DAY = 1.0 / 86400.0
 
 # Stages of a contact after the front line (also read by the model to classify open contacts).
 ST_DISPATCH, ST_QUEUED, ST_SIGNED, ST_AWAIT_VISIT, ST_ON_VISIT = range(1, 6)
@@ -68,11 +71,14 @@ class BackOffice:
         self.timer = FarTimer(env)
         self.sc = sc
         self.rec = rec
-        self.units = sc.units.units
+        # fresh live state for this replication (the compiled scenario is shared and must stay immutable)
+        self.units = [Unit(u.uid, u.type_index, u.name, u.capacity, u.calendar) for u in sc.units.units]
         self.directory = sc.units
         self.feedback: Optional["Feedback"] = None
         self.on_event: Optional[Callable[..., None]] = None
         self._seq = 0
+        self._n_days = rec.n_days
+        self._d_created, self._d_closeouts = rec.daily["work_orders_created"], rec.daily["closeouts"]
         # SimPy only iterates an event's callback list, so one list per step can be shared
         self._cb_arrive, self._cb_bounced, self._cb_closed = [self._arrive], [self._bounced], [self._closed]
         self._dispatch_limit = sc.dispatch_limit_s.tolist()
@@ -112,7 +118,9 @@ class BackOffice:
             self._g_disp[urg] += 1
             if delay <= self._dispatch_limit[urg]:
                 self._g_disp_ok[urg] += 1
-        self.rec.add_daily("work_orders_created", now)
+        day = int(now * _INV_DAY)
+        if day < self._n_days:
+            self._d_created[day] += 1
         wrong = row[COL_WRONG_UNIT]
         c.tick = tick = Tick(self._arrive, c, wrong if wrong >= 0 else c.unit)  # reused for every later step
         self.timer.schedule(tick, delay)
@@ -177,9 +185,12 @@ class BackOffice:
         """Sign the order: its response and close-out times follow, so one event (the close-out) suffices."""
         c.stage = ST_SIGNED
         cal = unit.calendar
+        always = cal.always
         if c.round == 1:
             c.t_signed = now
-            t_resp = cal.next_open(now + c.row[COL_RESPONSE_S])
+            t_resp = now + c.row[COL_RESPONSE_S]
+            if not always:
+                t_resp = cal.next_open(t_resp)
             c.t_response = t_resp
             if c.in_window:
                 uid, urg = c.unit, c.urgency
@@ -193,8 +204,12 @@ class BackOffice:
             u_resp, u_res = self._u_later.next(), self._u_later.next()
             t_resp = cal.next_open(now + float(self.sc.response_delay[c.urgency].ppf(u_resp)) * 3600.0)
             resolution = float(self.sc.resolution[c.category][c.urgency].ppf(u_res)) * 3600.0
-        t_close = cal.next_open(t_resp + resolution)
-        self._at(c, self._cb_closed, t_close - now)
+        t_close = t_resp + resolution
+        if not always:
+            t_close = cal.next_open(t_close)
+        tick = c.tick
+        tick.callbacks = self._cb_closed
+        self.timer.schedule(tick, t_close - now)
 
     def _closed(self, ev: Tick) -> None:
         self._close(ev.item, self.env._now)
@@ -213,7 +228,9 @@ class BackOffice:
                 self._g_close_ok[urg] += 1
             if c.round == 1:
                 self.rec.add_time_to_close(c.category, (now - c.t_arrive) / 3600.0)
-        self.rec.add_daily("closeouts", now)
+        day = int(now * _INV_DAY)
+        if day < self._n_days:
+            self._d_closeouts[day] += 1
         if c.round == 1:
             c.t_closed = now
             c.resolved = bool(c.row[COL_RESOLVED])

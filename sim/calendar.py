@@ -37,6 +37,7 @@ class WorkCalendar:
         self.end_s = end_h * 3600.0
         self.start_weekday = int(start_weekday)
         self.always = len(self.days) == 7 and start_h <= 0.0 and end_h >= 24.0
+        self.every_day = len(self.days) == 7
 
     def is_open(self, t: float) -> bool:
         """Whether the calendar is open at time ``t``."""
@@ -50,6 +51,14 @@ class WorkCalendar:
         """The earliest time at or after ``t`` at which the calendar is open (``inf`` if never)."""
         if self.always:
             return t
+        if self.every_day:  # fast path: the same hours every day
+            day_start = t - t % DAY_S
+            tod = t - day_start
+            if tod < self.start_s:
+                return day_start + self.start_s
+            if tod < self.end_s:
+                return t
+            return day_start + DAY_S + self.start_s
         if not self.days:
             return math.inf
         day = math.floor(t / DAY_S)

@@ -274,6 +274,7 @@ class Pool:
         self._busy_area += self.busy * (now - self._t_ops)
         self._t_ops = now
         self.on_duty -= 1
+        op.tick.tag = None  # break the operator <-> tick cycle
         if op.shift is not None:
             roster = self.rosters.get(op.shift)
             if roster is not None:

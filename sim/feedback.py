@@ -99,7 +99,9 @@ class Feedback:
     def _plan(self, c, now: float, delay: float) -> None:  # type: ignore[no-untyped-def]
         """Schedule the next attempt ``delay`` seconds ahead, moved to calling hours."""
         t = self.calendar.next_open(now + delay)
-        self.backoffice._at(c, self._cb_due, t - now)
+        tick = c.tick
+        tick.callbacks = self._cb_due
+        self.timer.schedule(tick, t - now)
 
     def _due(self, ev: Tick) -> None:
         c = ev.item
@@ -151,6 +153,8 @@ class Feedback:
                 self._r_res[uid] += 1
             if satisfied:
                 self._r_sat[uid] += 1
-        self.rec.add_daily("ratings", now)
+        day = int(now / 86400.0)
+        if day < self.rec.n_days:
+            self.rec.daily["ratings"][day] += 1
         c.t_rated = now
         self.finish(c, "closed_rated")

@@ -210,6 +210,7 @@ class FrontLine:
     def finish(self, c: Contact, state: str) -> None:
         """Record that ``c`` ended in terminal state ``state`` (a name of :data:`TERMINAL_STATES`)."""
         c.state = DONE
+        c.tick = None  # break the contact <-> tick cycle so reference counting frees both
         self._terminal[T_INDEX[state]][c.iv] += 1
         del self.live[c.id]
         if self.on_finish is not None:

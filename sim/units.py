@@ -29,7 +29,8 @@ from .config import Config
 
 @dataclass
 class Unit:
-    """One handling unit and its live state.
+    """One handling unit and its live state (the directory's units are templates; each
+    replication's back office works on fresh copies).
 
     Attributes
     ----------
