@@ -22,7 +22,7 @@ from .backoffice import ST_AWAIT_VISIT, ST_DISPATCH, ST_ON_VISIT, ST_QUEUED, ST_
 from .backoffice_records import BackOfficeRecorder
 from .calendar import WorkCalendar
 from .config import Config
-from .engine import IN_SERVICE, Pool
+from .engine import Pool
 from .feedback import Feedback
 from .frontline import FrontLine
 from .records import OPEN_STATES, IntervalRecorder, ReplicationResult
@@ -161,8 +161,6 @@ class Replication:
 
     @staticmethod
     def _back_state(c) -> str:  # type: ignore[no-untyped-def]
-        if c.stage == ST_AWAIT_VISIT and c.state == IN_SERVICE:
-            return "on_return_visit"
         state = _BACK_STAGE.get(c.stage)
         if state is None:  # pragma: no cover - every live contact is somewhere
             raise RuntimeError(f"contact {c.id} is live in no known state (stage {c.stage}, state {c.state})")
