@@ -22,8 +22,29 @@ th{background:#f3f3f3}td.l,th.l{text-align:left}pre{background:#f7f7f7;padding:1
 """
 
 
-def render_html(exp: ExperimentResult, summary: Mapping[str, Any], png: bytes, config_yaml: str) -> str:
-    """The report page as a string."""
+def _unit_type_table(summary: Mapping[str, Any]) -> str:
+    b = summary.get("breakdowns", {})
+    rates = [k for k in ("response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate") if k in b]
+    if not rates:
+        return ""
+    groups = [g for g in b[rates[0]] if g not in ("emergency", "utilities", "general", "complex")]
+    head = "".join(f"<th>{html.escape(r)}</th>" for r in rates)
+    rows = []
+    for g in groups:
+        cells = []
+        for r in rates:
+            ci = b[r][g]
+            lo, hi = ci["ci_low"], ci["ci_high"]
+            rng = f" [{format_value(r, lo)}, {format_value(r, hi)}]" if lo is not None else ""
+            cells.append(f"<td>{format_value(r, ci['mean'])}{rng}</td>")
+        rows.append(f"<tr><td class=l>{html.escape(g)}</td>{''.join(cells)}</tr>")
+    return (f"<h2>Three rates by unit type</h2><table><tr><th class=l>unit type</th>{head}</tr>"
+            f"{''.join(rows)}</table><p>Per unit: units.csv.</p>")
+
+
+def render_html(exp: ExperimentResult, summary: Mapping[str, Any], figures: Mapping[str, bytes],
+                config_yaml: str) -> str:
+    """The report page as a string (figures embedded as base64 PNG)."""
     esc = html.escape
     conf = int(round(100 * summary["confidence"]))
     rows = []
@@ -37,7 +58,12 @@ def render_html(exp: ExperimentResult, summary: Mapping[str, Any], png: bytes, c
                        for s, v in acc["states"].items())
     check = ("<span class=ok>balanced: every contact offered is accounted for</span>" if acc["balanced"]
              else "<span class=bad>NOT BALANCED</span>")
-    img = base64.b64encode(png).decode("ascii")
+    imgs = "".join(f'<img alt="{esc(name)}" style="max-width:100%" '
+                   f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+                   for name, png in figures.items())
+    failed = summary.get("failed_replications") or []
+    failed_html = ("<p class=bad>" + "<br>".join(esc(f"replication {f['replication']} (seed {f['seed']}) "
+                                                    f"failed: {f['error']}") for f in failed) + "</p>") if failed else ""
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>hotline-sim: {esc(summary['scenario'])}</title><style>{_STYLE}</style></head>
 <body>
@@ -48,11 +74,13 @@ seed {summary['seed']}, scale {summary['scale']:g}; wall time {exp.wall_s:.1f} s
 <h2>KPIs (mean and {conf}% confidence interval across replications)</h2>
 <table><tr><th class=l>KPI</th><th>mean</th><th>{conf}% CI</th><th class=l>definition</th></tr>
 {''.join(rows)}</table>
+{failed_html}
+{_unit_type_table(summary)}
 <h2>Where the contacts ended</h2>
 <table><tr><th class=l>state</th><th>contacts (mean per replication)</th></tr>{acc_rows}</table>
 <p>{check}</p>
-<h2>Through the day</h2>
-<img alt="per-interval figure" style="max-width:100%" src="data:image/png;base64,{img}">
+<h2>Through time</h2>
+{imgs}
 <h2>Configuration</h2>
 <pre>{esc(config_yaml)}</pre>
 </body></html>

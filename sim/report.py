@@ -149,14 +149,19 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
     if exp.cfg.report.plots or exp.cfg.report.html:
         from .plots import interval_figure
 
-        png = interval_figure(exp)
+        figures = {"intervals.png": interval_figure(exp)}
+        if "backoffice" in exp.replications[0].extra:
+            from .plots import backlog_figure
+
+            figures["backlog.png"] = backlog_figure(exp)
         if exp.cfg.report.plots:
-            (out_dir / "intervals.png").write_bytes(png)
-            files.append("intervals.png")
+            for name, png in figures.items():
+                (out_dir / name).write_bytes(png)
+                files.append(name)
         if exp.cfg.report.html:
             from .html import render_html
 
-            (out_dir / "report.html").write_text(render_html(exp, summary, png, config_yaml), encoding="utf-8")
+            (out_dir / "report.html").write_text(render_html(exp, summary, figures, config_yaml), encoding="utf-8")
             files.append("report.html")
     files += write_warmup(exp, out_dir, summary)
     summary["files"] = files

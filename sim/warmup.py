@@ -15,6 +15,7 @@ state of interest and use no warm-up; see ``docs/experiments.md``.
 
 from __future__ import annotations
 
+import warnings
 from typing import Dict, List, Mapping, Sequence
 
 import numpy as np
@@ -30,8 +31,9 @@ def moving_average(x: np.ndarray, window: int) -> np.ndarray:
     for i in range(len(x)):
         w = min(window, i, len(x) - 1 - i)
         seg = x[i - w:i + w + 1]
-        if np.isfinite(seg).any():
-            out[i] = np.nanmean(seg)
+        seg = seg[np.isfinite(seg)]
+        if len(seg):
+            out[i] = seg.mean()
     return out
 
 
@@ -57,8 +59,9 @@ def welch_table(per_rep: Sequence[Mapping[str, np.ndarray]], series: Sequence[st
     out: Dict[str, np.ndarray] = {}
     for name in series:
         rows = np.array([np.asarray(p[name], dtype=float) for p in per_rep])
-        with np.errstate(invalid="ignore"):
-            mean = np.nanmean(rows, axis=0) if np.isfinite(rows).any() else np.full(rows.shape[1], np.nan)
+        with warnings.catch_warnings():  # an interval with no calls has no mean wait: NaN, not a warning
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(rows, axis=0)
         out[name] = mean
         out[f"{name}_ma"] = moving_average(mean, window)
     return out

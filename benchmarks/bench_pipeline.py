@@ -1,0 +1,73 @@
+"""Speed and memory of the whole pipeline: one replication of the Beijing baseline at scale 1.
+
+Each measurement runs in a fresh subprocess (so peak memory is that run's own)
+and reports contacts per second - contacts offered over the CPU time and the
+wall time of the replication - and the process's peak resident memory.  Run it
+for several horizons to see that memory does not grow with the horizon (the
+request log off: nothing is kept per finished contact).
+
+Usage::
+
+    python benchmarks/bench_pipeline.py [--days 7 30] [--drain-h 0] [--rounds 3] [--request-log]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHILD = r"""
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+from sim.api import compose_config
+from sim.model import run_replication
+from sim.stats import replication_kpis
+cfg = compose_config("beijing_baseline", {overrides!r})
+t_wall, t_cpu = time.perf_counter(), time.process_time()
+res = run_replication(cfg, {rep})
+wall, cpu = time.perf_counter() - t_wall, time.process_time() - t_cpu
+k = replication_kpis(res)
+print(json.dumps({{"contacts": k["contacts_offered"], "cpu_s": cpu, "wall_s": wall,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "service_level": k["service_level"], "satisfaction_rate": k.get("satisfaction_rate")}}))
+"""
+
+
+def measure(days: float, drain_h: float, rep: int, request_log: bool) -> dict:
+    """One replication in a fresh interpreter; returns its timings and peak memory."""
+    overrides = ["scale=1", f"experiment.horizon_h={days * 24:g}", f"experiment.drain_h={drain_h:g}",
+                 "experiment.warmup_h=0", f"report.request_log={str(request_log).lower()}"]
+    code = CHILD.format(root=str(ROOT), overrides=overrides, rep=rep)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--days", type=float, nargs="+", default=[7.0])
+    ap.add_argument("--drain-h", type=float, default=0.0)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--request-log", action="store_true")
+    args = ap.parse_args()
+    print(f"Beijing baseline, scale 1, drain {args.drain_h:g} h, request log "
+          f"{'on' if args.request_log else 'off'}, {args.rounds} round(s) per horizon")
+    for days in args.days:
+        runs = [measure(days, args.drain_h, r, args.request_log) for r in range(args.rounds)]
+        cps_cpu = [r["contacts"] / r["cpu_s"] for r in runs]
+        cps_wall = [r["contacts"] / r["wall_s"] for r in runs]
+        rss = [r["peak_rss_mb"] for r in runs]
+        for i, r in enumerate(runs):
+            print(f"  {days:g} days, round {i + 1}: {r['contacts']:,.0f} contacts, cpu {r['cpu_s']:.1f} s, "
+                  f"wall {r['wall_s']:.1f} s, {cps_cpu[i]:,.0f} contacts/s (cpu), peak {rss[i]:,.0f} MB")
+        print(f"{days:g} days: median {statistics.median(cps_cpu):,.0f} contacts/s per CPU second "
+              f"({statistics.median(cps_wall):,.0f} per wall second), peak memory {max(rss):,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
