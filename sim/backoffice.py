@@ -77,6 +77,7 @@ class BackOffice:
         self.feedback: Optional["Feedback"] = None
         self.on_event: Optional[Callable[..., None]] = None
         self._seq = 0
+        self._sampled: set[int] = set()
         self._n_days = rec.n_days
         self._d_created, self._d_closeouts = rec.daily["work_orders_created"], rec.daily["closeouts"]
         # SimPy only iterates an event's callback list, so one list per step can be shared
@@ -134,6 +135,8 @@ class BackOffice:
             unit = self.units[uid]
             if c.in_window:
                 self._r_bounced[uid] += 1
+                if c.bounces == 0:
+                    self.rec.totals["orders_bounced"] += 1
             review = c.row[COL_REVIEW_S] if c.bounces == 0 else self.sc.review.ppf(self._u_redispatch.next()) * 3600.0
             t = unit.calendar.next_open(now + float(review))
             self._at(c, self._cb_bounced, t - now)
@@ -156,8 +159,9 @@ class BackOffice:
     def _enqueue(self, c, now: float) -> None:  # type: ignore[no-untyped-def]
         unit = self.units[c.unit]
         c.stage = ST_QUEUED
-        c.t_unit = now
-        c.deadline = now + self._closeout_limit[c.urgency]
+        if c.round == 1:
+            c.t_unit = now  # the first arrival at the right unit (the log's "at_unit"; response limit origin)
+        c.deadline = now + self._closeout_limit[c.urgency]  # each round's close-out limit runs from its arrival
         self._seq += 1
         heappush(unit.queue, (c.urgency, c.deadline, self._seq, c))
         self._try_sign(unit, now)
@@ -260,10 +264,11 @@ class BackOffice:
             self._g_resp_due[urg] += 1
 
     def sample_backlog(self, day: int) -> None:
-        """Record, for day ``day``, the orders queued and in progress per unit type."""
+        """Record, for day ``day``, the orders queued and in progress per unit type (once per day)."""
         names = self.directory.type_names
-        if not 0 <= day < self.rec.n_days:
+        if not 0 <= day < self.rec.n_days or day in self._sampled:
             return
+        self._sampled.add(day)
         for unit in self.units:
             t = names[unit.type_index]
             q = len(unit.queue)

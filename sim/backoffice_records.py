@@ -74,7 +74,7 @@ class BackOfficeRecorder:
         self.unit_types = list(unit_types)
         self.backlog = {t: [0] * n_days for t in unit_types}
         self.queued = {t: [0] * n_days for t in unit_types}
-        self.totals = {"work_orders": 0, "transferred": 0, "visit_attempts": 0}
+        self.totals = {"work_orders": 0, "orders_bounced": 0, "visit_attempts": 0}
         self.n_days = n_days
 
     def add_time_to_close(self, category: int, hours: float) -> None:

@@ -76,7 +76,12 @@ class WorkCalendar:
         if self.always:
             return math.inf
         day = math.floor(t / DAY_S)
-        return day * DAY_S + self.end_s
+        end = day * DAY_S + self.end_s
+        if self.start_s <= 0.0 and self.end_s >= DAY_S:  # working days of 24 h run into each other
+            while (self.start_weekday + day + 1) % 7 in self.days and end < t + WEEK_S:
+                day += 1
+                end += DAY_S
+        return end
 
     def open_hours_per_week(self) -> float:
         """Open hours in a week."""

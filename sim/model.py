@@ -125,6 +125,8 @@ class Replication:
         gc.disable()
         try:
             self.env.run(until=self.end_s)
+            if self.back is not None:  # the sample at the very end is not processed by env.run
+                self.back.sample_backlog(int(np.ceil(self.end_s / 86400.0)) - 1)
         finally:
             if collecting:
                 gc.enable()

@@ -13,7 +13,8 @@ arrived in the measurement window:
 * ``dispatch_on_time_rate``: orders dispatched within ``workorders.dispatch_limit_h``;
   ``closeout_on_time_rate``: close-outs within ``workorders.closeout_limit_h`` /
   close-outs plus open orders past their deadline (every round).
-* ``bounce_back_rate``: bounces / work orders; ``reopen_rate``: reopened rounds /
+* ``bounce_back_rate``: work orders bounced at least once / work orders
+  (``bounces_per_order`` counts every bounce); ``reopen_rate``: reopened rounds /
   return visits that reached the resident; ``return_visit_reach_rate``: visits
   that reached the resident / visits concluded (reached or given up).
 * ``time_to_close_*_h``: hours from the resident's first contact to the first
@@ -36,7 +37,8 @@ BACKOFFICE_KPIS: Dict[str, str] = {
     "satisfaction_rate": "final return-visit ratings 'satisfied' / final ratings",
     "dispatch_on_time_rate": "orders dispatched within the dispatch limit of their class / orders",
     "closeout_on_time_rate": "close-outs within the limit / close-outs and open orders past their deadline",
-    "bounce_back_rate": "bounces (order sent to a wrong unit and returned) / work orders",
+    "bounce_back_rate": "work orders bounced back at least once (sent to a wrong unit and returned) / work orders",
+    "bounces_per_order": "bounces / work orders (an order can bounce more than once)",
     "reopen_rate": "rounds reopened after an unsatisfied rating / return visits that reached the resident",
     "return_visit_reach_rate": "return visits that reached the resident / return visits concluded",
     "time_to_close_mean_h": "mean hours from first contact to first close-out",
@@ -73,7 +75,8 @@ def backoffice_kpis(bo: Mapping[str, Any], intervals: Mapping[str, np.ndarray], 
     out = {"work_orders": wo}
     out.update({k: v for k, v in rates(u).items() if k.endswith("_rate")})
     out["dispatch_on_time_rate"] = _r(g["dispatch_on_time"].sum(), g["dispatched"].sum())
-    out["bounce_back_rate"] = _r(u["bounced"].sum(), wo)
+    out["bounce_back_rate"] = _r(bo["totals"]["orders_bounced"], wo)
+    out["bounces_per_order"] = _r(u["bounced"].sum(), wo)
     out["reopen_rate"] = _r(u["reopened"].sum(), u["visits_reached"].sum())
     out["return_visit_reach_rate"] = _r(u["visits_reached"].sum(), u["visits_reached"].sum() + u["not_reached"].sum())
     out["time_to_close_mean_h"] = _r(bo["close_sum_h"].sum(), bo["close_n"].sum())

@@ -1,0 +1,239 @@
+"""Unit tests of :mod:`sim.requestlog`: one row per contact with its timeline.
+
+With ``report.request_log=true`` every contact of a replication - ended or
+still open when the run stops - has exactly one row in
+``ReplicationResult.extra["request_log"]`` (times in seconds), and the CLI
+writes ``requests.csv`` from all replications.  Checked here on small
+``beijing_baseline`` runs (both channels, every terminal state, misrouting,
+units of four types, return visits):
+
+* one row per contact, attributes consistent with the KPIs (channels, units of
+  the category's type, work orders only with a unit);
+* timestamps in pipeline order wherever present, and present exactly where the
+  contact's state says they should be;
+* terminal and open states matching the accounting table;
+* nothing kept when the log is off;
+* ``requests.csv``: the header, one row per contact and replication, ISO
+  timestamps on the nominal calendar of ``experiment.start_weekday``.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as dt
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from sim.config import CHANNELS
+from sim.model import Replication, run_replication
+from sim.records import OPEN_STATES, TERMINAL_STATES
+from sim.requestlog import TIME_FIELDS
+from sim.residents import DIRECT, TRANSFER, WORK_ORDER
+from sim.scenario import compile_config
+from sim.stats import accounting, replication_kpis
+from sim.validate import validate
+
+SMALL = ["scale=0.05", "experiment.horizon_h=24", "experiment.drain_h=168", "experiment.replications=1",
+         "experiment.jobs=1", "report.request_log=true"]
+CSV_HEADER = ["replication", "contact_id", "channel", "category", "urgency", "kind", "unit", "unit_type",
+              "attempts", "bounces", "rounds", "visit_attempts", "arrival_h", "arrival", "answered", "handled",
+              "dispatched", "at_unit", "signed", "responded", "closed", "rated", "reports_resolved", "satisfied",
+              "terminal_state"]
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    """beijing_baseline at scale 0.05: one day of contacts, a week of drain, request log on."""
+    from sim.api import compose_config
+
+    return compose_config("beijing_baseline", SMALL)
+
+
+def variant(cfg, **changes):
+    new = copy.deepcopy(cfg)
+    for path, value in changes.items():
+        node = new
+        *parts, last = path.split("__")
+        for p in parts:
+            node = getattr(node, p)
+        setattr(node, last, value)
+    validate(new)
+    return new
+
+
+@pytest.fixture(scope="module")
+def no_reopen(baseline):
+    """The baseline without reopened rounds (one round per order), short drain so some contacts stay open:
+    config and result of replication 0."""
+    cfg = variant(baseline, feedback__reopen_probability=0.0, experiment__drain_h=60.0,
+                  workorders__misroute_probability=0.2)
+    return cfg, run_replication(cfg, 0)
+
+
+def rows(res):
+    log = res.extra["request_log"]
+    return [{k: v[i] for k, v in log.items()} for i in range(len(log["id"]))]
+
+
+def test_one_row_per_contact_with_consistent_attributes(no_reopen):
+    """As many rows as contacts created, ids 0..n-1 once each; channels add up to calls_offered and
+    online_offered; kinds match the accounting (direct answers, transfers); a work order that reached the back
+    office has a unit of its category's type (or, for unclear street jurisdiction, a district), a category with
+    a named unit always that unit; other contacts have unit -1."""
+    cfg, res = no_reopen
+    log = res.extra["request_log"]
+    n = res.extra["contacts_created"]
+    assert len(log["id"]) == n and np.array_equal(log["id"], np.arange(n)), f"{len(log['id'])} rows, {n} contacts"
+    iv = res.intervals
+    ch = Counter(log["channel"].tolist())
+    assert ch[CHANNELS.index("phone")] == iv["calls_offered"].sum() and ch[CHANNELS.index("online")] == (
+        iv["online_offered"].sum()), f"channels {ch}"
+    acc = accounting(res, window_only=False)
+    kinds = Counter(log["kind"].tolist())
+    assert kinds[TRANSFER] == acc["ended:transferred_emergency"], f"kinds {kinds}, {acc}"
+    assert kinds[DIRECT] >= acc["ended:answered_direct"] and kinds[WORK_ORDER] > 100, kinds
+    sc = compile_config(cfg)
+    units = sc.units
+    cats = list(cfg.categories.values())
+    checked = 0
+    for r in rows(res):
+        back = r["kind"] == WORK_ORDER and not math.isnan(r["t_handled"])
+        if not back:
+            assert r["unit"] == -1 and r["round"] == 0, f"contact {r['id']} (kind {r['kind']}, {r['state']}): {r}"
+            continue
+        cat = cats[r["category"]]
+        got = units.type_name(r["unit"])
+        allowed = {cat.unit_type} | ({cfg.units[cat.unit_type].district_of} if cat.unclear_share > 0 else set())
+        assert got in allowed, f"contact {r['id']}: category type {cat.unit_type}, unit {r['unit']} of type {got}"
+        if cat.unit is not None:
+            assert units.units[r["unit"]].name == cat.unit, f"contact {r['id']}: named unit {cat.unit}"
+        assert r["round"] == 1 and r["attempts"] >= 1
+        checked += 1
+    assert checked > 100, f"only {checked} work orders reached the back office"
+
+
+def test_states_match_the_accounting_table(no_reopen):
+    """The log's terminal states (and open:<state> rows) count exactly what accounting(window_only=False) counts."""
+    _, res = no_reopen
+    got = Counter(res.extra["request_log"]["state"].tolist())
+    acc = accounting(res, window_only=False)
+    want = {**{s: acc[f"ended:{s}"] for s in TERMINAL_STATES}, **{f"open:{s}": acc[f"open:{s}"] for s in OPEN_STATES}}
+    assert {k: got.get(k, 0) for k in want} == want, f"log states {dict(got)}, accounting {acc}"
+    assert sum(got.values()) == sum(want.values())
+    assert acc["open:in_progress"] + acc["open:awaiting_return_visit"] > 0, "the test wants open orders too"
+
+
+def test_timestamps_in_pipeline_order(no_reopen):
+    """Where present: arrival <= answered <= handled <= dispatched <= at_unit <= signed <= responded <= closed
+    <= rated.  Present exactly as the state implies: every closed order has its full timeline up to closed
+    (rated only if closed_rated), a direct answer stops at handled, an abandoned call has no answer."""
+    _, res = no_reopen
+    presence = {"closed_rated": 9, "closed_not_reached": 8, "answered_direct": 3, "transferred_emergency": 3,
+                "abandoned": 1, "online_expired": 1}
+    n_checked = Counter()
+    for r in rows(res):
+        times = [r[f] for f in TIME_FIELDS]
+        present = [t for t in times if not math.isnan(t)]
+        assert all(a <= b for a, b in zip(present, present[1:])), (
+            f"contact {r['id']} ({r['state']}): timeline out of order "
+            f"{dict(zip(TIME_FIELDS, np.round(np.array(times) / 3600, 4)))}")
+        if r["state"] in presence:
+            k = presence[r["state"]]
+            flags = [not math.isnan(t) for t in times]
+            assert flags == [True] * k + [False] * (9 - k), f"contact {r['id']} ({r['state']}): present {flags}"
+            n_checked[r["state"]] += 1
+    assert n_checked["closed_rated"] > 100 and n_checked["closed_not_reached"] > 10, n_checked
+    assert sum(r["bounces"] > 0 for r in rows(res)) > 10, "the test wants bounced orders too"
+
+
+def test_timestamps_in_order_for_reopened_orders(baseline):
+    """Every rating unsatisfied and reopened (reopen_probability 1, p_satisfied 0): rows of round-2 orders must
+    keep a timeline in pipeline order (at_unit <= signed <= responded <= closed <= rated)."""
+    cfg = variant(baseline, feedback__reopen_probability=1.0,
+                  feedback__p_satisfied={"resolved": 0.0, "not_resolved": 0.0})
+    res = run_replication(cfg, 0)
+    reopened = [r for r in rows(res) if r["round"] == 2]
+    assert len(reopened) > 50, f"only {len(reopened)} reopened orders"
+    for r in reopened:
+        times = [r[f] for f in TIME_FIELDS if not math.isnan(r[f])]
+        assert all(a <= b for a, b in zip(times, times[1:])), (
+            f"contact {r['id']} (round {r['round']}, {r['state']}): "
+            f"{dict(zip(TIME_FIELDS, np.round(np.array([r[f] for f in TIME_FIELDS]) / 3600, 3)))}")
+
+
+def test_log_off_keeps_nothing(baseline):
+    """report.request_log=false: no log object, no on_finish hook, and no 'request_log' in the result."""
+    cfg = variant(baseline, report__request_log=False, experiment__drain_h=0.0)
+    rp = Replication(cfg, 0, compile_config(cfg))
+    assert rp.log is None and rp.front.on_finish is None
+    res = rp.run()
+    assert "request_log" not in res.extra, f"extra keys {sorted(res.extra)}"
+    assert replication_kpis(res)["contacts_offered"] > 0
+
+
+@pytest.fixture(scope="module")
+def csv_run(tmp_path_factory):
+    """The CLI on beijing_baseline (scale 0.02, 2 replications, start on a Wednesday) with the request log."""
+    from support import run_cli
+
+    out = tmp_path_factory.mktemp("reqlog") / "out"
+    r = run_cli(["scenario=beijing_baseline", "scale=0.02", "experiment.replications=2", "experiment.horizon_h=24",
+                 "experiment.drain_h=72", "experiment.jobs=1", "experiment.start_weekday=2",
+                 "report.request_log=true", "report.html=false", "report.plots=false", f"report.dir={out}"])
+    return r, out
+
+
+def test_requests_csv_header_rows_and_timestamps(csv_run):
+    """requests.csv: the documented header; per replication one row per contact, its terminal states equal to
+    accounting.csv; unit and unit_type as in units.csv; ISO timestamps on the nominal calendar (time 0 =
+    Wednesday 2024-01-03 for start_weekday 2) agreeing with arrival_h to the second."""
+    import json
+
+    r, out = csv_run
+    assert r.returncode == 0, r.stderr
+    with (out / "requests.csv").open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        data = [dict(zip(header, row)) for row in reader]
+    assert header == CSV_HEADER, f"requests.csv header {header}"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["request_log_rows"] == len(data) and "requests.csv" in summary["files"]
+    with (out / "accounting.csv").open(newline="") as fh:
+        acc = {int(row["replication"]): row for row in csv.DictReader(fh)}
+    with (out / "units.csv").open(newline="") as fh:
+        unit_type = {row["unit"]: row["unit_type"] for row in csv.DictReader(fh)}
+    assert sorted({row["replication"] for row in data}) == ["0", "1"]
+    epoch = dt.datetime(2024, 1, 3)
+    for rep in (0, 1):
+        mine = [row for row in data if row["replication"] == str(rep)]
+        assert [int(row["contact_id"]) for row in mine] == list(range(len(mine))), f"replication {rep}: ids"
+        states = Counter(row["terminal_state"] for row in mine)
+        for s in TERMINAL_STATES:
+            assert states.get(s, 0) == int(acc[rep][f"ended:{s}"]), f"replication {rep}: {s} {states}"
+        for s in OPEN_STATES:
+            assert states.get(f"open:{s}", 0) == int(acc[rep][f"open:{s}"]), f"replication {rep}: open:{s}"
+        assert len(mine) == int(acc[rep]["contacts_offered"]), f"replication {rep}: {len(mine)} rows"
+    for row in data:
+        label = f"replication {row['replication']} contact {row['contact_id']}"
+        assert row["channel"] in CHANNELS and row["kind"] in ("direct", "work_order", "transfer"), label
+        if row["unit"]:
+            assert unit_type[row["unit"]] == row["unit_type"], f"{label}: {row['unit']} is a {unit_type[row['unit']]}"
+        else:
+            assert row["unit_type"] == "", label
+        arrival = dt.datetime.fromisoformat(row["arrival"])
+        delta = (arrival - epoch).total_seconds() - float(row["arrival_h"]) * 3600.0
+        assert -1.01 < delta < 0.01, f"{label}: arrival {row['arrival']} vs arrival_h {row['arrival_h']}"
+        stamps = [row[h] for h in ("arrival", "answered", "handled", "dispatched", "at_unit", "signed",
+                                   "responded", "closed")]
+        present = [dt.datetime.fromisoformat(s) for s in stamps if s]
+        if row["rounds"] in ("0", "1"):  # reopened rounds: see test_timestamps_in_order_for_reopened_orders
+            assert present == sorted(present), f"{label}: timestamps out of order {stamps}"
+        for flag in ("reports_resolved", "satisfied"):
+            assert row[flag] in ("", "0", "1"), f"{label}: {flag}={row[flag]!r}"
+        assert (row["rated"] != "") == (row["terminal_state"] == "closed_rated"), f"{label}: rated {row['rated']!r}"
+    first = min(dt.datetime.fromisoformat(r["arrival"]) for r in data)
+    assert first.date() == epoch.date() and first.weekday() == 2, f"first arrival {first}"
