@@ -39,11 +39,12 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
 
     cfg = OmegaConf.to_object(dcfg)
     assert isinstance(cfg, Config)
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         validate(cfg)
     except ConfigError as exc:
+        _remove_if_only_hydra(out_dir)
         raise BadInput(str(exc)) from None
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
     exp = run_experiment(cfg)
     for failure in exp.failures:
         sys.stderr.write(f"run_sim: warning: {failure.describe()}\n")
@@ -54,11 +55,32 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
         print(kpi_table(summary), end="")
         print(f"Report written to {out_dir} ({exp.wall_s:.1f} s)")
     if exp.failures:
-        _FAILED_RUNS.append(str(out_dir))
+        note_failed_run(str(out_dir))
     return summary
 
 
-_FAILED_RUNS: list[str] = []
+_FAILED_RUNS: set[str] = set()
+
+
+def note_failed_run(folder: str) -> None:
+    """Remember a run folder whose experiment lost replications (the exit status becomes 1).
+
+    Called by the task in this process, and by the sweep callback for jobs that other
+    processes ran (joblib, submitit, Ray launchers).
+    """
+    _FAILED_RUNS.add(folder)
+
+
+def _remove_if_only_hydra(folder: Path) -> None:
+    """Delete a run folder that holds nothing but what Hydra put there (a rejected run leaves no trace)."""
+    import shutil
+
+    try:
+        names = {p.name for p in folder.iterdir()}
+    except OSError:
+        return
+    if names <= {".hydra", "run_sim.log"}:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _override_value(key: str, argv: Sequence[str]) -> Optional[str]:
@@ -126,6 +148,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     from .hydra_setup import mapping_override
 
     argv = [mapping_override(a) for a in (sys.argv[1:] if argv is None else argv)]
+    _FAILED_RUNS.clear()
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         register()
@@ -145,5 +168,5 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         sys.argv = saved
     if _FAILED_RUNS:
         sys.stderr.write(f"run_sim: {len(_FAILED_RUNS)} run(s) had failed replications; "
-                         f"the others' results are in {', '.join(_FAILED_RUNS)}\n")
+                         f"the others' results are in {', '.join(sorted(_FAILED_RUNS))}\n")
         sys.exit(1)

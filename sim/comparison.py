@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -89,7 +90,10 @@ def collect_variants(sweep_dir: Path) -> List[Dict[str, Any]]:
 
     def order(v: Dict[str, Any]) -> tuple:
         num = v["job_num"]
-        return (num if isinstance(num, int) else 10**9, v["folder"].name)
+        if not isinstance(num, int):  # no Hydra metadata: the number in the folder name, in numeric order
+            m = re.search(r"(\d+)(?!.*\d)", v["folder"].name)
+            num = int(m.group(1)) if m else 10**9
+        return (num, v["folder"].name)
 
     return sorted(found, key=order)
 
@@ -110,7 +114,7 @@ def compare(variants: List[Dict[str, Any]], confidence: float = 0.95) -> tuple[L
         s = v["summary"]
         common = sorted(set(v["reps"]) & set(ref["reps"]))
         paired = s["seed"] == ref["summary"]["seed"] and len(common) >= 2
-        label = " ".join(o for o in v["overrides"] if o not in shared)
+        label = " ".join(o for o in v["overrides"] if o not in shared) or (v["folder"].name if not v["overrides"] else "")
         row: List[Any] = [i, v["folder"].name, label, s["scenario"], s["seed"],
                           s["replications"], paired]
         for k in kpis:
@@ -190,6 +194,11 @@ try:  # the callback needs Hydra; the functions above do not
         def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
             sweep_dir = Path(str(config.hydra.sweep.dir))
             if sweep_dir.is_dir():
+                from .cli import note_failed_run
+
+                for v in collect_variants(sweep_dir):  # jobs may have run in other processes
+                    if v["summary"].get("failed_replications"):
+                        note_failed_run(str(v["folder"]))
                 path = write_comparison(sweep_dir)
                 if path is not None:
                     print(f"Comparison of the variants written to {path} and {path.with_suffix('.md')}")

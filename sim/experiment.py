@@ -108,9 +108,11 @@ def run_experiment(cfg: Config, task: Task = run_replication) -> ExperimentResul
     summary = summarise(per_rep, e.confidence) if per_rep else {}
     notes: Dict[str, object] = {"failed_replications": [f.__dict__ for f in failures]}
     if target is not None:
+        values = [k[e.precision_kpi] for k in per_rep if not math.isnan(k.get(e.precision_kpi, math.nan))]
+        # the stopping rule's own measure: the unclipped t interval
+        achieved = relative_half_width(confidence_interval(values, e.confidence)) if len(values) > 1 else math.inf
         notes.update({"precision_target": target, "precision_kpi": e.precision_kpi, "precision_met": met,
-                      "precision_achieved": relative_half_width(summary[e.precision_kpi])
-                      if e.precision_kpi in summary else math.inf})
+                      "precision_achieved": achieved if math.isfinite(achieved) else None})
     return ExperimentResult(cfg, results, per_rep, summary, time.perf_counter() - t0, failures, notes)
 
 
@@ -124,7 +126,7 @@ def _sequential(cfg: Config, outcomes: Dict[int, Outcome], progress: bool, task:
         while r < len(outcomes) and r in outcomes:
             out = outcomes[r]
             if isinstance(out, ReplicationResult):
-                v = replication_kpis(out)[e.precision_kpi]
+                v = replication_kpis(out).get(e.precision_kpi, math.nan)
                 if not math.isnan(v):
                     values.append(v)
             r += 1

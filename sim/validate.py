@@ -125,6 +125,11 @@ def _experiment(cfg: Config) -> None:
         if e.precision_kpi not in _all_definitions():
             raise ConfigError("experiment.precision_kpi", e.precision_kpi,
                               "unknown KPI; use a headline KPI name of docs/kpis.md")
+        from .stats_backoffice import BACKOFFICE_KPIS
+
+        if e.precision_kpi in BACKOFFICE_KPIS and not cfg.units:
+            raise ConfigError("experiment.precision_kpi", e.precision_kpi,
+                              "a work-order KPI, but this scenario has no units (no work orders)")
     interval_h = cfg.kpi.interval_min / 60.0
     for key, value in (("experiment.horizon_h", e.horizon_h), ("experiment.warmup_h", e.warmup_h)):
         if abs(value / interval_h - round(value / interval_h)) > 1e-9:

@@ -38,18 +38,30 @@ def moving_average(x: np.ndarray, window: int) -> np.ndarray:
 
 
 def mser5(x: Sequence[float]) -> int:
-    """MSER-5 truncation point: number of leading observations to discard (a multiple of 5)."""
+    """MSER-5 truncation point: number of leading observations to discard (a multiple of 5).
+
+    Observations are batched by position (an undefined interval - NaN - still counts
+    as an interval, so the truncation point is in the series' own units); a series
+    flat to rounding error needs no truncation.
+    """
     y = np.asarray(x, dtype=float)
-    y = y[np.isfinite(y)]
     m = len(y) // 5
     if m < 4:
         return 0
-    b = y[: m * 5].reshape(m, 5).mean(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        b = np.nanmean(y[: m * 5].reshape(m, 5), axis=1)
+    finite = b[np.isfinite(b)]
+    if len(finite) < 4 or np.ptp(finite) <= 1e-12 * max(1.0, float(np.abs(finite).max())):
+        return 0
     best_d, best = 0, np.inf
     for d in range(0, m // 2 + 1):
         rest = b[d:]
+        rest = rest[np.isfinite(rest)]
+        if len(rest) < 2:
+            break
         val = float(((rest - rest.mean()) ** 2).sum()) / (len(rest) ** 2)
-        if val < best:
+        if val < best * (1 - 1e-12):
             best, best_d = val, d
     return best_d * 5
 

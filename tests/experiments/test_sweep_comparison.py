@@ -1,0 +1,274 @@
+"""Sweeps (``run_sim.py -m``) and the comparison of their variants (sim.comparison).
+
+A sweep of ``single_queue`` over 120 and 130 operators (same seed, 4 replications
+of 4 h) writes ``variant_0/`` and ``variant_1/`` and, through the Hydra callback,
+``comparison.csv`` and ``comparison.md``; the comparison numbers are checked
+against scipy's paired t-test on the variants' kpis.csv.  ``difference_ci`` and
+``write_comparison`` are also checked on synthetic data against
+``scipy.stats.ttest_rel`` / ``ttest_ind(equal_var=False)``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+import yaml
+from scipy import stats as st
+
+from sim.comparison import collect_variants, difference_ci, write_comparison
+from support import run_cli
+from xp_helpers import SQ_SMALL
+
+SWEEP = ["-m", "scenario=single_queue", "staffing.operators=120,130", *SQ_SMALL, "experiment.replications=4"]
+
+
+def _read_csv(path):
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _kpi_column(folder, kpi):
+    return [float(r[kpi]) for r in _read_csv(folder / "kpis.csv")]
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    """The sweep folder of the basic-launcher sweep, and the completed process."""
+    out = tmp_path_factory.mktemp("sweep") / "basic"
+    proc = run_cli([*SWEEP, f"report.dir={out}"])
+    assert proc.returncode == 0, f"sweep {SWEEP}: exit {proc.returncode}, stderr {proc.stderr[-800:]}"
+    return out, proc
+
+
+def test_sweep_writes_variant_folders_and_comparison(sweep):
+    """variant_0/ and variant_1/ hold their own reports; comparison.csv/.md are at the top of the sweep folder."""
+    out, proc = sweep
+    for v, ops in (("variant_0", 120), ("variant_1", 130)):
+        summary = json.loads((out / v / "summary.json").read_text())
+        assert summary["replications"] == 4 and summary["scenario"] == "single_queue", f"{v}: {summary['replications']}"
+        cfg = yaml.safe_load((out / v / "config.yaml").read_text())
+        assert cfg["staffing"]["operators"] == ops, f"{v}: config.yaml has {cfg['staffing']['operators']} operators"
+        assert len(_read_csv(out / v / "kpis.csv")) == 4, f"{v}: kpis.csv does not have 4 rows"
+    assert (out / "comparison.csv").is_file() and (out / "comparison.md").is_file(), (
+        f"sweep folder {out} lacks comparison files: {sorted(p.name for p in out.iterdir())}")
+    assert str(out / "comparison.csv") in proc.stdout, (
+        f"the sweep did not announce the comparison: {proc.stdout[-400:]}")
+
+
+def test_comparison_csv_rows(sweep):
+    """One row per variant; variant 0's differences are 0; variant 1's service_level difference is paired,
+    equals the paired t interval of the kpis.csv columns, excludes 0 and is flagged significant."""
+    out, _ = sweep
+    rows = _read_csv(out / "comparison.csv")
+    assert [(r["variant"], r["folder"], r["overrides"]) for r in rows] == [
+        ("0", "variant_0", "staffing.operators=120"), ("1", "variant_1", "staffing.operators=130")], (
+        f"comparison.csv variant columns: {[(r['variant'], r['folder'], r['overrides']) for r in rows]}")
+    assert all(r["paired"] == "yes" and r["seed"] == "7" and r["replications"] == "4" for r in rows), (
+        f"paired/seed/replications columns: {[(r['paired'], r['seed'], r['replications']) for r in rows]}")
+    kpis = [h[: -len("_diff")] for h in rows[0] if h.endswith("_diff")]
+    assert "service_level" in kpis and "mean_wait_s" in kpis, f"comparison.csv KPIs: {kpis}"
+    for k in kpis:
+        got = [rows[0][f"{k}_diff"], rows[0][f"{k}_diff_ci_low"], rows[0][f"{k}_diff_ci_high"],
+               rows[0][f"{k}_significant"]]
+        assert got == ["0", "0", "0", "no"], f"variant 0 (reference), {k}: difference columns {got}"
+    for i, v in enumerate(("variant_0", "variant_1")):
+        summary = json.loads((out / v / "summary.json").read_text())
+        assert float(rows[i]["service_level"]) == pytest.approx(summary["kpis"]["service_level"]["mean"], rel=1e-10), (
+            f"{v}: comparison.csv service_level {rows[i]['service_level']} vs summary.json")
+    for k in ("service_level", "mean_wait_s", "abandon_rate"):
+        a, b = _kpi_column(out / "variant_0", k), _kpi_column(out / "variant_1", k)
+        ref = st.ttest_rel(b, a)
+        ci = ref.confidence_interval(0.95)
+        row = rows[1]
+        assert float(row[f"{k}_diff"]) == pytest.approx(float(np.mean(np.subtract(b, a))), rel=1e-9, abs=1e-12), (
+            f"variant 1, {k}: diff {row[f'{k}_diff']}")
+        assert float(row[f"{k}_diff_ci_low"]) == pytest.approx(ci.low, rel=1e-8), (
+            f"variant 1, {k}: diff_ci_low {row[f'{k}_diff_ci_low']} vs ttest_rel {ci.low}")
+        assert float(row[f"{k}_diff_ci_high"]) == pytest.approx(ci.high, rel=1e-8), (
+            f"variant 1, {k}: diff_ci_high {row[f'{k}_diff_ci_high']} vs ttest_rel {ci.high}")
+        assert row[f"{k}_significant"] == ("yes" if ref.pvalue < 0.05 else "no"), (
+            f"variant 1, {k}: significant={row[f'{k}_significant']}, paired-t p={ref.pvalue:.4g}")
+    lo, hi = float(rows[1]["service_level_diff_ci_low"]), float(rows[1]["service_level_diff_ci_high"])
+    assert lo > 0 and rows[1]["service_level_significant"] == "yes", (
+        f"120 -> 130 operators: service_level difference CI [{lo}, {hi}] should exclude 0 and be significant")
+
+
+def test_comparison_md_table(sweep):
+    """comparison.md has a row per variant; variant 1's service_level cell shows a significant difference."""
+    out, _ = sweep
+    md = (out / "comparison.md").read_text()
+    lines = [ln for ln in md.splitlines() if ln.startswith("| ")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    assert "service_level" in header, f"comparison.md header: {header}"
+    body = {ln.split("|")[1].strip(): [c.strip() for c in ln.strip("|").split("|")] for ln in lines[1:]}
+    assert set(body) == {"0", "1"}, f"comparison.md rows: {list(body)}"
+    sl = header.index("service_level")
+    assert "Δ" not in body["0"][sl], f"reference row shows a difference: {body['0'][sl]}"
+    assert "Δ +" in body["1"][sl] and body["1"][sl].endswith("*"), (
+        f"variant 1 service_level cell lacks a significant positive difference: {body['1'][sl]}")
+
+
+@pytest.mark.slow
+def test_joblib_launcher_gives_same_comparison(sweep, tmp_path):
+    """``hydra/launcher=joblib hydra.launcher.n_jobs=2`` writes the same comparison.csv/.md and variant KPIs."""
+    basic, _ = sweep
+    out = tmp_path / "joblib"
+    proc = run_cli(["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *SWEEP[1:], f"report.dir={out}"])
+    assert proc.returncode == 0, f"joblib sweep: exit {proc.returncode}, stderr {proc.stderr[-800:]}"
+    for name in ("comparison.csv", "comparison.md", "variant_0/kpis.csv", "variant_1/kpis.csv"):
+        assert (out / name).read_bytes() == (basic / name).read_bytes(), f"joblib vs basic launcher: {name} differs"
+
+
+# --- difference_ci --------------------------------------------------------------------------------------
+
+
+def test_difference_ci_paired_by_hand():
+    """a=[1,2,3], b=[2,4,5]: d=[1,2,2], mean 5/3, se 1/3; t quantile with 2 dof in closed form."""
+    d = difference_ci([1, 2, 3], [2, 4, 5], paired=True, confidence=0.95)
+    q = 0.975
+    t2 = (2 * q - 1) * math.sqrt(2 / (4 * q * (1 - q)))  # Student t with 2 degrees of freedom: 4.3027
+    half = t2 / 3
+    assert d["method"] == "paired-t", f"method {d['method']}"
+    assert d["diff"] == pytest.approx(5 / 3, rel=1e-12), f"diff {d['diff']}"
+    assert (d["diff_ci_low"], d["diff_ci_high"]) == (pytest.approx(5 / 3 - half, rel=1e-12),
+                                                     pytest.approx(5 / 3 + half, rel=1e-12)), f"interval {d}"
+    assert d["significant"] is True, f"[{d['diff_ci_low']}, {d['diff_ci_high']}] excludes 0 but not significant"
+
+
+def test_difference_ci_welch_by_hand():
+    """a=[1,2,3,4] (var 5/3), b=[2,4,6] (var 4): se^2=5/12+4/3, Welch-Satterthwaite dof by hand."""
+    d = difference_ci([1, 2, 3, 4], [2, 4, 6], paired=True, confidence=0.9)  # unequal lengths: Welch
+    vx, vy = 5 / 3 / 4, 4 / 3
+    dof = (vx + vy) ** 2 / (vx ** 2 / 3 + vy ** 2 / 2)
+    half = st.t.ppf(0.95, dof) * math.sqrt(vx + vy)
+    assert d["method"] == "welch", f"unequal lengths with paired=True: method {d['method']}"
+    assert d["diff"] == pytest.approx(1.5, rel=1e-12), f"diff {d['diff']}"
+    assert d["diff_ci_low"] == pytest.approx(1.5 - half, rel=1e-12), f"low {d['diff_ci_low']} vs {1.5 - half}"
+    assert d["diff_ci_high"] == pytest.approx(1.5 + half, rel=1e-12), f"high {d['diff_ci_high']} vs {1.5 + half}"
+    assert d["significant"] is False, f"interval [{d['diff_ci_low']:.3f}, {d['diff_ci_high']:.3f}] contains 0"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+@pytest.mark.parametrize("confidence", [0.9, 0.95, 0.99])
+def test_difference_ci_matches_scipy(seed, confidence):
+    """Paired = scipy.stats.ttest_rel and Welch = ttest_ind(equal_var=False): interval and significance."""
+    rng = np.random.default_rng(seed)
+    common = rng.normal(10, 3, 8)
+    a = common + rng.normal(0, 0.5, 8)
+    b = common + 0.4 + rng.normal(0, 0.5, 8)
+    c = rng.normal(10.5, 1.0, 5)
+    for label, got, ref in (
+        ("paired", difference_ci(a, b, True, confidence), st.ttest_rel(b, a)),
+        ("welch", difference_ci(a, c, False, confidence), st.ttest_ind(c, a, equal_var=False)),
+    ):
+        ci = ref.confidence_interval(confidence)
+        where = f"seed {seed}, confidence {confidence}, {label}"
+        assert got["diff_ci_low"] == pytest.approx(ci.low, rel=1e-9), (
+            f"{where}: low {got['diff_ci_low']} vs {ci.low}")
+        assert got["diff_ci_high"] == pytest.approx(ci.high, rel=1e-9), (
+            f"{where}: high {got['diff_ci_high']} vs {ci.high}")
+        assert got["significant"] == bool(ref.pvalue < 1 - confidence), (
+            f"{where}: significant={got['significant']}, p={ref.pvalue:.4g}")
+    p, w = difference_ci(a, b, True, 0.95), difference_ci(a, b, False, 0.95)
+    assert p["diff_ci_high"] - p["diff_ci_low"] < w["diff_ci_high"] - w["diff_ci_low"], (
+        f"seed {seed}: correlated pairs should give a narrower paired interval: {p} vs {w}")
+
+
+@pytest.mark.parametrize("a, b", [([1.0, float("nan"), 2.0], [1.0, 2.0, 3.0]), ([1.0], [2.0]), ([1.0, 2.0], [3.0])])
+def test_difference_ci_undefined(a, b):
+    """A NaN value or fewer than 2 values per side gives an undefined difference (all None)."""
+    d = difference_ci(a, b, True, 0.95)
+    assert d == {"diff": None, "diff_ci_low": None, "diff_ci_high": None, "significant": None, "method": None}, (
+        f"a={a}, b={b}: {d}")
+
+
+def test_difference_ci_identical_samples():
+    """Identical samples: difference 0 with a zero-width interval, not significant."""
+    d = difference_ci([0.9, 0.95, 0.97], [0.9, 0.95, 0.97], True, 0.95)
+    assert (d["diff"], d["diff_ci_low"], d["diff_ci_high"], d["significant"]) == (0.0, 0.0, 0.0, False), f"{d}"
+
+
+# --- write_comparison on synthetic sweep folders ---------------------------------------------------------
+
+
+def _variant(folder, seed, reps, values, overrides=None, job_num=None, confidence=0.95):
+    """A minimal variant folder: summary.json, kpis.csv and optionally .hydra/ metadata."""
+    folder.mkdir(parents=True)
+    kpis = {}
+    for k, v in values.items():
+        x = np.asarray(v, dtype=float)
+        half = st.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+        kpis[k] = {"mean": float(x.mean()), "ci_low": float(x.mean() - half), "ci_high": float(x.mean() + half)}
+    summary = {"scenario": "synthetic", "seed": seed, "replications": len(reps), "confidence": confidence,
+               "kpis": kpis}
+    (folder / "summary.json").write_text(json.dumps(summary))
+    names = list(values)
+    lines = ["replication," + ",".join(names)]
+    lines += [f"{r}," + ",".join(repr(float(values[k][i])) for k in names) for i, r in enumerate(reps)]
+    (folder / "kpis.csv").write_text("\n".join(lines) + "\n")
+    if job_num is not None:
+        (folder / ".hydra").mkdir()
+        (folder / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(list(overrides or [])))
+        (folder / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump({"hydra": {"job": {"num": job_num}}}))
+
+
+A = {"service_level": [0.80, 0.85, 0.83, 0.90, 0.86], "asa_s": [12.0, 9.0, 10.5, 7.0, 8.5]}
+B = {"service_level": [0.88, 0.90, 0.86, 0.95, 0.91], "asa_s": [8.0, 6.5, 8.0, 4.0, 6.5]}
+
+
+def test_write_comparison_different_seeds_is_welch(tmp_path):
+    """Variants with different seeds are compared unpaired (Welch), as ttest_ind(equal_var=False)."""
+    _variant(tmp_path / "variant_0", 1, range(5), A, ["seed=1", "x=a"], 0)
+    _variant(tmp_path / "variant_1", 2, range(5), B, ["seed=2", "x=a"], 1)
+    path = write_comparison(tmp_path)
+    rows = _read_csv(path)
+    assert [r["paired"] for r in rows] == ["yes", "no"], f"paired column {[r['paired'] for r in rows]}"
+    assert [r["overrides"] for r in rows] == ["seed=1", "seed=2"], (
+        f"overrides column should show only what differs: {[r['overrides'] for r in rows]}")
+    for k in A:
+        ci = st.ttest_ind(B[k], A[k], equal_var=False).confidence_interval(0.95)
+        got = (float(rows[1][f"{k}_diff_ci_low"]), float(rows[1][f"{k}_diff_ci_high"]))
+        assert got == (pytest.approx(ci.low, rel=1e-9), pytest.approx(ci.high, rel=1e-9)), (
+            f"seeds 1 vs 2, {k}: interval {got} vs Welch {ci}")
+        paired_ci = st.ttest_rel(B[k], A[k]).confidence_interval(0.95)
+        assert got != (pytest.approx(paired_ci.low, rel=1e-6), pytest.approx(paired_ci.high, rel=1e-6)), (
+            f"seeds 1 vs 2, {k}: the interval is the paired one")
+
+
+def test_write_comparison_same_seed_is_paired_and_uses_job_order(tmp_path):
+    """Same seed: paired over the common replications; the reference is job 0 whatever the folder names;
+    the confidence level comes from the reference's summary.json."""
+    _variant(tmp_path / "zz_reference", 5, range(5), A, ["x=1"], 0, confidence=0.9)
+    # the other variant lost replication 2: pairs are replications 0, 1, 3, 4
+    _variant(tmp_path / "aa_other", 5, [0, 1, 3, 4], {k: [v[i] for i in (0, 1, 3, 4)] for k, v in B.items()},
+             ["x=2"], 1, confidence=0.9)
+    rows = _read_csv(write_comparison(tmp_path))
+    assert [r["folder"] for r in rows] == ["zz_reference", "aa_other"], f"row order {[r['folder'] for r in rows]}"
+    assert rows[1]["paired"] == "yes", f"same seed: paired={rows[1]['paired']}"
+    for k in A:
+        a, b = [A[k][i] for i in (0, 1, 3, 4)], [B[k][i] for i in (0, 1, 3, 4)]
+        ci = st.ttest_rel(b, a).confidence_interval(0.9)
+        got = (float(rows[1][f"{k}_diff_ci_low"]), float(rows[1][f"{k}_diff_ci_high"]))
+        assert got == (pytest.approx(ci.low, rel=1e-9), pytest.approx(ci.high, rel=1e-9)), (
+            f"same seed, {k}, confidence 0.9: interval {got} vs paired t {ci}")
+    md = (tmp_path / "comparison.md").read_text()
+    assert "90% CI" in md, f"comparison.md does not state the 90% level: {md[:200]}"
+
+
+def test_write_comparison_without_variants(tmp_path):
+    """A folder without variant reports gives no comparison (None, no files)."""
+    (tmp_path / "empty").mkdir()
+    assert write_comparison(tmp_path) is None, "write_comparison on a folder without summary.json files"
+    assert not (tmp_path / "comparison.csv").exists(), "comparison.csv written for an empty sweep"
+
+
+def test_variants_without_hydra_metadata_in_numeric_order(tmp_path):
+    """Twelve variant_<n> folders without .hydra/ are compared in the order variant_0, ..., variant_11."""
+    for n in range(12):
+        _variant(tmp_path / f"variant_{n}", 1, range(3), {"service_level": [0.5 + n / 100, 0.6, 0.7]})
+    order = [v["folder"].name for v in collect_variants(tmp_path)]
+    assert order == [f"variant_{n}" for n in range(12)], f"variant order without .hydra: {order}"
