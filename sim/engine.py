@@ -17,11 +17,15 @@ one-generator-per-caller idiom by three cheaper devices:
   operator who becomes free takes the head of the most urgent non-empty class
   that is open (a class can be closed for a time, e.g. outbound calls at night);
   no preemption.
-* Abandonment is lazy: a waiting item's patience expiry is a ``Tick``; when it
-  fires and the item is still waiting, the item is marked gone and left in its
-  deque, to be dropped when it reaches the head.  Each queue entry carries the
-  attempt number it was queued under, so a caller who abandons and redials is
-  never served through a stale entry.
+* Abandonment is lazy: a waiting item's patience deadline goes into the pool's
+  own heap, and a single SimPy timer is armed at the earliest deadline.  When it
+  fires, items still waiting at their deadline leave (exactly then), items served
+  in the meantime are dropped, and the timer is re-armed; an item that left stays
+  in its deque, to be dropped when it reaches the head.  Most callers who wait
+  are answered long before their patience runs out, so this costs one SimPy
+  event per handful of waiting callers instead of one each.  Each queue entry
+  carries the attempt number it was queued under, so a caller who abandons and
+  redials is never served through a stale entry.
 
 The pool keeps time-weighted areas (operators on duty, operators busy, items
 waiting per class) that :meth:`Pool.flush` hands to the interval recorder; the
@@ -33,7 +37,7 @@ sends free operators home first and lets busy ones finish.
 from __future__ import annotations
 
 from collections import deque
-from heapq import heappush
+from heapq import heapify, heappop, heappush
 from typing import Any, Callable, Optional
 
 import simpy
@@ -176,6 +180,11 @@ class Pool:
         self._on_start = on_start
         self._on_end = on_end
         self._on_renege = on_renege
+        # patience: one private heap of deadlines and one SimPy timer at the earliest live one
+        self._deadlines: list[tuple[float, int, Any, int]] = []
+        self._dseq = 0
+        self._timer_at = INF
+        self._timer_seq = 0
         # time-weighted areas since the last flush
         self._t_ops = 0.0
         self._busy_area = 0.0
@@ -200,8 +209,11 @@ class Pool:
         self.queues[cls].append((item, item.attempt))
         patience = item.patience_s
         if patience != INF:
-            env = self.env
-            heappush(env._queue, (now + patience, NORMAL, next(env._eid), Tick(self._renege, item, item.attempt)))
+            deadline = now + patience
+            self._dseq += 1
+            heappush(self._deadlines, (deadline, self._dseq, item, item.attempt))
+            if deadline < self._timer_at:
+                self._arm(deadline)
 
     def _start(self, item: Any, op: Operator, now: float) -> None:
         dt = now - self._t_ops
@@ -254,11 +266,33 @@ class Pool:
         op.is_free = True
         self.free.append(op)
 
-    def _renege(self, ev: Tick) -> None:
-        item = ev.item
-        if item.state != WAITING or item.attempt != ev.tag:
-            return
+    def _arm(self, deadline: float) -> None:
+        """Schedule the patience timer at ``deadline`` (a timer armed earlier goes stale)."""
+        self._timer_at = deadline
+        self._timer_seq += 1
+        env = self.env
+        heappush(env._queue, (deadline, NORMAL, next(env._eid), Tick(self._on_timer, None, self._timer_seq)))
+
+    def _on_timer(self, ev: Tick) -> None:
+        """The earliest patience of a waiting item runs out: it leaves; re-arm for the next one."""
+        if ev.tag != self._timer_seq:
+            return  # superseded by an earlier deadline
         now = self.env._now
+        dl = self._deadlines
+        self._timer_at = INF
+        while dl and dl[0][0] <= now:
+            _, _, item, attempt = heappop(dl)
+            if item.state == WAITING and item.attempt == attempt:
+                self._renege(item, now)
+        while dl and (dl[0][2].state != WAITING or dl[0][2].attempt != dl[0][3]):
+            heappop(dl)  # served or gone since: drop lazily
+        if len(dl) > 4 * (sum(self.waiting) + 256):
+            self._deadlines = dl = [e for e in dl if e[2].state == WAITING and e[2].attempt == e[3]]
+            heapify(dl)
+        if dl:
+            self._arm(dl[0][0])
+
+    def _renege(self, item: Any, now: float) -> None:
         cls = item.cls
         self._q_area[cls] += self.waiting[cls] * (now - self._t_q[cls])
         self._t_q[cls] = now
