@@ -20,7 +20,7 @@ import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
-from typing import Callable, Dict, Iterator, List, Optional, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Union
 
 from .config import Config
 from .model import run_replication
@@ -62,6 +62,21 @@ def _bar(total: float, desc: str, unit: str, enabled: bool):  # type: ignore[no-
     return tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr, dynamic_ncols=True)
 
 
+def _collect(done: Iterable, futures: Dict, cfg: Config, bar) -> Iterator[tuple[int, Outcome]]:  # type: ignore[no-untyped-def]
+    """Outcomes of finished futures (``done`` yields them as they finish); a lost worker is a Failure."""
+    for fut in done:
+        r = futures[fut]
+        try:
+            out = fut.result()
+        except Exception as exc:  # noqa: BLE001 - a worker killed by the OS, a serialisation error
+            out = Failure(r, cfg.experiment.seed, f"{type(exc).__name__}: {exc}")
+        if bar is not None:
+            bar.update(1)
+        yield r, out
+    if bar is not None:
+        bar.close()
+
+
 def run_serial(cfg: Config, reps: List[int], progress: bool, task: Task = run_replication) -> Iterator[tuple[int, Outcome]]:
     """Run replications one after another in this process."""
     sim_h = cfg.experiment.horizon_h + cfg.experiment.drain_h
@@ -83,17 +98,7 @@ def run_processes(cfg: Config, reps: List[int], jobs: int, progress: bool,
     bar = _bar(len(reps), "replications", "rep", progress)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         futures = {pool.submit(_guarded, task, cfg, r): r for r in reps}
-        for fut in as_completed(futures):
-            r = futures[fut]
-            try:
-                out = fut.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. a worker killed by the OS
-                out = Failure(r, cfg.experiment.seed, f"{type(exc).__name__}: {exc}")
-            if bar is not None:
-                bar.update(1)
-            yield r, out
-    if bar is not None:
-        bar.close()
+        yield from _collect(as_completed(futures), futures, cfg, bar)
 
 
 def run_dask(cfg: Config, reps: List[int], scheduler: Optional[str], progress: bool,
@@ -110,17 +115,7 @@ def run_dask(cfg: Config, reps: List[int], scheduler: Optional[str], progress: b
     with Client(scheduler, timeout=60) as client:
         futures = {client.submit(_guarded, task, cfg, r, pure=False, key=f"hotline-rep-{r}-{id(cfg)}"): r
                    for r in reps}
-        for fut in dask_completed(list(futures)):
-            r = futures[fut]
-            try:
-                out = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a lost worker, a serialisation error
-                out = Failure(r, cfg.experiment.seed, f"{type(exc).__name__}: {exc}")
-            if bar is not None:
-                bar.update(1)
-            yield r, out
-    if bar is not None:
-        bar.close()
+        yield from _collect(dask_completed(list(futures)), futures, cfg, bar)
 
 
 def executor_name(cfg: Config, n_reps: int) -> str:

@@ -32,6 +32,17 @@ def _mean_band(rows: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndar
         return mean, np.nan_to_num(t * sd / np.sqrt(np.maximum(n, 1)))
 
 
+def _png(fig) -> bytes:  # type: ignore[no-untyped-def]
+    """The figure as PNG bytes (then closed)."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()
+
+
 def _bin(x: np.ndarray, factor: int) -> np.ndarray:
     n = len(x) // factor * factor
     return np.asarray(x[:n], dtype=float).reshape(-1, factor).sum(axis=1)
@@ -102,11 +113,7 @@ def interval_figure(exp: ExperimentResult) -> bytes:
         if warm > 0:
             a.axvspan(0, warm, color="grey", alpha=0.15)
         a.grid(alpha=0.3)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return buf.getvalue()
+    return _png(fig)
 
 
 def backlog_figure(exp: ExperimentResult) -> bytes:
@@ -134,8 +141,4 @@ def backlog_figure(exp: ExperimentResult) -> bytes:
     for a in axes:
         a.axvline(horizon_d + 0.5, color="grey", linestyle=":", linewidth=1)
         a.grid(alpha=0.3)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return buf.getvalue()
+    return _png(fig)
