@@ -197,7 +197,7 @@ def format_value(name: str, v: Optional[float]) -> str:
     """Human-readable value of KPI ``name``."""
     if v is None:
         return "n/a"
-    if name in COUNT_KPIS:
+    if name.split(".", 1)[0] in COUNT_KPIS:
         return f"{v:,.0f}"
     if name.endswith("_rate") or name in ("service_level",) or name.endswith("occupancy"):
         return f"{100 * v:.2f}%"

@@ -58,7 +58,7 @@ def _all_definitions() -> Dict[str, str]:
 KPI_NAMES: tuple[str, ...] = tuple(KPI_DEFINITIONS)
 #: KPIs that are counts (printed without decimals).
 COUNT_KPIS = {"contacts_offered", "calls_offered", "calls_answered", "calls_abandoned", "retrials", "online_offered",
-              "work_orders", "transferred_emergency", "orders_received", "closed"}
+              "work_orders", "transferred_emergency", "orders_received", "closed", "open_orders"}
 
 
 def _ratio(num: np.ndarray | float, den: np.ndarray | float) -> np.ndarray | float:
@@ -117,7 +117,10 @@ def replication_kpis(res: ReplicationResult) -> Dict[str, float]:
         meta = res.extra["backoffice_meta"]
         out["transferred_emergency"] = float(res.terminal[TERMINAL_STATES.index("transferred_emergency"), w:].sum())
         out.update(backoffice_kpis(bo, res.intervals, w))
-        out.update(unit_type_kpis(bo, np.asarray(meta["type_of"]), list(meta["type_names"])))
+        first_day = int(np.ceil(w * res.interval_s / 86400.0))
+        last_day = int(np.ceil(len(res.intervals["calls_offered"]) * res.interval_s / 86400.0))
+        out.update(unit_type_kpis(bo, np.asarray(meta["type_of"]), list(meta["type_names"]),
+                                  slice(first_day, max(last_day, first_day + 1))))
         out.update(category_kpis(bo, list(meta["categories"])))
     return out
 

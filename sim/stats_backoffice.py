@@ -45,6 +45,8 @@ BACKOFFICE_KPIS: Dict[str, str] = {
     "time_to_close_median_h": "median hours from first contact to first close-out",
     "time_to_close_p90_h": "90th percentile of hours from first contact to first close-out",
     "feedback_occupancy": "feedback-team time busy / time on duty",
+    "open_orders": "work orders open (queued or in progress) at the end of a day, averaged over the "
+                   "measurement window's days, per unit type",
 }
 
 
@@ -91,14 +93,18 @@ def backoffice_kpis(bo: Mapping[str, Any], intervals: Mapping[str, np.ndarray], 
     return out
 
 
-def unit_type_kpis(bo: Mapping[str, Any], type_of: np.ndarray, type_names: List[str]) -> Dict[str, float]:
-    """Three rates (and close-out on-time rate) per unit type, keys ``<rate>.<type>``."""
+def unit_type_kpis(bo: Mapping[str, Any], type_of: np.ndarray, type_names: List[str],
+                   days: slice = slice(None)) -> Dict[str, float]:
+    """Three rates (and close-out on-time rate) per unit type, keys ``<rate>.<type>``, and the
+    open work orders at the end of the day averaged over ``days`` (``open_orders.<type>``)."""
     out: Dict[str, float] = {}
     for t, name in enumerate(type_names):
         r = rates(bo["unit"], type_of == t)
         for k in ("response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate"):
             out[f"{k}.{name}"] = r[k]
         out[f"orders_received.{name}"] = r["orders_received"]
+        backlog = np.asarray(bo["backlog"][name], dtype=float)[days]
+        out[f"open_orders.{name}"] = float(backlog.mean()) if len(backlog) else float("nan")
     return out
 
 
