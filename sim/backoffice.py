@@ -16,9 +16,9 @@ takes it over.  Its path, every step a :class:`~sim.engine.Tick`:
 5. **Resolution** after the handling time (per category, or per urgency class),
    elapsed time; the **close-out** is filed at the next moment the unit is at
    work, which frees the slot.  Response and close-out times are both fixed when
-   the order is signed, so one event (the close-out) carries the whole action.  On time if within ``workorders.closeout_limit_h``
-   of the round's arrival at the unit.  The outcome is resolved, or explained but
-   not resolvable.
+   the order is signed, so one event (the close-out) carries the whole action.
+   On time if within ``workorders.closeout_limit_h`` of the round's arrival at
+   the unit.  The outcome is resolved, or explained but not resolvable.
 6. The return visit follows (:mod:`sim.feedback`); a reopened case comes back
    through :meth:`BackOffice.reopen` to the same unit for another round.
 
@@ -35,8 +35,15 @@ import simpy
 
 from .backoffice_records import BackOfficeRecorder
 from .engine import FarTimer, Tick
-from .residents import (COL_DISPATCH_S, COL_RESOLUTION_S, COL_RESOLVED, COL_RESPONSE_S, COL_REVIEW_S,
-                        COL_UNIT, COL_WRONG_UNIT)
+from .residents import (
+    COL_DISPATCH_S,
+    COL_RESOLUTION_S,
+    COL_RESOLVED,
+    COL_RESPONSE_S,
+    COL_REVIEW_S,
+    COL_UNIT,
+    COL_WRONG_UNIT,
+)
 from .rng import Streams, UniformBuffer
 from .units import Unit
 

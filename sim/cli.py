@@ -143,9 +143,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    from .hydra_setup import CONFIG_DIR, register
-
-    from .hydra_setup import mapping_override
+    from .hydra_setup import CONFIG_DIR, mapping_override, register
 
     argv = [mapping_override(a) for a in (sys.argv[1:] if argv is None else argv)]
     _FAILED_RUNS.clear()

@@ -42,6 +42,7 @@ def difference_ci(a: Sequence[float], b: Sequence[float], paired: bool, confiden
     if np.isnan(x).any() or np.isnan(y).any() or len(x) < 2 or len(y) < 2:
         return {"diff": None, "diff_ci_low": None, "diff_ci_high": None, "significant": None, "method": None}
     q = 0.5 + confidence / 2
+    dof: float
     if paired and len(x) == len(y):
         d = y - x
         mean, se, dof = float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d))), len(d) - 1
@@ -78,7 +79,8 @@ def _variant(folder: Path) -> Optional[Dict[str, Any]]:
         import yaml
 
         overrides = list(yaml.safe_load((hydra_dir / "overrides.yaml").read_text()) or [])
-        hydra_cfg = yaml.safe_load((hydra_dir / "hydra.yaml").read_text()) if (hydra_dir / "hydra.yaml").exists() else {}
+        hydra_yaml = hydra_dir / "hydra.yaml"
+        hydra_cfg = yaml.safe_load(hydra_yaml.read_text()) if hydra_yaml.exists() else {}
         job_num = (hydra_cfg or {}).get("hydra", {}).get("job", {}).get("num")
     return {"folder": folder, "summary": summary, "reps": _read_kpis_csv(folder / "kpis.csv"),
             "overrides": overrides, "job_num": job_num}
@@ -114,7 +116,8 @@ def compare(variants: List[Dict[str, Any]], confidence: float = 0.95) -> tuple[L
         s = v["summary"]
         common = sorted(set(v["reps"]) & set(ref["reps"]))
         paired = s["seed"] == ref["summary"]["seed"] and len(common) >= 2
-        label = " ".join(o for o in v["overrides"] if o not in shared) or (v["folder"].name if not v["overrides"] else "")
+        label = (" ".join(o for o in v["overrides"] if o not in shared)
+                 or (v["folder"].name if not v["overrides"] else ""))
         row: List[Any] = [i, v["folder"].name, label, s["scenario"], s["seed"],
                           s["replications"], paired]
         for k in kpis:
@@ -160,7 +163,7 @@ def _markdown(header: List[str], rows: List[List[Any]], confidence: float) -> st
     col = {h: i for i, h in enumerate(header)}
     kpis = [k for k in MAIN_KPIS if k in col]
     pct = int(round(confidence * 100))
-    lines = [f"# Sweep comparison\n", f"Mean [{pct}% CI] of each variant; Δ = difference from variant 0 "
+    lines = ["# Sweep comparison\n", f"Mean [{pct}% CI] of each variant; Δ = difference from variant 0 "
              f"[{pct}% CI] (paired under common random numbers when seeds match); * = significant.\n",
              "| variant | overrides | reps | " + " | ".join(kpis) + " |",
              "|---|---|---|" + "---|" * len(kpis)]

@@ -88,7 +88,8 @@ class CategoryConfig:
     direct_share: float = 1.0  # P(answered directly by the operator) for non-emergency contacts
     urgency: Dict[str, float] = field(default_factory=lambda: {"general": 1.0})  # urgency-class mix (sums to 1)
     handle_s: Optional[DistConfig] = None  # call handle time when answered directly; None = calls.handle_s
-    handle_work_order_s: Optional[DistConfig] = None  # call handle time when it becomes a work order; None = calls default
+    # call handle time when it becomes a work order; None = calls default
+    handle_work_order_s: Optional[DistConfig] = None
     emergency_transfer_share: float = 0.0  # share of emergency-class contacts transferred to 110/119/120 (life safety)
     unit_type: str = ""  # unit type that handles its work orders (a key of units); "" = no work orders possible
     unit: Optional[str] = None  # a named unit of that type that handles them all; None = drawn by the type's weights
@@ -110,9 +111,11 @@ class RetrialConfig:
 class CallsConfig:
     """Phone calls at the front line."""
 
-    handle_s: DistConfig = field(default_factory=lambda: DistConfig("lognormal", mean=180.0, cv=0.8))  # talk + wrap-up, direct answer
+    # talk + wrap-up, direct answer
+    handle_s: DistConfig = field(default_factory=lambda: DistConfig("lognormal", mean=180.0, cv=0.8))
     handle_work_order_s: Optional[DistConfig] = None  # talk + write-up + dispatch for a work order; None = handle_s
-    handle_transfer_s: DistConfig = field(default_factory=lambda: DistConfig("constant", value=60.0))  # transfer to 110/119/120
+    # transfer to 110/119/120
+    handle_transfer_s: DistConfig = field(default_factory=lambda: DistConfig("constant", value=60.0))
     patience_s: DistConfig = field(default_factory=lambda: _exp(120.0))  # time a caller waits before hanging up
     priority_classes: List[str] = field(default_factory=lambda: ["emergency"])  # urgency classes queued ahead of others
     retrial: RetrialConfig = field(default_factory=RetrialConfig)  # redials after abandoning
@@ -122,7 +125,8 @@ class CallsConfig:
 class OnlineConfig:
     """Online submissions: handled by operators when no call waits."""
 
-    handle_s: DistConfig = field(default_factory=lambda: DistConfig("lognormal", mean=240.0, cv=0.7))  # operator time, direct answer
+    # operator time, direct answer
+    handle_s: DistConfig = field(default_factory=lambda: DistConfig("lognormal", mean=240.0, cv=0.7))
     handle_work_order_s: Optional[DistConfig] = None  # operator time when it becomes a work order; None = handle_s
     deadline_h: float = 2.0  # acceptance deadline (Beijing standard: 2 h)
     expire_h: Optional[float] = None  # an item not accepted within this many hours is withdrawn; None = never
@@ -194,11 +198,13 @@ class WorkOrderConfig:
         "emergency": 1.0, "utilities": 2.0, "general": 24.0, "complex": 24.0})  # Beijing standard
     misroute_probability: float = 0.0  # P(an order is dispatched to a wrong unit)
     review_h: DistConfig = field(default_factory=lambda: _exp(4.0))  # wrong unit's review before bouncing back
+    # signing to first contact
     response_delay_h: Dict[str, DistConfig] = field(default_factory=lambda: {
-        "emergency": _exp(0.25), "utilities": _exp(1.0), "general": _exp(4.0), "complex": _exp(6.0)})  # signing to first contact
+        "emergency": _exp(0.25), "utilities": _exp(1.0), "general": _exp(4.0), "complex": _exp(6.0)})
     response_limit_h: Dict[str, float] = field(default_factory=lambda: {
         "emergency": 1.0, "utilities": 4.0, "general": 24.0, "complex": 24.0})  # limit from arrival at the unit
-    resolution_h: DistConfig = field(default_factory=lambda: DistConfig("lognormal", median=72.0, p90=240.0))  # default handling
+    # default handling
+    resolution_h: DistConfig = field(default_factory=lambda: DistConfig("lognormal", median=72.0, p90=240.0))
     resolution_h_by_urgency: Dict[str, DistConfig] = field(default_factory=dict)  # overrides the category's, per class
     closeout_limit_h: Dict[str, float] = field(default_factory=lambda: {
         "emergency": 2.0, "utilities": 24.0, "general": 168.0, "complex": 360.0})  # limit from arrival at the unit
@@ -211,7 +217,8 @@ class FeedbackConfig:
     mode: str = "team"  # "team" (own staffing below) or "operators" (front line, when no inbound work waits)
     staffing: StaffingConfig = field(default_factory=StaffingConfig)  # the feedback team (mode: team)
     calendar: str = "daytime"  # hours in which residents may be called (a key of calendars)
-    delay_h: DistConfig = field(default_factory=lambda: DistConfig("uniform", low=24.0, high=72.0))  # close-out to visit
+    # close-out to visit
+    delay_h: DistConfig = field(default_factory=lambda: DistConfig("uniform", low=24.0, high=72.0))
     reach_probability: float = 0.5  # P(an attempt reaches the resident)
     max_attempts: int = 3  # attempts before the visit counts as not reached
     retry_delay_h: DistConfig = field(default_factory=lambda: _exp(4.0))  # between unanswered attempts

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 import numpy as np
 from scipy import optimize, special
 
 from .config import DIST_FAMILIES, DistConfig
 from .errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from numpy.typing import ArrayLike
 
 #: Parameter sets each family accepts (each inner tuple is one complete way to specify it).
 FAMILY_PARAMS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -59,7 +62,7 @@ class Distribution:
     params: tuple
     _ppf: Callable[[np.ndarray], np.ndarray]
 
-    def ppf(self, u: np.ndarray) -> np.ndarray:
+    def ppf(self, u: ArrayLike) -> np.ndarray:
         """Return the quantiles of the uniform numbers ``u`` (inverse CDF)."""
         return self._ppf(np.asarray(u, dtype=float))
 
@@ -75,8 +78,11 @@ class Distribution:
     def scaled(self, factor: float) -> "Distribution":
         """The same distribution with every value multiplied by ``factor`` (a unit change)."""
         f = float(factor)
-        return Distribution(self.family, self.mean * f, self.variance * f * f, self.params,
-                            lambda u, p=self._ppf: p(u) * f)
+
+        def ppf(u: np.ndarray, p: Callable[[np.ndarray], np.ndarray] = self._ppf) -> np.ndarray:
+            return p(u) * f
+
+        return Distribution(self.family, self.mean * f, self.variance * f * f, self.params, ppf)
 
 
 def make_distribution(cfg: DistConfig, key: str) -> Distribution:

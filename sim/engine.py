@@ -105,7 +105,8 @@ class FarTimer:
         t = env._now + delay
         k = int(t // self.bucket_s)
         if k <= self.current + 1:
-            heappush(env._queue, (t, NORMAL, next(env._eid), tick))
+            heappush(env._queue,  # type: ignore[misc]  # a Tick duck-types simpy.Event on SimPy's queue
+                     (t, NORMAL, next(env._eid), tick))
         else:
             bucket = self.buckets.get(k)
             if bucket is None:
@@ -118,7 +119,6 @@ class FarTimer:
         while True:
             yield env.timeout((self.current + 1) * self.bucket_s - env.now)
             self.current += 1
-            now = env.now
             queue, eid = env._queue, env._eid
             for t, tick in self.buckets.pop(self.current + 1, ()):
                 heappush(queue, (t, NORMAL, next(eid), tick))
@@ -228,7 +228,8 @@ class Pool:
         tick.callbacks = op.end_callbacks
         env = self.env
         # inlined env.schedule(tick, NORMAL, service_s): same heap entry, one call less per item
-        heappush(env._queue, (now + item.service_s, NORMAL, next(env._eid), tick))
+        heappush(env._queue,  # type: ignore[misc]  # a Tick duck-types simpy.Event on SimPy's queue
+                 (now + item.service_s, NORMAL, next(env._eid), tick))
 
     def _end(self, ev: Tick) -> None:
         now = self.env._now
@@ -271,7 +272,8 @@ class Pool:
         self._timer_at = deadline
         self._timer_seq += 1
         env = self.env
-        heappush(env._queue, (deadline, NORMAL, next(env._eid), Tick(self._on_timer, None, self._timer_seq)))
+        heappush(env._queue,  # type: ignore[misc]  # a Tick duck-types simpy.Event on SimPy's queue
+                 (deadline, NORMAL, next(env._eid), Tick(self._on_timer, None, self._timer_seq)))
 
     def _on_timer(self, ev: Tick) -> None:
         """The earliest patience of a waiting item runs out: it leaves; re-arm for the next one."""

@@ -77,7 +77,8 @@ def _collect(done: Iterable, futures: Dict, cfg: Config, bar) -> Iterator[tuple[
         bar.close()
 
 
-def run_serial(cfg: Config, reps: List[int], progress: bool, task: Task = run_replication) -> Iterator[tuple[int, Outcome]]:
+def run_serial(cfg: Config, reps: List[int], progress: bool,
+               task: Task = run_replication) -> Iterator[tuple[int, Outcome]]:
     """Run replications one after another in this process."""
     sim_h = cfg.experiment.horizon_h + cfg.experiment.drain_h
     for r in reps:
@@ -105,7 +106,8 @@ def run_dask(cfg: Config, reps: List[int], scheduler: Optional[str], progress: b
              task: Task = run_replication) -> Iterator[tuple[int, Outcome]]:
     """Run replications on the Dask distributed cluster at ``scheduler``."""
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError:  # pragma: no cover - depends on the installation
         from .errors import ConfigError
 

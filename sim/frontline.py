@@ -45,6 +45,13 @@ class Contact:
                  "t_unit", "t_signed", "t_response", "t_closed", "deadline", "late", "resolved",
                  "visit_attempts", "visit_reached", "reports_resolved", "satisfied", "t_rated", "tick")
 
+    # Types of the slots that typed code assigns.  Annotations only, no class values: a slot that is
+    # never assigned stays unset, which sim.requestlog detects with getattr/hasattr.
+    t_answered: Optional[float]
+    t_dispatched: Optional[float]
+    t_handled: float
+    tick: Optional[Tick]
+
     def __init__(self, ident: int, row: tuple, now: float, iv: int, in_window: bool) -> None:
         self.id = ident
         self.row = row
@@ -103,10 +110,20 @@ class FrontLine:
         self._n = 0
         self._pump = Tick(self._arrive)
         self._pump_callbacks = self._pump.callbacks
-        for name in ("calls_offered", "retrials", "calls_answered", "answered_in_threshold", "calls_abandoned",
-                     "wait_answered_s", "wait_abandoned_s", "online_offered", "online_accepted",
-                     "online_on_time", "online_expired", "wait_online_s", "outbound_work_s"):
-            setattr(self, "_r_" + name, getattr(rec, name))
+        # the recorder's per-interval lists, bound once so the callbacks index them directly
+        self._r_calls_offered = rec.calls_offered
+        self._r_retrials = rec.retrials
+        self._r_calls_answered = rec.calls_answered
+        self._r_answered_in_threshold = rec.answered_in_threshold
+        self._r_calls_abandoned = rec.calls_abandoned
+        self._r_wait_answered_s = rec.wait_answered_s
+        self._r_wait_abandoned_s = rec.wait_abandoned_s
+        self._r_online_offered = rec.online_offered
+        self._r_online_accepted = rec.online_accepted
+        self._r_online_on_time = rec.online_on_time
+        self._r_online_expired = rec.online_expired
+        self._r_wait_online_s = rec.wait_online_s
+        self._r_outbound_work_s = rec.outbound_work_s
         self._terminal = rec.terminal
 
     # ----------------------------------------------------------- arrivals
@@ -143,7 +160,8 @@ class FrontLine:
         if i < self._n:
             ev.callbacks = self._pump_callbacks
             env = self.env
-            heappush(env._queue, (block[i][0], NORMAL, next(env._eid), ev))
+            heappush(env._queue,  # type: ignore[misc]  # a Tick duck-types simpy.Event on SimPy's queue
+                     (block[i][0], NORMAL, next(env._eid), ev))
         self.pool.offer(c)
 
     # ------------------------------------------------------- pool callbacks
@@ -187,7 +205,8 @@ class FrontLine:
             self._r_wait_abandoned_s[iv] += now - c.t_attempt
             if c.retrials < self.sc.max_retrials and self._retry_u.next() < self.sc.retrial_probability:
                 c.state = REDIAL
-                self.env.schedule(Tick(self._redial, c), NORMAL, self._retry_delay.next())
+                self.env.schedule(Tick(self._redial, c), NORMAL,  # type: ignore[arg-type]  # Tick duck-types Event
+                                  self._retry_delay.next())
                 return
             self.finish(c, "abandoned")
         else:

@@ -63,7 +63,8 @@ def render_html(exp: ExperimentResult, summary: Mapping[str, Any], figures: Mapp
                    for name, png in figures.items())
     failed = summary.get("failed_replications") or []
     failed_html = ("<p class=bad>" + "<br>".join(esc(f"replication {f['replication']} (seed {f['seed']}) "
-                                                    f"failed: {f['error']}") for f in failed) + "</p>") if failed else ""
+                                                    f"failed: {f['error']}") for f in failed) + "</p>"
+                   if failed else "")
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>hotline-sim: {esc(summary['scenario'])}</title><style>{_STYLE}</style></head>
 <body>

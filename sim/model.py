@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import time
-from typing import Callable, Dict, Generator, Optional
+from typing import Any, Callable, Dict, Generator, Optional
 
 import numpy as np
 import simpy
@@ -145,10 +145,11 @@ class Replication:
         changes = staffing_changes(self.cfg.staffing, self.cfg.scale * (1 - self.cfg.staffing.shrinkage),
                                    self.sc.horizon_s, self.cfg.experiment.start_weekday)
         intervals["scheduled_operators"] = scheduled_headcount(changes, self.sc.interval_s, self.sc.n_intervals)
-        extra: Dict[str, object] = {"contacts_created": self.front._next_id}
+        extra: Dict[str, Any] = {"contacts_created": self.front._next_id}
         if self.back is not None:
             extra["backoffice"] = self.brec.arrays()
             units = self.sc.units
+            assert units is not None  # a back office exists only when the scenario has units
             extra["backoffice_meta"] = {"type_of": units.type_of.tolist(), "type_names": list(units.type_names),
                                         "unit_names": [u.name for u in units.units],
                                         "capacity": [u.capacity for u in units.units],

@@ -16,7 +16,7 @@ restricted to the measurement window like every KPI.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict
+from typing import Any, Dict, List
 
 import numpy as np
 
@@ -79,6 +79,27 @@ class IntervalRecorder:
         Length of an interval in seconds.
     """
 
+    # One list per column of COUNT_COLUMNS and AREA_COLUMNS (set in __init__), one value per interval.
+    calls_offered: List[float]
+    retrials: List[float]
+    calls_answered: List[float]
+    answered_in_threshold: List[float]
+    calls_abandoned: List[float]
+    wait_answered_s: List[float]
+    wait_abandoned_s: List[float]
+    online_offered: List[float]
+    online_accepted: List[float]
+    online_on_time: List[float]
+    online_expired: List[float]
+    wait_online_s: List[float]
+    outbound_work_s: List[float]
+    busy_s: List[float]
+    staffed_s: List[float]
+    queue_calls_s: List[float]
+    queue_online_s: List[float]
+    feedback_busy_s: List[float]
+    feedback_staffed_s: List[float]
+
     def __init__(self, n_intervals: int, interval_s: float) -> None:
         self.n = n_intervals
         self.interval_s = interval_s
@@ -130,4 +151,4 @@ class ReplicationResult:
     terminal: np.ndarray
     open: np.ndarray
     wall_s: float = 0.0
-    extra: Dict[str, object] = field(default_factory=dict)
+    extra: Dict[str, Any] = field(default_factory=dict)

@@ -26,8 +26,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from .experiment import ExperimentResult
 from .config import URGENCY_CLASSES
+from .experiment import ExperimentResult
 from .stats import COUNT_KPIS, KPI_NAMES, accounting, interval_kpis
 
 SCHEMA = "hotline-sim/summary/v1"
@@ -90,7 +90,7 @@ def summary_dict(exp: ExperimentResult, extra: Optional[Mapping[str, Any]] = Non
     return out
 
 
-def write_csv(path: Path, header: Sequence[str], rows: List[Sequence[Any]]) -> None:
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Write a CSV file with deterministic number formatting."""
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -188,7 +188,8 @@ def write_warmup(exp: ExperimentResult, out_dir: Path, summary: Dict[str, Any]) 
                             "suggested_warmup_h": suggest(table, INTERVAL_SERIES, step_h)}
     if "backoffice" in res0.extra:
         backlog = daily_backlog_series([r.extra["backoffice"]["backlog"] for r in exp.replications])
-        diag["suggested_warmup_h"]["open_work_orders"] = mser5(backlog[: int(exp.cfg.experiment.horizon_h // 24)]) * 24.0
+        days = int(exp.cfg.experiment.horizon_h // 24)
+        diag["suggested_warmup_h"]["open_work_orders"] = mser5(backlog[:days]) * 24.0
     summary["warmup_diagnostic"] = diag
     return ["warmup.csv"]
 

@@ -43,7 +43,8 @@ def validate_backoffice(cfg: Config) -> None:
         check_number(f"{key}.case_workers", ut.case_workers)
         check_number(f"{key}.caseload", ut.caseload, lo=1)
         if ut.calendar not in cfg.calendars:
-            raise ConfigError(f"{key}.calendar", ut.calendar, f"unknown calendar; use one of {', '.join(cfg.calendars)}")
+            raise ConfigError(f"{key}.calendar", ut.calendar,
+                              f"unknown calendar; use one of {', '.join(cfg.calendars)}")
         if len(ut.names) > ut.count:
             raise ConfigError(f"{key}.names", f"<{len(ut.names)} names>", f"more names than units (count={ut.count})")
         for n in ut.names:
@@ -57,13 +58,14 @@ def validate_backoffice(cfg: Config) -> None:
         if ut.weights:
             if len(ut.weights) != ut.count:
                 raise ConfigError(f"{key}.weights", f"<{len(ut.weights)} values>", f"must have count={ut.count} values")
-            for i, w in enumerate(ut.weights):
-                check_number(f"{key}.weights[{i}]", w)
+            for i, weight in enumerate(ut.weights):
+                check_number(f"{key}.weights[{i}]", weight)
             if sum(ut.weights) <= 0:
                 raise ConfigError(f"{key}.weights", list(ut.weights), "must have a positive sum")
         check_number(f"{key}.zipf", ut.zipf, 0.0, 10.0)
         if ut.district_of and ut.district_of not in cfg.units:
-            raise ConfigError(f"{key}.district_of", ut.district_of, f"unknown unit type; use one of {', '.join(cfg.units)}")
+            raise ConfigError(f"{key}.district_of", ut.district_of,
+                              f"unknown unit type; use one of {', '.join(cfg.units)}")
     for cname, cat in cfg.categories.items():
         key = f"categories.{cname}"
         check_probability(f"{key}.emergency_transfer_share", cat.emergency_transfer_share)
@@ -94,10 +96,10 @@ def validate_backoffice(cfg: Config) -> None:
         _classes(f"workorders.{field_name}", table)
         for u, v in table.items():
             check_number(f"workorders.{field_name}.{u}", v, lo_open=True)
-    for u, d in wo.resolution_h_by_urgency.items():
+    for u, dist in wo.resolution_h_by_urgency.items():
         if u not in URGENCY_CLASSES:
             raise ConfigError(f"workorders.resolution_h_by_urgency.{u}", "<dist>", "unknown urgency class")
-        make_distribution(d, f"workorders.resolution_h_by_urgency.{u}")
+        make_distribution(dist, f"workorders.resolution_h_by_urgency.{u}")
     make_distribution(wo.resolution_h, "workorders.resolution_h")
     make_distribution(wo.review_h, "workorders.review_h")
     check_probability("workorders.misroute_probability", wo.misroute_probability)

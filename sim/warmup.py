@@ -16,7 +16,7 @@ state of interest and use no warm-up; see ``docs/experiments.md``.
 from __future__ import annotations
 
 import warnings
-from typing import Dict, List, Mapping, Sequence
+from typing import Dict, List, Mapping, Sequence, Union
 
 import numpy as np
 
@@ -37,7 +37,7 @@ def moving_average(x: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
-def mser5(x: Sequence[float]) -> int:
+def mser5(x: Union[Sequence[float], np.ndarray]) -> int:
     """MSER-5 truncation point: number of leading observations to discard (a multiple of 5).
 
     Observations are batched by position (an undefined interval - NaN - still counts
@@ -66,7 +66,8 @@ def mser5(x: Sequence[float]) -> int:
     return best_d * 5
 
 
-def welch_table(per_rep: Sequence[Mapping[str, np.ndarray]], series: Sequence[str], window: int) -> Dict[str, np.ndarray]:
+def welch_table(per_rep: Sequence[Mapping[str, np.ndarray]], series: Sequence[str],
+                window: int) -> Dict[str, np.ndarray]:
     """Across-replication mean and its moving average of each series (``<name>``, ``<name>_ma``)."""
     out: Dict[str, np.ndarray] = {}
     for name in series:
