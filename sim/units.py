@@ -27,7 +27,7 @@ from .calendar import WorkCalendar
 from .config import Config
 
 
-@dataclass
+@dataclass(slots=True)
 class Unit:
     """One handling unit and its live state (the directory's units are templates; each
     replication's back office works on fresh copies).
