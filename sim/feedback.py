@@ -1,7 +1,9 @@
 """Return visits: the call that asks a resident whether the problem was solved.
 
-After a close-out and a delay (``feedback.delay_h``), a return-visit call is
-placed at the next moment residents may be called (``feedback.calendar``).  It
+After a close-out and a delay (``feedback.delay_h``), a return-visit call falls
+due; it is made only while residents may be called (``feedback.calendar``): the
+pool's outbound class is closed outside those hours, so calls falling due at
+night wait for the morning, in the order they fell due.  It
 is an item of an operator :class:`~sim.engine.Pool`: the feedback team's own
 pool (``feedback.mode: team``), or the front line's, in its lowest-priority
 class, so that operators make it only when no inbound call or online item waits
@@ -97,11 +99,15 @@ class Feedback:
         self._plan(c, now, delay)
 
     def _plan(self, c, now: float, delay: float) -> None:  # type: ignore[no-untyped-def]
-        """Schedule the next attempt ``delay`` seconds ahead, moved to calling hours."""
-        t = self.calendar.next_open(now + delay)
+        """Schedule the next attempt ``delay`` seconds ahead.
+
+        An attempt due outside calling hours joins the pool's queue then and waits: the
+        pool's outbound class is closed outside ``feedback.calendar``, so operators take
+        the night's attempts from the next opening, in the order they fell due.
+        """
         tick = c.tick
         tick.callbacks = self._cb_due
-        self.timer.schedule(tick, t - now)
+        self.timer.schedule(tick, delay)
 
     def _due(self, ev: Tick) -> None:
         c = ev.item
