@@ -29,7 +29,7 @@ First-round durations come from the resident's attributes drawn at creation
 from __future__ import annotations
 
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Optional
 
 import simpy
 
@@ -82,7 +82,6 @@ class BackOffice:
         self.units = [Unit(u.uid, u.type_index, u.name, u.capacity, u.calendar) for u in sc.units.units]
         self.directory = sc.units
         self.feedback: Optional["Feedback"] = None
-        self.on_event: Optional[Callable[..., None]] = None
         self._seq = 0
         self._sampled: set[int] = set()
         self._n_days = rec.n_days
@@ -116,7 +115,6 @@ class BackOffice:
         """Take over a contact that the operator turned into a work order."""
         row = c.row
         c.stage = ST_DISPATCH
-        c.t_handled = now
         c.round = 1
         c.unit = row[COL_UNIT]
         delay = row[COL_DISPATCH_S]

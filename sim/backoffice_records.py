@@ -43,10 +43,13 @@ URGENCY_COUNTERS: tuple[str, ...] = (
     "dispatched", "dispatch_on_time", "closeouts_due", "closeouts_on_time", "response_due", "response_on_time",
 )
 #: Columns of the daily table (per day; backlog columns are added per unit type).
-DAILY_COUNTERS: tuple[str, ...] = ("work_orders_created", "closeouts", "ratings", "transfers")
+DAILY_COUNTERS: tuple[str, ...] = ("work_orders_created", "closeouts", "ratings")
 
-HIST_EDGES_H = np.logspace(-2, 4, 601)
-_LOG_LO, _LOG_STEP = -2.0, 6.0 / 600
+#: The time-to-close histogram: ``N_BINS`` bins, log-spaced from 10**LOG_LO_H to 10**LOG_HI_H hours.
+N_BINS, LOG_LO_H, LOG_HI_H = 600, -2.0, 4.0
+HIST_EDGES_H = np.logspace(LOG_LO_H, LOG_HI_H, N_BINS + 1)
+_LOG_STEP = (LOG_HI_H - LOG_LO_H) / N_BINS
+_MIN_H = 10 ** LOG_LO_H
 
 
 class BackOfficeRecorder:
@@ -67,11 +70,9 @@ class BackOfficeRecorder:
     def __init__(self, n_units: int, n_categories: int, n_days: int, unit_types: List[str]) -> None:
         self.unit = {name: [0] * n_units for name in UNIT_COUNTERS}
         self.urgency = {name: [0] * len(URGENCY_CLASSES) for name in URGENCY_COUNTERS}
-        self.close_hist = [[0] * 600 for _ in range(n_categories)]
+        self.close_hist = [[0] * N_BINS for _ in range(n_categories)]
         self.close_sum_h = [0.0] * n_categories
-        self.close_n = [0] * n_categories
         self.daily = {name: [0] * n_days for name in DAILY_COUNTERS}
-        self.unit_types = list(unit_types)
         self.backlog = {t: [0] * n_days for t in unit_types}
         self.queued = {t: [0] * n_days for t in unit_types}
         self.totals = {"work_orders": 0, "orders_bounced": 0, "visit_attempts": 0}
@@ -80,19 +81,17 @@ class BackOfficeRecorder:
     def add_time_to_close(self, category: int, hours: float) -> None:
         """Record the time from first contact to first close-out of one order."""
         self.close_sum_h[category] += hours
-        self.close_n[category] += 1
-        if hours <= 0.01:
+        if hours <= _MIN_H:
             b = 0
         else:
-            b = int((math.log10(hours) - _LOG_LO) / _LOG_STEP)
-            b = 599 if b > 599 else b
+            b = int((math.log10(hours) - LOG_LO_H) / _LOG_STEP)
+            b = N_BINS - 1 if b >= N_BINS else b
         self.close_hist[category][b] += 1
 
-    def add_daily(self, name: str, t_s: float, n: int = 1) -> None:
-        """Add ``n`` to column ``name`` of the day containing ``t_s``."""
-        d = int(t_s // 86400.0)
-        if 0 <= d < self.n_days:
-            self.daily[name][d] += n
+    @property
+    def close_n(self) -> List[int]:
+        """Orders closed (first close-out) per category: the histogram's counts."""
+        return [sum(h) for h in self.close_hist]
 
     def arrays(self) -> Dict[str, object]:
         """Everything as arrays (for the replication result)."""
@@ -101,7 +100,7 @@ class BackOfficeRecorder:
             "urgency": {k: np.asarray(v, dtype=float) for k, v in self.urgency.items()},
             "close_hist": np.asarray(self.close_hist, dtype=float),
             "close_sum_h": np.asarray(self.close_sum_h, dtype=float),
-            "close_n": np.asarray(self.close_n, dtype=float),
+            "close_n": np.asarray(self.close_hist, dtype=float).sum(axis=1),
             "daily": {k: np.asarray(v, dtype=float) for k, v in self.daily.items()},
             "backlog": {k: np.asarray(v, dtype=float) for k, v in self.backlog.items()},
             "queued": {k: np.asarray(v, dtype=float) for k, v in self.queued.items()},

@@ -96,9 +96,9 @@ class Feedback:
         c.stage = ST_AWAIT_VISIT
         c.visit_attempts = 0
         delay = c.row[COL_VISIT_DELAY_S] if c.round == 1 else self._delay.next()
-        self._plan(c, now, delay)
+        self._plan(c, delay)
 
-    def _plan(self, c, now: float, delay: float) -> None:  # type: ignore[no-untyped-def]
+    def _plan(self, c, delay: float) -> None:  # type: ignore[no-untyped-def]
         """Schedule the next attempt ``delay`` seconds ahead.
 
         An attempt due outside calling hours joins the pool's queue then and waits: the
@@ -132,7 +132,7 @@ class Feedback:
             self._rate(c, now)
         elif c.visit_attempts < self._max_attempts:
             c.stage = ST_AWAIT_VISIT
-            self._plan(c, now, self._retry.next())
+            self._plan(c, self._retry.next())
         else:
             if c.in_window:
                 self._r_not_reached[c.unit] += 1

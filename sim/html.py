@@ -10,9 +10,10 @@ import base64
 import html
 from typing import Any, Mapping
 
+from .config import URGENCY_CLASSES
 from .experiment import ExperimentResult
-from .report import format_value
-from .stats import _all_definitions
+from .report import format_interval, format_value
+from .stats_backoffice import UNIT_RATES
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
@@ -24,19 +25,18 @@ th{background:#f3f3f3}td.l,th.l{text-align:left}pre{background:#f7f7f7;padding:1
 
 def _unit_type_table(summary: Mapping[str, Any]) -> str:
     b = summary.get("breakdowns", {})
-    rates = [k for k in ("response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate") if k in b]
+    rates = [k for k in UNIT_RATES if k in b]
     if not rates:
         return ""
-    groups = [g for g in b[rates[0]] if g not in ("emergency", "utilities", "general", "complex")]
+    groups = [g for g in b[rates[0]] if g not in URGENCY_CLASSES]
     head = "".join(f"<th>{html.escape(r)}</th>" for r in rates)
     rows = []
     for g in groups:
         cells = []
         for r in rates:
             ci = b[r][g]
-            lo, hi = ci["ci_low"], ci["ci_high"]
-            rng = f" [{format_value(r, lo)}, {format_value(r, hi)}]" if lo is not None else ""
-            cells.append(f"<td>{format_value(r, ci['mean'])}{rng}</td>")
+            interval = format_interval(r, ci)
+            cells.append(f"<td>{format_value(r, ci['mean'])}{' ' + interval if interval else ''}</td>")
         rows.append(f"<tr><td class=l>{html.escape(g)}</td>{''.join(cells)}</tr>")
     return (f"<h2>Three rates by unit type</h2><table><tr><th class=l>unit type</th>{head}</tr>"
             f"{''.join(rows)}</table><p>Per unit: units.csv.</p>")
@@ -48,11 +48,11 @@ def render_html(exp: ExperimentResult, summary: Mapping[str, Any], figures: Mapp
     esc = html.escape
     conf = int(round(100 * summary["confidence"]))
     rows = []
+    definitions = summary["kpi_definitions"]
     for name, ci in summary["kpis"].items():
-        lo, hi = ci["ci_low"], ci["ci_high"]
-        interval = f"[{format_value(name, lo)}, {format_value(name, hi)}]" if lo is not None else "n/a"
         rows.append(f"<tr><td class=l>{esc(name)}</td><td>{esc(format_value(name, ci['mean']))}</td>"
-                    f"<td>{esc(interval)}</td><td class=l>{esc(_all_definitions().get(name, ''))}</td></tr>")
+                    f"<td>{esc(format_interval(name, ci) or 'n/a')}</td>"
+                    f"<td class=l>{esc(definitions.get(name, ''))}</td></tr>")
     acc = summary["accounting"]
     acc_rows = "".join(f"<tr><td class=l>{esc(s)}</td><td>{v['mean']:,.1f}</td></tr>"
                        for s, v in acc["states"].items())

@@ -78,11 +78,12 @@ class Replication:
         self.end_s = sc.horizon_s + sc.drain_s
         operators_visit = sc.units is not None and cfg.feedback.mode == "operators"
         self.front = FrontLine(env, sc, self.streams, self.rec, n_classes=4 if operators_visit else 3)
-        self.log = RequestLog(sc, replication) if cfg.report.request_log else None
+        self.log = RequestLog() if cfg.report.request_log else None
         if self.log is not None:
             self.front.on_finish = self.log.add
-        env.process(run_staffing(env, self.front.pool, staffing_changes(
-            cfg.staffing, cfg.scale * (1 - cfg.staffing.shrinkage), self.end_s, cfg.experiment.start_weekday)))
+        self.staff_changes = staffing_changes(cfg.staffing, cfg.scale * (1 - cfg.staffing.shrinkage), self.end_s,
+                                              cfg.experiment.start_weekday)
+        env.process(run_staffing(env, self.front.pool, self.staff_changes))
         env.process(self.front.run_days())
         env.process(_every(env, sc.interval_s, self._flush))
         self.team: Optional[Pool] = None
@@ -118,9 +119,10 @@ class Replication:
         t0 = time.perf_counter()
         if progress is not None:
             self.env.process(_every(self.env, 3600.0, lambda k: progress(3600.0)))
-        # The event path creates no reference cycles (ticks point at contacts, never back), so
-        # reference counting frees everything; the cyclic collector would only re-scan the
-        # hundreds of thousands of live contacts again and again (30-50% of the run time).
+        # The event path breaks the only cycles it makes (a contact and its tick, when the contact
+        # finishes; an operator and its tick, when the operator leaves), so reference counting frees
+        # everything; the cyclic collector would only re-scan the hundreds of thousands of live
+        # contacts again and again (30-50% of the run time).
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -142,9 +144,9 @@ class Replication:
             if self.log is not None:
                 self.log.add(c, f"open:{state}")
         intervals = self.rec.table()
-        changes = staffing_changes(self.cfg.staffing, self.cfg.scale * (1 - self.cfg.staffing.shrinkage),
-                                   self.sc.horizon_s, self.cfg.experiment.start_weekday)
-        intervals["scheduled_operators"] = scheduled_headcount(changes, self.sc.interval_s, self.sc.n_intervals)
+        # the plan's changes after the horizon (drain time) fall outside the intervals and are clipped
+        intervals["scheduled_operators"] = scheduled_headcount(self.staff_changes, self.sc.interval_s,
+                                                               self.sc.n_intervals)
         extra: Dict[str, Any] = {"contacts_created": self.front._next_id}
         if self.back is not None:
             extra["backoffice"] = self.brec.arrays()

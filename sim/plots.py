@@ -14,8 +14,7 @@ import warnings
 import numpy as np
 
 from .experiment import ExperimentResult
-from .records import ReplicationResult
-from .stats import kpis_from_sums
+from .stats import bin_sums, interval_kpis
 
 
 def _mean_band(rows: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
@@ -43,17 +42,6 @@ def _png(fig) -> bytes:  # type: ignore[no-untyped-def]
     return buf.getvalue()
 
 
-def _bin(x: np.ndarray, factor: int) -> np.ndarray:
-    n = len(x) // factor * factor
-    return np.asarray(x[:n], dtype=float).reshape(-1, factor).sum(axis=1)
-
-
-def binned_kpis(res: ReplicationResult, factor: int) -> dict:
-    """Per-bin KPIs of a replication, ``factor`` reporting intervals per bin."""
-    sums = {k: _bin(v, factor) for k, v in res.intervals.items()}
-    return {k: np.asarray(v, dtype=float) for k, v in kpis_from_sums(sums, res.interval_s * factor).items()}
-
-
 def interval_figure(exp: ExperimentResult) -> bytes:
     """PNG bytes of the per-interval figure."""
     import matplotlib
@@ -67,7 +55,7 @@ def interval_figure(exp: ExperimentResult) -> bytes:
     factor = max(1, int(round(3600.0 / res0.interval_s))) if n_iv > 96 else 1
     if n_iv > 24 * 14 * 3600.0 / res0.interval_s:
         factor *= 4
-    per = [binned_kpis(r, factor) for r in exp.replications]
+    per = [interval_kpis(r, factor) for r in exp.replications]
     n = len(per[0]["calls_offered"])
     hours = np.arange(n) * res0.interval_s * factor / 3600.0
     conf = exp.cfg.experiment.confidence
@@ -99,11 +87,11 @@ def interval_figure(exp: ExperimentResult) -> bytes:
     ax.set_ylabel("share")
     ax.legend(loc="lower right", fontsize=8)
     ax = axes[2]
-    sched = np.mean([_bin(r.intervals["scheduled_operators"], factor) / factor for r in exp.replications], axis=0)
+    sched = np.mean([bin_sums(r.intervals["scheduled_operators"], factor) / factor for r in exp.replications], axis=0)
     ax.step(hours, sched, where="post", label="scheduled", linewidth=2.5, alpha=0.5)
     m, _ = _mean_band(stack("mean_operators"), conf)
     ax.step(hours, m, where="post", label="on duty")
-    busy = np.array([_bin(r.intervals["busy_s"], factor) / (r.interval_s * factor) for r in exp.replications])
+    busy = np.array([bin_sums(r.intervals["busy_s"], factor) / (r.interval_s * factor) for r in exp.replications])
     ax.step(hours, busy.mean(axis=0), where="post", label="busy")
     ax.set_ylabel("operators")
     ax.set_xlabel("hours from start")

@@ -28,7 +28,7 @@ import numpy as np
 
 from .config import URGENCY_CLASSES
 from .experiment import ExperimentResult
-from .stats import COUNT_KPIS, KPI_NAMES, accounting, interval_kpis
+from .stats import COUNT_KPIS, KPI_NAMES, accounting, interval_kpis, is_share
 
 SCHEMA = "hotline-sim/summary/v1"
 INTERVAL_KPIS = ("calls_offered", "retrials", "calls_answered", "calls_abandoned", "service_level",
@@ -200,7 +200,7 @@ def format_value(name: str, v: Optional[float]) -> str:
         return "n/a"
     if name.split(".", 1)[0] in COUNT_KPIS:
         return f"{v:,.0f}"
-    if name.endswith("_rate") or name in ("service_level",) or name.endswith("occupancy"):
+    if is_share(name):
         return f"{100 * v:.2f}%"
     return f"{v:,.2f}"
 
@@ -234,7 +234,11 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
     return buf.getvalue()
 
 
-def _line(kind: str, label: str, ci: Mapping[str, Any]) -> str:
+def format_interval(name: str, ci: Mapping[str, Any]) -> Optional[str]:
+    """``[low, high]`` of KPI ``name``'s confidence interval ``ci``, or None when there is none."""
     lo, hi = ci["ci_low"], ci["ci_high"]
-    interval = f"[{format_value(kind, lo)}, {format_value(kind, hi)}]" if lo is not None else "n/a"
-    return f"{label:<34}{format_value(kind, ci['mean']):>12}   {interval}\n"
+    return f"[{format_value(name, lo)}, {format_value(name, hi)}]" if lo is not None else None
+
+
+def _line(kind: str, label: str, ci: Mapping[str, Any]) -> str:
+    return f"{label:<34}{format_value(kind, ci['mean']):>12}   {format_interval(kind, ci) or 'n/a'}\n"

@@ -20,9 +20,8 @@ import numpy as np
 
 from .experiment import ExperimentResult
 from .stats import confidence_interval
-from .stats_backoffice import unit_rows
+from .stats_backoffice import UNIT_RATES, unit_rows
 
-UNIT_RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate")
 UNIT_COUNTS = ("orders_received", "rated", "bounced", "reopened")
 
 

@@ -18,15 +18,12 @@ import csv
 import datetime as dt
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
 from .config import CHANNELS, URGENCY_CLASSES
 from .residents import KIND_NAMES
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .scenario import Compiled
 
 TIME_FIELDS = ("t_arrive", "t_answered", "t_handled", "t_dispatched", "t_unit", "t_signed", "t_response",
                "t_closed", "t_rated")
@@ -39,8 +36,7 @@ INT_FIELDS = ("id", "channel", "category", "urgency", "kind", "unit", "attempts"
 class RequestLog:
     """Columns of the request log of one replication."""
 
-    def __init__(self, sc: "Compiled", replication: int) -> None:
-        self.replication = replication
+    def __init__(self) -> None:
         self.cols: Dict[str, List[Any]] = {k: [] for k in (*INT_FIELDS, *TIME_FIELDS, "state")}
 
     def add(self, c: Any, state: str) -> None:
@@ -57,10 +53,10 @@ class RequestLog:
         cols["bounces"].append(c.bounces)
         cols["round"].append(get(c, "round", 0) if c.kind == 1 else 0)
         cols["visit_attempts"].append(get(c, "visit_attempts", 0) if c.kind == 1 else 0)
-        cols["reports_resolved"].append(int(get(c, "reports_resolved", -1)) if hasattr(c, "reports_resolved") else -1)
-        cols["satisfied"].append(int(get(c, "satisfied", -1)) if hasattr(c, "satisfied") else -1)
+        cols["reports_resolved"].append(int(get(c, "reports_resolved", -1)))
+        cols["satisfied"].append(int(get(c, "satisfied", -1)))
         for f in TIME_FIELDS:
-            v = get(c, f, None) if hasattr(c, f) else None
+            v = get(c, f, None)
             cols[f].append(math.nan if v is None else v)
         cols["state"].append(state)
 

@@ -125,9 +125,17 @@ def replication_kpis(res: ReplicationResult) -> Dict[str, float]:
     return out
 
 
-def interval_kpis(res: ReplicationResult) -> Dict[str, np.ndarray]:
-    """KPIs of every reporting interval of one replication (including warm-up intervals)."""
-    return {k: np.asarray(v, dtype=float) for k, v in kpis_from_sums(res.intervals, res.interval_s).items()}
+def bin_sums(x: np.ndarray, factor: int) -> np.ndarray:
+    """Sums of ``x`` over consecutive bins of ``factor`` entries (a trailing partial bin is dropped)."""
+    n = len(x) // factor * factor
+    return np.asarray(x[:n], dtype=float).reshape(-1, factor).sum(axis=1)
+
+
+def interval_kpis(res: ReplicationResult, factor: int = 1) -> Dict[str, np.ndarray]:
+    """KPIs of every reporting interval of one replication (including warm-up intervals), or of
+    every bin of ``factor`` consecutive intervals."""
+    sums = res.intervals if factor == 1 else {k: bin_sums(v, factor) for k, v in res.intervals.items()}
+    return {k: np.asarray(v, dtype=float) for k, v in kpis_from_sums(sums, res.interval_s * factor).items()}
 
 
 def accounting(res: ReplicationResult, window_only: bool = True) -> Dict[str, int]:

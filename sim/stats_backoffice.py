@@ -30,6 +30,9 @@ import numpy as np
 from .backoffice_records import hist_quantile
 from .config import URGENCY_CLASSES
 
+#: The rates reported per unit and per unit type (the three rates and the close-out on-time rate).
+UNIT_RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate")
+
 BACKOFFICE_KPIS: Dict[str, str] = {
     "work_orders": "work orders created from contacts offered in the window",
     "response_rate": "orders with a first contact within the response limit / orders whose response was due",
@@ -100,7 +103,7 @@ def unit_type_kpis(bo: Mapping[str, Any], type_of: np.ndarray, type_names: List[
     out: Dict[str, float] = {}
     for t, name in enumerate(type_names):
         r = rates(bo["unit"], type_of == t)
-        for k in ("response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate"):
+        for k in UNIT_RATES:
             out[f"{k}.{name}"] = r[k]
         out[f"orders_received.{name}"] = r["orders_received"]
         backlog = np.asarray(bo["backlog"][name], dtype=float)[days]
