@@ -21,7 +21,8 @@ from typing import Sequence
 import numpy as np
 from scipy import special
 
-DAY_S = 86400.0
+from .calendar import DAY_S
+
 HOUR_S = 3600.0
 
 

@@ -62,7 +62,7 @@ class ChannelConfig:
 class SurgeConfig:
     """A demand surge: arrival rates multiplied over a time window."""
 
-    name: str = "surge"  # label used in reports
+    name: str = "surge"  # label for the reader of the scenario file (not used by the model)
     start_h: float = 0.0  # start, hours from the start of the run
     duration_h: float = 24.0  # length of the surge in hours
     multiplier: float = 1.0  # rate multiplier while the surge lasts (>= 0)
@@ -136,7 +136,7 @@ class OnlineConfig:
 class ShiftConfig:
     """A shift: ``count`` operators from ``start_h`` for ``length_h`` hours, on the given weekdays."""
 
-    name: str = "shift"  # label used in reports
+    name: str = "shift"  # label for the reader of the scenario file (not used by the model)
     start_h: float = 0.0  # start time of day in hours, 0 <= start_h < 24
     length_h: float = 8.0  # length in hours (0 < length_h <= 24; may cross midnight)
     count: int = 0  # operators on the shift (before scale)

@@ -100,7 +100,7 @@ def run_experiment(cfg: Config, task: Task = run_replication) -> ExperimentResul
     n_used = first
     met: Optional[bool] = None
     if target is not None:
-        n_used, met = _sequential(cfg, outcomes, progress, task)
+        n_used, met, values = _sequential(cfg, outcomes, progress, task)
     ordered = [outcomes[r] for r in range(n_used)]
     results = [o for o in ordered if isinstance(o, ReplicationResult)]
     failures = [o for o in ordered if isinstance(o, Failure)]
@@ -108,7 +108,6 @@ def run_experiment(cfg: Config, task: Task = run_replication) -> ExperimentResul
     summary = summarise(per_rep, e.confidence) if per_rep else {}
     notes: Dict[str, object] = {"failed_replications": [f.__dict__ for f in failures]}
     if target is not None:
-        values = [k[e.precision_kpi] for k in per_rep if not math.isnan(k.get(e.precision_kpi, math.nan))]
         # the stopping rule's own measure: the unclipped t interval
         achieved = relative_half_width(confidence_interval(values, e.confidence)) if len(values) > 1 else math.inf
         notes.update({"precision_target": target, "precision_kpi": e.precision_kpi, "precision_met": met,
@@ -116,14 +115,18 @@ def run_experiment(cfg: Config, task: Task = run_replication) -> ExperimentResul
     return ExperimentResult(cfg, results, per_rep, summary, time.perf_counter() - t0, failures, notes)
 
 
-def _sequential(cfg: Config, outcomes: Dict[int, Outcome], progress: bool, task: Task) -> tuple[int, bool]:
-    """Add replications until the precision target is met; return (replications used, target met)."""
+def _sequential(cfg: Config, outcomes: Dict[int, Outcome], progress: bool,
+                task: Task) -> tuple[int, bool, List[float]]:
+    """Add replications until the precision target is met.
+
+    Returns (replications used, target met, the precision KPI's values of the successful ones).
+    """
     e = cfg.experiment
     batch = max(1, e.jobs if e.executor != "serial" else 1)
     values: List[float] = []
     r = 0
     while True:
-        while r < len(outcomes) and r in outcomes:
+        while r in outcomes:
             out = outcomes[r]
             if isinstance(out, ReplicationResult):
                 v = replication_kpis(out).get(e.precision_kpi, math.nan)
@@ -131,8 +134,8 @@ def _sequential(cfg: Config, outcomes: Dict[int, Outcome], progress: bool, task:
                     values.append(v)
             r += 1
             if r >= e.replications and precision_reached(values, e.precision, e.confidence):  # type: ignore[arg-type]
-                return r, True
+                return r, True, values
         if r >= e.max_replications:
-            return r, False
+            return r, False, values
         nxt = list(range(r, min(r + batch, e.max_replications)))
         outcomes.update(run_batch(cfg, nxt, progress, task))

@@ -21,7 +21,6 @@ from .config import register_schema
 from .scenario import SCENARIO_DIR, load_scenario_nodes
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-_registered_from: Optional[Path] = None
 
 
 def _stamp() -> str:
@@ -38,7 +37,6 @@ def _sweep_dir(report_dir: Optional[str]) -> str:
 
 def register(scenario_dir: Path = SCENARIO_DIR) -> list[str]:
     """Register schema, scenarios and resolvers (idempotent); return the scenario names."""
-    global _registered_from
     register_schema()
     nodes = load_scenario_nodes(scenario_dir)
     cs = ConfigStore.instance()
@@ -47,7 +45,6 @@ def register(scenario_dir: Path = SCENARIO_DIR) -> list[str]:
     if not OmegaConf.has_resolver("hotline_run_dir"):
         OmegaConf.register_new_resolver("hotline_run_dir", _run_dir)
         OmegaConf.register_new_resolver("hotline_sweep_dir", _sweep_dir)
-    _registered_from = scenario_dir
     return sorted(nodes)
 
 

@@ -81,9 +81,7 @@ class Replication:
         self.log = RequestLog() if cfg.report.request_log else None
         if self.log is not None:
             self.front.on_finish = self.log.add
-        self.staff_changes = staffing_changes(cfg.staffing, cfg.scale * (1 - cfg.staffing.shrinkage), self.end_s,
-                                              cfg.experiment.start_weekday)
-        env.process(run_staffing(env, self.front.pool, self.staff_changes))
+        env.process(run_staffing(env, self.front.pool, sc.staff_changes))
         env.process(self.front.run_days())
         env.process(_every(env, sc.interval_s, self._flush))
         self.team: Optional[Pool] = None
@@ -101,9 +99,8 @@ class Replication:
             else:
                 self.team = Pool(env, 1, fb.on_start, fb.on_end, lambda c, now: None, name="feedback team")
                 fb.pool, fb.cls = self.team, 0
-                team_cfg = cfg.feedback.staffing
                 env.process(run_staffing(env, self.team, staffing_changes(
-                    team_cfg, cfg.scale * (1 - team_cfg.shrinkage), self.end_s, cfg.experiment.start_weekday)))
+                    cfg.feedback.staffing, cfg.scale, self.end_s, cfg.experiment.start_weekday)))
             if not fb.calendar.always:
                 env.process(_class_gate(env, fb.pool, fb.cls, fb.calendar))
             env.process(_every(env, 86400.0, self.back.sample_backlog))
@@ -145,7 +142,7 @@ class Replication:
                 self.log.add(c, f"open:{state}")
         intervals = self.rec.table()
         # the plan's changes after the horizon (drain time) fall outside the intervals and are clipped
-        intervals["scheduled_operators"] = scheduled_headcount(self.staff_changes, self.sc.interval_s,
+        intervals["scheduled_operators"] = scheduled_headcount(self.sc.staff_changes, self.sc.interval_s,
                                                                self.sc.n_intervals)
         extra: Dict[str, Any] = {"contacts_created": self.front._next_id}
         if self.back is not None:

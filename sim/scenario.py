@@ -118,9 +118,8 @@ class Compiled:
     retrial_delay: Distribution
     max_retrials: int
     channels: Dict[str, ChannelArrivals]
-    staff_changes: List[StaffChange]
+    staff_changes: List[StaffChange]  # the operators' plan over the horizon and the drain
     horizon_s: float
-    warmup_s: float
     interval_s: float
     n_intervals: int
     warmup_intervals: int
@@ -231,10 +230,9 @@ def compile_config(cfg: Config) -> Compiled:
         retrial_delay=make_distribution(cfg.calls.retrial.delay_s, "calls.retrial.delay_s"),
         max_retrials=int(cfg.calls.retrial.max_retrials),
         channels=channels,
-        staff_changes=staffing_changes(cfg.staffing, cfg.scale * (1.0 - cfg.staffing.shrinkage), horizon_s,
+        staff_changes=staffing_changes(cfg.staffing, cfg.scale, horizon_s + cfg.experiment.drain_h * 3600.0,
                                        cfg.experiment.start_weekday),
         horizon_s=horizon_s,
-        warmup_s=cfg.experiment.warmup_h * 3600.0,
         interval_s=interval_s,
         n_intervals=int(round(horizon_s / interval_s)),
         warmup_intervals=int(round(cfg.experiment.warmup_h * 3600.0 / interval_s)),

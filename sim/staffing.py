@@ -26,10 +26,10 @@ from typing import Generator, Iterable, Optional
 import numpy as np
 import simpy
 
+from .calendar import DAY_S
 from .config import StaffingConfig
 from .engine import Pool
 
-DAY_S = 86400.0
 HALF_HOUR_S = 1800.0
 
 
@@ -70,7 +70,7 @@ def plan_mode(cfg: StaffingConfig) -> str:
 
 
 def _shift_instances(cfg: StaffingConfig, scale: float, horizon_s: float,
-                     start_weekday: int) -> Iterable[tuple[float, float, int, str]]:
+                     start_weekday: int) -> Iterable[tuple[float, float, int]]:
     n_days = int(np.ceil(horizon_s / DAY_S))
     for day in range(-1, n_days + 1):
         weekday = (start_weekday + day) % 7
@@ -81,7 +81,7 @@ def _shift_instances(cfg: StaffingConfig, scale: float, horizon_s: float,
             end = start + sh.length_h * 3600.0
             if end <= 0 or start >= horizon_s:
                 continue
-            yield max(start, 0.0), end, scaled_count(sh.count, scale), sh.name
+            yield max(start, 0.0), end, scaled_count(sh.count, scale)
 
 
 def staffing_changes(cfg: StaffingConfig, scale: float, horizon_s: float,
@@ -93,7 +93,7 @@ def staffing_changes(cfg: StaffingConfig, scale: float, horizon_s: float,
     cfg : StaffingConfig
         The plan.
     scale : float
-        Multiplier of every count.
+        The scenario's scale; every count is multiplied by it and by ``1 - cfg.shrinkage``.
     horizon_s : float
         Length of the run in seconds.
     start_weekday : int
@@ -105,6 +105,7 @@ def staffing_changes(cfg: StaffingConfig, scale: float, horizon_s: float,
         Sorted by time; at equal times, shift starts come before shift ends
         (a handover overlaps rather than leaves a gap).
     """
+    scale = scale * (1.0 - cfg.shrinkage)
     mode = plan_mode(cfg)
     if mode == "constant":
         return [StaffChange(0.0, "add", scaled_count(cfg.operators, scale))]
@@ -121,7 +122,7 @@ def staffing_changes(cfg: StaffingConfig, scale: float, horizon_s: float,
                 current = target
         return changes
     changes = []
-    for ident, (start, end, count, _name) in enumerate(_shift_instances(cfg, scale, horizon_s, start_weekday)):
+    for ident, (start, end, count) in enumerate(_shift_instances(cfg, scale, horizon_s, start_weekday)):
         changes.append(StaffChange(start, "start", count, ident))
         if end < horizon_s:
             changes.append(StaffChange(end, "end", 0, ident))

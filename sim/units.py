@@ -25,6 +25,7 @@ import numpy as np
 
 from .calendar import WorkCalendar
 from .config import Config
+from .staffing import scaled_count
 
 
 @dataclass(slots=True)
@@ -93,7 +94,7 @@ class UnitDirectory:
                 name = ut.names[i] if i < len(ut.names) else f"{tname}_{i + 1:03d}"
                 workers = float(ut.case_workers) * (ut.count * share[i] if ut.staff_by_weight else 1.0)
                 workers = float(ut.case_workers_by_unit.get(name, workers))
-                cap = int(np.floor(workers * ut.caseload * cfg.scale + 0.5 + 1e-9))
+                cap = scaled_count(workers * ut.caseload, cfg.scale)
                 unit = Unit(len(self.units), t, name, max(cap, 1 if workers > 0 else 0), calendars[ut.calendar])
                 self.units.append(unit)
                 self.name_to_uid[name] = unit.uid

@@ -45,20 +45,18 @@ def check_probability(key: str, value: float) -> None:
     check_number(key, value, 0.0, 1.0)
 
 
-def check_shares(key: str, shares: dict[str, float] | Sequence[float], allowed: Iterable[str] | None = None) -> None:
-    """Raise unless the shares are non-negative, use known names and sum to 1."""
-    items = list(shares.items()) if isinstance(shares, dict) else list(enumerate(shares))
-    if not items:
-        raise ConfigError(key, shares if isinstance(shares, dict) else list(shares), "must not be empty")
+def check_shares(key: str, shares: dict[str, float], allowed: Iterable[str] | None = None) -> None:
+    """Raise unless the named shares are non-negative, use known names and sum to 1."""
+    if not shares:
+        raise ConfigError(key, shares, "must not be empty")
     allowed_set = set(allowed) if allowed is not None else None
-    for name, v in items:
+    for name, v in shares.items():
         if allowed_set is not None and name not in allowed_set:
             raise ConfigError(f"{key}.{name}", v, f"unknown name; use one of {', '.join(sorted(allowed_set))}")
-        check_number(f"{key}.{name}" if isinstance(shares, dict) else f"{key}[{name}]", v)
-    total = sum(float(v) for _, v in items)
+        check_number(f"{key}.{name}", v)
+    total = sum(float(v) for v in shares.values())
     if abs(total - 1.0) > SHARE_TOLERANCE:
-        shown = dict(items) if isinstance(shares, dict) else [v for _, v in items]
-        raise ConfigError(key, shown, f"shares must sum to 1 (they sum to {total:.6g})")
+        raise ConfigError(key, dict(shares), f"shares must sum to 1 (they sum to {total:.6g})")
 
 
 def check_weights(key: str, weights: Sequence[float], length: int) -> None:
@@ -86,7 +84,6 @@ def validate(cfg: Config) -> None:
     _arrivals(cfg)
     _calls(cfg)
     _staffing_plan(cfg.staffing, "staffing")
-    check_number("experiment.drain_h", cfg.experiment.drain_h)
     from .validate_backoffice import validate_backoffice
 
     validate_backoffice(cfg)
@@ -105,6 +102,7 @@ def _experiment(cfg: Config) -> None:
     if e.warmup_h >= e.horizon_h:
         raise ConfigError("experiment.warmup_h", e.warmup_h,
                           f"must be shorter than experiment.horizon_h ({e.horizon_h})")
+    check_number("experiment.drain_h", e.drain_h)
     check_number("experiment.start_weekday", e.start_weekday, 0, 6)
     check_number("experiment.jobs", e.jobs, lo=1)
     check_number("experiment.confidence", e.confidence, 0.0, 1.0, lo_open=True, hi_open=True)
@@ -190,6 +188,7 @@ def _calls(cfg: Config) -> None:
     make_distribution(c.handle_s, "calls.handle_s")
     if c.handle_work_order_s is not None:
         make_distribution(c.handle_work_order_s, "calls.handle_work_order_s")
+    make_distribution(c.handle_transfer_s, "calls.handle_transfer_s")
     make_distribution(c.patience_s, "calls.patience_s")
     for name in c.priority_classes:
         if name not in URGENCY_CLASSES:

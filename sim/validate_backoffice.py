@@ -12,7 +12,7 @@ from typing import Dict
 from .config import URGENCY_CLASSES, Config
 from .distributions import make_distribution
 from .errors import ConfigError
-from .validate import check_number, check_probability
+from .validate import check_number, check_probability, check_weights
 
 FEEDBACK_MODES = ("team", "operators")
 
@@ -56,12 +56,7 @@ def validate_backoffice(cfg: Config) -> None:
                 raise ConfigError(f"{key}.case_workers_by_unit.{n}", w, f"unknown unit of type {tname}")
             check_number(f"{key}.case_workers_by_unit.{n}", w)
         if ut.weights:
-            if len(ut.weights) != ut.count:
-                raise ConfigError(f"{key}.weights", f"<{len(ut.weights)} values>", f"must have count={ut.count} values")
-            for i, weight in enumerate(ut.weights):
-                check_number(f"{key}.weights[{i}]", weight)
-            if sum(ut.weights) <= 0:
-                raise ConfigError(f"{key}.weights", list(ut.weights), "must have a positive sum")
+            check_weights(f"{key}.weights", ut.weights, ut.count)
         check_number(f"{key}.zipf", ut.zipf, 0.0, 10.0)
         if ut.district_of and ut.district_of not in cfg.units:
             raise ConfigError(f"{key}.district_of", ut.district_of,

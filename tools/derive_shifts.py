@@ -37,12 +37,13 @@ def hourly_requirement(scenario: str, weekday_factor: float, sl: float, p_ab: fl
     sc = compile_config(cfg)
     shares = sc.shares
     wo = 1.0 - sc.direct_share
-    phone = sc.handle["phone"]
-    aht_call = float(sum(s * ((1 - w) * phone[DIRECT][k].mean + w * phone[WORK_ORDER][k].mean)
+
+    def mean_handle_s(table) -> float:  # type: ignore[no-untyped-def]
+        """Mean handle time over categories and triage outcomes of one channel's handle table."""
+        return float(sum(s * ((1 - w) * table[DIRECT][k].mean + w * table[WORK_ORDER][k].mean)
                          for k, (s, w) in enumerate(zip(shares, wo))))
-    online = sc.handle["online"]
-    aht_online = float(sum(s * ((1 - w) * online[DIRECT][k].mean + w * online[WORK_ORDER][k].mean)
-                           for k, (s, w) in enumerate(zip(shares, wo))))
+
+    aht_call, aht_online = mean_handle_s(sc.handle["phone"]), mean_handle_s(sc.handle["online"])
     ph, on = sc.channels["phone"], sc.channels["online"]
     theta = 1.0 / sc.patience.mean
     need = []

@@ -176,6 +176,8 @@ VALIDATE_CASES = [
     ("interval_not_dividing_day", lambda c: setattr(c.kpi, "interval_min", 7), "kpi.interval_min", 7),
     ("param_of_other_family", lambda c: setattr(c.calls.patience_s, "cv", 0.5), "calls.patience_s.cv", 0.5),
     ("negative_mean", lambda c: setattr(c.calls.handle_s, "mean", -5.0), "calls.handle_s.mean", -5.0),
+    ("transfer_handle_negative", lambda c: setattr(c.calls.handle_transfer_s, "value", -5.0),
+     "calls.handle_transfer_s.value", -5.0),
     ("no_staffing", lambda c: setattr(c.staffing, "operators", 0), "staffing.operators", 0),
     ("replications_zero", lambda c: setattr(c.experiment, "replications", 0), "experiment.replications", 0),
     ("scale_zero", lambda c: setattr(c, "scale", 0.0), "scale", 0.0),

@@ -51,7 +51,7 @@ def test_scaled_count_rounds_half_up(count, scale, want):
 @pytest.mark.parametrize("count,shrinkage,want", [(45, 0.3, 32), (5, 0.9, 1), (25, 0.9, 3)])
 def test_shrinkage_half_rounds_up(count, shrinkage, want):
     """operators x (1 - shrinkage) that is exactly k + 1/2 (45 x 0.7 = 31.5) is rounded up, as documented."""
-    changes = staffing_changes(StaffingConfig(operators=count, shrinkage=shrinkage), 1.0 * (1.0 - shrinkage), DAY)
+    changes = staffing_changes(StaffingConfig(operators=count, shrinkage=shrinkage), 1.0, DAY)
     assert changes[0].n == want, f"operators={count}, shrinkage={shrinkage}: {changes[0].n} operators, want {want}"
 
 
