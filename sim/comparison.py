@@ -8,7 +8,8 @@ reads every variant's ``summary.json`` and ``kpis.csv`` and writes, at the top
 of the sweep folder:
 
 * ``comparison.csv`` - one row per variant: every headline KPI's mean and
-  confidence interval, and its difference from the first variant with the
+  confidence interval (clipped to the KPI's domain, :func:`sim.stats.clip_to_domain`),
+  and its difference from the first variant with the
   difference's confidence interval and whether it is significant (the interval
   excludes 0);
 * ``comparison.md`` - the same for the main KPIs, as a Markdown table.
@@ -31,6 +32,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 from scipy import stats as st
+
+from .stats import clip_to_domain
 
 MAIN_KPIS = ("service_level", "answer_rate", "abandon_rate", "asa_s", "occupancy", "online_on_time_rate",
              "response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate", "time_to_close_p90_h")
@@ -121,7 +124,7 @@ def compare(variants: List[Dict[str, Any]], confidence: float = 0.95) -> tuple[L
         row: List[Any] = [i, v["folder"].name, label, s["scenario"], s["seed"],
                           s["replications"], paired]
         for k in kpis:
-            ci = s["kpis"].get(k, {"mean": None, "ci_low": None, "ci_high": None})
+            ci = _clipped(k, s["kpis"].get(k, {"mean": None, "ci_low": None, "ci_high": None}))
             a = [ref["reps"][r].get(k, math.nan) for r in (common if paired else sorted(ref["reps"]))]
             b = [v["reps"][r].get(k, math.nan) for r in (common if paired else sorted(v["reps"]))]
             d = difference_ci(a, b, paired, confidence) if i > 0 else {
@@ -130,6 +133,15 @@ def compare(variants: List[Dict[str, Any]], confidence: float = 0.95) -> tuple[L
                     d["significant"]]
         rows.append(row)
     return header, rows
+
+
+def _clipped(name: str, ci: Dict[str, Any]) -> Dict[str, Any]:
+    """The interval of KPI ``name`` as read from a variant's summary, clipped to the KPI's domain.
+
+    Summaries written by this version are clipped already; this keeps a comparison of older
+    report folders in the domain too.  (Differences between variants are never clipped.)
+    """
+    return {**ci, **{b: clip_to_domain(name, float(ci[b])) for b in ("ci_low", "ci_high") if ci.get(b) is not None}}
 
 
 def _fmt(x: Any) -> str:

@@ -2,8 +2,9 @@
 
 :func:`interval_figure` shows, per reporting interval and averaged over
 replications: call attempts offered, answered and abandoned; the service level
-and abandonment rate with their confidence bands; operators scheduled, on duty
-and busy.  Returns PNG bytes so the HTML report can embed the same figure.
+and abandonment rate with their confidence bands (clipped to each KPI's domain
+by :func:`sim.stats.clip_to_domain`, like every interval of the report); operators
+scheduled, on duty and busy.  Returns PNG bytes so the HTML report can embed the same figure.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import warnings
 import numpy as np
 
 from .experiment import ExperimentResult
-from .stats import bin_sums, interval_kpis
+from .stats import bin_sums, clip_to_domain, interval_kpis
 
 
 def _mean_band(rows: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean of ``rows`` (replications x intervals) and the half-width of its t interval."""
     from scipy import stats as st
 
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
@@ -29,6 +31,11 @@ def _mean_band(rows: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndar
         sd = np.nanstd(rows, axis=0, ddof=1)
         t = st.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
         return mean, np.nan_to_num(t * sd / np.sqrt(np.maximum(n, 1)))
+
+
+def band(name: str, mean: np.ndarray, half: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper edge of KPI ``name``'s confidence band, clipped to the KPI's domain."""
+    return clip_to_domain(name, mean - half), clip_to_domain(name, mean + half)
 
 
 def _png(fig) -> bytes:  # type: ignore[no-untyped-def]
@@ -82,7 +89,8 @@ def interval_figure(exp: ExperimentResult) -> bytes:
         m, h = _mean_band(stack(name), conf)
         ax.step(hours, m, where="post", label=label)
         if len(per) >= 3:
-            ax.fill_between(hours, m - h, m + h, step="post", alpha=0.25)
+            lo, hi = band(name, m, h)
+            ax.fill_between(hours, lo, hi, step="post", alpha=0.25)
     ax.set_ylim(-0.02, 1.02)
     ax.set_ylabel("share")
     ax.legend(loc="lower right", fontsize=8)

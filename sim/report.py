@@ -28,7 +28,7 @@ import numpy as np
 
 from .config import URGENCY_CLASSES
 from .experiment import ExperimentResult
-from .stats import COUNT_KPIS, KPI_NAMES, accounting, interval_kpis, is_share
+from .stats import KPI_NAMES, accounting, interval_kpis, kpi_domain
 
 SCHEMA = "hotline-sim/summary/v1"
 INTERVAL_KPIS = ("calls_offered", "retrials", "calls_answered", "calls_abandoned", "service_level",
@@ -198,9 +198,10 @@ def format_value(name: str, v: Optional[float]) -> str:
     """Human-readable value of KPI ``name``."""
     if v is None:
         return "n/a"
-    if name.split(".", 1)[0] in COUNT_KPIS:
+    kind = kpi_domain(name).kind
+    if kind == "count":
         return f"{v:,.0f}"
-    if is_share(name):
+    if kind == "share":
         return f"{100 * v:.2f}%"
     return f"{v:,.2f}"
 

@@ -40,7 +40,7 @@ def units_table(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
         for k in UNIT_RATES:
             vals = [rep[i][k] for rep in per_rep]
             finite = [v for v in vals if not np.isnan(v)]
-            ci = confidence_interval(finite, conf, (0.0, 1.0)) if len(finite) == len(vals) else {
+            ci = confidence_interval(finite, conf, k) if len(finite) == len(vals) else {
                 "mean": float(np.mean(finite)) if finite else None, "ci_low": None, "ci_high": None}
             row += [ci["mean"], ci["ci_low"], ci["ci_high"]]
         row += [float(np.mean([rep[i][k] for rep in per_rep])) for k in UNIT_COUNTS]

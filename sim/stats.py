@@ -16,13 +16,20 @@ the time passed.  Definitions (also in ``docs/kpis.md``):
 * ``online_on_time_rate``: online submissions accepted within the deadline /
   online submissions.
 
-Across replications each KPI gets the mean and a Student-t confidence interval.
+Across replications each KPI gets the mean and a Student-t confidence interval,
+clipped to the KPI's domain (:func:`kpi_domain`: counts, times and levels are
+>= 0, shares lie in [0, 1]).  The domain registry is the one place that says
+what values a KPI can take; every interval of KPI values (``summary.json``, the
+printed table, ``units.csv``, the comparison of a sweep, the figures' bands) is
+clipped through :func:`clip_to_domain`.  Differences of KPIs are not KPIs and
+are never clipped.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Dict, Iterable, List, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Mapping, Sequence, TypeVar
 
 import numpy as np
 from scipy import stats as st
@@ -49,16 +56,93 @@ KPI_DEFINITIONS: Dict[str, str] = {
     "mean_calls_waiting": "time-average number of calls waiting",
     "transferred_emergency": "contacts transferred to emergency services (110/119/120/122)",
 }
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The values a KPI can take.
+
+    Attributes
+    ----------
+    kind : str
+        ``"count"`` (a number of contacts, orders...), ``"share"`` (a rate in [0, 1]),
+        ``"time"`` (a duration in the unit its name gives), ``"level"`` (a time-average
+        number of operators or callers) or ``"ratio"`` (a non-negative quotient of counts).
+    lo, hi : float
+        Closed bounds of the domain.
+    """
+
+    kind: str
+    lo: float
+    hi: float
+
+
+COUNT = Domain("count", 0.0, math.inf)
+SHARE = Domain("share", 0.0, 1.0)
+TIME = Domain("time", 0.0, math.inf)
+LEVEL = Domain("level", 0.0, math.inf)
+RATIO = Domain("ratio", 0.0, math.inf)
+
+#: Domain of every front-line KPI (the back office's are in :data:`sim.stats_backoffice.BACKOFFICE_DOMAINS`).
+KPI_DOMAINS: Dict[str, Domain] = {
+    "contacts_offered": COUNT, "calls_offered": COUNT, "calls_answered": COUNT, "calls_abandoned": COUNT,
+    "retrials": COUNT, "service_level": SHARE, "answer_rate": SHARE, "asa_s": TIME, "mean_wait_s": TIME,
+    "abandon_rate": SHARE, "occupancy": SHARE, "online_offered": COUNT, "online_on_time_rate": SHARE,
+    "online_mean_wait_s": TIME, "mean_operators": LEVEL, "mean_calls_waiting": LEVEL,
+    "transferred_emergency": COUNT,
+}
+
+
 def _all_definitions() -> Dict[str, str]:
     from .stats_backoffice import BACKOFFICE_KPIS
 
     return {**KPI_DEFINITIONS, **BACKOFFICE_KPIS}
 
 
+def _all_domains() -> Dict[str, Domain]:
+    from .stats_backoffice import BACKOFFICE_DOMAINS
+
+    return {**KPI_DOMAINS, **BACKOFFICE_DOMAINS}
+
+
+def headline_kpis() -> tuple[str, ...]:
+    """Names of the headline KPIs (those of ``summary.json`` -> ``kpis``), front line first."""
+    from .stats_backoffice import BREAKDOWN_ONLY
+
+    return tuple(k for k in _all_definitions() if k not in BREAKDOWN_ONLY)
+
+
+def kpi_domain(name: str) -> Domain:
+    """The domain of KPI ``name``; a breakdown (``closeout_on_time_rate.emergency``) has its base KPI's.
+
+    Raises
+    ------
+    KeyError
+        If the name's base is not a KPI of the registry (every KPI must have a domain).
+    """
+    base = name.split(".", 1)[0]
+    try:
+        return _all_domains()[base]
+    except KeyError:
+        raise KeyError(f"KPI {name!r} has no domain in the registry (sim/stats.py, sim/stats_backoffice.py)") from None
+
+
+X = TypeVar("X", float, np.ndarray)
+
+
+def clip_to_domain(name: str, x: X) -> X:
+    """``x`` (a bound of an interval of KPI ``name``, or an array of them) clipped to the KPI's domain.
+
+    NaN stays NaN.  This is for values of the KPI itself (means, interval bounds, bands), never for
+    differences of two KPI values, which can be negative.
+    """
+    d = kpi_domain(name)
+    if isinstance(x, np.ndarray):
+        return np.clip(x, d.lo, d.hi)
+    return min(max(float(x), d.lo), d.hi) if not math.isnan(x) else x
+
+
 KPI_NAMES: tuple[str, ...] = tuple(KPI_DEFINITIONS)
-#: KPIs that are counts (printed without decimals).
-COUNT_KPIS = {"contacts_offered", "calls_offered", "calls_answered", "calls_abandoned", "retrials", "online_offered",
-              "work_orders", "transferred_emergency", "orders_received", "closed", "open_orders"}
 
 
 def _ratio(num: np.ndarray | float, den: np.ndarray | float) -> np.ndarray | float:
@@ -148,18 +232,19 @@ def accounting(res: ReplicationResult, window_only: bool = True) -> Dict[str, in
 
 def is_share(name: str) -> bool:
     """Whether KPI ``name`` is a share in [0, 1] (a rate, service level or occupancy)."""
-    base = name.split(".", 1)[0]
-    return base.endswith("_rate") or base.endswith("occupancy") or base == "service_level"
+    return kpi_domain(name).kind == "share"
 
 
 def confidence_interval(values: Sequence[float], confidence: float = 0.95,
-                        bounds: tuple[float, float] | None = None) -> Dict[str, float | None]:
+                        name: str | None = None) -> Dict[str, float | None]:
     """Mean and Student-t confidence interval of replication values.
 
     Returns ``{"mean", "ci_low", "ci_high"}``; the bounds are ``None`` with a
     single replication, and everything is ``None`` when a value is undefined
-    (NaN) in some replication.  ``bounds`` clips the interval (a share cannot
-    leave [0, 1]).
+    (NaN) in some replication.  With the KPI's ``name`` the interval is clipped
+    to its domain (:func:`clip_to_domain`: a count cannot go below 0, a share
+    cannot leave [0, 1]); without it the interval is the plain t interval (the
+    stopping rule of a precision target measures that one).
     """
     x = np.asarray(values, dtype=float)
     if len(x) == 0 or np.isnan(x).any():
@@ -169,8 +254,8 @@ def confidence_interval(values: Sequence[float], confidence: float = 0.95,
         return {"mean": mean, "ci_low": None, "ci_high": None}
     half = float(st.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
     lo, hi = mean - half, mean + half
-    if bounds is not None:
-        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    if name is not None:
+        lo, hi = clip_to_domain(name, lo), clip_to_domain(name, hi)
     return {"mean": mean, "ci_low": lo, "ci_high": hi}
 
 
@@ -180,8 +265,7 @@ def summarise(per_rep: Iterable[Mapping[str, float]], confidence: float = 0.95,
     rows: List[Mapping[str, float]] = list(per_rep)
     if names is None:
         names = list(rows[0]) if rows else []
-    return {k: confidence_interval([r[k] for r in rows], confidence, (0.0, 1.0) if is_share(k) else None)
-            for k in names}
+    return {k: confidence_interval([r[k] for r in rows], confidence, k) for k in names}
 
 
 def relative_half_width(ci: Mapping[str, float | None]) -> float:

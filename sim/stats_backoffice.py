@@ -29,6 +29,7 @@ import numpy as np
 
 from .backoffice_records import hist_quantile
 from .config import URGENCY_CLASSES
+from .stats import COUNT, LEVEL, RATIO, SHARE, TIME, Domain
 
 #: The rates reported per unit and per unit type (the three rates and the close-out on-time rate).
 UNIT_RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate")
@@ -50,6 +51,18 @@ BACKOFFICE_KPIS: Dict[str, str] = {
     "feedback_occupancy": "feedback-team time busy / time on duty",
     "open_orders": "work orders open (queued or in progress) at the end of a day, averaged over the "
                    "measurement window's days, per unit type",
+}
+
+#: KPIs reported only by unit type or category (``open_orders.street``), never as a headline.
+BREAKDOWN_ONLY = frozenset({"open_orders", "orders_received", "closed"})
+
+#: Domain of every back-office KPI, breakdown-only bases included (see :func:`sim.stats.kpi_domain`).
+BACKOFFICE_DOMAINS: Dict[str, Domain] = {
+    "work_orders": COUNT, "response_rate": SHARE, "resolution_rate": SHARE, "satisfaction_rate": SHARE,
+    "dispatch_on_time_rate": SHARE, "closeout_on_time_rate": SHARE, "bounce_back_rate": SHARE,
+    "bounces_per_order": RATIO, "reopen_rate": SHARE, "return_visit_reach_rate": SHARE,
+    "time_to_close_mean_h": TIME, "time_to_close_median_h": TIME, "time_to_close_p90_h": TIME,
+    "feedback_occupancy": SHARE, "open_orders": LEVEL, "orders_received": COUNT, "closed": COUNT,
 }
 
 

@@ -21,6 +21,13 @@ of these exponential stages: a hypoexponential law with rates
 ``-log(X)/theta`` with ``X ~ Beta(a/theta + 1, k + 1)`` (compare Laplace
 transforms).  Its CDF is therefore a regularised incomplete beta function,
 evaluated stably for every ``k`` at once.
+
+Every function returns the right value for every valid input - an overloaded
+queue with or without abandonment, a mean patience of years, no demand at all,
+a billion agents - or raises a ``ValueError`` that says why; work and memory
+stay bounded (:mod:`sim.theory_numerics`: the chain is held only on the window
+of states that carries its mass, at most ``MAX_STATES`` of them, and at most
+``MAX_AGENTS`` agents are accepted).
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
+
+from .theory_numerics import MAX_AGENTS, MAX_STATES, erlang_b_large, harmonic, queue_window
 
 #: Staffing targets: name -> True when the metric must be <= value, False when >=.
 TARGETS: dict[str, bool] = {"p_wait": True, "p_abandon": True, "service_level": False,
@@ -68,20 +77,21 @@ class QueueMetrics:
     mean_queue: float
 
 
-def _check(name: str, value: float, lo: float = 0.0, strict: bool = False) -> float:
+def _check(name: str, value: float, lo: float = 0.0, strict: bool = False, finite: bool = True) -> float:
     v = float(value)
-    if math.isnan(v) or v < lo or (strict and v == lo):
-        raise ValueError(f"{name} must be {'>' if strict else '>='} {lo}, got {value!r}")
+    if math.isnan(v) or v < lo or (strict and v == lo) or (finite and math.isinf(v)):
+        rule = f"{'>' if strict else '>='} {lo}" + (" and finite" if finite else "")
+        raise ValueError(f"{name} must be {rule}, got {value!r}")
     return v
 
 
 def _rates(lam: float, mu: float, theta: float = 0.0) -> tuple[float, float, float]:
-    return _check("lam", lam, strict=True), _check("mu", mu, strict=True), _check("theta", theta)
+    return _check("lam", lam), _check("mu", mu, strict=True), _check("theta", theta)
 
 
 def _check_int(name: str, value: int, lo: int) -> int:
-    if isinstance(value, bool) or int(value) != value or value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
+    if isinstance(value, bool) or int(value) != value or value < lo or value > MAX_AGENTS:
+        raise ValueError(f"{name} must be an integer in [{lo}, {MAX_AGENTS:.0e}], got {value!r}")
     return int(value)
 
 
@@ -114,13 +124,28 @@ def erlang_b(c: int, load: float) -> float:
     Returns
     -------
     float
-        ``B(c, R)`` by the stable recursion ``B(0) = 1``, ``B(k) = R B(k-1) / (k + R B(k-1))``.
+        ``B(c, R)`` by the stable recursion ``B(0) = 1``, ``B(k) = R B(k-1) / (k + R B(k-1))``
+        up to 10,000 agents; beyond, in bounded time by :func:`sim.theory_numerics.erlang_b_large`.
+        ``B(c, 0) = 0`` for ``c >= 1``.
+
+    Raises
+    ------
+    ValueError
+        If ``c`` is not an integer in [0, MAX_AGENTS] or ``load`` is negative or not finite.
     """
     c = _check_int("c", c, 0)
     r = _check("load", load)
+    if c == 0:
+        return 1.0
+    if r == 0.0:
+        return 0.0
+    if c > 10_000:
+        return erlang_b_large(c, r)
     b = 1.0
     for k in range(1, c + 1):
         b = r * b / (k + r * b)
+        if b == 0.0:  # underflow: stays 0
+            break
     return b
 
 
@@ -154,11 +179,12 @@ def erlang_c_metrics(lam: float, mu: float, c: int, threshold_s: float) -> Queue
     Parameters
     ----------
     lam, mu : float
-        Arrival rate and service rate of one agent (per second), > 0.
+        Arrival rate (>= 0; 0 = no demand, an empty system) and service rate of one
+        agent (> 0), per second.
     c : int
         Number of agents, >= 1.
     threshold_s : float
-        Service-level threshold ``t`` (seconds), >= 0.
+        Service-level threshold ``t`` (seconds), >= 0 (may be ``inf``).
 
     Returns
     -------
@@ -173,15 +199,24 @@ def erlang_c_metrics(lam: float, mu: float, c: int, threshold_s: float) -> Queue
     """
     lam, mu, _ = _rates(lam, mu)
     c = _check_int("c", c, 1)
-    t = _check("threshold_s", threshold_s)
+    t = _check("threshold_s", threshold_s, finite=False)
     gap = c * mu - lam
     if gap <= 0.0:
         raise ValueError(f"unstable M/M/c queue: lam={lam} >= c*mu={c * mu} (c={c}, mu={mu})")
     p_wait = erlang_c(c, lam / mu)
     asa = p_wait / gap
-    sl = 1.0 - p_wait * math.exp(-gap * t)
+    sl = 1.0 - (p_wait * math.exp(-gap * t) if p_wait > 0.0 else 0.0)
     return QueueMetrics(p_wait=p_wait, p_abandon=0.0, service_level=sl, asa_s=asa,
                         mean_wait_s=asa, occupancy=lam / (c * mu), mean_queue=lam * asa)
+
+
+def _inputs(lam: float, mu: float, theta: float, c: int, tol: float) -> tuple[float, float, float, int, float]:
+    lam, mu, theta = _rates(lam, mu, theta)
+    c = _check_int("c", c, 1)
+    tol = _check("tol", tol, strict=True)
+    if theta == 0.0 and lam >= c * mu:
+        raise ValueError(f"theta=0 needs lam < c*mu: lam={lam}, c={c}, mu={mu}")
+    return lam, mu, theta, c, tol
 
 
 def erlang_a_birth_death(lam: float, mu: float, theta: float, c: int,
@@ -191,10 +226,10 @@ def erlang_a_birth_death(lam: float, mu: float, theta: float, c: int,
     Parameters
     ----------
     lam, mu, theta : float
-        Arrival, per-agent service and abandonment rates; ``lam, mu > 0``,
-        ``theta >= 0`` (``theta = 0`` needs ``lam < c mu``).
+        Arrival, per-agent service and abandonment rates; ``lam >= 0``, ``mu > 0``,
+        ``theta >= 0`` (``theta = 0`` needs ``lam < c mu``), all finite.
     c : int
-        Number of agents, >= 1.
+        Number of agents, 1 <= c <= MAX_AGENTS.
     tol : float, optional
         Truncation: the neglected tail, relative to the largest weight, is below ``tol``.
 
@@ -203,32 +238,25 @@ def erlang_a_birth_death(lam: float, mu: float, theta: float, c: int,
     numpy.ndarray
         ``pi[n]``, ``n = 0..N``, summing to 1: ``pi_n ~ R^n/n!`` for ``n <= c``,
         ``pi_n = pi_c prod_{j=c+1..n} lam/(c mu + (j-c) theta)`` beyond; computed
-        in log space, so large ``c`` and ``R`` do not overflow.
+        in log space, so large ``c`` and ``R`` do not overflow.  ``lam = 0`` gives ``[1]``.
+
+    Raises
+    ------
+    ValueError
+        An input out of range, or a law spread over more than ``MAX_STATES`` states from 0
+        (then :func:`erlang_a_metrics`, which holds only the states that carry the mass,
+        may still answer).
     """
-    lam, mu, theta = _rates(lam, mu, theta)
-    c = _check_int("c", c, 1)
-    log_tol = math.log(_check("tol", tol, strict=True))
-    a = c * mu
-    if theta == 0.0 and lam >= a:
-        raise ValueError(f"theta=0 needs lam < c*mu: lam={lam}, c={c}, mu={mu}")
+    lam, mu, theta, c, tol = _inputs(lam, mu, theta, c, tol)
+    if lam == 0.0:
+        return np.ones(1)
+    _, _, log_w = queue_window(lam, c * mu, theta, tol, from_zero=True)
+    if c + log_w.size > MAX_STATES:
+        raise ValueError(f"the law from state 0 has {c + log_w.size} states (more than {MAX_STATES}); "
+                         "erlang_a_metrics holds only the states that carry the mass")
     n = np.arange(c + 1, dtype=float)
     lw_low = n * math.log(lam / mu) - special.gammaln(n + 1.0)
-    # Queue part: ratio r_j = lam/(a + j theta) from c+j-1 to c+j.  The array must
-    # pass the mode (j ~ (lam - a)/theta); cut at the first K where r_{K+1} < 1 and
-    # the geometric bound w_K r/(1-r) on the rest of the tail is below tol.
-    size = 64 + (int(max(0.0, (lam - a) / theta)) if theta > 0 else 0)
-    while True:
-        log_r = math.log(lam) - np.log(a + np.arange(1, size + 2) * theta)
-        lw_high = lw_low[-1] + np.cumsum(log_r[:-1])
-        r_next = np.exp(log_r[1:])
-        with np.errstate(divide="ignore"):
-            bound = lw_high + np.log(r_next) - np.log1p(-np.minimum(r_next, 1.0))
-        log_ref = max(float(lw_low.max()), float(lw_high.max()))
-        cut = np.flatnonzero((r_next < 1.0) & (bound < log_ref + log_tol))
-        if cut.size:
-            break
-        size *= 2
-    lw = np.concatenate([lw_low, lw_high[: cut[0] + 1]])
+    lw = np.concatenate([lw_low, lw_low[-1] + log_w[1:] - log_w[0]])  # log v_j = log_w[j] - log_w[0]
     w = np.exp(lw - lw.max())
     return w / w.sum()
 
@@ -251,13 +279,15 @@ def erlang_a_metrics(lam: float, mu: float, theta: float, c: int, threshold_s: f
     Parameters
     ----------
     lam, mu, theta : float
-        Arrival, per-agent service and abandonment (1 / mean patience) rates.
+        Arrival (>= 0; 0 = no demand, an empty system), per-agent service (> 0) and
+        abandonment (>= 0, 1 / mean patience) rates, finite.
     c : int
-        Number of agents, >= 1.
+        Number of agents, 1 <= c <= MAX_AGENTS.
     threshold_s : float
-        Service-level threshold ``t`` (seconds).
+        Service-level threshold ``t`` (seconds, >= 0, may be ``inf``).
     tol : float, optional
-        Truncation tolerance of the chain (see :func:`erlang_a_birth_death`).
+        Truncation tolerance of the chain (see :func:`erlang_a_birth_death`); only the
+        window of states carrying all but ``tol`` of the mass is held.
 
     Returns
     -------
@@ -271,27 +301,44 @@ def erlang_a_metrics(lam: float, mu: float, theta: float, c: int, threshold_s: f
     Raises
     ------
     ValueError
-        If an input is out of range, or ``theta == 0`` and ``lam >= c mu``.
+        If an input is out of range, ``theta == 0`` and ``lam >= c mu``, or the queue's law
+        spreads over more than ``MAX_STATES`` lengths (a mean patience of centuries in an
+        overloaded queue).
     """
     if float(theta) == 0.0:
         return erlang_c_metrics(lam, mu, c, threshold_s)
-    t = _check("threshold_s", threshold_s)
-    pi = erlang_a_birth_death(lam, mu, theta, c, tol)
-    lam, mu, theta = float(lam), float(mu), float(theta)
+    t = _check("threshold_s", threshold_s, finite=False)
+    lam, mu, theta, c, tol = _inputs(lam, mu, theta, c, tol)
+    if lam == 0.0:
+        return QueueMetrics(p_wait=0.0, p_abandon=0.0, service_level=1.0, asa_s=0.0, mean_wait_s=0.0,
+                            occupancy=0.0, mean_queue=0.0)
     a = c * mu
-    pq = pi[c:]
-    k = np.arange(pq.size, dtype=float)
+    # pi_c = 1 / (1/B - 1 + Q): the states n <= c weigh pi_c / B (Erlang B), the queue pi_c Q
+    b = erlang_b(c, lam / mu)
+    log_free = math.log1p(-b) - math.log(b) if b > 0.0 else math.inf  # log(1/B - 1)
+    k0, log_scale, log_w = queue_window(lam, a, theta, tol)
+    w = np.exp(log_w)
+    # log(denominator / scale), formed without subtracting two huge logs
+    rel = float(np.logaddexp(log_free - log_scale, math.log(float(w.sum()))))
+    if math.isinf(rel):  # B underflows (c far above the load): nobody ever waits
+        pq, p_no_wait = np.zeros(w.size), 1.0
+    else:
+        pq = w * math.exp(-rel)  # P(k0 + i callers waiting)
+        p_no_wait = math.exp(log_free - log_scale - rel)  # P(N < c)
+    k = k0 + np.arange(pq.size, dtype=float)
     exit_rate = a + (k + 1.0) * theta
     p_served_k = a / exit_rate
     p_wait, mean_queue = float(pq.sum()), float(np.dot(pq, k))
-    p_ab = float(np.dot(pq, 1.0 - p_served_k))  # = theta E[Q] / lam
+    p_ab = float(np.dot(pq, (k + 1.0) * theta / exit_rate))  # = theta E[Q] / lam
     p_served = 1.0 - p_ab  # > 0: every k has P(served | k) > 0
-    served_wait = float(np.dot(pq * p_served_k, np.cumsum(1.0 / exit_rate)))  # E[W 1{served}]
+    # E[W | served, k ahead] = sum_{i=1..k+1} 1/(a + i theta)
+    waits = harmonic(a, theta, k0) + np.cumsum(1.0 / exit_rate)
+    served_wait = float(np.dot(pq * p_served_k, waits))  # E[W 1{served}]
     cdf = _served_wait_cdfs(a, theta, k + 1.0, t)  # P(W <= t | served, k ahead)
-    sl = float(pi[:c].sum()) + float(np.dot(pq * p_served_k, cdf))
+    sl = p_no_wait + float(np.dot(pq * p_served_k, cdf))
     return QueueMetrics(p_wait=min(p_wait, 1.0), p_abandon=p_ab,
                         service_level=min(max(sl, 0.0), 1.0), asa_s=served_wait / p_served,
-                        mean_wait_s=mean_queue / lam, occupancy=lam * p_served / a,
+                        mean_wait_s=mean_queue / lam, occupancy=min(lam * p_served / a, 1.0),
                         mean_queue=mean_queue)
 
 
@@ -376,7 +423,7 @@ def required_agents(lam: float, mu: float, theta: float, threshold_s: float, tar
     value = _check("value", value)
     r = lam / mu
     c_lo = 1 if theta > 0 else max(1, math.floor(r))
-    c_max = _check_int("c_max", math.ceil(r + 20.0 * math.sqrt(r)) + 100 if c_max is None
+    c_max = _check_int("c_max", min(math.ceil(r + 20.0 * math.sqrt(r)) + 100, MAX_AGENTS) if c_max is None
                        else c_max, 1)
     at_most = TARGETS[target]
 
