@@ -5,7 +5,10 @@ calendar, how orders spread over the units of the type); :func:`build_units`
 creates one :class:`Unit` per unit with a global integer id.  A unit's capacity
 is the number of cases it can hold open at once, ``case_workers x caseload``
 (times the scenario's ``scale``; with ``staff_by_weight`` a type's case workers
-are spread over its units in proportion to their share of orders): an order
+are spread over its units in proportion to their share of orders).  Fractional
+slots are carried from unit to unit within a type
+(:func:`sim.staffing.carried_counts`), so the type's total capacity is its
+scaled total rounded, and a unit with case workers has at least one slot.  An order
 arriving at a full unit waits in the unit's queue, most urgent class first, then
 earliest deadline.
 
@@ -25,7 +28,7 @@ import numpy as np
 
 from .calendar import WorkCalendar
 from .config import Config
-from .staffing import scaled_count
+from .staffing import carried_counts, scaled_headcount
 
 
 @dataclass(slots=True)
@@ -90,12 +93,15 @@ class UnitDirectory:
             else:
                 w = 1.0 / np.power(np.arange(1, ut.count + 1, dtype=float), ut.zipf)
             share = w / w.sum()
+            names, workers = [], []
             for i in range(ut.count):
                 name = ut.names[i] if i < len(ut.names) else f"{tname}_{i + 1:03d}"
-                workers = float(ut.case_workers) * (ut.count * share[i] if ut.staff_by_weight else 1.0)
-                workers = float(ut.case_workers_by_unit.get(name, workers))
-                cap = scaled_count(workers * ut.caseload, cfg.scale)
-                unit = Unit(len(self.units), t, name, max(cap, 1 if workers > 0 else 0), calendars[ut.calendar])
+                w_i = float(ut.case_workers) * (ut.count * share[i] if ut.staff_by_weight else 1.0)
+                names.append(name)
+                workers.append(float(ut.case_workers_by_unit.get(name, w_i)))
+            slots = carried_counts(scaled_headcount(w * ut.caseload, cfg.scale) for w in workers)
+            for name, w_i, cap in zip(names, workers, slots, strict=True):
+                unit = Unit(len(self.units), t, name, max(cap, 1 if w_i > 0 else 0), calendars[ut.calendar])
                 self.units.append(unit)
                 self.name_to_uid[name] = unit.uid
             cum = np.cumsum(share)

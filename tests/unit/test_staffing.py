@@ -1,6 +1,9 @@
 """Unit tests of :mod:`sim.staffing`: plans to timed headcount changes, and scheduled coverage.
 
 Expected change lists and coverage arrays are written out by hand from the plan.
+A fractional headcount ``n + f`` (after scale and shrinkage) is ``n`` operators
+plus one present for the first ``f`` of every half-hour (constant and half-hourly
+plans) or of the shift (shifts), so its mean is kept exactly.
 """
 
 from __future__ import annotations
@@ -11,8 +14,16 @@ import simpy
 
 from sim.config import ShiftConfig, StaffingConfig
 from sim.engine import Pool
-from sim.staffing import (StaffChange, plan_mode, run_staffing, scaled_count, scheduled_headcount,
-                          staffing_changes)
+from sim.staffing import (
+    StaffChange,
+    carried_counts,
+    plan_mode,
+    run_staffing,
+    scaled_headcount,
+    scheduled_headcount,
+    split_headcount,
+    staffing_changes,
+)
 
 H = 3600.0
 DAY = 86400.0
@@ -40,19 +51,55 @@ def _level(changes, t):
     return level
 
 
-# --------------------------------------------------------------------------- rounding and modes
-@pytest.mark.parametrize("count,scale,want", [(10, 1.0, 10), (10, 0.25, 3), (10, 0.24, 2), (1, 0.5, 1),
-                                              (3, 0.5, 2), (7, 0.1, 1), (4, 0.1, 0), (0, 5.0, 0), (130, 0.1, 13)])
-def test_scaled_count_rounds_half_up(count, scale, want):
-    """``scaled_count`` is count x scale rounded to nearest, halves up (2.5 -> 3, 0.5 -> 1, 0.4 -> 0)."""
-    assert scaled_count(count, scale) == want, f"scaled_count({count}, {scale}) = {scaled_count(count, scale)}"
+# --------------------------------------------------------------------------- fractional headcounts and modes
+@pytest.mark.parametrize("count,scale,want", [(10, 1.0, 10.0), (130, 0.1, 13.0), (10, 0.25, 2.5), (4, 0.1, 0.4),
+                                              (0, 5.0, 0.0), (3, 1 / 3, 1.0)])
+def test_scaled_headcount_keeps_the_fraction_and_drops_round_off(count, scale, want):
+    """``scaled_headcount`` is count x scale; 130 x 0.1 = 13.000000000000002 is 13 exactly, 2.5 stays 2.5."""
+    assert scaled_headcount(count, scale) == want, f"scaled_headcount({count}, {scale})"
+    n, f = split_headcount(scaled_headcount(count, scale))
+    assert n + f == want and 0.0 <= f < 1.0, (n, f)
 
 
-@pytest.mark.parametrize("count,shrinkage,want", [(45, 0.3, 32), (5, 0.9, 1), (25, 0.9, 3)])
-def test_shrinkage_half_rounds_up(count, shrinkage, want):
-    """operators x (1 - shrinkage) that is exactly k + 1/2 (45 x 0.7 = 31.5) is rounded up, as documented."""
-    changes = staffing_changes(StaffingConfig(operators=count, shrinkage=shrinkage), 1.0, DAY)
-    assert changes[0].n == want, f"operators={count}, shrinkage={shrinkage}: {changes[0].n} operators, want {want}"
+@pytest.mark.parametrize("values,want", [([1.5, 1.5, 1.5], [2, 1, 2]), ([0.4, 0.4, 0.4], [0, 1, 0]),
+                                         ([2.0, 3.0], [2, 3]), ([0.5], [1]), ([14.4] * 5, [14, 15, 14, 15, 14])])
+def test_carried_counts_keep_every_prefix_sum(values, want):
+    """Fractions are carried: every prefix sums to the rounded prefix sum of the values (halves up)."""
+    got = carried_counts(values)
+    assert got == want, f"carried_counts({values}) = {got}"
+    assert sum(got) == int(np.floor(sum(values) + 0.5 + 1e-9))
+
+
+@pytest.mark.parametrize("operators,shrinkage", [(13, 0.03), (45, 0.3), (5, 0.9), (25, 0.9), (130, 0.25)])
+def test_mean_on_duty_equals_the_fractional_target(operators, shrinkage):
+    """The scheduled headcount over a day averages operators x (1 - shrinkage) (12.61, 31.5, 0.5, 2.5, 97.5)
+    for a constant plan, a flat half-hourly plan (both in every half-hour) and three 8-hour shifts."""
+    target = operators * (1 - shrinkage)
+    for cfg in (StaffingConfig(operators=operators, shrinkage=shrinkage),
+                StaffingConfig(half_hourly=[operators] * 48, shrinkage=shrinkage),
+                StaffingConfig(shifts=[ShiftConfig(start_h=h, length_h=8.0, count=operators) for h in (0, 8, 16)],
+                               shrinkage=shrinkage)):
+        per_slot = scheduled_headcount(staffing_changes(cfg, 1.0, DAY), 1800.0, 48)
+        ctx = f"{plan_mode(cfg)}: operators={operators}, shrinkage={shrinkage}"
+        assert per_slot.mean() == pytest.approx(target, rel=1e-12), f"{ctx}: daily mean {per_slot.mean()}"
+        if plan_mode(cfg) != "shifts":
+            np.testing.assert_allclose(per_slot, target, rtol=1e-12, err_msg=f"{ctx}: per half-hour")
+
+
+def test_shrinkage_three_percent_is_not_rounded_away():
+    """13 operators with shrinkage 0.03 (12.61) are not 13: 13 for the first 61% of each half-hour, then 12."""
+    changes = staffing_changes(StaffingConfig(operators=13, shrinkage=0.03), 1.0, 2 * H)
+    assert [(round(t, 6), k, n) for t, k, n in _tuples(changes)] == [
+        (0.0, "add", 13), (0.305, "remove", 1), (0.5, "add", 1), (0.805, "remove", 1),
+        (1.0, "add", 1), (1.305, "remove", 1), (1.5, "add", 1), (1.805, "remove", 1)], _tuples(changes)
+    assert staffing_changes(StaffingConfig(operators=13), 1.0, 2 * H) == [StaffChange(0.0, "add", 13)]
+
+
+def test_fractional_shift_adds_a_part_time_operator():
+    """A shift of 5 at shrinkage 0.25 (3.75) is 3 operators for 8 h and one for the first 6 h."""
+    cfg = StaffingConfig(shifts=[ShiftConfig(start_h=8.0, length_h=8.0, count=5)], shrinkage=0.25)
+    assert _tuples(staffing_changes(cfg, 1.0, DAY)) == [(8.0, "start", 3), (8.0, "start", 1), (14.0, "end", 0),
+                                                         (16.0, "end", 0)]
 
 
 def test_plan_mode():
@@ -63,9 +110,9 @@ def test_plan_mode():
 
 
 # --------------------------------------------------------------------------- constant
-@pytest.mark.parametrize("scale,n", [(1.0, 10), (0.25, 3), (2.0, 20)])
+@pytest.mark.parametrize("scale,n", [(1.0, 10), (0.2, 2), (2.0, 20)])
 def test_constant_plan(scale, n):
-    """operators=10 gives one 'add' at t=0 of round(10 x scale) operators."""
+    """operators=10 with a whole 10 x scale gives one 'add' at t=0 of 10 x scale operators."""
     changes = staffing_changes(StaffingConfig(operators=10), scale, 48 * H)
     assert changes == [StaffChange(0.0, "add", n)], f"operators=10, scale={scale}: {changes}"
 
@@ -86,11 +133,13 @@ def test_half_hourly_leading_zero_and_scale():
     assert _tuples(changes) == [(2.0, "add", 2), (24.0, "remove", 2), (26.0, "add", 2)], _tuples(changes)
 
 
-def test_half_hourly_scale_rounds_each_slot():
-    """Slots of 1, 2, 3 with scale 0.5 round half up to 1, 1, 2 - one change per differing slot."""
+def test_half_hourly_scale_keeps_each_slot_mean():
+    """Slots of 1, 2, 3 with scale 0.5 (0.5, 1, 1.5): a part-time operator for half of each odd slot."""
     plan = [1] * 16 + [2] * 16 + [3] * 16
     changes = staffing_changes(StaffingConfig(half_hourly=plan), 0.5, DAY)
-    assert _tuples(changes) == [(0.0, "add", 1), (16.0, "add", 1)], _tuples(changes)
+    want = np.repeat([0.5, 1.0, 1.5], 16)
+    np.testing.assert_allclose(scheduled_headcount(changes, 1800.0, 48), want, atol=1e-12)
+    assert _tuples(changes)[:3] == [(0.0, "add", 1), (0.25, "remove", 1), (0.5, "add", 1)], _tuples(changes)[:3]
 
 
 @pytest.mark.parametrize("start_weekday,want", [
@@ -203,11 +252,12 @@ def test_weekday_filtered_night_shift_running_at_time_zero():
     assert staffing_changes(cfg, 1.0, 2 * DAY, start_weekday=1) == [], "Sunday-only shift ran from a Tuesday start"
 
 
-def test_shift_scale_rounding_and_horizon_end():
-    """count 3 x scale 0.5 = 1.5 -> 2; a shift ending exactly at the horizon has no 'end' record."""
+def test_shift_scale_and_horizon_end():
+    """count 3 x scale 0.5 = 1.5: one operator 16-24 h and one 16-20 h; the shift ending exactly at the
+    horizon has no 'end' record."""
     cfg = StaffingConfig(shifts=[ShiftConfig(start_h=16.0, length_h=8.0, count=3)])
     changes = staffing_changes(cfg, 0.5, DAY)
-    assert _tuples(changes) == [(16.0, "start", 2)], _tuples(changes)
+    assert _tuples(changes) == [(16.0, "start", 1), (16.0, "start", 1), (20.0, "end", 0)], _tuples(changes)
 
 
 def test_24h_shift_constant_coverage_with_overlapping_handover():
@@ -267,3 +317,30 @@ def test_run_staffing_half_hourly_on_pool():
     env.process(probe(env))
     env.run(until=DAY)
     assert seen == plan, f"on_duty by half-hour {seen} != plan {plan}"
+
+
+# --------------------------------------------------------------------------- fractional staffing in a run
+SQ13 = ["staffing.operators=13", "arrivals.phone.per_day=2500", "experiment.horizon_h=24", "experiment.warmup_h=0",
+        "experiment.replications=2", "experiment.progress=false"]
+
+
+def test_shrinkage_three_percent_changes_the_results(compose):
+    """single_queue with 13 operators: shrinkage 0.03 (12.61 on duty) gives different results from 0."""
+    from sim.experiment import run_experiment
+
+    base = run_experiment(compose("single_queue", SQ13))
+    shrunk = run_experiment(compose("single_queue", [*SQ13, "staffing.shrinkage=0.03"]))
+    assert base.per_replication[0]["mean_operators"] == pytest.approx(13.0, rel=2e-3), base.per_replication[0]
+    for r, (a, b) in enumerate(zip(base.per_replication, shrunk.per_replication, strict=True)):
+        assert b["mean_operators"] == pytest.approx(12.61, rel=2e-3), f"rep {r}: {b['mean_operators']}"
+        assert b["service_level"] != a["service_level"] and b["mean_wait_s"] > a["mean_wait_s"], (
+            f"rep {r}: shrinkage 0.03 did not change the front line: {a['service_level']} vs {b['service_level']}")
+
+
+def test_scale_keeps_the_scheduled_headcount_in_a_run(compose):
+    """scale 0.37 on 13 operators (4.81) and 2,500 calls a day: the scheduled headcount averages 4.81."""
+    from sim.experiment import run_experiment
+
+    exp = run_experiment(compose("single_queue", [*SQ13, "scale=0.37"]))
+    sched = exp.replications[0].intervals["scheduled_operators"]
+    assert float(np.mean(sched)) == pytest.approx(13 * 0.37, rel=1e-9), f"mean scheduled {np.mean(sched)}"

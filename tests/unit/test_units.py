@@ -56,25 +56,27 @@ def draw(d, cat, u_unit, u_unclear=None, u_mis=None, u_wrong=None, p=0.0):
 
 # --------------------------------------------------------------------------- capacities
 @pytest.mark.parametrize("workers,caseload,scale,expected", [
-    (3, 10, 1.0, 30), (1, 5, 0.1, 1), (3, 5, 0.1, 2), (1, 25, 0.1, 3), (7, 3, 0.5, 11),
-    (2, 10, 0.25, 5), (1, 4, 0.1, 1), (0, 10, 1.0, 0), (8, 16, 0.05, 6),
+    (3, 10, 1.0, [30, 30, 30]), (1, 5, 0.1, [1, 1, 1]), (3, 5, 0.1, [2, 1, 2]), (1, 25, 0.1, [3, 2, 3]),
+    (7, 3, 0.5, [11, 10, 11]), (2, 10, 0.25, [5, 5, 5]), (1, 4, 0.1, [1, 1, 1]), (0, 10, 1.0, [0, 0, 0]),
+    (8, 16, 0.05, [6, 7, 6]),
 ], ids=lambda v: str(v))
-def test_capacity_is_scaled_and_rounded_half_up(workers, caseload, scale, expected):
-    """capacity = round_half_up(case_workers x caseload x scale), at least 1 with case workers, 0 without:
-    1x5x0.1 = 0.5 -> 1, 3x5x0.1 = 1.5 -> 2, 1x25x0.1 = 2.5 -> 3, 1x4x0.1 = 0.4 -> 1 (minimum), 0 workers -> 0."""
+def test_capacity_is_scaled_with_fractions_carried(workers, caseload, scale, expected):
+    """capacity = case_workers x caseload x scale, fractions carried over the type's 3 units (halves up),
+    at least 1 with case workers, 0 without: 3 x 1.5 -> 2, 1, 2 (4.5 -> 5 in all); 3 x 6.4 -> 6, 7, 6;
+    3 x 0.4 -> 0, 1, 0 -> 1, 1, 1 (minimum)."""
     d = directory({"dept": UnitTypeConfig(count=3, case_workers=workers, caseload=caseload)}, scale=scale)
     caps = [u.capacity for u in d.units]
-    assert caps == [expected] * 3, (f"case_workers={workers}, caseload={caseload}, scale={scale}: capacities {caps}, "
-                                    f"expected {expected}")
+    assert caps == expected, (f"case_workers={workers}, caseload={caseload}, scale={scale}: capacities {caps}, "
+                              f"expected {expected}")
     assert all(u.free == u.capacity for u in d.units), "a new unit should have every slot free"
 
 
 def test_staff_by_weight_spreads_case_workers_in_proportion():
     """staff_by_weight: count x case_workers = 3 x 4 = 12 workers spread by weights 1:1:2 -> 3, 3, 6 workers,
-    capacities 15, 15, 30 (caseload 5), at scale 0.5: 7.5 -> 8, 8, 15."""
+    capacities 15, 15, 30 (caseload 5), at scale 0.5: 7.5, 7.5, 15 -> 8, 7, 15 (fractions carried)."""
     ut = UnitTypeConfig(count=3, case_workers=4, caseload=5, weights=[1.0, 1.0, 2.0], staff_by_weight=True)
     assert [u.capacity for u in directory({"street": ut}).units] == [15, 15, 30], "scale 1"
-    assert [u.capacity for u in directory({"street": ut}, scale=0.5).units] == [8, 8, 15], "scale 0.5"
+    assert [u.capacity for u in directory({"street": ut}, scale=0.5).units] == [8, 7, 15], "scale 0.5"
     flat = UnitTypeConfig(count=3, case_workers=4, caseload=5, weights=[1.0, 1.0, 2.0], staff_by_weight=False)
     assert [u.capacity for u in directory({"street": flat}).units] == [20, 20, 20], "without staff_by_weight"
 
