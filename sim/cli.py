@@ -34,7 +34,7 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
     from .api import config_yaml
     from .config import Config
     from .experiment import run_experiment
-    from .report import kpi_table, write_outputs
+    from .report import kpi_table, precision_note, write_outputs
     from .validate import validate
 
     cfg = OmegaConf.to_object(dcfg)
@@ -51,6 +51,9 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
     if not exp.replications:
         raise BadInput(f"every replication failed (seed {cfg.experiment.seed}); first: {exp.failures[0].error}")
     summary = write_outputs(exp, out_dir, config_yaml(cfg))
+    missed = precision_note(summary)
+    if missed:
+        sys.stderr.write(f"run_sim: warning: {missed}\n")
     if cfg.report.print_table:
         print(kpi_table(summary), end="")
         print(f"Report written to {out_dir} ({exp.wall_s:.1f} s)")

@@ -12,7 +12,10 @@ order, which makes a parallel or distributed run identical to a serial one.
   ``experiment.max_replications`` is reached; ``experiment.replications`` is
   then the first batch.  The stopping rule is checked after each replication in
   order, so the number of replications does not depend on how many ran at
-  once.
+  once.  A KPI that is undefined (NaN) in a replication, or 0 in every one of
+  the first batch, has no relative precision: no replication is added and
+  ``notes["precision_stopped"]`` says why (validation already rejects a KPI the
+  scenario cannot define).
 
 A replication that fails is reported with its seed and left out; the others'
 results are kept.
@@ -99,8 +102,9 @@ def run_experiment(cfg: Config, task: Task = run_replication) -> ExperimentResul
     outcomes.update(run_batch(cfg, list(range(first)), progress, task))
     n_used = first
     met: Optional[bool] = None
+    stopped: Optional[str] = None
     if target is not None:
-        n_used, met, values = _sequential(cfg, outcomes, progress, task)
+        n_used, met, values, stopped = _sequential(cfg, outcomes, progress, task)
     ordered = [outcomes[r] for r in range(n_used)]
     results = [o for o in ordered if isinstance(o, ReplicationResult)]
     failures = [o for o in ordered if isinstance(o, Failure)]
@@ -111,15 +115,19 @@ def run_experiment(cfg: Config, task: Task = run_replication) -> ExperimentResul
         # the stopping rule's own measure: the unclipped t interval
         achieved = relative_half_width(confidence_interval(values, e.confidence)) if len(values) > 1 else math.inf
         notes.update({"precision_target": target, "precision_kpi": e.precision_kpi, "precision_met": met,
-                      "precision_achieved": achieved if math.isfinite(achieved) else None})
+                      "precision_achieved": achieved if math.isfinite(achieved) else None,
+                      "max_replications": e.max_replications})
+        if stopped:
+            notes["precision_stopped"] = stopped
     return ExperimentResult(cfg, results, per_rep, summary, time.perf_counter() - t0, failures, notes)
 
 
 def _sequential(cfg: Config, outcomes: Dict[int, Outcome], progress: bool,
-                task: Task) -> tuple[int, bool, List[float]]:
+                task: Task) -> tuple[int, bool, List[float], Optional[str]]:
     """Add replications until the precision target is met.
 
-    Returns (replications used, target met, the precision KPI's values of the successful ones).
+    Returns (replications used, target met, the precision KPI's values of the successful ones,
+    why replications stopped being added before the target and the cap, or None).
     """
     e = cfg.experiment
     batch = max(1, e.jobs if e.executor != "serial" else 1)
@@ -130,12 +138,21 @@ def _sequential(cfg: Config, outcomes: Dict[int, Outcome], progress: bool,
             out = outcomes[r]
             if isinstance(out, ReplicationResult):
                 v = replication_kpis(out).get(e.precision_kpi, math.nan)
-                if not math.isnan(v):
-                    values.append(v)
+                if math.isnan(v):
+                    done = r + 1
+                    while done in outcomes:  # keep the replications already run
+                        done += 1
+                    return done, False, values, (
+                        f"{e.precision_kpi} is undefined (NaN) in replication {r}, so its confidence interval "
+                        f"and precision are too; no replication was added")
+                values.append(v)
             r += 1
             if r >= e.replications and precision_reached(values, e.precision, e.confidence):  # type: ignore[arg-type]
-                return r, True, values
+                return r, True, values, None
+        if len(values) >= 2 and not any(values):
+            return r, False, values, (f"{e.precision_kpi} is 0 in every replication so far: a relative precision "
+                                      f"(half-width / mean) cannot be reached; no replication was added")
         if r >= e.max_replications:
-            return r, False, values
+            return r, False, values, None
         nxt = list(range(r, min(r + batch, e.max_replications)))
         outcomes.update(run_batch(cfg, nxt, progress, task))

@@ -206,8 +206,23 @@ def format_value(name: str, v: Optional[float]) -> str:
     return f"{v:,.2f}"
 
 
+def precision_note(summary: Mapping[str, Any]) -> Optional[str]:
+    """One line saying that a precision target was missed, and by how much (None if met or not set)."""
+    if summary.get("precision_target") is None or summary.get("precision_met"):
+        return None
+    kpi, target = summary["precision_kpi"], float(summary["precision_target"])
+    if summary.get("precision_stopped"):
+        return f"precision target {target:.4g} on {kpi} not met: {summary['precision_stopped']}"
+    achieved = summary.get("precision_achieved")
+    reached = f"{float(achieved):.4g}" if achieved is not None else "undefined"
+    return (f"precision target not met: the relative half-width of {kpi}'s confidence interval is {reached} "
+            f"after {summary['replications']} replications (target {target:.4g}; the cap is "
+            f"experiment.max_replications={summary.get('max_replications', summary['replications'])})")
+
+
 def kpi_table(summary: Mapping[str, Any]) -> str:
-    """The printed KPI table: mean and confidence interval of every KPI, rates by unit type, accounting."""
+    """The printed KPI table: mean and confidence interval of every KPI, rates by unit type, accounting,
+    and a note when a precision target was missed."""
     buf = io.StringIO()
     conf = int(round(100 * summary["confidence"]))
     drain = f", drain {summary['drain_h']:g} h" if summary.get("drain_h") else ""
@@ -232,6 +247,9 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
     total = float(np.mean(acc["total_per_replication"])) if acc["total_per_replication"] else 0.0
     check = "balanced" if acc["balanced"] else "NOT BALANCED"
     buf.write(f"  {'total (= contacts_offered)':<34}{total:>14,.1f}   {check}\n")
+    note = precision_note(summary)
+    if note:
+        buf.write(f"\nNote: {note}\n")
     return buf.getvalue()
 
 

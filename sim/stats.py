@@ -29,12 +29,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Sequence, TypeVar
 
 import numpy as np
 from scipy import stats as st
 
 from .records import OPEN_STATES, TERMINAL_STATES, ReplicationResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Config
 
 #: KPI names in display order, with a one-line definition each.
 KPI_DEFINITIONS: Dict[str, str] = {
@@ -110,6 +113,40 @@ def headline_kpis() -> tuple[str, ...]:
     from .stats_backoffice import BREAKDOWN_ONLY
 
     return tuple(k for k in _all_definitions() if k not in BREAKDOWN_ONLY)
+
+
+#: KPIs measured on calls only, on online submissions only.
+CALL_KPIS = frozenset({"calls_offered", "calls_answered", "calls_abandoned", "retrials", "service_level",
+                       "answer_rate", "asa_s", "mean_wait_s", "abandon_rate", "mean_calls_waiting"})
+ONLINE_KPIS = frozenset({"online_offered", "online_on_time_rate", "online_mean_wait_s"})
+
+
+def why_undefined(cfg: "Config", name: str) -> str | None:
+    """Why headline KPI ``name`` is undefined or always 0 in the scenario ``cfg`` (None if it can vary).
+
+    A relative precision target (half-width / |mean|) on such a KPI can never be met.
+    """
+    from .stats_backoffice import BACKOFFICE_KPIS
+
+    a, fb, wo = cfg.arrivals, cfg.feedback, cfg.workorders
+    if name in CALL_KPIS and a.phone.per_day <= 0:
+        return "a call KPI, but this scenario has no calls (arrivals.phone.per_day=0)"
+    if name == "retrials" and cfg.calls.retrial.probability <= 0:
+        return "always 0: callers never redial (calls.retrial.probability=0)"
+    if name in ONLINE_KPIS and a.online.per_day <= 0:
+        return "an online KPI, but this scenario has no online demand (arrivals.online.per_day=0)"
+    if name in BACKOFFICE_KPIS and not cfg.units:
+        return "a work-order KPI, but this scenario has no units (no work orders)"
+    if name == "feedback_occupancy" and fb.mode != "team":
+        return "measured only with feedback.mode=team"
+    if name in ("bounce_back_rate", "bounces_per_order") and wo.misroute_probability <= 0:
+        return "always 0: no order is misrouted (workorders.misroute_probability=0)"
+    if name == "reopen_rate" and (fb.reopen_probability <= 0 or fb.max_rounds <= 1):
+        return "always 0: no case is reopened (feedback.reopen_probability=0 or feedback.max_rounds=1)"
+    if name == "transferred_emergency" and not any(
+            c.urgency.get("emergency", 0) > 0 and c.emergency_transfer_share > 0 for c in cfg.categories.values()):
+        return "always 0: no category transfers emergencies (emergency urgency and emergency_transfer_share)"
+    return None
 
 
 def kpi_domain(name: str) -> Domain:

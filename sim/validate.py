@@ -3,8 +3,11 @@
 OmegaConf checks keys and types when Hydra composes the configuration; this
 module checks everything else: rates and counts non-negative, probabilities in
 [0, 1], shares summing to 1, profiles of the right length, known category and
-class names, warm-up shorter than the horizon.  The first broken rule raises a
-:class:`sim.errors.ConfigError` naming the key, its value and the rule.
+class names, warm-up shorter than the horizon; then the size of the run and its
+loops in simulated time (:mod:`sim.validate_size`) and settings the run would
+not use or that would do nothing (:mod:`sim.validate_usage`).  The first broken
+rule raises a :class:`sim.errors.ConfigError` naming the key, its value and the
+rule.
 """
 
 from __future__ import annotations
@@ -77,7 +80,11 @@ def validate(cfg: Config) -> None:
     ConfigError
         At the first broken rule.
     """
+    from .validate_size import check_ceilings, check_loops, check_size
+    from .validate_usage import check_effects, check_unused
+
     check_number("scale", cfg.scale, lo_open=True)
+    check_ceilings(cfg)
     _kpi(cfg)
     _experiment(cfg)
     _categories(cfg)
@@ -87,6 +94,10 @@ def validate(cfg: Config) -> None:
     from .validate_backoffice import validate_backoffice
 
     validate_backoffice(cfg)
+    check_loops(cfg)
+    check_size(cfg)
+    check_unused(cfg)
+    check_effects(cfg)
 
 
 def _fmt(x: float) -> str:
@@ -107,27 +118,27 @@ def _experiment(cfg: Config) -> None:
     check_number("experiment.jobs", e.jobs, lo=1)
     check_number("experiment.confidence", e.confidence, 0.0, 1.0, lo_open=True, hi_open=True)
     from .executors import EXECUTORS
-    from .stats import _all_definitions
+    from .stats import headline_kpis
 
     if e.executor not in EXECUTORS:
         raise ConfigError("experiment.executor", e.executor, f"use one of {', '.join(EXECUTORS)}")
     if e.executor == "dask" and not e.scheduler:
         raise ConfigError("experiment.scheduler", e.scheduler, "required with experiment.executor=dask "
                           "(the address of a Dask scheduler, e.g. tcp://127.0.0.1:8786)")
+    if e.precision_kpi not in headline_kpis():
+        raise ConfigError("experiment.precision_kpi", e.precision_kpi,
+                          f"not a headline KPI; use one of {', '.join(headline_kpis())}")
     if e.precision is not None:
-        check_number("experiment.precision", e.precision, lo_open=True)
+        check_number("experiment.precision", e.precision, 0.0, 1.0, lo_open=True, hi_open=True)
         check_number("experiment.max_replications", e.max_replications, lo=2)
         if e.max_replications < e.replications:
             raise ConfigError("experiment.max_replications", e.max_replications,
                               f"must be >= experiment.replications ({e.replications})")
-        if e.precision_kpi not in _all_definitions():
-            raise ConfigError("experiment.precision_kpi", e.precision_kpi,
-                              "unknown KPI; use a headline KPI name of docs/kpis.md")
-        from .stats_backoffice import BACKOFFICE_KPIS
+        from .stats import why_undefined
 
-        if e.precision_kpi in BACKOFFICE_KPIS and not cfg.units:
-            raise ConfigError("experiment.precision_kpi", e.precision_kpi,
-                              "a work-order KPI, but this scenario has no units (no work orders)")
+        problem = why_undefined(cfg, e.precision_kpi)
+        if problem:
+            raise ConfigError("experiment.precision_kpi", e.precision_kpi, problem)
     interval_h = cfg.kpi.interval_min / 60.0
     for key, value in (("experiment.horizon_h", e.horizon_h), ("experiment.warmup_h", e.warmup_h)):
         if abs(value / interval_h - round(value / interval_h)) > 1e-9:

@@ -34,8 +34,10 @@ REPS, HORIZON_H, DRAIN_H = 2, 24, 168
 COMMON = ["scale=0.05", f"experiment.replications={REPS}", f"experiment.horizon_h={HORIZON_H}",
           f"experiment.drain_h={DRAIN_H}", "experiment.warmup_h=0", "experiment.jobs=1", "report.html=false",
           "report.plots=false", "report.print_table=false", "experiment.progress=false"]
-#: Extra overrides of particular scenarios (single_queue: 2 h warm-up of its own, no back office to drain).
-EXTRA = {"single_queue": ["experiment.drain_h=0", "experiment.warmup_h=1"]}
+#: Extra overrides of particular scenarios (single_queue: 2 h warm-up of its own, no back office to drain;
+#: the surge scenarios: a horizon that reaches their last surge, which would otherwise be an error).
+EXTRA = {"single_queue": ["experiment.drain_h=0", "experiment.warmup_h=1"],
+         "heating_season_start": ["experiment.horizon_h=96"], "rainstorm": ["experiment.horizon_h=48"]}
 
 
 def is_share(name: str) -> bool:
@@ -50,7 +52,10 @@ def runs(tmp_path_factory):
 
     def one(name):
         out = root / name
-        return name, (run_cli([f"scenario={name}", *COMMON, *EXTRA.get(name, []), f"report.dir={out}"]), out)
+        extra = EXTRA.get(name, [])
+        keys = {e.split("=", 1)[0] for e in extra}
+        common = [c for c in COMMON if c.split("=", 1)[0] not in keys]  # each key once
+        return name, (run_cli([f"scenario={name}", *common, *extra, f"report.dir={out}"]), out)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(pool.map(one, SCENARIOS))

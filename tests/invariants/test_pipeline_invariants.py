@@ -31,7 +31,7 @@ import copy
 import numpy as np
 import pytest
 
-from sim.config import DistConfig
+from sim.config import DistConfig, StaffingConfig
 from sim.model import run_replication
 from sim.stats import accounting, replication_kpis
 from sim.stats_backoffice import unit_rows
@@ -74,7 +74,9 @@ VARIANTS = {
     "warmup_drain": {"experiment.horizon_h": 48.0, "experiment.warmup_h": 12.0, "experiment.drain_h": 120.0},
     "no_drain": {"experiment.horizon_h": 48.0, "experiment.drain_h": 0.0},
     "misroute_half": {"workorders.misroute_probability": 0.5, "experiment.drain_h": 48.0},
-    "feedback_operators": {"feedback.mode": "operators", "experiment.drain_h": 96.0},
+    # the team's plan is unused with mode=operators (an error unless reset to the default)
+    "feedback_operators": {"feedback.mode": "operators", "feedback.staffing": StaffingConfig(),
+                           "experiment.drain_h": 96.0},
     "office_units": {"units.district.calendar": "office", "units.municipal.calendar": "office",
                      "experiment.start_weekday": 4, "experiment.drain_h": 72.0},
 }

@@ -66,16 +66,24 @@ def tiny(base, *, fb_calendar="always", visit_h=5.0, reach=1.0, max_attempts=3, 
                                                unit_type="dept", resolved_share=resolved_share)}
     cfg.units = {"dept": UnitTypeConfig(count=2, case_workers=capacity, caseload=1)}
     wo = WorkOrderConfig(dispatch_delay_h={u: C(1.0) for u in URGENCY_CLASSES}, misroute_probability=misroute,
-                         review_h=C(2.0), response_delay_h={u: C(3.0) for u in URGENCY_CLASSES},
-                         resolution_h=C(10.0))
+                         response_delay_h={u: C(3.0) for u in URGENCY_CLASSES}, resolution_h=C(10.0))
     wo.closeout_limit_h.update({"general": 500.0, "complex": complex_closeout_h})
     cfg.workorders = wo
     cfg.feedback = FeedbackConfig(
-        mode=mode, staffing=StaffingConfig(operators=team), calendar=fb_calendar, delay_h=C(visit_h),
-        reach_probability=reach, max_attempts=max_attempts, retry_delay_h=C(retry_h), talk_s=C(TALK),
+        mode=mode, calendar=fb_calendar, delay_h=C(visit_h),
+        reach_probability=reach, max_attempts=max_attempts, talk_s=C(TALK),
         no_answer_s=C(RING), p_reports_resolved=p_reports or {"resolved": 1.0, "explained": 0.0},
         p_satisfied=p_satisfied or {"resolved": 1.0, "not_resolved": 0.0}, late_factor_resolved=late_resolved,
         late_factor_satisfied=late_satisfied, reopen_probability=reopen, max_rounds=max_rounds)
+    # keys the mode cannot use are errors: set each only where the model reads it
+    if misroute > 0:
+        wo.review_h = C(2.0)
+    if mode == "team":
+        cfg.feedback.staffing = StaffingConfig(operators=team)
+    if reach < 1 and max_attempts > 1:
+        cfg.feedback.retry_delay_h = C(retry_h)
+    if max_rounds == 1:
+        cfg.feedback.reopen_probability = FeedbackConfig().reopen_probability
     cfg.experiment.horizon_h = horizon_h
     cfg.experiment.drain_h = drain_h
     cfg.report.request_log = True
@@ -254,7 +262,8 @@ def test_unsatisfied_case_reopens_once_to_the_same_unit(base, monkeypatch):
     probability 1: the round-1 rating reopens the order at the same unit 1 (no dispatch, no bounce); round 2
     (response 3 h, resolution 10 h, visit 5 h, all from the later-round streams) ends with the final rating,
     unsatisfied again but not reopened."""
-    cfg = tiny(base, reopen=1.0, max_rounds=2, misroute=1.0, resolved_share=0.0)
+    cfg = tiny(base, reopen=1.0, max_rounds=2, misroute=0.5, resolved_share=0.0)
+    cfg.workorders.misroute_probability = 1.0  # (validation rejects 1: orders would bounce forever)
     rp, res, starts = run(cfg, [order(0.0, unit=1, resolved=False, closed_at=12 * H, visit_h=5.0)], monkeypatch)
     r1 = 17 * H + TALK  # end of the round-1 visit: reopened then
     assert [t for _, t in starts] == [17 * H, r1 + 13 * H + 5 * H], f"visits at {[t / H for _, t in starts]} h"

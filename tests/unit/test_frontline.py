@@ -270,7 +270,7 @@ def test_block_redial_served_in_new_position(one_operator, monkeypatch):
 
 def test_block_online_expires(one_operator, monkeypatch):
     """online.expire_h=0.01 (36 s): an online item waiting behind a 100-s call is withdrawn at 46, never served."""
-    cfg = variant(one_operator, online__expire_h=0.01)
+    cfg = variant(one_operator, online__expire_h=0.01, arrivals__online__per_day=24.0)  # (expire_h needs online demand)
     log = instrumented(monkeypatch, [_call(1, 100), _online(10, 50, patience=36.0)])
     res = run_replication(cfg, 0)
     assert _starts(log) == [(1, 0)], _starts(log)
