@@ -233,6 +233,7 @@ def test_missed_precision_target_is_printed(cli, tmp_path):
     assert "Note: precision target not met" in proc.stdout, proc.stdout[-1500:]
 
 
+@pytest.mark.slow  # two interpreters; the in-process cases above check every message
 def test_cli_named_examples_one_line_exit_2(cli, tmp_path):
     """Through the command line, named examples of the three kinds end in one stderr line and exit status 2."""
     cases = [["staffing.operators=1000000000"],
