@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import Override, Quote, QuotedString, ValueType
+from hydra.core.override_parser.types import Glob, Override, Quote, QuotedString, ValueType
 from hydra.errors import OverrideParseException
 
 from .errors import ConfigError
@@ -118,12 +118,13 @@ def _quote(value: str) -> Quote:
 
 
 def _scenario_names(arg: _Arg, scenarios: ScenarioSet) -> List[str]:
+    """The scenarios a ``scenario=...`` argument selects: one name, a list sweep or a glob(...) sweep."""
     ov = arg.ov
-    if ov.value_type is not None and ov.is_sweep_override() and not ov.is_choice_sweep():
-        if type(ov._value).__name__ == "Glob":
-            return list(ov._value.filter(scenarios.names))  # type: ignore[union-attr]
-        raise arg.error("a scenario sweep lists names: scenario=a,b")
-    values = _elements(arg) or []
+    if isinstance(ov._value, Glob):
+        return list(ov._value.filter(scenarios.names))
+    values = _elements(arg)
+    if values is None or ov.is_range_sweep():
+        raise arg.error("a scenario sweep lists names: scenario=a,b (or glob(*))")
     return [str(_plain(v)) for v in values]
 
 
@@ -324,12 +325,9 @@ def as_config_error(exc: BaseException, args: Sequence[str]) -> ConfigError:
         swept = next((a for a in args if f"'{a}'" in text), text.split("'")[1] if "'" in text else "?")
         return ConfigError(swept, swept, "several values are a sweep: add -m; write a list as key=[a,b], or quote "
                                          "text holding a comma", shown=swept)
-    cause: BaseException = exc
-    for inner in (exc.__cause__, exc.__context__):
-        if isinstance(inner, OmegaConfBaseException):
-            cause = inner
-            break
-    key = str(getattr(cause, "full_key", None) or "")
+    omega = [e for e in (exc.__cause__, exc, exc.__context__) if isinstance(e, OmegaConfBaseException)]
+    cause: BaseException = omega[0] if omega else exc
+    key = next((str(e.full_key) for e in omega if getattr(e, "full_key", None)), "")
     lines = str(getattr(cause, "msg", None) or cause).splitlines()
     rule = " ".join(lines[0].split()) if lines else type(cause).__name__
     src = re.search(r"(?:Error merging|In) '([^']+)'", text)

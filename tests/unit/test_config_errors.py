@@ -377,9 +377,6 @@ CLI_CASES = {
     # an option Hydra's argparse answered with its usage text (the other arguments it mishandled are checked
     # in-process through sim.cli.main by tests/unit/test_overrides.py)
     "unknown_option": (["--nope"], ["--nope: unknown option"]),
-    # an external resource: a Dask scheduler nobody answers at ends before the run, at once
-    "dask_refused": (["experiment.executor=dask", "experiment.scheduler=tcp://127.0.0.1:1"],
-                     ["experiment.scheduler='tcp://127.0.0.1:1'", "Connection refused"]),
 }
 # sim.cli.main with the scenario folder replaced by a temporary one (the project's folder stays untouched)
 WRAPPER = """
@@ -464,7 +461,7 @@ def _one_line(r, expect, label):
 # One case per error path of sim.cli.main runs by default; the other classes of bad input take the same path as
 # negative_rate (ConfigError -> one line), their message text is checked in-process by test_compose_config_rejects,
 # so their (slow: one interpreter each) CLI runs are marked slow.
-CLI_FAST = ("unknown_key", "wrong_type", "negative_rate", "unknown_scenario", "unknown_option", "dask_refused")
+CLI_FAST = ("unknown_key", "wrong_type", "negative_rate", "unknown_scenario", "unknown_option")
 
 
 @pytest.mark.parametrize("cli_case", [c if c in CLI_FAST else pytest.param(c, marks=pytest.mark.slow)
