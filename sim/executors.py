@@ -242,7 +242,7 @@ def run_dask(cfg: Config, reps: List[int], scheduler: Optional[str], progress: b
     from distributed import as_completed as dask_completed
 
     try:
-        client = Client(scheduler, timeout=timeout_s, set_as_default=False)
+        client = Client(scheduler, timeout=timeout_s)
     except Exception as exc:  # noqa: BLE001 - the scheduler went away after the probe
         raise _unreachable(scheduler, f"the Dask scheduler stopped answering ({type(exc).__name__}: {exc})") from None
     bar = _bar(len(reps), "replications (dask)", "rep", progress)

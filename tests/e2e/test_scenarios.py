@@ -50,7 +50,10 @@ def runs(tmp_path_factory):
 
     def one(name):
         out = root / name
-        return name, (run_cli([f"scenario={name}", *COMMON, *EXTRA.get(name, []), f"report.dir={out}"]), out)
+        extra = EXTRA.get(name, [])
+        keys = {a.split("=", 1)[0] for a in extra}  # a key is given once: the scenario's extras replace COMMON's
+        args = [a for a in COMMON if a.split("=", 1)[0] not in keys] + extra
+        return name, (run_cli([f"scenario={name}", *args, f"report.dir={out}"]), out)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(pool.map(one, SCENARIOS))

@@ -104,9 +104,10 @@ def test_empirical_distribution_with_nested_lists(compose):
 
 
 # --------------------------------------------------------------------------- categories
-@pytest.mark.parametrize("args", [["++categories.extra={share:0.25,handle_s:{dist:exponential,mean:100}}"],
-                                  ["+categories.extra.share=0.25", "+categories.extra.handle_s={dist:exponential,mean:100}"]],
-                         ids=["mapping", "keys"])
+@pytest.mark.parametrize("args", [
+    ["++categories.extra={share:0.25,handle_s:{dist:exponential,mean:100}}"],
+    ["+categories.extra.share=0.25", "+categories.extra.handle_s={dist:exponential,mean:100}"],
+], ids=["mapping", "keys"])
 def test_new_category_from_the_command_line(compose, args):
     """A category added with + gets the schema's defaults for the keys not given; shares must still sum to 1."""
     cfg = compose("single_queue", [*FAST, *args, "categories.all.share=0.75"])
@@ -186,7 +187,7 @@ def test_argument_errors_are_one_line_naming_the_argument(compose, capsys, tmp_p
 
 # --------------------------------------------------------------------------- fuzz
 def _leaf_keys(node=ROOT, prefix=""):
-    """Dotted keys of the schema's fields (dataclass fields only) and their kinds, e.g. ``calls.retrial.probability``."""
+    """Dotted keys of the schema's fields (dataclass fields only) and their kinds, e.g. calls.retrial.probability."""
     for name, sub in fields_of(node.record).items():
         key = f"{prefix}{name}"
         yield key, sub.kind
