@@ -21,6 +21,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from .config import Config
+from .errors import ConfigError
 from .experiment import ExperimentResult, run_experiment
 from .hydra_setup import CONFIG_DIR, register
 from .overrides import as_config_error, prepare_overrides
@@ -47,6 +48,8 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
         Bad input, with the message the command line prints: an override that cannot be parsed, an
         unknown key, a value of the wrong type or out of range, a broken scenario file.
     """
+    if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
+        raise ConfigError("overrides", overrides, "must be a list of strings such as ['staffing.operators=650']")
     args = [f"scenario={scenario}", *overrides]
     prepared = prepare_overrides(args, register(), scenario)
     try:

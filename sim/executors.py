@@ -167,8 +167,10 @@ def _unreachable(addr: str, why: str, advice: str = "start a scheduler and worke
 
 async def _identity(addr: str, timeout_s: float) -> dict:
     from distributed.core import rpc
+    from distributed.security import Security
 
-    r = rpc(addr, timeout=timeout_s)
+    # the client's TLS settings from Dask's configuration, as a Client would use them (tls:// addresses)
+    r = rpc(addr, timeout=timeout_s, connection_args=Security().get_connection_args("client"))
     try:
         return await asyncio.wait_for(r.identity(), timeout_s)
     finally:

@@ -46,6 +46,7 @@ from .schema import ABSENT, DIST_PARAMS, Node, Path, Violation, check, dotted, l
 
 _KEY = re.compile(r"^[A-Za-z_][\w-]*(?:\.[\w-]+)*$")
 _DIST_EXAMPLE = "{dist:exponential,mean:300}"
+_WORDS = {"true", "false", "null", "nan", "inf"}  # names Hydra's grammar reads as values, not text
 
 
 @dataclass
@@ -103,8 +104,10 @@ def _plain(raw: Any) -> Any:
 
 
 def _text(value: Any) -> str:
-    """Hydra override syntax of a plain value; text is always quoted (so '5' or 'true' stays text)."""
+    """Hydra override syntax of a plain value; text is quoted unless it is a plain name (so '5' stays text)."""
     if isinstance(value, str):
+        if re.fullmatch(r"[A-Za-z_][\w-]*", value) and value.lower() not in _WORDS:
+            return value
         return QuotedString(text=value, quote=_quote(value)).with_quotes()
     if isinstance(value, dict):
         return "{" + ",".join(f"{k}:{_text(v)}" for k, v in value.items()) + "}"

@@ -116,7 +116,8 @@ def _scalar(node: ScalarNode) -> Any:
         if tag == _TAG + "float":
             return float(text.lower().replace(".inf", "inf").replace(".nan", "nan"))
     except ValueError as exc:
-        raise _Refused(node, f"{text[:40]!r} is not a valid {tag[len(_TAG):]}: {exc}") from None
+        shown = text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+        raise _Refused(node, f"{shown!r} is not a valid {tag[len(_TAG):]} ({str(exc).split(':')[0]})") from None
     name = tag[len(_TAG):] if tag.startswith(_TAG) else tag
     raise _Refused(node, f"{name!r} values are not allowed in a scenario file: use text, numbers, "
                          "true/false, null, lists and mappings (quote a date or time to make it text)")

@@ -185,6 +185,13 @@ def test_argument_errors_are_one_line_naming_the_argument(compose, capsys, tmp_p
         assert str(err.value) == lines[0].removeprefix("run_sim: error: "), (str(err.value), lines[0])
 
 
+def test_compose_config_wants_a_list_of_strings(compose):
+    """``compose_config("single_queue", "staffing.operators=3")`` (a string, not a list) is one clear error."""
+    with pytest.raises(ConfigError) as info:
+        compose("single_queue", "staffing.operators=3")
+    assert info.value.key == "overrides" and "list of strings" in info.value.rule, info.value
+
+
 # --------------------------------------------------------------------------- fuzz
 def _leaf_keys(node=ROOT, prefix=""):
     """Dotted keys of the schema's fields (dataclass fields only) and their kinds, e.g. calls.retrial.probability."""

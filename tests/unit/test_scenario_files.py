@@ -58,6 +58,7 @@ CASES = {
     "int_key": ("extends: sq\n1: 2\n", "keys must be names"),
     "two_documents": ("a: 1\n---\nb: 2\n", "expected a single document"),
     "not_a_mapping": ("- 1\n", "must be a mapping"),
+    "huge_int": ("extends: sq\nexperiment: {seed: 1" + "0" * 5000 + "}\n", "is not a valid int (Exceeds the limit"),
     "control_char": ("description: \x01\n", "not valid YAML: special characters are not allowed"),
     "child_of_broken": ("extends: duplicate_key\n", "duplicate_key.yaml, line 4: duplicate key 'staffing' (first at "
                                                     "line 2) (scenario 'child_of_broken' extends it)"),
