@@ -29,13 +29,14 @@ FAST = ["experiment.horizon_h=1", "experiment.warmup_h=0", "experiment.replicati
 
 @pytest.fixture(scope="module")
 def compose():
-    """``compose_config`` with the project's scenarios registered once for the module."""
+    """``compose_config`` with the project's scenarios registered once for the module (for sim.cli.main too)."""
     import sim.api
     import sim.hydra_setup
 
     scenarios = sim.hydra_setup.register()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sim.api, "register", lambda *a, **k: scenarios)
+        mp.setattr(sim.hydra_setup, "register", lambda *a, **k: scenarios)
         yield sim.api.compose_config
 
 
@@ -227,14 +228,14 @@ def _mutate(key: str, rng: random.Random) -> str:
 
 
 def test_fuzz_malformed_overrides_end_in_a_config_or_one_line(compose):
-    """150 random arguments (schema keys, misspelt or extended, with +/++/~ and odd values): each composes to a
+    """100 random arguments (schema keys, misspelt or extended, with +/++/~ and odd values): each composes to a
     valid Config or raises one ConfigError whose message is one line naming a key of the schema or the argument."""
     rng = random.Random(8)
     keys = sorted(set(_leaf_keys()))
     kinds = dict(keys)
     top = {f for f in fields_of(Config)} | {"scenario"}
     outcomes = {"ok": 0, "refused before Hydra": 0, "refused after": 0}
-    for _ in range(150):
+    for _ in range(100):
         args = []
         for _ in range(rng.choice([1, 1, 2])):
             key = rng.choice(keys)[0]
@@ -249,4 +250,4 @@ def test_fuzz_malformed_overrides_end_in_a_config_or_one_line(compose):
             assert "\n" not in msg and "Traceback" not in msg, (args, msg)
             named = any(msg.startswith(a) for a in args) or exc.key.split(".")[0].split("[")[0] in top
             assert named, (args, msg)
-    assert outcomes["refused before Hydra"] > 50 and outcomes["ok"] + outcomes["refused after"] > 10, outcomes
+    assert outcomes["refused before Hydra"] > 40 and outcomes["ok"] + outcomes["refused after"] > 10, outcomes
