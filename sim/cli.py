@@ -4,7 +4,11 @@ A thin shell around Hydra: compose the configuration, turn it into the typed
 :class:`~sim.config.Config` (``OmegaConf.to_object``), validate it, run the
 experiment, write the report folder and print the KPI table.
 
-Bad input never produces a traceback.  Hydra is asked to re-raise its errors
+Bad input never produces a traceback.  :func:`prepare_argv` checks the command
+line before Hydra sees it (options, and every override against the schema and
+the scenario: :mod:`sim.overrides`), so most errors end before anything starts;
+:func:`sim.executors.preflight` checks external resources (a Dask scheduler)
+before a run.  Hydra is asked to re-raise its errors
 (``HYDRA_FULL_ERROR=1``) so that :func:`main` can catch them and print exactly
 one line on stderr - naming the key, the value and the rule - and exit with
 status 2.
