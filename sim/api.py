@@ -16,11 +16,15 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from hydra import compose, initialize_config_dir
+from hydra.errors import HydraException
 from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from .config import Config
+from .errors import ConfigError
 from .experiment import ExperimentResult, run_experiment
-from .hydra_setup import CONFIG_DIR, mapping_override, register
+from .hydra_setup import CONFIG_DIR, register
+from .overrides import as_config_error, prepare_overrides
 from .validate import validate
 
 
@@ -41,15 +45,19 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
     Raises
     ------
     sim.errors.ConfigError
-        A value out of range.
-    hydra.errors.HydraException, omegaconf.errors.OmegaConfBaseException
-        An unknown key or a value of the wrong type.
+        Bad input, with the message the command line prints: an override that cannot be parsed, an
+        unknown key, a value of the wrong type or out of range, a broken scenario file.
     """
-    register()
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        dcfg = compose(config_name="config",
-                       overrides=[f"scenario={scenario}", *(mapping_override(o) for o in overrides)])
-    cfg = OmegaConf.to_object(dcfg)
+    if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
+        raise ConfigError("overrides", overrides, "must be a list of strings such as ['staffing.operators=650']")
+    args = [f"scenario={scenario}", *overrides]
+    prepared = prepare_overrides(args, register(), scenario)
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            dcfg = compose(config_name="config", overrides=prepared)
+        cfg = OmegaConf.to_object(dcfg)
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise as_config_error(exc, args) from None
     assert isinstance(cfg, Config)
     validate(cfg)
     return cfg

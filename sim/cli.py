@@ -4,7 +4,11 @@ A thin shell around Hydra: compose the configuration, turn it into the typed
 :class:`~sim.config.Config` (``OmegaConf.to_object``), validate it, run the
 experiment, write the report folder and print the KPI table.
 
-Bad input never produces a traceback.  Hydra is asked to re-raise its errors
+Bad input never produces a traceback.  :func:`prepare_argv` checks the command
+line before Hydra sees it (options, and every override against the schema and
+the scenario: :mod:`sim.overrides`), so most errors end before anything starts;
+:func:`sim.executors.preflight` checks external resources (a Dask scheduler)
+before a run.  Hydra is asked to re-raise its errors
 (``HYDRA_FULL_ERROR=1``) so that :func:`main` can catch them and print exactly
 one line on stderr - naming the key, the value and the rule - and exit with
 status 2.
@@ -14,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any, NoReturn, Optional, Sequence
@@ -33,6 +36,7 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
 
     from .api import config_yaml
     from .config import Config
+    from .executors import preflight
     from .experiment import run_experiment
     from .report import kpi_table, precision_note, write_outputs
     from .validate import validate
@@ -42,6 +46,7 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         validate(cfg)
+        preflight(cfg)  # external resources (a Dask scheduler) answer before anything runs
     except ConfigError as exc:
         _remove_if_only_hydra(out_dir)
         raise BadInput(str(exc)) from None
@@ -86,52 +91,76 @@ def _remove_if_only_hydra(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _override_value(key: str, argv: Sequence[str]) -> Optional[str]:
-    for arg in argv:
-        m = re.match(r"^[+~]{0,2}([\w.\[\]/-]+)=(.*)$", arg)
-        if m and m.group(1) == key:
-            return m.group(2)
-    return None
-
-
 def one_line(exc: BaseException, argv: Sequence[str]) -> str:
-    """A one-line description of a configuration error (key, value, rule)."""
-    from hydra.errors import MissingConfigException, OverrideParseException
-    from omegaconf.errors import OmegaConfBaseException
+    """A one-line description of a configuration error, naming the argument as typed (key, value, rule)."""
+    from .overrides import as_config_error
 
-    if isinstance(exc, ConfigError):
-        return str(exc)
-    if isinstance(exc, MissingConfigException) or "Could not find 'scenario/" in str(exc):
-        m = re.search(r"Could not find '([^']+)'", str(exc))
-        name = m.group(1).split("/", 1)[-1] if m else "?"
-        opts = re.findall(r"^\t(\S+)$", str(exc), flags=re.M)
-        if m and m.group(1).startswith("scenario/"):
-            return f"scenario={name!r}: no file scenarios/{name}.yaml; use one of {', '.join(opts)}"
-        return f"{name}: config not found"
-    if isinstance(exc, OverrideParseException):
-        return f"could not parse override: {str(exc).splitlines()[0]}"
-    cause: BaseException = exc
-    for inner in (exc.__cause__, exc.__context__):
-        if isinstance(inner, OmegaConfBaseException):
-            cause = inner
+    return str(as_config_error(exc, argv))
+
+
+def _split_options(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Hydra's options (``-m``, ``--cfg job``, ...) and the overrides, each option checked.
+
+    Options may come before, between or after the overrides (Hydra's own parser stops taking
+    overrides at the first option); an unknown option or a bad option value is a ConfigError.
+    """
+    import difflib
+
+    from hydra._internal.utils import get_args_parser
+
+    actions = {opt: act for act in get_args_parser()._actions for opt in act.option_strings}
+    options: list[str] = []
+    overrides: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if arg == "--":
+            overrides.extend(argv[i:])
             break
-    key = getattr(cause, "full_key", None)
-    text = str(getattr(cause, "msg", None) or cause).splitlines()[0].strip()
-    src = re.search(r"(?:Error merging|In) '([^']+)'", str(exc))
-    if src and src.group(1).startswith("scenario/"):
-        where = f"scenarios/{src.group(1).split('/', 1)[1]}.yaml: "
-    else:
-        where = ""
-    if key:
-        value = _override_value(str(key), argv)
-        shown = f"{key}={value}" if value is not None else str(key)
-        if "not in" in text or "not in struct" in text or "is not in struct" in text:
-            hint = ""
-            if not where and str(key).count(".") >= 2:
-                hint = f"; to add an entry to a mapping, write ++{key}=..."
-            return f"{where}{shown}: unknown key (see sim/config.py for the keys{hint})"
-        return f"{where}{shown}: {text}"
-    return f"{where}{text}"
+        if not arg.startswith("-") or arg == "-":
+            overrides.append(arg)
+            continue
+        name, eq, value = arg.partition("=")
+        act = actions.get(name)
+        if act is None:
+            close = difflib.get_close_matches(name, list(actions), n=1, cutoff=0.75)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise ConfigError(arg, arg, f"unknown option; {hint}run_sim.py takes key=value overrides and the "
+                                        "options -m/--multirun (a sweep), --cfg job, --info, --help", shown=arg)
+        options.append(name)
+        if act.nargs == 0:
+            if eq:
+                raise ConfigError(arg, arg, f"{name} takes no value", shown=arg)
+            continue
+        if not eq:
+            nxt = argv[i] if i < len(argv) else None
+            if act.nargs == "?" and (nxt is None or nxt not in (act.choices or ())):
+                continue  # an optional value that is not given (--info alone)
+            if nxt is None or nxt.startswith("-"):
+                choices = f" ({' | '.join(map(str, act.choices))})" if act.choices else ""
+                raise ConfigError(arg, arg, f"needs a value{choices}", shown=arg)
+            value = nxt
+            i += 1
+        if act.choices is not None and value not in act.choices:
+            raise ConfigError(arg, value, f"{value!r} is not one of {' | '.join(map(str, act.choices))}",
+                              shown=f"{name} {value}")
+        options.append(value)
+    return options, overrides
+
+
+def prepare_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Check the command line before Hydra sees it; return (arguments for Hydra, overrides as typed).
+
+    Registers the scenarios with Hydra; raises ConfigError (naming the argument as typed) for an unknown
+    option, an override that cannot be parsed or breaks the schema, or a broken scenario file the run uses.
+    """
+    from .hydra_setup import default_scenario, register
+    from .overrides import prepare_overrides
+
+    options, overrides = _split_options(argv)
+    prepared = prepare_overrides(overrides, register(), default_scenario())
+    return [*options, *prepared], overrides
 
 
 def fail(message: str) -> NoReturn:
@@ -146,13 +175,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    from .hydra_setup import CONFIG_DIR, mapping_override, register
+    from .hydra_setup import CONFIG_DIR
 
-    argv = [mapping_override(a) for a in (sys.argv[1:] if argv is None else argv)]
     _FAILED_RUNS.clear()
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
-        register()
+        argv, typed = prepare_argv(sys.argv[1:] if argv is None else argv)
     except ConfigError as exc:
         fail(str(exc))
 
@@ -164,7 +192,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     except (ConfigError, BadInput) as exc:
         fail(str(exc))
     except (HydraException, OmegaConfBaseException) as exc:
-        fail(one_line(exc, argv))
+        fail(one_line(exc, typed))
     finally:
         sys.argv = saved
     if _FAILED_RUNS:

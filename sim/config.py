@@ -32,7 +32,7 @@ DIST_FAMILIES: tuple[str, ...] = (
 class DistConfig:
     """A probability distribution given as data, e.g. ``{dist: lognormal, mean: 300, cv: 0.6}``."""
 
-    dist: str = "exponential"  # family: exponential, lognormal, gamma, weibull, uniform, constant, empirical
+    dist: str = MISSING  # family (required): exponential, lognormal, gamma, weibull, uniform, constant, empirical
     mean: Optional[float] = None  # mean (exponential; lognormal/gamma/weibull with cv)
     cv: Optional[float] = None  # coefficient of variation = sd / mean (lognormal, gamma, weibull)
     median: Optional[float] = None  # median (lognormal given median and p90)
@@ -251,6 +251,7 @@ class ExperimentConfig:
     jobs: int = 1  # worker processes running replications in parallel (executor auto/process)
     executor: str = "auto"  # auto (process if jobs > 1, else serial), serial, process, dask
     scheduler: Optional[str] = None  # Dask scheduler address (executor=dask), e.g. tcp://10.0.0.5:8786
+    connect_timeout_s: float = 5.0  # longest wait for the Dask scheduler to answer before the run starts
     progress: bool = True  # show progress bars on a terminal
 
 

@@ -128,7 +128,10 @@ def make_distribution(cfg: DistConfig, key: str) -> Distribution:
 
 
 def _positive(key: str, value: Optional[float], strict: bool = True) -> float:
-    v = float(value)  # type: ignore[arg-type]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        what = type(value).__name__ if isinstance(value, (bool, list, dict, tuple)) else "a non-number"
+        raise ConfigError(key, value, f"must be a number, not {what}")
+    v = float(value)
     if not math.isfinite(v) or (v <= 0 if strict else v < 0):
         raise ConfigError(key, value, "must be > 0" if strict else "must be >= 0")
     return v

@@ -20,13 +20,21 @@ class ConfigError(ValueError):
         The offending value.
     rule : str
         The rule it breaks, e.g. ``"must be >= 0"``.
+    shown : str, optional
+        What the message names instead of ``key=value``: a command-line argument as
+        typed (``"staffing.operatrs=4"``) or a place in a file
+        (``"scenarios/x.yaml, line 3"``).
     """
 
-    def __init__(self, key: str, value: Any, rule: str) -> None:
+    def __init__(self, key: str, value: Any, rule: str, shown: str | None = None) -> None:
         self.key = key
         self.value = value
         self.rule = rule
-        super().__init__(f"{key}={_show(value)}: {rule}")
+        self.shown = shown
+        super().__init__(f"{shown if shown is not None else f'{key}={_show(value)}'}: {rule}")
+
+    def __reduce__(self) -> tuple:
+        return (ConfigError, (self.key, self.value, self.rule, self.shown))
 
 
 def _show(value: Any) -> str:

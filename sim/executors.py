@@ -11,22 +11,36 @@ experiment puts them in order.  A replication that raises is reported as a
   (``experiment.jobs`` workers, spawn start method);
 * ``dask`` - a Dask distributed cluster at ``experiment.scheduler`` (install
   the ``dask`` extra); the workers need this package installed.
+
+A Dask scheduler is an external resource: :func:`check_scheduler` checks its
+address when the configuration is validated (scheme, host, port), and
+:func:`preflight` connects to it, waiting at most
+``experiment.connect_timeout_s``, before a run starts, so that an address
+nobody answers at ends the run at once with one line instead of a traceback
+after the replications were set up.
 """
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import sys
+import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Union
+from urllib.parse import urlsplit
 
-from .config import Config
+from .config import Config, ExperimentConfig
+from .errors import ConfigError
 from .model import run_replication
 from .records import ReplicationResult
 
 EXECUTORS = ("auto", "serial", "process", "dask")
+#: Address schemes of a Dask scheduler (Dask's comm back-ends that need no extra package).
+DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "inproc")
 Task = Callable[[Config, int], ReplicationResult]
 
 
@@ -102,19 +116,139 @@ def run_processes(cfg: Config, reps: List[int], jobs: int, progress: bool,
         yield from _collect(as_completed(futures), futures, cfg, bar)
 
 
+def check_scheduler(e: ExperimentConfig) -> None:
+    """Check the Dask settings without connecting: timeout, and the address when the executor is dask.
+
+    The address is ``SCHEME://HOST:PORT`` with a scheme of :data:`DASK_SCHEMES` (``HOST:PORT`` alone
+    means tcp, as in Dask), a host name or IP address (IPv6 in brackets) and a port in 1..65535;
+    ``inproc://`` addresses name a scheduler in this process.
+
+    Raises
+    ------
+    ConfigError
+        ``experiment.connect_timeout_s`` not in (0, 600], or an address that is missing or malformed.
+    """
+    t = e.connect_timeout_s
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t <= 600:
+        raise ConfigError("experiment.connect_timeout_s", t, "must be in (0, 600] seconds")
+    if e.executor != "dask":
+        return
+    addr = e.scheduler
+    if not addr:
+        raise ConfigError("experiment.scheduler", addr, "required with experiment.executor=dask "
+                                                        "(the address of a Dask scheduler, e.g. tcp://127.0.0.1:8786)")
+    scheme, sep, rest = addr.partition("://")
+    if not sep:
+        scheme, rest = "tcp", addr
+    if scheme not in DASK_SCHEMES:
+        raise ConfigError("experiment.scheduler", addr, f"unknown scheme {scheme + '://'!r}; use one of "
+                                                        f"{', '.join(s + '://' for s in DASK_SCHEMES)}")
+    if scheme == "inproc":
+        if not rest:
+            raise ConfigError("experiment.scheduler", addr, "an inproc:// address names a scheduler in this process")
+        return
+    form = "write SCHEME://HOST:PORT, e.g. tcp://10.0.0.5:8786"
+    try:
+        parts = urlsplit("//" + rest)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise ConfigError("experiment.scheduler", addr, f"the port must be a number in 1..65535; {form}") from None
+    if not host or parts.path or parts.query or parts.fragment or parts.username is not None \
+            or not all(c.isalnum() or c in ".-_:" for c in host):
+        raise ConfigError("experiment.scheduler", addr, f"not a scheduler address; {form}")
+    if port is None or not 1 <= port <= 65535:
+        raise ConfigError("experiment.scheduler", addr, f"needs a port in 1..65535 (Dask's default is 8786); {form}")
+
+
+def _unreachable(addr: str, why: str, advice: str = "start a scheduler and workers (docs/experiments.md) "
+                                                                 "or fix the address") -> ConfigError:
+    return ConfigError("experiment.scheduler", addr, f"{why}; {advice}")
+
+
+async def _identity(addr: str, timeout_s: float) -> dict:
+    from distributed.core import rpc
+    from distributed.security import Security
+
+    # the client's TLS settings from Dask's configuration, as a Client would use them (tls:// addresses)
+    r = rpc(addr, timeout=timeout_s, connection_args=Security().get_connection_args("client"))
+    try:
+        return await asyncio.wait_for(r.identity(), timeout_s)
+    finally:
+        await r.close_rpc()
+
+
+def probe_scheduler(addr: str, timeout_s: float) -> None:
+    """Check that a Dask scheduler with at least one worker answers at ``addr`` within ``timeout_s`` seconds.
+
+    A TCP-based address is first probed with a plain socket (a refused connection or an unknown host
+    ends at once, with the system's reason); then the scheduler is asked who it is (Dask's
+    ``identity`` call), which tells a Dask scheduler from another service, and how many workers it
+    has: a run on a scheduler without workers would wait for ever.
+
+    Raises
+    ------
+    ConfigError
+        On ``experiment.scheduler``: dask.distributed is not installed, nothing answers, what answers is
+        not a Dask scheduler, or it has no worker.
+    """
+    try:
+        import distributed  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise ConfigError("experiment.executor", "dask", "needs dask.distributed: pip install -e '.[dask]'") from None
+    scheme, sep, rest = addr.partition("://")
+    if scheme != "inproc":
+        parts = urlsplit("//" + (rest if sep else addr))
+        try:
+            socket.create_connection((parts.hostname, parts.port or 0), timeout=timeout_s).close()
+        except OSError as exc:
+            why = exc.strerror or str(exc) or type(exc).__name__
+            raise _unreachable(addr, f"cannot connect within {timeout_s:g} s ({why})") from None
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            info = asyncio.run(_identity(addr, max(0.1, deadline - time.monotonic())))
+        except (TimeoutError, asyncio.TimeoutError):
+            raise _unreachable(addr, f"no Dask scheduler answered within {timeout_s:g} s") from None
+        except Exception as exc:  # noqa: BLE001 - a service that is not Dask may answer anything
+            raise _unreachable(addr, f"what answers there is not a Dask scheduler ({type(exc).__name__})") from None
+        if not isinstance(info, dict) or info.get("type") != "Scheduler":
+            raise _unreachable(addr, "what answers there is not a Dask scheduler")
+        if info.get("n_workers", 0) > 0:
+            return
+        if time.monotonic() >= deadline:
+            raise _unreachable(addr, f"the Dask scheduler has no workers (waited {timeout_s:g} s)",
+                               f"start some: dask worker {addr}")
+        time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+
+def preflight(cfg: Config) -> None:
+    """Check the external resources a run needs, before it starts: a Dask scheduler with workers must answer.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``experiment.scheduler`` and why it cannot be used.
+    """
+    if executor_name(cfg, cfg.experiment.replications) == "dask":
+        assert cfg.experiment.scheduler is not None
+        probe_scheduler(cfg.experiment.scheduler, cfg.experiment.connect_timeout_s)
+
+
 def run_dask(cfg: Config, reps: List[int], scheduler: Optional[str], progress: bool,
              task: Task = run_replication) -> Iterator[tuple[int, Outcome]]:
-    """Run replications on the Dask distributed cluster at ``scheduler``."""
-    try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-    except ImportError:  # pragma: no cover - depends on the installation
-        from .errors import ConfigError
+    """Run replications on the Dask distributed cluster at ``scheduler`` (probed first: :func:`probe_scheduler`)."""
+    assert scheduler is not None
+    timeout_s = cfg.experiment.connect_timeout_s
+    probe_scheduler(scheduler, timeout_s)
+    from distributed import Client
+    from distributed import as_completed as dask_completed
 
-        raise ConfigError("experiment.executor", "dask",
-                          "needs dask.distributed: pip install -e '.[dask]'") from None
+    try:
+        client = Client(scheduler, timeout=timeout_s)
+    except Exception as exc:  # noqa: BLE001 - the scheduler went away after the probe
+        raise _unreachable(scheduler, f"the Dask scheduler stopped answering ({type(exc).__name__}: {exc})") from None
     bar = _bar(len(reps), "replications (dask)", "rep", progress)
-    with Client(scheduler, timeout=60) as client:
+    with client:
         futures = {client.submit(_guarded, task, cfg, r, pure=False, key=f"hotline-rep-{r}-{id(cfg)}"): r
                    for r in reps}
         yield from _collect(dask_completed(list(futures)), futures, cfg, bar)

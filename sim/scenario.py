@@ -1,12 +1,8 @@
-"""Scenario files and their compilation into engine parameters.
+"""Compilation of a configuration into engine parameters.
 
 A scenario is a YAML file ``scenarios/<name>.yaml`` holding plain data for the
-keys of :class:`sim.config.Config` (arrivals, categories, calls, staffing, ...).
-A file may start from another one with ``extends: <name>``: the parent's data is
-loaded first and the child's keys are merged on top (mappings merge key by key,
-lists are replaced).  :func:`load_scenario_nodes` reads every file of the folder
-so that Hydra can offer them as the options of ``scenario=NAME``; dropping a new
-file in the folder adds a scenario.
+keys of :class:`sim.config.Config` (read by :mod:`sim.scenario_files`); Hydra
+composes it with the schema and the command-line overrides.
 
 :func:`compile_config` turns a validated :class:`~sim.config.Config` into a
 :class:`Compiled` object: times in seconds, scaled volumes and headcounts,
@@ -16,91 +12,19 @@ staffing timetable.  The engine reads only the compiled object.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from pathlib import Path
-from typing import Any, Dict, List, Optional
+from dataclasses import dataclass
+from typing import Dict, List, Optional
 
 import numpy as np
-import yaml
-from omegaconf import DictConfig, OmegaConf
 
 from .arrivals import ChannelArrivals, Surge
 from .calendar import WorkCalendar
 from .config import CHANNELS, URGENCY_CLASSES, Config, DistConfig
 from .distributions import Distribution, make_distribution
-from .errors import ConfigError
 from .staffing import StaffChange, staffing_changes
 from .units import UnitDirectory
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 DIRECT, WORK_ORDER = 0, 1
-DIST_FIELDS = tuple(f.name for f in fields(DistConfig))
-
-
-def load_scenario_nodes(folder: Path = SCENARIO_DIR) -> Dict[str, DictConfig]:
-    """Read every ``*.yaml`` scenario in ``folder``, resolving ``extends``.
-
-    Returns
-    -------
-    dict of str to DictConfig
-        Scenario name to its data (with ``scenario: <name>`` set).
-
-    Raises
-    ------
-    ConfigError
-        A file that is not valid YAML, not a mapping, or extends an unknown or
-        circular parent.
-    """
-    raw: Dict[str, dict] = {}
-    for path in sorted(folder.glob("*.yaml")):
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 1})" if mark is not None else ""
-            raise ConfigError(f"scenarios/{path.name}", "<file>", f"not valid YAML{where}: "
-                              f"{getattr(exc, 'problem', exc)}") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"scenarios/{path.name}", "<file>", "must be a mapping of keys to values")
-        raw[path.stem] = data
-    raw = {name: _complete_distributions(data) for name, data in raw.items()}
-    nodes: Dict[str, DictConfig] = {}
-    for name in raw:
-        merged = _resolve(name, raw, [])
-        merged["scenario"] = name
-        nodes[name] = OmegaConf.create(merged)
-    return nodes
-
-
-def _complete_distributions(node: Any) -> Any:
-    """Give every distribution mapping (one with a ``dist`` key) all parameters, unset ones as null.
-
-    A scenario's distribution then replaces the schema default (or a parent
-    scenario's) as a whole, instead of inheriting parameters of another family.
-    """
-    if isinstance(node, dict):
-        out = {k: _complete_distributions(v) for k, v in node.items()}
-        if "dist" in out:
-            for name in DIST_FIELDS:
-                out.setdefault(name, None)
-        return out
-    if isinstance(node, list):
-        return [_complete_distributions(v) for v in node]
-    return node
-
-
-def _resolve(name: str, raw: Dict[str, dict], chain: List[str]) -> dict:
-    if name in chain:
-        raise ConfigError(f"scenarios/{chain[-1]}.yaml", "extends", f"circular: {' -> '.join(chain + [name])}")
-    data = dict(raw[name])
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if parent not in raw:
-        raise ConfigError(f"scenarios/{name}.yaml: extends", parent,
-                          f"unknown scenario; use one of {', '.join(sorted(raw))}")
-    base = OmegaConf.create(_resolve(parent, raw, chain + [name]))
-    return OmegaConf.to_container(OmegaConf.merge(base, OmegaConf.create(data)))  # type: ignore[return-value]
 
 
 @dataclass

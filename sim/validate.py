@@ -117,14 +117,12 @@ def _experiment(cfg: Config) -> None:
     check_number("experiment.start_weekday", e.start_weekday, 0, 6)
     check_number("experiment.jobs", e.jobs, lo=1)
     check_number("experiment.confidence", e.confidence, 0.0, 1.0, lo_open=True, hi_open=True)
-    from .executors import EXECUTORS
+    from .executors import EXECUTORS, check_scheduler
     from .stats import headline_kpis
 
     if e.executor not in EXECUTORS:
         raise ConfigError("experiment.executor", e.executor, f"use one of {', '.join(EXECUTORS)}")
-    if e.executor == "dask" and not e.scheduler:
-        raise ConfigError("experiment.scheduler", e.scheduler, "required with experiment.executor=dask "
-                          "(the address of a Dask scheduler, e.g. tcp://127.0.0.1:8786)")
+    check_scheduler(e)
     if e.precision_kpi not in headline_kpis():
         raise ConfigError("experiment.precision_kpi", e.precision_kpi,
                           f"not a headline KPI; use one of {', '.join(headline_kpis())}")

@@ -90,7 +90,7 @@ _BACK_OFFICE_CATEGORY_KEYS = ("categories.*.unit_type", "categories.*.unit", "ca
 
 #: The table: key X is used only when condition C holds.
 RULES: tuple[Rule, ...] = (
-    Rule(("experiment.scheduler",), lambda c: c.experiment.executor == "dask",
+    Rule(("experiment.scheduler", "experiment.connect_timeout_s"), lambda c: c.experiment.executor == "dask",
          "used only with experiment.executor=dask"),
     Rule(("experiment.jobs",), lambda c: c.experiment.executor != "serial",
          "ignored by experiment.executor=serial, which runs one replication at a time "

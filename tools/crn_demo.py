@@ -31,7 +31,8 @@ def crn_ratio(scenario: str, key: str, values: Sequence[str], kpi: str, override
     """Half-widths of the paired (CRN) and independent-seed intervals of a KPI difference, and their ratio."""
     a = run_experiment(compose_config(scenario, [*overrides, f"{key}={values[0]}"]))
     b_crn = run_experiment(compose_config(scenario, [*overrides, f"{key}={values[1]}"]))
-    b_ind = run_experiment(compose_config(scenario, [*overrides, f"{key}={values[1]}", f"experiment.seed={seed_b}"]))
+    others = [o for o in overrides if o.split("=", 1)[0].lstrip("+") != "experiment.seed"]  # each key once
+    b_ind = run_experiment(compose_config(scenario, [*others, f"{key}={values[1]}", f"experiment.seed={seed_b}"]))
     conf = a.cfg.experiment.confidence
     xa = [r[kpi] for r in a.per_replication]
     paired = difference_ci(xa, [r[kpi] for r in b_crn.per_replication], True, conf)

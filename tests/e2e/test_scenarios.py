@@ -53,9 +53,9 @@ def runs(tmp_path_factory):
     def one(name):
         out = root / name
         extra = EXTRA.get(name, [])
-        keys = {e.split("=", 1)[0] for e in extra}
-        common = [c for c in COMMON if c.split("=", 1)[0] not in keys]  # each key once
-        return name, (run_cli([f"scenario={name}", *common, *extra, f"report.dir={out}"]), out)
+        keys = {a.split("=", 1)[0] for a in extra}  # a key is given once: the scenario's extras replace COMMON's
+        args = [a for a in COMMON if a.split("=", 1)[0] not in keys] + extra
+        return name, (run_cli([f"scenario={name}", *args, f"report.dir={out}"]), out)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(pool.map(one, SCENARIOS))

@@ -12,6 +12,7 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 import pytest
+from support import layered
 
 BASE = ["experiment.horizon_h=12", "experiment.warmup_h=1", "experiment.seed=4242"]
 
@@ -86,7 +87,7 @@ def sq():
     cache: Dict[tuple, tuple] = {}
 
     def compose(overrides: Sequence[str]):
-        return compose_config("single_queue", [*BASE, *overrides])
+        return compose_config("single_queue", layered(BASE, overrides))
 
     def run(spec, reps: int = 3):
         overrides = CONFIGS[spec] if isinstance(spec, str) else list(spec)

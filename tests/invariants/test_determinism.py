@@ -23,6 +23,7 @@ from sim.records import IntervalRecorder
 from sim.rng import Streams
 from sim.scenario import compile_config
 from sim.stats import replication_kpis
+from support import layered
 
 #: Redials, lognormal handle and patience, expiring online items and a shift timetable: every random
 #: source and every process of the front line is used.
@@ -75,7 +76,7 @@ def test_different_seed_or_replication_differs(compose):
     """Another seed, or another replication number, gives other arrivals and other KPIs."""
     cfg = compose("single_queue", RICH)
     base = run_replication(cfg, 0)
-    other_seed = run_replication(compose("single_queue", RICH + ["experiment.seed=778"]), 0)
+    other_seed = run_replication(compose("single_queue", layered(RICH, ["experiment.seed=778"])), 0)
     other_rep = run_replication(cfg, 1)
     for label, res in (("seed 778", other_seed), ("replication 1", other_rep)):
         for col in ("calls_offered", "online_offered", "busy_s", "queue_calls_s"):
