@@ -37,9 +37,9 @@ def compose_once():
     import sim.api
     import sim.hydra_setup
 
-    sim.hydra_setup.register()
+    scenarios = sim.hydra_setup.register()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sim.api, "register", lambda *a, **k: None)
+        mp.setattr(sim.api, "register", lambda *a, **k: scenarios)
         yield sim.api.compose_config
 
 
@@ -92,9 +92,9 @@ REJECTED = {
                                                           "experiment.precision_kpi=open_orders"],
                                      "experiment.precision_kpi", "not a headline KPI"),
     "precision_kpi_without_calls": ("single_queue", ["experiment.precision=0.1", "arrivals.phone.per_day=0",
-                                                     "arrivals.online.per_day=1000", "calls.handle_s.cv=null",
-                                                     "calls.handle_s.dist=lognormal", "calls.handle_s.mean=180",
-                                                     "calls.handle_s.cv=0.8", "calls.patience_s.mean=120",
+                                                     "arrivals.online.per_day=1000",
+                                                     "calls.handle_s={dist:lognormal,mean:180,cv:0.8}",
+                                                     "calls.patience_s.mean=120",
                                                      "calls.priority_classes=[emergency]", "kpi.answer_threshold_s=15"],
                                     "experiment.precision_kpi", "no calls"),
     "precision_kpi_always_zero": ("single_queue", ["experiment.precision=0.1", "experiment.precision_kpi=retrials"],
