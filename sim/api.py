@@ -20,7 +20,7 @@ from omegaconf import OmegaConf
 
 from .config import Config
 from .experiment import ExperimentResult, run_experiment
-from .hydra_setup import CONFIG_DIR, mapping_override, register
+from .hydra_setup import CONFIG_DIR, command_line_overrides, register
 from .validate import validate
 
 
@@ -32,7 +32,9 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
     scenario : str
         Name of a file in ``scenarios/``.
     overrides : sequence of str
-        Hydra overrides such as ``"staffing.operators=130"``.
+        Hydra overrides such as ``"staffing.operators=130"``, with the command line's rules
+        (:func:`sim.hydra_setup.command_line_overrides`: a staffing plan form given here
+        replaces the scenario's).
 
     Returns
     -------
@@ -48,7 +50,7 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
     register()
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         dcfg = compose(config_name="config",
-                       overrides=[f"scenario={scenario}", *(mapping_override(o) for o in overrides)])
+                       overrides=command_line_overrides([f"scenario={scenario}", *overrides]))
     cfg = OmegaConf.to_object(dcfg)
     assert isinstance(cfg, Config)
     validate(cfg)
@@ -61,7 +63,18 @@ def config_yaml(cfg: Config) -> str:
 
 
 def run(cfg: Config, out_dir: Optional[Path] = None) -> ExperimentResult:
-    """Run an experiment; write its report folder when ``out_dir`` is given."""
+    """Run an experiment; write its report folder when ``out_dir`` is given.
+
+    Raises
+    ------
+    sim.errors.ConfigError
+        ``out_dir`` is a file, cannot be created, or holds files and ``cfg.report.overwrite``
+        is false (the rules of :func:`sim.folders.prepare_report_folder`); checked before the run.
+    """
+    if out_dir is not None:
+        from .folders import prepare_report_folder
+
+        prepare_report_folder(Path(out_dir), cfg.report.overwrite, "out_dir", str(out_dir))
     exp = run_experiment(cfg)
     if out_dir is not None:
         from .report import write_outputs

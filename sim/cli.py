@@ -4,6 +4,10 @@ A thin shell around Hydra: compose the configuration, turn it into the typed
 :class:`~sim.config.Config` (``OmegaConf.to_object``), validate it, run the
 experiment, write the report folder and print the KPI table.
 
+Everything that can reject a command - every variant of a sweep, and the
+report folder - is checked before Hydra creates a folder (:mod:`sim.preflight`),
+so a rejected command leaves the disk as it was.
+
 Bad input never produces a traceback.  Hydra is asked to re-raise its errors
 (``HYDRA_FULL_ERROR=1``) so that :func:`main` can catch them and print exactly
 one line on stderr - naming the key, the value and the rule - and exit with
@@ -41,11 +45,12 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
     assert isinstance(cfg, Config)
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        validate(cfg)
+        validate(cfg)  # sim.preflight validated it before Hydra started; a job run elsewhere checks again
     except ConfigError as exc:
-        _remove_if_only_hydra(out_dir)
         raise BadInput(str(exc)) from None
     exp = run_experiment(cfg)
+    if exp.notes.get("executor_note"):
+        sys.stderr.write(f"run_sim: note: {exp.notes['executor_note']}\n")
     for failure in exp.failures:
         sys.stderr.write(f"run_sim: warning: {failure.describe()}\n")
     if not exp.replications:
@@ -69,18 +74,6 @@ def note_failed_run(folder: str) -> None:
     processes ran (joblib, submitit, Ray launchers).
     """
     _FAILED_RUNS.add(folder)
-
-
-def _remove_if_only_hydra(folder: Path) -> None:
-    """Delete a run folder that holds nothing but what Hydra put there (a rejected run leaves no trace)."""
-    import shutil
-
-    try:
-        names = {p.name for p in folder.iterdir()}
-    except OSError:
-        return
-    if names <= {".hydra", "run_sim.log"}:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _override_value(key: str, argv: Sequence[str]) -> Optional[str]:
@@ -131,6 +124,13 @@ def one_line(exc: BaseException, argv: Sequence[str]) -> str:
     return f"{where}{text}"
 
 
+def _preflight(argv: Sequence[str]) -> None:
+    """Validate the whole command and prepare its report folder before Hydra writes anything."""
+    from .preflight import preflight
+
+    preflight(argv)
+
+
 def fail(message: str) -> NoReturn:
     """Print ``message`` as one line on stderr and exit with status 2."""
     sys.stderr.write(f"run_sim: error: {message}\n")
@@ -143,10 +143,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    from .hydra_setup import CONFIG_DIR, mapping_override, register
+    from .hydra_setup import CONFIG_DIR, new_command, register
+    from .preflight import hydra_arguments
 
-    argv = [mapping_override(a) for a in (sys.argv[1:] if argv is None else argv)]
+    argv = hydra_arguments(sys.argv[1:] if argv is None else argv)
     _FAILED_RUNS.clear()
+    new_command()
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         register()
@@ -157,6 +159,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     saved = sys.argv
     sys.argv = [saved[0] if saved else "run_sim.py", *argv]
     try:
+        _preflight(argv)
         hydra_main()
     except (ConfigError, BadInput) as exc:
         fail(str(exc))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import yaml
@@ -29,16 +29,20 @@ from .calendar import WorkCalendar
 from .config import CHANNELS, URGENCY_CLASSES, Config, DistConfig
 from .distributions import Distribution, make_distribution
 from .errors import ConfigError
+from .paths import BUILTIN_SCENARIO_DIR
 from .staffing import StaffChange, staffing_changes
 from .units import UnitDirectory
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = BUILTIN_SCENARIO_DIR
 DIRECT, WORK_ORDER = 0, 1
 DIST_FIELDS = tuple(f.name for f in fields(DistConfig))
 
 
-def load_scenario_nodes(folder: Path = SCENARIO_DIR) -> Dict[str, DictConfig]:
-    """Read every ``*.yaml`` scenario in ``folder``, resolving ``extends``.
+def load_scenario_nodes(folder: Union[Path, Sequence[Path]] = SCENARIO_DIR) -> Dict[str, DictConfig]:
+    """Read every ``*.yaml`` scenario in ``folder`` (or in several folders), resolving ``extends``.
+
+    With several folders, a file of a later folder replaces an earlier folder's file of the same
+    name, and any file may extend any other.
 
     Returns
     -------
@@ -52,7 +56,9 @@ def load_scenario_nodes(folder: Path = SCENARIO_DIR) -> Dict[str, DictConfig]:
         circular parent.
     """
     raw: Dict[str, dict] = {}
-    for path in sorted(folder.glob("*.yaml")):
+    folders = [folder] if isinstance(folder, Path) else list(folder)
+    paths = {p.stem: p for f in folders for p in sorted(f.glob("*.yaml"))}
+    for path in paths.values():
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:

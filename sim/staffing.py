@@ -13,7 +13,8 @@ records and :func:`run_staffing` is the SimPy process that applies them to a
 :class:`sim.engine.Pool`.  End-of-shift semantics: an operator whose shift ends
 finishes the contact in hand and then leaves; a falling half-hourly headcount
 sends free operators home first and lets busy ones finish.  Counts are
-multiplied by the scenario's ``scale`` and by ``1 - shrinkage`` (the share of
+multiplied by the scenario's ``scale``, by ``headcount_factor`` (a what-if on the
+plan, whatever its form) and by ``1 - shrinkage`` (the share of
 scheduled operators away on breaks, training or meetings) and rounded to the
 nearest integer, so the pool holds the operators actually available.
 """
@@ -93,7 +94,8 @@ def staffing_changes(cfg: StaffingConfig, scale: float, horizon_s: float,
     cfg : StaffingConfig
         The plan.
     scale : float
-        The scenario's scale; every count is multiplied by it and by ``1 - cfg.shrinkage``.
+        The scenario's scale; every count is multiplied by it, by ``cfg.headcount_factor`` and
+        by ``1 - cfg.shrinkage``.
     horizon_s : float
         Length of the run in seconds.
     start_weekday : int
@@ -105,7 +107,7 @@ def staffing_changes(cfg: StaffingConfig, scale: float, horizon_s: float,
         Sorted by time; at equal times, shift starts come before shift ends
         (a handover overlaps rather than leaves a gap).
     """
-    scale = scale * (1.0 - cfg.shrinkage)
+    scale = scale * cfg.headcount_factor * (1.0 - cfg.shrinkage)
     mode = plan_mode(cfg)
     if mode == "constant":
         return [StaffChange(0.0, "add", scaled_count(cfg.operators, scale))]
