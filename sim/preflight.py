@@ -93,6 +93,11 @@ def _variants(task: List[Any], master: DictConfig) -> List[List[str]]:
     return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
 
 
+def _text(o: Any) -> str:
+    """An override as typed."""
+    return str(o.input_line)
+
+
 def _is_group_choice(o: Any) -> bool:
     """A config-group choice (``scenario=x``), as opposed to a value (``a.b=1``)."""
     return o.key_or_group == "scenario" or "/" in o.key_or_group or o.package is not None
@@ -113,7 +118,7 @@ def _check_sweep(hydra_ovr: List[str], task: List[Any], master: DictConfig) -> N
     groups: Dict[Tuple[str, ...], List[List[Any]]] = defaultdict(list)
     for job in _variants(task, master):
         parsed = parser.parse_overrides(job)
-        groups[tuple(o.input_line for o in parsed if _is_group_choice(o))].append(
+        groups[tuple(_text(o) for o in parsed if _is_group_choice(o))].append(
             [o for o in parsed if not _is_group_choice(o)])
     for choices, jobs in groups.items():
         base = compose(config_name="config", overrides=[*hydra_ovr, *choices])
@@ -157,9 +162,9 @@ def preflight(argv: Sequence[str]) -> None:
     if args is None:
         return
     parsed = OverridesParser.create().parse_overrides(args.overrides)
-    hydra_ovr = [o.input_line for o in parsed if o.is_hydra_override()]
+    hydra_ovr = [_text(o) for o in parsed if o.is_hydra_override()]
     task = [o for o in parsed if not o.is_hydra_override()]
-    fixed = [o.input_line for o in task if not o.is_sweep_override()]
+    fixed = [_text(o) for o in task if not o.is_sweep_override()]
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         if args.multirun:
             master = compose(config_name="config", overrides=[*hydra_ovr, *fixed], return_hydra_config=True)
@@ -167,7 +172,7 @@ def preflight(argv: Sequence[str]) -> None:
                 _check_sweep(hydra_ovr, task, master)
             dcfg = master
         else:
-            dcfg = compose(config_name="config", overrides=[*hydra_ovr, *(o.input_line for o in task)],
+            dcfg = compose(config_name="config", overrides=[*hydra_ovr, *(_text(o) for o in task)],
                            return_hydra_config=True)
             _job_config(dcfg)
         folder, key, shown = _folder(dcfg, args.overrides, args.multirun)
