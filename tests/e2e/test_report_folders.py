@@ -12,38 +12,17 @@ bytes, hidden files included) is recorded before and compared after:
 * ``report.dir`` naming a file, a path under a file, or a place where no folder can be created is
   one line, exit status 2.
 
-The cases run one after another in one interpreter (``sim.cli.main`` called with each case's
-arguments in the case's folder, as ``run_sim.py`` calls it), which pays the imports once.
+The cases run one after another in one interpreter (``support.run_cli_batch``: ``sim.cli.main``
+called with each case's arguments in the case's folder, as ``run_sim.py`` calls it).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from support import ROOT
-
-# runs sim.cli.main for each case of a JSON file [[folder, args], ...]; prints [[exit status, stderr], ...]
-DRIVER = """
-import contextlib, io, json, os, sys
-from sim.cli import main
-out = []
-for folder, args in json.load(open(sys.argv[1])):
-    os.chdir(folder)
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        try:
-            main(args)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code
-    out.append([code, err.getvalue()])
-print(json.dumps(out))
-"""
+from support import run_cli_batch
 
 RUN = ["scenario=single_queue", "experiment.horizon_h=1", "experiment.warmup_h=0", "experiment.replications=2",
        "experiment.progress=false", "report.plots=false", "report.html=false", "report.print_table=false"]
@@ -99,15 +78,8 @@ def results(tmp_path_factory):
         setup(d)
         prepared[name] = (d, _tree(d), args)
 
-    cases = tmp_path_factory.mktemp("driver") / "cases.json"
-    cases.write_text(json.dumps([[str(d), args] for d, _, args in prepared.values()]))
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    proc = subprocess.run([sys.executable, "-c", DRIVER, str(cases)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
-    assert proc.returncode == 0, f"driver failed: {proc.stderr[-3000:]}"
-    codes = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {name: (d, before, subprocess.CompletedProcess(args, code, "", err), _tree(d))
-            for (name, (d, before, args)), (code, err) in zip(prepared.items(), codes)}
+    procs = run_cli_batch([(d, args) for d, _, args in prepared.values()])
+    return {name: (d, before, proc, _tree(d)) for (name, (d, before, _)), proc in zip(prepared.items(), procs)}
 
 
 @pytest.mark.parametrize("name", REJECTED)
