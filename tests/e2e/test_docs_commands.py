@@ -117,6 +117,8 @@ def _run_sim_args(text: str, scheduler) -> List[str]:
         small.pop("experiment.drain_h")  # the scenario has no back office, nothing to drain
     if "experiment.precision" in given:
         small["experiment.max_replications"] = "4"
+    if "hydra/launcher=joblib" in args:
+        small.pop("experiment.jobs")  # the scenario's own jobs=2, inside joblib's workers: the documented case
     extra = [f"{k}={v}" for k, v in small.items() if k not in given]
     # next to the command's own overrides (Hydra reads the overrides as one run of arguments)
     last = max((i for i, a in enumerate(args) if "=" in a and not a.startswith("-")), default=len(args) - 1)
@@ -217,6 +219,10 @@ def _check_sweep(cmd, cwd, args, given):
     assert variants == [f"variant_{i}" for i in range(n)], f"{cmd.where}: sweep folder holds {variants}"
     rows = (folder / "comparison.csv").read_text().splitlines()
     assert len(rows) == n + 1, f"{cmd.where}: comparison.csv has {len(rows) - 1} rows for {n} variants"
+    if "hydra/launcher=joblib" in args:  # beijing_baseline asks for experiment.jobs=2: serial inside a worker
+        for v in variants:
+            note = json.loads((folder / v / "summary.json").read_text()).get("executor_note", "")
+            assert "worker of another process pool" in note, f"{cmd.where}: {v} has no executor note"
 
 
 def test_ci_runs_the_readme_test_command():
