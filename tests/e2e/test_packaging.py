@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from support import ROOT
 
 TINY = ["experiment.horizon_h=1", "experiment.warmup_h=0", "experiment.replications=1", "report.plots=false",

@@ -13,9 +13,10 @@ import json
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
+from xp_helpers import SQ_SMALL
+
 from sim.executors import executor_plan
 from sim.experiment import run_experiment
-from xp_helpers import SQ_SMALL
 
 OVERRIDES = [*SQ_SMALL, "experiment.replications=3", "experiment.jobs=2", "calls.retrial.probability=0.3"]
 

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 import yaml
 from scipy import stats as st
-
-from sim.comparison import collect_variants, difference_ci, write_comparison
 from support import run_cli
 from xp_helpers import SQ_SMALL
+
+from sim.comparison import collect_variants, difference_ci, write_comparison
 
 SWEEP = ["-m", "scenario=single_queue", "staffing.operators=120,130", *SQ_SMALL, "experiment.replications=4"]
 
