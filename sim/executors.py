@@ -12,8 +12,9 @@ experiment puts them in order.  A replication that raises is reported as a
 * ``dask`` - a Dask distributed cluster at ``experiment.scheduler`` (install
   the ``dask`` extra); the workers need this package installed.
 
-No pools inside pools: when this process is itself a worker of a process pool
-(a joblib/loky worker of Hydra's joblib launcher, a ``multiprocessing`` worker),
+No pools inside pools: when this process was itself started by ``multiprocessing``
+(a joblib/loky worker of Hydra's joblib launcher, a worker of a ``multiprocessing``
+or ``concurrent.futures`` pool),
 ``process`` falls back to ``serial`` - the outer pool already keeps the cores
 busy, and a pool started inside a pool's worker inherits a start method that
 its own workers cannot find (``cannot find context for 'loky'``).  The results
@@ -138,7 +139,7 @@ def executor_name(cfg: Config, n_reps: int) -> str:
 
 
 def inside_pool_worker() -> bool:
-    """Whether this process is a worker started by a process pool (``multiprocessing``, joblib/loky)."""
+    """Whether this process was started by ``multiprocessing`` (a pool's worker: multiprocessing, joblib/loky)."""
     return multiprocessing.parent_process() is not None
 
 
