@@ -31,6 +31,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from .config import Config
+from .errors import ConfigError
 from .folders import prepare_report_folder
 from .hydra_setup import command_line_overrides
 from .paths import CONFIG_DIR
@@ -128,6 +129,16 @@ def _check_sweep(hydra_ovr: List[str], task: List[Any], master: DictConfig) -> N
             _job_config(cfg)
 
 
+def _no_swept_folder(task: List[Any]) -> None:
+    """A sweep writes every variant into its one sweep folder: ``report.dir`` cannot vary by variant."""
+    for o in task:
+        key = o.get_key_element().lstrip("+~")
+        if o.is_sweep_override() and key in ("report.dir", "report.overwrite"):
+            raise ConfigError(key, str(o.input_line).split("=", 1)[1],
+                              "cannot vary in a sweep: every variant writes into the one sweep folder "
+                              "(report.dir, or reports/multirun/<timestamp>); give one value")
+
+
 def _folder(dcfg: DictConfig, argv_overrides: Sequence[str], multirun: bool) -> Tuple[Path, str, str]:
     """The folder Hydra will create, the key that chose it and its value as typed."""
     hydra_key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
@@ -167,6 +178,7 @@ def preflight(argv: Sequence[str]) -> None:
     fixed = [_text(o) for o in task if not o.is_sweep_override()]
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         if args.multirun:
+            _no_swept_folder(task)
             master = compose(config_name="config", overrides=[*hydra_ovr, *fixed], return_hydra_config=True)
             if master.hydra.sweeper.get("_target_") == BASIC_SWEEPER:
                 _check_sweep(hydra_ovr, task, master)

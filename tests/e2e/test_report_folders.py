@@ -50,6 +50,7 @@ CASES = {
     "rejected_run_into_earlier_run": (lambda d: _files(d / "run", EARLIER), [*RUN, BAD, "report.dir=run"]),
     "rejected_sweep_variant": (lambda d: None, ["-m", *RUN, "staffing.operators=130,-2", "report.dir=sweep"]),
     "rejected_sweep_default_folder": (lambda d: None, ["-m", *RUN, "calls.retrial.probability=0.5,1.5"]),
+    "sweep_over_report_dir": (lambda d: None, ["-m", *RUN, "report.dir=a,b"]),
     "rerun_refused": (lambda d: _files(d / "run", EARLIER), [*RUN, "report.dir=run"]),
     "rerun_sweep_refused": (lambda d: _files(d / "sweep", {"multirun.yaml": "x: 1\n", "variant_0/kpis.csv": "r\n"}),
                             ["-m", *RUN, "staffing.operators=120,130", "report.dir=sweep"]),
@@ -99,6 +100,7 @@ def test_rejected_command_leaves_disk_as_it_was(results, name):
 @pytest.mark.parametrize("name, words", [
     ("rejected_run_into_earlier_run", [BAD, "[0, 1]"]),
     ("rejected_sweep_variant", ["staffing.operators=-2", ">= 0"]),
+    ("sweep_over_report_dir", ["report.dir='a,b'", "cannot vary in a sweep"]),
     ("rerun_refused", ["report.dir='run'", "holds files", "report.overwrite=true"]),
     ("rerun_sweep_refused", ["report.dir='sweep'", "report.overwrite=true"]),
     ("overwrite_non_report_folder", ["report.dir='notes'", "only a report folder", "a.txt"]),
