@@ -23,7 +23,7 @@ from omegaconf.errors import OmegaConfBaseException
 from .config import Config
 from .errors import ConfigError
 from .experiment import ExperimentResult, run_experiment
-from .hydra_setup import CONFIG_DIR, register
+from .hydra_setup import CONFIG_DIR, command_line_overrides, register
 from .overrides import as_config_error, prepare_overrides
 from .validate import validate
 
@@ -36,7 +36,9 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
     scenario : str
         Name of a file in ``scenarios/``.
     overrides : sequence of str
-        Hydra overrides such as ``"staffing.operators=130"``.
+        Hydra overrides such as ``"staffing.operators=130"``, with the command line's rules
+        (:func:`sim.hydra_setup.command_line_overrides`: a staffing plan form given here
+        replaces the scenario's).
 
     Returns
     -------
@@ -54,7 +56,7 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
     prepared = prepare_overrides(args, register(), scenario)
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-            dcfg = compose(config_name="config", overrides=prepared)
+            dcfg = compose(config_name="config", overrides=command_line_overrides(prepared))
         cfg = OmegaConf.to_object(dcfg)
     except (HydraException, OmegaConfBaseException) as exc:
         raise as_config_error(exc, args) from None
@@ -69,7 +71,18 @@ def config_yaml(cfg: Config) -> str:
 
 
 def run(cfg: Config, out_dir: Optional[Path] = None) -> ExperimentResult:
-    """Run an experiment; write its report folder when ``out_dir`` is given."""
+    """Run an experiment; write its report folder when ``out_dir`` is given.
+
+    Raises
+    ------
+    sim.errors.ConfigError
+        ``out_dir`` is a file, cannot be created, or holds files and ``cfg.report.overwrite``
+        is false (the rules of :func:`sim.folders.prepare_report_folder`); checked before the run.
+    """
+    if out_dir is not None:
+        from .folders import prepare_report_folder
+
+        prepare_report_folder(Path(out_dir), cfg.report.overwrite, "out_dir", str(out_dir))
     exp = run_experiment(cfg)
     if out_dir is not None:
         from .report import write_outputs

@@ -4,11 +4,13 @@ A thin shell around Hydra: compose the configuration, turn it into the typed
 :class:`~sim.config.Config` (``OmegaConf.to_object``), validate it, run the
 experiment, write the report folder and print the KPI table.
 
-Bad input never produces a traceback.  :func:`prepare_argv` checks the command
-line before Hydra sees it (options, and every override against the schema and
-the scenario: :mod:`sim.overrides`), so most errors end before anything starts;
-:func:`sim.executors.preflight` checks external resources (a Dask scheduler)
-before a run.  Hydra is asked to re-raise its errors
+Bad input never produces a traceback, and a rejected command leaves the disk as
+it was.  :func:`prepare_argv` checks the command line before Hydra sees it
+(options, and every override against the schema and the scenario:
+:mod:`sim.overrides`); then everything else that can reject a command - every
+variant of a sweep, external resources such as a Dask scheduler, and the report
+folder - is checked before Hydra creates a folder (:mod:`sim.preflight`).
+Hydra is asked to re-raise its errors
 (``HYDRA_FULL_ERROR=1``) so that :func:`main` can catch them and print exactly
 one line on stderr - naming the key, the value and the rule - and exit with
 status 2.
@@ -36,7 +38,6 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
 
     from .api import config_yaml
     from .config import Config
-    from .executors import preflight
     from .experiment import run_experiment
     from .report import kpi_table, precision_note, write_outputs
     from .validate import validate
@@ -45,12 +46,12 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
     assert isinstance(cfg, Config)
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        validate(cfg)
-        preflight(cfg)  # external resources (a Dask scheduler) answer before anything runs
+        validate(cfg)  # sim.preflight validated it before Hydra started; a job run elsewhere checks again
     except ConfigError as exc:
-        _remove_if_only_hydra(out_dir)
         raise BadInput(str(exc)) from None
     exp = run_experiment(cfg)
+    if exp.notes.get("executor_note"):
+        sys.stderr.write(f"run_sim: note: {exp.notes['executor_note']}\n")
     for failure in exp.failures:
         sys.stderr.write(f"run_sim: warning: {failure.describe()}\n")
     if not exp.replications:
@@ -79,16 +80,6 @@ def note_failed_run(folder: str) -> None:
     _FAILED_RUNS.add(folder)
 
 
-def _remove_if_only_hydra(folder: Path) -> None:
-    """Delete a run folder that holds nothing but what Hydra put there (a rejected run leaves no trace)."""
-    import shutil
-
-    try:
-        names = {p.name for p in folder.iterdir()}
-    except OSError:
-        return
-    if names <= {".hydra", "run_sim.log"}:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def one_line(exc: BaseException, argv: Sequence[str]) -> str:
@@ -163,6 +154,13 @@ def prepare_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     return [*options, *prepared], overrides
 
 
+def _preflight(argv: Sequence[str]) -> None:
+    """Validate the whole command and prepare its report folder before Hydra writes anything."""
+    from .preflight import preflight
+
+    preflight(argv)
+
+
 def fail(message: str) -> NoReturn:
     """Print ``message`` as one line on stderr and exit with status 2."""
     sys.stderr.write(f"run_sim: error: {message}\n")
@@ -175,12 +173,15 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    from .hydra_setup import CONFIG_DIR
+    from .hydra_setup import CONFIG_DIR, new_command
+    from .preflight import hydra_arguments
 
     _FAILED_RUNS.clear()
+    new_command()
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         argv, typed = prepare_argv(sys.argv[1:] if argv is None else argv)
+        argv = hydra_arguments(argv)
     except ConfigError as exc:
         fail(str(exc))
 
@@ -188,6 +189,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     saved = sys.argv
     sys.argv = [saved[0] if saved else "run_sim.py", *argv]
     try:
+        _preflight(argv)
         hydra_main()
     except (ConfigError, BadInput) as exc:
         fail(str(exc))

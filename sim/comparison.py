@@ -14,6 +14,10 @@ of the sweep folder:
   excludes 0);
 * ``comparison.md`` - the same for the main KPIs, as a Markdown table.
 
+A subfolder that holds no readable report (a stray folder, a variant that
+failed before writing one) is skipped with a note on stderr and in
+``comparison.md``; it never stops the comparison of the others.
+
 Variants run with the same seed and replication numbers see the same residents
 (common random numbers), so replication ``r`` of one variant is paired with
 replication ``r`` of the other and the difference's interval is a paired-t
@@ -27,6 +31,7 @@ import csv
 import json
 import math
 import re
+import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -70,28 +75,55 @@ def _read_kpis_csv(path: Path) -> Dict[int, Dict[str, float]]:
     return rows
 
 
-def _variant(folder: Path) -> Optional[Dict[str, Any]]:
-    summary_path = folder / "summary.json"
-    if not summary_path.exists():
-        return None
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+class NotAVariant(Exception):
+    """A subfolder of a sweep folder that holds no readable variant report (the reason is the message)."""
+
+
+def _variant(folder: Path) -> Dict[str, Any]:
+    """The report of the variant in ``folder``; raises :class:`NotAVariant` for anything else."""
+    summary_path, kpis_path = folder / "summary.json", folder / "kpis.csv"
+    if not summary_path.is_file():
+        raise NotAVariant("no summary.json")
+    if not kpis_path.is_file():
+        raise NotAVariant("no kpis.csv")
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        if not isinstance(summary, dict) or not isinstance(summary.get("kpis"), dict) or "seed" not in summary:
+            raise NotAVariant("summary.json is not a run's summary (no kpis or seed)")
+        reps = _read_kpis_csv(kpis_path)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise NotAVariant(f"unreadable report ({type(exc).__name__}: {str(exc).splitlines()[0][:80]})") from None
     overrides: List[str] = []
     job_num = None
     hydra_dir = folder / ".hydra"
     if (hydra_dir / "overrides.yaml").exists():
         import yaml
 
-        overrides = list(yaml.safe_load((hydra_dir / "overrides.yaml").read_text()) or [])
-        hydra_yaml = hydra_dir / "hydra.yaml"
-        hydra_cfg = yaml.safe_load(hydra_yaml.read_text()) if hydra_yaml.exists() else {}
-        job_num = (hydra_cfg or {}).get("hydra", {}).get("job", {}).get("num")
-    return {"folder": folder, "summary": summary, "reps": _read_kpis_csv(folder / "kpis.csv"),
-            "overrides": overrides, "job_num": job_num}
+        try:
+            overrides = [str(o) for o in (yaml.safe_load((hydra_dir / "overrides.yaml").read_text()) or [])]
+            hydra_yaml = hydra_dir / "hydra.yaml"
+            hydra_cfg = yaml.safe_load(hydra_yaml.read_text()) if hydra_yaml.exists() else {}
+            job_num = (hydra_cfg or {}).get("hydra", {}).get("job", {}).get("num")
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError, TypeError) as exc:
+            raise NotAVariant(f"unreadable .hydra/ ({type(exc).__name__})") from None
+    return {"folder": folder, "summary": summary, "reps": reps, "overrides": overrides, "job_num": job_num}
 
 
-def collect_variants(sweep_dir: Path) -> List[Dict[str, Any]]:
-    """The variants of a sweep folder, in job order (first = reference)."""
-    found = [v for v in (_variant(p) for p in sorted(sweep_dir.iterdir()) if p.is_dir()) if v is not None]
+def scan_sweep(sweep_dir: Path) -> tuple[List[Dict[str, Any]], List[str]]:
+    """The variants of a sweep folder in job order (first = reference), and a note per skipped subfolder.
+
+    Every subfolder holding a readable report (``summary.json`` and ``kpis.csv``)
+    is a variant; any other subfolder (a stray folder, a variant that failed
+    before writing its report) is skipped, with a note saying why.
+    """
+    found, skipped = [], []
+    for p in sorted(sweep_dir.iterdir()):
+        if not p.is_dir() or p.name.startswith("."):
+            continue
+        try:
+            found.append(_variant(p))
+        except NotAVariant as exc:
+            skipped.append(f"{p.name}/: {exc}")
 
     def order(v: Dict[str, Any]) -> tuple:
         num = v["job_num"]
@@ -100,7 +132,12 @@ def collect_variants(sweep_dir: Path) -> List[Dict[str, Any]]:
             num = int(m.group(1)) if m else 10**9
         return (num, v["folder"].name)
 
-    return sorted(found, key=order)
+    return sorted(found, key=order), skipped
+
+
+def collect_variants(sweep_dir: Path) -> List[Dict[str, Any]]:
+    """The variants of a sweep folder, in job order (first = reference); see :func:`scan_sweep`."""
+    return scan_sweep(sweep_dir)[0]
 
 
 def compare(variants: List[Dict[str, Any]], confidence: float = 0.95) -> tuple[List[str], List[List[Any]]]:
@@ -156,7 +193,7 @@ def _fmt(x: Any) -> str:
 
 def write_comparison(sweep_dir: Path, confidence: Optional[float] = None) -> Optional[Path]:
     """Write ``comparison.csv`` and ``comparison.md`` for the sweep in ``sweep_dir``; return the CSV path."""
-    variants = collect_variants(sweep_dir)
+    variants, skipped = scan_sweep(sweep_dir)
     if not variants:
         return None
     conf = confidence if confidence is not None else float(variants[0]["summary"].get("confidence", 0.95))
@@ -167,7 +204,10 @@ def write_comparison(sweep_dir: Path, confidence: Optional[float] = None) -> Opt
         w.writerow(header)
         for row in rows:
             w.writerow([_fmt(x) for x in row])
-    (sweep_dir / "comparison.md").write_text(_markdown(header, rows, conf), encoding="utf-8")
+    md = _markdown(header, rows, conf)
+    if skipped:
+        md += "\nSubfolders that are not variant reports, skipped:\n\n" + "".join(f"* {n}\n" for n in skipped)
+    (sweep_dir / "comparison.md").write_text(md, encoding="utf-8")
     return out
 
 
@@ -211,9 +251,12 @@ try:  # the callback needs Hydra; the functions above do not
             if sweep_dir.is_dir():
                 from .cli import note_failed_run
 
-                for v in collect_variants(sweep_dir):  # jobs may have run in other processes
+                variants, skipped = scan_sweep(sweep_dir)
+                for v in variants:  # jobs may have run in other processes
                     if v["summary"].get("failed_replications"):
                         note_failed_run(str(v["folder"]))
+                for note in skipped:
+                    sys.stderr.write(f"run_sim: note: comparison: skipped {sweep_dir / note}\n")
                 path = write_comparison(sweep_dir)
                 if path is not None:
                     print(f"Comparison of the variants written to {path} and {path.with_suffix('.md')}")

@@ -147,10 +147,11 @@ class ShiftConfig:
 class StaffingConfig:
     """Front-line staffing: exactly one of a constant headcount, a half-hourly plan or shifts."""
 
-    operators: int = 0  # constant headcount, used when the scenario gives no plan and no shifts (before scale)
+    operators: int = 0  # constant headcount (before scale); given on the command line, it replaces the scenario's plan
     half_hourly: List[int] = field(default_factory=list)  # headcount per interval: one day (48) or one week (336)
     shifts: List[ShiftConfig] = field(default_factory=list)  # shifts whose coverage gives the headcount
     shrinkage: float = 0.0  # share of scheduled operators not available (breaks, training, meetings), in [0, 1)
+    headcount_factor: float = 1.0  # multiplies the plan's headcounts, whatever its form (a what-if: 1.1 = +10%)
 
 
 @dataclass
@@ -272,6 +273,7 @@ class ReportConfig:
     html: bool = True  # write a self-contained report.html
     print_table: bool = True  # print the KPI table on stdout
     request_log: bool = False  # write requests.csv: one row per contact with its timeline
+    overwrite: bool = False  # replace the contents of an existing report folder (otherwise a run refuses it)
 
 
 @dataclass

@@ -14,15 +14,25 @@ experiment puts them in order.  A replication that raises is reported as a
 
 A Dask scheduler is an external resource: :func:`check_scheduler` checks its
 address when the configuration is validated (scheme, host, port), and
-:func:`preflight` connects to it, waiting at most
+:func:`check_resources` connects to it, waiting at most
 ``experiment.connect_timeout_s``, before a run starts, so that an address
 nobody answers at ends the run at once with one line instead of a traceback
 after the replications were set up.
+
+No pools inside pools: when this process was itself started by ``multiprocessing``
+(a joblib/loky worker of Hydra's joblib launcher, a worker of a ``multiprocessing``
+or ``concurrent.futures`` pool),
+``process`` falls back to ``serial`` - the outer pool already keeps the cores
+busy, and a pool started inside a pool's worker inherits a start method that
+its own workers cannot find (``cannot find context for 'loky'``).  The results
+are the same (a replication does not depend on where it runs);
+:func:`executor_plan` returns a note saying so.
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import socket
 import sys
 import time
@@ -221,7 +231,7 @@ def probe_scheduler(addr: str, timeout_s: float) -> None:
         time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
 
-def preflight(cfg: Config) -> None:
+def check_resources(cfg: Config) -> None:
     """Check the external resources a run needs, before it starts: a Dask scheduler with workers must answer.
 
     Raises
@@ -255,16 +265,39 @@ def run_dask(cfg: Config, reps: List[int], scheduler: Optional[str], progress: b
 
 
 def executor_name(cfg: Config, n_reps: int) -> str:
-    """The executor to use: ``experiment.executor``, with ``auto`` = process if jobs > 1, else serial."""
+    """The executor asked for: ``experiment.executor``, with ``auto`` = process if jobs > 1, else serial."""
     name = cfg.experiment.executor
     if name == "auto":
         return "process" if cfg.experiment.jobs > 1 and n_reps > 1 else "serial"
     return name
 
 
+def inside_pool_worker() -> bool:
+    """Whether this process was started by ``multiprocessing`` (a pool's worker: multiprocessing, joblib/loky)."""
+    return multiprocessing.parent_process() is not None
+
+
+def executor_plan(cfg: Config, n_reps: int) -> tuple[str, Optional[str]]:
+    """The executor that will run, and a note when it is not the one asked for.
+
+    Returns
+    -------
+    name : str
+        ``serial``, ``process`` or ``dask``.
+    note : str or None
+        Why ``process`` falls back to ``serial`` (inside another pool's worker).
+    """
+    name = executor_name(cfg, n_reps)
+    if name == "process" and inside_pool_worker():
+        return "serial", (f"experiment.jobs={cfg.experiment.jobs}: this process is a worker of another process pool "
+                          f"(e.g. Hydra's joblib launcher), so its replications run one after another in it "
+                          f"(same results)")
+    return name, None
+
+
 def run_batch(cfg: Config, reps: List[int], progress: bool, task: Task = run_replication) -> Dict[int, Outcome]:
     """Run the replications ``reps`` with the configured executor; return outcomes by replication."""
-    name = executor_name(cfg, len(reps))
+    name, _ = executor_plan(cfg, len(reps))
     if name == "serial":
         it = run_serial(cfg, reps, progress, task)
     elif name == "process":

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from .config import Config
-from .executors import Failure, Outcome, Task, run_batch
+from .executors import Failure, Outcome, Task, executor_plan, run_batch
 from .model import run_replication
 from .records import ReplicationResult
 from .stats import confidence_interval, relative_half_width, replication_kpis, summarise
@@ -111,6 +111,9 @@ def run_experiment(cfg: Config, task: Task = run_replication) -> ExperimentResul
     per_rep = [replication_kpis(r) for r in results]
     summary = summarise(per_rep, e.confidence) if per_rep else {}
     notes: Dict[str, object] = {"failed_replications": [f.__dict__ for f in failures]}
+    fallback = executor_plan(cfg, first if target is None else e.max_replications)[1]
+    if fallback is not None:
+        notes["executor_note"] = fallback
     if target is not None:
         # the stopping rule's own measure: the unclipped t interval
         achieved = relative_half_width(confidence_interval(values, e.confidence)) if len(values) > 1 else math.inf

@@ -12,7 +12,9 @@ decide what happens next:
   drawn at creation applies - answered directly (terminal), transferred to
   emergency services (terminal), or a work order handed to the back office;
 * abandoned: recorded; the caller redials after a delay with a fresh patience,
-  with ``calls.retrial.probability``, or is gone for good;
+  with ``calls.retrial.probability``, or is gone for good; a redial after the
+  horizon (during the drain) is recorded in the recorder's slot after the
+  horizon, never in the last reporting interval;
 * an online item not accepted within ``online.expire_h`` is withdrawn.
 """
 
@@ -99,6 +101,7 @@ class FrontLine:
         self._next_id = 0
         self._inv_iv = 1.0 / sc.interval_s
         self._last_iv = sc.n_intervals - 1
+        self._after_iv = sc.n_intervals  # the recorder's slot after the horizon
         self._warm_iv = sc.warmup_intervals
         self._thr = sc.answer_threshold_s
         self._deadline = sc.deadline_s
@@ -167,7 +170,7 @@ class FrontLine:
     # ------------------------------------------------------- pool callbacks
     def _on_start(self, c: Contact, now: float) -> None:
         if c.cls == CLS_OUTBOUND:
-            self._r_outbound_work_s[min(int(now * self._inv_iv), self._last_iv)] += c.service_s
+            self._r_outbound_work_s[min(int(now * self._inv_iv), self._after_iv)] += c.service_s
             self.outbound_start(c, now)  # type: ignore[misc]
             return
         c.t_answered = now
@@ -216,7 +219,7 @@ class FrontLine:
     def _redial(self, ev: Tick) -> None:
         c = ev.item
         now = self.env._now
-        iv = min(int(now * self._inv_iv), self._last_iv)
+        iv = min(int(now * self._inv_iv), self._after_iv)  # a redial during the drain: after the horizon
         c.retrials += 1
         c.attempt += 1
         c.t_attempt = now

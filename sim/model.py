@@ -129,8 +129,8 @@ class Replication:
         finally:
             if collecting:
                 gc.enable()
-        if self.sc.drain_s <= 0:
-            self._flush(self.sc.n_intervals - 1)
+        # the time since the last flush: the last interval, or (with a drain) the slot after the horizon
+        self._flush(self.sc.n_intervals - 1 if self.sc.drain_s <= 0 else self.sc.n_intervals)
         open_counts = np.zeros((len(OPEN_STATES), self.sc.n_intervals))
         index = {s: i for i, s in enumerate(OPEN_STATES)}
         for c in self.front.live.values():
@@ -144,7 +144,7 @@ class Replication:
         # the plan's changes after the horizon (drain time) fall outside the intervals and are clipped
         intervals["scheduled_operators"] = scheduled_headcount(self.sc.staff_changes, self.sc.interval_s,
                                                                self.sc.n_intervals)
-        extra: Dict[str, Any] = {"contacts_created": self.front._next_id}
+        extra: Dict[str, Any] = {"contacts_created": self.front._next_id, "after_horizon": self.rec.after_horizon()}
         if self.back is not None:
             extra["backoffice"] = self.brec.arrays()
             units = self.sc.units

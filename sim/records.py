@@ -3,9 +3,12 @@
 Processes never compute KPIs; they add to the counters of the reporting
 interval in which the attempt arrived (counts, summed waits) or in which the
 time passed (time-weighted areas: operators busy, operators on duty, items
-waiting).  The resulting table, one row per interval, is all that
-:mod:`sim.stats` needs, so memory grows with the horizon's number of intervals,
-never with the number of finished contacts.
+waiting).  The reporting intervals cover the horizon; what happens after it
+(redials and return-visit work during ``experiment.drain_h``) goes to one more
+slot, *after the horizon*, which no interval and no front-line KPI includes.
+The resulting table, one row per interval, is all that :mod:`sim.stats` needs,
+so memory grows with the horizon's number of intervals, never with the number
+of finished contacts.
 
 Every contact that enters ends in exactly one state of :data:`TERMINAL_STATES`,
 or is in one of :data:`OPEN_STATES` when the run stops; both are counted per
@@ -74,7 +77,8 @@ class IntervalRecorder:
     Parameters
     ----------
     n_intervals : int
-        Number of reporting intervals in the horizon.
+        Number of reporting intervals in the horizon; index ``n_intervals`` of every
+        list is the slot after the horizon (:data:`AFTER_HORIZON`).
     interval_s : float
         Length of an interval in seconds.
     """
@@ -104,18 +108,24 @@ class IntervalRecorder:
         self.n = n_intervals
         self.interval_s = interval_s
         for name in COUNT_COLUMNS + AREA_COLUMNS:
-            setattr(self, name, [0.0] * n_intervals)
+            setattr(self, name, [0.0] * (n_intervals + 1))
         self.terminal = [[0] * n_intervals for _ in TERMINAL_STATES]
 
     def add_area(self, interval: int, **areas: float) -> None:
-        """Add time-weighted areas (keyword = column of :data:`AREA_COLUMNS`) to ``interval``."""
-        if 0 <= interval < self.n:
+        """Add time-weighted areas (keyword = column of :data:`AREA_COLUMNS`) to ``interval``
+        (any index past the horizon's intervals: to the slot after the horizon)."""
+        if interval >= 0:
+            k = min(interval, self.n)
             for name, value in areas.items():
-                getattr(self, name)[interval] += value
+                getattr(self, name)[k] += value
 
     def table(self) -> Dict[str, np.ndarray]:
-        """The counters as arrays, one entry per column."""
-        return {name: np.asarray(getattr(self, name), dtype=float) for name in COUNT_COLUMNS + AREA_COLUMNS}
+        """The counters of the horizon's intervals as arrays, one entry per column."""
+        return {name: np.asarray(getattr(self, name)[:self.n], dtype=float) for name in COUNT_COLUMNS + AREA_COLUMNS}
+
+    def after_horizon(self) -> Dict[str, float]:
+        """The counters of the slot after the horizon (attempts and work during the drain)."""
+        return {name: float(getattr(self, name)[self.n]) for name in COUNT_COLUMNS + AREA_COLUMNS}
 
 
 @dataclass
@@ -141,6 +151,9 @@ class ReplicationResult:
         Contacts still open at the horizon, by arrival interval.
     wall_s : float
         Wall-clock seconds the replication took.
+    extra : dict
+        Everything else: ``after_horizon`` (:meth:`IntervalRecorder.after_horizon`),
+        ``contacts_created``, the back office's records, the request log.
     """
 
     replication: int

@@ -60,6 +60,22 @@ def accounting_table(exp: ExperimentResult) -> Dict[str, Any]:
     }
 
 
+#: Call attempts after the horizon (redials during the drain), reported apart from every KPI.
+AFTER_HORIZON_COUNTS = ("retrials", "calls_answered", "calls_abandoned")
+
+
+def after_horizon_table(exp: ExperimentResult) -> Dict[str, Any]:
+    """Call attempts made after the horizon (redials during the drain): mean and per replication.
+
+    They belong to no reporting interval, so no front-line KPI counts them; the
+    contacts they belong to are counted in the accounting by their first attempt.
+    """
+    per_rep = [r.extra.get("after_horizon", {}) for r in exp.replications]
+    return {k: {"mean": float(np.mean([a.get(k, 0.0) for a in per_rep])) if per_rep else None,
+                "per_replication": [int(round(a.get(k, 0.0))) for a in per_rep]}
+            for k in AFTER_HORIZON_COUNTS}
+
+
 def summary_dict(exp: ExperimentResult, extra: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """The content of ``summary.json``."""
     from .report_tables import breakdowns
@@ -82,6 +98,7 @@ def summary_dict(exp: ExperimentResult, extra: Optional[Mapping[str, Any]] = Non
         "kpis": headline,
         "breakdowns": breakdowns(exp.summary),
         "accounting": accounting_table(exp),
+        "after_horizon": after_horizon_table(exp),
         "kpi_definitions": {k: defs[k] for k in headline if k in defs},
     }
     out.update(exp.notes)

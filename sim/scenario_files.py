@@ -31,15 +31,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import ConfigError
+from .paths import BUILTIN_SCENARIO_DIR
 from .schema import DIST_PARAMS, ROOT, Violation, check, distributions_without_family, dotted
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = BUILTIN_SCENARIO_DIR
 #: Largest scenario file read, in bytes (the Beijing baseline is about 12 kB).
 MAX_BYTES = 1_000_000
 #: Deepest nesting of lists and mappings in a scenario file (the schema needs 6).
@@ -312,8 +313,12 @@ def _has(data: Any, path: Tuple[Union[str, int], ...]) -> bool:
     return True
 
 
-def load_scenarios(folder: Path = SCENARIO_DIR) -> ScenarioSet:
-    """Read every ``*.yaml`` scenario of ``folder``; a broken one is kept as an error, not raised.
+def load_scenarios(folder: Union[Path, Sequence[Path]] = SCENARIO_DIR) -> ScenarioSet:
+    """Read every ``*.yaml`` scenario of ``folder`` (or of several folders); a broken one is kept as an
+    error, not raised.
+
+    With several folders, a file of a later folder replaces an earlier folder's file of the same
+    name, and any file may extend any other.
 
     Returns
     -------
@@ -322,7 +327,9 @@ def load_scenarios(folder: Path = SCENARIO_DIR) -> ScenarioSet:
         (which names the file - the scenario's own or the one it extends - the line and the rule).
     """
     files: Dict[str, Union[ScenarioFile, ConfigError]] = {}
-    for path in sorted(folder.glob("*.yaml")):
+    folders = [folder] if isinstance(folder, Path) else list(folder)
+    paths = {p.stem: p for f in folders for p in sorted(f.glob("*.yaml"))}
+    for path in paths.values():
         try:
             files[path.stem] = read_scenario_file(path)
         except ConfigError as exc:

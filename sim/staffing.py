@@ -13,7 +13,8 @@ records and :func:`run_staffing` is the SimPy process that applies them to a
 :class:`sim.engine.Pool`.  End-of-shift semantics: an operator whose shift ends
 finishes the contact in hand and then leaves; a falling half-hourly headcount
 sends free operators home first and lets busy ones finish.  Counts are
-multiplied by the scenario's ``scale`` and by ``1 - shrinkage`` (the share of
+multiplied by the scenario's ``scale``, by ``headcount_factor`` (a what-if on the
+plan, whatever its form) and by ``1 - shrinkage`` (the share of
 scheduled operators away on breaks, training or meetings), so the pool holds
 the operators actually available.
 
@@ -150,8 +151,8 @@ def staffing_changes(cfg: StaffingConfig, scale: float, horizon_s: float,
     cfg : StaffingConfig
         The plan.
     scale : float
-        The scenario's scale; every count is multiplied by it and by ``1 - cfg.shrinkage``
-        (a fractional result keeps its mean: see the module's docstring).
+        The scenario's scale; every count is multiplied by it, by ``cfg.headcount_factor`` and
+        by ``1 - cfg.shrinkage`` (a fractional result keeps its mean: see the module's docstring).
     horizon_s : float
         Length of the run in seconds.
     start_weekday : int
@@ -164,7 +165,7 @@ def staffing_changes(cfg: StaffingConfig, scale: float, horizon_s: float,
         (a handover overlaps rather than leaves a gap).  A change that would
         leave the headcount as it is, is not listed.
     """
-    scale = scale * (1.0 - cfg.shrinkage)
+    scale = scale * cfg.headcount_factor * (1.0 - cfg.shrinkage)
     mode = plan_mode(cfg)
     n_slots = int(np.ceil(horizon_s / HALF_HOUR_S))
     if mode == "constant":

@@ -237,7 +237,7 @@ def replication_kpis(res: ReplicationResult) -> Dict[str, float]:
 
         meta = res.extra["backoffice_meta"]
         out["transferred_emergency"] = float(res.terminal[TERMINAL_STATES.index("transferred_emergency"), w:].sum())
-        out.update(backoffice_kpis(bo, res.intervals, w))
+        out.update(backoffice_kpis(bo, res.intervals, w, res.extra.get("after_horizon")))
         first_day = int(np.ceil(w * res.interval_s / 86400.0))
         last_day = int(np.ceil(len(res.intervals["calls_offered"]) * res.interval_s / 86400.0))
         out.update(unit_type_kpis(bo, np.asarray(meta["type_of"]), list(meta["type_names"]),

@@ -23,7 +23,7 @@ arrived in the measurement window:
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Optional
 
 import numpy as np
 
@@ -48,7 +48,8 @@ BACKOFFICE_KPIS: Dict[str, str] = {
     "time_to_close_mean_h": "mean hours from first contact to first close-out",
     "time_to_close_median_h": "median hours from first contact to first close-out",
     "time_to_close_p90_h": "90th percentile of hours from first contact to first close-out",
-    "feedback_occupancy": "feedback-team time busy / time on duty",
+    "feedback_occupancy": "feedback-team time busy / time on duty, from the end of the warm-up to the end of "
+                          "the drain",
     "open_orders": "work orders open (queued or in progress) at the end of a day, averaged over the "
                    "measurement window's days, per unit type",
 }
@@ -85,8 +86,15 @@ def rates(u: Mapping[str, np.ndarray], idx: Any = slice(None)) -> Dict[str, floa
     }
 
 
-def backoffice_kpis(bo: Mapping[str, Any], intervals: Mapping[str, np.ndarray], warmup: int) -> Dict[str, float]:
-    """Headline back-office KPIs of one replication."""
+def backoffice_kpis(bo: Mapping[str, Any], intervals: Mapping[str, np.ndarray], warmup: int,
+                    after: Optional[Mapping[str, float]] = None) -> Dict[str, float]:
+    """Headline back-office KPIs of one replication.
+
+    ``after`` holds the counters after the horizon (:meth:`sim.records.IntervalRecorder.after_horizon`):
+    the feedback team works through the drain, when most return visits of a short run are made, so
+    ``feedback_occupancy`` covers the warm-up's end to the end of the drain.
+    """
+    after = after or {}
     u, g = bo["unit"], bo["urgency"]
     wo = float(bo["totals"]["work_orders"])
     hist = bo["close_hist"].sum(axis=0)
@@ -100,8 +108,9 @@ def backoffice_kpis(bo: Mapping[str, Any], intervals: Mapping[str, np.ndarray], 
     out["time_to_close_mean_h"] = _r(bo["close_sum_h"].sum(), bo["close_n"].sum())
     out["time_to_close_median_h"] = hist_quantile(hist, 0.5)
     out["time_to_close_p90_h"] = hist_quantile(hist, 0.9)
-    out["feedback_occupancy"] = _r(intervals["feedback_busy_s"][warmup:].sum(),
-                                   intervals["feedback_staffed_s"][warmup:].sum())
+    out["feedback_occupancy"] = _r(intervals["feedback_busy_s"][warmup:].sum() + after.get("feedback_busy_s", 0.0),
+                                   intervals["feedback_staffed_s"][warmup:].sum()
+                                   + after.get("feedback_staffed_s", 0.0))
     for i, cls in enumerate(URGENCY_CLASSES):
         out[f"dispatch_on_time_rate.{cls}"] = _r(g["dispatch_on_time"][i], g["dispatched"][i])
         out[f"closeout_on_time_rate.{cls}"] = _r(g["closeouts_on_time"][i], g["closeouts_due"][i])

@@ -219,6 +219,7 @@ def _staffing_plan(s: StaffingConfig, prefix: str) -> None:
     """Check one staffing plan (front line, or the feedback team) whose keys start with ``prefix``."""
     check_number(f"{prefix}.operators", s.operators)
     check_number(f"{prefix}.shrinkage", s.shrinkage, 0.0, 1.0, hi_open=True)
+    check_number(f"{prefix}.headcount_factor", s.headcount_factor, lo_open=True)
     if s.operators > 0 and (s.half_hourly or s.shifts):
         other = f"{prefix}.shifts" if s.shifts else f"{prefix}.half_hourly"
         raise ConfigError(f"{prefix}.operators", s.operators,

@@ -183,7 +183,7 @@ def events_per_contact(cfg: Config) -> Dict[str, float]:
 # ------------------------------------------------------------------------------------------- checks
 def _peak_headcount(s: StaffingConfig, prefix: str, scale: float) -> Tuple[float, str, float]:
     """Largest headcount on duty at once (an upper bound for shifts), and the key that drives it."""
-    f = scale * (1.0 - s.shrinkage)
+    f = scale * s.headcount_factor * (1.0 - s.shrinkage)
     if s.shifts:
         i = max(range(len(s.shifts)), key=lambda j: s.shifts[j].count)
         return sum(sh.count for sh in s.shifts) * f, f"{prefix}.shifts[{i}].count", s.shifts[i].count
@@ -210,6 +210,8 @@ def check_size(cfg: Config) -> None:
         if peak > LIMITS["operators"]:
             if peak / cfg.scale <= LIMITS["operators"]:  # the plan fits at scale 1: scale drives it
                 key, value = "scale", cfg.scale
+            elif peak / plan.headcount_factor <= LIMITS["operators"]:  # the plan fits as written: the factor drives it
+                key, value = f"{prefix}.headcount_factor", plan.headcount_factor
             raise ConfigError(key, value, f"about {peak:.3g} operators on duty at once (after scale {cfg.scale:g}); "
                                           f"the limit is {LIMITS['operators']:,.0f}")
     n_units = sum(ut.count for ut in cfg.units.values())

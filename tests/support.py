@@ -30,3 +30,46 @@ def run_cli(args: Sequence[str], cwd: Path = ROOT, timeout: float = 600) -> subp
     env.pop("HYDRA_FULL_ERROR", None)
     return subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+# Runs sim.cli.main (what run_sim.py runs) for each case of a JSON file [[folder, args], ...], in that folder;
+# prints one JSON line [[exit status, stdout, stderr], ...].
+_BATCH_DRIVER = """
+import contextlib, io, json, os, sys
+from sim.cli import main
+out = []
+for folder, args in json.load(open(sys.argv[1])):
+    os.chdir(folder)
+    std, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(std):
+        try:
+            main(args)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code
+    out.append([code, std.getvalue(), err.getvalue()])
+sys.stdout.write(json.dumps(out) + "\\n")
+"""
+
+
+def run_cli_batch(cases: Sequence[tuple[Path, Sequence[str]]], timeout: float = 900) -> list:
+    """Run the command line for each ``(folder, args)`` in one interpreter (the imports paid once).
+
+    Each case calls :func:`sim.cli.main` with ``args`` in ``folder``, one after another, as
+    ``run_sim.py`` would; returns a :class:`subprocess.CompletedProcess` per case (exit status, stdout,
+    stderr of that case).
+    """
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "cases.json"
+        spec.write_text(json.dumps([[str(folder), list(args)] for folder, args in cases]))
+        env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+        proc = subprocess.run([sys.executable, "-c", _BATCH_DRIVER, str(spec)], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise RuntimeError(f"batch driver failed (exit {proc.returncode}): {proc.stderr[-3000:]}")
+    results = json.loads(proc.stdout.strip().splitlines()[-1])
+    return [subprocess.CompletedProcess(list(args), code, out, err)
+            for (_, args), (code, out, err) in zip(cases, results)]

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from support import ROOT, run_cli
 
 SCENARIOS = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))

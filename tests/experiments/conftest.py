@@ -1,10 +1,8 @@
-"""Shared fixtures of the experiment-layer tests: this folder on sys.path, and a local Dask cluster."""
+"""Shared fixtures of the experiment-layer tests: this folder on sys.path (the local Dask cluster is in
+tests/conftest.py, shared with the documentation tests)."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,72 +13,9 @@ if str(HERE) not in sys.path:  # xp_helpers, also for spawned workers (spawn pas
     sys.path.insert(0, str(HERE))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def fast_compose():
     """``fast_compose(scenario, overrides)`` -> validated Config: ``compose`` with a cache (xp_helpers.FastCompose)."""
     from xp_helpers import FastCompose
 
     return FastCompose()
-
-
-@pytest.fixture(scope="session")
-def dask_scheduler(request, tmp_path_factory):
-    """Address of a local Dask scheduler with 2 single-threaded workers, started here as subprocesses.
-
-    The workers have this folder on ``PYTHONPATH`` (for injected tasks) and work in a temporary
-    folder; all three processes are terminated by the finalizer.
-    """
-    pytest.importorskip("distributed")
-    from distributed import Client
-
-    work = tmp_path_factory.mktemp("dask")
-    port = _free_port()
-    addr = f"tcp://127.0.0.1:{port}"
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE), *filter(None, [env.get("PYTHONPATH")])])
-    procs: list[subprocess.Popen] = []
-    logs = []
-
-    def stop() -> None:
-        # workers first (they would otherwise keep trying to reach a stopped scheduler), then the scheduler
-        for group in (procs[1:], procs[:1]):
-            for p in group:
-                if p.poll() is None:
-                    p.terminate()
-            for p in group:
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(timeout=10)
-        for fh in logs:
-            fh.close()
-
-    request.addfinalizer(stop)
-
-    def start(name: str, args: list[str]) -> None:
-        fh = open(work / f"{name}.log", "w")
-        logs.append(fh)
-        procs.append(subprocess.Popen([sys.executable, "-m", *args], cwd=work, env=env,
-                                      stdout=fh, stderr=subprocess.STDOUT))
-
-    start("scheduler", ["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
-                        "--no-dashboard"])
-    for i in range(2):
-        start(f"worker{i}", ["distributed.cli.dask_worker", addr, "--nthreads", "1", "--no-dashboard",
-                             "--local-directory", str(work / f"worker{i}")])
-    try:
-        with Client(addr, timeout=60) as client:
-            client.wait_for_workers(2, timeout=60)
-    except Exception as exc:  # pragma: no cover - only when the cluster does not come up
-        for fh in logs:
-            fh.flush()
-        tails = {p.name: p.read_text()[-2000:] for p in sorted(work.glob("*.log"))}
-        raise RuntimeError(f"local Dask cluster at {addr} did not start: {exc}; logs: {tails}") from exc
-    return addr

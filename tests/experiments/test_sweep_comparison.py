@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 import yaml
 from scipy import stats as st
-
-from sim.comparison import collect_variants, difference_ci, write_comparison
 from support import run_cli
 from xp_helpers import SQ_SMALL
+
+from sim.comparison import collect_variants, difference_ci, write_comparison
 
 SWEEP = ["-m", "scenario=single_queue", "staffing.operators=120,130", *SQ_SMALL, "experiment.replications=4"]
 
@@ -272,3 +272,45 @@ def test_variants_without_hydra_metadata_in_numeric_order(tmp_path):
         _variant(tmp_path / f"variant_{n}", 1, range(3), {"service_level": [0.5 + n / 100, 0.6, 0.7]})
     order = [v["folder"].name for v in collect_variants(tmp_path)]
     assert order == [f"variant_{n}" for n in range(12)], f"variant order without .hydra: {order}"
+
+
+STRAYS = {  # subfolder -> files: none of them is a variant's report
+    "notes": {"a.txt": "my notes\n"},
+    "copied_summary": {"summary.json": json.dumps({"seed": 1, "kpis": {}})},
+    "broken_json": {"summary.json": "{not json", "kpis.csv": "replication,service_level\n0,0.5\n"},
+    "not_a_summary": {"summary.json": "[1, 2]", "kpis.csv": "replication,service_level\n0,0.5\n"},
+    "bad_kpis": {"summary.json": json.dumps({"seed": 1, "kpis": {}}), "kpis.csv": "replication,x\nzero,1\n"},
+}
+
+
+def _sweep_with_strays(tmp_path):
+    _variant(tmp_path / "variant_0", 5, range(5), A, ["x=1"], 0)
+    _variant(tmp_path / "variant_1", 5, range(5), B, ["x=2"], 1)
+    for name, files in STRAYS.items():
+        (tmp_path / name).mkdir()
+        for fname, text in files.items():
+            (tmp_path / name / fname).write_text(text)
+
+
+def test_stray_subfolders_are_skipped_with_a_note(tmp_path):
+    """Subfolders that hold no readable report are skipped - never a crash - and listed in comparison.md."""
+    _sweep_with_strays(tmp_path)
+    rows = _read_csv(write_comparison(tmp_path))
+    assert [r["folder"] for r in rows] == ["variant_0", "variant_1"], [r["folder"] for r in rows]
+    md = (tmp_path / "comparison.md").read_text()
+    for name in STRAYS:
+        assert f"* {name}/: " in md, f"comparison.md does not note the skipped {name}/: {md[-600:]}"
+
+
+def test_callback_notes_skipped_subfolders(tmp_path, capsys):
+    """The sweep's callback writes the comparison and says on stderr which subfolders it skipped."""
+    from omegaconf import OmegaConf
+
+    from sim.comparison import ComparisonCallback
+
+    _sweep_with_strays(tmp_path)
+    ComparisonCallback().on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}}}))
+    out, err = capsys.readouterr()
+    assert str(tmp_path / "comparison.csv") in out, out
+    noted = [ln for ln in err.splitlines() if ln.startswith("run_sim: note: comparison: skipped")]
+    assert len(noted) == len(STRAYS), err

@@ -74,7 +74,9 @@ COMPOSE_CASES = [
      "multiple"),
     ("unknown_family", ["calls.handle_s.dist=pareto"], ConfigError, "calls.handle_s.dist", "pareto",
      "unknown distribution"),
-    ("staffing_conflict", ["staffing.shifts=[{count:3}]"], ConfigError, "staffing.operators", 130, "conflicts"),
+    # two plan forms given together (one form alone replaces the scenario's: tests/e2e/test_staffing_whatif.py)
+    ("staffing_conflict", ["staffing.operators=5", "staffing.shifts=[{count:3}]"], ConfigError, "staffing.operators",
+     5, "conflicts"),
     ("half_hourly_length", ["staffing.operators=0", "staffing.half_hourly=[1,2,3]"], ConfigError,
      "staffing.half_hourly", "<3 values>", "48 values"),
 ]
@@ -371,7 +373,8 @@ CLI_CASES = {
     "horizon_not_interval_multiple": (["experiment.horizon_h=1.25"], ["experiment.horizon_h=1.25", "multiple"]),
     "unknown_scenario": (["scenario=nosuch"], ["scenario='nosuch'", "single_queue"]),
     "unknown_family": (["calls.handle_s.dist=pareto"], ["calls.handle_s.dist='pareto'", "unknown distribution"]),
-    "staffing_conflict": (["staffing.shifts=[{count:3}]"], ["staffing.operators=130", "staffing.shifts"]),
+    "staffing_conflict": (["staffing.operators=5", "staffing.shifts=[{count:3}]"],
+                          ["staffing.operators=5", "staffing.shifts"]),
     "half_hourly_length": (["staffing.operators=0", "staffing.half_hourly=[1,2,3]"],
                            ["staffing.half_hourly=<3 values>", "48 values"]),
     # an option Hydra's argparse answered with its usage text (the other arguments it mishandled are checked

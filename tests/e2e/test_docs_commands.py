@@ -1,0 +1,311 @@
+"""Every command in the README and docs/ runs as written; every configuration key they name exists.
+
+* Commands: every line of a ```bash block of README.md and docs/*.md (continuation lines joined,
+  ``&&`` chains split) must work in a fresh shell from the repository folder - it starts with
+  ``.venv/bin/`` or creates that environment - and is either run here or listed in :data:`SKIPPED`
+  with the reason.  ``run_sim.py`` commands run with small settings appended for the keys they do
+  not set (:data:`SMALL`; sizes they set are capped, :data:`CAPS`), each in a folder of its own;
+  the Dask client command runs against a local scheduler; benchmarks run with their smallest sizes.
+  A sweep must end with ``comparison.csv`` in one sweep folder holding every variant.
+* Keys: every dotted configuration key in code - blocks and inline spans of every Markdown file of
+  the project and the ``--help`` page - must be a key of the schema (sim/config.py).
+* ``.ci/run`` runs exactly the README's test command; ``--help`` is one short page.
+
+The commands run when the module starts, in two interpreters side by side.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+import shlex
+import subprocess
+import sys
+import typing
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Dict, List, NamedTuple
+
+import pytest
+from support import ROOT, run_cli, run_cli_batch
+
+from sim.config import Config
+
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+MARKDOWN = [*DOCS, *sorted(ROOT.glob("*/README.md"))]
+#: command (regular expression) -> why this test does not run it
+SKIPPED = {
+    r"^python3 -m venv \.venv$": "creates the environment these tests run in (CI's .ci/run does)",
+    r"^\.venv/bin/pip install": "installs packages (the test extra holds what the documented commands need)",
+    r"^\.venv/bin/python -m pytest$": "the test suite itself (.ci/run runs it)",
+    r"^\.venv/bin/dask (scheduler|worker) ": "starts cluster processes; the client command runs here against a "
+                                             "local scheduler (the dask_scheduler fixture)",
+    r"hydra/launcher=submitit_slurm": "needs a SLURM cluster (and hydra-submitit-launcher)",
+    r"hydra/launcher=ray": "needs a Ray cluster (and hydra-ray-launcher)",
+}
+#: appended to a run_sim.py command for each key it does not set itself
+SMALL = {"scale": "0.02", "experiment.horizon_h": "2", "experiment.warmup_h": "0", "experiment.drain_h": "0",
+         "experiment.replications": "2", "experiment.jobs": "1", "report.plots": "false", "report.html": "false"}
+#: sizes a command gives itself, capped (replaced in place): 200 replications are no test of a command
+CAPS = {"experiment.replications": 4, "hydra.launcher.n_jobs": 2}
+#: appended to a benchmark command (argparse keeps the last value of an option)
+SMALL_BENCH = {"bench_single_queue.py": ["--rounds", "1", "--horizon-h", "1"],
+               "bench_pipeline.py": ["--days", "1", "--drain-h", "0", "--rounds", "1"]}
+RUN_SIM = re.compile(r"^\.venv/bin/python run_sim\.py(\s|$)")
+BENCH = re.compile(r"^\.venv/bin/python benchmarks/(\w+\.py)(\s|$)")
+
+
+class Command(NamedTuple):
+    where: str  # file:line
+    text: str
+
+
+def _bash_blocks(path: Path):
+    """(first line number, lines) of every ```bash block."""
+    block, start = None, 0
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith("```"):
+            if block is None and line.strip() == "```bash":
+                block, start = [], i + 1
+            elif block is not None:
+                yield start, block
+                block = None
+            continue
+        if block is not None:
+            block.append(line)
+
+
+def documented_commands() -> List[Command]:
+    out = []
+    for path in DOCS:
+        for start, lines in _bash_blocks(path):
+            joined: List[tuple[int, str]] = []
+            for k, line in enumerate(lines):
+                text = re.sub(r"(^|\s)#.*$", "", line).rstrip()
+                if joined and joined[-1][1].endswith("\\"):
+                    joined[-1] = (joined[-1][0], joined[-1][1][:-1].rstrip() + " " + text.strip())
+                elif text.strip():
+                    joined.append((start + k, text.strip()))
+            for line_no, text in joined:
+                for part in text.split("&&"):
+                    out.append(Command(f"{path.relative_to(ROOT)}:{line_no}", part.strip().rstrip("&").strip()))
+    return out
+
+
+COMMANDS = documented_commands()
+
+
+def _skip_reason(text: str):
+    return next((reason for pattern, reason in SKIPPED.items() if re.search(pattern, text)), None)
+
+
+def _given(args: List[str]) -> Dict[str, str]:
+    return {a.split("=", 1)[0].lstrip("+~"): a.split("=", 1)[1] for a in args if "=" in a and not a.startswith("-")}
+
+
+def _run_sim_args(text: str, scheduler) -> List[str]:
+    args = shlex.split(text)[2:]
+    if any("SCHEDULER" in a for a in args):
+        args = [a.replace("tcp://SCHEDULER:8786", scheduler()) for a in args]
+    for key, cap in CAPS.items():
+        args = [f"{key}={min(float(a.split('=', 1)[1]), cap):g}" if a.startswith(key + "=") else a for a in args]
+    given = _given(args)
+    small = dict(SMALL)
+    if given.get("scenario", "beijing_baseline") == "single_queue":
+        small.pop("experiment.drain_h")  # the scenario has no back office, nothing to drain
+    if "experiment.precision" in given:
+        small["experiment.max_replications"] = "4"
+    if "hydra/launcher=joblib" in args:
+        small.pop("experiment.jobs")  # the scenario's own jobs=2, inside joblib's workers: the documented case
+    extra = [f"{k}={v}" for k, v in small.items() if k not in given]
+    # next to the command's own overrides (Hydra reads the overrides as one run of arguments)
+    last = max((i for i, a in enumerate(args) if "=" in a and not a.startswith("-")), default=len(args) - 1)
+    return [*args[:last + 1], *extra, *args[last + 1:]]
+
+
+def _bench(cmd: Command, cwd: Path) -> subprocess.CompletedProcess:
+    m = BENCH.match(cmd.text)
+    assert m, f"{cmd.where}: no way to run {cmd.text!r}"
+    argv = [sys.executable, str(ROOT / "benchmarks" / m.group(1)), *shlex.split(cmd.text)[2:],
+            *SMALL_BENCH[m.group(1)]]
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+RUNNABLE = [c for c in COMMANDS if _skip_reason(c.text) is None]
+UNIQUE = list(dict.fromkeys(c.text for c in RUNNABLE))  # a command documented twice runs once
+
+
+@pytest.fixture(scope="module")
+def results(request, tmp_path_factory):
+    """command text -> (folder it ran in, completed process), for every runnable command.
+
+    The run_sim.py commands run in two interpreters (``support.run_cli_batch``, each calling
+    ``sim.cli.main`` as run_sim.py does), the benchmarks as programs, side by side.
+    """
+    folders = {text: tmp_path_factory.mktemp("doc") for text in UNIQUE}
+    address = [request.getfixturevalue("dask_scheduler")] if any("SCHEDULER" in t for t in UNIQUE) else []
+    runs = [t for t in UNIQUE if RUN_SIM.match(t)]
+    batches = [[(folders[t], _run_sim_args(t, lambda: address[0])) for t in runs[i::2]] for i in (0, 1)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = [pool.submit(run_cli_batch, b) for b in batches]
+        bench = {t: pool.submit(_bench, Command("", t), folders[t]) for t in UNIQUE if not RUN_SIM.match(t)}
+        out = {t: (folders[t], f.result()) for t, f in bench.items()}
+        for i, future in enumerate(done):
+            out.update({t: (folders[t], proc) for t, proc in zip(runs[i::2], future.result())})
+    return out
+
+
+def test_commands_found():
+    texts = [c.text for c in COMMANDS]
+    assert any("-m staffing.shrinkage=0.2,0.25,0.3" in t for t in texts), "the README's sweep is not extracted"
+    assert any("staffing.operators=600,650,700" in t for t in texts), "docs/experiments.md's sweep is not extracted"
+    assert len(RUNNABLE) >= 15, [c.text for c in RUNNABLE]
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=[c.where for c in COMMANDS])
+def test_command_works_in_a_fresh_shell(cmd):
+    """Run from the repository folder, a command must not depend on an activated environment."""
+    assert cmd.text.startswith(".venv/bin/") or cmd.text == "python3 -m venv .venv", (
+        f"{cmd.where}: {cmd.text!r} does not start with .venv/bin/ (fails in a fresh shell)")
+    if _skip_reason(cmd.text) is None:
+        assert RUN_SIM.match(cmd.text) or BENCH.match(cmd.text), f"{cmd.where}: neither run nor skipped: {cmd.text}"
+
+
+def test_every_skip_is_used():
+    for pattern in SKIPPED:
+        assert any(re.search(pattern, c.text) for c in COMMANDS), f"SKIPPED entry {pattern!r} matches no command"
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=[c.where for c in COMMANDS])
+def test_documented_command_runs(results, cmd):
+    reason = _skip_reason(cmd.text)
+    if reason is not None:
+        pytest.skip(f"{cmd.text}: {reason}")
+    cwd, proc = results[cmd.text]
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, (
+        f"{cmd.where}: {cmd.text}\nexit {proc.returncode}\n{proc.stderr[-2000:]}")
+    if not RUN_SIM.match(cmd.text):
+        return
+    args = shlex.split(cmd.text)[2:]
+    given = _given(args)
+    if "--cfg" in args:
+        assert "staffing:" in proc.stdout and not any(cwd.iterdir()), f"{cmd.where}: --cfg wrote files"
+    elif "-m" in args:
+        _check_sweep(cmd, cwd, args, given)
+    else:
+        folder = cwd / given["report.dir"] if "report.dir" in given else _only(cwd.glob("reports/*/*"), cmd)
+        summary = json.loads((folder / "summary.json").read_text())
+        assert summary["accounting"]["balanced"], f"{cmd.where}: accounting does not balance"
+        if given.get("report.request_log") == "true":
+            assert (folder / "requests.csv").is_file(), f"{cmd.where}: no requests.csv"
+        if "experiment.precision" in given:
+            assert "precision_met" in summary, f"{cmd.where}: summary.json lacks precision_met"
+
+
+def _only(paths, cmd):
+    found = sorted(paths)
+    assert len(found) == 1, f"{cmd.where}: expected one report folder, found {found}"
+    return found[0]
+
+
+def _check_sweep(cmd, cwd, args, given):
+    """One sweep folder holding every variant and comparison.csv with a row per variant."""
+    sweeps = [a for a in args if "=" in a and "," in a.split("=", 1)[1] and not a.startswith("hydra")]
+    n = math.prod(len(a.split("=", 1)[1].split(",")) for a in sweeps)
+    folder = cwd / given["report.dir"] if "report.dir" in given else _only(cwd.glob("reports/multirun/*"), cmd)
+    variants = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    assert variants == [f"variant_{i}" for i in range(n)], f"{cmd.where}: sweep folder holds {variants}"
+    rows = (folder / "comparison.csv").read_text().splitlines()
+    assert len(rows) == n + 1, f"{cmd.where}: comparison.csv has {len(rows) - 1} rows for {n} variants"
+    if "hydra/launcher=joblib" in args:  # beijing_baseline asks for experiment.jobs=2: serial inside a worker
+        for v in variants:
+            note = json.loads((folder / v / "summary.json").read_text()).get("executor_note", "")
+            assert "worker of another process pool" in note, f"{cmd.where}: {v} has no executor note"
+
+
+def test_ci_runs_the_readme_test_command():
+    """.ci/run's command is exactly the README's test command (quick start: one command each)."""
+    readme = [c for c in documented_commands() if c.where.startswith("README.md")]
+    chains = {}
+    for c in readme:
+        chains.setdefault(c.where, []).append(c.text)
+    test_cmd = [" && ".join(parts) for parts in chains.values() if parts[-1] == ".venv/bin/python -m pytest"]
+    ci = [ln for ln in (ROOT / ".ci" / "run").read_text().splitlines()
+          if ln.strip() and not ln.startswith(("#", "set ", "cd "))]
+    assert len(test_cmd) == 1 and ci == test_cmd, f".ci/run {ci} vs README {test_cmd}"
+    run_cmd = [" && ".join(parts) for parts in chains.values() if parts[-1] == ".venv/bin/python run_sim.py"]
+    assert run_cmd and run_cmd[0].startswith("python3 -m venv .venv && .venv/bin/pip install"), (
+        f"the quick start is not one command that installs and runs: {run_cmd}")
+
+
+# ------------------------------------------------------------------------------------------- keys
+KEY = re.compile(r"^[+~]{0,2}([a-z_][a-z0-9_]*(?:\.[A-Za-z0-9_<>\-]+)+)(?:\.\*)?(?:=.*)?$")
+SECTIONS = {f.name for f in dataclasses.fields(Config)}
+
+
+def schema_has(parts: List[str]) -> bool:
+    """Whether the dotted key ``parts`` is a key of the schema (mapping entries and list indices are free)."""
+    t: typing.Any = Config
+    for p in parts:
+        while typing.get_origin(t) is typing.Union:
+            t = next(a for a in typing.get_args(t) if a is not type(None))
+        origin = typing.get_origin(t)
+        if origin is dict:
+            t = typing.get_args(t)[1]
+        elif origin is list:
+            if not (p.isdigit() or p.startswith("<")):
+                return False
+            t = typing.get_args(t)[0]
+        elif dataclasses.is_dataclass(t):
+            hints = typing.get_type_hints(t)
+            if p not in hints:
+                return False
+            t = hints[p]
+        else:
+            return False
+    return True
+
+
+def keys_in(text: str) -> List[str]:
+    """Dotted keys of configuration sections in the code of a Markdown text (blocks and inline spans)."""
+    code = re.findall(r"```.*?```", text, flags=re.S) + re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text,
+                                                                                          flags=re.S))
+    found = []
+    for span in code:
+        for token in re.split(r"[\s,()\[\]{}\"']+", span):
+            m = KEY.match(token)
+            if m and m.group(1).split(".")[0] in SECTIONS:
+                found.append(m.group(1))
+    return found
+
+
+def test_schema_check_finds_a_missing_key():
+    """The check itself: the example of the issue (kpi.confidence) is not a key; experiment.confidence is."""
+    assert keys_in("the interval (`kpi.confidence`, default 95%)") == ["kpi.confidence"]
+    assert not schema_has(["kpi", "confidence"]) and schema_has(["experiment", "confidence"])
+    assert schema_has("categories.other.urgency".split(".")) and schema_has("staffing.shifts.0.count".split("."))
+    assert not schema_has("staffing.shifts.count".split("."))
+
+
+@pytest.mark.parametrize("path", MARKDOWN, ids=[str(p.relative_to(ROOT)) for p in MARKDOWN])
+def test_documented_keys_exist(path):
+    keys = keys_in(path.read_text(encoding="utf-8"))
+    missing = sorted({k for k in keys if not schema_has(k.split("."))})
+    assert not missing, f"{path.relative_to(ROOT)} names keys that are not in sim/config.py: {missing}"
+
+
+def test_help_is_one_short_page():
+    """--help: what the tool does, the scenarios, the main keys (all in the schema), where the schema is, examples."""
+    proc = run_cli(["--help"], timeout=300)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    lines = proc.stdout.splitlines()
+    assert len(lines) <= 60, f"--help prints {len(lines)} lines"
+    for name in sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml")):
+        assert name in proc.stdout, f"--help does not list scenario {name}"
+    for words in ("sim/config.py", "--hydra-help", "Examples", "-m "):
+        assert words in proc.stdout, f"--help lacks {words!r}"
+    keys = keys_in("`" + "` `".join(proc.stdout.split()) + "`")
+    assert len(keys) >= 10 and all(schema_has(k.split(".")) for k in keys), (
+        f"--help names keys not in the schema: {[k for k in keys if not schema_has(k.split('.'))]}")

@@ -1,0 +1,82 @@
+"""Unit tests of :mod:`sim.hydra_setup`: report-folder resolvers and the command-line rules of composition.
+
+* The default run / sweep folder is stamped once per command: a clock that moves between the
+  calls (as it does while the variants of a sweep run) must not scatter them over folders.
+* A default folder that exists already gets a suffix instead of mixing two runs.
+* A staffing plan form given on the command line replaces the scenario's (the other forms are emptied).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import sim.hydra_setup as hs
+
+
+class _Clock:
+    """A stand-in for ``datetime.datetime`` whose ``now()`` advances one minute per call."""
+
+    t = dt.datetime(2026, 1, 5, 9, 0, 0)
+
+    @classmethod
+    def now(cls):
+        cls.t += dt.timedelta(minutes=1)
+        return cls.t
+
+
+@pytest.fixture
+def moving_clock(monkeypatch, tmp_path):
+    monkeypatch.setattr(hs._dt, "datetime", _Clock)
+    monkeypatch.chdir(tmp_path)
+    hs.new_command()
+    yield
+    hs.new_command()
+
+
+def test_sweep_folder_fixed_within_a_command(moving_clock):
+    """Three resolutions of the sweep folder (one per variant) with a moving clock give one folder."""
+    folders = {hs._sweep_dir(None) for _ in range(3)}
+    assert len(folders) == 1, f"the sweep folder moved with the clock: {sorted(folders)}"
+    run = {hs._run_dir(None, "single_queue") for _ in range(3)}
+    assert len(run) == 1, f"the run folder moved with the clock: {sorted(run)}"
+    assert next(iter(folders)).startswith("reports/multirun/2026-01-05_09-0"), folders
+
+
+def test_new_command_new_stamp(moving_clock):
+    """A new command reads the clock again (two commands of one process do not share a folder)."""
+    first = hs._sweep_dir(None)
+    hs.new_command()
+    second = hs._sweep_dir(None)
+    assert first != second, f"two commands got the same default folder {first}"
+
+
+def test_existing_default_folder_gets_a_suffix(moving_clock, tmp_path):
+    """A default folder that already exists (another run in the same second) is not reused: _2, then _3."""
+    first = hs._run_dir(None, "single_queue")
+    (tmp_path / first).mkdir(parents=True)
+    (tmp_path / f"{first}_2").mkdir(parents=True)
+    hs._FOLDERS.clear()  # the same stamp, as a second command in the same second would read
+    assert hs._run_dir(None, "single_queue") == f"{first}_3"
+
+
+def test_given_report_dir_is_used_as_is(moving_clock):
+    """report.dir is the folder, whatever exists (the report-folder rules then apply to it)."""
+    assert hs._run_dir("out/run1", "single_queue") == "out/run1"
+    assert hs._sweep_dir("out/sweep") == "out/sweep"
+
+
+@pytest.mark.parametrize("typed, added", [
+    (["staffing.operators=650"], ["staffing.half_hourly=[]", "staffing.shifts=[]"]),
+    (["-m", "staffing.operators=600,650,700"], ["staffing.half_hourly=[]", "staffing.shifts=[]"]),
+    (["staffing.half_hourly=[5]"], ["staffing.operators=0", "staffing.shifts=[]"]),
+    (["++staffing.shifts=[{count:3}]"], ["staffing.operators=0", "staffing.half_hourly=[]"]),
+    (["feedback.staffing.operators=20"], ["feedback.staffing.half_hourly=[]", "feedback.staffing.shifts=[]"]),
+    (["staffing.operators=5", "staffing.shifts=[{count:3}]"], ["staffing.half_hourly=[]"]),
+    (["staffing.shrinkage=0.3", "staffing.headcount_factor=1.1", "staffing.shifts.0.count=3"], []),
+    (["scale=0.1"], []),
+])
+def test_plan_form_overrides(typed, added):
+    """A plan form on the command line empties the forms it does not give, after what was typed."""
+    assert hs.plan_form_overrides(typed) == [*typed, *added]
