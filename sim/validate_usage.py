@@ -243,9 +243,11 @@ def _staffing(cfg: Config) -> None:
                           f"{e.horizon_h:g} h, after scale {cfg.scale:g} and shrinkage {cfg.staffing.shrinkage:g})")
     if not cfg.units or cfg.feedback.mode != "team":
         return
-    end_s = (e.horizon_h + e.drain_h) * 3600.0
-    m = int(np.ceil(end_s / interval_s))
-    team = scheduled_headcount(staffing_changes(cfg.feedback.staffing, cfg.scale, end_s, e.start_weekday),
+    # over a whole week, whatever the run's length: a short run may end before calling hours begin, but a
+    # team plan that never meets the calling hours in any week is a mistake in the plan itself
+    week_s = 7 * 86400.0
+    m = int(np.ceil(week_s / interval_s))
+    team = scheduled_headcount(staffing_changes(cfg.feedback.staffing, cfg.scale, week_s, e.start_weekday),
                                interval_s, m)
     c = cfg.calendars[cfg.feedback.calendar]
     cal = WorkCalendar(c.days, c.start_h, c.end_h, e.start_weekday)
@@ -256,4 +258,4 @@ def _staffing(cfg: Config) -> None:
                "shifts": "feedback.staffing.shifts"}[mode]
         raise ConfigError(key, "<plan>" if mode != "constant" else cfg.feedback.staffing.operators,
                           f"the feedback team is never on duty while feedback.calendar '{cfg.feedback.calendar}' "
-                          f"is open in the whole run ({e.horizon_h + e.drain_h:g} h): no return visit would be made")
+                          f"is open, in any week: no return visit would be made")

@@ -113,6 +113,7 @@ def _run_sim_args(text: str, scheduler) -> List[str]:
         args = [f"{key}={min(float(a.split('=', 1)[1]), cap):g}" if a.startswith(key + "=") else a for a in args]
     given = _given(args)
     small = dict(SMALL)
+    small["experiment.horizon_h"] = _horizon_h(given.get("scenario", "beijing_baseline").split(","))
     if given.get("scenario", "beijing_baseline") == "single_queue":
         small.pop("experiment.drain_h")  # the scenario has no back office, nothing to drain
     if "experiment.precision" in given:
@@ -123,6 +124,16 @@ def _run_sim_args(text: str, scheduler) -> List[str]:
     # next to the command's own overrides (Hydra reads the overrides as one run of arguments)
     last = max((i for i, a in enumerate(args) if "=" in a and not a.startswith("-")), default=len(args) - 1)
     return [*args[:last + 1], *extra, *args[last + 1:]]
+
+
+def _horizon_h(scenarios: List[str]) -> str:
+    """SMALL's horizon, or long enough that every surge of the scenarios starts in it (a surge after the
+    horizon is an error: it would change nothing)."""
+    from sim.scenario_files import load_scenarios
+
+    data = load_scenarios().data
+    starts = [float(s["start_h"]) for name in scenarios for s in data.get(name, {}).get("arrivals", {}).get("surges", [])]
+    return f"{max([float(SMALL['experiment.horizon_h']), *(math.floor(t) + 1 for t in starts)]):g}"
 
 
 def _bench(cmd: Command, cwd: Path) -> subprocess.CompletedProcess:

@@ -81,8 +81,8 @@ def test_scenario_file_with_two_forms_is_an_error(tmp_path, monkeypatch):
         "extends: utest_sq_base\nstaffing:\n  operators: 130\n  shifts: [{start_h: 0, length_h: 24, count: 5}]\n")
     (tmp_path / "utest_sq_base.yaml").write_text(
         (sim.hydra_setup.scenario_dirs()[0] / "single_queue.yaml").read_text())
-    sim.hydra_setup.register(tmp_path)
-    monkeypatch.setattr(sim.api, "register", lambda *a, **k: None)
+    scenarios = sim.hydra_setup.register(tmp_path)
+    monkeypatch.setattr(sim.api, "register", lambda *a, **k: scenarios)
     with pytest.raises(ConfigError) as info:
         sim.api.compose_config("utest_two_forms", FAST)
     assert info.value.key == "staffing.operators" and "staffing.shifts" in info.value.rule, str(info.value)
