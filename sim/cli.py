@@ -161,6 +161,41 @@ def _preflight(argv: Sequence[str]) -> None:
     preflight(argv)
 
 
+def help_text() -> str:
+    """The ``--help`` page: the template of ``configs/config.yaml`` (``hydra.help.template``) with the scenarios.
+
+    Printed by this module rather than by Hydra, whose help composes the configuration and lists every
+    config group (seconds of work for a page of text).
+    """
+    import string
+
+    import yaml
+
+    from .hydra_setup import CONFIG_DIR, register
+
+    template = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))["hydra"]["help"]["template"]
+    names = register().names
+    return string.Template(template).safe_substitute(APP_CONFIG_GROUPS=f"scenario: {', '.join(names)}")
+
+
+def as_typed(exc: ConfigError, typed: Sequence[str]) -> str:
+    """The error's line, naming the argument as typed when the command line gave the key it names.
+
+    Validation sees composed values (``1e12`` became ``1000000000000.0``); the user should read
+    back what they wrote.  A sweep argument (``key=a,b``) is named as typed, the variant's value
+    after it.
+    """
+    if exc.shown is not None:
+        return str(exc)
+    for arg in typed:
+        key, eq, value = arg.partition("=")
+        if eq and key.lstrip("+") == exc.key:
+            if "," in value and not value.lstrip().startswith(("[", "{")) and str(exc.value) != value:
+                return f"{arg} (the variant with {exc.key}={exc.value!r}): {exc.rule}"
+            return f"{arg}: {exc.rule}"
+    return str(exc)
+
+
 def fail(message: str) -> NoReturn:
     """Print ``message`` as one line on stderr and exit with status 2."""
     sys.stderr.write(f"run_sim: error: {message}\n")
@@ -184,6 +219,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         argv = hydra_arguments(argv)
     except ConfigError as exc:
         fail(str(exc))
+    if "--help" in argv or "-h" in argv:
+        sys.stdout.write(help_text())
+        return
 
     hydra_main = hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")(task)
     saved = sys.argv
@@ -191,7 +229,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     try:
         _preflight(argv)
         hydra_main()
-    except (ConfigError, BadInput) as exc:
+    except ConfigError as exc:
+        fail(as_typed(exc, typed))
+    except BadInput as exc:
         fail(str(exc))
     except (HydraException, OmegaConfBaseException) as exc:
         fail(one_line(exc, typed))

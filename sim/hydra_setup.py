@@ -95,8 +95,29 @@ def _sweep_dir(report_dir: Optional[str]) -> str:
     return str(report_dir) if _given(report_dir) else _default_folder("multirun")
 
 
+_REGISTERED: Optional[Tuple[Tuple[Tuple[str, int, int], ...], ScenarioSet]] = None
+
+
+def _signature(folders: Sequence[Path]) -> Tuple[Tuple[str, int, int], ...]:
+    """Every scenario file of ``folders`` with its modification time and size (what a re-read would see)."""
+    out = []
+    for folder in folders:
+        for path in sorted(folder.glob("*.yaml")):
+            try:
+                st = path.stat()
+                out.append((str(path), st.st_mtime_ns, st.st_size))
+            except OSError:
+                out.append((str(path), -1, -1))
+    return tuple(out)
+
+
 def register(scenario_dir: Optional[Path] = None) -> ScenarioSet:
-    """Register schema, scenarios and resolvers (idempotent); return the scenarios read, usable and broken.
+    """Register schema, scenarios and resolvers; return the scenarios read, usable and broken.
+
+    Idempotent and cheap when nothing changed: the scenario files are read and
+    stored with Hydra again only when a file was added, removed or modified
+    since the last call (reading and storing them is most of the cost of a
+    composition).
 
     Parameters
     ----------
@@ -104,8 +125,13 @@ def register(scenario_dir: Optional[Path] = None) -> ScenarioSet:
         Read the scenarios of this folder only; by default the built-in scenarios
         and ``./scenarios`` (:func:`sim.paths.scenario_dirs`).
     """
+    global _REGISTERED
     register_schema()
-    scenarios = load_scenarios(scenario_dir if scenario_dir is not None else scenario_dirs())
+    folders = [scenario_dir] if scenario_dir is not None else scenario_dirs()
+    sig = _signature(folders)
+    if _REGISTERED is not None and _REGISTERED[0] == sig:
+        return _REGISTERED[1]
+    scenarios = load_scenarios(folders)
     cs = ConfigStore.instance()
     for name, data in scenarios.data.items():
         cs.store(group="scenario", name=name, node=data, package="_global_")
@@ -113,6 +139,7 @@ def register(scenario_dir: Optional[Path] = None) -> ScenarioSet:
         # cached: Hydra copies a config's resolver cache into every job's config (as for its own `now`)
         OmegaConf.register_new_resolver("hotline_run_dir", _run_dir, use_cache=True)
         OmegaConf.register_new_resolver("hotline_sweep_dir", _sweep_dir, use_cache=True)
+    _REGISTERED = (sig, scenarios)
     return scenarios
 
 

@@ -100,14 +100,14 @@ def test_rejected_command_leaves_disk_as_it_was(results, name):
 @pytest.mark.parametrize("name, words", [
     ("rejected_run_into_earlier_run", [BAD, "[0, 1]"]),
     ("rejected_sweep_variant", ["staffing.operators=-2", ">= 0"]),
-    ("sweep_over_report_dir", ["report.dir='a,b'", "cannot vary in a sweep"]),
-    ("rerun_refused", ["report.dir='run'", "holds files", "report.overwrite=true"]),
-    ("rerun_sweep_refused", ["report.dir='sweep'", "report.overwrite=true"]),
-    ("overwrite_non_report_folder", ["report.dir='notes'", "only a report folder", "a.txt"]),
-    ("overwrite_working_directory", ["report.dir='.'", "working directory"]),
-    ("report_dir_is_a_file", ["report.dir='afile'", "is a file"]),
-    ("report_dir_under_a_file", ["report.dir='afile/sub'", "afile is a file"]),
-    ("report_dir_cannot_be_created", ["report.dir='/proc/hotline-sim-test/out'", "cannot create a folder"]),
+    ("sweep_over_report_dir", ["report.dir=a,b", "cannot vary in a sweep"]),
+    ("rerun_refused", ["report.dir=run", "holds files", "report.overwrite=true"]),
+    ("rerun_sweep_refused", ["report.dir=sweep", "report.overwrite=true"]),
+    ("overwrite_non_report_folder", ["report.dir=notes", "only a report folder", "a.txt"]),
+    ("overwrite_working_directory", ["report.dir=.", "working directory"]),
+    ("report_dir_is_a_file", ["report.dir=afile", "is a file"]),
+    ("report_dir_under_a_file", ["report.dir=afile/sub", "afile is a file"]),
+    ("report_dir_cannot_be_created", ["report.dir=/proc/hotline-sim-test/out", "cannot create a folder"]),
 ])
 def test_rejection_names_key_value_and_rule(results, name, words):
     if name == "report_dir_cannot_be_created" and not Path("/proc").is_dir():

@@ -141,7 +141,7 @@ def test_cli_unreachable_scheduler_one_line_no_folder(cli, tmp_path):
              "experiment.executor=dask", f"experiment.scheduler={addr}"], timeout=120)
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert r.returncode == 2 and len(lines) == 1, r.stderr[-2000:]
-    assert lines[0].startswith(f"run_sim: error: experiment.scheduler='{addr}': cannot connect"), lines[0]
+    assert lines[0].startswith(f"run_sim: error: experiment.scheduler={addr}: cannot connect"), lines[0]
     assert not out.exists(), sorted(p.name for p in out.iterdir())
 
 
