@@ -26,8 +26,8 @@ CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from sim.api import compose_config
-from sim.model import run_replication
-from sim.stats import replication_kpis
+from sim.model.replication import run_replication
+from sim.analysis.kpis import replication_kpis
 cfg = compose_config("beijing_baseline", {overrides!r})
 t_wall, t_cpu = time.perf_counter(), time.process_time()
 res = run_replication(cfg, {rep})

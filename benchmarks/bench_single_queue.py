@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from minimal_simpy import run_minimal  # noqa: E402
 
 from sim.api import compose_config  # noqa: E402
-from sim.model import run_replication  # noqa: E402
-from sim.scenario import compile_config  # noqa: E402
+from sim.model.compile import compile_config  # noqa: E402
+from sim.model.replication import run_replication  # noqa: E402
 
 
 def main() -> None:

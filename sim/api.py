@@ -20,12 +20,12 @@ from hydra.errors import HydraException
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from .config import Config
-from .errors import ConfigError
-from .experiment import ExperimentResult, run_experiment
-from .hydra_setup import CONFIG_DIR, command_line_overrides, register
-from .overrides import as_config_error, prepare_overrides
-from .validate import validate
+from sim.config.hydra_setup import CONFIG_DIR, command_line_overrides, register
+from sim.config.overrides import as_config_error, prepare_overrides
+from sim.config.schema import Config
+from sim.config.validate import validate
+from sim.core.errors import ConfigError
+from sim.experiments.runner import ExperimentResult, run_experiment
 
 
 def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] = ()) -> Config:
@@ -37,7 +37,7 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
         Name of a file in ``scenarios/``.
     overrides : sequence of str
         Hydra overrides such as ``"staffing.operators=130"``, with the command line's rules
-        (:func:`sim.hydra_setup.command_line_overrides`: a staffing plan form given here
+        (:func:`sim.config.hydra_setup.command_line_overrides`: a staffing plan form given here
         replaces the scenario's).
 
     Returns
@@ -46,7 +46,7 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
 
     Raises
     ------
-    sim.errors.ConfigError
+    sim.core.errors.ConfigError
         Bad input, with the message the command line prints: an override that cannot be parsed, an
         unknown key, a value of the wrong type or out of range, a broken scenario file.
     """
@@ -75,17 +75,17 @@ def run(cfg: Config, out_dir: Optional[Path] = None) -> ExperimentResult:
 
     Raises
     ------
-    sim.errors.ConfigError
+    sim.core.errors.ConfigError
         ``out_dir`` is a file, cannot be created, or holds files and ``cfg.report.overwrite``
-        is false (the rules of :func:`sim.folders.prepare_report_folder`); checked before the run.
+        is false (the rules of :func:`sim.report.folders.prepare_report_folder`); checked before the run.
     """
     if out_dir is not None:
-        from .folders import prepare_report_folder
+        from sim.report.folders import prepare_report_folder
 
         prepare_report_folder(Path(out_dir), cfg.report.overwrite, "out_dir", str(out_dir))
     exp = run_experiment(cfg)
     if out_dir is not None:
-        from .report import write_outputs
+        from sim.report.outputs import write_outputs
 
         write_outputs(exp, Path(out_dir), config_yaml(cfg))
     return exp

@@ -1,13 +1,13 @@
 """The command line: ``python run_sim.py [scenario=NAME] [key=value ...] [-m]``.
 
 A thin shell around Hydra: compose the configuration, turn it into the typed
-:class:`~sim.config.Config` (``OmegaConf.to_object``), validate it, run the
+:class:`~sim.config.schema.Config` (``OmegaConf.to_object``), validate it, run the
 experiment, write the report folder and print the KPI table.
 
 Bad input never produces a traceback, and a rejected command leaves the disk as
 it was.  :func:`prepare_argv` checks the command line before Hydra sees it
 (options, and every override against the schema and the scenario:
-:mod:`sim.overrides`); then everything else that can reject a command - every
+:mod:`sim.config.overrides`); then everything else that can reject a command - every
 variant of a sweep, external resources such as a Dask scheduler, and the report
 folder - is checked before Hydra creates a folder (:mod:`sim.preflight`).
 Hydra is asked to re-raise its errors
@@ -26,7 +26,7 @@ from typing import Any, NoReturn, Optional, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
-from .errors import BadInput, ConfigError
+from sim.core.errors import BadInput, ConfigError
 
 log = logging.getLogger("hotline")
 EXIT_BAD_INPUT = 2
@@ -36,11 +36,11 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
     """Run one configuration as composed by Hydra; return its summary (used by sweeps)."""
     from hydra.core.hydra_config import HydraConfig
 
-    from .api import config_yaml
-    from .config import Config
-    from .experiment import run_experiment
-    from .report import kpi_table, precision_note, write_outputs
-    from .validate import validate
+    from sim.api import config_yaml
+    from sim.config.schema import Config
+    from sim.config.validate import validate
+    from sim.experiments.runner import run_experiment
+    from sim.report.outputs import kpi_table, precision_note, write_outputs
 
     cfg = OmegaConf.to_object(dcfg)
     assert isinstance(cfg, Config)
@@ -84,7 +84,7 @@ def note_failed_run(folder: str) -> None:
 
 def one_line(exc: BaseException, argv: Sequence[str]) -> str:
     """A one-line description of a configuration error, naming the argument as typed (key, value, rule)."""
-    from .overrides import as_config_error
+    from sim.config.overrides import as_config_error
 
     return str(as_config_error(exc, argv))
 
@@ -146,8 +146,8 @@ def prepare_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     Registers the scenarios with Hydra; raises ConfigError (naming the argument as typed) for an unknown
     option, an override that cannot be parsed or breaks the schema, or a broken scenario file the run uses.
     """
-    from .hydra_setup import default_scenario, register
-    from .overrides import prepare_overrides
+    from sim.config.hydra_setup import default_scenario, register
+    from sim.config.overrides import prepare_overrides
 
     options, overrides = _split_options(argv)
     prepared = prepare_overrides(overrides, register(), default_scenario())
@@ -156,7 +156,7 @@ def prepare_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 
 def _preflight(argv: Sequence[str]) -> None:
     """Validate the whole command and prepare its report folder before Hydra writes anything."""
-    from .preflight import preflight
+    from sim.preflight import preflight
 
     preflight(argv)
 
@@ -171,7 +171,7 @@ def help_text() -> str:
 
     import yaml
 
-    from .hydra_setup import CONFIG_DIR, register
+    from sim.config.hydra_setup import CONFIG_DIR, register
 
     template = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))["hydra"]["help"]["template"]
     names = register().names
@@ -208,8 +208,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    from .hydra_setup import CONFIG_DIR, new_command
-    from .preflight import hydra_arguments
+    from sim.config.hydra_setup import CONFIG_DIR, new_command
+    from sim.preflight import hydra_arguments
 
     _FAILED_RUNS.clear()
     new_command()

@@ -8,8 +8,8 @@ reject a command:
 
 * compose every configuration the command would run - one, or every variant of
   a ``-m`` sweep, expanded with Hydra's own override parser and basic sweeper -
-  and type-check and validate each (:func:`sim.validate.validate`);
-* check the report folder (:mod:`sim.folders`): a folder that is a file, cannot
+  and type-check and validate each (:func:`sim.config.validate.validate`);
+* check the report folder (:mod:`sim.report.folders`): a folder that is a file, cannot
   be created, or holds files is refused, unless ``report.overwrite=true``, which
   then clears it.
 
@@ -30,13 +30,13 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from .config import Config
-from .errors import ConfigError
-from .executors import check_resources
-from .folders import prepare_report_folder
-from .hydra_setup import command_line_overrides
-from .paths import CONFIG_DIR
-from .validate import validate
+from sim.config.hydra_setup import command_line_overrides
+from sim.config.paths import CONFIG_DIR
+from sim.config.schema import Config
+from sim.config.validate import validate
+from sim.core.errors import ConfigError
+from sim.experiments.executors import check_resources
+from sim.report.folders import prepare_report_folder
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 
@@ -55,7 +55,7 @@ def _read_args(argv: Sequence[str]) -> Optional[argparse.Namespace]:
 def hydra_arguments(typed: Sequence[str]) -> List[str]:
     """The arguments handed to Hydra for the command line ``typed``.
 
-    The rules of :func:`sim.hydra_setup.command_line_overrides` apply when Hydra
+    The rules of :func:`sim.config.hydra_setup.command_line_overrides` apply when Hydra
     can read the arguments; otherwise they go unchanged, so that Hydra's message
     shows only what was typed.
     """
@@ -159,12 +159,12 @@ def preflight(argv: Sequence[str]) -> None:
     Parameters
     ----------
     argv : sequence of str
-        The arguments Hydra will read (after :func:`sim.hydra_setup.command_line_overrides`).
+        The arguments Hydra will read (after :func:`sim.config.hydra_setup.command_line_overrides`).
 
     Raises
     ------
-    sim.errors.ConfigError
-        A variant breaks a rule, or the report folder is refused (:mod:`sim.folders`).
+    sim.core.errors.ConfigError
+        A variant breaks a rule, or the report folder is refused (:mod:`sim.report.folders`).
     hydra.errors.HydraException, omegaconf.errors.OmegaConfBaseException
         An unknown key, a value of the wrong type, an unparsable override.
     """

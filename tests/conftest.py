@@ -18,7 +18,7 @@ from support import ROOT, run_cli  # noqa: E402,F401
 
 @pytest.fixture
 def compose():
-    """``compose(scenario, overrides)`` -> validated :class:`sim.config.Config`."""
+    """``compose(scenario, overrides)`` -> validated :class:`sim.config.schema.Config`."""
     from sim.api import compose_config
 
     return compose_config

@@ -22,8 +22,8 @@ from typing import Dict, List, Sequence
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sim.api import compose_config  # noqa: E402
-from sim.comparison import difference_ci  # noqa: E402
-from sim.experiment import run_experiment  # noqa: E402
+from sim.experiments.runner import run_experiment  # noqa: E402
+from sim.report.comparison import difference_ci  # noqa: E402
 
 
 def crn_ratio(scenario: str, key: str, values: Sequence[str], kpi: str, overrides: List[str],

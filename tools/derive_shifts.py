@@ -2,7 +2,7 @@
 
 For each hour of a day with the given weekday factor, the call requirement is
 the smallest headcount meeting both targets in the Erlang A model
-(:func:`sim.theory.required_agents`, with the scenario's mean handle time and
+(:func:`sim.analysis.theory.required_agents`, with the scenario's mean handle time and
 patience); the online workload (offered load of online submissions) is added on
 top.  An integer program (``scipy.optimize.milp``) then finds the fewest shifts
 of the given length, starting on the hour, whose coverage meets every half-hour's
@@ -26,9 +26,9 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sim.analysis.theory import required_agents  # noqa: E402
 from sim.api import compose_config  # noqa: E402
-from sim.scenario import DIRECT, WORK_ORDER, compile_config  # noqa: E402
-from sim.theory import required_agents  # noqa: E402
+from sim.model.compile import DIRECT, WORK_ORDER, compile_config  # noqa: E402
 
 
 def hourly_requirement(scenario: str, weekday_factor: float, sl: float, p_ab: float) -> tuple[np.ndarray, dict]:

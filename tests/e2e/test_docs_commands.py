@@ -8,7 +8,7 @@
   the Dask client command runs against a local scheduler; benchmarks run with their smallest sizes.
   A sweep must end with ``comparison.csv`` in one sweep folder holding every variant.
 * Keys: every dotted configuration key in code - blocks and inline spans of every Markdown file of
-  the project and the ``--help`` page - must be a key of the schema (sim/config.py).
+  the project and the ``--help`` page - must be a key of the schema (sim/config/schema.py).
 * ``.ci/run`` runs exactly the README's test command; ``--help`` is one short page.
 
 The commands run when the module starts, in two interpreters side by side.
@@ -31,7 +31,7 @@ from typing import Dict, List, NamedTuple
 import pytest
 from support import ROOT, run_cli, run_cli_batch
 
-from sim.config import Config
+from sim.config.schema import Config
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 MARKDOWN = [*DOCS, *sorted(ROOT.glob("*/README.md"))]
@@ -129,7 +129,7 @@ def _run_sim_args(text: str, scheduler) -> List[str]:
 def _horizon_h(scenarios: List[str]) -> str:
     """SMALL's horizon, or long enough that every surge of the scenarios starts in it (a surge after the
     horizon is an error: it would change nothing)."""
-    from sim.scenario_files import load_scenarios
+    from sim.config.scenario_files import load_scenarios
 
     data = load_scenarios().data
     starts = [float(s["start_h"]) for name in scenarios for s in data.get(name, {}).get("arrivals", {}).get("surges", [])]
@@ -304,7 +304,7 @@ def test_schema_check_finds_a_missing_key():
 def test_documented_keys_exist(path):
     keys = keys_in(path.read_text(encoding="utf-8"))
     missing = sorted({k for k in keys if not schema_has(k.split("."))})
-    assert not missing, f"{path.relative_to(ROOT)} names keys that are not in sim/config.py: {missing}"
+    assert not missing, f"{path.relative_to(ROOT)} names keys that are not in sim/config/schema.py: {missing}"
 
 
 def test_help_is_one_short_page():
@@ -315,7 +315,7 @@ def test_help_is_one_short_page():
     assert len(lines) <= 60, f"--help prints {len(lines)} lines"
     for name in sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml")):
         assert name in proc.stdout, f"--help does not list scenario {name}"
-    for words in ("sim/config.py", "--hydra-help", "Examples", "-m "):
+    for words in ("sim/config/schema.py", "--hydra-help", "Examples", "-m "):
         assert words in proc.stdout, f"--help lacks {words!r}"
     keys = keys_in("`" + "` `".join(proc.stdout.split()) + "`")
     assert len(keys) >= 10 and all(schema_has(k.split(".")) for k in keys), (

@@ -79,7 +79,7 @@ def test_installed_program_runs_from_another_folder(installed):
     cfg = yaml.safe_load((work / "out" / "config.yaml").read_text())
     assert summary["scenario"] == "my_city" and cfg["staffing"]["operators"] == 120, (summary["scenario"], cfg)
     assert cfg["calls"]["patience_s"]["mean"] == 90, "the user scenario did not extend single_queue"
-    origin = subprocess.run([sys.executable, "-c", "import sim.paths as p; print(p.CONFIG_DIR)"], cwd=work,
+    origin = subprocess.run([sys.executable, "-c", "import sim.config.paths as p; print(p.CONFIG_DIR)"], cwd=work,
                             env={**os.environ, "PYTHONPATH": str(target)}, capture_output=True, text=True)
     assert origin.stdout.strip() == str(target / "sim" / "configs"), (
         f"the run did not use the installed package's configuration: {origin.stdout} {origin.stderr[-500:]}")

@@ -140,7 +140,7 @@ def test_overwrite_replaces_an_earlier_sweep(results):
 def test_api_run_refuses_a_folder_with_files(compose, tmp_path):
     """sim.api.run(cfg, out_dir) follows the same rule, before it simulates."""
     from sim.api import run
-    from sim.errors import ConfigError
+    from sim.core.errors import ConfigError
 
     _files(tmp_path, {"units.csv": "stale\n"})
     cfg = compose("single_queue", ["experiment.horizon_h=1", "experiment.warmup_h=0", "experiment.replications=1"])

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim.config import ShiftConfig, StaffingConfig
-from sim.errors import ConfigError
-from sim.staffing import staffing_changes
+from sim.config.schema import ShiftConfig, StaffingConfig
+from sim.core.errors import ConfigError
+from sim.model.staffing import staffing_changes
 
 FAST = ["scale=0.02", "experiment.horizon_h=2", "experiment.warmup_h=0", "experiment.drain_h=0",
         "experiment.replications=2", "experiment.progress=false"]
@@ -75,13 +75,13 @@ def test_two_forms_on_the_command_line_conflict(compose):
 def test_scenario_file_with_two_forms_is_an_error(tmp_path, monkeypatch):
     """A scenario file that gives operators and shifts is rejected; the command line may still replace both."""
     import sim.api
-    import sim.hydra_setup
+    import sim.config.hydra_setup
 
     (tmp_path / "utest_two_forms.yaml").write_text(
         "extends: utest_sq_base\nstaffing:\n  operators: 130\n  shifts: [{start_h: 0, length_h: 24, count: 5}]\n")
     (tmp_path / "utest_sq_base.yaml").write_text(
-        (sim.hydra_setup.scenario_dirs()[0] / "single_queue.yaml").read_text())
-    scenarios = sim.hydra_setup.register(tmp_path)
+        (sim.config.hydra_setup.scenario_dirs()[0] / "single_queue.yaml").read_text())
+    scenarios = sim.config.hydra_setup.register(tmp_path)
     monkeypatch.setattr(sim.api, "register", lambda *a, **k: scenarios)
     with pytest.raises(ConfigError) as info:
         sim.api.compose_config("utest_two_forms", FAST)

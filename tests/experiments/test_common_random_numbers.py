@@ -8,12 +8,12 @@ import sys
 
 import numpy as np
 import pytest
-
-from sim.model import run_replication
-from sim.residents import COL_T, N_COLS, day_rows
-from sim.rng import Streams
-from sim.scenario import compile_config
 from xp_helpers import BJ_SMALL, QUIET, ROOT, SQ_RICH
+
+from sim.core.rng import Streams
+from sim.model.compile import compile_config
+from sim.model.replication import run_replication
+from sim.model.residents import COL_T, N_COLS, day_rows
 
 #: single_queue with redials and online items: first attempts must still match across staffing levels.
 SQ_CRN = [o for o in SQ_RICH if not o.startswith("staffing.")]

@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from sim.executors import executor_name
-from sim.experiment import run_experiment
 from xp_helpers import BJ_SMALL, DATA_FILES, SQ_RICH, TIMING_KEYS, strip_timings, write
+
+from sim.experiments.executors import executor_name
+from sim.experiments.runner import run_experiment
 
 CONFIGS = {
     "single_queue_rich": ("single_queue", [*SQ_RICH, "experiment.replications=4"]),

@@ -1,7 +1,7 @@
 """A replication that raises is reported with its number and seed; the others' results are kept.
 
 The failing task (``xp_helpers.fail_on_two``) raises for replication 2 and
-runs :func:`sim.model.run_replication` otherwise; it is injected with
+runs :func:`sim.model.replication.run_replication` otherwise; it is injected with
 ``run_experiment(cfg, task=...)`` and must work on every executor (the process
 pool unpickles it in spawned workers, Dask workers get this folder on PYTHONPATH).
 """
@@ -13,13 +13,13 @@ import json
 import sys
 
 import pytest
+from xp_helpers import FAILING_REPLICATION, SQ_SMALL, fail_on_two, injected_error, run_cli_env, same_kpis, write
 
 import sim.cli
-import sim.experiment
-from sim.executors import Failure
-from sim.experiment import run_experiment
-from sim.stats import summarise
-from xp_helpers import FAILING_REPLICATION, SQ_SMALL, fail_on_two, injected_error, run_cli_env, same_kpis, write
+import sim.experiments.runner
+from sim.analysis.kpis import summarise
+from sim.experiments.executors import Failure
+from sim.experiments.runner import run_experiment
 
 SEED = 314
 OVERRIDES = [*SQ_SMALL, f"experiment.seed={SEED}", "experiment.replications=4"]
@@ -93,14 +93,14 @@ def _always_fails(cfg, replication):
 
 def _main_with_failing_task(monkeypatch, argv):
     """Run ``sim.cli.main(argv)`` in this process with replication 2 failing; return the exit code."""
-    original = sim.experiment.run_experiment
-    monkeypatch.setattr(sim.experiment, "run_experiment", lambda cfg: original(cfg, task=fail_on_two))
+    original = sim.experiments.runner.run_experiment
+    monkeypatch.setattr(sim.experiments.runner, "run_experiment", lambda cfg: original(cfg, task=fail_on_two))
     try:
         sim.cli.main(argv)
     except SystemExit as exc:
         return exc.code
     finally:
-        monkeypatch.setattr(sim.experiment, "run_experiment", original)
+        monkeypatch.setattr(sim.experiments.runner, "run_experiment", original)
     return 0
 
 
@@ -142,8 +142,8 @@ SITECUSTOMIZE = '''
 import os
 _R = os.environ.get("XP_FAIL_REPLICATION")
 if _R is not None:
-    import sim.experiment as _se
-    from sim.model import run_replication as _run
+    import sim.experiments.runner as _se
+    from sim.model.replication import run_replication as _run
 
     def failing_task(cfg, replication):
         if replication == int(_R):

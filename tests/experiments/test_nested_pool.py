@@ -15,8 +15,8 @@ from multiprocessing import get_context
 
 from xp_helpers import SQ_SMALL
 
-from sim.executors import executor_plan
-from sim.experiment import run_experiment
+from sim.experiments.executors import executor_plan
+from sim.experiments.runner import run_experiment
 
 OVERRIDES = [*SQ_SMALL, "experiment.replications=3", "experiment.jobs=2", "calls.retrial.probability=0.3"]
 

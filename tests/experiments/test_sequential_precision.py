@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from sim.errors import ConfigError
-from sim.experiment import run_experiment
 from xp_helpers import SQ_SMALL, rel_half_width, same_kpis, write
+
+from sim.core.errors import ConfigError
+from sim.experiments.runner import run_experiment
 
 BASE = [*SQ_SMALL, "staffing.operators=125", "experiment.seed=2024"]
 TARGET = 0.0125

@@ -1,4 +1,4 @@
-"""Sweeps (``run_sim.py -m``) and the comparison of their variants (sim.comparison).
+"""Sweeps (``run_sim.py -m``) and the comparison of their variants (sim.report.comparison).
 
 A sweep of ``single_queue`` over 120 and 130 operators (same seed, 4 replications
 of 4 h) writes ``variant_0/`` and ``variant_1/`` and, through the Hydra callback,
@@ -21,7 +21,7 @@ from scipy import stats as st
 from support import run_cli
 from xp_helpers import SQ_SMALL
 
-from sim.comparison import collect_variants, difference_ci, write_comparison
+from sim.report.comparison import collect_variants, difference_ci, write_comparison
 
 SWEEP = ["-m", "scenario=single_queue", "staffing.operators=120,130", *SQ_SMALL, "experiment.replications=4"]
 
@@ -306,7 +306,7 @@ def test_callback_notes_skipped_subfolders(tmp_path, capsys):
     """The sweep's callback writes the comparison and says on stderr which subfolders it skipped."""
     from omegaconf import OmegaConf
 
-    from sim.comparison import ComparisonCallback
+    from sim.report.comparison import ComparisonCallback
 
     _sweep_with_strays(tmp_path)
     ComparisonCallback().on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}}}))

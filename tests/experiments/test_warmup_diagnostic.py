@@ -8,12 +8,12 @@ import warnings
 
 import numpy as np
 import pytest
-
-from sim.experiment import run_experiment
-from sim.report import INTERVAL_KPIS
-from sim.stats import interval_kpis
-from sim.warmup import INTERVAL_SERIES, daily_backlog_series, moving_average, mser5, suggest, welch_table
 from xp_helpers import BJ_SMALL, SQ_SMALL, write
+
+from sim.analysis.kpis import interval_kpis
+from sim.analysis.warmup import INTERVAL_SERIES, daily_backlog_series, moving_average, mser5, suggest, welch_table
+from sim.experiments.runner import run_experiment
+from sim.report.outputs import INTERVAL_KPIS
 
 # --- mser5 ---------------------------------------------------------------------------------------------
 

@@ -44,8 +44,8 @@ TIMING_KEYS = frozenset({"wall_s", "elapsed_s", "started", "finished", "started_
 
 
 def fail_on_two(cfg, replication: int):
-    """Task: raise for replication 2, otherwise :func:`sim.model.run_replication`."""
-    from sim.model import run_replication
+    """Task: raise for replication 2, otherwise :func:`sim.model.replication.run_replication`."""
+    from sim.model.replication import run_replication
 
     if replication == FAILING_REPLICATION:
         raise RuntimeError(f"injected failure in replication {replication}")
@@ -53,7 +53,7 @@ def fail_on_two(cfg, replication: int):
 
 
 def injected_error(replication: int = FAILING_REPLICATION) -> str:
-    """The error text :class:`sim.executors.Failure` should carry for :func:`fail_on_two`."""
+    """The error text :class:`sim.experiments.executors.Failure` should carry for :func:`fail_on_two`."""
     return f"RuntimeError: injected failure in replication {replication}"
 
 
@@ -77,9 +77,9 @@ def same_kpis(a: Mapping[str, float], b: Mapping[str, float]) -> List[str]:
 
 
 def write(exp, folder: Path) -> Dict:
-    """Write the report folder of ``exp`` with :func:`sim.report.write_outputs`; return the summary."""
+    """Write the report folder of ``exp`` with :func:`sim.report.outputs.write_outputs`; return the summary."""
     from sim.api import config_yaml
-    from sim.report import write_outputs
+    from sim.report.outputs import write_outputs
 
     return write_outputs(exp, folder, config_yaml(exp.cfg))
 
@@ -124,7 +124,7 @@ def _coerce(node, name: str, text: str):
 
 def derive(cfg, changes: Mapping[str, str]):
     """A validated deep copy of ``cfg`` with dotted keys set from override text (``{"experiment.jobs": "2"}``)."""
-    from sim.validate import validate
+    from sim.config.validate import validate
 
     new = copy.deepcopy(cfg)
     for key, text in changes.items():

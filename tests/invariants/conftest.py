@@ -48,7 +48,7 @@ def variant(cfg, changes: Dict[str, object]):
     Equivalent to composing with the overrides ``key=value`` but without a
     Hydra composition (~0.5 s each), for tests that sweep one input.
     """
-    from sim.validate import validate
+    from sim.config.validate import validate
 
     new = copy.deepcopy(cfg)
     for key, value in changes.items():
@@ -69,7 +69,7 @@ def phone_waiting_by_interval(res) -> np.ndarray:
     counted by their own arrival interval, so the online ones are the online
     submissions neither accepted nor withdrawn.
     """
-    from sim.records import OPEN_STATES
+    from sim.records.intervals import OPEN_STATES
 
     iv = res.intervals
     online_waiting = iv["online_offered"] - iv["online_accepted"] - iv["online_expired"]
@@ -82,7 +82,7 @@ def sq():
     ``sq.compose(overrides)`` -> Config; ``sq.variant(cfg, {key: value})``; ``sq.CONFIGS``;
     ``sq.phone_waiting(res)``."""
     from sim.api import compose_config
-    from sim.model import run_replication
+    from sim.model.replication import run_replication
 
     cache: Dict[tuple, tuple] = {}
 

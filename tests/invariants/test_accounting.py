@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.records import OPEN_STATES, TERMINAL_STATES
-from sim.stats import accounting, replication_kpis
+from sim.analysis.kpis import accounting, replication_kpis
+from sim.records.intervals import OPEN_STATES, TERMINAL_STATES
 
 NAMES = ["default", "redials_lognormal", "online_expiring", "tight_staffing", "shifts", "half_hourly_mixed"]
 NO_REDIALS = ["default", "online_expiring", "tight_staffing", "shifts"]

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.experiment import run_experiment
-from sim.report import after_horizon_table
-from sim.stats import accounting
+from sim.analysis.kpis import accounting
+from sim.experiments.runner import run_experiment
+from sim.report.outputs import after_horizon_table
 
 # 1 h of calls, every abandoning caller redials exactly once; 2 h of drain
 REDIALS = ["experiment.horizon_h=1", "experiment.warmup_h=0", "experiment.drain_h=2", "experiment.replications=2",

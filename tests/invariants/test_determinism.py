@@ -14,16 +14,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import simpy
-
-from sim.config import ShiftConfig
-from sim.experiment import run_experiment
-from sim.frontline import FrontLine
-from sim.model import run_replication
-from sim.records import IntervalRecorder
-from sim.rng import Streams
-from sim.scenario import compile_config
-from sim.stats import replication_kpis
 from support import layered
+
+from sim.analysis.kpis import replication_kpis
+from sim.config.schema import ShiftConfig
+from sim.core.rng import Streams
+from sim.experiments.runner import run_experiment
+from sim.model.compile import compile_config
+from sim.model.frontline import FrontLine
+from sim.model.replication import run_replication
+from sim.records.intervals import IntervalRecorder
 
 #: Redials, lognormal handle and patience, expiring online items and a shift timetable: every random
 #: source and every process of the front line is used.
@@ -35,7 +35,7 @@ RICH = [
     "arrivals.online.per_day=5000", "online.expire_h=0.5",
     "experiment.horizon_h=10", "experiment.warmup_h=1", "experiment.seed=777",
 ]
-#: Leading columns of a day's resident rows (FrontLine.day_block, or sim.residents.day_rows).
+#: Leading columns of a day's resident rows (FrontLine.day_block, or sim.model.residents.day_rows).
 BLOCK_COLUMNS = ("time", "channel", "category", "urgency", "kind", "service_s", "patience_s", "cls")
 
 
@@ -138,13 +138,13 @@ def block_base(sq):
 
 def _day_rows(sc, streams, day):
     """All residents of ``day`` with their attributes, as the model draws them when it creates them:
-    ``FrontLine.day_block`` on a front line built like :func:`sim.model.run_replication` builds it, or
-    :func:`sim.residents.day_rows` where the drawing has moved there."""
+    ``FrontLine.day_block`` on a front line built like :func:`sim.model.replication.run_replication` builds it, or
+    :func:`sim.model.residents.day_rows` where the drawing has moved there."""
     if hasattr(FrontLine, "day_block"):
         env = simpy.Environment()
         front = FrontLine(env, sc, streams, IntervalRecorder(sc.n_intervals, sc.interval_s))
         return front.day_block(day)
-    from sim.residents import day_rows
+    from sim.model.residents import day_rows
 
     return day_rows(sc, streams, day)
 

@@ -28,8 +28,8 @@ import math
 import numpy as np
 import pytest
 
-from sim.records import OPEN_STATES
-from sim.stats import replication_kpis
+from sim.analysis.kpis import replication_kpis
+from sim.records.intervals import OPEN_STATES
 
 CONSTANT_HANDLE = [
     "calls.handle_s.dist=constant", "calls.handle_s.value=240", "calls.handle_s.mean=null",
@@ -148,7 +148,7 @@ def test_occupancy_times_operators_is_answer_rate_times_handle(sq, name):
     (cv / sqrt(n)) plus the edge term operators x AHT / busy time.
     """
     cfg, reps = sq.run(LITTLE_CONFIGS[name])
-    from sim.distributions import make_distribution
+    from sim.core.distributions import make_distribution
 
     handle = make_distribution(cfg.calls.handle_s, "calls.handle_s")
     for r in reps:

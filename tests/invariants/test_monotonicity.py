@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.stats import replication_kpis
+from sim.analysis.kpis import replication_kpis
 
 REPS = 2
 COMMON = ["experiment.horizon_h=8", "experiment.warmup_h=1", "experiment.seed=9090"]
@@ -21,7 +21,7 @@ COMMON = ["experiment.horizon_h=8", "experiment.warmup_h=1", "experiment.seed=90
 @pytest.fixture(scope="module")
 def kpis(sq):
     """``kpis(changes)``: per-replication KPIs of ``single_queue`` + COMMON with dotted-key ``changes``."""
-    from sim.model import run_replication
+    from sim.model.replication import run_replication
 
     base = sq.compose(COMMON)
 

@@ -21,7 +21,7 @@ satisfaction and close-out on time (everything else unchanged); more misrouting
 longer dispatch delays -> fewer orders dispatched on time.
 
 Configurations are composed once (scale 0.05, one or two days of contacts) and
-varied as typed dataclasses, re-validated with :func:`sim.validate.validate`.
+varied as typed dataclasses, re-validated with :func:`sim.config.validate.validate`.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ import copy
 import numpy as np
 import pytest
 
-from sim.config import DistConfig, StaffingConfig
-from sim.model import run_replication
-from sim.stats import accounting, replication_kpis
-from sim.stats_backoffice import unit_rows
-from sim.validate import validate
+from sim.analysis.kpis import accounting, replication_kpis
+from sim.analysis.kpis_backoffice import unit_rows
+from sim.config.schema import DistConfig, StaffingConfig
+from sim.config.validate import validate
+from sim.model.replication import run_replication
 
 SMALL = ["scale=0.05", "experiment.horizon_h=24", "experiment.drain_h=168", "experiment.replications=2",
          "experiment.jobs=1", "experiment.seed=2024"]
@@ -178,7 +178,7 @@ def test_unit_type_and_class_rates_are_shares(runs, name):
 def test_office_calendar_units_sign_only_at_work(base):
     """Districts on office hours (Mon-Fri 9-18), time 0 a Friday, request log on: every order of a district was
     signed, responded to and closed at an open time of that calendar, never before it reached the unit."""
-    from sim.calendar import WorkCalendar
+    from sim.core.calendar import WorkCalendar
 
     cfg = variant(base, {**VARIANTS["office_units"], "report.request_log": True})
     res = run_replication(cfg, 0)
@@ -266,7 +266,7 @@ def test_bounce_back_rate_confidence_interval_contains_its_mean(base):
     """misroute_probability 0.6: orders bounce 1.4 times on average. bounce_back_rate (orders bounced at
     least once) stays a share in [0, 1]; bounces_per_order exceeds 1 and its summary is not clipped to
     [0, 1], so both satisfy ci_low <= mean <= ci_high."""
-    from sim.stats import summarise
+    from sim.analysis.kpis import summarise
 
     rows = _kpis(variant(base, {"workorders.misroute_probability": 0.6, "experiment.drain_h": 48.0}))
     assert all(0.0 <= row["bounce_back_rate"] <= 1.0 for row in rows), [row["bounce_back_rate"] for row in rows]

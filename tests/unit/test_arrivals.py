@@ -1,4 +1,4 @@
-"""Unit tests of :mod:`sim.arrivals`: exact piecewise-constant Poisson arrivals, weekday factors,
+"""Unit tests of :mod:`sim.model.arrivals`: exact piecewise-constant Poisson arrivals, weekday factors,
 day-to-day overdispersion, category shares and category-limited surges.
 
 Statistical checks use many simulated days from fixed seeds.  A mean is compared
@@ -15,8 +15,8 @@ import math
 import numpy as np
 import pytest
 
-from sim.arrivals import DAY_S, HOUR_S, ChannelArrivals, Surge
-from sim.rng import Streams
+from sim.core.rng import Streams
+from sim.model.arrivals import DAY_S, HOUR_S, ChannelArrivals, Surge
 
 Z_MAX = 4.5
 PROFILE = [float(h + 1) for h in range(24)]  # hour h has weight h + 1 (sum 300)

@@ -1,7 +1,7 @@
-"""Unit tests of :mod:`sim.backoffice`: exact timelines of work orders from dispatch to close-out.
+"""Unit tests of :mod:`sim.model.backoffice`: exact timelines of work orders from dispatch to close-out.
 
 Most tests replace the day's residents by a fixed block of rows
-(``sim.frontline.day_rows`` is monkeypatched), so each work order carries the
+(``sim.model.frontline.day_rows`` is monkeypatched), so each work order carries the
 durations the test chose - unit, wrong unit, dispatch delay, review, response
 delay, resolution time, outcome - and every timestamp of its timeline is known
 in advance.  The scenario is tiny: one category, one unit type, five operators
@@ -10,8 +10,8 @@ distributions for everything drawn later (re-dispatch delays, later rounds,
 return visits).  Timelines are read from the request log
 (``report.request_log=true``; times in seconds) and from the live state while
 stepping the environment (``rp.env.run(until=...)``); counters from
-:class:`~sim.backoffice_records.BackOfficeRecorder` (``rp.brec``) and the KPIs
-of :func:`sim.stats.replication_kpis`.
+:class:`~sim.records.backoffice.BackOfficeRecorder` (``rp.brec``) and the KPIs
+of :func:`sim.analysis.kpis.replication_kpis`.
 
 Time 0 is Monday 0:00.  All times in the rows are whole seconds, so every
 expected timestamp is exact.
@@ -29,16 +29,23 @@ import math
 import numpy as np
 import pytest
 
-import sim.frontline
-from sim.backoffice import ST_DISPATCH, ST_QUEUED, ST_SIGNED
-from sim.calendar import WorkCalendar
-from sim.config import (URGENCY_CLASSES, CategoryConfig, DistConfig, FeedbackConfig, StaffingConfig,
-                        UnitTypeConfig, WorkOrderConfig)
-from sim.model import Replication
-from sim.residents import CLS_CALL, N_COLS, WORK_ORDER
-from sim.scenario import compile_config
-from sim.stats import accounting, replication_kpis
-from sim.validate import validate
+import sim.model.frontline
+from sim.analysis.kpis import accounting, replication_kpis
+from sim.config.schema import (
+    URGENCY_CLASSES,
+    CategoryConfig,
+    DistConfig,
+    FeedbackConfig,
+    StaffingConfig,
+    UnitTypeConfig,
+    WorkOrderConfig,
+)
+from sim.config.validate import validate
+from sim.core.calendar import WorkCalendar
+from sim.model.backoffice import ST_DISPATCH, ST_QUEUED, ST_SIGNED
+from sim.model.compile import compile_config
+from sim.model.replication import Replication
+from sim.model.residents import CLS_CALL, N_COLS, WORK_ORDER
 
 H, DAY = 3600.0, 86400.0
 EMERGENCY, UTILITIES, GENERAL, COMPLEX = range(4)
@@ -104,7 +111,7 @@ def tiny(base, *, count=2, case_workers=1, caseload=1, calendar="always", names=
 
 def order(t, unit, *, wrong=-1, urg=GENERAL, dispatch_h=1.0, at_unit=None, review_h=2.0, response_h=3.0,
           resolution_h=10.0, resolved=True, visit_h=5.0, u_reports=0.0, u_satisfied=0.0, u_reopen=0.0):
-    """One resident's row (see sim.residents COL_*): a phone contact at ``t`` s that becomes a work order.
+    """One resident's row (see sim.model.residents COL_*): a phone contact at ``t`` s that becomes a work order.
 
     ``at_unit`` (seconds) sets the dispatch delay so that the order reaches its unit then (no misrouting)."""
     dispatch_s = dispatch_h * H if at_unit is None else at_unit - t - HANDLE
@@ -117,7 +124,7 @@ def order(t, unit, *, wrong=-1, urg=GENERAL, dispatch_h=1.0, at_unit=None, revie
 def replication(cfg, rows, monkeypatch):
     """A Replication whose day 0 holds exactly ``rows`` (and later days nobody)."""
     block = sorted(rows, key=lambda r: r[0])
-    monkeypatch.setattr(sim.frontline, "day_rows", lambda sc, st, day: list(block) if day == 0 else [])
+    monkeypatch.setattr(sim.model.frontline, "day_rows", lambda sc, st, day: list(block) if day == 0 else [])
     return Replication(cfg, 0, compile_config(cfg))
 
 

@@ -1,4 +1,4 @@
-"""Unit tests of :class:`sim.calendar.WorkCalendar`: ``is_open``, ``next_open`` and ``open_until``.
+"""Unit tests of :class:`sim.core.calendar.WorkCalendar`: ``is_open``, ``next_open`` and ``open_until``.
 
 Three calendars of the scenarios are checked at hand-picked times (exact
 opening and closing boundaries, nights, weekends, every ``start_weekday``):
@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.calendar import DAY_S, WorkCalendar
+from sim.core.calendar import DAY_S, WorkCalendar
 
 H = 3600.0
 WEEKDAYS = [0, 1, 2, 3, 4]

@@ -2,13 +2,13 @@
 
 Three levels:
 
-* :func:`sim.api.compose_config` raises :class:`sim.errors.ConfigError` (with
+* :func:`sim.api.compose_config` raises :class:`sim.core.errors.ConfigError` (with
   ``.key`` / ``.value`` / ``.rule``) for every kind of bad input: a range or
   consistency rule, an unknown key or a wrong type (naming the argument as typed);
 * the command line (``python run_sim.py``, through ``run_cli`` of
   ``tests/conftest.py``) exits with status 2 and prints exactly one stderr line
   naming the key and the value - no traceback;
-* scenario files: :func:`sim.scenario_files.load_scenarios` on temporary folders
+* scenario files: :func:`sim.config.scenario_files.load_scenarios` on temporary folders
   (malformed YAML, a non-mapping, unknown or circular ``extends``), and a
   scenario with an unknown key registered from a temporary folder
   (tests/unit/test_scenario_files.py has the other malformed files).
@@ -28,10 +28,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sim.config import DistConfig, ShiftConfig, SurgeConfig
-from sim.errors import ConfigError
-from sim.scenario_files import load_scenarios
-from sim.validate import validate
+
+from sim.config.scenario_files import load_scenarios
+from sim.config.schema import DistConfig, ShiftConfig, SurgeConfig
+from sim.config.validate import validate
+from sim.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ["experiment.horizon_h=1", "experiment.warmup_h=0", "experiment.replications=1"]
@@ -41,9 +42,9 @@ FAST = ["experiment.horizon_h=1", "experiment.warmup_h=0", "experiment.replicati
 def compose_once():
     """``compose_config`` with the scenario folder registered once for the whole module."""
     import sim.api
-    import sim.hydra_setup
+    import sim.config.hydra_setup
 
-    scenarios = sim.hydra_setup.register()
+    scenarios = sim.config.hydra_setup.register()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sim.api, "register", lambda *a, **k: scenarios)
         yield sim.api.compose_config
@@ -318,7 +319,7 @@ def test_empty_scenario_file_is_an_empty_scenario(tmp_path):
 def bad_key_scenario_error(tmp_path_factory, compose_once):
     """The exception of composing a scenario file (registered from a temp folder) that holds an unknown key."""
     import sim.api
-    from sim.hydra_setup import register
+    from sim.config.hydra_setup import register
 
     src = (ROOT / "scenarios" / "single_queue.yaml").read_text(encoding="utf-8")
     d = tmp_path_factory.mktemp("scen")
@@ -385,7 +386,7 @@ CLI_CASES = {
 WRAPPER = """
 import sys
 from pathlib import Path
-import sim.hydra_setup as hs
+import sim.config.hydra_setup as hs
 folder = Path(sys.argv.pop(1))
 _register = hs.register
 hs.register = lambda scenario_dir=folder: _register(scenario_dir)

@@ -1,13 +1,13 @@
 """Settings that the run would ignore, run sizes that cannot fit, and loops that would stop the clock.
 
-Three mechanisms of validation, each rejecting with one :class:`sim.errors.ConfigError`
+Three mechanisms of validation, each rejecting with one :class:`sim.core.errors.ConfigError`
 naming the key, its value and the rule:
 
-* :mod:`sim.validate_usage` - "key X is used only when condition C" (a key is set when
+* :mod:`sim.config.validate_usage` - "key X is used only when condition C" (a key is set when
   it differs from the schema default), and settings that would make a part of the
   model do nothing (a surge outside the horizon or inside the warm-up, a staffing
   plan with nobody on duty in the measurement window, a calendar with no day);
-* :mod:`sim.validate_size` - per-key ceilings and the estimated size of the run
+* :mod:`sim.config.validate_size` - per-key ceilings and the estimated size of the run
   (contacts, events, operators, units, replications, memory of the results);
   ``check_loops``: loops in simulated time whose every step can take no time.
 
@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from sim.errors import ConfigError
+from sim.core.errors import ConfigError
 
 FAST = ["experiment.horizon_h=4", "experiment.warmup_h=1", "experiment.replications=2", "experiment.progress=false",
         "report.plots=false", "report.html=false", "report.print_table=false"]
@@ -35,9 +35,9 @@ ZERO = "{dist:constant,value:0,mean:null}"
 def compose_once():
     """``compose_config`` with the scenario folder registered once for the whole module."""
     import sim.api
-    import sim.hydra_setup
+    import sim.config.hydra_setup
 
-    scenarios = sim.hydra_setup.register()
+    scenarios = sim.config.hydra_setup.register()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sim.api, "register", lambda *a, **k: scenarios)
         yield sim.api.compose_config
@@ -173,10 +173,10 @@ def test_loop_bounds_keep_time_moving(compose_once):
 
 
 def test_every_limit_is_documented():
-    """Each limit of sim.validate_size.LIMITS is stated in docs/experiments.md."""
+    """Each limit of sim.config.validate_size.LIMITS is stated in docs/experiments.md."""
     from pathlib import Path
 
-    from sim.validate_size import LIMITS
+    from sim.config.validate_size import LIMITS
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "experiments.md").read_text(encoding="utf-8")
     for name in LIMITS:
@@ -185,7 +185,7 @@ def test_every_limit_is_documented():
 
 def test_checks_are_fast_for_huge_values(compose_once):
     """A horizon of 1e308 or a billion operators is rejected before anything is built from it."""
-    from sim.validate import validate
+    from sim.config.validate import validate
 
     cfg = compose_once("single_queue", _with_fast([]))
     for edit in (lambda c: setattr(c.experiment, "horizon_h", 1e308),
@@ -206,8 +206,8 @@ def test_checks_are_fast_for_huge_values(compose_once):
 def test_precision_kpi_undefined_in_a_replication_stops_with_a_message(compose_once, tmp_path):
     """online_on_time_rate with about one online item a day: undefined (no item) in some replication, so the
     sequential rule stops at once with a message instead of running to the cap."""
-    from sim.experiment import run_experiment
-    from sim.report import kpi_table, write_outputs
+    from sim.experiments.runner import run_experiment
+    from sim.report.outputs import kpi_table, write_outputs
 
     cfg = compose_once("single_queue", _with_fast(["arrivals.online.per_day=1", "experiment.precision=0.05",
                                                    "experiment.precision_kpi=online_on_time_rate",

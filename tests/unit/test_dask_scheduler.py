@@ -2,8 +2,8 @@
 
 ``experiment.scheduler=tcp://127.0.0.1:1`` waited 60 s and printed an 80-line
 traceback; ``not-an-address`` and unknown schemes were tracebacks.  Now the
-address syntax is a validation rule (:func:`sim.executors.check_scheduler`) and
-:func:`sim.executors.probe_scheduler` connects within
+address syntax is a validation rule (:func:`sim.experiments.executors.check_scheduler`) and
+:func:`sim.experiments.executors.probe_scheduler` connects within
 ``experiment.connect_timeout_s`` before any replication, telling apart nothing
 listening, a service that is not Dask, and a scheduler without workers.
 """
@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from sim.errors import ConfigError
-from sim.executors import probe_scheduler
+from sim.core.errors import ConfigError
+from sim.experiments.executors import probe_scheduler
 
 FAST = ["experiment.horizon_h=1", "experiment.warmup_h=0", "experiment.replications=1", "experiment.progress=false"]
 
@@ -25,9 +25,9 @@ FAST = ["experiment.horizon_h=1", "experiment.warmup_h=0", "experiment.replicati
 @pytest.fixture(scope="module")
 def compose():
     import sim.api
-    import sim.hydra_setup
+    import sim.config.hydra_setup
 
-    scenarios = sim.hydra_setup.register()
+    scenarios = sim.config.hydra_setup.register()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sim.api, "register", lambda *a, **k: scenarios)
         yield sim.api.compose_config

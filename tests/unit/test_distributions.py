@@ -1,4 +1,4 @@
-"""Unit tests of :mod:`sim.distributions`: moments, quantiles, sampling and parameter errors.
+"""Unit tests of :mod:`sim.core.distributions`: moments, quantiles, sampling and parameter errors.
 
 Every family is checked three ways against references that do not share code
 with the module under test:
@@ -22,9 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special, stats
 
-from sim.config import DistConfig
-from sim.distributions import FAMILY_PARAMS, Distribution, make_distribution
-from sim.errors import ConfigError
+from sim.config.schema import DistConfig
+from sim.core.distributions import FAMILY_PARAMS, Distribution, make_distribution
+from sim.core.errors import ConfigError
 
 N_SAMPLE = 400_000
 Z_TOL = 5.0  # standard errors allowed (fixed seed: the test is deterministic, 5 SE leaves room)
@@ -196,7 +196,7 @@ def test_empirical_random_frequencies_are_uniform():
 
 def test_family_params_cover_every_family():
     """Every family named in the schema has a parameter table (a family without one cannot be built)."""
-    from sim.config import DIST_FAMILIES
+    from sim.config.schema import DIST_FAMILIES
 
     assert set(FAMILY_PARAMS) == set(DIST_FAMILIES), f"{set(FAMILY_PARAMS) ^ set(DIST_FAMILIES)}"
 

@@ -1,4 +1,4 @@
-"""Unit tests of :mod:`sim.engine` (``Pool``, ``Tick``) on a real ``simpy.Environment``.
+"""Unit tests of :mod:`sim.core.engine` (``Pool``, ``Tick``) on a real ``simpy.Environment``.
 
 Items are tiny deterministic objects; arrivals happen at fixed times, and each
 test asserts the exact timeline of starts, ends and reneges (in the style of
@@ -13,7 +13,7 @@ import pytest
 import simpy
 from simpy.core import NORMAL
 
-from sim.engine import DONE, GONE, IN_SERVICE, NEW, WAITING, Pool, Tick
+from sim.core.engine import DONE, GONE, IN_SERVICE, NEW, WAITING, Pool, Tick
 
 
 class Item:

@@ -1,7 +1,7 @@
-"""Unit tests of :mod:`sim.feedback`: return visits, ratings and reopened rounds.
+"""Unit tests of :mod:`sim.model.feedback`: return visits, ratings and reopened rounds.
 
 As in ``test_backoffice.py``, the day's residents are replaced by a fixed block
-of rows (``sim.frontline.day_rows`` is monkeypatched), so each work order's
+of rows (``sim.model.frontline.day_rows`` is monkeypatched), so each work order's
 close-out time, visit delay and the uniform numbers behind its rating are
 chosen by the test; everything drawn later (retries, talk and ringing time,
 later rounds) has a constant distribution.  The visit timeline is observed by
@@ -24,14 +24,21 @@ import math
 import numpy as np
 import pytest
 
-import sim.frontline
-from sim.config import (URGENCY_CLASSES, CategoryConfig, DistConfig, FeedbackConfig, StaffingConfig,
-                        UnitTypeConfig, WorkOrderConfig)
-from sim.model import Replication
-from sim.residents import CLS_CALL, CLS_OUTBOUND, N_COLS, WORK_ORDER
-from sim.scenario import compile_config
-from sim.stats import accounting, replication_kpis
-from sim.validate import validate
+import sim.model.frontline
+from sim.analysis.kpis import accounting, replication_kpis
+from sim.config.schema import (
+    URGENCY_CLASSES,
+    CategoryConfig,
+    DistConfig,
+    FeedbackConfig,
+    StaffingConfig,
+    UnitTypeConfig,
+    WorkOrderConfig,
+)
+from sim.config.validate import validate
+from sim.model.compile import compile_config
+from sim.model.replication import Replication
+from sim.model.residents import CLS_CALL, CLS_OUTBOUND, N_COLS, WORK_ORDER
 
 H, DAY = 3600.0, 86400.0
 GENERAL, COMPLEX = 2, 3
@@ -108,7 +115,7 @@ def order(t, *, closed_at=None, unit=0, urg=GENERAL, resolved=True, visit_h=5.0,
 def run(cfg, rows, monkeypatch):
     """Run a replication on ``rows``; return (replication, result, visit starts as (contact id, time))."""
     block = sorted(rows, key=lambda r: r[0])
-    monkeypatch.setattr(sim.frontline, "day_rows", lambda sc, st, day: list(block) if day == 0 else [])
+    monkeypatch.setattr(sim.model.frontline, "day_rows", lambda sc, st, day: list(block) if day == 0 else [])
     rp = Replication(cfg, 0, compile_config(cfg))
     starts = []
     pool = rp.team if rp.team is not None else rp.front.pool

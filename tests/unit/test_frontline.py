@@ -1,10 +1,10 @@
-"""Unit tests of :mod:`sim.frontline` through :func:`sim.model.run_replication`.
+"""Unit tests of :mod:`sim.model.frontline` through :func:`sim.model.replication.run_replication`.
 
 Three kinds of checks:
 
 * exact agreement with an independent reference: for a single FIFO queue with
   reneging, every per-interval record of ``run_replication`` is recomputed from
-  the same residents (:func:`sim.residents.day_rows`) by a 20-line multi-server
+  the same residents (:func:`sim.model.residents.day_rows`) by a 20-line multi-server
   FIFO recursion;
 * deterministic timelines: the day's arrivals are replaced by a fixed block of
   residents and the exact outcome (waits, redials, records) is asserted;
@@ -24,17 +24,17 @@ import math
 import numpy as np
 import pytest
 
-import sim.model
-from sim.config import DistConfig, RetrialConfig
-from sim.engine import WAITING
-import sim.frontline
-from sim.frontline import FrontLine
-from sim.model import run_replication
-from sim.records import OPEN_STATES, TERMINAL_STATES
-from sim.residents import N_COLS, day_rows
-from sim.rng import Streams
-from sim.scenario import compile_config
-from sim.validate import validate
+import sim.model.frontline
+import sim.model.replication
+from sim.config.schema import DistConfig, RetrialConfig
+from sim.config.validate import validate
+from sim.core.engine import WAITING
+from sim.core.rng import Streams
+from sim.model.compile import compile_config
+from sim.model.frontline import FrontLine
+from sim.model.replication import run_replication
+from sim.model.residents import N_COLS, day_rows
+from sim.records.intervals import OPEN_STATES, TERMINAL_STATES
 
 PHONE, ONLINE = 0, 1
 EMERGENCY, GENERAL = 0, 2
@@ -90,8 +90,8 @@ def instrumented(monkeypatch, block=None):
                 setattr(pool, name, wrapped)
     if block is not None:
         rows = [tuple(r) + (0,) * (N_COLS - len(r)) for r in block]
-        monkeypatch.setattr(sim.frontline, "day_rows", lambda sc, st, day: list(rows) if day == 0 else [])
-    monkeypatch.setattr(sim.model, "FrontLine", Logged)
+        monkeypatch.setattr(sim.model.frontline, "day_rows", lambda sc, st, day: list(rows) if day == 0 else [])
+    monkeypatch.setattr(sim.model.replication, "FrontLine", Logged)
     return log
 
 

@@ -1,4 +1,4 @@
-"""Unit tests of :mod:`sim.hydra_setup`: report-folder resolvers and the command-line rules of composition.
+"""Unit tests of :mod:`sim.config.hydra_setup`: report-folder resolvers and the command-line rules of composition.
 
 * The default run / sweep folder is stamped once per command: a clock that moves between the
   calls (as it does while the variants of a sweep run) must not scatter them over folders.
@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 
-import sim.hydra_setup as hs
+import sim.config.hydra_setup as hs
 
 
 class _Clock:

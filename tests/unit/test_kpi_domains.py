@@ -1,6 +1,6 @@
 """Every KPI has a domain in one registry, and every interval of KPI values is clipped to it.
 
-The registry (:func:`sim.stats.kpi_domain`): counts, times and levels are >= 0,
+The registry (:func:`sim.analysis.kpis.kpi_domain`): counts, times and levels are >= 0,
 shares lie in [0, 1]; breakdowns (``closeout_on_time_rate.emergency``,
 ``time_to_close_p90_h.education``) take their base KPI's domain.  The examples:
 ``calls_abandoned 40 [-9, 88]`` and ``asa_s [-0.00, 0.04]`` - a t interval of
@@ -15,10 +15,10 @@ import math
 import numpy as np
 import pytest
 
-from sim.comparison import compare
-from sim.plots import band
-from sim.report import kpi_table
-from sim.stats import clip_to_domain, confidence_interval, headline_kpis, kpi_domain, summarise
+from sim.analysis.kpis import clip_to_domain, confidence_interval, headline_kpis, kpi_domain, summarise
+from sim.report.comparison import compare
+from sim.report.outputs import kpi_table
+from sim.report.plots import band
 
 
 def test_calls_abandoned_interval_does_not_go_below_zero():
@@ -61,7 +61,7 @@ def test_unknown_kpi_has_no_domain():
 def test_every_kpi_of_a_run_has_a_domain_and_a_clipped_interval():
     """Every KPI (headline and breakdown) of a small Beijing run resolves, and its interval lies in its domain."""
     from sim.api import compose_config
-    from sim.experiment import run_experiment
+    from sim.experiments.runner import run_experiment
 
     cfg = compose_config("beijing_baseline", ["scale=0.01", "experiment.horizon_h=24", "experiment.drain_h=48",
                                               "experiment.replications=3", "experiment.jobs=1",

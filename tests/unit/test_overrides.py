@@ -18,11 +18,11 @@ import random
 
 import pytest
 
-from sim.config import Config, DistConfig
-from sim.distributions import make_distribution
-from sim.errors import ConfigError
-from sim.scenario import DIRECT, WORK_ORDER, compile_config
-from sim.schema import ROOT, fields_of
+from sim.config.schema import Config, DistConfig
+from sim.config.schema_tree import ROOT, fields_of
+from sim.core.distributions import make_distribution
+from sim.core.errors import ConfigError
+from sim.model.compile import DIRECT, WORK_ORDER, compile_config
 
 FAST = ["experiment.horizon_h=1", "experiment.warmup_h=0", "experiment.replications=1"]
 
@@ -31,12 +31,12 @@ FAST = ["experiment.horizon_h=1", "experiment.warmup_h=0", "experiment.replicati
 def compose():
     """``compose_config`` with the project's scenarios registered once for the module (for sim.cli.main too)."""
     import sim.api
-    import sim.hydra_setup
+    import sim.config.hydra_setup
 
-    scenarios = sim.hydra_setup.register()
+    scenarios = sim.config.hydra_setup.register()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sim.api, "register", lambda *a, **k: scenarios)
-        mp.setattr(sim.hydra_setup, "register", lambda *a, **k: scenarios)
+        mp.setattr(sim.config.hydra_setup, "register", lambda *a, **k: scenarios)
         yield sim.api.compose_config
 
 
@@ -72,8 +72,8 @@ def test_distribution_sweep_over_an_unset_node():
     """``-m categories.all.handle_s={...},{...}`` becomes one merge per value that Hydra's sweeper can split."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    from sim.hydra_setup import register
-    from sim.overrides import prepare_overrides
+    from sim.config.hydra_setup import register
+    from sim.config.overrides import prepare_overrides
 
     out = prepare_overrides(["categories.all.handle_s={dist:exponential,mean:200},{dist:gamma,mean:200,cv:0.5}"],
                             register(), "single_queue")

@@ -1,4 +1,4 @@
-"""Unit tests of :mod:`sim.requestlog`: one row per contact with its timeline.
+"""Unit tests of :mod:`sim.model.requestlog`: one row per contact with its timeline.
 
 With ``report.request_log=true`` every contact of a replication - ended or
 still open when the run stops - has exactly one row in
@@ -28,14 +28,14 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from sim.config import CHANNELS
-from sim.model import Replication, run_replication
-from sim.records import OPEN_STATES, TERMINAL_STATES
-from sim.requestlog import TIME_FIELDS
-from sim.residents import DIRECT, TRANSFER, WORK_ORDER
-from sim.scenario import compile_config
-from sim.stats import accounting, replication_kpis
-from sim.validate import validate
+from sim.analysis.kpis import accounting, replication_kpis
+from sim.config.schema import CHANNELS
+from sim.config.validate import validate
+from sim.model.compile import compile_config
+from sim.model.replication import Replication, run_replication
+from sim.model.requestlog import TIME_FIELDS
+from sim.model.residents import DIRECT, TRANSFER, WORK_ORDER
+from sim.records.intervals import OPEN_STATES, TERMINAL_STATES
 
 SMALL = ["scale=0.05", "experiment.horizon_h=24", "experiment.drain_h=168", "experiment.replications=1",
          "experiment.jobs=1", "report.request_log=true"]

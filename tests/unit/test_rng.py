@@ -1,4 +1,4 @@
-"""Unit tests of :mod:`sim.rng`: named, independent, reproducible streams and no global random state."""
+"""Unit tests of :mod:`sim.core.rng`: named, independent, reproducible streams and no global random state."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.rng import Streams, UniformBuffer, stream_key
+from sim.core.rng import Streams, UniformBuffer, stream_key
 
 SIM_DIR = Path(__file__).resolve().parents[2] / "sim"
 
@@ -74,7 +74,7 @@ def test_stream_key_is_stable_crc32():
 
 def test_draws_identical_across_processes_with_different_hash_seeds():
     """A stream's draws are the same in two interpreters with different PYTHONHASHSEED (no salted hashing)."""
-    code = ("from sim.rng import Streams; "
+    code = ("from sim.core.rng import Streams; "
             "print(repr(Streams(99, 2).get('category.online').random(3).tolist()))")
     here = repr(Streams(99, 2).get("category.online").random(3).tolist())
     outs = []
@@ -195,7 +195,7 @@ def test_no_module_in_sim_uses_global_random_state():
 
 def test_value_buffer_serves_ppf_of_stream_blocks_in_order():
     """``ValueBuffer(ppf, gen, factor)`` yields factor x ppf(gen.random(1024)) in order, block after block."""
-    from sim.rng import ValueBuffer
+    from sim.core.rng import ValueBuffer
 
     ppf = lambda u: -10.0 * np.log1p(-u)  # noqa: E731 - exponential, mean 10
     buf = ValueBuffer(ppf, np.random.Generator(np.random.PCG64(21)), factor=3600.0)

@@ -1,7 +1,7 @@
 """Malformed scenario files: one guarded loader, one line naming the file, the line and the rule.
 
 Every example of the issue is a file in a temporary scenario folder next to a
-good scenario: :func:`sim.scenario_files.load_scenarios` keeps the broken one's
+good scenario: :func:`sim.config.scenario_files.load_scenarios` keeps the broken one's
 error and the good one usable (a broken file only breaks the runs that use it);
 :func:`sim.api.compose_config` of the broken one raises that error, of the good
 one composes.
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.errors import ConfigError
-from sim.scenario_files import MAX_BYTES, MAX_DEPTH, load_scenarios
+from sim.config.scenario_files import MAX_BYTES, MAX_DEPTH, load_scenarios
+from sim.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 SQ = (ROOT / "scenarios" / "single_queue.yaml").read_text(encoding="utf-8")
@@ -128,9 +128,9 @@ def test_compose_uses_the_good_and_names_the_broken(folder, scenarios):
     """compose_config of the good scenario works with broken files next to it; of a broken one, it raises the
     file's own error."""
     import sim.api
-    import sim.hydra_setup
+    import sim.config.hydra_setup
 
-    registered = sim.hydra_setup.register(folder)
+    registered = sim.config.hydra_setup.register(folder)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sim.api, "register", lambda *a, **k: registered)
         cfg = sim.api.compose_config("sq", ["experiment.replications=1"])

@@ -1,4 +1,4 @@
-"""Unit tests of :mod:`sim.staffing`: plans to timed headcount changes, and scheduled coverage.
+"""Unit tests of :mod:`sim.model.staffing`: plans to timed headcount changes, and scheduled coverage.
 
 Expected change lists and coverage arrays are written out by hand from the plan.
 A fractional headcount ``n + f`` (after scale and shrinkage) is ``n`` operators
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import simpy
 
-from sim.config import ShiftConfig, StaffingConfig
-from sim.engine import Pool
-from sim.staffing import (
+from sim.config.schema import ShiftConfig, StaffingConfig
+from sim.core.engine import Pool
+from sim.model.staffing import (
     StaffChange,
     carried_counts,
     plan_mode,
@@ -326,7 +326,7 @@ SQ13 = ["staffing.operators=13", "arrivals.phone.per_day=2500", "experiment.hori
 
 def test_shrinkage_three_percent_changes_the_results(compose):
     """single_queue with 13 operators: shrinkage 0.03 (12.61 on duty) gives different results from 0."""
-    from sim.experiment import run_experiment
+    from sim.experiments.runner import run_experiment
 
     base = run_experiment(compose("single_queue", SQ13))
     shrunk = run_experiment(compose("single_queue", [*SQ13, "staffing.shrinkage=0.03"]))
@@ -339,7 +339,7 @@ def test_shrinkage_three_percent_changes_the_results(compose):
 
 def test_scale_keeps_the_scheduled_headcount_in_a_run(compose):
     """scale 0.37 on 13 operators (4.81) and 2,500 calls a day: the scheduled headcount averages 4.81."""
-    from sim.experiment import run_experiment
+    from sim.experiments.runner import run_experiment
 
     exp = run_experiment(compose("single_queue", [*SQ13, "scale=0.37"]))
     sched = exp.replications[0].intervals["scheduled_operators"]

@@ -1,4 +1,4 @@
-"""Unit tests of :mod:`sim.theory` against published Erlang tables and exact limits."""
+"""Unit tests of :mod:`sim.analysis.theory` against published Erlang tables and exact limits."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import linalg, special
 
-from sim.theory import (
+from sim.analysis.theory import (
     QueueMetrics,
     _served_wait_cdfs,
     erlang_a_birth_death,

@@ -1,4 +1,4 @@
-"""Every input in the domain of :mod:`sim.theory` gives the right value or a clear ``ValueError``.
+"""Every input in the domain of :mod:`sim.analysis.theory` gives the right value or a clear ``ValueError``.
 
 The examples that used to exhaust memory or hang (an overloaded queue with a very
 long patience, a billion agents, no demand) and property tests over wide ranges.
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.theory import (
+from sim.analysis.theory import (
     QueueMetrics,
     erlang_a_birth_death,
     erlang_a_metrics,
@@ -25,7 +25,7 @@ from sim.theory import (
     required_agents,
     square_root_staffing,
 )
-from sim.theory_numerics import MAX_AGENTS, harmonic, log_poisson_pmf
+from sim.analysis.theory_numerics import MAX_AGENTS, harmonic, log_poisson_pmf
 
 MU = 1 / 180
 

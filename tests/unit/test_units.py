@@ -1,4 +1,4 @@
-"""Unit tests of :mod:`sim.units`: unit capacities and the rules that send work orders to units.
+"""Unit tests of :mod:`sim.model.units`: unit capacities and the rules that send work orders to units.
 
 :meth:`UnitDirectory.draw` maps uniform numbers to a work order's unit (and, if
 misrouted, a wrong unit) by inversion, so feeding it stratified grids of
@@ -11,7 +11,7 @@ unit of the same type, uniformly, never to the right one.  Capacities are
 has case workers), with ``staff_by_weight`` and ``case_workers_by_unit``.
 
 Directories are built from small typed configurations, checked with
-:func:`sim.validate_backoffice.validate_backoffice`.
+:func:`sim.config.validate_backoffice.validate_backoffice`.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from sim.calendar import WorkCalendar
-from sim.config import CategoryConfig, Config, UnitTypeConfig
-from sim.units import UnitDirectory
-from sim.validate_backoffice import validate_backoffice
+from sim.config.schema import CategoryConfig, Config, UnitTypeConfig
+from sim.config.validate_backoffice import validate_backoffice
+from sim.core.calendar import WorkCalendar
+from sim.model.units import UnitDirectory
 
 CALENDARS = {"always": WorkCalendar(range(7), 0.0, 24.0), "office": WorkCalendar(range(5), 9.0, 18.0)}
 

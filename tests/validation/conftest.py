@@ -24,7 +24,7 @@ from scipy import stats as st
 #: Confidence level of every theory comparison.
 CONFIDENCE = 0.99
 
-#: KPI of :mod:`sim.stats` -> attribute of :class:`sim.theory.QueueMetrics`.
+#: KPI of :mod:`sim.analysis.kpis` -> attribute of :class:`sim.analysis.theory.QueueMetrics`.
 KPI_TO_THEORY: Dict[str, str] = {
     "service_level": "service_level",
     "abandon_rate": "p_abandon",
@@ -72,7 +72,7 @@ class Comparison:
 def compare(rows: Sequence[Dict[str, float]], theory: object, kpis: Sequence[str]) -> List[Comparison]:
     """Compare the mean over replications of each KPI in ``kpis`` with ``theory``.
 
-    ``theory`` is a :class:`sim.theory.QueueMetrics` (read through :data:`KPI_TO_THEORY`)
+    ``theory`` is a :class:`sim.analysis.theory.QueueMetrics` (read through :data:`KPI_TO_THEORY`)
     or a mapping from KPI name to value.
     """
     out = []
@@ -93,9 +93,9 @@ def report(label: str, comps: Sequence[Comparison]) -> str:
 
 def replicate(scenario: str, overrides: Sequence[str]) -> List[Dict[str, float]]:
     """Per-replication KPIs (measurement window only) of ``scenario`` with ``overrides``."""
+    from sim.analysis.kpis import replication_kpis
     from sim.api import compose_config
-    from sim.model import run_replication
-    from sim.stats import replication_kpis
+    from sim.model.replication import run_replication
 
     cfg = compose_config(scenario, list(overrides))
     return [replication_kpis(run_replication(cfg, r)) for r in range(cfg.experiment.replications)]

@@ -2,13 +2,13 @@
 
 ``single_queue`` is a stationary call centre with Poisson arrivals, exponential
 handle times and exponential patience, no redials and no online work: the
-M/M/c+M queue whose steady state :func:`sim.theory.erlang_a_metrics` gives
+M/M/c+M queue whose steady state :func:`sim.analysis.theory.erlang_a_metrics` gives
 exactly.  Each case runs ``R`` independent replications with a warm-up, takes
-the KPIs of each replication over its measurement window (:func:`sim.stats.replication_kpis`)
+the KPIs of each replication over its measurement window (:func:`sim.analysis.kpis.replication_kpis`)
 and asserts that the theoretical value lies in the 99 % Student-t confidence
 interval of their mean for service level, abandonment rate, ASA, mean wait,
 occupancy and time-average queue length.  The KPI definitions of
-:mod:`sim.stats` match the theory's: service level is answered within the
+:mod:`sim.analysis.kpis` match the theory's: service level is answered within the
 threshold over *all* attempts, mean wait is over answered and abandoned
 attempts (``E[Q] / lambda``).
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from sim.theory import erlang_a_metrics
+from sim.analysis.theory import erlang_a_metrics
 
 ALL_KPIS = ("service_level", "abandon_rate", "asa_s", "mean_wait_s", "occupancy", "mean_calls_waiting")
 

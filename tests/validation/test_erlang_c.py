@@ -1,7 +1,7 @@
 """The Erlang C limit (no abandonment) and the theta = mu special case of Erlang A.
 
 With a mean patience of 1e9 s nobody hangs up in a day, so ``single_queue`` is
-the M/M/c queue of :func:`sim.theory.erlang_c_metrics` (stable because c > R).
+the M/M/c queue of :func:`sim.analysis.theory.erlang_c_metrics` (stable because c > R).
 P(wait) is not a KPI, but service level, ASA (= mean wait), occupancy and the
 time-average queue are; P(wait) itself is measured as 1 - service level at a
 0 s threshold.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from sim.theory import erlang_a_metrics, erlang_c_metrics
+from sim.analysis.theory import erlang_a_metrics, erlang_c_metrics
 
 NEVER_ABANDON_S = 1e9  # mean patience: P(hang up within 10 min) ~ 6e-7 per caller
 KPIS = ("service_level", "asa_s", "mean_wait_s", "occupancy", "mean_calls_waiting")

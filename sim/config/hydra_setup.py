@@ -1,0 +1,191 @@
+"""Registration of the schema, the scenario files and the resolvers with Hydra.
+
+Call :func:`register` before Hydra composes a configuration (the command line
+and :func:`sim.api.compose_config` both do).  Scenario files become the options
+of the ``scenario`` config group with package ``_global_``, so their keys land
+at the top level of the configuration, where command-line overrides apply on
+top of them.  A broken scenario file is not registered: :func:`register`
+returns its error, which :func:`sim.config.overrides.prepare_overrides` raises when a
+run uses that scenario.
+
+Report folders: without ``report.dir`` a run writes to
+``reports/<scenario>/<timestamp>`` and a sweep to ``reports/multirun/<timestamp>``.
+The timestamp is read once per command (:func:`new_command` starts a command)
+and the resolvers cache their results, so every variant of a sweep - even one
+that a launcher runs in another process - lands in the same folder.  A default
+folder that already exists gets a suffix (``_2``, ``_3``, ...) instead of
+mixing two runs.
+
+:func:`command_line_overrides` applies a rule every composition shares (the
+command line and :func:`sim.api.compose_config`), after
+:func:`sim.config.overrides.prepare_overrides` checked and rewrote the overrides: a
+staffing plan form given on the command line replaces the scenario's plan form.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import yaml
+from hydra.core.config_store import ConfigStore
+from omegaconf import OmegaConf
+
+from sim.config.paths import CONFIG_DIR, scenario_dirs
+from sim.config.scenario_files import ScenarioSet, load_scenarios
+from sim.config.schema import register_schema
+
+__all__ = ["CONFIG_DIR", "register", "new_command", "default_scenario", "plan_form_overrides",
+           "command_line_overrides", "PLAN_FORMS", "STAFFING_PLANS"]
+
+_STAMP: Optional[str] = None
+_FOLDERS: Dict[Tuple[str, ...], str] = {}
+
+
+def new_command() -> None:
+    """Start a new command: the next default report folder gets a fresh timestamp."""
+    global _STAMP
+    _STAMP = None
+    _FOLDERS.clear()
+
+
+def default_scenario() -> str:
+    """The scenario a run uses when the command line names none (the defaults list of configs/config.yaml)."""
+    primary = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))
+    for entry in primary.get("defaults", []):
+        if isinstance(entry, dict) and "scenario" in entry:
+            return str(entry["scenario"])
+    raise RuntimeError("configs/config.yaml names no default scenario")  # pragma: no cover - a packaging bug
+
+
+def _stamp() -> str:
+    global _STAMP
+    if _STAMP is None:
+        _STAMP = _dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    return _STAMP
+
+
+def _unused(base: str) -> str:
+    """``base``, or ``base_2``, ``base_3``... the first that does not exist yet."""
+    path, n = base, 1
+    while Path(path).exists():
+        n += 1
+        path = f"{base}_{n}"
+    return path
+
+
+def _default_folder(*parts: str) -> str:
+    key = tuple(parts)
+    if key not in _FOLDERS:
+        _FOLDERS[key] = _unused("/".join(("reports", *parts, _stamp())))
+    return _FOLDERS[key]
+
+
+def _given(report_dir: Optional[str]) -> bool:
+    return report_dir not in (None, "", "None")
+
+
+def _run_dir(report_dir: Optional[str], scenario: str) -> str:
+    return str(report_dir) if _given(report_dir) else _default_folder(str(scenario))
+
+
+def _sweep_dir(report_dir: Optional[str]) -> str:
+    return str(report_dir) if _given(report_dir) else _default_folder("multirun")
+
+
+_REGISTERED: Optional[Tuple[Tuple[Tuple[str, int, int], ...], ScenarioSet]] = None
+
+
+def _signature(folders: Sequence[Path]) -> Tuple[Tuple[str, int, int], ...]:
+    """Every scenario file of ``folders`` with its modification time and size (what a re-read would see)."""
+    out = []
+    for folder in folders:
+        for path in sorted(folder.glob("*.yaml")):
+            try:
+                st = path.stat()
+                out.append((str(path), st.st_mtime_ns, st.st_size))
+            except OSError:
+                out.append((str(path), -1, -1))
+    return tuple(out)
+
+
+def register(scenario_dir: Optional[Path] = None) -> ScenarioSet:
+    """Register schema, scenarios and resolvers; return the scenarios read, usable and broken.
+
+    Idempotent and cheap when nothing changed: the scenario files are read and
+    stored with Hydra again only when a file was added, removed or modified
+    since the last call (reading and storing them is most of the cost of a
+    composition).
+
+    Parameters
+    ----------
+    scenario_dir : Path, optional
+        Read the scenarios of this folder only; by default the built-in scenarios
+        and ``./scenarios`` (:func:`sim.config.paths.scenario_dirs`).
+    """
+    global _REGISTERED
+    register_schema()
+    folders = [scenario_dir] if scenario_dir is not None else scenario_dirs()
+    sig = _signature(folders)
+    if _REGISTERED is not None and _REGISTERED[0] == sig:
+        return _REGISTERED[1]
+    scenarios = load_scenarios(folders)
+    cs = ConfigStore.instance()
+    for name, data in scenarios.data.items():
+        cs.store(group="scenario", name=name, node=data, package="_global_")
+    if not OmegaConf.has_resolver("hotline_run_dir"):
+        # cached: Hydra copies a config's resolver cache into every job's config (as for its own `now`)
+        OmegaConf.register_new_resolver("hotline_run_dir", _run_dir, use_cache=True)
+        OmegaConf.register_new_resolver("hotline_sweep_dir", _sweep_dir, use_cache=True)
+    _REGISTERED = (sig, scenarios)
+    return scenarios
+
+
+#: The three forms of a staffing plan and the value that leaves each unused.
+PLAN_FORMS: Dict[str, str] = {"operators": "0", "half_hourly": "[]", "shifts": "[]"}
+#: The keys that hold a staffing plan (:class:`sim.config.schema.StaffingConfig`).
+STAFFING_PLANS: Tuple[str, ...] = ("staffing", "feedback.staffing")
+
+
+def plan_form_overrides(overrides: Sequence[str]) -> List[str]:
+    """``overrides`` plus what makes a plan form given on the command line replace the scenario's.
+
+    A scenario states its operators in one form: a constant headcount
+    (``operators``), a half-hourly plan or shifts.  ``staffing.operators=650``
+    on the command line means "650 operators instead of the scenario's plan",
+    so the forms the command line does not give are emptied
+    (``staffing.shifts=[]`` ...).  Forms given together on the command line
+    stay a conflict for :mod:`sim.config.validate` to report; a scenario file that
+    gives two forms is reported too.  The same holds for ``feedback.staffing``.
+
+    Parameters
+    ----------
+    overrides : sequence of str
+        Hydra overrides as typed (``-m`` sweeps included).
+
+    Returns
+    -------
+    list of str
+        ``overrides`` followed by the added overrides.
+    """
+    given: Dict[str, set] = {plan: set() for plan in STAFFING_PLANS}
+    for arg in overrides:
+        m = re.match(r"^\+{0,2}([\w.]+)=", arg)
+        if not m:
+            continue
+        plan, _, form = m.group(1).rpartition(".")
+        if plan in given and form in PLAN_FORMS:
+            given[plan].add(form)
+    extra = [f"{plan}.{form}={empty}" for plan, forms in given.items() if forms
+             for form, empty in PLAN_FORMS.items() if form not in forms]
+    return [*overrides, *extra]
+
+
+def command_line_overrides(overrides: Sequence[str]) -> List[str]:
+    """The overrides Hydra composes for ``overrides`` (command line and :func:`sim.api.compose_config`).
+
+    ``overrides`` are those :func:`sim.config.overrides.prepare_overrides` returned.
+    """
+    return plan_form_overrides(overrides)

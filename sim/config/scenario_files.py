@@ -1,0 +1,347 @@
+"""Scenario files: read every ``scenarios/*.yaml`` through one guarded loader.
+
+A scenario is plain data for the keys of :class:`sim.config.schema.Config`; a file may
+start from another one with ``extends: <name>`` (the parent's data first, then
+the child's keys merged on top: mappings merge key by key, lists are replaced,
+and a distribution given with its family replaces the parent's as a whole).
+
+Every file is read by :func:`read_scenario_file`, which accepts only what a
+scenario can hold and says where it breaks a rule, with the file and line:
+
+* a regular file of at most :data:`MAX_BYTES`, encoded in UTF-8;
+* YAML whose values are text, numbers, ``true``/``false``, ``null``, lists and
+  mappings, nested at most :data:`MAX_DEPTH` deep.  Scalars follow YAML 1.2's
+  core schema, so ``yes``, ``on``, ``2024-05-01`` and ``8:30`` are text rather
+  than a boolean, a date and the sexagesimal number 510; explicit tags other
+  than those of the plain types (``!!timestamp``, ``!!binary``, ``!!set``,
+  ``!!python/...``) are refused;
+* no anchors and aliases (``&a``/``*a``, whose expansion can be exponential:
+  the "billion laughs"), no merge keys (``<<``), no duplicate keys;
+* top-level keys of the schema plus ``extends`` (the name of one scenario);
+  never ``hydra``, ``defaults`` or ``scenario`` (a scenario's name is its file
+  name); every key and value checked against the schema (:mod:`sim.config.schema_tree`).
+
+:func:`load_scenarios` reads a whole folder.  A broken file does not stop the
+others: its error is kept and raised only when a run uses that scenario,
+directly or through ``extends``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from sim.config.paths import BUILTIN_SCENARIO_DIR
+from sim.config.schema_tree import DIST_PARAMS, ROOT, Violation, check, distributions_without_family, dotted
+from sim.core.errors import ConfigError
+
+SCENARIO_DIR = BUILTIN_SCENARIO_DIR
+#: Largest scenario file read, in bytes (the Beijing baseline is about 12 kB).
+MAX_BYTES = 1_000_000
+#: Deepest nesting of lists and mappings in a scenario file (the schema needs 6).
+MAX_DEPTH = 24
+_RESERVED = {
+    "hydra": "Hydra settings cannot be set in a scenario file; give hydra.* keys on the command line",
+    "defaults": "a scenario has no defaults list; start from another scenario with 'extends: NAME'",
+    "scenario": "a scenario's name is its file name; remove this key",
+}
+_TAG = "tag:yaml.org,2002:"
+
+
+class _Refused(Exception):
+    def __init__(self, node: Optional[Node], rule: str, line: Optional[int] = None) -> None:
+        super().__init__(rule)
+        self.rule = rule
+        self.line = line if line is not None else (node.start_mark.line + 1 if node is not None else None)
+
+
+class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
+              yaml.composer.Composer, yaml.resolver.BaseResolver):
+    """PyYAML's parser and composer with the YAML 1.2 core scalars, no aliases and a depth limit."""
+
+    yaml_implicit_resolvers: dict = {}
+
+    def __init__(self, text: str) -> None:
+        yaml.reader.Reader.__init__(self, text)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.resolver.BaseResolver.__init__(self)
+        self.depth = 0
+
+    def compose_node(self, parent: Optional[Node], index: Any) -> Node:
+        if self.check_event(yaml.AliasEvent):
+            event = self.get_event()
+            raise _Refused(None, f"alias *{event.anchor}: anchors and aliases are not allowed in a scenario "
+                                 "file; write the value out, or start from another scenario with extends",
+                           event.start_mark.line + 1)
+        event = self.peek_event()
+        if getattr(event, "anchor", None) is not None:
+            raise _Refused(None, f"anchor &{event.anchor}: anchors and aliases are not allowed in a scenario file",
+                           event.start_mark.line + 1)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _Refused(None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark.line + 1)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+for _tag, _pattern, _first in [
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("int", r"^[-+]?[0-9][0-9_]*$", "-+0123456789"),
+    ("float", r"^(?:[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?"
+              r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+.0123456789"),
+]:
+    _Loader.add_implicit_resolver(_TAG + _tag, re.compile(_pattern), list(_first))
+
+
+def _scalar(node: ScalarNode) -> Any:
+    tag, text = node.tag, node.value
+    if tag == _TAG + "str":
+        return text
+    if tag == _TAG + "null" and re.fullmatch(r"~|null|Null|NULL|", text):
+        return None
+    if tag == _TAG + "bool" and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        if tag == _TAG + "int":
+            return int(text)
+        if tag == _TAG + "float":
+            return float(text.lower().replace(".inf", "inf").replace(".nan", "nan"))
+    except ValueError as exc:
+        shown = text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+        raise _Refused(node, f"{shown!r} is not a valid {tag[len(_TAG):]} ({str(exc).split(':')[0]})") from None
+    name = tag[len(_TAG):] if tag.startswith(_TAG) else tag
+    raise _Refused(node, f"{name!r} values are not allowed in a scenario file: use text, numbers, "
+                         "true/false, null, lists and mappings (quote a date or time to make it text)")
+
+
+def _data(node: Node) -> Any:
+    """Plain data of a composed node (no constructors: only the plain types are built)."""
+    if isinstance(node, ScalarNode):
+        return _scalar(node)
+    if node.tag not in (_TAG + "seq", _TAG + "map"):
+        raise _Refused(node, f"{node.tag!r} values are not allowed in a scenario file")
+    if isinstance(node, SequenceNode):
+        return [_data(item) for item in node.value]
+    assert isinstance(node, MappingNode)
+    out: Dict[str, Any] = {}
+    first: Dict[str, int] = {}
+    for key_node, value_node in node.value:
+        if key_node.tag == _TAG + "merge":
+            raise _Refused(key_node, "merge keys (<<) are not allowed in a scenario file")
+        key = _data(key_node) if isinstance(key_node, ScalarNode) else None
+        if not isinstance(key, str):
+            raise _Refused(key_node, f"keys must be names (text), not {key_node.value!r}")
+        if key in out:
+            raise _Refused(key_node, f"duplicate key {key!r} (first at line {first[key]})")
+        first[key] = key_node.start_mark.line + 1
+        out[key] = _data(value_node)
+    return out
+
+
+def _line(root: Optional[Node], path: Tuple[Union[str, int], ...]) -> Optional[int]:
+    """The line of the deepest node of ``path`` present in the file (1-based)."""
+    line = None
+    node = root
+    for part in path:
+        nxt = None
+        if isinstance(node, MappingNode):
+            for k, v in node.value:
+                if isinstance(k, ScalarNode) and k.value == part:
+                    line, nxt = k.start_mark.line + 1, v
+        elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
+            nxt = node.value[part]
+            line = nxt.start_mark.line + 1
+        if nxt is None:
+            break
+        node = nxt
+    return line
+
+
+@dataclass
+class ScenarioFile:
+    """One file's data (``extends`` removed, distributions completed) and where each key is written."""
+
+    name: str
+    label: str  # "scenarios/<name>.yaml", for messages
+    data: Dict[str, Any]
+    extends: Optional[str]
+    root: Optional[Node] = field(default=None, repr=False)
+
+    def error(self, rule: str, path: Tuple[Union[str, int], ...] = (), line: Optional[int] = None) -> ConfigError:
+        """A ConfigError naming this file, the line of ``path`` (or ``line``) and the rule."""
+        line = line if line is not None else _line(self.root, path)
+        where = f"{self.label}, line {line}" if line else self.label
+        return ConfigError(self.label, dotted(path) or "<file>", rule, shown=where)
+
+
+def read_scenario_file(path: Path, label: Optional[str] = None) -> ScenarioFile:
+    """Read and check one scenario file.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file, the line when known, and the rule broken (see the module's list).
+    """
+    label = label or f"{path.parent.name}/{path.name}"
+    blank = ScenarioFile(path.stem, label, {}, None)
+    if not path.is_file():
+        raise blank.error("not a readable file (a directory, a broken link or a device)")
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise blank.error(f"too large ({size:,} bytes; a scenario file holds at most {MAX_BYTES:,})")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise blank.error(f"cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise blank.error(f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8", line=line) from None
+    loader: Optional[_Loader] = None
+    try:
+        loader = _Loader(text)
+        root = loader.get_single_node()
+        data = _data(root) if root is not None else {}
+    except _Refused as exc:
+        raise blank.error(exc.rule, line=exc.line) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        at: Optional[int] = mark.line + 1 if mark is not None else None
+        if isinstance(exc, yaml.reader.ReaderError):
+            at = text[:exc.position].count("\n") + 1
+        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc)
+        context = getattr(exc, "context", None)
+        why = f"{context} {problem}" if isinstance(context, str) else str(problem)
+        raise blank.error(f"not valid YAML: {' '.join(why.split())}", line=at) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    sf = ScenarioFile(path.stem, label, {}, None, root)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise sf.error("must be a mapping of keys to values", line=1)
+    for key, why in _RESERVED.items():
+        if key in data:
+            raise sf.error(f"{key}: {why}", (key,))
+    has_parent = "extends" in data
+    parent = data.pop("extends", None)
+    if has_parent and (not isinstance(parent, str) or not parent):
+        raise sf.error(f"extends={parent!r}: must be the name of one scenario (a scenario extends at most one)",
+                       ("extends",))
+    try:
+        sf.data = check(data, ROOT, (), complete=lambda p: DIST_PARAMS)
+    except Violation as v:
+        shown = f"={v.value!r}" if v.value is not None and not isinstance(v.value, (dict, list)) else ""
+        raise sf.error(f"{dotted(v.path)}{shown}: {v.rule}", v.path) from None
+    sf.extends = parent
+    return sf
+
+
+@dataclass
+class ScenarioSet:
+    """The scenarios of a folder: each usable one's data and, for each broken one, why."""
+
+    data: Dict[str, Dict[str, Any]]  # scenario data: extends resolved, ``scenario: <name>`` set
+    errors: Dict[str, ConfigError]  # why each broken scenario cannot be used
+
+    @property
+    def names(self) -> List[str]:
+        """Every scenario name, usable or broken."""
+        return sorted(set(self.data) | set(self.errors))
+
+
+def _merge(base: Dict[str, Any], top: Dict[str, Any]) -> Dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _resolve(name: str, files: Dict[str, Union[ScenarioFile, ConfigError]], chain: List[str]) -> List[ScenarioFile]:
+    """The files of ``name``'s extends chain, the root first."""
+    f = files[name]
+    if isinstance(f, ConfigError):
+        if chain:
+            raise ConfigError(f.key, f.value, f"{f.rule} (scenario '{chain[0]}' extends it)", f.shown)
+        raise f
+    if f.extends is None:
+        return [f]
+    if f.extends in chain + [name]:
+        raise f.error(f"extends={f.extends!r}: circular: {' -> '.join(chain + [name, f.extends])}", ("extends",))
+    if f.extends not in files:
+        raise f.error(f"extends={f.extends!r}: unknown scenario; use one of {', '.join(sorted(files))}", ("extends",))
+    return _resolve(f.extends, files, chain + [name]) + [f]
+
+
+def _compose(name: str, chain: List[ScenarioFile]) -> Dict[str, Any]:
+    """The scenario's data: its chain of files merged, the child's keys last."""
+    data: Dict[str, Any] = {}
+    for f in chain:
+        data = _merge(data, f.data)
+    for path in distributions_without_family(data):
+        owner = next(f for f in reversed(chain) if _has(f.data, path))
+        raise owner.error(f"{dotted(path)}: a distribution needs its family here: add dist, e.g. "
+                          "{dist: exponential, mean: 300} (only one the scenario already has may be given in "
+                          "part)", path)
+    data["scenario"] = name
+    return data
+
+
+def _has(data: Any, path: Tuple[Union[str, int], ...]) -> bool:
+    for p in path:
+        if isinstance(data, dict) and p in data:
+            data = data[p]
+        elif isinstance(data, list) and isinstance(p, int) and p < len(data):
+            data = data[p]
+        else:
+            return False
+    return True
+
+
+def load_scenarios(folder: Union[Path, Sequence[Path]] = SCENARIO_DIR) -> ScenarioSet:
+    """Read every ``*.yaml`` scenario of ``folder`` (or of several folders); a broken one is kept as an
+    error, not raised.
+
+    With several folders, a file of a later folder replaces an earlier folder's file of the same
+    name, and any file may extend any other.
+
+    Returns
+    -------
+    ScenarioSet
+        Each usable scenario's data, and each broken one's :class:`ConfigError`
+        (which names the file - the scenario's own or the one it extends - the line and the rule).
+    """
+    files: Dict[str, Union[ScenarioFile, ConfigError]] = {}
+    folders = [folder] if isinstance(folder, Path) else list(folder)
+    paths = {p.stem: p for f in folders for p in sorted(f.glob("*.yaml"))}
+    for path in paths.values():
+        try:
+            files[path.stem] = read_scenario_file(path)
+        except ConfigError as exc:
+            files[path.stem] = exc
+    out = ScenarioSet({}, {})
+    for name in sorted(files):
+        try:
+            out.data[name] = _compose(name, _resolve(name, files, []))
+        except ConfigError as exc:
+            out.errors[name] = exc
+    return out
+
+
+__all__ = ["SCENARIO_DIR", "MAX_BYTES", "MAX_DEPTH", "ScenarioFile", "ScenarioSet",
+           "read_scenario_file", "load_scenarios"]

@@ -1,0 +1,307 @@
+"""Where replications run: in this process, in local worker processes, or on a Dask cluster.
+
+A replication is a pure function of the configuration and its number, so every
+executor returns the same :class:`~sim.records.intervals.ReplicationResult` for the same
+inputs; results are always handed back keyed by replication number, and the
+experiment puts them in order.  A replication that raises is reported as a
+:class:`Failure` (with its seed and the error) instead of stopping the others.
+
+* ``serial`` - this process, with a progress bar over simulated time;
+* ``process`` - a local :class:`concurrent.futures.ProcessPoolExecutor`
+  (``experiment.jobs`` workers, spawn start method);
+* ``dask`` - a Dask distributed cluster at ``experiment.scheduler`` (install
+  the ``dask`` extra); the workers need this package installed.
+
+A Dask scheduler is an external resource: :func:`check_scheduler` checks its
+address when the configuration is validated (scheme, host, port), and
+:func:`check_resources` connects to it, waiting at most
+``experiment.connect_timeout_s``, before a run starts, so that an address
+nobody answers at ends the run at once with one line instead of a traceback
+after the replications were set up.
+
+No pools inside pools: when this process was itself started by ``multiprocessing``
+(a joblib/loky worker of Hydra's joblib launcher, a worker of a ``multiprocessing``
+or ``concurrent.futures`` pool),
+``process`` falls back to ``serial`` - the outer pool already keeps the cores
+busy, and a pool started inside a pool's worker inherits a start method that
+its own workers cannot find (``cannot find context for 'loky'``).  The results
+are the same (a replication does not depend on where it runs);
+:func:`executor_plan` returns a note saying so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import socket
+import sys
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Union
+from urllib.parse import urlsplit
+
+from sim.config.schema import Config, ExperimentConfig
+from sim.core.errors import ConfigError
+from sim.model.replication import run_replication
+from sim.records.intervals import ReplicationResult
+
+EXECUTORS = ("auto", "serial", "process", "dask")
+#: Address schemes of a Dask scheduler (Dask's comm back-ends that need no extra package).
+DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "inproc")
+Task = Callable[[Config, int], ReplicationResult]
+
+
+@dataclass
+class Failure:
+    """A replication that raised instead of returning a result."""
+
+    replication: int
+    seed: int
+    error: str
+
+    def describe(self) -> str:
+        """One line: replication, seed and error."""
+        return f"replication {self.replication} (seed {self.seed}) failed: {self.error}"
+
+
+Outcome = Union[ReplicationResult, Failure]
+
+
+def _guarded(task: Task, cfg: Config, r: int) -> Outcome:
+    try:
+        return task(cfg, r)
+    except Exception as exc:  # noqa: BLE001 - a failed replication must not lose the others
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return Failure(r, cfg.experiment.seed, last)
+
+
+def _bar(total: float, desc: str, unit: str, enabled: bool):  # type: ignore[no-untyped-def]
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr, dynamic_ncols=True)
+
+
+def _collect(done: Iterable, futures: Dict, cfg: Config, bar) -> Iterator[tuple[int, Outcome]]:  # type: ignore[no-untyped-def]
+    """Outcomes of finished futures (``done`` yields them as they finish); a lost worker is a Failure."""
+    for fut in done:
+        r = futures[fut]
+        try:
+            out = fut.result()
+        except Exception as exc:  # noqa: BLE001 - a worker killed by the OS, a serialisation error
+            out = Failure(r, cfg.experiment.seed, f"{type(exc).__name__}: {exc}")
+        if bar is not None:
+            bar.update(1)
+        yield r, out
+    if bar is not None:
+        bar.close()
+
+
+def run_serial(cfg: Config, reps: List[int], progress: bool,
+               task: Task = run_replication) -> Iterator[tuple[int, Outcome]]:
+    """Run replications one after another in this process."""
+    sim_h = cfg.experiment.horizon_h + cfg.experiment.drain_h
+    for r in reps:
+        bar = _bar(sim_h, f"replication {r + 1}", "h", progress)
+        if bar is not None and task is run_replication:
+            out: Outcome = _guarded(lambda c, i: run_replication(c, i, progress=lambda s: bar.update(s / 3600.0)),
+                                    cfg, r)
+        else:
+            out = _guarded(task, cfg, r)
+        if bar is not None:
+            bar.close()
+        yield r, out
+
+
+def run_processes(cfg: Config, reps: List[int], jobs: int, progress: bool,
+                  task: Task = run_replication) -> Iterator[tuple[int, Outcome]]:
+    """Run replications in ``jobs`` local worker processes."""
+    bar = _bar(len(reps), "replications", "rep", progress)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(_guarded, task, cfg, r): r for r in reps}
+        yield from _collect(as_completed(futures), futures, cfg, bar)
+
+
+def check_scheduler(e: ExperimentConfig) -> None:
+    """Check the Dask settings without connecting: timeout, and the address when the executor is dask.
+
+    The address is ``SCHEME://HOST:PORT`` with a scheme of :data:`DASK_SCHEMES` (``HOST:PORT`` alone
+    means tcp, as in Dask), a host name or IP address (IPv6 in brackets) and a port in 1..65535;
+    ``inproc://`` addresses name a scheduler in this process.
+
+    Raises
+    ------
+    ConfigError
+        ``experiment.connect_timeout_s`` not in (0, 600], or an address that is missing or malformed.
+    """
+    t = e.connect_timeout_s
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t <= 600:
+        raise ConfigError("experiment.connect_timeout_s", t, "must be in (0, 600] seconds")
+    if e.executor != "dask":
+        return
+    addr = e.scheduler
+    if not addr:
+        raise ConfigError("experiment.scheduler", addr, "required with experiment.executor=dask "
+                                                        "(the address of a Dask scheduler, e.g. tcp://127.0.0.1:8786)")
+    scheme, sep, rest = addr.partition("://")
+    if not sep:
+        scheme, rest = "tcp", addr
+    if scheme not in DASK_SCHEMES:
+        raise ConfigError("experiment.scheduler", addr, f"unknown scheme {scheme + '://'!r}; use one of "
+                                                        f"{', '.join(s + '://' for s in DASK_SCHEMES)}")
+    if scheme == "inproc":
+        if not rest:
+            raise ConfigError("experiment.scheduler", addr, "an inproc:// address names a scheduler in this process")
+        return
+    form = "write SCHEME://HOST:PORT, e.g. tcp://10.0.0.5:8786"
+    try:
+        parts = urlsplit("//" + rest)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise ConfigError("experiment.scheduler", addr, f"the port must be a number in 1..65535; {form}") from None
+    if not host or parts.path or parts.query or parts.fragment or parts.username is not None \
+            or not all(c.isalnum() or c in ".-_:" for c in host):
+        raise ConfigError("experiment.scheduler", addr, f"not a scheduler address; {form}")
+    if port is None or not 1 <= port <= 65535:
+        raise ConfigError("experiment.scheduler", addr, f"needs a port in 1..65535 (Dask's default is 8786); {form}")
+
+
+def _unreachable(addr: str, why: str, advice: str = "start a scheduler and workers (docs/experiments.md) "
+                                                                 "or fix the address") -> ConfigError:
+    return ConfigError("experiment.scheduler", addr, f"{why}; {advice}")
+
+
+async def _identity(addr: str, timeout_s: float) -> dict:
+    from distributed.core import rpc
+    from distributed.security import Security
+
+    # the client's TLS settings from Dask's configuration, as a Client would use them (tls:// addresses)
+    r = rpc(addr, timeout=timeout_s, connection_args=Security().get_connection_args("client"))
+    try:
+        return await asyncio.wait_for(r.identity(), timeout_s)
+    finally:
+        await r.close_rpc()
+
+
+def probe_scheduler(addr: str, timeout_s: float) -> None:
+    """Check that a Dask scheduler with at least one worker answers at ``addr`` within ``timeout_s`` seconds.
+
+    A TCP-based address is first probed with a plain socket (a refused connection or an unknown host
+    ends at once, with the system's reason); then the scheduler is asked who it is (Dask's
+    ``identity`` call), which tells a Dask scheduler from another service, and how many workers it
+    has: a run on a scheduler without workers would wait for ever.
+
+    Raises
+    ------
+    ConfigError
+        On ``experiment.scheduler``: dask.distributed is not installed, nothing answers, what answers is
+        not a Dask scheduler, or it has no worker.
+    """
+    try:
+        import distributed  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise ConfigError("experiment.executor", "dask", "needs dask.distributed: pip install -e '.[dask]'") from None
+    scheme, sep, rest = addr.partition("://")
+    if scheme != "inproc":
+        parts = urlsplit("//" + (rest if sep else addr))
+        try:
+            socket.create_connection((parts.hostname, parts.port or 0), timeout=timeout_s).close()
+        except OSError as exc:
+            why = exc.strerror or str(exc) or type(exc).__name__
+            raise _unreachable(addr, f"cannot connect within {timeout_s:g} s ({why})") from None
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            info = asyncio.run(_identity(addr, max(0.1, deadline - time.monotonic())))
+        except (TimeoutError, asyncio.TimeoutError):
+            raise _unreachable(addr, f"no Dask scheduler answered within {timeout_s:g} s") from None
+        except Exception as exc:  # noqa: BLE001 - a service that is not Dask may answer anything
+            raise _unreachable(addr, f"what answers there is not a Dask scheduler ({type(exc).__name__})") from None
+        if not isinstance(info, dict) or info.get("type") != "Scheduler":
+            raise _unreachable(addr, "what answers there is not a Dask scheduler")
+        if info.get("n_workers", 0) > 0:
+            return
+        if time.monotonic() >= deadline:
+            raise _unreachable(addr, f"the Dask scheduler has no workers (waited {timeout_s:g} s)",
+                               f"start some: dask worker {addr}")
+        time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+
+def check_resources(cfg: Config) -> None:
+    """Check the external resources a run needs, before it starts: a Dask scheduler with workers must answer.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``experiment.scheduler`` and why it cannot be used.
+    """
+    if executor_name(cfg, cfg.experiment.replications) == "dask":
+        assert cfg.experiment.scheduler is not None
+        probe_scheduler(cfg.experiment.scheduler, cfg.experiment.connect_timeout_s)
+
+
+def run_dask(cfg: Config, reps: List[int], scheduler: Optional[str], progress: bool,
+             task: Task = run_replication) -> Iterator[tuple[int, Outcome]]:
+    """Run replications on the Dask distributed cluster at ``scheduler`` (probed first: :func:`probe_scheduler`)."""
+    assert scheduler is not None
+    timeout_s = cfg.experiment.connect_timeout_s
+    probe_scheduler(scheduler, timeout_s)
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
+    try:
+        client = Client(scheduler, timeout=timeout_s)
+    except Exception as exc:  # noqa: BLE001 - the scheduler went away after the probe
+        raise _unreachable(scheduler, f"the Dask scheduler stopped answering ({type(exc).__name__}: {exc})") from None
+    bar = _bar(len(reps), "replications (dask)", "rep", progress)
+    with client:
+        futures = {client.submit(_guarded, task, cfg, r, pure=False, key=f"hotline-rep-{r}-{id(cfg)}"): r
+                   for r in reps}
+        yield from _collect(dask_completed(list(futures)), futures, cfg, bar)
+
+
+def executor_name(cfg: Config, n_reps: int) -> str:
+    """The executor asked for: ``experiment.executor``, with ``auto`` = process if jobs > 1, else serial."""
+    name = cfg.experiment.executor
+    if name == "auto":
+        return "process" if cfg.experiment.jobs > 1 and n_reps > 1 else "serial"
+    return name
+
+
+def inside_pool_worker() -> bool:
+    """Whether this process was started by ``multiprocessing`` (a pool's worker: multiprocessing, joblib/loky)."""
+    return multiprocessing.parent_process() is not None
+
+
+def executor_plan(cfg: Config, n_reps: int) -> tuple[str, Optional[str]]:
+    """The executor that will run, and a note when it is not the one asked for.
+
+    Returns
+    -------
+    name : str
+        ``serial``, ``process`` or ``dask``.
+    note : str or None
+        Why ``process`` falls back to ``serial`` (inside another pool's worker).
+    """
+    name = executor_name(cfg, n_reps)
+    if name == "process" and inside_pool_worker():
+        return "serial", (f"experiment.jobs={cfg.experiment.jobs}: this process is a worker of another process pool "
+                          f"(e.g. Hydra's joblib launcher), so its replications run one after another in it "
+                          f"(same results)")
+    return name, None
+
+
+def run_batch(cfg: Config, reps: List[int], progress: bool, task: Task = run_replication) -> Dict[int, Outcome]:
+    """Run the replications ``reps`` with the configured executor; return outcomes by replication."""
+    name, _ = executor_plan(cfg, len(reps))
+    if name == "serial":
+        it = run_serial(cfg, reps, progress, task)
+    elif name == "process":
+        it = run_processes(cfg, reps, max(1, min(cfg.experiment.jobs, len(reps))), progress, task)
+    else:
+        it = run_dask(cfg, reps, cfg.experiment.scheduler, progress, task)
+    return dict(it)

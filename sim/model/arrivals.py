@@ -1,0 +1,129 @@
+"""Exact generation of non-homogeneous Poisson arrivals, one day at a time.
+
+The arrival rate of a channel is piecewise constant: mean volume per day x
+weekday factor x (optional) gamma day multiplier x hour-of-day share, further
+multiplied, category by category, by any surge in force.  For a piecewise-constant
+rate the process is generated exactly, without thinning: in each piece the count
+is Poisson with mean rate x length and, given the count, the times are independent
+uniforms on the piece.  A resident's category is drawn with probability
+proportional to ``share[k] x surge multiplier[k]`` in the piece where they arrive,
+which makes each category's own arrival stream a Poisson process with its surge.
+
+Days are generated when the simulation reaches them, so memory holds one day of
+arrivals at most.  All draws come from the channel's own named streams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from scipy import special
+
+from sim.core.calendar import DAY_S
+
+HOUR_S = 3600.0
+
+
+@dataclass(frozen=True)
+class Surge:
+    """A surge in engine units: ``[start_s, end_s)`` with a multiplier per category."""
+
+    start_s: float
+    end_s: float
+    multipliers: np.ndarray  # one factor per category (1 where the surge does not apply)
+
+
+class ChannelArrivals:
+    """Arrival process of one channel.
+
+    Parameters
+    ----------
+    per_day : float
+        Mean contacts per day on a day with weekday factor 1 (already scaled).
+    hourly_profile : sequence of float
+        24 non-negative weights; normalised to shares of the day.
+    day_of_week : sequence of float
+        7 multipliers, Monday first.
+    day_cv : float
+        Coefficient of variation of the gamma day multiplier (0 = none).
+    shares : sequence of float
+        Category shares (sum to 1).
+    surges : sequence of Surge
+        Surges that apply to this channel.
+    start_weekday : int
+        Weekday of day 0 (0 = Monday).
+    """
+
+    def __init__(self, per_day: float, hourly_profile: Sequence[float], day_of_week: Sequence[float],
+                 day_cv: float, shares: Sequence[float], surges: Sequence[Surge], start_weekday: int) -> None:
+        prof = np.asarray(hourly_profile, dtype=float)
+        self.per_day = float(per_day)
+        self.hour_share = prof / prof.sum() if prof.sum() > 0 else prof
+        self.day_of_week = np.asarray(day_of_week, dtype=float)
+        self.day_cv = float(day_cv)
+        self.shares = np.asarray(shares, dtype=float)
+        self.surges = list(surges)
+        self.start_weekday = int(start_weekday)
+
+    def pieces(self, day: int, day_factor: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The constant-rate pieces of ``day``.
+
+        Returns
+        -------
+        starts, ends : ndarray
+            Piece bounds in seconds from time 0.
+        cat_rates : ndarray, shape (pieces, categories)
+            Arrival rate per second of each category in each piece.
+        """
+        t0 = day * DAY_S
+        cuts = {t0 + h * HOUR_S for h in range(25)}
+        for s in self.surges:
+            for t in (s.start_s, s.end_s):
+                if t0 < t < t0 + DAY_S:
+                    cuts.add(t)
+        bounds = np.array(sorted(cuts))
+        starts, ends = bounds[:-1], bounds[1:]
+        hours = ((starts - t0) // HOUR_S).astype(int)
+        weekday = (self.start_weekday + day) % 7
+        base = self.per_day * self.day_of_week[weekday] * day_factor * self.hour_share[hours] / HOUR_S
+        mult = np.ones((len(starts), len(self.shares)))
+        mids = (starts + ends) / 2
+        for s in self.surges:
+            active = (mids >= s.start_s) & (mids < s.end_s)
+            mult[active] *= s.multipliers
+        return starts, ends, base[:, None] * self.shares[None, :] * mult
+
+    def expected_per_hour(self, day: int) -> np.ndarray:
+        """Expected arrivals in each hour of ``day`` (no day multiplier), for tests and reports."""
+        starts, ends, rates = self.pieces(day)
+        per_piece = rates.sum(axis=1) * (ends - starts)
+        hours = ((starts - day * DAY_S) // HOUR_S).astype(int)
+        return np.bincount(hours, weights=per_piece, minlength=24)
+
+    def generate(self, day: int, counts_rng: np.random.Generator, day_rng: np.random.Generator,
+                 category_rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Arrival times (sorted, seconds) and category indices of ``day``.
+
+        ``day_rng`` gives one uniform per day, turned into the gamma day
+        multiplier (mean 1, CV ``day_cv``) by inversion; ``counts_rng`` gives the counts
+        and times; ``category_rng`` one uniform per arrival, in time order.
+        """
+        cv = self.day_cv
+        u_day = day_rng.random()  # drawn even when cv = 0, so nothing else depends on day_cv
+        g = float(special.gammaincinv(1.0 / (cv * cv), u_day)) * cv * cv if cv > 0 else 1.0
+        starts, ends, cat_rates = self.pieces(day, g)
+        total = cat_rates.sum(axis=1)
+        counts = counts_rng.poisson(total * (ends - starts))
+        n = int(counts.sum())
+        piece = np.repeat(np.arange(len(starts)), counts)
+        times = starts[piece] + counts_rng.random(n) * (ends - starts)[piece]
+        order = np.argsort(times, kind="stable")
+        times, piece = times[order], piece[order]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cum = np.cumsum(cat_rates, axis=1) / total[:, None]
+        cum[:, -1] = 1.0
+        u = category_rng.random(n)
+        cats = (u[:, None] >= cum[piece]).sum(axis=1)
+        return times, np.minimum(cats, len(self.shares) - 1)

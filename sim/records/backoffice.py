@@ -1,0 +1,122 @@
+"""Records of the work-order pipeline: counters per unit, per urgency class, per category and per day.
+
+Like the front line's interval table, these are append-only counters that the
+processes add to and :mod:`sim.analysis.kpis` reads; memory is fixed by the number of
+units, classes, categories and days, never by the number of work orders.
+
+Counters per unit, per class and per category concern contacts that arrived in
+the measurement window (after the warm-up), so that every rate describes the
+same cohort as the front-line KPIs.  The daily table is by event time: what
+happened on each simulated day (work orders created and closed, backlog at the
+end of the day per unit type), including drain days after the horizon.
+Time to close is kept as a histogram on a log scale (0.01 h to 10,000 h, 600
+bins), from which means and quantiles are read.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Dict, List
+
+import numpy as np
+
+from sim.config.schema import URGENCY_CLASSES
+
+#: Counters kept per unit (global unit id).
+UNIT_COUNTERS: tuple[str, ...] = (
+    "orders_received",    # work orders that reached this (correct) unit, first round
+    "bounced",            # orders wrongly sent here and bounced back
+    "response_due",       # orders whose response was made or overdue
+    "response_on_time",   # first contact with the resident within workorders.response_limit_h
+    "closeouts",          # close-outs (every round)
+    "closeouts_due",      # close-outs plus orders still open past their deadline
+    "closeouts_on_time",  # close-outs within workorders.closeout_limit_h
+    "rated",              # final return-visit ratings
+    "rated_resolved",     # ... in which the resident said the problem was solved
+    "rated_satisfied",    # ... in which the resident was satisfied
+    "reopened",           # rounds reopened after an unsatisfied rating
+    "not_reached",        # return visits that never reached the resident
+    "visits_reached",     # return visits that reached the resident (every round)
+)
+#: Counters kept per urgency class.
+URGENCY_COUNTERS: tuple[str, ...] = (
+    "dispatched", "dispatch_on_time", "closeouts_due", "closeouts_on_time", "response_due", "response_on_time",
+)
+#: Columns of the daily table (per day; backlog columns are added per unit type).
+DAILY_COUNTERS: tuple[str, ...] = ("work_orders_created", "closeouts", "ratings")
+
+#: The time-to-close histogram: ``N_BINS`` bins, log-spaced from 10**LOG_LO_H to 10**LOG_HI_H hours.
+N_BINS, LOG_LO_H, LOG_HI_H = 600, -2.0, 4.0
+HIST_EDGES_H = np.logspace(LOG_LO_H, LOG_HI_H, N_BINS + 1)
+_LOG_STEP = (LOG_HI_H - LOG_LO_H) / N_BINS
+_MIN_H = 10 ** LOG_LO_H
+
+
+class BackOfficeRecorder:
+    """Counters of the work-order pipeline for one replication.
+
+    Parameters
+    ----------
+    n_units : int
+        Number of units.
+    n_categories : int
+        Number of request categories.
+    n_days : int
+        Simulated days, drain included.
+    unit_types : list of str
+        Names of the unit types (backlog columns of the daily table).
+    """
+
+    def __init__(self, n_units: int, n_categories: int, n_days: int, unit_types: List[str]) -> None:
+        self.unit = {name: [0] * n_units for name in UNIT_COUNTERS}
+        self.urgency = {name: [0] * len(URGENCY_CLASSES) for name in URGENCY_COUNTERS}
+        self.close_hist = [[0] * N_BINS for _ in range(n_categories)]
+        self.close_sum_h = [0.0] * n_categories
+        self.daily = {name: [0] * n_days for name in DAILY_COUNTERS}
+        self.backlog = {t: [0] * n_days for t in unit_types}
+        self.queued = {t: [0] * n_days for t in unit_types}
+        self.totals = {"work_orders": 0, "orders_bounced": 0, "visit_attempts": 0}
+        self.n_days = n_days
+
+    def add_time_to_close(self, category: int, hours: float) -> None:
+        """Record the time from first contact to first close-out of one order."""
+        self.close_sum_h[category] += hours
+        if hours <= _MIN_H:
+            b = 0
+        else:
+            b = int((math.log10(hours) - LOG_LO_H) / _LOG_STEP)
+            b = N_BINS - 1 if b >= N_BINS else b
+        self.close_hist[category][b] += 1
+
+    @property
+    def close_n(self) -> List[int]:
+        """Orders closed (first close-out) per category: the histogram's counts."""
+        return [sum(h) for h in self.close_hist]
+
+    def arrays(self) -> Dict[str, object]:
+        """Everything as arrays (for the replication result)."""
+        return {
+            "unit": {k: np.asarray(v, dtype=float) for k, v in self.unit.items()},
+            "urgency": {k: np.asarray(v, dtype=float) for k, v in self.urgency.items()},
+            "close_hist": np.asarray(self.close_hist, dtype=float),
+            "close_sum_h": np.asarray(self.close_sum_h, dtype=float),
+            "close_n": np.asarray(self.close_hist, dtype=float).sum(axis=1),
+            "daily": {k: np.asarray(v, dtype=float) for k, v in self.daily.items()},
+            "backlog": {k: np.asarray(v, dtype=float) for k, v in self.backlog.items()},
+            "queued": {k: np.asarray(v, dtype=float) for k, v in self.queued.items()},
+            "totals": dict(self.totals),
+        }
+
+
+def hist_quantile(hist: np.ndarray, q: float) -> float:
+    """Quantile ``q`` of a time-to-close histogram (log-linear interpolation in the bin)."""
+    total = hist.sum()
+    if total <= 0:
+        return float("nan")
+    cum = np.cumsum(hist)
+    b = int(np.searchsorted(cum, q * total, side="left"))
+    b = min(b, len(hist) - 1)
+    before = cum[b - 1] if b > 0 else 0.0
+    frac = (q * total - before) / hist[b] if hist[b] > 0 else 0.0
+    lo, hi = np.log10(HIST_EDGES_H[b]), np.log10(HIST_EDGES_H[b + 1])
+    return float(10 ** (lo + frac * (hi - lo)))

@@ -1,0 +1,264 @@
+"""Comparison of the variants of a sweep, with paired differences under common random numbers.
+
+``python run_sim.py -m staffing.operators=600,650,700`` (or ``-m scenario=a,b``)
+runs one Hydra job per variant, each writing its report folder in its own
+subfolder of the sweep folder.  When the sweep ends, :class:`ComparisonCallback`
+(a Hydra callback, so it works with any launcher: basic, joblib, submitit, Ray)
+reads every variant's ``summary.json`` and ``kpis.csv`` and writes, at the top
+of the sweep folder:
+
+* ``comparison.csv`` - one row per variant: every headline KPI's mean and
+  confidence interval (clipped to the KPI's domain, :func:`sim.analysis.kpis.clip_to_domain`),
+  and its difference from the first variant with the
+  difference's confidence interval and whether it is significant (the interval
+  excludes 0);
+* ``comparison.md`` - the same for the main KPIs, as a Markdown table.
+
+A subfolder that holds no readable report (a stray folder, a variant that
+failed before writing one) is skipped with a note on stderr and in
+``comparison.md``; it never stops the comparison of the others.
+
+Variants run with the same seed and replication numbers see the same residents
+(common random numbers), so replication ``r`` of one variant is paired with
+replication ``r`` of the other and the difference's interval is a paired-t
+interval - usually much narrower than with independent seeds.  Variants with
+different seeds or replication sets are compared with Welch's unpaired interval.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+from scipy import stats as st
+
+from sim.analysis.kpis import clip_to_domain
+
+MAIN_KPIS = ("service_level", "answer_rate", "abandon_rate", "asa_s", "occupancy", "online_on_time_rate",
+             "response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate", "time_to_close_p90_h")
+
+
+def difference_ci(a: Sequence[float], b: Sequence[float], paired: bool, confidence: float) -> Dict[str, Any]:
+    """Mean of ``b - a`` with its confidence interval (paired t, or Welch) and significance."""
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if np.isnan(x).any() or np.isnan(y).any() or len(x) < 2 or len(y) < 2:
+        return {"diff": None, "diff_ci_low": None, "diff_ci_high": None, "significant": None, "method": None}
+    q = 0.5 + confidence / 2
+    dof: float
+    if paired and len(x) == len(y):
+        d = y - x
+        mean, se, dof = float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d))), len(d) - 1
+        method = "paired-t"
+    else:
+        vx, vy = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
+        mean, se = float(y.mean() - x.mean()), float(math.sqrt(vx + vy))
+        denom = (vx * vx / (len(x) - 1) + vy * vy / (len(y) - 1))
+        dof = float((vx + vy) ** 2 / denom) if denom > 0 else len(x) + len(y) - 2
+        method = "welch"
+    half = float(st.t.ppf(q, dof) * se) if se > 0 else 0.0
+    lo, hi = mean - half, mean + half
+    return {"diff": mean, "diff_ci_low": lo, "diff_ci_high": hi, "significant": bool(lo > 0 or hi < 0),
+            "method": method}
+
+
+def _read_kpis_csv(path: Path) -> Dict[int, Dict[str, float]]:
+    rows: Dict[int, Dict[str, float]] = {}
+    with path.open(encoding="utf-8") as fh:
+        for rec in csv.DictReader(fh):
+            rows[int(rec.pop("replication"))] = {k: (float(v) if v != "" else math.nan) for k, v in rec.items()}
+    return rows
+
+
+class NotAVariant(Exception):
+    """A subfolder of a sweep folder that holds no readable variant report (the reason is the message)."""
+
+
+def _variant(folder: Path) -> Dict[str, Any]:
+    """The report of the variant in ``folder``; raises :class:`NotAVariant` for anything else."""
+    summary_path, kpis_path = folder / "summary.json", folder / "kpis.csv"
+    if not summary_path.is_file():
+        raise NotAVariant("no summary.json")
+    if not kpis_path.is_file():
+        raise NotAVariant("no kpis.csv")
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        if not isinstance(summary, dict) or not isinstance(summary.get("kpis"), dict) or "seed" not in summary:
+            raise NotAVariant("summary.json is not a run's summary (no kpis or seed)")
+        reps = _read_kpis_csv(kpis_path)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise NotAVariant(f"unreadable report ({type(exc).__name__}: {str(exc).splitlines()[0][:80]})") from None
+    overrides: List[str] = []
+    job_num = None
+    hydra_dir = folder / ".hydra"
+    if (hydra_dir / "overrides.yaml").exists():
+        import yaml
+
+        try:
+            overrides = [str(o) for o in (yaml.safe_load((hydra_dir / "overrides.yaml").read_text()) or [])]
+            hydra_yaml = hydra_dir / "hydra.yaml"
+            hydra_cfg = yaml.safe_load(hydra_yaml.read_text()) if hydra_yaml.exists() else {}
+            job_num = (hydra_cfg or {}).get("hydra", {}).get("job", {}).get("num")
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError, TypeError) as exc:
+            raise NotAVariant(f"unreadable .hydra/ ({type(exc).__name__})") from None
+    return {"folder": folder, "summary": summary, "reps": reps, "overrides": overrides, "job_num": job_num}
+
+
+def scan_sweep(sweep_dir: Path) -> tuple[List[Dict[str, Any]], List[str]]:
+    """The variants of a sweep folder in job order (first = reference), and a note per skipped subfolder.
+
+    Every subfolder holding a readable report (``summary.json`` and ``kpis.csv``)
+    is a variant; any other subfolder (a stray folder, a variant that failed
+    before writing its report) is skipped, with a note saying why.
+    """
+    found, skipped = [], []
+    for p in sorted(sweep_dir.iterdir()):
+        if not p.is_dir() or p.name.startswith("."):
+            continue
+        try:
+            found.append(_variant(p))
+        except NotAVariant as exc:
+            skipped.append(f"{p.name}/: {exc}")
+
+    def order(v: Dict[str, Any]) -> tuple:
+        num = v["job_num"]
+        if not isinstance(num, int):  # no Hydra metadata: the number in the folder name, in numeric order
+            m = re.search(r"(\d+)(?!.*\d)", v["folder"].name)
+            num = int(m.group(1)) if m else 10**9
+        return (num, v["folder"].name)
+
+    return sorted(found, key=order), skipped
+
+
+def collect_variants(sweep_dir: Path) -> List[Dict[str, Any]]:
+    """The variants of a sweep folder, in job order (first = reference); see :func:`scan_sweep`."""
+    return scan_sweep(sweep_dir)[0]
+
+
+def compare(variants: List[Dict[str, Any]], confidence: float = 0.95) -> tuple[List[str], List[List[Any]]]:
+    """Header and rows of ``comparison.csv``."""
+    if not variants:
+        return [], []
+    ref = variants[0]
+    kpis = [k for k in ref["summary"]["kpis"]]
+    shared = set.intersection(*(set(v["overrides"]) for v in variants)) if len(variants) > 1 else set()
+    header = ["variant", "folder", "overrides", "scenario", "seed", "replications", "paired"]  # overrides that differ
+    for k in kpis:
+        header += [k, f"{k}_ci_low", f"{k}_ci_high", f"{k}_diff", f"{k}_diff_ci_low", f"{k}_diff_ci_high",
+                   f"{k}_significant"]
+    rows = []
+    for i, v in enumerate(variants):
+        s = v["summary"]
+        common = sorted(set(v["reps"]) & set(ref["reps"]))
+        paired = s["seed"] == ref["summary"]["seed"] and len(common) >= 2
+        label = (" ".join(o for o in v["overrides"] if o not in shared)
+                 or (v["folder"].name if not v["overrides"] else ""))
+        row: List[Any] = [i, v["folder"].name, label, s["scenario"], s["seed"],
+                          s["replications"], paired]
+        for k in kpis:
+            ci = _clipped(k, s["kpis"].get(k, {"mean": None, "ci_low": None, "ci_high": None}))
+            a = [ref["reps"][r].get(k, math.nan) for r in (common if paired else sorted(ref["reps"]))]
+            b = [v["reps"][r].get(k, math.nan) for r in (common if paired else sorted(v["reps"]))]
+            d = difference_ci(a, b, paired, confidence) if i > 0 else {
+                "diff": 0.0, "diff_ci_low": 0.0, "diff_ci_high": 0.0, "significant": False}
+            row += [ci["mean"], ci["ci_low"], ci["ci_high"], d["diff"], d["diff_ci_low"], d["diff_ci_high"],
+                    d["significant"]]
+        rows.append(row)
+    return header, rows
+
+
+def _clipped(name: str, ci: Dict[str, Any]) -> Dict[str, Any]:
+    """The interval of KPI ``name`` as read from a variant's summary, clipped to the KPI's domain.
+
+    Summaries written by this version are clipped already; this keeps a comparison of older
+    report folders in the domain too.  (Differences between variants are never clipped.)
+    """
+    return {**ci, **{b: clip_to_domain(name, float(ci[b])) for b in ("ci_low", "ci_high") if ci.get(b) is not None}}
+
+
+def _fmt(x: Any) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, float):
+        return f"{x:.12g}"
+    return str(x)
+
+
+def write_comparison(sweep_dir: Path, confidence: Optional[float] = None) -> Optional[Path]:
+    """Write ``comparison.csv`` and ``comparison.md`` for the sweep in ``sweep_dir``; return the CSV path."""
+    variants, skipped = scan_sweep(sweep_dir)
+    if not variants:
+        return None
+    conf = confidence if confidence is not None else float(variants[0]["summary"].get("confidence", 0.95))
+    header, rows = compare(variants, conf)
+    out = sweep_dir / "comparison.csv"
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        for row in rows:
+            w.writerow([_fmt(x) for x in row])
+    md = _markdown(header, rows, conf)
+    if skipped:
+        md += "\nSubfolders that are not variant reports, skipped:\n\n" + "".join(f"* {n}\n" for n in skipped)
+    (sweep_dir / "comparison.md").write_text(md, encoding="utf-8")
+    return out
+
+
+def _markdown(header: List[str], rows: List[List[Any]], confidence: float) -> str:
+    col = {h: i for i, h in enumerate(header)}
+    kpis = [k for k in MAIN_KPIS if k in col]
+    pct = int(round(confidence * 100))
+    lines = ["# Sweep comparison\n", f"Mean [{pct}% CI] of each variant; Δ = difference from variant 0 "
+             f"[{pct}% CI] (paired under common random numbers when seeds match); * = significant.\n",
+             "| variant | overrides | reps | " + " | ".join(kpis) + " |",
+             "|---|---|---|" + "---|" * len(kpis)]
+    for row in rows:
+        cells = []
+        for k in kpis:
+            m, lo, hi = row[col[k]], row[col[f"{k}_ci_low"]], row[col[f"{k}_ci_high"]]
+            d, dlo, dhi, sig = (row[col[f"{k}_diff"]], row[col[f"{k}_diff_ci_low"]], row[col[f"{k}_diff_ci_high"]],
+                                row[col[f"{k}_significant"]])
+            if m is None:
+                cells.append("n/a")
+                continue
+            cell = f"{m:.4g} [{_g(lo)}, {_g(hi)}]"
+            if row[0] != 0 and d is not None:
+                cell += f"<br>Δ {d:+.3g} [{_g(dlo)}, {_g(dhi)}]{' *' if sig else ''}"
+            cells.append(cell)
+        lines.append(f"| {row[0]} | {row[2] or '(reference)'} | {row[5]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _g(x: Any) -> str:
+    return "n/a" if x is None else f"{x:.4g}"
+
+
+try:  # the callback needs Hydra; the functions above do not
+    from hydra.experimental.callback import Callback
+
+    class ComparisonCallback(Callback):
+        """Hydra callback: at the end of a multirun, write the comparison of its variants."""
+
+        def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
+            sweep_dir = Path(str(config.hydra.sweep.dir))
+            if sweep_dir.is_dir():
+                from sim.cli import note_failed_run
+
+                variants, skipped = scan_sweep(sweep_dir)
+                for v in variants:  # jobs may have run in other processes
+                    if v["summary"].get("failed_replications"):
+                        note_failed_run(str(v["folder"]))
+                for note in skipped:
+                    sys.stderr.write(f"run_sim: note: comparison: skipped {sweep_dir / note}\n")
+                path = write_comparison(sweep_dir)
+                if path is not None:
+                    print(f"Comparison of the variants written to {path} and {path.with_suffix('.md')}")
+except ImportError:  # pragma: no cover
+    pass

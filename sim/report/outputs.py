@@ -1,0 +1,280 @@
+"""Outputs of a run: files, the printed KPI table, figures and an HTML page.
+
+Reports never simulate: everything here is computed from an
+:class:`~sim.experiments.runner.ExperimentResult`.  A run folder holds
+
+* ``summary.json`` - the headline: each KPI as ``{"mean", "ci_low", "ci_high"}``
+  under ``kpis``, the accounting table and run metadata (schema in
+  ``docs/outputs.md``);
+* ``kpis.csv`` - one row per replication, one column per KPI;
+* ``intervals.csv`` - one row per replication and reporting interval;
+* ``accounting.csv`` - contacts by terminal / open state per replication;
+* ``config.yaml`` - the resolved configuration;
+* with units: ``units.csv`` and ``daily.csv``; with ``report.request_log``:
+  ``requests.csv`` (see :mod:`sim.report.tables`);
+* ``intervals.png`` and ``report.html`` (self-contained) unless disabled.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+
+from sim.analysis.kpis import KPI_NAMES, accounting, interval_kpis, kpi_domain
+from sim.config.schema import URGENCY_CLASSES
+from sim.experiments.runner import ExperimentResult
+
+SCHEMA = "hotline-sim/summary/v1"
+INTERVAL_KPIS = ("calls_offered", "retrials", "calls_answered", "calls_abandoned", "service_level",
+                 "answer_rate", "asa_s", "mean_wait_s", "abandon_rate", "occupancy", "online_offered",
+                 "online_on_time_rate", "mean_operators", "mean_calls_waiting")
+
+
+def fmt(x: Any) -> str:
+    """Deterministic text for a CSV cell (empty for missing values)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if isinstance(x, (float, np.floating)):
+        return f"{float(x):.12g}"
+    return str(x)
+
+
+def accounting_table(exp: ExperimentResult) -> Dict[str, Any]:
+    """Contacts by state in the measurement window: per replication, mean, and the check against offered."""
+    per_rep = [accounting(r) for r in exp.replications]
+    states = list(per_rep[0]) if per_rep else []
+    offered = [int(round(k["contacts_offered"])) for k in exp.per_replication]
+    totals = [sum(a.values()) for a in per_rep]
+    return {
+        "states": {s: {"mean": float(np.mean([a[s] for a in per_rep])), "per_replication": [a[s] for a in per_rep]}
+                   for s in states},
+        "total_per_replication": totals,
+        "contacts_offered_per_replication": offered,
+        "balanced": totals == offered,
+    }
+
+
+#: Call attempts after the horizon (redials during the drain), reported apart from every KPI.
+AFTER_HORIZON_COUNTS = ("retrials", "calls_answered", "calls_abandoned")
+
+
+def after_horizon_table(exp: ExperimentResult) -> Dict[str, Any]:
+    """Call attempts made after the horizon (redials during the drain): mean and per replication.
+
+    They belong to no reporting interval, so no front-line KPI counts them; the
+    contacts they belong to are counted in the accounting by their first attempt.
+    """
+    per_rep = [r.extra.get("after_horizon", {}) for r in exp.replications]
+    return {k: {"mean": float(np.mean([a.get(k, 0.0) for a in per_rep])) if per_rep else None,
+                "per_replication": [int(round(a.get(k, 0.0))) for a in per_rep]}
+            for k in AFTER_HORIZON_COUNTS}
+
+
+def summary_dict(exp: ExperimentResult, extra: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+    """The content of ``summary.json``."""
+    from sim.analysis.kpis import _all_definitions
+    from sim.report.tables import breakdowns
+
+    cfg = exp.cfg
+    defs = _all_definitions()
+    headline = {k: v for k, v in exp.summary.items() if "." not in k}
+    out: Dict[str, Any] = {
+        "schema": SCHEMA,
+        "scenario": cfg.scenario,
+        "description": cfg.description,
+        "scale": cfg.scale,
+        "seed": cfg.experiment.seed,
+        "replications": len(exp.replications),
+        "horizon_h": cfg.experiment.horizon_h,
+        "warmup_h": cfg.experiment.warmup_h,
+        "drain_h": cfg.experiment.drain_h,
+        "confidence": cfg.experiment.confidence,
+        "kpis": headline,
+        "breakdowns": breakdowns(exp.summary),
+        "accounting": accounting_table(exp),
+        "after_horizon": after_horizon_table(exp),
+        "kpi_definitions": {k: defs[k] for k in headline if k in defs},
+    }
+    out.update(exp.notes)
+    if extra:
+        out.update(extra)
+    return out
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Write a CSV file with deterministic number formatting."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        for row in rows:
+            w.writerow([fmt(x) for x in row])
+
+
+def interval_rows(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
+    """Header and rows of ``intervals.csv``."""
+    header = ["replication", "interval", "start_h", "day", "time_of_day", "in_window",
+              *INTERVAL_KPIS, "scheduled_operators"]
+    rows: List[List[Any]] = []
+    for res in exp.replications:
+        k = interval_kpis(res)
+        n = len(res.intervals["calls_offered"])
+        for i in range(n):
+            start_s = i * res.interval_s
+            tod = int(start_s % 86400)
+            rows.append([res.replication, i, start_s / 3600.0, int(start_s // 86400),
+                         f"{tod // 3600:02d}:{tod % 3600 // 60:02d}", int(i >= res.warmup_intervals),
+                         *[k[name][i] for name in INTERVAL_KPIS], res.intervals["scheduled_operators"][i]])
+    return header, rows
+
+
+def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
+                  extra: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+    """Write every output file of a run into ``out_dir`` and return the summary dictionary."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = summary_dict(exp, extra)
+    names = [k for k in KPI_NAMES if k in exp.per_replication[0]] + \
+        [k for k in exp.per_replication[0] if k not in KPI_NAMES]  # headline first, then breakdowns
+    write_csv(out_dir / "kpis.csv", ["replication", *names],
+              [[r.replication, *[kp[n] for n in names]] for r, kp in zip(exp.replications, exp.per_replication)])
+    header, rows = interval_rows(exp)
+    write_csv(out_dir / "intervals.csv", header, rows)
+    acc = summary["accounting"]
+    states = list(acc["states"])
+    write_csv(out_dir / "accounting.csv", ["replication", *states, "total", "contacts_offered"],
+              [[r.replication, *[acc["states"][s]["per_replication"][i] for s in states],
+                acc["total_per_replication"][i], acc["contacts_offered_per_replication"][i]]
+               for i, r in enumerate(exp.replications)])
+    (out_dir / "config.yaml").write_text(config_yaml, encoding="utf-8")
+    files = ["summary.json", "kpis.csv", "intervals.csv", "accounting.csv", "config.yaml"]
+    if "backoffice" in exp.replications[0].extra:
+        from sim.report.tables import daily_table, units_table
+
+        write_csv(out_dir / "units.csv", *units_table(exp))
+        write_csv(out_dir / "daily.csv", *daily_table(exp))
+        files += ["units.csv", "daily.csv"]
+    if exp.cfg.report.request_log:
+        from sim.report.tables import write_request_log_file
+
+        summary["request_log_rows"] = write_request_log_file(exp, out_dir / "requests.csv")
+        files.append("requests.csv")
+    if exp.cfg.report.plots or exp.cfg.report.html:
+        from sim.report.plots import interval_figure
+
+        figures = {"intervals.png": interval_figure(exp)}
+        if "backoffice" in exp.replications[0].extra:
+            from sim.report.plots import backlog_figure
+
+            figures["backlog.png"] = backlog_figure(exp)
+        if exp.cfg.report.plots:
+            for name, png in figures.items():
+                (out_dir / name).write_bytes(png)
+                files.append(name)
+        if exp.cfg.report.html:
+            from sim.report.html import render_html
+
+            (out_dir / "report.html").write_text(render_html(exp, summary, figures, config_yaml), encoding="utf-8")
+            files.append("report.html")
+    files += write_warmup(exp, out_dir, summary)
+    summary["files"] = files
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    return summary
+
+
+def write_warmup(exp: ExperimentResult, out_dir: Path, summary: Dict[str, Any]) -> List[str]:
+    """Write ``warmup.csv`` (Welch's method) and add MSER-5 warm-up suggestions to ``summary``."""
+    from sim.analysis.warmup import INTERVAL_SERIES, daily_backlog_series, mser5, suggest, welch_table
+
+    per = [interval_kpis(r) for r in exp.replications]
+    res0 = exp.replications[0]
+    step_h = res0.interval_s / 3600.0
+    window = max(1, int(round(2.0 / step_h)))  # a 2-hour half-window
+    table = welch_table(per, INTERVAL_SERIES, window)
+    n = len(res0.intervals["calls_offered"])
+    header = ["interval", "start_h", *[c for name in INTERVAL_SERIES for c in (name, f"{name}_ma")]]
+    rows = [[i, i * step_h, *[table[c][i] for name in INTERVAL_SERIES for c in (name, f"{name}_ma")]]
+            for i in range(n)]
+    write_csv(out_dir / "warmup.csv", header, rows)
+    diag: Dict[str, Any] = {"method": "MSER-5 on the across-replication mean of each series; Welch "
+                                      "moving averages in warmup.csv",
+                            "suggested_warmup_h": suggest(table, INTERVAL_SERIES, step_h)}
+    if "backoffice" in res0.extra:
+        backlog = daily_backlog_series([r.extra["backoffice"]["backlog"] for r in exp.replications])
+        days = int(exp.cfg.experiment.horizon_h // 24)
+        diag["suggested_warmup_h"]["open_work_orders"] = mser5(backlog[:days]) * 24.0
+    summary["warmup_diagnostic"] = diag
+    return ["warmup.csv"]
+
+
+def format_value(name: str, v: Optional[float]) -> str:
+    """Human-readable value of KPI ``name``."""
+    if v is None:
+        return "n/a"
+    kind = kpi_domain(name).kind
+    if kind == "count":
+        return f"{v:,.0f}"
+    if kind == "share":
+        return f"{100 * v:.2f}%"
+    return f"{v:,.2f}"
+
+
+def precision_note(summary: Mapping[str, Any]) -> Optional[str]:
+    """One line saying that a precision target was missed, and by how much (None if met or not set)."""
+    if summary.get("precision_target") is None or summary.get("precision_met"):
+        return None
+    kpi, target = summary["precision_kpi"], float(summary["precision_target"])
+    if summary.get("precision_stopped"):
+        return f"precision target {target:.4g} on {kpi} not met: {summary['precision_stopped']}"
+    achieved = summary.get("precision_achieved")
+    reached = f"{float(achieved):.4g}" if achieved is not None else "undefined"
+    return (f"precision target not met: the relative half-width of {kpi}'s confidence interval is {reached} "
+            f"after {summary['replications']} replications (target {target:.4g}; the cap is "
+            f"experiment.max_replications={summary.get('max_replications', summary['replications'])})")
+
+
+def kpi_table(summary: Mapping[str, Any]) -> str:
+    """The printed KPI table: mean and confidence interval of every KPI, rates by unit type, accounting,
+    and a note when a precision target was missed."""
+    buf = io.StringIO()
+    conf = int(round(100 * summary["confidence"]))
+    drain = f", drain {summary['drain_h']:g} h" if summary.get("drain_h") else ""
+    buf.write(f"Scenario {summary['scenario']}: {summary['replications']} replication(s) of "
+              f"{summary['horizon_h']:g} h (warm-up {summary['warmup_h']:g} h{drain}), seed {summary['seed']}, "
+              f"scale {summary['scale']:g}\n")
+    buf.write(f"{'KPI':<34}{'mean':>12}   {conf}% confidence interval\n")
+    for name, ci in summary["kpis"].items():
+        buf.write(_line(name, name, ci))
+    by_type = {k: v for k, v in summary.get("breakdowns", {}).items()
+               if k in ("response_rate", "resolution_rate", "satisfaction_rate")}
+    if by_type:
+        groups = [g for g in next(iter(by_type.values())) if g not in URGENCY_CLASSES]
+        buf.write("\nThree rates by unit type:\n")
+        for g in groups:
+            for k, table in by_type.items():
+                buf.write(_line(k, f"  {k}.{g}", table[g]))
+    acc = summary["accounting"]
+    buf.write("\nWhere the contacts offered in the window ended (mean per replication):\n")
+    for state, v in acc["states"].items():
+        buf.write(f"  {state:<34}{v['mean']:>14,.1f}\n")
+    total = float(np.mean(acc["total_per_replication"])) if acc["total_per_replication"] else 0.0
+    check = "balanced" if acc["balanced"] else "NOT BALANCED"
+    buf.write(f"  {'total (= contacts_offered)':<34}{total:>14,.1f}   {check}\n")
+    note = precision_note(summary)
+    if note:
+        buf.write(f"\nNote: {note}\n")
+    return buf.getvalue()
+
+
+def format_interval(name: str, ci: Mapping[str, Any]) -> Optional[str]:
+    """``[low, high]`` of KPI ``name``'s confidence interval ``ci``, or None when there is none."""
+    lo, hi = ci["ci_low"], ci["ci_high"]
+    return f"[{format_value(name, lo)}, {format_value(name, hi)}]" if lo is not None else None
+
+
+def _line(kind: str, label: str, ci: Mapping[str, Any]) -> str:
+    return f"{label:<34}{format_value(kind, ci['mean']):>12}   {format_interval(kind, ci) or 'n/a'}\n"

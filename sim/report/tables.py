@@ -1,0 +1,89 @@
+"""Tables of the work-order pipeline: per unit, per day, and the request log.
+
+Written next to the front-line files when the scenario has units:
+
+* ``units.csv`` - one row per unit: type, capacity, and for each of the three
+  rates (and close-out on time) its mean and confidence interval across
+  replications, with the mean counts behind them;
+* ``daily.csv`` - one row per replication and simulated day (drain days
+  included): contacts offered, work orders created, close-outs, ratings, and the
+  backlog (queued and in progress) of each unit type at the end of the day;
+* ``requests.csv`` - the request log (``report.request_log=true``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List
+
+import numpy as np
+
+from sim.analysis.kpis import confidence_interval
+from sim.analysis.kpis_backoffice import UNIT_RATES, unit_rows
+from sim.experiments.runner import ExperimentResult
+
+UNIT_COUNTS = ("orders_received", "rated", "bounced", "reopened")
+
+
+def units_table(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
+    """Header and rows of ``units.csv``."""
+    meta = exp.replications[0].extra["backoffice_meta"]
+    per_rep = [unit_rows(r.extra["backoffice"]) for r in exp.replications]
+    conf = exp.cfg.experiment.confidence
+    header = ["unit", "unit_type", "capacity"]
+    for k in UNIT_RATES:
+        header += [k, f"{k}_ci_low", f"{k}_ci_high"]
+    header += [f"{k}_mean" for k in UNIT_COUNTS]
+    rows = []
+    for i, name in enumerate(meta["unit_names"]):
+        row: List[Any] = [name, meta["type_names"][meta["type_of"][i]], meta["capacity"][i]]
+        for k in UNIT_RATES:
+            vals = [rep[i][k] for rep in per_rep]
+            finite = [v for v in vals if not np.isnan(v)]
+            ci = confidence_interval(finite, conf, k) if len(finite) == len(vals) else {
+                "mean": float(np.mean(finite)) if finite else None, "ci_low": None, "ci_high": None}
+            row += [ci["mean"], ci["ci_low"], ci["ci_high"]]
+        row += [float(np.mean([rep[i][k] for rep in per_rep])) for k in UNIT_COUNTS]
+        rows.append(row)
+    return header, rows
+
+
+def daily_table(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
+    """Header and rows of ``daily.csv``."""
+    first = exp.replications[0].extra["backoffice"]
+    types = list(first["backlog"])
+    header = ["replication", "day", "contacts_offered", "work_orders_created", "closeouts", "ratings",
+              *[f"backlog_{t}" for t in types], *[f"queued_{t}" for t in types]]
+    rows = []
+    for res in exp.replications:
+        bo = res.extra["backoffice"]
+        per_day = int(round(86400.0 / res.interval_s))
+        offered = res.intervals["calls_offered"] + res.intervals["online_offered"]
+        n_days = len(bo["daily"]["work_orders_created"])
+        for d in range(n_days):
+            rows.append([res.replication, d, float(offered[d * per_day:(d + 1) * per_day].sum()),
+                         *[bo["daily"][k][d] for k in ("work_orders_created", "closeouts", "ratings")],
+                         *[bo["backlog"][t][d] for t in types], *[bo["queued"][t][d] for t in types]])
+    return header, rows
+
+
+def breakdowns(summary_kpis: Dict[str, Dict[str, Any]]) -> Dict[str, Dict[str, Dict[str, Any]]]:
+    """Split dotted KPI names (``rate.group``) into ``{rate: {group: ci}}``."""
+    out: Dict[str, Dict[str, Dict[str, Any]]] = {}
+    for name, ci in summary_kpis.items():
+        if "." in name:
+            kpi, group = name.split(".", 1)
+            out.setdefault(kpi, {})[group] = ci
+    return out
+
+
+def write_request_log_file(exp: ExperimentResult, path: Path) -> int:
+    """Write ``requests.csv`` from every replication's log; return the number of rows."""
+    from sim.model.requestlog import write_request_log
+
+    meta = exp.replications[0].extra.get("backoffice_meta")
+    cats = list(exp.cfg.categories)
+    names = meta["unit_names"] if meta else []
+    types = [meta["type_names"][t] for t in meta["type_of"]] if meta else []
+    logs = [(r.replication, r.extra["request_log"]) for r in exp.replications]
+    return write_request_log(path, logs, cats, names, types, exp.cfg.experiment.start_weekday)
