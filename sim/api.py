@@ -13,7 +13,7 @@ and optionally writes the report folder::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
@@ -23,9 +23,9 @@ from omegaconf.errors import OmegaConfBaseException
 from sim.config.hydra_setup import CONFIG_DIR, command_line_overrides, register
 from sim.config.overrides import as_config_error, prepare_overrides
 from sim.config.schema import Config
-from sim.config.validate import validate
 from sim.core.errors import ConfigError
 from sim.experiments.runner import ExperimentResult, run_experiment
+from sim.model.checks import validate
 
 
 def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] = ()) -> Config:
@@ -70,7 +70,7 @@ def config_yaml(cfg: Config) -> str:
     return OmegaConf.to_yaml(OmegaConf.structured(cfg))
 
 
-def run(cfg: Config, out_dir: Optional[Path] = None) -> ExperimentResult:
+def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentResult:
     """Run an experiment; write its report folder when ``out_dir`` is given.
 
     Raises

@@ -38,9 +38,10 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
 
     from sim.api import config_yaml
     from sim.config.schema import Config
-    from sim.config.validate import validate
     from sim.experiments.runner import run_experiment
-    from sim.report.outputs import kpi_table, precision_note, write_outputs
+    from sim.model.checks import validate
+    from sim.report.outputs import write_outputs
+    from sim.report.text import kpi_table, precision_note
 
     cfg = OmegaConf.to_object(dcfg)
     assert isinstance(cfg, Config)

@@ -8,7 +8,7 @@ reject a command:
 
 * compose every configuration the command would run - one, or every variant of
   a ``-m`` sweep, expanded with Hydra's own override parser and basic sweeper -
-  and type-check and validate each (:func:`sim.config.validate.validate`);
+  and type-check and validate each (:func:`sim.model.checks.validate`);
 * check the report folder (:mod:`sim.report.folders`): a folder that is a file, cannot
   be created, or holds files is refused, unless ``report.overwrite=true``, which
   then clears it.
@@ -33,9 +33,9 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from sim.config.hydra_setup import command_line_overrides
 from sim.config.paths import CONFIG_DIR
 from sim.config.schema import Config
-from sim.config.validate import validate
 from sim.core.errors import ConfigError
 from sim.experiments.executors import check_resources
+from sim.model.checks import validate
 from sim.report.folders import prepare_report_folder
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"

@@ -21,9 +21,9 @@ from typing import Dict, List, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sim.analysis.kpis import difference_ci  # noqa: E402
 from sim.api import compose_config  # noqa: E402
 from sim.experiments.runner import run_experiment  # noqa: E402
-from sim.report.comparison import difference_ci  # noqa: E402
 
 
 def crn_ratio(scenario: str, key: str, values: Sequence[str], kpi: str, overrides: List[str],

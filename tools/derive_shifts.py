@@ -26,7 +26,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sim.analysis.theory import required_agents  # noqa: E402
+from sim.analysis.theory_staffing import required_agents  # noqa: E402
 from sim.api import compose_config  # noqa: E402
 from sim.model.compile import DIRECT, WORK_ORDER, compile_config  # noqa: E402
 

@@ -17,9 +17,9 @@ the time passed.  Definitions (also in ``docs/kpis.md``):
   online submissions.
 
 Across replications each KPI gets the mean and a Student-t confidence interval,
-clipped to the KPI's domain (:func:`kpi_domain`: counts, times and levels are
->= 0, shares lie in [0, 1]).  The domain registry is the one place that says
-what values a KPI can take; every interval of KPI values (``summary.json``, the
+clipped to the KPI's domain (:func:`sim.config.kpi_catalog.kpi_domain`: counts,
+times and levels are >= 0, shares lie in [0, 1]).  The KPI catalogue is the one
+place that says what values a KPI can take; every interval of KPI values (``summary.json``, the
 printed table, ``units.csv``, the comparison of a sweep, the figures' bands) is
 clipped through :func:`clip_to_domain`.  Differences of KPIs are not KPIs and
 are never clipped.
@@ -28,142 +28,17 @@ are never clipped.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Sequence, TypeVar
+from typing import Any, Dict, Iterable, List, Mapping, Sequence, TypeVar
 
 import numpy as np
 from scipy import stats as st
 
+from sim.config.kpi_catalog import KPI_DEFINITIONS, all_definitions, headline_kpis, kpi_domain
 from sim.records.intervals import OPEN_STATES, TERMINAL_STATES, ReplicationResult
 
-if TYPE_CHECKING:  # pragma: no cover
-    from sim.config.schema import Config
-
-#: KPI names in display order, with a one-line definition each.
-KPI_DEFINITIONS: Dict[str, str] = {
-    "contacts_offered": "first contacts over both channels (calls_offered + online_offered)",
-    "calls_offered": "first call attempts",
-    "calls_answered": "call attempts answered by an operator",
-    "calls_abandoned": "call attempts abandoned while waiting",
-    "retrials": "redial attempts after abandoning",
-    "service_level": "call attempts answered within kpi.answer_threshold_s / call attempts",
-    "answer_rate": "call attempts answered / call attempts",
-    "asa_s": "mean wait of answered call attempts, seconds",
-    "mean_wait_s": "mean wait of answered and abandoned call attempts, seconds",
-    "abandon_rate": "call attempts abandoned / call attempts",
-    "occupancy": "operator time busy / operator time on duty",
-    "online_offered": "online submissions",
-    "online_on_time_rate": "online submissions accepted within online.deadline_h / online submissions",
-    "online_mean_wait_s": "mean time from submission to acceptance of accepted online items, seconds",
-    "mean_operators": "time-average number of operators on duty",
-    "mean_calls_waiting": "time-average number of calls waiting",
-    "transferred_emergency": "contacts transferred to emergency services (110/119/120/122)",
-}
-
-
-@dataclass(frozen=True)
-class Domain:
-    """The values a KPI can take.
-
-    Attributes
-    ----------
-    kind : str
-        ``"count"`` (a number of contacts, orders...), ``"share"`` (a rate in [0, 1]),
-        ``"time"`` (a duration in the unit its name gives), ``"level"`` (a time-average
-        number of operators or callers) or ``"ratio"`` (a non-negative quotient of counts).
-    lo, hi : float
-        Closed bounds of the domain.
-    """
-
-    kind: str
-    lo: float
-    hi: float
-
-
-COUNT = Domain("count", 0.0, math.inf)
-SHARE = Domain("share", 0.0, 1.0)
-TIME = Domain("time", 0.0, math.inf)
-LEVEL = Domain("level", 0.0, math.inf)
-RATIO = Domain("ratio", 0.0, math.inf)
-
-#: Domain of every front-line KPI (the back office's are in :data:`sim.analysis.kpis_backoffice.BACKOFFICE_DOMAINS`).
-KPI_DOMAINS: Dict[str, Domain] = {
-    "contacts_offered": COUNT, "calls_offered": COUNT, "calls_answered": COUNT, "calls_abandoned": COUNT,
-    "retrials": COUNT, "service_level": SHARE, "answer_rate": SHARE, "asa_s": TIME, "mean_wait_s": TIME,
-    "abandon_rate": SHARE, "occupancy": SHARE, "online_offered": COUNT, "online_on_time_rate": SHARE,
-    "online_mean_wait_s": TIME, "mean_operators": LEVEL, "mean_calls_waiting": LEVEL,
-    "transferred_emergency": COUNT,
-}
-
-
-def _all_definitions() -> Dict[str, str]:
-    from sim.analysis.kpis_backoffice import BACKOFFICE_KPIS
-
-    return {**KPI_DEFINITIONS, **BACKOFFICE_KPIS}
-
-
-def _all_domains() -> Dict[str, Domain]:
-    from sim.analysis.kpis_backoffice import BACKOFFICE_DOMAINS
-
-    return {**KPI_DOMAINS, **BACKOFFICE_DOMAINS}
-
-
-def headline_kpis() -> tuple[str, ...]:
-    """Names of the headline KPIs (those of ``summary.json`` -> ``kpis``), front line first."""
-    from sim.analysis.kpis_backoffice import BREAKDOWN_ONLY
-
-    return tuple(k for k in _all_definitions() if k not in BREAKDOWN_ONLY)
-
-
-#: KPIs measured on calls only, on online submissions only.
-CALL_KPIS = frozenset({"calls_offered", "calls_answered", "calls_abandoned", "retrials", "service_level",
-                       "answer_rate", "asa_s", "mean_wait_s", "abandon_rate", "mean_calls_waiting"})
-ONLINE_KPIS = frozenset({"online_offered", "online_on_time_rate", "online_mean_wait_s"})
-
-
-def why_undefined(cfg: "Config", name: str) -> str | None:
-    """Why headline KPI ``name`` is undefined or always 0 in the scenario ``cfg`` (None if it can vary).
-
-    A relative precision target (half-width / |mean|) on such a KPI can never be met.
-    """
-    from sim.analysis.kpis_backoffice import BACKOFFICE_KPIS
-
-    a, fb, wo = cfg.arrivals, cfg.feedback, cfg.workorders
-    if name in CALL_KPIS and a.phone.per_day <= 0:
-        return "a call KPI, but this scenario has no calls (arrivals.phone.per_day=0)"
-    if name == "retrials" and cfg.calls.retrial.probability <= 0:
-        return "always 0: callers never redial (calls.retrial.probability=0)"
-    if name in ONLINE_KPIS and a.online.per_day <= 0:
-        return "an online KPI, but this scenario has no online demand (arrivals.online.per_day=0)"
-    if name in BACKOFFICE_KPIS and not cfg.units:
-        return "a work-order KPI, but this scenario has no units (no work orders)"
-    if name == "feedback_occupancy" and fb.mode != "team":
-        return "measured only with feedback.mode=team"
-    if name in ("bounce_back_rate", "bounces_per_order") and wo.misroute_probability <= 0:
-        return "always 0: no order is misrouted (workorders.misroute_probability=0)"
-    if name == "reopen_rate" and (fb.reopen_probability <= 0 or fb.max_rounds <= 1):
-        return "always 0: no case is reopened (feedback.reopen_probability=0 or feedback.max_rounds=1)"
-    if name == "transferred_emergency" and not any(
-            c.urgency.get("emergency", 0) > 0 and c.emergency_transfer_share > 0 for c in cfg.categories.values()):
-        return "always 0: no category transfers emergencies (emergency urgency and emergency_transfer_share)"
-    return None
-
-
-def kpi_domain(name: str) -> Domain:
-    """The domain of KPI ``name``; a breakdown (``closeout_on_time_rate.emergency``) has its base KPI's.
-
-    Raises
-    ------
-    KeyError
-        If the name's base is not a KPI of the registry (every KPI must have a domain).
-    """
-    base = name.split(".", 1)[0]
-    try:
-        return _all_domains()[base]
-    except KeyError:
-        raise KeyError(f"KPI {name!r} has no domain in the registry ("
-                       "sim/analysis/kpis.py, sim/analysis/kpis_backoffice.py)") from None
-
+__all__ = ["KPI_NAMES", "all_definitions", "headline_kpis", "kpi_domain", "clip_to_domain",
+           "kpis_from_sums", "replication_kpis", "bin_sums", "interval_kpis", "accounting", "confidence_interval",
+           "summarise", "relative_half_width", "is_share", "difference_ci"]
 
 X = TypeVar("X", float, np.ndarray)
 
@@ -311,3 +186,38 @@ def relative_half_width(ci: Mapping[str, float | None]) -> float:
     if ci["ci_low"] is None or ci["mean"] in (None, 0):
         return math.inf
     return (float(ci["ci_high"]) - float(ci["ci_low"])) / 2 / abs(float(ci["mean"]))  # type: ignore[arg-type]
+
+
+def difference_ci(a: Sequence[float], b: Sequence[float], paired: bool, confidence: float) -> Dict[str, Any]:
+    """Mean of ``b - a`` with its confidence interval and whether it excludes 0.
+
+    Paired-t when ``paired`` and the samples have equal lengths (replication ``r`` of one
+    variant against replication ``r`` of the other, under common random numbers), else
+    Welch's unpaired interval with the Welch-Satterthwaite degrees of freedom.  A difference
+    of KPIs can be negative: it is never clipped to a KPI's domain.
+
+    Returns
+    -------
+    dict
+        ``diff``, ``diff_ci_low``, ``diff_ci_high``, ``significant`` and ``method``
+        (``"paired-t"`` or ``"welch"``); all None when a sample has fewer than 2 values or a NaN.
+    """
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if np.isnan(x).any() or np.isnan(y).any() or len(x) < 2 or len(y) < 2:
+        return {"diff": None, "diff_ci_low": None, "diff_ci_high": None, "significant": None, "method": None}
+    q = 0.5 + confidence / 2
+    dof: float
+    if paired and len(x) == len(y):
+        d = y - x
+        mean, se, dof = float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d))), len(d) - 1
+        method = "paired-t"
+    else:
+        vx, vy = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
+        mean, se = float(y.mean() - x.mean()), float(math.sqrt(vx + vy))
+        denom = (vx * vx / (len(x) - 1) + vy * vy / (len(y) - 1))
+        dof = float((vx + vy) ** 2 / denom) if denom > 0 else len(x) + len(y) - 2
+        method = "welch"
+    half = float(st.t.ppf(q, dof) * se) if se > 0 else 0.0
+    lo, hi = mean - half, mean + half
+    return {"diff": mean, "diff_ci_low": lo, "diff_ci_high": hi, "significant": bool(lo > 0 or hi < 0),
+            "method": method}

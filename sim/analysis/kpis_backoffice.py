@@ -27,45 +27,11 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import numpy as np
 
-from sim.analysis.kpis import COUNT, LEVEL, RATIO, SHARE, TIME, Domain
 from sim.config.schema import URGENCY_CLASSES
 from sim.records.backoffice import hist_quantile
 
 #: The rates reported per unit and per unit type (the three rates and the close-out on-time rate).
 UNIT_RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate")
-
-BACKOFFICE_KPIS: Dict[str, str] = {
-    "work_orders": "work orders created from contacts offered in the window",
-    "response_rate": "orders with a first contact within the response limit / orders whose response was due",
-    "resolution_rate": "final return-visit ratings 'solved' / final ratings",
-    "satisfaction_rate": "final return-visit ratings 'satisfied' / final ratings",
-    "dispatch_on_time_rate": "orders dispatched within the dispatch limit of their class / orders",
-    "closeout_on_time_rate": "close-outs within the limit / close-outs and open orders past their deadline",
-    "bounce_back_rate": "work orders bounced back at least once (sent to a wrong unit and returned) / work orders",
-    "bounces_per_order": "bounces / work orders (an order can bounce more than once)",
-    "reopen_rate": "rounds reopened after an unsatisfied rating / return visits that reached the resident",
-    "return_visit_reach_rate": "return visits that reached the resident / return visits concluded",
-    "time_to_close_mean_h": "mean hours from first contact to first close-out",
-    "time_to_close_median_h": "median hours from first contact to first close-out",
-    "time_to_close_p90_h": "90th percentile of hours from first contact to first close-out",
-    "feedback_occupancy": "feedback-team time busy / time on duty, from the end of the warm-up to the end of "
-                          "the drain",
-    "open_orders": "work orders open (queued or in progress) at the end of a day, averaged over the "
-                   "measurement window's days, per unit type",
-}
-
-#: KPIs reported only by unit type or category (``open_orders.street``), never as a headline.
-BREAKDOWN_ONLY = frozenset({"open_orders", "orders_received", "closed"})
-
-#: Domain of every back-office KPI, breakdown-only bases included (see :func:`sim.analysis.kpis.kpi_domain`).
-BACKOFFICE_DOMAINS: Dict[str, Domain] = {
-    "work_orders": COUNT, "response_rate": SHARE, "resolution_rate": SHARE, "satisfaction_rate": SHARE,
-    "dispatch_on_time_rate": SHARE, "closeout_on_time_rate": SHARE, "bounce_back_rate": SHARE,
-    "bounces_per_order": RATIO, "reopen_rate": SHARE, "return_visit_reach_rate": SHARE,
-    "time_to_close_mean_h": TIME, "time_to_close_median_h": TIME, "time_to_close_p90_h": TIME,
-    "feedback_occupancy": SHARE, "open_orders": LEVEL, "orders_received": COUNT, "closed": COUNT,
-}
-
 
 def _r(num: float, den: float) -> float:
     return float(num) / float(den) if den > 0 else float("nan")

@@ -336,11 +336,3 @@ def erlang_a_metrics(lam: float, mu: float, theta: float, c: int, threshold_s: f
                         service_level=min(max(sl, 0.0), 1.0), asa_s=served_wait / p_served,
                         mean_wait_s=mean_queue / lam, occupancy=min(lam * p_served / a, 1.0),
                         mean_queue=mean_queue)
-
-
-# The staffing rules live in sim/analysis/theory_staffing.py (they use the models above); re-exported here.
-from sim.analysis.theory_staffing import TARGETS, halfin_whitt_p_wait, required_agents, square_root_staffing  # noqa: E402
-
-__all__ = ["QueueMetrics", "offered_load", "erlang_b", "erlang_c", "erlang_c_metrics", "erlang_a_birth_death",
-           "erlang_a_metrics", "TARGETS", "square_root_staffing", "halfin_whitt_p_wait", "required_agents",
-           "MAX_AGENTS", "MAX_STATES"]

@@ -18,14 +18,12 @@ from typing import Dict, List, Optional
 
 from omegaconf import MISSING
 
+from sim.core.distributions import DIST_FAMILIES
+
 #: Channels through which residents submit requests.
 CHANNELS: tuple[str, ...] = ("phone", "online")
 #: Urgency classes of the Beijing standard (DB11/T 2021-2022), most urgent first.
 URGENCY_CLASSES: tuple[str, ...] = ("emergency", "utilities", "general", "complex")
-#: Distribution families a :class:`DistConfig` may name.
-DIST_FAMILIES: tuple[str, ...] = (
-    "exponential", "lognormal", "gamma", "weibull", "uniform", "constant", "empirical",
-)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Range and consistency checks of the work-order pipeline's configuration.
 
-Called by :func:`sim.config.validate.validate`.  Unit types, calendars, category to unit
+Called by :func:`sim.config.validate.validate_config`.  Unit types, calendars, category to unit
 mappings (an unknown unit type or department is an error), per-class tables
 that must name every urgency class, probabilities, and the feedback settings.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Dict
 
+from sim.config.rules import check_number, check_probability, check_staffing_plan, check_weights
 from sim.config.schema import URGENCY_CLASSES, Config
-from sim.config.validate import check_number, check_probability, check_weights
 from sim.core.distributions import make_distribution
 from sim.core.errors import ConfigError
 
@@ -102,15 +102,13 @@ def validate_backoffice(cfg: Config) -> None:
 
 
 def _feedback(cfg: Config) -> None:
-    from sim.config.validate import _staffing_plan
-
     fb = cfg.feedback
     if fb.mode not in FEEDBACK_MODES:
         raise ConfigError("feedback.mode", fb.mode, f"use one of {', '.join(FEEDBACK_MODES)}")
     if fb.calendar not in cfg.calendars:
         raise ConfigError("feedback.calendar", fb.calendar, f"unknown calendar; use one of {', '.join(cfg.calendars)}")
     if cfg.units and fb.mode == "team":
-        _staffing_plan(fb.staffing, "feedback.staffing")
+        check_staffing_plan(fb.staffing, "feedback.staffing")
     for key in ("delay_h", "retry_delay_h", "talk_s", "no_answer_s"):
         make_distribution(getattr(fb, key), f"feedback.{key}")
     check_probability("feedback.reach_probability", fb.reach_probability)

@@ -32,9 +32,10 @@ order (the first broken one is reported):
 
 :func:`check_effects` then rejects settings that make a part of the model do
 nothing: a surge wholly after the horizon, wholly in the warm-up or only on
-channels without demand; a front-line plan with nobody on duty in the whole
-measurement window; a feedback team never on duty while residents may be
-called; a calendar in use with no working day.
+channels without demand; a calendar in use with no working day.  (A front-line
+plan with nobody on duty in the whole measurement window, or a feedback team
+never on duty while residents may be called, is found from the staffing
+timetable: :func:`sim.model.checks.check_coverage`.)
 """
 
 from __future__ import annotations
@@ -42,8 +43,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
-
-import numpy as np
 
 from sim.config.schema import CategoryConfig, Config, DistConfig
 from sim.core.errors import ConfigError
@@ -185,13 +184,13 @@ def check_unused(cfg: Config) -> None:
 
 
 def check_effects(cfg: Config) -> None:
-    """Reject settings that make a part of the model do nothing (surges, staffing, calendars).
+    """Reject settings that make a part of the model do nothing (surges, calendars).
 
-    Call after the size checks (:mod:`sim.config.validate_size`): it builds the staffing timetables.
+    Plans with nobody on duty when it matters need the staffing timetable and are checked in the
+    model layer (:func:`sim.model.checks.check_coverage`).
     """
     _surges(cfg)
     _calendars(cfg)
-    _staffing(cfg)
 
 
 def _surges(cfg: Config) -> None:
@@ -222,40 +221,3 @@ def _calendars(cfg: Config) -> None:
         if not cfg.calendars[name].days:
             raise ConfigError(f"calendars.{name}.days", [], f"no working day, but {by} uses this calendar: "
                                                             "nothing would ever be done")
-
-
-def _staffing(cfg: Config) -> None:
-    from sim.core.calendar import WorkCalendar
-    from sim.model.staffing import plan_mode, scheduled_headcount, staffing_changes
-
-    e = cfg.experiment
-    interval_s = cfg.kpi.interval_min * 60.0
-    n = int(round(e.horizon_h * 3600.0 / interval_s))
-    plan = scheduled_headcount(staffing_changes(cfg.staffing, cfg.scale, e.horizon_h * 3600.0, e.start_weekday),
-                               interval_s, n)
-    w = int(round(e.warmup_h * 3600.0 / interval_s))
-    if not np.any(plan[w:] > 0):
-        mode = plan_mode(cfg.staffing)
-        key = {"constant": "staffing.operators", "half_hourly": "staffing.half_hourly",
-               "shifts": "staffing.shifts"}[mode]
-        raise ConfigError(key, "<plan>" if mode != "constant" else cfg.staffing.operators,
-                          f"nobody is on duty in the whole measurement window ({e.warmup_h:g} h to "
-                          f"{e.horizon_h:g} h, after scale {cfg.scale:g} and shrinkage {cfg.staffing.shrinkage:g})")
-    if not cfg.units or cfg.feedback.mode != "team":
-        return
-    # over a whole week, whatever the run's length: a short run may end before calling hours begin, but a
-    # team plan that never meets the calling hours in any week is a mistake in the plan itself
-    week_s = 7 * 86400.0
-    m = int(np.ceil(week_s / interval_s))
-    team = scheduled_headcount(staffing_changes(cfg.feedback.staffing, cfg.scale, week_s, e.start_weekday),
-                               interval_s, m)
-    c = cfg.calendars[cfg.feedback.calendar]
-    cal = WorkCalendar(c.days, c.start_h, c.end_h, e.start_weekday)
-    open_ = np.array([cal.is_open((k + 0.5) * interval_s) for k in range(m)])
-    if not np.any((team > 0) & open_):
-        mode = plan_mode(cfg.feedback.staffing)
-        key = {"constant": "feedback.staffing.operators", "half_hourly": "feedback.staffing.half_hourly",
-               "shifts": "feedback.staffing.shifts"}[mode]
-        raise ConfigError(key, "<plan>" if mode != "constant" else cfg.feedback.staffing.operators,
-                          f"the feedback team is never on duty while feedback.calendar '{cfg.feedback.calendar}' "
-                          f"is open, in any week: no return visit would be made")

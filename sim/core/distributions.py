@@ -1,7 +1,8 @@
 """Probability distributions given as data and sampled by inversion.
 
 A scenario never contains code: a distribution is a small mapping such as
-``{dist: lognormal, mean: 300, cv: 0.6}`` (see :class:`sim.config.schema.DistConfig`).
+``{dist: lognormal, mean: 300, cv: 0.6}`` (any object with the attributes of
+:class:`DistSpec`; the configuration's is :class:`sim.config.schema.DistConfig`).
 :func:`make_distribution` checks the parameters and returns a
 :class:`Distribution` whose :meth:`~Distribution.ppf` maps uniform numbers to
 values (inverse-transform sampling).  Sampling by inversion is what makes common
@@ -15,12 +16,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence
 
 import numpy as np
 from scipy import optimize, special
 
-from sim.config.schema import DIST_FAMILIES, DistConfig
 from sim.core.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,8 +36,47 @@ FAMILY_PARAMS: dict[str, tuple[tuple[str, ...], ...]] = {
     "constant": (("value",),),
     "empirical": (("values",),),
 }
+#: Distribution families, in the order of :data:`FAMILY_PARAMS`.
+DIST_FAMILIES: tuple[str, ...] = tuple(FAMILY_PARAMS)
 _ALL_PARAMS = ("mean", "cv", "median", "p90", "shape", "scale", "low", "high", "value", "values")
 _Z90 = float(special.ndtri(0.9))
+
+
+class DistSpec(Protocol):
+    """A distribution given as data: its family and the parameters of :data:`FAMILY_PARAMS` (unset ones None)."""
+
+    @property
+    def dist(self) -> str: ...
+
+    @property
+    def mean(self) -> Optional[float]: ...
+
+    @property
+    def cv(self) -> Optional[float]: ...
+
+    @property
+    def median(self) -> Optional[float]: ...
+
+    @property
+    def p90(self) -> Optional[float]: ...
+
+    @property
+    def shape(self) -> Optional[float]: ...
+
+    @property
+    def scale(self) -> Optional[float]: ...
+
+    @property
+    def low(self) -> Optional[float]: ...
+
+    @property
+    def high(self) -> Optional[float]: ...
+
+    @property
+    def value(self) -> Optional[float]: ...
+
+    @property
+    def values(self) -> Optional[Sequence[float]]: ...
 
 
 @dataclass(frozen=True)
@@ -85,12 +124,12 @@ class Distribution:
         return Distribution(self.family, self.mean * f, self.variance * f * f, self.params, ppf)
 
 
-def make_distribution(cfg: DistConfig, key: str) -> Distribution:
+def make_distribution(cfg: DistSpec, key: str) -> Distribution:
     """Validate ``cfg`` and build its :class:`Distribution`.
 
     Parameters
     ----------
-    cfg : DistConfig
+    cfg : DistSpec
         The distribution as data.
     key : str
         Dotted config path of ``cfg``, used in error messages.
@@ -137,12 +176,12 @@ def _positive(key: str, value: Optional[float], strict: bool = True) -> float:
     return v
 
 
-def _exponential(cfg: DistConfig, key: str, chosen: Sequence[str]) -> Distribution:
+def _exponential(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
     m = _positive(f"{key}.mean", cfg.mean)
     return Distribution("exponential", m, m * m, (m,), lambda u: -m * np.log1p(-u))
 
 
-def _lognormal(cfg: DistConfig, key: str, chosen: Sequence[str]) -> Distribution:
+def _lognormal(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
     if "mean" in chosen:
         m = _positive(f"{key}.mean", cfg.mean)
         cv = _positive(f"{key}.cv", cfg.cv, strict=False)
@@ -163,11 +202,11 @@ def _lognormal(cfg: DistConfig, key: str, chosen: Sequence[str]) -> Distribution
                         lambda u: np.exp(mu + sigma * special.ndtri(u)))
 
 
-def _shape_scale(cfg: DistConfig, key: str, chosen: Sequence[str]) -> tuple[float, float]:
+def _shape_scale(cfg: DistSpec, key: str, chosen: Sequence[str]) -> tuple[float, float]:
     return _positive(f"{key}.shape", cfg.shape), _positive(f"{key}.scale", cfg.scale)
 
 
-def _gamma(cfg: DistConfig, key: str, chosen: Sequence[str]) -> Distribution:
+def _gamma(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
     if "mean" in chosen:
         m = _positive(f"{key}.mean", cfg.mean)
         cv = _positive(f"{key}.cv", cfg.cv)
@@ -183,7 +222,7 @@ def _weibull_cv(k: float) -> float:
     return math.sqrt(max(g2 / (g1 * g1) - 1, 0.0))
 
 
-def _weibull(cfg: DistConfig, key: str, chosen: Sequence[str]) -> Distribution:
+def _weibull(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
     if "mean" in chosen:
         m = _positive(f"{key}.mean", cfg.mean)
         cv = _positive(f"{key}.cv", cfg.cv)
@@ -199,7 +238,7 @@ def _weibull(cfg: DistConfig, key: str, chosen: Sequence[str]) -> Distribution:
                         lambda u: lam * np.power(-np.log1p(-u), 1.0 / k))
 
 
-def _uniform(cfg: DistConfig, key: str, chosen: Sequence[str]) -> Distribution:
+def _uniform(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
     lo = _positive(f"{key}.low", cfg.low, strict=False)
     hi = float(cfg.high)  # type: ignore[arg-type]
     if not math.isfinite(hi) or hi < lo:
@@ -208,12 +247,12 @@ def _uniform(cfg: DistConfig, key: str, chosen: Sequence[str]) -> Distribution:
     return Distribution("uniform", (lo + hi) / 2, width * width / 12, (lo, hi), lambda u: lo + width * u)
 
 
-def _constant(cfg: DistConfig, key: str, chosen: Sequence[str]) -> Distribution:
+def _constant(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
     v = _positive(f"{key}.value", cfg.value, strict=False)
     return Distribution("constant", v, 0.0, (v,), lambda u: np.full(np.shape(u), v))
 
 
-def _empirical(cfg: DistConfig, key: str, chosen: Sequence[str]) -> Distribution:
+def _empirical(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
     vals = list(cfg.values or [])
     if not vals:
         raise ConfigError(f"{key}.values", vals, "must hold at least one value")
@@ -228,7 +267,7 @@ def _empirical(cfg: DistConfig, key: str, chosen: Sequence[str]) -> Distribution
     return Distribution("empirical", float(arr.mean()), float(arr.var()), (n,), ppf)
 
 
-_BUILDERS: dict[str, Callable[[DistConfig, str, Sequence[str]], Distribution]] = {
+_BUILDERS: dict[str, Callable[[DistSpec, str, Sequence[str]], Distribution]] = {
     "exponential": _exponential, "lognormal": _lognormal, "gamma": _gamma, "weibull": _weibull,
     "uniform": _uniform, "constant": _constant, "empirical": _empirical,
 }

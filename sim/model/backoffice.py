@@ -29,7 +29,7 @@ First-round durations come from the resident's attributes drawn at creation
 from __future__ import annotations
 
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional, Protocol
 
 import simpy
 
@@ -49,7 +49,13 @@ from sim.records.backoffice import BackOfficeRecorder
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model.compile import Compiled
-    from sim.model.feedback import Feedback
+
+
+class ReturnVisits(Protocol):
+    """Where a closed case goes next: the return visits (:class:`sim.model.feedback.Feedback`)."""
+
+    def schedule(self, c: Any, now: float) -> None:
+        """Plan the return visit of contact ``c``, whose case was closed at ``now``."""
 
 _INV_DAY = 1.0 / 86400.0
 
@@ -81,7 +87,7 @@ class BackOffice:
         # fresh live state for this replication (the compiled scenario is shared and must stay immutable)
         self.units = [Unit(u.uid, u.type_index, u.name, u.capacity, u.calendar) for u in sc.units.units]
         self.directory = sc.units
-        self.feedback: Optional["Feedback"] = None
+        self.feedback: Optional[ReturnVisits] = None
         self._seq = 0
         self._sampled: set[int] = set()
         self._n_days = rec.n_days

@@ -115,7 +115,7 @@ def compile_config(cfg: Config) -> Compiled:
     Parameters
     ----------
     cfg : Config
-        Configuration already checked by :func:`sim.config.validate.validate`.
+        Configuration already checked by :func:`sim.model.checks.validate`.
 
     Returns
     -------

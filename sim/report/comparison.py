@@ -2,7 +2,7 @@
 
 ``python run_sim.py -m staffing.operators=600,650,700`` (or ``-m scenario=a,b``)
 runs one Hydra job per variant, each writing its report folder in its own
-subfolder of the sweep folder.  When the sweep ends, :class:`ComparisonCallback`
+subfolder of the sweep folder.  When the sweep ends, :class:`sim.sweep_callback.ComparisonCallback`
 (a Hydra callback, so it works with any launcher: basic, joblib, submitit, Ray)
 reads every variant's ``summary.json`` and ``kpis.csv`` and writes, at the top
 of the sweep folder:
@@ -31,40 +31,13 @@ import csv
 import json
 import math
 import re
-import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional
 
-import numpy as np
-from scipy import stats as st
-
-from sim.analysis.kpis import clip_to_domain
+from sim.analysis.kpis import clip_to_domain, difference_ci
 
 MAIN_KPIS = ("service_level", "answer_rate", "abandon_rate", "asa_s", "occupancy", "online_on_time_rate",
              "response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate", "time_to_close_p90_h")
-
-
-def difference_ci(a: Sequence[float], b: Sequence[float], paired: bool, confidence: float) -> Dict[str, Any]:
-    """Mean of ``b - a`` with its confidence interval (paired t, or Welch) and significance."""
-    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if np.isnan(x).any() or np.isnan(y).any() or len(x) < 2 or len(y) < 2:
-        return {"diff": None, "diff_ci_low": None, "diff_ci_high": None, "significant": None, "method": None}
-    q = 0.5 + confidence / 2
-    dof: float
-    if paired and len(x) == len(y):
-        d = y - x
-        mean, se, dof = float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d))), len(d) - 1
-        method = "paired-t"
-    else:
-        vx, vy = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
-        mean, se = float(y.mean() - x.mean()), float(math.sqrt(vx + vy))
-        denom = (vx * vx / (len(x) - 1) + vy * vy / (len(y) - 1))
-        dof = float((vx + vy) ** 2 / denom) if denom > 0 else len(x) + len(y) - 2
-        method = "welch"
-    half = float(st.t.ppf(q, dof) * se) if se > 0 else 0.0
-    lo, hi = mean - half, mean + half
-    return {"diff": mean, "diff_ci_low": lo, "diff_ci_high": hi, "significant": bool(lo > 0 or hi < 0),
-            "method": method}
 
 
 def _read_kpis_csv(path: Path) -> Dict[int, Dict[str, float]]:
@@ -238,27 +211,3 @@ def _markdown(header: List[str], rows: List[List[Any]], confidence: float) -> st
 
 def _g(x: Any) -> str:
     return "n/a" if x is None else f"{x:.4g}"
-
-
-try:  # the callback needs Hydra; the functions above do not
-    from hydra.experimental.callback import Callback
-
-    class ComparisonCallback(Callback):
-        """Hydra callback: at the end of a multirun, write the comparison of its variants."""
-
-        def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
-            sweep_dir = Path(str(config.hydra.sweep.dir))
-            if sweep_dir.is_dir():
-                from sim.cli import note_failed_run
-
-                variants, skipped = scan_sweep(sweep_dir)
-                for v in variants:  # jobs may have run in other processes
-                    if v["summary"].get("failed_replications"):
-                        note_failed_run(str(v["folder"]))
-                for note in skipped:
-                    sys.stderr.write(f"run_sim: note: comparison: skipped {sweep_dir / note}\n")
-                path = write_comparison(sweep_dir)
-                if path is not None:
-                    print(f"Comparison of the variants written to {path} and {path.with_suffix('.md')}")
-except ImportError:  # pragma: no cover
-    pass

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from sim.analysis.kpis_backoffice import UNIT_RATES
 from sim.config.schema import URGENCY_CLASSES
 from sim.experiments.runner import ExperimentResult
-from sim.report.outputs import format_interval, format_value
+from sim.report.text import format_interval, format_value
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}

@@ -18,7 +18,6 @@ Reports never simulate: everything here is computed from an
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 from pathlib import Path
@@ -26,8 +25,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from sim.analysis.kpis import KPI_NAMES, accounting, interval_kpis, kpi_domain
-from sim.config.schema import URGENCY_CLASSES
+from sim.analysis.kpis import KPI_NAMES, accounting, interval_kpis
 from sim.experiments.runner import ExperimentResult
 
 SCHEMA = "hotline-sim/summary/v1"
@@ -78,11 +76,11 @@ def after_horizon_table(exp: ExperimentResult) -> Dict[str, Any]:
 
 def summary_dict(exp: ExperimentResult, extra: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """The content of ``summary.json``."""
-    from sim.analysis.kpis import _all_definitions
+    from sim.config.kpi_catalog import all_definitions
     from sim.report.tables import breakdowns
 
     cfg = exp.cfg
-    defs = _all_definitions()
+    defs = all_definitions()
     headline = {k: v for k, v in exp.summary.items() if "." not in k}
     out: Dict[str, Any] = {
         "schema": SCHEMA,
@@ -209,72 +207,3 @@ def write_warmup(exp: ExperimentResult, out_dir: Path, summary: Dict[str, Any]) 
         diag["suggested_warmup_h"]["open_work_orders"] = mser5(backlog[:days]) * 24.0
     summary["warmup_diagnostic"] = diag
     return ["warmup.csv"]
-
-
-def format_value(name: str, v: Optional[float]) -> str:
-    """Human-readable value of KPI ``name``."""
-    if v is None:
-        return "n/a"
-    kind = kpi_domain(name).kind
-    if kind == "count":
-        return f"{v:,.0f}"
-    if kind == "share":
-        return f"{100 * v:.2f}%"
-    return f"{v:,.2f}"
-
-
-def precision_note(summary: Mapping[str, Any]) -> Optional[str]:
-    """One line saying that a precision target was missed, and by how much (None if met or not set)."""
-    if summary.get("precision_target") is None or summary.get("precision_met"):
-        return None
-    kpi, target = summary["precision_kpi"], float(summary["precision_target"])
-    if summary.get("precision_stopped"):
-        return f"precision target {target:.4g} on {kpi} not met: {summary['precision_stopped']}"
-    achieved = summary.get("precision_achieved")
-    reached = f"{float(achieved):.4g}" if achieved is not None else "undefined"
-    return (f"precision target not met: the relative half-width of {kpi}'s confidence interval is {reached} "
-            f"after {summary['replications']} replications (target {target:.4g}; the cap is "
-            f"experiment.max_replications={summary.get('max_replications', summary['replications'])})")
-
-
-def kpi_table(summary: Mapping[str, Any]) -> str:
-    """The printed KPI table: mean and confidence interval of every KPI, rates by unit type, accounting,
-    and a note when a precision target was missed."""
-    buf = io.StringIO()
-    conf = int(round(100 * summary["confidence"]))
-    drain = f", drain {summary['drain_h']:g} h" if summary.get("drain_h") else ""
-    buf.write(f"Scenario {summary['scenario']}: {summary['replications']} replication(s) of "
-              f"{summary['horizon_h']:g} h (warm-up {summary['warmup_h']:g} h{drain}), seed {summary['seed']}, "
-              f"scale {summary['scale']:g}\n")
-    buf.write(f"{'KPI':<34}{'mean':>12}   {conf}% confidence interval\n")
-    for name, ci in summary["kpis"].items():
-        buf.write(_line(name, name, ci))
-    by_type = {k: v for k, v in summary.get("breakdowns", {}).items()
-               if k in ("response_rate", "resolution_rate", "satisfaction_rate")}
-    if by_type:
-        groups = [g for g in next(iter(by_type.values())) if g not in URGENCY_CLASSES]
-        buf.write("\nThree rates by unit type:\n")
-        for g in groups:
-            for k, table in by_type.items():
-                buf.write(_line(k, f"  {k}.{g}", table[g]))
-    acc = summary["accounting"]
-    buf.write("\nWhere the contacts offered in the window ended (mean per replication):\n")
-    for state, v in acc["states"].items():
-        buf.write(f"  {state:<34}{v['mean']:>14,.1f}\n")
-    total = float(np.mean(acc["total_per_replication"])) if acc["total_per_replication"] else 0.0
-    check = "balanced" if acc["balanced"] else "NOT BALANCED"
-    buf.write(f"  {'total (= contacts_offered)':<34}{total:>14,.1f}   {check}\n")
-    note = precision_note(summary)
-    if note:
-        buf.write(f"\nNote: {note}\n")
-    return buf.getvalue()
-
-
-def format_interval(name: str, ci: Mapping[str, Any]) -> Optional[str]:
-    """``[low, high]`` of KPI ``name``'s confidence interval ``ci``, or None when there is none."""
-    lo, hi = ci["ci_low"], ci["ci_high"]
-    return f"[{format_value(name, lo)}, {format_value(name, hi)}]" if lo is not None else None
-
-
-def _line(kind: str, label: str, ci: Mapping[str, Any]) -> str:
-    return f"{label:<34}{format_value(kind, ci['mean']):>12}   {format_interval(kind, ci) or 'n/a'}\n"

@@ -320,3 +320,28 @@ def test_help_is_one_short_page():
     keys = keys_in("`" + "` `".join(proc.stdout.split()) + "`")
     assert len(keys) >= 10 and all(schema_has(k.split(".")) for k in keys), (
         f"--help names keys not in the schema: {[k for k in keys if not schema_has(k.split('.'))]}")
+
+
+def _python_blocks():
+    """(file:line, code) of every ```python block of the README and docs."""
+    out = []
+    for path in DOCS:
+        block, start = None, 0
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.startswith("```"):
+                if block is None and line.strip() == "```python":
+                    block, start = [], i + 1
+                elif block is not None:
+                    out.append((f"{path.relative_to(ROOT)}:{start}", "\n".join(block)))
+                    block = None
+                continue
+            if block is not None:
+                block.append(line)
+    return out
+
+
+@pytest.mark.parametrize("where, code", _python_blocks(), ids=[w for w, _ in _python_blocks()])
+def test_documented_python_runs(tmp_path, where, code):
+    """Every Python example of the README and docs runs as written (in a fresh folder, with the package installed)."""
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"{where}:\n{code}\n{proc.stderr[-2000:]}"

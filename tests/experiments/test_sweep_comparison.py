@@ -21,7 +21,8 @@ from scipy import stats as st
 from support import run_cli
 from xp_helpers import SQ_SMALL
 
-from sim.report.comparison import collect_variants, difference_ci, write_comparison
+from sim.analysis.kpis import difference_ci
+from sim.report.comparison import collect_variants, write_comparison
 
 SWEEP = ["-m", "scenario=single_queue", "staffing.operators=120,130", *SQ_SMALL, "experiment.replications=4"]
 
@@ -306,7 +307,7 @@ def test_callback_notes_skipped_subfolders(tmp_path, capsys):
     """The sweep's callback writes the comparison and says on stderr which subfolders it skipped."""
     from omegaconf import OmegaConf
 
-    from sim.report.comparison import ComparisonCallback
+    from sim.sweep_callback import ComparisonCallback
 
     _sweep_with_strays(tmp_path)
     ComparisonCallback().on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}}}))

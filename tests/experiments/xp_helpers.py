@@ -124,7 +124,7 @@ def _coerce(node, name: str, text: str):
 
 def derive(cfg, changes: Mapping[str, str]):
     """A validated deep copy of ``cfg`` with dotted keys set from override text (``{"experiment.jobs": "2"}``)."""
-    from sim.config.validate import validate
+    from sim.model.checks import validate
 
     new = copy.deepcopy(cfg)
     for key, text in changes.items():

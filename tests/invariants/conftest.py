@@ -48,7 +48,7 @@ def variant(cfg, changes: Dict[str, object]):
     Equivalent to composing with the overrides ``key=value`` but without a
     Hydra composition (~0.5 s each), for tests that sweep one input.
     """
-    from sim.config.validate import validate
+    from sim.model.checks import validate
 
     new = copy.deepcopy(cfg)
     for key, value in changes.items():

@@ -21,7 +21,7 @@ satisfaction and close-out on time (everything else unchanged); more misrouting
 longer dispatch delays -> fewer orders dispatched on time.
 
 Configurations are composed once (scale 0.05, one or two days of contacts) and
-varied as typed dataclasses, re-validated with :func:`sim.config.validate.validate`.
+varied as typed dataclasses, re-validated with :func:`sim.model.checks.validate`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import pytest
 from sim.analysis.kpis import accounting, replication_kpis
 from sim.analysis.kpis_backoffice import unit_rows
 from sim.config.schema import DistConfig, StaffingConfig
-from sim.config.validate import validate
+from sim.model.checks import validate
 from sim.model.replication import run_replication
 
 SMALL = ["scale=0.05", "experiment.horizon_h=24", "experiment.drain_h=168", "experiment.replications=2",

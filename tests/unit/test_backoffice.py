@@ -40,7 +40,7 @@ from sim.config.schema import (
     UnitTypeConfig,
     WorkOrderConfig,
 )
-from sim.config.validate import validate
+from sim.model.checks import validate
 from sim.core.calendar import WorkCalendar
 from sim.model.backoffice import ST_DISPATCH, ST_QUEUED, ST_SIGNED
 from sim.model.compile import compile_config

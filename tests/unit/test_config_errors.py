@@ -31,7 +31,7 @@ import pytest
 
 from sim.config.scenario_files import load_scenarios
 from sim.config.schema import DistConfig, ShiftConfig, SurgeConfig
-from sim.config.validate import validate
+from sim.model.checks import validate
 from sim.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]

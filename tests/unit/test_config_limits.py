@@ -185,7 +185,7 @@ def test_every_limit_is_documented():
 
 def test_checks_are_fast_for_huge_values(compose_once):
     """A horizon of 1e308 or a billion operators is rejected before anything is built from it."""
-    from sim.config.validate import validate
+    from sim.model.checks import validate
 
     cfg = compose_once("single_queue", _with_fast([]))
     for edit in (lambda c: setattr(c.experiment, "horizon_h", 1e308),
@@ -207,7 +207,8 @@ def test_precision_kpi_undefined_in_a_replication_stops_with_a_message(compose_o
     """online_on_time_rate with about one online item a day: undefined (no item) in some replication, so the
     sequential rule stops at once with a message instead of running to the cap."""
     from sim.experiments.runner import run_experiment
-    from sim.report.outputs import kpi_table, write_outputs
+    from sim.report.outputs import write_outputs
+    from sim.report.text import kpi_table
 
     cfg = compose_once("single_queue", _with_fast(["arrivals.online.per_day=1", "experiment.precision=0.05",
                                                    "experiment.precision_kpi=online_on_time_rate",

@@ -35,7 +35,7 @@ from sim.config.schema import (
     UnitTypeConfig,
     WorkOrderConfig,
 )
-from sim.config.validate import validate
+from sim.model.checks import validate
 from sim.model.compile import compile_config
 from sim.model.replication import Replication
 from sim.model.residents import CLS_CALL, CLS_OUTBOUND, N_COLS, WORK_ORDER

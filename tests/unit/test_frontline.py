@@ -27,7 +27,7 @@ import pytest
 import sim.model.frontline
 import sim.model.replication
 from sim.config.schema import DistConfig, RetrialConfig
-from sim.config.validate import validate
+from sim.model.checks import validate
 from sim.core.engine import WAITING
 from sim.core.rng import Streams
 from sim.model.compile import compile_config

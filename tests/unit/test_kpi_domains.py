@@ -17,8 +17,8 @@ import pytest
 
 from sim.analysis.kpis import clip_to_domain, confidence_interval, headline_kpis, kpi_domain, summarise
 from sim.report.comparison import compare
-from sim.report.outputs import kpi_table
 from sim.report.plots import band
+from sim.report.text import kpi_table
 
 
 def test_calls_abandoned_interval_does_not_go_below_zero():

@@ -30,7 +30,7 @@ import pytest
 
 from sim.analysis.kpis import accounting, replication_kpis
 from sim.config.schema import CHANNELS
-from sim.config.validate import validate
+from sim.model.checks import validate
 from sim.model.compile import compile_config
 from sim.model.replication import Replication, run_replication
 from sim.model.requestlog import TIME_FIELDS

@@ -19,11 +19,9 @@ from sim.analysis.theory import (
     erlang_b,
     erlang_c,
     erlang_c_metrics,
-    halfin_whitt_p_wait,
     offered_load,
-    required_agents,
-    square_root_staffing,
 )
+from sim.analysis.theory_staffing import halfin_whitt_p_wait, required_agents, square_root_staffing
 
 # Erlang C family: 100 calls per half hour, AHT 180 s -> R = 10 Erlang.
 LAM_C, MU_C, T_C = 100 / 1800, 1 / 180, 20.0

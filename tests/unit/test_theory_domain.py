@@ -22,9 +22,8 @@ from sim.analysis.theory import (
     erlang_b,
     erlang_c,
     erlang_c_metrics,
-    required_agents,
-    square_root_staffing,
 )
+from sim.analysis.theory_staffing import required_agents, square_root_staffing
 from sim.analysis.theory_numerics import MAX_AGENTS, harmonic, log_poisson_pmf
 
 MU = 1 / 180

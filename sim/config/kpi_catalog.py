@@ -1,0 +1,176 @@
+"""The catalogue of KPIs: every KPI's name, one-line definition and domain, in one place.
+
+A KPI is computed in :mod:`sim.analysis` (front line in :mod:`sim.analysis.kpis`,
+back office in :mod:`sim.analysis.kpis_backoffice`) and defined in full in
+``docs/kpis.md``; this module is what the rest of the package needs to *know*
+about KPIs without computing them: the names a configuration may refer to
+(``experiment.precision_kpi``), the one-line definitions written into
+``summary.json``, and each KPI's **domain** - the values it can take (counts,
+times and levels are >= 0, shares lie in [0, 1]).  Every interval of KPI values
+(``summary.json``, the printed table, ``units.csv``, the comparison of a sweep,
+the figures' bands) is clipped to the domain by
+:func:`sim.analysis.kpis.clip_to_domain`.  A new KPI is added here (definition
+and domain) and computed in the analysis layer; the registry fails loudly on a
+KPI without a domain.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Dict
+
+from sim.config.schema import Config
+
+#: KPI names in display order, with a one-line definition each.
+KPI_DEFINITIONS: Dict[str, str] = {
+    "contacts_offered": "first contacts over both channels (calls_offered + online_offered)",
+    "calls_offered": "first call attempts",
+    "calls_answered": "call attempts answered by an operator",
+    "calls_abandoned": "call attempts abandoned while waiting",
+    "retrials": "redial attempts after abandoning",
+    "service_level": "call attempts answered within kpi.answer_threshold_s / call attempts",
+    "answer_rate": "call attempts answered / call attempts",
+    "asa_s": "mean wait of answered call attempts, seconds",
+    "mean_wait_s": "mean wait of answered and abandoned call attempts, seconds",
+    "abandon_rate": "call attempts abandoned / call attempts",
+    "occupancy": "operator time busy / operator time on duty",
+    "online_offered": "online submissions",
+    "online_on_time_rate": "online submissions accepted within online.deadline_h / online submissions",
+    "online_mean_wait_s": "mean time from submission to acceptance of accepted online items, seconds",
+    "mean_operators": "time-average number of operators on duty",
+    "mean_calls_waiting": "time-average number of calls waiting",
+    "transferred_emergency": "contacts transferred to emergency services (110/119/120/122)",
+}
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The values a KPI can take.
+
+    Attributes
+    ----------
+    kind : str
+        ``"count"`` (a number of contacts, orders...), ``"share"`` (a rate in [0, 1]),
+        ``"time"`` (a duration in the unit its name gives), ``"level"`` (a time-average
+        number of operators or callers) or ``"ratio"`` (a non-negative quotient of counts).
+    lo, hi : float
+        Closed bounds of the domain.
+    """
+
+    kind: str
+    lo: float
+    hi: float
+
+
+COUNT = Domain("count", 0.0, math.inf)
+SHARE = Domain("share", 0.0, 1.0)
+TIME = Domain("time", 0.0, math.inf)
+LEVEL = Domain("level", 0.0, math.inf)
+RATIO = Domain("ratio", 0.0, math.inf)
+
+#: Domain of every front-line KPI (the back office's are in :data:`BACKOFFICE_DOMAINS`).
+KPI_DOMAINS: Dict[str, Domain] = {
+    "contacts_offered": COUNT, "calls_offered": COUNT, "calls_answered": COUNT, "calls_abandoned": COUNT,
+    "retrials": COUNT, "service_level": SHARE, "answer_rate": SHARE, "asa_s": TIME, "mean_wait_s": TIME,
+    "abandon_rate": SHARE, "occupancy": SHARE, "online_offered": COUNT, "online_on_time_rate": SHARE,
+    "online_mean_wait_s": TIME, "mean_operators": LEVEL, "mean_calls_waiting": LEVEL,
+    "transferred_emergency": COUNT,
+}
+
+
+#: The work-order pipeline's KPIs, with a one-line definition each.
+BACKOFFICE_KPIS: Dict[str, str] = {
+    "work_orders": "work orders created from contacts offered in the window",
+    "response_rate": "orders with a first contact within the response limit / orders whose response was due",
+    "resolution_rate": "final return-visit ratings 'solved' / final ratings",
+    "satisfaction_rate": "final return-visit ratings 'satisfied' / final ratings",
+    "dispatch_on_time_rate": "orders dispatched within the dispatch limit of their class / orders",
+    "closeout_on_time_rate": "close-outs within the limit / close-outs and open orders past their deadline",
+    "bounce_back_rate": "work orders bounced back at least once (sent to a wrong unit and returned) / work orders",
+    "bounces_per_order": "bounces / work orders (an order can bounce more than once)",
+    "reopen_rate": "rounds reopened after an unsatisfied rating / return visits that reached the resident",
+    "return_visit_reach_rate": "return visits that reached the resident / return visits concluded",
+    "time_to_close_mean_h": "mean hours from first contact to first close-out",
+    "time_to_close_median_h": "median hours from first contact to first close-out",
+    "time_to_close_p90_h": "90th percentile of hours from first contact to first close-out",
+    "feedback_occupancy": "feedback-team time busy / time on duty, from the end of the warm-up to the end of "
+                          "the drain",
+    "open_orders": "work orders open (queued or in progress) at the end of a day, averaged over the "
+                   "measurement window's days, per unit type",
+}
+
+#: KPIs reported only by unit type or category (``open_orders.street``), never as a headline.
+BREAKDOWN_ONLY = frozenset({"open_orders", "orders_received", "closed"})
+
+#: Domain of every back-office KPI, breakdown-only bases included (see :func:`kpi_domain`).
+BACKOFFICE_DOMAINS: Dict[str, Domain] = {
+    "work_orders": COUNT, "response_rate": SHARE, "resolution_rate": SHARE, "satisfaction_rate": SHARE,
+    "dispatch_on_time_rate": SHARE, "closeout_on_time_rate": SHARE, "bounce_back_rate": SHARE,
+    "bounces_per_order": RATIO, "reopen_rate": SHARE, "return_visit_reach_rate": SHARE,
+    "time_to_close_mean_h": TIME, "time_to_close_median_h": TIME, "time_to_close_p90_h": TIME,
+    "feedback_occupancy": SHARE, "open_orders": LEVEL, "orders_received": COUNT, "closed": COUNT,
+}
+
+
+def all_definitions() -> Dict[str, str]:
+    """Every KPI's one-line definition, front line first (breakdown-only bases included)."""
+    return {**KPI_DEFINITIONS, **BACKOFFICE_KPIS}
+
+
+def all_domains() -> Dict[str, Domain]:
+    """Every KPI's domain, front line first (breakdown-only bases included)."""
+    return {**KPI_DOMAINS, **BACKOFFICE_DOMAINS}
+
+
+def headline_kpis() -> tuple[str, ...]:
+    """Names of the headline KPIs (those of ``summary.json`` -> ``kpis``), front line first."""
+    return tuple(k for k in all_definitions() if k not in BREAKDOWN_ONLY)
+
+
+#: KPIs measured on calls only, on online submissions only.
+CALL_KPIS = frozenset({"calls_offered", "calls_answered", "calls_abandoned", "retrials", "service_level",
+                       "answer_rate", "asa_s", "mean_wait_s", "abandon_rate", "mean_calls_waiting"})
+ONLINE_KPIS = frozenset({"online_offered", "online_on_time_rate", "online_mean_wait_s"})
+
+
+def why_undefined(cfg: Config, name: str) -> str | None:
+    """Why headline KPI ``name`` is undefined or always 0 in the scenario ``cfg`` (None if it can vary).
+
+    A relative precision target (half-width / |mean|) on such a KPI can never be met.
+    """
+    a, fb, wo = cfg.arrivals, cfg.feedback, cfg.workorders
+    if name in CALL_KPIS and a.phone.per_day <= 0:
+        return "a call KPI, but this scenario has no calls (arrivals.phone.per_day=0)"
+    if name == "retrials" and cfg.calls.retrial.probability <= 0:
+        return "always 0: callers never redial (calls.retrial.probability=0)"
+    if name in ONLINE_KPIS and a.online.per_day <= 0:
+        return "an online KPI, but this scenario has no online demand (arrivals.online.per_day=0)"
+    if name in BACKOFFICE_KPIS and not cfg.units:
+        return "a work-order KPI, but this scenario has no units (no work orders)"
+    if name == "feedback_occupancy" and fb.mode != "team":
+        return "measured only with feedback.mode=team"
+    if name in ("bounce_back_rate", "bounces_per_order") and wo.misroute_probability <= 0:
+        return "always 0: no order is misrouted (workorders.misroute_probability=0)"
+    if name == "reopen_rate" and (fb.reopen_probability <= 0 or fb.max_rounds <= 1):
+        return "always 0: no case is reopened (feedback.reopen_probability=0 or feedback.max_rounds=1)"
+    if name == "transferred_emergency" and not any(
+            c.urgency.get("emergency", 0) > 0 and c.emergency_transfer_share > 0 for c in cfg.categories.values()):
+        return "always 0: no category transfers emergencies (emergency urgency and emergency_transfer_share)"
+    return None
+
+
+def kpi_domain(name: str) -> Domain:
+    """The domain of KPI ``name``; a breakdown (``closeout_on_time_rate.emergency``) has its base KPI's.
+
+    Raises
+    ------
+    KeyError
+        If the name's base is not a KPI of the registry (every KPI must have a domain).
+    """
+    base = name.split(".", 1)[0]
+    try:
+        return all_domains()[base]
+    except KeyError:
+        raise KeyError(f"KPI {name!r} has no domain in the registry ("
+                       "sim/config/kpi_catalog.py)") from None

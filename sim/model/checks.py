@@ -1,0 +1,272 @@
+"""Checks of a run that need the model's own arithmetic, and the one entry point of validation.
+
+:mod:`sim.config.validate` checks what the configuration says key by key and
+across keys; some rules can only be checked with the model's own arithmetic:
+the expected number of contacts (the mean of the arrival process,
+:class:`~sim.model.arrivals.ChannelArrivals`), and who is on duty when (the
+staffing timetable, :func:`~sim.model.staffing.staffing_changes`).  Computing
+them again in the configuration layer would duplicate the model, so they live
+here, beside it:
+
+* :func:`check_size` - the estimated size of the run: expected contacts per
+  replication (volume x scale x weekday factors x hourly profile x surges over
+  the horizon, exactly as the arrival process defines its mean), simulation
+  events per replication (attempts, dispatches, bounces, rounds, return-visit
+  attempts, using upper bounds of the loop counts), contacts over all
+  replications, operators on duty at once, units and case slots, and the memory
+  the stored results take (intervals x replications, and the request log).  A
+  run over a limit (:data:`sim.config.validate_size.LIMITS`) is rejected naming
+  the key that drives it;
+* :func:`check_coverage` - a plan with nobody on duty when it matters.
+
+:func:`validate` runs every check in order - the configuration's, then these -
+and is what the command line, :func:`sim.api.compose_config` and a Hydra job
+call.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Dict, List, Tuple
+
+import numpy as np
+
+from sim.config.schema import CHANNELS, Config, StaffingConfig
+from sim.config.validate import validate_config
+from sim.config.validate_size import _BYTES, _PER_INTERVAL, _PER_LOGGED_CONTACT, _REFERENCE, LIMITS
+from sim.core.calendar import WorkCalendar
+from sim.core.errors import ConfigError
+from sim.model.arrivals import ChannelArrivals, Surge
+from sim.model.staffing import plan_mode, scheduled_headcount, staffing_changes
+
+
+def validate(cfg: Config) -> None:
+    """Check every range and cross-field rule of ``cfg``, and the run's size and staffing coverage.
+
+    Raises
+    ------
+    ConfigError
+        At the first broken rule, naming the key, its value and the rule.
+    """
+    validate_config(cfg)
+    check_size(cfg)
+    check_coverage(cfg)
+
+
+# ------------------------------------------------------------------------------------------- contacts
+def expected_contacts(cfg: Config, with_surges: bool = True) -> Dict[str, float]:
+    """Expected first contacts per replication by channel, over ``[0, horizon)``.
+
+    The mean of the arrival process itself (:class:`sim.model.arrivals.ChannelArrivals`): volume
+    x scale x weekday factor x hourly share x surge multipliers, day by day (the gamma day
+    multiplier has mean 1).
+    """
+    names = list(cfg.categories)
+    shares = np.array([c.share for c in cfg.categories.values()], dtype=float)
+    shares = shares / shares.sum()
+    horizon_s = cfg.experiment.horizon_h * 3600.0
+    out: Dict[str, float] = {}
+    for ch in CHANNELS:
+        c = getattr(cfg.arrivals, ch)
+        surges = []
+        for s in cfg.arrivals.surges if with_surges else []:
+            if s.channels and ch not in s.channels:
+                continue
+            mult = np.array([s.multiplier if (not s.categories or n in s.categories) else 1.0 for n in names])
+            surges.append(Surge(s.start_h * 3600.0, (s.start_h + s.duration_h) * 3600.0, mult))
+        arr = ChannelArrivals(c.per_day * cfg.scale, c.hourly_profile, cfg.arrivals.day_of_week, 0.0, shares,
+                              surges, cfg.experiment.start_weekday)
+        total = 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            for day in range(int(math.ceil(horizon_s / 86400.0))):
+                starts, ends, rates = arr.pieces(day)
+                length = np.clip(np.minimum(ends, horizon_s) - starts, 0.0, None)
+                total += float(np.sum(rates.sum(axis=1) * length))
+        out[ch] = total if math.isfinite(total) else math.inf
+    return out
+
+
+def _contact_driver(cfg: Config, contacts: float) -> Tuple[str, float]:
+    """The key that contributes most to the contact count, compared with the Beijing baseline."""
+    a = cfg.arrivals
+    cands: List[Tuple[float, str, float]] = [
+        (cfg.scale / _REFERENCE["scale"], "scale", cfg.scale),
+        (cfg.experiment.horizon_h / _REFERENCE["horizon_h"], "experiment.horizon_h", cfg.experiment.horizon_h),
+    ]
+    for ch in CHANNELS:
+        per_day = getattr(a, ch).per_day
+        cands.append((per_day / _REFERENCE["per_day"], f"arrivals.{ch}.per_day", per_day))
+    for i, f in enumerate(a.day_of_week):
+        cands.append((f / _REFERENCE["day_of_week"], f"arrivals.day_of_week[{i}]", f))
+    base = sum(expected_contacts(cfg, with_surges=False).values())
+    if contacts > base > 0:
+        i, s = max(enumerate(a.surges), key=lambda p: p[1].multiplier * p[1].duration_h)
+        cands.append((max(contacts / base, s.multiplier / _REFERENCE["multiplier"]),
+                      f"arrivals.surges[{i}].multiplier", s.multiplier))
+    _, key, value = max(cands, key=lambda c: c[0] if math.isfinite(c[0]) else math.inf)
+    return key, value
+
+
+# ------------------------------------------------------------------------------------------- events
+def _geometric(p: float, n: int) -> float:
+    """``sum_{k=1..n} p^k``: the expected repeats of a step repeated with probability ``p``, at most ``n`` times."""
+    p, n = min(max(float(p), 0.0), 1.0), int(n)
+    return float(n) if p >= 1.0 else p * (1.0 - p**n) / (1.0 - p)
+
+
+def work_order_share(cfg: Config) -> float:
+    """Share of contacts that become work orders (0 without units)."""
+    if not cfg.units:
+        return 0.0
+    total = sum(c.share for c in cfg.categories.values()) or 1.0
+    share = 0.0
+    for c in cfg.categories.values():
+        em = float(c.urgency.get("emergency", 0.0)) / (sum(c.urgency.values()) or 1.0)
+        share += c.share / total * ((1.0 - em) * (1.0 - c.direct_share) + em * (1.0 - c.emergency_transfer_share))
+    return share
+
+
+def events_per_contact(cfg: Config) -> Dict[str, float]:
+    """Upper bounds of the simulation events per first contact, by the loop that makes them.
+
+    Every attempt of a call abandons (redials ``sum p^k``), every rating leads to a reopened
+    round when allowed, every return-visit attempt fails when it can: the bound holds for
+    any staffing.
+    """
+    fb, wo = cfg.feedback, cfg.workorders
+    redials = _geometric(cfg.calls.retrial.probability, cfg.calls.retrial.max_retrials)
+    orders = work_order_share(cfg)
+    p_mis = float(wo.misroute_probability)
+    bounces = p_mis / (1.0 - p_mis) if p_mis < 1.0 else math.inf
+    rounds = 1.0 + _geometric(fb.reopen_probability, fb.max_rounds - 1)
+    attempts = 1.0 + _geometric(1.0 - fb.reach_probability, fb.max_attempts - 1)
+    return {"contact": 2.0, "calls.retrial.max_retrials": 2.0 * redials,
+            "workorders.misroute_probability": orders * 2.0 * bounces,
+            "feedback.max_rounds": orders * (2.0 + rounds * 3.0),
+            "feedback.max_attempts": orders * rounds * 2.0 * attempts}
+
+
+# ------------------------------------------------------------------------------------------- checks
+def _peak_headcount(s: StaffingConfig, prefix: str, scale: float) -> Tuple[float, str, float]:
+    """Largest headcount on duty at once (an upper bound for shifts), and the key that drives it."""
+    f = scale * s.headcount_factor * (1.0 - s.shrinkage)
+    if s.shifts:
+        i = max(range(len(s.shifts)), key=lambda j: s.shifts[j].count)
+        return sum(sh.count for sh in s.shifts) * f, f"{prefix}.shifts[{i}].count", s.shifts[i].count
+    if s.half_hourly:
+        i = int(np.argmax(s.half_hourly))
+        return max(s.half_hourly) * f, f"{prefix}.half_hourly[{i}]", s.half_hourly[i]
+    return s.operators * f, f"{prefix}.operators", s.operators
+
+
+def check_size(cfg: Config) -> None:
+    """Estimate the size of the run and reject what cannot fit, naming the key that drives it.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key, its value, the estimate and the limit.
+    """
+    e = cfg.experiment
+    plans = [(cfg.staffing, "staffing")]
+    if cfg.units and cfg.feedback.mode == "team":
+        plans.append((cfg.feedback.staffing, "feedback.staffing"))
+    for plan, prefix in plans:
+        peak, key, value = _peak_headcount(plan, prefix, cfg.scale)
+        if peak > LIMITS["operators"]:
+            if peak / cfg.scale <= LIMITS["operators"]:  # the plan fits at scale 1: scale drives it
+                key, value = "scale", cfg.scale
+            elif peak / plan.headcount_factor <= LIMITS["operators"]:  # the plan fits as written: the factor drives it
+                key, value = f"{prefix}.headcount_factor", plan.headcount_factor
+            raise ConfigError(key, value, f"about {peak:.3g} operators on duty at once (after scale {cfg.scale:g}); "
+                                          f"the limit is {LIMITS['operators']:,.0f}")
+    n_units = sum(ut.count for ut in cfg.units.values())
+    if n_units > LIMITS["units"]:
+        t = max(cfg.units, key=lambda n: cfg.units[n].count)
+        raise ConfigError(f"units.{t}.count", cfg.units[t].count,
+                          f"{n_units:,} units in all; the limit is {LIMITS['units']:,.0f}")
+    slots = {t: (ut.count * float(ut.case_workers) + sum(map(float, ut.case_workers_by_unit.values())))
+             * ut.caseload * cfg.scale for t, ut in cfg.units.items()}
+    if sum(slots.values()) > LIMITS["case_slots"]:
+        t = max(slots, key=lambda n: slots[n])
+        raise ConfigError(f"units.{t}.case_workers", cfg.units[t].case_workers,
+                          f"about {sum(slots.values()):.3g} case slots in all (units x case workers x caseload x "
+                          f"scale); the limit is {LIMITS['case_slots']:.0e}")
+    contacts = sum(expected_contacts(cfg).values())
+    if not contacts <= LIMITS["contacts"]:
+        key, value = _contact_driver(cfg, contacts)
+        raise ConfigError(key, value, f"the run would offer about {contacts:.3g} contacts per replication "
+                                      f"(volume x scale x weekday factors x surges over experiment.horizon_h); "
+                                      f"the limit is {LIMITS['contacts']:.0e}")
+    per = events_per_contact(cfg)
+    events = contacts * sum(per.values())
+    if not events <= LIMITS["events"]:
+        key = max((k for k in per if k != "contact"), key=lambda k: per[k])
+        value = {"calls.retrial.max_retrials": cfg.calls.retrial.max_retrials,
+                 "workorders.misroute_probability": cfg.workorders.misroute_probability,
+                 "feedback.max_rounds": cfg.feedback.max_rounds,
+                 "feedback.max_attempts": cfg.feedback.max_attempts}[key]
+        raise ConfigError(key, value, f"about {events:.3g} simulation events per replication for {contacts:.3g} "
+                                      f"contacts ({per[key]:.3g} per contact from this loop at most); the limit "
+                                      f"is {LIMITS['events']:.0e}")
+    reps_key = "experiment.max_replications" if e.precision is not None else "experiment.replications"
+    reps = e.max_replications if e.precision is not None else e.replications
+    if contacts * reps > LIMITS["total_contacts"]:
+        raise ConfigError(reps_key, reps, f"about {contacts * reps:.3g} contacts over all replications "
+                                          f"({contacts:.3g} each); the limit is {LIMITS['total_contacts']:.0e}")
+    n_intervals = (e.horizon_h + e.drain_h) * 60.0 / cfg.kpi.interval_min
+    per_rep = {"kpi.interval_min": n_intervals * _PER_INTERVAL * _BYTES,
+               "report.request_log": contacts * _PER_LOGGED_CONTACT * _BYTES if cfg.report.request_log else 0.0}
+    stored = reps * sum(per_rep.values())
+    if stored > LIMITS["result_bytes"]:
+        key = max(per_rep, key=lambda k: per_rep[k]) if reps * max(per_rep.values()) > stored / 2 else reps_key
+        value = {"kpi.interval_min": cfg.kpi.interval_min, "report.request_log": cfg.report.request_log,
+                 reps_key: reps}[key]
+        raise ConfigError(key, value, f"the results of {reps:,} replications would take about "
+                                      f"{stored / 2**30:.3g} GiB of memory; the limit is "
+                                      f"{LIMITS['result_bytes'] / 2**30:.0f} GiB")
+
+
+def check_coverage(cfg: Config) -> None:
+    """Reject a staffing plan with nobody on duty when it matters.
+
+    The front line's plan must have someone on duty in the measurement window; a feedback
+    team (``feedback.mode=team``) must be on duty while ``feedback.calendar`` is open in some
+    week.
+
+    Raises
+    ------
+    ConfigError
+        Naming the plan's key.
+    """
+    e = cfg.experiment
+    interval_s = cfg.kpi.interval_min * 60.0
+    n = int(round(e.horizon_h * 3600.0 / interval_s))
+    plan = scheduled_headcount(staffing_changes(cfg.staffing, cfg.scale, e.horizon_h * 3600.0, e.start_weekday),
+                               interval_s, n)
+    w = int(round(e.warmup_h * 3600.0 / interval_s))
+    if not np.any(plan[w:] > 0):
+        mode = plan_mode(cfg.staffing)
+        key = {"constant": "staffing.operators", "half_hourly": "staffing.half_hourly",
+               "shifts": "staffing.shifts"}[mode]
+        raise ConfigError(key, "<plan>" if mode != "constant" else cfg.staffing.operators,
+                          f"nobody is on duty in the whole measurement window ({e.warmup_h:g} h to "
+                          f"{e.horizon_h:g} h, after scale {cfg.scale:g} and shrinkage {cfg.staffing.shrinkage:g})")
+    if not cfg.units or cfg.feedback.mode != "team":
+        return
+    # over a whole week, whatever the run's length: a short run may end before calling hours begin, but a
+    # team plan that never meets the calling hours in any week is a mistake in the plan itself
+    week_s = 7 * 86400.0
+    m = int(np.ceil(week_s / interval_s))
+    team = scheduled_headcount(staffing_changes(cfg.feedback.staffing, cfg.scale, week_s, e.start_weekday),
+                               interval_s, m)
+    c = cfg.calendars[cfg.feedback.calendar]
+    cal = WorkCalendar(c.days, c.start_h, c.end_h, e.start_weekday)
+    open_ = np.array([cal.is_open((k + 0.5) * interval_s) for k in range(m)])
+    if not np.any((team > 0) & open_):
+        mode = plan_mode(cfg.feedback.staffing)
+        key = {"constant": "feedback.staffing.operators", "half_hourly": "feedback.staffing.half_hourly",
+               "shifts": "feedback.staffing.shifts"}[mode]
+        raise ConfigError(key, "<plan>" if mode != "constant" else cfg.feedback.staffing.operators,
+                          f"the feedback team is never on duty while feedback.calendar '{cfg.feedback.calendar}' "
+                          f"is open, in any week: no return visit would be made")
