@@ -42,7 +42,7 @@ SMALL = ["scale=0.05", "experiment.horizon_h=24", "experiment.drain_h=168", "exp
 CSV_HEADER = ["replication", "contact_id", "channel", "category", "urgency", "kind", "unit", "unit_type",
               "attempts", "bounces", "rounds", "visit_attempts", "arrival_h", "arrival", "answered", "handled",
               "dispatched", "at_unit", "signed", "responded", "closed", "rated", "reports_resolved", "satisfied",
-              "terminal_state"]
+              "terminal_state", "last_attempt", "left_queue"]
 
 
 @pytest.fixture(scope="module")
