@@ -25,7 +25,9 @@ The simulation goes through :mod:`sim.api`, as any user's would.
 
 from __future__ import annotations
 
+import copy
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -33,6 +35,7 @@ import numpy as np
 from scipy import stats
 
 from sim.calibrate.calls import CallCalibration, attempt_waits
+from sim.config.schema import Config
 
 SERIES = ("arrivals", "answered_share", "abandon_rate", "asa_s", "mean_wait_s")
 HALF_S = 1800.0
@@ -102,24 +105,32 @@ def _replication_sums(intervals: Dict[str, np.ndarray], start_weekday: int, week
                 per_half(intervals["wait_abandoned_s"]), days=float(np.sum(keep)) / 48.0)
 
 
-def simulated(name: str, replications: int, seed: int, factor: float, weekdays: Sequence[int],
-              jobs: int = 1) -> List[Sums]:
-    """Run scenario ``name`` (staffing x ``factor``) and return each replication's per half-hour sums."""
-    from sim.api import compose_config, run
+def with_factor(cfg: Config, factor: float) -> Config:
+    """A copy of ``cfg`` with ``staffing.headcount_factor`` multiplied by ``factor``, validated again."""
+    from sim.model.checks import validate
 
-    cfg = compose_config(name, [f"experiment.replications={replications}", f"experiment.seed={seed}",
-                                f"staffing.headcount_factor={factor:g}", f"experiment.jobs={jobs}",
-                                "experiment.progress=false"])
+    new = copy.deepcopy(cfg)
+    new.staffing.headcount_factor = cfg.staffing.headcount_factor * factor
+    validate(new)
+    return new
+
+
+def simulated(cfg: Config, factor: float, weekdays: Sequence[int]) -> List[Sums]:
+    """Run the calibrated scenario's configuration ``cfg`` (composed by :func:`sim.api.compose_config`) with
+    its staffing x ``factor``; return each replication's per half-hour sums."""
+    from sim.api import run
+
     if cfg.kpi.interval_min != 30:
         raise ValueError("the back-test needs kpi.interval_min=30")
-    exp = run(cfg)
-    return [_replication_sums(r.intervals, cfg.experiment.start_weekday, weekdays) for r in exp.replications]
+    run_cfg = with_factor(cfg, factor)
+    exp = run(run_cfg)
+    return [_replication_sums(r.intervals, run_cfg.experiment.start_weekday, weekdays) for r in exp.replications]
 
 
 def _mean_ci(values: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and t interval over axis 0 (NaNs ignored)."""
-    with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
-        sup.filter(RuntimeWarning)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a half-hour without calls in every replication: NaN
         mean = np.nanmean(values, axis=0)
         n = np.sum(~np.isnan(values), axis=0)
         sd = np.nanstd(values, axis=0, ddof=1) if values.shape[0] > 1 else np.zeros_like(mean)
@@ -171,8 +182,8 @@ def abandonment_vs_wait(obs: Sums, sims: List[Sums], min_ended: float = 30.0) ->
     ended = obs.answered + obs.abandoned
     keep = ended >= min_ended
     s = [x.series() for x in sims]
-    sim_w = np.nanmean(np.vstack([x["mean_wait_s"] for x in s]), axis=0)
-    sim_a = np.nanmean(np.vstack([x["abandon_rate"] for x in s]), axis=0)
+    sim_w = _mean_ci(np.vstack([x["mean_wait_s"] for x in s]))[0]
+    sim_a = _mean_ci(np.vstack([x["abandon_rate"] for x in s]))[0]
     ok = keep & ~np.isnan(sim_w)
     w, a = o["mean_wait_s"][keep], o["abandon_rate"][keep]
     slope = float(np.sum(w * a) / np.sum(w * w)) if len(w) and np.sum(w * w) > 0 else math.nan

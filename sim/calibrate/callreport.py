@@ -17,15 +17,15 @@ from sim.calibrate import figures as fg
 from sim.calibrate.arrivals import WEEKDAYS
 from sim.calibrate.calls import CallCalibration
 from sim.calibrate.page import Figure, Section, Table, render_page
+from sim.config.schema import Config
 
 
-def backtest_calls(cal: CallCalibration, name: str, replications: int, seed: int, jobs: int,
-                   factors: Sequence[float]) -> Dict[str, Any]:
-    """Back-test of scenario ``name`` against the log (module docstring); JSON-ready."""
+def backtest_calls(cal: CallCalibration, cfg: Config, factors: Sequence[float]) -> Dict[str, Any]:
+    """Back-test of the calibrated scenario's configuration ``cfg`` against the log (module docstring)."""
     weekdays = cal.arrivals.types[0]
     obs = bt.observed(cal, weekdays)
-    runs = {float(f): bt.simulated(name, replications, seed, float(f), weekdays, jobs)
-            for f in sorted(set([1.0, *factors]))}
+    runs = {float(f): bt.simulated(cfg, float(f), weekdays) for f in sorted(set([1.0, *factors]))}
+    replications, seed = cfg.experiment.replications, cfg.experiment.seed
     cmp = bt.compare(obs, runs[1.0])
     sens = bt.sensitivity(obs, runs)
     best = float(min(sens, key=lambda r: abs(r["abandon_rate"]["error"]))["factor"])
@@ -122,8 +122,8 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
         f"{delay.get('family', 'n/a')}, mean {_f(delay.get('mean'), '{:,.0f}')} s; longest chain {r['max_chain']}.",
         f"Priorities: queued ahead in the scenario: {', '.join(cal.priority['queued_ahead']) or 'none'} "
         f"({cal.priority['rule']}).",
-        f"Agents seen per half-hour: up to {max(cal.agents_half_hourly)} (a lower bound); talk occupancy "
-        f"{_pct(cal.talk_occupancy)}."],
+        f"Staffing plan ({cal.agents_counted}) per half-hour: up to {max(cal.agents_half_hourly)} (a lower bound); "
+        f"talk occupancy {_pct(cal.talk_occupancy)}."],
         tables=[Table(["priority", "share of first attempts", "mean wait answered (s)", "abandonment",
                        "wait vs others in the same half-hour"],
                       [[k, _pct(v["share"]), _f(v["mean_wait_answered_s"], "{:.1f}"), _pct(v["abandon_share"]),

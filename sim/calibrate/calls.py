@@ -30,7 +30,9 @@ fitted values of ``calibration.json`` and the objects the report draws:
   doing after-call work, leaves no trace in the log.  Their *talk occupancy*
   (talk time / agents seen x half-hours) says how much of the time seen went to
   calls: far below 1 while callers abandon, the rest went to work the log does
-  not record (after-call work, breaks, other tasks).
+  not record (after-call work, breaks, other tasks).  A log without agent codes
+  gives instead the most services in progress at once in each half-hour (a
+  lower bound too).
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class CallCalibration:
     agents_half_hourly: List[int]
     agents_mean: List[float]
     talk_occupancy: float
+    agents_counted: str
     notes: List[str] = field(default_factory=list)
 
 
@@ -147,19 +150,46 @@ def _priority(log: CallLog, first: np.ndarray, ratio: float) -> Dict[str, Any]:
     return out
 
 
-def _agents(log: CallLog, start_weekday: int) -> tuple[List[int], List[float], float]:
+def _concurrent(start: np.ndarray, end: np.ndarray, n_halves: int) -> np.ndarray:
+    """Most services in progress at once in each half-hour (a lower bound of the agents, without agent codes)."""
+    times = np.concatenate([start, end])
+    delta = np.concatenate([np.ones(len(start)), -np.ones(len(end))])
+    order = np.lexsort((delta, times))  # at equal times an end comes before a start
+    level = np.cumsum(delta[order])
+    half = np.minimum((times[order] // HALF_S).astype(np.int64), n_halves - 1)
+    peak = np.zeros(n_halves)
+    np.maximum.at(peak, half, level)
+    carried = np.zeros(n_halves)  # services still running when a half-hour begins
+    last = np.zeros(n_halves)
+    np.maximum.at(last, half, np.arange(1, len(level) + 1))  # index (+1) of each half-hour's last event
+    run_level = 0.0
+    for h in range(n_halves):
+        carried[h] = run_level
+        if last[h] > 0:
+            run_level = float(level[int(last[h]) - 1])
+    return np.maximum(peak, carried)
+
+
+def _agents(log: CallLog, start_weekday: int) -> tuple[List[int], List[float], float, str]:
     """Distinct agents with a service in each half-hour, averaged over the days of each weekday (Monday first),
-    and the share of those agents' time spent talking (their *talk occupancy*)."""
-    m = (log.outcome == 0) & (log.agent >= 0) & ~np.isnan(log.ended_s)
+    the share of those agents' time spent talking (their *talk occupancy*), and how they were counted.  A log
+    without agent codes gives the most services in progress at once instead (also a lower bound)."""
+    m = (log.outcome == 0) & ~np.isnan(log.ended_s)
+    with_codes = bool(np.any(m & (log.agent >= 0)))
+    if with_codes:
+        m &= log.agent >= 0
     n_days = int(math.floor(float(np.max(log.arrive_s)) / 86400.0)) + 1
     runs = np.unique(log.run)
     seen = np.zeros((len(runs), n_days + 1, 48), dtype=np.int64)
     talk = 0.0
     for k, r in enumerate(runs):
         mask = m & (log.run == r)
+        talk += float(np.sum(log.ended_s[mask] - log.answered_s[mask]))
+        if not with_codes:
+            seen[k] = _concurrent(log.answered_s[mask], log.ended_s[mask], (n_days + 1) * 48).reshape(n_days + 1, 48)
+            continue
         marks = set()
         for ag, s, e in zip(log.agent[mask], log.answered_s[mask], log.ended_s[mask]):
-            talk += e - s
             for h in range(int(s // HALF_S), int(max(e - 1e-9, s) // HALF_S) + 1):
                 marks.add((int(ag), h))
         for _, h in marks:
@@ -173,7 +203,8 @@ def _agents(log: CallLog, start_weekday: int) -> tuple[List[int], List[float], f
         days[w] += len(runs)
     mean = np.where(days[:, None] > 0, total / np.maximum(days[:, None], 1), 0.0)
     occupancy = talk / (float(seen.sum()) * HALF_S) if seen.sum() else math.nan
-    return [int(math.floor(v + 0.5)) for v in mean.ravel()], [float(v) for v in mean.ravel()], occupancy
+    how = "agents seen" if with_codes else "most services in progress at once (no agent codes in the log)"
+    return [int(math.floor(v + 0.5)) for v in mean.ravel()], [float(v) for v in mean.ravel()], occupancy, how
 
 
 def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
@@ -212,13 +243,17 @@ def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
         raise ValueError("the log has fewer than two distinct abandonment times: patience cannot be estimated")
     delay_fit = fit_durations(delays) if len(delays) >= 2 else None
     start_weekday = log.info.start_date.weekday()
-    plan, plan_mean, occupancy = _agents(log, start_weekday)
+    plan, plan_mean, occupancy, how = _agents(log, start_weekday)
     if not any(plan):
-        notes.append("no agent codes in the log: the staffing plan cannot be derived")
+        raise ValueError("no answered call has a service start and end: the staffing plan cannot be derived")
+    if "no agent codes" in how:
+        notes.append("no agent codes in the log: the staffing plan counts the most services in progress at once "
+                     "in each half-hour (a lower bound of the agents on duty)")
     return CallCalibration(log=log, first=first, arrivals=arrivals, shares=shares, handle=handle, handle_pooled=pooled,
                            patience=patience, retrial=retrial, retrial_delay=delay_fit,
                            priority=_priority(log, first, opts.ahead_ratio), agents_half_hourly=plan,
-                           agents_mean=plan_mean, talk_occupancy=occupancy, notes=notes + arrivals.notes)
+                           agents_mean=plan_mean, talk_occupancy=occupancy, agents_counted=how,
+                           notes=notes + arrivals.notes)
 
 
 def calibration_json(cal: CallCalibration) -> Dict[str, Any]:
@@ -237,7 +272,7 @@ def calibration_json(cal: CallCalibration) -> Dict[str, Any]:
         "priority": cal.priority,
         "agents_half_hourly": {"plan": cal.agents_half_hourly, "mean": cal.agents_mean,
                                "weekdays": list(WEEKDAYS), "lower_bound": True,
-                               "talk_occupancy": cal.talk_occupancy,
+                               "talk_occupancy": cal.talk_occupancy, "counted": cal.agents_counted,
                                "note": "agents with a service overlapping each half-hour, averaged over the log's "
                                        "days of each weekday (Monday first, 48 half-hours each): a lower bound - "
                                        "idle agents and after-call work leave no trace in the log"},

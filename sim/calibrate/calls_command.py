@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Sequence
 from sim.calibrate.calls import CallCalibration, CallOptions, calibrate_calls, calibration_json
 from sim.calibrate.formats import LogFormat
 from sim.calibrate.logread import read_calls
+from sim.config.schema import Config
 from sim.core.errors import ConfigError
 
 
@@ -47,14 +48,15 @@ def scenario_text(cal: CallCalibration, name: str, command: str) -> str:
 
 
 def report(cal: CallCalibration, a: argparse.Namespace, factors: Sequence[float], command: str,
-           scenario_path: str) -> Result:
-    """Back-test (unless ``--no-backtest``), ``calibration.json`` and the page."""
+           scenario_path: str, cfg: Config) -> Result:
+    """Back-test of ``cfg``, the scenario as composed (unless ``--no-backtest``), ``calibration.json`` and
+    the page."""
     from sim.calibrate.callreport import backtest_calls, calls_page, headline
 
     cj = calibration_json(cal)
     cj["command"] = command
     cj["scenario"] = scenario_path
-    btj = None if a.no_backtest else backtest_calls(cal, a.name, a.replications, a.seed, a.jobs, factors)
+    btj = None if a.no_backtest else backtest_calls(cal, cfg, factors)
     cj["backtest"] = btj
     cj = _finite(cj)
     return Result(json=cj, html=calls_page(cal, cj, btj, a.name, command, scenario_path), headline=headline(cj))

@@ -152,8 +152,9 @@ def run(argv: Sequence[str]) -> List[str]:
     try:
         from sim.api import compose_config
 
-        compose_config(a.name)
-        result = cmd.report(fitted, a, factors, command, str(scenario))
+        cfg = compose_config(a.name, [f"experiment.replications={a.replications}", f"experiment.seed={a.seed}",
+                                      f"experiment.jobs={a.jobs}", "experiment.progress=false"])
+        result = cmd.report(fitted, a, factors, command, str(scenario), cfg)
         if report.exists():
             shutil.rmtree(report)
         report.mkdir(parents=True)

@@ -32,6 +32,7 @@ from sim.calibrate.logread import read_requests
 from sim.calibrate.requests import RequestCalibration, RequestOptions, calibrate_requests, requests_json
 from sim.calibrate.scenario import Item, fix_shares, render
 from sim.calibrate.survival import CensoredReport
+from sim.config.schema import Config
 from sim.core.errors import ConfigError
 
 URGENCY = ("emergency", "utilities", "general", "complex")
@@ -170,13 +171,13 @@ def _fmt(v: Any) -> str:
     return "n/a" if v is None else f"{v:.3g}"
 
 
-def backtest_requests(cal: RequestCalibration, name: str, replications: int, seed: int, jobs: int) -> Dict[str, Any]:
-    """Simulated requests per day and time to close per unit type, against the log."""
-    from sim.api import compose_config, run
+def backtest_requests(cal: RequestCalibration, cfg: Config) -> Dict[str, Any]:
+    """Simulated requests per day and time to close per unit type (the scenario as composed, ``cfg``),
+    against the log."""
+    from sim.api import run
 
-    cfg = compose_config(name, [f"experiment.replications={replications}", f"experiment.seed={seed}",
-                                f"experiment.jobs={jobs}", "experiment.progress=false"])
     exp = run(cfg)
+    seed = cfg.experiment.seed
     days = cfg.experiment.horizon_h / 24.0
     per_rep = exp.per_replication
     out: Dict[str, Any] = {"replications": len(per_rep), "seed": seed, "unit_types": {}}
@@ -207,14 +208,14 @@ def _ci(vals: np.ndarray) -> Dict[str, Any]:
 
 
 def report(cal: RequestCalibration, a: argparse.Namespace, factors: Sequence[float], command: str,
-           scenario_path: str) -> Result:
+           scenario_path: str, cfg: Config) -> Result:
     """Back-test (unless ``--no-backtest``), ``calibration.json`` and the page."""
     from sim.calibrate.requestreport import requests_headline, requests_page
 
     rj = requests_json(cal)
     rj["command"] = command
     rj["scenario"] = scenario_path
-    rj["backtest"] = None if a.no_backtest else backtest_requests(cal, a.name, a.replications, a.seed, a.jobs)
+    rj["backtest"] = None if a.no_backtest else backtest_requests(cal, cfg)
     rj = _finite(rj)
     return Result(json=rj, html=requests_page(cal, rj, a.name, command, scenario_path), headline=requests_headline(rj))
 

@@ -48,7 +48,14 @@ def scalar(v: Any) -> str:
         if not math.isfinite(v):
             raise ValueError(f"cannot write {v} in a scenario")
         return repr(v) if abs(v) >= 1e15 or v == int(v) else f"{v:.9g}"
-    return json.dumps(str(v), ensure_ascii=False)
+    text = str(v)
+    if re.fullmatch(r"[a-z][a-z_]*", text) and text not in _RESERVED_WORDS:
+        return text  # a family or class name: plain
+    return json.dumps(text, ensure_ascii=False)
+
+
+#: Plain words other YAML readers (YAML 1.1) would not read as text.
+_RESERVED_WORDS = {"null", "true", "false", "yes", "no", "on", "off", "y", "n"}
 
 
 def flow(v: Any) -> str:
@@ -150,8 +157,10 @@ def calls_scenario(cal: CallCalibration, name: str, command: str) -> str:
     patience_note = (f"{src}: {p.km.n_events:,} abandonments (events) and {p.km.n_censored:,} answered or open "
                      f"waits (censored); censored maximum likelihood, {pc.family} by AIC; Kaplan-Meier median "
                      f"{'%.0f s' % km_median if km_median is not None else 'not reached'}")
-    plan_note = (f"{src}: agents with a service in each half-hour, mean over the days of each weekday (Monday first); "
-                 f"a LOWER BOUND - idle agents and after-call work leave no trace")
+    counted = ("agents with a service in each half-hour" if cal.agents_counted == "agents seen"
+               else "most services in progress at once in each half-hour (no agent codes)")
+    plan_note = (f"{src}: {counted}, mean over the days of each weekday (Monday first); a LOWER BOUND - idle "
+                 f"agents and after-call work leave no trace")
     items = [
         Item("description", f"Calibrated from {info.path} ({info.format} format, {dates})"),
         Item("arrivals", children=[
@@ -186,7 +195,8 @@ def calls_scenario(cal: CallCalibration, name: str, command: str) -> str:
         _priority_urgency(cal, cats, ahead)
     header = [f"Scenario {name}: calibrated by `{command}`.",
               f"Log: {info.path}, format {info.format}: {info.rows:,} rows, {log.n:,} calls offered to agents "
-              f"({info.not_offered:,} {info.not_offered_reason}; {info.skipped:,} rows skipped as unreadable),",
+              f"({f'{info.not_offered:,} {info.not_offered_reason}; ' if info.not_offered else ''}"
+              f"{info.skipped:,} rows skipped as unreadable),",
               f"from {info.first} to {info.last}" + (f", {runs} runs" if runs > 1 else "") + ".",
               "Every fitted number names its source and estimator; the report with the figures and the back-test",
               f"is reports/calibration/{name}/calibration.html.  Not in a call log: after-call work, idle agents.", ""]
