@@ -16,8 +16,10 @@ from the log and :func:`simulated` from the replications' interval records
 :func:`compare` gives, per half-hour, the observed value, the simulated mean
 and confidence interval (Student t over replications) and the error
 (simulated - observed), and over the day the volume-weighted mean absolute
-error of each series.  :func:`sensitivity` repeats the whole-day comparison
-with the staffing plan multiplied by factors: the log cannot show agents on
+error of each series; intervals are clipped to the domain of the matching KPI
+(:func:`sim.analysis.kpis.clip_to_domain`: shares in [0, 1], counts and waits
+>= 0).  :func:`sensitivity` repeats the whole-day comparison with the staffing
+plan multiplied by factors: the log cannot show agents on
 duty but idle (more capacity than the plan) nor after-call work (less), so the
 report shows how the fit moves with that assumption instead of tuning it.
 The simulation goes through :mod:`sim.api`, as any user's would.
@@ -34,10 +36,14 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 from scipy import stats
 
+from sim.analysis.kpis import clip_to_domain
 from sim.calibrate.calls import CallCalibration, attempt_waits
 from sim.config.schema import Config
 
 SERIES = ("arrivals", "answered_share", "abandon_rate", "asa_s", "mean_wait_s")
+#: The KPI of the catalogue whose domain each series has (intervals are clipped to it, like every KPI's).
+DOMAIN_OF = {"arrivals": "calls_offered", "answered_share": "answer_rate", "abandon_rate": "abandon_rate",
+             "asa_s": "asa_s", "mean_wait_s": "mean_wait_s"}
 HALF_S = 1800.0
 
 
@@ -148,6 +154,7 @@ def compare(obs: Sums, sims: List[Sums]) -> Dict[str, Any]:
     weight = obs.offered / max(float(obs.offered.sum()), 1e-12)
     for name in SERIES:
         mean, lo, hi = _mean_ci(np.vstack([x[name] for x in s]))
+        lo, hi = clip_to_domain(DOMAIN_OF[name], lo), clip_to_domain(DOMAIN_OF[name], hi)
         err = mean - o[name]
         ok = ~np.isnan(err)
         mae = float(np.sum(np.abs(err[ok]) * weight[ok]) / max(float(weight[ok].sum()), 1e-12)) if ok.any() else None
@@ -155,6 +162,7 @@ def compare(obs: Sums, sims: List[Sums]) -> Dict[str, Any]:
                                "ci_high": _list(hi), "error": _list(err), "weighted_mae": mae}
         day = np.array([x.whole_day()[name] for x in sims])
         dm, dl, dh = _mean_ci(day[:, None])
+        dl, dh = clip_to_domain(DOMAIN_OF[name], dl), clip_to_domain(DOMAIN_OF[name], dh)
         obs_day = obs.whole_day()[name]
         out["whole_day"][name] = {"observed": obs_day, "simulated": float(dm[0]), "ci_low": float(dl[0]),
                                   "ci_high": float(dh[0]), "error": float(dm[0]) - obs_day}
@@ -170,6 +178,7 @@ def sensitivity(obs: Sums, runs: Dict[float, List[Sums]]) -> List[Dict[str, Any]
         for name in ("answered_share", "abandon_rate", "asa_s", "mean_wait_s"):
             day = np.array([x.whole_day()[name] for x in sims])
             m, lo, hi = _mean_ci(day[:, None])
+            lo, hi = clip_to_domain(DOMAIN_OF[name], lo), clip_to_domain(DOMAIN_OF[name], hi)
             row[name] = {"simulated": float(m[0]), "ci_low": float(lo[0]), "ci_high": float(hi[0]),
                          "observed": o[name], "error": float(m[0]) - o[name]}
         rows.append(row)

@@ -146,7 +146,7 @@ def run(argv: Sequence[str]) -> List[str]:
     else:
         from sim.calibrate import requests_command as cmd  # type: ignore[no-redef]
     fitted = cmd.fit(a, fmt)
-    created = not scenario.exists()
+    old = scenario.read_text(encoding="utf-8") if scenario.exists() else None
     scenario.parent.mkdir(parents=True, exist_ok=True)
     scenario.write_text(cmd.scenario_text(fitted, a.name, command), encoding="utf-8")
     try:
@@ -161,9 +161,11 @@ def run(argv: Sequence[str]) -> List[str]:
         (report / "calibration.json").write_text(json.dumps(result.json, indent=1, allow_nan=False) + "\n",
                                                  encoding="utf-8")
         (report / "calibration.html").write_text(result.html, encoding="utf-8")
-    except BaseException:
-        if created and scenario.exists():
-            scenario.unlink()
+    except BaseException:  # leave the disk as it was: the earlier scenario back, or none
+        if old is None:
+            scenario.unlink(missing_ok=True)
+        else:
+            scenario.write_text(old, encoding="utf-8")
         raise
     return [*result.headline, f"wrote {scenario} and {report}/calibration.json, calibration.html"]
 

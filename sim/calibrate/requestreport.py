@@ -93,14 +93,17 @@ def requests_page(cal: RequestCalibration, rj: Dict[str, Any], name: str, comman
         rows = []
         for u, row in bt["unit_types"].items():
             rows.append([u] + [f"{_f(row[k]['observed'])} / {_f(row[k]['simulated'])} "
-                               f"[{_f(row[k]['ci_low'])}, {_f(row[k]['ci_high'])}]" for k in ("median", "p90")])
+                               f"[{_f(row[k]['ci_low'])}, {_f(row[k]['ci_high'])}]"
+                               + (" (log beyond the drain)" if row[k].get("beyond_drain") else "")
+                               for k in ("median", "p90")])
         rpd = bt["requests_per_day"]
         sections.append(Section("Back-test", [
             f"{bt['replications']} replications of the scenario (seed {bt['seed']}). Requests per day: log "
             f"{_f(rpd['observed'], '{:,.2f}')}, simulated {_f(rpd['simulated'], '{:,.2f}')} "
             f"[{_f(rpd['ci_low'], '{:,.2f}')}, {_f(rpd['ci_high'], '{:,.2f}')}]. Simulated times to close run from the "
             "first contact (they include the front line's minutes) and count the orders closed by the end of the "
-            "drain."],
+            f"drain ({bt['drain_h']:g} h after {bt['horizon_h'] / 24:g} days of arrivals): a log value beyond the "
+            "drain cannot be compared."],
             tables=[Table(["unit type", "median h: log / simulated [95% CI]", "p90 h: log / simulated [95% CI]"],
                           rows)]))
     summary = (f"{a.per_day:,.2f} residents' requests a day in the log; {len(cal.unit_shares)} unit types; median "

@@ -175,7 +175,8 @@ def requests_json(cal: RequestCalibration) -> Dict[str, Any]:
     top = np.argsort(-cats)[:25]
     t, event, usable = close_times_h(log, cal.as_of_s)
     agency_unit = np.array([cal.unit_of_agency[log.agencies[a]] for a in log.agency])
-    instant = float(np.mean(t[event & usable] <= 1.0 / 60.0)) if np.any(event & usable) else None
+    done = event & usable & cal.resident
+    instant = float(np.mean(t[done] <= 1.0 / 60.0)) if np.any(done) else None
     return {
         "kind": "requests", "log": log.info.as_dict(), "requests": len(log.created_s),
         "resident_requests": int(cal.resident.sum()),

@@ -44,6 +44,8 @@ SKIPPED = {
                                              "local scheduler (the dask_scheduler fixture)",
     r"hydra/launcher=submitit_slurm": "needs a SLURM cluster (and hydra-submitit-launcher)",
     r"hydra/launcher=ray": "needs a Ray cluster (and hydra-ray-launcher)",
+    r"^\.venv/bin/python -m sim\.calibrate ": "reads the shared real logs: tests/e2e/test_calibrate_shared_data.py "
+                                               "runs every documented calibration command",
 }
 #: appended to a run_sim.py command for each key it does not set itself
 SMALL = {"scale": "0.02", "experiment.horizon_h": "2", "experiment.warmup_h": "0", "experiment.drain_h": "0",

@@ -237,3 +237,32 @@ def test_requests_csv_header_rows_and_timestamps(csv_run):
         assert (row["rated"] != "") == (row["terminal_state"] == "closed_rated"), f"{label}: rated {row['rated']!r}"
     first = min(dt.datetime.fromisoformat(r["arrival"]) for r in data)
     assert first.date() == epoch.date() and first.weekday() == 2, f"first arrival {first}"
+
+
+def test_call_log_has_every_attempt(no_reopen, tmp_path):
+    """calls.csv (the generic call-log format): one row per call attempt, redials included, each contact's rows
+    numbered 1..attempts; abandoned attempts have a queue exit and no service, answered ones a service."""
+    from sim.model.requestlog import CALL_LOG_HEADER, write_call_log
+
+    cfg, res = no_reopen
+    n = write_call_log(tmp_path / "calls.csv", [(0, res.extra["request_log"], res.extra["abandoned_attempts"])],
+                       list(cfg.categories), cfg.experiment.start_weekday)
+    with (tmp_path / "calls.csv").open() as fh:
+        data = list(csv.DictReader(fh))
+    assert len(data) == n and list(data[0]) == list(CALL_LOG_HEADER)
+    per_contact = Counter(int(r["call_id"]) for r in data)
+    contacts = [r for r in rows(res) if r["channel"] == CHANNELS.index("phone")]
+    assert sum(r["attempts"] > 1 for r in contacts) > 0, "the test needs redials"
+    for r in contacts:
+        assert per_contact[int(r["id"])] == r["attempts"], r
+    outcomes = Counter(r["outcome"] for r in data)
+    assert outcomes["answered"] == sum(not math.isnan(r["t_answered"]) for r in contacts)
+    assert outcomes["abandoned"] == len(res.extra["abandoned_attempts"]["id"]) > 0
+    for r in data:
+        assert r["arrival"] <= (r["left_queue"] or r["arrival"])
+        if r["outcome"] == "abandoned":
+            assert r["left_queue"] and not r["answered"] and not r["ended"]
+        elif r["outcome"] == "answered":
+            assert r["answered"] == r["left_queue"] and (not r["ended"] or r["ended"] >= r["answered"])
+    attempts = sorted(int(r["attempt"]) for r in data if int(r["call_id"]) == max(per_contact, key=per_contact.get))
+    assert attempts == list(range(1, len(attempts) + 1))
