@@ -186,7 +186,7 @@ def _backtest_sections(cal: CallCalibration, btj: Dict[str, Any]) -> List[Sectio
 
 def headline(cj: Dict[str, Any]) -> List[str]:
     """Lines printed at the end of the command."""
-    h, p = cj["handle_s"]["pooled"], cj["patience_s"]
+    h, p = cj["handle_s"], cj["patience_s"]
     out = [f"calls per day (first attempts): {cj['calls_per_day']:,.1f}; per weekday: "
            + ", ".join(f"{k} {v:,.0f}" for k, v in cj["calls_per_weekday"].items()),
            f"handle time: {h['family']}, mean {h['mean']:.1f} s (sample mean {h['sample_mean']:.1f} s)",

@@ -266,7 +266,7 @@ def calibration_json(cal: CallCalibration) -> Dict[str, Any]:
         "calls_per_day": a.per_day, "calls_per_weekday": a.per_weekday, "day_of_week": a.day_of_week,
         "hourly_profile": a.hourly_profile, "arrivals": a.as_dict(), "day_cv": a.day_cv,
         "categories": cal.shares,
-        "handle_s": {"pooled": cal.handle_pooled.as_dict(), **{k: r.as_dict() for k, r in cal.handle.items()}},
+        "handle_s": {**cal.handle_pooled.as_dict(), "by_category": {k: r.as_dict() for k, r in cal.handle.items()}},
         "patience_s": p,
         "retrial": {**cal.retrial, "delay_s": cal.retrial_delay.as_dict() if cal.retrial_delay else None},
         "priority": cal.priority,

@@ -23,9 +23,12 @@ import shlex
 import shutil
 import sys
 from pathlib import Path
-from typing import List, NoReturn, Optional, Sequence
+from typing import TYPE_CHECKING, List, NoReturn, Optional, Sequence
 
 from sim.core.errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.calibrate.logread import LogInfo
 
 PROG = "calibrate"
 MARK = "calibrated by"  # in the first line of every scenario file this command writes
@@ -167,7 +170,20 @@ def run(argv: Sequence[str]) -> List[str]:
         else:
             scenario.write_text(old, encoding="utf-8")
         raise
-    return [*result.headline, f"wrote {scenario} and {report}/calibration.json, calibration.html"]
+    return [_read_line(fitted.log.info), *result.headline,
+            f"wrote {scenario} and {report}/calibration.json, calibration.html"]
+
+
+def _read_line(info: "LogInfo") -> str:
+    """What reading the log found, skipped rows included (never dropped silently)."""
+    text = f"read {info.rows:,} rows of {info.path}"
+    if info.not_offered:
+        text += f"; {info.not_offered:,} {info.not_offered_reason}"
+    if info.skipped:
+        line, reason = info.skipped_lines[0]
+        text += (f"; {info.skipped:,} rows skipped as unreadable (first: line {line}: {reason}; all in "
+                 f"calibration.json)")
+    return text
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

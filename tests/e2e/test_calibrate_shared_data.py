@@ -101,10 +101,10 @@ def test_bank_call_log(results):
     assert all(w == 0.0 for w in week[4 * 24 + 15:5 * 24]), "Friday afternoon must be closed (exactly 0)"
     assert all(w == 0.0 for w in week[5 * 24:5 * 24 + 20]), "Saturday daytime must be closed (exactly 0)"
     assert cal["day_of_week"][5] < 0.2 and cal["day_of_week"][4] < 0.6
-    h = cal["handle_s"]["pooled"]
+    h = cal["handle_s"]
     assert abs(h["mean_gap"]) < 1e-9 and h["gof"]["statistic"].startswith("Kolmogorov")
     for key in ("family", "params", "mean", "sample_mean", "mle_mean_gap"):
-        assert key in h and key in cal["handle_s"]["PS"]
+        assert key in h and key in h["by_category"]["PS"]
     p = cal["patience_s"]
     assert p["n_events"] > 7000 and p["n_censored"] > 3 * p["n_events"] and 200 < p["km_median"] < 600
     assert cal["retrial"]["share"] > 0 and cal["agents_half_hourly"]["lower_bound"] is True

@@ -70,7 +70,7 @@ def test_volumes_and_profile(calibrated):
 
 def test_handle_patience_and_redials(calibrated):
     cal, _, _ = calibrated
-    h = cal["handle_s"]["pooled"]
+    h = cal["handle_s"]
     assert h["family"] == "lognormal" and h["mean"] == pytest.approx(h["sample_mean"], rel=1e-9)
     assert abs(h["mean"] - HANDLE) <= 4 * HANDLE * CV / math.sqrt(h["n"])
     assert abs(h["cv"] - CV) < 0.05
