@@ -116,6 +116,13 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
     ]
     r = cj["retrial"]
     delay = r.get("delay_s") or {}
+    figures = [Figure(fg.profile_figure({WEEKDAYS[w]: cal.agents_mean[48 * w:48 * w + 48] for w in range(7)},
+                                        "agents seen", "Agents seen per half-hour (mean over the days of each "
+                                                       "weekday): a lower bound"), "Agents seen")]
+    if cal.retrial_delay is not None:
+        figures.insert(0, Figure(fg.fit_cdf_figure({"redial delay": cal.retrial_delays_s},
+                                                   {"redial delay": cal.retrial_delay}),
+                                 "Redial delay: empirical vs fitted CDF"))
     sections.append(Section("Redials, priorities, agents", [
         f"Redials: {r['redials_identified']:,} of {r['abandoned_identified']:,} abandoned calls of identified callers "
         f"were followed by a call of the same caller within {r['window_h']:g} h ({_pct(r['share'])}); delay "
@@ -128,9 +135,7 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
                        "wait vs others in the same half-hour"],
                       [[k, _pct(v["share"]), _f(v["mean_wait_answered_s"], "{:.1f}"), _pct(v["abandon_share"]),
                         _f(v["wait_vs_others_same_half_hour"], "{:.2f}")] for k, v in cal.priority["labels"].items()])],
-        figures=[Figure(fg.profile_figure({WEEKDAYS[w]: cal.agents_mean[48 * w:48 * w + 48] for w in range(7)},
-                                          "agents seen", "Agents seen per half-hour (mean over the days of each "
-                                                         "weekday): a lower bound"), "Agents seen")]))
+        figures=figures))
     if btj is not None:
         sections += _backtest_sections(cal, btj)
     summary = (f"{a.per_day:,.0f} first attempts a day; handle time {cal.handle_pooled.chosen.family}, mean "

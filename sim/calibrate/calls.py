@@ -74,6 +74,7 @@ class CallCalibration:
     patience: CensoredReport
     retrial: Dict[str, Any]
     retrial_delay: Optional[FitReport]
+    retrial_delays_s: np.ndarray      # each identified redial's delay after the abandoned call
     priority: Dict[str, Any]
     agents_half_hourly: List[int]
     agents_mean: List[float]
@@ -251,6 +252,7 @@ def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
                      "in each half-hour (a lower bound of the agents on duty)")
     return CallCalibration(log=log, first=first, arrivals=arrivals, shares=shares, handle=handle, handle_pooled=pooled,
                            patience=patience, retrial=retrial, retrial_delay=delay_fit,
+                           retrial_delays_s=delays,
                            priority=_priority(log, first, opts.ahead_ratio), agents_half_hourly=plan,
                            agents_mean=plan_mean, talk_occupancy=occupancy, agents_counted=how,
                            notes=notes + arrivals.notes)

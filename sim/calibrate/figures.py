@@ -40,10 +40,11 @@ def _plt():  # type: ignore[no-untyped-def]
 def _png(fig) -> bytes:  # type: ignore[no-untyped-def]
     plt = _plt()
     # fixed margins: matplotlib's tight layout measures every text of every panel (seconds per figure)
-    rows, cols = fig.axes[0].get_subplotspec().get_gridspec().get_geometry() if fig.axes else (1, 1)
-    top = 0.9 if fig._suptitle is not None else 0.93
-    fig.subplots_adjust(left=0.07 if cols > 1 else 0.1, right=0.98, bottom=0.1 if rows == 1 else 0.07, top=top,
-                        wspace=0.28, hspace=0.45)
+    rows = (fig.axes[0].get_subplotspec().get_gridspec().get_geometry() if fig.axes else (1, 1))[0]
+    width_in, height_in = fig.get_size_inches()
+    top_in = 0.6 if fig._suptitle is not None else 0.3  # room for the titles and the x labels, in inches
+    fig.subplots_adjust(left=0.75 / width_in, right=0.98, bottom=0.55 / height_in, top=1.0 - top_in / height_in,
+                        wspace=0.28, hspace=0.6 if rows > 1 else 0.45)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
@@ -56,7 +57,7 @@ def fit_cdf_figure(samples: Dict[str, np.ndarray], reports: Dict[str, FitReport]
     names = sorted(reports, key=lambda k: -reports[k].n)[:9]
     cols = min(3, len(names))
     rows = int(np.ceil(len(names) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols if cols > 1 else 6.0, 3.2 * rows), squeeze=False)
     for ax, name in zip(axes.ravel(), names):
         rep = reports[name]
         x = np.sort(samples[name][samples[name] > 0])
@@ -116,7 +117,7 @@ def survival_figure(reports: Dict[str, CensoredReport], unit: str = "s", title: 
         ax.set_xlabel(unit)
         ax.set_ylabel("survival")
         med = km.quantile(0.5)
-        ax.set_title(f"{title}{name}: KM median {'%.3g' % med if med is not None else 'not reached'} {unit}",
+        ax.set_title(f"{title}{name}: KM median {f'{med:.3g} {unit}' if med is not None else 'not reached'}",
                      fontsize=9)
         ax.legend(fontsize=6)
     for ax in axes.ravel()[len(names):]:
