@@ -34,7 +34,8 @@ NEVER_S = 10_000_000  # an overflow wait longer than the run: no overflow
 def _overrides(overflow_s, reps, seed=11):
     return ["staffing.operators=0", f"+routing.groups.a={{operators:{C}}}", f"+routing.groups.b={{operators:{C}}}",
             "categories.all.share=0.5", "+categories.two={share:0.5}", "+routing.skills.all=[a,b]",
-            "+routing.skills.two=[b,a]", f"routing.overflow_after_s={overflow_s}", f"arrivals.phone.per_day={LAM * 86400}",
+            "+routing.skills.two=[b,a]", f"routing.overflow_after_s={overflow_s}",
+            f"arrivals.phone.per_day={LAM * 86400}",
             f"calls.handle_s.mean={AHT_S}", f"calls.patience_s.mean={PATIENCE_S}",
             f"kpi.answer_threshold_s={THRESHOLD_S}", f"experiment.replications={reps}", "experiment.horizon_h=24",
             "experiment.warmup_h=2", f"experiment.seed={seed}"]
