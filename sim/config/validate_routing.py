@@ -13,6 +13,7 @@ dispatch, assignment) are checked against their registries in
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Dict
 
 from sim.config.routing import ESCALATION_CLASSES, SKILL_WORK
@@ -120,6 +121,10 @@ def _groups(cfg: Config) -> None:
                               f"conflicts with routing.groups: the groups' plans are the front line's staffing "
                               f"(set staffing.{form}={empty}; staffing.shrinkage and headcount_factor apply to "
                               f"every group)")
+    for name in r.groups:
+        if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            raise ConfigError(f"routing.groups.{name}", "<plan>", "a group's name is letters, digits and _ only "
+                                                                  "(it names the group's KPIs: service_level.<group>)")
     check_number("staffing.shrinkage", s.shrinkage, 0.0, 1.0, hi_open=True)
     check_number("staffing.headcount_factor", s.headcount_factor, lo_open=True)
     for name, plan in group_plans(cfg).items():

@@ -229,42 +229,46 @@ class Pool(OperatorSide):
             self._next(op, now)
 
     def _next(self, op: Operator, now: float) -> bool:
-        """Give the free operator ``op`` its next item (True), or put it among the free (False)."""
+        """Give the free operator ``op`` its next item (True), or put it among the free (False).
+
+        The item is the head of a lane the operator's group may serve now: the most urgent (aged) class,
+        then the earliest queued.  Stale heads (served, gone or re-queued since) are dropped on the way.
+        """
         grp = op.grp
         if self._n_wait:
-            lane = self._select(grp, now)
-            if lane >= 0:
-                item = self.lanes[lane].popleft()[0]
-                self._unqueue(item.cls, lane, now)
-                self._start(item, op, now)
+            lane_n, is_open, blended, aging = self._lane_n, self.class_open, self.blended, self._aging
+            best, best_t, best_rank, best_c, best_item = -1, INF, 0, 0, None
+            for c, lanes in grp.scan:
+                if best >= 0 and not aging:
+                    break  # a candidate in a more urgent class
+                if not is_open[c] or (blended[c] and len(grp.free) < grp.reserve):
+                    continue
+                for lane, q, d in lanes:
+                    if lane_n[lane]:
+                        head = q[0]
+                        item = head[0]
+                        while item.state != WAITING or item.attempt != head[1]:
+                            q.popleft()
+                            head = q[0]
+                            item = head[0]
+                        t = head[2]
+                        if t + d <= now:
+                            rank = self._rank(c, now - t) if aging else c
+                            if best < 0 or rank < best_rank or (rank == best_rank and t < best_t):
+                                best, best_t, best_rank, best_c, best_item = lane, t, rank, c, item
+            if best >= 0:
+                self.lanes[best].popleft()
+                waiting = self.waiting
+                self._q_area[best_c] += waiting[best_c] * (now - self._t_q[best_c])
+                self._t_q[best_c] = now
+                waiting[best_c] -= 1
+                self._n_wait -= 1
+                lane_n[best] -= 1
+                self._start(best_item, op, now)
                 return True
         op.is_free = True
         grp.free.append(op)
         return False
-
-    def _select(self, grp: Group, now: float) -> int:
-        """The lane whose head the group's free operator takes now (-1: none); drops stale heads."""
-        lane_n, is_open, blended, aging = self._lane_n, self.class_open, self.blended, self._aging
-        best, best_t, best_rank = -1, INF, 0
-        for c, lanes in grp.scan:
-            if best >= 0 and not aging:
-                break  # a candidate in a more urgent class
-            if not is_open[c] or (blended[c] and len(grp.free) < grp.reserve):
-                continue
-            for lane, q, d in lanes:
-                if lane_n[lane]:
-                    head = q[0]
-                    item = head[0]
-                    while item.state != WAITING or item.attempt != head[1]:
-                        q.popleft()  # served, gone or re-queued since: drop lazily
-                        head = q[0]
-                        item = head[0]
-                    t = head[2]
-                    if t + d <= now:
-                        rank = self._rank(c, now - t) if aging else c
-                        if best < 0 or rank < best_rank or (rank == best_rank and t < best_t):
-                            best, best_t, best_rank = lane, t, rank
-        return best
 
     def _rank(self, c: int, waited_s: float) -> int:
         """The class of an item of class ``c`` after waiting ``waited_s`` (priority aging)."""

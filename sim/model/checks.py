@@ -142,8 +142,8 @@ def events_per_contact(cfg: Config) -> Dict[str, float]:
     """Upper bounds of the simulation events per first contact, by the loop that makes them.
 
     Every attempt of a call abandons (redials ``sum p^k``), every rating leads to a reopened
-    round when allowed, every return-visit attempt fails when it can: the bound holds for
-    any staffing.
+    round when allowed, every return-visit attempt fails when it can, and with callbacks every call
+    attempt accepts one whose every attempt fails: the bound holds for any staffing.
     """
     fb, wo = cfg.feedback, cfg.workorders
     redials = _geometric(cfg.calls.retrial.probability, cfg.calls.retrial.max_retrials)
@@ -152,7 +152,9 @@ def events_per_contact(cfg: Config) -> Dict[str, float]:
     bounces = p_mis / (1.0 - p_mis) if p_mis < 1.0 else math.inf
     rounds = 1.0 + _geometric(fb.reopen_probability, fb.max_rounds - 1)
     attempts = 1.0 + _geometric(1.0 - fb.reach_probability, fb.max_attempts - 1)
-    return {"contact": 2.0, "calls.retrial.max_retrials": 2.0 * redials,
+    cb = cfg.routing.callback
+    callbacks = 3.0 * (1.0 + redials) * cb.max_attempts if cb.enabled else 0.0  # each attempt accepts, each try fails
+    return {"contact": 2.0, "calls.retrial.max_retrials": 2.0 * redials, "routing.callback.max_attempts": callbacks,
             "workorders.misroute_probability": orders * 2.0 * bounces,
             "feedback.max_rounds": orders * (2.0 + rounds * 3.0),
             "feedback.max_attempts": orders * rounds * 2.0 * attempts}
@@ -215,6 +217,7 @@ def check_size(cfg: Config) -> None:
     if not events <= LIMITS["events"]:
         key = max((k for k in per if k != "contact"), key=lambda k: per[k])
         value = {"calls.retrial.max_retrials": cfg.calls.retrial.max_retrials,
+                 "routing.callback.max_attempts": cfg.routing.callback.max_attempts,
                  "workorders.misroute_probability": cfg.workorders.misroute_probability,
                  "feedback.max_rounds": cfg.feedback.max_rounds,
                  "feedback.max_attempts": cfg.feedback.max_attempts}[key]
