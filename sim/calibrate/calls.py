@@ -16,8 +16,8 @@ fitted values of ``calibration.json`` and the objects the report draws:
   than ``min_per_category`` services uses the pooled fit;
 * **patience** by censored maximum likelihood and Kaplan-Meier
   (:func:`sim.calibrate.survival.fit_censored`): an abandoned call's wait is an
-  event, an answered call's wait (and an open call's wait to the end of the log)
-  a censoring;
+  event, an answered call's wait a censoring; so is an open call's wait, up to
+  the time it left the queue (a callback taken) or else to the end of the log;
 * **priorities**: the mix, and each label's mean wait relative to the other
   calls of the same half-hour.  The model queues priority classes strictly ahead;
   a label counts as queued ahead only if its calls wait at most half as long as
@@ -84,9 +84,11 @@ class CallCalibration:
 
 
 def attempt_waits(log: CallLog) -> np.ndarray:
-    """Each attempt's wait in seconds: to its answer or abandonment; to the end of the log while open."""
+    """Each attempt's wait in seconds: to its answer or abandonment; for an open call, to the time it left the
+    queue if the log has one (a caller who took a callback) or else to the end of the log."""
     end = np.array([log.end_s[int(r)] for r in log.run])
-    return np.where(log.outcome == 2, end - log.arrive_s, log.left_s - log.arrive_s)
+    still = (log.outcome == 2) & np.isnan(log.left_s)
+    return np.where(still, end - log.arrive_s, log.left_s - log.arrive_s)
 
 
 def _redials(log: CallLog, window_s: float) -> tuple[np.ndarray, Dict[str, Any], np.ndarray]:

@@ -37,8 +37,9 @@ TIME_FIELDS = ("t_arrive", "t_answered", "t_handled", "t_dispatched", "t_unit", 
 TIME_HEADERS = ("arrival", "answered", "handled", "dispatched", "at_unit", "signed", "responded", "closed",
                 "rated")
 INT_FIELDS = ("id", "channel", "category", "urgency", "kind", "unit", "attempts", "bounces", "round",
-              "visit_attempts", "reports_resolved", "satisfied")
-#: Per contact, the last attempt: when it started and when it left the queue (answered or abandoned).
+              "visit_attempts", "reports_resolved", "satisfied", "callback")
+#: Per contact, the last attempt: when it started and when it left the queue (answered, abandoned, or a
+#: callback accepted).  ``callback`` (in INT_FIELDS) is 1 when the caller accepted a callback.
 ATTEMPT_FIELDS = ("t_attempt", "t_left")
 #: Abandoned call attempts, one entry each (:meth:`RequestLog.abandoned_columns`).
 ABANDONED_FIELDS = ("id", "attempt", "category", "urgency", "t_attempt", "t_left")
@@ -85,10 +86,15 @@ class RequestLog:
         for f in TIME_FIELDS:
             v = get(c, f, None)
             cols[f].append(math.nan if v is None else v)
+        cols["callback"].append(int(get(c, "cb", 0) != 0))
         left = self._left.pop(c.id, math.nan)
         answered = get(c, "t_answered", None)
         cols["t_attempt"].append(c.t_attempt)
-        cols["t_left"].append(left if answered is None else answered)
+        if get(c, "cb", 0) != 0:  # the caller left the queue when the callback was accepted
+            left = c.t_cb
+        elif answered is not None:
+            left = answered
+        cols["t_left"].append(left)
         cols["state"].append(state)
 
     def columns(self) -> Dict[str, np.ndarray]:
@@ -153,8 +159,10 @@ def write_call_log(path: Path, logs: Sequence[tuple[int, Dict[str, np.ndarray], 
     (1 = first call, 2 = first redial, ...); the caller (the contact id again: a redial is the same
     caller calling again); category; priority (the urgency class); ISO timestamps with milliseconds
     of the attempt's arrival, when it left the queue (answered or abandoned), service start and end;
-    and the outcome: ``answered``, ``abandoned`` or ``open`` (still waiting when the run stopped; a
-    call answered but still being served has ``answered`` and no end).  Rows of a replication are
+    and the outcome: ``answered``, ``abandoned``, ``callback`` (the caller accepted a callback and left
+    the queue then, ``left_queue``; the callback itself is outbound work: no service columns) or
+    ``open`` (still waiting when the run stopped; a call answered but still being served has
+    ``answered`` and no end).  Rows of a replication are
     in order of arrival.  ``logs`` holds ``(replication, contact columns, abandoned attempts)``.
     """
     epoch = dt.datetime(2024, 1, 1) + dt.timedelta(days=start_weekday)
@@ -171,10 +179,13 @@ def write_call_log(path: Path, logs: Sequence[tuple[int, Dict[str, np.ndarray], 
                 state = cols["state"][i]
                 if int(cols["channel"][i]) != 0 or state in ("abandoned", "open:awaiting_redial"):
                     continue  # online, or the last attempt abandoned (recorded above)
-                answered = cols["t_answered"][i]
+                answered, handled = cols["t_answered"][i], cols["t_handled"][i]
+                outcome = "open" if math.isnan(answered) else "answered"
+                if cols["callback"][i]:
+                    answered, handled, outcome = math.nan, math.nan, "callback"
                 rows.append((cols["t_attempt"][i], int(cols["id"][i]), int(cols["attempts"][i]),
                              int(cols["category"][i]), int(cols["urgency"][i]), cols["t_left"][i], answered,
-                             cols["t_handled"][i], "open" if math.isnan(answered) else "answered"))
+                             handled, outcome))
             rows.sort(key=lambda r: (r[0], r[1]))
             for t, ident, attempt, cat, urg, left, answered, ended, outcome in rows:
                 w.writerow([rep, ident, attempt, ident, categories[cat], URGENCY_CLASSES[urg],

@@ -266,3 +266,32 @@ def test_call_log_has_every_attempt(no_reopen, tmp_path):
             assert r["answered"] == r["left_queue"] and (not r["ended"] or r["ended"] >= r["answered"])
     attempts = sorted(int(r["attempt"]) for r in data if int(r["call_id"]) == max(per_contact, key=per_contact.get))
     assert attempts == list(range(1, len(attempts) + 1))
+
+
+def test_call_log_callbacks_leave_the_queue_censored(tmp_path):
+    """A caller who accepts a callback leaves the queue then: calls.csv says ``callback`` with that time and no
+    service (the callback is outbound work), and the generic format reads it as a censored wait."""
+    from sim.api import compose_config
+    from sim.calibrate.calls import attempt_waits
+    from sim.calibrate.formats import load_format
+    from sim.calibrate.logread import read_calls
+    from sim.model.requestlog import write_call_log
+
+    cfg = compose_config("skills_and_callbacks", ["scale=0.05", "experiment.horizon_h=12", "experiment.drain_h=2",
+                                                  "experiment.replications=1", "report.request_log=true"])
+    res = run_replication(cfg, 0)
+    log = res.extra["request_log"]
+    path = tmp_path / "calls.csv"
+    write_call_log(path, [(0, log, res.extra["abandoned_attempts"])], list(cfg.categories),
+                   cfg.experiment.start_weekday)
+    with path.open() as fh:
+        data = list(csv.DictReader(fh))
+    taken = [r for r in data if r["outcome"] == "callback"]
+    assert len(taken) == int(log["callback"].sum()) > 0, "the test needs callbacks"
+    for r in taken:
+        assert r["arrival"] <= r["left_queue"] and not r["answered"] and not r["ended"], r
+    calls = read_calls(path, load_format("generic", "calls"), str(path))
+    assert calls.info.skipped == 0 and calls.n == len(data)
+    took = np.isin(calls.line, [i + 2 for i, r in enumerate(data) if r["outcome"] == "callback"])
+    waits = attempt_waits(calls)
+    assert np.all(calls.outcome[took] == 2) and np.allclose(waits[took], (calls.left_s - calls.arrive_s)[took])
