@@ -262,6 +262,8 @@ def test_ci_runs_the_readme_test_command():
 # ------------------------------------------------------------------------------------------- keys
 KEY = re.compile(r"^[+~]{0,2}([a-z_][a-z0-9_]*(?:\.[A-Za-z0-9_<>\-]+)+)(?:\.\*)?(?:=.*)?$")
 SECTIONS = {f.name for f in dataclasses.fields(Config)}
+#: a file a run writes, not a key (``calls.csv`` beside the ``calls`` section)
+FILE_NAME = re.compile(r"\.(csv|json|yaml|html|md|png)$")
 
 
 def schema_has(parts: List[str]) -> bool:
@@ -295,7 +297,7 @@ def keys_in(text: str) -> List[str]:
     for span in code:
         for token in re.split(r"[\s,()\[\]{}\"']+", span):
             m = KEY.match(token)
-            if m and m.group(1).split(".")[0] in SECTIONS:
+            if m and m.group(1).split(".")[0] in SECTIONS and not FILE_NAME.search(m.group(1)):
                 found.append(m.group(1))
     return found
 
@@ -303,6 +305,7 @@ def keys_in(text: str) -> List[str]:
 def test_schema_check_finds_a_missing_key():
     """The check itself: the example of the issue (kpi.confidence) is not a key; experiment.confidence is."""
     assert keys_in("the interval (`kpi.confidence`, default 95%)") == ["kpi.confidence"]
+    assert keys_in("`calls.csv` has `calls.handle_s.mean`") == ["calls.handle_s.mean"], "a file is not a key"
     assert not schema_has(["kpi", "confidence"]) and schema_has(["experiment", "confidence"])
     assert schema_has("categories.other.urgency".split(".")) and schema_has("staffing.shifts.0.count".split("."))
     assert not schema_has("staffing.shifts.count".split("."))
