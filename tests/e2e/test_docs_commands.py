@@ -161,18 +161,24 @@ def results(request, tmp_path_factory):
     """command text -> (folder it ran in, completed process), for every runnable command.
 
     The run_sim.py commands run in two interpreters (``support.run_cli_batch``, each calling
-    ``sim.cli.main`` as run_sim.py does), the benchmarks as programs, side by side.
+    ``sim.cli.main`` as run_sim.py does), the benchmarks as programs, side by side.  A joblib sweep
+    runs in an interpreter of its own: joblib keeps its worker processes for the next call, and a
+    worker stays in the folder of the command that started it (a second sweep's variants would land
+    in the first one's folder).
     """
     folders = {text: tmp_path_factory.mktemp("doc") for text in UNIQUE}
     address = [request.getfixturevalue("dask_scheduler")] if any("SCHEDULER" in t for t in UNIQUE) else []
     runs = [t for t in UNIQUE if RUN_SIM.match(t)]
-    batches = [[(folders[t], _run_sim_args(t, lambda: address[0])) for t in runs[i::2]] for i in (0, 1)]
+    alone = [[t] for t in runs if "hydra/launcher=joblib" in t]
+    shared = [t for t in runs if "hydra/launcher=joblib" not in t]
+    groups = [shared[0::2], shared[1::2], *alone]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        done = [pool.submit(run_cli_batch, b) for b in batches]
+        done = [pool.submit(run_cli_batch, [(folders[t], _run_sim_args(t, lambda: address[0])) for t in g])
+                for g in groups]
         bench = {t: pool.submit(_bench, Command("", t), folders[t]) for t in UNIQUE if not RUN_SIM.match(t)}
         out = {t: (folders[t], f.result()) for t, f in bench.items()}
-        for i, future in enumerate(done):
-            out.update({t: (folders[t], proc) for t, proc in zip(runs[i::2], future.result())})
+        for group, future in zip(groups, done):
+            out.update({t: (folders[t], proc) for t, proc in zip(group, future.result())})
     return out
 
 
