@@ -50,10 +50,6 @@ SKIPPED = {
 #: appended to a run_sim.py command for each key it does not set itself
 SMALL = {"scale": "0.02", "experiment.horizon_h": "2", "experiment.warmup_h": "0", "experiment.drain_h": "0",
          "experiment.replications": "2", "experiment.jobs": "1", "report.plots": "false", "report.html": "false"}
-#: a scenario SMALL would leave without staff: skills_and_callbacks' enterprise group (4 seats from 8:00, 1 at
-#: night) has no seat at scale 0.02 (the coverage check rejects a group with nobody on duty); scale and horizon
-#: where its day shift has one
-SCENARIO_SMALL = {"skills_and_callbacks": {"scale": "0.25", "experiment.horizon_h": "9"}}
 #: sizes a command gives itself, capped (replaced in place): 200 replications are no test of a command
 CAPS = {"experiment.replications": 4, "hydra.launcher.n_jobs": 2}
 #: appended to a benchmark command (argparse keeps the last value of an option)
@@ -120,8 +116,6 @@ def _run_sim_args(text: str, scheduler) -> List[str]:
     given = _given(args)
     small = dict(SMALL)
     small["experiment.horizon_h"] = _horizon_h(given.get("scenario", "beijing_baseline").split(","))
-    for name in given.get("scenario", "beijing_baseline").split(","):
-        small.update(SCENARIO_SMALL.get(name, {}))
     if given.get("scenario", "beijing_baseline") == "single_queue":
         small.pop("experiment.drain_h")  # the scenario has no back office, nothing to drain
     if "experiment.precision" in given:
