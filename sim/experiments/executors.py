@@ -96,7 +96,8 @@ class LineProgress:
         self.t0 = time.monotonic()
 
     def update(self, n: float) -> None:
-        """Count ``n`` more units (replications: a line each; simulated hours: silently)."""
+        """Count ``n`` more units (replications: a line each; simulated hours: silently, the line comes when
+        the replication ends)."""
         self.n += n
         if self.unit == "rep":
             self._line(f"{self.desc}: {int(self.n)} of {int(self.total)} finished")
@@ -104,7 +105,7 @@ class LineProgress:
     def close(self) -> None:
         """The end of a replication run in this process: a line."""
         if self.unit == "h":
-            self._line(f"{self.desc} finished: {self.n:g} simulated hours in {time.monotonic() - self.t0:.1f} s")
+            self._line(f"{self.desc} finished: {self.total:g} simulated hours in {time.monotonic() - self.t0:.1f} s")
 
     def _line(self, text: str) -> None:
         elapsed = time.monotonic() - _CLOCK[0]
