@@ -29,6 +29,7 @@ SERIES: Dict[str, str] = {
     # service
     "service_level": "#0072B2", "answer_rate": "#009E73", "abandon_rate": "#D55E00", "asa_s": "#6A3D9A",
     "occupancy": "#CC79A7", "calls_waiting": "#0072B2", "online_backlog": "#E69F00",
+    "mean_calls_waiting": "#0072B2", "mean_wait_s": "#6A3D9A",
     # work orders
     "created": "#0072B2", "closed": "#009E73", "rated": "#CC79A7",
     "response_rate": "#0072B2", "resolution_rate": "#009E73", "satisfaction_rate": "#CC79A7",

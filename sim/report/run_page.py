@@ -100,15 +100,16 @@ def _row(name: str, ci: Mapping[str, Any], targets: Mapping[str, Optional[float]
 def headline(summary: Mapping[str, Any], cfg: Config) -> tuple[List[KpiRow], List[str]]:
     """The headline KPIs the run defines, and a note for each one it does not."""
     defs = all_definitions()
-    cards, missing = [], []
+    cards: List[KpiRow] = []
+    reasons: Dict[str, List[str]] = {}
     for name in HEADLINE:
         ci = summary["kpis"].get(name)
         if ci is None or ci.get("mean") is None:
             why = why_undefined(cfg, name) or "undefined in some replication"
-            missing.append(f"{kpi_display(name).label}: {why}")
+            reasons.setdefault(why, []).append(kpi_display(name).label)
             continue
         cards.append(_row(name, ci, cfg.kpi.targets, defs.get(name, "")))
-    return cards, missing
+    return cards, [f"{', '.join(names)} ({why})" for why, names in reasons.items()]
 
 
 def kpi_groups(summary: Mapping[str, Any], cfg: Config) -> List[KpiGroup]:

@@ -209,19 +209,34 @@ def time_axis(ax: Any, start_h: float, end_h: float, start_weekday: int, show_la
 
 
 def shade_periods(ax: Any, periods: Iterable[tuple[float, float, str, str]], label: bool = True) -> None:
-    """Shade periods ``(start_h, end_h, kind, text)`` (kind: ``warmup``, ``surge``, ``drain``) and, on the
-    axes where ``label`` is true, write their names along the top edge, one row per period."""
-    trans = ax.get_xaxis_transform()
+    """Mark periods ``(start_h, end_h, kind, text)`` (kind: ``warmup``, ``surge``, ``drain``) on time axes.
+
+    Each period is a bar in a strip along the top of the axes, one row per period, labelled on the axes
+    where ``label`` is true; the axes grow upwards to make room, so the strip covers no data.  The warm-up
+    and the drain (times outside the KPIs or without new contacts) are also shaded lightly over the whole
+    height; a surge is not (it would cover the curves it explains).
+    """
     x0, x1 = ax.get_xlim()
-    for i, (a, b, kind, text) in enumerate(periods):
-        lo, hi = max(a, x0), min(b, x1)
-        if hi <= lo:
-            continue
-        ax.axvspan(lo, hi, color=SHADE[kind], alpha=0.35 if kind != "surge" else 0.25, lw=0, zorder=0)
+    shown = [(max(a, x0), min(b, x1), kind, text) for a, b, kind, text in periods if min(b, x1) > max(a, x0)]
+    if not shown:
+        return
+    row = 0.075  # height of a strip row, as a share of the axes' height (after growing)
+    y0, y1 = ax.get_ylim()
+    ticks = [t for t in ax.get_yticks() if y0 - 1e-12 <= t <= y1 + 1e-12]
+    grow = row * len(shown) / (1 - row * len(shown))
+    ax.set_ylim(y0, y1 + (y1 - y0) * grow)
+    ax.set_yticks(ticks)  # no tick in the strip (a share axis would show 110%)
+    trans = ax.get_xaxis_transform()
+    ax.axvspan(x0, x1, ymin=1.0 - len(shown) * row, ymax=1.0, color="white", lw=0, zorder=4)  # over the data
+    for i, (lo, hi, kind, text) in enumerate(shown):
+        top = 1.0 - i * row
+        if kind != "surge":
+            ax.axvspan(lo, hi, ymax=1.0 - len(shown) * row, color=SHADE[kind], alpha=0.3, lw=0, zorder=0)
+        ax.axvspan(lo, hi, ymin=top - row * 0.8, ymax=top - row * 0.1, color=SHADE[kind],
+                   alpha=0.9 if kind == "surge" else 0.7, lw=0, zorder=5)
         if label and text:
-            ax.text(lo + 0.005 * (x1 - x0), 0.98 - 0.09 * i, text, transform=trans, va="top", ha="left",
-                    fontsize=7, color="#444444", zorder=5,
-                    bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7})
+            ax.text(lo + 0.004 * (x1 - x0), top - row * 0.45, text, transform=trans, va="center", ha="left",
+                    fontsize=6.5, color="#333333", zorder=6, clip_on=True)
 
 
 def target_line(ax: Any, target: Optional[float], better: str, text_fmt: str = "{:.0%}") -> None:
