@@ -259,6 +259,8 @@ def test_ci_runs_the_readme_test_command():
 # ------------------------------------------------------------------------------------------- keys
 KEY = re.compile(r"^[+~]{0,2}([a-z_][a-z0-9_]*(?:\.[A-Za-z0-9_<>\-]+)+)(?:\.\*)?(?:=.*)?$")
 SECTIONS = {f.name for f in dataclasses.fields(Config)}
+#: File names of a report folder that read like keys of a section (report.md is a file, not report's key)
+FILE_NAMES = {"report.md"}
 
 
 def schema_has(parts: List[str]) -> bool:
@@ -292,7 +294,7 @@ def keys_in(text: str) -> List[str]:
     for span in code:
         for token in re.split(r"[\s,()\[\]{}\"']+", span):
             m = KEY.match(token)
-            if m and m.group(1).split(".")[0] in SECTIONS:
+            if m and m.group(1).split(".")[0] in SECTIONS and m.group(1) not in FILE_NAMES:
                 found.append(m.group(1))
     return found
 
