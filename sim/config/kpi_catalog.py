@@ -156,9 +156,9 @@ class Display:
 
 
 #: Groups of the report's KPI tables, in display order.
-KPI_GROUPS: tuple[str, ...] = ("front line", "online", "work orders", "return visits")
+KPI_GROUPS: tuple[str, ...] = ("front line", "callbacks", "online", "work orders", "return visits")
 
-_F, _O, _W, _R = KPI_GROUPS
+_F, _C, _O, _W, _R = KPI_GROUPS
 
 #: How every KPI is shown (breakdown-only bases included); see :class:`Display`.
 KPI_DISPLAY: Dict[str, Display] = {
@@ -176,6 +176,11 @@ KPI_DISPLAY: Dict[str, Display] = {
     "mean_operators": Display("operators on duty (time average)", "operators", _F, ""),
     "mean_calls_waiting": Display("calls waiting (time average)", "calls", _F, "lower"),
     "transferred_emergency": Display("transferred to emergency services", "contacts", _F, ""),
+    "callbacks_offered": Display("call attempts offered a callback", "calls", _C, ""),
+    "callbacks_accepted": Display("callbacks accepted", "callbacks", _C, ""),
+    "callbacks_completed": Display("callbacks that reached the resident", "callbacks", _C, ""),
+    "callbacks_missed_window": Display("callbacks later than the promised window", "callbacks", _C, ""),
+    "callback_delay_s": Display("callback delay (acceptance to reaching the resident)", "s", _C, "lower"),
     "online_offered": Display("online submissions", "items", _O, ""),
     "online_on_time_rate": Display("online accepted on time", "%", _O, "higher"),
     "online_mean_wait_s": Display("online mean wait for acceptance", "s", _O, "lower"),

@@ -52,6 +52,7 @@ class Table:
     header: List[str]
     rows: List[List[Any]]
     note: str = ""
+    in_markdown: bool = True  # False: report.md shows the same numbers elsewhere
 
 
 @dataclass

@@ -30,6 +30,9 @@ SERIES: Dict[str, str] = {
     "service_level": "#0072B2", "answer_rate": "#009E73", "abandon_rate": "#D55E00", "asa_s": "#6A3D9A",
     "occupancy": "#CC79A7", "calls_waiting": "#0072B2", "online_backlog": "#E69F00",
     "mean_calls_waiting": "#0072B2", "mean_wait_s": "#6A3D9A",
+    # callbacks
+    "callbacks_offered": "#0072B2", "callbacks_accepted": "#A6CEE3", "callbacks_completed": "#009E73",
+    "callbacks_missed_window": "#D55E00", "callback_delay_s": "#6A3D9A", "callback_not_reached": "#A6761D",
     # work orders
     "created": "#0072B2", "closed": "#009E73", "rated": "#CC79A7",
     "response_rate": "#0072B2", "resolution_rate": "#009E73", "satisfaction_rate": "#CC79A7",

@@ -70,8 +70,20 @@ class RunData:
         handled = float(counters["calls_answered"].sum() + counters["online_accepted"].sum())
         handle_s = float(inbound.sum()) / handled if handled > 0 else float("nan")
         bo = [r.extra["backoffice"] for r in reps if "backoffice" in r.extra]
+        counters.update(routing_counters([r.extra for r in reps]))
         return cls(exp.cfg, summary, counters, reps[0].interval_s, reps[0].warmup_intervals, handle_s, bo,
                    reps[0].extra.get("backoffice_meta"), warmup_table, units, out_dir)
+
+    @property
+    def groups(self) -> List[str]:
+        """The operator groups (``routing.groups``) in the records' order; empty without groups."""
+        return [k[len("group."):-len(".attempts")] for k in self.counters
+                if k.startswith("group.") and k.endswith(".attempts")]
+
+    @property
+    def callbacks(self) -> bool:
+        """Whether the run recorded callbacks (``routing.callback.enabled``)."""
+        return "callback.offered" in self.counters
 
     @property
     def replications(self) -> int:
@@ -137,13 +149,56 @@ class RunData:
         return out
 
 
+def routing_counters(extras: List[Mapping[str, Any]]) -> Dict[str, np.ndarray]:
+    """The routing records of every replication's ``extra`` as counters (replications x intervals):
+    ``group.<g>.<counter>`` per operator group (:data:`sim.records.routing.GROUP_COUNTS` and
+    ``GROUP_AREAS``) and ``callback.<counter>`` (``CALLBACK_COUNTS``); none when the run has neither."""
+    out: Dict[str, np.ndarray] = {}
+    if "groups" in extras[0]:
+        for i, g in enumerate(extras[0]["groups"]["names"]):
+            for k, v in extras[0]["groups"].items():
+                if k != "names":
+                    out[f"group.{g}.{k}"] = np.array([np.asarray(e["groups"][k], dtype=float)[i] for e in extras])
+    if "callbacks" in extras[0]:
+        for k in extras[0]["callbacks"]:
+            out[f"callback.{k}"] = np.array([np.asarray(e["callbacks"][k], dtype=float) for e in extras])
+    return out
+
+
+def routing_series(s: Mapping[str, np.ndarray], window_s: float) -> Dict[str, np.ndarray]:
+    """Per-group and callback series from summed routing counters (:func:`routing_counters`), named as the
+    KPIs of :mod:`sim.analysis.kpis_routing` (``service_level.<g>``, ``callback_delay_s``...), plus
+    ``on_duty.<g>``, the group's operators on duty (time average)."""
+    def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
+
+    out: Dict[str, np.ndarray] = {}
+    for key in s:
+        if key.startswith("group.") and key.endswith(".attempts"):
+            g = key[len("group."):-len(".attempts")]
+            c = {k: s[f"group.{g}.{k}"] for k in ("attempts", "answered", "answered_in_threshold", "abandoned",
+                                                  "wait_answered_s", "busy_s", "staffed_s")}
+            out[f"service_level.{g}"] = ratio(c["answered_in_threshold"], c["attempts"])
+            out[f"abandon_rate.{g}"] = ratio(c["abandoned"], c["attempts"])
+            out[f"asa_s.{g}"] = ratio(c["wait_answered_s"], c["answered"])
+            out[f"occupancy.{g}"] = ratio(c["busy_s"], c["staffed_s"])
+            out[f"on_duty.{g}"] = np.asarray(c["staffed_s"], dtype=float) / window_s
+    if "callback.offered" in s:
+        for k in ("offered", "accepted", "completed", "missed_window"):
+            out[f"callbacks_{k}"] = np.asarray(s[f"callback.{k}"], dtype=float)
+        out["callback_delay_s"] = ratio(s["callback.delay_s"], s["callback.completed"])
+    return out
+
+
 def series(s: Mapping[str, np.ndarray], window_s: float, handle_s: float) -> Dict[str, np.ndarray]:
     """Every plotted series from summed counters ``s`` over windows of ``window_s`` seconds.
 
     The KPIs of :func:`sim.analysis.kpis.kpis_from_sums`, plus ``attempts`` (call attempts),
     ``busy_operators`` (operators busy with inbound work), ``scheduled_operators``, ``online_waiting``
     (online submissions waiting, time average) and ``offered_load`` in Erlangs: contacts arriving per
-    second times ``handle_s``, the mean operator time per handled contact measured in the run.
+    second times ``handle_s``, the mean operator time per handled contact measured in the run; and the
+    routing policies' series when the run has them (:func:`routing_series`).
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         out = {k: np.asarray(v, dtype=float) for k, v in kpis_from_sums(s, window_s).items()}
@@ -152,6 +207,7 @@ def series(s: Mapping[str, np.ndarray], window_s: float, handle_s: float) -> Dic
         out["scheduled_operators"] = np.asarray(s["scheduled_s"], dtype=float) / window_s
         out["online_waiting"] = np.asarray(s["queue_online_s"], dtype=float) / window_s
         out["offered_load"] = (out["attempts"] + np.asarray(s["online_offered"], dtype=float)) * handle_s / window_s
+        out.update(routing_series(s, window_s))
     return out
 
 

@@ -22,6 +22,7 @@ from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
 
+from sim.report import routing_view
 from sim.report.figures import backoffice, diagnostics, flow, frontline
 from sim.report.pages import Section, Table
 from sim.report.rundata import RunData
@@ -37,9 +38,11 @@ STATE_LABELS = {
     "ended:online_expired": "online submission withdrawn unaccepted",
     "ended:closed_rated": "work order closed, rated on the return visit",
     "ended:closed_not_reached": "work order closed, resident never reached",
+    "ended:callback_not_reached": "callback, resident never reached",
     "open:waiting_operator": "still waiting for an operator",
     "open:with_operator": "still with an operator",
     "open:awaiting_redial": "abandoned, will call again",
+    "open:awaiting_callback": "waiting for a callback",
     "open:in_dispatch": "work order being dispatched",
     "open:queued_at_unit": "work order queued at the unit",
     "open:in_progress": "work order in progress at the unit",
@@ -84,7 +87,7 @@ def accounting_table(summary: Any) -> Table:
     rows.append([{"text": "total (= contacts offered)", "cls": "strong"}, {"text": f"{total:,.1f}", "cls": "num"},
                  {"text": "100.00%" if total > 0 else "n/a", "cls": "num"}])
     return Table("Where the contacts offered in the window ended", ["state", "contacts (mean per replication)",
-                                                                     "share"], rows, note=check)
+                                                                     "share"], rows, note=check, in_markdown=False)
 
 
 def _flow(rd: RunData) -> Section:
@@ -141,7 +144,8 @@ def _warmup(rd: RunData) -> Optional[Section]:
 
 #: The sections of the page in order: ``(key, builder)``.
 BUILDERS: List[Tuple[str, SectionBuilder]] = [
-    ("demand", _demand), ("service", _service), ("queues", _queues), ("work_orders", _work_orders),
+    ("demand", _demand), ("service", _service), ("queues", _queues), ("routing", routing_view.section),
+    ("work_orders", _work_orders),
     ("flow", _flow), ("three_rates", _rates), ("return_visits", _return_visits), ("warmup", _warmup),
 ]
 

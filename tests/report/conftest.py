@@ -3,6 +3,8 @@
 * ``run_report`` - ``heating_season_start`` (two surges, units, return visits) at scale 0.02 over 96 h with
   a 2 h warm-up and a 48 h drain, 3 replications, written by :func:`sim.api.run` into
   ``<root>/reports/heating_season_start/run``;
+* ``routing_report`` - ``skills_and_callbacks`` (two operator groups, callbacks) at scale 0.03 over one day,
+  2 replications, written into ``<root>/reports/skills_and_callbacks/run``;
 * ``cli_sweep`` - ``python run_sim.py -m staffing.operators=...`` on ``single_queue`` (2 variants of 3
   replications of 3 h) from the folder ``<root>``, so that it writes ``reports/multirun/<timestamp>`` and
   refreshes ``<root>/reports/index.html`` - after the run above, so the index lists both.
@@ -36,6 +38,21 @@ def run_report(reports_root):
 
     cfg = compose_config("heating_season_start", RUN_OVERRIDES)
     out = reports_root / "reports" / "heating_season_start" / "run"
+    exp = run(cfg, out_dir=out)
+    return out, exp
+
+
+ROUTING_OVERRIDES = ["scale=0.03", "experiment.horizon_h=24", "experiment.drain_h=0", "experiment.replications=2",
+                     "experiment.jobs=1", "experiment.progress=false"]
+
+
+@pytest.fixture(scope="session")
+def routing_report(reports_root):
+    """(folder, ExperimentResult) of the small run with operator groups and callbacks."""
+    from sim.api import compose_config, run
+
+    cfg = compose_config("skills_and_callbacks", ROUTING_OVERRIDES)
+    out = reports_root / "reports" / "skills_and_callbacks" / "run"
     exp = run(cfg, out_dir=out)
     return out, exp
 

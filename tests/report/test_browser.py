@@ -100,6 +100,26 @@ def test_run_report_in_browser(browser, run_report):
     assert nowrap, "a confidence interval wraps onto a second line"
 
 
+def test_routing_report_in_browser(browser, routing_report):
+    """report.html with operator groups and callbacks: its two figures decode, a table row per group, the
+    callbacks' KPI table, and the intervals under the group values stay on one line."""
+    out, _ = routing_report
+    _check_common(browser, out / "report.html", min_images=11)
+    figs = browser.execute_script("return Array.from(document.querySelectorAll('#routing figure img'))"
+                                  ".map(i => i.naturalWidth)")
+    groups = browser.execute_script("return Array.from(document.querySelectorAll('#routing table')[0]"
+                                    ".querySelectorAll('tbody tr')).map(r => r.cells[0].textContent)")
+    kpi_tables = browser.execute_script("return Array.from(document.querySelectorAll('#kpis h3'))"
+                                        ".map(h => h.textContent)")
+    assert len(figs) == 2 and all(w > 0 for w in figs), figs
+    assert groups == ["general", "enterprise"], groups
+    assert "Callbacks" in kpi_tables, kpi_tables
+    nowrap = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#routing .cell-ci')).every(s => s.getClientRects().length"
+        " === 1)")
+    assert nowrap, "an interval under a group's value wraps onto a second line"
+
+
 def test_comparison_in_browser(browser, cli_sweep):
     """comparison.html: a row per variant, the forest plot and the trade-off curve decode, no request."""
     sweep_dir, _ = cli_sweep

@@ -2,10 +2,11 @@
 
 Four columns, every link an exact count of the accounting (mean per replication,
 contacts offered in the measurement window): the channel (phone, online); whether
-the resident gave up (an abandoned call, a withdrawn online submission) or
-reached an operator; what the operator did (answered directly, transferred to
-emergency services, made a work order - or the contact was still at the front
-line when the run stopped); and how the work orders ended (closed and rated,
+the resident gave up (an abandoned call, a withdrawn online submission), accepted
+a callback that never reached them, or reached an operator (a callback that
+reached the resident counts as reaching one); what the operator did (answered
+directly, transferred to emergency services, made a work order - or the contact
+was still at the front line when the run stopped); and how the work orders ended (closed and rated,
 closed without reaching the resident, still open).  The records do not say
 which channel a work order came from, so both channels flow into one node
 ("reached an operator") before the operator's decision: no split is invented.
@@ -44,17 +45,20 @@ def flow_graph(summary: Mapping[str, Any]) -> Tuple[List[Node], List[Tuple[str, 
     phone = float(kpis.get("calls_offered", {}).get("mean") or 0.0)
     online = float(kpis.get("online_offered", {}).get("mean") or 0.0)
     ab, ex = st.get("ended:abandoned", 0.0), st.get("ended:online_expired", 0.0)
-    front_open = sum(st.get(f"open:{s}", 0.0) for s in ("waiting_operator", "with_operator", "awaiting_redial"))
+    cb_lost = st.get("ended:callback_not_reached", 0.0)
+    front_open = sum(st.get(f"open:{s}", 0.0) for s in ("waiting_operator", "with_operator", "awaiting_redial",
+                                                         "awaiting_callback"))
     rated, not_reached = st.get("ended:closed_rated", 0.0), st.get("ended:closed_not_reached", 0.0)
     back_open = sum(v for k, v in st.items() if k.startswith("open:")) - front_open
     wo = rated + not_reached + back_open
     direct, transferred = st.get("ended:answered_direct", 0.0), st.get("ended:transferred_emergency", 0.0)
-    reached = phone - ab + online - ex
+    reached = phone - ab - cb_lost + online - ex
     reached_label = "reached an operator" + (" or still waiting" if front_open > 0.5 else "")
     nodes = [
         Node("phone", 0, "phone calls", phone, SERIES["phone"]),
         Node("online", 0, "online submissions", online, SERIES["online"]),
         Node("abandoned", 1, "abandoned (hung up)", ab, SERIES["abandoned"]),
+        Node("cb_lost", 1, "callback, never reached", cb_lost, SERIES["callback_not_reached"]),
         Node("reached", 1, reached_label, reached, SERIES["reached"]),
         Node("expired", 1, "withdrawn unaccepted", ex, SERIES["online_expired"]),
         Node("direct", 2, "answered directly", direct, SERIES["answered_direct"]),
@@ -65,7 +69,8 @@ def flow_graph(summary: Mapping[str, Any]) -> Tuple[List[Node], List[Tuple[str, 
         Node("not_reached", 3, "closed, resident never reached", not_reached, SERIES["closed_not_reached"]),
         Node("back_open", 3, "still open", back_open, SERIES["open"]),
     ]
-    links = [("phone", "abandoned", ab), ("phone", "reached", phone - ab), ("online", "reached", online - ex),
+    links = [("phone", "abandoned", ab), ("phone", "cb_lost", cb_lost), ("phone", "reached", phone - ab - cb_lost),
+             ("online", "reached", online - ex),
              ("online", "expired", ex), ("reached", "direct", direct), ("reached", "transferred", transferred),
              ("reached", "front_open", front_open), ("reached", "work_order", wo), ("work_order", "rated", rated),
              ("work_order", "not_reached", not_reached), ("work_order", "back_open", back_open)]

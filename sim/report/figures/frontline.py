@@ -62,6 +62,7 @@ class Panel:
     target: Optional[str] = None  # KPI whose target is drawn
     stacked: bool = False  # stacked areas (timeline only; bands left out)
     extra: List[str] = field(default_factory=list)  # words after the title
+    refs: List[tuple[float, str]] = field(default_factory=list)  # reference lines (value, label): a promise
 
 
 def views(rd: RunData) -> List[View]:
@@ -111,7 +112,7 @@ def _axis(ax: Any, view: View, rd: RunData, first_row: bool, narrow: bool) -> No
 def _top(view: View, panel: Panel, target: Optional[float]) -> float:
     """The top of a panel's y axis: the data and most of the bands (a few wide bands of quiet intervals,
     such as the waits of the night's few calls, do not squash the rest)."""
-    tops = [target or 0.0]
+    tops = [target or 0.0] + [v for v, _ in panel.refs]
     for line in panel.lines:
         st = view.stats(line.name)
         if panel.stacked:
@@ -149,14 +150,25 @@ def _draw(ax: Any, view: View, panel: Panel, rd: RunData) -> None:
         step_line(ax, st.x, st.mean, line.colour, line.label, lw=line.lw)
 
 
+def average_day_views(rd: RunData) -> List[View]:
+    """The average day (and, for a long run, week and daily series): the views of series too sparse to read
+    interval by interval, such as a small group's calls; the timeline when the window holds no whole day."""
+    if rd.long:
+        return views(rd)
+    day = Profile(rd, 1)
+    return [day] if day.cycles >= 1 else [Timeline(rd)]
+
+
 def build(rd: RunData, name: str, title: str, panels: Sequence[Panel], caption: str,
-          row_height_in: float = 2.6) -> Figure:
+          row_height_in: float = 2.6, view_list: Optional[Sequence[View]] = None) -> Figure:
     """A figure of ``panels``: up to a week, one full-width row per panel over the timeline; a longer run,
-    a column per panel and a row per view (average day, average week, daily: :func:`views`)."""
-    vs = views(rd)
-    cells = ([(r, 0, vs[0], p) for r, p in enumerate(panels)] if not rd.long else
+    a column per panel and a row per view (average day, average week, daily: :func:`views`).  ``view_list``
+    replaces the views (one view: a row per panel)."""
+    vs = list(view_list) if view_list is not None else views(rd)
+    stacked = len(vs) == 1
+    cells = ([(r, 0, vs[0], p) for r, p in enumerate(panels)] if stacked else
              [(r, c, v, p) for r, v in enumerate(vs) for c, p in enumerate(panels)])
-    rows, cols = (len(panels), 1) if not rd.long else (len(vs), len(panels))
+    rows, cols = (len(panels), 1) if stacked else (len(vs), len(panels))
     narrow = cols > 1
     legend = "below" if narrow else "beside"
     fig, axes = subplots(rows, height(rows, row_height_in, legend), cols=cols)
@@ -171,6 +183,8 @@ def build(rd: RunData, name: str, title: str, panels: Sequence[Panel], caption: 
         else:
             ax.set_ylim(0, _top(view, panel, target))
         target_line(ax, target, better, "{:.0%}" if panel.share else "{:g}")
+        for value, words in panel.refs:
+            ax.axhline(value, color=SERIES["reference"], linestyle=":", linewidth=1.2, zorder=4, label=words)
         _axis(ax, view, rd, first_row=(r == 0), narrow=narrow)
         ax.set_ylabel(panel.ylabel)
         ax.set_title(f"{panel.title}: {_view_words(view)}", loc="left", fontsize=9 if narrow else 10)
@@ -183,11 +197,12 @@ def build(rd: RunData, name: str, title: str, panels: Sequence[Panel], caption: 
         bands = "One replication: no confidence band."
     else:
         bands = f"Bands: the {rd.confidence:.0%} confidence interval across {rd.replications} replications."
-    if rd.long:
-        prof = next((v for v in vs if isinstance(v, Profile)), None)
-        spread = prof.band_label if prof is not None else ""
-        bands = (f"The average day and week pool every day of the measurement window; their bands show how "
-                 f"much a day differs from another ({spread}). Per day: {bands[0].lower()}{bands[1:]}")
+    prof = next((v for v in vs if isinstance(v, Profile)), None)
+    if prof is not None:
+        what = "The average day and week pool" if len(vs) > 1 else "The average day pools"
+        bands = (f"{what} every day of the measurement window; the band shows how much a day differs from "
+                 f"another ({prof.band_label})." + (f" Per day: {bands[0].lower()}{bands[1:]}"
+                                                    if any(isinstance(v, Daily) for v in vs) else ""))
     return Figure(name, title, f"{caption} {bands}", png(fig))
 
 
