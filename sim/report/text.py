@@ -167,8 +167,9 @@ def _cell(name: str, ci: Mapping[str, Any], sig: Optional[bool]) -> str:
 def sweep_table(labels: Sequence[str], summaries: Sequence[Mapping[str, Any]],
                 significant: Sequence[Mapping[str, Optional[bool]]]) -> str:
     """The side-by-side summary of a sweep: a column per variant, a row per main KPI (mean ± half-width;
-    ``*`` = differs significantly from variant 0); with more than five variants, a row per variant."""
-    names = [k for k in SWEEP_KPIS if any(k in s.get("kpis", {}) for s in summaries)]
+    ``*`` = differs significantly from variant 0; a KPI no variant defines is left out); with more than five
+    variants, a row per variant."""
+    names = [k for k in SWEEP_KPIS if any(s.get("kpis", {}).get(k, {}).get("mean") is not None for s in summaries)]
     empty = {"mean": None, "ci_low": None, "ci_high": None}
     cells = [[_cell(k, s.get("kpis", {}).get(k, empty), sig.get(k) if i else None) for k in names]
              for i, (s, sig) in enumerate(zip(summaries, significant))]
