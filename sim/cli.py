@@ -51,8 +51,9 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
     except ConfigError as exc:
         raise BadInput(str(exc)) from None
     exp = run_experiment(cfg)
-    if exp.notes.get("executor_note"):
-        sys.stderr.write(f"run_sim: note: {exp.notes['executor_note']}\n")
+    for key in ("executor_note", "policy_note"):
+        if exp.notes.get(key):
+            sys.stderr.write(f"run_sim: note: {exp.notes[key]}\n")
     for failure in exp.failures:
         sys.stderr.write(f"run_sim: warning: {failure.describe()}\n")
     if not exp.replications:

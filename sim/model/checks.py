@@ -258,15 +258,23 @@ def check_coverage(cfg: Config) -> None:
     interval_s = cfg.kpi.interval_min * 60.0
     n = int(round(e.horizon_h * 3600.0 / interval_s))
     w = int(round(e.warmup_h * 3600.0 / interval_s))
+    on_duty: dict[str, bool] = {}
     for name, staff in group_plans(cfg).items():  # the front line's plan, or each group's
         plan = scheduled_headcount(staffing_changes(staff, cfg.scale, e.horizon_h * 3600.0, e.start_weekday),
                                    interval_s, n)
-        if not np.any(plan[w:] > 0):
-            mode = plan_mode(staff)
-            key = f"{plan_key(cfg, name)}.{'operators' if mode == 'constant' else mode}"
-            raise ConfigError(key, "<plan>" if mode != "constant" else staff.operators,
-                              f"nobody is on duty in the whole measurement window ({e.warmup_h:g} h to "
-                              f"{e.horizon_h:g} h, after scale {cfg.scale:g} and shrinkage {staff.shrinkage:g})")
+        on_duty[name] = bool(np.any(plan[w:] > 0))
+    window = (f"nobody is on duty in the whole measurement window ({e.warmup_h:g} h to {e.horizon_h:g} h, "
+              f"after scale {cfg.scale:g} and shrinkage {cfg.staffing.shrinkage:g})")
+    if not any(on_duty.values()):
+        if not cfg.routing.groups:
+            mode = plan_mode(cfg.staffing)
+            raise ConfigError(f"staffing.{'operators' if mode == 'constant' else mode}",
+                              "<plan>" if mode != "constant" else cfg.staffing.operators, window)
+        raise ConfigError("routing.groups", f"<{len(on_duty)} groups>", f"in every group, {window}")
+    # with groups, a group may be off duty in a short window as long as each kind of work has someone
+    for key, groups in cfg.routing.skills.items():
+        if not any(on_duty[g] for g in groups):
+            raise ConfigError(f"routing.skills.{key}", list(groups), f"in each of these groups, {window}")
     if not cfg.units or cfg.feedback.mode != "team":
         return
     # over a whole week, whatever the run's length: a short run may end before calling hours begin, but a

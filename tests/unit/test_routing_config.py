@@ -19,17 +19,6 @@ FAST = ["experiment.horizon_h=1", "experiment.warmup_h=0", "experiment.replicati
 GROUPS = ["staffing.operators=0", "+routing.groups.a={operators:5}", "+routing.groups.b={operators:5}"]
 
 
-@pytest.fixture(scope="module")
-def compose_once():
-    """``compose_config`` with the scenario folder registered once for the module."""
-    import sim.api
-    import sim.config.hydra_setup
-
-    scenarios = sim.config.hydra_setup.register()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sim.api, "register", lambda *a, **k: scenarios)
-        yield sim.api.compose_config
-
 
 @pytest.fixture(scope="module")
 def bases(compose_once):
@@ -69,8 +58,13 @@ CASES = [
      "routing.groups.c.operators", "no staffing"),
     ("group_two_plan_forms", "groups", [_set("routing.groups.c", _group(operators=2, shifts=[{"count": 1}]))],
      "routing.groups.c.operators", "conflicts"),
-    ("group_nobody_on_duty", "groups", [_set("routing.groups.c", _group(shifts=[{"start_h": 5, "count": 1}]))],
-     "routing.groups.c.shifts", "nobody is on duty"),
+    ("skill_whose_groups_are_off_duty", "groups",
+     [_set("routing.groups.c", _group(shifts=[{"start_h": 5, "count": 1}])), _set("routing.skills.all", ["c"])],
+     "routing.skills.all", "nobody is on duty"),
+    ("every_group_off_duty", "groups",
+     [_set("routing.groups.a", _group(shifts=[{"start_h": 5, "count": 1}])),
+      _set("routing.groups.b", _group(shifts=[{"start_h": 6, "count": 1}]))],
+     "routing.groups", "in every group, nobody is on duty"),
     ("staffing_plan_beside_groups", "groups", [_set("staffing.operators", 130)], "staffing.operators",
      "conflicts with routing.groups"),
     ("skills_without_groups", "sq", [_set("routing.skills.all", ["a"])], "routing.skills.all", "unknown group"),
@@ -150,3 +144,17 @@ def test_cli_routing_error_is_one_line_exit_2(cli, tmp_path):
     assert r.returncode == 2 and len(lines) == 1, r.stderr[-2000:]
     assert "routing.skills.all" in lines[0] and "unknown group" in lines[0] and "Traceback" not in r.stderr, lines
     assert not (tmp_path / "r").exists(), "a rejected command must leave the disk as it was"
+
+
+def test_a_callback_offer_that_never_acted_is_noted(bases):
+    """Callbacks on but never offered leave results identical to callbacks off: the run says so."""
+    from sim.experiments.runner import unused_policy_note
+
+    cfg = copy.deepcopy(bases["sq"])
+    never = {"callbacks_offered": {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0}}
+    some = {"callbacks_offered": {"mean": 3.0, "ci_low": 1.0, "ci_high": 5.0}}
+    assert unused_policy_note(cfg, never) is None  # callbacks off: nothing to say
+    cfg.routing.callback.enabled = True
+    note = unused_policy_note(cfg, never)
+    assert note is not None and "routing.callback.offer_when_wait_s=60" in note
+    assert unused_policy_note(cfg, some) is None
