@@ -128,7 +128,7 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
         buf.write(f"\n{verdict}\n")
     note = precision_status(summary)
     if note:
-        buf.write(f"{'' if verdict else chr(10)}Precision: {note}\n")
+        buf.write(f"{'' if verdict else chr(10)}{note[0].upper()}{note[1:]}\n")
     return buf.getvalue()
 
 

@@ -98,11 +98,11 @@ def test_terminal_table_targets_and_precision():
     row = next(ln for ln in met.splitlines() if ln.startswith("answer_rate"))
     assert "≥ 95.00%" in row and row.rstrip().endswith("MISSED"), row
     assert "Targets (kpi.targets): 1 MISSED (answer_rate)" in met, met
-    assert "Precision: precision target met: the relative half-width of answer_rate's confidence interval is " \
+    assert "Precision target met: the relative half-width of answer_rate's confidence interval is " \
            "0.008 after 5 replications (target 0.01)" in met, met
     missed = kpi_table(_summary(precision_target=0.001, precision_kpi="answer_rate", precision_met=False,
                                 precision_achieved=0.004, max_replications=5))
-    assert "precision target not met: the relative half-width of answer_rate's confidence interval is 0.004" \
+    assert "Precision target not met: the relative half-width of answer_rate's confidence interval is 0.004" \
            in missed, missed
 
 
