@@ -160,8 +160,12 @@ class _State:
                     continue
                 value = resolved(data, prefix)
                 if value is ABSENT and path[:i] in self.present and nodes[i].kind == "record":
-                    continue  # a field of a record an earlier override created: the schema gives it a default
-                if value is ABSENT:
+                    # a field of a record an earlier override created: the schema gave it a default, which a
+                    # value replaces; a record (e.g. a distribution, null by default) is merged into its parent
+                    if nodes[-1].kind != "record":
+                        continue
+                    kind = "absent"
+                elif value is ABSENT:
                     parent = nodes[i]
                     if parent.kind == "list":
                         size = len(resolved(data, path[:i]) or [])

@@ -108,7 +108,8 @@ def test_empirical_distribution_with_nested_lists(compose):
 @pytest.mark.parametrize("args", [
     ["++categories.extra={share:0.25,handle_s:{dist:exponential,mean:100}}"],
     ["+categories.extra.share=0.25", "+categories.extra.handle_s={dist:exponential,mean:100}"],
-], ids=["mapping", "keys"])
+    ["+categories.extra.share=0.25", "categories.extra.handle_s={dist:exponential,mean:100}"],
+], ids=["mapping", "keys", "a_field_of_the_added_entry"])
 def test_new_category_from_the_command_line(compose, args):
     """A category added with + gets the schema's defaults for the keys not given; shares must still sum to 1."""
     cfg = compose("single_queue", [*FAST, *args, "categories.all.share=0.75"])
