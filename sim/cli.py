@@ -63,8 +63,15 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
     if missed:
         sys.stderr.write(f"run_sim: warning: {missed}\n")
     if cfg.report.print_table:
-        print(kpi_table(summary), end="")
-        print(f"Report written to {out_dir} ({exp.wall_s:.1f} s)")
+        from hydra.types import RunMode
+
+        page = out_dir / "report.html" if cfg.report.html else out_dir
+        if HydraConfig.get().mode == RunMode.MULTIRUN:  # the sweep ends with the variants side by side
+            print(f"{out_dir.name} ({' '.join(HydraConfig.get().overrides.task) or 'no overrides'}): done in "
+                  f"{exp.wall_s:.1f} s: {page}")
+        else:
+            print(kpi_table(summary), end="")
+            print(f"Ran in {exp.wall_s:.1f} s. Report: {page}")
     if exp.failures:
         note_failed_run(str(out_dir))
     return summary

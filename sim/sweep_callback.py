@@ -2,9 +2,10 @@
 
 Registered in ``configs/config.yaml`` (``hydra.callbacks.comparison``), so it
 runs whichever launcher ran the jobs (basic, joblib, submitit, Ray): when a
-``-m`` sweep ends, it writes ``comparison.csv`` and ``comparison.md``
-(:func:`sim.report.comparison.write_comparison`) in the sweep folder, and tells
-the command line which variants lost replications.
+``-m`` sweep ends, it writes ``comparison.csv``, ``comparison.md`` and
+``comparison.html`` (:func:`sim.report.comparison.write_comparison`) in the
+sweep folder, prints the variants side by side, refreshes the reports' index,
+and tells the command line which variants lost replications.
 """
 
 from __future__ import annotations
@@ -35,4 +36,13 @@ class ComparisonCallback(Callback):
             sys.stderr.write(f"run_sim: note: comparison: skipped {sweep_dir / note}\n")
         path = write_comparison(sweep_dir)
         if path is not None:
-            print(f"Comparison of the variants written to {path} and {path.with_suffix('.md')}")
+            from sim.report.comparison import compared
+            from sim.report.comparison_page import terminal_summary
+            from sim.report.index import refresh_index_for
+
+            conf = float(variants[0]["summary"].get("confidence", 0.95))
+            print(f"\nThe {len(variants)} variants side by side:")
+            print(terminal_summary(compared(variants, conf)), end="")
+            print(f"Comparison of the variants written to {path} and {path.with_suffix('.md')}; the page: "
+                  f"{path.with_suffix('.html')}")
+            refresh_index_for(sweep_dir)

@@ -1,17 +1,19 @@
-"""The catalogue of KPIs: every KPI's name, one-line definition and domain, in one place.
+"""The catalogue of KPIs: every KPI's name, one-line definition, domain and display, in one place.
 
 A KPI is computed in :mod:`sim.analysis` (front line in :mod:`sim.analysis.kpis`,
 back office in :mod:`sim.analysis.kpis_backoffice`) and defined in full in
 ``docs/kpis.md``; this module is what the rest of the package needs to *know*
 about KPIs without computing them: the names a configuration may refer to
-(``experiment.precision_kpi``), the one-line definitions written into
-``summary.json``, and each KPI's **domain** - the values it can take (counts,
+(``experiment.precision_kpi``, ``kpi.targets``), the one-line definitions written
+into ``summary.json``, how a report shows each KPI (a human-readable name, the
+unit, the table it belongs to, and whether higher or lower is better:
+:class:`Display`), and each KPI's **domain** - the values it can take (counts,
 times and levels are >= 0, shares lie in [0, 1]).  Every interval of KPI values
 (``summary.json``, the printed table, ``units.csv``, the comparison of a sweep,
 the figures' bands) is clipped to the domain by
-:func:`sim.analysis.kpis.clip_to_domain`.  A new KPI is added here (definition
-and domain) and computed in the analysis layer; the registry fails loudly on a
-KPI without a domain.
+:func:`sim.analysis.kpis.clip_to_domain`.  A new KPI is added here (definition,
+domain and display) and computed in the analysis layer; the registry fails
+loudly on a KPI without a domain or a display entry.
 """
 
 from __future__ import annotations
@@ -127,6 +129,94 @@ BACKOFFICE_DOMAINS: Dict[str, Domain] = {
     "time_to_close_mean_h": TIME, "time_to_close_median_h": TIME, "time_to_close_p90_h": TIME,
     "feedback_occupancy": SHARE, "open_orders": LEVEL, "orders_received": COUNT, "closed": COUNT,
 }
+
+
+@dataclass(frozen=True)
+class Display:
+    """How a KPI is shown to a reader (the report's pages and tables).
+
+    Attributes
+    ----------
+    label : str
+        Human-readable name (``"answer rate"``).
+    unit : str
+        Unit of the values as shown: ``"%"`` for a share (shown as a percentage), else the unit of
+        the KPI's name (``"s"``, ``"h"``) or what is counted (``"calls"``, ``"operators"``).
+    group : str
+        The table of the report that lists it (one of :data:`KPI_GROUPS`).
+    better : str
+        ``"higher"`` or ``"lower"`` when a target can apply (a higher answer rate is better, a
+        lower abandonment is better); ``""`` for a count or a level, which has no better direction.
+    """
+
+    label: str
+    unit: str
+    group: str
+    better: str
+
+
+#: Groups of the report's KPI tables, in display order.
+KPI_GROUPS: tuple[str, ...] = ("front line", "callbacks", "online", "work orders", "return visits")
+
+_F, _C, _O, _W, _R = KPI_GROUPS
+
+#: How every KPI is shown (breakdown-only bases included); see :class:`Display`.
+KPI_DISPLAY: Dict[str, Display] = {
+    "contacts_offered": Display("contacts offered", "contacts", _F, ""),
+    "calls_offered": Display("calls offered (first attempts)", "calls", _F, ""),
+    "calls_answered": Display("call attempts answered", "calls", _F, ""),
+    "calls_abandoned": Display("call attempts abandoned", "calls", _F, ""),
+    "retrials": Display("redials", "calls", _F, ""),
+    "service_level": Display("service level", "%", _F, "higher"),
+    "answer_rate": Display("answer rate", "%", _F, "higher"),
+    "asa_s": Display("average speed of answer", "s", _F, "lower"),
+    "mean_wait_s": Display("mean wait (answered and abandoned)", "s", _F, "lower"),
+    "abandon_rate": Display("abandonment", "%", _F, "lower"),
+    "occupancy": Display("operator occupancy", "%", _F, ""),
+    "mean_operators": Display("operators on duty (time average)", "operators", _F, ""),
+    "mean_calls_waiting": Display("calls waiting (time average)", "calls", _F, "lower"),
+    "transferred_emergency": Display("transferred to emergency services", "contacts", _F, ""),
+    "callbacks_offered": Display("call attempts offered a callback", "calls", _C, ""),
+    "callbacks_accepted": Display("callbacks accepted", "callbacks", _C, ""),
+    "callbacks_completed": Display("callbacks that reached the resident", "callbacks", _C, ""),
+    "callbacks_missed_window": Display("callbacks later than the promised window", "callbacks", _C, ""),
+    "callback_delay_s": Display("callback delay (acceptance to reaching the resident)", "s", _C, "lower"),
+    "online_offered": Display("online submissions", "items", _O, ""),
+    "online_on_time_rate": Display("online accepted on time", "%", _O, "higher"),
+    "online_mean_wait_s": Display("online mean wait for acceptance", "s", _O, "lower"),
+    "work_orders": Display("work orders created", "orders", _W, ""),
+    "response_rate": Display("response rate", "%", _W, "higher"),
+    "dispatch_on_time_rate": Display("dispatched on time", "%", _W, "higher"),
+    "closeout_on_time_rate": Display("closed out on time", "%", _W, "higher"),
+    "bounce_back_rate": Display("orders bounced back", "%", _W, "lower"),
+    "bounces_per_order": Display("bounces per order", "bounces", _W, "lower"),
+    "time_to_close_mean_h": Display("time to close, mean", "h", _W, "lower"),
+    "time_to_close_median_h": Display("time to close, median", "h", _W, "lower"),
+    "time_to_close_p90_h": Display("time to close, 90th percentile", "h", _W, "lower"),
+    "open_orders": Display("open work orders (end of day)", "orders", _W, "lower"),
+    "orders_received": Display("orders received", "orders", _W, ""),
+    "closed": Display("orders closed", "orders", _W, ""),
+    "resolution_rate": Display("resolution rate", "%", _R, "higher"),
+    "satisfaction_rate": Display("satisfaction rate", "%", _R, "higher"),
+    "reopen_rate": Display("rounds reopened", "%", _R, "lower"),
+    "return_visit_reach_rate": Display("return visits reaching the resident", "%", _R, "higher"),
+    "feedback_occupancy": Display("feedback team occupancy", "%", _R, ""),
+}
+
+
+def kpi_display(name: str) -> Display:
+    """How KPI ``name`` is shown; a breakdown (``response_rate.street``) is shown like its base KPI.
+
+    Raises
+    ------
+    KeyError
+        If the name's base has no entry in :data:`KPI_DISPLAY` (every KPI must have one).
+    """
+    base = name.split(".", 1)[0]
+    try:
+        return KPI_DISPLAY[base]
+    except KeyError:
+        raise KeyError(f"KPI {name!r} has no display entry in the registry (sim/config/kpi_catalog.py)") from None
 
 
 def all_definitions() -> Dict[str, str]:

@@ -281,15 +281,28 @@ class ExperimentConfig:
     executor: str = "auto"  # auto (process if jobs > 1, else serial), serial, process, dask
     scheduler: Optional[str] = None  # Dask scheduler address (executor=dask), e.g. tcp://10.0.0.5:8786
     connect_timeout_s: float = 5.0  # longest wait for the Dask scheduler to answer before the run starts
-    progress: bool = True  # show progress bars on a terminal
+    progress: bool = True  # show progress: a bar on a terminal, else a line per replication after 10 s
+
+
+#: The defaults of ``kpi.targets``: Beijing's published targets and levels (sources: docs/kpis.md, "Targets").
+BEIJING_TARGETS: Dict[str, Optional[float]] = {
+    "answer_rate": 0.95,  # answer rate over any 24 h >= 95% (DB11/T 2021-2022)
+    "abandon_rate": 0.05,  # at most 5% abandoned: what the answer-rate target leaves
+    "service_level": 0.80,  # 80% answered within the 15 s threshold (the 80/x convention at Beijing's threshold)
+    "resolution_rate": 0.973,  # the city's published level for 2025 (97.3%)
+    "satisfaction_rate": 0.977,  # the city's published level for 2025 (97.7%)
+}
 
 
 @dataclass
 class KpiConfig:
-    """How service is measured."""
+    """How service is measured, and the targets it is judged against."""
 
     answer_threshold_s: float = 15.0  # service-level threshold (Beijing standard: answered within 15 s)
     interval_min: int = 30  # length of a reporting interval, minutes (divides a day)
+    # KPI -> target: a minimum where a higher value is better, a maximum where lower is better (the KPI
+    # catalogue says which); a share as a fraction (0.95); null removes a target; add one with +kpi.targets.NAME=
+    targets: Dict[str, Optional[float]] = field(default_factory=lambda: dict(BEIJING_TARGETS))
 
 
 @dataclass
@@ -334,7 +347,7 @@ def register_schema() -> None:
 
 
 __all__ = [
-    "CHANNELS", "URGENCY_CLASSES", "DIST_FAMILIES", "MISSING",
+    "CHANNELS", "URGENCY_CLASSES", "DIST_FAMILIES", "MISSING", "BEIJING_TARGETS",
     "DistConfig", "ChannelConfig", "SurgeConfig", "ArrivalsConfig", "CategoryConfig",
     "RetrialConfig", "CallsConfig", "OnlineConfig", "ShiftConfig", "StaffingConfig",
     "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig",

@@ -3,7 +3,8 @@
 OmegaConf checks keys and types when Hydra composes the configuration; this
 module checks everything else: rates and counts non-negative, probabilities in
 [0, 1], shares summing to 1, profiles of the right length, known category and
-class names, warm-up shorter than the horizon; then ceilings on sizes and loops
+class names, warm-up shorter than the horizon, targets on KPIs that have a
+better direction; then ceilings on sizes and loops
 in simulated time (:mod:`sim.config.validate_size`) and settings the run would
 not use or that would do nothing (:mod:`sim.config.validate_usage`).  The basic
 rules (a number in a range, shares summing to 1, a staffing plan) are in
@@ -15,7 +16,7 @@ rule.
 
 from __future__ import annotations
 
-from typing import List
+from typing import List, Mapping, Optional
 
 from sim.config.rules import check_number, check_probability, check_shares, check_weights
 from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config
@@ -98,6 +99,31 @@ def _kpi(cfg: Config) -> None:
     check_number("kpi.interval_min", k.interval_min, lo=1, hi=1440)
     if 1440 % k.interval_min:
         raise ConfigError("kpi.interval_min", k.interval_min, "must divide a day (1440 minutes)")
+    _targets(k.targets)
+
+
+def _targets(targets: Mapping[str, Optional[float]]) -> None:
+    """Each target names a headline KPI that has a better direction, and lies in the KPI's domain."""
+    import difflib
+
+    from sim.config.kpi_catalog import headline_kpis, kpi_display, kpi_domain
+
+    judged = [n for n in headline_kpis() if kpi_display(n).better]
+    for name, value in targets.items():
+        key = f"kpi.targets.{name}"
+        if name not in headline_kpis():
+            close = difflib.get_close_matches(name, judged, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise ConfigError(key, value, f"unknown KPI; {hint}a target applies to one of {', '.join(judged)}")
+        if not kpi_display(name).better:
+            raise ConfigError(key, value, f"{name} is a count or a level, with no better direction; a target "
+                                          f"applies to one of {', '.join(judged)}")
+        if value is None:
+            continue
+        d = kpi_domain(name)
+        if d.kind == "share" and isinstance(value, (int, float)) and 1 < value <= 100:
+            raise ConfigError(key, value, f"a share is a fraction: {value / 100:g} for {value:g}%; must be in [0, 1]")
+        check_number(key, value, d.lo, d.hi)
 
 
 def _categories(cfg: Config) -> None:

@@ -6,7 +6,9 @@ inputs; results are always handed back keyed by replication number, and the
 experiment puts them in order.  A replication that raises is reported as a
 :class:`Failure` (with its seed and the error) instead of stopping the others.
 
-* ``serial`` - this process, with a progress bar over simulated time;
+* ``serial`` - this process, with a progress bar over simulated time (without a
+  terminal, a line per replication once the run has taken a few seconds:
+  :class:`LineProgress`);
 * ``process`` - a local :class:`concurrent.futures.ProcessPoolExecutor`
   (``experiment.jobs`` workers, spawn start method);
 * ``dask`` - a Dask distributed cluster at ``experiment.scheduler`` (install
@@ -75,9 +77,49 @@ def _guarded(task: Task, cfg: Config, r: int) -> Outcome:
         return Failure(r, cfg.experiment.seed, last)
 
 
+#: Without a terminal, progress lines begin once a run has taken this long (a quick run prints none).
+LINE_PROGRESS_AFTER_S = 10.0
+_CLOCK = [time.monotonic()]
+
+
+def start_progress_clock() -> None:
+    """Mark the start of an experiment (the time :class:`LineProgress` measures from)."""
+    _CLOCK[0] = time.monotonic()
+
+
+class LineProgress:
+    """Progress as lines on stderr when stderr is not a terminal (a log file, CI): a line per finished
+    replication, from :data:`LINE_PROGRESS_AFTER_S` seconds into the run on."""
+
+    def __init__(self, total: float, desc: str, unit: str) -> None:
+        self.total, self.desc, self.unit, self.n = total, desc, unit, 0.0
+        self.t0 = time.monotonic()
+
+    def update(self, n: float) -> None:
+        """Count ``n`` more units (replications: a line each; simulated hours: silently, the line comes when
+        the replication ends)."""
+        self.n += n
+        if self.unit == "rep":
+            self._line(f"{self.desc}: {int(self.n)} of {int(self.total)} finished")
+
+    def close(self) -> None:
+        """The end of a replication run in this process: a line."""
+        if self.unit == "h":
+            self._line(f"{self.desc} finished: {self.total:g} simulated hours in {time.monotonic() - self.t0:.1f} s")
+
+    def _line(self, text: str) -> None:
+        elapsed = time.monotonic() - _CLOCK[0]
+        if elapsed >= LINE_PROGRESS_AFTER_S:
+            sys.stderr.write(f"run_sim: {text} ({elapsed:.0f} s into the run)\n")
+            sys.stderr.flush()
+
+
 def _bar(total: float, desc: str, unit: str, enabled: bool):  # type: ignore[no-untyped-def]
+    """A progress bar on a terminal, progress lines otherwise (:class:`LineProgress`), or None."""
     if not enabled:
         return None
+    if not sys.stderr.isatty():
+        return LineProgress(total, desc, unit)
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr, dynamic_ncols=True)

@@ -24,14 +24,13 @@ results are kept.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from sim.analysis.kpis import confidence_interval, relative_half_width, replication_kpis, summarise
 from sim.config.schema import Config
-from sim.experiments.executors import Failure, Outcome, Task, executor_plan, run_batch
+from sim.experiments.executors import Failure, Outcome, Task, executor_plan, run_batch, start_progress_clock
 from sim.model.replication import run_replication
 from sim.records.intervals import ReplicationResult
 
@@ -68,7 +67,8 @@ class ExperimentResult:
 
 
 def _show_progress(cfg: Config) -> bool:
-    return bool(cfg.experiment.progress) and sys.stderr.isatty()
+    """Whether to show progress: a bar on a terminal, lines otherwise (:func:`sim.experiments.executors._bar`)."""
+    return bool(cfg.experiment.progress)
 
 
 def precision_reached(values: List[float], target: float, confidence: float) -> bool:
@@ -96,6 +96,7 @@ def run_experiment(cfg: Config, task: Task = run_replication) -> ExperimentResul
     t0 = time.perf_counter()
     e = cfg.experiment
     progress = _show_progress(cfg)
+    start_progress_clock()
     outcomes: Dict[int, Outcome] = {}
     target = e.precision
     first = e.replications if target is None else min(e.replications, e.max_replications)

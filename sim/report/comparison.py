@@ -12,7 +12,12 @@ of the sweep folder:
   and its difference from the first variant with the
   difference's confidence interval and whether it is significant (the interval
   excludes 0);
-* ``comparison.md`` - the same for the main KPIs, as a Markdown table.
+  A share is written in percent (``service_level_pct``) and its difference in
+  percentage points (``service_level_diff_pp``): a column's name says its unit;
+* ``comparison.md`` - the same for the main KPIs, as a Markdown table;
+* ``comparison.html`` - the page of the sweep (:mod:`sim.report.comparison_page`):
+  a row per variant with the headline KPIs, a forest plot of the differences
+  from the first variant, and the trade-off curve of a numeric sweep.
 
 A subfolder that holds no readable report (a stray folder, a variant that
 failed before writing one) is skipped with a note on stderr and in
@@ -31,10 +36,11 @@ import csv
 import json
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from sim.analysis.kpis import clip_to_domain, difference_ci
+from sim.analysis.kpis import clip_to_domain, difference_ci, is_share
 
 MAIN_KPIS = ("service_level", "answer_rate", "abandon_rate", "asa_s", "occupancy", "online_on_time_rate",
              "response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate", "time_to_close_p90_h")
@@ -113,36 +119,81 @@ def collect_variants(sweep_dir: Path) -> List[Dict[str, Any]]:
     return scan_sweep(sweep_dir)[0]
 
 
-def compare(variants: List[Dict[str, Any]], confidence: float = 0.95) -> tuple[List[str], List[List[Any]]]:
-    """Header and rows of ``comparison.csv``."""
+@dataclass
+class Compared:
+    """One variant of a sweep against the first: label, summary, each KPI's interval and difference."""
+
+    index: int
+    folder: str
+    label: str  # the overrides that differ between the variants
+    overrides: List[str]
+    summary: Dict[str, Any]
+    paired: bool
+    kpis: Dict[str, Dict[str, Any]]  # name -> {"mean", "ci_low", "ci_high"} (clipped to the KPI's domain)
+    diffs: Dict[str, Dict[str, Any]]  # name -> difference_ci() against variant 0 (zeros for variant 0)
+
+
+def compared(variants: List[Dict[str, Any]], confidence: float = 0.95) -> List[Compared]:
+    """Every variant's KPIs and differences from the first (paired under common random numbers)."""
     if not variants:
-        return [], []
+        return []
     ref = variants[0]
     kpis = [k for k in ref["summary"]["kpis"]]
     shared = set.intersection(*(set(v["overrides"]) for v in variants)) if len(variants) > 1 else set()
-    header = ["variant", "folder", "overrides", "scenario", "seed", "replications", "paired"]  # overrides that differ
-    for k in kpis:
-        header += [k, f"{k}_ci_low", f"{k}_ci_high", f"{k}_diff", f"{k}_diff_ci_low", f"{k}_diff_ci_high",
-                   f"{k}_significant"]
-    rows = []
+    out = []
     for i, v in enumerate(variants):
         s = v["summary"]
         common = sorted(set(v["reps"]) & set(ref["reps"]))
         paired = s["seed"] == ref["summary"]["seed"] and len(common) >= 2
         label = (" ".join(o for o in v["overrides"] if o not in shared)
                  or (v["folder"].name if not v["overrides"] else ""))
-        row: List[Any] = [i, v["folder"].name, label, s["scenario"], s["seed"],
-                          s["replications"], paired]
+        cis, diffs = {}, {}
         for k in kpis:
-            ci = _clipped(k, s["kpis"].get(k, {"mean": None, "ci_low": None, "ci_high": None}))
+            cis[k] = _clipped(k, s["kpis"].get(k, {"mean": None, "ci_low": None, "ci_high": None}))
             a = [ref["reps"][r].get(k, math.nan) for r in (common if paired else sorted(ref["reps"]))]
             b = [v["reps"][r].get(k, math.nan) for r in (common if paired else sorted(v["reps"]))]
-            d = difference_ci(a, b, paired, confidence) if i > 0 else {
+            diffs[k] = difference_ci(a, b, paired, confidence) if i > 0 else {
                 "diff": 0.0, "diff_ci_low": 0.0, "diff_ci_high": 0.0, "significant": False}
-            row += [ci["mean"], ci["ci_low"], ci["ci_high"], d["diff"], d["diff_ci_low"], d["diff_ci_high"],
-                    d["significant"]]
+        out.append(Compared(i, v["folder"].name, label, [o for o in v["overrides"] if o not in shared], s, paired,
+                            cis, diffs))
+    return out
+
+
+def columns(name: str) -> tuple[str, str, float]:
+    """Column stem of KPI ``name`` in ``comparison.csv``, the stem of its difference, and the factor applied:
+    a share is written in percent (``service_level_pct``) and its difference in percentage points
+    (``service_level_diff_pp``); any other KPI as it is (its name says its unit: ``asa_s``)."""
+    if is_share(name):
+        return f"{name}_pct", f"{name}_diff_pp", 100.0
+    return name, f"{name}_diff", 1.0
+
+
+def compare(variants: List[Dict[str, Any]], confidence: float = 0.95) -> tuple[List[str], List[List[Any]]]:
+    """Header and rows of ``comparison.csv`` (shares in percent, their differences in percentage points)."""
+    rows_in = compared(variants, confidence)
+    if not rows_in:
+        return [], []
+    kpis = list(rows_in[0].kpis)
+    header = ["variant", "folder", "overrides", "scenario", "seed", "replications", "paired"]  # overrides that differ
+    for k in kpis:
+        stem, dstem, _ = columns(k)
+        header += [stem, f"{stem}_ci_low", f"{stem}_ci_high", dstem, f"{dstem}_ci_low", f"{dstem}_ci_high",
+                   f"{k}_significant"]
+    rows = []
+    for c in rows_in:
+        s = c.summary
+        row: List[Any] = [c.index, c.folder, c.label, s["scenario"], s["seed"], s["replications"], c.paired]
+        for k in kpis:
+            f = columns(k)[2]
+            ci, d = c.kpis[k], c.diffs[k]
+            row += [_times(ci["mean"], f), _times(ci["ci_low"], f), _times(ci["ci_high"], f), _times(d["diff"], f),
+                    _times(d["diff_ci_low"], f), _times(d["diff_ci_high"], f), d["significant"]]
         rows.append(row)
     return header, rows
+
+
+def _times(x: Any, factor: float) -> Any:
+    return None if x is None else float(x) * factor
 
 
 def _clipped(name: str, ci: Dict[str, Any]) -> Dict[str, Any]:
@@ -165,11 +216,13 @@ def _fmt(x: Any) -> str:
 
 
 def write_comparison(sweep_dir: Path, confidence: Optional[float] = None) -> Optional[Path]:
-    """Write ``comparison.csv`` and ``comparison.md`` for the sweep in ``sweep_dir``; return the CSV path."""
+    """Write ``comparison.csv``, ``comparison.md`` and ``comparison.html`` for the sweep in ``sweep_dir``;
+    return the CSV path (None when the folder holds no variant)."""
     variants, skipped = scan_sweep(sweep_dir)
     if not variants:
         return None
     conf = confidence if confidence is not None else float(variants[0]["summary"].get("confidence", 0.95))
+    rows_in = compared(variants, conf)
     header, rows = compare(variants, conf)
     out = sweep_dir / "comparison.csv"
     with out.open("w", newline="", encoding="utf-8") as fh:
@@ -177,37 +230,45 @@ def write_comparison(sweep_dir: Path, confidence: Optional[float] = None) -> Opt
         w.writerow(header)
         for row in rows:
             w.writerow([_fmt(x) for x in row])
-    md = _markdown(header, rows, conf)
+    md = _markdown(rows_in, conf)
     if skipped:
         md += "\nSubfolders that are not variant reports, skipped:\n\n" + "".join(f"* {n}\n" for n in skipped)
     (sweep_dir / "comparison.md").write_text(md, encoding="utf-8")
+    from sim.report.comparison_page import write_comparison_page
+
+    write_comparison_page(sweep_dir, rows_in, skipped, conf)
     return out
 
 
-def _markdown(header: List[str], rows: List[List[Any]], confidence: float) -> str:
-    col = {h: i for i, h in enumerate(header)}
-    kpis = [k for k in MAIN_KPIS if k in col]
+def _markdown(rows_in: List[Compared], confidence: float) -> str:
+    from sim.report.text import format_value
+
+    kpis = [k for k in MAIN_KPIS if rows_in and k in rows_in[0].kpis]
     pct = int(round(confidence * 100))
     lines = ["# Sweep comparison\n", f"Mean [{pct}% CI] of each variant; Δ = difference from variant 0 "
-             f"[{pct}% CI] (paired under common random numbers when seeds match); * = significant.\n",
+             f"[{pct}% CI] (paired under common random numbers when seeds match; shares in percentage points, "
+             "pp); * = significant.\n",
              "| variant | overrides | reps | " + " | ".join(kpis) + " |",
              "|---|---|---|" + "---|" * len(kpis)]
-    for row in rows:
+    for c in rows_in:
         cells = []
         for k in kpis:
-            m, lo, hi = row[col[k]], row[col[f"{k}_ci_low"]], row[col[f"{k}_ci_high"]]
-            d, dlo, dhi, sig = (row[col[f"{k}_diff"]], row[col[f"{k}_diff_ci_low"]], row[col[f"{k}_diff_ci_high"]],
-                                row[col[f"{k}_significant"]])
-            if m is None:
+            ci, d = c.kpis[k], c.diffs[k]
+            if ci["mean"] is None:
                 cells.append("n/a")
                 continue
-            cell = f"{m:.4g} [{_g(lo)}, {_g(hi)}]"
-            if row[0] != 0 and d is not None:
-                cell += f"<br>Δ {d:+.3g} [{_g(dlo)}, {_g(dhi)}]{' *' if sig else ''}"
+            cell = f"{format_value(k, ci['mean'])} [{_g(k, ci['ci_low'])}, {_g(k, ci['ci_high'])}]"
+            if c.index != 0 and d["diff"] is not None:
+                f, unit = (100.0, " pp") if is_share(k) else (1.0, "")
+                cell += (f"<br>Δ {d['diff'] * f:+.3g}{unit} [{d['diff_ci_low'] * f:.3g}, {d['diff_ci_high'] * f:.3g}]"
+                         f"{' *' if d['significant'] else ''}")
             cells.append(cell)
-        lines.append(f"| {row[0]} | {row[2] or '(reference)'} | {row[5]} | " + " | ".join(cells) + " |")
+        lines.append(f"| {c.index} | {c.label or '(reference)'} | {c.summary['replications']} | "
+                     + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-def _g(x: Any) -> str:
-    return "n/a" if x is None else f"{x:.4g}"
+def _g(name: str, x: Any) -> str:
+    from sim.report.text import format_value
+
+    return "n/a" if x is None else format_value(name, x)

@@ -12,7 +12,8 @@ Reports never simulate: everything here is computed from an
 * ``config.yaml`` - the resolved configuration;
 * with units: ``units.csv`` and ``daily.csv``; with ``report.request_log``:
   ``requests.csv`` (see :mod:`sim.report.tables`);
-* ``intervals.png`` and ``report.html`` (self-contained) unless disabled.
+* ``report.md`` and, unless disabled, ``report.html`` (self-contained) and the
+  figures as ``figures/<name>.png`` (:mod:`sim.report.run_page`).
 """
 
 from __future__ import annotations
@@ -138,9 +139,17 @@ def interval_rows(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
 
 def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
                   extra: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
-    """Write every output file of a run into ``out_dir`` and return the summary dictionary."""
+    """Write every output file of a run into ``out_dir`` and return the summary dictionary.
+
+    The data files first, then the figures and pages (:func:`sim.report.run_page.write_report`), then
+    ``summary.json``; last, the index of the ``reports`` folder that holds the run, if any
+    (:func:`sim.report.index.refresh_index_for`).
+    """
+    from sim.report.targets import as_json, verdicts
+
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summary_dict(exp, extra)
+    summary["targets"] = as_json(verdicts(summary["kpis"], exp.cfg.kpi.targets))
     names = [k for k in KPI_NAMES if k in exp.per_replication[0]] + \
         [k for k in exp.per_replication[0] if k not in KPI_NAMES]  # headline first, then breakdowns
     write_csv(out_dir / "kpis.csv", ["replication", *names],
@@ -155,10 +164,12 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
                for i, r in enumerate(exp.replications)])
     (out_dir / "config.yaml").write_text(config_yaml, encoding="utf-8")
     files = ["summary.json", "kpis.csv", "intervals.csv", "accounting.csv", "config.yaml"]
+    units = None
     if "backoffice" in exp.replications[0].extra:
         from sim.report.tables import daily_table, units_table
 
-        write_csv(out_dir / "units.csv", *units_table(exp))
+        units = units_table(exp)
+        write_csv(out_dir / "units.csv", *units)
         write_csv(out_dir / "daily.csv", *daily_table(exp))
         files += ["units.csv", "daily.csv"]
     if exp.cfg.report.request_log:
@@ -167,31 +178,23 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
         summary["request_log_rows"] = write_request_log_file(exp, out_dir / "requests.csv")
         summary["call_log_rows"] = write_call_log_file(exp, out_dir / "calls.csv")
         files += ["requests.csv", "calls.csv"]
-    if exp.cfg.report.plots or exp.cfg.report.html:
-        from sim.report.plots import interval_figure
+    warmup_names, welch = write_warmup(exp, out_dir, summary)
+    files += warmup_names
+    from sim.report.run_page import write_report
 
-        figures = {"intervals.png": interval_figure(exp)}
-        if "backoffice" in exp.replications[0].extra:
-            from sim.report.plots import backlog_figure
-
-            figures["backlog.png"] = backlog_figure(exp)
-        if exp.cfg.report.plots:
-            for name, png in figures.items():
-                (out_dir / name).write_bytes(png)
-                files.append(name)
-        if exp.cfg.report.html:
-            from sim.report.html import render_html
-
-            (out_dir / "report.html").write_text(render_html(exp, summary, figures, config_yaml), encoding="utf-8")
-            files.append("report.html")
-    files += write_warmup(exp, out_dir, summary)
+    files += write_report(exp, out_dir, summary, config_yaml, units, welch)
     summary["files"] = files
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    from sim.report.index import refresh_index_for
+
+    refresh_index_for(out_dir)
     return summary
 
 
-def write_warmup(exp: ExperimentResult, out_dir: Path, summary: Dict[str, Any]) -> List[str]:
-    """Write ``warmup.csv`` (Welch's method) and add MSER-5 warm-up suggestions to ``summary``."""
+def write_warmup(exp: ExperimentResult, out_dir: Path,
+                 summary: Dict[str, Any]) -> tuple[List[str], Dict[str, np.ndarray]]:
+    """Write ``warmup.csv`` (Welch's method) and add MSER-5 warm-up suggestions to ``summary``; return the
+    names written and Welch's table (for the warm-up figure)."""
     from sim.analysis.warmup import INTERVAL_SERIES, daily_backlog_series, mser5, suggest, welch_table
 
     per = [interval_kpis(r) for r in exp.replications]
@@ -212,4 +215,4 @@ def write_warmup(exp: ExperimentResult, out_dir: Path, summary: Dict[str, Any]) 
         days = int(exp.cfg.experiment.horizon_h // 24)
         diag["suggested_warmup_h"]["open_work_orders"] = mser5(backlog[:days]) * 24.0
     summary["warmup_diagnostic"] = diag
-    return ["warmup.csv"]
+    return ["warmup.csv"], table

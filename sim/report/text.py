@@ -1,20 +1,28 @@
-"""KPI values as text: the table printed at the end of a run, and the formatting the pages share.
+"""KPI values as text: the table printed at the end of a run, the side-by-side summary of a sweep, and the
+formatting the pages share.
 
 A count is printed without decimals, a share as a percentage, anything else
-with two decimals (:func:`format_value`); an interval as ``[low, high]``
-(:func:`format_interval`).  :func:`kpi_table` is the terminal's summary of a run,
-computed from ``summary.json``'s content alone.
+with two decimals (:func:`format_value`; :func:`with_unit` adds ``s`` or ``h``);
+an interval as ``[low, high]`` (:func:`format_interval`).  :func:`kpi_table` is
+the terminal's summary of a run, computed from ``summary.json``'s content alone:
+every KPI with its interval and, where a target is set (``kpi.targets``), the
+target and the verdict (met, MISSED, not clear; :mod:`sim.report.targets`);
+whether a precision target was met; the three rates by unit type; where the
+contacts ended.  :func:`sweep_table` is the compact summary that ends a sweep.
 """
 
 from __future__ import annotations
 
 import io
-from typing import Any, Mapping, Optional
+from typing import Any, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from sim.config.kpi_catalog import kpi_domain
+from sim.config.kpi_catalog import kpi_display, kpi_domain
 from sim.config.schema import URGENCY_CLASSES
+
+#: How the terminal writes a verdict (``summary.json`` -> ``targets`` -> ``status``).
+STATUS_WORDS = {"met": "met", "missed": "MISSED", "unclear": "not clear", "none": ""}
 
 
 def format_value(name: str, v: Optional[float]) -> str:
@@ -27,6 +35,19 @@ def format_value(name: str, v: Optional[float]) -> str:
     if kind == "share":
         return f"{100 * v:.2f}%"
     return f"{v:,.2f}"
+
+
+def with_unit(name: str, v: Optional[float]) -> str:
+    """:func:`format_value` with the unit of a time (``2.04 s``, ``153.13 h``)."""
+    text = format_value(name, v)
+    unit = kpi_display(name).unit
+    return f"{text} {unit}" if v is not None and unit in ("s", "h") else text
+
+
+def format_interval(name: str, ci: Mapping[str, Any]) -> Optional[str]:
+    """``[low, high]`` of KPI ``name``'s confidence interval ``ci``, or None when there is none."""
+    lo, hi = ci["ci_low"], ci["ci_high"]
+    return f"[{format_value(name, lo)}, {format_value(name, hi)}]" if lo is not None else None
 
 
 def precision_note(summary: Mapping[str, Any]) -> Optional[str]:
@@ -43,18 +64,45 @@ def precision_note(summary: Mapping[str, Any]) -> Optional[str]:
             f"experiment.max_replications={summary.get('max_replications', summary['replications'])})")
 
 
+def precision_status(summary: Mapping[str, Any]) -> Optional[str]:
+    """One line on the precision target: met (with the half-width reached) or not (with why); None if unset."""
+    if summary.get("precision_target") is None:
+        return None
+    if not summary.get("precision_met"):
+        return precision_note(summary)
+    achieved = summary.get("precision_achieved")
+    reached = f"{float(achieved):.4g}" if achieved is not None else "undefined"
+    return (f"precision target met: the relative half-width of {summary['precision_kpi']}'s confidence interval "
+            f"is {reached} after {summary['replications']} replications (target "
+            f"{float(summary['precision_target']):.4g})")
+
+
+def _target_cells(summary: Mapping[str, Any], name: str) -> str:
+    t = summary.get("targets", {}).get(name)
+    if not t or t.get("target") is None:
+        return ""
+    sign = "≥" if t.get("kind") == "minimum" else "≤"
+    return f"   {sign} {format_value(name, t['target']):<9}{STATUS_WORDS.get(t.get('status', 'none'), '')}"
+
+
+def _line(summary: Mapping[str, Any], kind: str, label: str, ci: Mapping[str, Any], target: bool = True) -> str:
+    text = f"{label:<34}{format_value(kind, ci['mean']):>12}   {format_interval(kind, ci) or 'n/a':<24}"
+    return (text + (_target_cells(summary, kind) if target else "")).rstrip() + "\n"
+
+
 def kpi_table(summary: Mapping[str, Any]) -> str:
-    """The printed KPI table: mean and confidence interval of every KPI, rates by unit type, accounting,
-    and a note when a precision target was missed."""
+    """The printed KPI table: mean, confidence interval and target of every KPI, rates by unit type,
+    accounting, whether the targets and the precision target were met."""
     buf = io.StringIO()
     conf = int(round(100 * summary["confidence"]))
     drain = f", drain {summary['drain_h']:g} h" if summary.get("drain_h") else ""
     buf.write(f"Scenario {summary['scenario']}: {summary['replications']} replication(s) of "
               f"{summary['horizon_h']:g} h (warm-up {summary['warmup_h']:g} h{drain}), seed {summary['seed']}, "
               f"scale {summary['scale']:g}\n")
-    buf.write(f"{'KPI':<34}{'mean':>12}   {conf}% confidence interval\n")
+    head = f"{'KPI':<34}{'mean':>12}   {f'{conf}% confidence interval':<24}"
+    buf.write((head + ("   target" if summary.get("targets") else "")).rstrip() + "\n")
     for name, ci in summary["kpis"].items():
-        buf.write(_line(name, name, ci))
+        buf.write(_line(summary, name, name, ci))
     by_type = {k: v for k, v in summary.get("breakdowns", {}).items()
                if k in ("response_rate", "resolution_rate", "satisfaction_rate")}
     if by_type:
@@ -62,12 +110,12 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
         buf.write("\nThree rates by unit type:\n")
         for g in groups:
             for k, table in by_type.items():
-                buf.write(_line(k, f"  {k}.{g}", table[g]))
+                buf.write(_line(summary, k, f"  {k}.{g}", table[g], target=False))
     if summary.get("groups"):
         buf.write("\nBy operator group (calls by their first group; occupancy of the group's operators):\n")
         for g, table in summary["groups"].items():
             for k, ci in table.items():
-                buf.write(_line(k, f"  {k}.{g}", ci))
+                buf.write(_line(summary, k, f"  {k}.{g}", ci, target=False))
     acc = summary["accounting"]
     buf.write("\nWhere the contacts offered in the window ended (mean per replication):\n")
     for state, v in acc["states"].items():
@@ -75,17 +123,73 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
     total = float(np.mean(acc["total_per_replication"])) if acc["total_per_replication"] else 0.0
     check = "balanced" if acc["balanced"] else "NOT BALANCED"
     buf.write(f"  {'total (= contacts_offered)':<34}{total:>14,.1f}   {check}\n")
-    note = precision_note(summary)
+    verdict = targets_line(summary)
+    if verdict:
+        buf.write(f"\n{verdict}\n")
+    note = precision_status(summary)
     if note:
-        buf.write(f"\nNote: {note}\n")
+        buf.write(f"{'' if verdict else chr(10)}{note[0].upper()}{note[1:]}\n")
     return buf.getvalue()
 
 
-def format_interval(name: str, ci: Mapping[str, Any]) -> Optional[str]:
-    """``[low, high]`` of KPI ``name``'s confidence interval ``ci``, or None when there is none."""
-    lo, hi = ci["ci_low"], ci["ci_high"]
-    return f"[{format_value(name, lo)}, {format_value(name, hi)}]" if lo is not None else None
+def targets_line(summary: Mapping[str, Any]) -> Optional[str]:
+    """``Targets: 4 met, 1 MISSED (resolution_rate), ...`` (None without targets)."""
+    targets = {k: v for k, v in summary.get("targets", {}).items() if v.get("status", "none") != "none"}
+    if not targets:
+        return None
+    parts = []
+    for status in ("met", "missed", "unclear"):
+        names = [k for k, v in targets.items() if v["status"] == status]
+        if names:
+            parts.append(f"{len(names)} {STATUS_WORDS[status]}" + (f" ({', '.join(names)})" if status != "met"
+                                                                    else ""))
+    return "Targets (kpi.targets): " + ", ".join(parts)
 
 
-def _line(kind: str, label: str, ci: Mapping[str, Any]) -> str:
-    return f"{label:<34}{format_value(kind, ci['mean']):>12}   {format_interval(kind, ci) or 'n/a'}\n"
+#: KPIs of the side-by-side summary of a sweep (those a variant has).
+SWEEP_KPIS = ("service_level", "answer_rate", "abandon_rate", "asa_s", "occupancy", "mean_operators",
+              "online_on_time_rate", "response_rate", "resolution_rate", "satisfaction_rate", "time_to_close_p90_h")
+
+
+def _cell(name: str, ci: Mapping[str, Any], sig: Optional[bool]) -> str:
+    m = ci.get("mean")
+    if m is None:
+        return "n/a"
+    lo, hi = ci.get("ci_low"), ci.get("ci_high")
+    half = (hi - lo) / 2 if lo is not None and hi is not None else None
+    if kpi_domain(name).kind == "share":
+        text = f"{100 * m:.2f}%" + (f" ±{100 * half:.2f}" if half is not None else "")
+    else:
+        text = format_value(name, m) + (f" ±{format_value(name, half)}" if half is not None else "")
+    return text + (" *" if sig else "")
+
+
+def sweep_table(labels: Sequence[str], summaries: Sequence[Mapping[str, Any]],
+                significant: Sequence[Mapping[str, Optional[bool]]]) -> str:
+    """The side-by-side summary of a sweep: a column per variant, a row per main KPI (mean ± half-width;
+    ``*`` = differs significantly from variant 0; a KPI no variant defines is left out); with more than five
+    variants, a row per variant."""
+    names = [k for k in SWEEP_KPIS if any(s.get("kpis", {}).get(k, {}).get("mean") is not None for s in summaries)]
+    empty = {"mean": None, "ci_low": None, "ci_high": None}
+    cells = [[_cell(k, s.get("kpis", {}).get(k, empty), sig.get(k) if i else None) for k in names]
+             for i, (s, sig) in enumerate(zip(summaries, significant))]
+    buf = io.StringIO()
+    if len(labels) <= 5:
+        widths = [max(len(lab), *(len(c) for c in col)) + 2 for lab, col in zip(labels, cells)]
+        buf.write(f"{'KPI':<24}" + "".join(f"{lab:>{w}}" for lab, w in zip(labels, widths)) + "\n")
+        for j, k in enumerate(names):
+            buf.write(f"{k:<24}" + "".join(f"{col[j]:>{w}}" for col, w in zip(cells, widths)) + "\n")
+    else:
+        shown = names[:5]
+        widths = [max(len(k), *(len(c[j]) for c in cells)) + 2 for j, k in enumerate(shown)]
+        lw = max(len(lab) for lab in labels) + 2
+        buf.write(f"{'variant':<{lw}}" + "".join(f"{k:>{w}}" for k, w in zip(shown, widths)) + "\n")
+        for lab, row in zip(labels, cells):
+            buf.write(f"{lab:<{lw}}" + "".join(f"{row[j]:>{w}}" for j, w in enumerate(widths)) + "\n")
+    buf.write("mean ± half-width of the confidence interval; * = differs significantly from the first variant\n")
+    return buf.getvalue()
+
+
+def variant_labels(overrides: Sequence[str], n: int) -> List[str]:
+    """Short column labels of a sweep's variants: ``0: key=value`` (the overrides that differ)."""
+    return [f"{i}: {o}" if o else f"{i}" for i, o in zip(range(n), overrides)]

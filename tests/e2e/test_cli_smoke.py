@@ -22,9 +22,12 @@ def test_public_interface_single_queue(cli, tmp_path):
         assert kpi["ci_low"] <= kpi["mean"] <= kpi["ci_high"], f"{key}: {kpi}"
     assert summary["replications"] == 3
     assert summary["accounting"]["balanced"]
-    for name in ("kpis.csv", "intervals.csv", "accounting.csv", "config.yaml", "report.html", "intervals.png"):
+    for name in ("kpis.csv", "intervals.csv", "accounting.csv", "config.yaml", "report.html", "report.md",
+                 "figures/service_level.png", "figures/demand.png"):
         assert (out / name).exists(), name
     assert "service_level" in r.stdout
+    last = r.stdout.rstrip().splitlines()[-1]
+    assert last.endswith(str(out / "report.html")), f"the run does not end with the path of report.html: {last!r}"
 
 
 def test_bad_key_is_one_line_exit_2(cli, tmp_path):

@@ -9,7 +9,8 @@
   A sweep must end with ``comparison.csv`` in one sweep folder holding every variant.
 * Keys: every dotted configuration key in code - blocks and inline spans of every Markdown file of
   the project and the ``--help`` page - must be a key of the schema (sim/config/schema.py).
-* ``.ci/run`` runs exactly the README's test command; ``--help`` is one short page.
+* ``.ci/run`` installs the browser tests' Debian packages when missing, then runs exactly the README's test
+  command; ``--help`` is one short page.
 
 The commands run when the module starts, in two interpreters side by side.
 """
@@ -253,7 +254,11 @@ def test_ci_runs_the_readme_test_command():
     test_cmd = [" && ".join(parts) for parts in chains.values() if parts[-1] == ".venv/bin/python -m pytest"]
     ci = [ln for ln in (ROOT / ".ci" / "run").read_text().splitlines()
           if ln.strip() and not ln.startswith(("#", "set ", "cd "))]
-    assert len(test_cmd) == 1 and ci == test_cmd, f".ci/run {ci} vs README {test_cmd}"
+    # before it, only the Debian packages of the browser tests (installed when missing)
+    assert len(test_cmd) == 1 and ci == [".ci/browser-packages", *test_cmd], f".ci/run {ci} vs README {test_cmd}"
+    packages = (ROOT / ".ci" / "browser-packages").read_text()
+    assert "apt-get install -y -q chromium chromium-driver" in packages and "exit 0" in packages, (
+        ".ci/browser-packages does not install chromium and chromium-driver, or may stop CI")
     run_cmd = [" && ".join(parts) for parts in chains.values() if parts[-1] == ".venv/bin/python run_sim.py"]
     assert run_cmd and run_cmd[0].startswith("python3 -m venv .venv && .venv/bin/pip install"), (
         f"the quick start is not one command that installs and runs: {run_cmd}")
@@ -262,8 +267,9 @@ def test_ci_runs_the_readme_test_command():
 # ------------------------------------------------------------------------------------------- keys
 KEY = re.compile(r"^[+~]{0,2}([a-z_][a-z0-9_]*(?:\.[A-Za-z0-9_<>\-]+)+)(?:\.\*)?(?:=.*)?$")
 SECTIONS = {f.name for f in dataclasses.fields(Config)}
-#: a file a run writes, not a key (``calls.csv`` beside the ``calls`` section)
-FILE_NAME = re.compile(r"\.(csv|json|yaml|html|md|png)$")
+#: File names of a report folder that read like keys of a section (report.md is a file, not report's key;
+#: calls.csv is a file, not a key of calls)
+FILE_NAMES = {"report.md", "calls.csv"}
 
 
 def schema_has(parts: List[str]) -> bool:
@@ -297,7 +303,7 @@ def keys_in(text: str) -> List[str]:
     for span in code:
         for token in re.split(r"[\s,()\[\]{}\"']+", span):
             m = KEY.match(token)
-            if m and m.group(1).split(".")[0] in SECTIONS and not FILE_NAME.search(m.group(1)):
+            if m and m.group(1).split(".")[0] in SECTIONS and m.group(1) not in FILE_NAMES:
                 found.append(m.group(1))
     return found
 

@@ -64,6 +64,8 @@ def test_wheel_ships_configs_and_scenarios(installed):
             if path.suffix in (".yaml", ".md"):
                 assert f"{package}/{path.name}" in names, f"the wheel lacks {package}/{path.name}"
     assert any(n.endswith("entry_points.txt") for n in names)
+    for path in sorted((ROOT / "sim" / "report" / "templates").glob("*.j2")):
+        assert f"sim/report/templates/{path.name}" in names, f"the wheel lacks the page template {path.name}"
 
 
 def test_installed_program_runs_from_another_folder(installed):
@@ -76,6 +78,8 @@ def test_installed_program_runs_from_another_folder(installed):
     run = _hotline(installed, "scenario=my_city", *TINY, "report.dir=out")
     assert run.returncode == 0, run.stderr[-2000:]
     summary = json.loads((work / "out" / "summary.json").read_text())
+    assert (work / "out" / "report.md").read_text().startswith("# Scenario `my_city`"), (
+        "report.md was not rendered from the installed package's templates")
     cfg = yaml.safe_load((work / "out" / "config.yaml").read_text())
     assert summary["scenario"] == "my_city" and cfg["staffing"]["operators"] == 120, (summary["scenario"], cfg)
     assert cfg["calls"]["patience_s"]["mean"] == 90, "the user scenario did not extend single_queue"

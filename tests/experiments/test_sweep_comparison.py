@@ -22,7 +22,7 @@ from support import run_cli
 from xp_helpers import SQ_SMALL
 
 from sim.analysis.kpis import difference_ci
-from sim.report.comparison import collect_variants, write_comparison
+from sim.report.comparison import collect_variants, columns, write_comparison
 
 SWEEP = ["-m", "scenario=single_queue", "staffing.operators=120,130", *SQ_SMALL, "experiment.replications=4"]
 
@@ -70,30 +70,32 @@ def test_comparison_csv_rows(sweep):
         f"comparison.csv variant columns: {[(r['variant'], r['folder'], r['overrides']) for r in rows]}")
     assert all(r["paired"] == "yes" and r["seed"] == "7" and r["replications"] == "4" for r in rows), (
         f"paired/seed/replications columns: {[(r['paired'], r['seed'], r['replications']) for r in rows]}")
-    kpis = [h[: -len("_diff")] for h in rows[0] if h.endswith("_diff")]
+    kpis = [h[: -len("_significant")] for h in rows[0] if h.endswith("_significant")]
     assert "service_level" in kpis and "mean_wait_s" in kpis, f"comparison.csv KPIs: {kpis}"
     for k in kpis:
-        got = [rows[0][f"{k}_diff"], rows[0][f"{k}_diff_ci_low"], rows[0][f"{k}_diff_ci_high"],
-               rows[0][f"{k}_significant"]]
+        _, dstem, _ = columns(k)
+        got = [rows[0][dstem], rows[0][f"{dstem}_ci_low"], rows[0][f"{dstem}_ci_high"], rows[0][f"{k}_significant"]]
         assert got == ["0", "0", "0", "no"], f"variant 0 (reference), {k}: difference columns {got}"
     for i, v in enumerate(("variant_0", "variant_1")):
         summary = json.loads((out / v / "summary.json").read_text())
-        assert float(rows[i]["service_level"]) == pytest.approx(summary["kpis"]["service_level"]["mean"], rel=1e-10), (
-            f"{v}: comparison.csv service_level {rows[i]['service_level']} vs summary.json")
+        assert float(rows[i]["service_level_pct"]) == pytest.approx(100 * summary["kpis"]["service_level"]["mean"],
+                                                                    rel=1e-10), (
+            f"{v}: comparison.csv service_level_pct {rows[i]['service_level_pct']} vs summary.json")
     for k in ("service_level", "mean_wait_s", "abandon_rate"):
+        _, dstem, f = columns(k)
         a, b = _kpi_column(out / "variant_0", k), _kpi_column(out / "variant_1", k)
         ref = st.ttest_rel(b, a)
         ci = ref.confidence_interval(0.95)
         row = rows[1]
-        assert float(row[f"{k}_diff"]) == pytest.approx(float(np.mean(np.subtract(b, a))), rel=1e-9, abs=1e-12), (
-            f"variant 1, {k}: diff {row[f'{k}_diff']}")
-        assert float(row[f"{k}_diff_ci_low"]) == pytest.approx(ci.low, rel=1e-8), (
-            f"variant 1, {k}: diff_ci_low {row[f'{k}_diff_ci_low']} vs ttest_rel {ci.low}")
-        assert float(row[f"{k}_diff_ci_high"]) == pytest.approx(ci.high, rel=1e-8), (
-            f"variant 1, {k}: diff_ci_high {row[f'{k}_diff_ci_high']} vs ttest_rel {ci.high}")
+        assert float(row[dstem]) == pytest.approx(f * float(np.mean(np.subtract(b, a))), rel=1e-9, abs=1e-12), (
+            f"variant 1, {k}: {dstem} {row[dstem]}")
+        assert float(row[f"{dstem}_ci_low"]) == pytest.approx(f * ci.low, rel=1e-8), (
+            f"variant 1, {k}: {dstem}_ci_low {row[f'{dstem}_ci_low']} vs ttest_rel {ci.low} (x{f:g})")
+        assert float(row[f"{dstem}_ci_high"]) == pytest.approx(f * ci.high, rel=1e-8), (
+            f"variant 1, {k}: {dstem}_ci_high {row[f'{dstem}_ci_high']} vs ttest_rel {ci.high} (x{f:g})")
         assert row[f"{k}_significant"] == ("yes" if ref.pvalue < 0.05 else "no"), (
             f"variant 1, {k}: significant={row[f'{k}_significant']}, paired-t p={ref.pvalue:.4g}")
-    lo, hi = float(rows[1]["service_level_diff_ci_low"]), float(rows[1]["service_level_diff_ci_high"])
+    lo, hi = float(rows[1]["service_level_diff_pp_ci_low"]), float(rows[1]["service_level_diff_pp_ci_high"])
     assert lo > 0 and rows[1]["service_level_significant"] == "yes", (
         f"120 -> 130 operators: service_level difference CI [{lo}, {hi}] should exclude 0 and be significant")
 
@@ -231,8 +233,9 @@ def test_write_comparison_different_seeds_is_welch(tmp_path):
     assert [r["overrides"] for r in rows] == ["seed=1", "seed=2"], (
         f"overrides column should show only what differs: {[r['overrides'] for r in rows]}")
     for k in A:
+        _, dstem, f = columns(k)
         ci = st.ttest_ind(B[k], A[k], equal_var=False).confidence_interval(0.95)
-        got = (float(rows[1][f"{k}_diff_ci_low"]), float(rows[1][f"{k}_diff_ci_high"]))
+        got = (float(rows[1][f"{dstem}_ci_low"]) / f, float(rows[1][f"{dstem}_ci_high"]) / f)
         assert got == (pytest.approx(ci.low, rel=1e-9), pytest.approx(ci.high, rel=1e-9)), (
             f"seeds 1 vs 2, {k}: interval {got} vs Welch {ci}")
         paired_ci = st.ttest_rel(B[k], A[k]).confidence_interval(0.95)
@@ -253,7 +256,8 @@ def test_write_comparison_same_seed_is_paired_and_uses_job_order(tmp_path):
     for k in A:
         a, b = [A[k][i] for i in (0, 1, 3, 4)], [B[k][i] for i in (0, 1, 3, 4)]
         ci = st.ttest_rel(b, a).confidence_interval(0.9)
-        got = (float(rows[1][f"{k}_diff_ci_low"]), float(rows[1][f"{k}_diff_ci_high"]))
+        _, dstem, f = columns(k)
+        got = (float(rows[1][f"{dstem}_ci_low"]) / f, float(rows[1][f"{dstem}_ci_high"]) / f)
         assert got == (pytest.approx(ci.low, rel=1e-9), pytest.approx(ci.high, rel=1e-9)), (
             f"same seed, {k}, confidence 0.9: interval {got} vs paired t {ci}")
     md = (tmp_path / "comparison.md").read_text()

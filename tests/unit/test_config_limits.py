@@ -207,7 +207,7 @@ def test_precision_kpi_undefined_in_a_replication_stops_with_a_message(compose_o
     assert n["precision_met"] is False and "undefined (NaN)" in n["precision_stopped"], n
     assert len(exp.replications) < 40, f"ran {len(exp.replications)} replications: the rule went on to the cap"
     summary = write_outputs(exp, tmp_path, "")
-    assert "Note: precision target" in kpi_table(summary) and "NaN" in kpi_table(summary)
+    assert "Precision target" in kpi_table(summary) and "NaN" in kpi_table(summary)
 
 
 def test_missed_precision_target_is_printed(cli, tmp_path):
@@ -220,7 +220,7 @@ def test_missed_precision_target_is_printed(cli, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert len(warnings) == 1 and f"{summary['precision_achieved']:.4g}" in warnings[0], proc.stderr
     assert "experiment.max_replications=3" in warnings[0], warnings[0]
-    assert "Note: precision target not met" in proc.stdout, proc.stdout[-1500:]
+    assert "Precision target not met" in proc.stdout, proc.stdout[-1500:]
 
 
 @pytest.mark.slow  # two interpreters; the in-process cases above check every message

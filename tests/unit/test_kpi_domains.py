@@ -17,7 +17,7 @@ import pytest
 
 from sim.analysis.kpis import clip_to_domain, confidence_interval, headline_kpis, kpi_domain, summarise
 from sim.report.comparison import compare
-from sim.report.plots import band
+from sim.report.figures.common import band
 from sim.report.text import kpi_table
 
 

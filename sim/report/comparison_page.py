@@ -1,0 +1,90 @@
+"""The page of a sweep, ``comparison.html``, and the compact side-by-side summary that ends a sweep on the
+terminal.
+
+The page (``comparison.html.j2``, one self-contained file beside
+``comparison.csv``): a row per variant with the headline KPIs, each with its
+confidence interval, its verdict against the target and its difference from
+the first variant; a forest plot of those differences; for a sweep over a
+numeric key (operators, shrinkage, a reserve threshold), the trade-off curve
+of the service level against the key and the operator-hours
+(:mod:`sim.report.figures.sweep`).  Shares are percentages, differences of
+shares percentage points.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from sim.analysis.kpis import is_share
+from sim.config.kpi_catalog import kpi_display
+from sim.report.pages import render, write_atomically
+from sim.report.targets import judge
+from sim.report.text import format_interval, sweep_table, with_unit
+
+#: Columns of the page's table.
+PAGE_KPIS = ("answer_rate", "service_level", "abandon_rate", "asa_s", "occupancy", "mean_operators",
+             "response_rate", "resolution_rate", "satisfaction_rate")
+
+
+def _diff_text(name: str, d: Dict[str, Any]) -> tuple[str, str]:
+    """``Δ +4.69 pp *`` and the difference's interval (shown on hover)."""
+    if d.get("diff") is None:
+        return "Δ n/a", ""
+    f, unit = (100.0, " pp") if is_share(name) else (1.0, f" {kpi_display(name).unit}")
+    return (f"Δ {d['diff'] * f:+.2f}{unit}" + (" *" if d.get("significant") else ""),
+            f"difference from variant 0: {d['diff'] * f:+.2f}{unit}, interval [{d['diff_ci_low'] * f:+.2f}, "
+            f"{d['diff_ci_high'] * f:+.2f}]" + (", significant" if d.get("significant") else ", not significant"))
+
+
+def table_rows(rows: Sequence[Any], kpis: Sequence[str]) -> List[Dict[str, Any]]:
+    """The page's rows: per variant its label, links and one cell per KPI (value, interval, verdict, Δ)."""
+    out = []
+    for c in rows:
+        targets = (c.summary.get("targets") or {})
+        cells = []
+        for k in kpis:
+            ci = c.kpis.get(k) or {"mean": None, "ci_low": None, "ci_high": None}
+            t = (targets.get(k) or {}).get("target")
+            v = judge(k, ci, t)
+            diff, diff_title = _diff_text(k, c.diffs.get(k, {})) if c.index else ("", "")
+            cells.append({"value": with_unit(k, ci.get("mean")),
+                          "interval": (format_interval(k, ci) or "") if ci.get("mean") is not None else "",
+                          "status": v.status, "title": f"target {v.goal}: {v.text}" if v.goal else "",
+                          "diff": diff, "diff_title": diff_title,
+                          "significant": bool(c.diffs.get(k, {}).get("significant")) if c.index else False})
+        out.append({"index": c.index, "label": c.label or "(reference)", "folder": c.folder,
+                    "replications": c.summary["replications"], "seed": c.summary["seed"],
+                    "scenario": c.summary["scenario"], "paired": c.paired,
+                    "report": f"{c.folder}/report.html", "cells": cells})
+    return out
+
+
+def write_comparison_page(sweep_dir: Path, rows: Sequence[Any], skipped: Sequence[str],
+                          confidence: float) -> Path:
+    """Write ``comparison.html`` in ``sweep_dir``; return its path."""
+    from sim import __version__
+    from sim.report.figures.sweep import forest, tradeoff
+
+    kpis = [k for k in PAGE_KPIS if rows and (rows[0].kpis.get(k) or {}).get("mean") is not None]
+    targets: Dict[str, Optional[float]] = {k: v.get("target") for k, v in
+                                           (rows[0].summary.get("targets") or {}).items()} if rows else {}
+    figures = [f for f in (forest(rows), tradeoff(rows, targets)) if f is not None]
+    context = {
+        "sweep": str(sweep_dir), "rows": [dict(r, has_report=(sweep_dir / r["report"]).is_file())
+                                          for r in table_rows(rows, kpis)],
+        "columns": [kpi_display(k).label for k in kpis], "figures": figures, "skipped": list(skipped),
+        "confidence": f"{confidence:.0%}", "version": __version__,
+        "scenarios": sorted({c.summary["scenario"] for c in rows}),
+        "paired": all(c.paired for c in rows[1:]),
+    }
+    path = sweep_dir / "comparison.html"
+    write_atomically(path, render("comparison.html.j2", **context))
+    return path
+
+
+def terminal_summary(rows: Sequence[Any]) -> str:
+    """The side-by-side summary of a sweep's variants for the terminal (:func:`sim.report.text.sweep_table`)."""
+    labels = [f"{c.index}: {c.label}" if c.label else str(c.index) for c in rows]
+    sig = [{k: d.get("significant") for k, d in c.diffs.items()} for c in rows]
+    return sweep_table(labels, [c.summary for c in rows], sig)
