@@ -19,7 +19,9 @@ its own layer or below (``tests/unit/test_layering.py`` keeps it so):
 * :mod:`sim.experiments` - replications and where they run (serial, processes, Dask);
 * :mod:`sim.report` - tables, figures and pages from the results (never simulates);
 * :mod:`sim.api` and :mod:`sim.cli` - the stable surface: the Python API and the
-  command line (with :mod:`sim.preflight` and :mod:`sim.sweep_callback`).
+  command line (with :mod:`sim.preflight` and :mod:`sim.sweep_callback`);
+* :mod:`sim.calibrate` - scenarios calibrated from real call and request logs, and
+  their back-test: a consumer of the API that nothing imports.
 """
 
 __version__ = "0.1.0"

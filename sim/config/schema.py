@@ -53,7 +53,9 @@ class ChannelConfig:
     """Arrival process of one channel: a non-homogeneous Poisson process."""
 
     per_day: float = 0.0  # mean first contacts per day on a day whose weekday factor is 1 (before scale)
-    hourly_profile: List[float] = field(default_factory=lambda: [1.0] * 24)  # 24 relative weights, hour 0 first
+    # relative weights of the hours: 24 (every day alike, hour 0 first) or 168 (a week, Monday 0:00 first;
+    # each day's 24 weights share out that day's volume, so a weight of 0 is a closed hour)
+    hourly_profile: List[float] = field(default_factory=lambda: [1.0] * 24)
     day_cv: float = 0.0  # CV of a gamma day multiplier (day-to-day overdispersion); 0 = pure Poisson
 
 

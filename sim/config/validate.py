@@ -16,7 +16,7 @@ rule.
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from typing import List, Mapping, Optional
 
 from sim.config.rules import check_number, check_probability, check_shares, check_weights
 from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config
@@ -145,7 +145,7 @@ def _arrivals(cfg: Config) -> None:
     for ch in CHANNELS:
         c = getattr(a, ch)
         check_number(f"arrivals.{ch}.per_day", c.per_day)
-        check_weights(f"arrivals.{ch}.hourly_profile", c.hourly_profile, 24)
+        _hourly_profile(f"arrivals.{ch}.hourly_profile", c.hourly_profile, a.day_of_week, c.per_day)
         check_number(f"arrivals.{ch}.day_cv", c.day_cv, hi=10.0)
     if a.phone.per_day + a.online.per_day <= 0:
         raise ConfigError("arrivals.phone.per_day", a.phone.per_day,
@@ -165,6 +165,20 @@ def _arrivals(cfg: Config) -> None:
         for ch in s.channels:
             if ch not in CHANNELS:
                 raise ConfigError(f"{key}.channels", ch, f"unknown channel; use one of {', '.join(CHANNELS)}")
+
+
+def _hourly_profile(key: str, weights: List[float], day_of_week: List[float], per_day: float) -> None:
+    """24 weights (every day alike) or 168 (a week, Monday first), each weekday with demand having some weight."""
+    if len(weights) not in (24, 168):
+        raise ConfigError(key, list(weights), f"must have 24 values (every day alike) or 168 (a week, Monday "
+                                              f"0:00 first) (has {len(weights)})")
+    check_weights(key, weights, len(weights))
+    if len(weights) == 168 and per_day > 0:
+        for d in range(min(7, len(day_of_week))):
+            if day_of_week[d] > 0 and sum(weights[24 * d:24 * d + 24]) <= 0:
+                raise ConfigError(f"{key}[{24 * d}:{24 * d + 24}]", list(weights[24 * d:24 * d + 24]),
+                                  f"weekday {d} (0 = Monday) has no weight but arrivals.day_of_week[{d}] = "
+                                  f"{day_of_week[d]:g} gives it demand; give its hours weights or set the factor to 0")
 
 
 def _calls(cfg: Config) -> None:

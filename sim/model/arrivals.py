@@ -1,7 +1,8 @@
 """Exact generation of non-homogeneous Poisson arrivals, one day at a time.
 
 The arrival rate of a channel is piecewise constant: mean volume per day x
-weekday factor x (optional) gamma day multiplier x hour-of-day share, further
+weekday factor x (optional) gamma day multiplier x hour-of-day share (one
+profile for every day, or one per weekday), further
 multiplied, category by category, by any surge in force.  For a piecewise-constant
 rate the process is generated exactly, without thinning: in each piece the count
 is Poisson with mean rate x length and, given the count, the times are independent
@@ -43,7 +44,8 @@ class ChannelArrivals:
     per_day : float
         Mean contacts per day on a day with weekday factor 1 (already scaled).
     hourly_profile : sequence of float
-        24 non-negative weights; normalised to shares of the day.
+        24 non-negative weights (every day alike) or 168 (a week, Monday 0:00 first); each day's
+        24 weights are normalised to shares of that day (a day without weight gets no arrivals).
     day_of_week : sequence of float
         7 multipliers, Monday first.
     day_cv : float
@@ -58,9 +60,12 @@ class ChannelArrivals:
 
     def __init__(self, per_day: float, hourly_profile: Sequence[float], day_of_week: Sequence[float],
                  day_cv: float, shares: Sequence[float], surges: Sequence[Surge], start_weekday: int) -> None:
-        prof = np.asarray(hourly_profile, dtype=float)
+        prof = np.asarray(hourly_profile, dtype=float).reshape(-1, 24)
+        prof = np.broadcast_to(prof, (7, 24))
+        sums = prof.sum(axis=1, keepdims=True)
         self.per_day = float(per_day)
-        self.hour_share = prof / prof.sum() if prof.sum() > 0 else prof
+        #: share of each hour in its day, one row per weekday (Monday first)
+        self.hour_share = np.divide(prof, sums, out=np.zeros((7, 24)), where=sums > 0)
         self.day_of_week = np.asarray(day_of_week, dtype=float)
         self.day_cv = float(day_cv)
         self.shares = np.asarray(shares, dtype=float)
@@ -87,7 +92,7 @@ class ChannelArrivals:
         starts, ends = bounds[:-1], bounds[1:]
         hours = ((starts - t0) // HOUR_S).astype(int)
         weekday = (self.start_weekday + day) % 7
-        base = self.per_day * self.day_of_week[weekday] * day_factor * self.hour_share[hours] / HOUR_S
+        base = self.per_day * self.day_of_week[weekday] * day_factor * self.hour_share[weekday, hours] / HOUR_S
         mult = np.ones((len(starts), len(self.shares)))
         mids = (starts + ends) / 2
         for s in self.surges:

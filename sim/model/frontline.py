@@ -133,6 +133,7 @@ class FrontLine:
         self.outbound_start: Optional[Callable[[Contact, float], None]] = None
         self.outbound_end: Optional[Callable[[Contact, float], None]] = None
         self.on_finish: Optional[Callable[[Contact, str], None]] = None
+        self.on_abandon: Optional[Callable[[Contact, float], None]] = None  # a call attempt abandoned (request log)
         self._next_id = 0
         self._inv_iv = 1.0 / sc.interval_s
         self._last_iv = sc.n_intervals - 1
@@ -269,6 +270,8 @@ class FrontLine:
 
     def _on_renege(self, c: Contact, now: float) -> None:
         if c.channel == PHONE:
+            if self.on_abandon is not None:
+                self.on_abandon(c, now)
             iv = c.iv_attempt
             self._r_calls_abandoned[iv] += 1
             self._r_wait_abandoned_s[iv] += now - c.t_attempt

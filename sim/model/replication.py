@@ -81,6 +81,7 @@ class Replication:
         self.log = RequestLog() if cfg.report.request_log else None
         if self.log is not None:
             self.front.on_finish = self.log.add
+            self.front.on_abandon = self.log.abandon
         for group, changes in enumerate(sc.group_changes):
             env.process(run_staffing(env, self.front.pool, changes, group))
         if cfg.routing.reserve_idle_half_hourly:
@@ -166,6 +167,7 @@ class Replication:
                                         "categories": list(self.sc.categories)}
         if self.log is not None:
             extra["request_log"] = self.log.columns()
+            extra["abandoned_attempts"] = self.log.abandoned_columns()
         return ReplicationResult(
             replication=self.replication, seed=self.cfg.experiment.seed, interval_s=self.sc.interval_s,
             warmup_intervals=self.sc.warmup_intervals, intervals=intervals,

@@ -173,10 +173,11 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
         write_csv(out_dir / "daily.csv", *daily_table(exp))
         files += ["units.csv", "daily.csv"]
     if exp.cfg.report.request_log:
-        from sim.report.tables import write_request_log_file
+        from sim.report.tables import write_call_log_file, write_request_log_file
 
         summary["request_log_rows"] = write_request_log_file(exp, out_dir / "requests.csv")
-        files.append("requests.csv")
+        summary["call_log_rows"] = write_call_log_file(exp, out_dir / "calls.csv")
+        files += ["requests.csv", "calls.csv"]
     warmup_names, welch = write_warmup(exp, out_dir, summary)
     files += warmup_names
     from sim.report.run_page import write_report

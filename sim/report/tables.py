@@ -8,7 +8,8 @@ Written next to the front-line files when the scenario has units:
 * ``daily.csv`` - one row per replication and simulated day (drain days
   included): contacts offered, work orders created, close-outs, ratings, and the
   backlog (queued and in progress) of each unit type at the end of the day;
-* ``requests.csv`` - the request log (``report.request_log=true``).
+* ``requests.csv`` - the request log (``report.request_log=true``), and ``calls.csv`` - its call
+  attempts in the ``generic`` call-log format of ``python -m sim.calibrate``.
 """
 
 from __future__ import annotations
@@ -87,3 +88,11 @@ def write_request_log_file(exp: ExperimentResult, path: Path) -> int:
     types = [meta["type_names"][t] for t in meta["type_of"]] if meta else []
     logs = [(r.replication, r.extra["request_log"]) for r in exp.replications]
     return write_request_log(path, logs, cats, names, types, exp.cfg.experiment.start_weekday)
+
+
+def write_call_log_file(exp: ExperimentResult, path: Path) -> int:
+    """Write ``calls.csv`` (one row per call attempt, the ``generic`` call-log format); return the rows."""
+    from sim.model.requestlog import write_call_log
+
+    logs = [(r.replication, r.extra["request_log"], r.extra["abandoned_attempts"]) for r in exp.replications]
+    return write_call_log(path, logs, list(exp.cfg.categories), exp.cfg.experiment.start_weekday)

@@ -45,6 +45,8 @@ SKIPPED = {
                                              "local scheduler (the dask_scheduler fixture)",
     r"hydra/launcher=submitit_slurm": "needs a SLURM cluster (and hydra-submitit-launcher)",
     r"hydra/launcher=ray": "needs a Ray cluster (and hydra-ray-launcher)",
+    r"^\.venv/bin/python -m sim\.calibrate ": "reads the shared real logs: tests/e2e/test_calibrate_shared_data.py "
+                                               "runs every documented calibration command",
 }
 #: appended to a run_sim.py command for each key it does not set itself
 SMALL = {"scale": "0.02", "experiment.horizon_h": "2", "experiment.warmup_h": "0", "experiment.drain_h": "0",
@@ -154,18 +156,24 @@ def results(request, tmp_path_factory):
     """command text -> (folder it ran in, completed process), for every runnable command.
 
     The run_sim.py commands run in two interpreters (``support.run_cli_batch``, each calling
-    ``sim.cli.main`` as run_sim.py does), the benchmarks as programs, side by side.
+    ``sim.cli.main`` as run_sim.py does), the benchmarks as programs, side by side.  A joblib sweep
+    runs in an interpreter of its own: joblib keeps its worker processes for the next call, and a
+    worker stays in the folder of the command that started it (a second sweep's variants would land
+    in the first one's folder).
     """
     folders = {text: tmp_path_factory.mktemp("doc") for text in UNIQUE}
     address = [request.getfixturevalue("dask_scheduler")] if any("SCHEDULER" in t for t in UNIQUE) else []
     runs = [t for t in UNIQUE if RUN_SIM.match(t)]
-    batches = [[(folders[t], _run_sim_args(t, lambda: address[0])) for t in runs[i::2]] for i in (0, 1)]
+    alone = [[t] for t in runs if "hydra/launcher=joblib" in t]
+    shared = [t for t in runs if "hydra/launcher=joblib" not in t]
+    groups = [shared[0::2], shared[1::2], *alone]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        done = [pool.submit(run_cli_batch, b) for b in batches]
+        done = [pool.submit(run_cli_batch, [(folders[t], _run_sim_args(t, lambda: address[0])) for t in g])
+                for g in groups]
         bench = {t: pool.submit(_bench, Command("", t), folders[t]) for t in UNIQUE if not RUN_SIM.match(t)}
         out = {t: (folders[t], f.result()) for t, f in bench.items()}
-        for i, future in enumerate(done):
-            out.update({t: (folders[t], proc) for t, proc in zip(runs[i::2], future.result())})
+        for group, future in zip(groups, done):
+            out.update({t: (folders[t], proc) for t, proc in zip(group, future.result())})
     return out
 
 
@@ -259,8 +267,9 @@ def test_ci_runs_the_readme_test_command():
 # ------------------------------------------------------------------------------------------- keys
 KEY = re.compile(r"^[+~]{0,2}([a-z_][a-z0-9_]*(?:\.[A-Za-z0-9_<>\-]+)+)(?:\.\*)?(?:=.*)?$")
 SECTIONS = {f.name for f in dataclasses.fields(Config)}
-#: File names of a report folder that read like keys of a section (report.md is a file, not report's key)
-FILE_NAMES = {"report.md"}
+#: File names of a report folder that read like keys of a section (report.md is a file, not report's key;
+#: calls.csv is a file, not a key of calls)
+FILE_NAMES = {"report.md", "calls.csv"}
 
 
 def schema_has(parts: List[str]) -> bool:
@@ -302,6 +311,7 @@ def keys_in(text: str) -> List[str]:
 def test_schema_check_finds_a_missing_key():
     """The check itself: the example of the issue (kpi.confidence) is not a key; experiment.confidence is."""
     assert keys_in("the interval (`kpi.confidence`, default 95%)") == ["kpi.confidence"]
+    assert keys_in("`calls.csv` has `calls.handle_s.mean`") == ["calls.handle_s.mean"], "a file is not a key"
     assert not schema_has(["kpi", "confidence"]) and schema_has(["experiment", "confidence"])
     assert schema_has("categories.other.urgency".split(".")) and schema_has("staffing.shifts.0.count".split("."))
     assert not schema_has("staffing.shifts.count".split("."))

@@ -247,3 +247,37 @@ def test_surge_expected_per_hour_hand_computed():
     for h, frac in ((10, 0.75), (11, 1.0), (12, 1.0), (13, 0.5)):
         want[h] = 100.0 * (1 + 2 * 0.5 * frac)
     np.testing.assert_allclose(arr.expected_per_hour(0), want, rtol=1e-12, err_msg="surge accounting by hour")
+
+
+def test_weekly_profile_gives_each_weekday_its_shape_and_zero_hours():
+    """168 weights (Monday 0:00 first): each day's 24 weights share out its volume; a closed hour gets nothing."""
+    week = np.tile(PROFILE, 7).reshape(7, 24)
+    week[4, 14:] = 0.0  # Friday closes at 14:00
+    week[5, :21] = 0.0  # Saturday opens at 21:00
+    arr = _arrivals(profile=week.ravel().tolist(), dow=(1, 1, 1, 1, 0.5, 0.2, 1), start_weekday=6)
+    for day, weekday in ((0, 6), (5, 4), (6, 5)):
+        per_hour = arr.expected_per_hour(day)
+        expected = 2400.0 * (1, 1, 1, 1, 0.5, 0.2, 1)[weekday] * week[weekday] / week[weekday].sum()
+        assert np.allclose(per_hour, expected)
+    (times, _), = _simulate(arr, [6], seed=3)
+    assert np.all(_hour_counts(times, 6)[:21] == 0) and len(times) > 0
+
+
+def test_weekly_profile_rules(compose):
+    import copy
+
+    from sim.core.errors import ConfigError
+    from sim.model.checks import validate
+
+    base = compose("single_queue", [])
+    week = [1.0] * 168
+    week[96:120] = [0.0] * 24  # Friday without weight while its factor gives it demand
+    cfg = copy.deepcopy(base)
+    cfg.arrivals.phone.hourly_profile = week
+    with pytest.raises(ConfigError, match=r"hourly_profile\[96:120\].*weekday 4 .* has no weight"):
+        validate(cfg)
+    cfg.arrivals.day_of_week = [1, 1, 1, 1, 0, 1, 1]
+    validate(cfg)
+    cfg.arrivals.phone.hourly_profile = week[:100]
+    with pytest.raises(ConfigError, match="must have 24 values .* or 168"):
+        validate(cfg)

@@ -33,7 +33,7 @@ LAYERS: dict[str, int] = {
     "experiments": 5,   # replications, executors
     "planning": 6,      # policies that plan before a run and may simulate to do it (staffing)
     "report": 7,        # tables, figures, pages: never simulates
-    "calibrate": 8,     # scenarios from real logs: a consumer of the API
+    "calibrate": 10,    # scenarios from real logs: a consumer of the API (sim.api), like the command line
     "api": 9,
     "cli": 10,
     "preflight": 10,

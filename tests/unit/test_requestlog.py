@@ -42,7 +42,7 @@ SMALL = ["scale=0.05", "experiment.horizon_h=24", "experiment.drain_h=168", "exp
 CSV_HEADER = ["replication", "contact_id", "channel", "category", "urgency", "kind", "unit", "unit_type",
               "attempts", "bounces", "rounds", "visit_attempts", "arrival_h", "arrival", "answered", "handled",
               "dispatched", "at_unit", "signed", "responded", "closed", "rated", "reports_resolved", "satisfied",
-              "terminal_state"]
+              "terminal_state", "last_attempt", "left_queue"]
 
 
 @pytest.fixture(scope="module")
@@ -237,3 +237,61 @@ def test_requests_csv_header_rows_and_timestamps(csv_run):
         assert (row["rated"] != "") == (row["terminal_state"] == "closed_rated"), f"{label}: rated {row['rated']!r}"
     first = min(dt.datetime.fromisoformat(r["arrival"]) for r in data)
     assert first.date() == epoch.date() and first.weekday() == 2, f"first arrival {first}"
+
+
+def test_call_log_has_every_attempt(no_reopen, tmp_path):
+    """calls.csv (the generic call-log format): one row per call attempt, redials included, each contact's rows
+    numbered 1..attempts; abandoned attempts have a queue exit and no service, answered ones a service."""
+    from sim.model.requestlog import CALL_LOG_HEADER, write_call_log
+
+    cfg, res = no_reopen
+    n = write_call_log(tmp_path / "calls.csv", [(0, res.extra["request_log"], res.extra["abandoned_attempts"])],
+                       list(cfg.categories), cfg.experiment.start_weekday)
+    with (tmp_path / "calls.csv").open() as fh:
+        data = list(csv.DictReader(fh))
+    assert len(data) == n and list(data[0]) == list(CALL_LOG_HEADER)
+    per_contact = Counter(int(r["call_id"]) for r in data)
+    contacts = [r for r in rows(res) if r["channel"] == CHANNELS.index("phone")]
+    assert sum(r["attempts"] > 1 for r in contacts) > 0, "the test needs redials"
+    for r in contacts:
+        assert per_contact[int(r["id"])] == r["attempts"], r
+    outcomes = Counter(r["outcome"] for r in data)
+    assert outcomes["answered"] == sum(not math.isnan(r["t_answered"]) for r in contacts)
+    assert outcomes["abandoned"] == len(res.extra["abandoned_attempts"]["id"]) > 0
+    for r in data:
+        assert r["arrival"] <= (r["left_queue"] or r["arrival"])
+        if r["outcome"] == "abandoned":
+            assert r["left_queue"] and not r["answered"] and not r["ended"]
+        elif r["outcome"] == "answered":
+            assert r["answered"] == r["left_queue"] and (not r["ended"] or r["ended"] >= r["answered"])
+    attempts = sorted(int(r["attempt"]) for r in data if int(r["call_id"]) == max(per_contact, key=per_contact.get))
+    assert attempts == list(range(1, len(attempts) + 1))
+
+
+def test_call_log_callbacks_leave_the_queue_censored(tmp_path):
+    """A caller who accepts a callback leaves the queue then: calls.csv says ``callback`` with that time and no
+    service (the callback is outbound work), and the generic format reads it as a censored wait."""
+    from sim.api import compose_config
+    from sim.calibrate.calls import attempt_waits
+    from sim.calibrate.formats import load_format
+    from sim.calibrate.logread import read_calls
+    from sim.model.requestlog import write_call_log
+
+    cfg = compose_config("skills_and_callbacks", ["scale=0.05", "experiment.horizon_h=12", "experiment.drain_h=2",
+                                                  "experiment.replications=1", "report.request_log=true"])
+    res = run_replication(cfg, 0)
+    log = res.extra["request_log"]
+    path = tmp_path / "calls.csv"
+    write_call_log(path, [(0, log, res.extra["abandoned_attempts"])], list(cfg.categories),
+                   cfg.experiment.start_weekday)
+    with path.open() as fh:
+        data = list(csv.DictReader(fh))
+    taken = [r for r in data if r["outcome"] == "callback"]
+    assert len(taken) == int(log["callback"].sum()) > 0, "the test needs callbacks"
+    for r in taken:
+        assert r["arrival"] <= r["left_queue"] and not r["answered"] and not r["ended"], r
+    calls = read_calls(path, load_format("generic", "calls"), str(path))
+    assert calls.info.skipped == 0 and calls.n == len(data)
+    took = np.isin(calls.line, [i + 2 for i, r in enumerate(data) if r["outcome"] == "callback"])
+    waits = attempt_waits(calls)
+    assert np.all(calls.outcome[took] == 2) and np.allclose(waits[took], (calls.left_s - calls.arrive_s)[took])

@@ -1,0 +1,208 @@
+"""The back-test and the page of a call-log calibration.
+
+:func:`backtest_calls` runs the calibrated scenario as written (staffing factor
+1) and with the staffing plan multiplied by each sensitivity factor, and
+compares each run with the log (:mod:`sim.calibrate.backtest`).  :func:`calls_page`
+lays out ``calibration.html``: what the log cannot identify, the fitted values
+with their figures, and the back-test.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, List, Sequence
+
+from sim.calibrate import backtest as bt
+from sim.calibrate import figures as fg
+from sim.calibrate.arrivals import WEEKDAYS
+from sim.calibrate.calls import CallCalibration
+from sim.calibrate.page import Figure, Section, Table, render_page
+from sim.config.schema import Config
+
+
+def backtest_calls(cal: CallCalibration, cfg: Config, factors: Sequence[float]) -> Dict[str, Any]:
+    """Back-test of the calibrated scenario's configuration ``cfg`` against the log (module docstring)."""
+    weekdays = cal.arrivals.types[0]
+    obs = bt.observed(cal, weekdays)
+    runs = {float(f): bt.simulated(cfg, float(f), weekdays) for f in sorted(set([1.0, *factors]))}
+    replications, seed = cfg.experiment.replications, cfg.experiment.seed
+    cmp = bt.compare(obs, runs[1.0])
+    sens = bt.sensitivity(obs, runs)
+    best = float(min(sens, key=lambda r: abs(r["abandon_rate"]["error"]))["factor"])
+    return {"weekdays": [WEEKDAYS[d] for d in weekdays], "days": obs.days, "comparison": cmp,
+            "abandonment_vs_wait": bt.abandonment_vs_wait(obs, runs[1.0]), "sensitivity": sens,
+            "closest_abandonment_factor": best, "comparison_closest_factor": bt.compare(obs, runs[best]),
+            "abandonment_vs_wait_closest_factor": bt.abandonment_vs_wait(obs, runs[best]),
+            "replications": replications, "seed": seed}
+
+
+def _f(v: Any, fmt: str = "{:.3g}") -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "n/a"
+    return fmt.format(v)
+
+
+def _pct(v: Any) -> str:
+    return _f(None if v is None else 100.0 * v, "{:.1f}%")
+
+
+def unidentified_calls(cal: CallCalibration, cj: Dict[str, Any]) -> List[str]:
+    """What the call log cannot identify, in the words of the report."""
+    occ = cal.talk_occupancy
+    items = [
+        "Agents on duty: the log shows agents only while they talk. The plan (staffing.half_hourly) counts the agents "
+        "seen in each half-hour, a lower bound: an agent on duty but idle leaves no trace.",
+        "After-call work: ser_time is talk time only, so calls.handle_s is talk time. The agents seen were talking "
+        f"{_pct(occ)} of the half-hours they were seen in, although a fifth of the callers gave up waiting: the rest "
+        "of their time went to work the log does not record (after-call work, breaks, other tasks). Both effects act "
+        "like a factor on the plan; the back-test below shows the fit for several factors instead of choosing one.",
+    ]
+    if cj["retrial"]["abandoned_unidentified"]:
+        items.append(f"Redials of unidentified callers ({cj['retrial']['abandoned_unidentified']:,} abandoned calls "
+                     "with caller 0): their redials cannot be matched; the share seen among identified callers is "
+                     "applied to them.")
+    if cj["patience_s"]["km_min_survival"] > 0.5:
+        items.append("Median patience: the Kaplan-Meier curve stays above 0.5 over the waits observed.")
+    return items
+
+
+def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | None, name: str, command: str,
+               scenario_path: str) -> str:
+    """``calibration.html`` of a call-log calibration."""
+    log, a = cal.log, cal.arrivals
+    info = log.info
+    service = log.ended_s - log.answered_s
+    samples = {k: service[(log.outcome == 0) & (log.category == log.categories.index(k))] for k in cal.handle}
+    samples["all types"] = service[log.outcome == 0]
+    reports = {**cal.handle, "all types": cal.handle_pooled}
+    p = cj["patience_s"]
+    sections = [
+        Section("The log", [f"{info.path} (format {info.format}): {info.rows:,} rows from {info.first} to "
+                            f"{info.last}; {log.n:,} calls offered to agents; {info.not_offered:,} rows "
+                            f"{info.not_offered_reason}; {info.skipped:,} rows skipped as unreadable."],
+                tables=[Table(["line", "reason"], [[n, r] for n, r in info.skipped_lines],
+                              f"first skipped rows ({info.skipped:,} in all)", collapsed=True)]
+                if info.skipped else []),
+        Section("Arrivals", [
+            f"First attempts per day: {a.per_day:,.1f} on average over the weekdays "
+            f"({cj['first_attempts']:,} first attempts; identified redials left out). day_cv = {a.day_cv:.3f} "
+            f"over {a.full_days} whole days (it includes the trend over the month).",
+            "Weekday types (hourly shares within 10% in total variation): " + "; ".join(a.type_names()) + ". "
+            "Closed hours have weight exactly 0."],
+            tables=[Table(["weekday", "first attempts per day", "day_of_week factor"],
+                          [[d, _f(a.per_weekday.get(d), "{:,.1f}"), _f(a.day_of_week[i], "{:.3f}")]
+                           for i, d in enumerate(WEEKDAYS)])],
+            figures=[Figure(fg.profile_figure(dict(zip(a.type_names(), a.half_hourly_by_type)), "first attempts",
+                                              "First attempts per half-hour, mean day of each weekday type"),
+                            "Arrivals per half-hour by weekday type")]),
+        Section("Call types and handle times", [
+            "Handle time = service end - service start of answered calls (talk time). Families fitted by maximum "
+            "likelihood with the mean held at the sample mean, chosen by AIC; 'MLE mean gap' is how far the plain "
+            "MLE of the chosen family would put the mean."],
+            tables=[Table(["type", "share", "services", "family", "mean (s)", "sample mean (s)", "MLE mean gap", "cv",
+                           "KS D"],
+                          [[k, _pct(cal.shares.get(k)), f"{r.n:,}", r.chosen.family, _f(r.chosen.mean, "{:.1f}"),
+                            _f(r.sample_mean, "{:.1f}"), _pct(r.plain[r.chosen.family].mean / r.sample_mean - 1),
+                            _f(r.chosen.cv, "{:.2f}"), _f(r.chosen.gof, "{:.3f}")] for k, r in reports.items()])],
+            figures=[Figure(fg.fit_cdf_figure(samples, reports), "Handle time: empirical vs fitted CDF")]),
+        Section("Patience", [
+            f"{p['n_events']:,} abandonments (events) and {p['n_censored']:,} waits of answered or open calls "
+            f"(censored). Chosen: {p['family']} (censored MLE, AIC), mean {_f(p['mean'], '{:,.0f}')} s. Kaplan-Meier "
+            f"median {_f(p['km_median'], '{:.0f}')} s, 90th percentile {_f(p['km_p90'], '{:.0f}')} s; area under the "
+            f"Kaplan-Meier curve {_f(p['km_restricted_mean'], '{:.0f}')} s (up to the longest wait, "
+            f"{_f(p['km_last_time'], '{:.0f}')} s). A fitted mean far above the curve's area comes from the tail "
+            "beyond the waits observed, which the log cannot see."],
+            figures=[Figure(fg.survival_figure({"patience": cal.patience}), "Patience: Kaplan-Meier vs fitted")]),
+    ]
+    r = cj["retrial"]
+    delay = r.get("delay_s") or {}
+    figures = [Figure(fg.profile_figure({WEEKDAYS[w]: cal.agents_mean[48 * w:48 * w + 48] for w in range(7)},
+                                        "agents seen", "Agents seen per half-hour (mean over the days of each "
+                                                       "weekday): a lower bound"), "Agents seen")]
+    if cal.retrial_delay is not None:
+        figures.insert(0, Figure(fg.fit_cdf_figure({"redial delay": cal.retrial_delays_s},
+                                                   {"redial delay": cal.retrial_delay}),
+                                 "Redial delay: empirical vs fitted CDF"))
+    sections.append(Section("Redials, priorities, agents", [
+        f"Redials: {r['redials_identified']:,} of {r['abandoned_identified']:,} abandoned calls of identified callers "
+        f"were followed by a call of the same caller within {r['window_h']:g} h ({_pct(r['share'])}); delay "
+        f"{delay.get('family', 'n/a')}, mean {_f(delay.get('mean'), '{:,.0f}')} s; longest chain {r['max_chain']}.",
+        f"Priorities: queued ahead in the scenario: {', '.join(cal.priority['queued_ahead']) or 'none'} "
+        f"({cal.priority['rule']}).",
+        f"Staffing plan ({cal.agents_counted}) per half-hour: up to {max(cal.agents_half_hourly)} (a lower bound); "
+        f"talk occupancy {_pct(cal.talk_occupancy)}."],
+        tables=[Table(["priority", "share of first attempts", "mean wait answered (s)", "abandonment",
+                       "wait vs others in the same half-hour"],
+                      [[k, _pct(v["share"]), _f(v["mean_wait_answered_s"], "{:.1f}"), _pct(v["abandon_share"]),
+                        _f(v["wait_vs_others_same_half_hour"], "{:.2f}")] for k, v in cal.priority["labels"].items()])],
+        figures=figures))
+    if btj is not None:
+        sections += _backtest_sections(cal, btj)
+    summary = (f"{a.per_day:,.0f} first attempts a day; handle time {cal.handle_pooled.chosen.family}, mean "
+               f"{cal.handle_pooled.chosen.mean:.1f} s (sample mean {cal.handle_pooled.sample_mean:.1f} s); patience "
+               f"{p['family']}, mean {_f(p['mean'], '{:,.0f}')} s, Kaplan-Meier median "
+               f"{_f(p['km_median'], '{:.0f}')} s.")
+    return render_page(name, summary, command, scenario_path, unidentified_calls(cal, cj), sections, cal.notes)
+
+
+def _backtest_sections(cal: CallCalibration, btj: Dict[str, Any]) -> List[Section]:
+    cmp = btj["comparison"]
+    days = " + ".join(btj["weekdays"])
+    wd = cmp["whole_day"]
+    rows = [[k, _f(v["observed"], "{:.4g}"), _f(v["simulated"], "{:.4g}"),
+             f"[{_f(v['ci_low'], '{:.4g}')}, {_f(v['ci_high'], '{:.4g}')}]", _f(v["error"], "{:+.4g}"),
+             _f(cmp["series"][k]["weighted_mae"], "{:.3g}")] for k, v in wd.items()]
+    half = [[h] + [f"{_f(cmp['series'][k]['observed'][i], '{:.3g}')} / {_f(cmp['series'][k]['simulated'][i], '{:.3g}')}"
+                   for k in ("arrivals", "answered_share", "abandon_rate", "asa_s")] for i, h in
+            enumerate(cmp["half_hours"])]
+    sens = btj["sensitivity"]
+    srows = [[_f(s["factor"], "{:g}")] + [f"{_f(s[k]['simulated'], '{:.3g}')} ({_f(s[k]['error'], '{:+.3g}')})"
+                                          for k in ("answered_share", "abandon_rate", "asa_s")] for s in sens]
+    avw = btj["abandonment_vs_wait"]
+    exp_mean = cal.patience.fits["exponential"].mean
+    best = btj["closest_abandonment_factor"]
+    others = {f"simulated, staffing factor {best:g}": btj["abandonment_vs_wait_closest_factor"]} if best != 1.0 else {}
+    return [
+        Section(f"Back-test: the scenario against the log ({days}, {btj['days']:.0f} days)", [
+            f"{btj['replications']} replications of the whole log period (seed {btj['seed']}), staffing as fitted "
+            "(factor 1). Simulated values are the mean over replications with a 95% confidence interval; the error "
+            "is simulated - observed; 'weighted MAE' averages the absolute error over the half-hours, weighted by "
+            "the log's calls."],
+            tables=[Table(["whole day", "log", "simulated", "95% CI", "error", "weighted MAE per half-hour"], rows),
+                    Table(["half-hour", "arrivals log / sim", "answered share", "abandonment", "ASA (s)"], half,
+                          "per half-hour: log / simulated mean", collapsed=True)],
+            figures=[Figure(fg.backtest_figure(cmp, f"Average {days} day: log vs simulated"),
+                            "Back-test per half-hour"),
+                     Figure(fg.abandonment_figure(avw, exp_mean, "exponential patience fitted to the log", others),
+                            "Abandonment against mean wait per half-hour; with exponential patience the points lie "
+                            "on the line through the origin of slope 1/mean patience")]),
+        Section("Back-test: sensitivity to what the log cannot show", [
+            "The staffing plan multiplied by each factor (staffing.headcount_factor): below 1 stands for after-call "
+            "work and other unrecorded work, above 1 for agents on duty but idle. The abandonment rate of the log is "
+            f"matched most closely at factor {btj['closest_abandonment_factor']:g}; the scenario keeps factor 1 "
+            "(the data) and leaves the choice to the user."],
+            tables=[Table(["factor", "answered share (error)", "abandonment (error)", "ASA s (error)"], srows)],
+            figures=[Figure(fg.sensitivity_figure(sens), "Whole-day KPIs against the staffing factor")]
+            + ([Figure(fg.backtest_figure(btj["comparison_closest_factor"], f"Average {days} day: log vs simulated "
+                                          f"with staffing factor {best:g}"),
+                       f"Back-test per half-hour with the staffing plan x {best:g}")] if best != 1.0 else [])),
+    ]
+
+
+def headline(cj: Dict[str, Any]) -> List[str]:
+    """Lines printed at the end of the command."""
+    h, p = cj["handle_s"], cj["patience_s"]
+    out = [f"calls per day (first attempts): {cj['calls_per_day']:,.1f}; per weekday: "
+           + ", ".join(f"{k} {v:,.0f}" for k, v in cj["calls_per_weekday"].items()),
+           f"handle time: {h['family']}, mean {h['mean']:.1f} s (sample mean {h['sample_mean']:.1f} s)",
+           f"patience: {p['family']}, mean {p['mean']:,.0f} s, Kaplan-Meier median {_f(p['km_median'], '{:.0f}')} s"]
+    b = cj.get("backtest")
+    if b:
+        wd = b["comparison"]["whole_day"]
+        out.append("back-test (factor 1): " + ", ".join(
+            f"{k} log {v['observed']:.3g} sim {v['simulated']:.3g}" for k, v in wd.items() if k != "mean_wait_s")
+            + f"; closest abandonment at factor {b['closest_abandonment_factor']:g}")
+    return out
+
+
+__all__ = ["backtest_calls", "calls_page", "headline", "unidentified_calls"]

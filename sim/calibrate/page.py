@@ -1,0 +1,65 @@
+"""The calibration page: one self-contained HTML file rendered by Jinja2 from sections.
+
+A page is a summary line, a box of what the log cannot identify, and sections,
+each with paragraphs, tables (optionally folded) and figures embedded as base64
+PNG, so ``calibration.html`` can be mailed or archived without its folder.  The
+template (``sim/calibrate/templates/calibration.html.j2``) escapes every value
+(autoescape), so names taken from a log cannot inject markup.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass
+class Table:
+    """A table: header, rows of cells (already formatted), a caption; folded when ``collapsed``."""
+
+    header: List[str]
+    rows: List[List[Any]]
+    caption: str = ""
+    collapsed: bool = False
+
+
+@dataclass
+class Figure:
+    """A PNG figure and its caption."""
+
+    png: bytes
+    caption: str
+
+    @property
+    def b64(self) -> str:
+        """The PNG as base64 text."""
+        return base64.b64encode(self.png).decode("ascii")
+
+
+@dataclass
+class Section:
+    """A titled part of the page."""
+
+    title: str
+    paragraphs: List[str] = field(default_factory=list)
+    tables: List[Table] = field(default_factory=list)
+    figures: List[Figure] = field(default_factory=list)
+
+
+def render_page(name: str, summary: str, command: str, scenario_path: str, unidentified: List[str],
+                sections: List[Section], notes: List[str]) -> str:
+    """The page as HTML text."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]))
+    ctx: Dict[str, Any] = {
+        "name": name, "summary": summary, "command": command, "scenario_path": scenario_path,
+        "unidentified": unidentified, "notes": notes,
+        "sections": [{"title": s.title, "paragraphs": s.paragraphs,
+                      "tables": [vars(t) for t in s.tables],
+                      "figures": [{"png": f.b64, "caption": f.caption} for f in s.figures]} for s in sections]}
+    return env.get_template("calibration.html.j2").render(**ctx)

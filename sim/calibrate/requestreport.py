@@ -1,0 +1,127 @@
+"""The page of a request-log calibration: volumes, channels, categories, times to close, back-test."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, List
+
+import numpy as np
+
+from sim.calibrate import figures as fg
+from sim.calibrate.arrivals import WEEKDAYS
+from sim.calibrate.page import Figure, Section, Table, render_page
+from sim.calibrate.requests import RequestCalibration
+
+
+def _f(v: Any, fmt: str = "{:.3g}") -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "n/a"
+    return fmt.format(v)
+
+
+def unidentified_requests(cal: RequestCalibration) -> List[str]:
+    """What a request log cannot identify."""
+    items = ["The front line: a request log has no handle times, waits or operators. The scenario uses the schema's "
+             "default handle times and patience and sizes the operators by square-root staffing; do not read its "
+             "front-line KPIs as this city's.",
+             "Dispatch, response and resolution: the log has the creation and the close only, so the scenario "
+             "puts the whole time to close into resolution_h (dispatch and response delays 0).",
+             "Unit capacity: case workers are not in the log; each unit type gets enough case slots not to bind, "
+             "so the simulated times to close are the fitted ones, not the outcome of a queue.",
+             "Return visits and ratings are not in the log."]
+    if any("sample" in n for n in cal.notes) or cal.log.info.path.endswith("baltimore_requests.csv"):
+        items.append("Volumes of a sampled log: requests per day count the sample; pass --sample-fraction to scale "
+                     "them to the whole city.")
+    if cal.arrivals.notes:
+        items += cal.arrivals.notes
+    return items
+
+
+def _close_rows(summary: Dict[str, Dict[str, Any]]) -> List[List[str]]:
+    return [[k, f"{v.get('n', 0):,}", f"{v.get('closed', 0):,}", f"{v.get('open', 0):,}", _f(v.get("median")),
+             _f(v.get("p90")), v.get("family") or "", _f(v.get("mean"), "{:,.4g}")] for k, v in summary.items()]
+
+
+def requests_page(cal: RequestCalibration, rj: Dict[str, Any], name: str, command: str, scenario_path: str) -> str:
+    """``calibration.html`` of a request-log calibration."""
+    log, a, info = cal.log, cal.arrivals, cal.log.info
+    head = ["", "requests", "closed", "open", "median (h)", "p90 (h)", "family", "fitted mean (h)"]
+    sections = [
+        Section("The log", [f"{info.path} (format {info.format}): {info.rows:,} rows from {info.first} to "
+                            f"{info.last}; {info.skipped:,} rows skipped as unreadable; open requests censored at "
+                            f"the latest time in the log or --as-of."],
+                tables=[Table(["line", "reason"], [[n, r] for n, r in info.skipped_lines],
+                              f"first skipped rows ({info.skipped:,} in all)", collapsed=True)]
+                if info.skipped else []),
+        Section("Volumes and profiles", [
+            f"Residents' requests per day: {a.per_day:,.2f} in the log ({rj['requests_per_day_scaled']:,.2f} in the "
+            f"scenario); day_cv {a.day_cv:.3f} over {a.full_days} whole days; weekday types: "
+            + "; ".join(a.type_names()) + "."],
+            tables=[Table(["weekday", "requests per day", "day_of_week"],
+                          [[d, _f(a.per_weekday.get(d), "{:,.2f}"), _f(a.day_of_week[i], "{:.3f}")]
+                           for i, d in enumerate(WEEKDAYS)]),
+                    Table(["channel (log)", "requests", "class"],
+                          [[ch, f"{n:,}", log.channel_class[i]]
+                           for i, (ch, n) in enumerate(cal.channel_counts.items())])],
+            figures=[Figure(fg.profile_figure({f"{ch} ({n})": f.type_profiles[k]
+                                               for ch, f in cal.channel_arrivals.items()
+                                               for k, n in enumerate(f.type_names())},
+                                              "share of the day's requests", "Hourly profile by channel and weekday "
+                                                                             "type"), "Hourly profiles")]),
+        Section("Categories and unit types", [
+            f"{rj['categories_total']} complaint types; the 25 most frequent below. Agencies map to unit types by the "
+            f"units file; the scenario has one category per unit type."],
+            tables=[Table(["complaint type", "share of residents' requests"],
+                          [[k, f"{100 * v:.1f}%"] for k, v in rj["categories"].items()], collapsed=True),
+                    Table(["agency", "unit type"], [[k, v] for k, v in cal.unit_of_agency.items()], collapsed=True),
+                    Table(["unit type", "share"], [[k, f"{100 * v:.1f}%"] for k, v in cal.unit_shares.items()])]),
+        Section("Time to close", [
+            "Hours from creation to close. Kaplan-Meier with open requests censored; median and 90th percentile "
+            "where the curve reaches them ('n/a': it does not, too many requests are still open); censored maximum "
+            "likelihood per agency and unit type, family by AIC. "
+            f"{_f(rj.get('closed_within_a_minute'), '{:.1%}')} of closed requests closed within a minute."],
+            tables=[Table(["unit type", *head[1:]], _close_rows(rj["close_h_by_unit_type"])),
+                    Table(["agency", *head[1:]], _close_rows(rj["close_h"])),
+                    Table(["complaint type", "requests", "closed", "open", "median (h)", "p90 (h)"],
+                          [[k, f"{v['n']:,}", f"{v['closed']:,}", f"{v['open']:,}", _f(v["median"]), _f(v["p90"])]
+                           for k, v in rj["close_h_by_category"].items()], "by complaint type", collapsed=True)],
+            figures=[Figure(fg.survival_figure(dict(cal.close_by_unit), unit="h", log_time=True),
+                            "Time to close by unit type: Kaplan-Meier vs fitted survival")]),
+    ]
+    bt = rj.get("backtest")
+    if bt:
+        rows = []
+        for u, row in bt["unit_types"].items():
+            rows.append([u] + [f"{_f(row[k]['observed'])} / {_f(row[k]['simulated'])} "
+                               f"[{_f(row[k]['ci_low'])}, {_f(row[k]['ci_high'])}]"
+                               + (" (log beyond the drain)" if row[k].get("beyond_drain") else "")
+                               for k in ("median", "p90")])
+        rpd = bt["requests_per_day"]
+        sections.append(Section("Back-test", [
+            f"{bt['replications']} replications of the scenario (seed {bt['seed']}). Requests per day: log "
+            f"{_f(rpd['observed'], '{:,.2f}')}, simulated {_f(rpd['simulated'], '{:,.2f}')} "
+            f"[{_f(rpd['ci_low'], '{:,.2f}')}, {_f(rpd['ci_high'], '{:,.2f}')}]. Simulated times to close run from the "
+            "first contact (they include the front line's minutes) and count the orders closed by the end of the "
+            f"drain ({bt['drain_h']:g} h after {bt['horizon_h'] / 24:g} days of arrivals): a log value beyond the "
+            "drain cannot be compared."],
+            tables=[Table(["unit type", "median h: log / simulated [95% CI]", "p90 h: log / simulated [95% CI]"],
+                          rows)]))
+    summary = (f"{a.per_day:,.2f} residents' requests a day in the log; {len(cal.unit_shares)} unit types; median "
+               f"time to close {_f(rj['close_h_pooled']['median'])} h over all requests.")
+    return render_page(name, summary, command, scenario_path, unidentified_requests(cal), sections, cal.notes)
+
+
+def requests_headline(rj: Dict[str, Any]) -> List[str]:
+    """Lines printed at the end of the command."""
+    out = [f"requests per day: {rj['requests_per_day']:,.2f} in the log, {rj['requests_per_day_scaled']:,.2f} in the "
+           f"scenario (phone {rj['channels']['per_day']['phone']:,.2f}, "
+           f"online {rj['channels']['per_day']['online']:,.2f})"]
+    for u, v in rj["close_h_by_unit_type"].items():
+        out.append(f"time to close, {u}: median {_f(v['median'])} h, p90 {_f(v['p90'])} h, {v['family']}")
+    bt = rj.get("backtest")
+    if bt:
+        errs = [abs(r["median"].get("error", np.nan)) for r in bt["unit_types"].values()
+                if r["median"].get("error") is not None]
+        if errs:
+            out.append(f"back-test: largest error of a median time to close {max(errs):.3g} h")
+    return out
