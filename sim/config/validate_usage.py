@@ -29,6 +29,10 @@ order (the first broken one is reported):
   (``reach_probability`` < 1); ``feedback.max_rounds`` only with
   ``reopen_probability`` > 0 and ``reopen_probability`` only with
   ``max_rounds`` > 1.
+* staffing policies: ``staffing.headcount_factor`` only with ``staffing.policy=plan`` (the
+  other policies decide the headcount); ``staffing.schedule`` only with a policy that proposes
+  a plan; ``staffing.patterns`` only with ``staffing.schedule=shifts``; ``staffing.optimize``
+  only with ``staffing.policy=optimize``.
 
 :func:`check_effects` then rejects settings that make a part of the model do
 nothing: a surge wholly after the horizon, wholly in the warm-up or only on
@@ -112,6 +116,14 @@ RULES: tuple[Rule, ...] = (
          "used only when cases are reopened (feedback.reopen_probability > 0)"),
     Rule(("feedback.reopen_probability",), lambda c: c.feedback.max_rounds > 1,
          "used only when a case may have more than one round (feedback.max_rounds > 1)"),
+    Rule(("staffing.headcount_factor",), lambda c: c.staffing.policy == "plan",
+         "used only with staffing.policy=plan: a policy that proposes the plan decides the headcount itself"),
+    Rule(("staffing.schedule",), lambda c: c.staffing.policy != "plan",
+         "used only when a policy proposes the plan (staffing.policy=erlang or optimize)"),
+    Rule(("staffing.patterns",), lambda c: c.staffing.policy != "plan" and c.staffing.schedule == "shifts",
+         "used only to schedule shifts (staffing.schedule=shifts, with staffing.policy=erlang or optimize)"),
+    Rule(("staffing.optimize",), lambda c: c.staffing.policy == "optimize",
+         "used only with staffing.policy=optimize"),
 )
 
 

@@ -168,10 +168,10 @@ def check_size(cfg: Config) -> None:
         Naming the key, its value, the estimate and the limit.
     """
     e = cfg.experiment
-    plans = [(cfg.staffing, "staffing")]
+    plans: List[Tuple[StaffingConfig, str]] = [(cfg.staffing, "staffing")] if cfg.staffing.policy == "plan" else []
     if cfg.units and cfg.feedback.mode == "team":
         plans.append((cfg.feedback.staffing, "feedback.staffing"))
-    for plan, prefix in plans:
+    for plan, prefix in plans:  # a plan proposed by a staffing policy is not known yet
         peak, key, value = _peak_headcount(plan, prefix, cfg.scale)
         if peak > LIMITS["operators"]:
             if peak / cfg.scale <= LIMITS["operators"]:  # the plan fits at scale 1: scale drives it
@@ -242,6 +242,8 @@ def check_coverage(cfg: Config) -> None:
     e = cfg.experiment
     interval_s = cfg.kpi.interval_min * 60.0
     n = int(round(e.horizon_h * 3600.0 / interval_s))
+    if cfg.staffing.policy != "plan":  # the plan is proposed by the policy, which staffs every interval with demand
+        return _check_team_coverage(cfg)
     plan = scheduled_headcount(staffing_changes(cfg.staffing, cfg.scale, e.horizon_h * 3600.0, e.start_weekday),
                                interval_s, n)
     w = int(round(e.warmup_h * 3600.0 / interval_s))
@@ -252,6 +254,13 @@ def check_coverage(cfg: Config) -> None:
         raise ConfigError(key, "<plan>" if mode != "constant" else cfg.staffing.operators,
                           f"nobody is on duty in the whole measurement window ({e.warmup_h:g} h to "
                           f"{e.horizon_h:g} h, after scale {cfg.scale:g} and shrinkage {cfg.staffing.shrinkage:g})")
+    _check_team_coverage(cfg)
+
+
+def _check_team_coverage(cfg: Config) -> None:
+    """A feedback team (``feedback.mode=team``) must be on duty while residents may be called, in some week."""
+    e = cfg.experiment
+    interval_s = cfg.kpi.interval_min * 60.0
     if not cfg.units or cfg.feedback.mode != "team":
         return
     # over a whole week, whatever the run's length: a short run may end before calling hours begin, but a

@@ -28,7 +28,7 @@ from sim.model.feedback import Feedback
 from sim.model.frontline import FrontLine
 from sim.model.requestlog import RequestLog
 from sim.model.residents import CLS_OUTBOUND
-from sim.model.staffing import run_staffing, scheduled_headcount, staffing_changes
+from sim.model.staffing import rostered_and_cost, run_staffing, scheduled_headcount, staffing_changes
 from sim.records.backoffice import BackOfficeRecorder
 from sim.records.intervals import OPEN_STATES, IntervalRecorder, ReplicationResult
 
@@ -144,6 +144,9 @@ class Replication:
         # the plan's changes after the horizon (drain time) fall outside the intervals and are clipped
         intervals["scheduled_operators"] = scheduled_headcount(self.sc.staff_changes, self.sc.interval_s,
                                                                self.sc.n_intervals)
+        intervals["rostered_operators"], intervals["staffing_cost_per_h"] = rostered_and_cost(
+            self.cfg.staffing, self.cfg.scale, self.sc.horizon_s, self.cfg.experiment.start_weekday,
+            self.sc.interval_s, self.cfg.staffing.cost_per_h)
         extra: Dict[str, Any] = {"contacts_created": self.front._next_id, "after_horizon": self.rec.after_horizon()}
         if self.back is not None:
             extra["backoffice"] = self.brec.arrays()

@@ -12,7 +12,9 @@ Reports never simulate: everything here is computed from an
 * ``config.yaml`` - the resolved configuration;
 * with units: ``units.csv`` and ``daily.csv``; with ``report.request_log``:
   ``requests.csv`` (see :mod:`sim.report.tables`);
-* ``intervals.png`` and ``report.html`` (self-contained) unless disabled.
+* ``intervals.png`` and ``report.html`` (self-contained) unless disabled;
+* ``staffing.csv`` (and for a shift schedule ``shifts.yaml`` and ``schedule.csv``), from the
+  staffing plan the run simulated (:mod:`sim.report.staffing`).
 """
 
 from __future__ import annotations
@@ -132,8 +134,13 @@ def interval_rows(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
 
 
 def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
-                  extra: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
-    """Write every output file of a run into ``out_dir`` and return the summary dictionary."""
+                  extra: Optional[Mapping[str, Any]] = None, staffing: Optional[Any] = None) -> Dict[str, Any]:
+    """Write every output file of a run into ``out_dir`` and return the summary dictionary.
+
+    ``staffing`` is the :class:`~sim.planning.plan.StaffingPlan` the run simulated: its files
+    (``staffing.csv``, ``shifts.yaml``, ``schedule.csv``: :mod:`sim.report.staffing`) and
+    ``summary.json`` -> ``staffing``.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summary_dict(exp, extra)
     names = [k for k in KPI_NAMES if k in exp.per_replication[0]] + \
@@ -178,6 +185,16 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
 
             (out_dir / "report.html").write_text(render_html(exp, summary, figures, config_yaml), encoding="utf-8")
             files.append("report.html")
+    if staffing is not None:
+        from sim.report.staffing import staffing_files, staffing_summary
+
+        for name, content in staffing_files(exp, staffing).items():
+            if isinstance(content, str):
+                (out_dir / name).write_text(content, encoding="utf-8")
+            else:
+                write_csv(out_dir / name, *content)
+            files.append(name)
+        summary["staffing"] = staffing_summary(exp, staffing)
     files += write_warmup(exp, out_dir, summary)
     summary["files"] = files
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
