@@ -43,10 +43,10 @@ def pooled_intervals(results: Sequence[ReplicationResult]) -> Dict[str, np.ndarr
     Returns
     -------
     dict of ndarray, shape (intervals,)
-        ``attempts`` (per replication, on average), ``service_level``, ``abandon_rate``, ``asa_s``
-        (NaN where undefined), ``mean_on_duty`` (operators on duty, time-average over the
+        ``attempts`` (per replication, on average), ``service_level``, ``abandon_rate``, ``asa_s``,
+        ``online_on_time_rate`` (NaN where undefined), ``mean_on_duty`` (operators on duty, time-average over the
         replications), ``rostered`` (the plan's rostered operators, when recorded), and the
-        standard errors ``service_level_se``, ``abandon_rate_se`` and ``asa_s_se`` of the pooled
+        standard errors ``service_level_se``, ``abandon_rate_se``, ``asa_s_se`` and ``online_on_time_rate_se`` of the pooled
         metrics: the larger of the spread between replications (calls of one interval wait in the
         same queue, so they are far from independent) and the binomial error (for a single
         replication, or replications that happen to agree).
@@ -63,7 +63,8 @@ def pooled_intervals(results: Sequence[ReplicationResult]) -> Dict[str, np.ndarr
     with np.errstate(invalid="ignore", divide="ignore"):
         for name, num, den in (("service_level", "answered_in_threshold", attempts_r),
                                ("abandon_rate", "calls_abandoned", attempts_r),
-                               ("asa_s", "wait_answered_s", answered_r)):
+                               ("asa_s", "wait_answered_s", answered_r),
+                               ("online_on_time_rate", "online_on_time", per_rep("online_offered"))):
             num_r = per_rep(num)
             total = den.sum(axis=0)
             x = np.where(total > 0, num_r.sum(axis=0) / total, np.nan)

@@ -163,6 +163,7 @@ class FrontStaffingConfig(StaffingConfig):
     target: StaffingTargetConfig = field(default_factory=StaffingTargetConfig)  # service targets of every interval
     schedule: str = "intervals"  # a proposed plan as a half-hourly headcount (intervals) or as shifts (shifts)
     patterns: List[ShiftPatternConfig] = field(default_factory=default_patterns)  # allowed shifts (schedule=shifts)
+    schedule_gap: float = 0.02  # shift scheduling stops within this relative gap of the optimum, in [0, 1); 0 = prove it
     optimize: OptimizeConfig = field(default_factory=OptimizeConfig)  # the simulation-based policy
     cost_per_h: float = 1.0  # cost of a paid operator-hour (a shift's own cost_per_h takes precedence)
 

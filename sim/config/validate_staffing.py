@@ -60,6 +60,7 @@ def validate_staffing_policy(cfg: Config) -> None:
         raise ConfigError("kpi.interval_min", cfg.kpi.interval_min,
                           f"staffing.policy={s.policy} {how}, so the reporting interval must be a multiple of "
                           f"30 minutes")
+    check_number("staffing.schedule_gap", s.schedule_gap, 0.0, 1.0, hi_open=True)
     _patterns(cfg)
 
 

@@ -31,7 +31,8 @@ order (the first broken one is reported):
   ``max_rounds`` > 1.
 * staffing policies: ``staffing.headcount_factor`` only with ``staffing.policy=plan`` (the
   other policies decide the headcount); ``staffing.schedule`` only with a policy that proposes
-  a plan; ``staffing.patterns`` only with ``staffing.schedule=shifts``; ``staffing.optimize``
+  a plan; ``staffing.patterns`` and
+  ``staffing.schedule_gap`` only with ``staffing.schedule=shifts``; ``staffing.optimize``
   only with ``staffing.policy=optimize``.
 
 :func:`check_effects` then rejects settings that make a part of the model do
@@ -120,7 +121,7 @@ RULES: tuple[Rule, ...] = (
          "used only with staffing.policy=plan: a policy that proposes the plan decides the headcount itself"),
     Rule(("staffing.schedule",), lambda c: c.staffing.policy != "plan",
          "used only when a policy proposes the plan (staffing.policy=erlang or optimize)"),
-    Rule(("staffing.patterns",), lambda c: c.staffing.policy != "plan" and c.staffing.schedule == "shifts",
+    Rule(("staffing.patterns", "staffing.schedule_gap"), lambda c: c.staffing.policy != "plan" and c.staffing.schedule == "shifts",
          "used only to schedule shifts (staffing.schedule=shifts, with staffing.policy=erlang or optimize)"),
     Rule(("staffing.optimize",), lambda c: c.staffing.policy == "optimize",
          "used only with staffing.policy=optimize"),

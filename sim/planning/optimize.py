@@ -23,10 +23,18 @@ fed with what the simulation saw, and repeat until the plan no longer changes.
   stationary model misses - queues carried over from the previous interval, redials, the mix of
   handle times, non-exponential patience - so intervals interact through the simulation, which
   sees the whole plan.  An interval that misses a target is never again given as few agents as it
-  had (the plan cannot cycle back); removals of slack are limited to 10% of the interval's agents
-  (at least one) per iteration.
-* **Stop** when no interval changes (every interval then meets every target on the optimisation's
-  replications), or after ``staffing.optimize.max_iterations`` with a warning and the last plan.
+  had (the plan cannot cycle back); an interval that misses gets at least one more agent; an
+  interval with slack loses half of it per iteration (all intervals move at once and interact,
+  so slack is removed in halving steps rather than at once).
+* **Online items have no target of their own**, and they take the operators' spare time: removing
+  slack for calls could starve them.  So the online items of each interval must be accepted within
+  their deadline at least as often as under the erlang plan (the first simulation), within the
+  same margin; where they are not, the intervals that serve them (up to the deadline) get back,
+  one operator per iteration, what the optimisation had removed.
+* **Stop** when every interval meets every target on the optimisation's replications and the slack
+  the next step would remove is at most 0.2% of the operator-hours (:data:`SETTLED`): that plan, the
+  one simulated last, is the answer.  Otherwise stop after ``staffing.optimize.max_iterations``
+  with a warning, and the last plan.
 
 The run that follows simulates the final plan on the run's own replications - fresh seeds,
 independent of the optimisation's - and reports the share of intervals meeting each target there
@@ -56,6 +64,9 @@ from sim.records.intervals import ReplicationResult
 #: First replication number of the optimisation (its streams are independent of the run's 0, 1, ...).
 FIRST_REPLICATION = 1_000_000
 KAPPA_RANGE = (2.0 ** -8, 2.0 ** 8)
+#: The iteration has settled when every interval meets its targets and the slack left is at most this share
+#: of the operator-hours.
+SETTLED = 0.002
 Line = Callable[[str], None]
 
 
@@ -157,6 +168,9 @@ def optimize_agents(cfg: Config, req: Requirement, progress: bool, line: Line,
     slots = week_slots(req)
     c = req.calls_agents.astype(np.int64).copy()
     fail = np.full(c.size, -1, dtype=np.int64)
+    online_base: Optional[np.ndarray] = None  # online items on time under the erlang plan (the first simulation)
+    due_h = min(cfg.online.deadline_h, cfg.online.expire_h if cfg.online.expire_h is not None else math.inf)
+    window = max(1, int(math.ceil(due_h * 3600.0 / req.interval_s)))
     history: List[Dict[str, Any]] = []
     converged = False
     bar = _bar(o.max_iterations, progress)
@@ -173,14 +187,26 @@ def optimize_agents(cfg: Config, req: Requirement, progress: bool, line: Line,
             measured = pessimistic(pooled, k, o.margin_se)
             c_cal = max(1, int(math.floor(available[k] + 1e-9)))
             lam = pooled["attempts"][k] / req.interval_s
-            fails = any(_worse(n, measured[n], v) for n, v in req.targets.items() if n in measured)
-            if fails:
+            model = calibrated_agents(req, k, c_cal, lam, measured) - (c_cal - int(c[k]))
+            if any(_worse(n, measured[n], v) for n, v in req.targets.items() if n in measured):
                 missing += 1
                 fail[k] = max(fail[k], c[k])
-            proposal = calibrated_agents(req, k, c_cal, lam, measured)
-            proposal = max(proposal, c[k] - max(1, int(math.ceil(0.1 * c[k]))), fail[k] + 1, 0)
-            new[k] = proposal
+                new[k] = max(model, c[k] + 1)
+            elif model < c[k]:  # slack: remove half of it (all intervals move at once, and they interact)
+                new[k] = max(c[k] - int(math.ceil(0.5 * (c[k] - model))), fail[k] + 1, 0)
+        on, on_se = pooled["online_on_time_rate"], np.nan_to_num(pooled["online_on_time_rate_se"])
+        if online_base is None:
+            online_base = on.copy()
+        with np.errstate(invalid="ignore"):
+            late = np.flatnonzero(on[:n_h] < online_base[:n_h] - o.margin_se * on_se[:n_h] - 1e-12)
+        for k in late[late >= w]:  # online items served worse than under the erlang plan: give back what was removed
+            for j in range(k, min(n_h, k + window)):  # in the intervals that serve them (within their deadline)
+                if c[j] < req.calls_agents[j]:
+                    fail[j] = max(fail[j], c[j])
+                    new[j] = max(new[j], c[j] + 1)
+        missing += int(late.size)
         hours = float(np.sum(req.rostered(c)[w:n_h])) * req.interval_s / 3600.0
+        saving = hours - float(np.sum(req.rostered(new)[w:n_h])) * req.interval_s / 3600.0
         changed = int(np.sum(new != c))
         history.append({"iteration": it, "operator_hours": hours, "intervals_missing_target": missing,
                         "intervals_changed": changed})
@@ -191,7 +217,7 @@ def optimize_agents(cfg: Config, req: Requirement, progress: bool, line: Line,
             bar.update(1)
         else:
             line(msg)
-        if changed == 0:
+        if missing == 0 and saving <= SETTLED * hours:  # every interval meets; what slack is left is not worth it
             converged = True
             break
         c = new

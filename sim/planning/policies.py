@@ -73,7 +73,7 @@ def _proposed(cfg: Config, req: Requirement, agents: np.ndarray, notes: Dict[str
         notes["shifts"] = {"entries": len(schedule.shifts), "cost_per_week": schedule.cost,
                            "over_coverage_operator_hours_per_week": float(schedule.over.sum() * h),
                            "under_coverage_operator_hours_per_week": float(schedule.under.sum() * h),
-                           "solver": schedule.status}
+                           "solver": schedule.status, "optimality_gap": schedule.gap}
     return StaffingPlan(cfg.staffing.policy, run_cfg, req, required, schedule, notes)
 
 
