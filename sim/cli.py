@@ -57,8 +57,9 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
     except RuntimeError as exc:  # a simulation of the optimisation failed, the shift solver found nothing
         raise BadInput(str(exc)) from None
     exp = run_experiment(plan.cfg)
-    if exp.notes.get("executor_note"):
-        sys.stderr.write(f"run_sim: note: {exp.notes['executor_note']}\n")
+    for key in ("executor_note", "policy_note"):
+        if exp.notes.get(key):
+            sys.stderr.write(f"run_sim: note: {exp.notes[key]}\n")
     for failure in exp.failures:
         sys.stderr.write(f"run_sim: warning: {failure.describe()}\n")
     if not exp.replications:

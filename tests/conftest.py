@@ -24,6 +24,18 @@ def compose():
     return compose_config
 
 
+@pytest.fixture(scope="module")
+def compose_once():
+    """``compose_config`` with the scenario folder registered once for the whole test module."""
+    import sim.api
+    import sim.config.hydra_setup
+
+    scenarios = sim.config.hydra_setup.register()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sim.api, "register", lambda *a, **k: scenarios)
+        yield sim.api.compose_config
+
+
 @pytest.fixture
 def cli():
     """Run the command line; see :func:`support.run_cli`."""

@@ -121,6 +121,13 @@ def replication_kpis(res: ReplicationResult) -> Dict[str, float]:
         out.update(unit_type_kpis(bo, np.asarray(meta["type_of"]), list(meta["type_names"]),
                                   slice(first_day, max(last_day, first_day + 1))))
         out.update(category_kpis(bo, list(meta["categories"])))
+    if "groups" in res.extra or "callbacks" in res.extra:
+        from sim.analysis.kpis_routing import callback_kpis, group_kpis
+
+        if "callbacks" in res.extra:
+            out.update(callback_kpis(res.extra["callbacks"], w))
+        if "groups" in res.extra:
+            out.update(group_kpis(res.extra["groups"], w))
     return out
 
 

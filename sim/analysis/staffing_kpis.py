@@ -44,12 +44,13 @@ def pooled_intervals(results: Sequence[ReplicationResult]) -> Dict[str, np.ndarr
     -------
     dict of ndarray, shape (intervals,)
         ``attempts`` (per replication, on average), ``service_level``, ``abandon_rate``, ``asa_s``,
-        ``online_on_time_rate`` (NaN where undefined), ``mean_on_duty`` (operators on duty, time-average over the
-        replications), ``rostered`` (the plan's rostered operators, when recorded), and the
-        standard errors ``service_level_se``, ``abandon_rate_se``, ``asa_s_se`` and ``online_on_time_rate_se`` of the pooled
-        metrics: the larger of the spread between replications (calls of one interval wait in the
-        same queue, so they are far from independent) and the binomial error (for a single
-        replication, or replications that happen to agree).
+        ``online_on_time_rate`` (NaN where undefined), ``mean_on_duty`` (operators on duty,
+        time-average over the replications), ``rostered`` (the plan's rostered operators, when
+        recorded), and the standard errors ``service_level_se``, ``abandon_rate_se``, ``asa_s_se``
+        and ``online_on_time_rate_se`` of the pooled metrics: the larger of the spread between
+        replications (calls of one interval wait in the same queue, so they are far from
+        independent) and the binomial error (for a single replication, or replications that
+        happen to agree).
     """
     def per_rep(name: str) -> np.ndarray:
         return np.array([r.intervals[name] for r in results], dtype=float)

@@ -158,7 +158,8 @@ def plan_form_overrides(overrides: Sequence[str]) -> List[str]:
     so the forms the command line does not give are emptied
     (``staffing.shifts=[]`` ...).  Forms given together on the command line
     stay a conflict for :mod:`sim.config.validate` to report; a scenario file that
-    gives two forms is reported too.  The same holds for ``feedback.staffing``.
+    gives two forms is reported too.  The same holds for ``feedback.staffing`` and for
+    an operator group's plan (``routing.groups.<name>``).
 
     Parameters
     ----------
@@ -176,8 +177,8 @@ def plan_form_overrides(overrides: Sequence[str]) -> List[str]:
         if not m:
             continue
         plan, _, form = m.group(1).rpartition(".")
-        if plan in given and form in PLAN_FORMS:
-            given[plan].add(form)
+        if form in PLAN_FORMS and (plan in given or re.fullmatch(r"routing\.groups\.[^.]+", plan)):
+            given.setdefault(plan, set()).add(form)
     extra = [f"{plan}.{form}={empty}" for plan, forms in given.items() if forms
              for form, empty in PLAN_FORMS.items() if form not in forms]
     return [*overrides, *extra]

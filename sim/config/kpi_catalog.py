@@ -107,6 +107,22 @@ BACKOFFICE_KPIS: Dict[str, str] = {
                    "measurement window's days, per unit type",
 }
 
+#: The routing policies' KPIs (present when the scenario uses the policy), with a one-line definition each.
+ROUTING_KPIS: Dict[str, str] = {
+    "callbacks_offered": "call attempts offered a callback (estimated wait above routing.callback.offer_when_wait_s)",
+    "callbacks_accepted": "callback offers accepted (the caller hung up to be called back)",
+    "callbacks_completed": "callbacks that reached the resident",
+    "callbacks_missed_window": "callbacks whose first attempt came later than routing.callback.window_s after "
+                               "acceptance (or not by the end of the run)",
+    "callback_delay_s": "mean time from accepting a callback to the attempt that reached the resident, seconds",
+}
+
+#: Domain of every routing KPI (per-group KPIs, ``service_level.<group>`` ..., have their base KPI's).
+ROUTING_DOMAINS: Dict[str, Domain] = {
+    "callbacks_offered": COUNT, "callbacks_accepted": COUNT, "callbacks_completed": COUNT,
+    "callbacks_missed_window": COUNT, "callback_delay_s": TIME,
+}
+
 #: KPIs reported only by unit type or category (``open_orders.street``), never as a headline.
 BREAKDOWN_ONLY = frozenset({"open_orders", "orders_received", "closed"})
 
@@ -122,12 +138,12 @@ BACKOFFICE_DOMAINS: Dict[str, Domain] = {
 
 def all_definitions() -> Dict[str, str]:
     """Every KPI's one-line definition, front line first (breakdown-only bases included)."""
-    return {**KPI_DEFINITIONS, **BACKOFFICE_KPIS}
+    return {**KPI_DEFINITIONS, **ROUTING_KPIS, **BACKOFFICE_KPIS}
 
 
 def all_domains() -> Dict[str, Domain]:
     """Every KPI's domain, front line first (breakdown-only bases included)."""
-    return {**KPI_DOMAINS, **BACKOFFICE_DOMAINS}
+    return {**KPI_DOMAINS, **ROUTING_DOMAINS, **BACKOFFICE_DOMAINS}
 
 
 def headline_kpis() -> tuple[str, ...]:
@@ -155,6 +171,8 @@ def why_undefined(cfg: Config, name: str) -> str | None:
         return "always 0: callers never redial (calls.retrial.probability=0)"
     if name in ONLINE_KPIS and a.online.per_day <= 0:
         return "an online KPI, but this scenario has no online demand (arrivals.online.per_day=0)"
+    if name in ROUTING_KPIS and not (cfg.routing.callback.enabled and a.phone.per_day > 0):
+        return "a callback KPI, but callbacks are off (routing.callback.enabled=false) or there are no calls"
     if name in BACKOFFICE_KPIS and not cfg.units:
         return "a work-order KPI, but this scenario has no units (no work orders)"
     if name == "feedback_occupancy" and fb.mode != "team":

@@ -159,6 +159,8 @@ class _State:
                 if prefix in self.present:
                     continue
                 value = resolved(data, prefix)
+                if value is ABSENT and path[:i] in self.present and nodes[i].kind == "record":
+                    continue  # a field of a record an earlier override created: the schema gives it a default
                 if value is ABSENT:
                     parent = nodes[i]
                     if parent.kind == "list":

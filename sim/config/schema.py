@@ -18,6 +18,7 @@ from typing import Dict, List, Optional
 
 from omegaconf import MISSING
 
+from sim.config.routing import CallbackConfig, EscalationConfig
 from sim.config.staffing_policy import OptimizeConfig, ShiftPatternConfig, StaffingTargetConfig, default_patterns
 from sim.core.distributions import DIST_FAMILIES
 
@@ -163,7 +164,7 @@ class FrontStaffingConfig(StaffingConfig):
     target: StaffingTargetConfig = field(default_factory=StaffingTargetConfig)  # service targets of every interval
     schedule: str = "intervals"  # a proposed plan as a half-hourly headcount (intervals) or as shifts (shifts)
     patterns: List[ShiftPatternConfig] = field(default_factory=default_patterns)  # allowed shifts (schedule=shifts)
-    schedule_gap: float = 0.02  # shift scheduling stops within this relative gap of the optimum, in [0, 1); 0 = prove it
+    schedule_gap: float = 0.02  # shift scheduling stops within this share of the optimal cost, in [0, 1); 0 = prove it
     optimize: OptimizeConfig = field(default_factory=OptimizeConfig)  # the simulation-based policy
     cost_per_h: float = 1.0  # cost of a paid operator-hour (a shift's own cost_per_h takes precedence)
 
@@ -223,6 +224,11 @@ class WorkOrderConfig:
     resolution_h_by_urgency: Dict[str, DistConfig] = field(default_factory=dict)  # overrides the category's, per class
     closeout_limit_h: Dict[str, float] = field(default_factory=lambda: {
         "emergency": 2.0, "utilities": 24.0, "general": 168.0, "complex": 360.0})  # limit from arrival at the unit
+    dispatch: str = "direct"  # direct: to the handling unit; via_district: a street's orders pass its district first
+    district_review_h: DistConfig = field(default_factory=lambda: _exp(2.0))  # the district's review (via_district)
+    district_catch_probability: float = 0.5  # P(the district's review sends a misrouted order to the right street)
+    assignment: str = "weights"  # weights: the unit drawn by the type's weights; least_loaded: fewest open per worker
+    assignment_types: List[str] = field(default_factory=list)  # unit types least_loaded applies to; empty = all
 
 
 @dataclass
@@ -247,6 +253,28 @@ class FeedbackConfig:
     late_factor_satisfied: float = 0.85  # multiplies P(satisfied) when the close-out was late
     reopen_probability: float = 0.5  # P(an unsatisfied case is reopened) and sent back to the same unit
     max_rounds: int = 2  # handling rounds per work order at most (1 = never reopened)
+
+
+@dataclass
+class GroupConfig:
+    """An operator group's staffing plan (``routing.groups.<name>``): exactly one form, as in ``staffing``."""
+
+    operators: int = 0  # constant headcount (before scale)
+    half_hourly: List[int] = field(default_factory=list)  # headcount per interval: one day (48) or one week (336)
+    shifts: List[ShiftConfig] = field(default_factory=list)  # shifts whose coverage gives the headcount
+
+
+@dataclass
+class RoutingConfig:
+    """How operators take their work: skill groups with overflow, blending, aging, callbacks (sim.policies)."""
+
+    groups: Dict[str, GroupConfig] = field(default_factory=dict)  # name -> plan; empty = one group, staffing's plan
+    skills: Dict[str, List[str]] = field(default_factory=dict)  # category/online/outbound -> groups, preferred first
+    overflow_after_s: float = 30.0  # wait before a contact may also go to the next group of its list, seconds
+    reserve_idle: int = 0  # online and outbound work only while this many other operators of the group stay idle
+    reserve_idle_half_hourly: List[int] = field(default_factory=list)  # the same per half-hour (48 or 336 values)
+    escalate_after_s: EscalationConfig = field(default_factory=EscalationConfig)  # priority aging, per class
+    callback: CallbackConfig = field(default_factory=CallbackConfig)  # callbacks offered instead of a long wait
 
 
 @dataclass
@@ -303,6 +331,7 @@ class Config:
     calls: CallsConfig = field(default_factory=CallsConfig)  # phone calls
     online: OnlineConfig = field(default_factory=OnlineConfig)  # online submissions
     staffing: FrontStaffingConfig = field(default_factory=FrontStaffingConfig)  # front-line operators
+    routing: RoutingConfig = field(default_factory=RoutingConfig)  # skill groups, overflow, blending, callbacks
     calendars: Dict[str, CalendarConfig] = field(default_factory=_calendars)  # named working calendars
     units: Dict[str, UnitTypeConfig] = field(default_factory=dict)  # handling unit types by name
     workorders: WorkOrderConfig = field(default_factory=WorkOrderConfig)  # dispatch and action
@@ -325,4 +354,5 @@ __all__ = [
     "StaffingTargetConfig", "OptimizeConfig", "ShiftPatternConfig",
     "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig",
     "ExperimentConfig", "KpiConfig", "ReportConfig", "Config", "register_schema",
+    "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig",
 ]

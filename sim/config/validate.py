@@ -15,9 +15,10 @@ rule.
 
 from __future__ import annotations
 
-from sim.config.rules import check_number, check_probability, check_shares, check_staffing_plan, check_weights
+from sim.config.rules import check_number, check_probability, check_shares, check_weights
 from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config
 from sim.config.validate_backoffice import validate_backoffice
+from sim.config.validate_routing import validate_routing
 from sim.config.validate_staffing import validate_staffing_policy
 from sim.core.distributions import make_distribution
 from sim.core.errors import ConfigError
@@ -44,7 +45,7 @@ def validate_config(cfg: Config) -> None:
     _categories(cfg)
     _arrivals(cfg)
     _calls(cfg)
-    check_staffing_plan(cfg.staffing, "staffing", required=cfg.staffing.policy == "plan")
+    validate_routing(cfg)  # the staffing plan (or each group's), skills, callbacks, dispatch keys
     validate_staffing_policy(cfg)
     validate_backoffice(cfg)
     check_loops(cfg)

@@ -34,6 +34,10 @@ def validate_staffing_policy(cfg: Config) -> None:
     _choice("staffing.policy", s.policy, STAFFING_POLICIES, "staffing policy")
     _choice("staffing.offered_load", s.offered_load, OFFERED_LOADS, "offered-load rule")
     _choice("staffing.schedule", s.schedule, SCHEDULES, "schedule")
+    if s.policy != "plan" and cfg.routing.groups:
+        raise ConfigError("staffing.policy", s.policy, f"proposes one plan for the whole front line, not one per "
+                                                       f"operator group: with routing.groups ({len(cfg.routing.groups)}"
+                                                       f" given) each group's plan is given (staffing.policy=plan)")
     t = s.target
     check_number("staffing.target.service_level", t.service_level, 0.0, 1.0, lo_open=True, hi_open=True)
     if t.abandon_rate is not None:
@@ -44,6 +48,10 @@ def validate_staffing_policy(cfg: Config) -> None:
     for i, sh in enumerate(s.shifts):
         if sh.cost_per_h is not None:
             check_number(f"staffing.shifts[{i}].cost_per_h", sh.cost_per_h, lo_open=True)
+    for g, group in cfg.routing.groups.items():
+        for i, sh in enumerate(group.shifts):
+            if sh.cost_per_h is not None:
+                check_number(f"routing.groups.{g}.shifts[{i}].cost_per_h", sh.cost_per_h, lo_open=True)
     for i, sh in enumerate(cfg.feedback.staffing.shifts):
         if sh.cost_per_h is not None:
             raise ConfigError(f"feedback.staffing.shifts[{i}].cost_per_h", sh.cost_per_h,

@@ -34,6 +34,14 @@ order (the first broken one is reported):
   a plan; ``staffing.patterns`` and
   ``staffing.schedule_gap`` only with ``staffing.schedule=shifts``; ``staffing.optimize``
   only with ``staffing.policy=optimize``.
+* routing: ``routing.skills`` only with ``routing.groups``;
+  ``routing.overflow_after_s`` only when some skills list has two groups or more;
+  the callback's keys only with ``routing.callback.enabled`` (and calls), its
+  retry keys only when an attempt can fail; ``routing.reserve_idle`` only with
+  blended work (online demand, or return visits by operators); each class of
+  ``routing.escalate_after_s`` only when that class has work;
+  ``workorders.district_*`` only with ``workorders.dispatch=via_district``,
+  ``workorders.assignment_types`` only with ``workorders.assignment=least_loaded``.
 
 :func:`check_effects` then rejects settings that make a part of the model do
 nothing: a surge wholly after the horizon, wholly in the warm-up or only on
@@ -87,6 +95,10 @@ def _online(cfg: Config) -> bool:
     return cfg.arrivals.online.per_day > 0
 
 
+def _operators_visit(cfg: Config) -> bool:
+    return bool(cfg.units) and cfg.feedback.mode == "operators"
+
+
 _CALL_KEYS = ("calls.handle_s", "calls.handle_work_order_s", "calls.patience_s", "calls.priority_classes",
               "calls.retrial", "kpi.answer_threshold_s", "categories.*.handle_s", "categories.*.handle_work_order_s")
 _BACK_OFFICE_CATEGORY_KEYS = ("categories.*.unit_type", "categories.*.unit", "categories.*.unclear_share",
@@ -121,10 +133,34 @@ RULES: tuple[Rule, ...] = (
          "used only with staffing.policy=plan: a policy that proposes the plan decides the headcount itself"),
     Rule(("staffing.schedule",), lambda c: c.staffing.policy != "plan",
          "used only when a policy proposes the plan (staffing.policy=erlang or optimize)"),
-    Rule(("staffing.patterns", "staffing.schedule_gap"), lambda c: c.staffing.policy != "plan" and c.staffing.schedule == "shifts",
+    Rule(("staffing.patterns", "staffing.schedule_gap"),
+         lambda c: c.staffing.policy != "plan" and c.staffing.schedule == "shifts",
          "used only to schedule shifts (staffing.schedule=shifts, with staffing.policy=erlang or optimize)"),
     Rule(("staffing.optimize",), lambda c: c.staffing.policy == "optimize",
          "used only with staffing.policy=optimize"),
+    Rule(("routing.skills",), lambda c: bool(c.routing.groups), "used only with operator groups (routing.groups)"),
+    Rule(("routing.overflow_after_s",), lambda c: any(len(g) > 1 for g in c.routing.skills.values()),
+         "used only when a routing.skills list names two groups or more (there is a next group to overflow to)"),
+    Rule(("routing.callback",), lambda c: c.routing.callback.enabled and _phone(c),
+         "used only with callbacks on (routing.callback.enabled=true) and calls (arrivals.phone.per_day > 0)"),
+    Rule(("routing.callback.retry_delay_s", "routing.callback.max_attempts"),
+         lambda c: c.routing.callback.reach_probability < 1,
+         "used only when a callback attempt can fail (routing.callback.reach_probability < 1)"),
+    Rule(("routing.reserve_idle", "routing.reserve_idle_half_hourly"), lambda c: _online(c) or _operators_visit(c),
+         "used only with blended work: online demand (arrivals.online.per_day > 0) or return visits by "
+         "operators (feedback.mode=operators)"),
+    Rule(("routing.escalate_after_s.call",), _phone, "used only when there are calls (arrivals.phone.per_day > 0)"),
+    Rule(("routing.escalate_after_s.callback",),
+         lambda c: c.routing.callback.enabled and c.routing.callback.mode == "window",
+         "used only with callbacks in their own class (routing.callback.enabled=true, mode=window)"),
+    Rule(("routing.escalate_after_s.online",), _online,
+         "used only when there is online demand (arrivals.online.per_day > 0)"),
+    Rule(("routing.escalate_after_s.outbound",), _operators_visit,
+         "used only with return visits by operators (feedback.mode=operators, with units)"),
+    Rule(("workorders.district_review_h", "workorders.district_catch_probability"),
+         lambda c: c.workorders.dispatch == "via_district", "used only with workorders.dispatch=via_district"),
+    Rule(("workorders.assignment_types",), lambda c: c.workorders.assignment == "least_loaded",
+         "used only with workorders.assignment=least_loaded"),
 )
 
 

@@ -1,153 +1,80 @@
-"""The fast core: callback events on SimPy's event loop and the operator pool.
+"""The fast core: the operator pool, on SimPy's event loop.
 
 This module is the per-request hot path; everything else is ordinary SimPy code.
-It keeps SimPy's :class:`~simpy.core.Environment` and its event loop, so the
-hot path coexists with readable generator processes (staffing changes, interval
-boundaries, the daily arrival generator) in one simulation, but replaces the
-one-generator-per-caller idiom by three cheaper devices:
+It keeps SimPy's :class:`~simpy.core.Environment` and its event loop, so the hot
+path coexists with readable generator processes (staffing changes, interval
+boundaries, the daily arrival generator), but replaces the one-generator-per-caller
+idiom by cheaper devices: :class:`~sim.core.events.Tick` events with one
+callback, one reusable end-of-item event per operator, and lazy abandonment.
 
-* :class:`Tick` is an event with a single callback and a payload.  SimPy's
-  ``Environment.step`` only reads an event's ``callbacks`` and ``_ok``; a
-  ``Tick`` has exactly those plus the item it concerns, so scheduling one costs
-  a heap push and a small object, with no generator to resume.  Hot paths push
-  the same ``(time, priority, id, event)`` entry that ``Environment.schedule``
-  would, directly onto the environment's queue, and an operator reuses one
-  ``Tick`` for the end of every item they serve.
-* :class:`Pool` holds operators and one FIFO queue per priority class.  An
-  operator who becomes free takes the head of the most urgent non-empty class
-  that is open (a class can be closed for a time, e.g. outbound calls at night);
-  no preemption.
-* Abandonment is lazy: a waiting item's patience deadline goes into the pool's
-  own heap, and a single SimPy timer is armed at the earliest deadline.  When it
-  fires, items still waiting at their deadline leave (exactly then), items served
-  in the meantime are dropped, and the timer is re-armed; an item that left stays
-  in its deque, to be dropped when it reaches the head.  Most callers who wait
-  are answered long before their patience runs out, so this costs one SimPy
-  event per handful of waiting callers instead of one each.  Each queue entry
-  carries the attempt number it was queued under, so a caller who abandons and
-  redials is never served through a stale entry.
+:class:`Pool` holds **groups** of operators and the items waiting for them.  An
+item has a priority **class** (0 = most urgent) and a **route**: the groups that
+may serve it, in order of preference, each with the wait after which it becomes
+eligible (0 for the first group; a skill-based routing with overflow, as in
+Gans, Koole & Mandelbaum 2003, section 5, and Wallace & Whitt 2005).  Items wait
+in one FIFO lane per (class, route).  The rules:
 
-The pool keeps time-weighted areas (operators on duty, operators busy, items
-waiting per class) that :meth:`Pool.flush` hands to the interval recorder; the
-pool never computes a KPI.  Staffing changes follow two rules: operators of an
-ending shift finish their current item and then leave; a falling headcount plan
-sends free operators home first and lets busy ones finish.
+* **Arrival**: the item goes to a free operator of the first group of its route
+  that is eligible at once and has one (ties between groups are broken by the
+  route's order of preference), else it waits.
+* **An operator becomes free**: among the items it may serve now (its group is
+  on their route and they have waited long enough for it), it takes the most
+  urgent class first, then the earliest queued (FCFS by the time the attempt
+  joined the queue); an equal time goes to the route listed first.  No
+  preemption.  An item that becomes eligible for a group while an operator of
+  that group is free is taken at that moment.
+* **Blending with a threshold reservation** (Bhulai & Koole 2003; Gans & Zhou
+  2003): items of a *blended* class (online work, outbound calls) are taken
+  only while at least ``reserve`` other operators of the group stay idle.
+  ``reserve`` = 0 is plain priority blending.
+* **Priority aging**: with ``escalate`` set, a waiting item's class moves up
+  (to a given class) after it has waited a given time in its class; the order
+  above then uses the aged class.  Aging is a function of the wait, so it needs
+  no event: the head of a FIFO lane is always its oldest, most aged item.
+* **Closed classes**: a class can be closed for a time (outbound calls at night).
+* **Abandonment is lazy**: a waiting item's patience deadline goes into the
+  pool's own heap and one SimPy timer is armed at the earliest deadline; an item
+  that left stays in its lane, to be dropped when it reaches the head.  Each
+  queue entry carries the attempt number it was queued under, so a caller who
+  abandons and redials is never served through a stale entry.  Overflow
+  eligibility works the same way (its own heap and timer).
+
+With one group and one route (the default model) this reduces to one FIFO queue
+per class, served most urgent first.  The pool keeps time-weighted areas
+(operators on duty and busy, per group; items waiting, per class) that
+:meth:`Pool.flush` hands to the interval recorder; it never computes a KPI.
+Staffing changes follow two rules: operators of an ending shift finish their
+current item and then leave; a falling headcount plan sends free operators home
+first and lets busy ones finish.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from heapq import heapify, heappop, heappush
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import simpy
 from simpy.core import NORMAL
 
+from sim.core.events import FarTimer, Tick
+from sim.core.operators import Group, Operator, OperatorSide
+
 # Item states shared by every item a pool serves.
 NEW, WAITING, IN_SERVICE, GONE, DONE = 0, 1, 2, 3, 4
 INF = float("inf")
+#: A route: ``(group index, wait in seconds before the group may serve the item)`` in order of preference.
+Route = Sequence[tuple[int, float]]
+
+__all__ = ["Pool", "Operator", "Group", "Tick", "FarTimer", "Route", "NEW", "WAITING", "IN_SERVICE", "GONE",
+           "DONE", "INF"]
 
 
-class Tick:
-    """A SimPy event with one callback and a payload (item, tag).
+class Pool(OperatorSide):
+    """Operator groups serving items from (class, route) FIFO lanes, non-preemptively.
 
-    Schedule it with ``env.schedule(tick, NORMAL, delay)``; when the loop
-    reaches it, ``callback(tick)`` is called.
-
-    Parameters
-    ----------
-    callback : callable
-        Called with the tick when it fires.
-    item : Any
-        The item the event concerns.
-    tag : Any
-        Extra payload (an operator, an attempt number, ...).
-    """
-
-    __slots__ = ("callbacks", "_ok", "item", "tag")
-
-    def __init__(self, callback: Callable[["Tick"], None], item: Any = None, tag: Any = None) -> None:
-        self.callbacks: Optional[list] = [callback]
-        self._ok = True
-        self.item = item
-        self.tag = tag
-
-
-class FarTimer:
-    """A two-level event list for events due far ahead (back-office delays of hours or days).
-
-    SimPy keeps every scheduled event in one binary heap; with hundreds of
-    thousands of work orders in progress the heap grows large and every push
-    and pop slows down: each level of the heap is a cache miss on a tuple and
-    its time, allocated long before.  A ``FarTimer`` keeps events due beyond the
-    next bucket (``bucket_s``, one minute by default) in per-bucket lists, and a
-    SimPy process moves bucket ``k + 1`` into SimPy's heap when bucket ``k``
-    starts, so the heap only holds the next two minutes of events (hundreds,
-    not tens of thousands; measured 15-20% faster than hourly buckets on the
-    Beijing baseline).  Events keep their exact times; only the heap's size changes.
-
-    Parameters
-    ----------
-    env : simpy.Environment
-        The environment.
-    bucket_s : float
-        Bucket width in seconds.
-    """
-
-    def __init__(self, env: simpy.Environment, bucket_s: float = 60.0) -> None:
-        self.env = env
-        self.bucket_s = bucket_s
-        self.current = 0
-        self.buckets: dict[int, list[tuple[float, Tick]]] = {}
-        env.process(self._run())
-
-    def schedule(self, tick: Tick, delay: float) -> None:
-        """Schedule ``tick`` to fire ``delay`` seconds from now."""
-        env = self.env
-        t = env._now + delay
-        k = int(t // self.bucket_s)
-        if k <= self.current + 1:
-            heappush(env._queue,  # type: ignore[misc]  # a Tick duck-types simpy.Event on SimPy's queue
-                     (t, NORMAL, next(env._eid), tick))
-        else:
-            bucket = self.buckets.get(k)
-            if bucket is None:
-                self.buckets[k] = [(t, tick)]
-            else:
-                bucket.append((t, tick))
-
-    def _run(self):  # type: ignore[no-untyped-def]
-        env = self.env
-        while True:
-            yield env.timeout((self.current + 1) * self.bucket_s - env.now)
-            self.current += 1
-            queue, eid = env._queue, env._eid
-            for t, tick in self.buckets.pop(self.current + 1, ()):
-                heappush(queue, (t, NORMAL, next(eid), tick))
-
-    def __len__(self) -> int:
-        return sum(len(b) for b in self.buckets.values())
-
-
-class Operator:
-    """An operator: the shift they belong to, whether they leave after the current item, and
-    the reusable event that ends their current item (an operator serves one item at a time)."""
-
-    __slots__ = ("shift", "leaving", "is_free", "tick", "end_callbacks")
-
-    def __init__(self, shift: Optional[int] = None, on_end: Optional[Callable[[Tick], None]] = None) -> None:
-        self.shift = shift
-        self.leaving = False
-        self.is_free = False
-        self.tick = Tick(on_end, None, self)  # type: ignore[arg-type]
-        self.end_callbacks = self.tick.callbacks  # SimPy only iterates the list, so it can be reused
-
-
-class Pool:
-    """Operators serving items from priority-class FIFO queues, non-preemptively.
-
-    An item is any object with the attributes ``state``, ``attempt``, ``cls``
-    (queue class, 0 = most urgent), ``service_s`` and ``patience_s``
+    An item is any object with the attributes ``state``, ``attempt``, ``cls`` (priority class,
+    0 = most urgent), ``route`` (index into ``routes``), ``service_s`` and ``patience_s``
     (``math.inf`` = never leaves the queue).
 
     Parameters
@@ -156,73 +83,121 @@ class Pool:
         The environment whose loop runs the pool.
     n_classes : int
         Number of priority classes.
-    on_start : callable
-        ``on_start(item, now)``, called when an operator takes the item.
-    on_end : callable
-        ``on_end(item, now)``, called when the operator finishes the item.
-    on_renege : callable
-        ``on_renege(item, now)``, called when a waiting item's patience runs out.
+    on_start, on_end, on_renege : callable
+        ``f(item, now)``: an operator takes the item; finishes it; a waiting item's patience runs out.
+        ``on_start`` may change ``item.service_s`` (the pool reads it afterwards).
     name : str
         Label for reports.
+    groups : sequence of str
+        Names of the operator groups (one group by default).
+    routes : sequence of Route
+        The routes items may take; default: the single route ``[(0, 0.0)]``.
+    blended : sequence of int
+        Classes taken only while ``reserve`` other operators of the group stay idle.
+    escalate : sequence of (int, float), optional
+        Per class, ``(class it moves to, seconds of waiting in this class first)``; ``(-1, inf)`` = never.
+    class_routes : sequence of sequence of int, optional
+        Per class, the routes its items may take (default: every route); lanes exist only for these.
+
+    Raises
+    ------
+    ValueError
+        A route names an unknown group, is empty, or its first group is not eligible at once.
     """
 
     def __init__(self, env: simpy.Environment, n_classes: int,
                  on_start: Callable[[Any, float], None], on_end: Callable[[Any, float], None],
-                 on_renege: Callable[[Any, float], None], name: str = "pool") -> None:
+                 on_renege: Callable[[Any, float], None], name: str = "pool",
+                 groups: Sequence[str] = ("operators",), routes: Sequence[Route] = (((0, 0.0),),),
+                 blended: Sequence[int] = (), escalate: Optional[Sequence[tuple[int, float]]] = None,
+                 class_routes: Optional[Sequence[Sequence[int]]] = None) -> None:
         self.env = env
         self.name = name
-        self.queues: list[deque] = [deque() for _ in range(n_classes)]
+        self.n_classes = n_classes
+        self.groups = [Group(i, g) for i, g in enumerate(groups)]
+        self.routes = [tuple((int(g), float(d)) for g, d in r) for r in routes]
+        for r in self.routes:
+            if not r or r[0][1] != 0.0 or any(not 0 <= g < len(self.groups) or d < 0 for g, d in r):
+                raise ValueError(f"invalid route {r!r} for {len(self.groups)} group(s)")
+        n_routes = len(self.routes)
+        self._n_routes = n_routes
+        self.lanes: list[deque] = [deque() for _ in range(n_classes * n_routes)]
+        self._lane_n = [0] * (n_classes * n_routes)
+        self._immediate = [tuple(self.groups[g] for g, d in r if d == 0.0) for r in self.routes]
+        self._later = [tuple((d, g) for g, d in r if 0.0 < d < INF) for r in self.routes]
+        used = [set(range(n_routes)) if class_routes is None else set(class_routes[c]) for c in range(n_classes)]
+        for grp in self.groups:
+            for c in range(n_classes):
+                lanes = [(c * n_routes + i, self.lanes[c * n_routes + i], d)
+                         for i, r in enumerate(self.routes) if i in used[c] for g, d in r if g == grp.index]
+                if lanes:
+                    grp.scan.append((c, lanes))
         self.waiting = [0] * n_classes
+        self._n_wait = 0
         self.class_open = [True] * n_classes
-        self.free: list[Operator] = []
-        self.on_duty = 0
-        self.busy = 0
-        self.pending_departures = 0
-        self.rosters: dict[int, list[Operator]] = {}
+        self.blended = [c in set(blended) for c in range(n_classes)]
+        self._esc = list(escalate) if escalate is not None else [(-1, INF)] * n_classes
+        self._aging = any(t >= 0 for t, _ in self._esc)
         self._on_start = on_start
         self._on_end = on_end
         self._on_renege = on_renege
-        # patience: one private heap of deadlines and one SimPy timer at the earliest live one
+        # patience and overflow: a private heap each, and one SimPy timer at its earliest live entry
         self._deadlines: list[tuple[float, int, Any, int]] = []
         self._dseq = 0
         self._timer_at = INF
         self._timer_seq = 0
-        # time-weighted areas since the last flush
-        self._t_ops = 0.0
-        self._busy_area = 0.0
-        self._duty_area = 0.0
+        self._overflow: list[tuple[float, int, Any, int, int]] = []
+        self._ovf_at = INF
+        self._ovf_seq = 0
+        self._ovf_timer = 0
+        # time-weighted queue areas since the last flush
         self._t_q = [0.0] * n_classes
         self._q_area = [0.0] * n_classes
+        self.group_areas: list[tuple[float, float]] = [(0.0, 0.0)] * len(self.groups)
 
     # ------------------------------------------------------------------ hot path
     def offer(self, item: Any) -> None:
-        """Give ``item`` to a free operator, or queue it in its class."""
+        """Give ``item`` to a free operator of its route, or queue it in its lane."""
         now = self.env._now
         cls = item.cls
-        if self.free and self.class_open[cls]:
-            op = self.free.pop()
-            op.is_free = False
-            self._start(item, op, now)
-            return
+        r = item.route
+        if self.class_open[cls]:
+            for grp in self._immediate[r]:
+                free = grp.free
+                if free and (not self.blended[cls] or len(free) > grp.reserve):
+                    op = free.pop()
+                    op.is_free = False
+                    self._start(item, op, now)
+                    return
         self._q_area[cls] += self.waiting[cls] * (now - self._t_q[cls])
         self._t_q[cls] = now
         self.waiting[cls] += 1
+        self._n_wait += 1
+        lane = cls * self._n_routes + r
+        self._lane_n[lane] += 1
         item.state = WAITING
-        self.queues[cls].append((item, item.attempt))
+        attempt = item.attempt
+        self.lanes[lane].append((item, attempt, now))
         patience = item.patience_s
         if patience != INF:
             deadline = now + patience
             self._dseq += 1
-            heappush(self._deadlines, (deadline, self._dseq, item, item.attempt))
+            heappush(self._deadlines, (deadline, self._dseq, item, attempt))
             if deadline < self._timer_at:
                 self._arm(deadline)
+        for d, g in self._later[r]:
+            self._ovf_seq += 1
+            heappush(self._overflow, (now + d, self._ovf_seq, item, attempt, g))
+            if now + d < self._ovf_at:
+                self._arm_overflow(now + d)
 
     def _start(self, item: Any, op: Operator, now: float) -> None:
-        dt = now - self._t_ops
-        self._busy_area += self.busy * dt
-        self._duty_area += self.on_duty * dt
-        self._t_ops = now
-        self.busy += 1
+        grp = op.grp
+        dt = now - grp.t_ops
+        grp.busy_area += grp.busy * dt
+        grp.duty_area += grp.on_duty * dt
+        grp.t_ops = now
+        grp.busy += 1
         item.state = IN_SERVICE
         self._on_start(item, now)
         tick = op.tick
@@ -235,39 +210,83 @@ class Pool:
 
     def _end(self, ev: Tick) -> None:
         now = self.env._now
-        dt = now - self._t_ops
-        self._busy_area += self.busy * dt
-        self._duty_area += self.on_duty * dt
-        self._t_ops = now
-        self.busy -= 1
+        op = ev.tag
+        grp = op.grp
+        dt = now - grp.t_ops
+        grp.busy_area += grp.busy * dt
+        grp.duty_area += grp.on_duty * dt
+        grp.t_ops = now
+        grp.busy -= 1
         item = ev.item
         ev.item = None
         self._on_end(item, now)
-        op = ev.tag
         if op.leaving:
             self._leave(op, now)
-        elif self.pending_departures:
-            self.pending_departures -= 1
+        elif grp.pending:
+            grp.pending -= 1
             self._leave(op, now)
         else:
             self._next(op, now)
 
-    def _next(self, op: Operator, now: float) -> None:
-        waiting = self.waiting
-        is_open = self.class_open
-        for cls, q in enumerate(self.queues):
-            if waiting[cls] and is_open[cls]:
-                while True:
-                    item, attempt = q.popleft()
-                    if item.state == WAITING and item.attempt == attempt:
-                        break
-                self._q_area[cls] += waiting[cls] * (now - self._t_q[cls])
-                self._t_q[cls] = now
-                waiting[cls] -= 1
-                self._start(item, op, now)
-                return
+    def _next(self, op: Operator, now: float) -> bool:
+        """Give the free operator ``op`` its next item (True), or put it among the free (False).
+
+        The item is the head of a lane the operator's group may serve now: the most urgent (aged) class,
+        then the earliest queued.  Stale heads (served, gone or re-queued since) are dropped on the way.
+        """
+        grp = op.grp
+        if self._n_wait:
+            lane_n, is_open, blended, aging = self._lane_n, self.class_open, self.blended, self._aging
+            best, best_t, best_rank, best_c, best_item = -1, INF, 0, 0, None
+            for c, lanes in grp.scan:
+                if best >= 0 and not aging:
+                    break  # a candidate in a more urgent class
+                if not is_open[c] or (blended[c] and len(grp.free) < grp.reserve):
+                    continue
+                for lane, q, d in lanes:
+                    if lane_n[lane]:
+                        head = q[0]
+                        item = head[0]
+                        while item.state != WAITING or item.attempt != head[1]:
+                            q.popleft()
+                            head = q[0]
+                            item = head[0]
+                        t = head[2]
+                        if t + d <= now:
+                            rank = self._rank(c, now - t) if aging else c
+                            if best < 0 or rank < best_rank or (rank == best_rank and t < best_t):
+                                best, best_t, best_rank, best_c, best_item = lane, t, rank, c, item
+            if best >= 0:
+                self.lanes[best].popleft()
+                waiting = self.waiting
+                self._q_area[best_c] += waiting[best_c] * (now - self._t_q[best_c])
+                self._t_q[best_c] = now
+                waiting[best_c] -= 1
+                self._n_wait -= 1
+                lane_n[best] -= 1
+                self._start(best_item, op, now)
+                return True
         op.is_free = True
-        self.free.append(op)
+        grp.free.append(op)
+        return False
+
+    def _rank(self, c: int, waited_s: float) -> int:
+        """The class of an item of class ``c`` after waiting ``waited_s`` (priority aging)."""
+        esc = self._esc
+        while True:
+            target, after = esc[c]
+            if target < 0 or waited_s < after:
+                return c
+            waited_s -= after
+            c = target
+
+    def _unqueue(self, cls: int, lane: int, now: float) -> None:
+        """Bookkeeping of an item leaving lane ``lane`` (class ``cls``) at ``now``."""
+        self._q_area[cls] += self.waiting[cls] * (now - self._t_q[cls])
+        self._t_q[cls] = now
+        self.waiting[cls] -= 1
+        self._n_wait -= 1
+        self._lane_n[lane] -= 1
 
     def _arm(self, deadline: float) -> None:
         """Schedule the patience timer at ``deadline`` (a timer armed earlier goes stale)."""
@@ -290,7 +309,7 @@ class Pool:
                 self._renege(item, now)
         while dl and (dl[0][2].state != WAITING or dl[0][2].attempt != dl[0][3]):
             heappop(dl)  # served or gone since: drop lazily
-        if len(dl) > 4 * (sum(self.waiting) + 256):
+        if len(dl) > 4 * (self._n_wait + 256):
             self._deadlines = dl = [e for e in dl if e[2].state == WAITING and e[2].attempt == e[3]]
             heapify(dl)
         if dl:
@@ -298,90 +317,57 @@ class Pool:
 
     def _renege(self, item: Any, now: float) -> None:
         cls = item.cls
-        self._q_area[cls] += self.waiting[cls] * (now - self._t_q[cls])
-        self._t_q[cls] = now
-        self.waiting[cls] -= 1
-        if not self.waiting[cls]:
-            self.queues[cls].clear()
+        lane = cls * self._n_routes + item.route
+        self._unqueue(cls, lane, now)
+        if not self._lane_n[lane]:
+            self.lanes[lane].clear()
         item.state = GONE
         self._on_renege(item, now)
 
-    # ------------------------------------------------------------ staffing
-    def _leave(self, op: Operator, now: float) -> None:
-        self._duty_area += self.on_duty * (now - self._t_ops)
-        self._busy_area += self.busy * (now - self._t_ops)
-        self._t_ops = now
-        self.on_duty -= 1
-        op.tick.tag = None  # break the operator <-> tick cycle
-        if op.shift is not None:
-            roster = self.rosters.get(op.shift)
-            if roster is not None:
-                roster.remove(op)
+    def _arm_overflow(self, at: float) -> None:
+        self._ovf_at = at
+        self._ovf_timer += 1
+        env = self.env
+        heappush(env._queue,  # type: ignore[misc]  # a Tick duck-types simpy.Event on SimPy's queue
+                 (at, NORMAL, next(env._eid), Tick(self._on_overflow, None, self._ovf_timer)))
 
-    def add(self, n: int, shift: Optional[int] = None) -> None:
-        """Bring ``n`` operators on duty (cancelling pending departures first for an anonymous plan)."""
+    def _on_overflow(self, ev: Tick) -> None:
+        """Items become eligible for a later group of their route: a free operator there takes them now."""
+        if ev.tag != self._ovf_timer:
+            return  # superseded by an earlier one
         now = self.env._now
-        for _ in range(n):
-            if shift is None and self.pending_departures:
-                self.pending_departures -= 1
+        heap = self._overflow
+        self._ovf_at = INF
+        while heap and heap[0][0] <= now:
+            _, _, item, attempt, g = heappop(heap)
+            if item.state != WAITING or item.attempt != attempt:
                 continue
-            self._duty_area += self.on_duty * (now - self._t_ops)
-            self._busy_area += self.busy * (now - self._t_ops)
-            self._t_ops = now
-            self.on_duty += 1
-            op = Operator(shift, self._end)
-            if shift is not None:
-                self.rosters.setdefault(shift, []).append(op)
-            self._next(op, now)
-
-    def remove(self, n: int) -> None:
-        """Take ``n`` operators off duty: free ones at once, then busy ones after their current item."""
-        now = self.env._now
-        while n > 0 and self.free:
-            op = self.free.pop()
-            op.is_free = False
-            self._leave(op, now)
-            n -= 1
-        self.pending_departures += n
-
-    def end_shift(self, shift: int) -> None:
-        """End shift ``shift``: its free operators leave now, its busy ones after their current item."""
-        now = self.env._now
-        roster = self.rosters.pop(shift, [])
-        leaving_free = [op for op in roster if op.is_free]
-        if leaving_free:
-            gone = set(map(id, leaving_free))
-            self.free = [op for op in self.free if id(op) not in gone]
-        for op in roster:
-            op.shift = None
-            if op.is_free:
+            grp, cls = self.groups[g], item.cls
+            free = grp.free
+            if free and self.class_open[cls] and (not self.blended[cls] or len(free) > grp.reserve):
+                op = free.pop()
                 op.is_free = False
-                self._leave(op, now)
-            else:
-                op.leaving = True
+                self._unqueue(cls, cls * self._n_routes + item.route, now)  # its lane entry goes stale
+                self._start(item, op, now)
+        while heap and (heap[0][2].state != WAITING or heap[0][2].attempt != heap[0][3]):
+            heappop(heap)
+        if heap:
+            self._arm_overflow(heap[0][0])
 
-    def set_class_open(self, cls: int, is_open: bool) -> None:
-        """Allow (or stop) operators to take items of class ``cls``; free operators take them at once."""
-        self.class_open[cls] = is_open
-        now = self.env._now
-        while is_open and self.free and self.waiting[cls]:
-            op = self.free.pop()
-            op.is_free = False
-            self._next(op, now)
+    # ---------------------------------------------------------- questions
+    def waiting_ahead(self, cls: int, group: int) -> int:
+        """Items waiting in class ``cls`` or a more urgent one that ``group`` may serve (now or later)."""
+        grp = self.groups[group]
+        return sum(self._lane_n[lane] for c, lanes in grp.scan if c <= cls for lane, _, _ in lanes)
 
-    # ---------------------------------------------------------- statistics
-    def flush(self, now: float) -> tuple[float, float, list[float]]:
-        """Return and reset the areas (busy, on duty, waiting per class) accumulated since the last flush."""
-        busy = self._busy_area + self.busy * (now - self._t_ops)
-        duty = self._duty_area + self.on_duty * (now - self._t_ops)
-        self._busy_area = self._duty_area = 0.0
-        self._t_ops = now
-        q = [a + w * (now - t) for a, w, t in zip(self._q_area, self.waiting, self._t_q)]
-        self._q_area = [0.0] * len(q)
-        self._t_q = [now] * len(q)
-        return busy, duty, q
+    def free_for(self, route: int, cls: int) -> bool:
+        """Whether an item of ``cls`` on ``route`` would be taken at once."""
+        if not self.class_open[cls]:
+            return False
+        return any(grp.free and (not self.blended[cls] or len(grp.free) > grp.reserve)
+                   for grp in self._immediate[route])
 
     @property
     def n_waiting(self) -> int:
         """Items waiting, all classes."""
-        return sum(self.waiting)
+        return self._n_wait

@@ -27,7 +27,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from sim.analysis.kpis import confidence_interval, relative_half_width, replication_kpis, summarise
 from sim.analysis.staffing_kpis import meeting_shares, target_values
@@ -121,6 +121,9 @@ def run_experiment(cfg: Config, task: Task = run_replication) -> ExperimentResul
     fallback = executor_plan(cfg, first if target is None else e.max_replications)[1]
     if fallback is not None:
         notes["executor_note"] = fallback
+    idle = unused_policy_note(cfg, summary)
+    if idle:
+        notes["policy_note"] = idle
     if target is not None:
         # the stopping rule's own measure: the unclipped t interval
         achieved = relative_half_width(confidence_interval(values, e.confidence)) if len(values) > 1 else math.inf
@@ -166,3 +169,18 @@ def _sequential(cfg: Config, outcomes: Dict[int, Outcome], progress: bool,
             return r, False, values, None
         nxt = list(range(r, min(r + batch, e.max_replications)))
         outcomes.update(run_batch(cfg, nxt, progress, task))
+
+
+def unused_policy_note(cfg: Config, summary: Dict[str, Any]) -> Optional[str]:
+    """A note when a policy that was switched on never acted in any replication, or None.
+
+    A callback offer that no caller qualified for leaves the results identical to a run
+    without it; a planner comparing the two variants should be told why, not left to
+    suspect a setting silently ignored.
+    """
+    cb = cfg.routing.callback
+    offered = summary.get("callbacks_offered", {}).get("mean")
+    if cb.enabled and offered == 0:
+        return (f"routing.callback.enabled=true: no callback was offered in any replication (no caller's "
+                f"estimated wait exceeded routing.callback.offer_when_wait_s={cb.offer_when_wait_s:g})")
+    return None

@@ -22,6 +22,13 @@ takes it over.  Its path, every step a :class:`~sim.core.engine.Tick`:
 6. The return visit follows (:mod:`sim.model.feedback`); a reopened case comes back
    through :meth:`BackOffice.reopen` to the same unit for another round.
 
+The dispatch policies (:mod:`sim.policies.dispatch`) change steps 1-2: with
+``workorders.dispatch=via_district`` an order for a street passes its district,
+which reviews it (``workorders.district_review_h``, in the district's working
+hours) and may catch a misroute before forwarding it, and the dispatch limit is
+checked on arrival at the unit; with ``workorders.assignment=least_loaded`` the
+unit is the least loaded of the drawn unit's type when the order is created.
+
 First-round durations come from the resident's attributes drawn at creation
 (:mod:`sim.model.residents`); re-dispatches and later rounds draw from streams of their own.
 """
@@ -31,8 +38,10 @@ from __future__ import annotations
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any, Optional, Protocol
 
+import numpy as np
 import simpy
 
+from sim.core.distributions import make_distribution
 from sim.core.engine import FarTimer, Tick
 from sim.core.rng import Streams, UniformBuffer
 from sim.model.residents import (
@@ -45,6 +54,7 @@ from sim.model.residents import (
     COL_WRONG_UNIT,
 )
 from sim.model.units import Unit
+from sim.policies.dispatch import ASSIGNMENT, DISPATCH
 from sim.records.backoffice import BackOfficeRecorder
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -108,6 +118,18 @@ class BackOffice:
         self._g_disp, self._g_disp_ok = g["dispatched"], g["dispatch_on_time"]
         self._g_close_due, self._g_close_ok = g["closeouts_due"], g["closeouts_on_time"]
         self._g_resp_due, self._g_resp_ok = g["response_due"], g["response_on_time"]
+        wo = sc.cfg.workorders
+        self._dispatch = DISPATCH.get(wo.dispatch)
+        self._assign = ASSIGNMENT.get(wo.assignment)
+        self._district_of = sc.units.district_of
+        if self._dispatch.via_district:
+            self._u_district = UniformBuffer(streams.get("wo.district"))
+            self._district_review = make_distribution(wo.district_review_h, "workorders.district_review_h")
+            self._catch_p = float(wo.district_catch_probability)
+            self._cb_district, self._cb_forward = [self._at_district], [self._forward]
+        if self._assign.by_load:
+            self._init_loads([sc.units.type_names.index(t) for t in wo.assignment_types]
+                             or list(range(len(sc.units.type_names))))
 
     def _at(self, c, callbacks: list, delay: float, tag: object = None) -> None:  # type: ignore[no-untyped-def]
         """Schedule the contact's own tick (it has one pending step at a time) with ``callbacks``."""
@@ -123,19 +145,48 @@ class BackOffice:
         c.stage = ST_DISPATCH
         c.round = 1
         c.unit = row[COL_UNIT]
+        wrong = row[COL_WRONG_UNIT]
+        if self._assign.by_load:
+            wrong = self._assign_by_load(c, wrong)
         delay = row[COL_DISPATCH_S]
         urg = c.urgency
+        target = wrong if wrong >= 0 else c.unit
+        district = self._dispatch.first_stop(target, self._district_of)
         if c.in_window:
             self.rec.totals["work_orders"] += 1
             self._g_disp[urg] += 1
-            if delay <= self._dispatch_limit[urg]:
+            if district < 0 and delay <= self._dispatch_limit[urg]:
                 self._g_disp_ok[urg] += 1
         day = int(now * _INV_DAY)
         if day < self._n_days:
             self._d_created[day] += 1
-        wrong = row[COL_WRONG_UNIT]
-        c.tick = tick = Tick(self._arrive, c, wrong if wrong >= 0 else c.unit)  # reused for every later step
+        if district >= 0:  # via the district: it reviews the order first
+            c.tick = tick = Tick(self._at_district, c, target)
+        else:
+            c.tick = tick = Tick(self._arrive, c, target)  # reused for every later step
         self.timer.schedule(tick, delay)
+
+    def _at_district(self, ev: Tick) -> None:
+        """An order reaches the district of its (street) target: a review, in working hours; a misroute may be
+        caught and the order redirected to the right street."""
+        c, target = ev.item, ev.tag
+        now = self.env._now
+        district = self.units[int(self._district_of[target])]
+        review = float(self._district_review.ppf(self._u_district.next())) * 3600.0
+        t = district.calendar.next_open(now + review)
+        caught = self._u_district.next() < self._catch_p
+        if target != c.unit and caught:
+            target = c.unit
+        self._at(c, self._cb_forward, t - now, target)
+
+    def _forward(self, ev: Tick) -> None:
+        """The district forwards the order: it is dispatched now (the dispatch limit counts from the call's end)."""
+        c = ev.item
+        if c.t_dispatched is None and c.in_window:
+            urg = c.urgency
+            if self.env._now - c.t_handled <= self._dispatch_limit[urg]:
+                self._g_disp_ok[urg] += 1
+        self._arrive(ev)
 
     def _arrive(self, ev: Tick) -> None:
         c, uid = ev.item, ev.tag
@@ -164,7 +215,10 @@ class BackOffice:
         target = c.unit
         if self._u_redispatch.next() < self.sc.misroute_p:
             target = self.directory.wrong_unit(c.unit, self._u_redispatch.next())
-        self._at(c, self._cb_arrive, delay, target)
+        if self._dispatch.first_stop(target, self._district_of) >= 0:
+            self._at(c, self._cb_district, delay, target)
+        else:
+            self._at(c, self._cb_arrive, delay, target)
 
     # --------------------------------------------------------------- at the unit
     def _enqueue(self, c, now: float) -> None:  # type: ignore[no-untyped-def]
@@ -233,6 +287,8 @@ class BackOffice:
         uid, urg = c.unit, c.urgency
         unit = self.units[uid]
         unit.free += 1
+        if self._assign.by_load:
+            self._open[uid] -= 1
         c.late = now > c.deadline
         if c.in_window:
             self._r_close[uid] += 1
@@ -259,7 +315,34 @@ class BackOffice:
         c.round += 1
         if c.in_window:
             self._r_reopened[c.unit] += 1
+        if self._assign.by_load:
+            self._open[c.unit] += 1
         self._enqueue(c, now)
+
+    # ------------------------------------------------------------- assignment by load
+    def _init_loads(self, types: list) -> None:
+        """Open orders per unit, and per type the units' case slots, for ``workorders.assignment=least_loaded``."""
+        d = self.directory
+        self._open = np.zeros(len(d), dtype=float)
+        self._by_load = set(types)
+        cap = np.array([u.capacity for u in d.units], dtype=float)
+        self._inv_cap = np.where(cap > 0, 1.0 / np.maximum(cap, 1.0), 0.0)
+        self._no_slots = np.where(cap > 0, 0.0, np.inf)
+
+    def _assign_by_load(self, c, wrong: int) -> int:  # type: ignore[no-untyped-def]
+        """Move the order to the least loaded unit of its unit's type; a misroute keeps its offset in the type."""
+        d = self.directory
+        drawn = c.unit
+        t = d.units[drawn].type_index
+        if t in self._by_load and d.counts[t] > 1:
+            first, size = d.offsets[t], d.counts[t]
+            span = slice(first, first + size)
+            load = self._open[span] * self._inv_cap[span] + self._no_slots[span]
+            c.unit = self._assign.choose(drawn, first, load)
+            if wrong >= 0:
+                wrong = first + (c.unit - first + (wrong - drawn)) % size
+        self._open[c.unit] += 1
+        return int(wrong)
 
     # ------------------------------------------------------------- the horizon
     def count_overdue(self, c, now: float) -> None:  # type: ignore[no-untyped-def]

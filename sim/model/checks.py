@@ -33,6 +33,7 @@ import numpy as np
 
 from sim.config.schema import CHANNELS, Config, StaffingConfig
 from sim.config.validate import validate_config
+from sim.config.validate_routing import group_plans, plan_key
 from sim.config.validate_size import _BYTES, _PER_INTERVAL, _PER_LOGGED_CONTACT, _REFERENCE, LIMITS
 from sim.core.calendar import WorkCalendar
 from sim.core.errors import ConfigError
@@ -48,9 +49,20 @@ def validate(cfg: Config) -> None:
     ConfigError
         At the first broken rule, naming the key, its value and the rule.
     """
+    check_policy_names(cfg)
     validate_config(cfg)
     check_size(cfg)
     check_coverage(cfg)
+
+
+def check_policy_names(cfg: Config) -> None:
+    """Reject a policy name that no registry of :mod:`sim.policies` knows (the message lists the known ones)."""
+    from sim.policies.callbacks import CALLBACK_MODES
+    from sim.policies.dispatch import ASSIGNMENT, DISPATCH
+
+    CALLBACK_MODES.check(cfg.routing.callback.mode)
+    DISPATCH.check(cfg.workorders.dispatch)
+    ASSIGNMENT.check(cfg.workorders.assignment)
 
 
 # ------------------------------------------------------------------------------------------- contacts
@@ -130,8 +142,8 @@ def events_per_contact(cfg: Config) -> Dict[str, float]:
     """Upper bounds of the simulation events per first contact, by the loop that makes them.
 
     Every attempt of a call abandons (redials ``sum p^k``), every rating leads to a reopened
-    round when allowed, every return-visit attempt fails when it can: the bound holds for
-    any staffing.
+    round when allowed, every return-visit attempt fails when it can, and with callbacks every call
+    attempt accepts one whose every attempt fails: the bound holds for any staffing.
     """
     fb, wo = cfg.feedback, cfg.workorders
     redials = _geometric(cfg.calls.retrial.probability, cfg.calls.retrial.max_retrials)
@@ -140,7 +152,9 @@ def events_per_contact(cfg: Config) -> Dict[str, float]:
     bounces = p_mis / (1.0 - p_mis) if p_mis < 1.0 else math.inf
     rounds = 1.0 + _geometric(fb.reopen_probability, fb.max_rounds - 1)
     attempts = 1.0 + _geometric(1.0 - fb.reach_probability, fb.max_attempts - 1)
-    return {"contact": 2.0, "calls.retrial.max_retrials": 2.0 * redials,
+    cb = cfg.routing.callback
+    callbacks = 3.0 * (1.0 + redials) * cb.max_attempts if cb.enabled else 0.0  # each attempt accepts, each try fails
+    return {"contact": 2.0, "calls.retrial.max_retrials": 2.0 * redials, "routing.callback.max_attempts": callbacks,
             "workorders.misroute_probability": orders * 2.0 * bounces,
             "feedback.max_rounds": orders * (2.0 + rounds * 3.0),
             "feedback.max_attempts": orders * rounds * 2.0 * attempts}
@@ -168,7 +182,8 @@ def check_size(cfg: Config) -> None:
         Naming the key, its value, the estimate and the limit.
     """
     e = cfg.experiment
-    plans: List[Tuple[StaffingConfig, str]] = [(cfg.staffing, "staffing")] if cfg.staffing.policy == "plan" else []
+    plans: List[Tuple[StaffingConfig, str]] = ([(plan, plan_key(cfg, name)) for name, plan in group_plans(cfg).items()]
+                                               if cfg.staffing.policy == "plan" else [])
     if cfg.units and cfg.feedback.mode == "team":
         plans.append((cfg.feedback.staffing, "feedback.staffing"))
     for plan, prefix in plans:  # a plan proposed by a staffing policy is not known yet
@@ -203,6 +218,7 @@ def check_size(cfg: Config) -> None:
     if not events <= LIMITS["events"]:
         key = max((k for k in per if k != "contact"), key=lambda k: per[k])
         value = {"calls.retrial.max_retrials": cfg.calls.retrial.max_retrials,
+                 "routing.callback.max_attempts": cfg.routing.callback.max_attempts,
                  "workorders.misroute_probability": cfg.workorders.misroute_probability,
                  "feedback.max_rounds": cfg.feedback.max_rounds,
                  "feedback.max_attempts": cfg.feedback.max_attempts}[key]
@@ -244,16 +260,24 @@ def check_coverage(cfg: Config) -> None:
     n = int(round(e.horizon_h * 3600.0 / interval_s))
     if cfg.staffing.policy != "plan":  # the plan is proposed by the policy, which staffs every interval with demand
         return _check_team_coverage(cfg)
-    plan = scheduled_headcount(staffing_changes(cfg.staffing, cfg.scale, e.horizon_h * 3600.0, e.start_weekday),
-                               interval_s, n)
     w = int(round(e.warmup_h * 3600.0 / interval_s))
-    if not np.any(plan[w:] > 0):
-        mode = plan_mode(cfg.staffing)
-        key = {"constant": "staffing.operators", "half_hourly": "staffing.half_hourly",
-               "shifts": "staffing.shifts"}[mode]
-        raise ConfigError(key, "<plan>" if mode != "constant" else cfg.staffing.operators,
-                          f"nobody is on duty in the whole measurement window ({e.warmup_h:g} h to "
-                          f"{e.horizon_h:g} h, after scale {cfg.scale:g} and shrinkage {cfg.staffing.shrinkage:g})")
+    on_duty: dict[str, bool] = {}
+    for name, staff in group_plans(cfg).items():  # the front line's plan, or each group's
+        plan = scheduled_headcount(staffing_changes(staff, cfg.scale, e.horizon_h * 3600.0, e.start_weekday),
+                                   interval_s, n)
+        on_duty[name] = bool(np.any(plan[w:] > 0))
+    window = (f"nobody is on duty in the whole measurement window ({e.warmup_h:g} h to {e.horizon_h:g} h, "
+              f"after scale {cfg.scale:g} and shrinkage {cfg.staffing.shrinkage:g})")
+    if not any(on_duty.values()):
+        if not cfg.routing.groups:
+            mode = plan_mode(cfg.staffing)
+            raise ConfigError(f"staffing.{'operators' if mode == 'constant' else mode}",
+                              "<plan>" if mode != "constant" else cfg.staffing.operators, window)
+        raise ConfigError("routing.groups", f"<{len(on_duty)} groups>", f"in every group, {window}")
+    # with groups, a group may be off duty in a short window as long as each kind of work has someone
+    for key, groups in cfg.routing.skills.items():
+        if not any(on_duty[g] for g in groups):
+            raise ConfigError(f"routing.skills.{key}", list(groups), f"in each of these groups, {window}")
     _check_team_coverage(cfg)
 
 

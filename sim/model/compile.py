@@ -18,11 +18,13 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config, DistConfig
+from sim.config.validate_routing import group_plans
 from sim.core.calendar import WorkCalendar
 from sim.core.distributions import Distribution, make_distribution
 from sim.model.arrivals import ChannelArrivals, Surge
 from sim.model.staffing import StaffChange, staffing_changes
 from sim.model.units import UnitDirectory
+from sim.policies.routing import RoutingPlan, routing_plan
 
 DIRECT, WORK_ORDER = 0, 1
 
@@ -42,7 +44,7 @@ class Compiled:
     retrial_delay: Distribution
     max_retrials: int
     channels: Dict[str, ChannelArrivals]
-    staff_changes: List[StaffChange]  # the operators' plan over the horizon and the drain
+    staff_changes: List[StaffChange]  # the operators' plan over the horizon and the drain ([] with groups)
     horizon_s: float
     interval_s: float
     n_intervals: int
@@ -66,6 +68,25 @@ class Compiled:
     resolved_share: np.ndarray
     closeout_limit_s: np.ndarray
     visit_delay: Distribution
+    routing: RoutingPlan  # operator groups and the routes of calls, online work and outbound calls
+    group_changes: List[List[StaffChange]]  # each group's plan (one group without routing.groups)
+    mean_call_handle_s: float  # mean handle time of a call over the category mix (the callback estimator's)
+    callbacks: bool  # routing.callback.enabled (and calls)
+
+
+def mean_call_handle_s(cfg: Config, handle: List[List[Distribution]], transfer: Distribution) -> float:
+    """Mean operator time of a call: categories by share, each by its mix of direct answers, work orders and
+    emergency transfers (the triage drawn in :mod:`sim.model.residents`)."""
+    total = weight = 0.0
+    for k, (name, cat) in enumerate(cfg.categories.items()):
+        em = float(cat.urgency.get("emergency", 0.0)) / (sum(float(v) for v in cat.urgency.values()) or 1.0)
+        p_transfer = em * cat.emergency_transfer_share
+        p_direct = (1.0 - em) * cat.direct_share
+        p_order = 1.0 - p_transfer - p_direct
+        total += cat.share * (p_direct * handle[DIRECT][k].mean + p_order * handle[WORK_ORDER][k].mean
+                              + p_transfer * transfer.mean)
+        weight += cat.share
+    return total / weight if weight > 0 else 0.0
 
 
 def _per_urgency(table: Dict[str, DistConfig], key: str) -> List[Distribution]:
@@ -133,6 +154,11 @@ def compile_config(cfg: Config) -> Compiled:
     wo = cfg.workorders
     calendars = {name: WorkCalendar(c.days, c.start_h, c.end_h, cfg.experiment.start_weekday)
                  for name, c in cfg.calendars.items()}
+    end_s = horizon_s + cfg.experiment.drain_h * 3600.0
+    group_changes = [staffing_changes(plan, cfg.scale, end_s, cfg.experiment.start_weekday)
+                     for plan in group_plans(cfg).values()]
+    handle = {ch: _handle_table(cfg, ch) for ch in CHANNELS}
+    transfer = make_distribution(cfg.calls.handle_transfer_s, "calls.handle_transfer_s")
     channels = {}
     for ch in CHANNELS:
         c = getattr(cfg.arrivals, ch)
@@ -148,14 +174,13 @@ def compile_config(cfg: Config) -> Compiled:
         cfg=cfg, categories=names, shares=shares,
         direct_share=np.array([c.direct_share for c in cats], dtype=float),
         urgency_cum=urgency_cum,
-        handle={ch: _handle_table(cfg, ch) for ch in CHANNELS},
+        handle=handle,
         patience=make_distribution(cfg.calls.patience_s, "calls.patience_s"),
         retrial_probability=float(cfg.calls.retrial.probability),
         retrial_delay=make_distribution(cfg.calls.retrial.delay_s, "calls.retrial.delay_s"),
         max_retrials=int(cfg.calls.retrial.max_retrials),
         channels=channels,
-        staff_changes=staffing_changes(cfg.staffing, cfg.scale, horizon_s + cfg.experiment.drain_h * 3600.0,
-                                       cfg.experiment.start_weekday),
+        staff_changes=[] if cfg.routing.groups else group_changes[0],
         horizon_s=horizon_s,
         interval_s=interval_s,
         n_intervals=int(round(horizon_s / interval_s)),
@@ -165,7 +190,7 @@ def compile_config(cfg: Config) -> Compiled:
         expire_s=cfg.online.expire_h * 3600.0 if cfg.online.expire_h is not None else float("inf"),
         priority_urgency=np.array([u in cfg.calls.priority_classes for u in URGENCY_CLASSES]),
         transfer_share=np.array([c.emergency_transfer_share for c in cats], dtype=float),
-        transfer=make_distribution(cfg.calls.handle_transfer_s, "calls.handle_transfer_s"),
+        transfer=transfer,
         drain_s=cfg.experiment.drain_h * 3600.0,
         calendars=calendars,
         units=UnitDirectory(cfg, calendars) if cfg.units else None,
@@ -179,4 +204,8 @@ def compile_config(cfg: Config) -> Compiled:
         resolved_share=np.array([c.resolved_share for c in cats], dtype=float),
         closeout_limit_s=_limits(wo.closeout_limit_h),
         visit_delay=make_distribution(cfg.feedback.delay_h, "feedback.delay_h"),
+        routing=routing_plan(cfg, never_s=end_s),
+        group_changes=group_changes,
+        mean_call_handle_s=mean_call_handle_s(cfg, handle["phone"], transfer),
+        callbacks=bool(cfg.routing.callback.enabled and cfg.arrivals.phone.per_day > 0),
     )

@@ -72,6 +72,7 @@ class Feedback:
         self.calendar: WorkCalendar = sc.calendars[fb.calendar]
         self.pool: Pool = None  # type: ignore[assignment]  # set by the model
         self.cls = 0
+        self.route = 0  # the route of outbound calls in the pool (routing.skills.outbound)
         self._p_reach = fb.reach_probability
         self._max_attempts = fb.max_attempts
         self._max_rounds = fb.max_rounds
@@ -115,6 +116,7 @@ class Feedback:
         c.visit_reached = self._u_reach.next() < self._p_reach
         c.service_s = self._talk.next() if c.visit_reached else self._ring.next()
         c.cls = self.cls
+        c.route = self.route
         c.patience_s = INF
         c.attempt += 1
         self.rec.totals["visit_attempts"] += 1

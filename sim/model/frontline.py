@@ -16,6 +16,15 @@ decide what happens next:
   horizon (during the drain) is recorded in the recorder's slot after the
   horizon, never in the last reporting interval;
 * an online item not accepted within ``online.expire_h`` is withdrawn.
+
+Routing (:mod:`sim.policies.routing`): each contact takes the route of its
+category (calls) or of online work; the pool's groups, the blending
+reservation (``routing.reserve_idle``: online and outbound work only while
+that many other operators of the group stay idle) and priority aging
+(``routing.escalate_after_s``) are set up here.  With operator groups, call
+attempts are also recorded by their home group (:mod:`sim.records.routing`);
+with callbacks on, a call attempt facing a long wait may be offered a callback
+(:mod:`sim.model.callbacks`).
 """
 
 from __future__ import annotations
@@ -26,11 +35,23 @@ from typing import Callable, Dict, Optional
 import simpy
 from simpy.core import NORMAL
 
-from sim.core.engine import DONE, IN_SERVICE, WAITING, Pool, Tick
+from sim.core.engine import DONE, IN_SERVICE, INF, WAITING, Pool, Tick
 from sim.core.rng import Streams, UniformBuffer, ValueBuffer
+from sim.model.callbacks import PENDING, Callbacks
 from sim.model.compile import Compiled
-from sim.model.residents import CLS_CALL, CLS_ONLINE, CLS_OUTBOUND, CLS_URGENT, DIRECT, TRANSFER, WORK_ORDER, day_rows
+from sim.model.residents import (
+    CLS_CALL,
+    CLS_CALLBACK,
+    CLS_ONLINE,
+    CLS_OUTBOUND,
+    CLS_URGENT,
+    DIRECT,
+    TRANSFER,
+    WORK_ORDER,
+    day_rows,
+)
 from sim.records.intervals import OPEN_STATES, TERMINAL_STATES, IntervalRecorder
+from sim.records.routing import CallbackRecorder, GroupRecorder
 
 PHONE, ONLINE = 0, 1
 REDIAL = 5  # item state: abandoned, will call again
@@ -45,7 +66,8 @@ class Contact:
                  "state", "attempt", "t_arrive", "iv", "t_attempt", "iv_attempt", "retrials", "row",
                  "in_window", "stage", "t_answered", "t_handled", "unit", "round", "bounces", "t_dispatched",
                  "t_unit", "t_signed", "t_response", "t_closed", "deadline", "late", "resolved",
-                 "visit_attempts", "visit_reached", "reports_resolved", "satisfied", "t_rated", "tick")
+                 "visit_attempts", "visit_reached", "reports_resolved", "satisfied", "t_rated", "tick",
+                 "route", "cb", "cb_iv", "t_cb", "cb_tries")
 
     # Types of the slots that typed code assigns.  Annotations only, no class values: a slot that is
     # never assigned stays unset, which sim.model.requestlog detects with getattr/hasattr.
@@ -54,7 +76,7 @@ class Contact:
     t_handled: float
     tick: Optional[Tick]
 
-    def __init__(self, ident: int, row: tuple, now: float, iv: int, in_window: bool) -> None:
+    def __init__(self, ident: int, row: tuple, now: float, iv: int, in_window: bool, route: int = 0) -> None:
         self.id = ident
         self.row = row
         _, self.channel, self.category, self.urgency, self.kind, self.service_s, self.patience_s, self.cls = row[:8]
@@ -67,6 +89,8 @@ class Contact:
         self.stage = STAGE_FRONT
         self.t_answered = self.t_dispatched = None
         self.bounces = 0
+        self.route = route
+        self.cb = 0
 
 
 class FrontLine:
@@ -92,7 +116,18 @@ class FrontLine:
         self.sc = sc
         self.streams = streams
         self.rec = rec
-        self.pool = Pool(env, n_classes, self._on_start, self._on_end, self._on_renege, name="operators")
+        plan = sc.routing
+        self.pool = Pool(env, n_classes, self._on_start, self._on_end, self._on_renege, name="operators",
+                         groups=plan.groups, routes=plan.routes, blended=(CLS_ONLINE, CLS_OUTBOUND),
+                         escalate=_escalation(sc, n_classes), class_routes=_class_routes(sc, n_classes))
+        self._cat_route, self._online_route = plan.category_route, plan.online_route
+        self._home = plan.home
+        self.groups: Optional[GroupRecorder] = GroupRecorder(plan.groups, sc.n_intervals) if plan.grouped else None
+        self.callbacks: Optional[Callbacks] = None
+        self.cb_rec: Optional[CallbackRecorder] = None
+        if sc.callbacks:
+            self.cb_rec = CallbackRecorder(sc.n_intervals)
+            self.callbacks = Callbacks(env, sc, streams, self.pool, self.cb_rec, self.finish)
         self.live: Dict[int, Contact] = {}
         self.work_order: Optional[Callable[[Contact, float], None]] = None
         self.outbound_start: Optional[Callable[[Contact, float], None]] = None
@@ -128,6 +163,15 @@ class FrontLine:
         self._r_wait_online_s = rec.wait_online_s
         self._r_outbound_work_s = rec.outbound_work_s
         self._terminal = rec.terminal
+        if self.groups is not None:
+            g = self.groups.counts
+            self._g_attempts, self._g_answered = g["attempts"], g["answered"]
+            self._g_in_thr = g["answered_in_threshold"]
+            self._g_abandoned, self._g_wait = g["abandoned"], g["wait_answered_s"]
+        self._routed = self.groups is not None or self.callbacks is not None
+        r = sc.cfg.routing
+        if r.reserve_idle:
+            self.pool.set_reserve(r.reserve_idle)
 
     # ----------------------------------------------------------- arrivals
     def run_days(self):  # type: ignore[no-untyped-def]
@@ -152,10 +196,13 @@ class FrontLine:
             iv = self._last_iv
         ident = self._next_id
         self._next_id = ident + 1
-        c = Contact(ident, row, now, iv, iv >= self._warm_iv)
+        c = Contact(ident, row, now, iv, iv >= self._warm_iv,
+                    self._cat_route[row[2]] if row[1] == PHONE else self._online_route)
         self.live[ident] = c
         if row[1] == PHONE:
             self._r_calls_offered[iv] += 1
+            if self._routed:
+                self._attempt(c, now, iv)
         else:
             self._r_online_offered[iv] += 1
         i += 1
@@ -167,11 +214,21 @@ class FrontLine:
                      (block[i][0], NORMAL, next(env._eid), ev))
         self.pool.offer(c)
 
+    def _attempt(self, c: Contact, now: float, iv: int) -> None:
+        """A call attempt with routing records: count it for its home group; maybe offer a callback."""
+        if self.groups is not None:
+            self._g_attempts[self._home[c.route]][iv] += 1
+        if self.callbacks is not None and c.cls == CLS_CALL:
+            self.callbacks.consider(c, now, iv)
+
     # ------------------------------------------------------- pool callbacks
     def _on_start(self, c: Contact, now: float) -> None:
         if c.cls == CLS_OUTBOUND:
             self._r_outbound_work_s[min(int(now * self._inv_iv), self._after_iv)] += c.service_s
             self.outbound_start(c, now)  # type: ignore[misc]
+            return
+        if c.cb == PENDING:
+            self.callbacks.start(c, now)  # type: ignore[union-attr]  # a pending callback exists only with them
             return
         c.t_answered = now
         if c.channel == PHONE:
@@ -181,6 +238,12 @@ class FrontLine:
             self._r_wait_answered_s[iv] += w
             if w <= self._thr:
                 self._r_answered_in_threshold[iv] += 1
+            if self.groups is not None:
+                home = self._home[c.route]
+                self._g_answered[home][iv] += 1
+                self._g_wait[home][iv] += w
+                if w <= self._thr:
+                    self._g_in_thr[home][iv] += 1
         else:
             iv = c.iv
             w = now - c.t_arrive
@@ -192,6 +255,9 @@ class FrontLine:
     def _on_end(self, c: Contact, now: float) -> None:
         if c.cls == CLS_OUTBOUND:
             self.outbound_end(c, now)  # type: ignore[misc]
+            return
+        if c.cb == PENDING:  # a callback attempt that did not reach the resident
+            self.callbacks.end(c, now)  # type: ignore[union-attr]
             return
         c.t_handled = now
         if c.kind == DIRECT:
@@ -206,6 +272,8 @@ class FrontLine:
             iv = c.iv_attempt
             self._r_calls_abandoned[iv] += 1
             self._r_wait_abandoned_s[iv] += now - c.t_attempt
+            if self.groups is not None:
+                self._g_abandoned[self._home[c.route]][iv] += 1
             if c.retrials < self.sc.max_retrials and self._retry_u.next() < self.sc.retrial_probability:
                 c.state = REDIAL
                 self.env.schedule(Tick(self._redial, c), NORMAL,  # type: ignore[arg-type]  # Tick duck-types Event
@@ -226,6 +294,8 @@ class FrontLine:
         c.iv_attempt = iv
         c.patience_s = self._redial_patience.next()
         self._r_retrials[iv] += 1
+        if self._routed:
+            self._attempt(c, now, iv)
         self.pool.offer(c)
 
     # ------------------------------------------------------------- helpers
@@ -242,6 +312,8 @@ class FrontLine:
         """Open state (a name of :data:`OPEN_STATES`) of a live contact still at the front line, else None."""
         if c.stage != STAGE_FRONT:
             return None
+        if c.cb == PENDING:
+            return "awaiting_callback"
         if c.state == WAITING:
             return "waiting_operator"
         if c.state == IN_SERVICE:
@@ -252,10 +324,47 @@ class FrontLine:
 
     def flush(self, k: int) -> None:
         """Add the pool's areas since the last flush to interval ``k``."""
-        busy, duty, q = self.pool.flush(self.env.now)
-        self.rec.add_area(k, busy_s=busy, staffed_s=duty, queue_calls_s=q[CLS_URGENT] + q[CLS_CALL],
-                          queue_online_s=q[CLS_ONLINE])
+        now = self.env.now
+        busy, duty, q = self.pool.flush(now)
+        calls = q[CLS_URGENT] + q[CLS_CALL]
+        if self.callbacks is not None and self.callbacks.keeps_place:
+            calls = max(calls - self.callbacks.flush_virtual_area(now), 0.0)  # virtual callbacks are not callers
+        self.rec.add_area(k, busy_s=busy, staffed_s=duty, queue_calls_s=calls, queue_online_s=q[CLS_ONLINE])
+        if self.groups is not None:
+            self.groups.add_areas(k, self.pool.group_areas)
+
+    def run_reserve(self):  # type: ignore[no-untyped-def]
+        """SimPy process: the reservation of ``routing.reserve_idle_half_hourly``, half-hour by half-hour."""
+        plan = self.sc.cfg.routing.reserve_idle_half_hourly
+        offset = self.sc.cfg.experiment.start_weekday * 48 if len(plan) == 336 else 0
+        k = 0
+        while True:
+            self.pool.set_reserve(plan[(offset + k) % len(plan)])
+            yield self.env.timeout(1800.0)
+            k += 1
+
+
+def _escalation(sc: Compiled, n_classes: int) -> list[tuple[int, float]]:
+    """Priority aging per class of the pool: ``(class it moves to, seconds first)``; ``(-1, inf)`` = never."""
+    from sim.policies.callbacks import CALLBACK_MODES
+
+    esc = sc.cfg.routing.escalate_after_s
+    window = sc.callbacks and not CALLBACK_MODES.get(sc.cfg.routing.callback.mode).keeps_place
+    table = [(-1, INF)] * n_classes
+    for cls, after, target in ((CLS_CALL, esc.call, CLS_URGENT), (CLS_CALLBACK, esc.callback, CLS_CALL),
+                               (CLS_ONLINE, esc.online, CLS_CALLBACK if window else CLS_CALL),
+                               (CLS_OUTBOUND, esc.outbound, CLS_ONLINE)):
+        if after is not None and cls < n_classes:
+            table[cls] = (target, float(after))
+    return table
+
+
+def _class_routes(sc: Compiled, n_classes: int) -> list[list[int]]:
+    """The routes each class of the pool can hold: calls and callbacks by category, online, outbound."""
+    plan = sc.routing
+    calls = plan.call_routes()
+    return [calls, calls, calls, [plan.online_route], [plan.outbound_route]][:n_classes]
 
 
 assert set(OPEN_STATES) >= {"waiting_operator", "with_operator", "awaiting_redial"}
-__all__ = ["Contact", "FrontLine", "PHONE", "ONLINE", "WORK_ORDER"]
+__all__ = ["Contact", "FrontLine", "PHONE", "ONLINE", "WORK_ORDER", "CLS_CALLBACK"]

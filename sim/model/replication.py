@@ -19,6 +19,7 @@ import numpy as np
 import simpy
 
 from sim.config.schema import Config
+from sim.config.validate_routing import group_plans
 from sim.core.calendar import WorkCalendar
 from sim.core.engine import Pool
 from sim.core.rng import Streams
@@ -77,11 +78,14 @@ class Replication:
         self.rec = IntervalRecorder(sc.n_intervals, sc.interval_s)
         self.end_s = sc.horizon_s + sc.drain_s
         operators_visit = sc.units is not None and cfg.feedback.mode == "operators"
-        self.front = FrontLine(env, sc, self.streams, self.rec, n_classes=4 if operators_visit else 3)
+        self.front = FrontLine(env, sc, self.streams, self.rec, n_classes=5 if operators_visit else 4)
         self.log = RequestLog() if cfg.report.request_log else None
         if self.log is not None:
             self.front.on_finish = self.log.add
-        env.process(run_staffing(env, self.front.pool, sc.staff_changes))
+        for group, changes in enumerate(sc.group_changes):
+            env.process(run_staffing(env, self.front.pool, changes, group))
+        if cfg.routing.reserve_idle_half_hourly:
+            env.process(self.front.run_reserve())
         env.process(self.front.run_days())
         env.process(_every(env, sc.interval_s, self._flush))
         self.team: Optional[Pool] = None
@@ -94,7 +98,7 @@ class Replication:
             self.back.feedback = fb
             self.front.work_order = self.back.create
             if operators_visit:
-                fb.pool, fb.cls = self.front.pool, CLS_OUTBOUND
+                fb.pool, fb.cls, fb.route = self.front.pool, CLS_OUTBOUND, sc.routing.outbound_route
                 self.front.outbound_start, self.front.outbound_end = fb.on_start, fb.on_end
             else:
                 self.team = Pool(env, 1, fb.on_start, fb.on_end, lambda c, now: None, name="feedback team")
@@ -133,21 +137,31 @@ class Replication:
         self._flush(self.sc.n_intervals - 1 if self.sc.drain_s <= 0 else self.sc.n_intervals)
         open_counts = np.zeros((len(OPEN_STATES), self.sc.n_intervals))
         index = {s: i for i, s in enumerate(OPEN_STATES)}
+        callbacks = self.front.callbacks
         for c in self.front.live.values():
             state = self.front.open_state(c) or self._back_state(c)
             open_counts[index[state], c.iv] += 1
+            if callbacks is not None:
+                callbacks.count_open(c, self.end_s)
             if self.back is not None:
                 self.back.count_overdue(c, self.end_s)
             if self.log is not None:
                 self.log.add(c, f"open:{state}")
         intervals = self.rec.table()
         # the plan's changes after the horizon (drain time) fall outside the intervals and are clipped
-        intervals["scheduled_operators"] = scheduled_headcount(self.sc.staff_changes, self.sc.interval_s,
-                                                               self.sc.n_intervals)
-        intervals["rostered_operators"], intervals["staffing_cost_per_h"] = rostered_and_cost(
-            self.cfg.staffing, self.cfg.scale, self.sc.horizon_s, self.cfg.experiment.start_weekday,
-            self.sc.interval_s, self.cfg.staffing.cost_per_h)
+        plans = [scheduled_headcount(changes, self.sc.interval_s, self.sc.n_intervals)
+                 for changes in self.sc.group_changes]
+        intervals["scheduled_operators"] = plans[0] if len(plans) == 1 else np.sum(plans, axis=0)
+        rostered = [rostered_and_cost(staff, self.cfg.scale, self.sc.horizon_s, self.cfg.experiment.start_weekday,
+                                      self.sc.interval_s, self.cfg.staffing.cost_per_h)
+                    for staff in group_plans(self.cfg).values()]  # the front line's plan, or each group's
+        intervals["rostered_operators"] = np.sum([r for r, _ in rostered], axis=0)
+        intervals["staffing_cost_per_h"] = np.sum([c for _, c in rostered], axis=0)
         extra: Dict[str, Any] = {"contacts_created": self.front._next_id, "after_horizon": self.rec.after_horizon()}
+        if self.front.groups is not None:
+            extra["groups"] = self.front.groups.arrays()
+        if self.front.cb_rec is not None:
+            extra["callbacks"] = self.front.cb_rec.arrays()
         if self.back is not None:
             extra["backoffice"] = self.brec.arrays()
             units = self.sc.units

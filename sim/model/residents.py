@@ -29,12 +29,17 @@ if TYPE_CHECKING:  # pragma: no cover
 DIRECT, WORK_ORDER, TRANSFER = 0, 1, 2
 KIND_NAMES = ("direct", "work_order", "transfer")
 EMERGENCY = URGENCY_CLASSES.index("emergency")
-CLS_URGENT, CLS_CALL, CLS_ONLINE, CLS_OUTBOUND = 0, 1, 2, 3
+#: Queue classes of the operator pool, most urgent first: urgent calls, calls, callbacks that wait after the
+#: calls (``routing.callback.mode=window``), online work, outbound return-visit calls.
+CLS_URGENT, CLS_CALL, CLS_CALLBACK, CLS_ONLINE, CLS_OUTBOUND = 0, 1, 2, 3, 4
 
 (COL_T, COL_CHANNEL, COL_CATEGORY, COL_URGENCY, COL_KIND, COL_SERVICE, COL_PATIENCE, COL_CLS,
  COL_UNIT, COL_WRONG_UNIT, COL_DISPATCH_S, COL_REVIEW_S, COL_RESPONSE_S, COL_RESOLUTION_S,
  COL_RESOLVED, COL_VISIT_DELAY_S, COL_U_REPORTS, COL_U_SATISFIED, COL_U_REOPEN) = range(19)
 N_COLS = 19
+#: With callbacks on (``Compiled.callbacks``), one more column: the uniform number against which the resident
+#: accepts a callback offer (0 for online work, which is never offered one).
+COL_U_CALLBACK = 19
 
 
 def _by_group(u: np.ndarray, groups: np.ndarray, dists: list) -> np.ndarray:
@@ -75,6 +80,8 @@ def channel_columns(sc: "Compiled", st: Streams, ch: str, day: int) -> List[np.n
         cls = np.full(n, CLS_ONLINE)
     cols = [t, np.full(n, CHANNELS.index(ch)), cat, urg, kind, service, patience, cls]
     cols += work_order_columns(sc, st, ch, cat, urg, kind)
+    if sc.callbacks:
+        cols.append(st.get(f"callback.accept.{ch}").random(n) if ch == "phone" else np.zeros(n))
     return cols
 
 
@@ -108,10 +115,11 @@ def work_order_columns(sc: "Compiled", st: Streams, ch: str, cat: np.ndarray, ur
 
 
 def day_rows(sc: "Compiled", st: Streams, day: int) -> List[tuple]:
-    """Residents of ``day`` over both channels, in time order, one tuple of ``N_COLS`` values each."""
+    """Residents of ``day`` over both channels, in time order, one tuple of ``N_COLS`` values each
+    (``N_COLS + 1`` with callbacks on)."""
     parts = [channel_columns(sc, st, ch, day) for ch in CHANNELS if sc.channels[ch].per_day > 0]
     if not parts:
         return []
-    cols = [np.concatenate([p[j] for p in parts]) for j in range(N_COLS)]
+    cols = [np.concatenate([p[j] for p in parts]) for j in range(len(parts[0]))]
     order = np.argsort(cols[COL_T], kind="stable")
     return list(zip(*(c[order].tolist() for c in cols)))

@@ -248,16 +248,16 @@ def rostered_and_cost(cfg: StaffingConfig, scale: float, horizon_s: float, start
     return rostered, cost_per_h
 
 
-def run_staffing(env: simpy.Environment, pool: Pool, changes: list[StaffChange]) -> Generator:
-    """SimPy process applying ``changes`` to ``pool`` at their times."""
+def run_staffing(env: simpy.Environment, pool: Pool, changes: list[StaffChange], group: int = 0) -> Generator:
+    """SimPy process applying ``changes`` to operator group ``group`` of ``pool`` at their times."""
     for change in changes:
         if change.t_s > env.now:
             yield env.timeout(change.t_s - env.now)
         if change.kind == "add":
-            pool.add(change.n)
+            pool.add(change.n, group=group)
         elif change.kind == "remove":
-            pool.remove(change.n)
+            pool.remove(change.n, group=group)
         elif change.kind == "start":
-            pool.add(change.n, shift=change.shift)
+            pool.add(change.n, shift=change.shift, group=group)
         else:
-            pool.end_shift(change.shift)  # type: ignore[arg-type]
+            pool.end_shift(change.shift, group=group)  # type: ignore[arg-type]

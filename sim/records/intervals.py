@@ -31,6 +31,7 @@ TERMINAL_STATES: tuple[str, ...] = (
     "online_expired",         # online item withdrawn before an operator accepted it
     "closed_rated",           # work order closed, the resident rated it on the return visit
     "closed_not_reached",     # work order closed, the return visit never reached the resident
+    "callback_not_reached",   # accepted a callback, and no callback attempt reached the resident
 )
 #: Where a contact can be when the run stops.
 OPEN_STATES: tuple[str, ...] = (
@@ -42,6 +43,7 @@ OPEN_STATES: tuple[str, ...] = (
     "in_progress",            # signed by the unit, not yet closed
     "awaiting_return_visit",  # closed, the return visit is not yet made (or waits for a next attempt)
     "on_return_visit",        # the return-visit call is in progress
+    "awaiting_callback",      # accepted a callback that has not yet reached the resident
 )
 
 #: Per-interval counters, indexed by the interval of the attempt's arrival.

@@ -101,6 +101,11 @@ def summary_dict(exp: ExperimentResult, extra: Optional[Mapping[str, Any]] = Non
         "after_horizon": after_horizon_table(exp),
         "kpi_definitions": {k: defs[k] for k in headline if k in defs},
     }
+    groups = exp.replications[0].extra.get("groups") if exp.replications else None
+    if groups is not None:  # routing.groups: each group's service level, abandonment, ASA and occupancy
+        from sim.analysis.kpis_routing import group_summary
+
+        out["groups"] = group_summary(exp.summary, list(groups["names"]))
     out.update(exp.notes)
     if extra:
         out.update(extra)

@@ -63,6 +63,11 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
         for g in groups:
             for k, table in by_type.items():
                 buf.write(_line(k, f"  {k}.{g}", table[g]))
+    if summary.get("groups"):
+        buf.write("\nBy operator group (calls by their first group; occupancy of the group's operators):\n")
+        for g, table in summary["groups"].items():
+            for k, ci in table.items():
+                buf.write(_line(k, f"  {k}.{g}", ci))
     acc = summary["accounting"]
     buf.write("\nWhere the contacts offered in the window ended (mean per replication):\n")
     for state, v in acc["states"].items():

@@ -39,6 +39,14 @@ CONFIGS: Dict[str, List[str]] = {
         "staffing.half_hourly=[" + ",".join(["140", "140", "100", "100"] * 12) + "]",
         "calls.retrial.probability=0.7", "arrivals.online.per_day=8000", "online.expire_h=0.25",
     ],
+    # Two operator groups with overflow after 10 s, online work blended under a reservation of 2 idle operators
+    # and aged into the call class after 10 minutes: the routing policies under every invariant.
+    "groups_overflow": [
+        "staffing.operators=0", "+routing.groups.a={operators:65}", "+routing.groups.b={operators:60}",
+        "categories.all.share=0.6", "+categories.two={share:0.4}", "+routing.skills.all=[a,b]",
+        "+routing.skills.two=[b,a]", "routing.overflow_after_s=10", "arrivals.online.per_day=5000",
+        "routing.reserve_idle=2", "routing.escalate_after_s.online=600",
+    ],
 }
 
 

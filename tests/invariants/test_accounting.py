@@ -8,7 +8,8 @@ abandoned, or still waiting at the horizon; the calls still waiting are the
 contacts open in ``waiting_operator`` minus the online items still waiting.
 All identities are exact (integers), checked on every replication of several
 configurations: defaults, redials, expiring online items, tight staffing,
-shifts with an unstaffed half-day, and a see-saw half-hourly plan.
+shifts with an unstaffed half-day, a see-saw half-hourly plan, and two operator
+groups with overflow, a blending reservation and priority aging.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import pytest
 from sim.analysis.kpis import accounting, replication_kpis
 from sim.records.intervals import OPEN_STATES, TERMINAL_STATES
 
-NAMES = ["default", "redials_lognormal", "online_expiring", "tight_staffing", "shifts", "half_hourly_mixed"]
-NO_REDIALS = ["default", "online_expiring", "tight_staffing", "shifts"]
+NAMES = ["default", "redials_lognormal", "online_expiring", "tight_staffing", "shifts", "half_hourly_mixed",
+         "groups_overflow"]
+NO_REDIALS = ["default", "online_expiring", "tight_staffing", "shifts", "groups_overflow"]
 
 
 def _where(name, r) -> str:
@@ -199,7 +201,7 @@ def test_operator_time_follows_the_plan(sq, name):
         assert bad.size == 0, (f"{_where(name, r)}: overtime exceeds busy time in intervals {bad.tolist()} "
                                f"(on duty {(staffed[bad] / r.interval_s).tolist()}, plan "
                                f"{iv['scheduled_operators'][bad].tolist()})")
-        if not cfg.staffing.shifts and not cfg.staffing.half_hourly:
+        if not cfg.routing.groups and not cfg.staffing.shifts and not cfg.staffing.half_hourly:
             assert np.allclose(staffed, cfg.staffing.operators * r.interval_s, rtol=1e-12), (
                 f"{_where(name, r)}: constant headcount {cfg.staffing.operators} but on duty "
                 f"{(staffed / r.interval_s).tolist()}")

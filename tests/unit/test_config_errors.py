@@ -38,17 +38,6 @@ ROOT = Path(__file__).resolve().parents[2]
 FAST = ["experiment.horizon_h=1", "experiment.warmup_h=0", "experiment.replications=1"]
 
 
-@pytest.fixture(scope="module")
-def compose_once():
-    """``compose_config`` with the scenario folder registered once for the whole module."""
-    import sim.api
-    import sim.config.hydra_setup
-
-    scenarios = sim.config.hydra_setup.register()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sim.api, "register", lambda *a, **k: scenarios)
-        yield sim.api.compose_config
-
 
 def _with_fast(overrides):
     """FAST defaults, overridden by ``overrides`` (no duplicated keys)."""

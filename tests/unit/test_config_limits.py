@@ -31,17 +31,6 @@ FAST = ["experiment.horizon_h=4", "experiment.warmup_h=1", "experiment.replicati
 ZERO = "{dist:constant,value:0,mean:null}"
 
 
-@pytest.fixture(scope="module")
-def compose_once():
-    """``compose_config`` with the scenario folder registered once for the whole module."""
-    import sim.api
-    import sim.config.hydra_setup
-
-    scenarios = sim.config.hydra_setup.register()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sim.api, "register", lambda *a, **k: scenarios)
-        yield sim.api.compose_config
-
 
 def _with_fast(overrides):
     keys = {o.split("=", 1)[0].lstrip("+~") for o in overrides}

@@ -17,13 +17,14 @@ from sim.core.engine import DONE, GONE, IN_SERVICE, NEW, WAITING, Pool, Tick
 
 
 class Item:
-    """What a Pool serves: state, attempt, cls, service_s, patience_s (plus a name for the log)."""
+    """What a Pool serves: state, attempt, cls, route, service_s, patience_s (plus a name for the log)."""
 
-    def __init__(self, name, cls=1, service_s=10.0, patience_s=math.inf):
+    def __init__(self, name, cls=1, service_s=10.0, patience_s=math.inf, route=0):
         self.name = name
         self.state = NEW
         self.attempt = 0
         self.cls = cls
+        self.route = route
         self.service_s = service_s
         self.patience_s = patience_s
 
@@ -236,8 +237,8 @@ def test_stale_entries_are_dropped_when_a_class_empties():
     for i in range(50):
         h.arrive(1 + i, Item(f"x{i}", patience_s=5.0 + i))
     lengths = []
-    h.at(30, lambda: lengths.append((h.pool.waiting[1], len(h.pool.queues[1]))))
-    h.at(200, lambda: lengths.append((h.pool.waiting[1], len(h.pool.queues[1]))))
+    h.at(30, lambda: lengths.append((h.pool.waiting[1], len(h.pool.lanes[1]))))
+    h.at(200, lambda: lengths.append((h.pool.waiting[1], len(h.pool.lanes[1]))))
     h.run(until=300)
     assert lengths[0][0] > 0 and lengths[0][1] >= lengths[0][0], lengths
     assert lengths[1] == (0, 0), f"(waiting, deque length) after all reneged: {lengths[1]}"
@@ -306,7 +307,8 @@ def test_end_shift_busy_members_finish_then_leave_others_stay():
     h.run()
     assert h.starts() == [(1, "A"), (1, "B"), (12, "C"), (112, "D")], h.log
     assert probes == {9: (3, 1, 2, 0), 11: (2, 1, 1, 0), 31: (1, 1, 0, 0), 113: (1, 1, 0, 0)}, probes
-    assert 1 not in h.pool.rosters and len(h.pool.rosters[2]) == 1, h.pool.rosters
+    rosters = h.pool.groups[0].rosters
+    assert 1 not in rosters and len(rosters[2]) == 1, rosters
 
 
 def test_end_shift_with_overlapping_next_shift_serves_queue():

@@ -33,12 +33,11 @@ from sim.core.rng import Streams
 from sim.model.compile import compile_config
 from sim.model.frontline import FrontLine
 from sim.model.replication import run_replication
-from sim.model.residents import N_COLS, day_rows
+from sim.model.residents import CLS_CALL, CLS_ONLINE, CLS_URGENT, N_COLS, day_rows
 from sim.records.intervals import OPEN_STATES, TERMINAL_STATES
 
 PHONE, ONLINE = 0, 1
 EMERGENCY, GENERAL = 0, 2
-CLS_URGENT, CLS_CALL, CLS_ONLINE = 0, 1, 2
 DIRECT, WORK_ORDER, TRANSFER = 0, 1, 2
 T = {s: i for i, s in enumerate(TERMINAL_STATES)}
 O = {s: i for i, s in enumerate(OPEN_STATES)}

@@ -59,13 +59,14 @@ def test_unknown_kpi_has_no_domain():
 
 
 def test_every_kpi_of_a_run_has_a_domain_and_a_clipped_interval():
-    """Every KPI (headline and breakdown) of a small Beijing run resolves, and its interval lies in its domain."""
+    """Every KPI (headline and breakdown) of a small Beijing run (with callbacks, so that theirs are computed)
+    resolves, and its interval lies in its domain."""
     from sim.api import compose_config
     from sim.experiments.runner import run_experiment
 
     cfg = compose_config("beijing_baseline", ["scale=0.01", "experiment.horizon_h=24", "experiment.drain_h=48",
                                               "experiment.replications=3", "experiment.jobs=1",
-                                              "experiment.progress=false"])
+                                              "experiment.progress=false", "routing.callback.enabled=true"])
     exp = run_experiment(cfg)
     from sim.config.kpi_catalog import POOLED_KPIS
 
