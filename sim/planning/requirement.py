@@ -25,6 +25,11 @@ from the run's start, at least a week, so that a plan covers every weekday):
 3. **Return visits by operators** (``feedback.mode=operators``): the steady-state outbound
    operator-seconds per day (:func:`sim.model.workload.outbound_work`) spread evenly over the
    calling hours of ``feedback.calendar``, added likewise.
+   The routing options of one front line (``routing.callback``, ``routing.reserve_idle``,
+   ``routing.escalate_after_s``) are not in the model: a callback takes a caller out of the queue
+   and back later, a reservation keeps operators off online work; the requirement staffs the
+   plain queue and ``optimize`` measures what they change.  Operator groups (``routing.groups``)
+   have plans of their own and are not planned here (validation rejects the combination).
 4. **Required**, the rostered operators: ``ceil((calls + online + outbound) / (1 - shrinkage))``;
    0 where nothing arrives or is due.
 """

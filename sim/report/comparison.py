@@ -11,7 +11,8 @@ of the sweep folder:
   confidence interval (clipped to the KPI's domain, :func:`sim.analysis.kpis.clip_to_domain`),
   and its difference from the first variant with the
   difference's confidence interval and whether it is significant (the interval
-  excludes 0);
+  excludes 0); a KPI pooled over the replications (``intervals_meeting_target``) has a
+  difference and no interval;
 * ``comparison.md`` - the same for the main KPIs, as a Markdown table.
 
 A subfolder that holds no readable report (a stray folder, a variant that
@@ -35,9 +36,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from sim.analysis.kpis import clip_to_domain, difference_ci
+from sim.config.kpi_catalog import POOLED_KPIS
 
 MAIN_KPIS = ("service_level", "answer_rate", "abandon_rate", "asa_s", "occupancy", "online_on_time_rate",
-             "response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate", "time_to_close_p90_h")
+             "response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate", "time_to_close_p90_h",
+             "operator_hours", "intervals_meeting_target")
 
 
 def _read_kpis_csv(path: Path) -> Dict[int, Dict[str, float]]:
@@ -125,6 +128,7 @@ def compare(variants: List[Dict[str, Any]], confidence: float = 0.95) -> tuple[L
         header += [k, f"{k}_ci_low", f"{k}_ci_high", f"{k}_diff", f"{k}_diff_ci_low", f"{k}_diff_ci_high",
                    f"{k}_significant"]
     rows = []
+    ref_means = {k: (ref["summary"]["kpis"].get(k) or {}).get("mean") for k in kpis}
     for i, v in enumerate(variants):
         s = v["summary"]
         common = sorted(set(v["reps"]) & set(ref["reps"]))
@@ -139,6 +143,8 @@ def compare(variants: List[Dict[str, Any]], confidence: float = 0.95) -> tuple[L
             b = [v["reps"][r].get(k, math.nan) for r in (common if paired else sorted(v["reps"]))]
             d = difference_ci(a, b, paired, confidence) if i > 0 else {
                 "diff": 0.0, "diff_ci_low": 0.0, "diff_ci_high": 0.0, "significant": False}
+            if i > 0 and k in POOLED_KPIS and ci["mean"] is not None and ref_means.get(k) is not None:
+                d = {**d, "diff": ci["mean"] - ref_means[k]}  # pooled over replications: a difference, no interval
             row += [ci["mean"], ci["ci_low"], ci["ci_high"], d["diff"], d["diff_ci_low"], d["diff_ci_high"],
                     d["significant"]]
         rows.append(row)
