@@ -5,8 +5,10 @@ must serve.  Three rules, for a piecewise-constant arrival rate (pieces ``[a_i, 
 ``r_i`` per second) and a handle time ``S``:
 
 * ``sipp`` - stationary independent period by period: the interval's mean arrival rate times
-  ``E[S]``, the textbook method (Green, Kolesar & Soares 2001 show that it under-staffs rising
-  periods when handle times are not short against the period);
+  ``E[S]``, the textbook method (Green, Kolesar & Soares 2001 show that it misses the target in
+  many periods when handle times are not short against the period: the calls in service lag the
+  arrival rate, so it under-staffs where the rate has just fallen - after a peak - and, within
+  an interval, the late part of a steep rise);
 * ``lagged`` - the same with the rate shifted back by one mean handle time, the mean of
   ``lambda(t - E[S])`` over the interval times ``E[S]`` (Green, Kolesar & Soares 2001);
 * ``modified`` - the mean number of busy servers of the infinite-server model M_t/G/infinity,
