@@ -253,6 +253,8 @@ def test_ci_runs_the_readme_test_command():
 
 
 # ------------------------------------------------------------------------------------------- keys
+#: a report file named after a section (`staffing.csv`), not a key
+FILE_NAME = re.compile(r"\.(csv|yaml|json|md|png|html)$")
 KEY = re.compile(r"^[+~]{0,2}([a-z_][a-z0-9_]*(?:\.[A-Za-z0-9_<>\-]+)+)(?:\.\*)?(?:=.*)?$")
 SECTIONS = {f.name for f in dataclasses.fields(Config)}
 
@@ -288,7 +290,7 @@ def keys_in(text: str) -> List[str]:
     for span in code:
         for token in re.split(r"[\s,()\[\]{}\"']+", span):
             m = KEY.match(token)
-            if m and m.group(1).split(".")[0] in SECTIONS:
+            if m and m.group(1).split(".")[0] in SECTIONS and not FILE_NAME.search(m.group(1)):
                 found.append(m.group(1))
     return found
 
