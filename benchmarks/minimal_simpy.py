@@ -66,4 +66,5 @@ def run_minimal(lam: float, mean_handle_s: float, mean_patience_s: float, server
     t0 = time.perf_counter()
     env.run(until=horizon_s)
     wall = time.perf_counter() - t0
-    return MinimalResult(stats["calls"], stats["answered"], stats["abandoned"], stats["wait"], stats["busy"], wall)
+    return MinimalResult(int(stats["calls"]), int(stats["answered"]), int(stats["abandoned"]), stats["wait"],
+                         stats["busy"], wall)

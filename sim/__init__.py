@@ -17,6 +17,8 @@ its own layer or below (``tests/unit/test_layering.py`` keeps it so):
 * :mod:`sim.analysis` - pure functions of the records: KPIs and confidence
   intervals, warm-up diagnostics, queueing theory (it never imports the model);
 * :mod:`sim.experiments` - replications and where they run (serial, processes, Dask);
+* :mod:`sim.planning` - staffing policies that propose a plan before a run (Erlang A
+  per interval, simulation-based optimisation, shift scheduling) and may simulate to do it;
 * :mod:`sim.report` - tables, figures and pages from the results (never simulates);
 * :mod:`sim.api` and :mod:`sim.cli` - the stable surface: the Python API and the
   command line (with :mod:`sim.preflight` and :mod:`sim.sweep_callback`);

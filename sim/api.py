@@ -71,21 +71,33 @@ def config_yaml(cfg: Config) -> str:
 
 
 def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentResult:
-    """Run an experiment; write its report folder when ``out_dir`` is given.
+    """Plan the staffing (``staffing.policy``), run the experiment; write its report folder when ``out_dir`` is given.
+
+    The result's ``cfg`` is the configuration simulated (a proposed plan in its ``staffing``), and
+    its ``notes["staffing"]`` the :class:`sim.planning.plan.StaffingPlan`'s notes.
 
     Raises
     ------
     sim.core.errors.ConfigError
         ``out_dir`` is a file, cannot be created, or holds files and ``cfg.report.overwrite``
-        is false (the rules of :func:`sim.report.folders.prepare_report_folder`); checked before the run.
+        is false (the rules of :func:`sim.report.folders.prepare_report_folder`); a staffing policy's
+        plan cannot be made (:func:`sim.planning.check_plan`); both checked before the run.
     """
+    from sim.planning import check_plan, make_plan
+
+    check_plan(cfg)
     if out_dir is not None:
         from sim.report.folders import prepare_report_folder
 
         prepare_report_folder(Path(out_dir), cfg.report.overwrite, "out_dir", str(out_dir))
-    exp = run_experiment(cfg)
+    plan = make_plan(cfg)
+    exp = run_experiment(plan.cfg)
+    if exp.replications:
+        from sim.report.staffing import staffing_summary
+
+        exp.notes["staffing"] = staffing_summary(exp, plan)
     if out_dir is not None:
         from sim.report.outputs import write_outputs
 
-        write_outputs(exp, Path(out_dir), config_yaml(cfg))
+        write_outputs(exp, Path(out_dir), config_yaml(plan.cfg), staffing=plan)
     return exp

@@ -40,6 +40,7 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
     from sim.config.schema import Config
     from sim.experiments.runner import run_experiment
     from sim.model.checks import validate
+    from sim.planning import check_plan, make_plan
     from sim.report.outputs import write_outputs
     from sim.report.text import kpi_table, precision_note
 
@@ -48,9 +49,14 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         validate(cfg)  # sim.preflight validated it before Hydra started; a job run elsewhere checks again
+        check_plan(cfg)
     except ConfigError as exc:
         raise BadInput(str(exc)) from None
-    exp = run_experiment(cfg)
+    try:
+        plan = make_plan(cfg, line=_note)
+    except RuntimeError as exc:  # a simulation of the optimisation failed, the shift solver found nothing
+        raise BadInput(str(exc)) from None
+    exp = run_experiment(plan.cfg)
     for key in ("executor_note", "policy_note"):
         if exp.notes.get(key):
             sys.stderr.write(f"run_sim: note: {exp.notes[key]}\n")
@@ -58,7 +64,7 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
         sys.stderr.write(f"run_sim: warning: {failure.describe()}\n")
     if not exp.replications:
         raise BadInput(f"every replication failed (seed {cfg.experiment.seed}); first: {exp.failures[0].error}")
-    summary = write_outputs(exp, out_dir, config_yaml(cfg))
+    summary = write_outputs(exp, out_dir, config_yaml(plan.cfg), staffing=plan)
     missed = precision_note(summary)
     if missed:
         sys.stderr.write(f"run_sim: warning: {missed}\n")
@@ -75,6 +81,11 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
     if exp.failures:
         note_failed_run(str(out_dir))
     return summary
+
+
+def _note(message: str) -> None:
+    """A planning message (an optimisation's iteration, a warning) as a line on stderr."""
+    sys.stderr.write(f"run_sim: {message}\n")
 
 
 _FAILED_RUNS: set[str] = set()

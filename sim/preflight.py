@@ -8,7 +8,8 @@ reject a command:
 
 * compose every configuration the command would run - one, or every variant of
   a ``-m`` sweep, expanded with Hydra's own override parser and basic sweeper -
-  and type-check and validate each (:func:`sim.model.checks.validate`);
+  and type-check and validate each (:func:`sim.model.checks.validate`), and check that a staffing
+  policy can make its plan (:func:`sim.planning.check_plan`);
 * check the report folder (:mod:`sim.report.folders`): a folder that is a file, cannot
   be created, or holds files is refused, unless ``report.overwrite=true``, which
   then clears it.
@@ -36,6 +37,7 @@ from sim.config.schema import Config
 from sim.core.errors import ConfigError
 from sim.experiments.executors import check_resources
 from sim.model.checks import validate
+from sim.planning import check_plan
 from sim.report.folders import prepare_report_folder
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
@@ -82,6 +84,7 @@ def _job_config(dcfg: DictConfig) -> Config:
     cfg = OmegaConf.to_object(job)
     assert isinstance(cfg, Config)
     validate(cfg)
+    check_plan(cfg)  # a staffing policy's targets and shift patterns, against the requirement
     check_resources(cfg)  # a Dask scheduler must answer before anything is written
     return cfg
 

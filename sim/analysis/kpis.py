@@ -33,6 +33,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Sequence, TypeVar
 import numpy as np
 from scipy import stats as st
 
+from sim.analysis.staffing_kpis import plan_hours
 from sim.config.kpi_catalog import KPI_DEFINITIONS, all_definitions, headline_kpis, kpi_domain
 from sim.records.intervals import OPEN_STATES, TERMINAL_STATES, ReplicationResult
 
@@ -107,6 +108,7 @@ def replication_kpis(res: ReplicationResult) -> Dict[str, float]:
     sums = {k: float(v[w:].sum()) for k, v in res.intervals.items()}
     window_s = (len(next(iter(res.intervals.values()))) - w) * res.interval_s
     out = {k: float(v) for k, v in kpis_from_sums(sums, window_s).items()}
+    out.update(plan_hours(res))
     bo = res.extra.get("backoffice")
     if bo is not None:
         from sim.analysis.kpis_backoffice import backoffice_kpis, category_kpis, unit_type_kpis

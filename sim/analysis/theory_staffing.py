@@ -11,6 +11,7 @@ exponential servers", Operations Research 29, 1981).  Re-exported by :mod:`sim.a
 from __future__ import annotations
 
 import math
+from typing import Dict, Optional
 
 import numpy as np
 from scipy import special
@@ -135,6 +136,86 @@ def required_agents(lam: float, mu: float, theta: float, threshold_s: float, tar
                          f"c <= c_max={c_max} (lam={lam}, mu={mu}, theta={theta}, "
                          f"threshold_s={threshold_s})")
     while hi - lo > 1:  # bisect (lo, hi]
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def fewest_agents(lam: float, mu: float, theta: float, threshold_s: float, targets: Dict[str, float],
+                  start: Optional[int] = None, c_max: Optional[int] = None) -> int:
+    """Smallest headcount meeting every target at once, exact under Erlang A (Erlang C when ``theta == 0``).
+
+    Parameters
+    ----------
+    lam, mu, theta : float
+        Arrival, per-agent service and abandonment rates (per second); ``lam == 0`` needs 0 agents.
+    threshold_s : float
+        Service-level threshold (seconds).
+    targets : dict
+        Metric name of :data:`TARGETS` to its bound (``{"service_level": 0.8, "p_abandon": 0.05}``);
+        every one must hold.
+    start : int, optional
+        A first guess (the answer for a neighbouring interval): the search gallops down or up
+        from it, so a good guess costs two or three evaluations.  Default: square-root staffing.
+    c_max : int, optional
+        Largest headcount searched; default ``ceil(R + 50 sqrt(R)) + 1000`` (at most MAX_AGENTS).
+
+    Returns
+    -------
+    int
+        The smallest ``c`` meeting every target (the metrics improve monotonically with ``c``),
+        0 when ``lam == 0``; it may lie below the offered load ``R = lam / mu`` when callers
+        abandon (``theta > 0``).
+
+    Raises
+    ------
+    ValueError
+        An unknown target, an input out of range, or no ``c <= c_max`` meets the targets.
+    """
+    for name in targets:
+        if name not in TARGETS:
+            raise ValueError(f"unknown target {name!r}; expected one of {sorted(TARGETS)}")
+    lam, mu, theta = _rates(lam, mu, theta)
+    if lam == 0.0:
+        return 0
+    r = lam / mu
+    c_lo = 1 if theta > 0 else max(1, math.floor(r))
+    c_max = _check_int("c_max", min(math.ceil(r + 50.0 * math.sqrt(r)) + 1000, MAX_AGENTS) if c_max is None
+                       else c_max, 1)
+
+    def ok(c: int) -> bool:
+        if theta == 0.0 and c * mu <= lam:
+            return False  # unstable M/M/c: every target is missed
+        try:
+            m = erlang_a_metrics(lam, mu, theta, c, threshold_s)
+        except ValueError:
+            if c * mu <= lam:  # an overloaded queue whose law is too wide to hold: it misses every target
+                return False
+            raise
+        return all(getattr(m, k) <= v if TARGETS[k] else getattr(m, k) >= v for k, v in targets.items())
+
+    c0 = min(max(square_root_staffing(r, 1.0) if start is None else int(start), c_lo), c_max)
+    lo, hi, step = c_lo - 1, -1, 1  # invariant: lo misses (or is below the range), hi meets
+    if ok(c0):
+        hi = c0
+        while hi - step > lo and ok(hi - step):
+            hi, step = hi - step, 2 * step
+        lo = max(lo, hi - step)
+    else:
+        lo = c0
+        while lo < c_max and hi < 0:
+            c = min(lo + step, c_max)
+            if ok(c):
+                hi = c
+            else:
+                lo, step = c, 2 * step
+    if hi < 0:
+        raise ValueError(f"the targets {targets} are not reachable with c <= c_max={c_max} (lam={lam}, mu={mu}, "
+                         f"theta={theta}, threshold_s={threshold_s})")
+    while hi - lo > 1:
         mid = (lo + hi) // 2
         if ok(mid):
             hi = mid

@@ -43,6 +43,10 @@ KPI_DEFINITIONS: Dict[str, str] = {
     "mean_operators": "time-average number of operators on duty",
     "mean_calls_waiting": "time-average number of calls waiting",
     "transferred_emergency": "contacts transferred to emergency services (110/119/120/122)",
+    "operator_hours": "operator-hours rostered in the window (the plan's, before shrinkage: the hours paid)",
+    "staffing_cost": "operator-hours rostered x their cost per hour (a shift's cost_per_h, else staffing.cost_per_h)",
+    "intervals_meeting_target": "share of the window's intervals with calls whose service level, pooled over the "
+                                "replications, meets staffing.target (every target set)",
 }
 
 
@@ -77,8 +81,11 @@ KPI_DOMAINS: Dict[str, Domain] = {
     "retrials": COUNT, "service_level": SHARE, "answer_rate": SHARE, "asa_s": TIME, "mean_wait_s": TIME,
     "abandon_rate": SHARE, "occupancy": SHARE, "online_offered": COUNT, "online_on_time_rate": SHARE,
     "online_mean_wait_s": TIME, "mean_operators": LEVEL, "mean_calls_waiting": LEVEL,
-    "transferred_emergency": COUNT,
+    "transferred_emergency": COUNT, "operator_hours": TIME, "staffing_cost": RATIO, "intervals_meeting_target": SHARE,
 }
+
+#: KPIs computed from all replications together (no per-replication value, no confidence interval).
+POOLED_KPIS = frozenset({"intervals_meeting_target"})
 
 
 #: The work-order pipeline's KPIs, with a one-line definition each.
@@ -246,6 +253,8 @@ def why_undefined(cfg: Config, name: str) -> str | None:
     A relative precision target (half-width / |mean|) on such a KPI can never be met.
     """
     a, fb, wo = cfg.arrivals, cfg.feedback, cfg.workorders
+    if name in POOLED_KPIS:
+        return "computed from all replications together: it has no value per replication"
     if name in CALL_KPIS and a.phone.per_day <= 0:
         return "a call KPI, but this scenario has no calls (arrivals.phone.per_day=0)"
     if name == "retrials" and cfg.calls.retrial.probability <= 0:

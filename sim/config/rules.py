@@ -70,8 +70,11 @@ def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
-def check_staffing_plan(s: StaffingConfig, prefix: str) -> None:
-    """Check one staffing plan (front line, or the feedback team) whose keys start with ``prefix``."""
+def check_staffing_plan(s: StaffingConfig, prefix: str, required: bool = True) -> None:
+    """Check one staffing plan (front line, or the feedback team) whose keys start with ``prefix``.
+
+    ``required=False`` (a staffing policy that proposes the plan) allows a plan with no form given.
+    """
     check_number(f"{prefix}.operators", s.operators)
     check_number(f"{prefix}.shrinkage", s.shrinkage, 0.0, 1.0, hi_open=True)
     check_number(f"{prefix}.headcount_factor", s.headcount_factor, lo_open=True)
@@ -83,7 +86,7 @@ def check_staffing_plan(s: StaffingConfig, prefix: str) -> None:
     if s.half_hourly and s.shifts:
         raise ConfigError(f"{prefix}.half_hourly", f"<{len(s.half_hourly)} values>",
                           f"conflicts with {prefix}.shifts: give exactly one of operators, half_hourly, shifts")
-    if s.operators <= 0 and not s.half_hourly and not s.shifts:
+    if required and s.operators <= 0 and not s.half_hourly and not s.shifts:
         raise ConfigError(f"{prefix}.operators", s.operators, "no staffing: set operators, half_hourly or shifts")
     if s.half_hourly:
         if len(s.half_hourly) not in (48, 336):

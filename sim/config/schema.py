@@ -19,6 +19,7 @@ from typing import Dict, List, Optional
 from omegaconf import MISSING
 
 from sim.config.routing import CallbackConfig, EscalationConfig
+from sim.config.staffing_policy import OptimizeConfig, ShiftPatternConfig, StaffingTargetConfig, default_patterns
 from sim.core.distributions import DIST_FAMILIES
 
 #: Channels through which residents submit requests.
@@ -140,8 +141,9 @@ class ShiftConfig:
     name: str = "shift"  # label for the reader of the scenario file (not used by the model)
     start_h: float = 0.0  # start time of day in hours, 0 <= start_h < 24
     length_h: float = 8.0  # length in hours (0 < length_h <= 24; may cross midnight)
-    count: int = 0  # operators on the shift (before scale)
+    count: float = 0.0  # operators on the shift (before scale; a fraction keeps its mean)
     days: List[int] = field(default_factory=list)  # weekdays the shift starts on (0 = Monday); empty = every day
+    cost_per_h: Optional[float] = None  # cost of a paid hour on this shift (front line); None = staffing.cost_per_h
 
 
 @dataclass
@@ -149,10 +151,24 @@ class StaffingConfig:
     """Front-line staffing: exactly one of a constant headcount, a half-hourly plan or shifts."""
 
     operators: int = 0  # constant headcount (before scale); given on the command line, it replaces the scenario's plan
-    half_hourly: List[int] = field(default_factory=list)  # headcount per interval: one day (48) or one week (336)
+    half_hourly: List[float] = field(default_factory=list)  # headcount per half-hour: one day (48) or a week (336)
     shifts: List[ShiftConfig] = field(default_factory=list)  # shifts whose coverage gives the headcount
     shrinkage: float = 0.0  # share of scheduled operators not available (breaks, training, meetings), in [0, 1)
     headcount_factor: float = 1.0  # multiplies the plan's headcounts, whatever its form (a what-if: 1.1 = +10%)
+
+
+@dataclass
+class FrontStaffingConfig(StaffingConfig):
+    """The front line's staffing: a plan, or a policy that proposes one (sim/config/staffing_policy.py)."""
+
+    policy: str = "plan"  # plan (run the plan above), erlang (Erlang A per interval) or optimize (by simulation)
+    offered_load: str = "modified"  # load per interval for erlang/optimize: sipp, lagged or modified
+    target: StaffingTargetConfig = field(default_factory=StaffingTargetConfig)  # service targets of every interval
+    schedule: str = "intervals"  # a proposed plan as a half-hourly headcount (intervals) or as shifts (shifts)
+    patterns: List[ShiftPatternConfig] = field(default_factory=default_patterns)  # allowed shifts (schedule=shifts)
+    schedule_gap: float = 0.02  # shift scheduling stops within this share of the optimal cost, in [0, 1); 0 = prove it
+    optimize: OptimizeConfig = field(default_factory=OptimizeConfig)  # the simulation-based policy
+    cost_per_h: float = 1.0  # cost of a paid operator-hour (a shift's own cost_per_h takes precedence)
 
 
 @dataclass
@@ -329,7 +345,7 @@ class Config:
     categories: Dict[str, CategoryConfig] = field(default_factory=dict)  # request categories by name
     calls: CallsConfig = field(default_factory=CallsConfig)  # phone calls
     online: OnlineConfig = field(default_factory=OnlineConfig)  # online submissions
-    staffing: StaffingConfig = field(default_factory=StaffingConfig)  # front-line operators
+    staffing: FrontStaffingConfig = field(default_factory=FrontStaffingConfig)  # front-line operators
     routing: RoutingConfig = field(default_factory=RoutingConfig)  # skill groups, overflow, blending, callbacks
     calendars: Dict[str, CalendarConfig] = field(default_factory=_calendars)  # named working calendars
     units: Dict[str, UnitTypeConfig] = field(default_factory=dict)  # handling unit types by name
@@ -349,7 +365,8 @@ def register_schema() -> None:
 __all__ = [
     "CHANNELS", "URGENCY_CLASSES", "DIST_FAMILIES", "MISSING", "BEIJING_TARGETS",
     "DistConfig", "ChannelConfig", "SurgeConfig", "ArrivalsConfig", "CategoryConfig",
-    "RetrialConfig", "CallsConfig", "OnlineConfig", "ShiftConfig", "StaffingConfig",
+    "RetrialConfig", "CallsConfig", "OnlineConfig", "ShiftConfig", "StaffingConfig", "FrontStaffingConfig",
+    "StaffingTargetConfig", "OptimizeConfig", "ShiftPatternConfig",
     "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig",
     "ExperimentConfig", "KpiConfig", "ReportConfig", "Config", "register_schema",
     "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig",

@@ -22,6 +22,7 @@ from sim.config.rules import check_number, check_probability, check_shares, chec
 from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config
 from sim.config.validate_backoffice import validate_backoffice
 from sim.config.validate_routing import validate_routing
+from sim.config.validate_staffing import validate_staffing_policy
 from sim.core.distributions import make_distribution
 from sim.core.errors import ConfigError
 
@@ -48,6 +49,7 @@ def validate_config(cfg: Config) -> None:
     _arrivals(cfg)
     _calls(cfg)
     validate_routing(cfg)  # the staffing plan (or each group's), skills, callbacks, dispatch keys
+    validate_staffing_policy(cfg)
     validate_backoffice(cfg)
     check_loops(cfg)
     check_unused(cfg)

@@ -55,7 +55,7 @@ def validate_routing(cfg: Config) -> None:
     if r.groups:
         _groups(cfg)
     else:
-        check_staffing_plan(cfg.staffing, "staffing")
+        check_staffing_plan(cfg.staffing, "staffing", required=cfg.staffing.policy == "plan")
     for key, groups in r.skills.items():
         where = f"routing.skills.{key}"
         if key not in cfg.categories and key not in SKILL_WORK:

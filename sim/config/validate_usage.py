@@ -29,6 +29,11 @@ order (the first broken one is reported):
   (``reach_probability`` < 1); ``feedback.max_rounds`` only with
   ``reopen_probability`` > 0 and ``reopen_probability`` only with
   ``max_rounds`` > 1.
+* staffing policies: ``staffing.headcount_factor`` only with ``staffing.policy=plan`` (the
+  other policies decide the headcount); ``staffing.schedule`` only with a policy that proposes
+  a plan; ``staffing.patterns`` and
+  ``staffing.schedule_gap`` only with ``staffing.schedule=shifts``; ``staffing.optimize``
+  only with ``staffing.policy=optimize``.
 * routing: ``routing.skills`` only with ``routing.groups``;
   ``routing.overflow_after_s`` only when some skills list has two groups or more;
   the callback's keys only with ``routing.callback.enabled`` (and calls), its
@@ -124,6 +129,15 @@ RULES: tuple[Rule, ...] = (
          "used only when cases are reopened (feedback.reopen_probability > 0)"),
     Rule(("feedback.reopen_probability",), lambda c: c.feedback.max_rounds > 1,
          "used only when a case may have more than one round (feedback.max_rounds > 1)"),
+    Rule(("staffing.headcount_factor",), lambda c: c.staffing.policy == "plan",
+         "used only with staffing.policy=plan: a policy that proposes the plan decides the headcount itself"),
+    Rule(("staffing.schedule",), lambda c: c.staffing.policy != "plan",
+         "used only when a policy proposes the plan (staffing.policy=erlang or optimize)"),
+    Rule(("staffing.patterns", "staffing.schedule_gap"),
+         lambda c: c.staffing.policy != "plan" and c.staffing.schedule == "shifts",
+         "used only to schedule shifts (staffing.schedule=shifts, with staffing.policy=erlang or optimize)"),
+    Rule(("staffing.optimize",), lambda c: c.staffing.policy == "optimize",
+         "used only with staffing.policy=optimize"),
     Rule(("routing.skills",), lambda c: bool(c.routing.groups), "used only with operator groups (routing.groups)"),
     Rule(("routing.overflow_after_s",), lambda c: any(len(g) > 1 for g in c.routing.skills.values()),
          "used only when a routing.skills list names two groups or more (there is a next group to overflow to)"),

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence
 import numpy as np
 from scipy import optimize, special
 
+from sim.core import limited
 from sim.core.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -100,10 +101,26 @@ class Distribution:
     variance: float
     params: tuple
     _ppf: Callable[[np.ndarray], np.ndarray]
+    _limited: Callable[[np.ndarray, int], np.ndarray]
 
     def ppf(self, u: ArrayLike) -> np.ndarray:
         """Return the quantiles of the uniform numbers ``u`` (inverse CDF)."""
         return self._ppf(np.asarray(u, dtype=float))
+
+    def limited_moment(self, x: ArrayLike, n: int = 1) -> np.ndarray:
+        """``E[min(S, x)^n]`` for ``n`` = 1 or 2, exactly (:mod:`sim.core.limited`); ``x <= 0`` gives 0.
+
+        ``limited_moment(x, 1) = integral_0^x P(S > s) ds`` is what the infinite-server model of a
+        time-varying queue needs (the modified offered load, :mod:`sim.analysis.offered_load`).
+
+        Raises
+        ------
+        ValueError
+            If ``n`` is not 1 or 2.
+        """
+        if n not in (1, 2):
+            raise ValueError(f"n must be 1 or 2, got {n!r}")
+        return self._limited(np.asarray(x, dtype=float), n)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` values from ``rng`` by inversion."""
@@ -121,7 +138,8 @@ class Distribution:
         def ppf(u: np.ndarray, p: Callable[[np.ndarray], np.ndarray] = self._ppf) -> np.ndarray:
             return p(u) * f
 
-        return Distribution(self.family, self.mean * f, self.variance * f * f, self.params, ppf)
+        return Distribution(self.family, self.mean * f, self.variance * f * f, self.params, ppf,
+                            limited.scaled(self._limited, f))
 
 
 def make_distribution(cfg: DistSpec, key: str) -> Distribution:
@@ -178,7 +196,7 @@ def _positive(key: str, value: Optional[float], strict: bool = True) -> float:
 
 def _exponential(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
     m = _positive(f"{key}.mean", cfg.mean)
-    return Distribution("exponential", m, m * m, (m,), lambda u: -m * np.log1p(-u))
+    return Distribution("exponential", m, m * m, (m,), lambda u: -m * np.log1p(-u), limited.exponential(m))
 
 
 def _lognormal(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
@@ -197,9 +215,10 @@ def _lognormal(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
     var = (math.exp(sigma * sigma) - 1) * mean * mean
     if sigma == 0.0:  # cv = 0 or p90 = median: a constant (avoids 0 x -inf at u = 0)
         value = float(cfg.mean if "mean" in chosen else cfg.median)  # type: ignore[arg-type]
-        return Distribution("lognormal", value, 0.0, (mu, sigma), lambda u: np.full(np.shape(u), value))
+        return Distribution("lognormal", value, 0.0, (mu, sigma), lambda u: np.full(np.shape(u), value),
+                            limited.constant(value))
     return Distribution("lognormal", mean, var, (mu, sigma),
-                        lambda u: np.exp(mu + sigma * special.ndtri(u)))
+                        lambda u: np.exp(mu + sigma * special.ndtri(u)), limited.lognormal(mu, sigma))
 
 
 def _shape_scale(cfg: DistSpec, key: str, chosen: Sequence[str]) -> tuple[float, float]:
@@ -214,7 +233,7 @@ def _gamma(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
     else:
         k, theta = _shape_scale(cfg, key, chosen)
     return Distribution("gamma", k * theta, k * theta * theta, (k, theta),
-                        lambda u: theta * special.gammaincinv(k, u))
+                        lambda u: theta * special.gammaincinv(k, u), limited.gamma(k, theta))
 
 
 def _weibull_cv(k: float) -> float:
@@ -235,7 +254,7 @@ def _weibull(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
     g1, g2 = special.gamma(1 + 1 / k), special.gamma(1 + 2 / k)
     mean, var = lam * g1, lam * lam * (g2 - g1 * g1)
     return Distribution("weibull", mean, var, (k, lam),
-                        lambda u: lam * np.power(-np.log1p(-u), 1.0 / k))
+                        lambda u: lam * np.power(-np.log1p(-u), 1.0 / k), limited.weibull(k, lam))
 
 
 def _uniform(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
@@ -244,12 +263,13 @@ def _uniform(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
     if not math.isfinite(hi) or hi < lo:
         raise ConfigError(f"{key}.high", cfg.high, f"must be >= low ({cfg.low})")
     width = hi - lo
-    return Distribution("uniform", (lo + hi) / 2, width * width / 12, (lo, hi), lambda u: lo + width * u)
+    lim = limited.uniform(lo, hi) if width > 0 else limited.constant(lo)
+    return Distribution("uniform", (lo + hi) / 2, width * width / 12, (lo, hi), lambda u: lo + width * u, lim)
 
 
 def _constant(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
     v = _positive(f"{key}.value", cfg.value, strict=False)
-    return Distribution("constant", v, 0.0, (v,), lambda u: np.full(np.shape(u), v))
+    return Distribution("constant", v, 0.0, (v,), lambda u: np.full(np.shape(u), v), limited.constant(v))
 
 
 def _empirical(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
@@ -264,7 +284,7 @@ def _empirical(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
     def ppf(u: np.ndarray) -> np.ndarray:
         return arr[np.minimum((u * n).astype(np.int64), n - 1)]
 
-    return Distribution("empirical", float(arr.mean()), float(arr.var()), (n,), ppf)
+    return Distribution("empirical", float(arr.mean()), float(arr.var()), (n,), ppf, limited.empirical(arr))
 
 
 _BUILDERS: dict[str, Callable[[DistSpec, str, Sequence[str]], Distribution]] = {

@@ -182,10 +182,11 @@ def check_size(cfg: Config) -> None:
         Naming the key, its value, the estimate and the limit.
     """
     e = cfg.experiment
-    plans = [(plan, plan_key(cfg, name)) for name, plan in group_plans(cfg).items()]
+    plans: List[Tuple[StaffingConfig, str]] = ([(plan, plan_key(cfg, name)) for name, plan in group_plans(cfg).items()]
+                                               if cfg.staffing.policy == "plan" else [])
     if cfg.units and cfg.feedback.mode == "team":
         plans.append((cfg.feedback.staffing, "feedback.staffing"))
-    for plan, prefix in plans:
+    for plan, prefix in plans:  # a plan proposed by a staffing policy is not known yet
         peak, key, value = _peak_headcount(plan, prefix, cfg.scale)
         if peak > LIMITS["operators"]:
             if peak / cfg.scale <= LIMITS["operators"]:  # the plan fits at scale 1: scale drives it
@@ -257,6 +258,8 @@ def check_coverage(cfg: Config) -> None:
     e = cfg.experiment
     interval_s = cfg.kpi.interval_min * 60.0
     n = int(round(e.horizon_h * 3600.0 / interval_s))
+    if cfg.staffing.policy != "plan":  # the plan is proposed by the policy, which staffs every interval with demand
+        return _check_team_coverage(cfg)
     w = int(round(e.warmup_h * 3600.0 / interval_s))
     on_duty: dict[str, bool] = {}
     for name, staff in group_plans(cfg).items():  # the front line's plan, or each group's
@@ -275,6 +278,13 @@ def check_coverage(cfg: Config) -> None:
     for key, groups in cfg.routing.skills.items():
         if not any(on_duty[g] for g in groups):
             raise ConfigError(f"routing.skills.{key}", list(groups), f"in each of these groups, {window}")
+    _check_team_coverage(cfg)
+
+
+def _check_team_coverage(cfg: Config) -> None:
+    """A feedback team (``feedback.mode=team``) must be on duty while residents may be called, in some week."""
+    e = cfg.experiment
+    interval_s = cfg.kpi.interval_min * 60.0
     if not cfg.units or cfg.feedback.mode != "team":
         return
     # over a whole week, whatever the run's length: a short run may end before calling hours begin, but a

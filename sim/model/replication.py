@@ -19,6 +19,7 @@ import numpy as np
 import simpy
 
 from sim.config.schema import Config
+from sim.config.validate_routing import group_plans
 from sim.core.calendar import WorkCalendar
 from sim.core.engine import Pool
 from sim.core.rng import Streams
@@ -28,7 +29,7 @@ from sim.model.feedback import Feedback
 from sim.model.frontline import FrontLine
 from sim.model.requestlog import RequestLog
 from sim.model.residents import CLS_OUTBOUND
-from sim.model.staffing import run_staffing, scheduled_headcount, staffing_changes
+from sim.model.staffing import rostered_and_cost, run_staffing, scheduled_headcount, staffing_changes
 from sim.records.backoffice import BackOfficeRecorder
 from sim.records.intervals import OPEN_STATES, IntervalRecorder, ReplicationResult
 
@@ -152,6 +153,11 @@ class Replication:
         plans = [scheduled_headcount(changes, self.sc.interval_s, self.sc.n_intervals)
                  for changes in self.sc.group_changes]
         intervals["scheduled_operators"] = plans[0] if len(plans) == 1 else np.sum(plans, axis=0)
+        rostered = [rostered_and_cost(staff, self.cfg.scale, self.sc.horizon_s, self.cfg.experiment.start_weekday,
+                                      self.sc.interval_s, self.cfg.staffing.cost_per_h)
+                    for staff in group_plans(self.cfg).values()]  # the front line's plan, or each group's
+        intervals["rostered_operators"] = np.sum([r for r, _ in rostered], axis=0)
+        intervals["staffing_cost_per_h"] = np.sum([c for _, c in rostered], axis=0)
         extra: Dict[str, Any] = {"contacts_created": self.front._next_id, "after_horizon": self.rec.after_horizon()}
         if self.front.groups is not None:
             extra["groups"] = self.front.groups.arrays()

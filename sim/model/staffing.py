@@ -31,7 +31,7 @@ to unit within a type, so the type's total keeps its mean.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Generator, Iterable, Optional
 
 import numpy as np
@@ -209,6 +209,43 @@ def scheduled_headcount(changes: list[StaffChange], interval_s: float, n_interva
     cum = np.concatenate([[0.0], np.cumsum(lv * np.diff(np.clip(t, 0, edges[-1])))])
     area = np.interp(edges, np.clip(t, 0, edges[-1]), cum)
     return np.diff(area) / interval_s
+
+
+def rostered_and_cost(cfg: StaffingConfig, scale: float, horizon_s: float, start_weekday: int, interval_s: float,
+                      default_cost_per_h: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rostered operators (before shrinkage) and the plan's cost per hour, time-averaged per interval.
+
+    Parameters
+    ----------
+    cfg : StaffingConfig
+        The plan (its shrinkage is left out: rostered operators are paid whether on a break or not).
+    scale, horizon_s, start_weekday : float, float, int
+        As for :func:`staffing_changes`.
+    interval_s : float
+        Length of a reporting interval; the intervals cover ``[0, horizon_s)``.
+    default_cost_per_h : float
+        Cost of a paid operator-hour (``staffing.cost_per_h``); a shift's own ``cost_per_h`` takes precedence.
+
+    Returns
+    -------
+    rostered, cost_per_h : ndarray, shape (intervals,)
+        Mean operators rostered in each interval, and the cost per hour of the plan in force
+        (sum over shifts of their rostered operators x their cost per hour).
+    """
+    n = int(round(horizon_s / interval_s))
+    groups: dict[float, list] = {}
+    for sh in cfg.shifts:
+        own = sh.cost_per_h
+        groups.setdefault(float(own) if own is not None else float(default_cost_per_h), []).append(sh)
+    if not cfg.shifts:
+        groups = {float(default_cost_per_h): []}
+    rostered, cost_per_h = np.zeros(n), np.zeros(n)
+    for c, shifts in groups.items():
+        part = replace(cfg, shrinkage=0.0, shifts=shifts) if cfg.shifts else replace(cfg, shrinkage=0.0)
+        level = scheduled_headcount(staffing_changes(part, scale, horizon_s, start_weekday), interval_s, n)
+        rostered += level
+        cost_per_h += level * c
+    return rostered, cost_per_h
 
 
 def run_staffing(env: simpy.Environment, pool: Pool, changes: list[StaffChange], group: int = 0) -> Generator:

@@ -146,7 +146,9 @@ class ReplicationResult:
         Leading intervals excluded from KPIs.
     intervals : dict of str to ndarray
         Columns of :data:`COUNT_COLUMNS` and :data:`AREA_COLUMNS`, plus
-        ``scheduled_operators`` (mean scheduled headcount per interval).
+        ``scheduled_operators`` (mean scheduled headcount per interval, after shrinkage),
+        ``rostered_operators`` (the same before shrinkage: the operators paid) and
+        ``staffing_cost_per_h`` (the plan's cost per hour in force).
     terminal : ndarray, shape (len(TERMINAL_STATES), n_intervals)
         Contacts ending in each state, by arrival interval.
     open : ndarray, shape (len(OPEN_STATES), n_intervals)

@@ -11,7 +11,8 @@ of the sweep folder:
   confidence interval (clipped to the KPI's domain, :func:`sim.analysis.kpis.clip_to_domain`),
   and its difference from the first variant with the
   difference's confidence interval and whether it is significant (the interval
-  excludes 0);
+  excludes 0); a KPI pooled over the replications (``intervals_meeting_target``) has a
+  difference and no interval.
   A share is written in percent (``service_level_pct``) and its difference in
   percentage points (``service_level_diff_pp``): a column's name says its unit;
 * ``comparison.md`` - the same for the main KPIs, as a Markdown table;
@@ -41,9 +42,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from sim.analysis.kpis import clip_to_domain, difference_ci, is_share
+from sim.config.kpi_catalog import POOLED_KPIS
 
 MAIN_KPIS = ("service_level", "answer_rate", "abandon_rate", "asa_s", "occupancy", "online_on_time_rate",
-             "response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate", "time_to_close_p90_h")
+             "response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate", "time_to_close_p90_h",
+             "operator_hours", "intervals_meeting_target")
 
 
 def _read_kpis_csv(path: Path) -> Dict[int, Dict[str, float]]:
@@ -141,6 +144,7 @@ def compared(variants: List[Dict[str, Any]], confidence: float = 0.95) -> List[C
     kpis = [k for k in ref["summary"]["kpis"]]
     shared = set.intersection(*(set(v["overrides"]) for v in variants)) if len(variants) > 1 else set()
     out = []
+    ref_means = {k: (ref["summary"]["kpis"].get(k) or {}).get("mean") for k in kpis}
     for i, v in enumerate(variants):
         s = v["summary"]
         common = sorted(set(v["reps"]) & set(ref["reps"]))
@@ -154,6 +158,8 @@ def compared(variants: List[Dict[str, Any]], confidence: float = 0.95) -> List[C
             b = [v["reps"][r].get(k, math.nan) for r in (common if paired else sorted(v["reps"]))]
             diffs[k] = difference_ci(a, b, paired, confidence) if i > 0 else {
                 "diff": 0.0, "diff_ci_low": 0.0, "diff_ci_high": 0.0, "significant": False}
+            if i > 0 and k in POOLED_KPIS and cis[k]["mean"] is not None and ref_means.get(k) is not None:
+                diffs[k] = {**diffs[k], "diff": cis[k]["mean"] - ref_means[k]}  # pooled: a difference, no interval
         out.append(Compared(i, v["folder"].name, label, [o for o in v["overrides"] if o not in shared], s, paired,
                             cis, diffs))
     return out

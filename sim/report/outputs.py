@@ -14,6 +14,8 @@ Reports never simulate: everything here is computed from an
   ``requests.csv`` (see :mod:`sim.report.tables`);
 * ``report.md`` and, unless disabled, ``report.html`` (self-contained) and the
   figures as ``figures/<name>.png`` (:mod:`sim.report.run_page`).
+* ``staffing.csv`` (and for a shift schedule ``shifts.yaml`` and ``schedule.csv``), from the
+  staffing plan the run simulated (:mod:`sim.report.staffing`).
 """
 
 from __future__ import annotations
@@ -138,12 +140,14 @@ def interval_rows(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
 
 
 def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
-                  extra: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+                  extra: Optional[Mapping[str, Any]] = None, staffing: Optional[Any] = None) -> Dict[str, Any]:
     """Write every output file of a run into ``out_dir`` and return the summary dictionary.
 
     The data files first, then the figures and pages (:func:`sim.report.run_page.write_report`), then
     ``summary.json``; last, the index of the ``reports`` folder that holds the run, if any
-    (:func:`sim.report.index.refresh_index_for`).
+    (:func:`sim.report.index.refresh_index_for`).  ``staffing`` is the
+    :class:`~sim.planning.plan.StaffingPlan` the run simulated: its files (``staffing.csv``,
+    ``shifts.yaml``, ``schedule.csv``: :mod:`sim.report.staffing`) and ``summary.json`` -> ``staffing``.
     """
     from sim.report.targets import as_json, verdicts
 
@@ -182,6 +186,16 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
     files += warmup_names
     from sim.report.run_page import write_report
 
+    if staffing is not None:
+        from sim.report.staffing import staffing_files, staffing_summary
+
+        for name, content in staffing_files(exp, staffing).items():
+            if isinstance(content, str):
+                (out_dir / name).write_text(content, encoding="utf-8")
+            else:
+                write_csv(out_dir / name, *content)
+            files.append(name)
+        summary["staffing"] = staffing_summary(exp, staffing)
     files += write_report(exp, out_dir, summary, config_yaml, units, welch)
     summary["files"] = files
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")

@@ -55,7 +55,8 @@ SMALL = {"scale": "0.02", "experiment.horizon_h": "2", "experiment.warmup_h": "0
 CAPS = {"experiment.replications": 4, "hydra.launcher.n_jobs": 2}
 #: appended to a benchmark command (argparse keeps the last value of an option)
 SMALL_BENCH = {"bench_single_queue.py": ["--rounds", "1", "--horizon-h", "1"],
-               "bench_pipeline.py": ["--days", "1", "--drain-h", "0", "--rounds", "1"]}
+               "bench_pipeline.py": ["--days", "1", "--drain-h", "0", "--rounds", "1"],
+               "bench_staffing.py": ["--rounds", "1", "--scale", "0.02"]}
 RUN_SIM = re.compile(r"^\.venv/bin/python run_sim\.py(\s|$)")
 BENCH = re.compile(r"^\.venv/bin/python benchmarks/(\w+\.py)(\s|$)")
 
@@ -265,11 +266,10 @@ def test_ci_runs_the_readme_test_command():
 
 
 # ------------------------------------------------------------------------------------------- keys
+#: a report file named after a section (`staffing.csv`), not a key
+FILE_NAME = re.compile(r"\.(csv|yaml|json|md|png|html)$")
 KEY = re.compile(r"^[+~]{0,2}([a-z_][a-z0-9_]*(?:\.[A-Za-z0-9_<>\-]+)+)(?:\.\*)?(?:=.*)?$")
 SECTIONS = {f.name for f in dataclasses.fields(Config)}
-#: File names of a report folder that read like keys of a section (report.md is a file, not report's key;
-#: calls.csv is a file, not a key of calls)
-FILE_NAMES = {"report.md", "calls.csv"}
 
 
 def schema_has(parts: List[str]) -> bool:
@@ -303,7 +303,7 @@ def keys_in(text: str) -> List[str]:
     for span in code:
         for token in re.split(r"[\s,()\[\]{}\"']+", span):
             m = KEY.match(token)
-            if m and m.group(1).split(".")[0] in SECTIONS and m.group(1) not in FILE_NAMES:
+            if m and m.group(1).split(".")[0] in SECTIONS and not FILE_NAME.search(m.group(1)):
                 found.append(m.group(1))
     return found
 

@@ -1,0 +1,25 @@
+"""Staffing policies that plan before a run, and may simulate to do it.
+
+A planner asks "how many operators, when, in which shifts?".  ``staffing.policy`` chooses who
+answers (:mod:`sim.planning.policies`):
+
+* ``plan`` - the scenario's own plan, run as given;
+* ``erlang`` - the fewest operators per reporting interval meeting the service targets under
+  exact Erlang A for the interval's offered load (:mod:`sim.planning.requirement`: SIPP, lagged or
+  the modified offered load of the infinite-server model; online and return-visit work added);
+* ``optimize`` - that requirement corrected by simulation until every interval meets the targets
+  with the fewest operators (:mod:`sim.planning.optimize`).
+
+A proposed requirement becomes the run's plan (:mod:`sim.planning.plan`): a half-hourly plan, or
+the cheapest cover by allowed shift patterns (:mod:`sim.planning.shifts`, integer programming).
+The run then simulates that plan like any other; its outputs add ``staffing.csv`` (and, for
+shifts, ``shifts.yaml`` and ``schedule.csv``: :mod:`sim.report.staffing`).
+
+Layering: planning sits above the experiments (it runs simulations through the executors) and
+below the reports.
+"""
+
+from sim.planning.plan import StaffingPlan
+from sim.planning.policies import STAFFING_POLICIES, check_plan, make_plan
+
+__all__ = ["StaffingPlan", "STAFFING_POLICIES", "check_plan", "make_plan"]

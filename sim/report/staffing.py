@@ -1,0 +1,87 @@
+"""The staffing outputs of a run: ``staffing.csv``, and for a shift schedule ``shifts.yaml`` and ``schedule.csv``.
+
+Written from the :class:`~sim.planning.plan.StaffingPlan` the run simulated and the run's records
+(never simulating):
+
+* ``staffing.csv`` - one row per reporting interval of the horizon: ``interval``, ``start_h``,
+  ``time_of_day``, ``offered_load`` (Erlang: calls by ``staffing.offered_load``, online items and
+  operators' return visits), ``required`` (rostered operators the policy requires; empty for
+  ``staffing.policy=plan``), ``scheduled`` (rostered operators of the plan run), ``mean_on_duty``
+  (operators on duty, time-average over the replications: after shrinkage, with the overtime of
+  finishing a contact) and ``service_level`` (the interval's call attempts answered within the
+  threshold over its attempts, pooled over the replications); ``required`` and ``scheduled`` both
+  count rostered operators, before shrinkage;
+* ``shifts.yaml`` - the scheduled shifts, ready to paste into a scenario;
+* ``schedule.csv`` - one row per interval of the week (Monday first): the requirement the shifts
+  cover, the operators they schedule, and the over- and under-coverage.
+
+:func:`staffing_summary` is ``summary.json`` -> ``staffing``: the policy's notes and the share of
+intervals meeting each target in this run (for ``optimize``, on seeds the optimisation never saw).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Union
+
+import numpy as np
+
+from sim.analysis.staffing_kpis import meeting_shares, pooled_intervals, target_values
+from sim.core.calendar import DAY_S
+from sim.experiments.runner import ExperimentResult
+from sim.planning.plan import StaffingPlan
+from sim.planning.shifts import WEEKDAYS, shifts_yaml
+
+Table = tuple[List[str], List[List[Any]]]
+STAFFING_COLUMNS = ("interval", "start_h", "time_of_day", "offered_load", "required", "scheduled", "mean_on_duty",
+                    "service_level")
+
+
+def _clock(t_s: float) -> str:
+    s = int(round(t_s % DAY_S))
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
+
+
+def staffing_rows(exp: ExperimentResult, plan: StaffingPlan) -> Table:
+    """Header and rows of ``staffing.csv``."""
+    pooled = pooled_intervals(exp.replications)
+    interval_s = exp.replications[0].interval_s
+    n = len(pooled["attempts"])
+    load = plan.requirement.offered_load
+    rows: List[List[Any]] = []
+    for k in range(n):
+        required = float(plan.required[k]) if plan.required is not None else None
+        rows.append([k, k * interval_s / 3600.0, _clock(k * interval_s), float(load[k]), required,
+                     float(pooled["rostered"][k]), float(pooled["mean_on_duty"][k]), float(pooled["service_level"][k])])
+    return list(STAFFING_COLUMNS), rows
+
+
+def schedule_rows(plan: StaffingPlan) -> Table:
+    """Header and rows of ``schedule.csv`` (the week's intervals)."""
+    s = plan.schedule
+    assert s is not None
+    rows = [[i, WEEKDAYS[int(i * s.slot_s // DAY_S)], _clock(i * s.slot_s), float(s.required[i]), float(s.covered[i]),
+             float(s.over[i]), float(s.under[i])] for i in range(len(s.required))]
+    return ["slot", "weekday", "time_of_day", "required", "scheduled", "over", "under"], rows
+
+
+def staffing_summary(exp: ExperimentResult, plan: StaffingPlan) -> Dict[str, Any]:
+    """``summary.json`` -> ``staffing``: the policy's notes and the shares of intervals meeting each target."""
+    shares = meeting_shares(exp.replications, target_values(exp.cfg.staffing.target))
+    return {**plan.notes, "intervals_meeting": shares}
+
+
+def staffing_files(exp: ExperimentResult, plan: StaffingPlan) -> Dict[str, Union[str, Table]]:
+    """The staffing files of a run: name -> CSV table (header, rows) or text (``shifts.yaml``)."""
+    files: Dict[str, Union[str, Table]] = {"staffing.csv": staffing_rows(exp, plan)}
+    if plan.schedule is not None:
+        cfg = exp.cfg
+        s = plan.schedule
+        header = (f"Shifts proposed by staffing.policy={cfg.staffing.policy} staffing.schedule=shifts for scenario "
+                  f"{cfg.scenario} (scale {cfg.scale:g}; counts before scale).\n"
+                  f"Targets: {plan.notes.get('targets')}; a week costs {s.cost:,.6g} (staffing.cost_per_h units; "
+                  f"within {s.gap:.2%} of the optimum), "
+                  f"{float(np.sum(s.over)) * s.slot_s / 3600.0:,.6g} operator-hours over the requirement.\n"
+                  f"To use it, replace a scenario's staffing section with this one.")
+        files["shifts.yaml"] = shifts_yaml(s, cfg.staffing.shrinkage, header)
+        files["schedule.csv"] = schedule_rows(plan)
+    return files

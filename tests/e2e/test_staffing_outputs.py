@@ -1,0 +1,97 @@
+"""The Beijing baseline, optimised and scheduled into shifts at a tiny scale, from the command line.
+
+One run of ``staffing.policy=optimize staffing.schedule=shifts`` on ``beijing_baseline`` (scale
+0.02, one day, two replications; the optimisation limited to two iterations of two replications,
+so that it stops at its limit) and one run of the scenario's own plan, checked for:
+
+* ``staffing.csv``: exactly the documented columns, one row per reporting interval of the
+  horizon; ``required`` and ``scheduled`` count rostered operators (the schedule covers the
+  requirement in every interval); ``required`` is empty for the scenario's own plan;
+* ``shifts.yaml`` pastes into a scenario: a configuration with its ``staffing`` section rosters
+  exactly what the run scheduled; ``schedule.csv`` reports no under-coverage;
+* ``summary.json``: ``operator_hours``, ``staffing_cost`` and ``intervals_meeting_target`` among the
+  KPIs and in the KPI table on stdout, the share of intervals meeting each target, the
+  optimisation's history; the optimisation that did not converge says so in one warning line.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import yaml
+from support import run_cli_batch
+
+from sim.api import compose_config
+from sim.model.staffing import rostered_and_cost
+
+TINY = ["scenario=beijing_baseline", "scale=0.02", "experiment.horizon_h=24", "experiment.drain_h=0",
+        "experiment.replications=2", "experiment.jobs=1", "report.plots=false", "report.html=false"]
+OPTIMIZE = ["staffing.policy=optimize", "staffing.schedule=shifts", "staffing.optimize.replications=2",
+            "staffing.optimize.max_iterations=2"]
+COLUMNS = ["interval", "start_h", "time_of_day", "offered_load", "required", "scheduled", "mean_on_duty",
+           "service_level"]
+KPIS = ("operator_hours", "staffing_cost", "intervals_meeting_target")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("staffing")
+    cases = {"optimize": OPTIMIZE, "plan": []}
+    procs = run_cli_batch([(root, [*TINY, *extra, f"report.dir={root / name}"]) for name, extra in cases.items()])
+    for name, proc in zip(cases, procs):
+        assert proc.returncode == 0, (name, proc.stderr[-2000:])
+    return {name: (root / name, proc) for name, proc in zip(cases, procs)}
+
+
+def _csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+def test_staffing_csv_has_the_documented_columns(runs):
+    for name, (folder, _) in runs.items():
+        header, rows = _csv(folder / "staffing.csv")
+        assert header == COLUMNS and len(rows) == 48, (name, header, len(rows))
+        required = [r[4] for r in rows]
+        if name == "plan":
+            assert all(v == "" for v in required), "the scenario's own plan has no requirement"
+        else:
+            req, sched = np.array(required, dtype=float), np.array([r[5] for r in rows], dtype=float)
+            assert np.all(sched >= req - 1e-9) and req.sum() > 0, "the shifts cover the requirement"
+        on_duty = np.array([r[6] for r in rows], dtype=float)
+        assert np.all(on_duty > 0) and np.all(on_duty <= np.array([r[5] for r in rows], dtype=float) + 1e-9)
+
+
+def test_shifts_yaml_pastes_into_a_scenario(runs):
+    folder, _ = runs["optimize"]
+    pasted = yaml.safe_load((folder / "shifts.yaml").read_text(encoding="utf-8"))["staffing"]
+    shifts = [f"{{name:{s['name']},start_h:{s['start_h']},length_h:{s['length_h']},count:{s['count']},"
+              f"days:[{','.join(map(str, s.get('days', [])))}],cost_per_h:{s['cost_per_h']}}}"
+              for s in pasted["shifts"]]
+    cfg = compose_config("beijing_baseline", ["scale=0.02", "experiment.horizon_h=24", "experiment.drain_h=0",
+                                              f"staffing.shrinkage={pasted['shrinkage']}",
+                                              f"staffing.shifts=[{','.join(shifts)}]"])
+    rostered, _ = rostered_and_cost(cfg.staffing, 0.02, 86400.0, 0, 1800.0, 1.0)
+    _, rows = _csv(folder / "staffing.csv")
+    np.testing.assert_allclose(rostered, [float(r[5]) for r in rows], atol=1e-9)
+    header, week = _csv(folder / "schedule.csv")
+    assert header[-2:] == ["over", "under"] and len(week) == 336 and all(float(r[-1]) == 0 for r in week)
+
+
+def test_summary_and_kpi_table_show_the_staffing_kpis(runs):
+    for name, (folder, proc) in runs.items():
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        for k in KPIS:
+            assert k in summary["kpis"] and any(line.startswith(k) for line in proc.stdout.splitlines()), (name, k)
+        share = summary["staffing"]["intervals_meeting"]
+        assert summary["kpis"]["intervals_meeting_target"]["mean"] == share["all"]
+        assert 0 <= share["service_level"] <= 1 and summary["kpis"]["operator_hours"]["mean"] > 0
+    summary = json.loads((runs["optimize"][0] / "summary.json").read_text(encoding="utf-8"))
+    opt = summary["staffing"]["optimize"]
+    assert len(opt["history"]) == opt["iterations"] <= 2 and summary["staffing"]["shifts"]["entries"] > 0
+    warnings = [line for line in runs["optimize"][1].stderr.splitlines() if "max_iterations" in line]
+    assert len(warnings) == (0 if opt["converged"] else 1), runs["optimize"][1].stderr[-1500:]
