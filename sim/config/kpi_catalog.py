@@ -163,9 +163,9 @@ class Display:
 
 
 #: Groups of the report's KPI tables, in display order.
-KPI_GROUPS: tuple[str, ...] = ("front line", "callbacks", "online", "work orders", "return visits")
+KPI_GROUPS: tuple[str, ...] = ("front line", "callbacks", "staffing", "online", "work orders", "return visits")
 
-_F, _C, _O, _W, _R = KPI_GROUPS
+_F, _C, _S, _O, _W, _R = KPI_GROUPS
 
 #: How every KPI is shown (breakdown-only bases included); see :class:`Display`.
 KPI_DISPLAY: Dict[str, Display] = {
@@ -188,6 +188,9 @@ KPI_DISPLAY: Dict[str, Display] = {
     "callbacks_completed": Display("callbacks that reached the resident", "callbacks", _C, ""),
     "callbacks_missed_window": Display("callbacks later than the promised window", "callbacks", _C, ""),
     "callback_delay_s": Display("callback delay (acceptance to reaching the resident)", "s", _C, "lower"),
+    "operator_hours": Display("operator-hours rostered (paid, before shrinkage)", "h", _S, ""),
+    "staffing_cost": Display("staffing cost (operator-hours x cost per hour)", "cost units", _S, ""),
+    "intervals_meeting_target": Display("intervals meeting the service-level target", "%", _S, "higher"),
     "online_offered": Display("online submissions", "items", _O, ""),
     "online_on_time_rate": Display("online accepted on time", "%", _O, "higher"),
     "online_mean_wait_s": Display("online mean wait for acceptance", "s", _O, "lower"),
