@@ -266,8 +266,11 @@ def _markdown(rows_in: List[Compared], confidence: float) -> str:
             cell = f"{format_value(k, ci['mean'])} [{_g(k, ci['ci_low'])}, {_g(k, ci['ci_high'])}]"
             if c.index != 0 and d["diff"] is not None:
                 f, unit = (100.0, " pp") if is_share(k) else (1.0, "")
-                cell += (f"<br>Δ {d['diff'] * f:+.3g}{unit} [{d['diff_ci_low'] * f:.3g}, {d['diff_ci_high'] * f:.3g}]"
-                         f"{' *' if d['significant'] else ''}")
+                if d["diff_ci_low"] is None or d["diff_ci_high"] is None:  # a pooled KPI: no interval
+                    cell += f"<br>Δ {d['diff'] * f:+.3g}{unit} (pooled, no interval)"
+                else:
+                    cell += (f"<br>Δ {d['diff'] * f:+.3g}{unit} [{d['diff_ci_low'] * f:.3g}, "
+                             f"{d['diff_ci_high'] * f:.3g}]{' *' if d['significant'] else ''}")
             cells.append(cell)
         lines.append(f"| {c.index} | {c.label or '(reference)'} | {c.summary['replications']} | "
                      + " | ".join(cells) + " |")

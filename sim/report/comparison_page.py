@@ -32,6 +32,9 @@ def _diff_text(name: str, d: Dict[str, Any]) -> tuple[str, str]:
     if d.get("diff") is None:
         return "Δ n/a", ""
     f, unit = (100.0, " pp") if is_share(name) else (1.0, f" {kpi_display(name).unit}")
+    if d.get("diff_ci_low") is None or d.get("diff_ci_high") is None:  # a KPI pooled over replications
+        text = f"Δ {d['diff'] * f:+.2f}{unit}"
+        return text, f"difference from variant 0: {d['diff'] * f:+.2f}{unit} (pooled, no interval)"
     return (f"Δ {d['diff'] * f:+.2f}{unit}" + (" *" if d.get("significant") else ""),
             f"difference from variant 0: {d['diff'] * f:+.2f}{unit}, interval [{d['diff_ci_low'] * f:+.2f}, "
             f"{d['diff_ci_high'] * f:+.2f}]" + (", significant" if d.get("significant") else ", not significant"))

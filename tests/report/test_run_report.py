@@ -18,7 +18,7 @@ from sim.report.targets import judge
 
 #: The headings of report.md for a run with units, a warm-up and figure files, in order.
 GOLDEN_MD_HEADINGS = [
-    "# Scenario `heating_season_start`", "## Headline", "## KPIs", "### Front line", "### Online",
+    "# Scenario `heating_season_start`", "## Headline", "## KPIs", "### Front line", "### Staffing", "### Online",
     "### Work orders", "### Return visits", "### Experiment", "## Figures", "### Demand and staffing",
     "### Service level, abandonment and speed of answer", "### Calls waiting and the online backlog",
     "### Work orders", "### Where the contacts went", "### The three rates", "### Return visits",

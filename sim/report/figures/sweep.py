@@ -52,8 +52,9 @@ def forest(rows: Sequence[Any]) -> Optional[Figure]:
             if d.get("diff") is None:
                 continue
             colour = variant_colour(c.index)
-            ax.plot([d["diff_ci_low"] * f, d["diff_ci_high"] * f], [y, y], color=colour, lw=2.4,
-                    solid_capstyle="butt", zorder=3)
+            if d.get("diff_ci_low") is not None and d.get("diff_ci_high") is not None:  # pooled KPIs have none
+                ax.plot([d["diff_ci_low"] * f, d["diff_ci_high"] * f], [y, y], color=colour, lw=2.4,
+                        solid_capstyle="butt", zorder=3)
             ax.plot([d["diff"] * f], [y], "o", ms=6, zorder=4, color=colour,
                     markerfacecolor=colour if d.get("significant") else "white")
         ax.axvline(0, color=SERIES["reference"], lw=1, zorder=2)
