@@ -11,7 +11,7 @@ exponential servers", Operations Research 29, 1981).  Re-exported by :mod:`sim.a
 from __future__ import annotations
 
 import math
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 import numpy as np
 from scipy import special
@@ -116,31 +116,11 @@ def required_agents(lam: float, mu: float, theta: float, threshold_s: float, tar
         x = getattr(erlang_a_metrics(lam, mu, theta, c, threshold_s), target)
         return bool(x <= value if at_most else x >= value)
 
-    lo, hi, step = c_lo - 1, -1, 1  # invariant: lo misses (or is out of range), hi meets
-    c0 = min(max(square_root_staffing(r, 1.0), c_lo), c_max)
-    if c0 >= c_lo and ok(c0):  # gallop down from c0
-        hi = c0
-        while hi - step > lo and ok(hi - step):
-            hi, step = hi - step, 2 * step
-        lo = max(lo, hi - step)
-    elif c0 >= c_lo:  # gallop up from c0
-        lo = c0
-        while lo < c_max and hi < 0:
-            c = min(lo + step, c_max)
-            if ok(c):
-                hi = c
-            else:
-                lo, step = c, 2 * step
+    hi = _smallest_meeting(ok, min(max(square_root_staffing(r, 1.0), c_lo), c_max), c_lo, c_max)
     if hi < 0:
         raise ValueError(f"{target} {'<=' if at_most else '>='} {value} not reachable with "
                          f"c <= c_max={c_max} (lam={lam}, mu={mu}, theta={theta}, "
                          f"threshold_s={threshold_s})")
-    while hi - lo > 1:  # bisect (lo, hi]
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
     return hi
 
 
@@ -198,13 +178,28 @@ def fewest_agents(lam: float, mu: float, theta: float, threshold_s: float, targe
         return all(getattr(m, k) <= v if TARGETS[k] else getattr(m, k) >= v for k, v in targets.items())
 
     c0 = min(max(square_root_staffing(r, 1.0) if start is None else int(start), c_lo), c_max)
+    hi = _smallest_meeting(ok, c0, c_lo, c_max)
+    if hi < 0:
+        raise ValueError(f"the targets {targets} are not reachable with c <= c_max={c_max} (lam={lam}, mu={mu}, "
+                         f"theta={theta}, threshold_s={threshold_s})")
+    return hi
+
+
+def _smallest_meeting(ok: Callable[[int], bool], c0: int, c_lo: int, c_max: int) -> int:
+    """Smallest ``c`` in ``[c_lo, c_max]`` with ``ok(c)`` for a monotone ``ok`` (false, then true), or -1.
+
+    Gallops down or up from the guess ``c0`` (doubling the step), then bisects the bracket, so a
+    guess near the answer costs a few evaluations of ``ok``.
+    """
     lo, hi, step = c_lo - 1, -1, 1  # invariant: lo misses (or is below the range), hi meets
-    if ok(c0):
+    if c0 < c_lo:
+        return -1
+    if ok(c0):  # gallop down from c0
         hi = c0
         while hi - step > lo and ok(hi - step):
             hi, step = hi - step, 2 * step
         lo = max(lo, hi - step)
-    else:
+    else:  # gallop up from c0
         lo = c0
         while lo < c_max and hi < 0:
             c = min(lo + step, c_max)
@@ -213,9 +208,8 @@ def fewest_agents(lam: float, mu: float, theta: float, threshold_s: float, targe
             else:
                 lo, step = c, 2 * step
     if hi < 0:
-        raise ValueError(f"the targets {targets} are not reachable with c <= c_max={c_max} (lam={lam}, mu={mu}, "
-                         f"theta={theta}, threshold_s={threshold_s})")
-    while hi - lo > 1:
+        return -1
+    while hi - lo > 1:  # bisect (lo, hi]
         mid = (lo + hi) // 2
         if ok(mid):
             hi = mid
