@@ -16,7 +16,7 @@ from sim.calibrate import backtest as bt
 from sim.calibrate import figures as fg
 from sim.calibrate.arrivals import WEEKDAYS
 from sim.calibrate.calls import CallCalibration
-from sim.calibrate.page import Figure, Section, Table, render_page
+from sim.calibrate.page import Figure, Section, Table, log_section, render_page
 from sim.config.schema import Config
 
 
@@ -77,12 +77,9 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
     reports = {**cal.handle, "all types": cal.handle_pooled}
     p = cj["patience_s"]
     sections = [
-        Section("The log", [f"{info.path} (format {info.format}): {info.rows:,} rows from {info.first} to "
-                            f"{info.last}; {log.n:,} calls offered to agents; {info.not_offered:,} rows "
-                            f"{info.not_offered_reason}; {info.skipped:,} rows skipped as unreadable."],
-                tables=[Table(["line", "reason"], [[n, r] for n, r in info.skipped_lines],
-                              f"first skipped rows ({info.skipped:,} in all)", collapsed=True)]
-                if info.skipped else []),
+        log_section(info, f"{info.path} (format {info.format}): {info.rows:,} rows from {info.first} to "
+                          f"{info.last}; {log.n:,} calls offered to agents; {info.not_offered:,} rows "
+                          f"{info.not_offered_reason}; {info.skipped:,} rows skipped as unreadable."),
         Section("Arrivals", [
             f"First attempts per day: {a.per_day:,.1f} on average over the weekdays "
             f"({cj['first_attempts']:,} first attempts; identified redials left out). day_cv = {a.day_cv:.3f} "

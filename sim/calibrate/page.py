@@ -50,6 +50,16 @@ class Section:
     figures: List[Figure] = field(default_factory=list)
 
 
+def log_section(info: Any, text: str) -> Section:
+    """The page's "The log" section: ``text`` about the log read, and the first skipped rows (if any) folded.
+
+    ``info`` is the log's :class:`~sim.calibrate.logread.LogInfo` (``skipped``, ``skipped_lines``).
+    """
+    tables = [Table(["line", "reason"], [[n, r] for n, r in info.skipped_lines],
+                    f"first skipped rows ({info.skipped:,} in all)", collapsed=True)] if info.skipped else []
+    return Section("The log", [text], tables=tables)
+
+
 def render_page(name: str, summary: str, command: str, scenario_path: str, unidentified: List[str],
                 sections: List[Section], notes: List[str]) -> str:
     """The page as HTML text."""

@@ -9,7 +9,7 @@ import numpy as np
 
 from sim.calibrate import figures as fg
 from sim.calibrate.arrivals import WEEKDAYS
-from sim.calibrate.page import Figure, Section, Table, render_page
+from sim.calibrate.page import Figure, Section, Table, log_section, render_page
 from sim.calibrate.requests import RequestCalibration
 
 
@@ -47,12 +47,9 @@ def requests_page(cal: RequestCalibration, rj: Dict[str, Any], name: str, comman
     log, a, info = cal.log, cal.arrivals, cal.log.info
     head = ["", "requests", "closed", "open", "median (h)", "p90 (h)", "family", "fitted mean (h)"]
     sections = [
-        Section("The log", [f"{info.path} (format {info.format}): {info.rows:,} rows from {info.first} to "
-                            f"{info.last}; {info.skipped:,} rows skipped as unreadable; open requests censored at "
-                            f"the latest time in the log or --as-of."],
-                tables=[Table(["line", "reason"], [[n, r] for n, r in info.skipped_lines],
-                              f"first skipped rows ({info.skipped:,} in all)", collapsed=True)]
-                if info.skipped else []),
+        log_section(info, f"{info.path} (format {info.format}): {info.rows:,} rows from {info.first} to "
+                          f"{info.last}; {info.skipped:,} rows skipped as unreadable; open requests censored at "
+                          f"the latest time in the log or --as-of."),
         Section("Volumes and profiles", [
             f"Residents' requests per day: {a.per_day:,.2f} in the log ({rj['requests_per_day_scaled']:,.2f} in the "
             f"scenario); day_cv {a.day_cv:.3f} over {a.full_days} whole days; weekday types: "
