@@ -22,19 +22,32 @@ fed with what the simulation saw, and repeat until the plan no longer changes.
   meeting every target under ``kappa`` x the measured attempt rate.  ``kappa`` carries what the
   stationary model misses - queues carried over from the previous interval, redials, the mix of
   handle times, non-exponential patience - so intervals interact through the simulation, which
-  sees the whole plan.  An interval that misses a target is never again given as few agents as it
-  had (the plan cannot cycle back); an interval that misses gets at least one more agent; an
-  interval with slack loses half of it per iteration (all intervals move at once and interact,
-  so slack is removed in halving steps rather than at once).
+  sees the whole plan.  The iteration alternates two kinds of step:
+
+  - **repair**, while some interval misses a target: every missing interval gets that many agents,
+    and at least one more than it had - two, four, ... while it keeps missing (a miss carried in
+    from the previous interval is cured by more than Erlang A says); it is never again given as
+    few agents as it missed with (the plan cannot cycle back).  Nothing is removed: with additions
+    only, queues carried into later intervals only shrink, so an interval that met every target
+    since slack was last removed, with as many agents as it has now, still meets them - a miss
+    measured there is the replications' noise (their paths part as the plan changes), not the
+    plan's, and is not repaired.  So the repair settles in a few steps instead of climbing on noise;
+  - **removal of slack**, from a plan in which every interval meets every target: every interval
+    with slack loses half of it (all intervals move at once and interact - removing all of it at
+    once overshoots), never below one agent more than it once missed with.
+
 * **Online items have no target of their own**, and they take the operators' spare time: removing
   slack for calls could starve them.  So the online items of each interval must be accepted within
   their deadline at least as often as under the erlang plan (the first simulation), within the
-  same margin; where they are not, the intervals that serve them (up to the deadline) get back,
-  one operator per iteration, what the optimisation had removed.
-* **Stop** when every interval meets every target on the optimisation's replications and the slack
-  the next step would remove is at most 0.2% of the operator-hours (:data:`SETTLED`): that plan, the
-  one simulated last, is the answer.  Otherwise stop after ``staffing.optimize.max_iterations``
-  with a warning, and the last plan.
+  same margin; where they are not, the intervals that serve them (up to the deadline) get back
+  what the optimisation had removed (where nothing was removed there, or where they were served
+  well since slack was last removed, the shortfall is the replications' noise, not the plan's).
+* **Stop** at a plan in which every interval meets every target on the optimisation's replications
+  when the next round of removal and repair is expected to save at most :data:`SETTLED` (0.25%) of
+  its operator-hours - the first round what it removes, a later one the share of its removal that
+  the last round kept: the answer is the cheapest plan that met every target.  Otherwise stop
+  after ``staffing.optimize.max_iterations`` with a warning, and the cheapest plan that met every
+  target, or the last plan if none did.
 
 The run that follows simulates the final plan on the run's own replications - fresh seeds,
 independent of the optimisation's - and reports the share of intervals meeting each target there
@@ -66,7 +79,7 @@ FIRST_REPLICATION = 1_000_000
 KAPPA_RANGE = (2.0 ** -8, 2.0 ** 8)
 #: The iteration has settled when every interval meets its targets and the slack left is at most this share
 #: of the operator-hours.
-SETTLED = 0.002
+SETTLED = 0.0025
 Line = Callable[[str], None]
 
 
@@ -172,6 +185,10 @@ def optimize_agents(cfg: Config, req: Requirement, progress: bool, line: Line,
     due_h = min(cfg.online.deadline_h, cfg.online.expire_h if cfg.online.expire_h is not None else math.inf)
     window = max(1, int(math.ceil(due_h * 3600.0 / req.interval_s)))
     history: List[Dict[str, Any]] = []
+    step = np.ones(c.size, dtype=np.int64)  # the least a missing interval gains: doubles while it keeps missing
+    met = np.full(c.size, np.iinfo(np.int64).max)  # the fewest agents each interval met with since slack was removed
+    online_met = np.zeros(c.size, dtype=bool)  # whether an interval's online items were served well since then
+    best: Optional[tuple[float, int, np.ndarray]] = None  # the cheapest plan that met every target so far
     converged = False
     bar = _bar(o.max_iterations, progress)
     t0 = time.perf_counter()
@@ -180,7 +197,7 @@ def optimize_agents(cfg: Config, req: Requirement, progress: bool, line: Line,
         run_cfg, _ = apply_plan(sim_cfg, req, req.rostered(c))
         pooled = pooled_intervals(_simulate(run_cfg, progress, task))
         available = plan[slots] * (1.0 - req.shrinkage) - req.online_load - req.outbound_load
-        new, missing = c.copy(), 0
+        new, lean, missing = c.copy(), c.copy(), 0
         for k in range(w, n_h):
             if pooled["attempts"][k] <= 0:
                 continue
@@ -188,28 +205,41 @@ def optimize_agents(cfg: Config, req: Requirement, progress: bool, line: Line,
             c_cal = max(1, int(math.floor(available[k] + 1e-9)))
             lam = pooled["attempts"][k] / req.interval_s
             model = calibrated_agents(req, k, c_cal, lam, measured) - (c_cal - int(c[k]))
-            if any(_worse(n, measured[n], v) for n, v in req.targets.items() if n in measured):
+            if c[k] < met[k] and any(_worse(n, measured[n], v) for n, v in req.targets.items() if n in measured):
                 missing += 1
                 fail[k] = max(fail[k], c[k])
-                new[k] = max(model, c[k] + 1)
-            elif model < c[k]:  # slack: remove half of it (all intervals move at once, and they interact)
-                new[k] = max(c[k] - int(math.ceil(0.5 * (c[k] - model))), fail[k] + 1, 0)
+                new[k] = max(model, c[k] + step[k])
+                step[k] *= 2
+            else:
+                step[k], met[k] = 1, min(met[k], c[k])
+                if model < c[k]:  # slack: half of it is removed once every interval meets
+                    lean[k] = max(c[k] - int(math.ceil(0.5 * (c[k] - model))), fail[k] + 1, 0)
         on, on_se = pooled["online_on_time_rate"], np.nan_to_num(pooled["online_on_time_rate_se"])
         if online_base is None:
             online_base = on.copy()
         with np.errstate(invalid="ignore"):
             late = np.flatnonzero(on[:n_h] < online_base[:n_h] - o.margin_se * on_se[:n_h] - 1e-12)
-        for k in late[late >= w]:  # online items served worse than under the erlang plan: give back what was removed
-            for j in range(k, min(n_h, k + window)):  # in the intervals that serve them (within their deadline)
-                if c[j] < req.calls_agents[j]:
-                    fail[j] = max(fail[j], c[j])
-                    new[j] = max(new[j], c[j] + 1)
-        missing += int(late.size)
-        hours = float(np.sum(req.rostered(c)[w:n_h])) * req.interval_s / 3600.0
-        saving = hours - float(np.sum(req.rostered(new)[w:n_h])) * req.interval_s / 3600.0
+        online_met[np.setdiff1d(np.arange(w, n_h), late)] = True
+        late_fixed = 0
+        for k in late[(late >= w) & ~online_met[late]]:  # online items served worse than under the erlang plan:
+            removed = [j for j in range(k, min(n_h, k + window)) if c[j] < req.calls_agents[j]]  # give back what
+            for j in removed:  # was removed from the intervals that serve them (within their deadline)
+                fail[j] = max(fail[j], c[j])
+                new[j] = max(new[j], int(req.calls_agents[j]))
+            late_fixed += bool(removed)  # a shortfall where nothing was removed is the seeds' noise, not the plan's
+        missing += late_fixed
+        hours = _hours(req, c, w, n_h)
+        if missing == 0:
+            if best is None or hours < best[0]:
+                best = (hours, it, c.copy())
+            new = lean
+            met[:], online_met[:] = np.iinfo(np.int64).max, False
+        saving = hours - _hours(req, new, w, n_h)
         changed = int(np.sum(new != c))
         history.append({"iteration": it, "operator_hours": hours, "intervals_missing_target": missing,
-                        "intervals_changed": changed})
+                        "online_intervals_late": late_fixed, "intervals_changed": changed,
+                        "step": "remove slack" if missing == 0 else "repair",
+                        "removed_operator_hours": saving if missing == 0 else 0.0})
         msg = (f"optimize: iteration {it}/{o.max_iterations}: {missing} interval(s) below target, "
                f"{changed} changed, {hours:,.0f} operator-hours ({time.perf_counter() - t0:.0f} s)")
         if bar is not None:
@@ -217,20 +247,49 @@ def optimize_agents(cfg: Config, req: Requirement, progress: bool, line: Line,
             bar.update(1)
         else:
             line(msg)
-        if missing == 0 and saving <= SETTLED * hours:  # every interval meets; what slack is left is not worth it
+        if missing == 0 and _settled(history, saving, hours):
             converged = True
             break
         c = new
     if bar is not None:
         bar.close()
-    notes = {"iterations": len(history), "converged": converged, "replications_per_iteration": o.replications,
-             "first_replication": FIRST_REPLICATION, "margin_se": o.margin_se, "history": history}
+    chosen = best[1] if best is not None else len(history)
+    notes = {"iterations": len(history), "converged": converged, "chosen_iteration": chosen,
+             "replications_per_iteration": o.replications, "first_replication": FIRST_REPLICATION,
+             "margin_se": o.margin_se, "history": history}
     if not converged:
         last = history[-1]
-        line(f"warning: staffing.optimize.max_iterations={o.max_iterations} reached without convergence "
-             f"({last['intervals_missing_target']} interval(s) below target in the last simulation); "
-             f"the last plan is used: raise staffing.optimize.max_iterations to go on")
-    return c, notes
+        if best is None:
+            line(f"warning: staffing.optimize.max_iterations={o.max_iterations} reached without convergence "
+                 f"({last['intervals_missing_target']} interval(s) below target in the last simulation); "
+                 f"the last plan is used: raise staffing.optimize.max_iterations to go on")
+        else:
+            line(f"warning: staffing.optimize.max_iterations={o.max_iterations} reached before the slack was "
+                 f"settled; the cheapest plan that met every target (iteration {best[1]}, "
+                 f"{best[0]:,.0f} operator-hours) is used: raise staffing.optimize.max_iterations to go on")
+    return (best[2] if best is not None else c), notes
+
+
+def _hours(req: Requirement, c: np.ndarray, w: int, n_h: int) -> float:
+    """Operator-hours (rostered) of agents-for-calls ``c`` over intervals ``w`` to ``n_h`` of the horizon."""
+    return float(np.sum(req.rostered(c)[w:n_h])) * req.interval_s / 3600.0
+
+
+def _settled(history: List[Dict[str, Any]], saving: float, hours: float) -> bool:
+    """Whether a plan that meets every target (the last of ``history``) is the answer.
+
+    A round - remove slack, then repair - is worth it when it is expected to save more than
+    :data:`SETTLED` of the operator-hours.  The first round is expected to save what it removes
+    (``saving``); a later one the share of its removal that the last round kept (its net saving
+    over what it removed; none when it cost hours).
+    """
+    if saving <= SETTLED * hours:
+        return True
+    met = [h for h in history[:-1] if h["intervals_missing_target"] == 0]
+    if not met:
+        return False
+    kept = max(0.0, met[-1]["operator_hours"] - hours) / max(met[-1]["removed_operator_hours"], 1e-9)
+    return kept * saving <= SETTLED * hours
 
 
 def _bar(total: int, enabled: bool):  # type: ignore[no-untyped-def]
