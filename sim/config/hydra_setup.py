@@ -42,6 +42,22 @@ __all__ = ["CONFIG_DIR", "register", "new_command", "default_scenario", "plan_fo
 
 _STAMP: Optional[str] = None
 _FOLDERS: Dict[Tuple[str, ...], str] = {}
+_SCHEMA_STORED = False
+
+
+def _share_config_store() -> None:
+    """Make a deep copy of Hydra's ConfigStore the store itself.
+
+    Hydra 1.3 deep-copies its config repository on every composition (three per run: the
+    check before the run, Hydra's own start and the run), and with it the ConfigStore
+    singleton its structured-config sources hold - the schema and every scenario, 0.2-0.3 s
+    each time here.  Those copies are only read, and reading a config from the store already
+    returns a copy of it (``ConfigStore.load``), so sharing the singleton changes no result;
+    Hydra's own later fix re-fetches the singleton instead of copying it (hydra pull request
+    2928, "Use latest configstore singleton instead of storing it").
+    """
+    if "__deepcopy__" not in vars(ConfigStore):
+        setattr(ConfigStore, "__deepcopy__", lambda self, memo: self)
 
 
 def new_command() -> None:
@@ -125,8 +141,11 @@ def register(scenario_dir: Optional[Path] = None) -> ScenarioSet:
         Read the scenarios of this folder only; by default the built-in scenarios
         and ``./scenarios`` (:func:`sim.config.paths.scenario_dirs`).
     """
-    global _REGISTERED
-    register_schema()
+    global _REGISTERED, _SCHEMA_STORED
+    if not _SCHEMA_STORED:  # once: storing the schema builds it anew (0.1-0.2 s), and loading copies it
+        _share_config_store()
+        register_schema()
+        _SCHEMA_STORED = True
     folders = [scenario_dir] if scenario_dir is not None else scenario_dirs()
     sig = _signature(folders)
     if _REGISTERED is not None and _REGISTERED[0] == sig:
