@@ -83,34 +83,34 @@ def test_without_interaction_the_answer_is_the_fewest_agents_per_interval(offere
     assert notes["converged"] and notes["iterations"] <= 8 and not lines[notes["iterations"]:], (notes, lines)
 
 
-def test_with_interaction_it_converges_to_a_plan_meeting_the_target_everywhere():
+@pytest.fixture(scope="module")
+def interacting():
+    """The iteration on a falling rate where every interval inherits the queue the previous one left."""
     cfg, req = _config()
-    stand_in = StandIn(req, LAM[::-1], carry=0.5)  # a falling rate: every interval inherits a queue
-    agents, notes = optimize_agents(cfg, req, False, lambda _: None, task=stand_in)
+    agents, notes = optimize_agents(cfg, req, False, lambda _: None, task=StandIn(req, LAM[::-1], carry=0.5))
+    return req, agents, notes
+
+
+def test_with_interaction_it_converges_to_a_plan_meeting_the_target_everywhere(interacting):
+    req, agents, notes = interacting
     assert notes["converged"], notes["history"]
-    met = StandIn(req, LAM[::-1], carry=0.5)(_plan(cfg, agents), 1)
+    cfg = _config()[0]
+    cfg.staffing.half_hourly = [float(a) for a in agents[:48]]
+    met = StandIn(req, LAM[::-1], carry=0.5)(cfg, 1)
     sl = met.intervals["answered_in_threshold"] / met.intervals["calls_offered"]
     assert np.all(sl >= req.targets["service_level"] - 1e-9), np.round(sl, 3)
 
 
-def _plan(cfg, agents):
-    out = cfg.__class__()
-    out.staffing.half_hourly = [float(a) for a in agents[:48]]
-    return out
-
-
-def test_stopped_early_it_returns_the_cheapest_plan_that_met_every_target():
-    cfg, req = _config()
-    full = StandIn(req, LAM[::-1], carry=0.5)
-    _, notes = optimize_agents(cfg, req, False, lambda _: None, task=full)
-    history = notes["history"]
+def test_stopped_early_it_returns_the_cheapest_plan_that_met_every_target(interacting):
+    _, _, full = interacting
+    history = full["history"]
     after_removal = [h["iteration"] for h in history if h["intervals_missing_target"] > 0
                      and any(g["step"] == "remove slack" for g in history[: h["iteration"] - 1])]
     assert after_removal, "the case has a repair after a removal of slack"
     stop = after_removal[0]
+    cfg, req = _config(iterations=stop)
     lines: list = []
     short = StandIn(req, LAM[::-1], carry=0.5)
-    cfg.staffing.optimize.max_iterations = stop
     agents, notes = optimize_agents(cfg, req, False, lines.append, task=short)
     chosen = notes["chosen_iteration"]
     assert not notes["converged"] and chosen < stop and history[chosen - 1]["intervals_missing_target"] == 0
