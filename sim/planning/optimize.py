@@ -77,8 +77,8 @@ from sim.records.intervals import ReplicationResult
 #: First replication number of the optimisation (its streams are independent of the run's 0, 1, ...).
 FIRST_REPLICATION = 1_000_000
 KAPPA_RANGE = (2.0 ** -8, 2.0 ** 8)
-#: The iteration has settled when every interval meets its targets and the slack left is at most this share
-#: of the operator-hours.
+#: A round of removal of slack and repair is worth it when it is expected to save more than this share of the
+#: operator-hours (:func:`_settled`).
 SETTLED = 0.0025
 Line = Callable[[str], None]
 
@@ -165,9 +165,10 @@ def optimize_agents(cfg: Config, req: Requirement, progress: bool, line: Line,
         Per interval of the planning window (intervals the run does not simulate keep the
         ``erlang`` value).
     notes : dict
-        ``iterations``, ``converged``, ``replications`` per iteration, ``first_replication``, and
-        per iteration the operator-hours of the plan over the horizon and the intervals missing a
-        target or changed.
+        ``iterations``, ``converged``, ``chosen_iteration`` (the simulation of the plan returned),
+        ``replications_per_iteration``, ``first_replication``, ``margin_se`` and ``history``: per
+        iteration the operator-hours of the plan over the horizon, the intervals missing a target
+        (of which online), the intervals changed, the step and the hours it removed.
     """
     o, e = cfg.staffing.optimize, cfg.experiment
     assert req.calls_agents is not None
