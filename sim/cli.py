@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, NoReturn, Optional, Sequence
 
@@ -52,11 +53,15 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
         check_plan(cfg)
     except ConfigError as exc:
         raise BadInput(str(exc)) from None
+    started = time.perf_counter()
     try:
         plan = make_plan(cfg, line=_note)
     except RuntimeError as exc:  # a simulation of the optimisation failed, the shift solver found nothing
         raise BadInput(str(exc)) from None
+    planning_s = time.perf_counter() - started
     exp = run_experiment(plan.cfg)
+    took = f"{exp.wall_s:.1f} s" + (f" (and {planning_s:.1f} s before it for staffing.policy={cfg.staffing.policy})"
+                                    if planning_s >= 0.05 else "")
     for key in ("executor_note", "policy_note"):
         if exp.notes.get(key):
             sys.stderr.write(f"run_sim: note: {exp.notes[key]}\n")
@@ -74,10 +79,10 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
         page = out_dir / "report.html" if cfg.report.html else out_dir
         if HydraConfig.get().mode == RunMode.MULTIRUN:  # the sweep ends with the variants side by side
             print(f"{out_dir.name} ({' '.join(HydraConfig.get().overrides.task) or 'no overrides'}): done in "
-                  f"{exp.wall_s:.1f} s: {page}")
+                  f"{took}: {page}")
         else:
             print(kpi_table(summary), end="")
-            print(f"Ran in {exp.wall_s:.1f} s. Report: {page}")
+            print(f"Ran in {took}. Report: {page}")
     if exp.failures:
         note_failed_run(str(out_dir))
     return summary

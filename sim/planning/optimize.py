@@ -248,7 +248,8 @@ def optimize_agents(cfg: Config, req: Requirement, progress: bool, line: Line,
             bar.update(1)
         else:
             line(msg)
-        if missing == 0 and _settled(history, saving, hours):
+        if missing == 0 and _settled(history, saving, hours):  # the removal computed above is not taken
+            history[-1].update(step="settled", intervals_changed=0, removed_operator_hours=0.0)
             converged = True
             break
         c = new
@@ -258,7 +259,11 @@ def optimize_agents(cfg: Config, req: Requirement, progress: bool, line: Line,
     notes = {"iterations": len(history), "converged": converged, "chosen_iteration": chosen,
              "replications_per_iteration": o.replications, "first_replication": FIRST_REPLICATION,
              "margin_se": o.margin_se, "history": history}
-    if not converged:
+    if converged:
+        assert best is not None
+        line(f"optimize: converged after {len(history)} simulations of the plan; the plan of iteration {best[1]} "
+             f"({best[0]:,.0f} operator-hours, every interval meeting every target) is used")
+    else:
         last = history[-1]
         if best is None:
             line(f"warning: staffing.optimize.max_iterations={o.max_iterations} reached without convergence "

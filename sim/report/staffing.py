@@ -78,9 +78,10 @@ def staffing_files(exp: ExperimentResult, plan: StaffingPlan) -> Dict[str, Union
         s = plan.schedule
         header = (f"Shifts proposed by staffing.policy={cfg.staffing.policy} staffing.schedule=shifts for scenario "
                   f"{cfg.scenario} (scale {cfg.scale:g}; counts before scale).\n"
-                  f"Targets: {plan.notes.get('targets')}; a week costs {s.cost:,.6g} (staffing.cost_per_h units; "
-                  f"within {s.gap:.2%} of the optimum), "
-                  f"{float(np.sum(s.over)) * s.slot_s / 3600.0:,.6g} operator-hours over the requirement.\n"
+                  f"Targets: {plan.notes.get('targets')}; a week of these shifts costs {s.cost / cfg.scale:,.6g} "
+                  f"(staffing.cost_per_h units; within {s.gap:.2%} of the optimum; {s.cost:,.6g} at the run's scale), "
+                  f"{float(np.sum(s.over)) * s.slot_s / 3600.0 / cfg.scale:,.6g} operator-hours over the "
+                  f"requirement.\n"
                   f"To use it, replace a scenario's staffing section with this one.")
         files["shifts.yaml"] = shifts_yaml(s, cfg.staffing.shrinkage, header)
         files["schedule.csv"] = schedule_rows(plan)

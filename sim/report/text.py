@@ -147,7 +147,8 @@ def targets_line(summary: Mapping[str, Any]) -> Optional[str]:
 
 
 #: KPIs of the side-by-side summary of a sweep (those a variant has).
-SWEEP_KPIS = ("service_level", "answer_rate", "abandon_rate", "asa_s", "occupancy", "mean_operators",
+SWEEP_KPIS = ("service_level", "answer_rate", "abandon_rate", "asa_s", "occupancy", "mean_operators", "operator_hours",
+              "intervals_meeting_target",
               "online_on_time_rate", "response_rate", "resolution_rate", "satisfaction_rate", "time_to_close_p90_h")
 
 

@@ -80,7 +80,12 @@ def test_without_interaction_the_answer_is_the_fewest_agents_per_interval(offere
     agents, notes = optimize_agents(cfg, req, False, lines.append, task=StandIn(req, LAM, carry=0.0))
     exact = [fewest_agents(x, 1 / req.mean_handle_s[0], req.theta, req.threshold_s, req.targets) for x in LAM]
     assert list(agents[:48]) == exact, (list(agents[:48]), exact)
-    assert notes["converged"] and notes["iterations"] <= 8 and not lines[notes["iterations"]:], (notes, lines)
+    assert notes["converged"] and notes["iterations"] <= 8, notes
+    assert notes["history"][-1]["step"] == "settled" and notes["history"][-1]["intervals_changed"] == 0
+    assert lines[notes["iterations"]:] == [
+        f"optimize: converged after {notes['iterations']} simulations of the plan; the plan of iteration "
+        f"{notes['chosen_iteration']} ({notes['history'][notes['chosen_iteration'] - 1]['operator_hours']:,.0f} "
+        f"operator-hours, every interval meeting every target) is used"], lines
 
 
 @pytest.fixture(scope="module")
