@@ -126,6 +126,9 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
     verdict = targets_line(summary)
     if verdict:
         buf.write(f"\n{verdict}\n")
+    planned = staffing_line(summary)
+    if planned:
+        buf.write(f"{'' if verdict else chr(10)}{planned}\n")
     note = precision_status(summary)
     if note:
         buf.write(f"{'' if verdict else chr(10)}{note[0].upper()}{note[1:]}\n")
@@ -144,6 +147,27 @@ def targets_line(summary: Mapping[str, Any]) -> Optional[str]:
             parts.append(f"{len(names)} {STATUS_WORDS[status]}" + (f" ({', '.join(names)})" if status != "met"
                                                                     else ""))
     return "Targets (kpi.targets): " + ", ".join(parts)
+
+
+def staffing_line(summary: Mapping[str, Any]) -> Optional[str]:
+    """``Staffing targets (staffing.policy=erlang): intervals meeting service_level >= 80%: 100.0%, ...``.
+
+    The planning targets (``staffing.target``) are not the KPI targets (``kpi.targets``): this line
+    says how many intervals met each of them, for a plan proposed by a staffing policy (None for
+    the scenario's own plan).
+    """
+    s = summary.get("staffing", {})
+    if s.get("policy", "plan") == "plan" or not s.get("intervals_meeting"):
+        return None
+    meeting = s["intervals_meeting"]
+    parts = []
+    for name, bound in s.get("targets", {}).items():
+        sign = ">=" if name == "service_level" else "<="
+        value = f"{bound:g} s" if name.endswith("_s") else f"{100 * bound:g}%"
+        if name in meeting:
+            parts.append(f"{name} {sign} {value}: {100 * meeting[name]:.1f}%")
+    every = f"; every target: {100 * meeting['all']:.1f}%" if len(parts) > 1 and "all" in meeting else ""
+    return f"Staffing targets (staffing.policy={s['policy']}): intervals meeting {', '.join(parts)}{every}"
 
 
 #: KPIs of the side-by-side summary of a sweep (those a variant has).

@@ -106,6 +106,19 @@ def test_terminal_table_targets_and_precision():
            in missed, missed
 
 
+def test_terminal_table_staffing_targets():
+    """A proposed plan's table says how many intervals met each planning target (staffing.target), which
+    are not the KPI targets; the scenario's own plan has no such line."""
+    from sim.report.text import kpi_table
+
+    staffing = {"policy": "erlang", "targets": {"service_level": 0.8, "abandon_rate": 0.02, "asa_s": 30.0},
+                "intervals_meeting": {"service_level": 0.979, "abandon_rate": 0.854, "asa_s": 1.0, "all": 0.85}}
+    text = kpi_table(_summary(staffing=staffing))
+    assert ("Staffing targets (staffing.policy=erlang): intervals meeting service_level >= 80%: 97.9%, "
+            "abandon_rate <= 2%: 85.4%, asa_s <= 30 s: 100.0%; every target: 85.0%") in text, text
+    assert "Staffing targets" not in kpi_table(_summary(staffing={**staffing, "policy": "plan"}))
+
+
 def test_sweep_ends_side_by_side(cli_sweep, reports_root):
     """A sweep prints a line per variant, then the variants side by side, then where comparison.html is -
     not each variant's full table."""
