@@ -31,15 +31,18 @@ def reports_root(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("report_tests")
 
 
+def _small_run(reports_root, scenario, overrides):
+    """(folder, ExperimentResult) of a run of ``scenario`` in ``reports/<scenario>/run``."""
+    from sim.api import compose_config, run
+
+    out = reports_root / "reports" / scenario / "run"
+    return out, run(compose_config(scenario, overrides), out_dir=out)
+
+
 @pytest.fixture(scope="session")
 def run_report(reports_root):
     """(folder, ExperimentResult) of the small heating-season run."""
-    from sim.api import compose_config, run
-
-    cfg = compose_config("heating_season_start", RUN_OVERRIDES)
-    out = reports_root / "reports" / "heating_season_start" / "run"
-    exp = run(cfg, out_dir=out)
-    return out, exp
+    return _small_run(reports_root, "heating_season_start", RUN_OVERRIDES)
 
 
 ROUTING_OVERRIDES = ["scale=0.03", "experiment.horizon_h=24", "experiment.drain_h=0", "experiment.replications=2",
@@ -49,12 +52,7 @@ ROUTING_OVERRIDES = ["scale=0.03", "experiment.horizon_h=24", "experiment.drain_
 @pytest.fixture(scope="session")
 def routing_report(reports_root):
     """(folder, ExperimentResult) of the small run with operator groups and callbacks."""
-    from sim.api import compose_config, run
-
-    cfg = compose_config("skills_and_callbacks", ROUTING_OVERRIDES)
-    out = reports_root / "reports" / "skills_and_callbacks" / "run"
-    exp = run(cfg, out_dir=out)
-    return out, exp
+    return _small_run(reports_root, "skills_and_callbacks", ROUTING_OVERRIDES)
 
 
 @pytest.fixture(scope="session")
