@@ -28,11 +28,11 @@ from sim.config.schema import Config
 KPI_DEFINITIONS: Dict[str, str] = {
     "contacts_offered": "first contacts over both channels (calls_offered + online_offered)",
     "calls_offered": "first call attempts",
-    "calls_answered": "call attempts answered by an operator",
+    "calls_answered": "call attempts answered live by an operator (a completed callback is not one: callbacks_completed)",
     "calls_abandoned": "call attempts abandoned while waiting",
     "retrials": "redial attempts after abandoning",
     "service_level": "call attempts answered within kpi.answer_threshold_s / call attempts",
-    "answer_rate": "call attempts answered / call attempts",
+    "answer_rate": "(call attempts answered live + callbacks completed) / call attempts",
     "asa_s": "mean wait of answered call attempts, seconds",
     "mean_wait_s": "mean wait of answered and abandoned call attempts, seconds",
     "abandon_rate": "call attempts abandoned / call attempts",
@@ -113,7 +113,9 @@ BACKOFFICE_KPIS: Dict[str, str] = {
 ROUTING_KPIS: Dict[str, str] = {
     "callbacks_offered": "call attempts offered a callback (estimated wait above routing.callback.offer_when_wait_s)",
     "callbacks_accepted": "callback offers accepted (the caller hung up to be called back)",
-    "callbacks_completed": "callbacks that reached the resident",
+    "callbacks_completed": "callbacks that reached the resident (answered contacts: they count in answer_rate)",
+    "callbacks_not_reached": "callbacks given up after routing.callback.max_attempts attempts that did not reach "
+                             "the resident",
     "callbacks_missed_window": "callbacks whose first attempt came later than routing.callback.window_s after "
                                "acceptance (or not by the end of the run)",
     "callback_delay_s": "mean time from accepting a callback to the attempt that reached the resident, seconds",
@@ -122,7 +124,7 @@ ROUTING_KPIS: Dict[str, str] = {
 #: Domain of every routing KPI (per-group KPIs, ``service_level.<group>`` ..., have their base KPI's).
 ROUTING_DOMAINS: Dict[str, Domain] = {
     "callbacks_offered": COUNT, "callbacks_accepted": COUNT, "callbacks_completed": COUNT,
-    "callbacks_missed_window": COUNT, "callback_delay_s": TIME,
+    "callbacks_not_reached": COUNT, "callbacks_missed_window": COUNT, "callback_delay_s": TIME,
 }
 
 #: KPIs reported only by unit type or category (``open_orders.street``), never as a headline.
@@ -171,7 +173,7 @@ _F, _C, _S, _O, _W, _R = KPI_GROUPS
 KPI_DISPLAY: Dict[str, Display] = {
     "contacts_offered": Display("contacts offered", "contacts", _F, ""),
     "calls_offered": Display("calls offered (first attempts)", "calls", _F, ""),
-    "calls_answered": Display("call attempts answered", "calls", _F, ""),
+    "calls_answered": Display("call attempts answered live", "calls", _F, ""),
     "calls_abandoned": Display("call attempts abandoned", "calls", _F, ""),
     "retrials": Display("redials", "calls", _F, ""),
     "service_level": Display("service level", "%", _F, "higher"),
@@ -186,6 +188,7 @@ KPI_DISPLAY: Dict[str, Display] = {
     "callbacks_offered": Display("call attempts offered a callback", "calls", _C, ""),
     "callbacks_accepted": Display("callbacks accepted", "callbacks", _C, ""),
     "callbacks_completed": Display("callbacks that reached the resident", "callbacks", _C, ""),
+    "callbacks_not_reached": Display("callbacks that never reached the resident", "callbacks", _C, "lower"),
     "callbacks_missed_window": Display("callbacks later than the promised window", "callbacks", _C, ""),
     "callback_delay_s": Display("callback delay (acceptance to reaching the resident)", "s", _C, "lower"),
     "operator_hours": Display("operator-hours rostered (paid, before shrinkage)", "h", _S, ""),
