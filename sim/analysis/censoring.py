@@ -165,6 +165,6 @@ def open_summary(per_rep: Sequence[Mapping[str, Open]], confidence: float) -> Di
                 entry[side] = {"mean": None, "ci_low": None, "ci_high": None}  # an empty population somewhere
                 continue
             x = np.asarray(values, dtype=float)
-            entry[side] = None if np.isinf(x).any() else confidence_interval(x, confidence, name)
+            entry[side] = None if np.isinf(x).any() else confidence_interval(x.tolist(), confidence, name)
         out[name] = entry
     return out
