@@ -64,8 +64,8 @@ def _scale(cfg: Config, summary: Mapping[str, Any], files: Sequence[str]) -> Lis
     if reuse:
         csvs = [f for f in reuse if f.endswith(".csv")]
         text = f"{', '.join(reuse)} {'holds' if len(reuse) == 1 else 'hold'} at scale {s:g} only"
-        if csvs:
-            text += f": {' and '.join(csvs)} count{'s' if len(csvs) == 1 else ''} operators at scale {s:g}"
+        if csvs and len(csvs) < len(reuse):
+            text += f": {' and '.join(csvs)} count operators at scale {s:g}"
         shifts = (summary.get("staffing") or {}).get("shifts") or {}
         if "shifts.yaml" in reuse:
             hours = shifts.get("operator_hours_per_week")
