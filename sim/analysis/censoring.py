@@ -30,11 +30,11 @@ Everything here is a pure function of the records (:mod:`sim.records.backoffice`
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Mapping, Sequence
+from typing import Any, Dict, Mapping, Sequence
 
 import numpy as np
 
-from sim.config.kpi_catalog import CENSORED, censoring
+from sim.config.kpi_catalog import CENSORED
 from sim.config.schema import URGENCY_CLASSES
 from sim.records.backoffice import hist_quantile
 
@@ -140,31 +140,4 @@ def replication_open(bo: Mapping[str, Any], meta: Mapping[str, Any]) -> Dict[str
     for c, cat in enumerate(meta["categories"]):
         found = time_open(bo["close_hist"][c], censored[c], float(bo["close_sum_h"][c]), float(bo["censor_sum_h"][c]))
         out.update({f"{k}.{cat}": v for k, v in found.items()})
-    return out
-
-
-def open_summary(per_rep: Sequence[Mapping[str, Open]], confidence: float) -> Dict[str, Dict[str, Any]]:
-    """``summary.json`` -> ``open_at_end``: per KPI with members still open in some replication, the mean
-    open share, the method, and the lowest and highest values as ``{"mean", "ci_low", "ci_high"}`` across
-    replications (``None``: no bound - some replication's range is unbounded there)."""
-    from sim.analysis.kpis import confidence_interval
-
-    names: List[str] = []
-    for rep in per_rep:
-        names += [k for k, v in rep.items() if v[0] > 0 and k not in names]
-    out: Dict[str, Dict[str, Any]] = {}
-    for name in names:
-        rule = censoring(name)
-        assert rule is not None, name
-        rows = [rep.get(name) for rep in per_rep]
-        shares = [r[0] if r else 0.0 for r in rows]
-        entry: Dict[str, Any] = {"open_share": float(np.mean(shares)), "method": rule.method}
-        for i, side in ((1, "low"), (2, "high")):
-            values = [r[i] if r else None for r in rows]
-            if any(v is None for v in values):
-                entry[side] = {"mean": None, "ci_low": None, "ci_high": None}  # an empty population somewhere
-                continue
-            x = np.asarray(values, dtype=float)
-            entry[side] = None if np.isinf(x).any() else confidence_interval(x.tolist(), confidence, name)
-        out[name] = entry
     return out

@@ -27,10 +27,13 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from sim.config.kpi_catalog import kpi_display
+import numpy as np
+
+from sim.analysis.censoring import Open
+from sim.analysis.kpis import confidence_interval
+from sim.config.kpi_catalog import censoring
 from sim.config.schema import Config
 from sim.report.targets import Verdict, judge
-from sim.report.text import format_value
 
 #: Share of the window's work orders open at the end from which the run's caveats say so (every KPI shows
 #: its own open share and range whatever it is).
@@ -41,7 +44,7 @@ REUSE_FILES = ("shifts.yaml", "staffing.csv", "schedule.csv")
 
 def open_at_end(exp: Any) -> Dict[str, Dict[str, Any]]:
     """``summary.json`` -> ``open_at_end`` of an :class:`~sim.experiments.runner.ExperimentResult`."""
-    from sim.analysis.censoring import open_summary, replication_open
+    from sim.analysis.censoring import replication_open
 
     reps = [r for r in exp.replications if "backoffice" in r.extra]
     if not reps:
@@ -155,16 +158,26 @@ def judged_all(kpis: Mapping[str, Mapping[str, Any]], targets: Mapping[str, Opti
     return {k: judged(k, kpis[k], t, open_entries.get(k)) for k, t in targets.items() if t is not None and k in kpis}
 
 
-def open_note(name: str, entry: Optional[Mapping[str, Any]]) -> str:
-    """``0.30% still open: 97.38% to 97.72%`` - the open share and the range of KPI ``name`` (empty if none)."""
-    if not entry or entry.get("open_share", 0) <= 0:
-        return ""
-    unit = kpi_display(name).unit
-    suffix = f" {unit}" if unit in ("s", "h") else ""
-    low, high = (entry.get(k) or {} for k in ("low", "high"))
-    lo = format_value(name, low.get("mean")) if low.get("mean") is not None else "n/a"
-    what = "still open" if entry.get("method") == "bounds" else "not yet closed"
-    if entry.get("high") is None:
-        return f"{100 * entry['open_share']:.2f}% {what}: at least {lo}{suffix}, no upper bound"
-    hi = format_value(name, high.get("mean")) if high.get("mean") is not None else "n/a"
-    return f"{100 * entry['open_share']:.2f}% {what}: {lo} to {hi}{suffix}"
+def open_summary(per_rep: Sequence[Mapping[str, Open]], confidence: float) -> Dict[str, Dict[str, Any]]:
+    """``summary.json`` -> ``open_at_end``: per KPI with members still open in some replication, the mean
+    open share, the method, and the lowest and highest values as ``{"mean", "ci_low", "ci_high"}`` across
+    replications (``None``: no bound - some replication's range is unbounded there)."""
+    names: List[str] = []
+    for rep in per_rep:
+        names += [k for k, v in rep.items() if v[0] > 0 and k not in names]
+    out: Dict[str, Dict[str, Any]] = {}
+    for name in names:
+        rule = censoring(name)
+        assert rule is not None, name
+        rows = [rep.get(name) for rep in per_rep]
+        shares = [r[0] if r else 0.0 for r in rows]
+        entry: Dict[str, Any] = {"open_share": float(np.mean(shares)), "method": rule.method}
+        for i, side in ((1, "low"), (2, "high")):
+            values = [r[i] if r else None for r in rows]
+            if any(v is None for v in values):
+                entry[side] = {"mean": None, "ci_low": None, "ci_high": None}  # an empty population somewhere
+                continue
+            x = np.asarray(values, dtype=float)
+            entry[side] = None if np.isinf(x).any() else confidence_interval(x.tolist(), confidence, name)
+        out[name] = entry
+    return out

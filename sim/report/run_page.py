@@ -26,11 +26,11 @@ from typing import Any, Dict, List, Mapping, Optional
 from sim.config.kpi_catalog import KPI_GROUPS, all_definitions, kpi_display, why_undefined
 from sim.config.schema import Config
 from sim.report import config_view
-from sim.report.caveats import judged, open_note
+from sim.report.caveats import judged
 from sim.report.figures.common import WEEKDAYS
 from sim.report.pages import Section, render, write_atomically
 from sim.report.targets import Verdict
-from sim.report.text import format_interval, precision_status, with_unit
+from sim.report.text import format_interval, open_note, precision_status, with_unit
 
 #: The KPIs of the headline, in order (those the run defines).
 HEADLINE = ("answer_rate", "service_level", "abandon_rate", "response_rate", "resolution_rate", "satisfaction_rate")

@@ -148,11 +148,24 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
 
 def open_lines(summary: Mapping[str, Any]) -> str:
     """One line per headline KPI with members still open when the run stopped (:mod:`sim.report.caveats`)."""
-    from sim.report.caveats import open_note
-
     entries = summary.get("open_at_end") or {}
     return "".join(f"  {name:<32}{open_note(name, e)}\n" for name, e in entries.items()
                    if "." not in name and open_note(name, e))
+
+
+def open_note(name: str, entry: Optional[Mapping[str, Any]]) -> str:
+    """``0.30% still open: 97.38% to 97.72%`` - the open share and the range of KPI ``name`` (empty if none)."""
+    if not entry or entry.get("open_share", 0) <= 0:
+        return ""
+    unit = kpi_display(name).unit
+    suffix = f" {unit}" if unit in ("s", "h") else ""
+    low, high = (entry.get(k) or {} for k in ("low", "high"))
+    lo = format_value(name, low.get("mean")) if low.get("mean") is not None else "n/a"
+    what = "still open" if entry.get("method") == "bounds" else "not yet closed"
+    if entry.get("high") is None:
+        return f"{100 * entry['open_share']:.2f}% {what}: at least {lo}{suffix}, no upper bound"
+    hi = format_value(name, high.get("mean")) if high.get("mean") is not None else "n/a"
+    return f"{100 * entry['open_share']:.2f}% {what}: {lo} to {hi}{suffix}"
 
 
 def targets_line(summary: Mapping[str, Any]) -> Optional[str]:

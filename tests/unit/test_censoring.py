@@ -15,7 +15,8 @@ import pytest
 
 from sim.analysis.censoring import km_quantile, share_open, time_kpis, time_open
 from sim.records.backoffice import HIST_EDGES_H, N_BINS, hist_bin, hist_quantile
-from sim.report.caveats import judged, open_note
+from sim.report.caveats import judged
+from sim.report.text import open_note
 
 
 def _hist(**counts: float) -> np.ndarray:
