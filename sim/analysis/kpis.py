@@ -9,7 +9,9 @@ the time passed.  Definitions (also in ``docs/kpis.md``):
 * ``calls_offered``: first call attempts; ``retrials``: redials;
   attempts = calls_offered + retrials.
 * ``service_level``: attempts answered within ``kpi.answer_threshold_s`` / attempts.
-* ``answer_rate`` = answered / attempts; ``abandon_rate`` = abandoned / attempts.
+* ``answer_rate`` = (answered live + callbacks completed) / attempts: a callback that
+  reached the resident is an answered contact, counted in the interval of the attempt
+  that accepted it; ``abandon_rate`` = abandoned / attempts.
 * ``asa_s``: mean wait of answered attempts; ``mean_wait_s``: mean wait of
   answered and abandoned attempts.
 * ``occupancy``: operator-seconds busy / operator-seconds on duty.
@@ -71,7 +73,8 @@ def kpis_from_sums(s: Mapping[str, np.ndarray | float], window_s: np.ndarray | f
     Parameters
     ----------
     s : mapping
-        Column name to summed counter (see :data:`sim.records.intervals.COUNT_COLUMNS` and ``AREA_COLUMNS``).
+        Column name to summed counter (see :data:`sim.records.intervals.COUNT_COLUMNS` and ``AREA_COLUMNS``),
+        and ``callbacks_completed`` when callbacks are on (:func:`with_callbacks`).
     window_s : float or ndarray
         Length of the window(s) in seconds.
     """
@@ -84,7 +87,7 @@ def kpis_from_sums(s: Mapping[str, np.ndarray | float], window_s: np.ndarray | f
         "calls_abandoned": s["calls_abandoned"],
         "retrials": s["retrials"],
         "service_level": _ratio(s["answered_in_threshold"], attempts),
-        "answer_rate": _ratio(s["calls_answered"], attempts),
+        "answer_rate": _ratio(s["calls_answered"] + s.get("callbacks_completed", 0.0), attempts),
         "asa_s": _ratio(s["wait_answered_s"], s["calls_answered"]),
         "mean_wait_s": _ratio(s["wait_answered_s"] + s["wait_abandoned_s"], ended),
         "abandon_rate": _ratio(s["calls_abandoned"], attempts),
@@ -97,6 +100,15 @@ def kpis_from_sums(s: Mapping[str, np.ndarray | float], window_s: np.ndarray | f
     }
 
 
+def with_callbacks(res: ReplicationResult) -> Dict[str, np.ndarray]:
+    """The interval table of ``res``, with ``callbacks_completed`` per interval (of the accepting attempt)
+    when callbacks are on: the answered contacts are the calls answered live and the callbacks completed."""
+    table = dict(res.intervals)
+    if "callbacks" in res.extra:
+        table["callbacks_completed"] = np.asarray(res.extra["callbacks"]["completed"], dtype=float)
+    return table
+
+
 def replication_kpis(res: ReplicationResult) -> Dict[str, float]:
     """KPIs of one replication over its measurement window.
 
@@ -105,7 +117,7 @@ def replication_kpis(res: ReplicationResult) -> Dict[str, float]:
     ``time_to_close_p90_h.education``).
     """
     w = res.warmup_intervals
-    sums = {k: float(v[w:].sum()) for k, v in res.intervals.items()}
+    sums = {k: float(v[w:].sum()) for k, v in with_callbacks(res).items()}
     window_s = (len(next(iter(res.intervals.values()))) - w) * res.interval_s
     out = {k: float(v) for k, v in kpis_from_sums(sums, window_s).items()}
     out.update(plan_hours(res))
@@ -140,7 +152,8 @@ def bin_sums(x: np.ndarray, factor: int) -> np.ndarray:
 def interval_kpis(res: ReplicationResult, factor: int = 1) -> Dict[str, np.ndarray]:
     """KPIs of every reporting interval of one replication (including warm-up intervals), or of
     every bin of ``factor`` consecutive intervals."""
-    sums = res.intervals if factor == 1 else {k: bin_sums(v, factor) for k, v in res.intervals.items()}
+    table = with_callbacks(res)
+    sums = table if factor == 1 else {k: bin_sums(v, factor) for k, v in table.items()}
     return {k: np.asarray(v, dtype=float) for k, v in kpis_from_sums(sums, res.interval_s * factor).items()}
 
 

@@ -18,7 +18,12 @@ arrived in the measurement window:
   return visits that reached the resident; ``return_visit_reach_rate``: visits
   that reached the resident / visits concluded (reached or given up).
 * ``time_to_close_*_h``: hours from the resident's first contact to the first
-  close-out (mean, median, 90th percentile).
+  close-out (mean, median, 90th percentile), with the orders not yet closed when
+  the run stopped censored at their age (:mod:`sim.analysis.censoring`: Kaplan-Meier
+  quantiles; the mean counts them at their age, a lower bound).
+
+The shares count the outcomes seen; the orders still open when the run stopped
+leave a range around them (:func:`sim.analysis.censoring.replication_open`).
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import numpy as np
 
+from sim.analysis.censoring import time_kpis
 from sim.config.schema import URGENCY_CLASSES
-from sim.records.backoffice import hist_quantile
 
 #: The rates reported per unit and per unit type (the three rates and the close-out on-time rate).
 UNIT_RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate")
@@ -63,7 +68,6 @@ def backoffice_kpis(bo: Mapping[str, Any], intervals: Mapping[str, np.ndarray], 
     after = after or {}
     u, g = bo["unit"], bo["urgency"]
     wo = float(bo["totals"]["work_orders"])
-    hist = bo["close_hist"].sum(axis=0)
     out = {"work_orders": wo}
     out.update({k: v for k, v in rates(u).items() if k.endswith("_rate")})
     out["dispatch_on_time_rate"] = _r(g["dispatch_on_time"].sum(), g["dispatched"].sum())
@@ -71,9 +75,9 @@ def backoffice_kpis(bo: Mapping[str, Any], intervals: Mapping[str, np.ndarray], 
     out["bounces_per_order"] = _r(u["bounced"].sum(), wo)
     out["reopen_rate"] = _r(u["reopened"].sum(), u["visits_reached"].sum())
     out["return_visit_reach_rate"] = _r(u["visits_reached"].sum(), u["visits_reached"].sum() + u["not_reached"].sum())
-    out["time_to_close_mean_h"] = _r(bo["close_sum_h"].sum(), bo["close_n"].sum())
-    out["time_to_close_median_h"] = hist_quantile(hist, 0.5)
-    out["time_to_close_p90_h"] = hist_quantile(hist, 0.9)
+    censored = _censored(bo)
+    out.update(time_kpis(bo["close_hist"].sum(axis=0), censored.sum(axis=0), float(bo["close_sum_h"].sum()),
+                         float(bo.get("censor_sum_h", np.zeros(1)).sum())))
     out["feedback_occupancy"] = _r(intervals["feedback_busy_s"][warmup:].sum() + after.get("feedback_busy_s", 0.0),
                                    intervals["feedback_staffed_s"][warmup:].sum()
                                    + after.get("feedback_staffed_s", 0.0))
@@ -102,13 +106,19 @@ def unit_type_kpis(bo: Mapping[str, Any], type_of: np.ndarray, type_names: List[
 def category_kpis(bo: Mapping[str, Any], categories: List[str]) -> Dict[str, float]:
     """Time to close per category (mean, median, 90th percentile), keys ``<kpi>.<category>``."""
     out: Dict[str, float] = {}
+    censored = _censored(bo)
+    sums = bo.get("censor_sum_h", np.zeros(len(categories)))
     for c, name in enumerate(categories):
-        hist = bo["close_hist"][c]
-        out[f"time_to_close_mean_h.{name}"] = _r(bo["close_sum_h"][c], bo["close_n"][c])
-        out[f"time_to_close_median_h.{name}"] = hist_quantile(hist, 0.5)
-        out[f"time_to_close_p90_h.{name}"] = hist_quantile(hist, 0.9)
+        times = time_kpis(bo["close_hist"][c], censored[c], float(bo["close_sum_h"][c]), float(sums[c]))
+        out.update({f"{k}.{name}": v for k, v in times.items()})
         out[f"closed.{name}"] = float(bo["close_n"][c])
     return out
+
+
+def _censored(bo: Mapping[str, Any]) -> np.ndarray:
+    """The histogram of orders not yet closed when the run stopped (zeros for records without one)."""
+    found = bo.get("censor_hist")
+    return np.zeros_like(bo["close_hist"]) if found is None else np.asarray(found, dtype=float)
 
 
 def unit_rows(bo: Mapping[str, Any]) -> List[Dict[str, float]]:

@@ -11,7 +11,9 @@ measurement window:
   answered ones, whoever answered), and ``occupancy.g``: time busy / time on duty
   of the group's operators (whatever they served);
 * ``callbacks_offered``, ``callbacks_accepted``, ``callbacks_completed``
-  (callbacks that reached the resident), ``callbacks_missed_window`` (first
+  (callbacks that reached the resident: answered contacts, counted in ``answer_rate``
+  by :func:`sim.analysis.kpis.kpis_from_sums`), ``callbacks_not_reached`` (given
+  up after the last attempt), ``callbacks_missed_window`` (first
   attempt later than ``routing.callback.window_s`` after acceptance, or not made
   by the end) and ``callback_delay_s`` (mean time from acceptance to the
   reaching attempt), counted by the interval of the accepting call attempt.
@@ -50,6 +52,7 @@ def callback_kpis(cb: Mapping[str, np.ndarray], warmup: int) -> Dict[str, float]
         "callbacks_offered": s["offered"],
         "callbacks_accepted": s["accepted"],
         "callbacks_completed": s["completed"],
+        "callbacks_not_reached": s["not_reached"],
         "callbacks_missed_window": s["missed_window"],
         "callback_delay_s": _r(s["delay_s"], s["completed"]),
     }

@@ -28,11 +28,11 @@ from sim.config.schema import Config
 KPI_DEFINITIONS: Dict[str, str] = {
     "contacts_offered": "first contacts over both channels (calls_offered + online_offered)",
     "calls_offered": "first call attempts",
-    "calls_answered": "call attempts answered by an operator",
+    "calls_answered": "call attempts answered live by an operator (completed callbacks: callbacks_completed)",
     "calls_abandoned": "call attempts abandoned while waiting",
     "retrials": "redial attempts after abandoning",
     "service_level": "call attempts answered within kpi.answer_threshold_s / call attempts",
-    "answer_rate": "call attempts answered / call attempts",
+    "answer_rate": "(call attempts answered live + callbacks completed) / call attempts",
     "asa_s": "mean wait of answered call attempts, seconds",
     "mean_wait_s": "mean wait of answered and abandoned call attempts, seconds",
     "abandon_rate": "call attempts abandoned / call attempts",
@@ -113,7 +113,9 @@ BACKOFFICE_KPIS: Dict[str, str] = {
 ROUTING_KPIS: Dict[str, str] = {
     "callbacks_offered": "call attempts offered a callback (estimated wait above routing.callback.offer_when_wait_s)",
     "callbacks_accepted": "callback offers accepted (the caller hung up to be called back)",
-    "callbacks_completed": "callbacks that reached the resident",
+    "callbacks_completed": "callbacks that reached the resident (answered contacts: they count in answer_rate)",
+    "callbacks_not_reached": "callbacks given up after routing.callback.max_attempts attempts that did not reach "
+                             "the resident",
     "callbacks_missed_window": "callbacks whose first attempt came later than routing.callback.window_s after "
                                "acceptance (or not by the end of the run)",
     "callback_delay_s": "mean time from accepting a callback to the attempt that reached the resident, seconds",
@@ -122,8 +124,69 @@ ROUTING_KPIS: Dict[str, str] = {
 #: Domain of every routing KPI (per-group KPIs, ``service_level.<group>`` ..., have their base KPI's).
 ROUTING_DOMAINS: Dict[str, Domain] = {
     "callbacks_offered": COUNT, "callbacks_accepted": COUNT, "callbacks_completed": COUNT,
-    "callbacks_missed_window": COUNT, "callback_delay_s": TIME,
+    "callbacks_not_reached": COUNT, "callbacks_missed_window": COUNT, "callback_delay_s": TIME,
 }
+
+@dataclass(frozen=True)
+class Censoring:
+    """How a KPI counts the members of its population whose outcome the run has not seen (*censored*).
+
+    A work order still open when the run stops (a short ``experiment.drain_h``) has no close-out, no
+    response or no rating yet; a KPI over the orders that have one would describe only the quick ones.
+
+    Attributes
+    ----------
+    population : str
+        Whose outcome the KPI is a share or a time of.
+    pending : str
+        Which members are still open at the end of the run.
+    method : str
+        ``"bounds"`` - a share: the value over the outcomes seen, and the range it could take if every
+        open member ended one way or the other (``num / (den + open)`` to ``(num + open) / (den + open)``);
+        ``"kaplan_meier"`` - a quantile of a time: the product-limit estimate with the open members
+        censored at their age when the run stopped (not estimable when the curve does not reach the
+        quantile), between the quantile with every open member closing as the run stopped and with none
+        ever closing; ``"lower_bound"`` - a mean time: the open members count at their age so far, so
+        the value is a lower bound (no upper one) while any member is open.
+    counters : tuple of str
+        For ``"bounds"``: the back-office counters (per unit or per urgency class,
+        :mod:`sim.records.backoffice`) of the numerator, the denominator and the open members.
+    """
+
+    population: str
+    pending: str
+    method: str
+    counters: tuple[str, ...] = ()
+
+
+_OPEN = "orders still open when the run stopped (each may yet be rated, or given up unreached)"
+#: The KPIs defined over work orders whose outcome may come after the run stops (breakdowns have their base's).
+CENSORED: Dict[str, Censoring] = {
+    "response_rate": Censoring("orders whose response was made or is overdue",
+                               "first-round orders not yet responded to and within the response limit",
+                               "bounds", ("response_on_time", "response_due", "pending_response")),
+    "closeout_on_time_rate": Censoring("close-outs and open rounds past their deadline",
+                                       "open rounds (dispatching, queued or in progress) within their deadline",
+                                       "bounds", ("closeouts_on_time", "closeouts_due", "pending_closeout")),
+    "resolution_rate": Censoring("final ratings", _OPEN, "bounds", ("rated_resolved", "rated", "pending_rating")),
+    "satisfaction_rate": Censoring("final ratings", _OPEN, "bounds", ("rated_satisfied", "rated", "pending_rating")),
+    "reopen_rate": Censoring("return visits that reached the resident", _OPEN, "bounds",
+                             ("reopened", "visits_reached", "pending_rating")),
+    "return_visit_reach_rate": Censoring("return visits concluded", _OPEN, "bounds",
+                                         ("visits_reached", "visits_concluded", "pending_rating")),
+    "time_to_close_median_h": Censoring("work orders, by hours from first contact to first close-out",
+                                        "orders not yet closed, censored at their age", "kaplan_meier"),
+    "time_to_close_p90_h": Censoring("work orders, by hours from first contact to first close-out",
+                                     "orders not yet closed, censored at their age", "kaplan_meier"),
+    "time_to_close_mean_h": Censoring("work orders, by hours from first contact to first close-out",
+                                      "orders not yet closed, counted at their age", "lower_bound"),
+}
+
+
+def censoring(name: str) -> Censoring | None:
+    """How KPI ``name`` (or its base, for a breakdown) counts open members; None if it is not censored."""
+    return CENSORED.get(name.split(".", 1)[0])
+
 
 #: KPIs reported only by unit type or category (``open_orders.street``), never as a headline.
 BREAKDOWN_ONLY = frozenset({"open_orders", "orders_received", "closed"})
@@ -171,7 +234,7 @@ _F, _C, _S, _O, _W, _R = KPI_GROUPS
 KPI_DISPLAY: Dict[str, Display] = {
     "contacts_offered": Display("contacts offered", "contacts", _F, ""),
     "calls_offered": Display("calls offered (first attempts)", "calls", _F, ""),
-    "calls_answered": Display("call attempts answered", "calls", _F, ""),
+    "calls_answered": Display("call attempts answered live", "calls", _F, ""),
     "calls_abandoned": Display("call attempts abandoned", "calls", _F, ""),
     "retrials": Display("redials", "calls", _F, ""),
     "service_level": Display("service level", "%", _F, "higher"),
@@ -186,6 +249,7 @@ KPI_DISPLAY: Dict[str, Display] = {
     "callbacks_offered": Display("call attempts offered a callback", "calls", _C, ""),
     "callbacks_accepted": Display("callbacks accepted", "callbacks", _C, ""),
     "callbacks_completed": Display("callbacks that reached the resident", "callbacks", _C, ""),
+    "callbacks_not_reached": Display("callbacks that never reached the resident", "callbacks", _C, "lower"),
     "callbacks_missed_window": Display("callbacks later than the promised window", "callbacks", _C, ""),
     "callback_delay_s": Display("callback delay (acceptance to reaching the resident)", "s", _C, "lower"),
     "operator_hours": Display("operator-hours rostered (paid, before shrinkage)", "h", _S, ""),

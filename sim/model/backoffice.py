@@ -345,17 +345,32 @@ class BackOffice:
         return int(wrong)
 
     # ------------------------------------------------------------- the horizon
-    def count_overdue(self, c, now: float) -> None:  # type: ignore[no-untyped-def]
-        """At the end of the run: an open order past its response or close-out deadline counts as late."""
-        if not c.in_window or c.stage not in (ST_QUEUED, ST_SIGNED):
+    def count_open(self, c, now: float) -> None:  # type: ignore[no-untyped-def]
+        """At the end of the run, an open order of the window: past its response or close-out deadline it
+        counts as late; otherwise its outcome is pending (censored: ``pending_*``), and an order not yet
+        closed goes into the censored time-to-close histogram at its age."""
+        if not c.in_window or c.stage == 0:
             return
-        uid, urg = c.unit, c.urgency
-        if now > c.deadline:
+        uid, urg, u = c.unit, c.urgency, self.rec.unit
+        u["pending_rating"][uid] += 1
+        if c.stage not in (ST_DISPATCH, ST_QUEUED, ST_SIGNED):
+            return  # closed, awaiting or on its return visit
+        if c.round == 1:
+            self.rec.add_not_closed(c.category, (now - c.t_arrive) / 3600.0)
+        at_unit = c.stage != ST_DISPATCH
+        if at_unit and now > c.deadline:
             self._r_close_due[uid] += 1
             self._g_close_due[urg] += 1
-        if c.round == 1 and c.stage == ST_QUEUED and now - c.t_unit > self._response_limit[urg]:
-            self._r_resp_due[uid] += 1
-            self._g_resp_due[urg] += 1
+        else:
+            u["pending_closeout"][uid] += 1
+            self.rec.urgency["pending_closeout"][urg] += 1
+        if c.round == 1 and c.stage != ST_SIGNED:  # the response is fixed when the order is signed
+            if at_unit and now - c.t_unit > self._response_limit[urg]:
+                self._r_resp_due[uid] += 1
+                self._g_resp_due[urg] += 1
+            else:
+                u["pending_response"][uid] += 1
+                self.rec.urgency["pending_response"][urg] += 1
 
     def sample_backlog(self, day: int) -> None:
         """Record, for day ``day``, the orders queued and in progress per unit type (once per day)."""

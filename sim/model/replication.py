@@ -145,7 +145,7 @@ class Replication:
             if callbacks is not None:
                 callbacks.count_open(c, self.end_s)
             if self.back is not None:
-                self.back.count_overdue(c, self.end_s)
+                self.back.count_open(c, self.end_s)
             if self.log is not None:
                 self.log.add(c, f"open:{state}")
         intervals = self.rec.table()

@@ -71,6 +71,7 @@ def _proposed(cfg: Config, req: Requirement, agents: np.ndarray, notes: Dict[str
     if schedule is not None:
         h = req.interval_s / 3600.0
         notes["shifts"] = {"entries": len(schedule.shifts), "cost_per_week": schedule.cost,
+                           "operator_hours_per_week": float(schedule.covered.sum() * h),
                            "over_coverage_operator_hours_per_week": float(schedule.over.sum() * h),
                            "under_coverage_operator_hours_per_week": float(schedule.under.sum() * h),
                            "solver": schedule.status, "optimality_gap": schedule.gap}

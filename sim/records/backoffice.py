@@ -11,6 +11,12 @@ happened on each simulated day (work orders created and closed, backlog at the
 end of the day per unit type), including drain days after the horizon.
 Time to close is kept as a histogram on a log scale (0.01 h to 10,000 h, 600
 bins), from which means and quantiles are read.
+
+An order still open when the run stops has an outcome the run has not seen: it
+is *censored*.  The counters ``pending_*`` count such orders where they could
+still change a rate, and the orders not yet closed go into a second histogram
+at their age when the run stopped (``censor_hist``), so that the time to close
+can be estimated with them (Kaplan-Meier, :mod:`sim.analysis.censoring`).
 """
 
 from __future__ import annotations
@@ -37,10 +43,15 @@ UNIT_COUNTERS: tuple[str, ...] = (
     "reopened",           # rounds reopened after an unsatisfied rating
     "not_reached",        # return visits that never reached the resident
     "visits_reached",     # return visits that reached the resident (every round)
+    # at the end of the run, orders still open whose outcome the run has not seen (censored):
+    "pending_response",   # ... first round, not yet responded to and not yet past the response limit
+    "pending_closeout",   # ... the current round not yet closed and not yet past its close-out deadline
+    "pending_rating",     # ... not yet ended (each may still get a final rating, or a return visit)
 )
 #: Counters kept per urgency class.
 URGENCY_COUNTERS: tuple[str, ...] = (
     "dispatched", "dispatch_on_time", "closeouts_due", "closeouts_on_time", "response_due", "response_on_time",
+    "pending_closeout", "pending_response",
 )
 #: Columns of the daily table (per day; backlog columns are added per unit type).
 DAILY_COUNTERS: tuple[str, ...] = ("work_orders_created", "closeouts", "ratings")
@@ -72,6 +83,8 @@ class BackOfficeRecorder:
         self.urgency = {name: [0] * len(URGENCY_CLASSES) for name in URGENCY_COUNTERS}
         self.close_hist = [[0] * N_BINS for _ in range(n_categories)]
         self.close_sum_h = [0.0] * n_categories
+        self.censor_hist = [[0] * N_BINS for _ in range(n_categories)]
+        self.censor_sum_h = [0.0] * n_categories
         self.daily = {name: [0] * n_days for name in DAILY_COUNTERS}
         self.backlog = {t: [0] * n_days for t in unit_types}
         self.queued = {t: [0] * n_days for t in unit_types}
@@ -81,12 +94,12 @@ class BackOfficeRecorder:
     def add_time_to_close(self, category: int, hours: float) -> None:
         """Record the time from first contact to first close-out of one order."""
         self.close_sum_h[category] += hours
-        if hours <= _MIN_H:
-            b = 0
-        else:
-            b = int((math.log10(hours) - LOG_LO_H) / _LOG_STEP)
-            b = N_BINS - 1 if b >= N_BINS else b
-        self.close_hist[category][b] += 1
+        self.close_hist[category][hist_bin(hours)] += 1
+
+    def add_not_closed(self, category: int, hours: float) -> None:
+        """Record an order not yet closed when the run stopped, ``hours`` after its first contact (censored)."""
+        self.censor_sum_h[category] += hours
+        self.censor_hist[category][hist_bin(hours)] += 1
 
     @property
     def close_n(self) -> List[int]:
@@ -101,6 +114,8 @@ class BackOfficeRecorder:
             "close_hist": np.asarray(self.close_hist, dtype=float),
             "close_sum_h": np.asarray(self.close_sum_h, dtype=float),
             "close_n": np.asarray(self.close_hist, dtype=float).sum(axis=1),
+            "censor_hist": np.asarray(self.censor_hist, dtype=float),
+            "censor_sum_h": np.asarray(self.censor_sum_h, dtype=float),
             "daily": {k: np.asarray(v, dtype=float) for k, v in self.daily.items()},
             "backlog": {k: np.asarray(v, dtype=float) for k, v in self.backlog.items()},
             "queued": {k: np.asarray(v, dtype=float) for k, v in self.queued.items()},
@@ -108,10 +123,22 @@ class BackOfficeRecorder:
         }
 
 
-def hist_quantile(hist: np.ndarray, q: float) -> float:
-    """Quantile ``q`` of a time-to-close histogram (log-linear interpolation in the bin)."""
-    total = hist.sum()
-    if total <= 0:
+def hist_bin(hours: float) -> int:
+    """The bin of the time-to-close histogram that holds ``hours``."""
+    if hours <= _MIN_H:
+        return 0
+    b = int((math.log10(hours) - LOG_LO_H) / _LOG_STEP)
+    return N_BINS - 1 if b >= N_BINS else b
+
+
+def hist_quantile(hist: np.ndarray, q: float, total: float | None = None) -> float:
+    """Quantile ``q`` of a time-to-close histogram (log-linear interpolation in the bin).
+
+    ``total`` is the mass the quantile is a share of (the histogram's sum by default); when the
+    histogram holds less than ``q * total`` the quantile lies beyond it and is NaN.
+    """
+    total = float(hist.sum()) if total is None else total
+    if total <= 0 or hist.sum() < q * total * (1 - 1e-12):
         return float("nan")
     cum = np.cumsum(hist)
     b = int(np.searchsorted(cum, q * total, side="left"))

@@ -80,6 +80,7 @@ def after_horizon_table(exp: ExperimentResult) -> Dict[str, Any]:
 def summary_dict(exp: ExperimentResult, extra: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """The content of ``summary.json``."""
     from sim.config.kpi_catalog import all_definitions
+    from sim.report.caveats import open_at_end
     from sim.report.tables import breakdowns
 
     cfg = exp.cfg
@@ -100,6 +101,7 @@ def summary_dict(exp: ExperimentResult, extra: Optional[Mapping[str, Any]] = Non
         "breakdowns": breakdowns(exp.summary),
         "accounting": accounting_table(exp),
         "after_horizon": after_horizon_table(exp),
+        "open_at_end": open_at_end(exp),
         "kpi_definitions": {k: defs[k] for k in headline if k in defs},
     }
     groups = exp.replications[0].extra.get("groups") if exp.replications else None
@@ -149,11 +151,12 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
     :class:`~sim.planning.plan.StaffingPlan` the run simulated: its files (``staffing.csv``,
     ``shifts.yaml``, ``schedule.csv``: :mod:`sim.report.staffing`) and ``summary.json`` -> ``staffing``.
     """
-    from sim.report.targets import as_json, verdicts
+    from sim.report.caveats import judged_all, run_caveats
+    from sim.report.targets import as_json
 
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summary_dict(exp, extra)
-    summary["targets"] = as_json(verdicts(summary["kpis"], exp.cfg.kpi.targets))
+    summary["targets"] = as_json(judged_all(summary["kpis"], exp.cfg.kpi.targets, summary["open_at_end"]))
     names = [k for k in KPI_NAMES if k in exp.per_replication[0]] + \
         [k for k in exp.per_replication[0] if k not in KPI_NAMES]  # headline first, then breakdowns
     write_csv(out_dir / "kpis.csv", ["replication", *names],
@@ -196,6 +199,7 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
                 write_csv(out_dir / name, *content)
             files.append(name)
         summary["staffing"] = staffing_summary(exp, staffing)
+    summary["caveats"] = run_caveats(exp.cfg, summary, files)
     files += write_report(exp, out_dir, summary, config_yaml, units, welch)
     summary["files"] = files
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")

@@ -26,10 +26,11 @@ from typing import Any, Dict, List, Mapping, Optional
 from sim.config.kpi_catalog import KPI_GROUPS, all_definitions, kpi_display, why_undefined
 from sim.config.schema import Config
 from sim.report import config_view
+from sim.report.caveats import judged
 from sim.report.figures.common import WEEKDAYS
 from sim.report.pages import Section, render, write_atomically
-from sim.report.targets import Verdict, judge
-from sim.report.text import format_interval, precision_status, with_unit
+from sim.report.targets import Verdict
+from sim.report.text import format_interval, open_note, precision_status, with_unit
 
 #: The KPIs of the headline, in order (those the run defines).
 HEADLINE = ("answer_rate", "service_level", "abandon_rate", "response_rate", "resolution_rate", "satisfaction_rate")
@@ -45,6 +46,7 @@ class KpiRow:
     value: str
     interval: str
     verdict: Verdict
+    open_note: str = ""  # members still open when the run stopped, and the range they leave (sim.report.caveats)
 
 
 @dataclass
@@ -89,12 +91,14 @@ def run_facts(summary: Mapping[str, Any], cfg: Config) -> List[str]:
     return facts
 
 
-def _row(name: str, ci: Mapping[str, Any], targets: Mapping[str, Optional[float]], definition: str) -> KpiRow:
+def _row(name: str, ci: Mapping[str, Any], targets: Mapping[str, Optional[float]], definition: str,
+         summary: Mapping[str, Any]) -> KpiRow:
     d = kpi_display(name)
     interval = format_interval(name, ci) if ci.get("mean") is not None else None
+    entry = (summary.get("open_at_end") or {}).get(name)
     return KpiRow(name, d.label, definition, with_unit(name, ci.get("mean")),
                   (interval or "n/a").replace("[", "").replace("]", "").replace(", ", " – "),
-                  judge(name, ci, targets.get(name)))
+                  judged(name, ci, targets.get(name), entry), open_note(name, entry))
 
 
 def headline(summary: Mapping[str, Any], cfg: Config) -> tuple[List[KpiRow], List[str]]:
@@ -108,7 +112,7 @@ def headline(summary: Mapping[str, Any], cfg: Config) -> tuple[List[KpiRow], Lis
             why = why_undefined(cfg, name) or "undefined in some replication"
             reasons.setdefault(why, []).append(kpi_display(name).label)
             continue
-        cards.append(_row(name, ci, cfg.kpi.targets, defs.get(name, "")))
+        cards.append(_row(name, ci, cfg.kpi.targets, defs.get(name, ""), summary))
     return cards, [f"{', '.join(names)} ({why})" for why, names in reasons.items()]
 
 
@@ -118,7 +122,8 @@ def kpi_groups(summary: Mapping[str, Any], cfg: Config) -> List[KpiGroup]:
     groups = {g: KpiGroup(g) for g in KPI_GROUPS}
     for name, ci in summary["kpis"].items():
         group = kpi_display(name).group
-        groups.setdefault(group, KpiGroup(group)).rows.append(_row(name, ci, cfg.kpi.targets, defs.get(name, "")))
+        groups.setdefault(group, KpiGroup(group)).rows.append(_row(name, ci, cfg.kpi.targets, defs.get(name, ""),
+                                                                   summary))
     return [g for g in groups.values() if g.rows]
 
 
@@ -164,6 +169,7 @@ def page_context(summary: Mapping[str, Any], cfg: Config, sections: List[Section
         "differences": config_view.differences(cfg), "config_yaml": config_yaml, "figure_files": figure_files,
         "confidence": f"{summary['confidence']:.0%}", "version": __version__,
         "failed": summary.get("failed_replications") or [],
+        "caveats": [c["text"] for c in summary.get("caveats") or []],
     }
 
 

@@ -201,7 +201,8 @@ def series(s: Mapping[str, np.ndarray], window_s: float, handle_s: float) -> Dic
     routing policies' series when the run has them (:func:`routing_series`).
     """
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = {k: np.asarray(v, dtype=float) for k, v in kpis_from_sums(s, window_s).items()}
+        sums = {**s, "callbacks_completed": s["callback.completed"]} if "callback.completed" in s else s
+        out = {k: np.asarray(v, dtype=float) for k, v in kpis_from_sums(sums, window_s).items()}
         out["attempts"] = np.asarray(s["calls_offered"] + s["retrials"], dtype=float)
         out["busy_operators"] = np.asarray(s["inbound_busy_s"], dtype=float) / window_s
         out["scheduled_operators"] = np.asarray(s["scheduled_s"], dtype=float) / window_s

@@ -9,9 +9,11 @@ Written from the :class:`~sim.planning.plan.StaffingPlan` the run simulated and 
   ``staffing.policy=plan``), ``scheduled`` (rostered operators of the plan run), ``mean_on_duty``
   (operators on duty, time-average over the replications: after shrinkage, with the overtime of
   finishing a contact) and ``service_level`` (the interval's call attempts answered within the
-  threshold over its attempts, pooled over the replications); ``required`` and ``scheduled`` both
-  count rostered operators, before shrinkage;
-* ``shifts.yaml`` - the scheduled shifts, ready to paste into a scenario;
+  threshold over its attempts, pooled over the replications) and ``scale`` (the run's: every count
+  of the file holds at it); ``required`` and ``scheduled`` both count rostered operators, before shrinkage;
+* ``shifts.yaml`` - the scheduled shifts, ready to paste into a scenario; found at a scale other
+  than 1 its header says first, in capitals, that the counts hold at that scale only
+  (:func:`scale_warning`);
 * ``schedule.csv`` - one row per interval of the week (Monday first): the requirement the shifts
   cover, the operators they schedule, and the over- and under-coverage.
 
@@ -33,7 +35,7 @@ from sim.planning.shifts import WEEKDAYS, shifts_yaml
 
 Table = tuple[List[str], List[List[Any]]]
 STAFFING_COLUMNS = ("interval", "start_h", "time_of_day", "offered_load", "required", "scheduled", "mean_on_duty",
-                    "service_level")
+                    "service_level", "scale")
 
 
 def _clock(t_s: float) -> str:
@@ -51,17 +53,19 @@ def staffing_rows(exp: ExperimentResult, plan: StaffingPlan) -> Table:
     for k in range(n):
         required = float(plan.required[k]) if plan.required is not None else None
         rows.append([k, k * interval_s / 3600.0, _clock(k * interval_s), float(load[k]), required,
-                     float(pooled["rostered"][k]), float(pooled["mean_on_duty"][k]), float(pooled["service_level"][k])])
+                     float(pooled["rostered"][k]), float(pooled["mean_on_duty"][k]), float(pooled["service_level"][k]),
+                     exp.cfg.scale])
     return list(STAFFING_COLUMNS), rows
 
 
 def schedule_rows(plan: StaffingPlan) -> Table:
-    """Header and rows of ``schedule.csv`` (the week's intervals)."""
+    """Header and rows of ``schedule.csv`` (the week's intervals, operators at the run's scale)."""
     s = plan.schedule
     assert s is not None
+    scale = plan.cfg.scale
     rows = [[i, WEEKDAYS[int(i * s.slot_s // DAY_S)], _clock(i * s.slot_s), float(s.required[i]), float(s.covered[i]),
-             float(s.over[i]), float(s.under[i])] for i in range(len(s.required))]
-    return ["slot", "weekday", "time_of_day", "required", "scheduled", "over", "under"], rows
+             float(s.over[i]), float(s.under[i]), scale] for i in range(len(s.required))]
+    return ["slot", "weekday", "time_of_day", "required", "scheduled", "over", "under", "scale"], rows
 
 
 def staffing_summary(exp: ExperimentResult, plan: StaffingPlan) -> Dict[str, Any]:
@@ -70,13 +74,31 @@ def staffing_summary(exp: ExperimentResult, plan: StaffingPlan) -> Dict[str, Any
     return {**plan.notes, "intervals_meeting": shares}
 
 
+def scale_warning(scale: float, policy: str, hours_per_week: float) -> str:
+    """The first lines of ``shifts.yaml`` found at a scale other than 1 (empty at scale 1): the counts hold at
+    that scale only.  They are written before scale, so a scenario that pastes them reproduces the plan at
+    ``scale``; run at scale 1 it rosters ``1 / scale`` times the plan, which is not the full-size centre's
+    requirement: a smaller centre needs more operators per call for the same service (the economies of
+    scale of Erlang's formulas, roughly ``R + beta * sqrt(R)`` operators for an offered load ``R``), so the
+    operators found at scale 0.1, divided by 0.1, overstate what the full-size centre needs."""
+    if scale == 1:
+        return ""
+    return (f"HOLDS AT scale={scale:g} ONLY: run the scenario you paste this into with scale={scale:g}.\n"
+            f"At scale 1 these counts roster {1 / scale:g} x this plan ({hours_per_week / scale:,.0f} "
+            f"operator-hours a week), more than the full-size centre needs:\n"
+            f"a centre {scale:g} the size has fewer economies of scale, so the operators it needs, divided by "
+            f"{scale:g}, are not the full-size requirement.\n"
+            f"For a full-size plan, run staffing.policy={policy} staffing.schedule=shifts with scale=1.\n")
+
+
 def staffing_files(exp: ExperimentResult, plan: StaffingPlan) -> Dict[str, Union[str, Table]]:
     """The staffing files of a run: name -> CSV table (header, rows) or text (``shifts.yaml``)."""
     files: Dict[str, Union[str, Table]] = {"staffing.csv": staffing_rows(exp, plan)}
     if plan.schedule is not None:
         cfg = exp.cfg
         s = plan.schedule
-        header = (f"Shifts proposed by staffing.policy={cfg.staffing.policy} staffing.schedule=shifts for scenario "
+        header = (scale_warning(cfg.scale, cfg.staffing.policy, s.covered.sum() * s.slot_s / 3600.0)
+                  + f"Shifts proposed by staffing.policy={cfg.staffing.policy} staffing.schedule=shifts for scenario "
                   f"{cfg.scenario} (scale {cfg.scale:g}; counts before scale).\n"
                   f"Targets: {plan.notes.get('targets')}; a week of these shifts costs {s.cost / cfg.scale:,.6g} "
                   f"(staffing.cost_per_h units; within {s.gap:.2%} of the optimum; {s.cost:,.6g} at the run's scale), "

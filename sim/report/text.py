@@ -14,6 +14,7 @@ contacts ended.  :func:`sweep_table` is the compact summary that ends a sweep.
 from __future__ import annotations
 
 import io
+import textwrap
 from typing import Any, List, Mapping, Optional, Sequence
 
 import numpy as np
@@ -99,6 +100,8 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
     buf.write(f"Scenario {summary['scenario']}: {summary['replications']} replication(s) of "
               f"{summary['horizon_h']:g} h (warm-up {summary['warmup_h']:g} h{drain}), seed {summary['seed']}, "
               f"scale {summary['scale']:g}\n")
+    for caveat in summary.get("caveats") or []:
+        buf.write(textwrap.fill(caveat["text"], width=110, initial_indent="CAVEAT: ", subsequent_indent="  ") + "\n")
     head = f"{'KPI':<34}{'mean':>12}   {f'{conf}% confidence interval':<24}"
     buf.write((head + ("   target" if summary.get("targets") else "")).rstrip() + "\n")
     for name, ci in summary["kpis"].items():
@@ -116,6 +119,10 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
         for g, table in summary["groups"].items():
             for k, ci in table.items():
                 buf.write(_line(summary, k, f"  {k}.{g}", ci, target=False))
+    still = open_lines(summary)
+    if still:
+        buf.write("\nStill open when the run stopped (share open; the KPI's range if every open one ended worst "
+                  "or best):\n" + still)
     acc = summary["accounting"]
     buf.write("\nWhere the contacts offered in the window ended (mean per replication):\n")
     for state, v in acc["states"].items():
@@ -129,10 +136,36 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
     planned = staffing_line(summary)
     if planned:
         buf.write(f"{'' if verdict else chr(10)}{planned}\n")
+    if "shifts.yaml" in (summary.get("files") or []):
+        where = (f": HOLDS AT scale={summary['scale']:g} ONLY, run it with scale={summary['scale']:g} (see the "
+                 f"caveat above)" if summary["scale"] != 1 else "")
+        buf.write(f"Proposed shifts, ready to paste into a scenario: shifts.yaml{where}\n")
     note = precision_status(summary)
     if note:
         buf.write(f"{'' if verdict else chr(10)}{note[0].upper()}{note[1:]}\n")
     return buf.getvalue()
+
+
+def open_lines(summary: Mapping[str, Any]) -> str:
+    """One line per headline KPI with members still open when the run stopped (:mod:`sim.report.caveats`)."""
+    entries = summary.get("open_at_end") or {}
+    return "".join(f"  {name:<32}{open_note(name, e)}\n" for name, e in entries.items()
+                   if "." not in name and open_note(name, e))
+
+
+def open_note(name: str, entry: Optional[Mapping[str, Any]]) -> str:
+    """``0.30% still open: 97.38% to 97.72%`` - the open share and the range of KPI ``name`` (empty if none)."""
+    if not entry or entry.get("open_share", 0) <= 0:
+        return ""
+    unit = kpi_display(name).unit
+    suffix = f" {unit}" if unit in ("s", "h") else ""
+    low, high = (entry.get(k) or {} for k in ("low", "high"))
+    lo = format_value(name, low.get("mean")) if low.get("mean") is not None else "n/a"
+    what = "still open" if entry.get("method") == "bounds" else "not yet closed"
+    if entry.get("high") is None:
+        return f"{100 * entry['open_share']:.2f}% {what}: at least {lo}{suffix}, no upper bound"
+    hi = format_value(name, high.get("mean")) if high.get("mean") is not None else "n/a"
+    return f"{100 * entry['open_share']:.2f}% {what}: {lo} to {hi}{suffix}"
 
 
 def targets_line(summary: Mapping[str, Any]) -> Optional[str]:

@@ -32,7 +32,7 @@ TINY = ["scenario=beijing_baseline", "scale=0.02", "experiment.horizon_h=24", "e
 OPTIMIZE = ["staffing.policy=optimize", "staffing.schedule=shifts", "staffing.optimize.replications=2",
             "staffing.optimize.max_iterations=2"]
 COLUMNS = ["interval", "start_h", "time_of_day", "offered_load", "required", "scheduled", "mean_on_duty",
-           "service_level"]
+           "service_level", "scale"]
 KPIS = ("operator_hours", "staffing_cost", "intervals_meeting_target")
 
 
@@ -56,6 +56,7 @@ def test_staffing_csv_has_the_documented_columns(runs):
     for name, (folder, _) in runs.items():
         header, rows = _csv(folder / "staffing.csv")
         assert header == COLUMNS and len(rows) == 48, (name, header, len(rows))
+        assert {r[-1] for r in rows} == {"0.02"}, "every row says at which scale its counts hold"
         required = [r[4] for r in rows]
         if name == "plan":
             assert all(v == "" for v in required), "the scenario's own plan has no requirement"
@@ -79,7 +80,30 @@ def test_shifts_yaml_pastes_into_a_scenario(runs):
     _, rows = _csv(folder / "staffing.csv")
     np.testing.assert_allclose(rostered, [float(r[5]) for r in rows], atol=1e-9)
     header, week = _csv(folder / "schedule.csv")
-    assert header[-2:] == ["over", "under"] and len(week) == 336 and all(float(r[-1]) == 0 for r in week)
+    assert header[-3:] == ["over", "under", "scale"] and len(week) == 336 and all(float(r[-2]) == 0 for r in week)
+
+
+def test_shifts_found_at_a_small_scale_say_they_hold_there_only(runs):
+    """shifts.yaml of a scale-0.02 run opens with the scale it holds at, in capitals, and the hours its counts
+    roster at scale 1 (50 x the plan: more than a full-size centre needs); the terminal's line announcing the
+    file and the run's caveats say the same."""
+    folder, proc = runs["optimize"]
+    text = (folder / "shifts.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# HOLDS AT scale=0.02 ONLY: run the scenario you paste this into with scale=0.02.")
+    pasted = yaml.safe_load(text)["staffing"]
+    cfg = compose_config("beijing_baseline", [f"staffing.shifts=[{','.join(_flow(s) for s in pasted['shifts'])}]"])
+    rostered, _ = rostered_and_cost(cfg.staffing, 1.0, 7 * 86400.0, 0, 1800.0, 1.0)
+    at_one = f"({float(np.sum(rostered)) / 2:,.0f} operator-hours a week)"
+    assert at_one in text, (at_one, text.splitlines()[:3])
+    assert "Proposed shifts, ready to paste into a scenario: shifts.yaml: HOLDS AT scale=0.02 ONLY" in proc.stdout
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    reuse = [c["text"] for c in summary["caveats"] if c["key"] == "reuse_scale"]
+    assert reuse and reuse[0].startswith("shifts.yaml, staffing.csv, schedule.csv hold at scale 0.02 only"), reuse
+
+
+def _flow(s):
+    days = f",days:[{','.join(map(str, s['days']))}]" if s.get("days") else ""
+    return f"{{name:{s['name']},start_h:{s['start_h']},length_h:{s['length_h']},count:{s['count']}{days}}}"
 
 
 def test_summary_and_kpi_table_show_the_staffing_kpis(runs):

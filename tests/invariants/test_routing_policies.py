@@ -37,6 +37,7 @@ CALLBACK_VARIANTS = {
     "virtual_queue": {},
     "window": {"routing.callback.mode": "window", "routing.callback.window_s": 600.0,
                "routing.escalate_after_s.callback": 900.0},
+    "reach_all": {"routing.callback.reach_probability": 1.0},
 }
 
 
@@ -81,6 +82,27 @@ def test_every_accepted_callback_ends_in_one_state(callbacks, mode):
         assert acc["ended:callback_not_reached"] == cb["not_reached"].sum(), (acc, cb["not_reached"].sum())
         assert acc["open:awaiting_callback"] == cb["pending"].sum(), (acc, cb["pending"].sum())
         assert cb["completed"].sum() > 0 and cb["not_reached"].sum() > 0, {k: v.sum() for k, v in cb.items()}
+
+
+def test_a_completed_callback_is_an_answered_contact(callbacks):
+    """The answer rate counts the callbacks completed: per replication, call attempts x answer_rate = calls
+    answered live + callbacks completed, exactly, in the window and in every interval.  With callbacks
+    that reach every resident, switching them on does not lower the answer rate of the same residents
+    (it used to: an accepted callback counted as an unanswered call)."""
+    from sim.analysis.kpis import interval_kpis
+
+    off = [replication_kpis(r) for r in callbacks["off"][1]]
+    on = [replication_kpis(r) for r in callbacks["reach_all"][1]]
+    for r, k in zip(callbacks["reach_all"][1], on):
+        attempts = k["calls_offered"] + k["retrials"]
+        assert k["callbacks_completed"] > 0 and k["callbacks_not_reached"] == 0, k
+        assert round(k["answer_rate"] * attempts) == k["calls_answered"] + k["callbacks_completed"], k
+        per = interval_kpis(r)
+        iv = r.intervals
+        got = np.nan_to_num(per["answer_rate"]) * (iv["calls_offered"] + iv["retrials"])
+        np.testing.assert_allclose(got, iv["calls_answered"] + r.extra["callbacks"]["completed"], atol=1e-6)
+    a, b = [k["answer_rate"] for k in off], [k["answer_rate"] for k in on]
+    assert all(y >= x for x, y in zip(a, b)), (a, b)
 
 
 @pytest.mark.parametrize("mode", ["virtual_queue", "window"])

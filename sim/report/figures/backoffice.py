@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
+from sim.analysis.censoring import km_masses
 from sim.config.kpi_catalog import kpi_display
 from sim.config.schema import URGENCY_CLASSES
 from sim.records.backoffice import HIST_EDGES_H
@@ -88,10 +89,11 @@ def open_orders(rd: RunData) -> Optional[Figure]:
     return Figure("open_orders", "Work orders through time", caption, png(fig))
 
 
-def _ecdf(hist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    total = hist.sum()
-    cum = np.cumsum(hist) / total if total > 0 else np.full(len(hist), np.nan)
-    return HIST_EDGES_H[1:], cum
+def _ecdf(hist: np.ndarray, censored: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Share closed within each bin's upper edge: Kaplan-Meier, the orders still open censored at their age."""
+    if hist.sum() + censored.sum() <= 0:
+        return HIST_EDGES_H[1:], np.full(len(hist), np.nan)
+    return HIST_EDGES_H[1:], np.cumsum(km_masses(hist, censored))
 
 
 def time_to_close(rd: RunData) -> Optional[Figure]:
@@ -100,6 +102,7 @@ def time_to_close(rd: RunData) -> Optional[Figure]:
         return None
     cats = list(rd.meta["categories"])
     hist = np.sum([np.asarray(b["close_hist"], dtype=float) for b in rd.backoffice], axis=0)  # (categories, bins)
+    cens = np.sum([np.asarray(b.get("censor_hist", np.zeros_like(hist)), dtype=float) for b in rd.backoffice], axis=0)
     closed = hist.sum(axis=1)
     fig, axes = subplots(1, height(1, 3.6))
     layout(fig, 1)
@@ -109,10 +112,10 @@ def time_to_close(rd: RunData) -> Optional[Figure]:
     for c in order:
         if closed[c] <= 0:
             continue
-        x, y = _ecdf(hist[c])
+        x, y = _ecdf(hist[c], cens[c])
         ax.step(x, y, where="post", color=colours[cats[c]], lw=1.3,
                 label=f"{cats[c]} ({closed[c] / max(1, rd.replications):,.0f})", zorder=3)
-    x, y = _ecdf(hist.sum(axis=0))
+    x, y = _ecdf(hist.sum(axis=0), cens.sum(axis=0))
     ax.step(x, y, where="post", color="black", lw=2.2, label="all categories", zorder=4)
     limits: Dict[float, List[str]] = {}
     for cls in URGENCY_CLASSES:
@@ -140,9 +143,12 @@ def time_to_close(rd: RunData) -> Optional[Figure]:
     ax.set_ylabel("share of orders closed within")
     ax.set_title("Time to close by category (orders closed per replication)", loc="left")
     legend_beside(ax)
+    still = cens.sum() / max(1.0, cens.sum() + hist.sum())
     caption = ("The share of work orders closed out within a given time of the resident's first contact, per "
-               "category, for the orders of the measurement window closed before the run stopped (an order still "
-               "open is not counted: use experiment.drain_h to follow them). The dashed lines are the close-out "
+               "category, for the orders of the measurement window: a Kaplan-Meier estimate, in which an order "
+               "still open when the run stopped counts as not closed up to its age then (censored; "
+               f"{still:.1%} of the orders were still open: experiment.drain_h follows them further). "
+               "The dashed lines are the close-out "
                "limits of the urgency classes (workorders.closeout_limit_h), counted from the order's arrival at "
                "the unit, so a little later than drawn.")
     return Figure("time_to_close", "Time to close", caption, png(fig))
