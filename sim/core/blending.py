@@ -104,6 +104,21 @@ class BlendingSide(OperatorSide):
             c = target
         return c
 
+    def _aged_ahead(self, cls: int, grp: Group, now: float, waiting: int) -> int:
+        """Items in lanes of classes less urgent than ``cls`` that ``grp`` serves, aged into ``cls`` or a
+        more urgent class by ``now`` (item state ``waiting``: still waiting under that entry's attempt)."""
+        n = 0
+        for c, lanes in grp.scan:
+            reach = next((total for total, k in self._steps[c] if k <= cls), INF) if c > cls else INF
+            if reach == INF:
+                continue
+            for _, q, _ in lanes:
+                for item, attempt, t in q:  # the oldest first: the aged ones are a prefix of the lane
+                    if t + reach > now:
+                        break
+                    n += item.state == waiting and item.attempt == attempt
+        return n
+
     def _held(self, cls: int, route: int, now: float) -> None:
         """An item of blended class ``cls`` was queued at ``now`` on ``route``: if the reservation kept it
         from a free operator, wake the pool when it ages out of blending."""

@@ -375,9 +375,10 @@ class Pool(BlendingSide):
 
     # ---------------------------------------------------------- questions
     def waiting_ahead(self, cls: int, group: int) -> int:
-        """Items waiting in class ``cls`` or a more urgent one that ``group`` may serve (now or later)."""
+        """Items waiting in class ``cls`` or a more urgent one (aged class) that ``group`` may serve (now or later)."""
         grp = self.groups[group]
-        return sum(self._lane_n[lane] for c, lanes in grp.scan if c <= cls for lane, _, _ in lanes)
+        n = sum(self._lane_n[lane] for c, lanes in grp.scan if c <= cls for lane, _, _ in lanes)
+        return n + self._aged_ahead(cls, grp, self.env._now, WAITING) if self._aging else n
 
     def free_for(self, route: int, cls: int) -> bool:
         """Whether an item of ``cls`` on ``route`` would be taken at once."""

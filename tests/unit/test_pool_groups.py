@@ -194,3 +194,20 @@ def test_the_pool_refuses_an_escalation_it_cannot_honour(escalate, blended):
     with pytest.raises(ValueError, match="invalid escalation of class"):
         Pool(simpy.Environment(), 3, lambda i, t: None, lambda i, t: None, lambda i, t: None,
              blended=blended, escalate=escalate)
+
+
+def test_the_wait_estimate_counts_items_aged_into_the_class_ahead():
+    """The callback offer's queue-length estimate (``waiting_ahead``) counts what is ahead of a new call: one
+    operator busy until 1000; a call at 1, online items at 2 and 90 (online joins the calls after 60 s).  At
+    100 the item of 2 is a call queued before a new one, so 2 are ahead in the call class; the item of 90 is
+    still online work; abandoned and served items are not counted."""
+    env, pool, log = _pool(escalate=ONLINE_TO_CALLS)
+    seen = {}
+    _at(env, 0, lambda: (pool.add(1), pool.offer(Item("busy", 1, service_s=1000))))
+    _at(env, 1, lambda: pool.offer(Item("A", 1)))
+    _at(env, 2, lambda: pool.offer(Item("W", ONLINE)))
+    _at(env, 3, lambda: pool.offer(Item("gone", ONLINE, patience_s=70)))  # would have aged at 63, left at 73
+    _at(env, 90, lambda: pool.offer(Item("W2", ONLINE)))
+    _at(env, 100, lambda: seen.update(calls=pool.waiting_ahead(1, 0), online=pool.waiting_ahead(ONLINE, 0)))
+    env.run(until=200)
+    assert seen == {"calls": 2, "online": 3}, seen
