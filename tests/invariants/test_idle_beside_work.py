@@ -12,8 +12,8 @@ a waiting item, and that no unit with a free case slot and open hours has orders
 queued.  The runs exercise every state a rule depends on: an item's aged class,
 the reservation per half-hour (``routing.reserve_idle_half_hourly``), an
 overflow wait ending (``routing.overflow_after_s``), operators coming on shift,
-the outbound class opening and closing with ``feedback.calendar``, and units'
-working hours.
+the outbound class (or the feedback team's pool) opening and closing with
+``feedback.calendar``, and units' working hours.
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ RUNS = {
         "feedback.mode=operators", "feedback.staffing.shifts=[]", "feedback.staffing.shrinkage=0",
         "feedback.delay_h={dist:uniform,low:1,high:4}", "routing.reserve_idle=2",
         "routing.escalate_after_s.online=1800", "routing.escalate_after_s.outbound=3600"]),
+    # return visits by the feedback team: its own pool, opened and closed with feedback.calendar
+    "team_calendar": ("beijing_baseline", ["scale=0.01", "experiment.horizon_h=72", "experiment.drain_h=0",
+                                           "experiment.warmup_h=0", "feedback.delay_h={dist:uniform,low:1,high:4}"]),
 }
 
 
@@ -62,11 +65,13 @@ def _watched_run(scenario, overrides):
 
     cfg = compose_config(scenario, layered(overrides))
     rp = Replication(cfg, 0, compile_config(cfg))
-    pool, units = rp.front.pool, rp.back.units if rp.back is not None else []
+    pools = [p for p in (rp.front.pool, rp.team) if p is not None]
+    units = rp.back.units if rp.back is not None else []
     idle = []
 
     def watch(now):
-        idle.extend((now, f"group {g}", item.id, item.cls) for g, item in idle_beside_work(pool, now))
+        idle.extend((now, f"{p.name}, group {g}", item.id, item.cls) for p in pools
+                    for g, item in idle_beside_work(p, now))
         idle.extend((now, f"unit {u.name}", len(u.queue), u.free) for u in units
                     if u.free > 0 and u.queue and (u.calendar.always or u.calendar.is_open(now)))
     step_watching(rp.env, rp.end_s, watch)
@@ -76,9 +81,12 @@ def _watched_run(scenario, overrides):
 @pytest.mark.parametrize("name", list(RUNS))
 def test_no_operator_or_unit_stays_idle_beside_work_it_may_take(name):
     """At every instant of the run, no free operator could take a waiting item and no unit with a free slot
-    in its open hours has orders queued; blended work was held and aged in the run (so the check had work)."""
+    in its open hours has orders queued.  With a reservation, work was held and aged out of it in the run, and
+    with a back office return visits were made (so the check had such work to look at)."""
     scenario, overrides = RUNS[name]
     idle, rp = _watched_run(scenario, overrides)
     assert not idle, f"{name}: {len(idle)} instants idle beside work, first: {idle[:3]}"
-    pool = rp.front.pool
-    assert pool._lift_seq > 0, f"{name}: no item was ever held by the reservation and aged out of it"
+    if any(o.startswith("routing.reserve_idle") for o in overrides):
+        assert rp.front.pool._lift_seq > 0, f"{name}: no item was ever held by the reservation and aged out of it"
+    if rp.back is not None:
+        assert rp.brec.totals["visit_attempts"] > 0, f"{name}: no return visit was made"
