@@ -18,7 +18,8 @@ is left idle beside an item the reservation holds, the timer is armed for the
 moment the earliest such item ages out of blending, and it wakes the free
 operators then (:meth:`BlendingSide._on_lift`).  Closing a class (outbound calls
 at night) follows the kind of work, not the aged class: the pool checks it on
-the item's own class.
+the item's own class.  The callback offer's estimate of the calls ahead counts
+items by their aged class too (:meth:`BlendingSide._aged_ahead`).
 """
 
 from __future__ import annotations
