@@ -73,3 +73,50 @@ def run_cli_batch(cases: Sequence[tuple[Path, Sequence[str]]], timeout: float = 
     results = json.loads(proc.stdout.strip().splitlines()[-1])
     return [subprocess.CompletedProcess(list(args), code, out, err)
             for (_, args), (code, out, err) in zip(cases, results)]
+
+
+def idle_beside_work(pool, now: float) -> list:
+    """``(group index, item)`` for every free operator's group and waiting item it may take at ``now``.
+
+    The pool's rules stated plainly, from its configuration and its waiting items (every live lane
+    entry, not only heads): an operator of a group may take an item whose class (its own class, the
+    kind of work) is open, whose route lists the group with a wait already over, and - if the item's
+    class *at ``now``* (after priority aging) is blended - only while ``reserve`` other operators of
+    the group stay idle.  Outside the instant of a change the list is empty: a free operator never
+    stays idle beside work it may take.
+    """
+    inf = float("inf")
+    esc, n_routes = pool.escalate, len(pool.routes)
+
+    def aged(c: int, queued: float) -> int:
+        total = 0.0
+        while esc[c][0] >= 0 and esc[c][1] < inf:
+            total += esc[c][1]
+            if queued + total > now:
+                break
+            c = esc[c][0]
+        return c
+
+    found = []
+    for lane, entries in enumerate(pool.lanes):
+        cls, route = divmod(lane, n_routes)
+        if not pool.class_open[cls]:
+            continue
+        for item, attempt, queued in entries:
+            if item.state != 1 or item.attempt != attempt:  # 1: waiting (sim.core.engine.WAITING)
+                continue  # served, gone, or queued again under a later attempt
+            blended = pool.blended[aged(cls, queued)]
+            for g, wait_s in pool.routes[route]:
+                grp = pool.groups[g]
+                if grp.free and queued + wait_s <= now and (not blended or len(grp.free) - 1 >= grp.reserve):
+                    found.append((g, item))
+    return found
+
+
+def step_watching(env, until: float, watch) -> None:
+    """Run ``env`` event by event up to ``until``, calling ``watch(now)`` each time the clock is about to
+    move on (after every event of an instant, never between two events of the same instant)."""
+    while env.peek() < until:
+        env.step()
+        if env.peek() > env.now:
+            watch(env.now)

@@ -24,14 +24,21 @@ in one FIFO lane per (class, route).  The rules:
   preemption.  An item that becomes eligible for a group while an operator of
   that group is free is taken at that moment.
 * **Blending with a threshold reservation** (Bhulai & Koole 2003; Gans & Zhou
-  2003): items of a *blended* class (online work, outbound calls) are taken
+  2003): an item whose class is *blended* (online work, outbound calls) is taken
   only while at least ``reserve`` other operators of the group stay idle.
   ``reserve`` = 0 is plain priority blending.
 * **Priority aging**: with ``escalate`` set, a waiting item's class moves up
-  (to a given class) after it has waited a given time in its class; the order
-  above then uses the aged class.  Aging is a function of the wait, so it needs
-  no event: the head of a FIFO lane is always its oldest, most aged item.
-* **Closed classes**: a class can be closed for a time (outbound calls at night).
+  (to a more urgent class) after it has waited a given time in its class; the
+  order above *and the reservation* use the aged class: an item aged out of a
+  blended class into one that is not blended is no longer held.  When the head
+  of a lane held for an idle operator ages out, a timer wakes the pool at that
+  moment (:mod:`sim.core.blending`).
+* **Closed classes**: a class can be closed for a time (outbound calls at night);
+  closing follows the item's own class (the kind of work), not its aged class.
+* **No idle operator beside work it may take**: whatever makes a waiting item
+  admissible for a free operator (its arrival, overflow wait, aging out of
+  blending; a class opening, the reservation falling, an operator coming on
+  duty) is acted on at that moment (``tests/unit/test_pool_reference.py``).
 * **Abandonment is lazy**: a waiting item's patience deadline goes into the
   pool's own heap and one SimPy timer is armed at the earliest deadline; an item
   that left stays in its lane, to be dropped when it reaches the head.  Each
@@ -57,8 +64,9 @@ from typing import Any, Callable, Optional, Sequence
 import simpy
 from simpy.core import NORMAL
 
+from sim.core.blending import BlendingSide
 from sim.core.events import FarTimer, Tick
-from sim.core.operators import Group, Operator, OperatorSide
+from sim.core.operators import Group, Operator
 
 # Item states shared by every item a pool serves.
 NEW, WAITING, IN_SERVICE, GONE, DONE = 0, 1, 2, 3, 4
@@ -70,7 +78,7 @@ __all__ = ["Pool", "Operator", "Group", "Tick", "FarTimer", "Route", "NEW", "WAI
            "DONE", "INF"]
 
 
-class Pool(OperatorSide):
+class Pool(BlendingSide):
     """Operator groups serving items from (class, route) FIFO lanes, non-preemptively.
 
     An item is any object with the attributes ``state``, ``attempt``, ``cls`` (priority class,
@@ -96,13 +104,15 @@ class Pool(OperatorSide):
         Classes taken only while ``reserve`` other operators of the group stay idle.
     escalate : sequence of (int, float), optional
         Per class, ``(class it moves to, seconds of waiting in this class first)``; ``(-1, inf)`` = never.
+        The class moved to is more urgent (a lower number); the wait is positive.
     class_routes : sequence of sequence of int, optional
         Per class, the routes its items may take (default: every route); lanes exist only for these.
 
     Raises
     ------
     ValueError
-        A route names an unknown group, is empty, or its first group is not eligible at once.
+        A route names an unknown group, is empty, or its first group is not eligible at once; an
+        escalation moves down, after no wait, or from a class that is not blended into a blended one.
     """
 
     def __init__(self, env: simpy.Environment, n_classes: int,
@@ -136,8 +146,7 @@ class Pool(OperatorSide):
         self._n_wait = 0
         self.class_open = [True] * n_classes
         self.blended = [c in set(blended) for c in range(n_classes)]
-        self._esc = list(escalate) if escalate is not None else [(-1, INF)] * n_classes
-        self._aging = any(t >= 0 for t, _ in self._esc)
+        self._init_aging(list(escalate) if escalate is not None else [(-1, INF)] * n_classes)
         self._on_start = on_start
         self._on_end = on_end
         self._on_renege = on_renege
@@ -146,7 +155,7 @@ class Pool(OperatorSide):
         self._dseq = 0
         self._timer_at = INF
         self._timer_seq = 0
-        self._overflow: list[tuple[float, int, Any, int, int]] = []
+        self._overflow: list[tuple[float, int, Any, int, int, float]] = []  # (at, seq, item, attempt, group, queued)
         self._ovf_at = INF
         self._ovf_seq = 0
         self._ovf_timer = 0
@@ -187,9 +196,11 @@ class Pool(OperatorSide):
                 self._arm(deadline)
         for d, g in self._later[r]:
             self._ovf_seq += 1
-            heappush(self._overflow, (now + d, self._ovf_seq, item, attempt, g))
+            heappush(self._overflow, (now + d, self._ovf_seq, item, attempt, g, now))
             if now + d < self._ovf_at:
                 self._arm_overflow(now + d)
+        if self._lift_s[cls] < INF:  # blended work that ages out of blending
+            self._held(cls, r, now)
 
     def _start(self, item: Any, op: Operator, now: float) -> None:
         grp = op.grp
@@ -233,16 +244,23 @@ class Pool(OperatorSide):
 
         The item is the head of a lane the operator's group may serve now: the most urgent (aged) class,
         then the earliest queued.  Stale heads (served, gone or re-queued since) are dropped on the way.
+        A head held by the reservation that will age out of blending arms the timer for that moment.
         """
         grp = op.grp
         if self._n_wait:
             lane_n, is_open, blended, aging = self._lane_n, self.class_open, self.blended, self._aging
             best, best_t, best_rank, best_c, best_item = -1, INF, 0, 0, None
+            lift = INF
             for c, lanes in grp.scan:
                 if best >= 0 and not aging:
                     break  # a candidate in a more urgent class
-                if not is_open[c] or (blended[c] and len(grp.free) < grp.reserve):
+                if not is_open[c]:
                     continue
+                hold = blended[c] and len(grp.free) < grp.reserve
+                if hold:
+                    lift_s = self._lift_s[c]
+                    if lift_s == INF:
+                        continue  # held, and never ages out of blending
                 for lane, q, d in lanes:
                     if lane_n[lane]:
                         head = q[0]
@@ -253,7 +271,11 @@ class Pool(OperatorSide):
                             item = head[0]
                         t = head[2]
                         if t + d <= now:
-                            rank = self._rank(c, now - t) if aging else c
+                            if hold and t + lift_s > now:  # still blended: held until it ages out
+                                if t + lift_s < lift:
+                                    lift = t + lift_s
+                                continue
+                            rank = self._rank(c, t, now) if aging else c
                             if best < 0 or rank < best_rank or (rank == best_rank and t < best_t):
                                 best, best_t, best_rank, best_c, best_item = lane, t, rank, c, item
             if best >= 0:
@@ -266,19 +288,11 @@ class Pool(OperatorSide):
                 lane_n[best] -= 1
                 self._start(best_item, op, now)
                 return True
+            if lift < self._lift_at:
+                self._arm_lift(lift)
         op.is_free = True
         grp.free.append(op)
         return False
-
-    def _rank(self, c: int, waited_s: float) -> int:
-        """The class of an item of class ``c`` after waiting ``waited_s`` (priority aging)."""
-        esc = self._esc
-        while True:
-            target, after = esc[c]
-            if target < 0 or waited_s < after:
-                return c
-            waited_s -= after
-            c = target
 
     def _unqueue(self, cls: int, lane: int, now: float) -> None:
         """Bookkeeping of an item leaving lane ``lane`` (class ``cls``) at ``now``."""
@@ -339,16 +353,21 @@ class Pool(OperatorSide):
         heap = self._overflow
         self._ovf_at = INF
         while heap and heap[0][0] <= now:
-            _, _, item, attempt, g = heappop(heap)
+            _, _, item, attempt, g, t = heappop(heap)
             if item.state != WAITING or item.attempt != attempt:
                 continue
             grp, cls = self.groups[g], item.cls
             free = grp.free
-            if free and self.class_open[cls] and (not self.blended[cls] or len(free) > grp.reserve):
+            if not free or not self.class_open[cls]:
+                continue  # an operator who becomes free, or the class's opening, finds it
+            lift = t + self._lift_s[cls]  # inf: never ages out of blending
+            if not self.blended[cls] or len(free) > grp.reserve or lift <= now:
                 op = free.pop()
                 op.is_free = False
                 self._unqueue(cls, cls * self._n_routes + item.route, now)  # its lane entry goes stale
                 self._start(item, op, now)
+            elif lift < self._lift_at:
+                self._arm_lift(lift)  # held by the reservation until it ages out of blending
         while heap and (heap[0][2].state != WAITING or heap[0][2].attempt != heap[0][3]):
             heappop(heap)
         if heap:
@@ -356,9 +375,10 @@ class Pool(OperatorSide):
 
     # ---------------------------------------------------------- questions
     def waiting_ahead(self, cls: int, group: int) -> int:
-        """Items waiting in class ``cls`` or a more urgent one that ``group`` may serve (now or later)."""
+        """Items waiting in class ``cls`` or a more urgent one (aged class) that ``group`` may serve (now or later)."""
         grp = self.groups[group]
-        return sum(self._lane_n[lane] for c, lanes in grp.scan if c <= cls for lane, _, _ in lanes)
+        n = sum(self._lane_n[lane] for c, lanes in grp.scan if c <= cls for lane, _, _ in lanes)
+        return n + self._aged_ahead(cls, grp, self.env._now, WAITING) if self._aging else n
 
     def free_for(self, route: int, cls: int) -> bool:
         """Whether an item of ``cls`` on ``route`` would be taken at once."""
@@ -371,3 +391,4 @@ class Pool(OperatorSide):
     def n_waiting(self) -> int:
         """Items waiting, all classes."""
         return self._n_wait
+

@@ -17,7 +17,9 @@ here, beside it:
   the stored results take (intervals x replications, and the request log).  A
   run over a limit (:data:`sim.config.validate_size.LIMITS`) is rejected naming
   the key that drives it;
-* :func:`check_coverage` - a plan with nobody on duty when it matters.
+* :func:`check_coverage` - a plan with nobody on duty when it matters;
+* :func:`sim.model.checks_blending.check_reservation` - a blending reservation
+  at or above the headcount at every moment, which no blended work gets past.
 
 :func:`validate` runs every check in order - the configuration's, then these -
 and is what the command line, :func:`sim.api.compose_config` and a Hydra job
@@ -38,6 +40,7 @@ from sim.config.validate_size import _BYTES, _PER_INTERVAL, _PER_LOGGED_CONTACT,
 from sim.core.calendar import WorkCalendar
 from sim.core.errors import ConfigError
 from sim.model.arrivals import ChannelArrivals, Surge
+from sim.model.checks_blending import check_reservation
 from sim.model.staffing import plan_mode, scheduled_headcount, staffing_changes
 
 
@@ -53,6 +56,7 @@ def validate(cfg: Config) -> None:
     validate_config(cfg)
     check_size(cfg)
     check_coverage(cfg)
+    check_reservation(cfg)
 
 
 def check_policy_names(cfg: Config) -> None:

@@ -51,6 +51,9 @@ SKIPPED = {
 #: appended to a run_sim.py command for each key it does not set itself
 SMALL = {"scale": "0.02", "experiment.horizon_h": "2", "experiment.warmup_h": "0", "experiment.drain_h": "0",
          "experiment.replications": "2", "experiment.jobs": "1", "report.plots": "false", "report.html": "false"}
+#: keys counted in operators of the full-size centre: a command setting one keeps the scenario's scale (a
+#: reservation of 20 idle operators is more than the whole front line at scale 0.02, and is refused)
+FULL_SIZE_KEYS = ("routing.reserve_idle",)
 #: sizes a command gives itself, capped (replaced in place): 200 replications are no test of a command
 CAPS = {"experiment.replications": 4, "hydra.launcher.n_jobs": 2}
 #: appended to a benchmark command (argparse keeps the last value of an option)
@@ -120,6 +123,8 @@ def _run_sim_args(text: str, scheduler) -> List[str]:
     small["experiment.horizon_h"] = _horizon_h(given.get("scenario", "beijing_baseline").split(","))
     if given.get("scenario", "beijing_baseline") == "single_queue":
         small.pop("experiment.drain_h")  # the scenario has no back office, nothing to drain
+    if any(key in given for key in FULL_SIZE_KEYS):
+        small.pop("scale")
     if "experiment.precision" in given:
         small["experiment.max_replications"] = "4"
     if "hydra/launcher=joblib" in args:

@@ -1,13 +1,23 @@
 """The operator pool against a straightforward reference, on random small instances.
 
 :class:`sim.core.engine.Pool` keeps one FIFO lane per (class, route), lazy
-abandonment, overflow timers and a free list per group, and picks the next item
-from lane heads only.  The reference below re-states the rules of the module's
-docstring in the plainest way - a list of waiting items scanned in full at every
-decision, an event list with every renege and every overflow moment - and both
-are run on the same random instances (groups, routes with overflow delays,
-priority classes, a blended class with a reservation, priority aging, finite and
-infinite patience).  Every start (time, item, group) and every renege must agree.
+abandonment, overflow and aging timers and a free list per group, and picks the
+next item from lane heads only.  The reference below re-states the rules of the
+module's docstring in the plainest way - a list of waiting items scanned in full
+at every decision, an event list with every renege, every overflow moment and
+every moment an item ages, and after *every* event each group's free operators
+take whatever they may - and both are run on the same random instances (groups,
+routes with overflow delays, priority classes, a blended class with a
+reservation, priority aging, finite and infinite patience, and changes during
+the run: the reservation rising and falling, a class closing and reopening,
+operators coming on and going off duty).  Every start (time, item, group) and
+every renege must agree.
+
+The rule the reference states for the reservation: it holds an item whose class
+*at this moment* (after aging) is blended, so an item that ages out of the
+blended class is taken by a free operator at that moment.  A second test runs
+the pool alone and checks at every instant that no free operator stays idle
+beside an item it may take (:func:`support.idle_beside_work`).
 """
 
 from __future__ import annotations
@@ -19,10 +29,12 @@ import random
 import pytest
 import simpy
 from simpy.core import NORMAL
+from support import idle_beside_work, step_watching
 
 from sim.core.engine import NEW, Pool, Tick
 
 INF = math.inf
+SEEDS = range(300)
 
 
 class Item:
@@ -35,7 +47,8 @@ class Item:
 
 
 def _instance(seed):
-    """A random instance: groups and operators, routes, classes, reservation, aging and the items' arrivals."""
+    """A random instance: groups and operators, routes, classes, reservation, aging, the items' arrivals,
+    and changes during the run (reservation, a class closed for a while, operators on and off duty)."""
     rng = random.Random(seed)
     n_groups = rng.randint(1, 3)
     operators = [rng.randint(1, 3) for _ in range(n_groups)]
@@ -48,7 +61,7 @@ def _instance(seed):
     blended = [n_classes - 1] if n_classes > 1 and rng.random() < 0.7 else []
     reserve = rng.choice([0, 0, 1, 2])
     escalate = None
-    if n_classes > 1 and rng.random() < 0.5:
+    if n_classes > 1 and rng.random() < 0.6:
         escalate = [(c - 1, rng.choice([5.0, 20.0])) if c > 0 and rng.random() < 0.6 else (-1, INF)
                     for c in range(n_classes)]
     t, items = 0.0, []
@@ -57,12 +70,22 @@ def _instance(seed):
         patience = rng.expovariate(1.0 / 15.0) if rng.random() < 0.6 else INF
         items.append((t, Item(i, rng.randrange(n_classes), rng.randrange(len(routes)),
                               rng.expovariate(1.0 / (4.0 * sum(operators))), patience)))
+    changes = []  # (time, kind, argument), drawn last so that the draws above stay those of earlier versions
+    for _ in range(rng.randint(0, 8)):
+        at, kind = rng.uniform(0.0, t), rng.choice(["reserve", "closed", "add", "remove"])
+        if kind == "reserve":
+            changes.append((at, "reserve", rng.choice([0, 1, 2, 3])))
+        elif kind == "closed":
+            c = rng.randrange(n_classes)
+            changes += [(at, "close", c), (at + rng.uniform(1.0, 40.0), "open", c)]
+        else:
+            changes.append((at, kind, (rng.randint(1, 2), rng.randrange(n_groups))))
     return dict(operators=operators, routes=routes, n_classes=n_classes, blended=blended, reserve=reserve,
-                escalate=escalate, items=items)
+                escalate=escalate, items=items, changes=sorted(changes, key=lambda c: c[0]))
 
 
-def _fast(inst):
-    """The pool's log of the instance."""
+def _fast(inst, watch=None):
+    """The pool's log of the instance (``watch(pool, now)``, if given, is called at every instant)."""
     env, log = simpy.Environment(), []
     pool = Pool(env, inst["n_classes"], lambda it, now: log.append((now, "start", it.id, it.group)),
                 lambda it, now: None, lambda it, now: log.append((now, "renege", it.id, -1)),
@@ -80,15 +103,25 @@ def _fast(inst):
         pool.add(n, group=g)
     for t, item in inst["items"]:
         env.schedule(Tick(lambda ev: pool.offer(ev.item), item), NORMAL, t)
-    env.run()
+    act = {"reserve": pool.set_reserve, "close": lambda c: pool.set_class_open(c, False),
+           "open": lambda c: pool.set_class_open(c, True), "add": lambda a: pool.add(a[0], group=a[1]),
+           "remove": lambda a: pool.remove(a[0], group=a[1])}
+    for t, kind, arg in inst["changes"]:
+        env.schedule(Tick(lambda ev: act[ev.item](ev.tag), kind, arg), NORMAL, t)
+    if watch is None:
+        env.run()
+    else:
+        step_watching(env, INF, lambda now: watch(pool, now))
     return log
 
 
 def _reference(inst):
-    """The same rules, stated plainly: full scans of the waiting list at every decision."""
-    routes, blended, reserve = inst["routes"], set(inst["blended"]), inst["reserve"]
+    """The same rules, stated plainly: full scans of the waiting list, and a wake after every event."""
+    routes, blended = inst["routes"], set(inst["blended"])
     esc = inst["escalate"] or [(-1, INF)] * inst["n_classes"]
-    free = list(inst["operators"])
+    reserve = inst["reserve"]
+    is_open = [True] * inst["n_classes"]
+    free, pending = list(inst["operators"]), [0] * len(inst["operators"])
     waiting = []  # items waiting, with the time they joined
     events, seq, log = [], 0, []
 
@@ -97,22 +130,51 @@ def _reference(inst):
         seq += 1
         heapq.heappush(events, (t, seq, kind, data))
 
-    def rank(c, waited):
-        while esc[c][0] >= 0 and waited >= esc[c][1]:
-            waited -= esc[c][1]
+    def aged(c, queued, t):
+        """The class at ``t`` of an item of class ``c`` queued at ``queued``."""
+        total = 0.0
+        while esc[c][0] >= 0:
+            total += esc[c][1]
+            if queued + total > t:
+                break
             c = esc[c][0]
         return c
 
-    def admissible(item, g, others_idle):
-        return item.cls not in blended or others_idle >= reserve
+    def may_take(item, g, t, others_idle):
+        """Whether an operator of ``g`` may take ``item`` at ``t`` with ``others_idle`` other operators idle."""
+        wait = next((d for h, d in routes[item.route] if h == g), None)
+        return (wait is not None and item.t_q + wait <= t and is_open[item.cls]
+                and (aged(item.cls, item.t_q, t) not in blended or others_idle >= reserve))
 
     def start(t, item, g):
         waiting.remove(item)
         log.append((t, "start", item.id, g))
         push(t + item.service_s, "end", g)
 
+    def choose(t, g):
+        """An operator of ``g`` (not counted in ``free``) takes the most urgent aged class, then the earliest."""
+        best = None
+        for item in waiting:
+            if may_take(item, g, t, free[g]):
+                key = (aged(item.cls, item.t_q, t), item.t_q)
+                if best is None or key < best[0]:
+                    best = (key, item)
+        if best is None:
+            return False
+        start(t, best[1], g)
+        return True
+
+    def on_duty(t, g):
+        """An operator of ``g`` comes on duty or becomes free: leaves if a departure is pending, else chooses."""
+        if pending[g]:
+            pending[g] -= 1
+        elif not choose(t, g):
+            free[g] += 1
+
     for t, item in inst["items"]:
         push(t, "arrive", item)
+    for t, kind, arg in inst["changes"]:
+        push(t, kind, arg)
     while events:
         t, _, kind, data = heapq.heappop(events)
         if kind == "arrive":
@@ -120,7 +182,7 @@ def _reference(inst):
             item.t_q = t
             waiting.append(item)
             for g, d in routes[item.route]:
-                if d == 0.0 and free[g] and admissible(item, g, free[g] - 1):
+                if d == 0.0 and free[g] and may_take(item, g, t, free[g] - 1):
                     free[g] -= 1
                     start(t, item, g)
                     break
@@ -130,39 +192,78 @@ def _reference(inst):
                 for g, d in routes[item.route]:
                     if d > 0.0:
                         push(t + d, "eligible", (item, g))
+                c, total = item.cls, 0.0
+                while esc[c][0] >= 0:  # every moment its class moves up
+                    total += esc[c][1]
+                    push(t + total, "aged", item)
+                    c = esc[c][0]
         elif kind == "renege":
             if data in waiting:
                 waiting.remove(data)
                 log.append((t, "renege", data.id, -1))
         elif kind == "eligible":
             item, g = data
-            if item in waiting and free[g] and admissible(item, g, free[g] - 1):
+            if item in waiting and free[g] and may_take(item, g, t, free[g] - 1):
                 free[g] -= 1
                 start(t, item, g)
-        else:  # an operator of group `data` becomes free
-            g = data
-            best = None
-            for item in waiting:
-                delay = next((d for h, d in routes[item.route] if h == g), None)
-                if delay is None or item.t_q + delay > t or not admissible(item, g, free[g]):
-                    continue
-                key = (rank(item.cls, t - item.t_q), item.t_q)
-                if best is None or key < best[0]:
-                    best = (key, item)
-            if best is None:
-                free[g] += 1
-            else:
-                start(t, best[1], g)
+        elif kind == "end":
+            on_duty(t, data)
+        elif kind == "reserve":
+            reserve = data
+        elif kind in ("close", "open"):
+            is_open[data] = kind == "open"
+        elif kind == "add":
+            for _ in range(data[0]):
+                on_duty(t, data[1])
+        elif kind == "remove":
+            n, g = data
+            gone = min(n, free[g])  # free operators leave at once, busy ones after their item
+            free[g] -= gone
+            pending[g] += n - gone
+        # after any event ("aged" included): each group's free operators take what they may, in group order
+        for g in range(len(free)):
+            while free[g]:
+                free[g] -= 1
+                if not choose(t, g):
+                    free[g] += 1
+                    break
     return log
 
 
-@pytest.mark.parametrize("seed", range(60))
+def _describe(inst, seed):
+    return (f"instance {seed}: {len(inst['operators'])} groups {inst['operators']}, routes {inst['routes']}, "
+            f"blended {inst['blended']} reserve {inst['reserve']}, escalate {inst['escalate']}, "
+            f"changes {inst['changes']}")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 def test_pool_takes_the_same_decisions_as_the_reference(seed):
     """Same starts (time, item, group) and reneges as the reference, on a random instance."""
     inst = _instance(seed)
     fast = _fast(inst)
     ref = _reference(_instance(seed))  # fresh items: the pool changed the state of the first ones
     assert len(fast) == len(ref) and all(a[1:] == b[1:] and a[0] == pytest.approx(b[0]) for a, b in zip(fast, ref)), (
-        f"instance {seed}: {len(inst['operators'])} groups {inst['operators']}, routes {inst['routes']}, "
-        f"blended {inst['blended']} reserve {inst['reserve']}, escalate {inst['escalate']}\n"
+        f"{_describe(inst, seed)}\n"
         f"first difference: {next(((a, b) for a, b in zip(fast, ref) if a[1:] != b[1:]), (len(fast), len(ref)))}")
+
+
+def test_the_instances_exercise_aging_out_of_a_reservation():
+    """The random instances include enough where an item ages out of the blended class under a reservation
+    (else the comparison above would say little about that rule)."""
+    n = sum(1 for s in SEEDS for inst in [_instance(s)]
+            if inst["blended"] and inst["escalate"] and inst["escalate"][inst["blended"][0]][0] >= 0
+            and (inst["reserve"] or any(k == "reserve" and a for _, k, a in inst["changes"])))
+    assert n >= 30, f"only {n} of {len(SEEDS)} instances age a blended class under a reservation"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_no_free_operator_stays_idle_beside_work_it_may_take(seed):
+    """At every instant of the pool's run (after all the events of that instant), no group has a free
+    operator while an item it may take waits (aging, reservation, overflow, closed classes, staffing)."""
+    inst = _instance(seed)
+    seen = []
+
+    def watch(pool, now):
+        seen.extend((now, g, item.id) for g, item in idle_beside_work(pool, now))
+    _fast(inst, watch)
+    assert not seen, f"{_describe(inst, seed)}\nidle beside work (time, group, item): {seen[:5]}"

@@ -47,6 +47,9 @@ def _set(path, value):
     return edit
 
 
+#: single_queue made small, with online work: 3 operators.
+SMALL_BLENDED = [_set("staffing.operators", 3), _set("arrivals.online.per_day", 100.0)]
+
 # id, base, edits, key, substring of the rule
 CASES = [
     ("unknown_group", "groups", [_set("routing.skills.all", ["a", "c"])], "routing.skills.all", "unknown group"),
@@ -79,6 +82,25 @@ CASES = [
      "routing.reserve_idle", "conflicts"),
     ("reserve_half_hourly_length", "bj", [_set("routing.reserve_idle_half_hourly", [1, 2])],
      "routing.reserve_idle_half_hourly", "48 values"),
+    # a reservation that no blended work gets past (sim.model.checks_blending)
+    ("reserve_at_the_headcount", "sq", [*SMALL_BLENDED, _set("routing.reserve_idle", 3)], "routing.reserve_idle",
+     "online work would never be taken; give a value below 3"),
+    ("reserve_above_the_headcount_with_aging", "sq", [*SMALL_BLENDED, _set("routing.reserve_idle", 7),
+                                                     _set("routing.escalate_after_s.online", 60.0)],
+     "routing.reserve_idle", "never be taken before it ages into another class (routing.escalate_after_s.online)"),
+    ("reserve_at_the_scaled_headcount", "sq", [*SMALL_BLENDED, _set("scale", 0.5), _set("routing.reserve_idle", 2)],
+     "routing.reserve_idle", "at most 2 at once, after scale 0.5"),
+    ("reserve_at_the_peak_of_a_varying_plan", "sq",
+     [*SMALL_BLENDED, _set("staffing.operators", 0), _set("staffing.half_hourly", [2] * 16 + [4] * 32),
+      _set("routing.reserve_idle", 4)], "routing.reserve_idle", "at most 4 at once"),
+    ("reserve_half_hourly_at_the_headcount_in_every_half_hour", "sq",
+     [*SMALL_BLENDED, _set("staffing.operators", 0), _set("staffing.half_hourly", [2] * 16 + [4] * 32),
+      _set("routing.reserve_idle_half_hourly", [2] * 16 + [4] * 32)], "routing.reserve_idle_half_hourly",
+     "in every half-hour of the week at or above the operators on duty"),
+    ("reserve_at_the_headcount_of_the_only_group_for_online_work", "groups",
+     [_set("arrivals.online.per_day", 100.0), _set("routing.groups.b.operators", 8),
+      _set("routing.skills.online", ["a"]), _set("routing.reserve_idle", 5)],
+     "routing.reserve_idle", "group a (at most 5 at once"),
     ("escalate_online_without_online_work", "sq", [_set("routing.escalate_after_s.online", 600.0)],
      "routing.escalate_after_s.online", "online demand"),
     ("escalate_not_positive", "sq", [_set("routing.escalate_after_s.call", 0.0)], "routing.escalate_after_s.call",
@@ -129,6 +151,50 @@ def test_valid_routing_settings_compose(compose_once):
         "routing.callback.mode=window", "routing.escalate_after_s.callback=900", "routing.escalate_after_s.online=3600",
         "workorders.dispatch=via_district", "workorders.assignment=least_loaded"])
     assert list(cfg.routing.groups) == ["general", "enterprise"] and cfg.routing.reserve_idle == 3
+
+
+# id, base, edits: reservations that leave blended work some moment (accepted)
+RESERVE_ACCEPTED = [
+    ("below_the_headcount", "sq", [*SMALL_BLENDED, _set("routing.reserve_idle", 2)]),
+    ("below_the_peak_of_a_varying_plan", "sq", [*SMALL_BLENDED, _set("staffing.operators", 0),
+                                                _set("staffing.half_hourly", [2] * 16 + [4] * 32),
+                                                _set("routing.reserve_idle", 3)]),
+    ("a_fractional_operator_some_of_the_time", "sq", [*SMALL_BLENDED, _set("scale", 0.5),
+                                                      _set("routing.reserve_idle", 1)]),
+    ("paused_in_some_half_hours", "sq", [*SMALL_BLENDED, _set("routing.reserve_idle_half_hourly", [3] * 47 + [2])]),
+    ("a_larger_group_also_serves_online_work", "groups", [_set("arrivals.online.per_day", 100.0),
+                                                          _set("routing.groups.b.operators", 8),
+                                                          _set("routing.reserve_idle", 5)]),
+    ("a_group_for_online_work_only_keeps_no_reservation", "groups",
+     [_set("arrivals.online.per_day", 100.0), _set("routing.skills.all", ["a"]), _set("routing.skills.online", ["b"]),
+      _set("routing.reserve_idle", 5)]),
+]
+
+
+@pytest.mark.parametrize("name,base,edits", RESERVE_ACCEPTED, ids=[c[0] for c in RESERVE_ACCEPTED])
+def test_reservations_that_leave_blended_work_a_moment_are_accepted(bases, name, base, edits):
+    """A reservation below the headcount at some moment of the week (however briefly), or kept by a group
+    that serves no calls, or where another group serves the work, validates."""
+    from sim.model.checks import validate
+
+    cfg = copy.deepcopy(bases[base])
+    for edit in edits:
+        edit(cfg)
+    validate(cfg)
+
+
+def test_reported_reservation_at_the_headcount_is_one_line_exit_2(cli, tmp_path):
+    """The reported command (3 operators, routing.reserve_idle=3, online work aged after 60 s) is refused:
+    exit status 2, one stderr line naming the key, the value and the headcount, nothing written."""
+    r = cli(["scenario=single_queue", "arrivals.phone.per_day=300", "arrivals.online.per_day=100",
+             "staffing.operators=3", "routing.reserve_idle=3", "routing.escalate_after_s.online=60",
+             "experiment.horizon_h=48", "experiment.warmup_h=0", "experiment.replications=1",
+             f"report.dir={tmp_path}/r"])
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and len(lines) == 1, r.stderr[-2000:]
+    assert lines[0].startswith("run_sim: error: routing.reserve_idle=3: at or above the operators on duty"), lines
+    assert "give a value below 3" in lines[0] and "Traceback" not in r.stderr, lines
+    assert not (tmp_path / "r").exists(), "a rejected command must leave the disk as it was"
 
 
 def test_group_plan_form_on_the_command_line_replaces_the_scenarios(compose_once):
