@@ -59,6 +59,7 @@ from simpy.core import NORMAL
 
 from sim.core.events import FarTimer, Tick
 from sim.core.operators import Group, Operator, OperatorSide
+from sim.core.shortpaths import ShortPaths
 
 # Item states shared by every item a pool serves.
 NEW, WAITING, IN_SERVICE, GONE, DONE = 0, 1, 2, 3, 4
@@ -70,7 +71,7 @@ __all__ = ["Pool", "Operator", "Group", "Tick", "FarTimer", "Route", "NEW", "WAI
            "DONE", "INF"]
 
 
-class Pool(OperatorSide):
+class Pool(ShortPaths, OperatorSide):
     """Operator groups serving items from (class, route) FIFO lanes, non-preemptively.
 
     An item is any object with the attributes ``state``, ``attempt``, ``cls`` (priority class,
@@ -154,6 +155,7 @@ class Pool(OperatorSide):
         self._t_q = [0.0] * n_classes
         self._q_area = [0.0] * n_classes
         self.group_areas: list[tuple[float, float]] = [(0.0, 0.0)] * len(self.groups)
+        self._bind_short_paths()
 
     # ------------------------------------------------------------------ hot path
     def offer(self, item: Any) -> None:

@@ -8,6 +8,10 @@ decision, an event list with every renege and every overflow moment - and both
 are run on the same random instances (groups, routes with overflow delays,
 priority classes, a blended class with a reservation, priority aging, finite and
 infinite patience).  Every start (time, item, group) and every renege must agree.
+
+Pools whose routes have one group each and no overflow, without aging, serve through
+the short paths of :mod:`sim.core.shortpaths`; they are run on such instances against
+the reference and against the pool's general path on the same instance.
 """
 
 from __future__ import annotations
@@ -61,14 +65,26 @@ def _instance(seed):
                 escalate=escalate, items=items)
 
 
-def _fast(inst):
-    """The pool's log of the instance."""
+def _short_instance(seed):
+    """A random instance the short paths serve: each route one group, no overflow, no aging."""
+    inst = _instance(seed)
+    rng = random.Random(10_000 + seed)
+    n_groups = len(inst["operators"])
+    items = [(t, Item(it.id, it.cls, rng.randrange(n_groups), it.service_s, it.patience_s)) for t, it in inst["items"]]
+    return {**inst, "routes": [((g, 0.0),) for g in range(n_groups)], "escalate": None, "items": items}
+
+
+def _fast(inst, general=False):
+    """The pool's log of the instance (``general``: through the general path even where a short one is bound)."""
     env, log = simpy.Environment(), []
     pool = Pool(env, inst["n_classes"], lambda it, now: log.append((now, "start", it.id, it.group)),
                 lambda it, now: None, lambda it, now: log.append((now, "renege", it.id, -1)),
                 groups=[f"g{i}" for i in range(len(inst["operators"]))], routes=inst["routes"],
                 blended=inst["blended"], escalate=inst["escalate"])
     pool.set_reserve(inst["reserve"])
+    if general:
+        for name in ("offer", "_next"):
+            vars(pool).pop(name, None)
 
     orig_start = pool._start
 
@@ -166,3 +182,33 @@ def test_pool_takes_the_same_decisions_as_the_reference(seed):
         f"instance {seed}: {len(inst['operators'])} groups {inst['operators']}, routes {inst['routes']}, "
         f"blended {inst['blended']} reserve {inst['reserve']}, escalate {inst['escalate']}\n"
         f"first difference: {next(((a, b) for a, b in zip(fast, ref) if a[1:] != b[1:]), (len(fast), len(ref)))}")
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_short_paths_take_the_same_decisions(seed):
+    """Routes of one group each, no overflow, no aging: the short paths are bound, and give the reference's starts
+    and reneges and the general path's, in the same order."""
+    env = simpy.Environment()
+    inst = _short_instance(seed)
+    pool = Pool(env, inst["n_classes"], lambda it, now: None, lambda it, now: None, lambda it, now: None,
+                groups=[f"g{i}" for i in range(len(inst["operators"]))], routes=inst["routes"],
+                blended=inst["blended"])
+    assert {"offer", "_next"} <= set(vars(pool)), "the short paths are not bound for this pool"
+    short, general, ref = _fast(inst), _fast(_short_instance(seed), general=True), _reference(_short_instance(seed))
+    assert short == general, f"instance {seed}: the short paths and the general path differ"
+    assert len(short) == len(ref) and all(a[1:] == b[1:] and a[0] == pytest.approx(b[0]) for a, b in zip(short, ref))
+
+
+def test_short_paths_are_not_bound_where_they_do_not_apply():
+    """Overflow, two lanes of a class for a group, or aging: the general ``_next``; overflow or two groups at once on
+    a route: the general ``offer``."""
+    env = simpy.Environment()
+    none = (lambda it, now: None,) * 3
+    cases = {"overflow": (dict(groups=["a", "b"], routes=[((0, 0.0), (1, 5.0))]), False, False),
+             "two groups at once": (dict(groups=["a", "b"], routes=[((0, 0.0), (1, 0.0))]), True, False),
+             "two lanes": (dict(routes=[((0, 0.0),), ((0, 0.0),)]), False, True),
+             "aging": (dict(escalate=[(-1, INF), (0, 10.0)]), False, True),
+             "default": (dict(), True, True)}
+    for name, (kw, short_next, short_offer) in cases.items():
+        pool = Pool(env, 2, *none, **kw)
+        assert ("_next" in vars(pool), "offer" in vars(pool)) == (short_next, short_offer), name
