@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import re
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -61,8 +62,10 @@ def _share_config_store() -> None:
         setattr(ConfigStore, "__deepcopy__", lambda self, memo: self)
 
 
-#: Compositions of this command: (config name, overrides, search path) -> the composed config.
-_COMPOSED: Dict[Tuple[Any, ...], DictConfig] = {}
+#: The last compositions of this command: (config name, overrides, search path) -> the composed config.
+_COMPOSED: "OrderedDict[Tuple[Any, ...], DictConfig]" = OrderedDict()
+#: How many compositions are kept (a run needs one; each variant of a sweep composes its own).
+_KEEP = 4
 #: The override Hydra adds to a command's own when it runs it (``hydra._internal.utils._run_app``).
 _RUN_MODE = "hydra.mode=RUN"
 
@@ -106,15 +109,23 @@ def _share_compositions() -> None:
             cfg = copy.deepcopy(base)  # Hydra's run: the checked composition and the one override it adds
             ConfigLoaderImpl._apply_overrides_to_config(OverridesParser.create().parse_overrides([_RUN_MODE]), cfg)
             cfg.hydra.overrides.hydra.append(_RUN_MODE)
-            _COMPOSED[key] = copy.deepcopy(cfg)
+            _keep(key, cfg)
             return cfg
         cfg = original(self, config_name, overrides, run_mode, from_shell, validate_sweep_overrides)
         if run_mode == RunMode.RUN:
-            _COMPOSED[key] = copy.deepcopy(cfg)
+            _keep(key, cfg)
         return cfg
 
     setattr(load_configuration, "shares_compositions", True)
     setattr(ConfigLoaderImpl, "load_configuration", load_configuration)
+
+
+def _keep(key: Tuple[Any, ...], cfg: DictConfig) -> None:
+    """Keep a copy of the composition ``cfg`` under ``key``; only the last :data:`_KEEP` are kept."""
+    _COMPOSED[key] = copy.deepcopy(cfg)
+    _COMPOSED.move_to_end(key)
+    while len(_COMPOSED) > _KEEP:
+        _COMPOSED.popitem(last=False)
 
 
 def new_command() -> None:

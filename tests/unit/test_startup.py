@@ -24,11 +24,11 @@ from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra.core.global_hydra import GlobalHydra
 from hydra.types import RunMode
 from omegaconf import OmegaConf, open_dict
+from support import ROOT
 
 import sim.config.hydra_setup as hs
 from sim.analysis.kpis import t_quantile
 from sim.api import config_yaml
-from support import ROOT
 
 OVERRIDES = [[], ["scenario=single_queue", "staffing.operators=7", "experiment.seed=3"],
              ["scenario=rainstorm", "scale=0.1", "report.dir=out/x", "hydra.job.name=other"]]
@@ -97,6 +97,16 @@ def test_a_shared_composition_is_a_copy(compositions):
     again = _compose(["scenario=single_queue"])
     assert again.experiment.seed == 7 and again.hydra.mode is None
     assert len(compositions) == 1
+
+
+def test_a_command_keeps_its_last_compositions_only(compositions):
+    """Ten variants (a sweep in one process) keep the last few compositions, not ten: the latest is shared."""
+    for seed in range(10):
+        _compose([f"experiment.seed={seed}"])
+    assert len(hs._COMPOSED) == hs._KEEP
+    assert _compose(["experiment.seed=9"]).experiment.seed == 9 and len(compositions) == 10
+    _compose(["experiment.seed=0"])
+    assert len(compositions) == 11  # long dropped: composed anew
 
 
 def test_a_changed_scenario_file_is_composed_anew(compositions, tmp_path):
