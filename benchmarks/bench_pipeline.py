@@ -6,6 +6,17 @@ wall time of the replication - and the process's peak resident memory.  Run it
 for several horizons to see that memory does not grow with the horizon (the
 request log off: nothing is kept per finished contact).
 
+The yardstick, measured in the same run: each round also runs the minimal
+hand-written SimPy M/M/c+M model of :mod:`minimal_simpy` (the ``single_queue``
+parameters: 0.5 calls/s, mean handle 240 s, mean patience 90 s, 130 operators,
+24 simulated hours) in a fresh subprocess, the two alternating round by round.
+The ratio printed is hotline-sim's contacts per CPU second of the replication
+over the minimal model's calls per CPU second of ``env.run`` (median over
+median): how close the whole pipeline - arrivals, front line, back office,
+return visits, records - comes to a bare SimPy model that has none of them.
+It does not move with the speed of the machine, which a shared machine's
+contacts per second do.
+
 Usage::
 
     python benchmarks/bench_pipeline.py [--days 7 30] [--drain-h 0] [--rounds 3] [--request-log]
@@ -38,14 +49,31 @@ print(json.dumps({{"contacts": k["contacts_offered"], "cpu_s": cpu, "wall_s": wa
                   "service_level": k["service_level"], "satisfaction_rate": k.get("satisfaction_rate")}}))
 """
 
+MINIMAL = r"""
+import json, sys, time
+sys.path.insert(0, {bench!r})
+from minimal_simpy import run_minimal
+t_cpu = time.process_time()
+m = run_minimal(0.5, 240.0, 90.0, 130, 24 * 3600.0, {seed})
+print(json.dumps({{"calls": m.calls, "wall_s": m.wall_s, "cpu_s": time.process_time() - t_cpu}}))
+"""
+
+
+def _child(code: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
 
 def measure(days: float, drain_h: float, rep: int, request_log: bool) -> dict:
     """One replication in a fresh interpreter; returns its timings and peak memory."""
     overrides = ["scale=1", f"experiment.horizon_h={days * 24:g}", f"experiment.drain_h={drain_h:g}",
                  "experiment.warmup_h=0", f"report.request_log={str(request_log).lower()}"]
-    code = CHILD.format(root=str(ROOT), overrides=overrides, rep=rep)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return _child(CHILD.format(root=str(ROOT), overrides=overrides, rep=rep))
+
+
+def measure_minimal(seed: int) -> dict:
+    """One run of the minimal SimPy model in a fresh interpreter; its calls and CPU seconds."""
+    return _child(MINIMAL.format(bench=str(Path(__file__).resolve().parent), seed=seed))
 
 
 def main() -> None:
@@ -56,17 +84,25 @@ def main() -> None:
     ap.add_argument("--request-log", action="store_true")
     args = ap.parse_args()
     print(f"Beijing baseline, scale 1, drain {args.drain_h:g} h, request log "
-          f"{'on' if args.request_log else 'off'}, {args.rounds} round(s) per horizon")
+          f"{'on' if args.request_log else 'off'}, {args.rounds} round(s) per horizon, each followed by the "
+          "minimal SimPy model")
     for days in args.days:
-        runs = [measure(days, args.drain_h, r, args.request_log) for r in range(args.rounds)]
+        runs, minimal = [], []
+        for r in range(args.rounds):
+            runs.append(measure(days, args.drain_h, r, args.request_log))
+            minimal.append(measure_minimal(7 + r))
         cps_cpu = [r["contacts"] / r["cpu_s"] for r in runs]
         cps_wall = [r["contacts"] / r["wall_s"] for r in runs]
+        min_cpu = [m["calls"] / m["cpu_s"] for m in minimal]
         rss = [r["peak_rss_mb"] for r in runs]
         for i, r in enumerate(runs):
             print(f"  {days:g} days, round {i + 1}: {r['contacts']:,.0f} contacts, cpu {r['cpu_s']:.1f} s, "
-                  f"wall {r['wall_s']:.1f} s, {cps_cpu[i]:,.0f} contacts/s (cpu), peak {rss[i]:,.0f} MB")
-        print(f"{days:g} days: median {statistics.median(cps_cpu):,.0f} contacts/s per CPU second "
-              f"({statistics.median(cps_wall):,.0f} per wall second), peak memory {max(rss):,.0f} MB")
+                  f"wall {r['wall_s']:.1f} s, {cps_cpu[i]:,.0f} contacts/s (cpu), peak {rss[i]:,.0f} MB; "
+                  f"minimal SimPy {min_cpu[i]:,.0f} calls/s (cpu), ratio {cps_cpu[i] / min_cpu[i]:.2f}")
+        mo, mm = statistics.median(cps_cpu), statistics.median(min_cpu)
+        print(f"{days:g} days: median {mo:,.0f} contacts/s per CPU second "
+              f"({statistics.median(cps_wall):,.0f} per wall second), peak memory {max(rss):,.0f} MB; "
+              f"minimal SimPy {mm:,.0f} calls/s; ratio to hand-written SimPy {mo / mm:.2f}")
 
 
 if __name__ == "__main__":

@@ -69,7 +69,10 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
         sys.stderr.write(f"run_sim: warning: {failure.describe()}\n")
     if not exp.replications:
         raise BadInput(f"every replication failed (seed {cfg.experiment.seed}); first: {exp.failures[0].error}")
-    summary = write_outputs(exp, out_dir, config_yaml(plan.cfg), staffing=plan)
+    # the plan as given runs the composed configuration: its text is the composition's (config_yaml rebuilds
+    # the whole typed tree first, 0.2 s; tests/unit/test_startup.py checks that both texts are equal)
+    text = OmegaConf.to_yaml(dcfg, resolve=True) if plan.cfg is cfg else config_yaml(plan.cfg)
+    summary = write_outputs(exp, out_dir, text, staffing=plan)
     missed = precision_note(summary)
     if missed:
         sys.stderr.write(f"run_sim: warning: {missed}\n")

@@ -17,7 +17,6 @@ from typing import Any
 from hydra.experimental.callback import Callback
 
 from sim.cli import note_failed_run
-from sim.report.comparison import scan_sweep, write_comparison
 
 
 class ComparisonCallback(Callback):
@@ -25,6 +24,9 @@ class ComparisonCallback(Callback):
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         """Write the sweep folder's comparison files; note variants whose replications failed."""
+        # imported here: Hydra builds this callback for every run, and a run that is no sweep never needs them
+        from sim.report.comparison import scan_sweep, write_comparison
+
         sweep_dir = Path(str(config.hydra.sweep.dir))
         if not sweep_dir.is_dir():
             return

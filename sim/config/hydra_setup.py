@@ -24,14 +24,16 @@ staffing plan form given on the command line replaces the scenario's plan form.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import re
+from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import yaml
-from hydra.core.config_store import ConfigStore
-from omegaconf import OmegaConf
+from hydra.core.config_store import ConfigNode, ConfigStore
+from omegaconf import DictConfig, OmegaConf
 
 from sim.config.paths import CONFIG_DIR, scenario_dirs
 from sim.config.scenario_files import ScenarioSet, load_scenarios
@@ -60,11 +62,78 @@ def _share_config_store() -> None:
         setattr(ConfigStore, "__deepcopy__", lambda self, memo: self)
 
 
+#: The last compositions of this command: (config name, overrides, search path) -> the composed config.
+_COMPOSED: "OrderedDict[Tuple[Any, ...], DictConfig]" = OrderedDict()
+#: How many compositions are kept (a run needs one; each variant of a sweep composes its own).
+_KEEP = 4
+#: The override Hydra adds to a command's own when it runs it (``hydra._internal.utils._run_app``).
+_RUN_MODE = "hydra.mode=RUN"
+
+
+def _share_compositions() -> None:
+    """Let a command compose each configuration once.
+
+    A run composes the same configuration three times - the check before the run
+    (:mod:`sim.preflight`), Hydra's reading of the run mode (``Hydra.get_mode``) and
+    Hydra's run - and each composition reads, copies and merges the schema and the scenario
+    again (0.2-0.3 s each).  Hydra's loader is wrapped so that a composition in run mode is
+    kept and every later request for the same configuration name, overrides and search path
+    gets a deep copy of it, as if composed anew: a composition depends on nothing else within
+    one command (the scenario files are re-registered, and the kept compositions dropped, when
+    one changes: :func:`register`; :func:`new_command` drops them too).  Hydra's reading of the
+    run mode composes in multirun mode without validating sweeps; it differs from a run-mode
+    composition only in tolerating a missing mandatory default, which a kept composition has
+    not, so it is served the kept one.  Hydra's run adds ``hydra.mode=RUN`` to the overrides:
+    it gets the kept composition with that one override applied as Hydra applies it (a value
+    of the ``hydra`` node, listed last among its overrides).  A multirun composition that
+    validates its sweeps, and every composition that raises, is made anew each time.
+    """
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.types import RunMode
+
+    original = ConfigLoaderImpl.load_configuration
+    if getattr(original, "shares_compositions", False):
+        return
+
+    def load_configuration(self: ConfigLoaderImpl, config_name: Optional[str], overrides: List[str],
+                           run_mode: RunMode, from_shell: bool = True,
+                           validate_sweep_overrides: bool = True) -> DictConfig:
+        path = tuple((p.provider, p.path) for p in self.config_search_path.get_path())
+        key = (config_name, tuple(overrides), path)
+        kept = _COMPOSED.get(key)
+        if kept is not None and (run_mode == RunMode.RUN or not validate_sweep_overrides):
+            return copy.deepcopy(kept)
+        base = _COMPOSED.get((config_name, tuple(overrides[:-1]), path)) if overrides else None
+        if base is not None and run_mode == RunMode.RUN and overrides[-1] == _RUN_MODE:
+            cfg = copy.deepcopy(base)  # Hydra's run: the checked composition and the one override it adds
+            ConfigLoaderImpl._apply_overrides_to_config(OverridesParser.create().parse_overrides([_RUN_MODE]), cfg)
+            cfg.hydra.overrides.hydra.append(_RUN_MODE)
+            _keep(key, cfg)
+            return cfg
+        cfg = original(self, config_name, overrides, run_mode, from_shell, validate_sweep_overrides)
+        if run_mode == RunMode.RUN:
+            _keep(key, cfg)
+        return cfg
+
+    setattr(load_configuration, "shares_compositions", True)
+    setattr(ConfigLoaderImpl, "load_configuration", load_configuration)
+
+
+def _keep(key: Tuple[Any, ...], cfg: DictConfig) -> None:
+    """Keep a copy of the composition ``cfg`` under ``key``; only the last :data:`_KEEP` are kept."""
+    _COMPOSED[key] = copy.deepcopy(cfg)
+    _COMPOSED.move_to_end(key)
+    while len(_COMPOSED) > _KEEP:
+        _COMPOSED.popitem(last=False)
+
+
 def new_command() -> None:
-    """Start a new command: the next default report folder gets a fresh timestamp."""
+    """Start a new command: the next default report folder gets a fresh timestamp; nothing composed is kept."""
     global _STAMP
     _STAMP = None
     _FOLDERS.clear()
+    _COMPOSED.clear()
 
 
 def default_scenario() -> str:
@@ -111,6 +180,32 @@ def _sweep_dir(report_dir: Optional[str]) -> str:
     return str(report_dir) if _given(report_dir) else _default_folder("multirun")
 
 
+class _ScenarioNode(ConfigNode):
+    """A scenario in Hydra's ConfigStore, its data made a ``DictConfig`` when a composition first reads it.
+
+    ``ConfigStore.store`` makes every scenario a ``DictConfig`` at once, though a run reads one
+    (a tenth of a second for the six built-in scenarios); this node, in the store's place for
+    the scenario, makes the same ``DictConfig`` (``OmegaConf.create`` of the data, what ``store``
+    does with a dict) on first reading and keeps it.  ``ConfigStore.load`` copies the node and
+    deep-copies its config, so the one made is never changed.
+    """
+
+    def __init__(self, name: str, data: Dict[str, Any], group: str, package: str) -> None:
+        self.name, self.group, self.package, self.provider = name, group, package, None
+        self._made: List[DictConfig] = []  # shared by the store's shallow copies of the node
+        self._data = data
+
+    @property  # the dataclass field of ConfigNode, read and set as one
+    def node(self) -> DictConfig:
+        if not self._made:
+            self._made.append(OmegaConf.create(self._data))
+        return self._made[0]
+
+    @node.setter
+    def node(self, value: DictConfig) -> None:
+        self._made = [value]
+
+
 _REGISTERED: Optional[Tuple[Tuple[Tuple[str, int, int], ...], ScenarioSet]] = None
 
 
@@ -144,6 +239,7 @@ def register(scenario_dir: Optional[Path] = None) -> ScenarioSet:
     global _REGISTERED, _SCHEMA_STORED
     if not _SCHEMA_STORED:  # once: storing the schema builds it anew (0.1-0.2 s), and loading copies it
         _share_config_store()
+        _share_compositions()
         register_schema()
         _SCHEMA_STORED = True
     folders = [scenario_dir] if scenario_dir is not None else scenario_dirs()
@@ -151,9 +247,10 @@ def register(scenario_dir: Optional[Path] = None) -> ScenarioSet:
     if _REGISTERED is not None and _REGISTERED[0] == sig:
         return _REGISTERED[1]
     scenarios = load_scenarios(folders)
-    cs = ConfigStore.instance()
+    _COMPOSED.clear()  # compositions kept so far read the scenarios as they were
+    group = ConfigStore.instance().repo.setdefault("scenario", {})
     for name, data in scenarios.data.items():
-        cs.store(group="scenario", name=name, node=data, package="_global_")
+        group[f"{name}.yaml"] = _ScenarioNode(f"{name}.yaml", data, "scenario", "_global_")
     if not OmegaConf.has_resolver("hotline_run_dir"):
         # cached: Hydra copies a config's resolver cache into every job's config (as for its own `now`)
         OmegaConf.register_new_resolver("hotline_run_dir", _run_dir, use_cache=True)

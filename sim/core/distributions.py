@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from sim.core import limited
 from sim.core.errors import ConfigError
@@ -247,6 +247,8 @@ def _weibull(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
         cv = _positive(f"{key}.cv", cfg.cv)
         if not 0.01 <= cv <= 20:
             raise ConfigError(f"{key}.cv", cfg.cv, "must be in [0.01, 20] for a weibull distribution")
+        from scipy import optimize  # here: importing it costs a fifth of a second at the start of every run
+
         k = optimize.brentq(lambda s: _weibull_cv(s) - cv, 0.05, 500.0, xtol=1e-12)
         lam = m / special.gamma(1 + 1 / k)
     else:

@@ -67,6 +67,7 @@ from simpy.core import NORMAL
 from sim.core.blending import BlendingSide
 from sim.core.events import FarTimer, Tick
 from sim.core.operators import Group, Operator
+from sim.core.shortpaths import ShortPaths
 
 # Item states shared by every item a pool serves.
 NEW, WAITING, IN_SERVICE, GONE, DONE = 0, 1, 2, 3, 4
@@ -78,7 +79,7 @@ __all__ = ["Pool", "Operator", "Group", "Tick", "FarTimer", "Route", "NEW", "WAI
            "DONE", "INF"]
 
 
-class Pool(BlendingSide):
+class Pool(ShortPaths, BlendingSide):
     """Operator groups serving items from (class, route) FIFO lanes, non-preemptively.
 
     An item is any object with the attributes ``state``, ``attempt``, ``cls`` (priority class,
@@ -163,6 +164,7 @@ class Pool(BlendingSide):
         self._t_q = [0.0] * n_classes
         self._q_area = [0.0] * n_classes
         self.group_areas: list[tuple[float, float]] = [(0.0, 0.0)] * len(self.groups)
+        self._bind_short_paths()
 
     # ------------------------------------------------------------------ hot path
     def offer(self, item: Any) -> None:

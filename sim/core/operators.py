@@ -39,11 +39,12 @@ class Group:
     """One operator group: its free operators, counts, time-weighted areas and reservation.
 
     ``scan`` lists, class by class (most urgent first), the lanes the group may serve as
-    ``(lane index, deque, eligibility wait)``.
+    ``(lane index, deque, eligibility wait)``; ``lanes``, the same when each class has one lane
+    eligible at once, as ``(class, lane index, deque)`` (the pool's shortest path reads it).
     """
 
     __slots__ = ("index", "name", "free", "on_duty", "busy", "pending", "rosters", "t_ops", "busy_area",
-                 "duty_area", "reserve", "scan")
+                 "duty_area", "reserve", "scan", "lanes")
 
     def __init__(self, index: int, name: str) -> None:
         self.index, self.name = index, name
@@ -53,6 +54,8 @@ class Group:
         self.t_ops = self.busy_area = self.duty_area = 0.0
         self.reserve = 0
         self.scan: list[tuple[int, list[tuple[int, deque, float]]]] = []
+        #: ``scan`` when every class has one lane, eligible at once: ``(class, lane index, deque)``
+        self.lanes: list[tuple[int, int, deque]] = []
 
     def account(self, now: float) -> None:
         """Add the areas since the last change of the group's counts."""

@@ -22,6 +22,7 @@ from sim.config.schema import Config
 from sim.config.validate_routing import group_plans
 from sim.core.calendar import WorkCalendar
 from sim.core.engine import Pool
+from sim.core.events import run_until
 from sim.core.rng import Streams
 from sim.model.backoffice import ST_AWAIT_VISIT, ST_DISPATCH, ST_ON_VISIT, ST_QUEUED, ST_SIGNED, BackOffice
 from sim.model.compile import Compiled, compile_config
@@ -128,7 +129,7 @@ class Replication:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self.env.run(until=self.end_s)
+            run_until(self.env, self.end_s)
             if self.back is not None:  # the sample at the very end is not processed by env.run
                 self.back.sample_backlog(int(np.ceil(self.end_s / 86400.0)) - 1)
         finally:

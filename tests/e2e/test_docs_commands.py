@@ -59,7 +59,8 @@ CAPS = {"experiment.replications": 4, "hydra.launcher.n_jobs": 2}
 #: appended to a benchmark command (argparse keeps the last value of an option)
 SMALL_BENCH = {"bench_single_queue.py": ["--rounds", "1", "--horizon-h", "1"],
                "bench_pipeline.py": ["--days", "1", "--drain-h", "0", "--rounds", "1"],
-               "bench_staffing.py": ["--rounds", "1", "--scale", "0.02"]}
+               "bench_staffing.py": ["--rounds", "1", "--scale", "0.02"],
+               "bench_startup.py": ["--rounds", "1"]}
 RUN_SIM = re.compile(r"^\.venv/bin/python run_sim\.py(\s|$)")
 BENCH = re.compile(r"^\.venv/bin/python benchmarks/(\w+\.py)(\s|$)")
 

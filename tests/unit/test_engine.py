@@ -387,3 +387,51 @@ def test_state_transitions():
     h.at(12, lambda: states.append((a.state, b.state)))
     h.run()
     assert states == [(IN_SERVICE, WAITING), (DONE, IN_SERVICE)], states
+
+
+def test_run_until_processes_what_environment_run_processes():
+    """run_until(env, t) = env.run(until=t): the same events in the same order, the clock at t, events due at t
+    itself left for later (a process and ticks, some due exactly at t), and a failed process crashes it alike."""
+    from sim.core.events import run_until
+
+    def world(log):
+        env = simpy.Environment()
+
+        def proc(env, name, step):
+            while True:
+                yield env.timeout(step)
+                log.append((env.now, name))
+
+        env.process(proc(env, "a", 2.5))
+        env.process(proc(env, "b", 5.0))
+        for i in range(12):
+            env.schedule(Tick(lambda ev: log.append((env.now, ev.item)), f"t{i}"), NORMAL, float(i))
+        return env
+
+    log_a, log_b = [], []
+    env_a, env_b = world(log_a), world(log_b)
+    env_a.run(until=10.0)
+    run_until(env_b, 10.0)
+    assert log_a == log_b and env_a.now == env_b.now == 10.0 and (10.0, "t10") not in log_b
+    env_a.run(until=20.0)
+    run_until(env_b, 20.0)
+    assert log_a == log_b and len(log_b) > 12
+    with pytest.raises(ValueError):
+        run_until(env_b, 20.0)
+
+    def failing(env):
+        yield env.timeout(1.0)
+        raise KeyError("boom")
+
+    env = simpy.Environment()
+    env.process(failing(env))
+    with pytest.raises(KeyError) as info:
+        run_until(env, 5.0)
+    assert isinstance(info.value.__cause__, KeyError) and env.now == 1.0
+
+
+def test_short_paths_read_the_engine_states():
+    """The pool's short paths (sim.core.shortpaths, imported by the engine) name the engine's waiting state."""
+    from sim.core import shortpaths
+
+    assert shortpaths.WAITING == WAITING and shortpaths.INF == math.inf

@@ -18,6 +18,10 @@ The rule the reference states for the reservation: it holds an item whose class
 blended class is taken by a free operator at that moment.  A second test runs
 the pool alone and checks at every instant that no free operator stays idle
 beside an item it may take (:func:`support.idle_beside_work`).
+
+Pools whose routes have one group each and no overflow, without aging, serve through
+the short paths of :mod:`sim.core.shortpaths`; they are run on such instances against
+the reference and against the pool's general path on the same instance.
 """
 
 from __future__ import annotations
@@ -84,14 +88,27 @@ def _instance(seed):
                 escalate=escalate, items=items, changes=sorted(changes, key=lambda c: c[0]))
 
 
-def _fast(inst, watch=None):
-    """The pool's log of the instance (``watch(pool, now)``, if given, is called at every instant)."""
+def _short_instance(seed):
+    """A random instance the short paths serve: each route one group, no overflow, no aging."""
+    inst = _instance(seed)
+    rng = random.Random(10_000 + seed)
+    n_groups = len(inst["operators"])
+    items = [(t, Item(it.id, it.cls, rng.randrange(n_groups), it.service_s, it.patience_s)) for t, it in inst["items"]]
+    return {**inst, "routes": [((g, 0.0),) for g in range(n_groups)], "escalate": None, "items": items}
+
+
+def _fast(inst, watch=None, general=False):
+    """The pool's log of the instance (``watch(pool, now)``, if given, is called at every instant;
+    ``general``: through the general path even where a short one is bound)."""
     env, log = simpy.Environment(), []
     pool = Pool(env, inst["n_classes"], lambda it, now: log.append((now, "start", it.id, it.group)),
                 lambda it, now: None, lambda it, now: log.append((now, "renege", it.id, -1)),
                 groups=[f"g{i}" for i in range(len(inst["operators"]))], routes=inst["routes"],
                 blended=inst["blended"], escalate=inst["escalate"])
     pool.set_reserve(inst["reserve"])
+    if general:
+        for name in ("offer", "_next"):
+            vars(pool).pop(name, None)
 
     orig_start = pool._start
 
@@ -267,3 +284,33 @@ def test_no_free_operator_stays_idle_beside_work_it_may_take(seed):
         seen.extend((now, g, item.id) for g, item in idle_beside_work(pool, now))
     _fast(inst, watch)
     assert not seen, f"{_describe(inst, seed)}\nidle beside work (time, group, item): {seen[:5]}"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_short_paths_take_the_same_decisions(seed):
+    """Routes of one group each, no overflow, no aging: the short paths are bound, and give the reference's starts
+    and reneges and the general path's, in the same order."""
+    env = simpy.Environment()
+    inst = _short_instance(seed)
+    pool = Pool(env, inst["n_classes"], lambda it, now: None, lambda it, now: None, lambda it, now: None,
+                groups=[f"g{i}" for i in range(len(inst["operators"]))], routes=inst["routes"],
+                blended=inst["blended"])
+    assert {"offer", "_next"} <= set(vars(pool)), "the short paths are not bound for this pool"
+    short, general, ref = _fast(inst), _fast(_short_instance(seed), general=True), _reference(_short_instance(seed))
+    assert short == general, f"instance {seed}: the short paths and the general path differ"
+    assert len(short) == len(ref) and all(a[1:] == b[1:] and a[0] == pytest.approx(b[0]) for a, b in zip(short, ref))
+
+
+def test_short_paths_are_not_bound_where_they_do_not_apply():
+    """Overflow, two lanes of a class for a group, or aging: the general ``_next``; overflow, two groups at once on
+    a route, or aging (whose timer the general offer arms): the general ``offer``."""
+    env = simpy.Environment()
+    none = (lambda it, now: None,) * 3
+    cases = {"overflow": (dict(groups=["a", "b"], routes=[((0, 0.0), (1, 5.0))]), False, False),
+             "two groups at once": (dict(groups=["a", "b"], routes=[((0, 0.0), (1, 0.0))]), True, False),
+             "two lanes": (dict(routes=[((0, 0.0),), ((0, 0.0),)]), False, True),
+             "aging": (dict(escalate=[(-1, INF), (0, 10.0)]), False, False),
+             "default": (dict(), True, True)}
+    for name, (kw, short_next, short_offer) in cases.items():
+        pool = Pool(env, 2, *none, **kw)
+        assert ("_next" in vars(pool), "offer" in vars(pool)) == (short_next, short_offer), name

@@ -121,7 +121,7 @@ def share_limits(*arrays: np.ndarray, target: Optional[float] = None) -> tuple[f
 def mean_band(rows: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
     """Per-column mean of ``rows`` (replications x points) and the half-width of its Student-t interval
     (0 with fewer than 2 replications; NaN columns stay NaN)."""
-    from scipy import stats as st
+    from sim.analysis.kpis import t_quantile
 
     rows = np.asarray(rows, dtype=float)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
@@ -131,7 +131,7 @@ def mean_band(rows: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarr
             return mean, np.zeros_like(mean)
         n = np.sum(~np.isnan(rows), axis=0)
         sd = np.nanstd(rows, axis=0, ddof=1)
-        t = st.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
+        t = t_quantile(0.5 + confidence / 2, np.maximum(n - 1, 1))
         return mean, np.where(n >= 2, np.nan_to_num(t * sd / np.sqrt(np.maximum(n, 1))), 0.0)
 
 
