@@ -14,7 +14,9 @@ The timestamp is read once per command (:func:`new_command` starts a command)
 and the resolvers cache their results, so every variant of a sweep - even one
 that a launcher runs in another process - lands in the same folder.  A default
 folder that already exists gets a suffix (``_2``, ``_3``, ...) instead of
-mixing two runs.
+mixing two runs.  Hydra's run and sweep folders are the report folder's temporary
+folder (``${hotline_staging:...}`` in ``configs/config.yaml``): a run writes there and
+renames it to the report folder when it succeeds (:mod:`sim.report.folders`).
 
 :func:`command_line_overrides` applies a rule every composition shares (the
 command line and :func:`sim.api.compose_config`), after
@@ -33,7 +35,7 @@ import yaml
 from hydra.core.config_store import ConfigStore
 from omegaconf import OmegaConf
 
-from sim.config.paths import CONFIG_DIR, scenario_dirs
+from sim.config.paths import CONFIG_DIR, scenario_dirs, staging_folder
 from sim.config.scenario_files import ScenarioSet, load_scenarios
 from sim.config.schema import register_schema
 
@@ -111,6 +113,11 @@ def _sweep_dir(report_dir: Optional[str]) -> str:
     return str(report_dir) if _given(report_dir) else _default_folder("multirun")
 
 
+def _staging(final: str) -> str:
+    """The temporary folder Hydra creates for the report folder ``final`` (:func:`sim.config.paths.staging_folder`)."""
+    return str(staging_folder(Path(str(final))))
+
+
 _REGISTERED: Optional[Tuple[Tuple[Tuple[str, int, int], ...], ScenarioSet]] = None
 
 
@@ -158,6 +165,8 @@ def register(scenario_dir: Optional[Path] = None) -> ScenarioSet:
         # cached: Hydra copies a config's resolver cache into every job's config (as for its own `now`)
         OmegaConf.register_new_resolver("hotline_run_dir", _run_dir, use_cache=True)
         OmegaConf.register_new_resolver("hotline_sweep_dir", _sweep_dir, use_cache=True)
+    if not OmegaConf.has_resolver("hotline_staging"):
+        OmegaConf.register_new_resolver("hotline_staging", _staging, use_cache=True)
     _REGISTERED = (sig, scenarios)
     return scenarios
 
