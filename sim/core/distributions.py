@@ -189,7 +189,9 @@ def _positive(key: str, value: Optional[float], strict: bool = True) -> float:
         what = type(value).__name__ if isinstance(value, (bool, list, dict, tuple)) else "a non-number"
         raise ConfigError(key, value, f"must be a number, not {what}")
     v = float(value)
-    if not math.isfinite(v) or (v <= 0 if strict else v < 0):
+    if not math.isfinite(v):
+        raise ConfigError(key, value, "must be a finite number")
+    if v <= 0 if strict else v < 0:
         raise ConfigError(key, value, "must be > 0" if strict else "must be >= 0")
     return v
 
@@ -268,7 +270,23 @@ def _uniform(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
 
 
 def _constant(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
-    v = _positive(f"{key}.value", cfg.value, strict=False)
+    return constant(_positive(f"{key}.value", cfg.value, strict=False))
+
+
+def constant(value: float) -> Distribution:
+    """The distribution that is always ``value`` (finite, >= 0), for a quantity computed from settings.
+
+    Unlike :func:`make_distribution`, it validates no setting and names no key: a computed value
+    (a deadline in seconds) is the checks' business where the settings it comes from are typed.
+
+    Raises
+    ------
+    ValueError
+        ``value`` is negative or not finite.
+    """
+    v = float(value)
+    if not (math.isfinite(v) and v >= 0):
+        raise ValueError(f"a constant distribution needs a finite value >= 0, not {value!r}")
     return Distribution("constant", v, 0.0, (v,), lambda u: np.full(np.shape(u), v), limited.constant(v))
 
 
