@@ -73,3 +73,8 @@ def run_cli_batch(cases: Sequence[tuple[Path, Sequence[str]]], timeout: float = 
     results = json.loads(proc.stdout.strip().splitlines()[-1])
     return [subprocess.CompletedProcess(list(args), code, out, err)
             for (_, args), (code, out, err) in zip(cases, results)]
+
+
+def out_of_memory(cfg, replication: int):
+    """Replication task that runs out of memory (module-level: a spawned worker process unpickles it)."""
+    raise MemoryError(f"injected: replication {replication} ran out of memory")

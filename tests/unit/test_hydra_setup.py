@@ -67,6 +67,32 @@ def test_given_report_dir_is_used_as_is(moving_clock):
     assert hs._sweep_dir("out/sweep") == "out/sweep"
 
 
+@pytest.mark.parametrize("final", ["out/run1", "run1", "/abs/place/run1", "reports/single_queue/2026-01-05_09-01-00_2"])
+def test_hydra_writes_into_a_temporary_folder_beside_the_report_folder(final):
+    """Hydra's run/sweep folder is the report folder's temporary folder: same parent (an atomic rename), hidden
+    name, and the report folder it becomes is read back from it (also from a variant's subfolder)."""
+    from pathlib import Path
+
+    from sim.config.paths import is_staging, published
+
+    tmp = Path(hs._staging(final))
+    assert tmp.parent == Path(final).parent and tmp.name.startswith(f".{Path(final).name}.partial-"), tmp
+    assert is_staging(tmp) and not is_staging(Path(final))
+    assert published(tmp) == Path(final) and published(tmp / "variant_3") == Path(final) / "variant_3"
+    assert published(Path(final)) == Path(final)
+
+
+def test_temporary_folder_of_the_working_directory_is_beside_it(moving_clock, tmp_path):
+    """report.dir=. : the temporary folder is beside the working directory (never inside it, where the report
+    folder check would not see it), so report.overwrite's rule on the working directory still applies."""
+    from pathlib import Path
+
+    from sim.config.paths import published
+
+    tmp = Path(hs._staging("."))
+    assert tmp.parent == tmp_path.parent and published(tmp) == tmp_path, tmp
+
+
 @pytest.mark.parametrize("typed, added", [
     (["staffing.operators=650"], ["staffing.half_hourly=[]", "staffing.shifts=[]"]),
     (["-m", "staffing.operators=600,650,700"], ["staffing.half_hourly=[]", "staffing.shifts=[]"]),
