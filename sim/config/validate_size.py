@@ -88,8 +88,12 @@ CEILINGS: Tuple[Tuple[str, float, str], ...] = (
     ("*.shape", 1e6, "a distribution's shape parameter"),
     ("arrivals.day_of_week[[]*[]]", 100.0, "a weekday's multiplier of the channels' per_day"),
     ("*headcount_factor", 100.0, "a what-if multiplier of the plan's headcounts"),
+    ("units.*.count", LIMITS["units"], "units in all, the size limit of a run"),
     ("units.*.caseload", 1e6, "open cases one case worker carries"),
     ("units.*.case_workers_by_unit.*", 1e6, "case workers of one unit"),
+    ("*.operators", LIMITS["operators"], "operators on duty at once, the size limit of a run"),
+    ("*.half_hourly[[]*[]]", LIMITS["operators"], "operators on duty at once, the size limit of a run"),
+    ("*shifts[[]*[]].count", LIMITS["operators"], "operators on duty at once, the size limit of a run"),
     ("routing.reserve_idle*", LIMITS["operators"], "idle operators kept, at most the operators on duty"),
 )
 #: Keys bounded by a rule of their own tighter than a unit's ceiling (a time of day, a length of shift).
