@@ -85,14 +85,14 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
     for key in ("executor_note", "policy_note"):
         if exp.notes.get(key):
             sys.stderr.write(f"run_sim: note: {exp.notes[key]}\n")
-    for failure in exp.failures:
-        sys.stderr.write(f"run_sim: warning: {failure.describe()}\n")
     if not exp.replications:
         first = exp.failures[0].error
         if all(f.error.startswith("MemoryError") for f in exp.failures):
             raise RunFailed(f"out of memory in every replication (seed {cfg.experiment.seed}): {first}; "
                             "nothing was written")
         raise BadInput(f"every replication failed (seed {cfg.experiment.seed}); first: {first}")
+    for failure in exp.failures:
+        sys.stderr.write(f"run_sim: warning: {failure.describe()}\n")
     summary = write_outputs(exp, out_dir, config_yaml(plan.cfg), staffing=plan)
     if not multirun:  # a sweep's folder becomes the report folder when the sweep ends (sim.sweep_callback)
         from sim.report.index import refresh_index_for

@@ -50,9 +50,16 @@ REPORT_MARKERS: tuple[str, ...] = ("summary.json", ".hydra", "multirun.yaml", "c
 INNER_PATH = 100
 
 
+def _exists(p: Path) -> bool:
+    try:
+        return p.exists() or p.is_symlink()
+    except OSError:  # a name too long for the file system, a loop of links: nothing there to use
+        return False
+
+
 def _nearest_existing(path: Path) -> Path:
     p = path
-    while not p.exists() and not p.is_symlink() and p != p.parent:
+    while not _exists(p) and p != p.parent:
         p = p.parent
     return p
 
@@ -81,7 +88,7 @@ def check_name_lengths(path: Path, key: str, shown: str) -> None:
     name_max = _limit(base if base.is_dir() else base.parent, "PC_NAME_MAX", 255)
     path_max = _limit(base if base.is_dir() else base.parent, "PC_PATH_MAX", 4096)
     new = path.relative_to(base).parts if base != path else ()
-    for part in new[:-1]:
+    for part in new[:-1]:  # folders still to be made (existing ones have names that fit)
         if len(part.encode()) > name_max:
             raise ConfigError(key, shown, f"the folder name {part[:20]}... has {len(part.encode())} characters; "
                                           f"this file system allows {name_max}")
@@ -122,11 +129,11 @@ def check_report_folder(path: Path, overwrite: bool, key: str, shown: str) -> bo
         would replace a folder that is not a report folder.
     """
     path = Path(path)
+    check_name_lengths(path, key, shown)
     base = _nearest_existing(path)
     if not base.is_dir():
         where = "is a file" if base == path else f"{base} is a file"
         raise ConfigError(key, shown, f"{where}, not a folder")
-    check_name_lengths(path, key, shown)
     if base != path:
         try:  # a folder can be created here: create and remove a probe
             os.rmdir(tempfile.mkdtemp(prefix=".hotline-probe-", dir=base))
