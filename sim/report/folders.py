@@ -159,9 +159,9 @@ def check_report_folder(path: Path, overwrite: bool, key: str, shown: str) -> bo
     target = path.resolve()
     if target == here or target in here.parents:
         raise ConfigError(key, shown, "is the working directory or one of its parents; report.overwrite=true "
-                                      "never clears it")
+                                      "never replaces it")
     if not any(n in REPORT_MARKERS for n in names):
-        raise ConfigError(key, shown, f"report.overwrite=true clears only a report folder (one holding "
+        raise ConfigError(key, shown, f"report.overwrite=true replaces only a report folder (one holding "
                                       f"{', '.join(REPORT_MARKERS)}); this one holds {_few(names)}")
     return True
 
