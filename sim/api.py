@@ -109,9 +109,9 @@ def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentRe
         try:
             staging.staging.mkdir(parents=True)
             write_outputs(exp, staging.staging, config_yaml(plan.cfg), staffing=plan)
-            publish(staging.staging, staging.final)
+            written = publish(staging.staging, staging.final, cfg.report.overwrite)
         except BaseException:
             staging.discard()
             raise
-        refresh_index_for(staging.final)
+        refresh_index_for(written)
     return exp

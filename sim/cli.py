@@ -98,7 +98,7 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
         from sim.report.index import refresh_index_for
 
         if is_staging(out_dir):
-            publish(out_dir, report_dir)
+            report_dir = publish(out_dir, report_dir, cfg.report.overwrite)
         refresh_index_for(report_dir)
     missed = precision_note(summary)
     if missed:

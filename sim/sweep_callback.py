@@ -35,14 +35,14 @@ class ComparisonCallback(Callback):
             return
         final = published(sweep_dir)
         variants, skipped = scan_sweep(sweep_dir)
-        for v in variants:  # jobs may have run in other processes
-            if v["summary"].get("failed_replications"):
-                note_failed_run(str(published(v["folder"])))
         for note in skipped:
             sys.stderr.write(f"run_sim: note: comparison: skipped {final / note}\n")
         path = write_comparison(sweep_dir)
         if is_staging(sweep_dir):
-            publish(sweep_dir, final)
+            final = publish(sweep_dir, final, bool(config.report.overwrite))
+        for v in variants:  # jobs may have run in other processes
+            if v["summary"].get("failed_replications"):
+                note_failed_run(str(final / v["folder"].name))
         if path is not None:
             from sim.report.comparison import compared
             from sim.report.comparison_page import terminal_summary

@@ -27,6 +27,7 @@ staffing plan form given on the command line replaces the scenario's plan form.
 from __future__ import annotations
 
 import datetime as _dt
+import glob
 import re
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -85,10 +86,16 @@ def _stamp() -> str:
     return _STAMP
 
 
+def _taken(path: str) -> bool:
+    """Whether ``path`` exists, or a run is writing it (its temporary folder exists: :func:`staging_folder`)."""
+    p = Path(path)
+    return p.exists() or any(p.parent.glob(f".{glob.escape(p.name)}.partial-*"))
+
+
 def _unused(base: str) -> str:
-    """``base``, or ``base_2``, ``base_3``... the first that does not exist yet."""
+    """``base``, or ``base_2``, ``base_3``... the first that neither exists nor is being written."""
     path, n = base, 1
-    while Path(path).exists():
+    while _taken(path):
         n += 1
         path = f"{base}_{n}"
     return path

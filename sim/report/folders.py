@@ -198,17 +198,23 @@ def stage(final: Path, overwrite: bool, key: str, shown: str, staging: Optional[
     return Staging(tmp, final, _nearest_existing(final.parent))
 
 
-def publish(staging: Path, final: Path) -> None:
-    """Rename the finished temporary folder ``staging`` to the report folder ``final``.
+def publish(staging: Path, final: Path, overwrite: bool) -> Path:
+    """Rename the finished temporary folder ``staging`` to the report folder ``final``; return the folder written.
 
-    An empty ``final`` is replaced by the rename itself; a ``final`` holding an earlier report (allowed by
-    ``report.overwrite=true``, checked before the run) is moved aside, the new folder renamed in, and the
-    earlier one removed.  Paths inside ``.hydra/hydra.yaml`` that name the temporary folder are rewritten
-    to name the report folder.
+    An empty or absent ``final`` is replaced by the rename itself.  A ``final`` holding an earlier report
+    is replaced when ``overwrite`` (``report.overwrite=true``, checked before the run): it is moved aside,
+    the new folder renamed in, and the earlier one removed.  Without ``overwrite`` a ``final`` that
+    another run filled meanwhile is left alone and the report goes to ``final_2``, ``final_3``...
+    Paths inside ``.hydra/hydra.yaml`` that name the temporary folder are rewritten to name the folder written.
     """
     staging, final = Path(staging), Path(final)
+    if _holds_files(final) and not overwrite:
+        n = 2
+        while _exists(final.with_name(f"{final.name}_{n}")):
+            n += 1
+        final = final.with_name(f"{final.name}_{n}")
     _retarget_hydra_files(staging, final)
-    if final.is_dir() and not final.is_symlink() and any(final.iterdir()):
+    if _holds_files(final):
         old = final.parent / f".{final.name}.replaced-{os.getpid()}"
         os.rename(final, old)
         try:
@@ -219,6 +225,11 @@ def publish(staging: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.rename(staging, final)
+    return final
+
+
+def _holds_files(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink() and any(path.iterdir())
 
 
 def _retarget_hydra_files(staging: Path, final: Path) -> None:

@@ -61,6 +61,38 @@ def test_existing_default_folder_gets_a_suffix(moving_clock, tmp_path):
     assert hs._run_dir(None, "single_queue") == f"{first}_3"
 
 
+def test_default_folder_being_written_gets_a_suffix(moving_clock, tmp_path):
+    """A default folder another run is still writing (only its temporary folder exists) is taken too: _2."""
+    first = hs._run_dir(None, "single_queue")
+    (tmp_path / first).parent.mkdir(parents=True)
+    (tmp_path / first).parent.joinpath(f".{(tmp_path / first).name}.partial-99999").mkdir()
+    hs._FOLDERS.clear()
+    assert hs._run_dir(None, "single_queue") == f"{first}_2"
+
+
+def test_publish_never_replaces_a_folder_filled_meanwhile(tmp_path):
+    """Renaming a finished run into place: a report folder another run filled meanwhile is replaced only with
+    report.overwrite (the earlier report then goes as a whole); otherwise the new report goes to <name>_2."""
+    from sim.report.folders import publish
+
+    def staged(text):
+        d = tmp_path / f".run.partial-{len(list(tmp_path.iterdir()))}"
+        (d / ".hydra").mkdir(parents=True)
+        (d / "summary.json").write_text(text)
+        (d / ".hydra" / "hydra.yaml").write_text(f"output_dir: {d.resolve()}\n")
+        return d
+
+    first = publish(staged("first"), tmp_path / "run", overwrite=False)
+    second = publish(staged("second"), tmp_path / "run", overwrite=False)
+    assert (first, second) == (tmp_path / "run", tmp_path / "run_2")
+    assert (first / "summary.json").read_text() == "first" and (second / "summary.json").read_text() == "second"
+    assert (second / ".hydra" / "hydra.yaml").read_text() == f"output_dir: {second.resolve()}\n"
+    third = publish(staged("third"), tmp_path / "run", overwrite=True)
+    assert third == tmp_path / "run" and sorted(p.name for p in third.iterdir()) == [".hydra", "summary.json"]
+    assert (third / "summary.json").read_text() == "third"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "run_2"], sorted(p.name for p in tmp_path.iterdir())
+
+
 def test_given_report_dir_is_used_as_is(moving_clock):
     """report.dir is the folder, whatever exists (the report-folder rules then apply to it)."""
     assert hs._run_dir("out/run1", "single_queue") == "out/run1"
