@@ -77,7 +77,9 @@ def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentRe
     its ``notes["staffing"]`` the :class:`sim.planning.plan.StaffingPlan`'s notes.  The report is
     written into a temporary folder beside ``out_dir`` and renamed to ``out_dir`` when every file is
     written (:mod:`sim.report.folders`): a failure (an exception, Ctrl-C) leaves no folder, and with
-    ``cfg.report.overwrite`` an earlier report in ``out_dir`` is replaced only then.
+    ``cfg.report.overwrite`` an earlier report in ``out_dir`` is replaced only then (without it, a
+    report another run put in ``out_dir`` meanwhile is kept and this one goes to ``<out_dir>_2``:
+    :func:`sim.report.folders.publish`).
 
     Raises
     ------
