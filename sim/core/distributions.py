@@ -159,7 +159,8 @@ def make_distribution(cfg: DistSpec, key: str) -> Distribution:
     Raises
     ------
     ConfigError
-        Unknown family, a missing or superfluous parameter, or a value out of range.
+        Unknown family, a missing or superfluous parameter, a value out of range, or parameters whose
+        distribution has no finite mean or variance (``median: 1e-300, p90: 1000``).
     """
     if cfg.dist not in DIST_FAMILIES:
         raise ConfigError(f"{key}.dist", cfg.dist, f"unknown distribution; use one of {', '.join(DIST_FAMILIES)}")
@@ -181,7 +182,16 @@ def make_distribution(cfg: DistSpec, key: str) -> Distribution:
     if leftover:
         raise ConfigError(f"{key}.{leftover[0]}", getattr(cfg, leftover[0]),
                           f"conflicts with {'+'.join(chosen)}; give one parameter set")
-    return _BUILDERS[cfg.dist](cfg, key, chosen)
+    try:
+        with np.errstate(all="ignore"):
+            dist = _BUILDERS[cfg.dist](cfg, key, chosen)
+    except OverflowError:
+        dist = None
+    if dist is None or not (math.isfinite(dist.mean) and math.isfinite(dist.variance)):
+        shown = ", ".join(f"{p}: {getattr(cfg, p):g}" for p in chosen)
+        raise ConfigError(key, f"<{cfg.dist} {shown}>", "the mean or the variance of this distribution is not a "
+                                                        "finite number (an overflow): bring its parameters closer")
+    return dist
 
 
 def _positive(key: str, value: Optional[float], strict: bool = True) -> float:

@@ -126,7 +126,7 @@ def test_rejected_command_leaves_disk_as_it_was(results, name):
     ("report_dir_under_a_file", ["report.dir=afile/sub", "afile is a file"]),
     ("report_dir_cannot_be_created", ["report.dir=/proc/hotline-sim-test/out", "cannot create a folder"]),
     ("cost_per_h_1e308", ["staffing.cost_per_h=1e308", "must be <= 1,000,000"]),
-    ("online_deadline_1e308", ["online.deadline_h=1e308: must be <= 8,784"]),
+    ("online_deadline_1e308", ["online.deadline_h=1e308: must be <= 876,600"]),
     ("day_too_big_for_memory", ["arrivals.phone.per_day=1e9", "GiB of memory"]),
     ("report_dir_name_too_long", ["report.dir=xxx", "300 characters", "at most 237 fit"]),
     ("report_dir_name_leaves_no_room", ["report.dir=yyy", "240 characters", "temporary folder"]),

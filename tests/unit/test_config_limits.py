@@ -118,12 +118,18 @@ REJECTED = {
                                                   "staffing.patterns=[{name:day,length_h:8,cost_per_h:1e308}]"],
                                  "staffing.patterns[0].cost_per_h", "<= 1,000,000"),
     "online_deadline_1e308": ("single_queue", ["arrivals.online.per_day=100", "online.deadline_h=1e308"],
-                              "online.deadline_h", "<= 8,784"),
+                              "online.deadline_h", "<= 876,600"),
     "dispatch_limit_1e308": ("beijing_baseline", ["scale=0.01", "workorders.dispatch_limit_h.general=1e308"],
-                             "workorders.dispatch_limit_h.general", "<= 8,784"),
+                             "workorders.dispatch_limit_h.general", "<= 876,600"),
     "resolution_p90_1e308": ("beijing_baseline", ["scale=0.01", "workorders.resolution_h.p90=1e308"],
-                             "workorders.resolution_h.p90", "<= 8,784"),
-    "handle_mean_1e308": ("single_queue", ["calls.handle_s.mean=1e308"], "calls.handle_s.mean", "<= 31,622,400"),
+                             "workorders.resolution_h.p90", "<= 876,600"),
+    "handle_mean_1e308": ("single_queue", ["calls.handle_s.mean=1e308"], "calls.handle_s.mean",
+                          "<= 3,155,760,000"),
+    # a distribution whose parameters are each in range but whose mean overflows (a traceback before)
+    "lognormal_mean_overflows": ("single_queue", ["calls.handle_s={dist:lognormal,median:1e-300,p90:1000}"],
+                                 "calls.handle_s", "not a finite number"),
+    "weibull_mean_overflows": ("single_queue", ["calls.handle_s={dist:weibull,shape:0.001,scale:1000}"],
+                               "calls.handle_s", "not a finite number"),
     "hourly_weight_1e308": ("single_queue", ["arrivals.phone.hourly_profile.5=1e308"],
                             "arrivals.phone.hourly_profile[5]", "<= 1,000,000,000"),
     # kind 4 (round 3): a run too big for memory - a replication draws a whole day's residents at once
@@ -233,13 +239,13 @@ def test_every_number_is_bounded(compose_once, scenario):
 
 
 def test_ceilings_keep_derived_outputs_finite(compose_once, tmp_path):
-    """At the ceilings (a cost of 1e6 per operator-hour, a one-year online deadline), a run writes finite figures:
+    """At the ceilings (a cost of 1e6 per operator-hour, a century's online deadline), a run writes finite figures:
     the staffing cost is cost x operator-hours (130 operators x 2 h x 1e6), and summary.json is valid JSON."""
     from sim.api import run
 
     cfg = compose_once("single_queue", ["experiment.horizon_h=2", "experiment.warmup_h=0",
                                         "experiment.replications=1", "staffing.cost_per_h=1000000",
-                                        "arrivals.online.per_day=200", "online.deadline_h=8784",
+                                        "arrivals.online.per_day=200", "online.deadline_h=876600",
                                         "report.plots=false", "report.html=false"])
     run(cfg, tmp_path / "run")
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
