@@ -30,6 +30,7 @@ killer) can leave a hidden ``.<name>.partial-<pid>`` folder, which may be delete
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -225,11 +226,34 @@ def publish(staging: Path, final: Path, overwrite: bool) -> Path:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.rename(staging, final)
+    _move_log_files(staging, final)
     return final
 
 
 def _holds_files(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink() and any(path.iterdir())
+
+
+def _log_files_in(folder: Path) -> list[tuple[logging.Logger, logging.FileHandler]]:
+    """The logging file handlers writing into ``folder`` (Hydra's ``run_sim.log``), each with its logger."""
+    inside = os.path.abspath(folder) + os.sep
+    loggers = [logging.getLogger(), *(lg for lg in logging.Logger.manager.loggerDict.values()
+                                      if isinstance(lg, logging.Logger))]
+    return [(lg, h) for lg in loggers for h in list(lg.handlers)
+            if isinstance(h, logging.FileHandler) and h.baseFilename.startswith(inside)]
+
+
+def _move_log_files(staging: Path, final: Path) -> None:
+    """Point the log files that wrote into ``staging`` at the same files in ``final`` (it was renamed): a later
+    record is appended there, never written into a folder that no longer exists."""
+    old, new = os.path.abspath(staging), os.path.abspath(final)
+    for _, h in _log_files_in(staging):
+        h.acquire()
+        try:
+            h.close()
+            h.baseFilename = new + h.baseFilename[len(old):]
+        finally:
+            h.release()
 
 
 def _retarget_hydra_files(staging: Path, final: Path) -> None:
@@ -244,6 +268,9 @@ def _retarget_hydra_files(staging: Path, final: Path) -> None:
 def discard(staging: Path, existed: Optional[Path] = None) -> None:
     """Remove the temporary folder ``staging``, and its parents up to ``existed`` (exclusive) when left empty."""
     staging = Path(staging)
+    for lg, h in _log_files_in(staging):  # the run's log goes with its folder
+        lg.removeHandler(h)
+        h.close()
     if staging.is_dir() and not staging.is_symlink():
         shutil.rmtree(staging, ignore_errors=True)
     if existed is None:

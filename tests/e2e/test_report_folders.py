@@ -360,3 +360,22 @@ def test_ctrl_c_with_worker_processes(tmp_path):
     assert list(tmp_path.iterdir()) == [], sorted(p.name for p in tmp_path.iterdir())
     time.sleep(0.5)
     assert not _process_group_alive(proc.pid), f"worker processes left: {_process_group_alive(proc.pid)}"
+
+
+def test_log_file_follows_the_report_folder(monkeypatch, capsys, tmp_path):
+    """Hydra's log file (run_sim.log) is opened in the temporary folder: after the rename a record logged in the same
+    process goes to the report folder's run_sim.log, and after a failed run it goes nowhere - never an error about
+    a folder that no longer exists, never a folder created again."""
+    import logging
+
+    import sim.experiments.runner
+
+    assert _main(monkeypatch, tmp_path, [*RUN, "report.dir=run"]) == 0, capsys.readouterr().err[-1500:]
+    logging.getLogger("hotline").warning("a record after the run")
+    assert "a record after the run" in (tmp_path / "run" / "run_sim.log").read_text(), sorted(_tree(tmp_path))
+    monkeypatch.setattr(sim.experiments.runner, "run_experiment", _raising(MemoryError()))
+    assert _main(monkeypatch, tmp_path, [*RUN, "report.dir=second"]) == 1
+    logging.getLogger("hotline").warning("a record after the failed run")
+    err = capsys.readouterr().err
+    assert "Logging error" not in err and "FileNotFoundError" not in err, err[-1500:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"], sorted(p.name for p in tmp_path.iterdir())
