@@ -74,30 +74,46 @@ def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentRe
     """Plan the staffing (``staffing.policy``), run the experiment; write its report folder when ``out_dir`` is given.
 
     The result's ``cfg`` is the configuration simulated (a proposed plan in its ``staffing``), and
-    its ``notes["staffing"]`` the :class:`sim.planning.plan.StaffingPlan`'s notes.
+    its ``notes["staffing"]`` the :class:`sim.planning.plan.StaffingPlan`'s notes.  The report is
+    written into a temporary folder beside ``out_dir`` and renamed to ``out_dir`` when every file is
+    written (:mod:`sim.report.folders`): a failure (an exception, Ctrl-C) leaves no folder, and with
+    ``cfg.report.overwrite`` an earlier report in ``out_dir`` is replaced only then (without it, a
+    report another run put in ``out_dir`` meanwhile is kept and this one goes to ``<out_dir>_2``:
+    :func:`sim.report.folders.publish`).
 
     Raises
     ------
     sim.core.errors.ConfigError
-        ``out_dir`` is a file, cannot be created, or holds files and ``cfg.report.overwrite``
-        is false (the rules of :func:`sim.report.folders.prepare_report_folder`); a staffing policy's
-        plan cannot be made (:func:`sim.planning.check_plan`); both checked before the run.
+        ``out_dir`` is a file, cannot be created, has a name too long for the file system, or holds
+        files and ``cfg.report.overwrite`` is false (the rules of
+        :func:`sim.report.folders.check_report_folder`); a staffing policy's plan cannot be made
+        (:func:`sim.planning.check_plan`); both checked before the run.
     """
     from sim.planning import check_plan, make_plan
 
     check_plan(cfg)
+    staging = None
     if out_dir is not None:
-        from sim.report.folders import prepare_report_folder
+        from sim.report.folders import stage
 
-        prepare_report_folder(Path(out_dir), cfg.report.overwrite, "out_dir", str(out_dir))
+        staging = stage(Path(out_dir), cfg.report.overwrite, "out_dir", str(out_dir))
     plan = make_plan(cfg)
     exp = run_experiment(plan.cfg)
     if exp.replications:
         from sim.report.staffing import staffing_summary
 
         exp.notes["staffing"] = staffing_summary(exp, plan)
-    if out_dir is not None:
+    if staging is not None:
+        from sim.report.folders import publish
+        from sim.report.index import refresh_index_for
         from sim.report.outputs import write_outputs
 
-        write_outputs(exp, Path(out_dir), config_yaml(plan.cfg), staffing=plan)
+        try:
+            staging.staging.mkdir(parents=True)
+            write_outputs(exp, staging.staging, config_yaml(plan.cfg), staffing=plan)
+            written = publish(staging.staging, staging.final, cfg.report.overwrite)
+        except BaseException:
+            staging.discard()
+            raise
+        refresh_index_for(written)
     return exp

@@ -23,31 +23,51 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, NoReturn, Optional, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, Optional, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
-from sim.core.errors import BadInput, ConfigError
+from sim.core.errors import BadInput, ConfigError, RunFailed
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.report.folders import Staging
 
 log = logging.getLogger("hotline")
 EXIT_BAD_INPUT = 2
 
 
 def task(dcfg: DictConfig) -> dict[str, Any]:
-    """Run one configuration as composed by Hydra; return its summary (used by sweeps)."""
+    """Run one configuration as composed by Hydra; return its summary (used by sweeps).
+
+    A run that cannot finish for want of memory or through a disk error raises :class:`RunFailed`
+    (one line, exit status 1), which Hydra passes on as it is, like :class:`BadInput`.
+    """
+    try:
+        return _run(dcfg)
+    except (MemoryError, OSError) as exc:
+        raise RunFailed(_failure_line(exc)) from None
+
+
+def _run(dcfg: DictConfig) -> dict[str, Any]:
+    """The task's work: validate, plan, simulate, write the report folder and print the KPI table."""
     from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
 
     from sim.api import config_yaml
+    from sim.config.paths import is_staging, published
     from sim.config.schema import Config
     from sim.experiments.runner import run_experiment
     from sim.model.checks import validate
     from sim.planning import check_plan, make_plan
+    from sim.report.folders import publish
     from sim.report.outputs import write_outputs
     from sim.report.text import kpi_table, precision_note
 
     cfg = OmegaConf.to_object(dcfg)
     assert isinstance(cfg, Config)
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    out_dir = Path(HydraConfig.get().runtime.output_dir)  # the report folder's temporary folder (sim.report.folders)
+    report_dir = published(out_dir)  # where the report will be once the run succeeds
+    multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
         validate(cfg)  # sim.preflight validated it before Hydra started; a job run elsewhere checks again
         check_plan(cfg)
@@ -65,29 +85,37 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
     for key in ("executor_note", "policy_note"):
         if exp.notes.get(key):
             sys.stderr.write(f"run_sim: note: {exp.notes[key]}\n")
+    if not exp.replications:
+        first = exp.failures[0].error
+        if all(f.error.startswith("MemoryError") for f in exp.failures):
+            raise RunFailed(f"out of memory in every replication (seed {cfg.experiment.seed}): {first}; "
+                            "nothing was written")
+        raise BadInput(f"every replication failed (seed {cfg.experiment.seed}); first: {first}")
     for failure in exp.failures:
         sys.stderr.write(f"run_sim: warning: {failure.describe()}\n")
-    if not exp.replications:
-        raise BadInput(f"every replication failed (seed {cfg.experiment.seed}); first: {exp.failures[0].error}")
     # the plan as given runs the composed configuration: its text is the composition's (config_yaml rebuilds
     # the whole typed tree first, 0.2 s; tests/unit/test_startup.py checks that both texts are equal)
     text = OmegaConf.to_yaml(dcfg, resolve=True) if plan.cfg is cfg else config_yaml(plan.cfg)
     summary = write_outputs(exp, out_dir, text, staffing=plan)
+    if not multirun:  # a sweep's folder becomes the report folder when the sweep ends (sim.sweep_callback)
+        from sim.report.index import refresh_index_for
+
+        if is_staging(out_dir):
+            report_dir = publish(out_dir, report_dir, cfg.report.overwrite)
+        refresh_index_for(report_dir)
     missed = precision_note(summary)
     if missed:
         sys.stderr.write(f"run_sim: warning: {missed}\n")
     if cfg.report.print_table:
-        from hydra.types import RunMode
-
-        page = out_dir / "report.html" if cfg.report.html else out_dir
-        if HydraConfig.get().mode == RunMode.MULTIRUN:  # the sweep ends with the variants side by side
-            print(f"{out_dir.name} ({' '.join(HydraConfig.get().overrides.task) or 'no overrides'}): done in "
+        page = report_dir / "report.html" if cfg.report.html else report_dir
+        if multirun:  # the sweep ends with the variants side by side
+            print(f"{report_dir.name} ({' '.join(HydraConfig.get().overrides.task) or 'no overrides'}): done in "
                   f"{took}: {page}")
         else:
             print(kpi_table(summary), end="")
             print(f"Ran in {took}. Report: {page}")
     if exp.failures:
-        note_failed_run(str(out_dir))
+        note_failed_run(str(report_dir))
     return summary
 
 
@@ -182,11 +210,11 @@ def prepare_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     return [*options, *prepared], overrides
 
 
-def _preflight(argv: Sequence[str]) -> None:
-    """Validate the whole command and prepare its report folder before Hydra writes anything."""
+def _preflight(argv: Sequence[str]) -> Optional["Staging"]:
+    """Validate the whole command and check its report folder before Hydra writes anything."""
     from sim.preflight import preflight
 
-    preflight(argv)
+    return preflight(argv)
 
 
 def help_text() -> str:
@@ -210,28 +238,60 @@ def as_typed(exc: ConfigError, typed: Sequence[str]) -> str:
     """The error's line, naming the argument as typed when the command line gave the key it names.
 
     Validation sees composed values (``1e12`` became ``1000000000000.0``); the user should read
-    back what they wrote.  A sweep argument (``key=a,b``) is named as typed, the variant's value
+    back what they wrote.  A list item typed ``staffing.shifts.0.count`` is the key the error names
+    ``staffing.shifts[0].count``.  A sweep argument (``key=a,b``) is named as typed, the variant's value
     after it.
     """
     if exc.shown is not None:
         return str(exc)
+    import re
+
+    def same(key: str) -> str:  # staffing.shifts.0.count and staffing.shifts[0].count are one key
+        return re.sub(r"\[(\d+)\]", r".\1", key.lstrip("+~"))
+
     for arg in typed:
         key, eq, value = arg.partition("=")
-        if eq and key.lstrip("+") == exc.key:
+        if eq and same(key) == same(exc.key):
             if "," in value and not value.lstrip().startswith(("[", "{")) and str(exc.value) != value:
                 return f"{arg} (the variant with {exc.key}={exc.value!r}): {exc.rule}"
             return f"{arg}: {exc.rule}"
     return str(exc)
 
 
-def fail(message: str) -> NoReturn:
-    """Print ``message`` as one line on stderr and exit with status 2."""
+def fail(message: str, status: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Print ``message`` as one line on stderr and exit with ``status`` (2: bad input)."""
     sys.stderr.write(f"run_sim: error: {message}\n")
-    sys.exit(EXIT_BAD_INPUT)
+    sys.exit(status)
+
+
+def _failure_line(exc: BaseException) -> str:
+    """One line for a run that passed the checks and could not finish."""
+    if isinstance(exc, MemoryError):
+        return "out of memory: the run needed more memory than this machine could give (docs/experiments.md, " \
+               "\"Limits\"); nothing was written"
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"could not write the report: {exc.strerror or exc}{where}; nothing was written"
+    return f"{exc}; nothing was written"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    """Entry point of ``run_sim.py``."""
+    """Entry point of ``run_sim.py``: :func:`run_command`, and Ctrl-C at any moment as one line (exit status 130)."""
+    try:
+        run_command(argv)
+    except KeyboardInterrupt:
+        fail("interrupted; nothing was written", status=130)
+
+
+def run_command(argv: Optional[Sequence[str]] = None) -> None:
+    """Check and run one command line.
+
+    A run that fails after the checks leaves no report folder: Hydra writes into the folder's
+    temporary folder, which the task renames into place at the end (:mod:`sim.report.folders`) and
+    which is removed here on any failure - bad input found late (exit status 2), a run that could
+    not finish (out of memory, a disk error: one line, exit status 1), Ctrl-C (exit status 130), or
+    an internal error (its traceback, exit status 1).
+    """
     import hydra
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
@@ -254,15 +314,25 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     hydra_main = hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")(task)
     saved = sys.argv
     sys.argv = [saved[0] if saved else "run_sim.py", *argv]
+    staging = None
     try:
-        _preflight(argv)
-        hydra_main()
+        try:
+            staging = _preflight(argv)
+            hydra_main()
+        except BaseException:
+            if staging is not None:
+                staging.discard()
+            raise
     except ConfigError as exc:
         fail(as_typed(exc, typed))
     except BadInput as exc:
         fail(str(exc))
     except (HydraException, OmegaConfBaseException) as exc:
         fail(one_line(exc, typed))
+    except RunFailed as exc:
+        fail(str(exc), status=1)
+    except (MemoryError, OSError) as exc:
+        fail(_failure_line(exc), status=1)
     finally:
         sys.argv = saved
     if _FAILED_RUNS:

@@ -11,8 +11,12 @@ reject a command:
   and type-check and validate each (:func:`sim.model.checks.validate`), and check that a staffing
   policy can make its plan (:func:`sim.planning.check_plan`);
 * check the report folder (:mod:`sim.report.folders`): a folder that is a file, cannot
-  be created, or holds files is refused, unless ``report.overwrite=true``, which
-  then clears it.
+  be created, has a name or path too long for the file system, or holds files is
+  refused (unless ``report.overwrite=true``: it is then replaced when the run succeeds).
+
+Hydra then writes into the report folder's temporary folder (the returned
+:class:`~sim.report.folders.Staging`), which becomes the report folder at the end
+of a successful run, and is removed by the command line if the run fails.
 
 A rejected command raises before anything is written, so the disk stays as it
 was.  Commands that run no task (``--help``, ``--cfg``, ``--info`` ...) are
@@ -32,13 +36,13 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from sim.config.hydra_setup import command_line_overrides
-from sim.config.paths import CONFIG_DIR
+from sim.config.paths import CONFIG_DIR, published
 from sim.config.schema import Config
 from sim.core.errors import ConfigError
 from sim.experiments.executors import check_resources
 from sim.model.checks import validate
 from sim.planning import check_plan
-from sim.report.folders import prepare_report_folder
+from sim.report.folders import Staging, check_report_folder, stage
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 
@@ -144,25 +148,33 @@ def _no_swept_folder(task: List[Any]) -> None:
                               "(report.dir, or reports/multirun/<timestamp>); give one value")
 
 
-def _folder(dcfg: DictConfig, argv_overrides: Sequence[str], multirun: bool) -> Tuple[Path, str, str]:
-    """The folder Hydra will create, the key that chose it and its value as typed."""
+def _folder(dcfg: DictConfig, argv_overrides: Sequence[str], multirun: bool) -> Tuple[Path, Path, str, str]:
+    """The folder Hydra will create, the report folder it becomes, the key that chose it and its value as typed."""
     hydra_key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
     folder = str(OmegaConf.select(dcfg, hydra_key))
+    final = published(Path(folder))
     for arg in argv_overrides:
         if arg.split("=", 1)[0] == hydra_key:
-            return Path(folder), hydra_key, arg.split("=", 1)[1]
+            return Path(folder), final, hydra_key, arg.split("=", 1)[1]
     if dcfg.report.dir not in (None, ""):
-        return Path(folder), "report.dir", str(dcfg.report.dir)
-    return Path(folder), "report.dir", f"{folder} (the default folder)"
+        return Path(folder), final, "report.dir", str(dcfg.report.dir)
+    return Path(folder), final, "report.dir", f"{final} (the default folder)"
 
 
-def preflight(argv: Sequence[str]) -> None:
-    """Reject a bad command before Hydra writes anything; clear a report folder to be overwritten.
+def preflight(argv: Sequence[str]) -> Optional[Staging]:
+    """Reject a bad command before Hydra writes anything; return the report folder's staging.
 
     Parameters
     ----------
     argv : sequence of str
         The arguments Hydra will read (after :func:`sim.config.hydra_setup.command_line_overrides`).
+
+    Returns
+    -------
+    Staging or None
+        The temporary folder Hydra will write into and the report folder it becomes
+        (:mod:`sim.report.folders`); None for a command that runs no task, or whose Hydra
+        folder was given directly (``hydra.run.dir=...``: written in place).
 
     Raises
     ------
@@ -176,7 +188,7 @@ def preflight(argv: Sequence[str]) -> None:
 
     args = _parse_args(argv)
     if args is None:
-        return
+        return None
     parsed = OverridesParser.create().parse_overrides(args.overrides)
     hydra_ovr = [_text(o) for o in parsed if o.is_hydra_override()]
     task = [o for o in parsed if not o.is_hydra_override()]
@@ -192,6 +204,9 @@ def preflight(argv: Sequence[str]) -> None:
             dcfg = compose(config_name="config", overrides=[*hydra_ovr, *(_text(o) for o in task)],
                            return_hydra_config=True)
             _job_config(dcfg)
-        folder, key, shown = _folder(dcfg, args.overrides, args.multirun)
+        folder, final, key, shown = _folder(dcfg, args.overrides, args.multirun)
         overwrite = bool(dcfg.report.overwrite)
-    prepare_report_folder(folder, overwrite, key, shown)
+    if folder == final:  # hydra.run.dir / hydra.sweep.dir given directly: Hydra writes there, in place
+        check_report_folder(final, overwrite, key, shown)
+        return None
+    return stage(final, overwrite, key, shown, staging=folder)

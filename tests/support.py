@@ -120,3 +120,8 @@ def step_watching(env, until: float, watch) -> None:
         env.step()
         if env.peek() > env.now:
             watch(env.now)
+
+
+def out_of_memory(cfg, replication: int):
+    """Replication task that runs out of memory (module-level: a spawned worker process unpickles it)."""
+    raise MemoryError(f"injected: replication {replication} ran out of memory")

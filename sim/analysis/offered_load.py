@@ -34,8 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config.schema import DistConfig
-from sim.core.distributions import Distribution, make_distribution
+from sim.core.distributions import Distribution, constant
 
 METHODS: tuple[str, ...] = ("sipp", "lagged", "modified")
 
@@ -138,5 +137,5 @@ def deferred_load(starts: np.ndarray, ends: np.ndarray, rates: np.ndarray, work_
     """
     if deadline_s <= 0:
         return mean_rate(starts, ends, rates, edges) * work_s
-    spread = make_distribution(DistConfig("constant", value=float(deadline_s)), "online.deadline_h")
+    spread = constant(deadline_s)  # computed from online.deadline_h (bounded by its ceiling): not a setting
     return infinite_server_load(starts, ends, rates, spread, edges) * (work_s / deadline_s)

@@ -158,12 +158,8 @@ def run(argv: Sequence[str]) -> List[str]:
         cfg = compose_config(a.name, [f"experiment.replications={a.replications}", f"experiment.seed={a.seed}",
                                       f"experiment.jobs={a.jobs}", "experiment.progress=false"])
         result = cmd.report(fitted, a, factors, command, str(scenario), cfg)
-        if report.exists():
-            shutil.rmtree(report)
-        report.mkdir(parents=True)
-        (report / "calibration.json").write_text(json.dumps(result.json, indent=1, allow_nan=False) + "\n",
-                                                 encoding="utf-8")
-        (report / "calibration.html").write_text(result.html, encoding="utf-8")
+        _write_report(report, {"calibration.json": json.dumps(result.json, indent=1, allow_nan=False) + "\n",
+                               "calibration.html": result.html})
     except BaseException:  # leave the disk as it was: the earlier scenario back, or none
         if old is None:
             scenario.unlink(missing_ok=True)
@@ -172,6 +168,25 @@ def run(argv: Sequence[str]) -> List[str]:
         raise
     return [_read_line(fitted.log.info), *result.headline,
             f"wrote {scenario} and {report}/calibration.json, calibration.html"]
+
+
+def _write_report(report: Path, files: dict[str, str]) -> None:
+    """Write the report folder whole or not at all: into a temporary folder beside it, renamed into place
+    (an earlier report, allowed by ``--overwrite``, is replaced only then): :mod:`sim.report.folders`."""
+    from sim.config.paths import staging_folder
+    from sim.report.folders import discard, publish
+
+    tmp = staging_folder(report)
+    existed = next(p for p in (report.parent, *report.parent.parents) if p.exists())
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir(parents=True)
+        for name, text in files.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        publish(tmp, report, overwrite=True)
+    except BaseException:
+        discard(tmp, existed)
+        raise
 
 
 def _read_line(info: "LogInfo") -> str:

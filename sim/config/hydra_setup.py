@@ -14,7 +14,9 @@ The timestamp is read once per command (:func:`new_command` starts a command)
 and the resolvers cache their results, so every variant of a sweep - even one
 that a launcher runs in another process - lands in the same folder.  A default
 folder that already exists gets a suffix (``_2``, ``_3``, ...) instead of
-mixing two runs.
+mixing two runs.  Hydra's run and sweep folders are the report folder's temporary
+folder (``${hotline_staging:...}`` in ``configs/config.yaml``): a run writes there and
+renames it to the report folder when it succeeds (:mod:`sim.report.folders`).
 
 :func:`command_line_overrides` applies a rule every composition shares (the
 command line and :func:`sim.api.compose_config`), after
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import glob
 import re
 from collections import OrderedDict
 from pathlib import Path
@@ -35,7 +38,7 @@ import yaml
 from hydra.core.config_store import ConfigNode, ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config.paths import CONFIG_DIR, scenario_dirs
+from sim.config.paths import CONFIG_DIR, scenario_dirs, staging_folder
 from sim.config.scenario_files import ScenarioSet, load_scenarios
 from sim.config.schema import register_schema
 
@@ -152,10 +155,16 @@ def _stamp() -> str:
     return _STAMP
 
 
+def _taken(path: str) -> bool:
+    """Whether ``path`` exists, or a run is writing it (its temporary folder exists: :func:`staging_folder`)."""
+    p = Path(path)
+    return p.exists() or any(p.parent.glob(f".{glob.escape(p.name)}.partial-*"))
+
+
 def _unused(base: str) -> str:
-    """``base``, or ``base_2``, ``base_3``... the first that does not exist yet."""
+    """``base``, or ``base_2``, ``base_3``... the first that neither exists nor is being written."""
     path, n = base, 1
-    while Path(path).exists():
+    while _taken(path):
         n += 1
         path = f"{base}_{n}"
     return path
@@ -204,6 +213,11 @@ class _ScenarioNode(ConfigNode):
     @node.setter
     def node(self, value: DictConfig) -> None:
         self._made = [value]
+
+
+def _staging(final: str) -> str:
+    """The temporary folder Hydra creates for the report folder ``final`` (:func:`sim.config.paths.staging_folder`)."""
+    return str(staging_folder(Path(str(final))))
 
 
 _REGISTERED: Optional[Tuple[Tuple[Tuple[str, int, int], ...], ScenarioSet]] = None
@@ -255,6 +269,8 @@ def register(scenario_dir: Optional[Path] = None) -> ScenarioSet:
         # cached: Hydra copies a config's resolver cache into every job's config (as for its own `now`)
         OmegaConf.register_new_resolver("hotline_run_dir", _run_dir, use_cache=True)
         OmegaConf.register_new_resolver("hotline_sweep_dir", _sweep_dir, use_cache=True)
+    if not OmegaConf.has_resolver("hotline_staging"):
+        OmegaConf.register_new_resolver("hotline_staging", _staging, use_cache=True)
     _REGISTERED = (sig, scenarios)
     return scenarios
 

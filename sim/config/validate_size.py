@@ -7,7 +7,10 @@ validation and fail late (an overflow, memory exhaustion, a hang).  Here:
 
 * :func:`check_ceilings` - per-key ceilings, checked first (before anything
   computes with the values): horizon and drain, replications, worker processes,
-  and the loop bounds per contact (redials, return-visit attempts, rounds);
+  and the loop bounds per contact (redials, return-visit attempts, rounds); then
+  every number of the configuration, found generically, must be finite and below
+  its ceiling (:data:`CEILINGS`, a century for any duration), so that no output
+  computed from it (a staffing cost, a deadline in seconds) can overflow;
 * the estimated size of the run against :data:`LIMITS` (contacts, events,
   operators, units, memory) needs the model's own arithmetic (the arrival
   process's mean, the staffing timetable) and is checked in the model layer
@@ -24,8 +27,12 @@ replication on a 2-core laptop); the contact limit is about 5 times that.
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
 import math
-from typing import Dict
+import os
+import re
+from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -47,12 +54,61 @@ LIMITS: Dict[str, float] = {
     "units": 100_000,                 # units over all unit types
     "case_slots": 1e9,                # case slots over all units
     "result_bytes": 8 * 2.0**30,      # results held in memory until the report is written
+    "day_bytes": 8 * 2.0**30,         # a day's residents drawn at once, over the processes running replications
 }
 #: A reference for naming the key that drives an oversized run: the Beijing baseline's values.
 _REFERENCE = {"scale": 1.0, "per_day": 70_000.0, "horizon_h": 168.0, "multiplier": 5.0, "day_of_week": 1.1}
 #: Values stored per reporting interval and replication (counters, areas, states, derived KPIs), and per
 #: contact in the request log; bytes per value.
 _PER_INTERVAL, _PER_LOGGED_CONTACT, _BYTES = 64, 40, 8
+#: Memory a replication holds per resident of the day it draws (a tuple of 19-20 Python values and the
+#: arrays it comes from); measured 0.9-1.5 KB on single_queue and the Beijing baseline.
+_PER_RESIDENT_BYTES = 1536
+
+
+def machine_memory_bytes() -> float:
+    """This machine's physical memory in bytes (0 when the system does not say)."""
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE")) * float(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):
+        return 0.0
+
+
+#: A century, the longest duration any setting may have (in hours; a second-valued key: this x 3600).  Not a
+#: year: a time to close fitted to a log whose many open requests are censored has a tail of decades (the
+#: shared NYC 311 log: a 90th percentile of 61 years for health requests).
+_CENTURY_H = 100 * 365.25 * 24.0
+#: Ceilings of numeric settings that have no upper bound of their own, by key pattern (``fnmatch``; a
+#: list index is written ``[[]*[]]``, fnmatch's way of saying ``[<anything>]``), first match first.  Each is
+#: far above what a real centre reaches, and keeps every output computed from the setting finite
+#: (cost x hours, hours x 3600, weights summed...).
+CEILINGS: Tuple[Tuple[str, float, str], ...] = (
+    ("*cost_per_h", 1e6, "the cost of an operator-hour; staffing_cost multiplies it by every hour rostered"),
+    ("arrivals.*.hourly_profile[[]*[]]", 1e9, "a relative weight of the hour"),
+    ("units.*.weights[[]*[]]", 1e9, "a relative weight of the unit"),
+    ("*.cv", 100.0, "a coefficient of variation"),
+    ("*.shape", 1e6, "a distribution's shape parameter"),
+    ("arrivals.day_of_week[[]*[]]", 100.0, "a weekday's multiplier of the channels' per_day"),
+    ("*headcount_factor", 100.0, "a what-if multiplier of the plan's headcounts"),
+    ("units.*.count", LIMITS["units"], "units in all, the size limit of a run"),
+    ("units.*.caseload", 1e6, "open cases one case worker carries"),
+    ("units.*.case_workers_by_unit.*", 1e6, "case workers of one unit"),
+    ("*.operators", LIMITS["operators"], "operators on duty at once, the size limit of a run"),
+    ("*.half_hourly[[]*[]]", LIMITS["operators"], "operators on duty at once, the size limit of a run"),
+    ("*shifts[[]*[]].count", LIMITS["operators"], "operators on duty at once, the size limit of a run"),
+    ("routing.reserve_idle*", LIMITS["operators"], "idle operators kept, at most the operators on duty"),
+)
+#: Keys bounded by a rule of their own tighter than a unit's ceiling (a time of day, a length of shift).
+OWN_RULE: Tuple[str, ...] = ("*shifts[[]*[]].start_h", "*shifts[[]*[]].length_h", "calendars.*",
+                             "staffing.patterns[[]*[]].*")
+#: Ceilings by the unit in a key's name (its last part naming one: ``calls.handle_s.mean``,
+#: ``workorders.resolution_h_by_urgency.general.p90``).
+UNIT_CEILINGS: Dict[str, Tuple[float, str]] = {
+    "h": (_CENTURY_H, "a century, in hours"),
+    "s": (_CENTURY_H * 3600.0, "a century, in seconds"),
+}
+_INDEX = re.compile(r"\[\d+\]")
+_UNIT = re.compile(r"_(h|s)(?:_|$)")
 
 
 def _ceiling(key: str, value: float, limit: float, why: str) -> None:
@@ -60,8 +116,48 @@ def _ceiling(key: str, value: float, limit: float, why: str) -> None:
         raise ConfigError(key, value, f"must be <= {limit:,.0f} ({why})")
 
 
+def numeric_settings(node: Any, key: str = "") -> Iterator[Tuple[str, float]]:
+    """Every number of a configuration (dataclasses, lists, mappings), with its key as errors name it.
+
+    Keys are dotted, list items ``[i]``, mapping entries ``.name``: ``staffing.shifts[0].cost_per_h``,
+    ``routing.groups.day.operators``, ``calls.handle_s.mean``.
+    """
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        for f in dataclasses.fields(node):
+            yield from numeric_settings(getattr(node, f.name), f"{key}.{f.name}" if key else f.name)
+    elif isinstance(node, Mapping):
+        for name, value in node.items():
+            yield from numeric_settings(value, f"{key}.{name}")
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from numeric_settings(value, f"{key}[{i}]")
+    elif isinstance(node, (int, float)) and not isinstance(node, bool):
+        yield key, node
+
+
+def ceiling_of(key: str) -> Optional[Tuple[float, str]]:
+    """The ceiling of the setting ``key`` and why, or None (the key's own rule or the run's size bounds it)."""
+    for pattern, limit, why in CEILINGS:
+        if fnmatch.fnmatchcase(key, pattern):
+            return limit, why
+    if any(fnmatch.fnmatchcase(key, p) for p in OWN_RULE):
+        return None
+    for part in reversed(_INDEX.sub("", key).split(".")):
+        unit = _UNIT.search(part)
+        if unit:
+            return UNIT_CEILINGS[unit.group(1)]
+    return None
+
+
 def check_ceilings(cfg: Config) -> None:
-    """Per-key ceilings, checked before any value is used in a computation.
+    """Every number finite, and below its ceiling; checked before any value is used in a computation.
+
+    The size limits of a run (:data:`LIMITS`: horizon, replications, worker processes, loop
+    bounds) come first, then every other number of the configuration, found generically
+    (:func:`numeric_settings`): not a finite number, or above its ceiling (:func:`ceiling_of`:
+    :data:`CEILINGS`, or a century for a duration in hours or seconds), is refused.  Numbers without a
+    ceiling here are bounded by a rule of their own (a probability, a time of day) or by the
+    estimated size of the run (:func:`sim.model.checks.check_size`: volumes, scale, headcounts).
 
     Raises
     ------
@@ -79,6 +175,12 @@ def check_ceilings(cfg: Config) -> None:
     _ceiling("feedback.max_attempts", cfg.feedback.max_attempts, LIMITS["max_attempts"],
              "return-visit attempts per visit")
     _ceiling("feedback.max_rounds", cfg.feedback.max_rounds, LIMITS["max_rounds"], "handling rounds per order")
+    for key, value in numeric_settings(cfg):
+        if not math.isfinite(value):
+            raise ConfigError(key, value, "must be a finite number")
+        rule = ceiling_of(key)
+        if rule is not None:
+            _ceiling(key, value, *rule)
 
 
 # ------------------------------------------------------------------------------------------- loops
@@ -142,4 +244,5 @@ def check_loops(cfg: Config) -> None:
                           "give the delay to the return visit a positive value")
 
 
-__all__ = ["LIMITS", "check_ceilings", "check_loops", "can_be_zero"]
+__all__ = ["LIMITS", "CEILINGS", "OWN_RULE", "UNIT_CEILINGS", "check_ceilings", "ceiling_of", "numeric_settings",
+           "check_loops", "can_be_zero"]

@@ -159,7 +159,8 @@ def make_distribution(cfg: DistSpec, key: str) -> Distribution:
     Raises
     ------
     ConfigError
-        Unknown family, a missing or superfluous parameter, or a value out of range.
+        Unknown family, a missing or superfluous parameter, a value out of range, or parameters whose
+        distribution has no finite mean or variance (``median: 1e-300, p90: 1000``).
     """
     if cfg.dist not in DIST_FAMILIES:
         raise ConfigError(f"{key}.dist", cfg.dist, f"unknown distribution; use one of {', '.join(DIST_FAMILIES)}")
@@ -181,7 +182,16 @@ def make_distribution(cfg: DistSpec, key: str) -> Distribution:
     if leftover:
         raise ConfigError(f"{key}.{leftover[0]}", getattr(cfg, leftover[0]),
                           f"conflicts with {'+'.join(chosen)}; give one parameter set")
-    return _BUILDERS[cfg.dist](cfg, key, chosen)
+    try:
+        with np.errstate(all="ignore"):
+            dist = _BUILDERS[cfg.dist](cfg, key, chosen)
+    except OverflowError:
+        dist = None
+    if dist is None or not (math.isfinite(dist.mean) and math.isfinite(dist.variance)):
+        shown = ", ".join(f"{p}: {getattr(cfg, p):g}" for p in chosen)
+        raise ConfigError(key, f"<{cfg.dist} {shown}>", "the mean or the variance of this distribution is not a "
+                                                        "finite number (an overflow): bring its parameters closer")
+    return dist
 
 
 def _positive(key: str, value: Optional[float], strict: bool = True) -> float:
@@ -189,7 +199,9 @@ def _positive(key: str, value: Optional[float], strict: bool = True) -> float:
         what = type(value).__name__ if isinstance(value, (bool, list, dict, tuple)) else "a non-number"
         raise ConfigError(key, value, f"must be a number, not {what}")
     v = float(value)
-    if not math.isfinite(v) or (v <= 0 if strict else v < 0):
+    if not math.isfinite(v):
+        raise ConfigError(key, value, "must be a finite number")
+    if v <= 0 if strict else v < 0:
         raise ConfigError(key, value, "must be > 0" if strict else "must be >= 0")
     return v
 
@@ -270,7 +282,23 @@ def _uniform(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
 
 
 def _constant(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
-    v = _positive(f"{key}.value", cfg.value, strict=False)
+    return constant(_positive(f"{key}.value", cfg.value, strict=False))
+
+
+def constant(value: float) -> Distribution:
+    """The distribution that is always ``value`` (finite, >= 0), for a quantity computed from settings.
+
+    Unlike :func:`make_distribution`, it validates no setting and names no key: a computed value
+    (a deadline in seconds) is the checks' business where the settings it comes from are typed.
+
+    Raises
+    ------
+    ValueError
+        ``value`` is negative or not finite.
+    """
+    v = float(value)
+    if not (math.isfinite(v) and v >= 0):
+        raise ValueError(f"a constant distribution needs a finite value >= 0, not {value!r}")
     return Distribution("constant", v, 0.0, (v,), lambda u: np.full(np.shape(u), v), limited.constant(v))
 
 

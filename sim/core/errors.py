@@ -50,3 +50,10 @@ def _show(value: Any) -> str:
 
 class BadInput(BaseException):
     """Raised out of a Hydra task for bad input, so that Hydra does not report it as a failed job."""
+
+
+class RunFailed(BaseException):
+    """A run that passed every check could not finish (out of memory, a disk error): one line, exit status 1.
+
+    Raised out of a Hydra task like :class:`BadInput`; the run's temporary report folder is removed.
+    """

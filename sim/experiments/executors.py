@@ -34,9 +34,12 @@ are the same (a replication does not depend on where it runs);
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
+import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -160,9 +163,36 @@ def run_processes(cfg: Config, reps: List[int], jobs: int, progress: bool,
                   task: Task = run_replication) -> Iterator[tuple[int, Outcome]]:
     """Run replications in ``jobs`` local worker processes."""
     bar = _bar(len(reps), "replications", "rep", progress)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(_guarded, task, cfg, r): r for r in reps}
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_ignore_interrupt)
+    try:
+        with _interrupt_ignored():  # the workers start (on the first submit) with Ctrl-C ignored
+            futures = {pool.submit(_guarded, task, cfg, r): r for r in reps}
         yield from _collect(as_completed(futures), futures, cfg, bar)
+    except BaseException:  # Ctrl-C (or the caller stopped): end the workers now, not after their replications
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _ignore_interrupt() -> None:
+    """Worker initializer: a worker ignores Ctrl-C; the parent stops the workers and reports the interruption."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _interrupt_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while worker processes are started, so that they inherit it ignored from the start
+    (a worker still importing would otherwise print a traceback); only the main thread can do this."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _unreachable(addr: str, why: str, advice: str = "start a scheduler and workers (docs/experiments.md) "

@@ -36,7 +36,7 @@ import numpy as np
 from sim.config.schema import CHANNELS, Config, StaffingConfig
 from sim.config.validate import validate_config
 from sim.config.validate_routing import group_plans, plan_key
-from sim.config.validate_size import _BYTES, _PER_INTERVAL, _PER_LOGGED_CONTACT, _REFERENCE, LIMITS
+from sim.config.validate_size import _BYTES, _PER_INTERVAL, _PER_LOGGED_CONTACT, _PER_RESIDENT_BYTES, _REFERENCE, LIMITS
 from sim.core.calendar import WorkCalendar
 from sim.core.errors import ConfigError
 from sim.model.arrivals import ChannelArrivals, Surge
@@ -77,11 +77,31 @@ def expected_contacts(cfg: Config, with_surges: bool = True) -> Dict[str, float]
     x scale x weekday factor x hourly share x surge multipliers, day by day (the gamma day
     multiplier has mean 1).
     """
+    return {ch: float(sum(within)) for ch, (within, _) in _daily_contacts(cfg, with_surges).items()}
+
+
+def busiest_day(cfg: Config) -> float:
+    """Expected residents of the busiest day a replication draws, over all channels, with a margin for the day
+    multiplier (mean x (1 + 3 x ``day_cv``)).
+
+    A replication draws each day's residents at once, the whole day even when the horizon ends
+    within it (:func:`sim.model.residents.day_rows`): this, not the contacts over the horizon,
+    sets the memory a replication holds.
+    """
+    days = _daily_contacts(cfg, True)
+    per_day = np.zeros(max((len(whole) for _, whole in days.values()), default=0))
+    for ch, (_, whole) in days.items():
+        per_day[:len(whole)] += np.asarray(whole) * (1.0 + 3.0 * getattr(cfg.arrivals, ch).day_cv)
+    return float(per_day.max()) if len(per_day) else 0.0
+
+
+def _daily_contacts(cfg: Config, with_surges: bool) -> Dict[str, Tuple[List[float], List[float]]]:
+    """Per channel, the expected first contacts of each day the run draws: within the horizon, and the whole day."""
     names = list(cfg.categories)
     shares = np.array([c.share for c in cfg.categories.values()], dtype=float)
     shares = shares / shares.sum()
     horizon_s = cfg.experiment.horizon_h * 3600.0
-    out: Dict[str, float] = {}
+    out: Dict[str, Tuple[List[float], List[float]]] = {}
     for ch in CHANNELS:
         c = getattr(cfg.arrivals, ch)
         surges = []
@@ -92,14 +112,20 @@ def expected_contacts(cfg: Config, with_surges: bool = True) -> Dict[str, float]
             surges.append(Surge(s.start_h * 3600.0, (s.start_h + s.duration_h) * 3600.0, mult))
         arr = ChannelArrivals(c.per_day * cfg.scale, c.hourly_profile, cfg.arrivals.day_of_week, 0.0, shares,
                               surges, cfg.experiment.start_weekday)
-        total = 0.0
+        within, whole = [], []
         with np.errstate(over="ignore", invalid="ignore"):
             for day in range(int(math.ceil(horizon_s / 86400.0))):
                 starts, ends, rates = arr.pieces(day)
+                per_piece = rates.sum(axis=1)
                 length = np.clip(np.minimum(ends, horizon_s) - starts, 0.0, None)
-                total += float(np.sum(rates.sum(axis=1) * length))
-        out[ch] = total if math.isfinite(total) else math.inf
+                within.append(_finite(float(np.sum(per_piece * length))))
+                whole.append(_finite(float(np.sum(per_piece * (ends - starts)))))
+        out[ch] = (within, whole)
     return out
+
+
+def _finite(x: float) -> float:
+    return x if math.isfinite(x) else math.inf
 
 
 def _contact_driver(cfg: Config, contacts: float) -> Tuple[str, float]:
@@ -192,10 +218,11 @@ def check_size(cfg: Config) -> None:
         plans.append((cfg.feedback.staffing, "feedback.staffing"))
     for plan, prefix in plans:  # a plan proposed by a staffing policy is not known yet
         peak, key, value = _peak_headcount(plan, prefix, cfg.scale)
-        if peak > LIMITS["operators"]:
-            if peak / cfg.scale <= LIMITS["operators"]:  # the plan fits at scale 1: scale drives it
+        if not peak <= LIMITS["operators"]:
+            at_scale_1, _, _ = _peak_headcount(plan, prefix, 1.0)
+            if at_scale_1 <= LIMITS["operators"]:  # the plan fits at scale 1: scale drives it
                 key, value = "scale", cfg.scale
-            elif peak / plan.headcount_factor <= LIMITS["operators"]:  # the plan fits as written: the factor drives it
+            elif at_scale_1 / plan.headcount_factor <= LIMITS["operators"]:  # the plan fits as written: the factor
                 key, value = f"{prefix}.headcount_factor", plan.headcount_factor
             raise ConfigError(key, value, f"about {peak:.3g} operators on duty at once (after scale {cfg.scale:g}); "
                                           f"the limit is {LIMITS['operators']:,.0f}")
@@ -234,6 +261,7 @@ def check_size(cfg: Config) -> None:
     if contacts * reps > LIMITS["total_contacts"]:
         raise ConfigError(reps_key, reps, f"about {contacts * reps:.3g} contacts over all replications "
                                           f"({contacts:.3g} each); the limit is {LIMITS['total_contacts']:.0e}")
+    _check_day_memory(cfg)
     n_intervals = (e.horizon_h + e.drain_h) * 60.0 / cfg.kpi.interval_min
     per_rep = {"kpi.interval_min": n_intervals * _PER_INTERVAL * _BYTES,
                "report.request_log": contacts * _PER_LOGGED_CONTACT * _BYTES if cfg.report.request_log else 0.0}
@@ -245,6 +273,41 @@ def check_size(cfg: Config) -> None:
         raise ConfigError(key, value, f"the results of {reps:,} replications would take about "
                                       f"{stored / 2**30:.3g} GiB of memory; the limit is "
                                       f"{LIMITS['result_bytes'] / 2**30:.0f} GiB")
+
+
+def _check_day_memory(cfg: Config) -> None:
+    """The residents of the busiest day, held by every process running a replication at once, must fit
+    :data:`LIMITS` ``["day_bytes"]`` (and half of this machine's memory)."""
+    from sim.config.validate_size import machine_memory_bytes
+
+    e = cfg.experiment
+    residents = busiest_day(cfg)
+    reps = e.max_replications if e.precision is not None else e.replications
+    processes = 1 if e.executor in ("serial", "dask") else max(1, min(e.jobs, reps))
+    need = residents * _PER_RESIDENT_BYTES * processes
+    machine = machine_memory_bytes()
+    limit = min(LIMITS["day_bytes"], machine / 2) if machine else LIMITS["day_bytes"]
+    if need > limit:
+        key, value = _day_driver(cfg)
+        if processes > 1 and residents * _PER_RESIDENT_BYTES <= limit:
+            key, value = "experiment.jobs", e.jobs
+        where = f" in each of {processes} worker processes" if processes > 1 else ""
+        raise ConfigError(key, value, f"a replication draws a whole day's residents at once: about "
+                                      f"{residents:.3g} on the busiest day{where}, {need / 2**30:.3g} GiB of memory; "
+                                      f"the limit is {limit / 2**30:.3g} GiB")
+
+
+def _day_driver(cfg: Config) -> Tuple[str, float]:
+    """The key that contributes most to a day's volume, compared with the Beijing baseline."""
+    a = cfg.arrivals
+    cands: List[Tuple[float, str, float]] = [(cfg.scale / _REFERENCE["scale"], "scale", cfg.scale)]
+    cands += [(getattr(a, ch).per_day / _REFERENCE["per_day"], f"arrivals.{ch}.per_day", getattr(a, ch).per_day)
+              for ch in CHANNELS]
+    cands += [(f / _REFERENCE["day_of_week"], f"arrivals.day_of_week[{i}]", f) for i, f in enumerate(a.day_of_week)]
+    cands += [(s.multiplier / _REFERENCE["multiplier"], f"arrivals.surges[{i}].multiplier", s.multiplier)
+              for i, s in enumerate(a.surges)]
+    _, key, value = max(cands, key=lambda c: c[0])
+    return key, value
 
 
 def check_coverage(cfg: Config) -> None:

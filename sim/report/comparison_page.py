@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from sim.analysis.kpis import is_share
 from sim.config.kpi_catalog import kpi_display
+from sim.config.paths import published
 from sim.report.pages import render, write_atomically
 from sim.report.targets import judge
 from sim.report.text import format_interval, sweep_table, with_unit
@@ -74,7 +75,7 @@ def write_comparison_page(sweep_dir: Path, rows: Sequence[Any], skipped: Sequenc
                                            (rows[0].summary.get("targets") or {}).items()} if rows else {}
     figures = [f for f in (forest(rows), tradeoff(rows, targets)) if f is not None]
     context = {
-        "sweep": str(sweep_dir), "rows": [dict(r, has_report=(sweep_dir / r["report"]).is_file())
+        "sweep": str(published(sweep_dir)), "rows": [dict(r, has_report=(sweep_dir / r["report"]).is_file())
                                           for r in table_rows(rows, kpis)],
         "columns": [kpi_display(k).label for k in kpis], "figures": figures, "skipped": list(skipped),
         "confidence": f"{confidence:.0%}", "version": __version__,

@@ -146,8 +146,9 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
     """Write every output file of a run into ``out_dir`` and return the summary dictionary.
 
     The data files first, then the figures and pages (:func:`sim.report.run_page.write_report`), then
-    ``summary.json``; last, the index of the ``reports`` folder that holds the run, if any
-    (:func:`sim.report.index.refresh_index_for`).  ``staffing`` is the
+    ``summary.json``.  ``out_dir`` is the report folder's temporary folder: the caller renames it into
+    place and then refreshes the reports' index (:mod:`sim.report.folders`,
+    :func:`sim.report.index.refresh_index_for`), so a failure here leaves no report.  ``staffing`` is the
     :class:`~sim.planning.plan.StaffingPlan` the run simulated: its files (``staffing.csv``,
     ``shifts.yaml``, ``schedule.csv``: :mod:`sim.report.staffing`) and ``summary.json`` -> ``staffing``.
     """
@@ -203,9 +204,6 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
     files += write_report(exp, out_dir, summary, config_yaml, units, welch)
     summary["files"] = files
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    from sim.report.index import refresh_index_for
-
-    refresh_index_for(out_dir)
     return summary
 
 

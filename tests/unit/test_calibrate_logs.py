@@ -161,3 +161,34 @@ def test_existing_output_needs_overwrite(tmp_path, monkeypatch):
         _outputs("x", overwrite=True)
     (report / "calibration.json").write_text("{}")
     assert _outputs("x", overwrite=True)[1] == Path("reports/calibration/x")
+
+
+def test_calibration_report_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
+    """The calibration report folder appears whole: a failure while writing it (here the second file) keeps the
+    earlier report byte for byte and leaves no temporary folder; a finished write replaces it as a whole."""
+    from sim.calibrate.cli import _write_report
+
+    report = tmp_path / "reports" / "calibration" / "x"
+    report.mkdir(parents=True)
+    (report / "calibration.json").write_text("{\"earlier\": true}")
+    (report / "stale.txt").write_text("old")
+    before = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    real_write = Path.write_text
+
+    def failing_html(self, text, *args, **kwargs):
+        if self.name == "calibration.html":
+            raise OSError(28, "No space left on device")
+        return real_write(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", failing_html)
+    with pytest.raises(OSError):
+        _write_report(report, {"calibration.json": "{}", "calibration.html": "<html></html>"})
+    monkeypatch.setattr(Path, "write_text", real_write)
+    after = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before and sorted(p.name for p in report.parent.iterdir()) == ["x"], sorted(after)
+    _write_report(report, {"calibration.json": "{}", "calibration.html": "<html></html>"})
+    assert sorted(p.name for p in report.iterdir()) == ["calibration.html", "calibration.json"]
+    with pytest.raises(OSError):  # a new folder: nothing left, not even its parents
+        monkeypatch.setattr(Path, "write_text", failing_html)
+        _write_report(tmp_path / "new" / "calibration" / "y", {"calibration.json": "{}", "calibration.html": ""})
+    assert not (tmp_path / "new").exists()

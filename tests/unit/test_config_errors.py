@@ -27,6 +27,7 @@ import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim.config.scenario_files import load_scenarios
@@ -132,6 +133,39 @@ def test_compose_config_rejects_infinite_values(compose_once, override, key):
     with pytest.raises(ConfigError) as info:
         compose_once("single_queue", _with_fast([override]))
     assert info.value.key == key, f"{override}: key {info.value.key!r}"
+
+
+@pytest.mark.parametrize("scenario, typed, line", [
+    # the key as typed, not the parameter of a distribution built from it (online.deadline_h.value=inf)
+    ("beijing_baseline", ["scale=0.01", "online.deadline_h=1e308"], "online.deadline_h=1e308: must be <= 876,600"),
+    # a list item typed with a dot is the item the error names with brackets
+    ("beijing_baseline", ["scale=0.01", "staffing.shifts.0.cost_per_h=1e308"],
+     "staffing.shifts.0.cost_per_h=1e308: must be <= 1,000,000"),
+    # a non-finite parameter is not "must be > 0"
+    ("single_queue", ["calls.handle_s.mean=inf"], "calls.handle_s.mean=inf: must be a finite number"),
+], ids=["deadline", "shift_item", "infinite_mean"])
+def test_cli_line_names_the_argument_as_typed(compose_once, scenario, typed, line):
+    """The one line of the command line (``sim.cli.as_typed``) starts with the argument as the user typed it."""
+    from sim.cli import as_typed
+
+    argv = _with_fast(typed)
+    with pytest.raises(ConfigError) as info:
+        compose_once(scenario, argv)
+    shown = as_typed(info.value, argv)
+    assert shown.startswith(line), f"{typed}: {shown!r}"
+    assert ".value" not in shown, shown
+
+
+def test_computed_constant_is_not_a_setting():
+    """A constant distribution built from a computed value (the online deadline in seconds) names no setting:
+    a non-finite value is a ValueError of the code, never a ConfigError blaming a key the user did not type."""
+    from sim.core.distributions import constant
+
+    assert constant(7200.0).mean == 7200.0 and float(constant(7200.0).ppf(np.array([0.3]))[0]) == 7200.0
+    for bad in (math.inf, -1.0, math.nan):
+        with pytest.raises(ValueError) as info:
+            constant(bad)
+        assert not isinstance(info.value, ConfigError), f"constant({bad}) raised {info.value!r}"
 
 
 # --------------------------------------------------------------------------- validate() on edited configs

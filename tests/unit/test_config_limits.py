@@ -7,8 +7,10 @@ naming the key, its value and the rule:
   it differs from the schema default), and settings that would make a part of the
   model do nothing (a surge outside the horizon or inside the warm-up, a staffing
   plan with nobody on duty in the measurement window, a calendar with no day);
-* :mod:`sim.config.validate_size` - per-key ceilings and the estimated size of the run
-  (contacts, events, operators, units, replications, memory of the results);
+* :mod:`sim.config.validate_size` - per-key ceilings (every number of the configuration finite and
+  bounded, so that no output computed from it overflows) and the estimated size of the run
+  (contacts, events, operators, units, replications, memory of the results and of the day's
+  residents a replication draws);
   ``check_loops``: loops in simulated time whose every step can take no time.
 
 The precision target is bounded to (0, 1) on headline KPIs the scenario can
@@ -19,6 +21,8 @@ and a missed target is printed (stderr warning and a note under the KPI table).
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -105,6 +109,38 @@ REJECTED = {
     "results_too_large": ("single_queue", ["experiment.horizon_h=8760", "kpi.interval_min=1",
                                            "experiment.replications=2000", "arrivals.phone.per_day=100"],
                           "kpi.interval_min", "GiB"),
+    # kind 4 (round 3): a value that makes an output non-finite, refused before the run
+    "cost_per_h_1e308": ("single_queue", ["staffing.cost_per_h=1e308"], "staffing.cost_per_h", "<= 1,000,000"),
+    "shift_cost_per_h_1e308": ("single_queue", ["staffing.operators=0",
+                                                "staffing.shifts=[{start_h:0,length_h:24,count:130,cost_per_h:1e308}]"],
+                               "staffing.shifts[0].cost_per_h", "<= 1,000,000"),
+    "pattern_cost_per_h_1e308": ("single_queue", ["staffing.policy=optimize", "staffing.schedule=shifts",
+                                                  "staffing.patterns=[{name:day,length_h:8,cost_per_h:1e308}]"],
+                                 "staffing.patterns[0].cost_per_h", "<= 1,000,000"),
+    "online_deadline_1e308": ("single_queue", ["arrivals.online.per_day=100", "online.deadline_h=1e308"],
+                              "online.deadline_h", "<= 876,600"),
+    "dispatch_limit_1e308": ("beijing_baseline", ["scale=0.01", "workorders.dispatch_limit_h.general=1e308"],
+                             "workorders.dispatch_limit_h.general", "<= 876,600"),
+    "resolution_p90_1e308": ("beijing_baseline", ["scale=0.01", "workorders.resolution_h.p90=1e308"],
+                             "workorders.resolution_h.p90", "<= 876,600"),
+    "handle_mean_1e308": ("single_queue", ["calls.handle_s.mean=1e308"], "calls.handle_s.mean",
+                          "<= 3,155,760,000"),
+    # a distribution whose parameters are each in range but whose mean overflows (a traceback before)
+    "lognormal_mean_overflows": ("single_queue", ["calls.handle_s={dist:lognormal,median:1e-300,p90:1000}"],
+                                 "calls.handle_s", "not a finite number"),
+    "weibull_mean_overflows": ("single_queue", ["calls.handle_s={dist:weibull,shape:0.001,scale:1000}"],
+                               "calls.handle_s", "not a finite number"),
+    "hourly_weight_1e308": ("single_queue", ["arrivals.phone.hourly_profile.5=1e308"],
+                            "arrivals.phone.hourly_profile[5]", "<= 1,000,000,000"),
+    # kind 4 (round 3): a run too big for memory - a replication draws a whole day's residents at once
+    "day_memory_per_day_1e9_scale": ("single_queue", ["arrivals.phone.per_day=1e9", "scale=0.01"],
+                                     "arrivals.phone.per_day", "whole day's residents"),
+    "day_memory_short_horizon": ("single_queue", ["arrivals.phone.per_day=1e9", "experiment.horizon_h=0.2",
+                                                  "experiment.warmup_h=0", "kpi.interval_min=6"],
+                                 "arrivals.phone.per_day", "whole day's residents"),
+    "day_memory_in_each_worker": ("single_queue", ["arrivals.phone.per_day=1e6", "experiment.jobs=8",
+                                                   "experiment.replications=8"],
+                                  "experiment.jobs", "in each of 8 worker processes"),
     "events_from_redials": ("beijing_baseline", ["calls.retrial.probability=1", "calls.retrial.max_retrials=100",
                                                  "experiment.horizon_h=720"],
                             "calls.retrial.max_retrials", "events"),
@@ -138,6 +174,98 @@ def test_rejected_naming_the_key(compose_once, name):
     assert err.key == key, f"{name}: the error names {err.key!r}, expected {key!r}: {err}"
     assert rule in err.rule, f"{name}: rule {err.rule!r} lacks {rule!r}"
     assert "\n" not in one_line(err, argv)
+
+
+# --------------------------------------------------------------------------- every number has a bound
+def _set(cfg, key, value):
+    """Set the setting ``key`` (as :func:`sim.config.validate_size.numeric_settings` names it) on ``cfg``."""
+    parts = re.findall(r"[^.\[\]]+|\[\d+\]", key)
+    node = cfg
+    for p in parts[:-1]:
+        node = node[int(p[1:-1])] if p.startswith("[") else (node[p] if isinstance(node, dict) else getattr(node, p))
+    last = parts[-1]
+    if last.startswith("["):
+        node[int(last[1:-1])] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        setattr(node, last, value)
+
+
+#: Scenarios (and overrides) that between them use every kind of numeric setting: shifts with their own cost,
+#: the online channel with an expiry, units and return visits, skill groups and callbacks, a staffing policy's
+#: patterns and targets, every distribution family.
+EVERY_NUMBER = {
+    "single_queue": ["arrivals.online.per_day=500", "online.expire_h=4", "calls.retrial.probability=0.3",
+                     "calls.handle_s={dist:gamma,shape:2,scale:120}", "calls.patience_s={dist:uniform,low:10,high:200}",
+                     "calls.retrial.delay_s={dist:empirical,values:[30,60,90]}", "experiment.precision=0.1",
+                     "experiment.max_replications=20", "staffing.policy=erlang", "staffing.target.asa_s=30",
+                     "staffing.target.abandon_rate=0.1", "routing.escalate_after_s.online=600"],
+    "beijing_baseline": ["scale=0.01", "staffing.shifts.0.cost_per_h=2", "online.expire_h=4",
+                         "workorders.misroute_probability=0.1", "units.utility.weights=[1,2,3,4,5,6,7,8,9,10]"],
+    "skills_and_callbacks": ["scale=0.1"],
+}
+
+
+@pytest.mark.parametrize("scenario", list(EVERY_NUMBER))
+def test_every_number_is_bounded(compose_once, scenario):
+    """Every number of the configuration, set to 1e308 (10**30 for a whole number), is refused by validate()
+    naming it (or the mapping or list it belongs to: shares that no longer sum to 1): no setting can make an
+    output overflow (a staffing cost, a deadline in seconds), and a new setting cannot arrive without a bound.
+    The seed is the one exception: any whole number (it seeds a generator and is never computed with)."""
+    import copy as _copy
+
+    from sim.config.validate_size import numeric_settings
+    from sim.model.checks import validate
+
+    cfg = compose_once(scenario, _with_fast(EVERY_NUMBER[scenario]))
+    keys = [k for k, _ in numeric_settings(cfg) if k != "experiment.seed"]
+    assert len(keys) > 60, f"{scenario}: only {len(keys)} numbers found"
+    wrong = []
+    for key, value in numeric_settings(cfg):
+        if key == "experiment.seed":
+            continue
+        bad = _copy.deepcopy(cfg)
+        _set(bad, key, 10**30 if isinstance(value, int) else 1e308)
+        try:
+            validate(bad)
+            wrong.append(f"{key}: accepted")
+        except ConfigError as exc:
+            if not (exc.key == key or key.startswith((f"{exc.key}.", f"{exc.key}["))):
+                wrong.append(f"{key}: refused naming {exc.key} ({exc})")
+        except Exception as exc:  # noqa: BLE001 - the point: nothing but a ConfigError
+            wrong.append(f"{key}: {type(exc).__name__}: {exc}")
+    assert not wrong, f"{scenario}: {len(wrong)} of {len(keys)} numbers set huge: " + "; ".join(wrong[:12])
+
+
+def test_ceilings_keep_derived_outputs_finite(compose_once, tmp_path):
+    """At the ceilings (a cost of 1e6 per operator-hour, a century's online deadline), a run writes finite figures:
+    the staffing cost is cost x operator-hours (130 operators x 2 h x 1e6), and summary.json is valid JSON."""
+    from sim.api import run
+
+    cfg = compose_once("single_queue", ["experiment.horizon_h=2", "experiment.warmup_h=0",
+                                        "experiment.replications=1", "staffing.cost_per_h=1000000",
+                                        "arrivals.online.per_day=200", "online.deadline_h=876600",
+                                        "report.plots=false", "report.html=false"])
+    run(cfg, tmp_path / "run")
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    cost = summary["kpis"]["staffing_cost"]["mean"]
+    assert cost == pytest.approx(130 * 2 * 1e6), f"staffing_cost {cost}, expected 2.6e8 (130 x 2 h x 1e6)"
+
+
+def test_size_estimate_counts_the_whole_day_drawn(compose_once):
+    """A replication draws its first day's residents whole even with a 1-hour horizon: the memory estimate counts
+    what the model draws (43,200 residents of single_queue's day), not the 1,800 contacts of the horizon."""
+    from sim.core.rng import Streams
+    from sim.model.checks import busiest_day, expected_contacts
+    from sim.model.compile import compile_config
+    from sim.model.residents import day_rows
+
+    cfg = compose_once("single_queue", _with_fast(["experiment.horizon_h=1", "experiment.warmup_h=0"]))
+    assert expected_contacts(cfg)["phone"] == pytest.approx(1800.0)
+    assert busiest_day(cfg) == pytest.approx(43200.0), busiest_day(cfg)
+    drawn = len(day_rows(compile_config(cfg), Streams(cfg.experiment.seed, 0), 0))
+    assert abs(drawn - 43200) < 5 * math.sqrt(43200), f"the model drew {drawn} residents for day 0"
 
 
 @pytest.mark.parametrize("scenario, overrides", [

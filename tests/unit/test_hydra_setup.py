@@ -61,10 +61,68 @@ def test_existing_default_folder_gets_a_suffix(moving_clock, tmp_path):
     assert hs._run_dir(None, "single_queue") == f"{first}_3"
 
 
+def test_default_folder_being_written_gets_a_suffix(moving_clock, tmp_path):
+    """A default folder another run is still writing (only its temporary folder exists) is taken too: _2."""
+    first = hs._run_dir(None, "single_queue")
+    (tmp_path / first).parent.mkdir(parents=True)
+    (tmp_path / first).parent.joinpath(f".{(tmp_path / first).name}.partial-99999").mkdir()
+    hs._FOLDERS.clear()
+    assert hs._run_dir(None, "single_queue") == f"{first}_2"
+
+
+def test_publish_never_replaces_a_folder_filled_meanwhile(tmp_path):
+    """Renaming a finished run into place: a report folder another run filled meanwhile is replaced only with
+    report.overwrite (the earlier report then goes as a whole); otherwise the new report goes to <name>_2."""
+    from sim.report.folders import publish
+
+    def staged(text):
+        d = tmp_path / f".run.partial-{len(list(tmp_path.iterdir()))}"
+        (d / ".hydra").mkdir(parents=True)
+        (d / "summary.json").write_text(text)
+        (d / ".hydra" / "hydra.yaml").write_text(f"output_dir: {d.resolve()}\n")
+        return d
+
+    first = publish(staged("first"), tmp_path / "run", overwrite=False)
+    second = publish(staged("second"), tmp_path / "run", overwrite=False)
+    assert (first, second) == (tmp_path / "run", tmp_path / "run_2")
+    assert (first / "summary.json").read_text() == "first" and (second / "summary.json").read_text() == "second"
+    assert (second / ".hydra" / "hydra.yaml").read_text() == f"output_dir: {second.resolve()}\n"
+    third = publish(staged("third"), tmp_path / "run", overwrite=True)
+    assert third == tmp_path / "run" and sorted(p.name for p in third.iterdir()) == [".hydra", "summary.json"]
+    assert (third / "summary.json").read_text() == "third"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "run_2"], sorted(p.name for p in tmp_path.iterdir())
+
+
 def test_given_report_dir_is_used_as_is(moving_clock):
     """report.dir is the folder, whatever exists (the report-folder rules then apply to it)."""
     assert hs._run_dir("out/run1", "single_queue") == "out/run1"
     assert hs._sweep_dir("out/sweep") == "out/sweep"
+
+
+@pytest.mark.parametrize("final", ["out/run1", "run1", "/abs/place/run1", "reports/single_queue/2026-01-05_09-01-00_2"])
+def test_hydra_writes_into_a_temporary_folder_beside_the_report_folder(final):
+    """Hydra's run/sweep folder is the report folder's temporary folder: same parent (an atomic rename), hidden
+    name, and the report folder it becomes is read back from it (also from a variant's subfolder)."""
+    from pathlib import Path
+
+    from sim.config.paths import is_staging, published
+
+    tmp = Path(hs._staging(final))
+    assert tmp.parent == Path(final).parent and tmp.name.startswith(f".{Path(final).name}.partial-"), tmp
+    assert is_staging(tmp) and not is_staging(Path(final))
+    assert published(tmp) == Path(final) and published(tmp / "variant_3") == Path(final) / "variant_3"
+    assert published(Path(final)) == Path(final)
+
+
+def test_temporary_folder_of_the_working_directory_is_beside_it(moving_clock, tmp_path):
+    """report.dir=. : the temporary folder is beside the working directory (never inside it, where the report
+    folder check would not see it), so report.overwrite's rule on the working directory still applies."""
+    from pathlib import Path
+
+    from sim.config.paths import published
+
+    tmp = Path(hs._staging("."))
+    assert tmp.parent == tmp_path.parent and published(tmp) == tmp_path, tmp
 
 
 @pytest.mark.parametrize("typed, added", [
