@@ -28,8 +28,8 @@ from sim.config.schema import Config
 from sim.report import config_view
 from sim.report.figures.common import WEEKDAYS
 from sim.report.pages import Section, render, write_atomically
-from sim.report.targets import Verdict, judge
-from sim.report.text import format_interval, precision_status, with_unit
+from sim.report.targets import Verdict, judge, legend
+from sim.report.text import format_interval, format_level, precision_status, with_unit
 
 #: The KPIs of the headline, in order (those the run defines).
 HEADLINE = ("answer_rate", "service_level", "abandon_rate", "response_rate", "resolution_rate", "satisfaction_rate")
@@ -85,7 +85,7 @@ def run_facts(summary: Mapping[str, Any], cfg: Config) -> List[str]:
     if failed:
         reps += f" ({len(failed)} more failed: see 'Experiment')"
     facts.append(f"{reps}, seed {summary['seed']}, scale {summary['scale']:g}; intervals are "
-                 f"{summary['confidence']:.0%} confidence intervals across replications.")
+                 f"{format_level(summary['confidence'])} confidence intervals across replications.")
     return facts
 
 
@@ -125,7 +125,7 @@ def kpi_groups(summary: Mapping[str, Any], cfg: Config) -> List[KpiGroup]:
 def experiment_rows(summary: Mapping[str, Any], wall_s: Optional[float]) -> List[tuple[str, str]]:
     """The experiment's facts: replications, failures, precision, executor, redials after the horizon, time."""
     rows = [("replications", str(summary["replications"])), ("root seed", str(summary["seed"])),
-            ("confidence level", f"{summary['confidence']:.0%}")]
+            ("confidence level", format_level(summary["confidence"]))]
     for f in summary.get("failed_replications") or []:
         rows.append(("failed replication", f"replication {f['replication']} (seed {f['seed']}): {f['error']}"))
     rows.append(("precision target", precision_status(summary) or "none: a fixed number of replications "
@@ -156,13 +156,14 @@ def page_context(summary: Mapping[str, Any], cfg: Config, sections: List[Section
     from sim import __version__
 
     cards, missing = headline(summary, cfg)
+    level = format_level(summary["confidence"])
     return {
         "summary": summary, "scenario": summary["scenario"], "description": summary.get("description") or "",
         "facts": run_facts(summary, cfg), "overrides": config_view.command_line_overrides(out_dir),
         "cards": cards, "missing": missing, "groups": kpi_groups(summary, cfg),
         "experiment": experiment_rows(summary, wall_s), "sections": sections, "glossary": glossary(summary),
         "differences": config_view.differences(cfg), "config_yaml": config_yaml, "figure_files": figure_files,
-        "confidence": f"{summary['confidence']:.0%}", "version": __version__,
+        "confidence": level, "verdict_legend": legend(level), "version": __version__,
         "failed": summary.get("failed_replications") or [],
     }
 
