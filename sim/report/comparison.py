@@ -156,12 +156,19 @@ REFERENCE_DIFF: Dict[str, Any] = {"diff": 0.0, "diff_ci_low": 0.0, "diff_ci_high
                                   "why": "the reference"}
 
 
-def compared(variants: List[Dict[str, Any]], confidence: float) -> List[Compared]:
+def level_of(variants: List[Dict[str, Any]]) -> float:
+    """The confidence level of a sweep's differences: the first variant's ``experiment.confidence`` (from its
+    ``summary.json``; 0.95, the default, for a summary written before it was recorded)."""
+    return float(variants[0]["summary"].get("confidence", 0.95)) if variants else 0.95
+
+
+def compared(variants: List[Dict[str, Any]], confidence: Optional[float] = None) -> List[Compared]:
     """Every variant's KPIs and differences from the first: paired on the replications both have when they
     share the seed (common random numbers), else Welch's (:func:`sim.analysis.differences.compare_replications`),
-    at the confidence level ``confidence``."""
+    at the confidence level ``confidence`` (by default the first variant's, :func:`level_of`)."""
     if not variants:
         return []
+    confidence = level_of(variants) if confidence is None else confidence
     ref = variants[0]
     kpis = [k for k in ref["summary"]["kpis"]]
     shared = set.intersection(*(set(v["overrides"]) for v in variants)) if len(variants) > 1 else set()
@@ -202,7 +209,7 @@ def columns(name: str) -> tuple[str, str, float]:
     return name, f"{name}_diff", 1.0
 
 
-def compare(variants: List[Dict[str, Any]], confidence: float) -> tuple[List[str], List[List[Any]]]:
+def compare(variants: List[Dict[str, Any]], confidence: Optional[float] = None) -> tuple[List[str], List[List[Any]]]:
     """Header and rows of ``comparison.csv`` (shares in percent, their differences in percentage points).
 
     Per variant, ``paired`` (yes/no; empty for variant 0), ``pairs`` (how many replications the paired
@@ -267,7 +274,7 @@ def write_comparison(sweep_dir: Path, confidence: Optional[float] = None) -> Opt
     variants, skipped = scan_sweep(sweep_dir)
     if not variants:
         return None
-    conf = confidence if confidence is not None else float(variants[0]["summary"].get("confidence", 0.95))
+    conf = confidence if confidence is not None else level_of(variants)
     rows_in = compared(variants, conf)
     header, rows = compare(variants, conf)
     out = sweep_dir / "comparison.csv"
