@@ -316,7 +316,8 @@ def _markdown(rows_in: List[Compared], confidence: float) -> str:
             if ci["mean"] is None:
                 cells.append("n/a")
                 continue
-            cell = f"{format_value(k, ci['mean'])} [{_g(k, ci['ci_low'])}, {_g(k, ci['ci_high'])}]"
+            cell = format_value(k, ci["mean"]) + (f" [{_g(k, ci['ci_low'])}, {_g(k, ci['ci_high'])}]"
+                                                  if ci["ci_low"] is not None else " (no interval)")
             if c.index != 0:
                 text, extra = diff_parts(k, d)
                 cell += f"<br>{text}" + (f"<br>{extra}" if extra else "")

@@ -59,7 +59,8 @@ def table_rows(rows: Sequence[Any], kpis: Sequence[str]) -> List[Dict[str, Any]]
             v = judge(k, ci, t)
             diff, extra, diff_title = _diff_text(k, c.diffs.get(k, {})) if c.index else ("", "", "")
             cells.append({"value": with_unit(k, ci.get("mean")),
-                          "interval": (format_interval(k, ci) or "") if ci.get("mean") is not None else "",
+                          "interval": (format_interval(k, ci) or "no interval") if ci.get("mean") is not None
+                          else "",
                           "status": v.status, "title": f"target {v.goal}: {v.word}; {v.text}" if v.goal else "",
                           "diff": diff, "diff_extra": extra, "diff_title": diff_title,
                           "significant": bool(c.diffs.get(k, {}).get("significant")) if c.index else False})

@@ -451,7 +451,9 @@ def test_one_replication_has_no_interval(tmp_path):
     assert float(row["service_level_diff_pp"]) == pytest.approx(10.0, rel=1e-9), row["service_level_diff_pp"]
     md = (tmp_path / "comparison.md").read_text()
     assert "Δ +10 pp<br>no interval (1 replication)" in md, md
-    assert "no interval (1 replication)" in (tmp_path / "comparison.html").read_text()
+    html = (tmp_path / "comparison.html").read_text()
+    assert "<td class=\"method\">no interval (1 replication)</td>" in html, "the page's differences column"
+    assert "Variants 0, 1: no interval (1 replication), the mean alone." in html, "the trade-off's caption"
 
 
 def test_comparison_states_a_confidence_level_other_than_95(tmp_path):

@@ -160,6 +160,10 @@ def tradeoff(rows: Sequence[Any], targets: Any) -> Optional[Figure]:
     against = [f"the swept key {key[0]}"] if key and not linear else []
     against += ["the operator-hours on duty" + (f" (which follow {key[0]})" if linear and key else "")] \
         if vary_hours else []
+    alone = [str(c.index) for c in rows if any(c.kpis.get(k, {}).get("mean") is not None
+                                               and c.kpis[k].get("ci_low") is None for g in groups for k in g)]
     caption = ("Service level, answer rate and abandonment of each variant (mean and confidence interval) against "
-               + " and ".join(against) + "; the labels name the variants; dashed: the targets.")
+               + " and ".join(against) + "; the labels name the variants; dashed: the targets."
+               + (f" Variant{'s' if len(alone) > 1 else ''} {', '.join(alone)}: no interval (1 replication), the "
+                  f"mean alone." if alone else ""))
     return Figure("tradeoff", "Trade-off", caption, png(fig))
