@@ -145,11 +145,11 @@ def test_difference_ci_paired_by_hand():
 
 def test_difference_ci_welch_by_hand():
     """a=[1,2,3,4] (var 5/3), b=[2,4,6] (var 4): se^2=5/12+4/3, Welch-Satterthwaite dof by hand."""
-    d = difference_ci([1, 2, 3, 4], [2, 4, 6], paired=True, confidence=0.9)  # unequal lengths: Welch
+    d = difference_ci([1, 2, 3, 4], [2, 4, 6], paired=False, confidence=0.9)
     vx, vy = 5 / 3 / 4, 4 / 3
     dof = (vx + vy) ** 2 / (vx ** 2 / 3 + vy ** 2 / 2)
     half = st.t.ppf(0.95, dof) * math.sqrt(vx + vy)
-    assert d["method"] == "welch", f"unequal lengths with paired=True: method {d['method']}"
+    assert d["method"] == "welch", f"method {d['method']}"
     assert d["diff"] == pytest.approx(1.5, rel=1e-12), f"diff {d['diff']}"
     assert d["diff_ci_low"] == pytest.approx(1.5 - half, rel=1e-12), f"low {d['diff_ci_low']} vs {1.5 - half}"
     assert d["diff_ci_high"] == pytest.approx(1.5 + half, rel=1e-12), f"high {d['diff_ci_high']} vs {1.5 + half}"
@@ -182,10 +182,16 @@ def test_difference_ci_matches_scipy(seed, confidence):
         f"seed {seed}: correlated pairs should give a narrower paired interval: {p} vs {w}")
 
 
+def test_difference_ci_paired_needs_pairs():
+    """Paired samples of different lengths are refused, never compared unpaired behind the caller's back."""
+    with pytest.raises(ValueError, match="a paired difference needs pairs: 4 and 3 values"):
+        difference_ci([1, 2, 3, 4], [2, 4, 6], paired=True, confidence=0.9)
+
+
 @pytest.mark.parametrize("a, b", [([1.0, float("nan"), 2.0], [1.0, 2.0, 3.0]), ([1.0], [2.0]), ([1.0, 2.0], [3.0])])
 def test_difference_ci_undefined(a, b):
     """A NaN value or fewer than 2 values per side gives an undefined difference (all None)."""
-    d = difference_ci(a, b, True, 0.95)
+    d = difference_ci(a, b, len(a) == len(b), 0.95)
     assert d == {"diff": None, "diff_ci_low": None, "diff_ci_high": None, "significant": None, "method": None}, (
         f"a={a}, b={b}: {d}")
 
