@@ -78,9 +78,9 @@ def groups_table(rd: RunData) -> Optional[Table]:
         for k in GROUP_KPIS]
     return Table("Operator groups", header, rows, note=(
         f"Per replication over the measurement window, each value with its {format_level(rd.confidence)} confidence "
-        f"interval. Calls count for their home group (the first group of their route, routing.skills) whichever "
-        f"group answered them; occupancy is that of the group's own operators. Marks: the hotline's targets "
-        f"(kpi.targets) applied to each group."))
+        f"interval{' (none with one replication)' if rd.replications < 2 else ''}. Calls count for their home "
+        f"group (the first group of their route, routing.skills) whichever group answered them; occupancy is that "
+        f"of the group's own operators. Marks: the hotline's targets (kpi.targets) applied to each group."))
 
 
 def callbacks_table(rd: RunData) -> Optional[Table]:
