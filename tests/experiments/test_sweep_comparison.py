@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from html import unescape
 
 import numpy as np
 import pytest
@@ -473,3 +474,17 @@ def test_comparison_states_a_confidence_level_other_than_95(tmp_path):
         pytest.approx(ci.low, rel=1e-9), pytest.approx(ci.high, rel=1e-9)), rows[1]
     assert "Mean [97.5% CI]" in (tmp_path / "comparison.md").read_text()
     assert "97.5% confidence interval" in (tmp_path / "comparison.html").read_text()
+
+
+def test_variants_at_other_confidence_levels_are_named(tmp_path):
+    """A sweep over experiment.confidence: every difference is at variant 0's level (99%), and comparison.md and
+    the page say that variant 1's own intervals are at 90%."""
+    _variant(tmp_path / "variant_0", 5, range(5), A, ["experiment.confidence=0.99"], 0, confidence=0.99)
+    _variant(tmp_path / "variant_1", 5, range(5), B, ["experiment.confidence=0.9"], 1, confidence=0.9)
+    rows = _read_csv(write_comparison(tmp_path))
+    ci = st.ttest_rel(B["asa_s"], A["asa_s"]).confidence_interval(0.99)
+    assert float(rows[1]["asa_s_diff_ci_low"]) == pytest.approx(ci.low, rel=1e-9), rows[1]["asa_s_diff_ci_low"]
+    note = ("The variants' own intervals are at their own confidence level (experiment.confidence), which is not "
+            "0.99 for variant 1: 0.9; every difference is at 0.99.")
+    assert note in (tmp_path / "comparison.md").read_text()
+    assert note in unescape((tmp_path / "comparison.html").read_text())
