@@ -84,8 +84,10 @@ def run_facts(summary: Mapping[str, Any], cfg: Config) -> List[str]:
     reps = f"{summary['replications']} replication{'s' if summary['replications'] != 1 else ''}"
     if failed:
         reps += f" ({len(failed)} more failed: see 'Experiment')"
-    facts.append(f"{reps}, seed {summary['seed']}, scale {summary['scale']:g}; intervals are "
-                 f"{format_level(summary['confidence'])} confidence intervals across replications.")
+    intervals = (f"intervals are {format_level(summary['confidence'])} confidence intervals across replications"
+                 if summary["replications"] > 1 else
+                 "no confidence intervals and so no verdicts against the targets (2 or more replications give them)")
+    facts.append(f"{reps}, seed {summary['seed']}, scale {summary['scale']:g}; {intervals}.")
     return facts
 
 

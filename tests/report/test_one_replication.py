@@ -75,6 +75,8 @@ def test_pages_say_no_interval(one_rep):
     rows = [ln for ln in headline.splitlines() if ln.startswith("| ") and "%" in ln and "KPI" not in ln]
     assert len(rows) == 3 and all(ln.endswith("| ○ no interval (1 replication) |") for ln in rows), rows
     assert "○ no interval: one replication" in headline, headline
+    assert ("1 replication, seed 7, scale 1; no confidence intervals and so no verdicts against the targets (2 or "
+            "more replications give them).") in md, md[:600]
     html = (out / "report.html").read_text()
     assert html.count("○ no interval (1 replication)</span>") >= 6, "cards and KPI table should say no interval"
     assert "✓ met</span>" not in html and "✗ missed</span>" not in html, "a verdict without an interval"
