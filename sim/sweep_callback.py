@@ -51,9 +51,8 @@ class ComparisonCallback(Callback):
             from sim.report.index import refresh_index_for
 
             path = final / path.name
-            conf = float(variants[0]["summary"].get("confidence", 0.95))
             print(f"\nThe {len(variants)} variants side by side:")
-            print(terminal_summary(compared(variants, conf)), end="")
+            print(terminal_summary(compared(variants)), end="")
             print(f"Comparison of the variants written to {path} and {path.with_suffix('.md')}; the page: "
                   f"{path.with_suffix('.html')}")
             refresh_index_for(final)

@@ -21,9 +21,9 @@ from typing import Dict, List, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sim.analysis.kpis import difference_ci  # noqa: E402
+from sim.analysis.differences import compare_replications  # noqa: E402
 from sim.api import compose_config  # noqa: E402
-from sim.experiments.runner import run_experiment  # noqa: E402
+from sim.experiments.runner import ExperimentResult, run_experiment  # noqa: E402
 
 
 def crn_ratio(scenario: str, key: str, values: Sequence[str], kpi: str, overrides: List[str],
@@ -34,9 +34,12 @@ def crn_ratio(scenario: str, key: str, values: Sequence[str], kpi: str, override
     others = [o for o in overrides if o.split("=", 1)[0].lstrip("+") != "experiment.seed"]  # each key once
     b_ind = run_experiment(compose_config(scenario, [*others, f"{key}={values[1]}", f"experiment.seed={seed_b}"]))
     conf = a.cfg.experiment.confidence
-    xa = [r[kpi] for r in a.per_replication]
-    paired = difference_ci(xa, [r[kpi] for r in b_crn.per_replication], True, conf)
-    indep = difference_ci(xa, [r[kpi] for r in b_ind.per_replication], False, conf)
+
+    def by_replication(exp: ExperimentResult) -> Dict[int, float]:  # by replication number: a failed one leaves a hole
+        return {r.replication: k[kpi] for r, k in zip(exp.replications, exp.per_replication)}
+
+    paired = compare_replications(by_replication(a), by_replication(b_crn), True, conf)
+    indep = compare_replications(by_replication(a), by_replication(b_ind), False, conf)
     hw_p = (paired["diff_ci_high"] - paired["diff_ci_low"]) / 2
     hw_i = (indep["diff_ci_high"] - indep["diff_ci_low"]) / 2
     return {"diff_crn": paired["diff"], "half_width_crn": hw_p, "diff_independent": indep["diff"],

@@ -223,10 +223,18 @@ def relative_half_width(ci: Mapping[str, float | None]) -> float:
 def difference_ci(a: Sequence[float], b: Sequence[float], paired: bool, confidence: float) -> Dict[str, Any]:
     """Mean of ``b - a`` with its confidence interval and whether it excludes 0.
 
-    Paired-t when ``paired`` and the samples have equal lengths (replication ``r`` of one
-    variant against replication ``r`` of the other, under common random numbers), else
-    Welch's unpaired interval with the Welch-Satterthwaite degrees of freedom.  A difference
-    of KPIs can be negative: it is never clipped to a KPI's domain.
+    Paired-t when ``paired`` (``a[i]`` and ``b[i]`` are one pair: the same replication of two
+    variants under common random numbers), else Welch's unpaired interval with the
+    Welch-Satterthwaite degrees of freedom.  Which values form a pair is the caller's to know:
+    :func:`sim.analysis.differences.compare_replications` pairs by replication number.  A
+    difference of KPIs can be negative: it is never clipped to a KPI's domain.  When the values
+    are all equal (paired: every pair differs by the same amount), the interval is that single
+    value, significant when it is not 0.
+
+    Raises
+    ------
+    ValueError
+        ``paired`` with samples of different lengths (they cannot be pairs).
 
     Returns
     -------
@@ -235,11 +243,13 @@ def difference_ci(a: Sequence[float], b: Sequence[float], paired: bool, confiden
         (``"paired-t"`` or ``"welch"``); all None when a sample has fewer than 2 values or a NaN.
     """
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if paired and len(x) != len(y):
+        raise ValueError(f"a paired difference needs pairs: {len(x)} and {len(y)} values")
     if np.isnan(x).any() or np.isnan(y).any() or len(x) < 2 or len(y) < 2:
         return {"diff": None, "diff_ci_low": None, "diff_ci_high": None, "significant": None, "method": None}
     q = 0.5 + confidence / 2
     dof: float
-    if paired and len(x) == len(y):
+    if paired:
         d = y - x
         mean, se, dof = float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d))), len(d) - 1
         method = "paired-t"

@@ -14,7 +14,8 @@ from the log and :func:`simulated` from the replications' interval records
   points of this bank close to such a line).
 
 :func:`compare` gives, per half-hour, the observed value, the simulated mean
-and confidence interval (Student t over replications) and the error
+and confidence interval (Student t over replications, at the scenario's
+``experiment.confidence``; none with one replication) and the error
 (simulated - observed), and over the day the volume-weighted mean absolute
 error of each series; intervals are clipped to the domain of the matching KPI
 (:func:`sim.analysis.kpis.clip_to_domain`: shares in [0, 1], counts and waits
@@ -133,27 +134,29 @@ def simulated(cfg: Config, factor: float, weekdays: Sequence[int]) -> List[Sums]
     return [_replication_sums(r.intervals, run_cfg.experiment.start_weekday, weekdays) for r in exp.replications]
 
 
-def _mean_ci(values: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and t interval over axis 0 (NaNs ignored)."""
+def _mean_ci(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and t interval over axis 0 (NaNs ignored); the bounds are NaN (no interval) where fewer than two
+    replications have a value."""
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a half-hour without calls in every replication: NaN
         mean = np.nanmean(values, axis=0)
         n = np.sum(~np.isnan(values), axis=0)
-        sd = np.nanstd(values, axis=0, ddof=1) if values.shape[0] > 1 else np.zeros_like(mean)
+        sd = np.nanstd(values, axis=0, ddof=1) if values.shape[0] > 1 else np.full_like(mean, np.nan)
     t = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
-    half = np.nan_to_num(t * sd / np.sqrt(np.maximum(n, 1)))
+    half = np.where(n >= 2, t * sd / np.sqrt(np.maximum(n, 1)), np.nan)
     return mean, mean - half, mean + half
 
 
-def compare(obs: Sums, sims: List[Sums]) -> Dict[str, Any]:
-    """Per half-hour and whole-day comparison (module docstring); JSON-ready."""
+def compare(obs: Sums, sims: List[Sums], confidence: float) -> Dict[str, Any]:
+    """Per half-hour and whole-day comparison (module docstring), with ``confidence`` intervals (none with one
+    replication); JSON-ready."""
     o = obs.series()
     s = [x.series() for x in sims]
     out: Dict[str, Any] = {"half_hours": [f"{h // 2:02d}:{30 * (h % 2):02d}" for h in range(48)], "series": {},
-                           "whole_day": {}, "replications": len(sims)}
+                           "whole_day": {}, "replications": len(sims), "confidence": confidence}
     weight = obs.offered / max(float(obs.offered.sum()), 1e-12)
     for name in SERIES:
-        mean, lo, hi = _mean_ci(np.vstack([x[name] for x in s]))
+        mean, lo, hi = _mean_ci(np.vstack([x[name] for x in s]), confidence)
         lo, hi = clip_to_domain(DOMAIN_OF[name], lo), clip_to_domain(DOMAIN_OF[name], hi)
         err = mean - o[name]
         ok = ~np.isnan(err)
@@ -161,7 +164,7 @@ def compare(obs: Sums, sims: List[Sums]) -> Dict[str, Any]:
         out["series"][name] = {"observed": _list(o[name]), "simulated": _list(mean), "ci_low": _list(lo),
                                "ci_high": _list(hi), "error": _list(err), "weighted_mae": mae}
         day = np.array([x.whole_day()[name] for x in sims])
-        dm, dl, dh = _mean_ci(day[:, None])
+        dm, dl, dh = _mean_ci(day[:, None], confidence)
         dl, dh = clip_to_domain(DOMAIN_OF[name], dl), clip_to_domain(DOMAIN_OF[name], dh)
         obs_day = obs.whole_day()[name]
         out["whole_day"][name] = {"observed": obs_day, "simulated": float(dm[0]), "ci_low": float(dl[0]),
@@ -169,15 +172,16 @@ def compare(obs: Sums, sims: List[Sums]) -> Dict[str, Any]:
     return out
 
 
-def sensitivity(obs: Sums, runs: Dict[float, List[Sums]]) -> List[Dict[str, Any]]:
-    """Whole-day answered share, abandonment and ASA for each staffing factor, against the log."""
+def sensitivity(obs: Sums, runs: Dict[float, List[Sums]], confidence: float) -> List[Dict[str, Any]]:
+    """Whole-day answered share, abandonment and ASA for each staffing factor, against the log (``confidence``
+    intervals)."""
     rows = []
     o = obs.whole_day()
     for factor, sims in sorted(runs.items()):
         row: Dict[str, Any] = {"factor": factor}
         for name in ("answered_share", "abandon_rate", "asa_s", "mean_wait_s"):
             day = np.array([x.whole_day()[name] for x in sims])
-            m, lo, hi = _mean_ci(day[:, None])
+            m, lo, hi = _mean_ci(day[:, None], confidence)
             lo, hi = clip_to_domain(DOMAIN_OF[name], lo), clip_to_domain(DOMAIN_OF[name], hi)
             row[name] = {"simulated": float(m[0]), "ci_low": float(lo[0]), "ci_high": float(hi[0]),
                          "observed": o[name], "error": float(m[0]) - o[name]}
@@ -191,8 +195,8 @@ def abandonment_vs_wait(obs: Sums, sims: List[Sums], min_ended: float = 30.0) ->
     ended = obs.answered + obs.abandoned
     keep = ended >= min_ended
     s = [x.series() for x in sims]
-    sim_w = _mean_ci(np.vstack([x["mean_wait_s"] for x in s]))[0]
-    sim_a = _mean_ci(np.vstack([x["abandon_rate"] for x in s]))[0]
+    sim_w = _mean_ci(np.vstack([x["mean_wait_s"] for x in s]), 0.5)[0]  # the means only
+    sim_a = _mean_ci(np.vstack([x["abandon_rate"] for x in s]), 0.5)[0]
     ok = keep & ~np.isnan(sim_w)
     w, a = o["mean_wait_s"][keep], o["abandon_rate"][keep]
     slope = float(np.sum(w * a) / np.sum(w * w)) if len(w) and np.sum(w * w) > 0 else math.nan

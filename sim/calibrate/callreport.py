@@ -18,6 +18,7 @@ from sim.calibrate.arrivals import WEEKDAYS
 from sim.calibrate.calls import CallCalibration
 from sim.calibrate.page import Figure, Section, Table, log_section, render_page
 from sim.config.schema import Config
+from sim.report.text import format_level
 
 
 def backtest_calls(cal: CallCalibration, cfg: Config, factors: Sequence[float]) -> Dict[str, Any]:
@@ -26,12 +27,13 @@ def backtest_calls(cal: CallCalibration, cfg: Config, factors: Sequence[float]) 
     obs = bt.observed(cal, weekdays)
     runs = {float(f): bt.simulated(cfg, float(f), weekdays) for f in sorted(set([1.0, *factors]))}
     replications, seed = cfg.experiment.replications, cfg.experiment.seed
-    cmp = bt.compare(obs, runs[1.0])
-    sens = bt.sensitivity(obs, runs)
+    level = cfg.experiment.confidence
+    cmp = bt.compare(obs, runs[1.0], level)
+    sens = bt.sensitivity(obs, runs, level)
     best = float(min(sens, key=lambda r: abs(r["abandon_rate"]["error"]))["factor"])
     return {"weekdays": [WEEKDAYS[d] for d in weekdays], "days": obs.days, "comparison": cmp,
             "abandonment_vs_wait": bt.abandonment_vs_wait(obs, runs[1.0]), "sensitivity": sens,
-            "closest_abandonment_factor": best, "comparison_closest_factor": bt.compare(obs, runs[best]),
+            "closest_abandonment_factor": best, "comparison_closest_factor": bt.compare(obs, runs[best], level),
             "abandonment_vs_wait_closest_factor": bt.abandonment_vs_wait(obs, runs[best]),
             "replications": replications, "seed": seed}
 
@@ -144,6 +146,7 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
 
 def _backtest_sections(cal: CallCalibration, btj: Dict[str, Any]) -> List[Section]:
     cmp = btj["comparison"]
+    level = format_level(cmp.get("confidence", 0.95))
     days = " + ".join(btj["weekdays"])
     wd = cmp["whole_day"]
     rows = [[k, _f(v["observed"], "{:.4g}"), _f(v["simulated"], "{:.4g}"),
@@ -162,10 +165,12 @@ def _backtest_sections(cal: CallCalibration, btj: Dict[str, Any]) -> List[Sectio
     return [
         Section(f"Back-test: the scenario against the log ({days}, {btj['days']:.0f} days)", [
             f"{btj['replications']} replications of the whole log period (seed {btj['seed']}), staffing as fitted "
-            "(factor 1). Simulated values are the mean over replications with a 95% confidence interval; the error "
+            f"(factor 1). Simulated values are the mean over replications with a {level} confidence interval (none "
+            "with one replication); the error "
             "is simulated - observed; 'weighted MAE' averages the absolute error over the half-hours, weighted by "
             "the log's calls."],
-            tables=[Table(["whole day", "log", "simulated", "95% CI", "error", "weighted MAE per half-hour"], rows),
+            tables=[Table(["whole day", "log", "simulated", f"{level} CI", "error", "weighted MAE per half-hour"],
+                          rows),
                     Table(["half-hour", "arrivals log / sim", "answered share", "abandonment", "ASA (s)"], half,
                           "per half-hour: log / simulated mean", collapsed=True)],
             figures=[Figure(fg.backtest_figure(cmp, f"Average {days} day: log vs simulated"),

@@ -5,7 +5,7 @@
 * :func:`survival_figure` - Kaplan-Meier survival with its 95% band (Greenwood)
   against the fitted survival of every family (patience, time to close);
 * :func:`profile_figure` - arrivals per half-hour of each weekday type;
-* :func:`backtest_figure` - observed and simulated (mean and 95% band) arrivals,
+* :func:`backtest_figure` - observed and simulated (mean and confidence band) arrivals,
   answered share, abandonment rate and ASA per half-hour of the average weekday;
 * :func:`abandonment_figure` - abandonment against mean wait per half-hour,
   observed and simulated, with the line through the origin of slope 1 / mean
@@ -147,7 +147,7 @@ _LABELS = {"arrivals": "call attempts per half-hour", "answered_share": "answere
 
 
 def backtest_figure(cmp: Dict[str, Any], title: str) -> bytes:
-    """Observed vs simulated (mean and 95% band) per half-hour, four panels."""
+    """Observed vs simulated (mean and confidence band) per half-hour, four panels."""
     plt = _plt()
     fig, axes = plt.subplots(2, 2, figsize=(11, 6.4))
     x = np.arange(48) / 2.0
@@ -159,7 +159,8 @@ def backtest_figure(cmp: Dict[str, Any], title: str) -> bytes:
     for ax, name in zip(axes.ravel(), _LABELS):
         s = cmp["series"][name]
         obs, sim, lo, hi = arr(s["observed"]), arr(s["simulated"]), arr(s["ci_low"]), arr(s["ci_high"])
-        ax.fill_between(x, lo, hi, color=_SIM, alpha=0.25, lw=0, label="simulated 95% CI")
+        ax.fill_between(x, lo, hi, color=_SIM, alpha=0.25, lw=0,
+                        label=f"simulated {100 * float(cmp.get('confidence', 0.95)):.4g}% CI")
         ax.plot(x, sim, color=_SIM, lw=1.6, label="simulated mean")
         ax.plot(x, obs, "o-", color=_OBS, ms=3, lw=0.8, label="log")
         for h in np.nonzero(~busy)[0]:
@@ -216,7 +217,8 @@ def sensitivity_figure(rows: List[Dict[str, Any]]) -> bytes:
         m = np.array([r[name]["simulated"] for r in rows])
         lo = np.array([r[name]["ci_low"] for r in rows])
         hi = np.array([r[name]["ci_high"] for r in rows])
-        ax.errorbar(f, m, yerr=[m - lo, hi - m], fmt="o-", color=_SIM, capsize=3, label="simulated")
+        lo, hi = (np.array([np.nan if v is None else v for v in b], dtype=float) for b in (lo, hi))
+        ax.errorbar(f, m, yerr=np.nan_to_num([m - lo, hi - m]), fmt="o-", color=_SIM, capsize=3, label="simulated")
         ax.axhline(rows[0][name]["observed"], color=_OBS, ls="--", label="log")
         ax.set_xlabel("staffing.headcount_factor (x agents seen)")
         ax.set_title(_LABELS[name], fontsize=9)

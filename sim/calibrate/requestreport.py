@@ -88,9 +88,13 @@ def requests_page(cal: RequestCalibration, rj: Dict[str, Any], name: str, comman
     bt = rj.get("backtest")
     if bt:
         rows = []
+        level = f"{100 * float(bt.get('confidence', 0.95)):.4g}%"
         for u, row in bt["unit_types"].items():
             rows.append([u] + [f"{_f(row[k]['observed'])} / {_f(row[k]['simulated'])} "
                                f"[{_f(row[k]['ci_low'])}, {_f(row[k]['ci_high'])}]"
+                               + (f" (over {row[k]['replications']} of {bt['replications']} replications: in the "
+                                  "others it is undefined)"
+                                  if 0 < row[k].get("replications", bt["replications"]) < bt["replications"] else "")
                                + (" (log beyond the drain)" if row[k].get("beyond_drain") else "")
                                for k in ("median", "p90")])
         rpd = bt["requests_per_day"]
@@ -101,8 +105,8 @@ def requests_page(cal: RequestCalibration, rj: Dict[str, Any], name: str, comman
             "first contact (they include the front line's minutes) and count the orders closed by the end of the "
             f"drain ({bt['drain_h']:g} h after {bt['horizon_h'] / 24:g} days of arrivals): a log value beyond the "
             "drain cannot be compared."],
-            tables=[Table(["unit type", "median h: log / simulated [95% CI]", "p90 h: log / simulated [95% CI]"],
-                          rows)]))
+            tables=[Table(["unit type", f"median h: log / simulated [{level} CI]",
+                           f"p90 h: log / simulated [{level} CI]"], rows)]))
     summary = (f"{a.per_day:,.2f} residents' requests a day in the log; {len(cal.unit_shares)} unit types; median "
                f"time to close {_f(rj['close_h_pooled']['median'])} h over all requests.")
     return render_page(name, summary, command, scenario_path, unidentified_requests(cal), sections, cal.notes)

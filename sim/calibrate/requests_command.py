@@ -184,10 +184,11 @@ def backtest_requests(cal: RequestCalibration, cfg: Config) -> Dict[str, Any]:
     days = cfg.experiment.horizon_h / 24.0
     per_rep = exp.per_replication
     out: Dict[str, Any] = {"replications": len(per_rep), "seed": seed, "unit_types": {},
+                           "confidence": cfg.experiment.confidence,
                            "drain_h": cfg.experiment.drain_h, "horizon_h": cfg.experiment.horizon_h}
     sim_day = np.array([r["contacts_offered"] / days for r in per_rep])
     out["requests_per_day"] = {"observed": sum(cal.channel_per_day.values()) * np.mean(cfg.arrivals.day_of_week),
-                               **_ci(sim_day)}
+                               **_ci(sim_day, cfg.experiment.confidence, "contacts_offered")}
     drain = cfg.experiment.drain_h
     for u in cal.unit_shares:
         rep = cal.close_by_unit.get(u) or cal.close_pooled
@@ -195,22 +196,22 @@ def backtest_requests(cal: RequestCalibration, cfg: Config) -> Dict[str, Any]:
         for q, key in ((0.5, "median"), (0.9, "p90")):
             vals = np.array([r.get(f"time_to_close_{key}_h.{u}", math.nan) for r in per_rep], dtype=float)
             obs = rep.km.quantile(q)
-            row[key] = {"observed": obs, **_ci(vals), "beyond_drain": obs is not None and obs > drain}
+            row[key] = {"observed": obs, **_ci(vals, cfg.experiment.confidence, f"time_to_close_{key}_h"),
+                        "beyond_drain": obs is not None and obs > drain}
             if obs is not None and obs <= drain and row[key]["simulated"] is not None:
                 row[key]["error"] = row[key]["simulated"] - obs
         out["unit_types"][u] = row
     return out
 
 
-def _ci(vals: np.ndarray) -> Dict[str, Any]:
-    from scipy import stats
+def _ci(vals: np.ndarray, confidence: float, name: str) -> Dict[str, Any]:
+    """Mean and ``confidence`` interval of KPI ``name`` over the replications where it is defined (their number:
+    ``replications``); no interval with fewer than two (:func:`sim.analysis.kpis.confidence_interval`)."""
+    from sim.analysis.kpis import confidence_interval
 
     v = vals[~np.isnan(vals)]
-    if not len(v):
-        return {"simulated": None, "ci_low": None, "ci_high": None}
-    m = float(v.mean())
-    h = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0
-    return {"simulated": m, "ci_low": max(m - h, 0.0), "ci_high": m + h}  # counts and times are >= 0
+    ci = confidence_interval(v, confidence, name)
+    return {"simulated": ci["mean"], "ci_low": ci["ci_low"], "ci_high": ci["ci_high"], "replications": len(v)}
 
 
 def report(cal: RequestCalibration, a: argparse.Namespace, factors: Sequence[float], command: str,

@@ -141,7 +141,7 @@ def judged(name: str, ci: Optional[Mapping[str, Any]], target: Optional[float],
     (``summary.json`` -> ``open_at_end`` -> ``name``) could change it: it stands only when it is the same with
     every open member ending badly and with every one ending well."""
     v = judge(name, ci, target)
-    if open_entry is None or v.status in ("none", "unclear"):
+    if open_entry is None or v.status in ("none", "unclear", "no_interval"):
         return v
     low = judge(name, _bound(open_entry.get("low"), -math.inf), target)
     high = judge(name, _bound(open_entry.get("high"), math.inf), target)

@@ -7,12 +7,14 @@ subfolder of the sweep folder.  When the sweep ends, :class:`sim.sweep_callback.
 reads every variant's ``summary.json`` and ``kpis.csv`` and writes, at the top
 of the sweep folder:
 
-* ``comparison.csv`` - one row per variant: every headline KPI's mean and
-  confidence interval (clipped to the KPI's domain, :func:`sim.analysis.kpis.clip_to_domain`),
-  and its difference from the first variant with the
-  difference's confidence interval and whether it is significant (the interval
-  excludes 0); a KPI pooled over the replications (``intervals_meeting_target``) has a
-  difference and no interval.
+* ``comparison.csv`` - one row per variant: how its differences from the first
+  variant were computed (``paired``, ``pairs``, ``differences``), every headline
+  KPI's mean and confidence interval (clipped to the KPI's domain,
+  :func:`sim.analysis.kpis.clip_to_domain`), and its difference from the first
+  variant with the difference's confidence interval, whether it is significant
+  (the interval excludes 0) and, when paired, the two means over the paired
+  replications; a KPI pooled over the replications (``intervals_meeting_target``)
+  has a difference and no interval.
   A share is written in percent (``service_level_pct``) and its difference in
   percentage points (``service_level_diff_pp``): a column's name says its unit;
 * ``comparison.md`` - the same for the main KPIs, as a Markdown table;
@@ -24,11 +26,15 @@ A subfolder that holds no readable report (a stray folder, a variant that
 failed before writing one) is skipped with a note on stderr and in
 ``comparison.md``; it never stops the comparison of the others.
 
-Variants run with the same seed and replication numbers see the same residents
+Variants run with the same seed see the same residents in replication ``r``
 (common random numbers), so replication ``r`` of one variant is paired with
-replication ``r`` of the other and the difference's interval is a paired-t
-interval - usually much narrower than with independent seeds.  Variants with
-different seeds or replication sets are compared with Welch's unpaired interval.
+replication ``r`` of the other, over the replications *both* have, and the
+difference's interval is a paired-t interval - usually much narrower than with
+independent seeds.  Variants with different seeds, or fewer than two
+replications in common, are compared with Welch's unpaired interval; with one
+replication there is no interval.  :mod:`sim.analysis.differences` makes that
+choice, and every output says which was made.  All differences are at the
+confidence level of the first variant (``experiment.confidence``).
 """
 
 from __future__ import annotations
@@ -37,12 +43,14 @@ import csv
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from sim.analysis.kpis import clip_to_domain, difference_ci, is_share
+from sim.analysis.differences import compare_replications, method_text, pairing
+from sim.analysis.kpis import clip_to_domain, is_share
 from sim.config.kpi_catalog import POOLED_KPIS
+from sim.report.difference_text import diff_parts, levels_note
 
 MAIN_KPIS = ("service_level", "answer_rate", "abandon_rate", "asa_s", "occupancy", "online_on_time_rate",
              "response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate", "time_to_close_p90_h",
@@ -133,13 +141,34 @@ class Compared:
     summary: Dict[str, Any]
     paired: bool
     kpis: Dict[str, Dict[str, Any]]  # name -> {"mean", "ci_low", "ci_high"} (clipped to the KPI's domain)
-    diffs: Dict[str, Dict[str, Any]]  # name -> difference_ci() against variant 0 (zeros for variant 0)
+    diffs: Dict[str, Dict[str, Any]]  # name -> compare_replications() against variant 0 (zeros for variant 0)
+    how: Dict[str, Any] = field(default_factory=dict)  # pairing() against variant 0 (empty for variant 0)
+
+    @property
+    def method(self) -> str:
+        """How this variant's differences from variant 0 are computed, in words (empty for variant 0)."""
+        return method_text(self.how) if self.index else ""
 
 
-def compared(variants: List[Dict[str, Any]], confidence: float = 0.95) -> List[Compared]:
-    """Every variant's KPIs and differences from the first (paired under common random numbers)."""
+#: The difference of variant 0 from itself.
+REFERENCE_DIFF: Dict[str, Any] = {"diff": 0.0, "diff_ci_low": 0.0, "diff_ci_high": 0.0, "significant": False,
+                                  "method": None, "pairs": [], "ref_mean": None, "mean": None, "subset": False,
+                                  "why": "the reference"}
+
+
+def level_of(variants: List[Dict[str, Any]]) -> float:
+    """The confidence level of a sweep's differences: the first variant's ``experiment.confidence`` (from its
+    ``summary.json``; 0.95, the default, for a summary written before it was recorded)."""
+    return float(variants[0]["summary"].get("confidence", 0.95)) if variants else 0.95
+
+
+def compared(variants: List[Dict[str, Any]], confidence: Optional[float] = None) -> List[Compared]:
+    """Every variant's KPIs and differences from the first: paired on the replications both have when they
+    share the seed (common random numbers), else Welch's (:func:`sim.analysis.differences.compare_replications`),
+    at the confidence level ``confidence`` (by default the first variant's, :func:`level_of`)."""
     if not variants:
         return []
+    confidence = level_of(variants) if confidence is None else confidence
     ref = variants[0]
     kpis = [k for k in ref["summary"]["kpis"]]
     shared = set.intersection(*(set(v["overrides"]) for v in variants)) if len(variants) > 1 else set()
@@ -147,21 +176,27 @@ def compared(variants: List[Dict[str, Any]], confidence: float = 0.95) -> List[C
     ref_means = {k: (ref["summary"]["kpis"].get(k) or {}).get("mean") for k in kpis}
     for i, v in enumerate(variants):
         s = v["summary"]
-        common = sorted(set(v["reps"]) & set(ref["reps"]))
-        paired = s["seed"] == ref["summary"]["seed"] and len(common) >= 2
+        same = s["seed"] == ref["summary"]["seed"]
+        how = pairing(ref["reps"], v["reps"], same) if i else {}
         label = (" ".join(o for o in v["overrides"] if o not in shared)
                  or (v["folder"].name if not v["overrides"] else ""))
         cis, diffs = {}, {}
         for k in kpis:
             cis[k] = _clipped(k, s["kpis"].get(k, {"mean": None, "ci_low": None, "ci_high": None}))
-            a = [ref["reps"][r].get(k, math.nan) for r in (common if paired else sorted(ref["reps"]))]
-            b = [v["reps"][r].get(k, math.nan) for r in (common if paired else sorted(v["reps"]))]
-            diffs[k] = difference_ci(a, b, paired, confidence) if i > 0 else {
-                "diff": 0.0, "diff_ci_low": 0.0, "diff_ci_high": 0.0, "significant": False}
-            if i > 0 and k in POOLED_KPIS and cis[k]["mean"] is not None and ref_means.get(k) is not None:
-                diffs[k] = {**diffs[k], "diff": cis[k]["mean"] - ref_means[k]}  # pooled: a difference, no interval
-        out.append(Compared(i, v["folder"].name, label, [o for o in v["overrides"] if o not in shared], s, paired,
-                            cis, diffs))
+            if i == 0:
+                diffs[k] = dict(REFERENCE_DIFF)
+            elif k in POOLED_KPIS:  # one value over all replications together: a difference, no interval
+                m, m0 = cis[k]["mean"], ref_means.get(k)
+                diffs[k] = {**REFERENCE_DIFF, "diff": m - m0 if m is not None and m0 is not None else None,
+                            "diff_ci_low": None, "diff_ci_high": None, "significant": None, "ref_mean": m0,
+                            "mean": m, "why": f"pooled over each variant's replications ({len(ref['reps'])} and "
+                                                      f"{len(v['reps'])}): no interval"}
+            else:
+                diffs[k] = compare_replications({r: x.get(k, math.nan) for r, x in ref["reps"].items()},
+                                                {r: x.get(k, math.nan) for r, x in v["reps"].items()}, same,
+                                                confidence)
+        out.append(Compared(i, v["folder"].name, label, [o for o in v["overrides"] if o not in shared], s,
+                            bool(how.get("method") == "paired-t"), cis, diffs, how))
     return out
 
 
@@ -174,26 +209,38 @@ def columns(name: str) -> tuple[str, str, float]:
     return name, f"{name}_diff", 1.0
 
 
-def compare(variants: List[Dict[str, Any]], confidence: float = 0.95) -> tuple[List[str], List[List[Any]]]:
-    """Header and rows of ``comparison.csv`` (shares in percent, their differences in percentage points)."""
+def compare(variants: List[Dict[str, Any]], confidence: Optional[float] = None) -> tuple[List[str], List[List[Any]]]:
+    """Header and rows of ``comparison.csv`` (shares in percent, their differences in percentage points).
+
+    Per variant, ``paired`` (yes/no; empty for variant 0), ``pairs`` (how many replications the paired
+    differences use) and ``differences`` (how they were computed, :func:`sim.analysis.differences.method_text`);
+    per KPI, after the difference and its interval, the two means the difference is the difference of:
+    ``<kpi>_over_pairs`` and ``ref_<kpi>_over_pairs`` when paired (over the replications both variants
+    have, which may be fewer than either reports), empty when unpaired (the difference is then that of
+    the reported means)."""
     rows_in = compared(variants, confidence)
     if not rows_in:
         return [], []
     kpis = list(rows_in[0].kpis)
-    header = ["variant", "folder", "overrides", "scenario", "seed", "replications", "paired"]  # overrides that differ
+    header = ["variant", "folder", "overrides", "scenario", "seed", "replications", "paired", "pairs",
+              "differences"]  # overrides: those that differ between the variants
     for k in kpis:
         stem, dstem, _ = columns(k)
         header += [stem, f"{stem}_ci_low", f"{stem}_ci_high", dstem, f"{dstem}_ci_low", f"{dstem}_ci_high",
-                   f"{k}_significant"]
+                   f"{k}_significant", f"{stem}_over_pairs", f"ref_{stem}_over_pairs"]
     rows = []
     for c in rows_in:
         s = c.summary
-        row: List[Any] = [c.index, c.folder, c.label, s["scenario"], s["seed"], s["replications"], c.paired]
+        row: List[Any] = [c.index, c.folder, c.label, s["scenario"], s["seed"], s["replications"],
+                          c.paired if c.index else None, len(c.how.get("pairs", [])) if c.paired else None,
+                          c.method]
         for k in kpis:
             f = columns(k)[2]
             ci, d = c.kpis[k], c.diffs[k]
+            over = d.get("method") == "paired-t"
             row += [_times(ci["mean"], f), _times(ci["ci_low"], f), _times(ci["ci_high"], f), _times(d["diff"], f),
-                    _times(d["diff_ci_low"], f), _times(d["diff_ci_high"], f), d["significant"]]
+                    _times(d["diff_ci_low"], f), _times(d["diff_ci_high"], f), d["significant"],
+                    _times(d["mean"], f) if over else None, _times(d["ref_mean"], f) if over else None]
         rows.append(row)
     return header, rows
 
@@ -227,7 +274,7 @@ def write_comparison(sweep_dir: Path, confidence: Optional[float] = None) -> Opt
     variants, skipped = scan_sweep(sweep_dir)
     if not variants:
         return None
-    conf = confidence if confidence is not None else float(variants[0]["summary"].get("confidence", 0.95))
+    conf = confidence if confidence is not None else level_of(variants)
     rows_in = compared(variants, conf)
     header, rows = compare(variants, conf)
     out = sweep_dir / "comparison.csv"
@@ -247,15 +294,21 @@ def write_comparison(sweep_dir: Path, confidence: Optional[float] = None) -> Opt
 
 
 def _markdown(rows_in: List[Compared], confidence: float) -> str:
-    from sim.report.text import format_value
+    from sim.report.text import format_level, format_value
 
     kpis = [k for k in MAIN_KPIS if rows_in and k in rows_in[0].kpis]
-    pct = int(round(confidence * 100))
-    lines = ["# Sweep comparison\n", f"Mean [{pct}% CI] of each variant; Δ = difference from variant 0 "
-             f"[{pct}% CI] (paired under common random numbers when seeds match; shares in percentage points, "
-             "pp); * = significant.\n",
-             "| variant | overrides | reps | " + " | ".join(kpis) + " |",
-             "|---|---|---|" + "---|" * len(kpis)]
+    pct = format_level(confidence)
+    lines = ["# Sweep comparison\n", f"Mean [{pct} CI] of each variant; Δ = difference from variant 0 [{pct} CI] "
+             "(shares in percentage points, pp); * = significant (the interval excludes 0). The column "
+             "'differences' says how each variant's differences were computed: paired-t on the replications both "
+             "variants have when they share the seed (common random numbers), else Welch's unpaired interval. A "
+             "difference paired on fewer replications than a variant reports is the difference of the means over "
+             "the paired replications, shown under it.\n"]
+    note = levels_note(rows_in, confidence)
+    if note:
+        lines.append(note + "\n")
+    lines += ["| variant | overrides | reps | differences | " + " | ".join(kpis) + " |",
+              "|---|---|---|---|" + "---|" * len(kpis)]
     for c in rows_in:
         cells = []
         for k in kpis:
@@ -263,17 +316,14 @@ def _markdown(rows_in: List[Compared], confidence: float) -> str:
             if ci["mean"] is None:
                 cells.append("n/a")
                 continue
-            cell = f"{format_value(k, ci['mean'])} [{_g(k, ci['ci_low'])}, {_g(k, ci['ci_high'])}]"
-            if c.index != 0 and d["diff"] is not None:
-                f, unit = (100.0, " pp") if is_share(k) else (1.0, "")
-                if d["diff_ci_low"] is None or d["diff_ci_high"] is None:  # a pooled KPI: no interval
-                    cell += f"<br>Δ {d['diff'] * f:+.3g}{unit} (pooled, no interval)"
-                else:
-                    cell += (f"<br>Δ {d['diff'] * f:+.3g}{unit} [{d['diff_ci_low'] * f:.3g}, "
-                             f"{d['diff_ci_high'] * f:.3g}]{' *' if d['significant'] else ''}")
+            cell = format_value(k, ci["mean"]) + (f" [{_g(k, ci['ci_low'])}, {_g(k, ci['ci_high'])}]"
+                                                  if ci["ci_low"] is not None else " (no interval)")
+            if c.index != 0:
+                text, extra = diff_parts(k, d)
+                cell += f"<br>{text}" + (f"<br>{extra}" if extra else "")
             cells.append(cell)
         lines.append(f"| {c.index} | {c.label or '(reference)'} | {c.summary['replications']} | "
-                     + " | ".join(cells) + " |")
+                     f"{c.method or '(reference)'} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

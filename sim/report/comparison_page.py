@@ -16,33 +16,40 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from sim.analysis.differences import method_text
 from sim.analysis.kpis import is_share
 from sim.config.kpi_catalog import kpi_display
 from sim.config.paths import published
+from sim.report.caveats import judged
+from sim.report.difference_text import diff_parts, levels_note
 from sim.report.pages import render, write_atomically
-from sim.report.targets import judge
-from sim.report.text import format_interval, sweep_table, with_unit
+from sim.report.text import format_interval, format_level, sweep_table, with_unit
 
 #: Columns of the page's table.
 PAGE_KPIS = ("answer_rate", "service_level", "abandon_rate", "asa_s", "occupancy", "mean_operators",
              "response_rate", "resolution_rate", "satisfaction_rate")
 
 
-def _diff_text(name: str, d: Dict[str, Any]) -> tuple[str, str]:
-    """``Δ +4.69 pp *`` and the difference's interval (shown on hover)."""
+def _diff_text(name: str, d: Dict[str, Any]) -> tuple[str, str, str]:
+    """``Δ +4.69 pp *``, what must be read with it (the means over the pairs of a difference paired on fewer
+    replications than the variants have, or why there is no interval), and the whole as a hover text."""
     if d.get("diff") is None:
-        return "Δ n/a", ""
+        why = str(d.get("why") or "")
+        return "Δ n/a", why, f"difference from variant 0: n/a ({why})" if why else ""
     f, unit = (100.0, " pp") if is_share(name) else (1.0, f" {kpi_display(name).unit}")
-    if d.get("diff_ci_low") is None or d.get("diff_ci_high") is None:  # a KPI pooled over replications
-        text = f"Δ {d['diff'] * f:+.2f}{unit}"
-        return text, f"difference from variant 0: {d['diff'] * f:+.2f}{unit} (pooled, no interval)"
-    return (f"Δ {d['diff'] * f:+.2f}{unit}" + (" *" if d.get("significant") else ""),
-            f"difference from variant 0: {d['diff'] * f:+.2f}{unit}, interval [{d['diff_ci_low'] * f:+.2f}, "
-            f"{d['diff_ci_high'] * f:+.2f}]" + (", significant" if d.get("significant") else ", not significant"))
+    text = f"Δ {d['diff'] * f:+.2f}{unit}"
+    extra = diff_parts(name, d)[1]
+    if d.get("diff_ci_low") is None or d.get("diff_ci_high") is None:
+        return text, extra, f"difference from variant 0: {d['diff'] * f:+.2f}{unit} ({extra})"
+    title = (f"difference from variant 0: {d['diff'] * f:+.2f}{unit}, interval [{d['diff_ci_low'] * f:+.2f}, "
+             f"{d['diff_ci_high'] * f:+.2f}]" + (", significant" if d.get("significant") else ", not significant")
+             + f"; {method_text(d)}" + (f"; {extra}" if extra else ""))
+    return text + (" *" if d.get("significant") else ""), extra, title
 
 
 def table_rows(rows: Sequence[Any], kpis: Sequence[str]) -> List[Dict[str, Any]]:
-    """The page's rows: per variant its label, links and one cell per KPI (value, interval, verdict, Δ)."""
+    """The page's rows: per variant its label, links, how its differences were computed, and one cell per KPI
+    (value, interval, verdict, Δ)."""
     out = []
     for c in rows:
         targets = (c.summary.get("targets") or {})
@@ -50,16 +57,17 @@ def table_rows(rows: Sequence[Any], kpis: Sequence[str]) -> List[Dict[str, Any]]
         for k in kpis:
             ci = c.kpis.get(k) or {"mean": None, "ci_low": None, "ci_high": None}
             t = (targets.get(k) or {}).get("target")
-            v = judge(k, ci, t)
-            diff, diff_title = _diff_text(k, c.diffs.get(k, {})) if c.index else ("", "")
+            v = judged(k, ci, t, (c.summary.get("open_at_end") or {}).get(k))
+            diff, extra, diff_title = _diff_text(k, c.diffs.get(k, {})) if c.index else ("", "", "")
             cells.append({"value": with_unit(k, ci.get("mean")),
-                          "interval": (format_interval(k, ci) or "") if ci.get("mean") is not None else "",
-                          "status": v.status, "title": f"target {v.goal}: {v.text}" if v.goal else "",
-                          "diff": diff, "diff_title": diff_title,
+                          "interval": (format_interval(k, ci) or "no interval") if ci.get("mean") is not None
+                          else "",
+                          "status": v.status, "title": f"target {v.goal}: {v.word}; {v.text}" if v.goal else "",
+                          "diff": diff, "diff_extra": extra, "diff_title": diff_title,
                           "significant": bool(c.diffs.get(k, {}).get("significant")) if c.index else False})
         out.append({"index": c.index, "label": c.label or "(reference)", "folder": c.folder,
                     "replications": c.summary["replications"], "seed": c.summary["seed"],
-                    "scenario": c.summary["scenario"], "paired": c.paired,
+                    "scenario": c.summary["scenario"], "paired": c.paired, "method": c.method or "(reference)",
                     "report": f"{c.folder}/report.html", "cells": cells})
     return out
 
@@ -78,9 +86,9 @@ def write_comparison_page(sweep_dir: Path, rows: Sequence[Any], skipped: Sequenc
         "sweep": str(published(sweep_dir)), "rows": [dict(r, has_report=(sweep_dir / r["report"]).is_file())
                                           for r in table_rows(rows, kpis)],
         "columns": [kpi_display(k).label for k in kpis], "figures": figures, "skipped": list(skipped),
-        "confidence": f"{confidence:.0%}", "version": __version__,
+        "confidence": format_level(confidence), "version": __version__,
         "scenarios": sorted({c.summary["scenario"] for c in rows}),
-        "paired": all(c.paired for c in rows[1:]),
+        "levels_note": levels_note(list(rows), confidence),
     }
     path = sweep_dir / "comparison.html"
     write_atomically(path, render("comparison.html.j2", **context))
@@ -88,7 +96,9 @@ def write_comparison_page(sweep_dir: Path, rows: Sequence[Any], skipped: Sequenc
 
 
 def terminal_summary(rows: Sequence[Any]) -> str:
-    """The side-by-side summary of a sweep's variants for the terminal (:func:`sim.report.text.sweep_table`)."""
+    """The side-by-side summary of a sweep's variants for the terminal (:func:`sim.report.text.sweep_table`),
+    then how each variant's differences from variant 0 were computed."""
     labels = [f"{c.index}: {c.label}" if c.label else str(c.index) for c in rows]
     sig = [{k: d.get("significant") for k, d in c.diffs.items()} for c in rows]
-    return sweep_table(labels, [c.summary for c in rows], sig)
+    methods = [f"{c.index}: {c.method}" for c in rows[1:]]
+    return sweep_table(labels, [c.summary for c in rows], sig, methods)

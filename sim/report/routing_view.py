@@ -22,7 +22,7 @@ from sim.report.figures import routing
 from sim.report.pages import Section, Table
 from sim.report.rundata import RunData
 from sim.report.targets import judge
-from sim.report.text import format_interval, with_unit
+from sim.report.text import format_interval, format_level, with_unit
 
 
 def _kpi_cell(name: str, ci: Optional[Mapping[str, Any]], target: Optional[float]) -> Dict[str, str]:
@@ -32,7 +32,7 @@ def _kpi_cell(name: str, ci: Optional[Mapping[str, Any]], target: Optional[float
     interval = (format_interval(name, ci) or "").strip("[]").replace(", ", " – ")
     v = judge(name, ci, target)
     mark = f"{v.mark} " if v.status != "none" else ""
-    title = f"target {v.goal}: {v.text}" if v.goal else ""
+    title = f"target {v.goal}: {v.word}; {v.text}" if v.goal else ""
     return {"text": f"{mark}{with_unit(name, ci['mean'])}", "sub": interval,
             "cls": f"num {v.status}" if v.status != "none" else "num", "title": title}
 
@@ -77,10 +77,10 @@ def groups_table(rd: RunData) -> Optional[Table]:
         kpi_display(k).label + (f" ({kpi_display(k).unit})" if kpi_display(k).unit not in ("%", "s") else "")
         for k in GROUP_KPIS]
     return Table("Operator groups", header, rows, note=(
-        f"Per replication over the measurement window, each value with its {rd.confidence:.0%} confidence "
-        f"interval. Calls count for their home group (the first group of their route, routing.skills) whichever "
-        f"group answered them; occupancy is that of the group's own operators. Marks: the hotline's targets "
-        f"(kpi.targets) applied to each group."))
+        f"Per replication over the measurement window, each value with its {format_level(rd.confidence)} confidence "
+        f"interval{' (none with one replication)' if rd.replications < 2 else ''}. Calls count for their home "
+        f"group (the first group of their route, routing.skills) whichever group answered them; occupancy is that "
+        f"of the group's own operators. Marks: the hotline's targets (kpi.targets) applied to each group."))
 
 
 def callbacks_table(rd: RunData) -> Optional[Table]:

@@ -29,8 +29,8 @@ from sim.report import config_view
 from sim.report.caveats import judged
 from sim.report.figures.common import WEEKDAYS
 from sim.report.pages import Section, render, write_atomically
-from sim.report.targets import Verdict
-from sim.report.text import format_interval, open_note, precision_status, with_unit
+from sim.report.targets import Verdict, legend
+from sim.report.text import format_interval, format_level, open_note, precision_status, with_unit
 
 #: The KPIs of the headline, in order (those the run defines).
 HEADLINE = ("answer_rate", "service_level", "abandon_rate", "response_rate", "resolution_rate", "satisfaction_rate")
@@ -86,8 +86,10 @@ def run_facts(summary: Mapping[str, Any], cfg: Config) -> List[str]:
     reps = f"{summary['replications']} replication{'s' if summary['replications'] != 1 else ''}"
     if failed:
         reps += f" ({len(failed)} more failed: see 'Experiment')"
-    facts.append(f"{reps}, seed {summary['seed']}, scale {summary['scale']:g}; intervals are "
-                 f"{summary['confidence']:.0%} confidence intervals across replications.")
+    intervals = (f"intervals are {format_level(summary['confidence'])} confidence intervals across replications"
+                 if summary["replications"] > 1 else
+                 "no confidence intervals and so no verdicts against the targets (2 or more replications give them)")
+    facts.append(f"{reps}, seed {summary['seed']}, scale {summary['scale']:g}; {intervals}.")
     return facts
 
 
@@ -130,7 +132,7 @@ def kpi_groups(summary: Mapping[str, Any], cfg: Config) -> List[KpiGroup]:
 def experiment_rows(summary: Mapping[str, Any], wall_s: Optional[float]) -> List[tuple[str, str]]:
     """The experiment's facts: replications, failures, precision, executor, redials after the horizon, time."""
     rows = [("replications", str(summary["replications"])), ("root seed", str(summary["seed"])),
-            ("confidence level", f"{summary['confidence']:.0%}")]
+            ("confidence level", format_level(summary["confidence"]))]
     for f in summary.get("failed_replications") or []:
         rows.append(("failed replication", f"replication {f['replication']} (seed {f['seed']}): {f['error']}"))
     rows.append(("precision target", precision_status(summary) or "none: a fixed number of replications "
@@ -161,13 +163,14 @@ def page_context(summary: Mapping[str, Any], cfg: Config, sections: List[Section
     from sim import __version__
 
     cards, missing = headline(summary, cfg)
+    level = format_level(summary["confidence"])
     return {
         "summary": summary, "scenario": summary["scenario"], "description": summary.get("description") or "",
         "facts": run_facts(summary, cfg), "overrides": config_view.command_line_overrides(out_dir),
         "cards": cards, "missing": missing, "groups": kpi_groups(summary, cfg),
         "experiment": experiment_rows(summary, wall_s), "sections": sections, "glossary": glossary(summary),
         "differences": config_view.differences(cfg), "config_yaml": config_yaml, "figure_files": figure_files,
-        "confidence": f"{summary['confidence']:.0%}", "version": __version__,
+        "confidence": level, "verdict_legend": legend(level), "version": __version__,
         "failed": summary.get("failed_replications") or [],
         "caveats": [c["text"] for c in summary.get("caveats") or []],
     }

@@ -4,7 +4,9 @@ Written next to the front-line files when the scenario has units:
 
 * ``units.csv`` - one row per unit: type, capacity, and for each of the three
   rates (and close-out on time) its mean and confidence interval across
-  replications, with the mean counts behind them;
+  replications and the number of replications in which it is defined (the mean
+  is over those; the interval only when it is all of them), with the mean counts
+  behind them;
 * ``daily.csv`` - one row per replication and simulated day (drain days
   included): contacts offered, work orders created, close-outs, ratings, and the
   backlog (queued and in progress) of each unit type at the end of the day;
@@ -32,8 +34,8 @@ def units_table(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
     per_rep = [unit_rows(r.extra["backoffice"]) for r in exp.replications]
     conf = exp.cfg.experiment.confidence
     header = ["unit", "unit_type", "capacity"]
-    for k in UNIT_RATES:
-        header += [k, f"{k}_ci_low", f"{k}_ci_high"]
+    for k in UNIT_RATES:  # response_replications: how many replications the mean (and interval) cover
+        header += [k, f"{k}_ci_low", f"{k}_ci_high", f"{k.removesuffix('_rate')}_replications"]
     header += [f"{k}_mean" for k in UNIT_COUNTS]
     rows = []
     for i, name in enumerate(meta["unit_names"]):
@@ -43,7 +45,7 @@ def units_table(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
             finite = [v for v in vals if not np.isnan(v)]
             ci = confidence_interval(finite, conf, k) if len(finite) == len(vals) else {
                 "mean": float(np.mean(finite)) if finite else None, "ci_low": None, "ci_high": None}
-            row += [ci["mean"], ci["ci_low"], ci["ci_high"]]
+            row += [ci["mean"], ci["ci_low"], ci["ci_high"], len(finite)]
         row += [float(np.mean([rep[i][k] for rep in per_rep])) for k in UNIT_COUNTS]
         rows.append(row)
     return header, rows

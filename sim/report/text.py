@@ -22,8 +22,14 @@ import numpy as np
 from sim.config.kpi_catalog import kpi_display, kpi_domain
 from sim.config.schema import URGENCY_CLASSES
 
-#: How the terminal writes a verdict (``summary.json`` -> ``targets`` -> ``status``).
-STATUS_WORDS = {"met": "met", "missed": "MISSED", "unclear": "not clear", "none": ""}
+#: How the terminal writes a verdict (``summary.json`` -> ``targets`` -> ``status``; :mod:`sim.report.targets`).
+STATUS_WORDS = {"met": "met", "missed": "MISSED", "unclear": "not clear", "no_interval": "no interval",
+                "none": ""}
+
+
+def format_level(confidence: float) -> str:
+    """A confidence level as a percentage with the digits it has: ``95%``, ``97.5%``, ``99.9%``."""
+    return f"{100 * float(confidence):.4g}%"
 
 
 def format_value(name: str, v: Optional[float]) -> str:
@@ -83,7 +89,8 @@ def _target_cells(summary: Mapping[str, Any], name: str) -> str:
     if not t or t.get("target") is None:
         return ""
     sign = "≥" if t.get("kind") == "minimum" else "≤"
-    return f"   {sign} {format_value(name, t['target']):<9}{STATUS_WORDS.get(t.get('status', 'none'), '')}"
+    word = STATUS_WORDS.get(t.get("status", "none"), "") + (f" ({t['note']})" if t.get("note") else "")
+    return f"   {sign} {format_value(name, t['target']):<9}{word}"
 
 
 def _line(summary: Mapping[str, Any], kind: str, label: str, ci: Mapping[str, Any], target: bool = True) -> str:
@@ -95,14 +102,14 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
     """The printed KPI table: mean, confidence interval and target of every KPI, rates by unit type,
     accounting, whether the targets and the precision target were met."""
     buf = io.StringIO()
-    conf = int(round(100 * summary["confidence"]))
+    conf = format_level(summary["confidence"])
     drain = f", drain {summary['drain_h']:g} h" if summary.get("drain_h") else ""
     buf.write(f"Scenario {summary['scenario']}: {summary['replications']} replication(s) of "
               f"{summary['horizon_h']:g} h (warm-up {summary['warmup_h']:g} h{drain}), seed {summary['seed']}, "
               f"scale {summary['scale']:g}\n")
     for caveat in summary.get("caveats") or []:
         buf.write(textwrap.fill(caveat["text"], width=110, initial_indent="CAVEAT: ", subsequent_indent="  ") + "\n")
-    head = f"{'KPI':<34}{'mean':>12}   {f'{conf}% confidence interval':<24}"
+    head = f"{'KPI':<34}{'mean':>12}   {f'{conf} confidence interval':<24}"
     buf.write((head + ("   target" if summary.get("targets") else "")).rstrip() + "\n")
     for name, ci in summary["kpis"].items():
         buf.write(_line(summary, name, name, ci))
@@ -179,7 +186,15 @@ def targets_line(summary: Mapping[str, Any]) -> Optional[str]:
         if names:
             parts.append(f"{len(names)} {STATUS_WORDS[status]}" + (f" ({', '.join(names)})" if status != "met"
                                                                     else ""))
-    return "Targets (kpi.targets): " + ", ".join(parts)
+    alone: dict[str, List[str]] = {}
+    for k, v in targets.items():
+        if v["status"] == "no_interval":
+            alone.setdefault(str(v.get("note") or "no interval"), []).append(k)
+    for note, names in alone.items():
+        parts.append(f"{len(names)} without a verdict ({note}, no interval: {', '.join(names)})")
+    hint = ("; run 2 or more replications to judge them" if any(n.endswith("1 replication") for n in alone)
+            else "")
+    return "Targets (kpi.targets): " + ", ".join(parts) + hint
 
 
 def staffing_line(summary: Mapping[str, Any]) -> Optional[str]:
@@ -223,10 +238,11 @@ def _cell(name: str, ci: Mapping[str, Any], sig: Optional[bool]) -> str:
 
 
 def sweep_table(labels: Sequence[str], summaries: Sequence[Mapping[str, Any]],
-                significant: Sequence[Mapping[str, Optional[bool]]]) -> str:
+                significant: Sequence[Mapping[str, Optional[bool]]], methods: Sequence[str] = ()) -> str:
     """The side-by-side summary of a sweep: a column per variant, a row per main KPI (mean ± half-width;
     ``*`` = differs significantly from variant 0; a KPI no variant defines is left out); with more than five
-    variants, a row per variant."""
+    variants, a row per variant; then ``methods``, a line per variant saying how its differences from
+    variant 0 were computed."""
     names = [k for k in SWEEP_KPIS if any(s.get("kpis", {}).get(k, {}).get("mean") is not None for s in summaries)]
     empty = {"mean": None, "ci_low": None, "ci_high": None}
     cells = [[_cell(k, s.get("kpis", {}).get(k, empty), sig.get(k) if i else None) for k in names]
@@ -244,7 +260,10 @@ def sweep_table(labels: Sequence[str], summaries: Sequence[Mapping[str, Any]],
         buf.write(f"{'variant':<{lw}}" + "".join(f"{k:>{w}}" for k, w in zip(shown, widths)) + "\n")
         for lab, row in zip(labels, cells):
             buf.write(f"{lab:<{lw}}" + "".join(f"{row[j]:>{w}}" for j, w in enumerate(widths)) + "\n")
-    buf.write("mean ± half-width of the confidence interval; * = differs significantly from the first variant\n")
+    buf.write("mean ± half-width of the confidence interval (none with 1 replication); * = differs significantly "
+              "from the first variant\n")
+    if methods:
+        buf.write("Differences from variant 0: " + "; ".join(methods) + "\n")
     return buf.getvalue()
 
 

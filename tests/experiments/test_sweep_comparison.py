@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from html import unescape
 
 import numpy as np
 import pytest
@@ -68,8 +69,9 @@ def test_comparison_csv_rows(sweep):
     assert [(r["variant"], r["folder"], r["overrides"]) for r in rows] == [
         ("0", "variant_0", "staffing.operators=120"), ("1", "variant_1", "staffing.operators=130")], (
         f"comparison.csv variant columns: {[(r['variant'], r['folder'], r['overrides']) for r in rows]}")
-    assert all(r["paired"] == "yes" and r["seed"] == "7" and r["replications"] == "4" for r in rows), (
-        f"paired/seed/replications columns: {[(r['paired'], r['seed'], r['replications']) for r in rows]}")
+    got = [(r["paired"], r["pairs"], r["seed"], r["replications"]) for r in rows]
+    assert got == [("", "", "7", "4"), ("yes", "4", "7", "4")], f"paired/pairs/seed/replications columns: {got}"
+    assert rows[1]["differences"] == "paired-t on 4 replications (0-3; common random numbers)", rows[1]["differences"]
     kpis = [h[: -len("_significant")] for h in rows[0] if h.endswith("_significant")]
     assert "service_level" in kpis and "mean_wait_s" in kpis, f"comparison.csv KPIs: {kpis}"
     for k in kpis:
@@ -144,11 +146,11 @@ def test_difference_ci_paired_by_hand():
 
 def test_difference_ci_welch_by_hand():
     """a=[1,2,3,4] (var 5/3), b=[2,4,6] (var 4): se^2=5/12+4/3, Welch-Satterthwaite dof by hand."""
-    d = difference_ci([1, 2, 3, 4], [2, 4, 6], paired=True, confidence=0.9)  # unequal lengths: Welch
+    d = difference_ci([1, 2, 3, 4], [2, 4, 6], paired=False, confidence=0.9)
     vx, vy = 5 / 3 / 4, 4 / 3
     dof = (vx + vy) ** 2 / (vx ** 2 / 3 + vy ** 2 / 2)
     half = st.t.ppf(0.95, dof) * math.sqrt(vx + vy)
-    assert d["method"] == "welch", f"unequal lengths with paired=True: method {d['method']}"
+    assert d["method"] == "welch", f"method {d['method']}"
     assert d["diff"] == pytest.approx(1.5, rel=1e-12), f"diff {d['diff']}"
     assert d["diff_ci_low"] == pytest.approx(1.5 - half, rel=1e-12), f"low {d['diff_ci_low']} vs {1.5 - half}"
     assert d["diff_ci_high"] == pytest.approx(1.5 + half, rel=1e-12), f"high {d['diff_ci_high']} vs {1.5 + half}"
@@ -181,10 +183,16 @@ def test_difference_ci_matches_scipy(seed, confidence):
         f"seed {seed}: correlated pairs should give a narrower paired interval: {p} vs {w}")
 
 
+def test_difference_ci_paired_needs_pairs():
+    """Paired samples of different lengths are refused, never compared unpaired behind the caller's back."""
+    with pytest.raises(ValueError, match="a paired difference needs pairs: 4 and 3 values"):
+        difference_ci([1, 2, 3, 4], [2, 4, 6], paired=True, confidence=0.9)
+
+
 @pytest.mark.parametrize("a, b", [([1.0, float("nan"), 2.0], [1.0, 2.0, 3.0]), ([1.0], [2.0]), ([1.0, 2.0], [3.0])])
 def test_difference_ci_undefined(a, b):
     """A NaN value or fewer than 2 values per side gives an undefined difference (all None)."""
-    d = difference_ci(a, b, True, 0.95)
+    d = difference_ci(a, b, len(a) == len(b), 0.95)
     assert d == {"diff": None, "diff_ci_low": None, "diff_ci_high": None, "significant": None, "method": None}, (
         f"a={a}, b={b}: {d}")
 
@@ -204,6 +212,9 @@ def _variant(folder, seed, reps, values, overrides=None, job_num=None, confidenc
     kpis = {}
     for k, v in values.items():
         x = np.asarray(v, dtype=float)
+        if len(x) < 2:
+            kpis[k] = {"mean": float(x.mean()), "ci_low": None, "ci_high": None}
+            continue
         half = st.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
         kpis[k] = {"mean": float(x.mean()), "ci_low": float(x.mean() - half), "ci_high": float(x.mean() + half)}
     summary = {"scenario": "synthetic", "seed": seed, "replications": len(reps), "confidence": confidence,
@@ -229,7 +240,11 @@ def test_write_comparison_different_seeds_is_welch(tmp_path):
     _variant(tmp_path / "variant_1", 2, range(5), B, ["seed=2", "x=a"], 1)
     path = write_comparison(tmp_path)
     rows = _read_csv(path)
-    assert [r["paired"] for r in rows] == ["yes", "no"], f"paired column {[r['paired'] for r in rows]}"
+    assert [r["paired"] for r in rows] == ["", "no"], f"paired column {[r['paired'] for r in rows]}"
+    assert rows[1]["differences"] == "Welch, unpaired (5 and 5 replications; the variants' seeds differ)", (
+        rows[1]["differences"])
+    assert rows[1]["service_level_pct_over_pairs"] == "" and rows[1]["pairs"] == "", (
+        "an unpaired comparison has no means over pairs")
     assert [r["overrides"] for r in rows] == ["seed=1", "seed=2"], (
         f"overrides column should show only what differs: {[r['overrides'] for r in rows]}")
     for k in A:
@@ -319,3 +334,157 @@ def test_callback_notes_skipped_subfolders(tmp_path, capsys):
     assert str(tmp_path / "comparison.csv") in out, out
     noted = [ln for ln in err.splitlines() if ln.startswith("run_sim: note: comparison: skipped")]
     assert len(noted) == len(STRAYS), err
+
+
+# --- pairing only what is paired (issue: replication sets that differ) -----------------------------------
+
+#: A precision target stops variant 0 (8 operators) at 8 replications and variant 1 (10) at 6.
+PRECISION_SWEEP = ["-m", "scenario=single_queue", "arrivals.phone.per_day=2000", "staffing.operators=8,10",
+                   "experiment.horizon_h=12", "experiment.warmup_h=0", "experiment.replications=2",
+                   "experiment.precision=0.01", "experiment.max_replications=8", "experiment.progress=false"]
+#: The same settings twice, with 2 and 3 replications.
+REPLICATIONS_SWEEP = ["-m", "scenario=single_queue", "arrivals.phone.per_day=2000", "staffing.operators=8",
+                      "experiment.horizon_h=12", "experiment.warmup_h=0", "experiment.replications=2,3",
+                      "experiment.progress=false"]
+
+
+def _quick(args, out):
+    proc = run_cli([*args, "report.plots=false", f"report.dir={out}"])
+    assert proc.returncode == 0, f"{args}: exit {proc.returncode}, stderr {proc.stderr[-800:]}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def precision_sweep(tmp_path_factory):
+    """The sweep folder and process of PRECISION_SWEEP (variants with 8 and 6 replications)."""
+    out = tmp_path_factory.mktemp("sweep") / "precision"
+    return out, _quick(PRECISION_SWEEP, out)
+
+
+def test_paired_only_on_common_replications(precision_sweep):
+    """8 and 6 replications under one seed: the difference is paired on replications 0-5 only, equals the
+    paired t interval of those pairs, and is the difference of the two means over those pairs, which
+    comparison.csv gives (it is not the difference of the reported means, 8 against 6 replications)."""
+    out, _ = precision_sweep
+    rows = _read_csv(out / "comparison.csv")
+    a = dict(zip(map(int, (r["replication"] for r in _read_csv(out / "variant_0" / "kpis.csv"))),
+                 _kpi_column(out / "variant_0", "service_level")))
+    b = dict(zip(map(int, (r["replication"] for r in _read_csv(out / "variant_1" / "kpis.csv"))),
+                 _kpi_column(out / "variant_1", "service_level")))
+    assert (sorted(a), sorted(b)) == (list(range(8)), list(range(6))), f"replications {sorted(a)}, {sorted(b)}"
+    row = rows[1]
+    assert (row["paired"], row["pairs"]) == ("yes", "6"), (row["paired"], row["pairs"])
+    assert row["differences"] == ("paired-t on the 6 replications both variants have (0-5; variant 0 has 8, "
+                                  "this one 6)"), row["differences"]
+    x, y = [a[r] for r in range(6)], [b[r] for r in range(6)]
+    ci = st.ttest_rel(y, x).confidence_interval(0.95)
+    got = [float(row[c]) / 100 for c in ("service_level_diff_pp", "service_level_diff_pp_ci_low",
+                                         "service_level_diff_pp_ci_high")]
+    assert got == [pytest.approx(np.mean(y) - np.mean(x), rel=1e-9), pytest.approx(ci.low, rel=1e-8),
+                   pytest.approx(ci.high, rel=1e-8)], f"paired difference {got} vs pairs 0-5: {ci}"
+    assert float(row["service_level_pct_over_pairs"]) == pytest.approx(100 * np.mean(y), rel=1e-9)
+    assert float(row["ref_service_level_pct_over_pairs"]) == pytest.approx(100 * np.mean(x), rel=1e-9)
+    reported = float(row["service_level_pct"]) - float(rows[0]["service_level_pct"])
+    assert abs(reported - float(row["service_level_diff_pp"])) > 0.1, (
+        f"the example no longer shows the point: reported means differ by {reported:.3f} pp, paired "
+        f"difference {row['service_level_diff_pp']} pp")
+
+
+def test_paired_subset_is_said_everywhere(precision_sweep):
+    """comparison.md, comparison.html and the terminal say the differences are paired on 6 of the replications,
+    and the Markdown cell shows the two means over those pairs beside the paired difference."""
+    from sim.report.text import format_value
+
+    out, proc = precision_sweep
+    rows = _read_csv(out / "comparison.csv")
+    how = "paired-t on the 6 replications both variants have (0-5; variant 0 has 8, this one 6)"
+    md = (out / "comparison.md").read_text()
+    line = next(ln for ln in md.splitlines() if ln.startswith("| 1 |"))
+    ref_m, m = (float(rows[1][c]) / 100 for c in ("ref_service_level_pct_over_pairs", "service_level_pct_over_pairs"))
+    want = f"over the 6 pairs: {format_value('service_level', ref_m)} → " \
+           f"{format_value('service_level', m)}"
+    assert how in line and want in line, f"comparison.md row of variant 1 lacks {how!r} or {want!r}: {line}"
+    html = (out / "comparison.html").read_text()
+    assert how in html and want in html, "comparison.html does not say how the differences were computed"
+    assert f"Differences from variant 0: 1: {how}" in proc.stdout, proc.stdout[-600:]
+
+
+def test_identical_settings_replications_2_and_3(tmp_path):
+    """replications=2,3 on identical settings: the pairs (replications 0 and 1) are identical, so the paired
+    difference is exactly 0 with a zero-width interval, not significant; the page and comparison.md show it beside
+    the means over those 2 pairs (equal), while the reported means differ (the third replication)."""
+    from sim.report.text import format_value
+
+    out = tmp_path / "reps"
+    _quick(REPLICATIONS_SWEEP, out)
+    rows = _read_csv(out / "comparison.csv")
+    row = rows[1]
+    assert (row["pairs"], row["service_level_diff_pp"], row["service_level_diff_pp_ci_low"],
+            row["service_level_diff_pp_ci_high"], row["service_level_significant"]) == ("2", "0", "0", "0", "no"), row
+    assert row["service_level_pct_over_pairs"] == row["ref_service_level_pct_over_pairs"] == rows[0][
+        "service_level_pct"], "the means over the 2 pairs should both be variant 0's mean"
+    assert row["service_level_pct"] != rows[0]["service_level_pct"], "the reported means should differ"
+    mean0 = format_value("service_level", float(rows[0]["service_level_pct"]) / 100)
+    line = next(ln for ln in (out / "comparison.md").read_text().splitlines() if ln.startswith("| 1 |"))
+    assert f"Δ +0 pp [0, 0]<br>over the 2 pairs: {mean0} → {mean0}" in line, line
+
+
+def test_same_seed_without_two_common_replications_is_welch(tmp_path):
+    """Same seed but only replication 2 in common (the others failed): too few to pair, so Welch's interval on
+    all replications, whose difference is that of the reported means."""
+    _variant(tmp_path / "variant_0", 5, [0, 1, 2], {k: v[:3] for k, v in A.items()}, ["x=1"], 0)
+    _variant(tmp_path / "variant_1", 5, [2, 3, 4], {k: v[2:] for k, v in B.items()}, ["x=2"], 1)
+    rows = _read_csv(write_comparison(tmp_path))
+    assert (rows[1]["paired"], rows[1]["differences"]) == (
+        "no", "Welch, unpaired (3 and 3 replications; 1 replication in common, too few to pair)"), rows[1]
+    for k in A:
+        stem, dstem, f = columns(k)
+        ci = st.ttest_ind(B[k][2:], A[k][:3], equal_var=False).confidence_interval(0.95)
+        got = [float(rows[1][c]) / f for c in (dstem, f"{dstem}_ci_low", f"{dstem}_ci_high")]
+        assert got == [pytest.approx(np.mean(B[k][2:]) - np.mean(A[k][:3]), rel=1e-9),
+                       pytest.approx(ci.low, rel=1e-9), pytest.approx(ci.high, rel=1e-9)], f"{k}: {got} vs {ci}"
+        assert float(rows[1][dstem]) == pytest.approx(float(rows[1][stem]) - float(rows[0][stem]), rel=1e-9)
+
+
+def test_one_replication_has_no_interval(tmp_path):
+    """One replication per variant: the difference of the means, no interval, no significance, and every
+    output says 'no interval (1 replication)'."""
+    _variant(tmp_path / "variant_0", 5, [0], {"service_level": [0.80]}, ["x=1"], 0)
+    _variant(tmp_path / "variant_1", 5, [0], {"service_level": [0.90]}, ["x=2"], 1)
+    rows = _read_csv(write_comparison(tmp_path))
+    row = rows[1]
+    assert (row["differences"], row["service_level_diff_pp_ci_low"], row["service_level_diff_pp_ci_high"],
+            row["service_level_significant"]) == ("no interval (1 replication)", "", "", ""), row
+    assert float(row["service_level_diff_pp"]) == pytest.approx(10.0, rel=1e-9), row["service_level_diff_pp"]
+    md = (tmp_path / "comparison.md").read_text()
+    assert "Δ +10 pp<br>no interval (1 replication)" in md, md
+    html = (tmp_path / "comparison.html").read_text()
+    assert "<td class=\"method\">no interval (1 replication)</td>" in html, "the page's differences column"
+    assert "Variants 0, 1: no interval (1 replication), the mean alone." in html, "the trade-off's caption"
+
+
+def test_comparison_states_a_confidence_level_other_than_95(tmp_path):
+    """At experiment.confidence=0.975 the differences are 97.5% intervals (scipy's), and the page and
+    comparison.md say 97.5%, not a rounded 98%."""
+    _variant(tmp_path / "variant_0", 5, range(5), A, ["x=1"], 0, confidence=0.975)
+    _variant(tmp_path / "variant_1", 5, range(5), B, ["x=2"], 1, confidence=0.975)
+    rows = _read_csv(write_comparison(tmp_path))
+    ci = st.ttest_rel(B["asa_s"], A["asa_s"]).confidence_interval(0.975)
+    assert (float(rows[1]["asa_s_diff_ci_low"]), float(rows[1]["asa_s_diff_ci_high"])) == (
+        pytest.approx(ci.low, rel=1e-9), pytest.approx(ci.high, rel=1e-9)), rows[1]
+    assert "Mean [97.5% CI]" in (tmp_path / "comparison.md").read_text()
+    assert "97.5% confidence interval" in (tmp_path / "comparison.html").read_text()
+
+
+def test_variants_at_other_confidence_levels_are_named(tmp_path):
+    """A sweep over experiment.confidence: every difference is at variant 0's level (99%), and comparison.md and
+    the page say that variant 1's own intervals are at 90%."""
+    _variant(tmp_path / "variant_0", 5, range(5), A, ["experiment.confidence=0.99"], 0, confidence=0.99)
+    _variant(tmp_path / "variant_1", 5, range(5), B, ["experiment.confidence=0.9"], 1, confidence=0.9)
+    rows = _read_csv(write_comparison(tmp_path))
+    ci = st.ttest_rel(B["asa_s"], A["asa_s"]).confidence_interval(0.99)
+    assert float(rows[1]["asa_s_diff_ci_low"]) == pytest.approx(ci.low, rel=1e-9), rows[1]["asa_s_diff_ci_low"]
+    note = ("The variants' own intervals are at their own confidence level (experiment.confidence), which is not "
+            "0.99 for variant 1: 0.9; every difference is at 0.99.")
+    assert note in (tmp_path / "comparison.md").read_text()
+    assert note in unescape((tmp_path / "comparison.html").read_text())

@@ -21,13 +21,15 @@ from sim.report.targets import judge
     ("abandon_rate", (0.03, 0.02, 0.04), 0.05, "met"),
     ("abandon_rate", (0.07, 0.06, 0.08), 0.05, "missed"),
     ("abandon_rate", (0.05, 0.04, 0.06), 0.05, "unclear"),
-    ("asa_s", (9.0, None, None), 10.0, "met"),  # one replication: the mean decides
-    ("asa_s", (11.0, None, None), 10.0, "missed"),
+    ("asa_s", (9.0, None, None), 10.0, "no_interval"),  # one replication: no interval, no verdict
+    ("asa_s", (11.0, None, None), 10.0, "no_interval"),
+    ("intervals_meeting_target", (0.99, None, None), 0.9, "no_interval"),  # pooled: never an interval
     ("resolution_rate", (None, None, None), 0.97, "none"),  # no value (no work orders)
     ("answer_rate", (0.97, 0.96, 0.98), None, "none"),  # no target
 ])
 def test_judge(name, ci, target, status):
-    """met: the whole interval on the good side; missed: on the bad side; unclear: it contains the target."""
+    """met: the whole interval on the good side; missed: on the bad side; unclear: it contains the target;
+    no_interval: no interval to judge by."""
     v = judge(name, dict(zip(("mean", "ci_low", "ci_high"), ci)), target)
     assert v.status == status, f"{name} {ci} against {target}: {v}"
 

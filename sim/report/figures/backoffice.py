@@ -33,6 +33,7 @@ from sim.report.figures.common import (
 from sim.report.pages import Figure
 from sim.report.palette import SERIES, distinct, named
 from sim.report.rundata import RunData
+from sim.report.text import format_level
 
 #: The three rates (Beijing's 三率), in the order the city publishes them.
 THREE_RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
@@ -83,7 +84,8 @@ def open_orders(rd: RunData) -> Optional[Figure]:
     drain = rd.cfg.experiment.drain_h
     caption = ("Work orders open at the end of each simulated day by the type of unit that handles them, and the "
                "orders created, closed out and rated each day (mean over the replications, with "
-               f"{rd.confidence:.0%} confidence bands)."
+               + (f"{format_level(rd.confidence)} confidence bands)." if rd.replications > 1 else
+                  "no confidence band: one replication).")
                + (f" The drain ({drain:g} h, shaded) follows the horizon's contacts to their end without new ones."
                   if drain > 0 else ""))
     return Figure("open_orders", "Work orders through time", caption, png(fig))
@@ -193,8 +195,10 @@ def three_rates(rd: RunData) -> Optional[Figure]:
     axes[0][0].invert_yaxis()
     fig.suptitle("The three rates by unit type", x=0.01, ha="left", fontsize=11, fontweight="bold")
     caption = (f"Response, resolution and satisfaction rate (Beijing's three rates) of each type of unit: dot = mean, "
-               f"bar = {rd.confidence:.0%} confidence interval across replications; the dashed line is the target "
-               "(kpi.targets). The units with the lowest rates are listed in the table below.")
+               f"bar = {format_level(rd.confidence)} confidence interval across replications"
+               + (" (none with one replication)" if rd.replications < 2 else "")
+               + "; the dashed line is the target (kpi.targets). The units with the lowest rates are listed in the "
+               "table below.")
     return Figure("three_rates", "The three rates by unit type", caption, png(fig))
 
 

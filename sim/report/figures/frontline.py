@@ -36,6 +36,7 @@ from sim.report.figures.common import (
 from sim.report.pages import Figure
 from sim.report.palette import SERIES
 from sim.report.rundata import Daily, Profile, RunData, Timeline
+from sim.report.text import format_level
 
 View = Union[Timeline, Profile, Daily]
 
@@ -196,7 +197,7 @@ def build(rd: RunData, name: str, title: str, panels: Sequence[Panel], caption: 
     if rd.replications < 2:
         bands = "One replication: no confidence band."
     else:
-        bands = f"Bands: the {rd.confidence:.0%} confidence interval across {rd.replications} replications."
+        bands = f"Bands: the {format_level(rd.confidence)} confidence interval across {rd.replications} replications."
     prof = next((v for v in vs if isinstance(v, Profile)), None)
     if prof is not None:
         what = "The average day and week pool" if len(vs) > 1 else "The average day pools"

@@ -2,9 +2,9 @@
 sweep over a numeric key.
 
 Both are drawn from the comparison of the variants
-(:func:`sim.report.comparison.compared`): every difference is the paired
-interval of common random numbers when the variants share their seed (Welch's
-otherwise), shares in percentage points.
+(:func:`sim.report.comparison.compared`): every difference is paired on the
+replications both variants have when they share their seed (common random
+numbers), Welch's otherwise, and its label says which; shares in percentage points.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
+from sim.analysis.differences import method_text
 from sim.analysis.kpis import is_share
 from sim.config.kpi_catalog import kpi_display
 from sim.report.figures.common import height, layout, legend_beside, percent_axis, png, share_limits, subplots
@@ -40,10 +41,10 @@ def forest(rows: Sequence[Any]) -> Optional[Figure]:
     cols = 3
     nrows = math.ceil(len(kpis) / cols)
     others = rows[1:]
-    panel_h = 0.32 * len(others) + 0.25
+    panel_h = 0.45 * len(others) + 0.25
     fig, axes = subplots(nrows, height(nrows, panel_h, "none", hspace_in=0.75), cols=cols)
     layout(fig, nrows, cols, "none", left_in=2.3, wspace_in=0.35, hspace_in=0.75)
-    labels = [_short(f"{c.index}: {c.label}") for c in others]
+    labels = [_short(f"{c.index}: {c.label}") + f"\n{method_text(c.how, short=True)}" for c in others]
     for i, k in enumerate(kpis):
         ax = axes[i // cols][i % cols]
         f, unit = (100.0, "pp") if is_share(k) else (1.0, kpi_display(k).unit)
@@ -67,11 +68,12 @@ def forest(rows: Sequence[Any]) -> Optional[Figure]:
         axes[j // cols][j % cols].set_visible(False)
     fig.suptitle(f"Differences from variant 0 ({_short(rows[0].label or 'the reference', 40)})", x=0.01, ha="left",
                  fontsize=11, fontweight="bold")
-    paired = all(c.paired for c in others)
-    how = ("paired intervals (common random numbers: the variants share the seed)" if paired
-           else "Welch's intervals where the variants' seeds differ")
-    caption = (f"Each variant minus variant 0: dot = mean difference, bar = confidence interval ({how}). A filled "
-               f"dot differs significantly (the interval excludes 0); shares in percentage points (pp).")
+    caption = ("Each variant minus variant 0: dot = mean difference, bar = confidence interval; under each label, "
+               "how: 'paired on n' = paired-t on the n replications both variants have (common random numbers; "
+               "'n of a/b' when variant 0 has a and this one b, and the dot is then the difference of the means "
+               "over the n pairs), 'Welch' = unpaired (different seeds), 'no interval' = a dot alone (one "
+               "replication). A filled dot differs significantly (the interval excludes 0); shares in percentage "
+               "points (pp).")
     return Figure("forest", "Differences from the first variant", caption, png(fig))
 
 
@@ -158,6 +160,10 @@ def tradeoff(rows: Sequence[Any], targets: Any) -> Optional[Figure]:
     against = [f"the swept key {key[0]}"] if key and not linear else []
     against += ["the operator-hours on duty" + (f" (which follow {key[0]})" if linear and key else "")] \
         if vary_hours else []
+    alone = [str(c.index) for c in rows if any(c.kpis.get(k, {}).get("mean") is not None
+                                               and c.kpis[k].get("ci_low") is None for g in groups for k in g)]
     caption = ("Service level, answer rate and abandonment of each variant (mean and confidence interval) against "
-               + " and ".join(against) + "; the labels name the variants; dashed: the targets.")
+               + " and ".join(against) + "; the labels name the variants; dashed: the targets."
+               + (f" Variant{'s' if len(alone) > 1 else ''} {', '.join(alone)}: no interval (1 replication), the "
+                  f"mean alone." if alone else ""))
     return Figure("tradeoff", "Trade-off", caption, png(fig))
