@@ -95,8 +95,8 @@ def test_run_report_in_browser(browser, run_report):
     assert cards == 6 and tables == 5, f"{cards} headline cards, {tables} KPI tables"  # front line, staffing, online, work orders, return visits
     assert "heating_season_start" in heading, heading
     nowrap = browser.execute_script(
-        "return Array.from(document.querySelectorAll('table.kpis td.ci')).every(td => td.getClientRects().length"
-        " === 1 && td.getBoundingClientRect().height < 40)")
+        "return Array.from(document.querySelectorAll('table.kpis td.ci .ival')).every(iv => iv.getClientRects().length"
+        " === 1 && iv.getBoundingClientRect().height < 40)")
     assert nowrap, "a confidence interval wraps onto a second line"
 
 
