@@ -138,5 +138,5 @@ def deferred_load(starts: np.ndarray, ends: np.ndarray, rates: np.ndarray, work_
     """
     if deadline_s <= 0:
         return mean_rate(starts, ends, rates, edges) * work_s
-    spread = make_distribution(DistConfig("constant", value=float(deadline_s)), "online.deadline_h")
+    spread = make_distribution(DistConfig("constant", value=float(deadline_s)), "online.deadline_h, in seconds")
     return infinite_server_load(starts, ends, rates, spread, edges) * (work_s / deadline_s)

@@ -15,6 +15,7 @@ arrays; draws are never negative.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence
 
@@ -181,7 +182,60 @@ def make_distribution(cfg: DistSpec, key: str) -> Distribution:
     if leftover:
         raise ConfigError(f"{key}.{leftover[0]}", getattr(cfg, leftover[0]),
                           f"conflicts with {'+'.join(chosen)}; give one parameter set")
-    return _BUILDERS[cfg.dist](cfg, key, chosen)
+    dist = _BUILDERS[cfg.dist](cfg, key, chosen)
+    _check_moments(dist, cfg, key, chosen)
+    return dist
+
+
+#: Seconds per unit of a duration, by the suffix of its key (``handle_s``, ``delay_h``, ``interval_min``).
+UNIT_S: dict[str, float] = {"s": 1.0, "min": 60.0, "h": 3600.0}
+_UNIT_NAMES = {"s": "seconds", "min": "minutes", "h": "hours"}
+#: The longest mean a duration may have, in seconds: a century (of 366-day years).  Longer says "never" no
+#: better (a patience of 1e9 s, 32 years, is the usual "nobody hangs up") and draws from it would near the
+#: range of a float and overflow the clock.
+MAX_MEAN_S = 100 * 366 * 86400.0
+_UNIT_OF_KEY = re.compile(r"_(s|min|h)(?:_by_\w+)?$")
+
+
+def duration_unit(key: str) -> Optional[str]:
+    """The unit of the duration at dotted ``key``: the suffix of its last part that has one (None if none does).
+
+    ``"calls.handle_s"`` -> ``"s"``; ``"workorders.dispatch_delay_h.general"`` and
+    ``"workorders.resolution_h_by_urgency.general"`` -> ``"h"``.
+    """
+    for part in reversed(re.sub(r"\[\d+\]", "", key).split(".")):
+        m = _UNIT_OF_KEY.search(part)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _check_moments(dist: Distribution, cfg: DistSpec, key: str, chosen: Sequence[str]) -> None:
+    """Refuse a distribution whose mean or variance is not finite, or whose mean exceeds :data:`MAX_MEAN_S`.
+
+    Every parameter is finite already; this catches what they make together (``lognormal`` with a median
+    of 1 and a p90 of 1e300) and a finite but absurd scale (``{dist: exponential, mean: 1e308}`` for a
+    delay in hours would overflow the clock).  The parameter named is the largest of those that set the
+    scale (or ``cv``/``shape`` when only the variance is infinite).
+    """
+    unit = duration_unit(key)
+    ceiling = MAX_MEAN_S / UNIT_S[unit] if unit else math.inf
+    mean_ok = math.isfinite(dist.mean) and dist.mean <= ceiling
+    if mean_ok and math.isfinite(dist.variance):
+        return
+    spread = [p for p in chosen if p in ("cv", "shape")]
+    scales = [p for p in chosen if p not in ("cv", "shape")]
+    sizes = {p: max(getattr(cfg, p)) if p == "values" else float(getattr(cfg, p)) for p in scales}
+    param = max(scales, key=lambda p: sizes[p]) if scales and (not mean_ok or not spread) else spread[0]
+    value = getattr(cfg, param)
+    if not mean_ok and math.isfinite(dist.mean):
+        rule = (f"must be <= {ceiling:,.0f} (a century, in {_UNIT_NAMES[unit]})" if param == "mean" else
+                f"gives a mean of {dist.mean:.4g} {_UNIT_NAMES[unit]}; a duration's mean must be at most a "
+                f"century ({ceiling:,.0f} {_UNIT_NAMES[unit]})")
+    else:
+        what = "mean" if not mean_ok else "variance"
+        rule = f"gives an infinite {what} ({cfg.dist} with {'+'.join(chosen)}): use values of a sensible size"
+    raise ConfigError(f"{key}.{param}", list(value) if param == "values" else value, rule)
 
 
 def _positive(key: str, value: Optional[float], strict: bool = True) -> float:
