@@ -226,15 +226,18 @@ def _check_moments(dist: Distribution, cfg: DistSpec, key: str, chosen: Sequence
     spread = [p for p in chosen if p in ("cv", "shape")]
     scales = [p for p in chosen if p not in ("cv", "shape")]
     sizes = {p: max(getattr(cfg, p)) if p == "values" else float(getattr(cfg, p)) for p in scales}
-    param = max(scales, key=lambda p: sizes[p]) if scales and (not mean_ok or not spread) else spread[0]
+    given_mean_ok = "mean" in chosen and float(cfg.mean) <= ceiling  # type: ignore[arg-type]
+    blame_spread = bool(spread) and (mean_ok or given_mean_ok)  # a sensible mean: the spread overflowed
+    param = spread[0] if blame_spread else max(scales, key=lambda p: sizes[p])
     value = getattr(cfg, param)
-    if not mean_ok and math.isfinite(dist.mean):
-        rule = (f"must be <= {ceiling:,.0f} (a century, in {_UNIT_NAMES[unit]})" if param == "mean" else
-                f"gives a mean of {dist.mean:.4g} {_UNIT_NAMES[unit]}; a duration's mean must be at most a "
-                f"century ({ceiling:,.0f} {_UNIT_NAMES[unit]})")
+    name = _UNIT_NAMES[unit] if unit else ""
+    if not mean_ok and math.isfinite(dist.mean) and not blame_spread:
+        rule = (f"must be <= {ceiling:,.0f} (a century, in {name})" if param == "mean" else
+                f"gives a mean of {dist.mean:.4g} {name}; a duration's mean must be at most a century "
+                f"({ceiling:,.0f} {name})")
     else:
-        what = "mean" if not mean_ok else "variance"
-        rule = f"gives an infinite {what} ({cfg.dist} with {'+'.join(chosen)}): use values of a sensible size"
+        what = "mean" if not mean_ok and not blame_spread else "variance"
+        rule = f"gives no finite {what} ({cfg.dist} with {'+'.join(chosen)}): use values of a sensible size"
     raise ConfigError(f"{key}.{param}", list(value) if param == "values" else value, rule)
 
 
@@ -265,14 +268,19 @@ def _lognormal(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
         if p90 < med:
             raise ConfigError(f"{key}.p90", cfg.p90, f"must be >= median ({cfg.median})")
         mu, sigma = math.log(med), math.log(p90 / med) / _Z90
-    mean = math.exp(mu + sigma * sigma / 2)
-    var = (math.exp(sigma * sigma) - 1) * mean * mean
+    mean = _exp(mu + sigma * sigma / 2)  # inf where it overflows: refused by _check_moments
+    var = (_exp(sigma * sigma) - 1) * mean * mean
     if sigma == 0.0:  # cv = 0 or p90 = median: a constant (avoids 0 x -inf at u = 0)
         value = float(cfg.mean if "mean" in chosen else cfg.median)  # type: ignore[arg-type]
         return Distribution("lognormal", value, 0.0, (mu, sigma), lambda u: np.full(np.shape(u), value),
                             limited.constant(value))
     return Distribution("lognormal", mean, var, (mu, sigma),
                         lambda u: np.exp(mu + sigma * special.ndtri(u)), limited.lognormal(mu, sigma))
+
+
+def _exp(x: float) -> float:
+    """``exp(x)``, or inf where it overflows (``math.exp`` raises OverflowError)."""
+    return math.exp(x) if x < 709.0 else math.inf
 
 
 def _shape_scale(cfg: DistSpec, key: str, chosen: Sequence[str]) -> tuple[float, float]:
