@@ -105,9 +105,9 @@ REJECTED = {
                                 "units.municipal.case_workers_by_unit.health_commission", "changes nothing"),
     "priority_class_without_contacts": ("single_queue", ["calls.priority_classes=[complex]"],
                                         "calls.priority_classes", "no category has complex contacts"),
-    "surge_on_categories_never_drawn": ("beijing_baseline", ["categories.education.share=0",
-                                                             "categories.other.share=0.39",
-                                                             "+arrivals.surges=[{multiplier:2,categories:[education]}]"],
+    "surge_on_categories_never_drawn": ("beijing_baseline",
+                                        ["categories.education.share=0", "categories.other.share=0.39",
+                                         "+arrivals.surges=[{multiplier:2,categories:[education]}]"],
                                         "arrivals.surges[0].categories", "share 0"),
     # used only when another key has a value
     "redial_delay_without_redials": ("beijing_baseline", ["calls.retrial.max_retrials=0",
