@@ -39,6 +39,7 @@ the rule.  Keys the run does not read at all are the "used only when" table's
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Any, Iterable
 
@@ -46,6 +47,7 @@ import numpy as np
 
 from sim.config.routing import SKILL_WORK
 from sim.config.schema import URGENCY_CLASSES, CategoryConfig, Config, ShiftConfig
+from sim.config.schema_tree import fields_of
 from sim.core.distributions import make_distribution
 from sim.core.errors import ConfigError
 
@@ -53,31 +55,47 @@ _BLANK_CATEGORY = CategoryConfig()
 
 
 def check_distinct(obj: Any, key: str = "") -> None:
-    """Refuse a value listed twice in a list the schema marks ``DISTINCT`` (anywhere in ``obj``).
+    """Refuse a value listed twice in a list the schema marks ``DISTINCT`` (anywhere in ``obj``, a dataclass).
+
+    Only the fields that hold a marked list, or records that do, are visited (:func:`_visits`).
 
     Raises
     ------
     ConfigError
         Naming the list, as a whole, and the first repeated value.
     """
-    if dataclasses.is_dataclass(obj):
-        for f in dataclasses.fields(obj):
-            value = getattr(obj, f.name)
-            sub = f"{key}.{f.name}" if key else f.name
-            if f.metadata.get("distinct"):
-                lists = value.items() if isinstance(value, dict) else [("", value)]
-                for name, items in lists:
-                    _once(f"{sub}.{name}" if name else sub, items or [])
-            else:
+    for name, how in _visits(type(obj)):  # type: ignore[arg-type]
+        value = getattr(obj, name)
+        sub = f"{key}.{name}" if key else name
+        if how == "distinct":
+            lists = value.items() if isinstance(value, dict) else [("", value)]
+            for entry, items in lists:
+                _once(f"{sub}.{entry}" if entry else sub, items or [])
+        elif how == "record":
+            if value is not None:
                 check_distinct(value, sub)
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            if dataclasses.is_dataclass(v):
-                check_distinct(v, f"{key}[{i}]")
-    elif isinstance(obj, dict):
-        for name, v in obj.items():
-            if dataclasses.is_dataclass(v):
-                check_distinct(v, f"{key}.{name}")
+        elif isinstance(value, dict):  # "each": a mapping or a list of records
+            for k, v in value.items():
+                check_distinct(v, f"{sub}.{k}")
+        else:
+            for i, v in enumerate(value or []):
+                check_distinct(v, f"{sub}[{i}]")
+
+
+@functools.lru_cache(maxsize=None)
+def _visits(record: type) -> tuple[tuple[str, str], ...]:
+    """The fields of ``record`` that :func:`check_distinct` visits: ``(name, "distinct" | "record" | "each")``."""
+    out = []
+    nodes = fields_of(record)
+    for f in dataclasses.fields(record):
+        node = nodes[f.name]
+        if f.metadata.get("distinct"):
+            out.append((f.name, "distinct"))
+        elif node.record is not None and _visits(node.record):
+            out.append((f.name, "record"))
+        elif node.item is not None and node.item.record is not None and _visits(node.item.record):
+            out.append((f.name, "each"))
+    return tuple(out)
 
 
 def _once(key: str, items: Iterable[Any]) -> None:
