@@ -18,6 +18,7 @@ from typing import Dict, List, Optional
 
 from omegaconf import MISSING
 
+from sim.config.markers import DISTINCT
 from sim.config.routing import CallbackConfig, EscalationConfig
 from sim.config.staffing_policy import OptimizeConfig, ShiftPatternConfig, StaffingTargetConfig, default_patterns
 from sim.core.distributions import DIST_FAMILIES
@@ -68,8 +69,8 @@ class SurgeConfig:
     start_h: float = 0.0  # start, hours from the start of the run
     duration_h: float = 24.0  # length of the surge in hours
     multiplier: float = 1.0  # rate multiplier while the surge lasts (>= 0)
-    categories: List[str] = field(default_factory=list)  # categories affected; empty = all
-    channels: List[str] = field(default_factory=list)  # channels affected; empty = all
+    categories: List[str] = field(default_factory=list, metadata=DISTINCT)  # categories affected; empty = all
+    channels: List[str] = field(default_factory=list, metadata=DISTINCT)  # channels affected; empty = all
 
 
 @dataclass
@@ -119,7 +120,8 @@ class CallsConfig:
     # transfer to 110/119/120
     handle_transfer_s: DistConfig = field(default_factory=lambda: DistConfig("constant", value=60.0))
     patience_s: DistConfig = field(default_factory=lambda: _exp(120.0))  # time a caller waits before hanging up
-    priority_classes: List[str] = field(default_factory=lambda: ["emergency"])  # urgency classes queued ahead of others
+    # urgency classes queued ahead of others
+    priority_classes: List[str] = field(default_factory=lambda: ["emergency"], metadata=DISTINCT)
     retrial: RetrialConfig = field(default_factory=RetrialConfig)  # redials after abandoning
 
 
@@ -142,7 +144,8 @@ class ShiftConfig:
     start_h: float = 0.0  # start time of day in hours, 0 <= start_h < 24
     length_h: float = 8.0  # length in hours (0 < length_h <= 24; may cross midnight)
     count: float = 0.0  # operators on the shift (before scale; a fraction keeps its mean)
-    days: List[int] = field(default_factory=list)  # weekdays the shift starts on (0 = Monday); empty = every day
+    # weekdays the shift starts on (0 = Monday); empty = every day
+    days: List[int] = field(default_factory=list, metadata=DISTINCT)
     cost_per_h: Optional[float] = None  # cost of a paid hour on this shift (front line); None = staffing.cost_per_h
 
 
@@ -175,7 +178,7 @@ class FrontStaffingConfig(StaffingConfig):
 class CalendarConfig:
     """Working time of a unit or team: the same hours on the given weekdays."""
 
-    days: List[int] = field(default_factory=lambda: [0, 1, 2, 3, 4, 5, 6])  # working weekdays (0 = Monday)
+    days: List[int] = field(default_factory=lambda: [0, 1, 2, 3, 4, 5, 6], metadata=DISTINCT)  # working weekdays
     start_h: float = 0.0  # opening time of day, hours
     end_h: float = 24.0  # closing time of day, hours (start_h < end_h <= 24)
 
@@ -193,7 +196,7 @@ class UnitTypeConfig:
     """A type of handling unit (streets/townships, districts, municipal departments, utilities)."""
 
     count: int = 1  # units of this type
-    names: List[str] = field(default_factory=list)  # names of the first units (others are <type>_<n>)
+    names: List[str] = field(default_factory=list, metadata=DISTINCT)  # names of the first units (others: <type>_<n>)
     case_workers: int = 1  # case workers per unit (before scale)
     case_workers_by_unit: Dict[str, int] = field(default_factory=dict)  # exceptions by unit name
     caseload: int = 10  # open cases one case worker carries at once
@@ -230,7 +233,8 @@ class WorkOrderConfig:
     district_review_h: DistConfig = field(default_factory=lambda: _exp(2.0))  # the district's review (via_district)
     district_catch_probability: float = 0.5  # P(the district's review sends a misrouted order to the right street)
     assignment: str = "weights"  # weights: the unit drawn by the type's weights; least_loaded: fewest open per worker
-    assignment_types: List[str] = field(default_factory=list)  # unit types least_loaded applies to; empty = all
+    # unit types least_loaded applies to; empty = all
+    assignment_types: List[str] = field(default_factory=list, metadata=DISTINCT)
 
 
 @dataclass
@@ -271,7 +275,8 @@ class RoutingConfig:
     """How operators take their work: skill groups with overflow, blending, aging, callbacks (sim.policies)."""
 
     groups: Dict[str, GroupConfig] = field(default_factory=dict)  # name -> plan; empty = one group, staffing's plan
-    skills: Dict[str, List[str]] = field(default_factory=dict)  # category/online/outbound -> groups, preferred first
+    # category/online/outbound -> groups, preferred first
+    skills: Dict[str, List[str]] = field(default_factory=dict, metadata=DISTINCT)
     overflow_after_s: float = 30.0  # wait before a contact may also go to the next group of its list, seconds
     reserve_idle: int = 0  # online and outbound work only while this many other operators of the group stay idle
     reserve_idle_half_hourly: List[int] = field(default_factory=list)  # the same per half-hour (48 or 336 values)

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import List, Optional
 
+from sim.config.markers import DISTINCT
+
 #: Staffing policies, by name (the planning layer registers an implementation for each).
 STAFFING_POLICIES: tuple[str, ...] = ("plan", "erlang", "optimize")
 #: Offered-load rules of the erlang policy (:mod:`sim.analysis.offered_load`).
@@ -54,8 +56,10 @@ class ShiftPatternConfig:
 
     name: str = "shift"  # label; the scheduled shifts are named after it
     length_h: float = 8.0  # from start to end, hours, break included (0 < length_h <= 24; may cross midnight)
-    starts_h: List[float] = field(default_factory=list)  # allowed start times of day, hours; empty = every hour
-    days: List[int] = field(default_factory=list)  # weekdays it may start on (0 = Monday); empty = every day
+    # allowed start times of day, hours; empty = every hour
+    starts_h: List[float] = field(default_factory=list, metadata=DISTINCT)
+    # weekdays it may start on (0 = Monday); empty = every day
+    days: List[int] = field(default_factory=list, metadata=DISTINCT)
     days_on: int = 0  # a weekly tour: the same start on this many consecutive days, then off; 0 = day by day
     break_h: float = 0.0  # unpaid break, hours (0 = none)
     break_window_h: List[float] = field(default_factory=list)  # [earliest, latest] break start, hours after the

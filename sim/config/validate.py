@@ -6,7 +6,9 @@ module checks everything else: rates and counts non-negative, probabilities in
 class names, warm-up shorter than the horizon, targets on KPIs that have a
 better direction; then ceilings on sizes and loops
 in simulated time (:mod:`sim.config.validate_size`) and settings the run would
-not use or that would do nothing (:mod:`sim.config.validate_usage`).  The basic
+not use or that would do nothing (:mod:`sim.config.validate_usage`), and values listed twice in a set,
+entries that do nothing, references that make no sense and contradictory time limits
+(:mod:`sim.config.validate_effects`).  The basic
 rules (a number in a range, shares summing to 1, a staffing plan) are in
 :mod:`sim.config.rules`; the checks that need the model's arithmetic, and the one
 entry point of validation, in :mod:`sim.model.checks`.  The first broken
@@ -38,11 +40,13 @@ def validate_config(cfg: Config) -> None:
     ConfigError
         At the first broken rule.
     """
+    from sim.config import validate_effects as effects
     from sim.config.validate_size import check_ceilings, check_loops
-    from sim.config.validate_usage import check_effects, check_unused
+    from sim.config.validate_usage import check_unused
 
     check_number("scale", cfg.scale, lo_open=True)
     check_ceilings(cfg)
+    effects.check_distinct(cfg)  # every list the schema marks DISTINCT (sim.config.markers)
     _kpi(cfg)
     _experiment(cfg)
     _categories(cfg)
@@ -53,7 +57,10 @@ def validate_config(cfg: Config) -> None:
     validate_backoffice(cfg)
     check_loops(cfg)
     check_unused(cfg)
-    check_effects(cfg)
+    effects.check_effects(cfg)
+    effects.check_identities(cfg)
+    effects.check_references(cfg)
+    effects.check_time_limits(cfg)
 
 
 def _experiment(cfg: Config) -> None:

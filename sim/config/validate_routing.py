@@ -5,7 +5,8 @@ the groups' plans are the front line's staffing: ``staffing`` then gives no plan
 of its own (its ``shrinkage`` and ``headcount_factor`` apply to every group), and
 each group needs exactly one plan form with someone in it.  ``routing.skills``
 names known categories (or ``online``, ``outbound``) and, for each, a non-empty
-list of known groups without repeats.  The names of policies (callback mode,
+list of known groups (a group listed twice is refused by the generic check of
+:mod:`sim.config.validate_effects`).  The names of policies (callback mode,
 dispatch, assignment) are checked against their registries in
 :func:`sim.model.checks.validate`, before anything else.
 """
@@ -66,8 +67,6 @@ def validate_routing(cfg: Config) -> None:
         for g in groups:
             if g not in r.groups:
                 raise ConfigError(where, g, f"unknown group; routing.groups has: {', '.join(r.groups) or 'none'}")
-        if len(set(groups)) != len(groups):
-            raise ConfigError(where, list(groups), "a group is listed twice")
         if key == "online" and cfg.arrivals.online.per_day <= 0:
             raise ConfigError(where, list(groups), "used only when there is online demand "
                                                    "(arrivals.online.per_day > 0)")

@@ -85,12 +85,8 @@ def _patterns(cfg: Config) -> None:
         check_number(f"{key}.length_h", p.length_h, 0.0, 24.0, lo_open=True)
         for j, h in enumerate(p.starts_h):
             check_number(f"{key}.starts_h[{j}]", h, 0.0, 24.0, hi_open=True)
-        if len(set(p.starts_h)) != len(p.starts_h):
-            raise ConfigError(f"{key}.starts_h", list(p.starts_h), "lists a start time twice")
         for d in p.days:
             check_number(f"{key}.days", d, 0, 6)
-        if len(set(p.days)) != len(p.days):
-            raise ConfigError(f"{key}.days", list(p.days), "lists a weekday twice")
         check_number(f"{key}.days_on", p.days_on, 0, 7)
         check_number(f"{key}.cost_per_h", p.cost_per_h, lo_open=True)
         check_number(f"{key}.break_h", p.break_h, 0.0, p.length_h, hi_open=True)

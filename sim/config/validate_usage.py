@@ -23,10 +23,15 @@ order (the first broken one is reported):
   ``kpi.answer_threshold_s`` and the categories' call handle times; without
   online demand: ``online``.  (A channel's arrival profile stays allowed:
   ``per_day=0`` is how a scenario's channel is switched off.)
-* switches: ``calls.retrial.delay_s``/``max_retrials`` only with a redial
-  probability > 0; ``workorders.review_h`` only with misrouting;
-  ``feedback.retry_delay_h``/``max_attempts`` only when an attempt can fail
-  (``reach_probability`` < 1); ``feedback.max_rounds`` only with
+* switches, on values as well as keys: ``calls.retrial.delay_s``/``max_retrials``
+  only with a redial probability > 0, and the probability and delay only with
+  ``max_retrials`` > 0; the work-order handle times only when a category makes
+  work orders; ``workorders.misroute_probability`` only when a unit type has
+  two units or more (a misroute goes to another unit of the type);
+  ``workorders.review_h`` only with misrouting;
+  ``feedback.retry_delay_h``/``max_attempts``/``no_answer_s`` only when an
+  attempt can fail (``reach_probability`` < 1), the retry delay only with
+  ``max_attempts`` > 1; ``feedback.max_rounds`` only with
   ``reopen_probability`` > 0 and ``reopen_probability`` only with
   ``max_rounds`` > 1.
 * staffing policies: ``staffing.headcount_factor`` only with ``staffing.policy=plan`` (the
@@ -36,19 +41,28 @@ order (the first broken one is reported):
   only with ``staffing.policy=optimize``.
 * routing: ``routing.skills`` only with ``routing.groups``;
   ``routing.overflow_after_s`` only when some skills list has two groups or more;
-  the callback's keys only with ``routing.callback.enabled`` (and calls), its
-  retry keys only when an attempt can fail; ``routing.reserve_idle`` only with
+  the callback's keys only with ``routing.callback.enabled`` (and calls),
+  ``enabled`` only with ``accept_probability`` > 0, its retry keys and
+  ``no_answer_s`` only when an attempt can fail, the retry delay only with
+  ``max_attempts`` > 1; ``routing.reserve_idle`` only with
   blended work (online demand, or return visits by operators); each class of
   ``routing.escalate_after_s`` only when that class has work;
-  ``workorders.district_*`` only with ``workorders.dispatch=via_district``,
+  ``workorders.district_*`` only with ``workorders.dispatch=via_district``
+  (the catch probability also only with misrouting),
   ``workorders.assignment_types`` only with ``workorders.assignment=least_loaded``.
 
-:func:`check_effects` then rejects settings that make a part of the model do
-nothing: a surge wholly after the horizon, wholly in the warm-up or only on
-channels without demand; a calendar in use with no working day.  (A front-line
-plan with nobody on duty in the whole measurement window, or a feedback team
-never on duty while residents may be called, is found from the staffing
-timetable: :func:`sim.model.checks.check_coverage`.)
+:data:`ENTRY_RULES` is the same table for the entries of ``categories``,
+``units`` and ``calendars``, judged entry by entry: a category's back-office
+keys and work-order handle time only when it makes work orders, its
+``emergency_transfer_share`` only when it has emergencies, its
+``unclear_share`` only when its unit type belongs to a district; a unit type's
+``weights``/``zipf`` only with two units or more, ``staff_by_weight`` only when
+its units differ in weight; a calendar only when a unit type or
+``feedback.calendar`` names it.
+
+Settings that the run reads but that would change nothing (a surge outside the
+window, a calendar with no day, a value listed twice, ...) are
+:mod:`sim.config.validate_effects`'s.
 """
 
 from __future__ import annotations
@@ -57,7 +71,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
 
-from sim.config.schema import CategoryConfig, Config, DistConfig
+from sim.config.schema import CategoryConfig, Config, DistConfig, UnitTypeConfig
 from sim.core.errors import ConfigError
 
 _DEFAULT = Config()
@@ -121,10 +135,21 @@ RULES: tuple[Rule, ...] = (
          "used only when there is online demand (arrivals.online.per_day > 0)"),
     Rule(("calls.retrial.delay_s", "calls.retrial.max_retrials"), lambda c: c.calls.retrial.probability > 0,
          "used only when callers redial (calls.retrial.probability > 0)"),
+    Rule(("calls.retrial.probability", "calls.retrial.delay_s"), lambda c: c.calls.retrial.max_retrials > 0,
+         "used only when a caller may redial at least once (calls.retrial.max_retrials > 0)"),
+    Rule(("calls.handle_work_order_s", "online.handle_work_order_s"),
+         lambda c: any(makes_orders(cat) for cat in c.categories.values()),
+         "used only when a category makes work orders (direct_share < 1, or emergencies not all transferred)"),
+    Rule(("workorders.misroute_probability",), lambda c: any(ut.count > 1 for ut in c.units.values()),
+         "used only when a unit type has more than one unit (units.<type>.count > 1): a misrouted order goes to "
+         "another unit of its type"),
     Rule(("workorders.review_h",), lambda c: c.workorders.misroute_probability > 0,
          "used only when orders are misrouted (workorders.misroute_probability > 0)"),
-    Rule(("feedback.retry_delay_h", "feedback.max_attempts"), lambda c: c.feedback.reach_probability < 1,
+    Rule(("feedback.retry_delay_h", "feedback.max_attempts", "feedback.no_answer_s"),
+         lambda c: c.feedback.reach_probability < 1,
          "used only when a return-visit attempt can fail (feedback.reach_probability < 1)"),
+    Rule(("feedback.retry_delay_h",), lambda c: c.feedback.max_attempts > 1,
+         "used only when a return visit may make a second attempt (feedback.max_attempts > 1)"),
     Rule(("feedback.max_rounds",), lambda c: c.feedback.reopen_probability > 0,
          "used only when cases are reopened (feedback.reopen_probability > 0)"),
     Rule(("feedback.reopen_probability",), lambda c: c.feedback.max_rounds > 1,
@@ -143,9 +168,13 @@ RULES: tuple[Rule, ...] = (
          "used only when a routing.skills list names two groups or more (there is a next group to overflow to)"),
     Rule(("routing.callback",), lambda c: c.routing.callback.enabled and _phone(c),
          "used only with callbacks on (routing.callback.enabled=true) and calls (arrivals.phone.per_day > 0)"),
-    Rule(("routing.callback.retry_delay_s", "routing.callback.max_attempts"),
+    Rule(("routing.callback.enabled",), lambda c: c.routing.callback.accept_probability > 0,
+         "used only when a caller may accept a callback (routing.callback.accept_probability > 0)"),
+    Rule(("routing.callback.retry_delay_s", "routing.callback.max_attempts", "routing.callback.no_answer_s"),
          lambda c: c.routing.callback.reach_probability < 1,
          "used only when a callback attempt can fail (routing.callback.reach_probability < 1)"),
+    Rule(("routing.callback.retry_delay_s",), lambda c: c.routing.callback.max_attempts > 1,
+         "used only when a callback may make a second attempt (routing.callback.max_attempts > 1)"),
     Rule(("routing.reserve_idle", "routing.reserve_idle_half_hourly"), lambda c: _online(c) or _operators_visit(c),
          "used only with blended work: online demand (arrivals.online.per_day > 0) or return visits by "
          "operators (feedback.mode=operators)"),
@@ -159,9 +188,92 @@ RULES: tuple[Rule, ...] = (
          "used only with return visits by operators (feedback.mode=operators, with units)"),
     Rule(("workorders.district_review_h", "workorders.district_catch_probability"),
          lambda c: c.workorders.dispatch == "via_district", "used only with workorders.dispatch=via_district"),
+    Rule(("workorders.district_catch_probability",), lambda c: c.workorders.misroute_probability > 0,
+         "used only when orders are misrouted (workorders.misroute_probability > 0): it is the chance that the "
+         "district's review catches a misroute"),
     Rule(("workorders.assignment_types",), lambda c: c.workorders.assignment == "least_loaded",
          "used only with workorders.assignment=least_loaded"),
 )
+
+
+@dataclass(frozen=True)
+class EntryRule:
+    """Fields of each entry of a mapping section that the model reads only when ``used(cfg, name)`` holds.
+
+    Attributes
+    ----------
+    section : str
+        ``"categories"``, ``"units"`` or ``"calendars"``.
+    fields : tuple of str
+        Fields of the entry; empty stands for the whole entry (an entry the schema's defaults do not
+        have is set as a whole).
+    used : callable
+        ``used(cfg, name) -> bool`` for the entry ``name``.
+    why : str
+        The condition, as the error message says it.
+    """
+
+    section: str
+    fields: tuple[str, ...]
+    used: Callable[[Config, str], bool]
+    why: str
+
+
+def makes_orders(cat: CategoryConfig) -> bool:
+    """Whether a category can make work orders: some contacts not answered at once, or emergencies not transferred."""
+    return cat.direct_share < 1.0 or (cat.urgency.get("emergency", 0.0) > 0 and cat.emergency_transfer_share < 1.0)
+
+
+def _calendar_used(cfg: Config, name: str) -> bool:
+    return name == cfg.feedback.calendar or any(ut.calendar == name for ut in cfg.units.values())
+
+
+def _in_district(cfg: Config, name: str) -> bool:
+    ut = cfg.units.get(cfg.categories[name].unit_type)
+    return ut is not None and bool(ut.district_of)
+
+
+def _uneven(cfg: Config, name: str) -> bool:
+    ut = cfg.units[name]
+    return ut.count > 1 and (ut.zipf > 0 or len(set(ut.weights)) > 1)
+
+
+#: The table for entries: field X of an entry is used only when condition C holds for that entry.
+ENTRY_RULES: tuple[EntryRule, ...] = (
+    EntryRule("categories", ("unit_type", "unit", "unclear_share", "resolution_h", "resolved_share",
+                             "handle_work_order_s"), lambda c, n: makes_orders(c.categories[n]),
+              "used only when the category makes work orders (direct_share < 1, or emergencies not all "
+              "transferred)"),
+    EntryRule("categories", ("emergency_transfer_share",), lambda c, n: c.categories[n].urgency.get("emergency", 0) > 0,
+              "used only when the category has emergencies (its urgency.emergency > 0)"),
+    EntryRule("categories", ("unclear_share",), _in_district,
+              "used only when the category's unit type belongs to a district (units.<type>.district_of): an "
+              "order of unclear jurisdiction goes to the district"),
+    EntryRule("units", ("weights", "zipf"), lambda c, n: c.units[n].count > 1,
+              "used only when the unit type has more than one unit (count > 1)"),
+    EntryRule("units", ("staff_by_weight",), _uneven,
+              "used only when the type's units differ in weight (count > 1, with weights that differ or zipf > 0)"),
+    EntryRule("calendars", (), _calendar_used,
+              "used only when a unit type (units.<type>.calendar) or feedback.calendar names this calendar"),
+)
+_ENTRY_DEFAULTS: dict[str, Any] = {"categories": CategoryConfig(), "units": UnitTypeConfig(),
+                                   "calendars": None}
+
+
+def _entry_keys(cfg: Config, rule: EntryRule, name: str) -> Iterator[tuple[str, Any]]:
+    """``(key, value)`` of the fields of ``rule`` set (differing from the default) in entry ``name``."""
+    entry = getattr(cfg, rule.section)[name]
+    key = f"{rule.section}.{name}"
+    if not rule.fields:
+        default = getattr(_DEFAULT, rule.section).get(name)
+        found = key if default is None else _first_difference(entry, default, key)
+        if found:
+            yield found, _leaf(cfg, found)
+        return
+    for f in rule.fields:
+        found = _first_difference(getattr(entry, f), getattr(_ENTRY_DEFAULTS[rule.section], f), f"{key}.{f}")
+        if found:
+            yield found, _leaf(cfg, found)
 
 
 def _get(obj: Any, path: str) -> Any:
@@ -230,43 +342,9 @@ def check_unused(cfg: Config) -> None:
         for pattern in rule.keys:
             for key, value in _set_keys(cfg, pattern):
                 raise ConfigError(key, value, rule.why)
-
-
-def check_effects(cfg: Config) -> None:
-    """Reject settings that make a part of the model do nothing (surges, calendars).
-
-    Plans with nobody on duty when it matters need the staffing timetable and are checked in the
-    model layer (:func:`sim.model.checks.check_coverage`).
-    """
-    _surges(cfg)
-    _calendars(cfg)
-
-
-def _surges(cfg: Config) -> None:
-    e = cfg.experiment
-    demand = {"phone": _phone(cfg), "online": _online(cfg)}
-    for i, s in enumerate(cfg.arrivals.surges):
-        key = f"arrivals.surges[{i}]"
-        if s.start_h >= e.horizon_h:
-            raise ConfigError(f"{key}.start_h", s.start_h,
-                              f"the surge starts after the run's arrivals end (experiment.horizon_h="
-                              f"{e.horizon_h:g}): it would change nothing")
-        if s.start_h + s.duration_h <= e.warmup_h:
-            raise ConfigError(f"{key}.start_h", s.start_h,
-                              f"the surge ends ({s.start_h + s.duration_h:g} h) within the warm-up "
-                              f"(experiment.warmup_h={e.warmup_h:g}): no KPI would see it")
-        channels = s.channels or list(demand)
-        if not any(demand[ch] for ch in channels):
-            raise ConfigError(f"{key}.channels", list(s.channels), "the surge applies only to channels without "
-                                                                   "demand (per_day = 0): it would change nothing")
-
-
-def _calendars(cfg: Config) -> None:
-    if not cfg.units:
-        return
-    used = {ut.calendar: f"units.{t}.calendar" for t, ut in cfg.units.items()}
-    used.setdefault(cfg.feedback.calendar, "feedback.calendar")
-    for name, by in used.items():
-        if not cfg.calendars[name].days:
-            raise ConfigError(f"calendars.{name}.days", [], f"no working day, but {by} uses this calendar: "
-                                                            "nothing would ever be done")
+    for entry_rule in ENTRY_RULES:
+        for name in getattr(cfg, entry_rule.section):
+            if entry_rule.used(cfg, name):
+                continue
+            for key, value in _entry_keys(cfg, entry_rule, name):
+                raise ConfigError(key, value, entry_rule.why)

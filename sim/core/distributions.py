@@ -15,8 +15,9 @@ arrays; draws are never negative.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, NoReturn, Optional, Protocol, Sequence
 
 import numpy as np
 from scipy import special
@@ -186,12 +187,71 @@ def make_distribution(cfg: DistSpec, key: str) -> Distribution:
         with np.errstate(all="ignore"):
             dist = _BUILDERS[cfg.dist](cfg, key, chosen)
     except OverflowError:
-        dist = None
-    if dist is None or not (math.isfinite(dist.mean) and math.isfinite(dist.variance)):
         shown = ", ".join(f"{p}: {getattr(cfg, p):g}" for p in chosen)
         raise ConfigError(key, f"<{cfg.dist} {shown}>", "the mean or the variance of this distribution is not a "
-                                                        "finite number (an overflow): bring its parameters closer")
+                                                        "finite number (an overflow): bring its parameters closer") from None
+    _check_moments(dist, cfg, key, chosen)
     return dist
+
+
+#: Seconds per unit of a duration, by the suffix of its key (``handle_s``, ``delay_h``, ``interval_min``).
+UNIT_S: dict[str, float] = {"s": 1.0, "min": 60.0, "h": 3600.0}
+_UNIT_NAMES = {"s": "seconds", "min": "minutes", "h": "hours"}
+#: The largest size a duration's parameters and median may have, in seconds: a century (of 366-day years).
+#: Longer says "never" no better (a patience of 1e9 s, 32 years, is the usual "nobody hangs up"), and
+#: draws from it would near the range of a float and overflow the clock.
+MAX_SIZE_S = 100 * 366 * 86400.0
+_UNIT_OF_KEY = re.compile(r"_(s|min|h)(?:_by_\w+)?$")
+
+
+def duration_unit(key: str) -> Optional[str]:
+    """The unit of the duration at dotted ``key``: the suffix of its last part that has one (None if none does).
+
+    ``"calls.handle_s"`` -> ``"s"``; ``"workorders.dispatch_delay_h.general"`` and
+    ``"workorders.resolution_h_by_urgency.general"`` -> ``"h"``.
+    """
+    for part in reversed(re.sub(r"\[\d+\]", "", key).split(".")):
+        m = _UNIT_OF_KEY.search(part)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _check_moments(dist: Distribution, cfg: DistSpec, key: str, chosen: Sequence[str]) -> None:
+    """Refuse a distribution of absurd size: a parameter or median beyond :data:`MAX_SIZE_S`, or overflow.
+
+    Each parameter that sets a size (``mean``, ``median``, ``p90``, ``scale``, ``low``, ``high``,
+    ``value``, ``values``) and the median must be at most a century in the key's unit
+    (``{dist: exponential, mean: 1e308}`` for a delay in hours would overflow the clock); the mean, the
+    variance and the largest draw must be finite (a ``gamma`` with ``cv: 1e200`` has neither mean nor
+    variance).  A heavy tail with a moderate median stays allowed: a lognormal fitted to close times with
+    a median of 4 h and a 90th percentile of 60 years (a mean of 1e19 h) is what a log of requests that
+    are often never closed gives, and its draws are finite.
+    """
+    unit = duration_unit(key)
+    ceiling = MAX_SIZE_S / UNIT_S[unit] if unit else math.inf
+    name = _UNIT_NAMES[unit] if unit else ""
+    spread = [p for p in chosen if p in ("cv", "shape")]
+    scales = [p for p in chosen if p not in ("cv", "shape")]
+    sizes = {p: max(getattr(cfg, p)) if p == "values" else float(getattr(cfg, p)) for p in scales}
+    largest = max(scales, key=lambda p: sizes[p])
+
+    def fail(param: str, rule: str) -> NoReturn:
+        value = getattr(cfg, param)
+        raise ConfigError(f"{key}.{param}", list(value) if param == "values" else value, rule)
+
+    if sizes[largest] > ceiling:
+        fail(largest, f"must be <= {ceiling:,.0f} (a century, in {name})")
+    with np.errstate(all="ignore"):
+        median, top = (float(x) for x in dist.ppf(np.array([0.5, 1.0 - 2.0**-53])))
+    blame = spread[0] if spread else largest
+    for what, v in (("mean", dist.mean), ("variance", dist.variance), ("largest draw", top)):
+        if not math.isfinite(v):
+            fail(blame, f"gives no finite {what} ({cfg.dist} with {'+'.join(chosen)}): use values of a "
+                        "sensible size")
+    if median > ceiling:
+        fail(largest, f"gives a median of {median:.4g} {name}; a duration's median must be at most a century "
+                      f"({ceiling:,.0f} {name})")
 
 
 def _positive(key: str, value: Optional[float], strict: bool = True) -> float:
@@ -223,14 +283,19 @@ def _lognormal(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
         if p90 < med:
             raise ConfigError(f"{key}.p90", cfg.p90, f"must be >= median ({cfg.median})")
         mu, sigma = math.log(med), math.log(p90 / med) / _Z90
-    mean = math.exp(mu + sigma * sigma / 2)
-    var = (math.exp(sigma * sigma) - 1) * mean * mean
+    mean = _exp(mu + sigma * sigma / 2)  # inf where it overflows: refused by _check_moments
+    var = (_exp(sigma * sigma) - 1) * mean * mean
     if sigma == 0.0:  # cv = 0 or p90 = median: a constant (avoids 0 x -inf at u = 0)
         value = float(cfg.mean if "mean" in chosen else cfg.median)  # type: ignore[arg-type]
         return Distribution("lognormal", value, 0.0, (mu, sigma), lambda u: np.full(np.shape(u), value),
                             limited.constant(value))
     return Distribution("lognormal", mean, var, (mu, sigma),
                         lambda u: np.exp(mu + sigma * special.ndtri(u)), limited.lognormal(mu, sigma))
+
+
+def _exp(x: float) -> float:
+    """``exp(x)``, or inf where it overflows (``math.exp`` raises OverflowError)."""
+    return math.exp(x) if x < 709.0 else math.inf
 
 
 def _shape_scale(cfg: DistSpec, key: str, chosen: Sequence[str]) -> tuple[float, float]:
@@ -266,7 +331,8 @@ def _weibull(cfg: DistSpec, key: str, chosen: Sequence[str]) -> Distribution:
     else:
         k, lam = _shape_scale(cfg, key, chosen)
     g1, g2 = special.gamma(1 + 1 / k), special.gamma(1 + 2 / k)
-    mean, var = lam * g1, lam * lam * (g2 - g1 * g1)
+    with np.errstate(over="ignore", invalid="ignore"):  # a tiny shape: no finite moments (refused after)
+        mean, var = lam * g1, lam * lam * (g2 - g1 * g1)
     return Distribution("weibull", mean, var, (k, lam),
                         lambda u: lam * np.power(-np.log1p(-u), 1.0 / k), limited.weibull(k, lam))
 

@@ -31,7 +31,7 @@ SQ_RICH = [
     "calls.retrial.probability=0.5", "staffing.operators=118",
     "calls.handle_s.dist=lognormal", "calls.handle_s.cv=0.8",
     "calls.patience_s.dist=lognormal", "calls.patience_s.cv=1.5",
-    "arrivals.online.per_day=5000", "online.expire_h=0.5", *QUIET,
+    "arrivals.online.per_day=5000", "online.expire_h=0.5", "online.deadline_h=0.5", *QUIET,
 ]
 #: The Beijing hotline at 2% scale: one day of contacts followed to the end of their work orders.
 BJ_SMALL = ["scale=0.02", "experiment.horizon_h=24", "experiment.drain_h=120", *QUIET]

@@ -24,7 +24,7 @@ CONFIGS: Dict[str, List[str]] = {
         "calls.handle_s.dist=lognormal", "calls.handle_s.cv=0.8",
         "calls.patience_s.dist=lognormal", "calls.patience_s.cv=1.5",
     ],
-    "online_expiring": ["arrivals.online.per_day=5000", "online.expire_h=0.5"],
+    "online_expiring": ["arrivals.online.per_day=5000", "online.expire_h=0.5", "online.deadline_h=0.5"],
     "tight_staffing": ["staffing.operators=90"],
     # 0-5 h: 120, 4-12 h: 130 (overlap 4-5 h), then nobody until the horizon at 24 h.
     "shifts": [
@@ -38,6 +38,7 @@ CONFIGS: Dict[str, List[str]] = {
         "staffing.operators=0",
         "staffing.half_hourly=[" + ",".join(["140", "140", "100", "100"] * 12) + "]",
         "calls.retrial.probability=0.7", "arrivals.online.per_day=8000", "online.expire_h=0.25",
+        "online.deadline_h=0.25",
     ],
     # Two operator groups with overflow after 10 s, online work blended under a reservation of 2 idle operators
     # and aged into the call class after 10 minutes: the routing policies under every invariant.

@@ -32,7 +32,7 @@ RICH = [
     "staffing.shifts=[{start_h:0,length_h:5,count:110},{start_h:4,length_h:8,count:125}]",
     "calls.handle_s.dist=lognormal", "calls.handle_s.cv=0.8",
     "calls.patience_s.dist=lognormal", "calls.patience_s.cv=1.5",
-    "arrivals.online.per_day=5000", "online.expire_h=0.5",
+    "arrivals.online.per_day=5000", "online.expire_h=0.5", "online.deadline_h=0.5",
     "experiment.horizon_h=10", "experiment.warmup_h=1", "experiment.seed=777",
 ]
 #: Leading columns of a day's resident rows (FrontLine.day_block, or sim.model.residents.day_rows).
@@ -107,7 +107,8 @@ SHIFT_150 = [ShiftConfig(start_h=8.0, length_h=8.0, count=150)]
 @pytest.fixture(scope="module")
 def crn_base(sq):
     """Base of the CRN comparisons: redials and expiring online items on, 10 h, seed 31."""
-    return sq.compose(["arrivals.online.per_day=5000", "online.expire_h=0.5", "calls.retrial.probability=0.5",
+    return sq.compose(["arrivals.online.per_day=5000", "online.expire_h=0.5", "online.deadline_h=0.5",
+                       "calls.retrial.probability=0.5",
                        "experiment.horizon_h=10", "experiment.warmup_h=1", "experiment.seed=31"])
 
 
@@ -133,7 +134,7 @@ def test_common_random_numbers_arrivals(sq, crn_base, other):
 @pytest.fixture(scope="module")
 def block_base(sq):
     return sq.compose(["experiment.horizon_h=48", "experiment.seed=2718", "arrivals.online.per_day=5000",
-                       "online.expire_h=1"])
+                       "online.expire_h=1", "online.deadline_h=1"])
 
 
 def _day_rows(sc, streams, day):
@@ -207,7 +208,8 @@ def test_inversion_scales_each_residents_draw(sq, block_base, key, base, new):
 def test_adding_online_channel_keeps_phone_residents(sq, block_base):
     """Switching the online channel on adds residents but leaves every phone resident unchanged."""
     # (with the channel off its settings are unused, which is an error when they differ from the defaults)
-    (a,) = _blocks(sq, block_base, {"arrivals.online.per_day": 0.0, "online.expire_h": None}, days=(0,))
+    (a,) = _blocks(sq, block_base, {"arrivals.online.per_day": 0.0, "online.expire_h": None,
+                                    "online.deadline_h": 2.0}, days=(0,))
     (b,) = _blocks(sq, block_base, {}, days=(0,))
     assert (a["channel"] == 0).all() and (b["channel"] == 1).any()
     phone = b["channel"] == 0

@@ -46,6 +46,7 @@ LITTLE_CONFIGS = {
     "half_hourly_mixed": "half_hourly_mixed",
     "constant_handle_redials_online": CONSTANT_HANDLE + [
         "calls.retrial.probability=0.5", "arrivals.online.per_day=5000", "online.expire_h=0.5",
+        "online.deadline_h=0.5",
         "staffing.operators=100"],
 }
 WINDOW_REL_TOL = 0.01

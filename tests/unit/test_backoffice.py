@@ -272,15 +272,15 @@ def test_zero_capacity_unit_never_signs(base, monkeypatch):
 
 # --------------------------------------------------------------------------- calendars at the unit
 def test_office_hours_unit_signs_responds_and_closes_only_at_work(base, monkeypatch):
-    """Office hours Mon-Fri 9-18, response 3 h, resolution 10 h, limits: response 50 h, close-out 23 h.
+    """Office hours Mon-Fri 9-18, response 3 h, resolution 10 h, limits: response 50 h, close-out 50 h.
 
     * X reaches the unit Sat 10:00, waits (slot free, unit closed), signed Mon 9:00, response Mon 12:00
-      (50 h after arrival: on time, at the limit), close-out due Mon 22:00 filed Tue 9:00 (71 h: late);
+      (50 h after arrival: on time, at the limit), close-out filed Tue 9:00 (71 h: late);
     * Y reaches it Fri 17:00, signed at once, response due 20:00 made Mon 9:00 (64 h: late),
-      close-out due Mon 19:00 filed Tue 9:00 (88 h: late);
-    * Z reaches it Mon 10:00, response 13:00 (3 h), close-out due 23:00 filed Tue 9:00 (23 h: on time)."""
+      close-out filed Tue 9:00 (88 h: late);
+    * Z reaches it Mon 10:00, response 13:00 (3 h), close-out filed Tue 9:00 (23 h: on time)."""
     cfg = tiny(base, count=1, case_workers=3, calendar="office",
-               limits={"response_limit_h": {"general": 50}, "closeout_limit_h": {"general": 23}})
+               limits={"response_limit_h": {"general": 50}, "closeout_limit_h": {"general": 50}})
     at_unit = {"X": 5 * DAY + 10 * H, "Y": 4 * DAY + 17 * H, "Z": 10 * H}
     rows = [order(k * 60.0, 0, at_unit=t) for k, t in enumerate(at_unit.values())]
     rp = replication(cfg, rows, monkeypatch)
@@ -307,7 +307,8 @@ def test_office_hours_unit_signs_responds_and_closes_only_at_work(base, monkeypa
 def test_closeout_on_time_is_measured_from_arrival_at_the_unit(base, monkeypatch, limit_h, on_time):
     """Close-out 13 h after arrival at the unit (3 h response + 10 h resolution), after a 5 h dispatch and a
     bounce: on time iff 13 h <= closeout_limit_h (time before the unit does not count)."""
-    cfg = tiny(base, limits={"closeout_limit_h": {"general": limit_h}})
+    cfg = tiny(base, limits={"closeout_limit_h": {"general": limit_h},  # (a close-out limit under the response
+                             "response_limit_h": {"general": limit_h}})  # limit is refused)
     rp = replication(cfg, [order(0, 0, wrong=1, dispatch_h=5.0)], monkeypatch)
     res = rp.run()
     c = counters(rp)

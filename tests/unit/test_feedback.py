@@ -75,6 +75,7 @@ def tiny(base, *, fb_calendar="always", visit_h=5.0, reach=1.0, max_attempts=3, 
     wo = WorkOrderConfig(dispatch_delay_h={u: C(1.0) for u in URGENCY_CLASSES}, misroute_probability=misroute,
                          response_delay_h={u: C(3.0) for u in URGENCY_CLASSES}, resolution_h=C(10.0))
     wo.closeout_limit_h.update({"general": 500.0, "complex": complex_closeout_h})
+    wo.response_limit_h["complex"] = min(wo.response_limit_h["complex"], complex_closeout_h)  # never above close-out
     cfg.workorders = wo
     cfg.feedback = FeedbackConfig(
         mode=mode, calendar=fb_calendar, delay_h=C(visit_h),

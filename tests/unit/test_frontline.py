@@ -29,6 +29,7 @@ import sim.model.replication
 from sim.config.schema import DistConfig, RetrialConfig
 from sim.model.checks import validate
 from sim.core.engine import WAITING
+from sim.core.errors import ConfigError
 from sim.core.rng import Streams
 from sim.model.compile import compile_config
 from sim.model.frontline import FrontLine
@@ -269,7 +270,8 @@ def test_block_redial_served_in_new_position(one_operator, monkeypatch):
 
 def test_block_online_expires(one_operator, monkeypatch):
     """online.expire_h=0.01 (36 s): an online item waiting behind a 100-s call is withdrawn at 46, never served."""
-    cfg = variant(one_operator, online__expire_h=0.01, arrivals__online__per_day=24.0)  # (expire_h needs online demand)
+    cfg = variant(one_operator, online__expire_h=0.01, online__deadline_h=0.01,  # (withdrawn no earlier than due)
+                  arrivals__online__per_day=24.0)  # (expire_h needs online demand)
     log = instrumented(monkeypatch, [_call(1, 100), _online(10, 50, patience=36.0)])
     res = run_replication(cfg, 0)
     assert _starts(log) == [(1, 0)], _starts(log)
@@ -385,19 +387,26 @@ def test_redial_limit_and_accounting(base_cfg, monkeypatch):
 
 
 def test_no_redials_when_probability_zero_or_max_zero(base_cfg):
-    """retrial probability 0, or probability 1 with max_retrials=0: no retrials, every abandon is terminal."""
+    """retrial probability 0, or probability 1 with max_retrials=0: no retrials, every abandon is terminal.
+
+    (Validation refuses the second - the probability would change nothing - so it is run unvalidated: the
+    model must still honour the cap.)"""
     for retrial in (RetrialConfig(probability=0.0), RetrialConfig(probability=1.0, max_retrials=0)):
-        cfg = variant(base_cfg, staffing__operators=100, calls__retrial=retrial)
+        cfg = variant(base_cfg, staffing__operators=100)
+        cfg.calls.retrial = retrial
         res = run_replication(cfg, 0)
         tot = totals(res)
         assert tot["retrials"] == 0, f"{retrial}: {tot['retrials']} retrials"
         assert res.terminal[T["abandoned"]].sum() == tot["calls_abandoned"] > 0, f"{retrial}: {tot}"
+    with pytest.raises(ConfigError, match="calls.retrial.probability=1.0: used only when"):
+        variant(base_cfg, calls__retrial=RetrialConfig(probability=1.0, max_retrials=0))
 
 
 def test_accounting_every_contact_ends_or_is_open(base_cfg):
     """Phone + online + redials + expiring online items: contacts created = terminal + open, per arrival interval
     equal to first contacts offered."""
     cfg = variant(base_cfg, staffing__operators=115, arrivals__online__per_day=4320.0, online__expire_h=0.5,
+                  online__deadline_h=0.5,
                   calls__retrial=RetrialConfig(probability=0.5, delay_s=DistConfig("exponential", mean=200.0)))
     res = run_replication(cfg, 0)
     per_iv = res.terminal.sum(axis=0) + res.open.sum(axis=0)
