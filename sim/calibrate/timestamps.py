@@ -298,9 +298,14 @@ def local_hour_lengths(zone: Optional[dt.tzinfo], day0: dt.date, n_days: int) ->
     if zone is None:
         return out
     start = dt.datetime.combine(day0, dt.time())
-    edges = [(start + dt.timedelta(hours=k)).replace(tzinfo=zone) for k in range(n_days * 24 + 1)]
-    secs = np.array([(e - _UTC_EPOCH).total_seconds() for e in edges])
-    return (np.diff(secs) / 3600.0).reshape(n_days, 24)
+
+    def absolute(hours: int) -> float:
+        return ((start + dt.timedelta(hours=hours)).replace(tzinfo=zone) - _UTC_EPOCH).total_seconds()
+
+    midnights = np.array([absolute(24 * d) for d in range(n_days + 1)])
+    for d in np.nonzero(np.diff(midnights) != 86400.0)[0]:  # only the days of a change: hour by hour
+        out[d] = np.diff([absolute(24 * int(d) + h) for h in range(25)]) / 3600.0
+    return out
 
 
 # --- reading a column of a log ---------------------------------------------------------------------------------
