@@ -1,10 +1,12 @@
 """Arrival volumes and profiles from time stamps: per day, per weekday, per hour, and their spread.
 
 Input: the arrival times of first attempts (redials are the model's own loop and
-are left out by the caller), in seconds from midnight of the log's first date, and
-the run (replication) of each.  The log *covers* each run from the hour of its
-first arrival to the end of the hour of its last one; an hour only partly covered
-counts in proportion.  Then
+are left out by the caller) on the local clock, in seconds from midnight of the
+log's first date, and the run (replication) of each.  The log *covers* each run
+from the hour of its first arrival to the end of the hour of its last one; an hour
+only partly covered counts in proportion, and with the log's time zone an hour
+counts the absolute time it lasts (on a daylight-saving change, the hour the
+clocks skipped covers nothing and the hour they repeated covers two).  Then
 
 * the rate of each (weekday, hour) is arrivals / hours covered; a weekday's
   expected volume is the sum of its hourly rates, and ``per_day`` is the mean of
@@ -32,9 +34,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import numpy as np
+
+from sim.calibrate.timestamps import local_hour_lengths
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAY_S, HOUR_S = 86400.0, 3600.0
@@ -98,22 +102,27 @@ def _same(a: np.ndarray, b: np.ndarray, alpha: float = 0.01) -> bool:
     return bool(chi2_contingency(np.vstack([a[keep], b[keep]]))[1] >= alpha)
 
 
-def fit_arrivals(arrive_s: np.ndarray, run: np.ndarray, start_date: dt.date, tolerance: float = 0.1) -> ArrivalFit:
+def fit_arrivals(arrive_s: np.ndarray, run: np.ndarray, start_date: dt.date, tolerance: float = 0.1,
+                 zone: Optional[dt.tzinfo] = None) -> ArrivalFit:
     """Fit volumes, weekday factors, hourly profiles (by weekday type) and ``day_cv``.
 
     Parameters
     ----------
     arrive_s : ndarray
-        Arrival times in seconds from midnight of ``start_date``.
+        Arrival times on the local clock, in seconds from midnight of ``start_date``.
     run : ndarray of int
         Run (replication) of each arrival; runs are independent copies of the same calendar.
     start_date : datetime.date
         The date of day 0 (its weekday places every day in the week).
     tolerance : float
         Largest total-variation distance between the hourly shares of weekdays of one type.
+    zone : tzinfo, optional
+        The time zone of the local clock: the hours covered are hours of absolute time
+        (:func:`sim.calibrate.timestamps.local_hour_lengths`); None: every hour lasts an hour.
     """
     notes: List[str] = []
     n_days = int(math.floor(float(np.max(arrive_s)) / DAY_S)) + 1
+    hour_h = local_hour_lengths(zone, start_date, n_days)
     counts = np.zeros((7, 24))
     cover = np.zeros((7, 24))
     halves = np.zeros((7, 48))
@@ -131,7 +140,7 @@ def fit_arrivals(arrive_s: np.ndarray, run: np.ndarray, start_date: dt.date, tol
         for d in range(n_days):
             w = (start_date + dt.timedelta(days=d)).weekday()
             counts[w] += per[d]
-            cover[w] += cov[d]
+            cover[w] += cov[d] * hour_h[d]
             halves[w] += per_half[d]
             if np.all(cov[d] >= 1.0):
                 day_totals.append((int(r), d, w, float(per[d].sum())))

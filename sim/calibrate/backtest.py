@@ -84,9 +84,10 @@ def observed(cal: CallCalibration, weekdays: Sequence[int]) -> Sums:
     log = cal.log
     assert log.info.start_date is not None
     start = log.info.start_date.weekday()
-    day = (log.arrive_s // 86400.0).astype(int)
+    local = log.arrive_local_s  # days and half-hours of the local clock
+    day = (local // 86400.0).astype(int)
     keep = np.isin((start + day) % 7, list(weekdays))
-    half = ((log.arrive_s % 86400.0) // HALF_S).astype(int)
+    half = ((local % 86400.0) // HALF_S).astype(int)
     wait = attempt_waits(log)
     def per_half(m: np.ndarray, w: Optional[np.ndarray] = None) -> np.ndarray:
         return np.bincount(half[keep & m], weights=None if w is None else w[keep & m], minlength=48).astype(float)

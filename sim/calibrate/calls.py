@@ -24,8 +24,8 @@ fitted values of ``calibration.json`` and the objects the report draws:
   the others of the same half-hours, otherwise all calls queue first come, first
   served (a head start of a minute and a half, as this bank gave its priority
   customers, is neither);
-* **agents seen** in each half-hour of each weekday: agents with a service
-  overlapping the half-hour, averaged over the log's days of that weekday.  It is
+* **agents seen** in each half-hour of each weekday (local clock): agents with a
+  service overlapping the half-hour, averaged over the log's days of that weekday.  It is
   a lower bound of the agents on duty: an agent who was on duty but idle, or
   doing after-call work, leaves no trace in the log.  Their *talk occupancy*
   (talk time / agents seen x half-hours) says how much of the time seen went to
@@ -181,18 +181,19 @@ def _agents(log: CallLog, start_weekday: int) -> tuple[List[int], List[float], f
     with_codes = bool(np.any(m & (log.agent >= 0)))
     if with_codes:
         m &= log.agent >= 0
-    n_days = int(math.floor(float(np.max(log.arrive_s)) / 86400.0)) + 1
+    n_days = int(math.floor(float(np.max(log.arrive_local_s)) / 86400.0)) + 1
     runs = np.unique(log.run)
     seen = np.zeros((len(runs), n_days + 1, 48), dtype=np.int64)
     talk = 0.0
+    start, end = log.answered_s + log.shift_s, log.ended_s + log.shift_s  # half-hours of the local clock
     for k, r in enumerate(runs):
         mask = m & (log.run == r)
         talk += float(np.sum(log.ended_s[mask] - log.answered_s[mask]))
         if not with_codes:
-            seen[k] = _concurrent(log.answered_s[mask], log.ended_s[mask], (n_days + 1) * 48).reshape(n_days + 1, 48)
+            seen[k] = _concurrent(start[mask], end[mask], (n_days + 1) * 48).reshape(n_days + 1, 48)
             continue
         marks = set()
-        for ag, s, e in zip(log.agent[mask], log.answered_s[mask], log.ended_s[mask]):
+        for ag, s, e in zip(log.agent[mask], start[mask], end[mask]):
             for h in range(int(s // HALF_S), int(max(e - 1e-9, s) // HALF_S) + 1):
                 marks.add((int(ag), h))
         for _, h in marks:
@@ -216,7 +217,8 @@ def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
     redial, retrial, delays = _redials(log, opts.redial_window_h * 3600.0)
     first = ~redial
     assert log.info.start_date is not None
-    arrivals = fit_arrivals(log.arrive_s[first], log.run[first], log.info.start_date, opts.profile_tolerance)
+    arrivals = fit_arrivals(log.arrive_local_s[first], log.run[first], log.info.start_date, opts.profile_tolerance,
+                            log.info.rule.zone)
     unseen = retrial["expected_unseen_redials"]
     n_first = int(first.sum())
     if unseen > 0 and n_first > 0:

@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Sequence
 from sim.calibrate.calls import CallCalibration, CallOptions, calibrate_calls, calibration_json
 from sim.calibrate.formats import LogFormat
 from sim.calibrate.logread import read_calls
+from sim.calibrate.timestamps import time_rule
 from sim.config.schema import Config
 from sim.core.errors import ConfigError
 
@@ -31,7 +32,7 @@ class Result:
 
 def fit(a: argparse.Namespace, fmt: LogFormat) -> CallCalibration:
     """Read the log ``a.log`` with ``fmt`` and fit it."""
-    log = read_calls(Path(a.log), fmt, a.log)
+    log = read_calls(Path(a.log), fmt, a.log, time_rule(a.timezone))
     opts = CallOptions(redial_window_h=a.redial_window_h, profile_tolerance=a.profile_tolerance,
                        min_per_category=a.min_per_category)
     try:

@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--jobs", type=int, default=1, help="processes for the back-test (default 1)")
         s.add_argument("--no-backtest", action="store_true", help="fit and write the scenario only")
         s.add_argument("--overwrite", action="store_true", help="replace this command's earlier output for NAME")
+        s.add_argument("--timezone", default=None, metavar="NAME",
+                       help="IANA time zone (e.g. Europe/Berlin) of the log's times without a UTC offset: read as "
+                            "local times of NAME (default: read as they are; times with an offset are converted)")
         if kind == "calls":
             s.add_argument("--redial-window-h", type=float, default=24.0,
                            help="a call within this many hours of the same caller's abandoned call is a redial")
@@ -73,8 +76,9 @@ def _parser() -> argparse.ArgumentParser:
         else:
             s.add_argument("--units", default=None, help="agency -> unit type mapping (YAML); default: the "
                                                          "shipped open311 mapping")
-            s.add_argument("--as-of", default=None, help="when the log was extracted (ISO); open requests are "
-                                                         "censored there (default: the latest time in the log)")
+            s.add_argument("--as-of", default=None, help="when the log was extracted (ISO, read like the log's times); "
+                                                         "open requests are censored there (default: the latest "
+                                                         "time in the log)")
             s.add_argument("--sample-fraction", type=float, default=1.0,
                            help="the share of all requests the log holds (a sample): volumes are divided by it")
             s.add_argument("--min-per-group", type=int, default=30,
@@ -83,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check_args(a: argparse.Namespace) -> List[float]:
+    from sim.calibrate.timestamps import parse_zone
+
+    parse_zone(a.timezone)
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,63}", a.name):
         raise ConfigError("--name", a.name, "use a letter, then letters, digits, _ or - (at most 64)")
     for opt, v, lo, hi in (("--replications", a.replications, 1, 1000), ("--jobs", a.jobs, 1, 256),
@@ -166,7 +173,7 @@ def run(argv: Sequence[str]) -> List[str]:
         else:
             scenario.write_text(old, encoding="utf-8")
         raise
-    return [_read_line(fitted.log.info), *result.headline,
+    return [_read_line(fitted.log.info), f"times: {fitted.log.info.rule.statement()}", *result.headline,
             f"wrote {scenario} and {report}/calibration.json, calibration.html"]
 
 

@@ -7,12 +7,15 @@ new export needs a mapping, not code.  A mapping says
 
 * ``kind``: ``calls`` (one row per call attempt) or ``requests`` (one row per
   service request);
-* ``times``: how timestamps are written - ``iso`` (``2024-01-01T08:30:00``),
-  a :func:`datetime.datetime.strptime` pattern, or ``clock``: times of day
-  (``H:MM:SS``) on the date of a ``date_column`` (read with ``date_format``),
-  where a time more than 12 hours earlier than the ``day_starts_at`` column's is
-  on the next day (past midnight; a smaller gap is a clock skew);
-  ``empty`` lists values that mean "no time";
+* ``times``: how timestamps are written - ``iso`` (``2024-01-01T08:30:00``, with
+  or without a UTC offset: ``+01:00``, ``-0500`` or ``Z``), a
+  :func:`datetime.datetime.strptime` pattern (``%z`` reads an offset), or
+  ``clock``: times of day (``H:MM:SS``) on the date of a ``date_column`` (read
+  with ``date_format``), where a time more than 12 hours earlier than the
+  ``day_starts_at`` column's is on the next day (past midnight; a smaller gap is
+  a clock skew); ``empty`` lists values that mean "no time".  Offsets are
+  converted and times without one are read by the command's ``--timezone``
+  (:mod:`sim.calibrate.timestamps`), so a mapping names no time zone;
 * ``columns``: the column of each field (:data:`CALL_FIELDS`,
   :data:`REQUEST_FIELDS`); ``arrival`` may list several columns, the first
   non-empty one counts;

@@ -2,12 +2,17 @@
 
 :func:`read_calls` and :func:`read_requests` read a CSV export row by row with a
 :class:`~sim.calibrate.formats.LogFormat` and return the fields as arrays
-(:class:`CallLog`, :class:`RequestLog`): times in seconds from midnight of the
-log's first date, categorical fields as integer codes with their names.
+(:class:`CallLog`, :class:`RequestLog`): times in seconds of absolute time from
+midnight (local) of the log's first date, with each row's shift to its local clock
+(``shift_s``: non-zero after a daylight-saving change), categorical fields as
+integer codes with their names.  Every time is placed by one rule
+(:mod:`sim.calibrate.timestamps`): an offset is converted, never cut; a time
+without one is a local time of ``--timezone``, or read as it is without one.
 
 Nothing is dropped silently.  A row that cannot be read (a wrong number of
 fields, a time that is not a time, an outcome the mapping does not know, a call
-answered without a service start, a service that ends before it starts) is
+answered without a service start, a service that ends before it starts, a local
+time the clocks skipped) is
 *skipped*, counted and reported with its line number; a call row without an
 arrival time is *not offered* (it never asked for an agent: e.g. a caller who hung
 up in the voice-response unit) and counted as such.  A file that cannot be used
@@ -24,18 +29,24 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
 from sim.calibrate.formats import LogFormat
+from sim.calibrate.timestamps import EPOCH as _EPOCH
+from sim.calibrate.timestamps import TimeError, TimeRule, column_parser, date_parser, wall_iso
 from sim.core.errors import ConfigError
 
-_EPOCH = dt.datetime(1970, 1, 1)
+_ONE_DAY = dt.timedelta(days=1)
 #: Line numbers of skipped rows kept for the report (all are counted).
 KEEP_LINES = 20
 #: Largest share of bad rows before a file is refused as unusable (usually the wrong format).
 MAX_BAD_SHARE = 0.5
+#: The order of a row's events (indices of its times): a call arrives before it leaves the queue or is
+#: answered, and is answered before its service ends; a request is created before it is closed.
+_CALL_ORDER = ((0, 1), (0, 2), (2, 3))
+_REQUEST_ORDER = ((0, 1),)
 
 
 class _Bad(Exception):
@@ -72,6 +83,13 @@ class LogInfo:
     start_date: Optional[dt.date] = None
     first: str = ""
     last: str = ""
+    rule: TimeRule = field(default_factory=TimeRule)  # how the times were placed (time zone, counts)
+    day0_s: float = 0.0       # absolute time (s since 1970 UTC) of day 0, 00:00 local
+    offset0_s: float = 0.0    # UTC offset of day 0, 00:00 local
+
+    def when(self, t_s: float) -> str:
+        """Time ``t_s`` (s from day 0) as ISO text on the log's clock."""
+        return self.rule.iso(t_s + self.day0_s, self.offset0_s)
 
     def skip(self, line: int, reason: str) -> None:
         """Count a skipped row (keeping the first :data:`KEEP_LINES` line numbers)."""
@@ -84,7 +102,7 @@ class LogInfo:
         return {"path": self.path, "format": self.format, "rows": self.rows, "skipped": self.skipped,
                 "skipped_first_lines": [{"line": n, "reason": r} for n, r in self.skipped_lines],
                 "not_offered": self.not_offered, "not_offered_reason": self.not_offered_reason,
-                "first": self.first, "last": self.last}
+                "first": self.first, "last": self.last, "times": self.rule.as_dict()}
 
 
 @dataclass
@@ -107,11 +125,17 @@ class CallLog:
     priorities: List[str]
     agents: List[str]
     end_s: Dict[int, float]   # per run: the last time in the log (open calls are censored there)
+    shift_s: np.ndarray       # local clock - absolute time of each arrival (daylight saving)
 
     @property
     def n(self) -> int:
         """Number of call attempts."""
         return len(self.arrive_s)
+
+    @property
+    def arrive_local_s(self) -> np.ndarray:
+        """Arrival times on the local clock (s from day 0, 00:00): for hours of the day and weekdays."""
+        return self.arrive_s + self.shift_s
 
 
 @dataclass
@@ -134,47 +158,14 @@ class RequestLog:
     statuses: List[str]
     end_s: Dict[int, float]
     close_bad: np.ndarray     # closed before created: the close time is left out
+    shift_s: np.ndarray       # local clock - absolute time of each creation (daylight saving)
     bad_close: int = 0
     bad_close_lines: List[int] = field(default_factory=list)
 
-
-def _clock_s(text: str) -> float:
-    parts = text.split(":")
-    if len(parts) not in (2, 3):
-        raise ValueError(text)
-    h, m = int(parts[0]), int(parts[1])
-    s = float(parts[2]) if len(parts) == 3 else 0.0
-    if not (0 <= h < 24 and 0 <= m < 60 and 0 <= s < 61):
-        raise ValueError(text)
-    return h * 3600.0 + m * 60.0 + s
-
-
-def _time_parser(fmt: LogFormat) -> Callable[[Dict[str, str], str, float], float]:
-    """``parse(row, column, day_s)`` -> seconds since 1970 (naive) of the column's time, NaN if empty."""
-    empty = set(fmt.empty) | {""}
-
-    if fmt.time_format == "clock":
-        def parse(row: Dict[str, str], col: str, day_s: float) -> float:
-            v = row[col].strip()
-            if v in empty:
-                return math.nan
-            try:
-                return day_s + _clock_s(v)
-            except ValueError:
-                raise _Bad(f"column {col}: {v!r} is not a time of day (H:MM:SS)") from None
-        return parse
-    pattern = None if fmt.time_format == "iso" else fmt.time_format
-
-    def parse_dt(row: Dict[str, str], col: str, day_s: float) -> float:
-        v = row[col].strip()
-        if v in empty:
-            return math.nan
-        try:
-            t = dt.datetime.fromisoformat(v) if pattern is None else dt.datetime.strptime(v, pattern)
-        except ValueError:
-            raise _Bad(f"column {col}: {v!r} is not a timestamp ({fmt.time_format})") from None
-        return (t.replace(tzinfo=None) - _EPOCH).total_seconds()
-    return parse_dt
+    @property
+    def created_local_s(self) -> np.ndarray:
+        """Creation times on the local clock (s from day 0, 00:00): for hours of the day and weekdays."""
+        return self.created_s + self.shift_s
 
 
 def _rows(path: Path, fmt: LogFormat, spec: str) -> Iterator[Tuple[int, Dict[str, str]]]:
@@ -216,60 +207,53 @@ def _check_usable(info: LogInfo, n_good: int, spec: str) -> None:
         why = f"{info.skipped} of {info.rows} rows cannot be read" + (f" (first: {first})" if first else "")
         if n_good == 0 and not info.skipped:
             why = f"no row has an arrival time ({info.not_offered} rows: {info.not_offered_reason})"
-        raise ConfigError("LOG", spec, f"{why}; is this the right --format ({info.format})?")
+        hint = "" if "--timezone" in first else f"; is this the right --format ({info.format})?"
+        raise ConfigError("LOG", spec, why + hint)
 
 
-def _day_parser(fmt: LogFormat) -> Callable[[Dict[str, str]], float]:
-    cache: Dict[str, float] = {}
-    col, pattern = fmt.date_column, fmt.date_format
-    assert col is not None and pattern is not None
-
-    def day(row: Dict[str, str]) -> float:
-        v = row[col].strip()
-        s = cache.get(v)
-        if s is None:
-            try:
-                s = cache[v] = (dt.datetime.strptime(v, pattern) - _EPOCH).total_seconds()
-            except ValueError:
-                raise _Bad(f"column {col}: {v!r} is not a date ({pattern})") from None
-        return s
-    return day
-
-
-def _finish_times(info: LogInfo, cols: Dict[str, List[float]], time_keys: Tuple[str, ...],
-                  runs: List[int]) -> Tuple[Dict[str, np.ndarray], Dict[int, float]]:
-    """Times relative to midnight of the first date; the last time of each run."""
+def _finish_times(info: LogInfo, cols: Dict[str, List[float]], time_keys: Tuple[str, ...], runs: List[int],
+                  walls: List[float]) -> Tuple[Dict[str, np.ndarray], Dict[int, float], np.ndarray]:
+    """Absolute times from day 0, 00:00 local (the date of the earliest local time of the first key, whose
+    local times are ``walls``); each row's shift to its local clock; the last time of each run."""
     arrays = {k: np.asarray(cols[k], dtype=float) for k in time_keys}
-    first = arrays[time_keys[0]]
-    day0 = math.floor(np.min(first) / 86400.0) * 86400.0
-    info.start_date = (_EPOCH + dt.timedelta(seconds=day0)).date()
-    info.first = (_EPOCH + dt.timedelta(seconds=float(np.min(first)))).isoformat(timespec="seconds")
-    info.last = (_EPOCH + dt.timedelta(seconds=float(np.max(first)))).isoformat(timespec="seconds")
+    first, wall = arrays[time_keys[0]], np.asarray(walls, dtype=float)
+    offset = wall - first  # each row's UTC offset (0 for times read as they are)
+    day0_wall = math.floor(float(np.min(wall)) / 86400.0) * 86400.0
+    i, j = int(np.argmin(first)), int(np.argmax(first))
+    rule = info.rule
+    off0 = rule.zone_offset(day0_wall) if rule.zone is not None else float(offset[i])
+    info.day0_s, info.offset0_s = day0_wall - off0, off0
+    info.start_date = (_EPOCH + dt.timedelta(seconds=day0_wall)).date()
+    shown = rule.zone is not None or rule.with_offset > 0
+    info.first = wall_iso(float(wall[i]), float(offset[i]) if shown else None)
+    info.last = wall_iso(float(wall[j]), float(offset[j]) if shown else None)
     for k in time_keys:
-        arrays[k] -= day0
+        arrays[k] -= info.day0_s
     run = np.asarray(runs, dtype=np.int64)
     stacked = np.vstack([arrays[k] for k in time_keys])
     with np.errstate(all="ignore"):
         latest = np.nanmax(stacked, axis=0)
     end = {int(r): float(np.max(latest[run == r])) for r in np.unique(run)}
-    return arrays, end
+    return arrays, end, offset - off0
 
 
-def read_calls(path: Path, fmt: LogFormat, spec: str) -> CallLog:
-    """Read a call log with mapping ``fmt`` (``spec`` is the path as the user typed it).
+def read_calls(path: Path, fmt: LogFormat, spec: str, rule: Optional[TimeRule] = None) -> CallLog:
+    """Read a call log with mapping ``fmt`` (``spec`` is the path as the user typed it), its times placed by
+    ``rule`` (default: without a time zone).
 
     Raises
     ------
     ConfigError
         The file is unusable (see the module docstring).
     """
-    info = LogInfo(path=spec, format=fmt.name, not_offered_reason=fmt.no_arrival)
+    info = LogInfo(path=spec, format=fmt.name, not_offered_reason=fmt.no_arrival, rule=rule or TimeRule())
     c = fmt.columns
-    parse = _time_parser(fmt)
-    day_of = _day_parser(fmt) if fmt.time_format == "clock" else (lambda row: 0.0)
+    parse = column_parser(fmt)
+    day_of = date_parser(fmt) if fmt.time_format == "clock" else (lambda row: None)
     codes = {k: Codes() for k in ("category", "priority", "caller", "agent", "run")}
     keys = ("arrive", "left", "answered", "ended")
     cols: Dict[str, List[float]] = {k: [] for k in keys}
+    walls: List[float] = []
     ints: Dict[str, List[int]] = {k: [] for k in ("outcome", "category", "priority", "caller", "agent", "run", "line")}
     unknown = {"caller": set(fmt.unknown_caller) | {""}, "agent": set(fmt.unknown_agent) | {""}}
     outcome_code = {k: ("answered", "abandoned", "open").index(v) for k, v in fmt.outcomes.items()}
@@ -279,27 +263,30 @@ def read_calls(path: Path, fmt: LogFormat, spec: str) -> CallLog:
             if "__bad__" in row:
                 raise _Bad(row["__bad__"])
             day = day_of(row)
-            ref = parse(row, fmt.day_starts_at, day) if fmt.day_starts_at else math.nan
+            ref = parse(row, fmt.day_starts_at, day) if fmt.day_starts_at else None
 
-            def t(col: str) -> float:
+            def t(col: str) -> Optional[dt.datetime]:
                 v = parse(row, col, day)
-                return v + 86400.0 if ref - v > 43200.0 else v  # past midnight (NaN ref: never)
+                if v is not None and ref is not None and (ref - v).total_seconds() > 43200.0:
+                    return v + _ONE_DAY  # past midnight
+                return v
 
-            arrive = next((v for v in (t(col) for col in c["arrival"]) if not math.isnan(v)), math.nan)
+            arrival = next(((col, v) for col, v in ((col, t(col)) for col in c["arrival"]) if v is not None),
+                           (c["arrival"][0], None))
             raw_outcome = row[c["outcome"][0]].strip()
             if raw_outcome not in outcome_code:
                 raise _Bad(f"column {c['outcome'][0]}: {raw_outcome!r} is not one of "
                            f"{', '.join(fmt.outcomes)} (the format's outcomes)")
             outcome = outcome_code[raw_outcome]
-            if math.isnan(arrive):
+            if arrival[1] is None:
                 if outcome == 0:
                     raise _Bad(f"outcome {raw_outcome!r} (answered) but no arrival time "
                                f"(column {' or '.join(c['arrival'])})")
                 info.not_offered += 1
                 continue
-            left = t(c["left_queue"][0]) if "left_queue" in c else math.nan
-            answered = t(c["answered"][0]) if "answered" in c else math.nan
-            ended = t(c["ended"][0]) if "ended" in c else math.nan
+            stamps = [arrival] + [(c[k][0], t(c[k][0])) if k in c else (k, None)
+                                  for k in ("left_queue", "answered", "ended")]
+            (arrive, left, answered, ended), wall = info.rule.place(stamps, _CALL_ORDER)
             if outcome == 0 and "answered" in c and math.isnan(answered):
                 raise _Bad(f"outcome {raw_outcome!r} (answered) but no service start in column {c['answered'][0]}")
             if outcome == 0 and math.isnan(left):
@@ -313,11 +300,12 @@ def read_calls(path: Path, fmt: LogFormat, spec: str) -> CallLog:
                 raise _Bad("the service ends before it starts")
             if outcome != 0:
                 answered = ended = math.nan
-        except _Bad as exc:
+        except (_Bad, TimeError) as exc:
             info.skip(line, str(exc))
             continue
         for k, v in zip(keys, (arrive, left, answered, ended)):
             cols[k].append(v)
+        walls.append(wall)
         ints["outcome"].append(outcome)
         ints["line"].append(line)
         for k in ("category", "priority", "run"):
@@ -326,43 +314,48 @@ def read_calls(path: Path, fmt: LogFormat, spec: str) -> CallLog:
             text = row[c[k][0]].strip() if k in c else ""
             ints[k].append(-1 if text in unknown[k] else codes[k].code(text))
     _check_usable(info, len(cols["arrive"]), spec)
-    arrays, end = _finish_times(info, cols, keys, ints["run"])
+    arrays, end, shift = _finish_times(info, cols, keys, ints["run"], walls)
     i = {k: np.asarray(v, dtype=np.int64) for k, v in ints.items()}
-    return CallLog(info=info, run=i["run"], arrive_s=arrays["arrive"], left_s=arrays["left"],
+    return CallLog(shift_s=shift, info=info, run=i["run"], arrive_s=arrays["arrive"], left_s=arrays["left"],
                    answered_s=arrays["answered"], ended_s=arrays["ended"], outcome=i["outcome"],
                    category=i["category"], priority=i["priority"], caller=i["caller"], agent=i["agent"],
                    line=i["line"], categories=codes["category"].names or ["all"],
                    priorities=codes["priority"].names or ["all"], agents=codes["agent"].names, end_s=end)
 
 
-def read_requests(path: Path, fmt: LogFormat, spec: str) -> RequestLog:
-    """Read a request log with mapping ``fmt``; a request closed before it was created keeps its
-    arrival but not its close time (counted in ``bad_close``).
+def read_requests(path: Path, fmt: LogFormat, spec: str, rule: Optional[TimeRule] = None) -> RequestLog:
+    """Read a request log with mapping ``fmt``, its times placed by ``rule`` (default: without a time zone);
+    a request closed before it was created keeps its arrival but not its close time (counted in
+    ``bad_close``).
 
     Raises
     ------
     ConfigError
         The file is unusable (see the module docstring).
     """
-    info = LogInfo(path=spec, format=fmt.name)
+    info = LogInfo(path=spec, format=fmt.name, rule=rule or TimeRule())
     c = fmt.columns
-    parse = _time_parser(fmt)
+    parse = column_parser(fmt)
     codes = {k: Codes() for k in ("agency", "category", "channel", "status", "run")}
     cols: Dict[str, List[float]] = {"created": [], "closed": []}
     ints: Dict[str, List[int]] = {k: [] for k in ("agency", "category", "channel", "status", "run", "line")}
     bad_close: List[int] = []
     flags: List[bool] = []
+    walls: List[float] = []
     n_bad_close = 0
     for line, row in _rows(path, fmt, spec):
         info.rows += 1
         try:
             if "__bad__" in row:
                 raise _Bad(row["__bad__"])
-            created = parse(row, c["created"][0], 0.0)
-            if math.isnan(created):
+            created_at = parse(row, c["created"][0], None)
+            if created_at is None:
                 raise _Bad(f"column {c['created'][0]}: no creation time")
-            closed = parse(row, c["closed"][0], 0.0) if "closed" in c else math.nan
-        except _Bad as exc:
+            closed_at = parse(row, c["closed"][0], None) if "closed" in c else None
+            (created, closed), wall = info.rule.place(
+                [(c["created"][0], created_at), (c["closed"][0] if "closed" in c else "closed", closed_at)],
+                _REQUEST_ORDER)
+        except (_Bad, TimeError) as exc:
             info.skip(line, str(exc))
             continue
         flags.append(closed < created)
@@ -373,16 +366,17 @@ def read_requests(path: Path, fmt: LogFormat, spec: str) -> RequestLog:
             closed = math.nan
         cols["created"].append(created)
         cols["closed"].append(closed)
+        walls.append(wall)
         ints["line"].append(line)
         for k in ("agency", "category", "channel", "status", "run"):
             ints[k].append(codes[k].code(row[c[k][0]].strip() if k in c else ""))
     _check_usable(info, len(cols["created"]), spec)
-    arrays, end = _finish_times(info, cols, ("created", "closed"), ints["run"])
+    arrays, end, shift = _finish_times(info, cols, ("created", "closed"), ints["run"], walls)
     i = {k: np.asarray(v, dtype=np.int64) for k, v in ints.items()}
     channels = codes["channel"].names
     return RequestLog(info=info, run=i["run"], created_s=arrays["created"], closed_s=arrays["closed"],
                       agency=i["agency"], category=i["category"], channel=i["channel"], status=i["status"],
                       line=i["line"], agencies=codes["agency"].names, categories=codes["category"].names,
                       channels=channels, channel_class=[fmt.channels.get(ch, "unknown") for ch in channels],
-                      statuses=codes["status"].names, end_s=end, close_bad=np.asarray(flags, dtype=bool),
+                      statuses=codes["status"].names, end_s=end, shift_s=shift, close_bad=np.asarray(flags, dtype=bool),
                       bad_close=n_bad_close, bad_close_lines=bad_close)

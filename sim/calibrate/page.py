@@ -51,13 +51,14 @@ class Section:
 
 
 def log_section(info: Any, text: str) -> Section:
-    """The page's "The log" section: ``text`` about the log read, and the first skipped rows (if any) folded.
+    """The page's "The log" section: ``text`` about the log read, how its times were read (time zone,
+    offsets), and the first skipped rows (if any) folded.
 
-    ``info`` is the log's :class:`~sim.calibrate.logread.LogInfo` (``skipped``, ``skipped_lines``).
+    ``info`` is the log's :class:`~sim.calibrate.logread.LogInfo` (``skipped``, ``skipped_lines``, ``rule``).
     """
     tables = [Table(["line", "reason"], [[n, r] for n, r in info.skipped_lines],
                     f"first skipped rows ({info.skipped:,} in all)", collapsed=True)] if info.skipped else []
-    return Section("The log", [text], tables=tables)
+    return Section("The log", [text, f"Times: {info.rule.statement()}."], tables=tables)
 
 
 def render_page(name: str, summary: str, command: str, scenario_path: str, unidentified: List[str],

@@ -92,7 +92,8 @@ def calibrate_requests(log: RequestLog, units: Dict[str, str], opts: RequestOpti
     resident = np.isin(classes, RESIDENT)
     if not resident.any():
         raise ValueError("no request came from residents (every channel maps to internal)")
-    arr = fit_arrivals(log.created_s[resident], log.run[resident], log.info.start_date, opts.profile_tolerance)
+    local, zone = log.created_local_s, log.info.rule.zone  # hours and weekdays of the local clock
+    arr = fit_arrivals(local[resident], log.run[resident], log.info.start_date, opts.profile_tolerance, zone)
     f = opts.sample_fraction
     if f < 1.0:
         notes.append(f"the log is a sample of {f:.3g} of all requests: volumes divided by it")
@@ -111,8 +112,8 @@ def calibrate_requests(log: RequestLog, units: Dict[str, str], opts: RequestOpti
     for ch in ("phone", "online"):
         m = classes == ch
         if m.sum() >= 50:
-            channel_arrivals[ch] = fit_arrivals(log.created_s[m], log.run[m], log.info.start_date,
-                                                opts.profile_tolerance)
+            channel_arrivals[ch] = fit_arrivals(local[m], log.run[m], log.info.start_date, opts.profile_tolerance,
+                                                zone)
         else:
             channel_arrivals[ch] = arr
             if channel_per_day[ch] > 0:
@@ -188,7 +189,7 @@ def requests_json(cal: RequestCalibration) -> Dict[str, Any]:
         "categories": {log.categories[c]: float(cats[c] / n_res) for c in top if cats[c] > 0},
         "categories_total": len(log.categories),
         "unit_of_agency": cal.unit_of_agency, "unit_shares": cal.unit_shares,
-        "as_of": cal.as_of_s,
+        "as_of": cal.as_of_s, "as_of_time": log.info.when(cal.as_of_s),
         "close_h": {a_: _km_summary(r, int(np.sum(cal.resident & (log.agency == log.agencies.index(a_)))))
                     for a_, r in cal.close_by_agency.items()},
         "close_h_by_unit_type": {u: _km_summary(r, int(np.sum(cal.resident & (agency_unit == u))))

@@ -19,7 +19,6 @@ as its ``resolution_h`` - and says in a comment what it does not:
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import math
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
@@ -32,6 +31,7 @@ from sim.calibrate.logread import read_requests
 from sim.calibrate.requests import RequestCalibration, RequestOptions, calibrate_requests, requests_json
 from sim.calibrate.scenario import Item, fix_shares, render
 from sim.calibrate.survival import CensoredReport
+from sim.calibrate.timestamps import TimeError, parse_stamp, time_rule
 from sim.config.schema import Config
 from sim.core.errors import ConfigError
 
@@ -45,17 +45,21 @@ _Z90 = 1.2815515655446004
 def fit(a: argparse.Namespace, fmt: LogFormat) -> RequestCalibration:
     """Read the log ``a.log`` with ``fmt`` and fit it."""
     units = load_units(a.units)
-    log = read_requests(Path(a.log), fmt, a.log)
+    log = read_requests(Path(a.log), fmt, a.log, time_rule(a.timezone))
     as_of = None
     if a.as_of:
         try:
-            when = dt.datetime.fromisoformat(a.as_of)
+            when = parse_stamp(a.as_of.strip())
         except ValueError:
-            raise ConfigError("--as-of", a.as_of, "must be an ISO date and time, e.g. 2019-02-14T00:00:00") from None
-        assert log.info.start_date is not None
-        as_of = (when.replace(tzinfo=None) - dt.datetime.combine(log.info.start_date, dt.time())).total_seconds()
-        if as_of < max(log.end_s.values()):
-            raise ConfigError("--as-of", a.as_of, f"is before the latest time in the log ({log.info.last})")
+            raise ConfigError("--as-of", a.as_of, "must be an ISO date and time, e.g. 2019-02-14T00:00:00 (with "
+                                                  "its UTC offset, e.g. -05:00 or Z, where it has one)") from None
+        try:
+            as_of = log.info.rule.absolute(when) - log.info.day0_s
+        except TimeError as exc:
+            raise ConfigError("--as-of", a.as_of, str(exc)) from None
+        latest = max(log.end_s.values())
+        if as_of < latest:
+            raise ConfigError("--as-of", a.as_of, f"is before the latest time in the log ({log.info.when(latest)})")
     try:
         return calibrate_requests(log, units, RequestOptions(as_of_s=as_of, sample_fraction=a.sample_fraction,
                                                              min_per_group=a.min_per_group))
@@ -78,7 +82,7 @@ def close_dist(rep: CensoredReport) -> Dict[str, Any]:
 
 
 def _days(cal: RequestCalibration) -> int:
-    return int(math.floor(float(np.max(cal.log.created_s)) / 86400.0)) + 1
+    return int(math.floor(float(np.max(cal.log.created_local_s)) / 86400.0)) + 1
 
 
 def scenario_text(cal: RequestCalibration, name: str, command: str) -> str:

@@ -118,7 +118,7 @@ def calls_scenario(cal: CallCalibration, name: str, command: str) -> str:
     a = cal.arrivals
     dates = f"{info.first[:10]}..{info.last[:10]}"
     src = f"{info.path} ({dates})"
-    n_days = int(math.floor(float(log.arrive_s.max()) / 86400.0)) + 1
+    n_days = int(math.floor(float(log.arrive_local_s.max()) / 86400.0)) + 1
     assert info.start_date is not None
     start_weekday = info.start_date.weekday()
     runs = len(log.end_s)

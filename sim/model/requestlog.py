@@ -9,7 +9,9 @@ off nothing is kept, and memory does not grow with finished contacts.
 
 Timestamps are written in ISO format on a nominal calendar whose time 0 is
 midnight on Monday 1 January 2024 shifted to ``experiment.start_weekday``
-(the simulation has no real date); ``arrival_h`` gives hours from time 0.
+(the simulation has no real date); ``arrival_h`` gives hours from time 0.  The
+calendar has no time zone and no daylight saving, so the timestamps carry no
+UTC offset: the calibration reads them as they are (without ``--timezone``).
 
 The same log also gives ``calls.csv``, one row per call *attempt* (a redial is
 a new attempt of the same caller), in the ``generic`` call-log format that

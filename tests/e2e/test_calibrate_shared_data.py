@@ -13,7 +13,8 @@ message (a fresh clone has no data; CI has it).  Checks, beyond "it runs":
   unreadable rows counted with their line numbers; the agents' plan flagged as a lower bound; the
   back-test's series;
 * the 311 logs: close times per agency with median and 90th percentile, open requests censored,
-  requests closed before they were created left out (NYC), and NYC's back-test per unit type.
+  requests closed before they were created left out (NYC), their times read as New York local times
+  (two Baltimore requests in a repeated hour), and NYC's back-test per unit type.
 """
 
 from __future__ import annotations
@@ -128,8 +129,11 @@ def test_311_request_logs(results, log):
         assert c["closed"] >= 30 and c["family"] in ("exponential", "lognormal", "gamma", "weibull"), agency
         assert c["median"] is None or c["p90"] is None or c["median"] <= c["p90"]
     assert sum(c["open"] for c in cal["close_h"].values()) > 0, "open requests must be censored, not dropped"
+    times = cal["log"]["times"]  # US Eastern wall-clock times without an offset, read with --timezone
+    assert times["time_zone"] == "America/New_York" and times["skipped_hour_rows"] == 0
+    assert times["repeated_hour_rows"] == (2 if "baltimore" in log else 0)
     if "nyc" in log:
-        assert cal["log"]["first"].startswith("2023-02-28T11:31")
+        assert cal["log"]["first"] == "2023-02-28T11:31:00-05:00" and times["utc_offsets"] == ["-05:00"]
         assert any("closed before they were created" in n for n in cal["notes"])
         assert all(w == 0.0 for w in cal["hourly_profile"][:11]), "hours the log does not cover get no weight"
     bt = cal["backtest"]

@@ -56,6 +56,10 @@ def calibrated(tmp_path_factory):
 
 def test_volumes_and_profile(calibrated):
     cal, _, _ = calibrated
+    # calls.csv is on a nominal calendar without offsets or daylight saving: read as written, and said so
+    times = cal["log"]["times"]
+    assert times["time_zone"] is None and times["times_with_offset"] == 0 and times["times_without_offset"] > 0
+    assert "read as they are" in times["rule"] and cal["log"]["first"].startswith("2024-01-01T")
     for i, day in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")):
         expected = PER_DAY * DOW[i]
         assert abs(cal["calls_per_weekday"][day] - expected) <= 4 * math.sqrt(expected), day
