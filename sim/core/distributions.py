@@ -188,8 +188,9 @@ def make_distribution(cfg: DistSpec, key: str) -> Distribution:
             dist = _BUILDERS[cfg.dist](cfg, key, chosen)
     except OverflowError:
         shown = ", ".join(f"{p}: {getattr(cfg, p):g}" for p in chosen)
-        raise ConfigError(key, f"<{cfg.dist} {shown}>", "the mean or the variance of this distribution is not a "
-                                                        "finite number (an overflow): bring its parameters closer") from None
+        rule = "the mean or the variance of this distribution is not a finite number (an overflow): bring its " \
+               "parameters closer"
+        raise ConfigError(key, f"<{cfg.dist} {shown}>", rule) from None
     _check_moments(dist, cfg, key, chosen)
     return dist
 
