@@ -37,3 +37,19 @@ def test_bad_key_is_one_line_exit_2(cli, tmp_path):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1, r.stderr
     assert "staffing.operatrs" in lines[0] and "unknown key" in lines[0]
+
+
+def test_scenario_given_as_a_path(tmp_path):
+    """The issue's example, ``scenario=scenarios/rainstorm.yaml`` from the repository folder, runs rainstorm (it
+    answered "no file scenarios/scenarios/rainstorm.yaml.yaml"); a path that is no file says what to type."""
+    from support import ROOT, run_cli_batch
+
+    small = ["scale=0.01", "experiment.horizon_h=26", "experiment.replications=1", "experiment.progress=false",
+             "report.plots=false", "report.html=false", "report.print_table=false"]
+    ok, bad = run_cli_batch([(ROOT, ["scenario=scenarios/rainstorm.yaml", *small, f"report.dir={tmp_path / 'a'}"]),
+                             (ROOT, ["scenario=rainstorm.yaml", *small, f"report.dir={tmp_path / 'b'}"])])
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    assert json.loads((tmp_path / "a" / "summary.json").read_text())["scenario"] == "rainstorm"
+    assert bad.returncode == 2 and not (tmp_path / "b").exists(), bad.stderr
+    assert bad.stderr == (f"run_sim: error: scenario='rainstorm.yaml': no such file (in {ROOT}); "
+                          f"write scenario=rainstorm (the scenario of that name)\n"), bad.stderr
