@@ -117,8 +117,9 @@ def _run_sim_args(text: str, scheduler) -> List[str]:
         args = [f"{key}={min(float(a.split('=', 1)[1]), cap):g}" if a.startswith(key + "=") else a for a in args]
     given = _given(args)
     small = dict(SMALL)
-    small["experiment.horizon_h"] = _horizon_h(given.get("scenario", "beijing_baseline").split(","))
-    if given.get("scenario", "beijing_baseline") == "single_queue":
+    scenarios = [Path(s).stem for s in given.get("scenario", "beijing_baseline").split(",")]  # a name or a path
+    small["experiment.horizon_h"] = _horizon_h(scenarios)
+    if scenarios == ["single_queue"]:
         small.pop("experiment.drain_h")  # the scenario has no back office, nothing to drain
     if "experiment.precision" in given:
         small["experiment.max_replications"] = "4"
