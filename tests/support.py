@@ -11,6 +11,39 @@ from typing import Sequence
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def in_ci() -> bool:
+    """Whether the tests run in CI (``CI=true``: ``.ci/run`` exports it, as CI services do)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def require(present: object, what: str, how: str) -> None:
+    """Go on when the prerequisite ``what`` is ``present``; else skip the test, saying ``how`` to provide it.
+
+    Under CI (:func:`in_ci`) a missing prerequisite fails the test instead: a test CI cannot run would
+    otherwise pass unseen (a browser that failed to install, the public logs, a test extra).  Every test
+    that depends on something outside the repository checks it with this function (tests/conftest.py
+    turns any other skip under CI into a failure too).
+    """
+    if present:
+        return
+    import pytest
+
+    message = f"{what} is missing: {how}"
+    if in_ci():
+        pytest.fail(f"CI=true: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def require_module(name: str, how: str):
+    """The module ``name``, imported; a missing one is a missing prerequisite (:func:`require`)."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        require(False, f"the Python module {name} ({exc})", how)
+
+
 def layered(*groups: Sequence[str]) -> list[str]:
     """Override lists joined in order, a later list's key replacing an earlier list's.
 
