@@ -1,11 +1,11 @@
 """The documented calibration commands, run on the shared real logs.
 
-Every ``python -m sim.calibrate`` command of the README and docs/ (``tests/e2e/test_docs_commands.py``
-leaves them to this module) runs here as written, in a fresh folder, with the log path resolved to the
-shared data folder and a small back-test appended (2 replications and one sensitivity factor for the
-call log, one replication for NYC, none for Baltimore).  The data
-folder is ``$HOTLINE_SHARED_DATA`` or ``<repository>/../shared/data``; without it the tests skip with a
-message (a fresh clone has no data), and fail under CI, which has it (``support.require``).  Checks, beyond "it runs":
+Every ``python -m sim.calibrate`` command of the README and docs/ on the public logs (``../shared/data``;
+``tests/e2e/test_docs_commands.py`` leaves them to this module) runs here as written, in a fresh folder,
+with the log path resolved to the shared data folder and a small back-test appended (2 replications and
+one sensitivity factor for the call log, one replication for NYC, none for Baltimore).  The data folder
+is ``$HOTLINE_SHARED_DATA`` or ``<repository>/../shared/data``; without it the tests skip with a message
+(a fresh clone has no data), and fail under CI, which has it (``support.require``).  Checks, beyond "it runs":
 
 * the bank's call log (Brown et al. 2005): a runnable scenario whose every fitted number carries a
   comment; 168 hourly weights with Friday afternoon and Saturday daytime exactly 0; the handle time's
@@ -36,7 +36,8 @@ SMALL = {"calls": ["--replications", "2", "--factors", "0.7"], "requests": ["--r
 
 
 def calibrate_commands():
-    """(file:line, argv) of every documented calibration command."""
+    """(file:line, argv) of every documented calibration command on the public logs (the others, on a log the
+    simulator writes, run in tests/e2e/test_docs_commands.py)."""
     out = []
     for path in DOCS:
         inside = False
@@ -45,7 +46,7 @@ def calibrate_commands():
                 inside = line.strip() == "```bash" and not inside
                 continue
             text = re.sub(r"(^|\s)#.*$", "", line).strip()
-            if inside and text.startswith(".venv/bin/python -m sim.calibrate "):
+            if inside and text.startswith(".venv/bin/python -m sim.calibrate ") and "../shared/data/" in text:
                 out.append((f"{path.relative_to(ROOT)}:{i}", shlex.split(text)[3:]))
     return out
 
