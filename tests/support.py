@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -106,3 +107,24 @@ def run_cli_batch(cases: Sequence[tuple[Path, Sequence[str]]], timeout: float = 
     results = json.loads(proc.stdout.strip().splitlines()[-1])
     return [subprocess.CompletedProcess(list(args), code, out, err)
             for (_, args), (code, out, err) in zip(cases, results)]
+
+
+#: Two-sided Student t quantiles t_{(1+level)/2, dof} from a printed table (not from scipy, which the code under
+#: test uses), keyed by (confidence level, degrees of freedom).
+T_QUANTILE = {(0.95, 1): 12.7062047, (0.95, 2): 4.3026527, (0.95, 3): 3.1824463, (0.95, 4): 2.7764451,
+              (0.95, 9): 2.2621572, (0.90, 2): 2.9199856, (0.90, 4): 2.1318468, (0.99, 2): 9.9248432,
+              (0.99, 4): 4.6040949}
+
+
+def hand_interval(values: Sequence[float], level: float = 0.95, lo: float = -math.inf,
+                  hi: float = math.inf) -> tuple[float, float, float]:
+    """(mean, low, high) of the textbook t interval of ``values``, its bounds clipped to ``[lo, hi]``.
+
+    Written out here - mean, sample standard deviation, a tabulated quantile - so that the expected value of
+    a test is not computed by the code it tests.
+    """
+    n = len(values)
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    half = T_QUANTILE[(level, n - 1)] * sd / math.sqrt(n)
+    return mean, min(max(mean - half, lo), hi), min(max(mean + half, lo), hi)

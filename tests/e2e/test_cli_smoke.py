@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from math import inf
+
+import pytest
+from support import hand_interval
 
 KPI_KEYS = ("calls_offered", "service_level", "abandon_rate", "asa_s", "occupancy")
+SHARES = ("service_level", "abandon_rate", "occupancy")
 
 
 def test_public_interface_single_queue(cli, tmp_path):
@@ -16,10 +22,15 @@ def test_public_interface_single_queue(cli, tmp_path):
              "experiment.horizon_h=6", "experiment.warmup_h=1", f"report.dir={out}"])
     assert r.returncode == 0, r.stderr
     summary = json.loads((out / "summary.json").read_text())
+    per_rep = list(csv.DictReader((out / "kpis.csv").open()))
     for key in KPI_KEYS:
         kpi = summary["kpis"][key]
         assert set(kpi) == {"mean", "ci_low", "ci_high"}, f"{key}: {kpi}"
-        assert kpi["ci_low"] <= kpi["mean"] <= kpi["ci_high"], f"{key}: {kpi}"
+        # the mean and 95% t interval of the three replications' values (kpis.csv), worked out here
+        mean, low, high = hand_interval([float(r[key]) for r in per_rep], 0.95, 0.0, 1.0 if key in SHARES else inf)
+        assert (kpi["mean"], kpi["ci_low"], kpi["ci_high"]) == (
+            pytest.approx(mean, rel=1e-7), pytest.approx(low, rel=1e-7, abs=1e-9),
+            pytest.approx(high, rel=1e-7)), f"{key}: {kpi}, by hand {mean} [{low}, {high}] (kpis.csv rounds)"
     assert summary["replications"] == 3
     assert summary["accounting"]["balanced"]
     for name in ("kpis.csv", "intervals.csv", "accounting.csv", "config.yaml", "report.html", "report.md",

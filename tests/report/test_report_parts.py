@@ -4,7 +4,6 @@ table and sweep summary, progress lines, long-horizon figures, colours, optional
 from __future__ import annotations
 
 import io
-import math
 
 import numpy as np
 import pytest
@@ -247,10 +246,26 @@ def test_pages_escape_text(run_report):
 
 
 def test_config_differences(compose):
-    """The configuration's keys that differ from the defaults, with their defaults."""
+    """The configuration's keys that differ from the defaults, with their defaults, in the schema's order: none for
+    the defaults; exactly the keys changed by hand (a distribution's changed parameters, a new category's every key
+    with the default "(none)"); a scenario's keys and an override of a composed configuration."""
+    from sim.config.schema import CategoryConfig, Config, DistConfig
     from sim.report.config_view import differences
 
+    assert differences(Config()) == [], "the defaults differ from themselves"
+    cfg = Config()
+    cfg.staffing.operators = 125
+    cfg.experiment.seed = 7
+    cfg.calls.handle_s = DistConfig("lognormal", mean=200.0, cv=0.8)  # the default family and cv: only the mean
+    cfg.categories["noise"] = CategoryConfig(share=1.0)
+    got = [(d.key, d.value, d.default) for d in differences(cfg)]
+    assert got[0] == ("experiment.seed", "7", "12345") and got[-2:] == [("calls.handle_s.mean", "200.0", "180.0"),
+                                                                        ("staffing.operators", "125", "0")], got
+    noise = [key for key, _, default in got if key.startswith("categories.noise.")]
+    assert len(got) == 3 + len(noise) and all(d == "(none)" for k, _, d in got if k in noise), got
+    assert ("categories.noise.share", "1.0", "(none)") in got, got
     diffs = {d.key: d for d in differences(compose("single_queue", ["staffing.operators=125"]))}
-    assert diffs["staffing.operators"].value == "125" and diffs["staffing.operators"].default == "0"
-    assert diffs["scenario"].value == "single_queue" and "experiment.confidence" not in diffs
-    assert not math.isnan(len(diffs))
+    assert (diffs["staffing.operators"].value, diffs["staffing.operators"].default) == ("125", "0")
+    assert (diffs["scenario"].value, diffs["calls.patience_s.mean"].value) == ("single_queue", "90.0"), diffs
+    assert "experiment.confidence" not in diffs and (diffs["calls.handle_s.mean"].value,
+                                                     diffs["calls.handle_s.mean"].default) == ("240.0", "180.0")
