@@ -4,6 +4,7 @@ table and sweep summary, progress lines, long-horizon figures, colours, optional
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -71,8 +72,13 @@ def test_targets_on_the_command_line(tmp_path):
     assert bad.stderr.startswith("run_sim: error: +kpi.targets.happiness=0.9: unknown KPI"), bad.stderr
     assert good.returncode == 0, good.stderr[-1500:]
     lines = {ln.split()[0]: ln for ln in good.stdout.splitlines() if ln.strip()}
-    assert "≤ 30.00" in lines["asa_s"] and lines["asa_s"].rstrip().endswith(("met", "MISSED", "not clear")), (
-        lines["asa_s"])
+    summary = json.loads((out / "summary.json").read_text())
+    asa = summary["kpis"]["asa_s"]
+    # a maximum: met when the whole interval is at or below 30 s, missed when all of it is above, else not clear
+    want = "met" if asa["ci_high"] <= 30 else "MISSED" if asa["ci_low"] > 30 else "not clear"
+    assert "≤ 30.00" in lines["asa_s"] and lines["asa_s"].rstrip().endswith(want), (lines["asa_s"], asa)
+    assert summary["targets"]["asa_s"] == {"target": 30.0, "kind": "maximum",
+                                           "status": {"MISSED": "missed", "not clear": "unclear"}.get(want, want)}
     assert "≥" not in lines["service_level"], f"service_level's target was removed: {lines['service_level']}"
     assert good.stdout.rstrip().splitlines()[-1].endswith(str(out)), "the run does not end with its folder"
 
