@@ -22,6 +22,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.config.hydra_setup import CONFIG_DIR, command_line_overrides, register
 from sim.config.overrides import as_config_error, prepare_overrides
+from sim.config.paths import scenario_paths
 from sim.config.schema import Config
 from sim.core.errors import ConfigError
 from sim.experiments.runner import ExperimentResult, run_experiment
@@ -34,7 +35,7 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
     Parameters
     ----------
     scenario : str
-        Name of a file in ``scenarios/``.
+        Name of a file in ``scenarios/``, or the path of a scenario file (``.yaml``).
     overrides : sequence of str
         Hydra overrides such as ``"staffing.operators=130"``, with the command line's rules
         (:func:`sim.config.hydra_setup.command_line_overrides`: a staffing plan form given here
@@ -53,7 +54,8 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
     if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
         raise ConfigError("overrides", overrides, "must be a list of strings such as ['staffing.operators=650']")
     args = [f"scenario={scenario}", *overrides]
-    prepared = prepare_overrides(args, register(), scenario)
+    named, files = scenario_paths(args)  # a scenario given as the path of its file
+    prepared = prepare_overrides(named, register(files=files), scenario)
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
             dcfg = compose(config_name="config", overrides=command_line_overrides(prepared))

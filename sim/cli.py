@@ -204,9 +204,11 @@ def prepare_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     """
     from sim.config.hydra_setup import default_scenario, register
     from sim.config.overrides import prepare_overrides
+    from sim.config.paths import scenario_paths
 
     options, overrides = _split_options(argv)
-    prepared = prepare_overrides(overrides, register(), default_scenario())
+    named, files = scenario_paths(overrides)  # scenario=path/to/file.yaml: the file's scenario
+    prepared = prepare_overrides(named, register(files=files), default_scenario())
     return [*options, *prepared], overrides
 
 

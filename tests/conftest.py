@@ -13,7 +13,22 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 EXPERIMENTS = Path(__file__).resolve().parent / "experiments"  # xp_helpers: injected tasks for Dask workers
 
-from support import ROOT, run_cli  # noqa: E402,F401
+from support import ROOT, in_ci, require_module, run_cli  # noqa: E402,F401
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI (``CI=true``) a skipped test is a failed one: every test must run there.
+
+    Tests skip through :func:`support.require`, which already fails under CI; this catches a skip written
+    any other way (``pytest.skip``, ``importorskip``, a ``skipif`` mark).
+    """
+    outcome = yield
+    report = outcome.get_result()
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, where every test must run: {reason}"
 
 
 @pytest.fixture
@@ -55,7 +70,7 @@ def dask_scheduler(request, tmp_path_factory):
     The workers have tests/experiments on ``PYTHONPATH`` (for injected tasks) and work in a temporary
     folder; all three processes are terminated by the finalizer.
     """
-    pytest.importorskip("distributed")
+    require_module("distributed", "pip install -e '.[test]' (the test extra holds dask[distributed])")
     from distributed import Client
 
     work = tmp_path_factory.mktemp("dask")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -9,6 +10,39 @@ from pathlib import Path
 from typing import Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def in_ci() -> bool:
+    """Whether the tests run in CI (``CI=true``: ``.ci/run`` exports it, as CI services do)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def require(present: object, what: str, how: str) -> None:
+    """Go on when the prerequisite ``what`` is ``present``; else skip the test, saying ``how`` to provide it.
+
+    Under CI (:func:`in_ci`) a missing prerequisite fails the test instead: a test CI cannot run would
+    otherwise pass unseen (a browser that failed to install, the public logs, a test extra).  Every test
+    that depends on something outside the repository checks it with this function (tests/conftest.py
+    turns any other skip under CI into a failure too).
+    """
+    if present:
+        return
+    import pytest
+
+    message = f"{what} is missing: {how}"
+    if in_ci():
+        pytest.fail(f"CI=true: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def require_module(name: str, how: str):
+    """The module ``name``, imported; a missing one is a missing prerequisite (:func:`require`)."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        require(False, f"the Python module {name} ({exc})", how)
 
 
 def layered(*groups: Sequence[str]) -> list[str]:
@@ -125,3 +159,24 @@ def step_watching(env, until: float, watch) -> None:
 def out_of_memory(cfg, replication: int):
     """Replication task that runs out of memory (module-level: a spawned worker process unpickles it)."""
     raise MemoryError(f"injected: replication {replication} ran out of memory")
+
+
+#: Two-sided Student t quantiles t_{(1+level)/2, dof} from a printed table (not from scipy, which the code under
+#: test uses), keyed by (confidence level, degrees of freedom).
+T_QUANTILE = {(0.95, 1): 12.7062047, (0.95, 2): 4.3026527, (0.95, 3): 3.1824463, (0.95, 4): 2.7764451,
+              (0.95, 9): 2.2621572, (0.90, 2): 2.9199856, (0.90, 4): 2.1318468, (0.99, 2): 9.9248432,
+              (0.99, 4): 4.6040949}
+
+
+def hand_interval(values: Sequence[float], level: float = 0.95, lo: float = -math.inf,
+                  hi: float = math.inf) -> tuple[float, float, float]:
+    """(mean, low, high) of the textbook t interval of ``values``, its bounds clipped to ``[lo, hi]``.
+
+    Written out here - mean, sample standard deviation, a tabulated quantile - so that the expected value of
+    a test is not computed by the code it tests.
+    """
+    n = len(values)
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    half = T_QUANTILE[(level, n - 1)] * sd / math.sqrt(n)
+    return mean, min(max(mean - half, lo), hi), min(max(mean + half, lo), hi)

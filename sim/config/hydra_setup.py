@@ -224,10 +224,11 @@ _REGISTERED: Optional[Tuple[Tuple[Tuple[str, int, int], ...], ScenarioSet]] = No
 
 
 def _signature(folders: Sequence[Path]) -> Tuple[Tuple[str, int, int], ...]:
-    """Every scenario file of ``folders`` with its modification time and size (what a re-read would see)."""
+    """Every scenario file of ``folders`` (or a file itself) with its modification time and size (what a
+    re-read would see)."""
     out = []
     for folder in folders:
-        for path in sorted(folder.glob("*.yaml")):
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else [folder]:
             try:
                 st = path.stat()
                 out.append((str(path), st.st_mtime_ns, st.st_size))
@@ -236,7 +237,7 @@ def _signature(folders: Sequence[Path]) -> Tuple[Tuple[str, int, int], ...]:
     return tuple(out)
 
 
-def register(scenario_dir: Optional[Path] = None) -> ScenarioSet:
+def register(scenario_dir: Optional[Path] = None, files: Sequence[Path] = ()) -> ScenarioSet:
     """Register schema, scenarios and resolvers; return the scenarios read, usable and broken.
 
     Idempotent and cheap when nothing changed: the scenario files are read and
@@ -249,6 +250,9 @@ def register(scenario_dir: Optional[Path] = None) -> ScenarioSet:
     scenario_dir : Path, optional
         Read the scenarios of this folder only; by default the built-in scenarios
         and ``./scenarios`` (:func:`sim.config.paths.scenario_dirs`).
+    files : sequence of Path
+        Scenario files named by their path on the command line, read after the folders
+        (:func:`sim.config.paths.scenario_paths`).
     """
     global _REGISTERED, _SCHEMA_STORED
     if not _SCHEMA_STORED:  # once: storing the schema builds it anew (0.1-0.2 s), and loading copies it
@@ -257,6 +261,7 @@ def register(scenario_dir: Optional[Path] = None) -> ScenarioSet:
         register_schema()
         _SCHEMA_STORED = True
     folders = [scenario_dir] if scenario_dir is not None else scenario_dirs()
+    folders += list(files)
     sig = _signature(folders)
     if _REGISTERED is not None and _REGISTERED[0] == sig:
         return _REGISTERED[1]

@@ -8,15 +8,18 @@ checkout or an editable install).
 
 Users keep their own scenarios in a ``scenarios/`` folder of the directory they
 run from: its files are read after the built-in ones, so they may extend a
-built-in scenario, and a file with a built-in scenario's name replaces it.
+built-in scenario, and a file with a built-in scenario's name replaces it.  A
+scenario may also be named by the path of its file (:func:`scenario_paths`).
 """
 
 from __future__ import annotations
 
 import os
+
+
 import re
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional, Sequence, Tuple
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # sim/
 
@@ -83,3 +86,79 @@ def published(path: Path) -> Path:
     """
     parts = [m.group("name") if (m := _STAGED.match(p)) else p for p in Path(path).parts]
     return Path(*parts) if parts else Path(path)
+
+
+#: A scenario named by a file's path: its file name (without .yaml) becomes the scenario's name.
+_FILE_NAME = re.compile(r"[A-Za-z0-9_][\w-]*")
+
+
+def _is_path(value: str) -> bool:
+    return "/" in value or "\\" in value or value.endswith((".yaml", ".yml"))
+
+
+def scenario_paths(args: Sequence[str], cwd: Optional[Path] = None) -> Tuple[List[str], List[Path]]:
+    """``args`` with each scenario given as the path of a YAML file replaced by its name, and the files to read.
+
+    ``scenario=scenarios/rainstorm.yaml``, ``scenario=./my_week.yaml`` and ``scenario=/abs/path/x.yaml``
+    name a scenario by its file: the file name without ``.yaml`` (``.yml``) is the scenario's name.  A
+    file of a scenario folder (:func:`scenario_dirs`) is that folder's scenario; any other file is
+    returned to be read beside the folders (a file with a scenario's name replaces that scenario, as a
+    file of ``./scenarios`` replaces a built-in one).  A value without ``/`` and without a YAML ending is
+    a scenario name and stays as it is; so does a ``glob(...)`` sweep.
+
+    Parameters
+    ----------
+    args : sequence of str
+        Overrides as typed (``scenario=a.yaml,b`` is a sweep over two scenarios).
+    cwd : Path, optional
+        The folder relative paths start from (default: the current working directory).
+
+    Returns
+    -------
+    (list of str, list of Path)
+        The overrides with scenario names only, and the files outside the scenario folders.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``scenario``: a path that is not a file, not a ``.yaml``/``.yml`` file, or whose name
+        cannot be a scenario's; two different files of the same name.
+    """
+    from sim.core.errors import ConfigError
+
+    base = cwd if cwd is not None else Path.cwd()
+    folders = scenario_dirs(base)
+    extra: Dict[str, Path] = {}
+    out: List[str] = []
+    for arg in args:
+        key, eq, value = arg.partition("=")
+        if key.lstrip("+") != "scenario" or not eq or value.startswith(("glob(", "[", "'", '"')):
+            out.append(arg)
+            continue
+        names = []
+        for item in value.split(","):
+            if not _is_path(item):
+                names.append(item)
+                continue
+            path = Path(item).expanduser()
+            path = path if path.is_absolute() else base / path
+            if path.suffix not in (".yaml", ".yml") or not path.is_file():
+                why = "not a .yaml file" if path.is_file() else "a folder" if path.is_dir() else "no such file"
+                why += "" if Path(item).is_absolute() else f" (in {base})"
+                known = sorted({p.stem for f in folders for p in f.glob("*.yaml")})
+                hint = (f"scenario={path.stem} (the scenario of that name)" if path.stem in known else
+                        f"the path of a scenario file (.yaml) or one of {', '.join(known)}")
+                raise ConfigError("scenario", item, f"{why}; write {hint}")
+            name = path.stem
+            if not _FILE_NAME.fullmatch(name):
+                raise ConfigError("scenario", item, "a scenario's file name holds only letters, digits, _ and - "
+                                                    "(it becomes the scenario's name): rename the file")
+            found = [f / f"{name}.yaml" for f in folders if (f / f"{name}.yaml").is_file()]
+            if not (found and found[-1].resolve() == path.resolve()):
+                if name in extra and extra[name].resolve() != path.resolve():
+                    raise ConfigError("scenario", item, f"two scenario files named {name}: {extra[name]} and "
+                                                        f"{path}; rename one")
+                extra[name] = path
+            names.append(name)
+        out.append(f"{key}={','.join(names)}")
+    return out, list(extra.values())

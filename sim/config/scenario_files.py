@@ -318,7 +318,8 @@ def load_scenarios(folder: Union[Path, Sequence[Path]] = SCENARIO_DIR) -> Scenar
     error, not raised.
 
     With several folders, a file of a later folder replaces an earlier folder's file of the same
-    name, and any file may extend any other.
+    name, and any file may extend any other.  An entry that is a file (a scenario named by its path)
+    counts as a folder holding that file alone.
 
     Returns
     -------
@@ -328,10 +329,10 @@ def load_scenarios(folder: Union[Path, Sequence[Path]] = SCENARIO_DIR) -> Scenar
     """
     files: Dict[str, Union[ScenarioFile, ConfigError]] = {}
     folders = [folder] if isinstance(folder, Path) else list(folder)
-    paths = {p.stem: p for f in folders for p in sorted(f.glob("*.yaml"))}
+    paths = {p.stem: p for f in folders for p in (sorted(f.glob("*.yaml")) if f.is_dir() else [f])}
     for path in paths.values():
         try:
-            files[path.stem] = read_scenario_file(path)
+            files[path.stem] = read_scenario_file(path, None if path.parent in folders else str(path))
         except ConfigError as exc:
             files[path.stem] = exc
     out = ScenarioSet({}, {})

@@ -1,11 +1,11 @@
 """The documented calibration commands, run on the shared real logs.
 
-Every ``python -m sim.calibrate`` command of the README and docs/ (``tests/e2e/test_docs_commands.py``
-leaves them to this module) runs here as written, in a fresh folder, with the log path resolved to the
-shared data folder and a small back-test appended (2 replications and one sensitivity factor for the
-call log, one replication for NYC, none for Baltimore).  The data
-folder is ``$HOTLINE_SHARED_DATA`` or ``<repository>/../shared/data``; without it the tests skip with a
-message (a fresh clone has no data; CI has it).  Checks, beyond "it runs":
+Every ``python -m sim.calibrate`` command of the README and docs/ on the public logs (``../shared/data``;
+``tests/e2e/test_docs_commands.py`` leaves them to this module) runs here as written, in a fresh folder,
+with the log path resolved to the shared data folder and a small back-test appended (2 replications and
+one sensitivity factor for the call log, one replication for NYC, none for Baltimore).  The data folder
+is ``$HOTLINE_SHARED_DATA`` or ``<repository>/../shared/data``; without it the tests skip with a message
+(a fresh clone has no data), and fail under CI, which has it (``support.require``).  Checks, beyond "it runs":
 
 * the bank's call log (Brown et al. 2005): a runnable scenario whose every fitted number carries a
   comment; 168 hourly weights with Friday afternoon and Saturday daytime exactly 0; the handle time's
@@ -26,7 +26,7 @@ import shlex
 from pathlib import Path
 
 import pytest
-from support import ROOT
+from support import ROOT, require
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHARED = Path(os.environ.get("HOTLINE_SHARED_DATA") or ROOT.parent / "shared" / "data")
@@ -37,7 +37,8 @@ SMALL = {"calls": ["--replications", "2", "--factors", "0.7"], "requests": ["--r
 
 
 def calibrate_commands():
-    """(file:line, argv) of every documented calibration command."""
+    """(file:line, argv) of every documented calibration command on the public logs (the others, on a log the
+    simulator writes, run in tests/e2e/test_docs_commands.py)."""
     out = []
     for path in DOCS:
         inside = False
@@ -46,7 +47,7 @@ def calibrate_commands():
                 inside = line.strip() == "```bash" and not inside
                 continue
             text = re.sub(r"(^|\s)#.*$", "", line).strip()
-            if inside and text.startswith(".venv/bin/python -m sim.calibrate "):
+            if inside and text.startswith(".venv/bin/python -m sim.calibrate ") and "../shared/data/" in text:
                 out.append((f"{path.relative_to(ROOT)}:{i}", shlex.split(text)[3:]))
     return out
 
@@ -63,8 +64,8 @@ def test_commands_documented():
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     """argv -> (folder, printed lines, calibration.json, scenario text) of each documented command."""
-    if not SHARED.is_dir():
-        pytest.skip(f"the shared data folder {SHARED} is absent (set HOTLINE_SHARED_DATA to run these tests)")
+    require(SHARED.is_dir(), f"the public logs' folder {SHARED}",
+            "set HOTLINE_SHARED_DATA to the folder of the public logs (docs/calibration.md says where they come from)")
     from sim.calibrate.cli import run
 
     out = {}

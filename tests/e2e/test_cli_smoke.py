@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from math import inf
+
+import pytest
+from support import hand_interval
 
 KPI_KEYS = ("calls_offered", "service_level", "abandon_rate", "asa_s", "occupancy")
+SHARES = ("service_level", "abandon_rate", "occupancy")
 
 
 def test_public_interface_single_queue(cli, tmp_path):
@@ -16,10 +22,15 @@ def test_public_interface_single_queue(cli, tmp_path):
              "experiment.horizon_h=6", "experiment.warmup_h=1", f"report.dir={out}"])
     assert r.returncode == 0, r.stderr
     summary = json.loads((out / "summary.json").read_text())
+    per_rep = list(csv.DictReader((out / "kpis.csv").open()))
     for key in KPI_KEYS:
         kpi = summary["kpis"][key]
         assert set(kpi) == {"mean", "ci_low", "ci_high"}, f"{key}: {kpi}"
-        assert kpi["ci_low"] <= kpi["mean"] <= kpi["ci_high"], f"{key}: {kpi}"
+        # the mean and 95% t interval of the three replications' values (kpis.csv), worked out here
+        mean, low, high = hand_interval([float(r[key]) for r in per_rep], 0.95, 0.0, 1.0 if key in SHARES else inf)
+        assert (kpi["mean"], kpi["ci_low"], kpi["ci_high"]) == (
+            pytest.approx(mean, rel=1e-7), pytest.approx(low, rel=1e-7, abs=1e-9),
+            pytest.approx(high, rel=1e-7)), f"{key}: {kpi}, by hand {mean} [{low}, {high}] (kpis.csv rounds)"
     assert summary["replications"] == 3
     assert summary["accounting"]["balanced"]
     for name in ("kpis.csv", "intervals.csv", "accounting.csv", "config.yaml", "report.html", "report.md",
@@ -37,3 +48,19 @@ def test_bad_key_is_one_line_exit_2(cli, tmp_path):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1, r.stderr
     assert "staffing.operatrs" in lines[0] and "unknown key" in lines[0]
+
+
+def test_scenario_given_as_a_path(tmp_path):
+    """The issue's example, ``scenario=scenarios/rainstorm.yaml`` from the repository folder, runs rainstorm (it
+    answered "no file scenarios/scenarios/rainstorm.yaml.yaml"); a path that is no file says what to type."""
+    from support import ROOT, run_cli_batch
+
+    small = ["scale=0.01", "experiment.horizon_h=26", "experiment.replications=1", "experiment.progress=false",
+             "report.plots=false", "report.html=false", "report.print_table=false"]
+    ok, bad = run_cli_batch([(ROOT, ["scenario=scenarios/rainstorm.yaml", *small, f"report.dir={tmp_path / 'a'}"]),
+                             (ROOT, ["scenario=rainstorm.yaml", *small, f"report.dir={tmp_path / 'b'}"])])
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    assert json.loads((tmp_path / "a" / "summary.json").read_text())["scenario"] == "rainstorm"
+    assert bad.returncode == 2 and not (tmp_path / "b").exists(), bad.stderr
+    assert bad.stderr == (f"run_sim: error: scenario='rainstorm.yaml': no such file (in {ROOT}); "
+                          f"write scenario=rainstorm (the scenario of that name)\n"), bad.stderr

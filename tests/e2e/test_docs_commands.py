@@ -1,12 +1,19 @@
 """Every command in the README and docs/ runs as written; every configuration key they name exists.
 
 * Commands: every line of a ```bash block of README.md and docs/*.md (continuation lines joined,
-  ``&&`` chains split) must work in a fresh shell from the repository folder - it starts with
+  ``&&`` chains split) must work in a fresh shell from a fresh clone's folder - it starts with
   ``.venv/bin/`` or creates that environment - and is either run here or listed in :data:`SKIPPED`
-  with the reason.  ``run_sim.py`` commands run with small settings appended for the keys they do
-  not set (:data:`SMALL`; sizes they set are capped, :data:`CAPS`), each in a folder of its own;
-  the Dask client command runs against a local scheduler; benchmarks run with their smallest sizes.
-  A sweep must end with ``comparison.csv`` in one sweep folder holding every variant.
+  with the reason (nothing a newcomer runs on a clone is skipped: the public logs of
+  ``../shared/data`` are not in a clone, and tests/e2e/test_calibrate_shared_data.py runs those
+  commands).  ``run_sim.py`` commands run with small settings appended for the keys they do not set
+  (:data:`SMALL`; sizes they set are capped, :data:`CAPS`), each in a folder of its own (with the
+  repository's ``scenarios/`` beside it when a command names a scenario file by its path); the Dask
+  client command runs against a local scheduler; benchmarks run with their smallest sizes.  A sweep
+  must end with ``comparison.csv`` in one sweep folder holding every variant.
+* Chains: commands of one block that read what an earlier one wrote (a file under its
+  ``report.dir``, the scenario a calibration named) run in order in one folder, twice, so that a
+  second run of the documented steps works too (:func:`chains`).
+* Python: every ```python block runs twice in one fresh folder.
 * Keys: every dotted configuration key in code - blocks and inline spans of every Markdown file of
   the project and the ``--help`` page - must be a key of the schema (sim/config/schema.py).
 * ``.ci/run`` installs the browser tests' Debian packages when missing, then runs exactly the README's test
@@ -45,8 +52,8 @@ SKIPPED = {
                                              "local scheduler (the dask_scheduler fixture)",
     r"hydra/launcher=submitit_slurm": "needs a SLURM cluster (and hydra-submitit-launcher)",
     r"hydra/launcher=ray": "needs a Ray cluster (and hydra-ray-launcher)",
-    r"^\.venv/bin/python -m sim\.calibrate ": "reads the shared real logs: tests/e2e/test_calibrate_shared_data.py "
-                                               "runs every documented calibration command",
+    r"\.\./shared/data/": "reads the public logs, which a clone does not have (docs/calibration.md says where they "
+                          "come from): tests/e2e/test_calibrate_shared_data.py runs these commands, and CI has the logs",
 }
 #: appended to a run_sim.py command for each key it does not set itself
 SMALL = {"scale": "0.02", "experiment.horizon_h": "2", "experiment.warmup_h": "0", "experiment.drain_h": "0",
@@ -61,13 +68,17 @@ SMALL_BENCH = {"bench_single_queue.py": ["--rounds", "1", "--horizon-h", "1"],
                "bench_pipeline.py": ["--days", "1", "--drain-h", "0", "--rounds", "1"],
                "bench_staffing.py": ["--rounds", "1", "--scale", "0.02"],
                "bench_startup.py": ["--rounds", "1"]}
+#: appended to a calibration command of a chain (argparse keeps the last value): a small back-test
+SMALL_CALIBRATE = ["--replications", "2", "--factors", "0.7"]
 RUN_SIM = re.compile(r"^\.venv/bin/python run_sim\.py(\s|$)")
 BENCH = re.compile(r"^\.venv/bin/python benchmarks/(\w+\.py)(\s|$)")
+CALIBRATE = re.compile(r"^\.venv/bin/python -m sim\.calibrate(\s|$)")
 
 
 class Command(NamedTuple):
     where: str  # file:line
     text: str
+    block: str = ""  # file:line of the block's first line
 
 
 def _bash_blocks(path: Path):
@@ -98,7 +109,35 @@ def documented_commands() -> List[Command]:
                     joined.append((start + k, text.strip()))
             for line_no, text in joined:
                 for part in text.split("&&"):
-                    out.append(Command(f"{path.relative_to(ROOT)}:{line_no}", part.strip().rstrip("&").strip()))
+                    out.append(Command(f"{path.relative_to(ROOT)}:{line_no}", part.strip().rstrip("&").strip(),
+                                       f"{path.relative_to(ROOT)}:{start}"))
+    return out
+
+
+def _writes(text: str) -> List[str]:
+    """What a later command may read from this one: its report folder (``report.dir=X`` -> ``X/``) and the
+    scenario a calibration writes (``--name N`` -> ``scenario=N``)."""
+    args = shlex.split(text)
+    out = [f"{a.split('=', 1)[1].rstrip('/')}/" for a in args if a.startswith("report.dir=")]
+    if CALIBRATE.match(text) and "--name" in args:
+        out.append(f"scenario={args[args.index('--name') + 1]}")
+    return out
+
+
+def chains(commands: List[Command]) -> List[List[str]]:
+    """Runs of commands of one block in which each reads what an earlier one wrote, in order (2 or more)."""
+    out: List[List[str]] = []
+    for block in dict.fromkeys(c.block for c in commands):
+        chain: List[str] = []
+        for c in (c for c in commands if c.block == block and _skip_reason(c.text) is None):
+            if chain and any(w in c.text for prev in chain for w in _writes(prev)):
+                chain.append(c.text)
+            else:
+                if len(chain) > 1:
+                    out.append(chain)
+                chain = [c.text]
+        if len(chain) > 1:
+            out.append(chain)
     return out
 
 
@@ -121,8 +160,9 @@ def _run_sim_args(text: str, scheduler) -> List[str]:
         args = [f"{key}={min(float(a.split('=', 1)[1]), cap):g}" if a.startswith(key + "=") else a for a in args]
     given = _given(args)
     small = dict(SMALL)
-    small["experiment.horizon_h"] = _horizon_h(given.get("scenario", "beijing_baseline").split(","))
-    if given.get("scenario", "beijing_baseline") == "single_queue":
+    scenarios = [Path(s).stem for s in given.get("scenario", "beijing_baseline").split(",")]  # a name or a path
+    small["experiment.horizon_h"] = _horizon_h(scenarios)
+    if scenarios == ["single_queue"]:
         small.pop("experiment.drain_h")  # the scenario has no back office, nothing to drain
     if any(key in given for key in FULL_SIZE_KEYS):
         small.pop("scale")
@@ -155,7 +195,38 @@ def _bench(cmd: Command, cwd: Path) -> subprocess.CompletedProcess:
 
 
 RUNNABLE = [c for c in COMMANDS if _skip_reason(c.text) is None]
-UNIQUE = list(dict.fromkeys(c.text for c in RUNNABLE))  # a command documented twice runs once
+CHAINS = [list(c) for c in dict.fromkeys(tuple(c) for c in chains(COMMANDS))]  # documented twice: run once
+IN_CHAINS = {t for chain in CHAINS for t in chain}
+UNIQUE = list(dict.fromkeys(c.text for c in RUNNABLE if c.text not in IN_CHAINS))  # documented twice: run once
+
+
+def _folder_for(text: str, folder: Path) -> Path:
+    """``folder``, with the repository's scenarios/ linked in when the command names a scenario file by a relative
+    path (``scenario=scenarios/rainstorm.yaml``, as typed in the repository folder)."""
+    if re.search(r"(^|\s)scenario=scenarios/", text):
+        (folder / "scenarios").symlink_to(ROOT / "scenarios", target_is_directory=True)
+    return folder
+
+
+def _calibrate(text: str, cwd: Path) -> subprocess.CompletedProcess:
+    argv = [sys.executable, "-m", "sim.calibrate", *shlex.split(text)[3:], *SMALL_CALIBRATE]
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def _run_chain(chain: List[str], folder: Path, scheduler) -> Dict[str, tuple]:
+    """Run the chain's commands in order in ``folder``, twice; command text -> (folder, the second run's process,
+    the report folders (with summary.json) its second run made).  A failure in the first pass is returned."""
+    out: Dict[str, tuple] = {}
+    for _ in range(2):
+        for text in chain:
+            before = set(folder.glob("reports/*/*/summary.json"))
+            proc = (run_cli_batch([(folder, _run_sim_args(text, scheduler))])[0] if RUN_SIM.match(text)
+                    else _calibrate(text, folder))
+            made = sorted(p.parent for p in set(folder.glob("reports/*/*/summary.json")) - before)
+            out[text] = (folder, proc, made)
+            if proc.returncode != 0:
+                return out
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +239,7 @@ def results(request, tmp_path_factory):
     worker stays in the folder of the command that started it (a second sweep's variants would land
     in the first one's folder).
     """
-    folders = {text: tmp_path_factory.mktemp("doc") for text in UNIQUE}
+    folders = {text: _folder_for(text, tmp_path_factory.mktemp("doc")) for text in UNIQUE}
     address = [request.getfixturevalue("dask_scheduler")] if any("SCHEDULER" in t for t in UNIQUE) else []
     runs = [t for t in UNIQUE if RUN_SIM.match(t)]
     alone = [[t] for t in runs if "hydra/launcher=joblib" in t]
@@ -178,9 +249,13 @@ def results(request, tmp_path_factory):
         done = [pool.submit(run_cli_batch, [(folders[t], _run_sim_args(t, lambda: address[0])) for t in g])
                 for g in groups]
         bench = {t: pool.submit(_bench, Command("", t), folders[t]) for t in UNIQUE if not RUN_SIM.match(t)}
-        out = {t: (folders[t], f.result()) for t, f in bench.items()}
+        linked = [pool.submit(_run_chain, chain, tmp_path_factory.mktemp("chain"), lambda: address[0])
+                  for chain in CHAINS]
+        out = {t: (folders[t], f.result(), None) for t, f in bench.items()}
         for group, future in zip(groups, done):
-            out.update({t: (folders[t], proc) for t, proc in zip(group, future.result())})
+            out.update({t: (folders[t], proc, None) for t, proc in zip(group, future.result())})
+        for future in linked:
+            out.update(future.result())
     return out
 
 
@@ -189,6 +264,20 @@ def test_commands_found():
     assert any("-m staffing.shrinkage=0.2,0.25,0.3" in t for t in texts), "the README's sweep is not extracted"
     assert any("staffing.operators=600,650,700" in t for t in texts), "docs/experiments.md's sweep is not extracted"
     assert len(RUNNABLE) >= 15, [c.text for c in RUNNABLE]
+    readme = [c for c in RUNNABLE if c.where.startswith("README.md")]
+    assert any(CALIBRATE.match(c.text) for c in readme), "the README's calibration command is not run here"
+    assert [len(chain) for chain in chains(readme)] == [3], (
+        f"the README's calibration (simulate a log, calibrate it, run the scenario) is not one chain: {chains(readme)}")
+
+
+def test_nothing_a_newcomer_runs_is_skipped():
+    """A command that a clone can run is run here: only environment set-up, the test suite itself, cluster
+    processes and the public logs are skipped."""
+    skipped = [c for c in COMMANDS if _skip_reason(c.text) is not None]
+    for c in skipped:
+        assert not (RUN_SIM.match(c.text) and "launcher" not in c.text) or "../shared/data" in c.text, (
+            f"{c.where}: a run_sim.py command is skipped: {c.text}")
+        assert not CALIBRATE.match(c.text) or "../shared/data/" in c.text, f"{c.where}: {c.text} is skipped"
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=[c.where for c in COMMANDS])
@@ -197,7 +286,8 @@ def test_command_works_in_a_fresh_shell(cmd):
     assert cmd.text.startswith(".venv/bin/") or cmd.text == "python3 -m venv .venv", (
         f"{cmd.where}: {cmd.text!r} does not start with .venv/bin/ (fails in a fresh shell)")
     if _skip_reason(cmd.text) is None:
-        assert RUN_SIM.match(cmd.text) or BENCH.match(cmd.text), f"{cmd.where}: neither run nor skipped: {cmd.text}"
+        assert RUN_SIM.match(cmd.text) or BENCH.match(cmd.text) or cmd.text in IN_CHAINS, (
+            f"{cmd.where}: neither run nor skipped: {cmd.text}")
 
 
 def test_every_skip_is_used():
@@ -205,28 +295,40 @@ def test_every_skip_is_used():
         assert any(re.search(pattern, c.text) for c in COMMANDS), f"SKIPPED entry {pattern!r} matches no command"
 
 
-@pytest.mark.parametrize("cmd", COMMANDS, ids=[c.where for c in COMMANDS])
+@pytest.mark.parametrize("cmd", RUNNABLE, ids=[c.where for c in RUNNABLE])
 def test_documented_command_runs(results, cmd):
-    reason = _skip_reason(cmd.text)
-    if reason is not None:
-        pytest.skip(f"{cmd.text}: {reason}")
-    cwd, proc = results[cmd.text]
+    """The command exits 0 without a traceback and writes what it says (commands of a chain: on their second run)."""
+    cwd, proc, made = results[cmd.text]
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, (
         f"{cmd.where}: {cmd.text}\nexit {proc.returncode}\n{proc.stderr[-2000:]}")
+    if CALIBRATE.match(cmd.text):
+        args = shlex.split(cmd.text)
+        name = args[args.index("--name") + 1]
+        assert (cwd / "scenarios" / f"{name}.yaml").is_file(), f"{cmd.where}: no scenarios/{name}.yaml"
+        assert (cwd / "reports" / "calibration" / name / "calibration.json").is_file(), f"{cmd.where}: no report"
+        return
     if not RUN_SIM.match(cmd.text):
         return
     args = shlex.split(cmd.text)[2:]
     given = _given(args)
     if "--cfg" in args:
-        assert "staffing:" in proc.stdout and not any(cwd.iterdir()), f"{cmd.where}: --cfg wrote files"
+        assert "staffing:" in proc.stdout and not any(p.name != "scenarios" for p in cwd.iterdir()), (
+            f"{cmd.where}: --cfg wrote files")
     elif "-m" in args:
         _check_sweep(cmd, cwd, args, given)
     else:
-        folder = cwd / given["report.dir"] if "report.dir" in given else _only(cwd.glob("reports/*/*"), cmd)
+        if "report.dir" in given:
+            folder = cwd / given["report.dir"]
+        else:
+            folder = _only(made if made is not None else (p.parent for p in cwd.glob("reports/*/*/summary.json")),
+                           cmd)
         summary = json.loads((folder / "summary.json").read_text())
         assert summary["accounting"]["balanced"], f"{cmd.where}: accounting does not balance"
+        if "scenario" in given:
+            assert summary["scenario"] == Path(given["scenario"]).stem, f"{cmd.where}: ran {summary['scenario']}"
         if given.get("report.request_log") == "true":
-            assert (folder / "requests.csv").is_file(), f"{cmd.where}: no requests.csv"
+            assert (folder / "requests.csv").is_file() and (folder / "calls.csv").is_file(), (
+                f"{cmd.where}: no requests.csv or calls.csv")
         if "experiment.precision" in given:
             assert "precision_met" in summary, f"{cmd.where}: summary.json lacks precision_met"
 
@@ -260,12 +362,9 @@ def test_ci_runs_the_readme_test_command():
         chains.setdefault(c.where, []).append(c.text)
     test_cmd = [" && ".join(parts) for parts in chains.values() if parts[-1] == ".venv/bin/python -m pytest"]
     ci = [ln for ln in (ROOT / ".ci" / "run").read_text().splitlines()
-          if ln.strip() and not ln.startswith(("#", "set ", "cd "))]
-    # before it, only the Debian packages of the browser tests (installed when missing)
+          if ln.strip() and not ln.startswith(("#", "set ", "cd ", "export "))]
+    # before it, only the Debian packages of the browser tests (installed when missing; tests/e2e/test_ci_prerequisites.py)
     assert len(test_cmd) == 1 and ci == [".ci/browser-packages", *test_cmd], f".ci/run {ci} vs README {test_cmd}"
-    packages = (ROOT / ".ci" / "browser-packages").read_text()
-    assert "apt-get install -y -q chromium chromium-driver" in packages and "exit 0" in packages, (
-        ".ci/browser-packages does not install chromium and chromium-driver, or may stop CI")
     run_cmd = [" && ".join(parts) for parts in chains.values() if parts[-1] == ".venv/bin/python run_sim.py"]
     assert run_cmd and run_cmd[0].startswith("python3 -m venv .venv && .venv/bin/pip install"), (
         f"the quick start is not one command that installs and runs: {run_cmd}")
@@ -365,6 +464,9 @@ def _python_blocks():
 
 @pytest.mark.parametrize("where, code", _python_blocks(), ids=[w for w, _ in _python_blocks()])
 def test_documented_python_runs(tmp_path, where, code):
-    """Every Python example of the README and docs runs as written (in a fresh folder, with the package installed)."""
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, f"{where}:\n{code}\n{proc.stderr[-2000:]}"
+    """Every Python example of the README and docs runs as written, twice in one fresh folder (the second run
+    finds what the first one wrote: the README's example used to fail then, its report folder taken)."""
+    for attempt in ("first", "second"):
+        proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=600)
+        assert proc.returncode == 0, f"{where}, {attempt} run:\n{code}\n{proc.stderr[-2000:]}"

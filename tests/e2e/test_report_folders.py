@@ -31,7 +31,7 @@ import os
 from pathlib import Path
 
 import pytest
-from support import run_cli_batch
+from support import require, run_cli_batch
 
 RUN = ["scenario=single_queue", "experiment.horizon_h=1", "experiment.warmup_h=0", "experiment.replications=2",
        "experiment.progress=false", "report.plots=false", "report.html=false", "report.print_table=false"]
@@ -103,8 +103,8 @@ def results(tmp_path_factory):
 @pytest.mark.parametrize("name", REJECTED)
 def test_rejected_command_leaves_disk_as_it_was(results, name):
     """Exit status 2, exactly one line on stderr, and the folder's tree byte for byte as before."""
-    if name == "report_dir_cannot_be_created" and not Path("/proc").is_dir():
-        pytest.skip("needs /proc (a place where no folder can be created, even by root)")
+    if name == "report_dir_cannot_be_created":
+        require(Path("/proc").is_dir(), "/proc (a place where no folder can be created, even by root)", "run on Linux")
     d, before, proc, after = results[name]
     assert proc.returncode == 2, f"{name}: exit {proc.returncode}; stderr {proc.stderr[-1500:]}"
     lines = proc.stderr.strip().splitlines()
@@ -133,8 +133,8 @@ def test_rejected_command_leaves_disk_as_it_was(results, name):
     ("report_dir_path_too_long", ["report.dir=zzz", "path is too long"]),
 ])
 def test_rejection_names_key_value_and_rule(results, name, words):
-    if name == "report_dir_cannot_be_created" and not Path("/proc").is_dir():
-        pytest.skip("needs /proc")
+    if name == "report_dir_cannot_be_created":
+        require(Path("/proc").is_dir(), "/proc", "run on Linux")
     line = results[name][2].stderr.strip()
     for w in words:
         assert w in line, f"{name}: {w!r} not in {line!r}"

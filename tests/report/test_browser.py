@@ -3,7 +3,8 @@
 For report.html, comparison.html and reports/index.html: the page loads from a file, every image decodes
 (natural width > 0), the browser requested nothing but the page itself (the DevTools protocol's network
 log and the page's resource timing), no error reached the console, the headline and tables are there, and
-a screenshot can be taken.  Without a browser these tests skip, saying how to enable them.
+a screenshot can be taken.  Without a browser these tests skip, saying how to enable them (under CI they fail:
+``support.require``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import shutil
 import tempfile
 
 import pytest
+from support import require, require_module
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -24,15 +26,16 @@ ENABLE = ("install Debian's chromium and chromium-driver (apt-get install -y chr
 def _browser_paths() -> tuple[str, str]:
     browser = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
     driver = shutil.which("chromedriver")
-    if browser is None or driver is None:
-        pytest.skip(f"no headless browser (chromium: {browser}, chromedriver: {driver}): {ENABLE}")
+    require(browser is not None and driver is not None,
+            f"a headless browser (chromium: {browser}, chromedriver: {driver})", ENABLE)
+    assert browser is not None and driver is not None
     return browser, driver
 
 
 @pytest.fixture(scope="module")
 def browser():
     """A headless Chromium driven by Selenium, with the DevTools performance (network) log on."""
-    webdriver = pytest.importorskip("selenium.webdriver", reason=f"selenium is not installed: {ENABLE}")
+    webdriver = require_module("selenium.webdriver", ENABLE)
     from selenium.webdriver.chrome.service import Service
 
     binary, driver_path = _browser_paths()

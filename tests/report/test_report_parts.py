@@ -4,7 +4,7 @@ table and sweep summary, progress lines, long-horizon figures, colours, optional
 from __future__ import annotations
 
 import io
-import math
+import json
 
 import numpy as np
 import pytest
@@ -74,8 +74,13 @@ def test_targets_on_the_command_line(tmp_path):
     assert bad.stderr.startswith("run_sim: error: +kpi.targets.happiness=0.9: unknown KPI"), bad.stderr
     assert good.returncode == 0, good.stderr[-1500:]
     lines = {ln.split()[0]: ln for ln in good.stdout.splitlines() if ln.strip()}
-    assert "≤ 30.00" in lines["asa_s"] and lines["asa_s"].rstrip().endswith(("met", "MISSED", "not clear")), (
-        lines["asa_s"])
+    summary = json.loads((out / "summary.json").read_text())
+    asa = summary["kpis"]["asa_s"]
+    # a maximum: met when the whole interval is at or below 30 s, missed when all of it is above, else not clear
+    want = "met" if asa["ci_high"] <= 30 else "MISSED" if asa["ci_low"] > 30 else "not clear"
+    assert "≤ 30.00" in lines["asa_s"] and lines["asa_s"].rstrip().endswith(want), (lines["asa_s"], asa)
+    assert summary["targets"]["asa_s"] == {"target": 30.0, "kind": "maximum",
+                                           "status": {"MISSED": "missed", "not clear": "unclear"}.get(want, want)}
     assert "≥" not in lines["service_level"], f"service_level's target was removed: {lines['service_level']}"
     assert good.stdout.rstrip().splitlines()[-1].endswith(str(out)), "the run does not end with its folder"
 
@@ -249,10 +254,26 @@ def test_pages_escape_text(run_report):
 
 
 def test_config_differences(compose):
-    """The configuration's keys that differ from the defaults, with their defaults."""
+    """The configuration's keys that differ from the defaults, with their defaults, in the schema's order: none for
+    the defaults; exactly the keys changed by hand (a distribution's changed parameters, a new category's every key
+    with the default "(none)"); a scenario's keys and an override of a composed configuration."""
+    from sim.config.schema import CategoryConfig, Config, DistConfig
     from sim.report.config_view import differences
 
+    assert differences(Config()) == [], "the defaults differ from themselves"
+    cfg = Config()
+    cfg.staffing.operators = 125
+    cfg.experiment.seed = 7
+    cfg.calls.handle_s = DistConfig("lognormal", mean=200.0, cv=0.8)  # the default family and cv: only the mean
+    cfg.categories["noise"] = CategoryConfig(share=1.0)
+    got = [(d.key, d.value, d.default) for d in differences(cfg)]
+    assert got[0] == ("experiment.seed", "7", "12345") and got[-2:] == [("calls.handle_s.mean", "200.0", "180.0"),
+                                                                        ("staffing.operators", "125", "0")], got
+    noise = [key for key, _, default in got if key.startswith("categories.noise.")]
+    assert len(got) == 3 + len(noise) and all(d == "(none)" for k, _, d in got if k in noise), got
+    assert ("categories.noise.share", "1.0", "(none)") in got, got
     diffs = {d.key: d for d in differences(compose("single_queue", ["staffing.operators=125"]))}
-    assert diffs["staffing.operators"].value == "125" and diffs["staffing.operators"].default == "0"
-    assert diffs["scenario"].value == "single_queue" and "experiment.confidence" not in diffs
-    assert not math.isnan(len(diffs))
+    assert (diffs["staffing.operators"].value, diffs["staffing.operators"].default) == ("125", "0")
+    assert (diffs["scenario"].value, diffs["calls.patience_s.mean"].value) == ("single_queue", "90.0"), diffs
+    assert "experiment.confidence" not in diffs and (diffs["calls.handle_s.mean"].value,
+                                                     diffs["calls.handle_s.mean"].default) == ("240.0", "180.0")

@@ -412,7 +412,7 @@ from pathlib import Path
 import sim.config.hydra_setup as hs
 folder = Path(sys.argv.pop(1))
 _register = hs.register
-hs.register = lambda scenario_dir=folder: _register(scenario_dir)
+hs.register = lambda scenario_dir=folder, files=(): _register(scenario_dir, files)
 from sim.cli import main
 main()
 """

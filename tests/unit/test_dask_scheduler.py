@@ -15,6 +15,7 @@ import threading
 import time
 
 import pytest
+from support import require_module
 
 from sim.core.errors import ConfigError
 from sim.experiments.executors import probe_scheduler
@@ -122,7 +123,7 @@ def test_a_service_that_is_not_dask(reply):
 def test_scheduler_without_workers_then_with_one():
     """A scheduler with no worker would make a run wait for ever: refused after the timeout; with one worker the
     probe passes."""
-    distributed = pytest.importorskip("distributed")
+    distributed = require_module("distributed", "pip install -e '.[test]' (the test extra holds dask[distributed])")
     with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster:
         with pytest.raises(ConfigError) as info:
             probe_scheduler(cluster.scheduler_address, 0.5)

@@ -22,12 +22,16 @@ from sim.report.text import kpi_table
 
 
 def test_calls_abandoned_interval_does_not_go_below_zero():
-    """Three replications with 0, 95 and 25 abandoned calls: the t interval's low end (-88) is clipped to 0."""
+    """Three replications with 0, 95 and 25 abandoned calls: mean 40, sample variance 4850 / 2 = 2425, half-width
+    t(0.975, 2) x sqrt(2425 / 3) = 4.3026527 x 28.43120 = 122.33; the t interval [-82.33, 162.33] (worked out by
+    hand, not by the code) has its low end clipped to 0, its high end kept; unclipped without a KPI name."""
     rows = [{"calls_abandoned": v} for v in (0.0, 95.0, 25.0)]
+    half = 4.3026527 * math.sqrt(2425.0 / 3.0)
     raw = confidence_interval([r["calls_abandoned"] for r in rows], 0.95)
-    assert raw["ci_low"] < 0, f"the example must have a negative raw bound: {raw}"
+    assert (raw["mean"], raw["ci_low"], raw["ci_high"]) == (
+        40.0, pytest.approx(40.0 - half, rel=1e-7), pytest.approx(40.0 + half, rel=1e-7)), raw
     ci = summarise(rows, 0.95)["calls_abandoned"]
-    assert ci["ci_low"] == 0.0 and ci["ci_high"] == raw["ci_high"] and ci["mean"] == raw["mean"], ci
+    assert (ci["mean"], ci["ci_low"], ci["ci_high"]) == (40.0, 0.0, pytest.approx(162.3296, abs=1e-3)), ci
 
 
 def test_asa_interval_is_not_printed_below_zero():

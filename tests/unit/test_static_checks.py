@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import require
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,8 +20,7 @@ CHECKS = {
 
 @pytest.mark.parametrize("tool", sorted(CHECKS))
 def test_static_check_is_clean(tool: str) -> None:
-    if importlib.util.find_spec(tool) is None:
-        pytest.skip(f"{tool} is not installed (pip install -e '.[test]')")
+    require(importlib.util.find_spec(tool) is not None, tool, "pip install -e '.[test]'")
     cmd = [sys.executable, *CHECKS[tool]]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, (

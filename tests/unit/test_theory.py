@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -242,15 +241,11 @@ def test_identities_property(lam: float, mu: float, theta: float, c: int, t: flo
     check_identities(lam, mu, theta, c, t)
 
 
-def test_large_system_no_overflow_and_fast() -> None:
-    """c = 700, R = 650, theta = 1/120 runs in < 50 ms; c = 2000, R = 2100 stays finite."""
+def test_large_system_no_overflow() -> None:
+    """c = 700, R = 650, theta = 1/120 and c = 2000, R = 2100 stay finite and satisfy the identities.  (Its speed
+    is measured by benchmarks/bench_staffing.py, which times 336 Erlang A searches: no timed unit tests.)"""
     mu = 1 / 180
-    best = math.inf
-    for _ in range(5):
-        t0 = time.perf_counter()
-        m = erlang_a_metrics(650 * mu, mu, 1 / 120, 700, 20.0)
-        best = min(best, time.perf_counter() - t0)
-    assert best < 0.05, f"erlang_a_metrics c=700 R=650 took {best * 1e3:.1f} ms"
+    m = check_identities(650 * mu, mu, 1 / 120, 700, 20.0)
     assert all(math.isfinite(x) for x in vars(m).values()), f"non-finite metrics c=700: {m}"
     big = check_identities(2100 * mu, mu, 1 / 120, 2000)
     assert 0.0 < big.p_abandon < 1.0, f"P(ab) c=2000 R=2100: {big.p_abandon}"

@@ -10,6 +10,15 @@ four standard errors of its estimator (fixed seed: the test cannot flake):
 * handle-time mean (lognormal, the family chosen) and patience mean (censored MLE) and median
   (Kaplan-Meier); the redial probability and delay;
 * the scenario written is runnable and the back-test of a log against its own model agrees.
+
+A request log goes the same way: a week of a centre whose every contact becomes a work order (1,200 calls and
+400 online submissions a day, flat profiles, 60% to districts resolved in exponential 24 h, 40% to streets in
+48 h, dispatch 0.5 h and response 1 h, ample capacity, no reopening) is simulated with
+``report.request_log=true``; its ``requests.csv`` goes through ``python -m sim.calibrate requests`` with a
+mapping file of its columns (as a user's export would).  Volumes, channel split, weekday factors, hourly
+shares and category mix come back within four standard errors; each unit type's Kaplan-Meier median and 90th
+percentile of time to close within four standard errors of the generating 1.5 h + R ln 2 and 1.5 h + R ln 10
+(plus at most 0.2 h at the front line).
 """
 
 from __future__ import annotations
@@ -98,3 +107,113 @@ def test_scenario_is_runnable_and_the_backtest_agrees(calibrated):
     assert abs(day["abandon_rate"]["error"]) <= 0.03
     html = (folder / "reports/calibration/selfcheck/calibration.html").read_text()
     assert html.count("data:image/png;base64,") >= 6 and "cannot identify" in html
+
+
+# ------------------------------------------------------------------------------------------ request log round trip
+REQ_PHONE, REQ_ONLINE, DAYS = 1200.0, 400.0, 7
+REQ_SHARES, REQ_RESOLUTION_H, FRONT_H = {"district": 0.6, "street": 0.4}, {"district": 24.0, "street": 48.0}, 1.5
+REQ_SCENARIO = f"""extends: single_queue
+description: "every contact a work order, for the request-log round trip"
+arrivals:
+  phone: {{per_day: {REQ_PHONE}}}
+  online: {{per_day: {REQ_ONLINE}, hourly_profile: [{', '.join(['1'] * 24)}]}}
+categories:
+  all: {{share: 0.6, direct_share: 0.0, urgency: {{general: 1.0}}, unit_type: district}}
+  roads: {{share: 0.4, direct_share: 0.0, urgency: {{general: 1.0}}, unit_type: street,
+          resolution_h: {{dist: exponential, mean: 48}}}}
+staffing: {{operators: 20}}
+calendars:
+  always: {{days: [0, 1, 2, 3, 4, 5, 6], start_h: 0, end_h: 24}}
+units:
+  district: {{count: 4, case_workers: 100, caseload: 10, calendar: always}}
+  street: {{count: 8, case_workers: 100, caseload: 10, calendar: always}}
+workorders:
+  dispatch_delay_h: {{general: {{dist: constant, value: 0.5}}}}
+  response_delay_h: {{general: {{dist: constant, value: 1.0}}}}
+  resolution_h: {{dist: exponential, mean: 24}}
+  misroute_probability: 0
+feedback: {{reopen_probability: 0, staffing: {{operators: 20}}}}
+"""
+#: A user's mapping of the simulator's requests.csv (docs/outputs.md) onto the request fields.
+REQ_MAPPING = """kind: requests
+times: {format: iso}
+columns: {created: arrival, closed: closed, agency: unit_type, category: category, channel: channel,
+          status: terminal_state, run: replication}
+channels: {phone: phone, online: online}
+"""
+
+
+@pytest.fixture(scope="module")
+def requests_calibrated(tmp_path_factory):
+    """(calibration.json, the rows of requests.csv, folder) of the simulated week, calibrated back."""
+    import csv
+    import os
+
+    from sim.api import compose_config, run
+    from sim.calibrate.cli import run as calibrate
+
+    folder = tmp_path_factory.mktemp("request_roundtrip")
+    (folder / "roundtrip.yaml").write_text(REQ_SCENARIO)
+    (folder / "sim_requests.yaml").write_text(REQ_MAPPING)
+    (folder / "units.yaml").write_text("district: district\nstreet: street\n")
+    cfg = compose_config(str(folder / "roundtrip.yaml"), [
+        f"experiment.horizon_h={24 * DAYS}", "experiment.warmup_h=0", "experiment.drain_h=336",
+        "experiment.replications=1", "experiment.seed=5", "report.request_log=true", "report.plots=false",
+        "report.html=false", "experiment.progress=false"])
+    run(cfg, out_dir=folder / "sim")
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        lines = calibrate(["requests", "sim/requests.csv", "--format", "sim_requests.yaml", "--units", "units.yaml",
+                           "--name", "roundtrip_fit", "--no-backtest"])
+    finally:
+        os.chdir(cwd)
+    assert lines[-1].startswith("wrote scenarios/roundtrip_fit.yaml"), lines
+    with (folder / "sim" / "requests.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return json.loads((folder / "reports/calibration/roundtrip_fit/calibration.json").read_text()), rows, folder
+
+
+def test_request_volumes_channels_and_mix(requests_calibrated):
+    cal, rows, _ = requests_calibrated
+    total = REQ_PHONE + REQ_ONLINE
+    assert cal["requests"] == len(rows) and cal["resident_requests"] == len(rows)
+    assert abs(cal["requests_per_day"] - total) <= 4 * math.sqrt(total / DAYS), cal["requests_per_day"]
+    for ch, per_day in (("phone", REQ_PHONE), ("online", REQ_ONLINE)):
+        got = cal["channels"]["per_day"][ch]
+        assert abs(got - per_day) <= 4 * math.sqrt(per_day / DAYS), f"{ch}: {got} a day, generated {per_day}"
+    for i, f in enumerate(cal["day_of_week"]):
+        assert abs(f - 1.0) <= 4 / math.sqrt(total), f"weekday {i}: factor {f}, generated 1"
+    flat = np.full(24, 1 / 24)
+    assert len(cal["hourly_profile"]) == 24 and 0.5 * np.abs(np.array(cal["hourly_profile"]) - flat).sum() < 0.03
+    n = len(rows)
+    for cat, share in (("all", 0.6), ("roads", 0.4)):
+        assert abs(cal["categories"][cat] - share) <= 4 * math.sqrt(share * (1 - share) / n), cal["categories"]
+
+
+def test_request_times_to_close(requests_calibrated):
+    """Each unit type's Kaplan-Meier median and 90th percentile of time to close, from (almost) only closed
+    requests, against 1.5 h + R ln 2 and 1.5 h + R ln 10 of an exponential resolution of mean R (standard
+    errors R / sqrt(n) and 3 R / sqrt(n)); the counts are those of the log, read here from requests.csv."""
+    cal, rows, _ = requests_calibrated
+    for unit_type, mean_h in REQ_RESOLUTION_H.items():
+        fit = cal["close_h_by_unit_type"][unit_type]
+        mine = [r for r in rows if r["unit_type"] == unit_type]
+        closed = sum(1 for r in mine if r["closed"])
+        assert (fit["closed"], fit["open"]) == (closed, len(mine) - closed), (unit_type, fit)
+        assert abs(len(mine) / len(rows) - REQ_SHARES[unit_type]) < 0.02, unit_type
+        for q, key, se in ((math.log(2), "median", 1.0), (math.log(10), "p90", 3.0)):
+            want = FRONT_H + mean_h * q
+            tol = 4 * se * mean_h / math.sqrt(closed) + 0.2
+            assert abs(fit[key] - want) <= tol, f"{unit_type} {key}: {fit[key]:.2f} h, generated {want:.2f} h +- {tol:.2f}"
+
+
+def test_request_scenario_is_runnable(requests_calibrated):
+    """The scenario written composes (given by its path) with the fitted volumes."""
+    from sim.api import compose_config
+
+    cal, _, folder = requests_calibrated
+    cfg = compose_config(str(folder / "scenarios" / "roundtrip_fit.yaml"), ["experiment.horizon_h=2",
+                                                                            "experiment.drain_h=0"])
+    assert cfg.arrivals.phone.per_day == pytest.approx(cal["channels"]["per_day"]["phone"], rel=1e-6)
+    assert set(cfg.units) == {"district", "street"}
