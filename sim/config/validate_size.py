@@ -37,6 +37,7 @@ from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 import numpy as np
 
 from sim.config.schema import URGENCY_CLASSES, Config, DistConfig
+from sim.core.distributions import MAX_SIZE_S
 from sim.core.errors import ConfigError
 
 #: Ceilings and limits (documented in docs/experiments.md, "Limits").
@@ -77,7 +78,7 @@ def machine_memory_bytes() -> float:
 #: A century, the longest duration any setting may have (in hours; a second-valued key: this x 3600).  Not a
 #: year: a time to close fitted to a log whose many open requests are censored has a tail of decades (the
 #: shared NYC 311 log: a 90th percentile of 61 years for health requests).
-_CENTURY_H = 100 * 365.25 * 24.0
+_CENTURY_H = MAX_SIZE_S / 3600.0
 #: Ceilings of numeric settings that have no upper bound of their own, by key pattern (``fnmatch``; a
 #: list index is written ``[[]*[]]``, fnmatch's way of saying ``[<anything>]``), first match first.  Each is
 #: far above what a real centre reaches, and keeps every output computed from the setting finite

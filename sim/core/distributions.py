@@ -198,10 +198,11 @@ def make_distribution(cfg: DistSpec, key: str) -> Distribution:
 #: Seconds per unit of a duration, by the suffix of its key (``handle_s``, ``delay_h``, ``interval_min``).
 UNIT_S: dict[str, float] = {"s": 1.0, "min": 60.0, "h": 3600.0}
 _UNIT_NAMES = {"s": "seconds", "min": "minutes", "h": "hours"}
-#: The largest size a duration's parameters and median may have, in seconds: a century (of 366-day years).
+#: The largest size a duration's parameters and median may have, in seconds: a century (of Julian years); every
+#: other duration setting has the same ceiling (:mod:`sim.config.validate_size`).
 #: Longer says "never" no better (a patience of 1e9 s, 32 years, is the usual "nobody hangs up"), and
 #: draws from it would near the range of a float and overflow the clock.
-MAX_SIZE_S = 100 * 366 * 86400.0
+MAX_SIZE_S = 100 * 365.25 * 86400.0
 _UNIT_OF_KEY = re.compile(r"_(s|min|h)(?:_by_\w+)?$")
 
 
