@@ -25,10 +25,11 @@ zero by all three.
 
 Model *selection* is nested in the back-test (:func:`choose`): the method scored
 on a week is chosen by the back-test weeks before that week only - the daily
-model with the lowest daily WAPE, the profile setting with the lowest half-hour
-WAPE given the actual daily totals (its own error, apart from the daily
-model's) - so the reported errors are those of the whole procedure, choice
-included, never of the candidate that happened to do best on the same weeks.
+model by its daily WAPE, the profile setting by its half-hour WAPE given the
+actual daily totals (its own error, apart from the daily model's), each by the
+one-standard-error rule - so the reported errors are those of the whole
+procedure, choice included, never of the candidate that happened to do best on
+the same weeks.
 """
 
 from __future__ import annotations
@@ -131,19 +132,33 @@ def score(actual: np.ndarray, forecast: np.ndarray, low: Optional[np.ndarray] = 
     return s
 
 
-def choose(errors: Sequence[Dict[str, Score]], default: str, daily: bool = False) -> str:
-    """The candidate with the lowest pooled WAPE (of days' totals with ``daily``) over ``errors`` (one dict per
-    earlier week), else ``default``; ties go to ``default``."""
+def choose(errors: Sequence[Dict[str, Score]], order: Sequence[str], daily: bool = False) -> str:
+    """The candidate to use after the back-test weeks ``errors`` (one dict of scores per week).
+
+    The *one-standard-error rule* (Breiman et al. 1984, *Classification and Regression Trees*, 3.4.3;
+    Hastie, Tibshirani & Friedman 2009, 7.10): the first candidate of ``order`` (the simplest first) whose
+    pooled WAPE - of days' totals with ``daily`` - is within one standard error of the best one's, the
+    standard error being that of the mean weekly difference between the two.  Weekly errors are noisy, and
+    a candidate a little better on a few weeks is not reliably better.  Without weeks: the first of
+    ``order``.
+    """
     if not errors:
-        return default
-    pooled: Dict[str, Score] = {}
-    for week in errors:
-        for name, s in week.items():
-            pooled[name] = pooled.get(name, Score()) + s
+        return order[0]
+    names = [n for n in order if all(n in week for week in errors)]
 
-    def key(name: str) -> tuple:
-        s = pooled[name]
-        x = (s.day_abs_err if daily else s.abs_err) / s.actual if s.actual > 0 else np.inf
-        return (x, name != default)
+    def wape(s: Score) -> float:
+        x = s.day_abs_err if daily else s.abs_err
+        return x / s.actual if s.actual > 0 else np.nan  # a week without arrivals says nothing
 
-    return min(pooled, key=key)
+    pooled = {n: wape(sum((week[n] for week in errors), Score())) for n in names}
+    if not all(np.isfinite(v) for v in pooled.values()):
+        return order[0]
+    best = min(names, key=lambda n: (pooled[n], names.index(n)))
+    weekly = {n: np.array([wape(week[n]) for week in errors]) for n in names}
+    for n in names:
+        diff = weekly[n] - weekly[best]
+        diff = diff[np.isfinite(diff)]
+        se = float(np.std(diff, ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+        if pooled[n] - pooled[best] <= se:
+            return n
+    return best

@@ -181,9 +181,10 @@ def run(argv: Sequence[str]) -> List[str]:
     report = _output(a.name, a.overwrite)
     hist = _read(a)
     start, end = _range(a, hist.end)
-    n_span = (end - hist.start).days + 1
-    cal = build_calendar(hist.start, n_span, a.country, special, a.special_days)
-    days = np.arange((start - hist.start).days, n_span)
+    month_end = (end.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    cal = build_calendar(hist.start, (month_end - hist.start).days + 1, a.country, special, a.special_days)
+    days = np.arange((start - hist.start).days, (end - hist.start).days + 1)  # the calendar runs on to the
+    # end of the range's month: whether the range's last working day is the month's last depends on it
 
     from sim.forecast import figures
     from sim.forecast.engine import run_forecast

@@ -32,8 +32,9 @@ import numpy as np
 from sim.forecast.daytypes import MAX_AFTER, DayPlan, design
 
 OFFSET = 0.5
-#: Training days at most (older days add little to a level model and cost time).
-MAX_TRAIN_DAYS = 731
+#: Training days at most (older days add little to a level model and cost time); with annual harmonics, two years.
+MAX_TRAIN_DAYS = 364
+MAX_TRAIN_DAYS_ANNUAL = 731
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def fit_daily(totals: np.ndarray, plan: DayPlan, train_end: int, days: np.ndarra
         Starting values of the maximum-likelihood search (the ``params`` of a fit of the same model at a
         nearby origin: the search then takes a few steps instead of a hundred).
     """
-    first = max(0, train_end - MAX_TRAIN_DAYS)
+    first = max(0, train_end - (MAX_TRAIN_DAYS_ANNUAL if cand.annual else MAX_TRAIN_DAYS))
     last = int(days.max()) + 1 if len(days) else train_end
     span = np.arange(first, last)
     span = span[~plan.closed[span]]
@@ -150,7 +151,8 @@ def _uc(y: np.ndarray, X: np.ndarray, names: List[str], steps: int, cand: Candid
                                      exog=X[: len(y)] if X.shape[1] else None, mle_regression=False)
         if start is not None and len(start) != len(model.start_params):
             start = None
-        res = model.fit(start_params=start, disp=False)
+        params = model.fit(start_params=start, disp=False, return_params=True)
+        res = model.filter(params, cov_type="none")  # the filter is all a forecast needs (no smoother)
         fc = res.get_forecast(steps, exog=X[len(y):] if X.shape[1] else None) if steps else None
     params = np.asarray(res.params, dtype=float)
     if fc is None:

@@ -84,6 +84,22 @@ def _open_weekdays(observed: np.ndarray, weekday: np.ndarray, special: np.ndarra
     return out or list(range(7))
 
 
+def _cut_months(start: dt.date, n: int, open_wd: List[int], first: np.ndarray, last: np.ndarray) -> None:
+    """Unflag the month edges of the span's first and last months where the span cuts them: a weekday the
+    centre opens before the span (in its first month) or after it (in its last) may be the month's edge."""
+    if n == 0:
+        return
+    end = start + dt.timedelta(days=n - 1)
+    before = [start - dt.timedelta(days=k) for k in range(1, start.day)]
+    if any(d.weekday() in open_wd for d in before):
+        in_first = [i for i in range(min(n, 31)) if (start + dt.timedelta(days=i)).month == start.month]
+        first[in_first] = False
+    after = [end + dt.timedelta(days=k) for k in range(1, 32) if (end + dt.timedelta(days=k)).month == end.month]
+    if any(d.weekday() in open_wd for d in after):
+        in_last = [i for i in range(max(0, n - 31), n) if (start + dt.timedelta(days=i)).month == end.month]
+        last[in_last] = False
+
+
 def plan_days(observed: np.ndarray, cal: Calendar) -> DayPlan:
     """The kind of each day of ``cal``'s span, learning from ``observed`` (the history's days with data, from day 0).
 
@@ -147,7 +163,7 @@ def plan_days(observed: np.ndarray, cal: Calendar) -> DayPlan:
     if len(work):
         first[work[np.r_[True, months[work][1:] != months[work][:-1]]]] = True
         last[work[np.r_[months[work][1:] != months[work][:-1], True]]] = True
-    first[0] = last[-1] = False  # the span's edges may cut a month: not known to be its first or last day
+    _cut_months(cal.start, n, open_wd, first, last)
     return DayPlan(start=cal.start, train_end=h, weekday=weekday, open_weekdays=open_wd, closed=closed,
                    reason=reason, holiday=holiday, workday=workday, after=after, month_first=first,
                    month_last=last, event=list(cal.event), holiday_names=names, notes=notes)

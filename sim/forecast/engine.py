@@ -75,9 +75,9 @@ class Methods:
         return Method(self.daily[0], *self.settings[0])
 
     def choose(self, daily_err: List[Dict[str, Score]], prof_err: List[Dict[str, Score]]) -> Method:
-        """The daily model with the lowest daily WAPE and the setting with the lowest profile WAPE."""
-        name = choose(daily_err, self.daily[0].name, daily=True)
-        setting = choose(prof_err, self.setting_name(self.settings[0]))
+        """The daily model by its daily WAPE and the setting by its profile WAPE (one-standard-error rule)."""
+        name = choose(daily_err, [c.name for c in self.daily], daily=True)
+        setting = choose(prof_err, [self.setting_name(s) for s in self.settings])
         return Method(next(c for c in self.daily if c.name == name),
                       *next(s for s in self.settings if self.setting_name(s) == setting))
 

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 
@@ -109,9 +109,12 @@ def intraday_figure(result: ForecastResult) -> bytes:
     return png(fig)
 
 
-def backtest_figure(result: ForecastResult) -> bytes:
-    """Half-hour WAPE by back-test week (the method and the naive forecasts) and the 80% interval's coverage."""
+def backtest_figure(result: ForecastResult) -> Optional[bytes]:
+    """Half-hour WAPE by back-test week (the method and the naive forecasts) and the 80% interval's coverage
+    (None without a back-test)."""
     chans = [c for c in result.channels if result.channels[c].weeks]
+    if not chans:
+        return None
     fig, axes = subplots(len(chans), height(len(chans), 2.6, bottom_in=1.0), cols=2)
     for row, ch in zip(axes, chans):
         weeks = result.channels[ch].weeks
@@ -137,9 +140,11 @@ def backtest_figure(result: ForecastResult) -> bytes:
     return png(fig)
 
 
-def backtest_days_figure(result: ForecastResult) -> bytes:
-    """The back-test's daily totals: actual against the forecast with its 80% band."""
+def backtest_days_figure(result: ForecastResult) -> Optional[bytes]:
+    """The back-test's daily totals: actual against the forecast with its 80% band (None without a back-test)."""
     chans = [c for c in result.channels if result.channels[c].backtest_days]
+    if not chans:
+        return None
     fig, axes = subplots(len(chans), height(len(chans), 2.6, bottom_in=1.0))
     for ax, ch in zip(axes[:, 0], chans):
         rows: List[Dict[str, Any]] = [r for r in result.channels[ch].backtest_days if not r["closed"]]

@@ -74,10 +74,11 @@ def expected_grid(daily: DailyForecast, prof: Profiles, plan: DayPlan, days: np.
 
 
 def with_intervals(fc: ChannelForecast, daily: DailyForecast, prof: Profiles, plan: DayPlan, phi: float,
-                   factors: Dict[str, float], seed_text: str, share: float = 1.0) -> ChannelForecast:
+                   factors: Dict[str, float], seed_text: str, share: float = 1.0,
+                   draws: int = DRAWS) -> ChannelForecast:
     """Add the 80% intervals (per half-hour and per day) to ``fc`` (see the module docstring); ``share`` of
     the channel's arrivals for a category (each arrival of the channel is of the category with that
-    probability)."""
+    probability); ``draws`` draws per day."""
     rng = np.random.default_rng(zlib.crc32(seed_text.encode("utf-8")))
     n = len(fc.days)
     low, high = np.zeros((n, SLOTS)), np.zeros((n, SLOTS))
@@ -90,7 +91,7 @@ def with_intervals(fc: ChannelForecast, daily: DailyForecast, prof: Profiles, pl
         j = pos[int(d)]
         p = prof.of(plan.profile_key(int(d)))
         sd = float(np.sqrt(var[j]))
-        total = np.maximum(np.exp(mean[j] + sd * rng.standard_normal(DRAWS)) - OFFSET, 0.0)
+        total = np.maximum(np.exp(mean[j] + sd * rng.standard_normal(draws)) - OFFSET, 0.0)
         mu = share * total[:, None] * p[None, :]
         if phi > 0:
             mu = mu * rng.gamma(1.0 / phi, phi, size=mu.shape)

@@ -12,8 +12,9 @@ the candidates' back-test errors); the history read.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
+from sim.forecast.backtest import MIN_TRAIN_DAYS
 from sim.forecast.engine import ForecastResult
 from sim.report.pages import Figure, Section, Table
 
@@ -27,6 +28,12 @@ def _pct(x: Any, digits: int = 1) -> str:
 
 def _num(x: float) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
+
+
+def _png(figures: Dict[str, Optional[bytes]], name: str) -> bytes:
+    png = figures[name]
+    assert png is not None, name
+    return png
 
 
 def headline(data: Dict[str, Any]) -> List[str]:
@@ -47,7 +54,7 @@ def headline(data: Dict[str, Any]) -> List[str]:
     return out
 
 
-def _sections(result: ForecastResult, data: Dict[str, Any], figures: Dict[str, bytes]) -> List[Section]:
+def _sections(result: ForecastResult, data: Dict[str, Any], figures: Dict[str, Optional[bytes]]) -> List[Section]:
     chans = list(data["channels"])
     fc_rows = []
     first = data["channels"][chans[0]]["days"]
@@ -63,9 +70,10 @@ def _sections(result: ForecastResult, data: Dict[str, Any], figures: Dict[str, b
                        "prediction interval (a closed day is zero).",
                        figures=[Figure("daily", "Daily arrivals", "History (last weeks) and forecast with its 80% "
                                        "interval; crosses mark closed days on weekdays the centre opens.",
-                                       figures["daily"]),
+                                       _png(figures, "daily")),
                                 Figure("intraday", "Per half-hour", "The forecast per half-hour with its 80% interval, "
-                                       "and the same weekdays of the history's last week.", figures["intraday"])],
+                                       "and the same weekdays of the history's last week.",
+                                       _png(figures, "intraday"))],
                        tables=[Table("Days of the forecast", header, fc_rows)])
     bt_tables = []
     for ch in chans:
@@ -85,16 +93,22 @@ def _sections(result: ForecastResult, data: Dict[str, Any], figures: Dict[str, b
         bt_tables.append(Table(f"{ch}: by week", ["week from", "WAPE", "WAPE mean of 4", "WAPE last week", "bias",
                                                   "daily WAPE", "80% coverage", "method (chosen before the week)"],
                                wrows))
-    bt_figs = [Figure("backtest", "Back-test by week", "Half-hour WAPE of each week forecast one week ahead, the "
-                      "method beside the naive forecasts; the share of half-hours inside the 80% interval.",
-                      figures["backtest"]),
-               Figure("backtest-days", "Back-test, daily totals", "Each back-test day's arrivals against its forecast "
-                      "one week ahead and the 80% interval.", figures["backtest_days"])] if bt_tables else []
-    backtest = Section("backtest", "Back-test", "Rolling origin: each of the history's last weeks is forecast from "
-                       "the days before it, by the method chosen on the weeks before it. WAPE: absolute errors over "
-                       "all half-hours / arrivals; bias: (forecast - actual) / arrivals; coverage: half-hours inside "
-                       "the 80% interval. The naive forecasts: the same weekday last week, the mean of the last "
-                       "four same weekdays.", figures=bt_figs, tables=bt_tables)
+    bt_figs = []
+    if figures.get("backtest") is not None:
+        bt_figs.append(Figure("backtest", "Back-test by week", "Half-hour WAPE of each week forecast one week ahead, "
+                              "the method beside the naive forecasts; the share of half-hours inside the 80% "
+                              "interval.", _png(figures, "backtest")))
+    if figures.get("backtest_days") is not None:
+        bt_figs.append(Figure("backtest-days", "Back-test, daily totals", "Each back-test day's arrivals against its "
+                              "forecast one week ahead and the 80% interval.", _png(figures, "backtest_days")))
+    intro = ("Rolling origin: each of the history's last weeks is forecast from the days before it, by the method "
+             "chosen on the weeks before it. WAPE: absolute errors over all half-hours / arrivals; bias: (forecast - "
+             "actual) / arrivals; coverage: half-hours inside the 80% interval. The naive forecasts: the same "
+             "weekday last week, the mean of the last four same weekdays.")
+    if not bt_tables:
+        intro = (f"No back-test: a week is scored only with at least {MIN_TRAIN_DAYS} days of history before it, and "
+                 f"this history is too short. The method is the default one; judge the forecast with care.")
+    backtest = Section("backtest", "Back-test", intro, figures=bt_figs, tables=bt_tables, failed=not bt_tables)
     mtables = []
     for ch in chans:
         c = data["channels"][ch]
@@ -129,7 +143,8 @@ def _sections(result: ForecastResult, data: Dict[str, Any], figures: Dict[str, b
     return [forecast, backtest, method, history]
 
 
-def render_page(result: ForecastResult, data: Dict[str, Any], name: str, figures: Dict[str, bytes]) -> str:
+def render_page(result: ForecastResult, data: Dict[str, Any], name: str,
+                figures: Dict[str, Optional[bytes]]) -> str:
     """The page as HTML text (``data`` is ``forecast.json``'s content, ``figures`` the PNGs by name)."""
     from sim import __version__
     from sim.report.pages import environment

@@ -35,8 +35,8 @@ import numpy as np
 from sim.forecast.daytypes import DayPlan
 from sim.forecast.history import SLOTS
 
-#: Back-tested profile settings: (weekly decay rho, shrinkage strength kappa in days).
-SETTINGS = ((0.8, 0.5), (0.9, 0.5), (0.97, 0.5), (0.9, 4.0), (0.97, 4.0))
+#: Back-tested profile settings: (weekly decay rho, shrinkage strength kappa in days), the default first.
+SETTINGS = ((0.9, 0.5), (0.8, 0.5), (0.97, 0.5), (0.9, 4.0), (0.97, 4.0))
 #: Days of history a profile looks back at most.
 LOOKBACK_DAYS = 364
 

@@ -33,6 +33,7 @@ from sim.forecast.history import SLOT_MIN, SLOTS
 from sim.forecast.model import expected_grid, with_intervals
 
 TOP_CATEGORIES = 15
+CATEGORY_DRAWS = 1000  # a category's interval: fewer draws than a channel's (many categories, same method)
 SHARE_DAYS = 28
 OTHER = "(other categories)"
 
@@ -90,7 +91,8 @@ def categories_csv(result: ForecastResult) -> Optional[str]:
         daily, prof, phi = res.daily, res.profiles, res.phi
         for cat, share in shares.items():
             fc = expected_grid(daily, prof, result.plan, result.days, result.calendar.factors, share)
-            fc = with_intervals(fc, daily, prof, result.plan, phi, result.calendar.factors, f"{ch}/{cat}", share)
+            fc = with_intervals(fc, daily, prof, result.plan, phi, result.calendar.factors, f"{ch}/{cat}", share,
+                                CATEGORY_DRAWS)
             assert fc.low is not None and fc.high is not None
             for r, d in enumerate(result.days):
                 day = result.date(int(d))
