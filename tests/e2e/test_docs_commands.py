@@ -47,6 +47,8 @@ SKIPPED = {
     r"hydra/launcher=ray": "needs a Ray cluster (and hydra-ray-launcher)",
     r"^\.venv/bin/python -m sim\.calibrate ": "reads the shared real logs: tests/e2e/test_calibrate_shared_data.py "
                                                "runs every documented calibration command",
+    r"^\.venv/bin/python -m sim\.forecast ": "reads the shared real histories: tests/e2e/test_forecast_shared_data.py "
+                                              "runs every documented forecast command",
 }
 #: appended to a run_sim.py command for each key it does not set itself
 SMALL = {"scale": "0.02", "experiment.horizon_h": "2", "experiment.warmup_h": "0", "experiment.drain_h": "0",
