@@ -132,7 +132,6 @@ def plan_days(observed: np.ndarray, cal: Calendar) -> DayPlan:
                 reason[i] = f"closed: {names[i]}"
     every = [x for v in seen.values() for x in v]
     share = float(np.mean(every)) if every else 0.0
-    unknown = []
     for i in np.flatnonzero(is_hol & ~closed):
         if i >= h:
             past = seen.get(holiday_key(names[i]))
@@ -140,11 +139,10 @@ def plan_days(observed: np.ndarray, cal: Calendar) -> DayPlan:
             closed[i], holiday[i] = shut, not shut
             if shut:
                 reason[i] = f"closed: {names[i]}"
-            elif not any(not x for x in every):
-                unknown.append(names[i])
-    if unknown:
-        notes.append(f"no open holiday in the history to learn a holiday's effect from: {', '.join(unknown)} "
-                     f"forecast as a normal day of its weekday")
+    stray = int(np.sum(observed & closed[:h] & ~cal.closed[:h] & ~is_hol[:h]))
+    if stray:
+        notes.append(f"{stray} day(s) of the history hold data on a weekday the centre opens on fewer than half of "
+                     f"its days: left out, and such weekdays are forecast closed")
     workday = cal.workday & ~closed
     regular = ~closed & ~holiday
     after = np.zeros(n, dtype=np.int64)

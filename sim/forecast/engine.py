@@ -33,6 +33,8 @@ from sim.forecast.profile import SETTINGS, Profiles, dispersion, fit_profiles, s
 BACKTEST_WEEKS = 8
 SELECT_WEEKS = 8
 ANNUAL_MIN_DAYS = 730
+#: A channel whose Poisson floor of the half-hour WAPE passes this gets a note (small counts).
+SMALL_COUNTS_FLOOR = 0.3
 
 
 Setting = Tuple[float, float]
@@ -229,5 +231,19 @@ def run_forecast(hist: History, cal: Calendar, days: np.ndarray, backtest_weeks:
         res.forecast, res.daily, res.method, res.phi, res.profiles = fc, daily, chosen, phi, prof
         out[ch] = res
     notes = list(hist.notes) + list(final_plan.notes)
+    for ch, res in out.items():
+        floor = res.overall.get("model", {}).get("poisson_floor")
+        if floor is not None and floor > SMALL_COUNTS_FLOOR:
+            notes.append(f"{ch}: so few arrivals per half-hour that Poisson noise alone leaves a half-hour WAPE of "
+                         f"{floor:.0%}: judge this channel's forecast by its daily WAPE and its intervals")
+        if res.daily.fallback:
+            notes.append(f"{ch}: {res.daily.fallback}; the daily totals are the mean of the last four same weekdays")
+        unseen = [u for u in res.daily.unseen if u.removeprefix("event: ") not in cal.factors]
+        if "holiday" in unseen:
+            named = sorted({final_plan.holiday_names[int(d)] for d in days if final_plan.holiday[int(d)]})
+            unseen[unseen.index("holiday")] = (f"holiday ({', '.join(named)}: no open holiday in the history, "
+                                               f"forecast as a normal day of its weekday)")
+        if unseen:
+            notes.append(f"{ch}: not in the history, so without an effect: {', '.join(unseen)}")
     return ForecastResult(history=hist, calendar=cal, plan=final_plan, days=days, channels=out,
                           select_weeks=select_weeks, notes=notes)

@@ -118,7 +118,8 @@ def _sections(result: ForecastResult, data: Dict[str, Any], figures: Dict[str, O
         if m["fallback"]:
             note += f" Fallback: {m['fallback']}."
         if c["effects_not_in_history"]:
-            note += " Not in the history (no effect): " + ", ".join(c["effects_not_in_history"]) + "."
+            note += (" Not in the history: " + ", ".join(c["effects_not_in_history"]) + " (an event takes the factor "
+                     "of the special-days file where it gives one; anything else has no effect).")
         ref = data["history"]["open_weekdays"][0]
         mtables.append(Table(f"{ch}: {m['name']}", [f"effect on the daily total (a weekday: relative to {ref})",
                                                     "multiplier"], rows, note))

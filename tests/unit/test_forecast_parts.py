@@ -138,6 +138,8 @@ def test_open_weekdays_need_data_on_half_their_days():
     plan = _plan(observed, n + 7)
     assert plan.open_weekdays == [0, 1, 2, 3, 4, 5]
     assert plan.closed[n + 6] and plan.reason[n + 6] == "closed on Suns" and not plan.closed[n + 5]
+    assert plan.notes == ["1 day(s) of the history hold data on a weekday the centre opens on fewer than half of "
+                          "its days: left out, and such weekdays are forecast closed"]
 
 
 def test_holidays_close_by_name_then_by_share():

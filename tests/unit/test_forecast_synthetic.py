@@ -189,6 +189,7 @@ def test_open_holiday_and_event_effects_are_learnt(every_day):
         assert abs(fc.day_expected[r] / truth[r].sum() - 1) < 0.06, (date, fc.day_expected[r], truth[r].sum())
     assert abs(ch.daily.effects["holiday"] - 0.6) < 0.05 and abs(ch.daily.effects["event: campaign"] - 1.4) < 0.08
     assert ch.daily.unseen == ["event: new service"]
+    assert not any("new service" in n for n in result.notes), "the file's factor is its effect: no warning"
     normal = at[dt.date(2024, 4, 23)]
     assert abs(fc.day_expected[normal] / truth[normal].sum() - 1) < 0.05
 
@@ -230,3 +231,17 @@ def test_beijing_holidays_close_and_bridging_weekends_open(beijing):
         assert not fc.closed[r] and result.plan.kind(int(result.days[r])) == "workday"
         assert 0.85 < fc.day_expected[r] / truth[r].sum() < 1.2, (sunday_or_saturday, fc.day_expected[r])
     assert fc.closed[at[dt.date(2024, 10, 5)]] and fc.closed[at[dt.date(2024, 9, 28)]]
+
+
+def test_a_holiday_without_history_is_named_in_the_notes():
+    """Every day open, no holiday in the history, Labor Day 2024 in the range: a normal Monday, said so."""
+    start, n = dt.date(2024, 7, 8), 8 * 7   # after 4 July: no holiday in the history
+    rates = _rates(start, n + 7, ALL_DAYS_RATE, {})
+    hist = _history(rates[:n], start, set(), seed=4)
+    cal = build_calendar(start, n + 7, "US", [])
+    result = run_forecast(hist, cal, np.arange(n, n + 7), backtest_weeks=1)
+    labor = (dt.date(2024, 9, 2) - start).days
+    assert result.plan.kind(labor) == "holiday"
+    assert any("holiday (Labor Day: no open holiday in the history" in x for x in result.notes), result.notes
+    r = labor - n
+    assert abs(result.channels["phone"].forecast.day_expected[r] / rates[labor].sum() - 1) < 0.06
