@@ -127,7 +127,7 @@ def _read(a: argparse.Namespace) -> "History":
     from sim.forecast.logs import read_log_history
 
     if a.format == "counts":
-        hist = read_counts(Path(a.history), a.history, channel=a.channel or "phone", time_column=a.time_column,
+        hist = read_counts(Path(a.history), a.history, channel=a.channel, time_column=a.time_column,
                            count_column=a.count_column, channel_column=a.channel_column,
                            category_column=a.category_column)
     else:
@@ -174,7 +174,8 @@ def run(argv: Sequence[str]) -> List[str]:
     _check_args(a)
     from sim.forecast.calendar import build_calendar, check_country, read_special_days
 
-    _date("--from", a.start), _date("--to", a.end)
+    _date("--from", a.start)
+    _date("--to", a.end)
     if a.country is not None:
         check_country(a.country)
     special = read_special_days(Path(a.special_days), a.special_days) if a.special_days else []
@@ -187,11 +188,20 @@ def run(argv: Sequence[str]) -> List[str]:
     # end of the range's month: whether the range's last working day is the month's last depends on it
 
     from sim.forecast import figures
+    from sim.forecast.backtest import MIN_TRAIN_DAYS
     from sim.forecast.engine import run_forecast
     from sim.forecast.page import headline, render_page
     from sim.forecast.report import categories_csv, forecast_csv, forecast_json
 
     result = run_forecast(hist, cal, days, backtest_weeks=a.backtest_weeks)
+    outside = sorted({s.day for s in special if not hist.start <= s.day <= end})
+    if outside:
+        result.notes.append(f"{len(outside)} day(s) of --special-days fall outside the history and the range "
+                            f"({outside[0]} ...): not used")
+    scored = max((len(r.weeks) for r in result.channels.values()), default=0)
+    if scored < a.backtest_weeks:
+        result.notes.append(f"the back-test holds {scored} week(s), not the {a.backtest_weeks} of --backtest-weeks: "
+                            f"a week needs {MIN_TRAIN_DAYS} days of history before it")
     lead = (start - hist.end).days - 1
     if lead > 0:
         result.notes.append(f"the range starts {lead} day(s) after the history: the back-test measures forecasts "

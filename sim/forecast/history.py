@@ -171,15 +171,16 @@ def _interval_min(seconds_of_day: np.ndarray) -> float:
     return step / 60.0
 
 
-def read_counts(path: Path, spec: str, channel: str = "phone", **columns: Optional[str]) -> History:
+def read_counts(path: Path, spec: str, channel: Optional[str] = None, **columns: Optional[str]) -> History:
     """Read a CSV file of interval counts (see the module docstring).
 
     Parameters
     ----------
     path, spec : Path, str
         The file, and its path as the user typed it (named in errors).
-    channel : str
-        The channel of every row when the file has no channel column.
+    channel : str, optional
+        The channel of every row when the file has no channel column (default ``phone``); an error when it
+        has one.
     **columns : str or None
         ``time_column``, ``count_column``, ``channel_column``, ``category_column``: the columns, when not
         found by their usual names.
@@ -188,7 +189,8 @@ def read_counts(path: Path, spec: str, channel: str = "phone", **columns: Option
     ------
     ConfigError
         The file cannot be read or used: missing, not UTF-8 CSV, no time or count column, no usable row, more
-        than half the rows bad, or intervals that do not divide the half-hour.
+        than half the rows bad, or intervals that do not divide the half-hour; ``channel`` given for a file
+        with a channel column.
     """
     try:
         fh = path.open(newline="", encoding="utf-8-sig")
@@ -209,6 +211,10 @@ def read_counts(path: Path, spec: str, channel: str = "phone", **columns: Option
             if not header:
                 raise ConfigError("HISTORY", spec, "the file is empty")
             time_col, count_col, channel_col, category_col = _columns(header, columns, spec)
+            if channel is not None and channel_col is not None:
+                raise ConfigError("--channel", channel, f"{spec} has a channel column ({channel_col}): --channel "
+                                                        f"names the channel of a file without one")
+            channel = channel or "phone"
             at = {h: i for i, h in enumerate(header)}
             for values in reader:
                 if not values:
@@ -238,7 +244,7 @@ def read_counts(path: Path, spec: str, channel: str = "phone", **columns: Option
                 first = d if first is None or d < first else first
                 days.append(d.toordinal())
                 secs.append(t.hour * 3600.0 + t.minute * 60.0 + t.second)
-                chans.append(values[at[channel_col]].strip() if channel_col else channel)
+                chans.append(values[at[channel_col]].strip() if channel_col else str(channel))
                 cats.append(values[at[category_col]].strip() if category_col else "")
                 weights.append(w)
         except UnicodeDecodeError:

@@ -170,6 +170,7 @@ def test_command_bad_input_is_one_line_and_writes_nothing(tmp_path, monkeypatch,
     short = str(_counts_file(tmp_path / "short.csv", 10))
     (tmp_path / "days.csv").write_text("date,type\n2024-03-30,closing\n")
     (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00bad")
+    (tmp_path / "chan.csv").write_text("start,channel,calls\n2024-03-04T08:00,phone,1\n")
     cases = [
         ([str(tmp_path / "none.csv"), "--name", "x"], "HISTORY="),
         ([str(tmp_path / "none.csv"), "--name", "x"], "cannot read the file"),
@@ -192,6 +193,9 @@ def test_command_bad_input_is_one_line_and_writes_nothing(tmp_path, monkeypatch,
                                                                              "--format counts"),
         ([good, "--name", "x", "--format", "nosuch"], "--format='nosuch': unknown format"),
         ([good, "--name", "x", "--count-column", "n"], "--count-column='n':"),
+        ([str(tmp_path / "chan.csv"), "--name", "x", "--channel", "online"], "--channel='online': "
+                                                                            f"{tmp_path / 'chan.csv'} has a channel "
+                                                                            "column (channel)"),
         ([good, "--name", "x", "--bogus"], "unrecognized arguments: --bogus"),
     ]
     monkeypatch.chdir(tmp_path)
@@ -214,10 +218,15 @@ def test_command_writes_the_forecast_grid(tmp_path, monkeypatch):
     from sim.forecast.cli import run
 
     f = _counts_file(tmp_path / "c.csv", 21)
+    (tmp_path / "days.csv").write_text("date,type\n2020-01-01,closed\n2024-03-27,closed\n")
     monkeypatch.chdir(tmp_path)
-    lines = run([str(f), "--name", "mine", "--channel", "online"])
+    lines = run([str(f), "--name", "mine", "--channel", "online", "--special-days", "days.csv"])
     folder = tmp_path / "reports" / "forecast" / "mine"
     assert lines[-1] == f"wrote {folder.relative_to(tmp_path)}/forecast.csv, forecast.html, forecast.json"
+    assert "note: 1 day(s) of --special-days fall outside the history and the range (2020-01-01 ...): not used" \
+        in lines
+    assert "note: the back-test holds 0 week(s), not the 8 of --backtest-weeks: a week needs 14 days of history " \
+           "before it" in lines
     with open(folder / "forecast.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["start", "channel", "expected", "p10", "p90"]
@@ -228,7 +237,8 @@ def test_command_writes_the_forecast_grid(tmp_path, monkeypatch):
     assert all(float(r["expected"]) == 0 for r in rows if r["start"] < "2024-03-25")   # the weekend: closed
     data = json.loads((folder / "forecast.json").read_text())
     days = data["channels"]["online"]["days"]
-    assert [d["kind"] for d in days] == ["closed", "closed"] + ["regular"] * 5
+    assert [d["kind"] for d in days] == ["closed", "closed", "regular", "regular", "closed", "regular", "regular"]
+    assert days[4]["reason"] == "declared closed"
     assert data["range"] == {"from": "2024-03-23", "to": "2024-03-29"}
     assert "<html" in (folder / "forecast.html").read_text()
     with pytest.raises(ConfigError, match="give --overwrite"):
