@@ -202,6 +202,11 @@ def run(argv: Sequence[str]) -> List[str]:
     if scored < a.backtest_weeks:
         result.notes.append(f"the back-test holds {scored} week(s), not the {a.backtest_weeks} of --backtest-weeks: "
                             f"a week needs {MIN_TRAIN_DAYS} days of history before it")
+    missing = [d for d in range(hist.n_days) if not hist.observed[d] and not result.plan.closed[d]]
+    if a.country is None and missing:
+        result.notes.append(f"no --country: {len(missing)} day(s) of the history without data on weekdays the centre "
+                            f"opens are read as no data; public holidays among them would be closures, with the days "
+                            f"after them busier (give --country to know them)")
     lead = (start - hist.end).days - 1
     if lead > 0:
         result.notes.append(f"the range starts {lead} day(s) after the history: the back-test measures forecasts "

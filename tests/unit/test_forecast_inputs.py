@@ -247,3 +247,15 @@ def test_command_writes_the_forecast_grid(tmp_path, monkeypatch):
     with open(folder / "forecast.csv", newline="") as fh:
         assert len(list(csv.DictReader(fh))) == 48
     assert sorted(p.name for p in folder.parent.iterdir()) == ["mine"], "no temporary folder left behind"
+
+
+def test_without_a_country_days_without_data_are_named_in_the_notes(tmp_path, monkeypatch):
+    from sim.forecast.cli import run
+
+    f = _counts_file(tmp_path / "c.csv", 19)
+    f.write_text("\n".join(ln for ln in f.read_text().splitlines() if not ln.startswith("2024-03-13")) + "\n")
+    monkeypatch.chdir(tmp_path)
+    lines = run([str(f), "--name", "a"])
+    assert any(ln.startswith("note: no --country: 1 day(s) of the history without data") for ln in lines), lines
+    lines = run([str(f), "--name", "b", "--country", "US"])
+    assert not any("no --country" in ln for ln in lines)
