@@ -26,6 +26,11 @@ def _pct(x: Any, digits: int = 1) -> str:
     return "-" if x is None else f"{100 * x:.{digits}f}%"
 
 
+def _n(text: str) -> Dict[str, str]:
+    """A numeric table cell (right-aligned)."""
+    return {"text": text, "cls": "num"}
+
+
 def _num(x: float) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
 
@@ -80,16 +85,17 @@ def _sections(result: ForecastResult, data: Dict[str, Any], figures: Dict[str, O
         bt = data["channels"][ch]["backtest"]
         if not bt["weeks"]:
             continue
-        rows = [[_NAMES[k], _pct(v["wape"], 2), _pct(v["bias"], 2), _pct(v["daily_wape"], 2), _pct(v["coverage"], 0)]
-                for k, v in bt["overall"].items()]
+        rows = [[_NAMES[k], _n(_pct(v["wape"], 2)), _n(_pct(v["bias"], 2)), _n(_pct(v["daily_wape"], 2)),
+                 _n(_pct(v["coverage"], 0))] for k, v in bt["overall"].items()]
         floor = bt["overall"]["model"]["poisson_floor"]
         bt_tables.append(Table(f"{ch}: pooled over {len(bt['weeks'])} weeks",
                                ["forecast", "half-hour WAPE", "bias", "daily WAPE", "80% coverage"], rows,
                                f"Poisson noise alone would leave a half-hour WAPE of about {_pct(floor, 2)}: "
                                f"no forecast of the counts does better on average."))
-        wrows = [[w["origin"], _pct(w["model"]["wape"], 2), _pct(w["mean4"]["wape"], 2),
-                  _pct(w["last_week"]["wape"], 2), _pct(w["model"]["bias"], 1), _pct(w["model"]["daily_wape"], 2),
-                  _pct(w["model"]["coverage"], 0), w["method"]] for w in bt["weeks"]]
+        wrows = [[w["origin"], *(_n(_pct(x, d)) for x, d in (
+                  (w["model"]["wape"], 2), (w["mean4"]["wape"], 2), (w["last_week"]["wape"], 2),
+                  (w["model"]["bias"], 1), (w["model"]["daily_wape"], 2), (w["model"]["coverage"], 0))),
+                  w["method"]] for w in bt["weeks"]]
         bt_tables.append(Table(f"{ch}: by week", ["week from", "WAPE", "WAPE mean of 4", "WAPE last week", "bias",
                                                   "daily WAPE", "80% coverage", "method (chosen before the week)"],
                                wrows))
@@ -113,7 +119,7 @@ def _sections(result: ForecastResult, data: Dict[str, Any], figures: Dict[str, O
     for ch in chans:
         c = data["channels"][ch]
         m = c["method"]
-        rows = [[k, f"x {v:.3f}"] for k, v in c["effects"].items()]
+        rows = [[k, _n(f"x {v:.3f}")] for k, v in c["effects"].items()]
         note = f"Dispersion of half-hours beyond Poisson: phi = {m['dispersion_phi']:.4f}."
         if m["fallback"]:
             note += f" Fallback: {m['fallback']}."
@@ -126,7 +132,7 @@ def _sections(result: ForecastResult, data: Dict[str, Any], figures: Dict[str, O
         if c["backtest"]["daily_models"]:
             mtables.append(Table(f"{ch}: daily models in the back-test", ["daily model", "half-hour WAPE",
                                                                           "daily WAPE"],
-                                 [[k, _pct(v["wape"], 2), _pct(v["daily_wape"], 2)]
+                                 [[k, _n(_pct(v["wape"], 2)), _n(_pct(v["daily_wape"], 2))]
                                   for k, v in c["backtest"]["daily_models"].items()],
                                  "Each with the chosen profile, over the back-test weeks (the method chooses on "
                                  "the weeks before each)."))
