@@ -143,7 +143,7 @@ def _day_rows(sc, streams, day):
     :func:`sim.model.residents.day_rows` where the drawing has moved there."""
     if hasattr(FrontLine, "day_block"):
         env = simpy.Environment()
-        front = FrontLine(env, sc, streams, IntervalRecorder(sc.n_intervals, sc.interval_s))
+        front = FrontLine(env, sc, streams, IntervalRecorder(sc.clock.n_intervals, sc.clock.interval_s))
         return front.day_block(day)
     from sim.model.residents import day_rows
 

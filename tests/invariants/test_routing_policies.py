@@ -142,7 +142,7 @@ def _with_visit_waits(cfg, r):
     from sim.model.compile import compile_config
     from sim.model.replication import Replication
 
-    rp = Replication(cfg, r, compile_config(cfg))
+    rp = Replication(compile_config(cfg), r)
     fb, due, waits = rp.back.feedback, {}, []
     inner_due, inner_start = fb._due, rp.front.outbound_start
 
@@ -216,8 +216,8 @@ def _backlog_spread(cfg, r):
     from sim.model.compile import compile_config
     from sim.model.replication import Replication
 
-    rp = Replication(cfg, r, compile_config(cfg))
-    types = rp.sc.units.type_names
+    rp = Replication(compile_config(cfg), r)
+    types = rp.sc.backoffice.units.type_names
     samples = {t: [] for t in types}
 
     def sample():

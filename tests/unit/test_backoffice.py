@@ -125,7 +125,7 @@ def replication(cfg, rows, monkeypatch):
     """A Replication whose day 0 holds exactly ``rows`` (and later days nobody)."""
     block = sorted(rows, key=lambda r: r[0])
     monkeypatch.setattr(sim.model.frontline, "day_rows", lambda sc, st, day: list(block) if day == 0 else [])
-    return Replication(cfg, 0, compile_config(cfg))
+    return Replication(compile_config(cfg), 0)
 
 
 def log_row(res, i):
@@ -382,7 +382,7 @@ def random_run(base):
     """Tiny scenario with real draws: 3 units (capacity 4), office calendar, misrouting 0.4, 60 contacts/day."""
     cfg = tiny(base, count=3, case_workers=2, caseload=2, calendar="office", misroute=0.4, redispatch_h=1.5,
                review_h=2.0, response_h=3.0, resolution_h=4.0, per_day=60.0, horizon_h=48.0, drain_h=500.0)
-    rp = Replication(cfg, 0, compile_config(cfg))
+    rp = Replication(compile_config(cfg), 0)
     return cfg, rp, rp.run()
 
 

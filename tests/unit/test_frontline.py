@@ -161,12 +161,12 @@ def test_single_queue_matches_fifo_reference_exactly(base_cfg, ops, handle, pati
     cfg = variant(base_cfg, staffing__operators=ops, calls__handle_s=handle, calls__patience_s=patience)
     sc = compile_config(cfg)
     block = day_rows(sc, Streams(cfg.experiment.seed, 0), 0)
-    ref, term, opn = _fifo_reference(block, ops, sc.horizon_s, sc.interval_s, sc.answer_threshold_s)
+    ref, term, opn = _fifo_reference(block, ops, sc.clock.horizon_s, sc.clock.interval_s, sc.answer_threshold_s)
     res = run_replication(cfg, 0)
     label = f"operators={ops}, handle={handle.dist}, patience={patience.dist}"
     for col, want in ref.items():
         np.testing.assert_allclose(res.intervals[col], want, rtol=1e-9, atol=1e-6, err_msg=f"{label}: {col}")
-    np.testing.assert_allclose(res.intervals["staffed_s"], ops * sc.interval_s, rtol=1e-12,
+    np.testing.assert_allclose(res.intervals["staffed_s"], ops * sc.clock.interval_s, rtol=1e-12,
                                err_msg=f"{label}: staffed_s")
     np.testing.assert_array_equal(res.terminal, term, err_msg=f"{label}: terminal states")
     np.testing.assert_array_equal(res.open, opn, err_msg=f"{label}: open states")

@@ -97,7 +97,7 @@ def test_one_row_per_contact_with_consistent_attributes(no_reopen):
     assert kinds[TRANSFER] == acc["ended:transferred_emergency"], f"kinds {kinds}, {acc}"
     assert kinds[DIRECT] >= acc["ended:answered_direct"] and kinds[WORK_ORDER] > 100, kinds
     sc = compile_config(cfg)
-    units = sc.units
+    units = sc.backoffice.units
     cats = list(cfg.categories.values())
     checked = 0
     for r in rows(res):
@@ -168,7 +168,7 @@ def test_timestamps_in_order_for_reopened_orders(baseline):
 def test_log_off_keeps_nothing(baseline):
     """report.request_log=false: no log object, no on_finish hook, and no 'request_log' in the result."""
     cfg = variant(baseline, report__request_log=False, experiment__drain_h=0.0)
-    rp = Replication(cfg, 0, compile_config(cfg))
+    rp = Replication(compile_config(cfg), 0)
     assert rp.log is None and rp.front.on_finish is None
     res = rp.run()
     assert "request_log" not in res.extra, f"extra keys {sorted(res.extra)}"
