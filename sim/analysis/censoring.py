@@ -36,7 +36,7 @@ import numpy as np
 
 from sim.config.kpi_catalog import CENSORED
 from sim.config.schema import URGENCY_CLASSES
-from sim.records.backoffice import hist_quantile
+from sim.records.backoffice import BackOfficeRecords, hist_quantile
 
 #: Per replication and KPI: (share of the population still open, lowest value, highest value).
 Open = tuple[float, float, float]
@@ -119,25 +119,23 @@ def _shares(s: Mapping[str, float], names: Sequence[str], suffix: str = "") -> D
     return out
 
 
-def replication_open(bo: Mapping[str, Any], meta: Mapping[str, Any]) -> Dict[str, Open]:
+def replication_open(bo: BackOfficeRecords) -> Dict[str, Open]:
     """Every censored KPI of one replication with members still open: headline, by urgency class, by unit
-    type and by category (``bo``, ``meta``: the replication's ``backoffice`` and ``backoffice_meta``)."""
+    type and by category (``bo``: the replication's back-office records)."""
     rates = [k for k, c in CENSORED.items() if c.method == "bounds"]
-    out = _shares(_counters(bo["unit"]), rates)
-    g = bo["urgency"]
+    meta = bo.meta
+    out = _shares(_counters(bo.unit), rates)
+    g = bo.urgency
     for i, cls in enumerate(URGENCY_CLASSES):
         out.update(_shares(_counters(g, i), [k for k in rates if CENSORED[k].counters[2] in g], f".{cls}"))
-    type_of = np.asarray(meta["type_of"])
-    for t, name in enumerate(meta["type_names"]):
-        out.update(_shares(_counters(bo["unit"], type_of == t), [k for k in ("response_rate", "resolution_rate",
-                                                                            "satisfaction_rate",
-                                                                            "closeout_on_time_rate")], f".{name}"))
-    censored = bo.get("censor_hist")
-    if censored is None:
-        return out
-    out.update(time_open(bo["close_hist"].sum(axis=0), censored.sum(axis=0), float(bo["close_sum_h"].sum()),
-                         float(bo["censor_sum_h"].sum())))
-    for c, cat in enumerate(meta["categories"]):
-        found = time_open(bo["close_hist"][c], censored[c], float(bo["close_sum_h"][c]), float(bo["censor_sum_h"][c]))
+    type_of = np.asarray(meta.type_of)
+    for t, name in enumerate(meta.type_names):
+        out.update(_shares(_counters(bo.unit, type_of == t), [k for k in ("response_rate", "resolution_rate",
+                                                                         "satisfaction_rate",
+                                                                         "closeout_on_time_rate")], f".{name}"))
+    out.update(time_open(bo.close_hist.sum(axis=0), bo.censor_hist.sum(axis=0), float(bo.close_sum_h.sum()),
+                         float(bo.censor_sum_h.sum())))
+    for c, cat in enumerate(meta.categories):
+        found = time_open(bo.close_hist[c], bo.censor_hist[c], float(bo.close_sum_h[c]), float(bo.censor_sum_h[c]))
         out.update({f"{k}.{cat}": v for k, v in found.items()})
     return out

@@ -79,7 +79,7 @@ class BackOffice:
     env : simpy.Environment
         The simulation environment.
     spec : BackOfficeSpec
-        The compiled work-order pipeline (:attr:`sim.model.compile.Compiled.backoffice`).
+        The compiled work-order pipeline (``Compiled.backoffice``).
     streams : Streams
         The replication's streams (for re-dispatches and later rounds).
     rec : BackOfficeRecorder

@@ -52,7 +52,7 @@ class Callbacks:
     env : simpy.Environment
         The environment.
     spec : CallbackSpec
-        The compiled callback settings (:attr:`sim.model.compile.Compiled.callback`).
+        The compiled callback settings (``Compiled.callback``).
     home : sequence of int
         The home group of each route (:attr:`sim.policies.routing.RoutingPlan.home`).
     streams : Streams

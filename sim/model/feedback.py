@@ -46,7 +46,7 @@ class Feedback:
     env : simpy.Environment
         The simulation environment.
     spec : FeedbackSpec
-        The compiled return-visit settings (:attr:`sim.model.compile.Compiled.feedback`).
+        The compiled return-visit settings (``Compiled.feedback``).
     streams : Streams
         The replication's streams.
     rec : BackOfficeRecorder

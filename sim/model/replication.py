@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import time
-from typing import Any, Callable, Dict, Generator, Optional
+from typing import Callable, Generator, Optional
 
 import numpy as np
 import simpy
@@ -31,8 +31,8 @@ from sim.model.frontline import FrontLine
 from sim.model.requestlog import RequestLog
 from sim.model.residents import CLS_OUTBOUND
 from sim.model.staffing import run_staffing
-from sim.records.backoffice import BackOfficeRecorder
-from sim.records.intervals import OPEN_STATES, IntervalRecorder, ReplicationResult
+from sim.records.backoffice import BackOfficeMeta, BackOfficeRecorder
+from sim.records.intervals import OPEN_STATES, IntervalRecorder, ReplicationResult, RequestLogRecords
 
 ProgressFn = Callable[[float], None]
 _BACK_STAGE = {ST_DISPATCH: "in_dispatch", ST_QUEUED: "queued_at_unit", ST_SIGNED: "in_progress",
@@ -155,27 +155,26 @@ class Replication:
         intervals["scheduled_operators"] = staffing.scheduled.copy()
         intervals["rostered_operators"] = staffing.rostered.copy()
         intervals["staffing_cost_per_h"] = staffing.cost_per_h.copy()
-        extra: Dict[str, Any] = {"contacts_created": self.front._next_id, "after_horizon": self.rec.after_horizon()}
-        if self.front.groups is not None:
-            extra["groups"] = self.front.groups.arrays()
-        if self.front.cb_rec is not None:
-            extra["callbacks"] = self.front.cb_rec.arrays()
-        if self.back is not None:
-            extra["backoffice"] = self.brec.arrays()
-            assert self.sc.backoffice is not None  # a back office exists only when the scenario has units
-            units = self.sc.backoffice.units
-            extra["backoffice_meta"] = {"type_of": units.type_of.tolist(), "type_names": list(units.type_names),
-                                        "unit_names": [u.name for u in units.units],
-                                        "capacity": [u.capacity for u in units.units],
-                                        "categories": list(self.sc.categories)}
-        if self.log is not None:
-            extra["request_log"] = self.log.columns()
-            extra["abandoned_attempts"] = self.log.abandoned_columns()
-        return ReplicationResult(
+        result = ReplicationResult(
             replication=self.replication, seed=self.sc.seed, interval_s=clk.interval_s,
             warmup_intervals=clk.warmup_intervals, intervals=intervals,
             terminal=np.asarray(self.rec.terminal, dtype=float), open=open_counts,
-            wall_s=time.perf_counter() - t0, extra=extra)
+            contacts_created=self.front._next_id, after_horizon=self.rec.after_horizon())
+        if self.front.groups is not None:
+            result.groups = self.front.groups.arrays()
+        if self.front.cb_rec is not None:
+            result.callbacks = self.front.cb_rec.arrays()
+        if self.back is not None:
+            assert self.sc.backoffice is not None  # a back office exists only when the scenario has units
+            units = self.sc.backoffice.units
+            result.backoffice = self.brec.arrays(BackOfficeMeta(
+                type_of=units.type_of.tolist(), type_names=list(units.type_names),
+                unit_names=[u.name for u in units.units], capacity=[u.capacity for u in units.units],
+                categories=list(self.sc.categories)))
+        if self.log is not None:
+            result.request_log = RequestLogRecords(self.log.columns(), self.log.abandoned_columns())
+        result.wall_s = time.perf_counter() - t0
+        return result
 
     @staticmethod
     def _back_state(c) -> str:  # type: ignore[no-untyped-def]

@@ -132,7 +132,7 @@ def run(cfg, rows, monkeypatch):
 
 
 def log_row(res, i):
-    return {k: v[i] for k, v in res.extra["request_log"].items()}
+    return {k: v[i] for k, v in res.request_log.contacts.items()}
 
 
 def unit_counts(rp):
@@ -292,7 +292,7 @@ def test_rounds_never_exceed_max_rounds(base, monkeypatch, max_rounds):
     """Always unsatisfied, reopen_probability 1: an order is handled exactly max_rounds times and rated once."""
     cfg = tiny(base, reopen=1.0, max_rounds=max_rounds, resolved_share=0.0)
     rp, res, starts = run(cfg, [order(0.0, resolved=False), order(60.0, resolved=False)], monkeypatch)
-    log = res.extra["request_log"]
+    log = res.request_log.contacts
     assert log["round"].tolist() == [max_rounds] * 2, f"max_rounds={max_rounds}: rounds {log['round']}"
     c = unit_counts(rp)
     assert (c["reopened"], c["rated"], c["closeouts"], len(starts)) == (
