@@ -258,14 +258,12 @@ def _clipped(name: str, ci: Dict[str, Any]) -> Dict[str, Any]:
     return {**ci, **{b: clip_to_domain(name, float(ci[b])) for b in ("ci_low", "ci_high") if ci.get(b) is not None}}
 
 
-def _fmt(x: Any) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
+def _fmt(x: Any, column: str = "") -> str:
     if isinstance(x, bool):
         return "yes" if x else "no"
-    if isinstance(x, float):
-        return f"{x:.12g}"
-    return str(x)
+    from sim.report.numbers import csv_text
+
+    return csv_text(x, column)
 
 
 def write_comparison(sweep_dir: Path, confidence: Optional[float] = None) -> Optional[Path]:
@@ -282,7 +280,7 @@ def write_comparison(sweep_dir: Path, confidence: Optional[float] = None) -> Opt
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(header)
         for row in rows:
-            w.writerow([_fmt(x) for x in row])
+            w.writerow([_fmt(x, h) for x, h in zip(row, header)])
     md = _markdown(rows_in, conf)
     if skipped:
         md += "\nSubfolders that are not variant reports, skipped:\n\n" + "".join(f"* {n}\n" for n in skipped)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
@@ -35,15 +34,6 @@ SCHEMA = "hotline-sim/summary/v1"
 INTERVAL_KPIS = ("calls_offered", "retrials", "calls_answered", "calls_abandoned", "service_level",
                  "answer_rate", "asa_s", "mean_wait_s", "abandon_rate", "occupancy", "online_offered",
                  "online_on_time_rate", "mean_operators", "mean_calls_waiting")
-
-
-def fmt(x: Any) -> str:
-    """Deterministic text for a CSV cell (empty for missing values)."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    if isinstance(x, (float, np.floating)):
-        return f"{float(x):.12g}"
-    return str(x)
 
 
 def accounting_table(exp: ExperimentResult) -> Dict[str, Any]:
@@ -116,12 +106,15 @@ def summary_dict(exp: ExperimentResult, extra: Optional[Mapping[str, Any]] = Non
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Write a CSV file with deterministic number formatting."""
+    """Write a CSV file, each number rounded to the precision of its column's unit
+    (:func:`sim.report.numbers.csv_text`; ``summary.json`` keeps the exact values)."""
+    from sim.report.numbers import csv_text
+
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(header)
         for row in rows:
-            w.writerow([fmt(x) for x in row])
+            w.writerow([csv_text(x, h) for x, h in zip(row, header)])
 
 
 def interval_rows(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:

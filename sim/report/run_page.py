@@ -30,7 +30,7 @@ from sim.report.caveats import judged
 from sim.report.figures.common import WEEKDAYS
 from sim.report.pages import Section, render, write_atomically
 from sim.report.targets import Verdict, legend
-from sim.report.text import format_interval, format_level, open_note, precision_status, with_unit
+from sim.report.text import currency_of, format_level, interval_text, open_note, precision_status, with_unit
 
 #: The KPIs of the headline, in order (those the run defines).
 HEADLINE = ("answer_rate", "service_level", "abandon_rate", "response_rate", "resolution_rate", "satisfaction_rate")
@@ -96,10 +96,10 @@ def run_facts(summary: Mapping[str, Any], cfg: Config) -> List[str]:
 def _row(name: str, ci: Mapping[str, Any], targets: Mapping[str, Optional[float]],
          summary: Mapping[str, Any]) -> KpiRow:
     d = kpi(name)  # the KPI's record: label, one-line definition, unit
-    interval = format_interval(name, ci) if ci.get("mean") is not None else None
+    interval = interval_text(name, ci) if ci.get("mean") is not None else "n/a"
     entry = (summary.get("open_at_end") or {}).get(name)
-    return KpiRow(name, d.label, d.definition, with_unit(name, ci.get("mean")),
-                  (interval or "n/a").replace("[", "").replace("]", "").replace(", ", " – "),
+    return KpiRow(name, d.label, d.definition, with_unit(name, ci.get("mean"), currency_of(summary)),
+                  interval.replace("[", "").replace("]", "").replace(", ", " – "),
                   judged(name, ci, targets.get(name), entry), open_note(name, entry))
 
 
