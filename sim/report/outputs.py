@@ -193,6 +193,14 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
                 write_csv(out_dir / name, *content)
             files.append(name)
         summary["staffing"] = staffing_summary(exp, staffing)
+        from sim.report.position import position, position_files, public
+
+        pos = position(exp, staffing)
+        res0 = exp.replications[0]
+        for name, table in position_files(pos, res0.interval_s, exp.cfg.experiment.start_weekday).items():
+            write_csv(out_dir / name, *table)
+            files.append(name)
+        summary["staffing_position"] = public(pos)
     summary["caveats"] = run_caveats(exp.cfg, summary, files)
     files += write_report(exp, out_dir, summary, config_yaml, units, welch)
     summary["files"] = files

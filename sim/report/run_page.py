@@ -159,11 +159,13 @@ def page_context(summary: Mapping[str, Any], cfg: Config, sections: List[Section
     from sim import __version__
 
     cards, missing = headline(summary, cfg)
+    position = next((s for s in sections if s.id == "position"), None)
+    sections = [s for s in sections if s.id != "position"]
     level = format_level(summary["confidence"])
     return {
         "summary": summary, "scenario": summary["scenario"], "description": summary.get("description") or "",
         "facts": run_facts(summary, cfg), "overrides": config_view.command_line_overrides(out_dir),
-        "cards": cards, "missing": missing, "groups": kpi_groups(summary, cfg),
+        "position": position, "cards": cards, "missing": missing, "groups": kpi_groups(summary, cfg),
         "experiment": experiment_rows(summary, wall_s), "sections": sections, "glossary": glossary(summary),
         "differences": config_view.differences(cfg), "config_yaml": config_yaml, "figure_files": figure_files,
         "confidence": level, "verdict_legend": legend(level), "version": __version__,
@@ -201,6 +203,11 @@ def write_report(exp: Any, out_dir: Path, summary: Mapping[str, Any], config_yam
     if rep.plots or rep.html:
         rd = RunData.from_experiment(exp, summary, out_dir, welch, units)
         sections = build_sections(rd)
+    from sim.report.position_view import position_section
+
+    position = position_section(summary.get("staffing_position"), currency_of(summary), out_dir,
+                                exp.replications[0].interval_s / 3600.0, bool(rep.plots or rep.html))
+    sections = ([position] if position is not None else []) + sections
     if rep.plots:
         folder = out_dir / "figures"
         folder.mkdir(exist_ok=True)

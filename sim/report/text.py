@@ -9,7 +9,7 @@ as ``[low, high]`` (:func:`format_interval`), and no interval at all for a quant
 (operator-hours and cost of a plan: the same in every replication) and none for a KPI pooled over
 the replications (:func:`interval_text`).
 :func:`kpi_table` is the terminal's summary of a run, computed from ``summary.json``'s content
-alone: every KPI with its
+alone: the staffing position first (:mod:`sim.report.position`), then every KPI with its
 interval and, where a target is set (``kpi.targets``), the target and the verdict (met, MISSED,
 not clear; :mod:`sim.report.targets`); whether a precision target was met; the three rates by unit
 type; where the contacts ended.  :func:`sweep_table` is the compact summary that ends a sweep.
@@ -215,6 +215,10 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
               f"scale {summary['scale']:g}\n")
     for caveat in summary.get("caveats") or []:
         buf.write(textwrap.fill(caveat["text"], width=110, initial_indent="CAVEAT: ", subsequent_indent="  ") + "\n")
+    from sim.report.position import position_lines
+
+    for line in position_lines(summary.get("staffing_position"), currency_of(summary)):
+        buf.write(line + "\n")
     head = f"{'KPI':<34}{'mean':>18}   {f'{conf} confidence interval':<28}"
     buf.write((head + ("   target" if summary.get("targets") else "")).rstrip() + "\n")
     for name, ci in summary["kpis"].items():
