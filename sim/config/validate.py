@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import List, Mapping, Optional
 
 from sim.config.rules import check_number, check_probability, check_shares, check_weights
-from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config
+from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config, check_report
 from sim.config.validate_backoffice import validate_backoffice
 from sim.config.validate_routing import validate_routing
 from sim.config.validate_staffing import validate_staffing_policy
@@ -49,6 +49,7 @@ def validate_config(cfg: Config) -> None:
     effects.check_distinct(cfg)  # every list the schema marks DISTINCT (sim.config.markers)
     _kpi(cfg)
     _experiment(cfg)
+    check_report(cfg.report)
     _categories(cfg)
     _arrivals(cfg)
     _calls(cfg)

@@ -12,7 +12,7 @@ the replications (:func:`interval_text`).
 alone: the staffing position first (:mod:`sim.report.position`), then every KPI with its
 interval and, where a target is set (``kpi.targets``), the target and the verdict (met, MISSED,
 not clear; :mod:`sim.report.targets`); whether a precision target was met; the three rates by unit
-type; where the contacts ended.  :func:`sweep_table` is the compact summary that ends a sweep.
+type; where the contacts ended.  :func:`sim.report.sweep_text.sweep_table` is the compact summary that ends a sweep.
 """
 
 from __future__ import annotations
@@ -329,54 +329,6 @@ def staffing_line(summary: Mapping[str, Any]) -> Optional[str]:
 
 
 #: KPIs of the side-by-side summary of a sweep (those a variant has).
-SWEEP_KPIS = ("service_level", "answer_rate", "abandon_rate", "asa_s", "occupancy", "mean_operators", "operator_hours",
-              "intervals_meeting_target",
-              "online_on_time_rate", "response_rate", "resolution_rate", "satisfaction_rate", "time_to_close_p90_h")
-
-
-def _cell(name: str, ci: Mapping[str, Any], sig: Optional[bool]) -> str:
-    m = ci.get("mean")
-    if m is None:
-        return "n/a"
-    lo, hi = ci.get("ci_low"), ci.get("ci_high")
-    half = (hi - lo) / 2 if lo is not None and hi is not None else None
-    if kpi_domain(name).kind == "share":
-        text = f"{100 * m:.2f}%" + (f" ±{100 * half:.2f}" if half is not None else "")
-    else:
-        text = format_value(name, m) + (f" ±{format_value(name, half)}" if half is not None else "")
-    return text + (" *" if sig else "")
-
-
-def sweep_table(labels: Sequence[str], summaries: Sequence[Mapping[str, Any]],
-                significant: Sequence[Mapping[str, Optional[bool]]], methods: Sequence[str] = ()) -> str:
-    """The side-by-side summary of a sweep: a column per variant, a row per main KPI (mean ± half-width;
-    ``*`` = differs significantly from variant 0; a KPI no variant defines is left out); with more than five
-    variants, a row per variant; then ``methods``, a line per variant saying how its differences from
-    variant 0 were computed."""
-    names = [k for k in SWEEP_KPIS if any(s.get("kpis", {}).get(k, {}).get("mean") is not None for s in summaries)]
-    empty = {"mean": None, "ci_low": None, "ci_high": None}
-    cells = [[_cell(k, s.get("kpis", {}).get(k, empty), sig.get(k) if i else None) for k in names]
-             for i, (s, sig) in enumerate(zip(summaries, significant))]
-    buf = io.StringIO()
-    if len(labels) <= 5:
-        widths = [max(len(lab), *(len(c) for c in col)) + 2 for lab, col in zip(labels, cells)]
-        buf.write(f"{'KPI':<24}" + "".join(f"{lab:>{w}}" for lab, w in zip(labels, widths)) + "\n")
-        for j, k in enumerate(names):
-            buf.write(f"{k:<24}" + "".join(f"{col[j]:>{w}}" for col, w in zip(cells, widths)) + "\n")
-    else:
-        shown = names[:5]
-        widths = [max(len(k), *(len(c[j]) for c in cells)) + 2 for j, k in enumerate(shown)]
-        lw = max(len(lab) for lab in labels) + 2
-        buf.write(f"{'variant':<{lw}}" + "".join(f"{k:>{w}}" for k, w in zip(shown, widths)) + "\n")
-        for lab, row in zip(labels, cells):
-            buf.write(f"{lab:<{lw}}" + "".join(f"{row[j]:>{w}}" for j, w in enumerate(widths)) + "\n")
-    buf.write("mean ± half-width of the confidence interval (none with 1 replication); * = differs significantly "
-              "from the first variant\n")
-    if methods:
-        buf.write("Differences from variant 0: " + "; ".join(methods) + "\n")
-    return buf.getvalue()
-
-
 def variant_labels(overrides: Sequence[str], n: int) -> List[str]:
     """Short column labels of a sweep's variants: ``0: key=value`` (the overrides that differ)."""
     return [f"{i}: {o}" if o else f"{i}" for i, o in zip(range(n), overrides)]
