@@ -203,6 +203,10 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
         summary["staffing_position"] = public(pos)
     summary["caveats"] = run_caveats(exp.cfg, summary, files)
     files += write_report(exp, out_dir, summary, config_yaml, units, welch)
+    if exp.cfg.report.xlsx:
+        from sim.report.workbook import write_run_workbook
+
+        files.append(write_run_workbook(out_dir, summary, files))
     summary["files"] = files
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     return summary
