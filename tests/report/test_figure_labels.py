@@ -11,18 +11,23 @@ from sim.report.figures import sweep
 
 
 def cut_texts(fig: Any) -> List[str]:
-    """Texts of a matplotlib figure whose drawn box passes an edge of the figure."""
+    """What of a matplotlib figure is drawn past its edges: the figure's own tight box of everything drawn
+    (ticks outside the axes' limits are not drawn, so not counted) against the figure; empty when inside."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    width, height = fig.bbox.width, fig.bbox.height
-    out = []
-    for text in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "get_window_extent")):
-        if not text.get_visible() or not str(text.get_text()).strip():
-            continue
-        box = text.get_window_extent(renderer)
-        if box.x0 < -1 or box.y0 < -1 or box.x1 > width + 1 or box.y1 > height + 1:
-            out.append(f"{text.get_text()!r} at x {box.x0:.0f}..{box.x1:.0f} of {width:.0f}, "
-                       f"y {box.y0:.0f}..{box.y1:.0f} of {height:.0f}")
+    tight = fig.get_tightbbox(renderer)  # inches
+    w, h = fig.get_size_inches()
+    tol = 0.02
+    if tight.x0 >= -tol and tight.y0 >= -tol and tight.x1 <= w + tol and tight.y1 <= h + tol:
+        return []
+    out = [f"drawn box {tight.x0:.2f}..{tight.x1:.2f} x {tight.y0:.2f}..{tight.y1:.2f} in, figure {w:.2f} x {h:.2f}"]
+    dpi = fig.dpi
+    for ax in fig.axes:
+        for text in [*ax.texts, ax.title, ax._left_title, ax.xaxis.label, ax.yaxis.label]:
+            if text.get_visible() and str(text.get_text()).strip():
+                box = text.get_window_extent(renderer)
+                if box.x0 < -tol * dpi or box.x1 > (w + tol) * dpi or box.y0 < -tol * dpi or box.y1 > (h + tol) * dpi:
+                    out.append(repr(text.get_text()))
     return out
 
 
@@ -47,3 +52,53 @@ def test_forest_labels_are_whole_and_inside(monkeypatch, label):
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert all("…" not in t for t in labels) and label.split()[-1].split("=")[0] in "".join(labels), labels
     assert not cut_texts(fig), cut_texts(fig)
+
+
+def overlapping_texts(fig: Any) -> List[str]:
+    """Pairs of texts of a figure whose drawn boxes overlap (labels, annotations, titles; tick labels of one axis
+    with each other)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = []
+    for text in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "get_window_extent")):
+        if text.get_visible() and str(text.get_text()).strip() and text.get_alpha() != 0:
+            patch = text.get_bbox_patch() if hasattr(text, "get_bbox_patch") else None
+            box = patch.get_window_extent(renderer) if patch is not None else text.get_window_extent(renderer)
+            boxes.append((str(text.get_text()), box))
+    out = []
+    for i, (a, ba) in enumerate(boxes):
+        for b, bb in boxes[i + 1:]:
+            w = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
+            h = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
+            if w > 2 and h > 2:
+                out.append(f"{a!r} / {b!r}")
+    return out
+
+
+def test_every_figure_of_a_run_keeps_its_labels_inside(monkeypatch, run_report):
+    """Every figure of the heating-season run (the staffing position's included): no text passes an edge of the
+    figure, and the labels of the flow diagram do not overlap each other."""
+    from sim.report import position_view, sections
+    from sim.report.figures import backoffice, common, diagnostics, flow, frontline, routing, staffing
+    from sim.report.rundata import RunData
+
+    drawn: dict = {}
+
+    def keep(fig):
+        drawn[fig.get_suptitle() or (fig.axes[0].get_title(loc="left") if fig.axes else str(len(drawn)))] = fig
+        return b"\x89PNG"
+
+    for mod in (backoffice, common, diagnostics, flow, frontline, routing, staffing, sweep):
+        if hasattr(mod, "png"):
+            monkeypatch.setattr(mod, "png", keep)
+    out, exp = run_report
+    import json
+
+    summary = json.loads((out / "summary.json").read_text())
+    sections.build_sections(RunData.from_experiment(exp, summary, out))
+    position_view.week_figure(out, exp.replications[0].interval_s / 3600.0)
+    assert len(drawn) >= 8, sorted(drawn)
+    cut = {name: cut_texts(fig) for name, fig in drawn.items()}
+    assert not any(cut.values()), {k: v for k, v in cut.items() if v}
+    flow_fig = drawn["Where the contacts went"]
+    assert not overlapping_texts(flow_fig), overlapping_texts(flow_fig)
