@@ -54,9 +54,9 @@ def test_forest_labels_are_whole_and_inside(monkeypatch, label):
     assert not cut_texts(fig), cut_texts(fig)
 
 
-def overlapping_texts(fig: Any) -> List[str]:
-    """Pairs of texts of a figure whose drawn boxes overlap (labels, annotations, titles; tick labels of one axis
-    with each other)."""
+def overlapping_texts(fig: Any, space_px: float = 2.0) -> List[str]:
+    """Pairs of texts of a figure whose drawn boxes (with their background boxes) overlap or come closer than
+    ``space_px`` pixels."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     boxes = []
@@ -70,7 +70,7 @@ def overlapping_texts(fig: Any) -> List[str]:
         for b, bb in boxes[i + 1:]:
             w = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
             h = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
-            if w > 2 and h > 2:
+            if w > -space_px and h > -space_px:
                 out.append(f"{a!r} / {b!r}")
     return out
 
@@ -102,3 +102,55 @@ def test_every_figure_of_a_run_keeps_its_labels_inside(monkeypatch, run_report):
     assert not any(cut.values()), {k: v for k, v in cut.items() if v}
     flow_fig = drawn["Where the contacts went"]
     assert not overlapping_texts(flow_fig), overlapping_texts(flow_fig)
+
+
+@pytest.mark.parametrize("which", ["run_report", "routing_report"])
+def test_share_axes_show_the_whole_band(monkeypatch, request, which):
+    """The issue's example: the service-level axis stopped at ~67% and cut its band. On every axis in percent of
+    the runs' service-level figures (the routing run has 2 replications: wide bands), every band drawn lies within
+    the axis' limits."""
+    import json
+
+    import numpy as np
+    from matplotlib.ticker import PercentFormatter
+
+    from sim.report.figures import frontline
+    from sim.report.rundata import RunData
+
+    drawn = []
+    monkeypatch.setattr(frontline, "png", lambda fig: drawn.append(fig) or b"")
+    out, exp = request.getfixturevalue(which)
+    rd = RunData.from_experiment(exp, json.loads((out / "summary.json").read_text()), out)
+    frontline.service_level(rd)
+    checked = 0
+    for fig in drawn:
+        for ax in fig.axes:
+            if not isinstance(ax.yaxis.get_major_formatter(), PercentFormatter):
+                continue
+            lo, hi = ax.get_ylim()
+            for coll in ax.collections:
+                ys = np.concatenate([p.vertices[:, 1] for p in coll.get_paths()] or [np.array([])])
+                ys = ys[np.isfinite(ys)]
+                if len(ys):
+                    checked += 1
+                    assert ys.min() >= lo - 1e-9 and ys.max() <= hi + 1e-9, (ax.get_title(loc="left"), lo, hi,
+                                                                             ys.min(), ys.max())
+    assert checked >= 1, "no band drawn on a share axis"
+
+
+def test_flow_labels_of_small_neighbouring_nodes_do_not_overlap(monkeypatch):
+    """The issue's example (Beijing baseline at scale 0.05, no drain): 78 transferred and 3 still at the front
+    line, two thin neighbouring nodes whose two-line labels overlapped."""
+    from sim.report.figures import flow
+
+    states = {"ended:answered_direct": 13255.0, "ended:transferred_emergency": 78.5, "ended:abandoned": 971.0,
+              "ended:closed_rated": 2906.0, "ended:closed_not_reached": 373.0, "open:with_operator": 3.0,
+              "open:in_dispatch": 45.0,
+              "open:in_progress": 3541.5, "open:awaiting_return_visit": 2789.5, "open:queued_at_unit": 167.5}
+    summary = {"accounting": {"states": {k: {"mean": v} for k, v in states.items()}},
+               "kpis": {"calls_offered": {"mean": 20653.0}, "online_offered": {"mean": 3477.0}}}
+    drawn = []
+    monkeypatch.setattr(flow, "png", lambda fig: drawn.append(fig) or b"")
+    assert flow.flow(summary) is not None
+    assert not overlapping_texts(drawn[0]), overlapping_texts(drawn[0])
+    assert not cut_texts(drawn[0]), cut_texts(drawn[0])
