@@ -91,6 +91,9 @@ def test_every_figure_of_a_run_keeps_its_labels_inside(monkeypatch, run_report):
     for mod in (backoffice, common, diagnostics, flow, frontline, routing, staffing, sweep):
         if hasattr(mod, "png"):
             monkeypatch.setattr(mod, "png", keep)
+    from sim.report import drawing
+
+    monkeypatch.setattr(drawing, "can_fork", lambda tasks: False)  # every figure drawn here, where it is kept
     out, exp = run_report
     import json
 
