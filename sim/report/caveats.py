@@ -96,12 +96,14 @@ def _staffing(cfg: Config) -> List[Dict[str, str]]:
 
 def _whatif(cfg: Config) -> List[Dict[str, str]]:
     out = []
-    for key, f, what in (("arrivals.demand_factor", cfg.arrivals.demand_factor, "every channel's and category's "
-                          "arrivals (profiles and surges included)"),
-                         ("calls.handle_factor", cfg.calls.handle_factor, "every call handle time (each "
-                          "distribution's shape kept)")):
+    for key, f, what, own in (
+            ("arrivals.demand_factor", cfg.arrivals.demand_factor, "every channel's and category's arrivals x {f}, "
+             "profiles and surges included", "demand"),
+            ("calls.handle_factor", cfg.calls.handle_factor, "every call handle time x {f}, each distribution's "
+             "shape kept", "handle times")):
         if f != 1:
-            out.append({"key": key, "text": f"{key}={f:g}: {what} x {f:g} (a what-if), not the scenario's own."})
+            out.append({"key": key, "text": f"{key}={f:g}: {what.format(f=f'{f:g}')} (a what-if): the figures are "
+                                            f"not those of the scenario's own {own}."})
     return out
 
 
