@@ -244,3 +244,17 @@ def test_handle_factor_applies_to_online_transfers(compose_once):
     a = _compiled(compose_once, "single_queue", online)
     b = _compiled(compose_once, "single_queue", [*online, "calls.handle_factor=1.5"])
     assert b.transfer.mean == pytest.approx(1.5 * a.transfer.mean)
+
+
+def test_every_demand_volume_takes_the_demand_factor():
+    """In sim/model/derive.py the scale is read by :func:`derive.demand_volume` (scale x demand factor) and by the
+    units' capacity only: an arrival process built from ``cfg.scale`` alone (a new form of demand, such as arrivals
+    per date from a file) would leave ``arrivals.demand_factor`` out."""
+    import ast
+
+    tree = ast.parse((ROOT / "sim" / "model" / "derive.py").read_text(encoding="utf-8"))
+    readers = {fn.name for fn in ast.walk(tree) if isinstance(fn, ast.FunctionDef)
+               for node in ast.walk(fn) if isinstance(node, ast.Attribute) and node.attr == "scale"
+               and isinstance(node.value, ast.Name) and node.value.id == "cfg"}
+    assert readers == {"demand_volume", "unit_directory"}, (
+        f"cfg.scale read by {sorted(readers)}: multiply a demand volume by derive.demand_volume(cfg)")
