@@ -25,7 +25,7 @@ from sim.report.comparison_lead import page_cells
 from sim.report.difference_text import diff_parts, levels_note
 from sim.report.pages import render, write_atomically
 from sim.report.sweep_text import sweep_table
-from sim.report.text import format_interval, format_level, with_unit
+from sim.report.text import format_diff, format_interval, format_level, with_unit
 
 #: Columns of the page's table.
 PAGE_KPIS = ("answer_rate", "service_level", "abandon_rate", "asa_s", "occupancy", "mean_operators",
@@ -39,7 +39,7 @@ def _diff_text(name: str, d: Dict[str, Any]) -> tuple[str, str, str]:
         why = str(d.get("why") or "")
         return "Δ n/a", why, f"difference from the reference: n/a ({why})" if why else ""
     f, unit = (100.0, " pp") if is_share(name) else (1.0, f" {kpi_display(name).unit}")
-    text = f"Δ {d['diff'] * f:+.2f}{unit}"
+    text = f"Δ {format_diff(name, d['diff'])}"
     extra = diff_parts(name, d)[1]
     if d.get("diff_ci_low") is None or d.get("diff_ci_high") is None:
         return text, extra, f"difference from the reference: {d['diff'] * f:+.2f}{unit} ({extra})"

@@ -274,8 +274,7 @@ def open_note(name: str, entry: Optional[Mapping[str, Any]]) -> str:
     """``0.30% still open: 97.38% to 97.72%`` - the open share and the range of KPI ``name`` (empty if none)."""
     if not entry or entry.get("open_share", 0) <= 0:
         return ""
-    unit = kpi_display(name).unit
-    suffix = f" {unit}" if unit in ("s", "h") else ""
+    suffix = ""  # a duration carries its unit already (format_value)
     low, high = (entry.get(k) or {} for k in ("low", "high"))
     lo = format_value(name, low.get("mean")) if low.get("mean") is not None else "n/a"
     what = "still open" if entry.get("method") == "bounds" else "not yet closed"
