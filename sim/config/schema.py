@@ -93,6 +93,7 @@ class CategoryConfig:
     handle_s: Optional[DistConfig] = None  # call handle time when answered directly; None = calls.handle_s
     # call handle time when it becomes a work order; None = calls default
     handle_work_order_s: Optional[DistConfig] = None
+    patience_s: Optional[DistConfig] = None  # time its callers wait before hanging up, seconds; None = calls.patience_s
     emergency_transfer_share: float = 0.0  # share of emergency-class contacts transferred to 110/119/120 (life safety)
     unit_type: str = ""  # unit type that handles its work orders (a key of units); "" = no work orders possible
     unit: Optional[str] = None  # a named unit of that type that handles them all; None = drawn by the type's weights
@@ -123,6 +124,22 @@ class CallsConfig:
     # urgency classes queued ahead of others
     priority_classes: List[str] = field(default_factory=lambda: ["emergency"], metadata=DISTINCT)
     retrial: RetrialConfig = field(default_factory=RetrialConfig)  # redials after abandoning
+    # multiplies the handle time of each call (direct answer or work order) by the half-hour of its first attempt:
+    # 48 values (every day alike) or 336 (a week, Monday 0:00 first), each in (0, 10]; empty = 1 (no profile)
+    handle_factor_half_hourly: List[float] = field(default_factory=list)
+
+
+def check_calls_profile(c: CallsConfig) -> None:
+    """Range checks of ``calls.handle_factor_half_hourly`` (length 0, 48 or 336; each value in (0, 10])."""
+    from sim.core.errors import ConfigError
+
+    f = c.handle_factor_half_hourly
+    if len(f) not in (0, 48, 336):
+        raise ConfigError("calls.handle_factor_half_hourly", f"<{len(f)} values>",
+                          "must have 48 values (one day) or 336 (one week, Monday first)")
+    for i, v in enumerate(f):
+        if not 0.0 < float(v) <= 10.0:  # NaN fails too
+            raise ConfigError(f"calls.handle_factor_half_hourly[{i}]", v, "must be in (0, 10]")
 
 
 @dataclass
@@ -266,7 +283,8 @@ class GroupConfig:
     """An operator group's staffing plan (``routing.groups.<name>``): exactly one form, as in ``staffing``."""
 
     operators: int = 0  # constant headcount (before scale)
-    half_hourly: List[int] = field(default_factory=list)  # headcount per interval: one day (48) or one week (336)
+    # headcount per interval: one day (48) or one week (336); a fraction keeps its mean, as in staffing.half_hourly
+    half_hourly: List[float] = field(default_factory=list)
     shifts: List[ShiftConfig] = field(default_factory=list)  # shifts whose coverage gives the headcount
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import List, Mapping, Optional
 
 from sim.config.rules import check_number, check_probability, check_shares, check_weights
-from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config
+from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config, check_calls_profile
 from sim.config.validate_backoffice import validate_backoffice
 from sim.config.validate_routing import validate_routing
 from sim.config.validate_staffing import validate_staffing_policy
@@ -143,7 +143,7 @@ def _categories(cfg: Config) -> None:
         key = f"categories.{name}"
         check_probability(f"{key}.direct_share", cat.direct_share)
         check_shares(f"{key}.urgency", dict(cat.urgency), URGENCY_CLASSES)
-        for field_name in ("handle_s", "handle_work_order_s"):
+        for field_name in ("handle_s", "handle_work_order_s", "patience_s"):
             dist = getattr(cat, field_name)
             if dist is not None:
                 make_distribution(dist, f"{key}.{field_name}")
@@ -197,6 +197,7 @@ def _calls(cfg: Config) -> None:
         make_distribution(c.handle_work_order_s, "calls.handle_work_order_s")
     make_distribution(c.handle_transfer_s, "calls.handle_transfer_s")
     make_distribution(c.patience_s, "calls.patience_s")
+    check_calls_profile(c)
     for name in c.priority_classes:
         if name not in URGENCY_CLASSES:
             raise ConfigError("calls.priority_classes", name,

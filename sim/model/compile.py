@@ -40,6 +40,7 @@ class Compiled:
     urgency_cum: np.ndarray
     handle: Dict[str, List[List[Distribution]]]
     patience: Distribution
+    patience_by_category: Optional[List[Distribution]]  # per category (categories.<name>.patience_s), or None
     retrial_probability: float
     retrial_delay: Distribution
     max_retrials: int
@@ -72,6 +73,16 @@ class Compiled:
     group_changes: List[List[StaffChange]]  # each group's plan (one group without routing.groups)
     mean_call_handle_s: float  # mean handle time of a call over the category mix (the callback estimator's)
     callbacks: bool  # routing.callback.enabled (and calls)
+    handle_factor: Optional[np.ndarray] = None  # calls.handle_factor_half_hourly over a week from time 0 (336), or None
+
+
+def handle_factor(cfg: Config) -> Optional[np.ndarray]:
+    """``calls.handle_factor_half_hourly`` as 336 factors of the week that starts at time 0 (None without one)."""
+    f = np.asarray(cfg.calls.handle_factor_half_hourly, dtype=float)
+    if not len(f):
+        return None
+    week = np.tile(f, 7) if len(f) == 48 else f  # Monday first
+    return np.roll(week, -48 * cfg.experiment.start_weekday)
 
 
 def mean_call_handle_s(cfg: Config, handle: List[List[Distribution]], transfer: Distribution) -> float:
@@ -109,6 +120,15 @@ def _resolution_table(cfg: Config) -> List[List[Distribution]]:
                 if cat.resolution_h is not None else default)
         out.append([by_urgency.get(u, base) for u in URGENCY_CLASSES])
     return out
+
+
+def _patience_table(cfg: Config) -> Optional[List[Distribution]]:
+    """Patience per category (its own, else ``calls.patience_s``); None when no category has its own."""
+    if all(c.patience_s is None for c in cfg.categories.values()):
+        return None
+    return [make_distribution(c.patience_s if c.patience_s is not None else cfg.calls.patience_s,
+                              f"categories.{n}.patience_s" if c.patience_s is not None else "calls.patience_s")
+            for n, c in cfg.categories.items()]
 
 
 def _handle_table(cfg: Config, channel: str) -> List[List[Distribution]]:
@@ -176,6 +196,7 @@ def compile_config(cfg: Config) -> Compiled:
         urgency_cum=urgency_cum,
         handle=handle,
         patience=make_distribution(cfg.calls.patience_s, "calls.patience_s"),
+        patience_by_category=_patience_table(cfg),
         retrial_probability=float(cfg.calls.retrial.probability),
         retrial_delay=make_distribution(cfg.calls.retrial.delay_s, "calls.retrial.delay_s"),
         max_retrials=int(cfg.calls.retrial.max_retrials),
@@ -208,4 +229,5 @@ def compile_config(cfg: Config) -> Compiled:
         group_changes=group_changes,
         mean_call_handle_s=mean_call_handle_s(cfg, handle["phone"], transfer),
         callbacks=bool(cfg.routing.callback.enabled and cfg.arrivals.phone.per_day > 0),
+        handle_factor=handle_factor(cfg),
     )
