@@ -19,6 +19,14 @@ service request still open when the log was extracted took longer than its age.
 
 Both follow Brown et al. (2005, JASA 100(469)), who estimated the
 patience of this bank's callers the same way.
+
+A fitted family **passes** when its survival stays inside the Kaplan-Meier
+curve's 95% pointwise confidence band (Greenwood's variance) at every event
+time with at least ``min_at_risk`` at risk.  Where no family passes, the
+scenario holds the **empirical** distribution (:func:`empirical_values`): the
+Kaplan-Meier curve's quantiles, interpolated between event times, where the curve
+rests on at least ``min_at_risk`` durations, and beyond that point the chosen
+family's tail, conditional on lasting that long (the log says nothing there).
 """
 
 from __future__ import annotations
@@ -142,6 +150,12 @@ class CensoredReport:
     chosen: Fit
     zero_events: int
     min_at_risk: int = 30
+    passing: tuple[str, ...] = ()  # families inside the Kaplan-Meier curve's 95% band (module docstring)
+
+    @property
+    def empirical(self) -> bool:
+        """Whether no family passes: the scenario holds the empirical distribution."""
+        return not self.passing
 
     def as_dict(self) -> Dict[str, Any]:
         """The ``patience_s``-style entry of ``calibration.json``."""
@@ -157,6 +171,9 @@ class CensoredReport:
                 "estimator": "censored maximum likelihood (events: abandonments; censored: waits of served "
                              "callers); family by AIC; Kaplan-Meier for the curve",
                 "aic": {f: fit.aic for f, fit in self.fits.items()},
+                "passing_families": list(self.passing), "empirical": self.empirical,
+                "pass_rule": f"inside the Kaplan-Meier curve's 95% band wherever at least {self.min_at_risk} are "
+                             f"at risk",
                 "fits": {f: fit.as_dict() for f, fit in self.fits.items()}}
 
 
@@ -194,5 +211,35 @@ def fit_censored(t: np.ndarray, event: np.ndarray, resolution: float = 1.0,
         fit = censored_mle(fam, tt, ee)
         fit.gof = float(np.max(np.abs(frozen(fam, fit.params).sf(grid) - km.at(grid)))) if len(grid) else math.nan
         fits[fam] = fit
-    chosen = min(fits.values(), key=lambda f: f.aic)
-    return CensoredReport(km=km, fits=fits, chosen=chosen, zero_events=zero, min_at_risk=min_at_risk)
+    band = 1.959963984540054 * km.std_err
+    ok = (km.times > 0) & (km.at_risk >= min_at_risk)
+    passing = tuple(f for f, fit in fits.items() if len(grid) and bool(np.all(
+        np.abs(frozen(f, fit.params).sf(km.times[ok]) - km.survival[ok]) <= band[ok] + 1e-12)))
+    pool = [fits[f] for f in passing] or list(fits.values())
+    chosen = min(pool, key=lambda f: f.aic)
+    return CensoredReport(km=km, fits=fits, chosen=chosen, zero_events=zero, min_at_risk=min_at_risk,
+                          passing=passing)
+
+
+def empirical_values(rep: CensoredReport, n: int = 200) -> np.ndarray:
+    """``n`` equally likely values (quantiles at ``(i + 1/2) / n``) of the empirical distribution of ``rep``
+    (module docstring), rounded to 0.1 of the unit, sorted."""
+    km = rep.km
+    ok = km.at_risk >= rep.min_at_risk
+    if not ok.any():
+        ok = np.ones(len(km.times), dtype=bool)
+    times = np.concatenate([[0.0], km.times[ok]])
+    surv = np.concatenate([[1.0], km.survival[ok]])
+    s_end, t_end = float(surv[-1]), float(times[-1])
+    tail = frozen(rep.chosen.family, rep.chosen.params)
+    u = (np.arange(n) + 0.5) / n
+    out = np.empty(n)
+    body = 1.0 - u >= s_end
+    target = 1.0 - u[body]
+    j = np.clip(np.searchsorted(-surv, -target, side="left"), 1, len(surv) - 1)  # first index with S <= target
+    s0, s1, t0, t1 = surv[j - 1], surv[j], times[j - 1], times[j]
+    out[body] = t0 + (t1 - t0) * np.where(s0 > s1, (s0 - target) / np.where(s0 > s1, s0 - s1, 1.0), 1.0)
+    f_end = float(tail.cdf(t_end))
+    frac = (u[~body] - (1.0 - s_end)) / max(s_end, 1e-12)
+    out[~body] = np.maximum(tail.ppf(np.minimum(f_end + frac * (1.0 - f_end), 1.0 - 1e-12)), t_end)
+    return np.round(np.sort(out), 1)
