@@ -32,6 +32,7 @@ from sim.calibrate.requests import RequestCalibration, RequestOptions, calibrate
 from sim.calibrate.scenario import Item, fix_shares, render
 from sim.calibrate.survival import CensoredReport
 from sim.calibrate.timestamps import TimeError, parse_stamp, time_rule
+from sim.calibrate.windows import resolve, subset_requests
 from sim.config.schema import Config
 from sim.core.errors import ConfigError
 
@@ -46,6 +47,10 @@ def fit(a: argparse.Namespace, fmt: LogFormat) -> RequestCalibration:
     """Read the log ``a.log`` with ``fmt`` and fit it."""
     units = load_units(a.units)
     log = read_requests(Path(a.log), fmt, a.log, time_rule(a.timezone))
+    windows = resolve(a, log.info, log.created_local_s)
+    a.windows = windows
+    if not windows.whole:
+        log = subset_requests(log, windows.fit, as_known_at_end=True)
     as_of = None
     if a.as_of:
         try:
