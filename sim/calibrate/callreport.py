@@ -25,13 +25,18 @@ def backtest_calls(cal: CallCalibration, cfg: Config, factors: Sequence[float]) 
     """Back-test of the calibrated scenario's configuration ``cfg`` against the log (module docstring)."""
     weekdays = cal.arrivals.types[0]
     obs = bt.observed(cal, weekdays)
-    runs = {float(f): bt.simulated(cfg, float(f), weekdays) for f in sorted(set([1.0, *factors]))}
+    every = list(range(7))
+    main, whole = bt.simulated_sets(cfg, 1.0, [weekdays, every])
+    runs = {float(f): bt.simulated(cfg, float(f), weekdays) for f in sorted(set(factors) - {1.0})}
+    runs[1.0] = main
     replications, seed = cfg.experiment.replications, cfg.experiment.seed
     level = cfg.experiment.confidence
     cmp = bt.compare(obs, runs[1.0], level)
+    window = bt.compare(bt.observed(cal, every), whole, level)["whole_day"]
     sens = bt.sensitivity(obs, runs, level)
     best = float(min(sens, key=lambda r: abs(r["abandon_rate"]["error"]))["factor"])
-    return {"weekdays": [WEEKDAYS[d] for d in weekdays], "days": obs.days, "comparison": cmp,
+    return {"weekdays": [WEEKDAYS[d] for d in weekdays], "days": obs.days, "comparison": cmp, "in_sample": True,
+            "whole_window": {k: window[k] for k in ("abandon_rate", "asa_s", "answered_share", "arrivals")},
             "abandonment_vs_wait": bt.abandonment_vs_wait(obs, runs[1.0]), "sensitivity": sens,
             "closest_abandonment_factor": best, "comparison_closest_factor": bt.compare(obs, runs[best], level),
             "abandonment_vs_wait_closest_factor": bt.abandonment_vs_wait(obs, runs[best]),
@@ -214,6 +219,11 @@ def _backtest_sections(cal: CallCalibration, btj: Dict[str, Any]) -> List[Sectio
             "the log's calls."],
             tables=[Table(["whole day", "log", "simulated", f"{level} CI", "error", "weighted MAE per half-hour"],
                           rows),
+                    Table(["every day of the fit window", "log", "simulated", f"{level} CI", "error"],
+                          [[k, _f(v["observed"], "{:.4g}"), _f(v["simulated"], "{:.4g}"),
+                            f"[{_f(v['ci_low'], '{:.4g}')}, {_f(v['ci_high'], '{:.4g}')}]", _f(v["error"], "{:+.4g}")]
+                           for k, v in btj["whole_window"].items()],
+                          "what run_sim.py scenario=NAME reproduces: the whole fit window, every weekday"),
                     Table(["half-hour", "arrivals log / sim", "answered share", "abandonment", "ASA (s)"], half,
                           "per half-hour: log / simulated mean", collapsed=True)],
             figures=[Figure(fg.backtest_figure(cmp, f"Average {days} day: log vs simulated"),

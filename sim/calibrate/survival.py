@@ -26,7 +26,8 @@ time with at least ``min_at_risk`` at risk.  Where no family passes, the
 scenario holds the **empirical** distribution (:func:`empirical_values`): the
 Kaplan-Meier curve's quantiles, interpolated between event times, where the curve
 rests on at least ``min_at_risk`` durations, and beyond that point the chosen
-family's tail, conditional on lasting that long (the log says nothing there).
+family's tail, conditional on lasting that long and cut at twice the longest
+duration in the log (the log says nothing there).
 """
 
 from __future__ import annotations
@@ -62,6 +63,18 @@ class KaplanMeier:
         """The first event time at which ``S <= 1 - p``; None if the curve stays above (not identified)."""
         hit = np.nonzero(self.survival <= 1.0 - p + 1e-12)[0]
         return float(self.times[hit[0]]) if len(hit) else None
+
+    def quantile_ci(self, p: float, level: float = 0.95) -> tuple[Optional[float], Optional[float]]:
+        """Confidence interval of the ``p`` quantile (Brookmeyer & Crowley 1982, with Greenwood's variance): the
+        event times at which the pointwise band around the curve contains ``1 - p``; None for a bound the curve
+        does not reach."""
+        from scipy import stats
+
+        z = float(stats.norm.ppf(0.5 + level / 2.0))
+        target = 1.0 - p + 1e-12
+        lo = np.nonzero(self.survival - z * self.std_err <= target)[0]
+        hi = np.nonzero(self.survival + z * self.std_err <= target)[0]
+        return (float(self.times[lo[0]]) if len(lo) else None, float(self.times[hi[0]]) if len(hi) else None)
 
     def restricted_mean(self) -> float:
         """Area under the curve up to the last observed time (a lower bound of the mean)."""
@@ -241,5 +254,6 @@ def empirical_values(rep: CensoredReport, n: int = 200) -> np.ndarray:
     out[body] = t0 + (t1 - t0) * np.where(s0 > s1, (s0 - target) / np.where(s0 > s1, s0 - s1, 1.0), 1.0)
     f_end = float(tail.cdf(t_end))
     frac = (u[~body] - (1.0 - s_end)) / max(s_end, 1e-12)
-    out[~body] = np.maximum(tail.ppf(np.minimum(f_end + frac * (1.0 - f_end), 1.0 - 1e-12)), t_end)
+    top = max(2.0 * km.last_time, t_end)
+    out[~body] = np.clip(tail.ppf(np.minimum(f_end + frac * (1.0 - f_end), 1.0 - 1e-12)), t_end, top)
     return np.round(np.sort(out), 1)
