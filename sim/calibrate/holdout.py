@@ -134,8 +134,8 @@ def week_template(cfg: Config, x: Inputs, drain_h: float = 2.0, redials: bool = 
             raise ValueError(f"teams {sorted(plans)} differ from the scenario's groups {sorted(new.routing.groups)}")
         new.routing.groups = {t: GroupConfig(half_hourly=plans[t]) for t in new.routing.groups}
         new.routing.skills = {k: v for k, v in new.routing.skills.items() if k in new.categories}
-    else:
-        new.staffing.half_hourly = next(iter(plans.values()))
+    else:  # the one plan replaces the scenario's, whatever its form
+        new.staffing.operators, new.staffing.shifts, new.staffing.half_hourly = 0, [], next(iter(plans.values()))
     e = new.experiment
     e.start_weekday, e.horizon_h, e.drain_h, e.warmup_h = start, 24.0 * len(x.dates), drain_h, 0.0
     validate(new)

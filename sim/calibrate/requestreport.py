@@ -75,8 +75,8 @@ def requests_page(cal: RequestCalibration, rj: Dict[str, Any], name: str, comman
         Section("Time to close", [
             "Hours from creation to close. Kaplan-Meier with open requests censored; median and 90th percentile "
             "where the curve reaches them ('n/a': it does not, too many requests are still open); censored maximum "
-            "likelihood per agency and unit type, family by AIC among those inside the curve's 95% band; where none "
-            "is, the scenario holds the curve itself (an empirical distribution). "
+            "likelihood per agency and unit type, family by AIC among those within 4 standard errors of the curve; "
+            "where none is, the scenario holds the curve itself (an empirical distribution). "
             f"{_f(rj.get('closed_within_a_minute'), '{:.1%}')} of closed requests closed within a minute."],
             tables=[Table(["unit type", *head[1:]], _close_rows(rj["close_h_by_unit_type"])),
                     Table(["agency", *head[1:]], _close_rows(rj["close_h"])),

@@ -117,7 +117,7 @@ def scenario_text(cal: RequestCalibration, name: str, command: str) -> str:
     src = f"{info.path} ({dates})"
     n_res = int(cal.resident.sum())
     est = ("Kaplan-Meier censoring of open requests; censored maximum likelihood, family by AIC among those inside "
-           "the Kaplan-Meier 95% band")
+           "within 4 standard errors of the Kaplan-Meier curve")
     volume = sum(cal.channel_per_day.values())
     days = max(1, min(_days(cal), MAX_DAYS, int(MAX_REQUESTS / volume) if volume > 0 else MAX_DAYS))
     peak = max(cal.channel_per_day[ch] * max(a.day_of_week) * max(f.hourly_profile)
@@ -138,8 +138,8 @@ def scenario_text(cal: RequestCalibration, name: str, command: str) -> str:
             kids.append(Item("resolution_h", close_dist(rep),
                              f"{src}: time to close of {rep.km.n_events:,} closed and {rep.km.n_censored:,} open "
                              f"requests; {est}; "
-                             + ("no family inside the Kaplan-Meier 95% band: 200 quantiles of the curve, the "
-                                f"{rep.chosen.family} tail beyond its last {rep.min_at_risk} at risk; "
+                             + ("no family within 4 standard errors of the Kaplan-Meier curve: 200 quantiles of "
+                                f"the curve, the {rep.chosen.family} tail beyond its last {rep.min_at_risk} at risk; "
                                 if rep.empirical else "")
                              + f"KM median {_fmt(d['km_median'])} h, p90 {_fmt(d['km_p90'])} h"))
         cats.append(Item(u, children=kids))

@@ -121,9 +121,10 @@ def patience_value(rep: CensoredReport) -> Dict[str, Any]:
 
 def _patience_comment(src: str, rep: CensoredReport, what: str) -> str:
     km_median = rep.km.quantile(0.5)
-    how = (f"{rep.chosen.family} (AIC among the families inside the Kaplan-Meier 95% band)" if not rep.empirical else
-           f"no family inside the Kaplan-Meier 95% band: 200 quantiles of the curve, {rep.chosen.family} tail (AIC) "
-           f"beyond its last {rep.min_at_risk} at risk")
+    how = (f"{rep.chosen.family} (AIC among the families within 4 standard errors of the Kaplan-Meier curve)"
+           if not rep.empirical else
+           f"no family within 4 standard errors of the Kaplan-Meier curve: 200 quantiles of the curve, "
+           f"{rep.chosen.family} tail (AIC) beyond its last {rep.min_at_risk} at risk")
     return (f"{src}: {rep.km.n_events:,} abandonments (events) and {rep.km.n_censored:,} answered or open waits "
             f"(censored) of {what}; censored maximum likelihood; {how}; Kaplan-Meier median "
             f"{'%.0f s' % km_median if km_median is not None else 'not reached'}")

@@ -20,9 +20,12 @@ service request still open when the log was extracted took longer than its age.
 Both follow Brown et al. (2005, JASA 100(469)), who estimated the
 patience of this bank's callers the same way.
 
-A fitted family **passes** when its survival stays inside the Kaplan-Meier
-curve's 95% pointwise confidence band (Greenwood's variance) at every event
-time with at least ``min_at_risk`` at risk.  Where no family passes, the
+A fitted family **passes** when its survival stays within :data:`BAND_Z`
+standard errors (Greenwood's) of the Kaplan-Meier curve at every event time with
+at least ``min_at_risk`` at risk: a simultaneous band (a pointwise 95% band is
+left somewhere along thousands of event times even by the right family; the
+generating family passed in 179 of 180 simulated samples - exponential, lognormal
+and Weibull, 300 to 20,000 durations, a sixth to a third censored).  Where no family passes, the
 scenario holds the **empirical** distribution (:func:`empirical_values`): the
 Kaplan-Meier curve's quantiles, interpolated between event times, where the curve
 rests on at least ``min_at_risk`` durations, and beyond that point the chosen
@@ -40,6 +43,9 @@ import numpy as np
 from scipy import optimize, special
 
 from sim.calibrate.fitting import FAMILIES, Fit, frozen, make_fit
+
+#: Half-width of the band (in Greenwood standard errors) a fitted family must stay within.
+BAND_Z = 4.0
 
 
 @dataclass
@@ -163,7 +169,7 @@ class CensoredReport:
     chosen: Fit
     zero_events: int
     min_at_risk: int = 30
-    passing: tuple[str, ...] = ()  # families inside the Kaplan-Meier curve's 95% band (module docstring)
+    passing: tuple[str, ...] = ()  # families inside the Kaplan-Meier curve's band (module docstring)
 
     @property
     def empirical(self) -> bool:
@@ -185,8 +191,8 @@ class CensoredReport:
                              "callers); family by AIC; Kaplan-Meier for the curve",
                 "aic": {f: fit.aic for f, fit in self.fits.items()},
                 "passing_families": list(self.passing), "empirical": self.empirical,
-                "pass_rule": f"inside the Kaplan-Meier curve's 95% band wherever at least {self.min_at_risk} are "
-                             f"at risk",
+                "pass_rule": f"within {BAND_Z:g} standard errors of the Kaplan-Meier curve wherever at least "
+                             f"{self.min_at_risk} are at risk",
                 "fits": {f: fit.as_dict() for f, fit in self.fits.items()}}
 
 
@@ -224,7 +230,7 @@ def fit_censored(t: np.ndarray, event: np.ndarray, resolution: float = 1.0,
         fit = censored_mle(fam, tt, ee)
         fit.gof = float(np.max(np.abs(frozen(fam, fit.params).sf(grid) - km.at(grid)))) if len(grid) else math.nan
         fits[fam] = fit
-    band = 1.959963984540054 * km.std_err
+    band = BAND_Z * km.std_err
     ok = (km.times > 0) & (km.at_risk >= min_at_risk)
     passing = tuple(f for f, fit in fits.items() if len(grid) and bool(np.all(
         np.abs(frozen(f, fit.params).sf(km.times[ok]) - km.survival[ok]) <= band[ok] + 1e-12)))
