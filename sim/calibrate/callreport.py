@@ -145,15 +145,33 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
                           [[k, _pct(cal.shares.get(k)), f"{r.n:,}", r.chosen.family, _f(r.chosen.mean, "{:.1f}"),
                             _f(r.sample_mean, "{:.1f}"), _pct(r.plain[r.chosen.family].mean / r.sample_mean - 1),
                             _f(r.chosen.cv, "{:.2f}"), _f(r.chosen.gof, "{:.3f}")] for k, r in reports.items()])],
-            figures=[Figure(fg.fit_cdf_figure(samples, reports), "Handle time: empirical vs fitted CDF")]),
+            figures=[Figure(fg.fit_cdf_figure(samples, reports), "Handle time: empirical vs fitted CDF"),
+                     Figure(fg.profile_figure({"handle-time factor": cal.handle_factor}, "x mean handle time",
+                                              "Handle time by half-hour of arrival (calls.handle_factor_half_hourly)"),
+                            "Handle time by time of day: the mean of each half-hour's calls over the mean of all, "
+                            "shrunk towards 1 with the weight of 100 services")]),
         Section("Patience", [
             f"{p['n_events']:,} abandonments (events) and {p['n_censored']:,} waits of answered or open calls "
-            f"(censored). Chosen: {p['family']} (censored MLE, AIC), mean {_f(p['mean'], '{:,.0f}')} s. Kaplan-Meier "
+            f"(censored). Families within 4 standard errors of the Kaplan-Meier curve wherever 30 are at risk: "
+            f"{', '.join(p['passing_families']) or 'none'}; "
+            + ("so the scenario holds the curve itself (200 quantiles; beyond its last 30 at risk, the tail of the "
+               f"best family by AIC, {p['family']}, mean {_f(p['mean'], '{:,.0f}')} s). " if p["empirical"] else
+               f"chosen: {p['family']} (censored MLE, AIC), mean {_f(p['mean'], '{:,.0f}')} s. ")
+            + "Kaplan-Meier "
             f"median {_f(p['km_median'], '{:.0f}')} s, 90th percentile {_f(p['km_p90'], '{:.0f}')} s; area under the "
             f"Kaplan-Meier curve {_f(p['km_restricted_mean'], '{:.0f}')} s (up to the longest wait, "
             f"{_f(p['km_last_time'], '{:.0f}')} s). A fitted mean far above the curve's area comes from the tail "
             "beyond the waits observed, which the log cannot see."],
-            figures=[Figure(fg.survival_figure({"patience": cal.patience}), "Patience: Kaplan-Meier vs fitted")]),
+            tables=[Table(["call type", "abandonments", "censored waits", "Kaplan-Meier median (s)",
+                           "families within the band", "in the scenario"],
+                          [[k, f"{r.km.n_events:,}", f"{r.km.n_censored:,}", _f(r.km.quantile(0.5), "{:.0f}"),
+                            ", ".join(r.passing) or "none",
+                            ("its own" if cal.options.patience_by_type else "the pooled (--patience-by-type: its "
+                                                                            "own)")]
+                           for k, r in cal.patience_by_type.items()], "patience per call type (at least "
+                          f"{cal.options.min_per_category} abandonments)")],
+            figures=[Figure(fg.survival_figure({"patience": cal.patience, **cal.patience_by_type}),
+                            "Patience: Kaplan-Meier vs fitted, all calls and per call type")]),
     ]
     r = cj["retrial"]
     delay = r.get("delay_s") or {}
@@ -184,8 +202,9 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
         sections += _backtest_sections(cal, btj)
     summary = (f"{a.per_day:,.0f} first attempts a day; handle time {cal.handle_pooled.chosen.family}, mean "
                f"{cal.handle_pooled.chosen.mean:.1f} s (sample mean {cal.handle_pooled.sample_mean:.1f} s); patience "
-               f"{p['family']}, mean {_f(p['mean'], '{:,.0f}')} s, Kaplan-Meier median "
-               f"{_f(p['km_median'], '{:.0f}')} s.")
+               + ("the Kaplan-Meier curve itself (no family within its band)" if p.get("empirical") else
+                  f"{p['family']}, mean {_f(p['mean'], '{:,.0f}')} s")
+               + f", Kaplan-Meier median {_f(p['km_median'], '{:.0f}')} s.")
     return render_page(name, summary, command, scenario_path, unidentified_calls(cal, cj), sections, cal.notes)
 
 
@@ -251,7 +270,10 @@ def headline(cj: Dict[str, Any]) -> List[str]:
     out = [f"calls per day (first attempts): {cj['calls_per_day']:,.1f}; per weekday: "
            + ", ".join(f"{k} {v:,.0f}" for k, v in cj["calls_per_weekday"].items()),
            f"handle time: {h['family']}, mean {h['mean']:.1f} s (sample mean {h['sample_mean']:.1f} s)",
-           f"patience: {p['family']}, mean {p['mean']:,.0f} s, Kaplan-Meier median {_f(p['km_median'], '{:.0f}')} s"]
+           ("patience: the Kaplan-Meier curve itself (no family within its band; the best by AIC, "
+            f"{p['family']}, has mean {p['mean']:,.0f} s)" if p.get("empirical") else
+            f"patience: {p['family']}, mean {p['mean']:,.0f} s")
+           + f", Kaplan-Meier median {_f(p['km_median'], '{:.0f}')} s"]
     b = cj.get("backtest")
     if b:
         wd = b["comparison"]["whole_day"]
