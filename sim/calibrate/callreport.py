@@ -50,7 +50,8 @@ def _f(v: Any, fmt: str = "{:.3g}") -> str:
 
 
 def _pct(v: Any) -> str:
-    return _f(None if v is None else 100.0 * v, "{:.1f}%")
+    # rounded first, + 0.0: a share that rounds to zero reads 0.0%, never -0.0%
+    return _f(None if v is None or not math.isfinite(v) else round(100.0 * v, 1) + 0.0, "{:.1f}%")
 
 
 def unidentified_calls(cal: CallCalibration, cj: Dict[str, Any]) -> List[str]:
@@ -166,10 +167,11 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
                            "families within the band", "in the scenario"],
                           [[k, f"{r.km.n_events:,}", f"{r.km.n_censored:,}", _f(r.km.quantile(0.5), "{:.0f}"),
                             ", ".join(r.passing) or "none",
-                            ("its own" if cal.options.patience_by_type else "the pooled (--patience-by-type: its "
-                                                                            "own)")]
+                            "its own" if cal.options.patience_by_type else "the pooled"]
                            for k, r in cal.patience_by_type.items()], "patience per call type (at least "
-                          f"{cal.options.min_per_category} abandonments)")],
+                          f"{cal.options.min_per_category} abandonments; "
+                          + ("written into the scenario, --patience-by-type)" if cal.options.patience_by_type else
+                             "the scenario holds the pooled patience; --patience-by-type writes each type's own)"))],
             figures=[Figure(fg.survival_figure({"patience": cal.patience, **cal.patience_by_type}),
                             "Patience: Kaplan-Meier vs fitted, all calls and per call type")]),
     ]

@@ -5,7 +5,8 @@
 the day pooled over the hold-out dates, the observed abandonment rate, ASA,
 service level and calls offered beside the simulation, Erlang A and persistence;
 :func:`holdout_markdown` writes the errors as the Markdown table docs/calibration.md
-quotes (tests/e2e/test_calibration_docs.py regenerates it from the documented command).
+quotes (:mod:`sim.calibrate.docfigures`; tests/e2e/test_calibrate_shared_data.py checks it against the
+documented command).
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ def holdout_section(h: Dict[str, Any], fit_label: str) -> Section:
         "perfect model would still miss.",
         f"Errors per half-hour from {h['hours'][0]:02d}:00 to {h['hours'][1]:02d}:00, pooled over the hold-out "
         f"dates, weighted by the calls offered: mean absolute error, with the bias (predicted - observed) in "
-        f"brackets; service level at {h['threshold_s']:g} s. " + "; ".join(verdict) + "."],
+        f"brackets; service level: answered within {h['threshold_s']:g} s over calls ended. Mean absolute errors "
+        "- " + "; ".join(verdict) + "."],
         tables=[Table(["predictor", *(f"{UNITS[k][0]}: MAE (bias)" for k in UNITS)], error_rows(h)),
                 Table(["half-hour", *(f"{UNITS[k][0]}: log / sim / Erlang A / persistence" for k in UNITS)], half,
                       "per half-hour, pooled over the hold-out dates", collapsed=True)],
