@@ -239,10 +239,9 @@ def _pooled_histograms(replications: Sequence[Any], n: int) -> tuple[np.ndarray,
     """Time-to-close histograms of orders closed and still open, per category, summed over the replications."""
     closed, censored = np.zeros((n, N_BINS)), np.zeros((n, N_BINS))
     for r in replications:
-        bo = r.extra.get("backoffice") or {}
-        if "close_hist" in bo:
-            closed += np.asarray(bo["close_hist"], dtype=float)
-            censored += np.asarray(bo.get("censor_hist", np.zeros((n, N_BINS))), dtype=float)
+        if r.backoffice is not None:  # the typed records of the work-order pipeline (sim.records.backoffice)
+            closed += np.asarray(r.backoffice.close_hist, dtype=float)
+            censored += np.asarray(r.backoffice.censor_hist, dtype=float)
     return closed, censored
 
 
