@@ -93,11 +93,13 @@ def _one(results, kind, log):
 
 
 def test_bank_call_log(results):
-    folder, lines, cal, text = _one(results, "calls", "anonymous_bank/calls.csv")
+    folder, lines, cal, text = _named(results, "bank_aug1999")
     assert lines[-1].startswith("wrote scenarios/") and (folder / "reports/calibration").is_dir()
-    info = cal["log"]
+    info = cal["log"]  # the whole log is read; the fit window, 1-21 August, is fitted
     assert info["rows"] == 41768 and info["skipped"] == 57 and info["skipped_first_lines"][0]["line"] == 191
-    assert info["not_offered"] == 3057 and cal["calls_offered"] == 41768 - 57 - 3057
+    # rows dated 1-21 August that asked for an agent (a queue entry or a service start), less the unreadable:
+    # counted apart with the csv module
+    assert info["not_offered"] == 3057 and cal["calls_offered"] == 27407
     week = cal["hourly_profile"]
     assert len(week) == 168
     assert all(w == 0.0 for w in week[4 * 24 + 15:5 * 24]), "Friday afternoon must be closed (exactly 0)"
@@ -108,7 +110,7 @@ def test_bank_call_log(results):
     for key in ("family", "params", "mean", "sample_mean", "mle_mean_gap"):
         assert key in h and key in h["by_category"]["PS"]
     p = cal["patience_s"]
-    assert p["n_events"] > 7000 and p["n_censored"] > 3 * p["n_events"] and 200 < p["km_median"] < 600
+    assert p["n_events"] > 6000 and p["n_censored"] > 3 * p["n_events"] and 200 < p["km_median"] < 600
     agents = cal["agents_half_hourly"]
     assert cal["retrial"]["share"] > 0 and agents["lower_bound"] is False and agents["estimator"]
     assert len(agents["plan"]) == 336 and max(agents["plan"]) >= 5
