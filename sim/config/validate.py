@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import List, Mapping, Optional
 
+from sim.config.dated import check_dated
 from sim.config.rules import check_number, check_probability, check_shares, check_weights
 from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config
 from sim.config.validate_backoffice import validate_backoffice
@@ -51,6 +52,8 @@ def validate_config(cfg: Config) -> None:
     _experiment(cfg)
     _categories(cfg)
     _arrivals(cfg)
+    check_dated(cfg.dated, CHANNELS, list(cfg.categories), cfg.experiment.start_weekday, cfg.experiment.horizon_h,
+                {ch: getattr(cfg.arrivals, ch).per_day for ch in CHANNELS})
     _calls(cfg)
     validate_routing(cfg)  # the staffing plan (or each group's), skills, callbacks, dispatch keys
     validate_staffing_policy(cfg)

@@ -35,10 +35,11 @@ from typing import Dict, List
 
 import numpy as np
 
+from sim.config.dated import day_log_sd, read_dated
 from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config, DistConfig
 from sim.core.calendar import WorkCalendar
 from sim.core.distributions import Distribution, make_distribution
-from sim.model.arrivals import ChannelArrivals, Surge
+from sim.model.arrivals import Arrivals, ChannelArrivals, DatedArrivals, Surge
 from sim.model.staffing import carried_counts, scaled_headcount
 from sim.model.units import Unit, UnitDirectory
 
@@ -143,8 +144,10 @@ def _surges(cfg: Config, channel: str) -> List[Surge]:
     return out
 
 
-def channel_arrivals(cfg: Config, with_surges: bool = True) -> Dict[str, ChannelArrivals]:
-    """Each channel's arrival process: volume x ``scale``, weekday factors, hourly profile, day CV and surges.
+def channel_arrivals(cfg: Config, with_surges: bool = True) -> Dict[str, Arrivals]:
+    """Each channel's arrival process: volume x ``scale``, weekday factors, hourly profile, day CV and surges;
+    for a channel of a dated scenario's file, its arrivals per half-hour x ``scale``, the day multipliers'
+    spread (``dated.day_log_sd``) and surges.
 
     Parameters
     ----------
@@ -154,9 +157,14 @@ def channel_arrivals(cfg: Config, with_surges: bool = True) -> Dict[str, Channel
         Include ``arrivals.surges`` (False: the demand the surges multiply, for a check naming its driver).
     """
     shares = category_shares(cfg)
-    out = {}
+    out: Dict[str, Arrivals] = {}
+    dated = (read_dated(cfg.dated.file, CHANNELS, list(cfg.categories)) if cfg.dated.file is not None else None)
     for ch in CHANNELS:
         c = getattr(cfg.arrivals, ch)
+        if dated is not None and ch in dated.rates:  # the file's dates replace the channel's weekly template
+            out[ch] = DatedArrivals(dated.rates[ch] * cfg.scale, shares, _surges(cfg, ch) if with_surges else [],
+                                    day_log_sd(cfg.dated, dated, ch))
+            continue
         out[ch] = ChannelArrivals(c.per_day * cfg.scale, c.hourly_profile, cfg.arrivals.day_of_week, c.day_cv,
                                   shares, _surges(cfg, ch) if with_surges else [], cfg.experiment.start_weekday)
     return out
