@@ -15,7 +15,8 @@ consumer calls the function below rather than repeating its arithmetic:
 * :func:`triage` - urgency mix and ``P(kind | category)``, exactly as
   :mod:`sim.model.residents` draws them;
 * :func:`channel_arrivals` - each channel's arrival process, surges included
-  (volume x scale x weekday factors x hourly profile x surges);
+  (volume x scale x weekday factors x hourly profile x surges, or a dated file's rates);
+  :func:`start_date` - the date of time 0 of a dated scenario;
 * :func:`handle_tables`, :func:`resolution_table`, :func:`per_urgency` - the
   distributions of the front line and of the back office, fall-back chains
   resolved (:func:`sim.core.distributions.make_distribution` is called on a
@@ -30,8 +31,9 @@ Headcounts after scale, shrinkage and headcount factor are derived in
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -85,6 +87,13 @@ def clock(cfg: Config) -> Clock:
     return Clock(horizon_s=horizon_s, drain_s=e.drain_h * 3600.0, interval_s=interval_s,
                  n_intervals=int(round(horizon_s / interval_s)),
                  warmup_intervals=int(round(e.warmup_h * 3600.0 / interval_s)), start_weekday=int(e.start_weekday))
+
+
+def start_date(cfg: Config) -> Optional[dt.date]:
+    """The date of time 0 of a dated scenario (its file's first date), None for the weekly template."""
+    if cfg.dated.file is None:
+        return None
+    return read_dated(cfg.dated.file, CHANNELS, list(cfg.categories)).start
 
 
 def category_shares(cfg: Config) -> np.ndarray:
@@ -299,5 +308,5 @@ def work_order_share(cfg: Config) -> float:
 
 
 __all__ = ["Clock", "Triage", "DIRECT", "WORK_ORDER", "TRANSFER", "clock", "category_shares", "triage",
-           "channel_arrivals", "handle_tables", "mean_handle_s", "per_urgency", "resolution_table", "calendars",
-           "unit_directory", "work_order_share"]
+           "channel_arrivals", "start_date", "handle_tables", "mean_handle_s", "per_urgency", "resolution_table",
+           "calendars", "unit_directory", "work_order_share"]

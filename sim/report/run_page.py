@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from sim.config.kpi_catalog import KPI_GROUPS, kpi, why_undefined
 from sim.config.schema import Config
+from sim.model.derive import start_date
 from sim.report import config_view
 from sim.report.caveats import judged
 from sim.report.figures.common import WEEKDAYS
@@ -72,7 +73,8 @@ def _duration(h: float) -> str:
 def run_facts(summary: Mapping[str, Any], cfg: Config) -> List[str]:
     """Sentences that say what was run: horizon, warm-up, drain, replications, seed, scale."""
     e = cfg.experiment
-    start = WEEKDAYS[e.start_weekday % 7]
+    first = start_date(cfg)
+    start = f"{first:%A} {first.day} {first:%B %Y}" if first else WEEKDAYS[e.start_weekday % 7]
     facts = [f"Horizon: {_duration(summary['horizon_h'])} of contacts, from {start} 00:00."]
     if summary["warmup_h"] > 0:
         facts.append(f"Warm-up: the first {summary['warmup_h']:g} h are left out of every KPI (a steady-state "
