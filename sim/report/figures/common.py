@@ -184,8 +184,10 @@ def time_axis(ax: Any, start_h: float, end_h: float, start_weekday: int, show_la
     long_run = end_h > 7 * 24 + 1e-9
 
     def day_label(h: float) -> str:
-        name = weekday_of(h, start_weekday, start_date)
-        return f"{name}\nday {int(h // 24) + 1}" if long_run and start_date is None else name
+        if start_date is not None:  # the date under the weekday
+            return weekday_of(h, start_weekday, start_date).replace(" ", "\n", 1)
+        name = weekday_of(h, start_weekday)
+        return f"{name}\nday {int(h // 24) + 1}" if long_run else name
 
     if span <= 48:
         step = (3 if span <= 24 else 6) * (2 if narrow else 1)
