@@ -207,6 +207,10 @@ def run(argv: Sequence[str]) -> List[str]:
 
         target = check_target(a.name, a.base, Path(a.scenario_dir or "scenarios"), a.overwrite)
     hist = _read(a)
+    if target is not None:
+        from sim.forecast.scenario import check_channels
+
+        check_channels(list(hist.counts))
     start, end = _range(a, hist.end)
     month_end = (end.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     cal = build_calendar(hist.start, (month_end - hist.start).days + 1, a.country, special, a.special_days)
@@ -220,10 +224,6 @@ def run(argv: Sequence[str]) -> List[str]:
     from sim.forecast.report import categories_csv, forecast_csv, forecast_json
 
     result = run_forecast(hist, cal, days, backtest_weeks=a.backtest_weeks)
-    if target is not None:
-        from sim.forecast.scenario import check_channels
-
-        check_channels(list(result.channels))
     outside = sorted({s.day for s in special if not hist.start <= s.day <= end})
     if outside:
         result.notes.append(f"{len(outside)} day(s) of --special-days fall outside the history and the range "
