@@ -76,6 +76,11 @@ def run_facts(summary: Mapping[str, Any], cfg: Config) -> List[str]:
     first = start_date(cfg)
     start = f"{first:%A} {first.day} {first:%B %Y}" if first else WEEKDAYS[e.start_weekday % 7]
     facts = [f"Horizon: {_duration(summary['horizon_h'])} of contacts, from {start} 00:00."]
+    if first is not None:
+        spread = ("each replication draws each day's volume within the forecast's spread (dated.day_log_sd)"
+                  if cfg.dated.uncertainty and any(e.log_sd > 0 for e in cfg.dated.day_log_sd)
+                  else "the expected volumes only (no day-to-day spread drawn)")
+        facts.append(f"Arrivals per date and half-hour from {cfg.dated.file}: {spread}.")
     if summary["warmup_h"] > 0:
         facts.append(f"Warm-up: the first {summary['warmup_h']:g} h are left out of every KPI (a steady-state "
                      f"study; the model starts empty).")
