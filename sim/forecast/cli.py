@@ -254,10 +254,11 @@ def run(argv: Sequence[str]) -> List[str]:
     _write(report, files)
     wrote = [f"wrote {report}/{', '.join(sorted(files))}"]
     if target is not None:
-        from sim.forecast.scenario import scenario_yaml
+        from sim.forecast.scenario import base_volumes, scenario_yaml
 
         assert a.base is not None
-        text = scenario_yaml(a.name, a.base, (report / "forecast.csv").as_posix(), data, command)
+        text = scenario_yaml(a.name, a.base, (report / "forecast.csv").as_posix(), data, command,
+                             base_volumes(a.base))
         _write_file(target, text)
         run_as = f"scenario={a.name}" if a.scenario_dir is None else f"scenario={target.as_posix()}"
         wrote.append(f"wrote {target.as_posix()}: a dated scenario of {a.base} with this forecast as its demand; "

@@ -12,7 +12,9 @@ and takes the forecast as its demand -
 * ``experiment.start_weekday`` and ``experiment.horizon_h``: the range's first weekday and its
   length (the run starts at the first day's midnight), ``experiment.warmup_h: 0``;
 * ``arrivals.<channel>.per_day``: each forecast channel's mean per day (the file gives the rates;
-  this keeps the channel's KPIs), and 0 for a channel of the base the forecast does not hold.
+  this keeps the channel's KPIs), with the template's shape (``hourly_profile``, ``day_cv`` and,
+  when every channel with demand is forecast, ``day_of_week``) back at its defaults, which a dated
+  channel does not use; a channel of the base the forecast does not hold keeps the base's template.
 
 ``hotline-sim scenario=NAME staffing.policy=optimize staffing.schedule=shifts`` then plans the
 range with its dates on every figure, table and ``shifts.yaml``.  A file of that name is replaced
@@ -30,6 +32,15 @@ from sim.core.errors import ConfigError
 
 #: The first line of a scenario this command writes (an existing file without it is never replaced).
 MARK = "# Written by hotline-forecast"
+
+
+def base_volumes(base: str) -> Dict[str, float]:
+    """``arrivals.<channel>.per_day`` of scenario ``base`` (a channel it does not set: 0)."""
+    from sim.config.paths import scenario_dirs
+    from sim.config.scenario_files import load_scenarios
+
+    arrivals = load_scenarios(scenario_dirs()).data[base].get("arrivals", {})
+    return {ch: float(arrivals.get(ch, {}).get("per_day", 0.0)) for ch in CHANNELS}
 
 
 def check_target(name: str, base: str, folder: Path, overwrite: bool) -> Path:
@@ -72,7 +83,8 @@ def check_channels(channels: List[str]) -> None:
                                         f"not have ({', '.join(CHANNELS)}): a dated scenario cannot hold them")
 
 
-def scenario_yaml(name: str, base: str, csv_path: str, data: Dict[str, Any], command: str) -> str:
+def scenario_yaml(name: str, base: str, csv_path: str, data: Dict[str, Any], command: str,
+                  base_per_day: Dict[str, float]) -> str:
     """The text of the dated scenario (module docstring) from ``forecast.json``'s data ``data``."""
     first = dt.date.fromisoformat(data["range"]["from"])
     last = dt.date.fromisoformat(data["range"]["to"])
@@ -99,13 +111,15 @@ def scenario_yaml(name: str, base: str, csv_path: str, data: Dict[str, Any], com
     if not entries:
         lines[-1] = "  day_log_sd: []"
     lines.append("arrivals:                    # the file gives the rates; per_day keeps each channel's KPIs")
+    flat = ", ".join(["1"] * 24)
     for ch in CHANNELS:
         if ch in data["channels"]:
             mean = sum(d["expected"] for d in data["channels"][ch]["days"]) / n_days
-            lines += [f"  {ch}:", f"    per_day: {mean:.6g}            # the forecast's mean per day"]
-        else:
-            lines += [f"  {ch}:", "    per_day: 0                 # not in the history: no demand"]
+            lines += [f"  {ch}:", f"    per_day: {mean:.6g}            # the forecast's mean per day",
+                      f"    hourly_profile: [{flat}]   # not used: the file's half-hours", "    day_cv: 0"]
+    if all(ch in data["channels"] for ch in CHANNELS if base_per_day.get(ch, 0.0) > 0):
+        lines.append("  day_of_week: [1, 1, 1, 1, 1, 1, 1]   # not used: the file's dates")
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["MARK", "check_target", "check_channels", "scenario_yaml"]
+__all__ = ["MARK", "base_volumes", "check_target", "check_channels", "scenario_yaml"]

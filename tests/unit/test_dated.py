@@ -161,3 +161,24 @@ def test_a_dated_run_carries_its_dates(tmp_path):
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
     assert proc.stderr.startswith("run_sim: error: dated.file=week.csv, line 2: expected 'x' is not a number")
     assert not (tmp_path / "out2").exists()
+
+
+def test_template_settings_of_a_dated_channel_are_refused(tmp_path):
+    """A dated channel does not use its weekly template: an hourly profile, a day CV, or weekday factors when every
+    channel with demand is dated, are settings that change nothing (one line naming the key)."""
+    from sim.api import compose_config
+
+    f = _dated_csv(tmp_path / "a.csv", days=1)
+    scenario = tmp_path / "d.yaml"
+    scenario.write_text(f"extends: single_queue\ndated: {{file: {f}}}\n"
+                        "experiment: {horizon_h: 24, warmup_h: 0, start_weekday: 0}\n")
+    compose_config(str(scenario))
+    for override, key in (("arrivals.phone.day_cv=0.1", "arrivals.phone.day_cv"),
+                          ("arrivals.phone.hourly_profile=[2,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]",
+                           "arrivals.phone.hourly_profile"),
+                          ("arrivals.day_of_week=[2,1,1,1,1,1,1]", "arrivals.day_of_week")):
+        with pytest.raises(ConfigError) as err:
+            compose_config(str(scenario), [override])
+        assert err.value.key == key and "not used: dated.file gives the" in err.value.rule, str(err.value)
+    # with online demand from the weekly template, the weekday factors are used (by online)
+    compose_config(str(scenario), ["arrivals.day_of_week=[2,1,1,1,1,1,1]", "arrivals.online.per_day=100"])

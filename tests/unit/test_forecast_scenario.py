@@ -101,3 +101,21 @@ def test_bad_base_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
         assert lines[0].startswith("hotline-forecast: error: ") and message in lines[0], (args, lines)
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
     assert (tmp_path / "scenarios" / "mine.yaml").read_text() == "description: my own scenario\n"
+
+
+def test_a_channel_the_forecast_lacks_keeps_the_bases_template(tmp_path, monkeypatch):
+    """Base beijing_baseline (phone and online): the phone forecast replaces the phone template, whose shape goes
+    back to its defaults (a dated channel does not use it); online keeps its weekly template and so the weekday
+    factors."""
+    from sim.api import compose_config
+    from sim.forecast.cli import run
+
+    f = _counts_file(tmp_path / "c.csv")
+    monkeypatch.chdir(tmp_path)
+    run([str(f), "--name", "w", "--base", "beijing_baseline"])
+    base = compose_config("beijing_baseline")
+    cfg = compose_config("w")
+    assert cfg.arrivals.online.per_day == base.arrivals.online.per_day > 0
+    assert cfg.arrivals.online.hourly_profile == base.arrivals.online.hourly_profile
+    assert cfg.arrivals.day_of_week == base.arrivals.day_of_week != [1.0] * 7
+    assert cfg.arrivals.phone.hourly_profile == [1.0] * 24 and cfg.arrivals.phone.day_cv == 0
