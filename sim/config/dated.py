@@ -24,6 +24,12 @@ day and channel, a multiplier ``exp(sd z - sd^2 / 2)`` (mean 1, ``z`` standard n
 channel's own stream ``arrivals.<channel>.forecast_day``), so that a plan is checked against the
 demand it may meet, not only its mean; ``dated.uncertainty=false`` turns the draws off.
 
+A staffing plan per date and half-hour may come from a file too (``dated.staffing_file``:
+``start,operators``, rostered operators before ``scale``, every half-hour from the arrivals file's
+first date to at least the end of the horizon): it is then the front line's plan (with
+``staffing.shrinkage`` and ``headcount_factor``), in place of ``staffing.operators``, ``half_hourly``
+or ``shifts``, which must be left unset (:func:`dated_plan`).
+
 The file is read once per process and kept while it does not change (:func:`read_dated`); every
 rule it breaks is one :class:`ConfigError` naming ``dated.file``, the line and the rule.
 """
@@ -36,7 +42,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -68,6 +74,9 @@ class DatedConfig:
     # CSV of expected arrivals per half-hour: start,channel[,category],expected; a path relative to the folder
     # the command runs from; None = the weekly template (an undated scenario)
     file: Optional[str] = None
+    # CSV of the front line's rostered operators per half-hour (start,operators; before scale) from the file's first
+    # date, covering the horizon; None = the plan of staffing (operators, half_hourly or shifts)
+    staffing_file: Optional[str] = None
     uncertainty: bool = True  # draw each day's multiplier from day_log_sd (false: the file's expected counts only)
     day_log_sd: List[DayLogSdConfig] = field(default_factory=list)  # per date and channel; a day not listed: 0
 
@@ -104,6 +113,7 @@ class DatedDemand:
         return self.start + dt.timedelta(days=day)
 
 
+_PLANS: Dict[Tuple[str, Tuple[str, ...], Tuple[str, ...]], Tuple[Tuple[int, int], np.ndarray]] = {}
 _CACHE: Dict[Tuple[str, Tuple[str, ...], Tuple[str, ...]], Tuple[Tuple[int, int], DatedDemand]] = {}
 
 
@@ -219,6 +229,100 @@ def read_dated(path: str, channels: Sequence[str], categories: Sequence[str]) ->
     return demand
 
 
+def _parse_staffing(path: str, start: dt.date, max_operators: float) -> np.ndarray:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError("dated.staffing_file", path, "not a readable file (a CSV start,operators; a relative path is "
+                                                       "read from the folder the command runs in)")
+    try:
+        header, rows = _read_rows(path, p)
+    except (UnicodeDecodeError, OSError, csv.Error) as exc:
+        raise ConfigError("dated.staffing_file", path, f"cannot be read: {exc}") from None
+    if "start" not in header or "operators" not in header:
+        raise ConfigError("dated.staffing_file", path, f"needs the columns start,operators (has {', '.join(header)})",
+                          shown=f"dated.staffing_file={path}, line 1")
+    i_t, i_n = header.index("start"), header.index("operators")
+    values: Dict[int, float] = {}
+    for line, row in rows:
+        def bad(rule: str) -> ConfigError:
+            return ConfigError("dated.staffing_file", path, rule, shown=f"dated.staffing_file={path}, line {line}")
+        try:
+            t = dt.datetime.fromisoformat(row[i_t].strip())
+            n = float(row[i_n])
+        except (ValueError, IndexError):
+            raise bad("needs an ISO start on a half-hour and a number of operators") from None
+        if t.tzinfo is not None or t.second or t.microsecond or t.minute % 30:
+            raise bad(f"start {row[i_t].strip()!r} is not a local time on a whole half-hour")
+        if not (math.isfinite(n) and 0 <= n <= max_operators):
+            raise bad(f"operators {row[i_n].strip()!r} must be a number in [0, {max_operators:g}]")
+        slot = (t.date() - start).days * SLOTS_PER_DAY + (t.hour * 60 + t.minute) // 30
+        if slot < 0:
+            raise bad(f"{t.isoformat(timespec='minutes')} is before the first date of dated.file ({start})")
+        if slot in values:
+            raise bad(f"repeats {t.isoformat(timespec='minutes')} (one row per half-hour)")
+        values[slot] = n
+    n_slots = max(values) + 1 if values else 0
+    missing = [k for k in range(n_slots) if k not in values]
+    if not values or missing:
+        at = dt.datetime.combine(start, dt.time()) + dt.timedelta(seconds=(missing[0] if missing else 0) * SLOT_S)
+        raise ConfigError("dated.staffing_file", path, f"has no row for {at.isoformat(timespec='minutes')}: list every "
+                                                       f"half-hour from {start} 00:00")
+    return np.array([values[k] for k in range(n_slots)])
+
+
+def dated_plan(cfg: Any, channels: Sequence[str], max_operators: float = math.inf) -> Optional[List[float]]:
+    """The front line's headcount per half-hour of ``dated.staffing_file``, as ``staffing.half_hourly`` values that
+    :func:`sim.model.staffing.staffing_changes` reads from time 0 on (a file of exactly 7 days is turned Monday
+    first, as a weekly plan is read); None without the file.  ``cfg`` is a :class:`sim.config.schema.Config`
+    (its module imports this one), ``channels`` its channels."""
+    d = cfg.dated
+    if d.staffing_file is None or d.file is None:
+        return None
+    start = read_dated(d.file, channels, list(cfg.categories)).start
+    key = (os.path.abspath(d.staffing_file), ("staffing",), (str(start), str(max_operators)))
+    try:
+        st = os.stat(key[0])
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = (-1, -1)
+    hit = _PLANS.get(key)
+    if hit is None or hit[0] != stamp:
+        hit = (stamp, _parse_staffing(d.staffing_file, start, max_operators))
+        _PLANS[key] = hit
+    values = [float(x) for x in hit[1]]
+    if len(values) == 7 * SLOTS_PER_DAY:
+        offset = start.weekday() * SLOTS_PER_DAY
+        values = values[-offset:] + values[:-offset] if offset else values
+    return values
+
+
+def check_dated_staffing(cfg: Any, channels: Sequence[str], max_operators: float) -> None:
+    """The rules of ``dated.staffing_file``: with ``dated.file``, with ``staffing.policy=plan``, without another plan
+    form or operator groups, covering the horizon (and its file's rules: :func:`dated_plan`)."""
+    d, s = cfg.dated, cfg.staffing
+    if d.staffing_file is None:
+        return
+    if d.file is None:
+        raise ConfigError("dated.staffing_file", d.staffing_file,
+                          "only with dated.file (whose first date it starts on)")
+    if s.policy != "plan":
+        raise ConfigError("dated.staffing_file", d.staffing_file, f"used only with staffing.policy=plan (the policy "
+                                                                  f"{s.policy} proposes its own plan)")
+    if cfg.routing.groups:
+        raise ConfigError("dated.staffing_file", d.staffing_file, "not with routing.groups (each group has its plan)")
+    for form, empty in (("operators", 0), ("half_hourly", []), ("shifts", [])):
+        if getattr(s, form) != empty:
+            raise ConfigError(f"staffing.{form}", getattr(s, form) if form == "operators" else "<plan>",
+                              f"conflicts with dated.staffing_file, the front line's plan (set staffing.{form}="
+                              f"{empty})")
+    values = dated_plan(cfg, channels, max_operators)
+    assert values is not None
+    if len(values) * SLOT_S < cfg.experiment.horizon_h * 3600.0 - 1e-6:
+        raise ConfigError("dated.staffing_file", d.staffing_file,
+                          f"covers {len(values) / 2:g} h; the horizon (experiment.horizon_h) is "
+                          f"{cfg.experiment.horizon_h:g} h")
+
+
 def day_log_sd(cfg: DatedConfig, demand: DatedDemand, channel: str) -> np.ndarray:
     """Standard deviation of each day's log total of ``channel`` (0 for a day not listed, or all 0 with
     ``uncertainty`` off), one value per day of the file."""
@@ -286,5 +390,6 @@ def check_dated(cfg: DatedConfig, channels: Sequence[str], categories: Sequence[
     return demand
 
 
-__all__ = ["DatedConfig", "DayLogSdConfig", "DatedDemand", "read_dated", "check_dated", "day_log_sd",
+__all__ = ["DatedConfig", "DayLogSdConfig", "DatedDemand", "read_dated", "check_dated", "day_log_sd", "dated_plan",
+           "check_dated_staffing",
            "SLOTS_PER_DAY", "MAX_DAYS", "MAX_LOG_SD"]

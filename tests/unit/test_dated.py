@@ -182,3 +182,65 @@ def test_template_settings_of_a_dated_channel_are_refused(tmp_path):
         assert err.value.key == key and "not used: dated.file gives the" in err.value.rule, str(err.value)
     # with online demand from the weekly template, the weekday factors are used (by online)
     compose_config(str(scenario), ["arrivals.day_of_week=[2,1,1,1,1,1,1]", "arrivals.online.per_day=100"])
+
+
+def _staff_csv(path, days, start, count=lambda d, s: 10 + d + (s >= 16), extra=""):
+    lines = ["start,operators"]
+    for d in range(days):
+        for s in range(48):
+            t = dt.datetime.combine(start + dt.timedelta(days=d), dt.time()) + dt.timedelta(minutes=30 * s)
+            lines.append(f"{t.isoformat(timespec='minutes')},{count(d, s)}")
+    path.write_text("\n".join(lines) + "\n" + extra)
+    return path
+
+
+@pytest.mark.parametrize("days", [7, 3])
+def test_staffing_file_is_the_front_lines_plan_per_date(tmp_path, days):
+    """A plan per date and half-hour: each interval of the run has the file's headcount of that date and time
+    (a 7-day file starting on a Saturday too, which a weekly plan would read Monday first)."""
+    from sim.api import compose_config
+    from sim.model.compile import compile_config
+
+    saturday = dt.date(2003, 10, 4)
+    f = _dated_csv(tmp_path / "a.csv", days=days, start=saturday)
+    staff = _staff_csv(tmp_path / "s.csv", days, saturday)
+    scenario = tmp_path / "d.yaml"
+    scenario.write_text(f"extends: single_queue\ndated: {{file: {f}, staffing_file: {staff}}}\n"
+                        f"staffing: {{operators: 0}}\n"
+                        f"experiment: {{horizon_h: {24 * days}, warmup_h: 0, start_weekday: 5}}\n"
+                        f"arrivals: {{phone: {{per_day: 400}}}}\n")
+    cfg = compose_config(str(scenario))
+    scheduled = compile_config(cfg).staffing.scheduled
+    expected = [10 + d + (s >= 16) for d in range(days) for s in range(48)]
+    assert list(scheduled) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("extra, overrides, key, rule", [
+    ("", ["staffing.operators=5"], "staffing.operators", "conflicts with dated.staffing_file"),
+    ("", ["staffing.policy=erlang"], "dated.staffing_file", "used only with staffing.policy=plan"),
+    ("", ["experiment.horizon_h=72"], "dated.staffing_file", "covers 48 h; the horizon (experiment.horizon_h) is 72 h"),
+    ("2003-09-29T00:00,3\n", [], "dated.staffing_file", "line 98: repeats 2003-09-29T00:00"),
+    ("2003-09-28T23:30,3\n", [], "dated.staffing_file", "is before the first date of dated.file"),
+    ("2003-10-01T01:00,3\n", [], "dated.staffing_file", "has no row for 2003-10-01T00:00"),
+    ("2003-10-01T00:00,-3\n", [], "dated.staffing_file", "operators '-3' must be a number in [0, 100000]"),
+    ("2003-10-01T00:10,3\n", [], "dated.staffing_file", "is not a local time on a whole half-hour"),
+])
+def test_bad_staffing_file(tmp_path, extra, overrides, key, rule):
+    from sim.api import compose_config
+
+    f = _dated_csv(tmp_path / "a.csv", days=3)
+    staff = _staff_csv(tmp_path / "s.csv", 2, MONDAY, extra=extra)
+    scenario = tmp_path / "d.yaml"
+    scenario.write_text(f"extends: single_queue\ndated: {{file: {f}, staffing_file: {staff}}}\n"
+                        "staffing: {operators: 0}\nexperiment: {horizon_h: 48, warmup_h: 0, start_weekday: 0}\n"
+                        "arrivals: {phone: {per_day: 400}}\n")
+    with pytest.raises(ConfigError) as err:
+        compose_config(str(scenario), overrides)
+    assert err.value.key == key and rule in str(err.value), str(err.value)
+
+
+def test_staffing_file_needs_the_arrivals_file():
+    from sim.api import compose_config
+
+    with pytest.raises(ConfigError, match="dated.staffing_file='s.csv': only with dated.file"):
+        compose_config("single_queue", ["dated.staffing_file=s.csv"])

@@ -1,4 +1,5 @@
-"""From forecast to plan: ``--base SCENARIO`` writes a dated scenario that runs the forecast (sim/forecast/scenario.py)."""
+"""From forecast to plan: ``--base SCENARIO`` writes a dated scenario that runs the forecast
+(sim/forecast/scenario.py)."""
 
 from __future__ import annotations
 
