@@ -80,7 +80,9 @@ def run_facts(summary: Mapping[str, Any], cfg: Config) -> List[str]:
         spread = ("each replication draws each day's volume within the forecast's spread (dated.day_log_sd)"
                   if cfg.dated.uncertainty and any(e.log_sd > 0 for e in cfg.dated.day_log_sd)
                   else "the expected volumes only (no day-to-day spread drawn)")
-        facts.append(f"Arrivals per date and half-hour from {cfg.dated.file}: {spread}.")
+        facts.append(f"Arrivals per date and half-hour from {cfg.dated.file}: {spread}."
+                     + (f" Operators per date and half-hour from {cfg.dated.staffing_file}."
+                        if cfg.dated.staffing_file and cfg.staffing.policy == "plan" else ""))
     if summary["warmup_h"] > 0:
         facts.append(f"Warm-up: the first {summary['warmup_h']:g} h are left out of every KPI (a steady-state "
                      f"study; the model starts empty).")
