@@ -18,6 +18,7 @@ from typing import Dict, List, Optional
 
 from omegaconf import MISSING
 
+from sim.config.dated import DatedConfig, DayLogSdConfig
 from sim.config.markers import DISTINCT
 from sim.config.routing import CallbackConfig, EscalationConfig
 from sim.config.staffing_policy import OptimizeConfig, ShiftPatternConfig, StaffingTargetConfig, default_patterns
@@ -353,6 +354,7 @@ class Config:
     scale: float = 1.0  # multiplies demand and staff together (e.g. 0.1 for quick runs)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)  # replications, horizon, seed
     arrivals: ArrivalsConfig = field(default_factory=ArrivalsConfig)  # demand
+    dated: DatedConfig = field(default_factory=DatedConfig)  # arrivals per date and half-hour from a file
     categories: Dict[str, CategoryConfig] = field(default_factory=dict)  # request categories by name
     calls: CallsConfig = field(default_factory=CallsConfig)  # phone calls
     online: OnlineConfig = field(default_factory=OnlineConfig)  # online submissions
@@ -380,5 +382,5 @@ __all__ = [
     "StaffingTargetConfig", "OptimizeConfig", "ShiftPatternConfig",
     "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig",
     "ExperimentConfig", "KpiConfig", "ReportConfig", "Config", "register_schema",
-    "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig",
+    "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig", "DatedConfig", "DayLogSdConfig",
 ]

@@ -23,7 +23,9 @@ order (the first broken one is reported):
   which multiplies it: used when online emergencies are transferred),
   ``kpi.answer_threshold_s`` and the categories' call handle times; without
   online demand: ``online``.  (A channel's arrival profile stays allowed:
-  ``per_day=0`` is how a scenario's channel is switched off.)
+  ``per_day=0`` is how a scenario's channel is switched off.)  A channel whose arrivals a dated
+  file gives (``dated.file``): its ``hourly_profile`` and ``day_cv``, and ``arrivals.day_of_week``
+  when every channel with demand is dated.
 * switches, on values as well as keys: ``calls.retrial.delay_s``/``max_retrials``
   only with a redial probability > 0, and the probability and delay only with
   ``max_retrials`` > 0; the work-order handle times only when a category makes
@@ -110,6 +112,16 @@ def _online(cfg: Config) -> bool:
     return cfg.arrivals.online.per_day > 0
 
 
+def _template(cfg: Config, channel: str) -> bool:
+    """Whether ``channel``'s arrivals come from the weekly template (not from a dated file's rows)."""
+    if cfg.dated.file is None:
+        return True
+    from sim.config.dated import read_dated
+    from sim.config.schema import CHANNELS
+
+    return channel not in read_dated(cfg.dated.file, CHANNELS, list(cfg.categories)).rates
+
+
 def _operators_visit(cfg: Config) -> bool:
     return bool(cfg.units) and cfg.feedback.mode == "operators"
 
@@ -143,6 +155,14 @@ RULES: tuple[Rule, ...] = (
     Rule(("calls.handle_factor",), _call_handling,
          "used only when operators handle calls (arrivals.phone.per_day > 0) or transfer online emergencies "
          "(calls.handle_transfer_s)"),
+    Rule(("arrivals.phone.hourly_profile", "arrivals.phone.day_cv"), lambda c: _template(c, "phone"),
+         "not used: dated.file gives the phone arrivals per date and half-hour (its days' spread: dated.day_log_sd)"),
+    Rule(("arrivals.online.hourly_profile", "arrivals.online.day_cv"), lambda c: _template(c, "online"),
+         "not used: dated.file gives the online arrivals per date and half-hour (its days' spread: "
+         "dated.day_log_sd)"),
+    Rule(("arrivals.day_of_week",), lambda c: any(getattr(c.arrivals, ch).per_day > 0 and _template(c, ch)
+                                                 for ch in ("phone", "online")),
+         "not used: dated.file gives the arrivals of every channel with demand per date"),
     Rule(("calls.retrial.delay_s", "calls.retrial.max_retrials"), lambda c: c.calls.retrial.probability > 0,
          "used only when callers redial (calls.retrial.probability > 0)"),
     Rule(("calls.retrial.probability", "calls.retrial.delay_s"), lambda c: c.calls.retrial.max_retrials > 0,
