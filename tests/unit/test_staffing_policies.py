@@ -131,7 +131,8 @@ def test_schedule_covers_the_requirement_as_the_simulator_runs_it(compose):
     """A profiled day with breaks and 5-day tours: coverage >= requirement everywhere, and the simulated plan of
     the shifts (pieces around the breaks, tours by weekday, counts before scale) has exactly that coverage."""
     profile = [1, 1, 1, 1, 1, 2, 3, 5, 8, 9, 9, 8, 7, 8, 8, 7, 6, 5, 4, 3, 3, 2, 2, 1]
-    cfg = compose("single_queue", SQ + [f"arrivals.phone.hourly_profile=[{','.join(map(str, profile))}]",
+    week = [a for a in SQ if not a.startswith("experiment.horizon_h")] + ["experiment.horizon_h=168"]
+    cfg = compose("single_queue", week + [f"arrivals.phone.hourly_profile=[{','.join(map(str, profile))}]",
                                         "arrivals.phone.per_day=4000", "scale=0.5", "staffing.shrinkage=0.25",
                                         "staffing.schedule=shifts",
                                         "staffing.patterns=[{name:full,length_h:9,starts_h:[0,7,8,15,16],days_on:5,"
