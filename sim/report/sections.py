@@ -22,8 +22,8 @@ from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
 
-from sim.report import routing_view
-from sim.report.figures import backoffice, diagnostics, flow, frontline, staffing
+from sim.report import routing_view, staffing_view
+from sim.report.figures import backoffice, diagnostics, flow, frontline
 from sim.report.pages import Section, Table
 from sim.report.rundata import RunData
 from sim.report.text import format_interval, format_value
@@ -137,11 +137,6 @@ def _return_visits(rd: RunData) -> Optional[Section]:
     return Section("return_visits", "Return visits", figures=[fig]) if fig else None
 
 
-def _staffing(rd: RunData) -> Optional[Section]:
-    fig = staffing.required_vs_scheduled(rd)
-    return Section("staffing", "Staffing required and scheduled", figures=[fig]) if fig else None
-
-
 def _warmup(rd: RunData) -> Optional[Section]:
     fig = diagnostics.warmup(rd)
     return Section("warmup", "Warm-up diagnostic", figures=[fig]) if fig else None
@@ -149,7 +144,7 @@ def _warmup(rd: RunData) -> Optional[Section]:
 
 #: The sections of the page in order: ``(key, builder)``.
 BUILDERS: List[Tuple[str, SectionBuilder]] = [
-    ("demand", _demand), ("staffing", _staffing), ("service", _service), ("queues", _queues),
+    ("demand", _demand), ("staffing", staffing_view.section), ("service", _service), ("queues", _queues),
     ("routing", routing_view.section), ("work_orders", _work_orders),
     ("flow", _flow), ("three_rates", _rates), ("return_visits", _return_visits), ("warmup", _warmup),
 ]
