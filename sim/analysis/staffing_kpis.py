@@ -113,8 +113,8 @@ def pooled_intervals(results: Sequence[ReplicationResult]) -> Dict[str, np.ndarr
 
 def group_names(results: Sequence[ReplicationResult]) -> List[str]:
     """The operator groups the replications recorded (``["operators"]`` without ``routing.groups``)."""
-    groups = results[0].extra.get("groups") if results else None
-    return list(groups["names"]) if groups else ["operators"]
+    groups = results[0].groups if results else None
+    return list(groups.names) if groups is not None else ["operators"]
 
 
 def pooled_group(results: Sequence[ReplicationResult], group: int) -> Dict[str, np.ndarray]:
@@ -125,11 +125,11 @@ def pooled_group(results: Sequence[ReplicationResult], group: int) -> Dict[str, 
     ``routing.groups``, the front line's.
     """
     front = pooled_intervals(results)
-    if not results or not results[0].extra.get("groups"):
+    if not results or results[0].groups is None:
         return front
 
     def per_rep(name: str) -> np.ndarray:
-        return np.array([r.extra["groups"][name][group] for r in results], dtype=float)
+        return np.array([getattr(r.groups, name)[group] for r in results], dtype=float)
 
     n_rep = len(results)
     rows = {k: per_rep(k) for k in ("attempts", "answered", "answered_in_threshold", "abandoned", "wait_answered_s",

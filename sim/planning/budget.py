@@ -83,11 +83,9 @@ def within_budget(cfg: Config, reqs: Sequence[Requirement], agents: np.ndarray, 
     ``meeting_on_optimisation_seeds`` (the share of intervals meeting every target there) and ``dropped``
     (the intervals given less, as ``group weekday HH:MM``).  ``reps`` replications of the optimisation
     (``task`` simulates one) judge the plan."""
-    s, e = cfg.staffing, cfg.experiment
+    s = cfg.staffing
     budget_h = float(s.budget_h) if s.budget_h is not None else float(s.budget_cost or 0.0) / float(s.cost_per_h)
-    interval_s = reqs[0].interval_s
-    n_h = int(round(e.horizon_h * 3600.0 / interval_s))
-    w = int(round(e.warmup_h * 3600.0 / interval_s))
+    n_h, w = reqs[0].n_intervals, reqs[0].warmup_intervals
     full = np.asarray(agents, dtype=np.int64)
     needed = hours(reqs, full, w, n_h)
     cells = [(g, k) for g, r in enumerate(reqs) for k in range(w, n_h) if r.call_load[k] > 0 or full[g, k] > 0]

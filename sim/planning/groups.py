@@ -42,17 +42,16 @@ from sim.planning.requirement import (
     propose,
     requirement,
 )
-from sim.policies.routing import routing_plan
 
 #: Passes of the overflow fixed point at most.
 PASSES = 5
 
 
-def shares(cfg: Config) -> List[WorkShare]:
+def shares(cfg: Config, sc: Compiled) -> List[WorkShare]:
     """Each group's share of the work (one share, the whole front line, without ``routing.groups``)."""
     if not cfg.routing.groups:
         return [WorkShare()]
-    rp = routing_plan(cfg)
+    rp = sc.routing
     home = rp.home
     return [WorkShare(name, frozenset(i for i, r in enumerate(rp.category_route) if home[r] == g),
                       home[rp.online_route] == g, home[rp.outbound_route] == g)
@@ -68,7 +67,7 @@ def front_requirements(cfg: Config, sc: Optional[Compiled] = None, agents: bool 
         A target no headcount can meet in some interval of some group.
     """
     sc = sc if sc is not None else compile_config(cfg)
-    reqs = [requirement(cfg, sc, agents=False, share=s) for s in shares(cfg)]
+    reqs = [requirement(cfg, sc, agents=False, share=s) for s in shares(cfg, sc)]
     if not agents:
         return reqs
     if len(reqs) > 1:
@@ -98,8 +97,8 @@ def _not_answered(req: Requirement, agents: np.ndarray, after_s: float) -> np.nd
 
 def _with_overflow(cfg: Config, sc: Compiled, reqs: List[Requirement]) -> None:
     """Set every group's ``calls_agents`` with the overflow it receives (module docstring)."""
-    rp = routing_plan(cfg)
-    edges = planning_edges(cfg)
+    rp = sc.routing
+    edges = planning_edges(sc)
     base = [(r.call_rate.copy(), r.mean_handle_s.copy(), r.call_load.copy(), r.work_var.copy()
              if r.work_var is not None else np.zeros(r.call_rate.size)) for r in reqs]
     routes = []  # (route's steps, its calls' rate, handle, load, variance) for routes that overflow

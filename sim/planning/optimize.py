@@ -175,11 +175,9 @@ def optimize_agents(cfg: Config, reqs: Sequence[Requirement], progress: bool, li
         and ``history``: per iteration the operator-hours of the plan over the horizon, the intervals
         missing a target (of which online), the intervals changed, the step and the hours it removed.
     """
-    o, e = cfg.staffing.optimize, cfg.experiment
+    o = cfg.staffing.optimize
     assert all(r.agents is not None for r in reqs)
-    interval_s = reqs[0].interval_s
-    n_h = int(round(e.horizon_h * 3600.0 / interval_s))
-    w = int(round(e.warmup_h * 3600.0 / interval_s))
+    n_h, w = reqs[0].n_intervals, reqs[0].warmup_intervals
     slots = week_slots(reqs[0])
     c = np.array([r.agents for r in reqs], dtype=np.int64)
     erlang = c.copy()
@@ -270,7 +268,7 @@ class _Online:
 
     def __init__(self, req: Requirement, k_n: int) -> None:
         self.target = req.online_target
-        self.window = max(1, int(math.ceil(min(req.deadline_s, 1e12) / req.interval_s)))
+        self.window = max(1, int(math.ceil(min(req.due_s, 1e12) / req.interval_s)))
         self.base: Optional[np.ndarray] = None  # online items on time under the erlang plan (the first simulation)
         self.met = np.zeros(k_n, dtype=bool)  # whether an interval's online items were served well since removal
         self.step = np.ones(k_n, dtype=np.int64)

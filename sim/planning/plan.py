@@ -110,8 +110,7 @@ def week_slots(req: Requirement) -> np.ndarray:
 
 def simulated(cfg: Config, req: Requirement) -> int:
     """Intervals of the planning window the run simulates (its horizon)."""
-    return min(req.days * int(round(DAY_S / req.interval_s)),
-               int(round(cfg.experiment.horizon_h * 3600.0 / req.interval_s)))
+    return min(req.days * int(round(DAY_S / req.interval_s)), req.n_intervals)
 
 
 def fold_week(req: Requirement, values: np.ndarray, n_intervals: Optional[int] = None) -> np.ndarray:

@@ -74,6 +74,10 @@ class Requirement:
         Days in the planning window (at least 7; the run's horizon in whole days if longer).
     start_weekday : int
         Weekday of day 0.
+    n_intervals, warmup_intervals : int
+        Reporting intervals of the run's horizon, and the leading ones of its warm-up.
+    due_s : float
+        The time within which an online item is due: its deadline, or its expiry if shorter.
     call_rate, mean_handle_s, call_load : ndarray, shape (K,)
         First-attempt call arrivals per second, the mean handle time of the interval's calls, and
         their offered load (Erlang) by the chosen rule (with operator groups: the group's own calls,
@@ -94,10 +98,8 @@ class Requirement:
     targets : dict
         Erlang A metric -> bound (the group's service targets).
     online_target, max_occupancy : float or None
-        The share of online items to accept within ``deadline_s`` (for the group that serves them
+        The share of online items to accept within ``due_s`` (for the group that serves them
         first) and the highest occupancy of the group's operators, when set.
-    deadline_s : float
-        An online item's deadline (``online.deadline_h``, or ``online.expire_h`` if shorter).
     name : str
         The operator group (``operators`` without ``routing.groups``).
     calls_agents : ndarray of int, shape (K,), or None
@@ -112,6 +114,9 @@ class Requirement:
     interval_s: float
     days: int
     start_weekday: int
+    n_intervals: int
+    warmup_intervals: int
+    due_s: float
     call_rate: np.ndarray
     mean_handle_s: np.ndarray
     call_load: np.ndarray
@@ -126,7 +131,6 @@ class Requirement:
     work_var: Optional[np.ndarray] = None
     online_target: Optional[float] = None
     max_occupancy: Optional[float] = None
-    deadline_s: float = math.inf
     name: str = "operators"
     calls_agents: Optional[np.ndarray] = None
     agents: Optional[np.ndarray] = None
@@ -234,11 +238,11 @@ def _open_seconds(cal: WorkCalendar, edges: np.ndarray) -> np.ndarray:
     return out
 
 
-def planning_edges(cfg: Config) -> np.ndarray:
+def planning_edges(sc: Compiled) -> np.ndarray:
     """Bounds (seconds) of the reporting intervals of the planning window: whole days from the run's start,
     at least a week."""
-    interval_s = float(cfg.kpi.interval_min * 60)
-    days = max(7, int(math.ceil(cfg.experiment.horizon_h * 3600.0 / DAY_S - 1e-9)))
+    interval_s = sc.clock.interval_s
+    days = max(7, int(math.ceil(sc.clock.horizon_s / DAY_S - 1e-9)))
     return np.arange(days * int(round(DAY_S / interval_s)) + 1) * interval_s
 
 
@@ -288,8 +292,8 @@ def requirement(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True,
         an overloaded interval, ...), naming that target.
     """
     sc = sc if sc is not None else compile_config(cfg)
-    e = cfg.experiment
-    edges = planning_edges(cfg)
+    clk = sc.clock
+    edges = planning_edges(sc)
     interval_s = float(edges[1] - edges[0])
     days = int(round(edges[-1] / DAY_S))
     k_n = len(edges) - 1
@@ -310,23 +314,23 @@ def requirement(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True,
     group = share.name if cfg.routing.groups else None
     notes: Dict[str, object] = {"offered_load": cfg.staffing.offered_load, "planning_days": days,
                                 "call_kinds": call_labels, "online_kinds": online_labels}
-    if share.outbound and sc.units is not None and cfg.feedback.mode == "operators":
-        cal = sc.calendars[cfg.feedback.calendar]
-        open_s = _open_seconds(cal, edges)
+    if share.outbound and sc.feedback is not None and sc.feedback.operators_visit:
+        open_s = _open_seconds(sc.feedback.calendar, edges)
         week_open = float(np.sum(open_s[: int(round(WEEK_S / interval_s))]))
         per_day = outbound_work(sc)
         if week_open > 0:
             outbound = per_day * 7.0 / week_open * open_s / interval_s
         notes["outbound_operator_s_per_day"] = per_day
     target = cfg.staffing.target.online_on_time_rate
-    req = Requirement(interval_s=interval_s, days=days, start_weekday=e.start_weekday, call_rate=call_rate,
-                      mean_handle_s=mean_handle, call_load=call_load, online_load=online_load,
+    req = Requirement(interval_s=interval_s, days=days, start_weekday=clk.start_weekday,
+                      n_intervals=clk.n_intervals, warmup_intervals=clk.warmup_intervals, due_s=float(due_s),
+                      call_rate=call_rate, mean_handle_s=mean_handle, call_load=call_load, online_load=online_load,
                       outbound_load=outbound, online_work=online_work, work_var=work_var,
                       theta=1.0 / sc.patience.mean if sc.patience.mean > 0 else math.inf,
                       threshold_s=sc.answer_threshold_s, shrinkage=float(cfg.staffing.shrinkage),
                       targets=targets_of(cfg, group), redial=(sc.retrial_probability, sc.max_retrials),
                       online_target=float(target) if target is not None and share.online and online_labels else None,
-                      max_occupancy=max_occupancy_of(cfg, group), deadline_s=float(due_s), name=share.name,
+                      max_occupancy=max_occupancy_of(cfg, group), name=share.name,
                       notes=notes)
     if agents:
         req.calls_agents = calls_agents(req, cfg)
@@ -343,7 +347,7 @@ def propose(req: Requirement, cfg: Config) -> None:
     floors = []
     if req.online_target is not None and req.online_work is not None and req.work_var is not None:
         floors.append(online_floor(req.call_load + req.outbound_load, req.online_work, req.work_var, req.interval_s,
-                                   req.deadline_s, agents + deferred, req.online_target))
+                                   req.due_s, agents + deferred, req.online_target))
     if req.max_occupancy is not None and req.online_work is not None and req.work_var is not None:
         busy = req.call_load + req.online_work + req.outbound_load
         floors.append(occupancy_floor(busy, req.work_var, req.interval_s, req.max_occupancy,

@@ -22,8 +22,8 @@ from sim.analysis.theory import erlang_a_metrics
 from sim.analysis.theory_staffing import fewest_agents
 from sim.api import compose_config
 from sim.model.compile import compile_config
-from sim.planning.optimize import optimize_agents
 from sim.planning.groups import front_requirements
+from sim.planning.optimize import optimize_agents
 from sim.records.intervals import ReplicationResult
 
 INTERVAL_S = 1800.0
