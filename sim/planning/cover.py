@@ -45,8 +45,10 @@ class Cover:
 
 
 def _rounded(a: np.ndarray, cost: np.ndarray, req: np.ndarray, x_lp: np.ndarray) -> np.ndarray:
-    """The relaxation rounded down, the rest covered greedily, redundant operators removed (module docstring)."""
-    x = np.floor(x_lp + 1e-9)
+    """The relaxation rounded down, the rest covered greedily, redundant operators removed (module docstring).
+
+    The solver's values may lie a little below 0 (its feasibility tolerance): they count as 0, never -1."""
+    x = np.floor(np.maximum(x_lp, 0.0) + 1e-9)
     covered = a @ x
     while True:
         short = np.maximum(req - covered, 0.0)
@@ -125,7 +127,7 @@ def cheapest_cover(a: np.ndarray, cost: np.ndarray, req: np.ndarray, gap: float,
     res = milp(c=cost, constraints=LinearConstraint(a, lb=req - 1e-9), integrality=np.ones(cost.size),
                bounds=Bounds(0, np.inf), options={"time_limit": time_limit_s, "mip_rel_gap": gap})
     if res.x is not None:
-        x_ip = np.round(res.x)
+        x_ip = np.round(np.maximum(res.x, 0.0))
         if np.all(a @ x_ip >= req - 1e-9) and float(cost @ x_ip) < best.cost:
             how = "integer program" + ("" if res.success else " (stopped at its time limit)")
             best = Cover(x_ip, float(cost @ x_ip), bound, how)
