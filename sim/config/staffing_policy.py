@@ -88,7 +88,7 @@ class ShiftPatternConfig:
     break_h: float = 0.0  # unpaid break, hours (0 = none)
     break_window_h: List[float] = field(default_factory=list)  # [earliest, latest] break start, hours after the
     # shift's start (with break_h > 0)
-    cost_per_h: float = 1.0  # cost of a paid hour (> 0)
+    cost_per_h: Optional[float] = None  # cost of a paid hour (> 0); None = staffing.cost_per_h
 
 
 def default_patterns() -> List[ShiftPatternConfig]:

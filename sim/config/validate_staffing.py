@@ -94,7 +94,8 @@ def _patterns(cfg: Config) -> None:
         for d in p.days:
             check_number(f"{key}.days", d, 0, 6)
         check_number(f"{key}.days_on", p.days_on, 0, 7)
-        check_number(f"{key}.cost_per_h", p.cost_per_h, lo_open=True)
+        if p.cost_per_h is not None:
+            check_number(f"{key}.cost_per_h", p.cost_per_h, lo_open=True)
         check_number(f"{key}.break_h", p.break_h, 0.0, p.length_h, hi_open=True)
         if p.break_h > 0:
             w = p.break_window_h

@@ -24,12 +24,14 @@ scale); ``headcount_factor`` is 1 for a proposed plan.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
 from sim.config.schema import Config
+from sim.config.staffing_policy import ShiftPatternConfig
 from sim.core.calendar import DAY_S
 from sim.planning.requirement import WEEK_S, Requirement
 from sim.planning.roster import Roster, positions
@@ -148,6 +150,7 @@ def apply_plan(cfg: Config, reqs: Sequence[Requirement], required: Sequence[np.n
     """
     out = copy.deepcopy(cfg)
     form = schedule or cfg.staffing.schedule
+    patterns = priced_patterns(cfg)
     s = out.staffing
     s.operators, s.headcount_factor = 0, 1.0
     schedules: List[Optional[Schedule]] = []
@@ -155,7 +158,7 @@ def apply_plan(cfg: Config, reqs: Sequence[Requirement], required: Sequence[np.n
         week = fold_week(req, need, simulated(cfg, req))
         sched = None
         if form == "shifts":
-            sched = solve(week, cfg.staffing.patterns, req.interval_s, cfg.scale, cfg.staffing.schedule_gap)
+            sched = solve(week, patterns, req.interval_s, cfg.scale, cfg.staffing.schedule_gap)
             hh, shifts = [], sched.shifts
         else:
             hh, shifts = [_clean(v / cfg.scale) for v in half_hourly(week, req.interval_s)], []
@@ -163,6 +166,13 @@ def apply_plan(cfg: Config, reqs: Sequence[Requirement], required: Sequence[np.n
         target.operators, target.half_hourly, target.shifts = 0, hh, shifts
         schedules.append(sched)
     return out, schedules
+
+
+def priced_patterns(cfg: Config) -> List[ShiftPatternConfig]:
+    """``staffing.patterns`` with each cost per hour resolved: a pattern's own, else ``staffing.cost_per_h``."""
+    return [dataclasses.replace(p, cost_per_h=float(p.cost_per_h if p.cost_per_h is not None
+                                                    else cfg.staffing.cost_per_h))
+            for p in cfg.staffing.patterns]
 
 
 def group_plans_of(reqs: Sequence[Requirement], required: Sequence[Optional[np.ndarray]],

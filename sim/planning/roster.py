@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
-from sim.planning.shifts import WEEKDAYS, Column, Schedule
+from sim.planning.shifts import WEEKDAYS, Column, Schedule, cost_of
 
 #: Days a position made of day-by-day shifts works at most in a week.
 MAX_DAYS = 5
@@ -128,5 +128,5 @@ def positions(schedule: Schedule) -> Roster:
         paid_day = p.length_h - (p.break_h if col.break_at_h is not None else 0.0)
         out.append(Position(i, p.name, worked, col.start_h, p.length_h, col.break_at_h,
                             p.break_h if col.break_at_h is not None else 0.0, paid_day * len(worked),
-                            paid_day * len(worked) * p.cost_per_h))
+                            paid_day * len(worked) * cost_of(p)))
     return Roster(out)

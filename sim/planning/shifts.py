@@ -56,6 +56,12 @@ class Column:
     paid_h: float
 
 
+def cost_of(p: ShiftPatternConfig) -> float:
+    """A pattern's cost of a paid hour; a pattern whose cost is not set (None) costs 1 here - the policies pass
+    patterns priced at ``staffing.cost_per_h`` (:func:`sim.planning.plan.priced_patterns`)."""
+    return float(p.cost_per_h) if p.cost_per_h is not None else 1.0
+
+
 @dataclass
 class Schedule:
     """A solved schedule.
@@ -210,7 +216,7 @@ def solve(required: np.ndarray, patterns: Sequence[ShiftPatternConfig], slot_s: 
     check_coverage(req, patterns, slot_s)
     cols = columns(patterns, slot_s)
     a = coverage(cols, slot_s)
-    cost = np.array([c.paid_h * patterns[c.pattern].cost_per_h for c in cols])
+    cost = np.array([c.paid_h * cost_of(patterns[c.pattern]) for c in cols])
     x = np.zeros(len(cols))
     status, reached = "nothing to cover", 0.0
     if req.sum() > 0:
@@ -262,7 +268,7 @@ def _shifts(cols: Sequence[Column], x: np.ndarray, patterns: Sequence[ShiftPatte
             t0 = start + a
             shift_days = day_list if t0 < 24.0 else sorted((d + 1) % 7 for d in day_list)
             shifts.append(ShiftConfig(name=name + suffix, start_h=t0 % 24.0, length_h=z - a, count=_count(n, scale),
-                                      days=[] if len(shift_days) == 7 else shift_days, cost_per_h=p.cost_per_h))
+                                      days=[] if len(shift_days) == 7 else shift_days, cost_per_h=cost_of(p)))
         counts[name] = counts.get(name, 0.0) + n * len(day_list)
     return shifts, counts
 

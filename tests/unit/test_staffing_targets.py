@@ -161,3 +161,17 @@ def test_each_group_plans_for_its_home_calls_and_the_overflow_it_receives(compos
     assert [g.name for g in plan.groups] == ["ga", "gb"]
     for g in plan.groups:
         assert len(plan.cfg.routing.groups[g.name].half_hourly) == 336 and g.required is not None
+
+
+def test_shift_patterns_without_a_cost_are_priced_at_staffing_cost_per_h(compose):
+    """A pattern's cost per hour left unset is staffing.cost_per_h (it was 1, ignoring the setting); a pattern's
+    own cost takes precedence; the shifts written carry the price they were scheduled at."""
+    base = ["experiment.horizon_h=24", "experiment.warmup_h=0", "experiment.replications=1", "staffing.policy=erlang",
+            "staffing.schedule=shifts", "staffing.cost_per_h=60", "staffing.currency=CNY"]
+    plan = make_plan(compose("single_queue", base + ["staffing.patterns=[{name:d8,length_h:8}]"]))
+    sched = plan.groups[0].schedule
+    assert sched is not None and sched.paid_h > 0
+    assert sched.cost == pytest.approx(60 * sched.paid_h) and {s.cost_per_h for s in sched.shifts} == {60.0}
+    assert plan.notes["currency"] == "CNY"
+    own = make_plan(compose("single_queue", base + ["staffing.patterns=[{name:d8,length_h:8,cost_per_h:45}]"]))
+    assert own.groups[0].schedule.cost == pytest.approx(45 * own.groups[0].schedule.paid_h)
