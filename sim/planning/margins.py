@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import Sequence
+from typing import Optional, Sequence
 
 #: Replications of the first simulation, which measures the noise.
 PILOT = 4
@@ -55,9 +55,11 @@ def _binomial_cdf(m: int, n: int, q: float) -> float:
                                  + (n - i) * lp) for i in range(0, min(m, n) + 1)))
 
 
-def miss_probability(n: int, share: float, assurance: float = ASSURANCE) -> float:
+def miss_probability(n: int, share: float, assurance: Optional[float] = None) -> float:
     """The largest per-interval miss probability at which at most ``floor(n (1 - share))`` of ``n`` independent
-    intervals miss with probability ``assurance`` (bisection; the CDF falls as the probability rises)."""
+    intervals miss with probability ``assurance`` (default :data:`ASSURANCE`; bisection: the CDF falls as the
+    probability rises)."""
+    assurance = ASSURANCE if assurance is None else assurance
     n = max(1, int(n))
     m = int(math.floor(n * (1.0 - share) + 1e-9))
     lo, hi = 0.0, 1.0

@@ -88,7 +88,11 @@ def required_vs_scheduled(rd: RunData) -> Optional[Figure]:
         label = "service level" if len(groups) == 1 else f"service level, group {g}"
         step_line(ax, x, data[f"service_level.{g}"][keep], colours[g], label, lw=1.4)
     target = rd.cfg.staffing.target.service_level
+    own = {g: rd.cfg.routing.groups[g].target.service_level for g in groups if g in rd.cfg.routing.groups}
+    own = {g: t for g, t in own.items() if t is not None and t != target}
     target_line(ax, target, "higher")
+    for g, t in own.items():  # a group's own target (routing.groups.<name>.target), in the group's colour
+        ax.axhline(t, color=colours[g], linestyle="--", linewidth=1.2, zorder=4, label=f"target {g} ≥ {t:.0%}")
     percent_axis(ax, 0.0, 1.0)
     ax.set_ylabel("service level")
     ax.set_title(f"Service level (answered within {rd.cfg.kpi.answer_threshold_s:g} s): {per}",
@@ -104,5 +108,7 @@ def required_vs_scheduled(rd: RunData) -> Optional[Figure]:
                + (" (the operator groups added up)" if len(groups) > 1 else "") + ". Bottom: "
                "each interval's service level pooled over the replications"
                + (" for each group's calls (by their first group)" if len(groups) > 1 else "")
-               + ", against staffing.target.service_level." + shown + " The numbers are in staffing.csv.")
+               + ", against staffing.target.service_level"
+               + (" (a group's own target, routing.groups.<name>.target, dashed in its colour)" if own else "")
+               + "." + shown + " The numbers are in staffing.csv.")
     return Figure("staffing", "Staffing required and scheduled", caption, png(fig))
