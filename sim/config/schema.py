@@ -87,6 +87,9 @@ class ArrivalsConfig:
     online: ChannelConfig = field(default_factory=ChannelConfig)  # online submissions (WeChat, app, web)
     day_of_week: List[float] = field(default_factory=lambda: [1.0] * 7)  # 7 multipliers of per_day, Monday first
     surges: List[SurgeConfig] = field(default_factory=list)  # surge events (rainstorm, heating season, ...)
+    # a what-if: multiplies every channel's and category's arrivals (profiles, weekday factors and surges kept);
+    # 1.2 = +20% demand; in (0, 100] (checked in sim/config/whatif.py)
+    demand_factor: float = 1.0
 
 
 @dataclass
@@ -129,6 +132,9 @@ class CallsConfig:
     # urgency classes queued ahead of others
     priority_classes: List[str] = field(default_factory=lambda: ["emergency"], metadata=DISTINCT)
     retrial: RetrialConfig = field(default_factory=RetrialConfig)  # redials after abandoning
+    # a what-if: multiplies every call handle time (handle_s, handle_work_order_s, handle_transfer_s and the
+    # categories' own), each distribution's shape and CV kept; 1.1 = 10% longer; in (0, 100] (sim/config/whatif.py)
+    handle_factor: float = 1.0
 
 
 @dataclass

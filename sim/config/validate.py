@@ -25,6 +25,7 @@ from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config
 from sim.config.validate_backoffice import validate_backoffice
 from sim.config.validate_routing import validate_routing
 from sim.config.validate_staffing import validate_staffing_policy
+from sim.config.whatif import check_factors
 from sim.core.distributions import make_distribution
 from sim.core.errors import ConfigError
 
@@ -52,6 +53,7 @@ def validate_config(cfg: Config) -> None:
     _categories(cfg)
     _arrivals(cfg)
     _calls(cfg)
+    check_factors(cfg)  # arrivals.demand_factor, calls.handle_factor (the call handle times they make)
     validate_routing(cfg)  # the staffing plan (or each group's), skills, callbacks, dispatch keys
     validate_staffing_policy(cfg)
     validate_backoffice(cfg)

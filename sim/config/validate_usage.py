@@ -19,7 +19,8 @@ order (the first broken one is reported):
   ``unclear_share``, ``resolution_h``, ``resolved_share``);
   ``feedback.staffing`` only with ``feedback.mode=team``;
 * without calls (``arrivals.phone.per_day=0``): ``calls`` (except
-  ``handle_transfer_s``, which online transfers use too),
+  ``handle_transfer_s``, which online transfers use too, and ``handle_factor``,
+  which multiplies it: used when online emergencies are transferred),
   ``kpi.answer_threshold_s`` and the categories' call handle times; without
   online demand: ``online``.  (A channel's arrival profile stays allowed:
   ``per_day=0`` is how a scenario's channel is switched off.)
@@ -114,6 +115,12 @@ def _operators_visit(cfg: Config) -> bool:
     return bool(cfg.units) and cfg.feedback.mode == "operators"
 
 
+def _call_handling(cfg: Config) -> bool:
+    """Whether operators spend call handle time: calls, or online items transferred to emergency services."""
+    return _phone(cfg) or (_online(cfg) and any(c.urgency.get("emergency", 0.0) > 0 and c.emergency_transfer_share > 0
+                                                for c in cfg.categories.values()))
+
+
 _CALL_KEYS = ("calls.handle_s", "calls.handle_work_order_s", "calls.patience_s", "calls.priority_classes",
               "calls.retrial", "kpi.answer_threshold_s", "categories.*.handle_s", "categories.*.handle_work_order_s")
 _BACK_OFFICE_CATEGORY_KEYS = ("categories.*.unit_type", "categories.*.unit", "categories.*.unclear_share",
@@ -134,6 +141,9 @@ RULES: tuple[Rule, ...] = (
     Rule(_CALL_KEYS, _phone, "used only when there are calls (arrivals.phone.per_day > 0)"),
     Rule(("online",), _online,
          "used only when there is online demand (arrivals.online.per_day > 0)"),
+    Rule(("calls.handle_factor",), _call_handling,
+         "used only when operators handle calls (arrivals.phone.per_day > 0) or transfer online emergencies "
+         "(calls.handle_transfer_s)"),
     Rule(("calls.retrial.delay_s", "calls.retrial.max_retrials"), lambda c: c.calls.retrial.probability > 0,
          "used only when callers redial (calls.retrial.probability > 0)"),
     Rule(("calls.retrial.probability", "calls.retrial.delay_s"), lambda c: c.calls.retrial.max_retrials > 0,
