@@ -117,7 +117,7 @@ def test_schedule_cost_is_the_integer_programs_optimum():
     slot_s = 6 * 3600.0
     required = np.zeros(28)
     required[:4] = [2, 3, 1, 2]
-    patterns = [ShiftPatternConfig(name="long", length_h=12, starts_h=[0, 6, 12], days=[0]),
+    patterns = [ShiftPatternConfig(name="long", length_h=12, starts_h=[0, 6, 12], days=[0], cost_per_h=1.0),
                 ShiftPatternConfig(name="short", length_h=6, starts_h=[0, 12, 18], days=[0], cost_per_h=1.2),
                 ShiftPatternConfig(name="tour", length_h=12, starts_h=[18], days=[6], days_on=2, break_h=6,
                                    break_window_h=[0, 6], cost_per_h=0.7)]
