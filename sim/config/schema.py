@@ -21,7 +21,13 @@ from omegaconf import MISSING
 from sim.config.dated import DatedConfig, DayLogSdConfig
 from sim.config.markers import DISTINCT
 from sim.config.routing import CallbackConfig, EscalationConfig
-from sim.config.staffing_policy import OptimizeConfig, ShiftPatternConfig, StaffingTargetConfig, default_patterns
+from sim.config.staffing_policy import (
+    GroupTargetConfig,
+    OptimizeConfig,
+    ShiftPatternConfig,
+    StaffingTargetConfig,
+    default_patterns,
+)
 from sim.core.distributions import DIST_FAMILIES
 
 #: Channels through which residents submit requests.
@@ -179,6 +185,11 @@ class FrontStaffingConfig(StaffingConfig):
     schedule_gap: float = 0.02  # shift scheduling stops within this share of the optimal cost, in [0, 1); 0 = prove it
     optimize: OptimizeConfig = field(default_factory=OptimizeConfig)  # the simulation-based policy
     cost_per_h: float = 1.0  # cost of a paid operator-hour (a shift's own cost_per_h takes precedence)
+    currency: str = ""  # label of every cost (e.g. CNY), at most 16 characters; empty = units of cost_per_h
+    # operator-hours the proposed plan may roster in the measurement window (at the run's scale; optimize), > 0;
+    # None = no budget
+    budget_h: Optional[float] = None
+    budget_cost: Optional[float] = None  # the same budget as a cost (in staffing.currency), > 0; None = no budget
 
 
 @dataclass
@@ -273,8 +284,10 @@ class GroupConfig:
     """An operator group's staffing plan (``routing.groups.<name>``): exactly one form, as in ``staffing``."""
 
     operators: int = 0  # constant headcount (before scale)
-    half_hourly: List[int] = field(default_factory=list)  # headcount per interval: one day (48) or one week (336)
+    half_hourly: List[float] = field(default_factory=list)  # headcount per interval: one day (48) or one week (336)
     shifts: List[ShiftConfig] = field(default_factory=list)  # shifts whose coverage gives the headcount
+    # the group's own targets when a staffing policy proposes its plan (None: staffing.target's)
+    target: GroupTargetConfig = field(default_factory=GroupTargetConfig)
 
 
 @dataclass
@@ -379,7 +392,7 @@ __all__ = [
     "CHANNELS", "URGENCY_CLASSES", "DIST_FAMILIES", "MISSING", "BEIJING_TARGETS",
     "DistConfig", "ChannelConfig", "SurgeConfig", "ArrivalsConfig", "CategoryConfig",
     "RetrialConfig", "CallsConfig", "OnlineConfig", "ShiftConfig", "StaffingConfig", "FrontStaffingConfig",
-    "StaffingTargetConfig", "OptimizeConfig", "ShiftPatternConfig",
+    "StaffingTargetConfig", "GroupTargetConfig", "OptimizeConfig", "ShiftPatternConfig",
     "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig",
     "ExperimentConfig", "KpiConfig", "ReportConfig", "Config", "register_schema",
     "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig", "DatedConfig", "DayLogSdConfig",

@@ -132,4 +132,4 @@ def _groups(cfg: Config) -> None:
     check_number("staffing.shrinkage", s.shrinkage, 0.0, 1.0, hi_open=True)
     check_number("staffing.headcount_factor", s.headcount_factor, lo_open=True)
     for name, plan in group_plans(cfg).items():
-        check_staffing_plan(plan, f"routing.groups.{name}")
+        check_staffing_plan(plan, f"routing.groups.{name}", required=cfg.staffing.policy == "plan")

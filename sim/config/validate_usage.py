@@ -41,7 +41,8 @@ order (the first broken one is reported):
   other policies decide the headcount); ``staffing.schedule`` only with a policy that proposes
   a plan; ``staffing.patterns`` and
   ``staffing.schedule_gap`` only with ``staffing.schedule=shifts``; ``staffing.optimize``
-  only with ``staffing.policy=optimize``.
+  and a budget (``staffing.budget_h``, ``budget_cost``) only with ``staffing.policy=optimize``;
+  ``staffing.target.online_on_time_rate`` only with online demand.
 * routing: ``routing.skills`` only with ``routing.groups``;
   ``routing.overflow_after_s`` only when some skills list has two groups or more;
   the callback's keys only with ``routing.callback.enabled`` (and calls),
@@ -191,8 +192,10 @@ RULES: tuple[Rule, ...] = (
     Rule(("staffing.patterns", "staffing.schedule_gap"),
          lambda c: c.staffing.policy != "plan" and c.staffing.schedule == "shifts",
          "used only to schedule shifts (staffing.schedule=shifts, with staffing.policy=erlang or optimize)"),
-    Rule(("staffing.optimize",), lambda c: c.staffing.policy == "optimize",
+    Rule(("staffing.optimize", "staffing.budget_h", "staffing.budget_cost"), lambda c: c.staffing.policy == "optimize",
          "used only with staffing.policy=optimize"),
+    Rule(("staffing.target.online_on_time_rate",), _online,
+         "used only when there is online demand (arrivals.online.per_day > 0)"),
     Rule(("routing.skills",), lambda c: bool(c.routing.groups), "used only with operator groups (routing.groups)"),
     Rule(("routing.overflow_after_s",), lambda c: any(len(g) > 1 for g in c.routing.skills.values()),
          "used only when a routing.skills list names two groups or more (there is a next group to overflow to)"),
