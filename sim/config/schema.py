@@ -18,9 +18,16 @@ from typing import Dict, List, Optional
 
 from omegaconf import MISSING
 
+from sim.config.dated import DatedConfig, DayLogSdConfig
 from sim.config.markers import DISTINCT
 from sim.config.routing import CallbackConfig, EscalationConfig
-from sim.config.staffing_policy import OptimizeConfig, ShiftPatternConfig, StaffingTargetConfig, default_patterns
+from sim.config.staffing_policy import (
+    GroupTargetConfig,
+    OptimizeConfig,
+    ShiftPatternConfig,
+    StaffingTargetConfig,
+    default_patterns,
+)
 from sim.core.distributions import DIST_FAMILIES
 
 #: Channels through which residents submit requests.
@@ -81,6 +88,9 @@ class ArrivalsConfig:
     online: ChannelConfig = field(default_factory=ChannelConfig)  # online submissions (WeChat, app, web)
     day_of_week: List[float] = field(default_factory=lambda: [1.0] * 7)  # 7 multipliers of per_day, Monday first
     surges: List[SurgeConfig] = field(default_factory=list)  # surge events (rainstorm, heating season, ...)
+    # a what-if: multiplies every channel's and category's arrivals (profiles, weekday factors and surges kept);
+    # 1.2 = +20% demand; in (0, 100] (checked in sim/config/whatif.py)
+    demand_factor: float = 1.0
 
 
 @dataclass
@@ -91,8 +101,7 @@ class CategoryConfig:
     direct_share: float = 1.0  # P(answered directly by the operator) for non-emergency contacts
     urgency: Dict[str, float] = field(default_factory=lambda: {"general": 1.0})  # urgency-class mix (sums to 1)
     handle_s: Optional[DistConfig] = None  # call handle time when answered directly; None = calls.handle_s
-    # call handle time when it becomes a work order; None = calls default
-    handle_work_order_s: Optional[DistConfig] = None
+    handle_work_order_s: Optional[DistConfig] = None  # handle time when it becomes a work order; None = calls default
     patience_s: Optional[DistConfig] = None  # time its callers wait before hanging up, seconds; None = calls.patience_s
     emergency_transfer_share: float = 0.0  # share of emergency-class contacts transferred to 110/119/120 (life safety)
     unit_type: str = ""  # unit type that handles its work orders (a key of units); "" = no work orders possible
@@ -124,22 +133,11 @@ class CallsConfig:
     # urgency classes queued ahead of others
     priority_classes: List[str] = field(default_factory=lambda: ["emergency"], metadata=DISTINCT)
     retrial: RetrialConfig = field(default_factory=RetrialConfig)  # redials after abandoning
-    # multiplies the handle time of each call (direct answer or work order) by the half-hour of its first attempt:
-    # 48 values (every day alike) or 336 (a week, Monday 0:00 first), each in (0, 10]; empty = 1 (no profile)
+    # a what-if: multiplies every call handle time (handle_s, handle_work_order_s, handle_transfer_s and the
+    # categories' own), each distribution's shape and CV kept; 1.1 = 10% longer; in (0, 100] (sim/config/whatif.py)
+    handle_factor: float = 1.0
+    # x handle time by the half-hour of the first attempt: 48 or 336 (Monday first) values in (0, 10]; [] = none
     handle_factor_half_hourly: List[float] = field(default_factory=list)
-
-
-def check_calls_profile(c: CallsConfig) -> None:
-    """Range checks of ``calls.handle_factor_half_hourly`` (length 0, 48 or 336; each value in (0, 10])."""
-    from sim.core.errors import ConfigError
-
-    f = c.handle_factor_half_hourly
-    if len(f) not in (0, 48, 336):
-        raise ConfigError("calls.handle_factor_half_hourly", f"<{len(f)} values>",
-                          "must have 48 values (one day) or 336 (one week, Monday first)")
-    for i, v in enumerate(f):
-        if not 0.0 < float(v) <= 10.0:  # NaN fails too
-            raise ConfigError(f"calls.handle_factor_half_hourly[{i}]", v, "must be in (0, 10]")
 
 
 @dataclass
@@ -189,6 +187,10 @@ class FrontStaffingConfig(StaffingConfig):
     schedule_gap: float = 0.02  # shift scheduling stops within this share of the optimal cost, in [0, 1); 0 = prove it
     optimize: OptimizeConfig = field(default_factory=OptimizeConfig)  # the simulation-based policy
     cost_per_h: float = 1.0  # cost of a paid operator-hour (a shift's own cost_per_h takes precedence)
+    currency: str = ""  # label of every cost (e.g. CNY), at most 16 characters; empty = units of cost_per_h
+    # operator-hours the proposed plan may roster in the measurement window (at the run's scale; optimize), > 0
+    budget_h: Optional[float] = None  # None = no budget
+    budget_cost: Optional[float] = None  # the same budget as a cost (in staffing.currency), > 0; None = no budget
 
 
 @dataclass
@@ -283,9 +285,10 @@ class GroupConfig:
     """An operator group's staffing plan (``routing.groups.<name>``): exactly one form, as in ``staffing``."""
 
     operators: int = 0  # constant headcount (before scale)
-    # headcount per interval: one day (48) or one week (336); a fraction keeps its mean, as in staffing.half_hourly
-    half_hourly: List[float] = field(default_factory=list)
+    half_hourly: List[float] = field(default_factory=list)  # headcount per interval: one day (48) or one week (336)
     shifts: List[ShiftConfig] = field(default_factory=list)  # shifts whose coverage gives the headcount
+    # the group's own targets when a staffing policy proposes its plan (None: staffing.target's)
+    target: GroupTargetConfig = field(default_factory=GroupTargetConfig)
 
 
 @dataclass
@@ -365,6 +368,7 @@ class Config:
     scale: float = 1.0  # multiplies demand and staff together (e.g. 0.1 for quick runs)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)  # replications, horizon, seed
     arrivals: ArrivalsConfig = field(default_factory=ArrivalsConfig)  # demand
+    dated: DatedConfig = field(default_factory=DatedConfig)  # arrivals per date and half-hour from a file
     categories: Dict[str, CategoryConfig] = field(default_factory=dict)  # request categories by name
     calls: CallsConfig = field(default_factory=CallsConfig)  # phone calls
     online: OnlineConfig = field(default_factory=OnlineConfig)  # online submissions
@@ -389,8 +393,8 @@ __all__ = [
     "CHANNELS", "URGENCY_CLASSES", "DIST_FAMILIES", "MISSING", "BEIJING_TARGETS",
     "DistConfig", "ChannelConfig", "SurgeConfig", "ArrivalsConfig", "CategoryConfig",
     "RetrialConfig", "CallsConfig", "OnlineConfig", "ShiftConfig", "StaffingConfig", "FrontStaffingConfig",
-    "StaffingTargetConfig", "OptimizeConfig", "ShiftPatternConfig",
+    "StaffingTargetConfig", "GroupTargetConfig", "OptimizeConfig", "ShiftPatternConfig",
     "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig",
     "ExperimentConfig", "KpiConfig", "ReportConfig", "Config", "register_schema",
-    "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig",
+    "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig", "DatedConfig", "DayLogSdConfig",
 ]

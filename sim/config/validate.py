@@ -20,11 +20,14 @@ from __future__ import annotations
 
 from typing import List, Mapping, Optional
 
+from sim.config.dated import check_dated, check_dated_staffing
 from sim.config.rules import check_number, check_probability, check_shares, check_weights
-from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config, check_calls_profile
+from sim.config.schema import CHANNELS, URGENCY_CLASSES, CallsConfig, Config
 from sim.config.validate_backoffice import validate_backoffice
 from sim.config.validate_routing import validate_routing
+from sim.config.validate_size import LIMITS
 from sim.config.validate_staffing import validate_staffing_policy
+from sim.config.whatif import check_factors
 from sim.core.distributions import make_distribution
 from sim.core.errors import ConfigError
 
@@ -51,7 +54,11 @@ def validate_config(cfg: Config) -> None:
     _experiment(cfg)
     _categories(cfg)
     _arrivals(cfg)
+    check_dated(cfg.dated, CHANNELS, list(cfg.categories), cfg.experiment.start_weekday, cfg.experiment.horizon_h,
+                {ch: getattr(cfg.arrivals, ch).per_day for ch in CHANNELS})
+    check_dated_staffing(cfg, CHANNELS, LIMITS["operators"])
     _calls(cfg)
+    check_factors(cfg)  # arrivals.demand_factor, calls.handle_factor (the call handle times they make)
     validate_routing(cfg)  # the staffing plan (or each group's), skills, callbacks, dispatch keys
     validate_staffing_policy(cfg)
     validate_backoffice(cfg)
@@ -212,3 +219,14 @@ def _calls(cfg: Config) -> None:
     check_number("online.deadline_h", o.deadline_h, lo_open=True)
     if o.expire_h is not None:
         check_number("online.expire_h", o.expire_h, lo_open=True)
+
+
+def check_calls_profile(c: CallsConfig) -> None:
+    """Range checks of ``calls.handle_factor_half_hourly`` (length 0, 48 or 336; each value in (0, 10])."""
+    f = c.handle_factor_half_hourly
+    if len(f) not in (0, 48, 336):
+        raise ConfigError("calls.handle_factor_half_hourly", f"<{len(f)} values>",
+                          "must have 48 values (one day) or 336 (one week, Monday first)")
+    for i, v in enumerate(f):
+        if not 0.0 < float(v) <= 10.0:  # NaN fails too
+            raise ConfigError(f"calls.handle_factor_half_hourly[{i}]", v, "must be in (0, 10]")

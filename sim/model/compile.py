@@ -30,7 +30,7 @@ from sim.config.validate_routing import group_plans
 from sim.core.calendar import WorkCalendar
 from sim.core.distributions import Distribution, make_distribution
 from sim.model import derive
-from sim.model.arrivals import ChannelArrivals
+from sim.model.arrivals import Arrivals
 from sim.model.derive import DIRECT, WORK_ORDER, Clock, Triage
 from sim.model.staffing import StaffChange, rostered_and_cost, scheduled_headcount, staffing_changes
 from sim.model.units import UnitDirectory
@@ -138,7 +138,7 @@ class Compiled:
     clock: Clock
     shares: np.ndarray  # category mix, summing to 1
     triage: Triage
-    channels: Dict[str, ChannelArrivals]
+    channels: Dict[str, Arrivals]
     handle: Dict[str, List[List[Distribution]]]  # per channel, [kind][category]
     transfer: Distribution
     patience: Distribution
@@ -155,7 +155,7 @@ class Compiled:
     callback: Optional[CallbackSpec]
     backoffice: Optional[BackOfficeSpec]
     feedback: Optional[FeedbackSpec]
-    handle_factor: Optional[np.ndarray] = None  # calls.handle_factor_half_hourly over a week from time 0 (336), or None
+    handle_profile: Optional[np.ndarray] = None  # calls.handle_factor_half_hourly over the week from time 0, or None
 
 
 def _limits(table: Dict[str, float]) -> np.ndarray:
@@ -243,7 +243,7 @@ def compile_config(cfg: Config) -> Compiled:
     shares = derive.category_shares(cfg)
     mix = derive.triage(cfg)
     handle = derive.handle_tables(cfg)
-    transfer = make_distribution(cfg.calls.handle_transfer_s, "calls.handle_transfer_s")
+    transfer = derive.transfer_handle(cfg)
     cals = derive.calendars(cfg)
     back = _backoffice(cfg, cals) if cfg.units else None
     return Compiled(
@@ -265,6 +265,6 @@ def compile_config(cfg: Config) -> Compiled:
         callback=_callback(cfg, derive.mean_handle_s(shares, mix, handle["phone"], transfer)),
         backoffice=back,
         feedback=_feedback(cfg, clk, cals) if back is not None else None,
-        handle_factor=derive.handle_factor(cfg),
+        handle_profile=derive.handle_profile(cfg),
     )
 
