@@ -101,8 +101,8 @@ class CategoryConfig:
     direct_share: float = 1.0  # P(answered directly by the operator) for non-emergency contacts
     urgency: Dict[str, float] = field(default_factory=lambda: {"general": 1.0})  # urgency-class mix (sums to 1)
     handle_s: Optional[DistConfig] = None  # call handle time when answered directly; None = calls.handle_s
-    # call handle time when it becomes a work order; None = calls default
-    handle_work_order_s: Optional[DistConfig] = None
+    handle_work_order_s: Optional[DistConfig] = None  # handle time when it becomes a work order; None = calls default
+    patience_s: Optional[DistConfig] = None  # time its callers wait before hanging up, seconds; None = calls.patience_s
     emergency_transfer_share: float = 0.0  # share of emergency-class contacts transferred to 110/119/120 (life safety)
     unit_type: str = ""  # unit type that handles its work orders (a key of units); "" = no work orders possible
     unit: Optional[str] = None  # a named unit of that type that handles them all; None = drawn by the type's weights
@@ -136,6 +136,8 @@ class CallsConfig:
     # a what-if: multiplies every call handle time (handle_s, handle_work_order_s, handle_transfer_s and the
     # categories' own), each distribution's shape and CV kept; 1.1 = 10% longer; in (0, 100] (sim/config/whatif.py)
     handle_factor: float = 1.0
+    # x handle time by the half-hour of the first attempt: 48 or 336 (Monday first) values in (0, 10]; [] = none
+    handle_factor_half_hourly: List[float] = field(default_factory=list)
 
 
 @dataclass
@@ -186,9 +188,8 @@ class FrontStaffingConfig(StaffingConfig):
     optimize: OptimizeConfig = field(default_factory=OptimizeConfig)  # the simulation-based policy
     cost_per_h: float = 1.0  # cost of a paid operator-hour (a shift's own cost_per_h takes precedence)
     currency: str = ""  # label of every cost (e.g. CNY), at most 16 characters; empty = units of cost_per_h
-    # operator-hours the proposed plan may roster in the measurement window (at the run's scale; optimize), > 0;
-    # None = no budget
-    budget_h: Optional[float] = None
+    # operator-hours the proposed plan may roster in the measurement window (at the run's scale; optimize), > 0
+    budget_h: Optional[float] = None  # None = no budget
     budget_cost: Optional[float] = None  # the same budget as a cost (in staffing.currency), > 0; None = no budget
 
 

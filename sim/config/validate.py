@@ -22,7 +22,7 @@ from typing import List, Mapping, Optional
 
 from sim.config.dated import check_dated, check_dated_staffing
 from sim.config.rules import check_number, check_probability, check_shares, check_weights
-from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config
+from sim.config.schema import CHANNELS, URGENCY_CLASSES, CallsConfig, Config
 from sim.config.validate_backoffice import validate_backoffice
 from sim.config.validate_routing import validate_routing
 from sim.config.validate_size import LIMITS
@@ -150,7 +150,7 @@ def _categories(cfg: Config) -> None:
         key = f"categories.{name}"
         check_probability(f"{key}.direct_share", cat.direct_share)
         check_shares(f"{key}.urgency", dict(cat.urgency), URGENCY_CLASSES)
-        for field_name in ("handle_s", "handle_work_order_s"):
+        for field_name in ("handle_s", "handle_work_order_s", "patience_s"):
             dist = getattr(cat, field_name)
             if dist is not None:
                 make_distribution(dist, f"{key}.{field_name}")
@@ -204,6 +204,7 @@ def _calls(cfg: Config) -> None:
         make_distribution(c.handle_work_order_s, "calls.handle_work_order_s")
     make_distribution(c.handle_transfer_s, "calls.handle_transfer_s")
     make_distribution(c.patience_s, "calls.patience_s")
+    check_calls_profile(c)
     for name in c.priority_classes:
         if name not in URGENCY_CLASSES:
             raise ConfigError("calls.priority_classes", name,
@@ -218,3 +219,14 @@ def _calls(cfg: Config) -> None:
     check_number("online.deadline_h", o.deadline_h, lo_open=True)
     if o.expire_h is not None:
         check_number("online.expire_h", o.expire_h, lo_open=True)
+
+
+def check_calls_profile(c: CallsConfig) -> None:
+    """Range checks of ``calls.handle_factor_half_hourly`` (length 0, 48 or 336; each value in (0, 10])."""
+    f = c.handle_factor_half_hourly
+    if len(f) not in (0, 48, 336):
+        raise ConfigError("calls.handle_factor_half_hourly", f"<{len(f)} values>",
+                          "must have 48 values (one day) or 336 (one week, Monday first)")
+    for i, v in enumerate(f):
+        if not 0.0 < float(v) <= 10.0:  # NaN fails too
+            raise ConfigError(f"calls.handle_factor_half_hourly[{i}]", v, "must be in (0, 10]")
