@@ -18,9 +18,16 @@ from typing import Dict, List, Optional
 
 from omegaconf import MISSING
 
+from sim.config.dated import DatedConfig, DayLogSdConfig
 from sim.config.markers import DISTINCT
 from sim.config.routing import CallbackConfig, EscalationConfig
-from sim.config.staffing_policy import OptimizeConfig, ShiftPatternConfig, StaffingTargetConfig, default_patterns
+from sim.config.staffing_policy import (
+    GroupTargetConfig,
+    OptimizeConfig,
+    ShiftPatternConfig,
+    StaffingTargetConfig,
+    default_patterns,
+)
 from sim.core.distributions import DIST_FAMILIES
 
 #: Channels through which residents submit requests.
@@ -94,8 +101,8 @@ class CategoryConfig:
     direct_share: float = 1.0  # P(answered directly by the operator) for non-emergency contacts
     urgency: Dict[str, float] = field(default_factory=lambda: {"general": 1.0})  # urgency-class mix (sums to 1)
     handle_s: Optional[DistConfig] = None  # call handle time when answered directly; None = calls.handle_s
-    # call handle time when it becomes a work order; None = calls default
-    handle_work_order_s: Optional[DistConfig] = None
+    handle_work_order_s: Optional[DistConfig] = None  # handle time when it becomes a work order; None = calls default
+    patience_s: Optional[DistConfig] = None  # time its callers wait before hanging up, seconds; None = calls.patience_s
     emergency_transfer_share: float = 0.0  # share of emergency-class contacts transferred to 110/119/120 (life safety)
     unit_type: str = ""  # unit type that handles its work orders (a key of units); "" = no work orders possible
     unit: Optional[str] = None  # a named unit of that type that handles them all; None = drawn by the type's weights
@@ -129,6 +136,8 @@ class CallsConfig:
     # a what-if: multiplies every call handle time (handle_s, handle_work_order_s, handle_transfer_s and the
     # categories' own), each distribution's shape and CV kept; 1.1 = 10% longer; in (0, 100] (sim/config/whatif.py)
     handle_factor: float = 1.0
+    # x handle time by the half-hour of the first attempt: 48 or 336 (Monday first) values in (0, 10]; [] = none
+    handle_factor_half_hourly: List[float] = field(default_factory=list)
 
 
 @dataclass
@@ -178,6 +187,10 @@ class FrontStaffingConfig(StaffingConfig):
     schedule_gap: float = 0.02  # shift scheduling stops within this share of the optimal cost, in [0, 1); 0 = prove it
     optimize: OptimizeConfig = field(default_factory=OptimizeConfig)  # the simulation-based policy
     cost_per_h: float = 1.0  # cost of a paid operator-hour (a shift's own cost_per_h takes precedence)
+    currency: str = ""  # label of every cost (e.g. CNY), at most 16 characters; empty = units of cost_per_h
+    # operator-hours the proposed plan may roster in the measurement window (at the run's scale; optimize), > 0
+    budget_h: Optional[float] = None  # None = no budget
+    budget_cost: Optional[float] = None  # the same budget as a cost (in staffing.currency), > 0; None = no budget
 
 
 @dataclass
@@ -272,8 +285,10 @@ class GroupConfig:
     """An operator group's staffing plan (``routing.groups.<name>``): exactly one form, as in ``staffing``."""
 
     operators: int = 0  # constant headcount (before scale)
-    half_hourly: List[int] = field(default_factory=list)  # headcount per interval: one day (48) or one week (336)
+    half_hourly: List[float] = field(default_factory=list)  # headcount per interval: one day (48) or one week (336)
     shifts: List[ShiftConfig] = field(default_factory=list)  # shifts whose coverage gives the headcount
+    # the group's own targets when a staffing policy proposes its plan (None: staffing.target's)
+    target: GroupTargetConfig = field(default_factory=GroupTargetConfig)
 
 
 @dataclass
@@ -368,6 +383,7 @@ class Config:
     scale: float = 1.0  # multiplies demand and staff together (e.g. 0.1 for quick runs)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)  # replications, horizon, seed
     arrivals: ArrivalsConfig = field(default_factory=ArrivalsConfig)  # demand
+    dated: DatedConfig = field(default_factory=DatedConfig)  # arrivals per date and half-hour from a file
     categories: Dict[str, CategoryConfig] = field(default_factory=dict)  # request categories by name
     calls: CallsConfig = field(default_factory=CallsConfig)  # phone calls
     online: OnlineConfig = field(default_factory=OnlineConfig)  # online submissions
@@ -392,8 +408,8 @@ __all__ = [
     "CHANNELS", "URGENCY_CLASSES", "DIST_FAMILIES", "MISSING", "BEIJING_TARGETS",
     "DistConfig", "ChannelConfig", "SurgeConfig", "ArrivalsConfig", "CategoryConfig",
     "RetrialConfig", "CallsConfig", "OnlineConfig", "ShiftConfig", "StaffingConfig", "FrontStaffingConfig",
-    "StaffingTargetConfig", "OptimizeConfig", "ShiftPatternConfig",
+    "StaffingTargetConfig", "GroupTargetConfig", "OptimizeConfig", "ShiftPatternConfig",
     "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig",
     "ExperimentConfig", "KpiConfig", "ReportConfig", "Config", "register_schema",
-    "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig",
+    "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig", "DatedConfig", "DayLogSdConfig",
 ]

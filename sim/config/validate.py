@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from typing import List, Mapping, Optional
 
+from sim.config.dated import check_dated, check_dated_staffing
 from sim.config.rules import check_number, check_probability, check_shares, check_weights
-from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config, check_report
+from sim.config.schema import CHANNELS, URGENCY_CLASSES, CallsConfig, Config, check_report
 from sim.config.validate_backoffice import validate_backoffice
 from sim.config.validate_routing import validate_routing
+from sim.config.validate_size import LIMITS
 from sim.config.validate_staffing import validate_staffing_policy
 from sim.config.whatif import check_factors
 from sim.core.distributions import make_distribution
@@ -53,6 +55,9 @@ def validate_config(cfg: Config) -> None:
     check_report(cfg.report)
     _categories(cfg)
     _arrivals(cfg)
+    check_dated(cfg.dated, CHANNELS, list(cfg.categories), cfg.experiment.start_weekday, cfg.experiment.horizon_h,
+                {ch: getattr(cfg.arrivals, ch).per_day for ch in CHANNELS})
+    check_dated_staffing(cfg, CHANNELS, LIMITS["operators"])
     _calls(cfg)
     check_factors(cfg)  # arrivals.demand_factor, calls.handle_factor (the call handle times they make)
     validate_routing(cfg)  # the staffing plan (or each group's), skills, callbacks, dispatch keys
@@ -146,7 +151,7 @@ def _categories(cfg: Config) -> None:
         key = f"categories.{name}"
         check_probability(f"{key}.direct_share", cat.direct_share)
         check_shares(f"{key}.urgency", dict(cat.urgency), URGENCY_CLASSES)
-        for field_name in ("handle_s", "handle_work_order_s"):
+        for field_name in ("handle_s", "handle_work_order_s", "patience_s"):
             dist = getattr(cat, field_name)
             if dist is not None:
                 make_distribution(dist, f"{key}.{field_name}")
@@ -200,6 +205,7 @@ def _calls(cfg: Config) -> None:
         make_distribution(c.handle_work_order_s, "calls.handle_work_order_s")
     make_distribution(c.handle_transfer_s, "calls.handle_transfer_s")
     make_distribution(c.patience_s, "calls.patience_s")
+    check_calls_profile(c)
     for name in c.priority_classes:
         if name not in URGENCY_CLASSES:
             raise ConfigError("calls.priority_classes", name,
@@ -214,3 +220,14 @@ def _calls(cfg: Config) -> None:
     check_number("online.deadline_h", o.deadline_h, lo_open=True)
     if o.expire_h is not None:
         check_number("online.expire_h", o.expire_h, lo_open=True)
+
+
+def check_calls_profile(c: CallsConfig) -> None:
+    """Range checks of ``calls.handle_factor_half_hourly`` (length 0, 48 or 336; each value in (0, 10])."""
+    f = c.handle_factor_half_hourly
+    if len(f) not in (0, 48, 336):
+        raise ConfigError("calls.handle_factor_half_hourly", f"<{len(f)} values>",
+                          "must have 48 values (one day) or 336 (one week, Monday first)")
+    for i, v in enumerate(f):
+        if not 0.0 < float(v) <= 10.0:  # NaN fails too
+            raise ConfigError(f"calls.handle_factor_half_hourly[{i}]", v, "must be in (0, 10]")

@@ -23,7 +23,9 @@ order (the first broken one is reported):
   which multiplies it: used when online emergencies are transferred),
   ``kpi.answer_threshold_s`` and the categories' call handle times; without
   online demand: ``online``.  (A channel's arrival profile stays allowed:
-  ``per_day=0`` is how a scenario's channel is switched off.)
+  ``per_day=0`` is how a scenario's channel is switched off.)  A channel whose arrivals a dated
+  file gives (``dated.file``): its ``hourly_profile`` and ``day_cv``, and ``arrivals.day_of_week``
+  when every channel with demand is dated.
 * switches, on values as well as keys: ``calls.retrial.delay_s``/``max_retrials``
   only with a redial probability > 0, and the probability and delay only with
   ``max_retrials`` > 0; the work-order handle times only when a category makes
@@ -39,7 +41,8 @@ order (the first broken one is reported):
   other policies decide the headcount); ``staffing.schedule`` only with a policy that proposes
   a plan; ``staffing.patterns`` and
   ``staffing.schedule_gap`` only with ``staffing.schedule=shifts``; ``staffing.optimize``
-  only with ``staffing.policy=optimize``.
+  and a budget (``staffing.budget_h``, ``budget_cost``) only with ``staffing.policy=optimize``;
+  ``staffing.target.online_on_time_rate`` only with online demand.
 * routing: ``routing.skills`` only with ``routing.groups``;
   ``routing.overflow_after_s`` only when some skills list has two groups or more;
   the callback's keys only with ``routing.callback.enabled`` (and calls),
@@ -110,6 +113,16 @@ def _online(cfg: Config) -> bool:
     return cfg.arrivals.online.per_day > 0
 
 
+def _template(cfg: Config, channel: str) -> bool:
+    """Whether ``channel``'s arrivals come from the weekly template (not from a dated file's rows)."""
+    if cfg.dated.file is None:
+        return True
+    from sim.config.dated import read_dated
+    from sim.config.schema import CHANNELS
+
+    return channel not in read_dated(cfg.dated.file, CHANNELS, list(cfg.categories)).rates
+
+
 def _operators_visit(cfg: Config) -> bool:
     return bool(cfg.units) and cfg.feedback.mode == "operators"
 
@@ -143,6 +156,14 @@ RULES: tuple[Rule, ...] = (
     Rule(("calls.handle_factor",), _call_handling,
          "used only when operators handle calls (arrivals.phone.per_day > 0) or transfer online emergencies "
          "(calls.handle_transfer_s)"),
+    Rule(("arrivals.phone.hourly_profile", "arrivals.phone.day_cv"), lambda c: _template(c, "phone"),
+         "not used: dated.file gives the phone arrivals per date and half-hour (its days' spread: dated.day_log_sd)"),
+    Rule(("arrivals.online.hourly_profile", "arrivals.online.day_cv"), lambda c: _template(c, "online"),
+         "not used: dated.file gives the online arrivals per date and half-hour (its days' spread: "
+         "dated.day_log_sd)"),
+    Rule(("arrivals.day_of_week",), lambda c: any(getattr(c.arrivals, ch).per_day > 0 and _template(c, ch)
+                                                 for ch in ("phone", "online")),
+         "not used: dated.file gives the arrivals of every channel with demand per date"),
     Rule(("calls.retrial.delay_s", "calls.retrial.max_retrials"), lambda c: c.calls.retrial.probability > 0,
          "used only when callers redial (calls.retrial.probability > 0)"),
     Rule(("calls.retrial.probability", "calls.retrial.delay_s"), lambda c: c.calls.retrial.max_retrials > 0,
@@ -171,8 +192,10 @@ RULES: tuple[Rule, ...] = (
     Rule(("staffing.patterns", "staffing.schedule_gap"),
          lambda c: c.staffing.policy != "plan" and c.staffing.schedule == "shifts",
          "used only to schedule shifts (staffing.schedule=shifts, with staffing.policy=erlang or optimize)"),
-    Rule(("staffing.optimize",), lambda c: c.staffing.policy == "optimize",
+    Rule(("staffing.optimize", "staffing.budget_h", "staffing.budget_cost"), lambda c: c.staffing.policy == "optimize",
          "used only with staffing.policy=optimize"),
+    Rule(("staffing.target.online_on_time_rate",), _online,
+         "used only when there is online demand (arrivals.online.per_day > 0)"),
     Rule(("routing.skills",), lambda c: bool(c.routing.groups), "used only with operator groups (routing.groups)"),
     Rule(("routing.overflow_after_s",), lambda c: any(len(g) > 1 for g in c.routing.skills.values()),
          "used only when a routing.skills list names two groups or more (there is a next group to overflow to)"),

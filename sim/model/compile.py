@@ -30,7 +30,7 @@ from sim.config.validate_routing import group_plans
 from sim.core.calendar import WorkCalendar
 from sim.core.distributions import Distribution, make_distribution
 from sim.model import derive
-from sim.model.arrivals import ChannelArrivals
+from sim.model.arrivals import Arrivals
 from sim.model.derive import DIRECT, WORK_ORDER, Clock, Triage
 from sim.model.staffing import StaffChange, rostered_and_cost, scheduled_headcount, staffing_changes
 from sim.model.units import UnitDirectory
@@ -138,10 +138,11 @@ class Compiled:
     clock: Clock
     shares: np.ndarray  # category mix, summing to 1
     triage: Triage
-    channels: Dict[str, ChannelArrivals]
+    channels: Dict[str, Arrivals]
     handle: Dict[str, List[List[Distribution]]]  # per channel, [kind][category]
     transfer: Distribution
     patience: Distribution
+    patience_by_category: Optional[List[Distribution]]  # per category (categories.<name>.patience_s), or None
     retrial_probability: float
     retrial_delay: Distribution
     max_retrials: int
@@ -154,6 +155,7 @@ class Compiled:
     callback: Optional[CallbackSpec]
     backoffice: Optional[BackOfficeSpec]
     feedback: Optional[FeedbackSpec]
+    handle_profile: Optional[np.ndarray] = None  # calls.handle_factor_half_hourly over the week from time 0, or None
 
 
 def _limits(table: Dict[str, float]) -> np.ndarray:
@@ -249,6 +251,7 @@ def compile_config(cfg: Config) -> Compiled:
         clock=clk, shares=shares, triage=mix, channels=derive.channel_arrivals(cfg), handle=handle,
         transfer=transfer,
         patience=make_distribution(cfg.calls.patience_s, "calls.patience_s"),
+        patience_by_category=derive.patience_table(cfg),
         retrial_probability=float(cfg.calls.retrial.probability),
         retrial_delay=make_distribution(cfg.calls.retrial.delay_s, "calls.retrial.delay_s"),
         max_retrials=int(cfg.calls.retrial.max_retrials),
@@ -262,5 +265,6 @@ def compile_config(cfg: Config) -> Compiled:
         callback=_callback(cfg, derive.mean_handle_s(shares, mix, handle["phone"], transfer)),
         backoffice=back,
         feedback=_feedback(cfg, clk, cals) if back is not None else None,
+        handle_profile=derive.handle_profile(cfg),
     )
 
