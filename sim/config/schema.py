@@ -20,6 +20,7 @@ from omegaconf import MISSING
 
 from sim.config.dated import DatedConfig, DayLogSdConfig
 from sim.config.markers import DISTINCT
+from sim.config.report_config import ReportConfig  # noqa: F401 - part of the schema (Config.report)
 from sim.config.routing import CallbackConfig, EscalationConfig
 from sim.config.staffing_policy import (
     GroupTargetConfig,
@@ -345,33 +346,6 @@ class KpiConfig:
     # KPI -> target: a minimum where a higher value is better, a maximum where lower is better (the KPI
     # catalogue says which); a share as a fraction (0.95); null removes a target; add one with +kpi.targets.NAME=
     targets: Dict[str, Optional[float]] = field(default_factory=lambda: dict(BEIJING_TARGETS))
-
-
-@dataclass
-class ReportConfig:
-    """What a run writes."""
-
-    dir: Optional[str] = None  # output folder; None = reports/<scenario>/<timestamp>
-    plots: bool = True  # write PNG figures
-    html: bool = True  # write a self-contained report.html
-    print_table: bool = True  # print the KPI table on stdout
-    request_log: bool = False  # write requests.csv: one row per contact with its timeline
-    overwrite: bool = False  # replace the contents of an existing report folder (otherwise a run refuses it)
-    # the reference variant of a sweep's comparison: its number (0, 1, ...) or one of its overrides
-    # ("staffing.policy=plan"); "" = the first variant
-    compare_to: str = ""
-    xlsx: bool = True  # write report.xlsx (a run) and comparison.xlsx (a sweep): every table as a sheet
-
-
-def check_report(r: "ReportConfig") -> None:
-    """The rules of ``report.compare_to`` (whether a variant matches it is known when the sweep ends)."""
-    from sim.core.errors import ConfigError
-
-    text = str(r.compare_to).strip()
-    if text and not text.isdigit() and ("=" not in text or text.startswith("=") or text.endswith("=")):
-        raise ConfigError("report.compare_to", r.compare_to,
-                          "a variant's number (0, 1, ...) or one of its overrides, key=value "
-                          "(staffing.policy=plan); empty = the first variant")
 
 
 @dataclass

@@ -21,8 +21,9 @@ from __future__ import annotations
 from typing import List, Mapping, Optional
 
 from sim.config.dated import check_dated, check_dated_staffing
+from sim.config.report_config import check_report
 from sim.config.rules import check_number, check_probability, check_shares, check_weights
-from sim.config.schema import CHANNELS, URGENCY_CLASSES, CallsConfig, Config, check_report
+from sim.config.schema import CHANNELS, URGENCY_CLASSES, CallsConfig, Config
 from sim.config.validate_backoffice import validate_backoffice
 from sim.config.validate_routing import validate_routing
 from sim.config.validate_size import LIMITS

@@ -90,6 +90,7 @@ def test_tables_lead_with_cost_and_the_intervals_met(tmp_path):
 @pytest.mark.parametrize("value", ["", "0", "12", "staffing.policy=plan", " scale=0.1 "])
 def test_compare_to_accepts_a_number_or_an_override(value):
     """The values report.compare_to accepts (whether one matches a variant is known when the sweep ends)."""
-    from sim.config.schema import ReportConfig, check_report
+    from sim.config.report_config import check_report
+    from sim.config.schema import ReportConfig
 
     check_report(ReportConfig(compare_to=value))
