@@ -20,6 +20,7 @@ from omegaconf import MISSING
 
 from sim.config.dated import DatedConfig, DayLogSdConfig
 from sim.config.markers import DISTINCT
+from sim.config.report_config import ReportConfig  # noqa: F401 - part of the schema (Config.report)
 from sim.config.routing import CallbackConfig, EscalationConfig
 from sim.config.staffing_policy import (
     GroupTargetConfig,
@@ -345,18 +346,6 @@ class KpiConfig:
     # KPI -> target: a minimum where a higher value is better, a maximum where lower is better (the KPI
     # catalogue says which); a share as a fraction (0.95); null removes a target; add one with +kpi.targets.NAME=
     targets: Dict[str, Optional[float]] = field(default_factory=lambda: dict(BEIJING_TARGETS))
-
-
-@dataclass
-class ReportConfig:
-    """What a run writes."""
-
-    dir: Optional[str] = None  # output folder; None = reports/<scenario>/<timestamp>
-    plots: bool = True  # write PNG figures
-    html: bool = True  # write a self-contained report.html
-    print_table: bool = True  # print the KPI table on stdout
-    request_log: bool = False  # write requests.csv: one row per contact with its timeline
-    overwrite: bool = False  # replace the contents of an existing report folder (otherwise a run refuses it)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import List, Mapping, Optional
 
 from sim.config.dated import check_dated, check_dated_staffing
+from sim.config.report_config import check_report
 from sim.config.rules import check_number, check_probability, check_shares, check_weights
 from sim.config.schema import CHANNELS, URGENCY_CLASSES, CallsConfig, Config
 from sim.config.validate_backoffice import validate_backoffice
@@ -52,6 +53,7 @@ def validate_config(cfg: Config) -> None:
     effects.check_distinct(cfg)  # every list the schema marks DISTINCT (sim.config.markers)
     _kpi(cfg)
     _experiment(cfg)
+    check_report(cfg.report)
     _categories(cfg)
     _arrivals(cfg)
     check_dated(cfg.dated, CHANNELS, list(cfg.categories), cfg.experiment.start_weekday, cfg.experiment.horizon_h,

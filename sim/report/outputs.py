@@ -23,7 +23,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import math
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
@@ -37,15 +36,6 @@ SCHEMA = "hotline-sim/summary/v1"
 INTERVAL_KPIS = ("calls_offered", "retrials", "calls_answered", "calls_abandoned", "service_level",
                  "answer_rate", "asa_s", "mean_wait_s", "abandon_rate", "occupancy", "online_offered",
                  "online_on_time_rate", "mean_operators", "mean_calls_waiting")
-
-
-def fmt(x: Any) -> str:
-    """Deterministic text for a CSV cell (empty for missing values)."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    if isinstance(x, (float, np.floating)):
-        return f"{float(x):.12g}"
-    return str(x)
 
 
 def accounting_table(exp: ExperimentResult) -> Dict[str, Any]:
@@ -118,12 +108,15 @@ def summary_dict(exp: ExperimentResult, extra: Optional[Mapping[str, Any]] = Non
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Write a CSV file with deterministic number formatting."""
+    """Write a CSV file, each number rounded to the precision of its column's unit
+    (:func:`sim.report.numbers.csv_text`; ``summary.json`` keeps the exact values)."""
+    from sim.report.numbers import csv_text
+
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(header)
         for row in rows:
-            w.writerow([fmt(x) for x in row])
+            w.writerow([csv_text(x, h) for x, h in zip(row, header)])
 
 
 def interval_rows(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
@@ -205,8 +198,20 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
                 write_csv(out_dir / name, *content)
             files.append(name)
         summary["staffing"] = staffing_summary(exp, staffing)
+        from sim.report.position import position, position_files, public
+
+        pos = position(exp, staffing)
+        res0 = exp.replications[0]
+        for name, table in position_files(pos, res0.interval_s, exp.cfg.experiment.start_weekday).items():
+            write_csv(out_dir / name, *table)
+            files.append(name)
+        summary["staffing_position"] = public(pos)
     summary["caveats"] = run_caveats(exp.cfg, summary, files)
     files += write_report(exp, out_dir, summary, config_yaml, units, welch)
+    if exp.cfg.report.xlsx:
+        from sim.report.workbook import write_run_workbook
+
+        files.append(write_run_workbook(out_dir, summary, files))
     summary["files"] = files
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     return summary

@@ -31,7 +31,7 @@ from sim.report.caveats import judged
 from sim.report.figures.common import WEEKDAYS
 from sim.report.pages import Section, render, write_atomically
 from sim.report.targets import Verdict, legend
-from sim.report.text import format_interval, format_level, open_note, precision_status, with_unit
+from sim.report.text import currency_of, format_level, interval_text, open_note, precision_status, with_unit
 
 #: The KPIs of the headline, in order (those the run defines).
 HEADLINE = ("answer_rate", "service_level", "abandon_rate", "response_rate", "resolution_rate", "satisfaction_rate")
@@ -105,10 +105,10 @@ def run_facts(summary: Mapping[str, Any], cfg: Config) -> List[str]:
 def _row(name: str, ci: Mapping[str, Any], targets: Mapping[str, Optional[float]],
          summary: Mapping[str, Any]) -> KpiRow:
     d = kpi(name)  # the KPI's record: label, one-line definition, unit
-    interval = format_interval(name, ci) if ci.get("mean") is not None else None
+    interval = interval_text(name, ci) if ci.get("mean") is not None else "n/a"
     entry = (summary.get("open_at_end") or {}).get(name)
-    return KpiRow(name, d.label, d.definition, with_unit(name, ci.get("mean")),
-                  (interval or "n/a").replace("[", "").replace("]", "").replace(", ", " – "),
+    return KpiRow(name, d.label, d.definition, with_unit(name, ci.get("mean"), currency_of(summary)),
+                  interval.replace("[", "").replace("]", "").replace(", ", " – "),
                   judged(name, ci, targets.get(name), entry), open_note(name, entry))
 
 
@@ -168,11 +168,13 @@ def page_context(summary: Mapping[str, Any], cfg: Config, sections: List[Section
     from sim import __version__
 
     cards, missing = headline(summary, cfg)
+    position = next((s for s in sections if s.id == "position"), None)
+    sections = [s for s in sections if s.id != "position"]
     level = format_level(summary["confidence"])
     return {
         "summary": summary, "scenario": summary["scenario"], "description": summary.get("description") or "",
         "facts": run_facts(summary, cfg), "overrides": config_view.command_line_overrides(out_dir),
-        "cards": cards, "missing": missing, "groups": kpi_groups(summary, cfg),
+        "position": position, "cards": cards, "missing": missing, "groups": kpi_groups(summary, cfg),
         "experiment": experiment_rows(summary, wall_s), "sections": sections, "glossary": glossary(summary),
         "differences": config_view.differences(cfg), "config_yaml": config_yaml, "figure_files": figure_files,
         "confidence": level, "verdict_legend": legend(level), "version": __version__,
@@ -210,6 +212,11 @@ def write_report(exp: Any, out_dir: Path, summary: Mapping[str, Any], config_yam
     if rep.plots or rep.html:
         rd = RunData.from_experiment(exp, summary, out_dir, welch, units)
         sections = build_sections(rd)
+    from sim.report.position_view import position_section
+
+    position = position_section(summary.get("staffing_position"), currency_of(summary), out_dir,
+                                exp.replications[0].interval_s / 3600.0, bool(rep.plots or rep.html))
+    sections = ([position] if position is not None else []) + sections
     if rep.plots:
         folder = out_dir / "figures"
         folder.mkdir(exist_ok=True)
