@@ -81,11 +81,13 @@ def add_sheet(book: Any, name: str, header: Sequence[str], rows: Sequence[Sequen
     sheet.append([f"{h} [{u}]" if u else h for h, u in zip(header, units)])
     for c in sheet[1]:
         c.font = Font(bold=True)
-    formats = [number_format(h, u) for h, u in zip(header, units)]
-    for row in rows:
+    formats = [(j, fmt) for j, fmt in enumerate((number_format(h, u) for h, u in zip(header, units)), start=1)
+               if fmt is not None]
+    for r, row in enumerate(rows, start=2):  # by index: the sheet's max_row walks every cell at each call
         sheet.append(list(row))
-        for cell, fmt in zip(sheet[sheet.max_row], formats):
-            if fmt is not None and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+        for j, fmt in formats:
+            cell = sheet.cell(r, j)
+            if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
                 cell.number_format = fmt
     sheet.freeze_panes = "A2"
     for i, h in enumerate(header, start=1):
