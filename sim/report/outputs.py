@@ -207,11 +207,13 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
             files.append(name)
         summary["staffing_position"] = public(pos)
     summary["caveats"] = run_caveats(exp.cfg, summary, files)
-    files += write_report(exp, out_dir, summary, config_yaml, units, welch)
-    if exp.cfg.report.xlsx:
+    also = []
+    if exp.cfg.report.xlsx:  # written beside the figures (on the other processor where there is one)
         from sim.report.workbook import write_run_workbook
 
-        files.append(write_run_workbook(out_dir, summary, files))
+        csv_names = list(files)
+        also.append(lambda: write_run_workbook(out_dir, summary, csv_names))
+    files += write_report(exp, out_dir, summary, config_yaml, units, welch, also)
     summary["files"] = files
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     return summary

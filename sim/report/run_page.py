@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from sim.config.kpi_catalog import KPI_GROUPS, kpi, why_undefined
 from sim.config.schema import Config
@@ -195,13 +195,16 @@ def write_run_pages(out_dir: Path, context: Mapping[str, Any], html: bool) -> Li
 
 def write_report(exp: Any, out_dir: Path, summary: Mapping[str, Any], config_yaml: str,
                  units: Optional[tuple[List[str], List[List[Any]]]] = None,
-                 welch: Optional[Mapping[str, Any]] = None) -> List[str]:
+                 welch: Optional[Mapping[str, Any]] = None,
+                 also: Sequence[Callable[[], str]] = ()) -> List[str]:
     """The figures and pages of a run (an :class:`~sim.experiments.runner.ExperimentResult`): the figures
     as ``figures/<name>.png`` when ``report.plots``, ``report.html`` when ``report.html``, and
     ``report.md``; return the names written.
 
     With neither plots nor HTML the figures are not drawn (the quick runs of tests and sweeps), and
-    ``report.md`` holds the tables only.
+    ``report.md`` holds the tables only.  ``also`` are other files to write, each a function returning
+    its name (the workbook): they run beside the drawing (:mod:`sim.report.drawing`), and their names
+    follow the figures'.
     """
     from sim.report.rundata import RunData
     from sim.report.sections import build_sections
@@ -209,9 +212,12 @@ def write_report(exp: Any, out_dir: Path, summary: Mapping[str, Any], config_yam
     rep = exp.cfg.report
     sections: List[Section] = []
     names: List[str] = []
+    also_names: List[str] = []
     if rep.plots or rep.html:
         rd = RunData.from_experiment(exp, summary, out_dir, welch, units)
-        sections = build_sections(rd)
+        sections, also_names = build_sections(rd, also)
+    else:
+        also_names = [write() for write in also]
     from sim.report.position_view import position_section
 
     position = position_section(summary.get("staffing_position"), currency_of(summary), out_dir,
@@ -225,4 +231,4 @@ def write_report(exp: Any, out_dir: Path, summary: Mapping[str, Any], config_yam
                 (folder / f"{fig.name}.png").write_bytes(fig.png)
                 names.append(f"figures/{fig.name}.png")
     context = page_context(summary, exp.cfg, sections, config_yaml, out_dir, exp.wall_s, bool(rep.plots))
-    return write_run_pages(out_dir, context, bool(rep.html)) + names
+    return write_run_pages(out_dir, context, bool(rep.html)) + names + also_names

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Any, Callable, List, Optional, Tuple
+from functools import partial
+from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from sim.report.rundata import RunData
 from sim.report.text import format_interval, format_value
 
 SectionBuilder = Callable[[RunData], Optional[Section]]
+T = TypeVar("T")
 
 #: Human words for the accounting's states.
 STATE_LABELS = {
@@ -186,10 +188,14 @@ def _build(entry: Tuple[str, SectionBuilder], rd: RunData) -> Tuple[Optional[Sec
     return (section if section is not None and not section.empty else None), ""
 
 
-def build_sections(rd: RunData) -> List[Section]:
+def build_sections(rd: RunData, also: Sequence[Callable[[], T]] = ()) -> Tuple[List[Section], List[T]]:
     """Every section the run has data for, in page order (a failing builder leaves a note instead, and a
-    warning on stderr); drawn on two processors where the machine has them (:mod:`sim.report.drawing`)."""
-    drawn = draw_sections(list(BUILDERS), lambda entry: _build(entry, rd), prepare=pyplot)
+    warning on stderr), and the results of ``also`` (other outputs to write, such as the workbook: done
+    beside the drawing); on two processors where the machine has them (:mod:`sim.report.drawing`)."""
+    tasks: List[Callable[[], Any]] = [partial(_build, entry, rd) for entry in BUILDERS] + list(also)
+    child = [*range(1, len(BUILDERS), 2), *range(len(BUILDERS), len(tasks))]  # every second section, and `also`
+    done = draw_sections(tasks, lambda task: task(), prepare=pyplot, child=child)
+    drawn, rest = done[:len(BUILDERS)], done[len(BUILDERS):]
     for _, warning in drawn:
         sys.stderr.write(warning)
-    return [s for s, _ in drawn if s is not None]
+    return [s for s, _ in drawn if s is not None], rest

@@ -231,7 +231,7 @@ def test_optional_section_plugs_in(run_report, monkeypatch, capsys):
     with pytest.raises(KeyError, match="no section 'nothing'"):
         sections.register_section("x", lambda rd: None, after="nothing")
     _, exp = run_report
-    got = sections.build_sections(RunData.from_experiment(exp, summary_dict(exp)))
+    got, _ = sections.build_sections(RunData.from_experiment(exp, summary_dict(exp)))
     assert [s.id for s in got] == ["demand", "staffing", "flow", "broken"], [s.id for s in got]
     assert got[-1].failed and "ZeroDivisionError" in got[-1].intro, got[-1]
     assert "report section 'broken' could not be drawn" in capsys.readouterr().err
