@@ -21,6 +21,7 @@ from omegaconf import MISSING
 from sim.config.markers import DISTINCT
 from sim.config.routing import CallbackConfig, EscalationConfig
 from sim.config.staffing_policy import OptimizeConfig, ShiftPatternConfig, StaffingTargetConfig, default_patterns
+from sim.config.unit_staffing import UnitStaffingConfig
 from sim.core.distributions import DIST_FAMILIES
 
 #: Channels through which residents submit requests.
@@ -356,6 +357,8 @@ class Config:
     units: Dict[str, UnitTypeConfig] = field(default_factory=dict)  # handling unit types by name
     workorders: WorkOrderConfig = field(default_factory=WorkOrderConfig)  # dispatch and action
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)  # return visits
+    unit_staffing: UnitStaffingConfig = field(default_factory=UnitStaffingConfig)  # case workers per unit: the
+    # scenario's, or proposed (sim/config/unit_staffing.py)
     kpi: KpiConfig = field(default_factory=KpiConfig)  # measurement
     report: ReportConfig = field(default_factory=ReportConfig)  # outputs
 
@@ -374,5 +377,5 @@ __all__ = [
     "StaffingTargetConfig", "OptimizeConfig", "ShiftPatternConfig",
     "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig",
     "ExperimentConfig", "KpiConfig", "ReportConfig", "Config", "register_schema",
-    "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig",
+    "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig", "UnitStaffingConfig",
 ]
