@@ -83,6 +83,7 @@ class UnitDirectory:
     def __init__(self, cfg: Config, calendars: Dict[str, WorkCalendar]) -> None:
         self.type_names: List[str] = list(cfg.units)
         self.units: List[Unit] = []
+        self.workers: List[float] = []  # each unit's case workers before scale (the scenario's)
         self.offsets: List[int] = []
         self.cum_weights: List[np.ndarray] = []
         self.name_to_uid: Dict[str, int] = {}
@@ -100,6 +101,7 @@ class UnitDirectory:
                 names.append(name)
                 workers.append(float(ut.case_workers_by_unit.get(name, w_i)))
             slots = carried_counts(scaled_headcount(w * ut.caseload, cfg.scale) for w in workers)
+            self.workers.extend(workers)
             for name, w_i, cap in zip(names, workers, slots, strict=True):
                 unit = Unit(len(self.units), t, name, max(cap, 1 if w_i > 0 else 0), calendars[ut.calendar])
                 self.units.append(unit)
