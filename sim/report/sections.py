@@ -22,7 +22,7 @@ from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
 
-from sim.report import routing_view
+from sim.report import routing_view, units_staffing
 from sim.report.figures import backoffice, diagnostics, flow, frontline, staffing
 from sim.report.pages import Section, Table
 from sim.report.rundata import RunData
@@ -151,7 +151,8 @@ def _warmup(rd: RunData) -> Optional[Section]:
 BUILDERS: List[Tuple[str, SectionBuilder]] = [
     ("demand", _demand), ("staffing", _staffing), ("service", _service), ("queues", _queues),
     ("routing", routing_view.section), ("work_orders", _work_orders),
-    ("flow", _flow), ("three_rates", _rates), ("return_visits", _return_visits), ("warmup", _warmup),
+    ("flow", _flow), ("three_rates", _rates), ("unit_staffing", units_staffing.section),
+    ("return_visits", _return_visits), ("warmup", _warmup),
 ]
 
 
