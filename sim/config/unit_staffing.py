@@ -44,8 +44,8 @@ class UnitOptimizeConfig:
     replications: int = 4  # replications per iteration (common random numbers: the same in every iteration), 1-1000
     margin_se: float = 1.0  # a unit meets a target on the optimisation's replications by this many standard
     # errors of its estimate (guards against fitting their noise); 0 to 10
-    warmup_h: float = 168.0  # hours simulated before the run's own window, so that the back office is measured
-    # full, as in a steady state (it starts empty); >= 0, a multiple of 168 (whole weeks keep the weekdays)
+    warmup_h: float = 336.0  # hours simulated before the run's own window, so that the back office is measured
+    # full, as in a steady state (it starts empty); a multiple of 168 (whole weeks keep the weekdays), 0 to 8736
 
 
 @dataclass

@@ -11,8 +11,13 @@ predicts the unit's response rate and close-out on-time rate with ``c`` slots:
   offered load (Jennings, Mandelbaum, Massey & Whitt 1996: the mean number busy in the
   infinite-server queue fed by the hour-by-hour arrival rate, from the weeks before the run in
   their periodic steady state), every round of every class and category with its own holding time
-  (from signing to close-out, calendar included).  For a constant arrival rate this is
-  ``lambda E[H]``, the stationary offered load.
+  (from signing to close-out, calendar included), averaged over the mean holding time up to the
+  hour, or over the calendar's cycle if longer (a day; a week for a unit closed on some days):
+  cases last hours to days, and a queue of orders waiting for a slot builds up and clears over
+  that time - a unit closed at the weekend stores the orders of Friday and clears them on Monday -
+  so a peak of an hour or a day does not overload a unit that the hours around it relieve; a surge
+  of days does.  For a constant arrival
+  rate this is ``lambda E[H]``, the stationary offered load.
 * **Waiting, per hour**: Erlang C with ``c`` slots and the hour's load gives the share of orders
   that wait (hours of nearly equal load are evaluated together), and the waiting time of each
   class is that of the non-preemptive priority M/M/c queue with one service rate
@@ -51,6 +56,7 @@ import numpy as np
 
 from sim.analysis.theory_priority import priority_wait_cdfs
 from sim.config.schema import URGENCY_CLASSES
+from sim.core.calendar import WorkCalendar
 from sim.model.compile import Compiled
 from sim.planning.units_load import PAST_WEEKS, unit_demand
 from sim.planning.units_plan import slots_needed_workers, type_capacities
@@ -206,6 +212,25 @@ class UnitModel:
         """The unit's slots with ``workers`` case workers before scale (alone in its type: no carried fraction)."""
         return type_capacities([float(workers)], self.caseload, scale)[0]
 
+    def relaxation_h(self, c: int) -> float:
+        """Hours the unit's queue takes to forget its state with ``c`` slots at its mean load: about
+        ``E[H] / (c (1 - sqrt(rho))^2)``, the relaxation time of the M/M/1 queue of the slots' total rate while all
+        are busy (Morse 1955; Abate & Whitt 1987, "Transient behavior of the M/M/1 queue", Management Science 33);
+        infinite when the mean load reaches ``c``."""
+        rho = float(self.load.mean()) / c if c > 0 else np.inf
+        return self.mean_h / (c * (1.0 - np.sqrt(rho)) ** 2) if rho < 1.0 else np.inf
+
+    def trusted_workers(self, scale: float, warmup_h: float) -> int:
+        """The fewest case workers whose steady state a simulation with ``warmup_h`` hours of warm-up can measure:
+        slots above the mean load, and a relaxation time (:meth:`relaxation_h`) of at most a third of the warm-up
+        (0 without orders; without a warm-up, slots above the mean load only)."""
+        if self.orders <= 0:
+            return 0
+        w = slots_needed_workers(int(np.floor(float(self.load.mean()))) + 1, self.caseload, scale)
+        while warmup_h > 0 and self.relaxation_h(self.slots(w, scale)) > warmup_h / 3.0:
+            w += 1
+        return w
+
     def fewest_workers(self, targets: Dict[str, float], scale: float, kappa: float = 1.0, start: int = 0) -> int:
         """The fewest whole case workers (before scale, from ``start``) meeting every target: upwards from the
         fewest that keep the load below the slots, doubling the step, then halving the bracket.
@@ -221,8 +246,9 @@ class UnitModel:
         for name, t in targets.items():
             if top[name] < t:
                 raise Unreachable(self.name, name, top[name])
-        _, loads = self._load_bins(kappa)
-        lo = max(start, slots_needed_workers(int(np.floor(float(loads.max()))) + 1, self.caseload, scale)) - 1
+        inverse, loads = self._load_bins(kappa)
+        busiest = float(loads[np.unique(inverse[self.rounds.sum(axis=0) > 0])].max())  # of hours with orders
+        lo = max(start, slots_needed_workers(int(np.floor(busiest)) + 1, self.caseload, scale)) - 1
         w, step = lo + 1, 1
         while not self.meets(self.slots(w, scale), targets, kappa):
             lo, w, step = w, w + step, step * 2
@@ -263,15 +289,16 @@ def unit_models(sc: Compiled, targets: Dict[str, float]) -> List[UnitModel]:
         weight = route[:, None] * totals  # (categories, classes)
         holds = {(int(c), int(k)): times.holding(cal, int(k), int(c), profiles[c, k])
                  for c, k in zip(*np.nonzero(weight))}
-        load = np.zeros(win.stop - win.start)
+        load = np.zeros(demand.hours)
         for c in (int(x) for x in np.nonzero(route)[0]):
             if (cal, c) not in phi:
                 phi[(cal, c)] = _category_load(per_round[c], [times.holding(cal, k, c, profiles[c, k])
                                                               if per_round[c, k].any() else None
-                                                              for k in range(n_cls)])[win]
+                                                              for k in range(n_cls)])
             load += route[c] * phi[(cal, c)]
         w_sum = float(weight.sum())
         mean_h = sum(weight[c, k] * h.mean_h for (c, k), h in holds.items()) / w_sum if w_sum > 0 else 1.0
+        load = _trailing_mean(load, _span_h(mean_h, sc.calendars[cal]))[win]
         second = sum(weight[c, k] * h.second_h2 for (c, k), h in holds.items()) / w_sum if w_sum > 0 else 1.0
         by_class = weight.sum(axis=0)
         share = by_class / w_sum if w_sum > 0 else np.zeros(n_cls)
@@ -284,6 +311,21 @@ def unit_models(sc: Compiled, targets: Dict[str, float]) -> List[UnitModel]:
                                 mean_h, max(second / (mean_h * mean_h) - 1.0, 0.0), share,
                                 times.periods(cal).open_share, response, closeout))
     return models
+
+
+def _span_h(mean_h: float, cal: WorkCalendar) -> int:
+    """Hours over which a unit's load is averaged: its mean holding time, or its calendar's cycle if longer (a day
+    for one that opens every day, a week for one closed on some days)."""
+    cycle = 0.0 if cal.always else (24.0 if cal.every_day else 168.0)
+    return max(1, int(round(max(mean_h, cycle))))
+
+
+def _trailing_mean(x: np.ndarray, hours: int) -> np.ndarray:
+    """The mean of ``x`` over the ``hours`` hours up to and including each hour (the grid starts weeks before the
+    window, so every hour of the window has a full span)."""
+    cum = np.concatenate([[0.0], np.cumsum(x)])
+    idx = np.arange(1, x.size + 1)
+    return (cum[idx] - cum[np.maximum(idx - hours, 0)]) / np.minimum(idx, hours)
 
 
 def _category_load(rates: np.ndarray, holds: List[Optional[Holding]]) -> np.ndarray:

@@ -13,14 +13,20 @@
   pooled over the replications, pessimistically: ``unit_staffing.optimize.margin_se`` standard
   errors below (the binomial error, or the spread between replications if larger).
 * **Correct, unit by unit** (a unit's orders do not compete for another unit's slots): a bracket
-  between the most case workers known to miss a target (0 at first) and the fewest known to meet
-  both.  The next count to simulate is the fewest that the approximation says meets the targets
-  once corrected by what it got wrong at this count (its predicted rate minus the measured one,
-  added to the target), kept inside the bracket (so a unit that met is tried with one worker fewer
-  when the corrected approximation sees no slack); a unit missing with no count known to meet gets
-  at least one worker more than it had, two, four, ... while it keeps missing.  A unit is settled
-  when its bracket is one worker wide: its proposal is the fewest case workers that met both
-  targets on the replications.
+  between the most case workers known to miss a target and the fewest known to meet both.  It
+  starts below the fewest whose steady state the simulation can measure: slots above the unit's
+  mean load (``lambda E[H]``, Little's law), and a queue that forgets its state within a third of
+  the warm-up (:meth:`~sim.planning.units_erlang.UnitModel.relaxation_h`).  With fewer, the queue
+  of a steady state is longer than any the simulated weeks build up - with cases of days and
+  limits of days they may look fine at a load that cannot last - so the simulation is not asked,
+  and a unit whose erlang proposal is below that floor starts at it.  The next count to simulate
+  is the fewest that the approximation says meets the targets once corrected by what it got wrong
+  at this count (its predicted rate minus the measured one, added to the target), kept inside the
+  bracket (so a unit that met is tried with one worker fewer when the corrected approximation sees
+  no slack); a unit missing with no count known to meet gets at least one worker more than it had,
+  two, four, ... while it keeps missing; once the corrected approximation misjudges a count inside
+  the bracket, the bracket is halved instead.  A unit is settled when its bracket is one worker
+  wide: its proposal is the fewest case workers that met both targets on the replications.
 * **Misses that workers cannot cure**: with common random numbers, a unit whose on-time counts did
   not rise when it was given more case workers had no order waiting for a slot that mattered - its
   late orders are late for their response delays, resolution times or calendar, and on these
@@ -100,10 +106,12 @@ def measure(results: List[ReplicationResult], margin_se: float) -> Measured:
         with np.errstate(invalid="ignore", divide="ignore"):
             p = np.where(n[name] > 0, ok[name] / np.maximum(n[name], 1.0), np.nan)
             binomial = np.sqrt(p * (1.0 - p) / np.maximum(n[name], 1.0))
-            rates = np.where(per_n > 0, per_ok / np.maximum(per_n, 1.0), np.nan)
-            have = np.sum(per_n > 0, axis=0)
-            spread = np.where(have > 1, np.nanstd(np.where(per_n > 0, rates, np.nan), axis=0, ddof=1)
-                              / np.sqrt(np.maximum(have, 1)), 0.0)
+            seen = per_n > 0
+            rates = np.where(seen, per_ok / np.maximum(per_n, 1.0), 0.0)
+            have = seen.sum(axis=0)
+            mean = rates.sum(axis=0) / np.maximum(have, 1)
+            var = np.where(seen, (rates - mean) ** 2, 0.0).sum(axis=0) / np.maximum(have - 1, 1)
+            spread = np.where(have > 1, np.sqrt(var / np.maximum(have, 1)), 0.0)
         pess[name] = p - margin_se * np.maximum(binomial, np.nan_to_num(spread))
     return Measured(ok, n, pess)
 
@@ -117,6 +125,8 @@ class Bracket:
     step: int = 1
     tried: Dict[int, tuple] = field(default_factory=dict)
     saturated: bool = False
+    expected: Optional[bool] = None  # whether the approximation expected the count simulated to meet the targets
+    bisect: bool = False  # the approximation was wrong inside the bracket: halve it from now on
 
     @property
     def settled(self) -> bool:
@@ -150,18 +160,26 @@ def _guided(model: UnitModel, targets: Dict[str, float], scale: float, cap: int,
 
 
 def _next(b: Bracket, w: int, guided: int) -> int:
-    """The next count to simulate for a unit: guided, inside the bracket, halving it when guidance stalls."""
+    """The next count to simulate for a unit: guided, inside the bracket; halving it once the approximation,
+    corrected, misjudged a count inside it."""
     if b.hi is None:
         nxt = max(guided, w + b.step)
         b.step *= 2
-        return nxt
-    nxt = min(max(guided, b.lo + 1), b.hi - 1)
-    return (b.lo + b.hi) // 2 if nxt in b.tried else nxt
+    elif b.bisect:
+        nxt = (b.lo + b.hi) // 2
+    else:
+        nxt = min(max(guided, b.lo + 1), b.hi - 1)
+        if nxt in b.tried:
+            nxt = (b.lo + b.hi) // 2
+    b.expected = nxt >= guided
+    return nxt
 
 
 def _record(b: Bracket, w: int, meets: bool, counts: tuple, sizes: tuple) -> None:
     """Put the outcome of ``w`` in the bracket; detect a miss that more case workers did not cure."""
     b.tried[w] = (meets, counts)
+    if b.expected is not None and b.hi is not None and meets != b.expected:
+        b.bisect = True
     if meets:
         b.hi = w if b.hi is None else min(b.hi, w)
         return
@@ -185,7 +203,8 @@ def optimize_workers(cfg: Config, models: List[UnitModel], start: np.ndarray, li
     workers : ndarray of int
     notes : dict
         ``iterations``, ``converged``, ``replications_per_iteration``, ``first_replication``, ``margin_se``,
-        ``warmup_h``, ``saturated`` (units whose misses more case workers did not cure), ``history``: per
+        ``warmup_h``, ``at_floor`` (units whose proposal is the fewest the simulation can measure), ``saturated``
+        (units whose misses more case workers did not cure), ``history``: per
         iteration the case workers, the units below a target, changed and settled.
     """
     o = cfg.unit_staffing.optimize
@@ -195,7 +214,10 @@ def optimize_workers(cfg: Config, models: List[UnitModel], start: np.ndarray, li
     assert d is not None
     active = [m.uid for m in models if m.orders > 0]
     w = np.asarray(start, dtype=np.int64).copy()
-    brackets = {u: Bracket() for u in active}
+    floor = {u: models[u].trusted_workers(cfg.scale, base.experiment.warmup_h) for u in active}
+    brackets = {u: Bracket(lo=floor[u] - 1) for u in active}
+    for u in active:
+        w[u] = max(int(w[u]), floor[u])
     history: List[Dict[str, Any]] = []
     t0 = time.perf_counter()
     for it in range(1, o.max_iterations + 1):
@@ -236,5 +258,6 @@ def optimize_workers(cfg: Config, models: List[UnitModel], start: np.ndarray, li
     notes = {"iterations": len(history), "converged": converged, "replications_per_iteration": o.replications,
              "first_replication": FIRST_REPLICATION, "margin_se": o.margin_se, "warmup_h": o.warmup_h,
              "drain_h": base.experiment.drain_h,
+             "at_floor": [models[u].name for u in active if int(w[u]) == floor[u]],
              "saturated": [models[u].name for u in active if brackets[u].saturated], "history": history}
     return w, notes

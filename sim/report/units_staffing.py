@@ -117,8 +117,13 @@ def _erlang_error(plan: UnitPlan) -> Dict[str, Any]:
     diff = plan.erlang.astype(float) - plan.required.astype(float)
     active = (plan.erlang > 0) | (plan.required > 0)
     order = np.argsort(-np.abs(diff))
+    floor = set(plan.notes.get("optimize", {}).get("at_floor", []))
+    decided = active & np.array([n not in floor for n in plan.names])
     return {"erlang_case_workers": float(plan.erlang.sum()), "optimize_case_workers": float(plan.required.sum()),
             "difference": float(diff.sum()),
+            "units_at_floor": len(floor), "units_decided_by_simulation": int(decided.sum()),
+            "difference_where_decided_by_simulation": float(diff[decided].sum()),
+            "mean_absolute_difference_where_decided": float(np.abs(diff[decided]).mean()) if decided.any() else 0.0,
             "relative_difference": float(diff.sum() / plan.required.sum()) if plan.required.sum() > 0 else None,
             "units_erlang_fewer": int(np.sum(diff < 0)), "units_erlang_more": int(np.sum(diff > 0)),
             "units_equal": int(np.sum((diff == 0) & active)),
@@ -199,13 +204,28 @@ def section(rd: RunData) -> Optional[Section]:
              f"{_share(meeting['closeout_on_time_rate'])} the close-out target in this run.")
     err = summ.get("erlang_error")
     if err:
-        intro += (f" The erlang approximation asked for {err['erlang_case_workers']:,.0f} case workers against the "
-                  f"optimised {err['optimize_case_workers']:,.0f} ({err['units_erlang_fewer']} units fewer, "
-                  f"{err['units_erlang_more']} more).")
+        intro += " " + _erlang_words(err, summ.get("optimize", {}))
     fig = required_vs_scheduled(rd)
     tables = [tb for tb in (hours_table(rd), extremes_table(rd)) if tb is not None]
     return Section("unit_staffing", "Case workers required and scheduled", intro=intro,
                    figures=[fig] if fig else [], tables=tables)
+
+
+def _erlang_words(err: Dict[str, Any], opt: Dict[str, Any]) -> str:
+    """The sentences on the erlang proposal's error against the optimised one."""
+    words = (f"The erlang approximation asked for {err['erlang_case_workers']:,.0f} case workers against the "
+             f"optimised {err['optimize_case_workers']:,.0f} ({err['units_erlang_fewer']} units fewer, "
+             f"{err['units_erlang_more']} more, {err['units_equal']} the same).")
+    if err["units_at_floor"]:
+        words += (f" {err['units_at_floor']} units keep the fewest case workers whose steady state the simulation "
+                  f"can measure (their queue settles within a third of its {opt.get('warmup_h', 0):g} h warm-up).")
+    if err["units_decided_by_simulation"]:
+        words += (f" Where the simulation decided ({err['units_decided_by_simulation']} units), erlang differs by "
+                  f"{err['mean_absolute_difference_where_decided']:.2f} case workers on average.")
+    if opt.get("saturated"):
+        words += (f" {len(opt['saturated'])} units missed a target that more case workers did not cure on the "
+                  f"optimisation's replications (summary.json names them).")
+    return words
 
 
 def _share(x: Optional[float]) -> str:

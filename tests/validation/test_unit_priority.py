@@ -26,8 +26,15 @@ from scipy import stats
 
 from sim.analysis.theory import erlang_c
 from sim.analysis.theory_priority import priority_mean_wait, priority_wait_cdf
-from sim.config.schema import URGENCY_CLASSES, CategoryConfig, DistConfig, FeedbackConfig, StaffingConfig
-from sim.config.schema import UnitTypeConfig, WorkOrderConfig
+from sim.config.schema import (
+    URGENCY_CLASSES,
+    CategoryConfig,
+    DistConfig,
+    FeedbackConfig,
+    StaffingConfig,
+    UnitTypeConfig,
+    WorkOrderConfig,
+)
 from sim.model.checks import validate
 from sim.model.compile import compile_config
 from sim.model.replication import run_replication

@@ -61,6 +61,10 @@ def required_vs_scheduled(rd: RunData) -> Optional[Figure]:
                            label=f"{t}{' (missed a target)' if hollow else ''}")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(plain)
+        axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
     ax.set_xlabel("case workers scheduled (scenario)")
