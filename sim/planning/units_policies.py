@@ -77,7 +77,8 @@ def _erlang(cfg: Config) -> tuple[List[UnitModel], np.ndarray]:
             except Unreachable as exc:
                 raise ConfigError(f"unit_staffing.target.{exc.target}", targets[exc.target],
                                   f"no number of case workers meets it at {exc.unit}: its response delays, "
-                                  f"resolution times and calendar alone leave {exc.ceiling:.2%} on time") from None
+                                  f"resolution times and calendar alone leave {exc.ceiling:.2%} on time of its orders "
+                                  f"arriving in the measurement window") from None
         needed = np.array([m.slots(int(w), cfg.scale) for m, w in zip(models, fewest)])
         _CACHE[key] = (models, cover(sc.units, cfg, needed, fewest))
         while len(_CACHE) > 4:

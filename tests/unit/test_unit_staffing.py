@@ -273,7 +273,8 @@ COMMAND_CASES = {
                  "none"),
     "unreachable": (["unit_staffing.policy=erlang", "unit_staffing.target.response_rate=0.99", "scale=0.05"],
                     "unit_staffing.target.response_rate=0.99: no number of case workers meets it at street_001: its "
-                    "response delays, resolution times and calendar alone leave 97.09% on time"),
+                    "response delays, resolution times and calendar alone leave 97.09% on time of its orders "
+                    "arriving in the measurement window"),
 }
 
 
