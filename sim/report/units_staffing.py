@@ -146,8 +146,9 @@ def extremes_table(rd: RunData, count: int = 10) -> Optional[Table]:
     if not cand:
         return None
     gap = {id(r): r[col["required_case_workers"]] - r[col["scheduled_case_workers"]] for r in cand}
-    more = sorted((r for r in cand if gap[id(r)] > 1e-9), key=lambda r: -gap[id(r)])[:count]
-    slack = sorted((r for r in cand if gap[id(r)] < -1e-9), key=lambda r: gap[id(r)])[:count]
+    busiest = col["orders_received_mean"]  # ties (many units of a type share a gap): the busiest first
+    more = sorted((r for r in cand if gap[id(r)] > 1e-9), key=lambda r: (-gap[id(r)], -r[busiest]))[:count]
+    slack = sorted((r for r in cand if gap[id(r)] < -1e-9), key=lambda r: (gap[id(r)], -r[busiest]))[:count]
     out = []
     for label, group in (("needs more", more), ("slack", slack)):
         for r in group:
@@ -156,7 +157,7 @@ def extremes_table(rd: RunData, count: int = 10) -> Optional[Table]:
             out.append([label, r[col["unit"]], r[col["unit_type"]], _cell(f"{r[col['orders_received_mean']]:,.0f}"),
                         _cell(f"{r[col['scheduled_case_workers']]:,.1f}"),
                         _cell(f"{r[col['required_case_workers']]:,d}"),
-                        _cell(f"{gap[id(r)]:+,.1f}"),
+                        _cell(_signed(f"{gap[id(r)]:+,.1f}")),
                         *[{"text": v, "cls": f"num {m}"} for v, m in zip(rates, met)]])
     if not out:
         return None
@@ -178,7 +179,7 @@ def hours_table(rd: RunData) -> Optional[Table]:
         s, r = v["scheduled_case_worker_hours"], v["required_case_worker_hours"]
         rows.append([t, _cell(f"{v['units']:,} ({v['units_with_orders']:,})"),
                      _cell(f"{v['scheduled_case_workers']:,.0f} → {v['required_case_workers']:,.0f}"),
-                     _cell(f"{s:,.0f} → {r:,.0f}"), _cell(f"{(r - s) / s:+.1%}" if s > 0 else "n/a"),
+                     _cell(f"{s:,.0f} → {r:,.0f}"), _cell(_signed(f"{(r - s) / s:+.1%}") if s > 0 else "n/a"),
                      _cell(f"{v['units_needing_more']:,} (+{v['case_workers_missing']:,.0f})"),
                      _cell(f"{v['units_with_slack']:,} (−{v['case_workers_slack']:,.0f})")])
     return Table("Case workers and case-worker hours per unit type, scenario → proposal", [
@@ -226,6 +227,11 @@ def _erlang_words(err: Dict[str, Any], opt: Dict[str, Any]) -> str:
         words += (f" {len(opt['saturated'])} units missed a target that more case workers did not cure on the "
                   f"optimisation's replications (summary.json names them).")
     return words
+
+
+def _signed(text: str) -> str:
+    """A signed number with the typographic minus, as the slack column writes it."""
+    return text.replace("-", "\u2212")
 
 
 def _share(x: Optional[float]) -> str:

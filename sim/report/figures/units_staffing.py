@@ -2,9 +2,9 @@
 
 Drawn only when a unit staffing policy proposed case workers (``unit_staffing.policy=erlang`` or
 ``optimize``), from the run's ``units.csv`` rows (:mod:`sim.report.units_staffing`).  The left panel
-puts every unit with orders at its scheduled (the scenario's) and required case workers on
-logarithmic axes: above the diagonal a unit needs more workers than it has, below it has slack;
-a unit that missed a target in this run is drawn hollow.  The right panel compares the case-worker
+puts every unit with orders at its scheduled case workers (the scenario's, on a logarithmic axis)
+and the difference the proposal makes: above 0 a unit needs more workers than it has, below it has
+slack; a unit that missed a target in this run is drawn hollow.  The right panel compares the case-worker
 hours of each unit type, the scenario's against the proposal's.
 """
 
@@ -46,38 +46,37 @@ def required_vs_scheduled(rd: RunData) -> Optional[Figure]:
     types = list(summ["by_type"])
     colours = distinct(types)
     fig, axes = subplots(1, 4.4, cols=2, gridspec_kw={"width_ratios": [1.25, 1.0]})
-    layout(fig, 1, 2, legend="below", bottom_in=0.75, wspace_in=1.1, right_in=0.3)
+    layout(fig, 1, 2, legend="below", top_in=0.5, bottom_in=0.75, wspace_in=1.1, right_in=0.3)
     ax = axes[0][0]
-    lo = max(0.5, float(min(req[keep].min(), sched[keep].min())) * 0.8)
-    hi = float(max(req[keep].max(), sched[keep].max())) * 1.25
-    ax.plot([lo, hi], [lo, hi], color=SERIES["reference"], lw=0.8, ls="--", label="required = scheduled", zorder=1)
+    gap = req - sched
+    ax.axhline(0.0, color=SERIES["reference"], lw=0.8, ls="--", label="required = scheduled", zorder=1)
     for t in types:
         m = keep & (np.array(cols["unit_type"]) == t)
         for hollow in (False, True):
             mm = m & (missed == hollow)
             if mm.any():
-                ax.scatter(sched[mm], np.maximum(req[mm], lo), s=16, zorder=3, linewidths=1.0,
+                ax.scatter(sched[mm], gap[mm], s=16, zorder=3, linewidths=1.0, alpha=0.8,
                            facecolors="none" if hollow else colours[t], edgecolors=colours[t],
                            label=f"{t}{' (missed a target)' if hollow else ''}")
     ax.set_xscale("log")
-    ax.set_yscale("log")
     plain = FuncFormatter(lambda v, _: f"{v:g}")
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_formatter(plain)
-        axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
-    ax.set_xlim(lo, hi)
-    ax.set_ylim(lo, hi)
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+g}" if v else "0"))
+    span = float(np.max(np.abs(gap[keep]))) or 1.0
+    ax.set_ylim(min(float(gap[keep].min()), -0.1 * span) - 0.08 * span, max(float(gap[keep].max()), 0.1 * span)
+                + 0.08 * span)
     ax.set_xlabel("case workers scheduled (scenario)")
-    ax.set_ylabel("case workers required (proposal)")
-    above, below = int(np.sum(keep & (req > sched + 1e-9))), int(np.sum(keep & (req < sched - 1e-9)))
-    ax.set_title(f"Per unit: {above} need more, {below} have slack", loc="left")
-    legend_below(ax, ncol=2, bbox=(0.0, -0.2))
+    ax.set_ylabel("required − scheduled")
+    above, below = int(np.sum(keep & (gap > 1e-9))), int(np.sum(keep & (gap < -1e-9)))
+    ax.set_title(f"Per unit: {above} need more (above 0), {below} have slack", loc="left")
+    legend_below(ax, ncol=3, bbox=(0.0, -0.2))
     ax = axes[0][1]
     x = np.arange(len(types))
     s = [summ["by_type"][t]["scheduled_case_worker_hours"] for t in types]
     r = [summ["by_type"][t]["required_case_worker_hours"] for t in types]
     ax.bar(x - 0.2, s, 0.4, color=SERIES["scheduled"], label="scenario", zorder=2)
-    ax.bar(x + 0.2, r, 0.4, color=[colours[t] for t in types], label="proposal", zorder=2)
+    ax.bar(x + 0.2, r, 0.4, color=SERIES["reference"], label="proposal", zorder=2)
     for xi, (a, b) in enumerate(zip(s, r)):
         if a > 0:
             ax.annotate(f"{(b - a) / a:+.0%}", (xi + 0.2, b), ha="center", va="bottom", fontsize=8,
@@ -92,7 +91,7 @@ def required_vs_scheduled(rd: RunData) -> Optional[Figure]:
     scale = rd.cfg.scale
     note = "" if scale == 1 else f" (before scale; the run's scale is {scale:g})"
     return Figure("unit_staffing", "Case workers required and scheduled",
-                  f"Left: every unit with orders at its scheduled and required case workers{note}; above the "
-                  f"diagonal a unit needs more workers than the scenario gives it, below it has slack; hollow: "
-                  f"missed a target in this run. Right: case-worker hours of each unit type in the measurement "
-                  f"window, the scenario's (grey) against the proposal's, with the change.", png(fig))
+                  f"Left: every unit with orders at the case workers the scenario gives it, and how many more (above "
+                  f"0) or fewer (below 0) the proposal requires{note}; hollow: missed a target in this run. Right: "
+                  f"case-worker hours of each unit type in the measurement window, the scenario's (light) against "
+                  f"the proposal's (dark), with the change.", png(fig))
