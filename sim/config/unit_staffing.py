@@ -44,8 +44,8 @@ class UnitOptimizeConfig:
     replications: int = 4  # replications per iteration (common random numbers: the same in every iteration), 1-1000
     margin_se: float = 1.0  # a unit meets a target on the optimisation's replications by this many standard
     # errors of its estimate (guards against fitting their noise); 0 to 10
-    warmup_h: float = 336.0  # hours simulated before the run's own window, so that the back office is measured
-    # full, as in a steady state (it starts empty); a multiple of 168 (whole weeks keep the weekdays), 0 to 8736
+    warmup_weeks: int = 2  # weeks of ordinary demand simulated before the run's own window, so that the back
+    # office is measured full, as in a steady state (it starts empty); whole weeks keep the weekdays; 0 to 52
 
 
 @dataclass
@@ -75,10 +75,7 @@ def check_unit_staffing(s: UnitStaffingConfig) -> None:
     _in_range("unit_staffing.optimize.max_iterations", o.max_iterations, "[1, 1000]", lambda v: 1 <= v <= 1000)
     _in_range("unit_staffing.optimize.replications", o.replications, "[1, 1000]", lambda v: 1 <= v <= 1000)
     _in_range("unit_staffing.optimize.margin_se", o.margin_se, "[0, 10]", lambda v: 0.0 <= v <= 10.0)
-    _in_range("unit_staffing.optimize.warmup_h", o.warmup_h, "[0, 8736]", lambda v: 0.0 <= v <= 52 * 168.0)
-    if abs(o.warmup_h / 168.0 - round(o.warmup_h / 168.0)) > 1e-9:
-        raise ConfigError("unit_staffing.optimize.warmup_h", o.warmup_h,
-                          "must be a multiple of 168 (whole weeks: the weekdays of the run stay where they are)")
+    _in_range("unit_staffing.optimize.warmup_weeks", o.warmup_weeks, "[0, 52]", lambda v: 0 <= v <= 52)
 
 
 def _in_range(key: str, value: float, interval: str, ok: Callable[[float], bool]) -> None:

@@ -55,9 +55,10 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from sim.analysis.theory_priority import priority_wait_cdfs
-from sim.config.schema import URGENCY_CLASSES
+from sim.config.schema import URGENCY_CLASSES, Config
 from sim.core.calendar import WorkCalendar
 from sim.model.compile import Compiled
+from sim.model.derive import calendars
 from sim.planning.units_load import PAST_WEEKS, unit_demand
 from sim.planning.units_plan import slots_needed_workers, type_capacities
 from sim.planning.units_times import Holding, OnTime, UnitTimes
@@ -264,12 +265,14 @@ class UnitModel:
         return hi
 
 
-def unit_models(sc: Compiled, targets: Dict[str, float]) -> List[UnitModel]:
-    """Every unit's queue (module docstring), in the directory's order."""
-    d = sc.units
-    assert d is not None
+def unit_models(cfg: Config, sc: Compiled, targets: Dict[str, float]) -> List[UnitModel]:
+    """Every unit's queue (module docstring), in the directory's order: ``sc`` is ``cfg`` compiled (each unit
+    type's calendar and caseload are read from ``cfg``)."""
+    assert sc.backoffice is not None
+    d = sc.backoffice.units
+    cals = calendars(cfg)
     demand = unit_demand(sc, 1.0 - targets["closeout_on_time_rate"])
-    times = UnitTimes(sc, PAST_WEEKS * 168)
+    times = UnitTimes(sc, cals, PAST_WEEKS * 168)
     win = demand.window
     hw = demand.hour_of_week()
     n_cls = len(URGENCY_CLASSES)
@@ -278,7 +281,6 @@ def unit_models(sc: Compiled, targets: Dict[str, float]) -> List[UnitModel]:
     profiles = np.zeros((per_round.shape[0], n_cls, 168))
     for h in range(168):
         profiles[:, :, h] = per_round[:, :, win][:, :, hw[win] == h].sum(axis=2)
-    cfg = sc.cfg
     phi: Dict[Tuple[str, int], np.ndarray] = {}
     models = []
     for unit in d.units:
@@ -298,7 +300,7 @@ def unit_models(sc: Compiled, targets: Dict[str, float]) -> List[UnitModel]:
             load += route[c] * phi[(cal, c)]
         w_sum = float(weight.sum())
         mean_h = sum(weight[c, k] * h.mean_h for (c, k), h in holds.items()) / w_sum if w_sum > 0 else 1.0
-        load = _trailing_mean(load, _span_h(mean_h, sc.calendars[cal]))[win]
+        load = _trailing_mean(load, _span_h(mean_h, cals[cal]))[win]
         second = sum(weight[c, k] * h.second_h2 for (c, k), h in holds.items()) / w_sum if w_sum > 0 else 1.0
         by_class = weight.sum(axis=0)
         share = by_class / w_sum if w_sum > 0 else np.zeros(n_cls)

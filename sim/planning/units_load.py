@@ -86,9 +86,10 @@ class UnitDemand:
 
 def order_shares(sc: Compiled) -> np.ndarray:
     """``P(work order of class k | contact of category c)``, shape (categories, classes)."""
-    urgency = np.diff(np.concatenate([np.zeros((sc.urgency_cum.shape[0], 1)), sc.urgency_cum], axis=1), axis=1)
-    made = np.repeat((1.0 - sc.direct_share)[:, None], len(URGENCY_CLASSES), axis=1)
-    made[:, EMERGENCY] = 1.0 - sc.transfer_share
+    cum = sc.triage.urgency_cum
+    urgency = np.diff(np.concatenate([np.zeros((cum.shape[0], 1)), cum], axis=1), axis=1)
+    made = np.repeat((1.0 - sc.triage.direct_share)[:, None], len(URGENCY_CLASSES), axis=1)
+    made[:, EMERGENCY] = 1.0 - sc.triage.transfer_share
     return urgency * made
 
 
@@ -137,16 +138,18 @@ def routing_matrix(d: UnitDirectory) -> np.ndarray:
 def extra_rounds(sc: Compiled, late_share: float) -> np.ndarray:
     """Reopened rounds per first round of each category (module docstring), with ``late_share`` of the
     close-outs late."""
-    fb = sc.cfg.feedback
+    fb, bo = sc.feedback, sc.backoffice
+    assert fb is not None and bo is not None
+    explained, resolved_p = fb.p_reports_resolved  # P(reports resolved) by the unit's outcome
+    not_satisfied_p, satisfied_p = fb.p_satisfied  # P(satisfied) by what the resident reports
     reached = 1.0 - (1.0 - fb.reach_probability) ** fb.max_attempts
     out = np.zeros(len(sc.categories))
-    for c, resolved in enumerate(sc.resolved_share):
+    for c, resolved in enumerate(bo.resolved_share):
         unsatisfied = 0.0
         for late, weight in ((False, 1.0 - late_share), (True, late_share)):
-            reports = (resolved * fb.p_reports_resolved["resolved"]
-                       + (1.0 - resolved) * fb.p_reports_resolved["explained"]) * (fb.late_factor_resolved if late
-                                                                                     else 1.0)
-            satisfied = (reports * fb.p_satisfied["resolved"] + (1.0 - reports) * fb.p_satisfied["not_resolved"]) \
+            reports = (resolved * resolved_p + (1.0 - resolved) * explained) \
+                * (fb.late_factor_resolved if late else 1.0)
+            satisfied = (reports * satisfied_p + (1.0 - reports) * not_satisfied_p) \
                 * (fb.late_factor_satisfied if late else 1.0)
             unsatisfied += weight * (1.0 - satisfied)
         q = reached * unsatisfied * fb.reopen_probability
@@ -164,23 +167,29 @@ def unit_demand(sc: Compiled, late_share: float) -> UnitDemand:
     late_share : float
         Share of close-outs taken as late for the reopened rounds (``1 - `` the close-out target).
     """
-    assert sc.units is not None
-    e = sc.cfg.experiment
-    days = int(np.ceil(e.horizon_h / 24.0 - 1e-9))
+    assert sc.backoffice is not None
+    horizon_h, warmup_h = _window_h(sc)
+    days = int(np.ceil(horizon_h / 24.0 - 1e-9))
     first_day = -7 * PAST_WEEKS
     rates = category_rates(sc, first_day, days - first_day)
-    for k, dist in enumerate(sc.dispatch_delay):
+    for k, dist in enumerate(sc.backoffice.dispatch_delay):
         w = _lag_weights(dist)
         for c in range(rates.shape[0]):
             if rates[c, k].any():
                 rates[c, k] = np.convolve(rates[c, k], w)[:rates.shape[2]]
     first_h = first_day * 24
-    lo = int(round(e.warmup_h)) - first_h
-    hi = int(np.ceil(e.horizon_h - 1e-9)) - first_h
-    return UnitDemand(first_h, slice(lo, hi), rates, routing_matrix(sc.units), extra_rounds(sc, late_share))
+    lo = int(round(warmup_h)) - first_h
+    hi = int(np.ceil(horizon_h - 1e-9)) - first_h
+    return UnitDemand(first_h, slice(lo, hi), rates, routing_matrix(sc.backoffice.units), extra_rounds(sc, late_share))
 
 
 def window_days(sc: Compiled) -> float:
     """Days in the measurement window."""
-    e = sc.cfg.experiment
-    return (e.horizon_h - e.warmup_h) * 3600.0 / DAY_S
+    horizon_h, warmup_h = _window_h(sc)
+    return (horizon_h - warmup_h) * 3600.0 / DAY_S
+
+
+def _window_h(sc: Compiled) -> tuple[float, float]:
+    """The horizon and the warm-up in hours (the measurement window lies between them)."""
+    clk = sc.clock
+    return clk.horizon_s / 3600.0, clk.warmup_intervals * clk.interval_s / 3600.0

@@ -5,7 +5,7 @@
   run's executor, the same replications in every iteration (common random numbers: numbers
   2,000,000 and up of ``experiment.seed``), so that a unit's measured change is the change of its
   case workers, not noise.  The back office starts empty, so the simulation first runs
-  ``unit_staffing.optimize.warmup_h`` hours of ordinary weeks (the surges keep their place in the
+  ``unit_staffing.optimize.warmup_weeks`` ordinary weeks (the surges keep their place in the
   run's window) and measures the window after them, as in a steady state; its drain is long enough
   for every order of the window to be closed out or late (the longest close-out limit of the
   classes that have orders, and two days), and an order still open counts as late.
@@ -43,7 +43,6 @@ the share of units meeting each target there.
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
@@ -51,8 +50,10 @@ from typing import Any, Callable, Dict, List, Optional
 import numpy as np
 
 from sim.config.schema import Config
+from sim.core.calendar import WEEK_S
 from sim.experiments.executors import Failure, Task, run_batch
 from sim.model.compile import compile_config
+from sim.model.derive import clock, lead_in
 from sim.model.replication import run_replication
 from sim.planning.units_erlang import TARGETS, UnitModel
 from sim.planning.units_plan import apply_workers, capacities
@@ -73,12 +74,8 @@ def planning_config(cfg: Config) -> Config:
     """The configuration the optimisation simulates (module docstring): warm-up weeks, a drain that decides
     every close-out, the optimisation's replications."""
     o = cfg.unit_staffing.optimize
-    sim = copy.deepcopy(cfg)
+    sim = lead_in(cfg, WEEK_S / 3600.0 * o.warmup_weeks)
     e = sim.experiment
-    e.horizon_h += o.warmup_h
-    e.warmup_h += o.warmup_h
-    for s in sim.arrivals.surges:
-        s.start_h += o.warmup_h
     classes = {u for cat in cfg.categories.values() if cat.share > 0 for u, p in cat.urgency.items() if p > 0}
     e.drain_h = max(cfg.workorders.closeout_limit_h[u] for u in classes) + DRAIN_MARGIN_H
     e.precision, e.replications = None, o.replications
@@ -99,9 +96,9 @@ def measure(results: List[ReplicationResult], margin_se: float) -> Measured:
     """Each unit's rates pooled over ``results``, and ``margin_se`` standard errors below (module docstring)."""
     ok, n, pess = {}, {}, {}
     for name, (k_ok, k_due, k_open) in COUNTERS.items():
-        per_ok = np.array([r.extra["backoffice"]["unit"][k_ok] for r in results], dtype=float)
-        per_n = np.array([r.extra["backoffice"]["unit"][k_due] + r.extra["backoffice"]["unit"][k_open]
-                          for r in results], dtype=float)
+        records = [r.backoffice for r in results if r.backoffice is not None]
+        per_ok = np.array([bo.unit[k_ok] for bo in records], dtype=float)
+        per_n = np.array([bo.unit[k_due] + bo.unit[k_open] for bo in records], dtype=float)
         ok[name], n[name] = per_ok.sum(axis=0), per_n.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             p = np.where(n[name] > 0, ok[name] / np.maximum(n[name], 1.0), np.nan)
@@ -210,11 +207,13 @@ def optimize_workers(cfg: Config, models: List[UnitModel], start: np.ndarray, li
     o = cfg.unit_staffing.optimize
     targets = {k: float(getattr(cfg.unit_staffing.target, k)) for k in TARGETS}
     base = planning_config(cfg)
-    d = compile_config(base).units
-    assert d is not None
+    back = compile_config(base).backoffice
+    assert back is not None
+    d = back.units
     active = [m.uid for m in models if m.orders > 0]
     w = np.asarray(start, dtype=np.int64).copy()
-    floor = {u: models[u].trusted_workers(cfg.scale, base.experiment.warmup_h) for u in active}
+    clk = clock(base)
+    floor = {u: models[u].trusted_workers(cfg.scale, clk.warmup_intervals * clk.interval_s / 3600.0) for u in active}
     brackets = {u: Bracket(lo=floor[u] - 1) for u in active}
     for u in active:
         w[u] = max(int(w[u]), floor[u])
@@ -256,8 +255,8 @@ def optimize_workers(cfg: Config, models: List[UnitModel], start: np.ndarray, li
              f"workers that met both targets, or its last count; raise unit_staffing.optimize.max_iterations "
              f"to go on")
     notes = {"iterations": len(history), "converged": converged, "replications_per_iteration": o.replications,
-             "first_replication": FIRST_REPLICATION, "margin_se": o.margin_se, "warmup_h": o.warmup_h,
-             "drain_h": base.experiment.drain_h,
+             "first_replication": FIRST_REPLICATION, "margin_se": o.margin_se,
+             "warmup_h": WEEK_S / 3600.0 * o.warmup_weeks, "drain_h": clk.drain_s / 3600.0,
              "at_floor": [models[u].name for u in active if int(w[u]) == floor[u]],
              "saturated": [models[u].name for u in active if brackets[u].saturated], "history": history}
     return w, notes

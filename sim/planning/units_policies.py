@@ -20,9 +20,9 @@ import numpy as np
 
 from sim.config.schema import Config
 from sim.config.unit_staffing import UNIT_STAFFING_POLICIES as POLICY_NAMES
-from sim.core.calendar import WorkCalendar
 from sim.core.errors import ConfigError
 from sim.model.compile import compile_config
+from sim.model.derive import calendars, clock, unit_directory
 from sim.model.units import UnitDirectory
 from sim.planning.units_erlang import TARGETS, UnitModel, Unreachable, unit_models
 from sim.planning.units_optimize import optimize_workers
@@ -50,8 +50,7 @@ APPROXIMATIONS = (
 
 def _key(cfg: Config) -> str:
     """What the approximation depends on (not the front line's staffing, not the report)."""
-    e = cfg.experiment
-    return repr((cfg.scale, e.horizon_h, e.warmup_h, e.start_weekday, cfg.arrivals, cfg.categories, cfg.units,
+    return repr((cfg.scale, clock(cfg), cfg.arrivals, cfg.categories, cfg.units,
                  cfg.calendars, cfg.workorders, cfg.feedback, cfg.unit_staffing.target))
 
 
@@ -67,9 +66,9 @@ def _erlang(cfg: Config) -> tuple[List[UnitModel], np.ndarray]:
     key = _key(cfg)
     if key not in _CACHE:
         sc = compile_config(cfg)
-        assert sc.units is not None
+        assert sc.backoffice is not None
         targets = _targets(cfg)
-        models = unit_models(sc, targets)
+        models = unit_models(cfg, sc, targets)
         fewest = np.zeros(len(models), dtype=np.int64)
         for m in models:
             try:
@@ -80,7 +79,7 @@ def _erlang(cfg: Config) -> tuple[List[UnitModel], np.ndarray]:
                                   f"resolution times and calendar alone leave {exc.ceiling:.2%} on time of its orders "
                                   f"arriving in the measurement window") from None
         needed = np.array([m.slots(int(w), cfg.scale) for m, w in zip(models, fewest)])
-        _CACHE[key] = (models, cover(sc.units, cfg, needed, fewest))
+        _CACHE[key] = (models, cover(sc.backoffice.units, cfg, needed, fewest))
         while len(_CACHE) > 4:
             _CACHE.popitem(last=False)
     return _CACHE[key]
@@ -107,9 +106,7 @@ def _plan(cfg: Config, policy: str, required: Optional[np.ndarray], models: Opti
 
 def _directory(cfg: Config) -> UnitDirectory:
     """The scenario's units (no need to compile the rest)."""
-    calendars = {name: WorkCalendar(c.days, c.start_h, c.end_h, cfg.experiment.start_weekday)
-                 for name, c in cfg.calendars.items()}
-    return UnitDirectory(cfg, calendars)
+    return unit_directory(cfg, calendars(cfg))
 
 
 def _notes(cfg: Config) -> Dict[str, Any]:

@@ -31,6 +31,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 import numpy as np
 from scipy.stats import norm
 
+from sim.core.calendar import WorkCalendar
 from sim.core.distributions import Distribution
 from sim.model.compile import Compiled
 from sim.planning.units_calendar import OpenPeriods
@@ -116,12 +117,16 @@ class UnitTimes:
     ----------
     sc : Compiled
         The compiled scenario (with units).
+    calendars : dict of str to WorkCalendar
+        The working calendars by name (:func:`sim.model.derive.calendars`).
     lags : int
         Hours of survival to tabulate for the offered loads.
     """
 
-    def __init__(self, sc: Compiled, lags: int) -> None:
-        self.sc = sc
+    def __init__(self, sc: Compiled, calendars: Dict[str, WorkCalendar], lags: int) -> None:
+        assert sc.backoffice is not None
+        self.bo = sc.backoffice
+        self.calendars = calendars
         self.lags = lags
         self._periods: Dict[str, OpenPeriods] = {}
         self._cdf: Dict[Tuple[int, int], Cdf] = {}
@@ -130,11 +135,11 @@ class UnitTimes:
     def periods(self, cal: str) -> OpenPeriods:
         """The open periods of calendar ``cal``."""
         if cal not in self._periods:
-            self._periods[cal] = OpenPeriods(self.sc.calendars[cal])
+            self._periods[cal] = OpenPeriods(self.calendars[cal])
         return self._periods[cal]
 
     def _resolution(self, c: int, k: int) -> Distribution:
-        return self.sc.resolution[c][k]
+        return self.bo.resolution[c][k]
 
     def _r_cdf(self, c: int, k: int) -> Cdf:
         if (c, k) not in self._cdf:
@@ -155,10 +160,10 @@ class UnitTimes:
         return self._memo(("closeout", cal, k, c), lambda: self._on_time(cal, k, c))
 
     def _on_time(self, cal: str, k: int, c: Optional[int]) -> OnTime:
-        sc = self.sc
-        limit_h = float((sc.response_limit_s if c is None else sc.closeout_limit_s)[k]) / HOUR_S
+        bo = self.bo
+        limit_h = float((bo.response_limit_s if c is None else bo.closeout_limit_s)[k]) / HOUR_S
         w_h = np.linspace(0.0, limit_h, W_POINTS)
-        delay = sc.response_delay[k]
+        delay = bo.response_delay[k]
         op = self.periods(cal)
         if op.always:
             left = limit_h - w_h
@@ -190,7 +195,7 @@ class UnitTimes:
 
     def _holding(self, op: OpenPeriods, k: int, c: int, hour_weights: Optional[np.ndarray]) -> Holding:
         if op.always:  # the moments exactly; the survival's shape from quantiles, scaled to the exact mean
-            dd, rr = self.sc.response_delay[k], self._resolution(c, k)
+            dd, rr = self.bo.response_delay[k], self._resolution(c, k)
             h = (_quantiles(dd, 64)[:, None] + _quantiles(rr, 64)[None, :]).ravel()
             survival = _survival(h, np.ones(h.size), self.lags)
             mean = dd.mean + rr.mean
@@ -198,7 +203,7 @@ class UnitTimes:
                 survival *= mean / survival.sum()
             return Holding(mean, dd.variance + rr.variance + mean * mean, survival)
         tau = _arrivals()
-        d_s = _quantiles(self.sc.response_delay[k], 16) * HOUR_S
+        d_s = _quantiles(self.bo.response_delay[k], 16) * HOUR_S
         r_s = _quantiles(self._resolution(c, k), 16) * HOUR_S
         signed = op.next_open(tau)
         responded = op.next_open(signed[:, None] + d_s[None, :])  # (arrivals, delays)

@@ -64,7 +64,7 @@ FULL_SIZE_KEYS = ("routing.reserve_idle",)
 #: with a unit staffing proposal: a week, so that the units' calendars are at work in the window (in two hours of
 #: night no number of case workers responds in time, and the run is refused), and a short optimisation
 UNIT_STAFFING_SMALL = {"experiment.horizon_h": "168", "unit_staffing.optimize.replications": "2",
-                       "unit_staffing.optimize.max_iterations": "2", "unit_staffing.optimize.warmup_h": "0"}
+                       "unit_staffing.optimize.max_iterations": "2", "unit_staffing.optimize.warmup_weeks": "0"}
 #: sizes a command gives itself, capped (replaced in place): 200 replications are no test of a command
 CAPS = {"experiment.replications": 4, "hydra.launcher.n_jobs": 2}
 #: appended to a benchmark command (argparse keeps the last value of an option)

@@ -187,7 +187,7 @@ def test_a_unit_without_orders_is_proposed_none_and_the_plan_runs_again(base):
     assert plan.required[2] == 0 and plan.required[1] > plan.required[0] > 0, plan.required
     validate(plan.cfg)
     sc = compile_config(plan.cfg)
-    assert [u.capacity for u in sc.units.units] == [int(w) for w in plan.required]  # caseload 1, scale 1
+    assert [u.capacity for u in sc.backoffice.units.units] == [int(w) for w in plan.required]  # caseload 1, scale 1
 
 
 def test_carried_fractions_never_leave_a_unit_short_at_a_small_scale(base):
@@ -200,15 +200,15 @@ def test_carried_fractions_never_leave_a_unit_short_at_a_small_scale(base):
     assert plan is not None and plan.required is not None
     sc = compile_config(plan.cfg)
     alone = [max(int(math.floor(w * 3 * 0.3 + 0.5 + 1e-9)), 1) for w in plan.required]
-    got = [u.capacity for u in sc.units.units]
+    got = [u.capacity for u in sc.backoffice.units.units]
     assert all(g >= a for g, a in zip(got, alone)), (got, alone)
-    assert list(capacities(sc.units, plan.cfg, plan.required)) == got
+    assert list(capacities(sc.backoffice.units, plan.cfg, plan.required)) == got
 
 
 def test_apply_workers_names_only_the_units_that_differ(base):
     """The type keeps its most common count; the others are exceptions by name (names added as needed)."""
     cfg = one_unit(base, count=4)
-    d = compile_config(cfg).units
+    d = compile_config(cfg).backoffice.units
     out = apply_workers(cfg, d, np.array([5, 7, 5, 5]))
     ut = out.units["dept"]
     assert (ut.case_workers, ut.case_workers_by_unit, ut.names) == (5, {"dept_002": 7}, ["dept_001", "dept_002"])
@@ -265,9 +265,8 @@ COMMAND_CASES = {
                          "(unit_staffing.policy=erlang or optimize)"),
     "optimize_with_erlang": (["unit_staffing.policy=erlang", "unit_staffing.optimize.replications=2"],
                              "unit_staffing.optimize.replications=2: used only with unit_staffing.policy=optimize"),
-    "warmup_not_weeks": (["unit_staffing.policy=optimize", "unit_staffing.optimize.warmup_h=100"],
-                         "unit_staffing.optimize.warmup_h=100: must be a multiple of 168 (whole weeks: the weekdays "
-                         "of the run stay where they are)"),
+    "warmup_a_year_and_more": (["unit_staffing.policy=optimize", "unit_staffing.optimize.warmup_weeks=53"],
+                               "unit_staffing.optimize.warmup_weeks=53: must be in [0, 52]"),
     "no_units": (["scenario=single_queue", "unit_staffing.policy=erlang"],
                  "unit_staffing.policy=erlang: used only when the scenario has units (work orders); this one has "
                  "none"),

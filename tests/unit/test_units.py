@@ -24,7 +24,7 @@ import pytest
 from sim.config.schema import CategoryConfig, Config, UnitTypeConfig
 from sim.config.validate_backoffice import validate_backoffice
 from sim.core.calendar import WorkCalendar
-from sim.model.units import UnitDirectory
+from sim.model.derive import unit_directory
 
 CALENDARS = {"always": WorkCalendar(range(7), 0.0, 24.0), "office": WorkCalendar(range(5), 9.0, 18.0)}
 
@@ -36,8 +36,8 @@ def directory(units, categories=None, scale=1.0):
     cfg = Config(categories=categories, units=units, scale=scale)
     cfg.feedback.staffing.operators = 1
     validate_backoffice(cfg)
-    return UnitDirectory(cfg, {"always": CALENDARS["always"], "daytime": CALENDARS["always"],
-                               "office": CALENDARS["office"]})
+    return unit_directory(cfg, {"always": CALENDARS["always"], "daytime": CALENDARS["always"],
+                                "office": CALENDARS["office"]})
 
 
 def grid(n):

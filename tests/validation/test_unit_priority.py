@@ -146,9 +146,8 @@ def unit_run():
     validate(cfg)
     sc = compile_config(cfg)
     results = [run_replication(cfg, r, sc) for r in range(6)]
-    per_class = np.array([[r.extra["backoffice"]["urgency"]["response_on_time"][i]
-                           / r.extra["backoffice"]["urgency"]["response_due"][i]
-                           for i in (1, 2, 3)] for r in results])
+    per_class = np.array([[r.backoffice.urgency["response_on_time"][i] / r.backoffice.urgency["response_due"][i]
+                           for i in (1, 2, 3)] for r in results if r.backoffice is not None])
     return cfg, sc, per_class
 
 
@@ -179,7 +178,7 @@ def test_a_unit_of_the_model_waits_as_the_priority_queue(unit_run):
 
 
 def test_the_planner_predicts_the_classes_shares_weighted_by_their_orders(unit_run):
-    _, sc, _ = unit_run
-    model = unit_models(sc, {"response_rate": 0.5, "closeout_on_time_rate": 0.5})[0]
+    cfg, sc, _ = unit_run
+    model = unit_models(cfg, sc, {"response_rate": 0.5, "closeout_on_time_rate": 0.5})[0]
     pooled = sum(CLASSES[n] * s for n, s in zip(("utilities", "general", "complex"), _shares()))
     assert model.rates(SLOTS)["response_rate"] == pytest.approx(pooled, abs=1e-5)
