@@ -164,7 +164,7 @@ def extremes_table(rd: RunData, count: int = 10) -> Optional[Table]:
     return Table("Units needing more case workers, and units with slack",
                  ["", "unit", "type", "orders received", "scheduled (scenario)", "required", "difference",
                   "response rate", "close-out on time"], out,
-                 note=f"The {count} units with the largest shortfall and the {count} with the most slack; case workers "
+                 note=f"Up to {count} units with the largest shortfall and {count} with the most slack; case workers "
                       f"before scale; the rates are this run's, under the proposal (green: target met). Every "
                       f"unit: units.csv.")
 
@@ -180,8 +180,8 @@ def hours_table(rd: RunData) -> Optional[Table]:
         rows.append([t, _cell(f"{v['units']:,} ({v['units_with_orders']:,})"),
                      _cell(f"{v['scheduled_case_workers']:,.0f} → {v['required_case_workers']:,.0f}"),
                      _cell(f"{s:,.0f} → {r:,.0f}"), _cell(_signed(f"{(r - s) / s:+.1%}") if s > 0 else "n/a"),
-                     _cell(f"{v['units_needing_more']:,} (+{v['case_workers_missing']:,.0f})"),
-                     _cell(f"{v['units_with_slack']:,} (−{v['case_workers_slack']:,.0f})")])
+                     _cell(_count_and_workers(v["units_needing_more"], v["case_workers_missing"])),
+                     _cell(_count_and_workers(v["units_with_slack"], -v["case_workers_slack"]))])
     return Table("Case workers and case-worker hours per unit type, scenario → proposal", [
         "unit type", "units (with orders)", "case workers", "case-worker hours", "change",
         "units needing more (workers)", "units with slack (workers)"], rows,
@@ -219,7 +219,8 @@ def _erlang_words(err: Dict[str, Any], opt: Dict[str, Any]) -> str:
              f"{err['units_erlang_more']} more, {err['units_equal']} the same).")
     if err["units_at_floor"]:
         words += (f" {err['units_at_floor']} units keep the fewest case workers whose steady state the simulation "
-                  f"can measure (their queue settles within a third of its {opt.get('warmup_h', 0):g} h warm-up).")
+                  f"can measure (their queue settles within a third of its {opt.get('warmup_h', 0):g} h warm-up; more "
+                  f"unit_staffing.optimize.warmup_weeks lower it).")
     if err["units_decided_by_simulation"]:
         words += (f" Where the simulation decided ({err['units_decided_by_simulation']} units), erlang differs by "
                   f"{err['mean_absolute_difference_where_decided']:.2f} case workers on average.")
@@ -227,6 +228,11 @@ def _erlang_words(err: Dict[str, Any], opt: Dict[str, Any]) -> str:
         words += (f" {len(opt['saturated'])} units missed a target that more case workers did not cure on the "
                   f"optimisation's replications (summary.json names them).")
     return words
+
+
+def _count_and_workers(units: int, workers: float) -> str:
+    """"3 (+78)": units and the case workers they need more (or, negative, have in slack); "0" for none."""
+    return f"{units:,} ({_signed(f'{workers:+,.0f}')})" if units else "0"
 
 
 def _signed(text: str) -> str:
