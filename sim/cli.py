@@ -70,11 +70,11 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
         validate(cfg)  # sim.preflight validated it before Hydra started; a job run elsewhere checks again
+        started = time.perf_counter()  # the checks compute what the plans reuse (the unit approximation)
         check_plan(cfg)
         check_unit_plan(cfg)
     except ConfigError as exc:
         raise BadInput(str(exc)) from None
-    started = time.perf_counter()
     try:
         plan = make_plan(cfg, line=_note)
         units = make_unit_plan(plan.cfg, line=_note)
