@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtr  # the normal distribution function (scipy.stats.norm.cdf), without scipy.stats
 
 from sim.core.calendar import WorkCalendar
 from sim.core.distributions import Distribution
@@ -82,7 +82,7 @@ class Cdf:
         if self.steps:  # atoms: count the quantiles at or below x (exact for a constant)
             self.q = np.sort(_quantiles(dist, 20000))
         else:
-            self.u = norm.cdf(np.linspace(-8.0, 8.0, 4001))
+            self.u = ndtr(np.linspace(-8.0, 8.0, 4001))
             self.q = np.maximum.accumulate(np.asarray(dist.ppf(self.u), dtype=float))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
