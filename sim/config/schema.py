@@ -18,9 +18,16 @@ from typing import Dict, List, Optional
 
 from omegaconf import MISSING
 
+from sim.config.dated import DatedConfig, DayLogSdConfig
 from sim.config.markers import DISTINCT
 from sim.config.routing import CallbackConfig, EscalationConfig
-from sim.config.staffing_policy import OptimizeConfig, ShiftPatternConfig, StaffingTargetConfig, default_patterns
+from sim.config.staffing_policy import (
+    GroupTargetConfig,
+    OptimizeConfig,
+    ShiftPatternConfig,
+    StaffingTargetConfig,
+    default_patterns,
+)
 from sim.config.unit_staffing import UnitStaffingConfig
 from sim.core.distributions import DIST_FAMILIES
 
@@ -82,6 +89,9 @@ class ArrivalsConfig:
     online: ChannelConfig = field(default_factory=ChannelConfig)  # online submissions (WeChat, app, web)
     day_of_week: List[float] = field(default_factory=lambda: [1.0] * 7)  # 7 multipliers of per_day, Monday first
     surges: List[SurgeConfig] = field(default_factory=list)  # surge events (rainstorm, heating season, ...)
+    # a what-if: multiplies every channel's and category's arrivals (profiles, weekday factors and surges kept);
+    # 1.2 = +20% demand; in (0, 100] (checked in sim/config/whatif.py)
+    demand_factor: float = 1.0
 
 
 @dataclass
@@ -124,6 +134,9 @@ class CallsConfig:
     # urgency classes queued ahead of others
     priority_classes: List[str] = field(default_factory=lambda: ["emergency"], metadata=DISTINCT)
     retrial: RetrialConfig = field(default_factory=RetrialConfig)  # redials after abandoning
+    # a what-if: multiplies every call handle time (handle_s, handle_work_order_s, handle_transfer_s and the
+    # categories' own), each distribution's shape and CV kept; 1.1 = 10% longer; in (0, 100] (sim/config/whatif.py)
+    handle_factor: float = 1.0
 
 
 @dataclass
@@ -173,6 +186,11 @@ class FrontStaffingConfig(StaffingConfig):
     schedule_gap: float = 0.02  # shift scheduling stops within this share of the optimal cost, in [0, 1); 0 = prove it
     optimize: OptimizeConfig = field(default_factory=OptimizeConfig)  # the simulation-based policy
     cost_per_h: float = 1.0  # cost of a paid operator-hour (a shift's own cost_per_h takes precedence)
+    currency: str = ""  # label of every cost (e.g. CNY), at most 16 characters; empty = units of cost_per_h
+    # operator-hours the proposed plan may roster in the measurement window (at the run's scale; optimize), > 0;
+    # None = no budget
+    budget_h: Optional[float] = None
+    budget_cost: Optional[float] = None  # the same budget as a cost (in staffing.currency), > 0; None = no budget
 
 
 @dataclass
@@ -267,8 +285,10 @@ class GroupConfig:
     """An operator group's staffing plan (``routing.groups.<name>``): exactly one form, as in ``staffing``."""
 
     operators: int = 0  # constant headcount (before scale)
-    half_hourly: List[int] = field(default_factory=list)  # headcount per interval: one day (48) or one week (336)
+    half_hourly: List[float] = field(default_factory=list)  # headcount per interval: one day (48) or one week (336)
     shifts: List[ShiftConfig] = field(default_factory=list)  # shifts whose coverage gives the headcount
+    # the group's own targets when a staffing policy proposes its plan (None: staffing.target's)
+    target: GroupTargetConfig = field(default_factory=GroupTargetConfig)
 
 
 @dataclass
@@ -348,6 +368,7 @@ class Config:
     scale: float = 1.0  # multiplies demand and staff together (e.g. 0.1 for quick runs)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)  # replications, horizon, seed
     arrivals: ArrivalsConfig = field(default_factory=ArrivalsConfig)  # demand
+    dated: DatedConfig = field(default_factory=DatedConfig)  # arrivals per date and half-hour from a file
     categories: Dict[str, CategoryConfig] = field(default_factory=dict)  # request categories by name
     calls: CallsConfig = field(default_factory=CallsConfig)  # phone calls
     online: OnlineConfig = field(default_factory=OnlineConfig)  # online submissions
@@ -357,8 +378,7 @@ class Config:
     units: Dict[str, UnitTypeConfig] = field(default_factory=dict)  # handling unit types by name
     workorders: WorkOrderConfig = field(default_factory=WorkOrderConfig)  # dispatch and action
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)  # return visits
-    unit_staffing: UnitStaffingConfig = field(default_factory=UnitStaffingConfig)  # case workers per unit: the
-    # scenario's, or proposed (sim/config/unit_staffing.py)
+    unit_staffing: UnitStaffingConfig = field(default_factory=UnitStaffingConfig)  # case workers per unit proposed
     kpi: KpiConfig = field(default_factory=KpiConfig)  # measurement
     report: ReportConfig = field(default_factory=ReportConfig)  # outputs
 
@@ -371,11 +391,10 @@ def register_schema() -> None:
 
 
 __all__ = [
-    "CHANNELS", "URGENCY_CLASSES", "DIST_FAMILIES", "MISSING", "BEIJING_TARGETS",
-    "DistConfig", "ChannelConfig", "SurgeConfig", "ArrivalsConfig", "CategoryConfig",
-    "RetrialConfig", "CallsConfig", "OnlineConfig", "ShiftConfig", "StaffingConfig", "FrontStaffingConfig",
-    "StaffingTargetConfig", "OptimizeConfig", "ShiftPatternConfig",
-    "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig",
-    "ExperimentConfig", "KpiConfig", "ReportConfig", "Config", "register_schema",
-    "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig", "UnitStaffingConfig",
+    "CHANNELS", "URGENCY_CLASSES", "DIST_FAMILIES", "MISSING", "BEIJING_TARGETS", "DistConfig", "ChannelConfig",
+    "SurgeConfig", "ArrivalsConfig", "CategoryConfig", "RetrialConfig", "CallsConfig", "OnlineConfig", "ShiftConfig",
+    "StaffingConfig", "FrontStaffingConfig", "StaffingTargetConfig", "GroupTargetConfig", "OptimizeConfig",
+    "ShiftPatternConfig", "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig", "ExperimentConfig",
+    "KpiConfig", "ReportConfig", "Config", "register_schema", "UnitStaffingConfig", "GroupConfig", "RoutingConfig",
+    "CallbackConfig", "EscalationConfig", "DatedConfig", "DayLogSdConfig",
 ]

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 from typing import List, Mapping, Optional
 
+from sim.config.dated import check_dated, check_dated_staffing
 from sim.config.rules import check_number, check_probability, check_shares, check_weights
 from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config
 from sim.config.unit_staffing import check_unit_staffing
 from sim.config.validate_backoffice import validate_backoffice
 from sim.config.validate_routing import validate_routing
+from sim.config.validate_size import LIMITS
 from sim.config.validate_staffing import validate_staffing_policy
+from sim.config.whatif import check_factors
 from sim.core.distributions import make_distribution
 from sim.core.errors import ConfigError
 
@@ -52,7 +55,11 @@ def validate_config(cfg: Config) -> None:
     _experiment(cfg)
     _categories(cfg)
     _arrivals(cfg)
+    check_dated(cfg.dated, CHANNELS, list(cfg.categories), cfg.experiment.start_weekday, cfg.experiment.horizon_h,
+                {ch: getattr(cfg.arrivals, ch).per_day for ch in CHANNELS})
+    check_dated_staffing(cfg, CHANNELS, LIMITS["operators"])
     _calls(cfg)
+    check_factors(cfg)  # arrivals.demand_factor, calls.handle_factor (the call handle times they make)
     validate_routing(cfg)  # the staffing plan (or each group's), skills, callbacks, dispatch keys
     validate_staffing_policy(cfg)
     validate_backoffice(cfg)

@@ -17,9 +17,10 @@ import dataclasses
 import re
 from typing import Dict
 
+from sim.config.dated import dated_plan
 from sim.config.routing import ESCALATION_CLASSES, SKILL_WORK
 from sim.config.rules import check_number, check_probability, check_staffing_plan
-from sim.config.schema import Config, StaffingConfig
+from sim.config.schema import CHANNELS, Config, StaffingConfig
 from sim.core.distributions import make_distribution
 from sim.core.errors import ConfigError
 
@@ -33,6 +34,9 @@ def group_plans(cfg: Config) -> Dict[str, StaffingConfig]:
     Without ``routing.groups``: the one plan ``staffing``, under the name ``"operators"``.
     """
     if not cfg.routing.groups:
+        dated = dated_plan(cfg, CHANNELS)  # a dated scenario's plan per date and half-hour (dated.staffing_file)
+        if dated is not None:
+            return {"operators": dataclasses.replace(cfg.staffing, operators=0, half_hourly=dated, shifts=[])}
         return {"operators": cfg.staffing}
     return {name: dataclasses.replace(cfg.staffing, operators=g.operators, half_hourly=list(g.half_hourly),
                                       shifts=list(g.shifts))
@@ -56,7 +60,8 @@ def validate_routing(cfg: Config) -> None:
     if r.groups:
         _groups(cfg)
     else:
-        check_staffing_plan(cfg.staffing, "staffing", required=cfg.staffing.policy == "plan")
+        check_staffing_plan(cfg.staffing, "staffing",
+                            required=cfg.staffing.policy == "plan" and cfg.dated.staffing_file is None)
     for key, groups in r.skills.items():
         where = f"routing.skills.{key}"
         if key not in cfg.categories and key not in SKILL_WORK:
@@ -127,4 +132,4 @@ def _groups(cfg: Config) -> None:
     check_number("staffing.shrinkage", s.shrinkage, 0.0, 1.0, hi_open=True)
     check_number("staffing.headcount_factor", s.headcount_factor, lo_open=True)
     for name, plan in group_plans(cfg).items():
-        check_staffing_plan(plan, f"routing.groups.{name}")
+        check_staffing_plan(plan, f"routing.groups.{name}", required=cfg.staffing.policy == "plan")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sim.config.rules import check_number
 from sim.config.schema import Config
-from sim.config.staffing_policy import OFFERED_LOADS, SCHEDULES, STAFFING_POLICIES
+from sim.config.staffing_policy import OFFERED_LOADS, SCHEDULES, STAFFING_POLICIES, check_planning_settings
 from sim.core.errors import ConfigError
 
 
@@ -34,10 +34,6 @@ def validate_staffing_policy(cfg: Config) -> None:
     _choice("staffing.policy", s.policy, STAFFING_POLICIES, "staffing policy")
     _choice("staffing.offered_load", s.offered_load, OFFERED_LOADS, "offered-load rule")
     _choice("staffing.schedule", s.schedule, SCHEDULES, "schedule")
-    if s.policy != "plan" and cfg.routing.groups:
-        raise ConfigError("staffing.policy", s.policy, f"proposes one plan for the whole front line, not one per "
-                                                       f"operator group: with routing.groups ({len(cfg.routing.groups)}"
-                                                       f" given) each group's plan is given (staffing.policy=plan)")
     t = s.target
     check_number("staffing.target.service_level", t.service_level, 0.0, 1.0, lo_open=True, hi_open=True)
     if t.abandon_rate is not None:
@@ -59,8 +55,8 @@ def validate_staffing_policy(cfg: Config) -> None:
                               "cost is not reported")
     o = s.optimize
     check_number("staffing.optimize.max_iterations", o.max_iterations, lo=1, hi=1000)
-    check_number("staffing.optimize.replications", o.replications, lo=1, hi=1000)
-    check_number("staffing.optimize.margin_se", o.margin_se, 0.0, 10.0)
+    check_planning_settings(t, {g: group.target for g, group in cfg.routing.groups.items()}, o, s.currency,
+                            s.budget_h, s.budget_cost)
     half_hourly = s.policy == "optimize" or (s.policy == "erlang" and s.schedule == "intervals")
     if half_hourly and cfg.kpi.interval_min % 30:
         how = "simulates half-hourly plans" if s.policy == "optimize" else "with staffing.schedule=intervals makes " \
@@ -76,6 +72,16 @@ def _patterns(cfg: Config) -> None:
     s = cfg.staffing
     if s.schedule == "shifts" and not s.patterns:
         raise ConfigError("staffing.patterns", [], "staffing.schedule=shifts needs at least one shift pattern")
+    tours = [i for i, p in enumerate(s.patterns) if p.days_on > 0]
+    horizon_h = cfg.experiment.horizon_h
+    if s.policy != "plan" and s.schedule == "shifts" and tours and horizon_h < 168.0 - 1e-9:
+        p, days = s.patterns[tours[0]], horizon_h / 24.0
+        raise ConfigError("experiment.horizon_h", horizon_h,
+                          f"simulates {days:g} day{'' if days == 1 else 's'}, and weekly tours "
+                          f"(staffing.patterns[{tours[0]}], '{p.name}': {p.days_on} days on) roster a whole week: "
+                          f"simulate it "
+                          f"(experiment.horizon_h=168 or more), or give day-by-day patterns (days_on: 0), whose "
+                          f"shifts then cover the simulated days only")
     names = set()
     for i, p in enumerate(s.patterns):
         key = f"staffing.patterns[{i}]"
@@ -88,7 +94,8 @@ def _patterns(cfg: Config) -> None:
         for d in p.days:
             check_number(f"{key}.days", d, 0, 6)
         check_number(f"{key}.days_on", p.days_on, 0, 7)
-        check_number(f"{key}.cost_per_h", p.cost_per_h, lo_open=True)
+        if p.cost_per_h is not None:
+            check_number(f"{key}.cost_per_h", p.cost_per_h, lo_open=True)
         check_number(f"{key}.break_h", p.break_h, 0.0, p.length_h, hi_open=True)
         if p.break_h > 0:
             w = p.break_window_h

@@ -19,10 +19,13 @@ order (the first broken one is reported):
   ``unclear_share``, ``resolution_h``, ``resolved_share``);
   ``feedback.staffing`` only with ``feedback.mode=team``;
 * without calls (``arrivals.phone.per_day=0``): ``calls`` (except
-  ``handle_transfer_s``, which online transfers use too),
+  ``handle_transfer_s``, which online transfers use too, and ``handle_factor``,
+  which multiplies it: used when online emergencies are transferred),
   ``kpi.answer_threshold_s`` and the categories' call handle times; without
   online demand: ``online``.  (A channel's arrival profile stays allowed:
-  ``per_day=0`` is how a scenario's channel is switched off.)
+  ``per_day=0`` is how a scenario's channel is switched off.)  A channel whose arrivals a dated
+  file gives (``dated.file``): its ``hourly_profile`` and ``day_cv``, and ``arrivals.day_of_week``
+  when every channel with demand is dated.
 * switches, on values as well as keys: ``calls.retrial.delay_s``/``max_retrials``
   only with a redial probability > 0, and the probability and delay only with
   ``max_retrials`` > 0; the work-order handle times only when a category makes
@@ -38,8 +41,9 @@ order (the first broken one is reported):
   other policies decide the headcount); ``staffing.schedule`` only with a policy that proposes
   a plan; ``staffing.patterns`` and
   ``staffing.schedule_gap`` only with ``staffing.schedule=shifts``; ``staffing.optimize``
-  only with ``staffing.policy=optimize``; ``unit_staffing`` only with units, its ``target`` only
-  with a policy that proposes case workers, its ``optimize`` only with
+  and a budget (``staffing.budget_h``, ``budget_cost``) only with ``staffing.policy=optimize``;
+  ``staffing.target.online_on_time_rate`` only with online demand; ``unit_staffing`` only with
+  units, its ``target`` only with a policy that proposes case workers, its ``optimize`` only with
   ``unit_staffing.policy=optimize``.
 * routing: ``routing.skills`` only with ``routing.groups``;
   ``routing.overflow_after_s`` only when some skills list has two groups or more;
@@ -111,8 +115,24 @@ def _online(cfg: Config) -> bool:
     return cfg.arrivals.online.per_day > 0
 
 
+def _template(cfg: Config, channel: str) -> bool:
+    """Whether ``channel``'s arrivals come from the weekly template (not from a dated file's rows)."""
+    if cfg.dated.file is None:
+        return True
+    from sim.config.dated import read_dated
+    from sim.config.schema import CHANNELS
+
+    return channel not in read_dated(cfg.dated.file, CHANNELS, list(cfg.categories)).rates
+
+
 def _operators_visit(cfg: Config) -> bool:
     return bool(cfg.units) and cfg.feedback.mode == "operators"
+
+
+def _call_handling(cfg: Config) -> bool:
+    """Whether operators spend call handle time: calls, or online items transferred to emergency services."""
+    return _phone(cfg) or (_online(cfg) and any(c.urgency.get("emergency", 0.0) > 0 and c.emergency_transfer_share > 0
+                                                for c in cfg.categories.values()))
 
 
 _CALL_KEYS = ("calls.handle_s", "calls.handle_work_order_s", "calls.patience_s", "calls.priority_classes",
@@ -135,6 +155,17 @@ RULES: tuple[Rule, ...] = (
     Rule(_CALL_KEYS, _phone, "used only when there are calls (arrivals.phone.per_day > 0)"),
     Rule(("online",), _online,
          "used only when there is online demand (arrivals.online.per_day > 0)"),
+    Rule(("calls.handle_factor",), _call_handling,
+         "used only when operators handle calls (arrivals.phone.per_day > 0) or transfer online emergencies "
+         "(calls.handle_transfer_s)"),
+    Rule(("arrivals.phone.hourly_profile", "arrivals.phone.day_cv"), lambda c: _template(c, "phone"),
+         "not used: dated.file gives the phone arrivals per date and half-hour (its days' spread: dated.day_log_sd)"),
+    Rule(("arrivals.online.hourly_profile", "arrivals.online.day_cv"), lambda c: _template(c, "online"),
+         "not used: dated.file gives the online arrivals per date and half-hour (its days' spread: "
+         "dated.day_log_sd)"),
+    Rule(("arrivals.day_of_week",), lambda c: any(getattr(c.arrivals, ch).per_day > 0 and _template(c, ch)
+                                                 for ch in ("phone", "online")),
+         "not used: dated.file gives the arrivals of every channel with demand per date"),
     Rule(("calls.retrial.delay_s", "calls.retrial.max_retrials"), lambda c: c.calls.retrial.probability > 0,
          "used only when callers redial (calls.retrial.probability > 0)"),
     Rule(("calls.retrial.probability", "calls.retrial.delay_s"), lambda c: c.calls.retrial.max_retrials > 0,
@@ -163,8 +194,10 @@ RULES: tuple[Rule, ...] = (
     Rule(("staffing.patterns", "staffing.schedule_gap"),
          lambda c: c.staffing.policy != "plan" and c.staffing.schedule == "shifts",
          "used only to schedule shifts (staffing.schedule=shifts, with staffing.policy=erlang or optimize)"),
-    Rule(("staffing.optimize",), lambda c: c.staffing.policy == "optimize",
+    Rule(("staffing.optimize", "staffing.budget_h", "staffing.budget_cost"), lambda c: c.staffing.policy == "optimize",
          "used only with staffing.policy=optimize"),
+    Rule(("staffing.target.online_on_time_rate",), _online,
+         "used only when there is online demand (arrivals.online.per_day > 0)"),
     Rule(("unit_staffing.target",), lambda c: c.unit_staffing.policy != "plan",
          "used only when a policy proposes the case workers (unit_staffing.policy=erlang or optimize)"),
     Rule(("unit_staffing.optimize",), lambda c: c.unit_staffing.policy == "optimize",

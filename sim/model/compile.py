@@ -30,7 +30,7 @@ from sim.config.validate_routing import group_plans
 from sim.core.calendar import WorkCalendar
 from sim.core.distributions import Distribution, make_distribution
 from sim.model import derive
-from sim.model.arrivals import ChannelArrivals
+from sim.model.arrivals import Arrivals
 from sim.model.derive import DIRECT, WORK_ORDER, Clock, Triage
 from sim.model.staffing import StaffChange, rostered_and_cost, scheduled_headcount, staffing_changes
 from sim.model.units import UnitDirectory
@@ -138,7 +138,7 @@ class Compiled:
     clock: Clock
     shares: np.ndarray  # category mix, summing to 1
     triage: Triage
-    channels: Dict[str, ChannelArrivals]
+    channels: Dict[str, Arrivals]
     handle: Dict[str, List[List[Distribution]]]  # per channel, [kind][category]
     transfer: Distribution
     patience: Distribution
@@ -241,7 +241,7 @@ def compile_config(cfg: Config) -> Compiled:
     shares = derive.category_shares(cfg)
     mix = derive.triage(cfg)
     handle = derive.handle_tables(cfg)
-    transfer = make_distribution(cfg.calls.handle_transfer_s, "calls.handle_transfer_s")
+    transfer = derive.transfer_handle(cfg)
     cals = derive.calendars(cfg)
     back = _backoffice(cfg, cals) if cfg.units else None
     return Compiled(

@@ -14,11 +14,17 @@ consumer calls the function below rather than repeating its arithmetic:
 * :func:`category_shares` - the category mix, normalised to sum to 1;
 * :func:`triage` - urgency mix and ``P(kind | category)``, exactly as
   :mod:`sim.model.residents` draws them;
+* :func:`demand_volume` - the one multiplier of every arrival process's volume
+  (``scale`` x ``arrivals.demand_factor``);
 * :func:`channel_arrivals` - each channel's arrival process, surges included
-  (volume x scale x weekday factors x hourly profile x surges);
-* :func:`handle_tables`, :func:`resolution_table`, :func:`per_urgency` - the
-  distributions of the front line and of the back office, fall-back chains
-  resolved (:func:`sim.core.distributions.make_distribution` is called on a
+  (volume x :func:`demand_volume` x weekday factors x hourly profile x surges, or a dated file's
+  rates x :func:`demand_volume`);
+  :func:`start_date` - the date of time 0 of a dated scenario;
+* :func:`handle_tables`, :func:`transfer_handle`, :func:`resolution_table`,
+  :func:`per_urgency` - the distributions of the front line and of the back
+  office, fall-back chains resolved, every call handle time multiplied by
+  ``calls.handle_factor`` (:func:`call_handle`)
+  (:func:`sim.core.distributions.make_distribution` is called on a
   setting in this module or in :mod:`sim.model.compile`, nowhere else in the model);
 * :func:`mean_handle_s` - the mean operator time of a contact over the
   category and triage mix;
@@ -31,15 +37,18 @@ Headcounts after scale, shrinkage and headcount factor are derived in
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from dataclasses import dataclass
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 
+from sim.config.dated import day_log_sd, read_dated
 from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config, DistConfig
+from sim.config.whatif import scaled_dist
 from sim.core.calendar import WorkCalendar
 from sim.core.distributions import Distribution, make_distribution
-from sim.model.arrivals import ChannelArrivals, Surge
+from sim.model.arrivals import Arrivals, ChannelArrivals, DatedArrivals, Surge
 from sim.model.staffing import carried_counts, scaled_headcount
 from sim.model.units import Unit, UnitDirectory
 
@@ -100,6 +109,13 @@ def lead_in(cfg: Config, hours: float) -> Config:
     return out
 
 
+def start_date(cfg: Config) -> Optional[dt.date]:
+    """The date of time 0 of a dated scenario (its file's first date), None for the weekly template."""
+    if cfg.dated.file is None:
+        return None
+    return read_dated(cfg.dated.file, CHANNELS, list(cfg.categories)).start
+
+
 def category_shares(cfg: Config) -> np.ndarray:
     """The categories' shares of contacts (in the order of ``categories``), normalised to sum to 1."""
     shares = np.array([c.share for c in cfg.categories.values()], dtype=float)
@@ -157,8 +173,20 @@ def _surges(cfg: Config, channel: str) -> List[Surge]:
     return out
 
 
-def channel_arrivals(cfg: Config, with_surges: bool = True) -> Dict[str, ChannelArrivals]:
-    """Each channel's arrival process: volume x ``scale``, weekday factors, hourly profile, day CV and surges.
+def demand_volume(cfg: Config) -> float:
+    """The multiplier of every arrival process's volume: ``scale`` x ``arrivals.demand_factor``.
+
+    Every source of arrivals is multiplied by it here, once - a channel's ``per_day`` (and so each
+    category's share of it), a dated scenario's rates per half-hour - before the weekday
+    factors, the hourly profile and the surges, which keep their shape.
+    """
+    return cfg.scale * cfg.arrivals.demand_factor
+
+
+def channel_arrivals(cfg: Config, with_surges: bool = True) -> Dict[str, Arrivals]:
+    """Each channel's arrival process: volume x :func:`demand_volume`, weekday factors, hourly profile, day CV
+    and surges; for a channel of a dated scenario's file, its arrivals per half-hour x :func:`demand_volume`,
+    the day multipliers' spread (``dated.day_log_sd``) and surges.
 
     Parameters
     ----------
@@ -168,17 +196,36 @@ def channel_arrivals(cfg: Config, with_surges: bool = True) -> Dict[str, Channel
         Include ``arrivals.surges`` (False: the demand the surges multiply, for a check naming its driver).
     """
     shares = category_shares(cfg)
-    out = {}
+    volume = demand_volume(cfg)
+    out: Dict[str, Arrivals] = {}
+    dated = (read_dated(cfg.dated.file, CHANNELS, list(cfg.categories)) if cfg.dated.file is not None else None)
     for ch in CHANNELS:
         c = getattr(cfg.arrivals, ch)
-        out[ch] = ChannelArrivals(c.per_day * cfg.scale, c.hourly_profile, cfg.arrivals.day_of_week, c.day_cv,
+        if dated is not None and ch in dated.rates:  # the file's dates replace the channel's weekly template
+            out[ch] = DatedArrivals(dated.rates[ch] * volume, shares, _surges(cfg, ch) if with_surges else [],
+                                    day_log_sd(cfg.dated, dated, ch))
+            continue
+        out[ch] = ChannelArrivals(c.per_day * volume, c.hourly_profile, cfg.arrivals.day_of_week, c.day_cv,
                                   shares, _surges(cfg, ch) if with_surges else [], cfg.experiment.start_weekday)
     return out
 
 
+def call_handle(cfg: Config, dist: DistConfig, key: str) -> Distribution:
+    """A call handle-time distribution of ``cfg`` at ``key``, multiplied by ``calls.handle_factor`` with its
+    shape kept (:func:`sim.config.whatif.scaled_dist`)."""
+    return make_distribution(scaled_dist(dist, cfg.calls.handle_factor), key)
+
+
+def transfer_handle(cfg: Config) -> Distribution:
+    """Operator time of a transfer to emergency services (``calls.handle_transfer_s`` x ``calls.handle_factor``),
+    a call or a transferred online item."""
+    return call_handle(cfg, cfg.calls.handle_transfer_s, "calls.handle_transfer_s")
+
+
 def handle_tables(cfg: Config) -> Dict[str, List[List[Distribution]]]:
     """Handle-time distributions per channel, ``[kind][category]`` for kinds :data:`DIRECT` and
-    :data:`WORK_ORDER`, with the fall-back chain resolved (a category's own, the channel's, the direct one)."""
+    :data:`WORK_ORDER`, with the fall-back chain resolved (a category's own, the channel's, the direct one);
+    the phone channel's multiplied by ``calls.handle_factor`` as in :func:`call_handle`."""
     out: Dict[str, List[List[Distribution]]] = {}
     for channel in CHANNELS:
         base = cfg.calls if channel == "phone" else cfg.online
@@ -193,8 +240,9 @@ def handle_tables(cfg: Config) -> Dict[str, List[List[Distribution]]]:
                 direct_cfg, direct_key = base.handle_s, "online.handle_s"
                 wo = [(base.handle_work_order_s, "online.handle_work_order_s"), (direct_cfg, direct_key)]
             wo_cfg, wo_key = next((d, k) for d, k in wo if d is not None)
-            table[DIRECT].append(make_distribution(direct_cfg, direct_key))
-            table[WORK_ORDER].append(make_distribution(wo_cfg, wo_key))
+            factor = cfg.calls.handle_factor if channel == "phone" else 1.0  # a call's, not an online item's
+            table[DIRECT].append(make_distribution(scaled_dist(direct_cfg, factor), direct_key))
+            table[WORK_ORDER].append(make_distribution(scaled_dist(wo_cfg, factor), wo_key))
         out[channel] = table
     return out
 
@@ -307,5 +355,6 @@ def work_order_share(cfg: Config) -> float:
 
 
 __all__ = ["Clock", "Triage", "DIRECT", "WORK_ORDER", "TRANSFER", "clock", "lead_in", "category_shares", "triage",
-           "channel_arrivals", "handle_tables", "mean_handle_s", "per_urgency", "resolution_table", "calendars",
+           "demand_volume", "channel_arrivals", "start_date", "call_handle",
+           "transfer_handle", "handle_tables", "mean_handle_s", "per_urgency", "resolution_table", "calendars",
            "unit_directory", "work_order_share"]
