@@ -58,7 +58,7 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
     from sim.config.schema import Config
     from sim.experiments.runner import run_experiment
     from sim.model.checks import validate
-    from sim.planning import check_plan, make_plan
+    from sim.planning import check_plan, check_unit_plan, make_plan, make_unit_plan
     from sim.report.folders import publish
     from sim.report.outputs import write_outputs
     from sim.report.text import kpi_table, precision_note
@@ -70,17 +70,22 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
         validate(cfg)  # sim.preflight validated it before Hydra started; a job run elsewhere checks again
+        started = time.perf_counter()  # the checks compute what the plans reuse (the unit approximation)
         check_plan(cfg)
+        check_unit_plan(cfg)
     except ConfigError as exc:
         raise BadInput(str(exc)) from None
-    started = time.perf_counter()
     try:
         plan = make_plan(cfg, line=_note)
+        units = make_unit_plan(plan.cfg, line=_note)
     except RuntimeError as exc:  # a simulation of the optimisation failed, the shift solver found nothing
         raise BadInput(str(exc)) from None
     planning_s = time.perf_counter() - started
-    exp = run_experiment(plan.cfg)
-    took = f"{exp.wall_s:.1f} s" + (f" (and {planning_s:.1f} s before it for staffing.policy={cfg.staffing.policy})"
+    run_cfg = units.cfg if units is not None else plan.cfg
+    exp = run_experiment(run_cfg)
+    policies = f"staffing.policy={cfg.staffing.policy}" + (
+        f", unit_staffing.policy={cfg.unit_staffing.policy}" if units is not None and units.policy != "plan" else "")
+    took = f"{exp.wall_s:.1f} s" + (f" (and {planning_s:.1f} s before it for {policies})"
                                     if planning_s >= 0.05 else "")
     for key in ("executor_note", "policy_note"):
         if exp.notes.get(key):
@@ -95,8 +100,8 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
         sys.stderr.write(f"run_sim: warning: {failure.describe()}\n")
     # the plan as given runs the composed configuration: its text is the composition's (config_yaml rebuilds
     # the whole typed tree first, 0.2 s; tests/unit/test_startup.py checks that both texts are equal)
-    text = OmegaConf.to_yaml(dcfg, resolve=True) if plan.cfg is cfg else config_yaml(plan.cfg)
-    summary = write_outputs(exp, out_dir, text, staffing=plan)
+    text = OmegaConf.to_yaml(dcfg, resolve=True) if run_cfg is cfg else config_yaml(run_cfg)
+    summary = write_outputs(exp, out_dir, text, staffing=plan, unit_plan=units)
     if not multirun:  # a sweep's folder becomes the report folder when the sweep ends (sim.sweep_callback)
         from sim.report.index import refresh_index_for
 

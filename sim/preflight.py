@@ -41,7 +41,7 @@ from sim.config.schema import Config
 from sim.core.errors import ConfigError
 from sim.experiments.executors import check_resources
 from sim.model.checks import validate
-from sim.planning import check_plan
+from sim.planning import check_plan, check_unit_plan
 from sim.report.folders import Staging, check_report_folder, stage
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
@@ -89,6 +89,7 @@ def _job_config(dcfg: DictConfig) -> Config:
     assert isinstance(cfg, Config)
     validate(cfg)
     check_plan(cfg)  # a staffing policy's targets and shift patterns, against the requirement
+    check_unit_plan(cfg)  # a unit staffing policy's targets, against what each unit can reach
     check_resources(cfg)  # a Dask scheduler must answer before anything is written
     return cfg
 

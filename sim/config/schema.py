@@ -29,6 +29,7 @@ from sim.config.staffing_policy import (
     StaffingTargetConfig,
     default_patterns,
 )
+from sim.config.unit_staffing import UnitStaffingConfig
 from sim.core.distributions import DIST_FAMILIES
 
 #: Channels through which residents submit requests.
@@ -367,6 +368,7 @@ class Config:
     units: Dict[str, UnitTypeConfig] = field(default_factory=dict)  # handling unit types by name
     workorders: WorkOrderConfig = field(default_factory=WorkOrderConfig)  # dispatch and action
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)  # return visits
+    unit_staffing: UnitStaffingConfig = field(default_factory=UnitStaffingConfig)  # case workers per unit proposed
     kpi: KpiConfig = field(default_factory=KpiConfig)  # measurement
     report: ReportConfig = field(default_factory=ReportConfig)  # outputs
 
@@ -379,11 +381,10 @@ def register_schema() -> None:
 
 
 __all__ = [
-    "CHANNELS", "URGENCY_CLASSES", "DIST_FAMILIES", "MISSING", "BEIJING_TARGETS",
-    "DistConfig", "ChannelConfig", "SurgeConfig", "ArrivalsConfig", "CategoryConfig",
-    "RetrialConfig", "CallsConfig", "OnlineConfig", "ShiftConfig", "StaffingConfig", "FrontStaffingConfig",
-    "StaffingTargetConfig", "GroupTargetConfig", "OptimizeConfig", "ShiftPatternConfig",
-    "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig",
-    "ExperimentConfig", "KpiConfig", "ReportConfig", "Config", "register_schema",
-    "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig", "DatedConfig", "DayLogSdConfig",
+    "CHANNELS", "URGENCY_CLASSES", "DIST_FAMILIES", "MISSING", "BEIJING_TARGETS", "DistConfig", "ChannelConfig",
+    "SurgeConfig", "ArrivalsConfig", "CategoryConfig", "RetrialConfig", "CallsConfig", "OnlineConfig", "ShiftConfig",
+    "StaffingConfig", "FrontStaffingConfig", "StaffingTargetConfig", "GroupTargetConfig", "OptimizeConfig",
+    "ShiftPatternConfig", "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig", "ExperimentConfig",
+    "KpiConfig", "ReportConfig", "Config", "register_schema", "UnitStaffingConfig", "GroupConfig", "RoutingConfig",
+    "CallbackConfig", "EscalationConfig", "DatedConfig", "DayLogSdConfig",
 ]

@@ -24,6 +24,7 @@ from sim.config.dated import check_dated, check_dated_staffing
 from sim.config.report_config import check_report
 from sim.config.rules import check_number, check_probability, check_shares, check_weights
 from sim.config.schema import CHANNELS, URGENCY_CLASSES, CallsConfig, Config
+from sim.config.unit_staffing import check_unit_staffing
 from sim.config.validate_backoffice import validate_backoffice
 from sim.config.validate_routing import validate_routing
 from sim.config.validate_size import LIMITS
@@ -64,6 +65,7 @@ def validate_config(cfg: Config) -> None:
     validate_routing(cfg)  # the staffing plan (or each group's), skills, callbacks, dispatch keys
     validate_staffing_policy(cfg)
     validate_backoffice(cfg)
+    check_unit_staffing(cfg.unit_staffing)
     check_loops(cfg)
     check_unused(cfg)
     effects.check_effects(cfg)

@@ -14,7 +14,7 @@ order (the first broken one is reported):
   ``experiment.jobs`` > 1 not with ``experiment.executor=serial``;
   ``experiment.max_replications`` and ``experiment.precision_kpi`` only with
   ``experiment.precision``;
-* without units (no work orders): ``workorders``, ``feedback``, ``calendars``
+* without units (no work orders): ``workorders``, ``feedback``, ``calendars``, ``unit_staffing``
   and the categories' back-office keys (``unit_type``, ``unit``,
   ``unclear_share``, ``resolution_h``, ``resolved_share``);
   ``feedback.staffing`` only with ``feedback.mode=team``;
@@ -42,7 +42,9 @@ order (the first broken one is reported):
   a plan; ``staffing.patterns`` and
   ``staffing.schedule_gap`` only with ``staffing.schedule=shifts``; ``staffing.optimize``
   and a budget (``staffing.budget_h``, ``budget_cost``) only with ``staffing.policy=optimize``;
-  ``staffing.target.online_on_time_rate`` only with online demand.
+  ``staffing.target.online_on_time_rate`` only with online demand; ``unit_staffing`` only with
+  units, its ``target`` only with a policy that proposes case workers, its ``optimize`` only with
+  ``unit_staffing.policy=optimize``.
 * routing: ``routing.skills`` only with ``routing.groups``;
   ``routing.overflow_after_s`` only when some skills list has two groups or more;
   the callback's keys only with ``routing.callback.enabled`` (and calls),
@@ -147,7 +149,7 @@ RULES: tuple[Rule, ...] = (
          "(set experiment.jobs=1, or experiment.executor=auto)"),
     Rule(("experiment.max_replications", "experiment.precision_kpi"), lambda c: c.experiment.precision is not None,
          "used only with a precision target (experiment.precision)"),
-    Rule(("workorders", "feedback", "calendars", *_BACK_OFFICE_CATEGORY_KEYS), _units,
+    Rule(("workorders", "feedback", "calendars", "unit_staffing", *_BACK_OFFICE_CATEGORY_KEYS), _units,
          "used only when the scenario has units (work orders); this one has none"),
     Rule(("feedback.staffing",), lambda c: c.feedback.mode == "team", "used only with feedback.mode=team"),
     Rule(_CALL_KEYS, _phone, "used only when there are calls (arrivals.phone.per_day > 0)"),
@@ -196,6 +198,10 @@ RULES: tuple[Rule, ...] = (
          "used only with staffing.policy=optimize"),
     Rule(("staffing.target.online_on_time_rate",), _online,
          "used only when there is online demand (arrivals.online.per_day > 0)"),
+    Rule(("unit_staffing.target",), lambda c: c.unit_staffing.policy != "plan",
+         "used only when a policy proposes the case workers (unit_staffing.policy=erlang or optimize)"),
+    Rule(("unit_staffing.optimize",), lambda c: c.unit_staffing.policy == "optimize",
+         "used only with unit_staffing.policy=optimize"),
     Rule(("routing.skills",), lambda c: bool(c.routing.groups), "used only with operator groups (routing.groups)"),
     Rule(("routing.overflow_after_s",), lambda c: any(len(g) > 1 for g in c.routing.skills.values()),
          "used only when a routing.skills list names two groups or more (there is a next group to overflow to)"),

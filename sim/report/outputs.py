@@ -15,7 +15,8 @@ Reports never simulate: everything here is computed from an
 * ``report.md`` and, unless disabled, ``report.html`` (self-contained) and the
   figures as ``figures/<name>.png`` (:mod:`sim.report.run_page`).
 * ``staffing.csv`` (and for a shift schedule ``shifts.yaml`` and ``schedule.csv``), from the
-  staffing plan the run simulated (:mod:`sim.report.staffing`).
+  staffing plan the run simulated (:mod:`sim.report.staffing`); the case workers per unit in
+  ``units.csv`` and ``summary.json`` -> ``unit_staffing`` (:mod:`sim.report.units_staffing`).
 """
 
 from __future__ import annotations
@@ -140,7 +141,8 @@ def interval_rows(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
 
 
 def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
-                  extra: Optional[Mapping[str, Any]] = None, staffing: Optional[Any] = None) -> Dict[str, Any]:
+                  extra: Optional[Mapping[str, Any]] = None, staffing: Optional[Any] = None,
+                  unit_plan: Optional[Any] = None) -> Dict[str, Any]:
     """Write every output file of a run into ``out_dir`` and return the summary dictionary.
 
     The data files first, then the figures and pages (:func:`sim.report.run_page.write_report`), then
@@ -148,7 +150,9 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
     place and then refreshes the reports' index (:mod:`sim.report.folders`,
     :func:`sim.report.index.refresh_index_for`), so a failure here leaves no report.  ``staffing`` is the
     :class:`~sim.planning.plan.StaffingPlan` the run simulated: its files (``staffing.csv``,
-    ``shifts.yaml``, ``schedule.csv``: :mod:`sim.report.staffing`) and ``summary.json`` -> ``staffing``.
+    ``shifts.yaml``, ``schedule.csv``: :mod:`sim.report.staffing`) and ``summary.json`` -> ``staffing``;
+    ``unit_plan`` the :class:`~sim.planning.units_plan.UnitPlan`: its columns of ``units.csv`` and, for a policy
+    that proposed case workers, ``summary.json`` -> ``unit_staffing`` (:mod:`sim.report.units_staffing`).
     """
     from sim.report.caveats import judged_all, run_caveats
     from sim.report.targets import as_json
@@ -174,8 +178,12 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
     if exp.replications[0].backoffice is not None:
         from sim.report.tables import daily_table, units_table
 
-        units = units_table(exp)
+        units = units_table(exp, unit_plan)
         write_csv(out_dir / "units.csv", *units)
+        if unit_plan is not None and unit_plan.policy != "plan":
+            from sim.report.units_staffing import unit_staffing_summary
+
+            summary["unit_staffing"] = unit_staffing_summary(exp, unit_plan, units)
         write_csv(out_dir / "daily.csv", *daily_table(exp))
         files += ["units.csv", "daily.csv"]
     if exp.cfg.report.request_log:

@@ -23,7 +23,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar
 
 import numpy as np
 
-from sim.report import routing_view, staffing_view
+from sim.report import routing_view, staffing_view, units_staffing
 from sim.report.drawing import draw_sections
 from sim.report.figures import backoffice, diagnostics, flow, frontline
 from sim.report.figures.common import pyplot
@@ -150,7 +150,8 @@ def _warmup(rd: RunData) -> Optional[Section]:
 BUILDERS: List[Tuple[str, SectionBuilder]] = [
     ("demand", _demand), ("staffing", staffing_view.section), ("service", _service), ("queues", _queues),
     ("routing", routing_view.section), ("work_orders", _work_orders),
-    ("flow", _flow), ("three_rates", _rates), ("return_visits", _return_visits), ("warmup", _warmup),
+    ("flow", _flow), ("three_rates", _rates), ("unit_staffing", units_staffing.section),
+    ("return_visits", _return_visits), ("warmup", _warmup),
 ]
 
 
