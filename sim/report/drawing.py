@@ -37,9 +37,14 @@ def processors() -> int:
         return os.cpu_count() or 1
 
 
+def other_threads() -> bool:
+    """True while another Python thread runs in this process (a fork would copy the locks it holds)."""
+    return threading.active_count() > 1
+
+
 def can_fork(tasks: int) -> bool:
     """True where drawing ``tasks`` sections in a forked child is safe and useful (see the module docstring)."""
-    return tasks >= 2 and hasattr(os, "fork") and processors() >= 2 and threading.active_count() == 1
+    return tasks >= 2 and hasattr(os, "fork") and processors() >= 2 and not other_threads()
 
 
 def _read_all(fd: int) -> bytes:
