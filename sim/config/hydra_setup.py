@@ -86,9 +86,10 @@ def _share_compositions() -> None:
     one changes: :func:`register`; :func:`new_command` drops them too).  Hydra's reading of the
     run mode composes in multirun mode without validating sweeps; it differs from a run-mode
     composition only in tolerating a missing mandatory default, which a kept composition has
-    not, so it is served the kept one.  Hydra's run adds ``hydra.mode=RUN`` to the overrides:
-    it gets the kept composition with that one override applied as Hydra applies it (a value
-    of the ``hydra`` node, listed last among its overrides).  A multirun composition that
+    not, so it is served the kept one itself (it reads ``hydra.mode`` and changes nothing: no
+    copy).  Hydra's run adds ``hydra.mode=RUN`` to the overrides: it gets a copy of the kept
+    composition with that one override applied as Hydra applies it (a value of the ``hydra``
+    node, listed last among its overrides).  A multirun composition that
     validates its sweeps, and every composition that raises, is made anew each time.
     """
     from hydra._internal.config_loader_impl import ConfigLoaderImpl
@@ -105,15 +106,16 @@ def _share_compositions() -> None:
         path = tuple((p.provider, p.path) for p in self.config_search_path.get_path())
         key = (config_name, tuple(overrides), path)
         kept = _COMPOSED.get(key)
-        if kept is not None and (run_mode == RunMode.RUN or not validate_sweep_overrides):
+        if kept is not None and run_mode != RunMode.RUN and not validate_sweep_overrides:
+            return kept  # Hydra's reading of the run mode: it reads cfg.hydra.mode and changes nothing
+        if kept is not None and run_mode == RunMode.RUN:
             return copy.deepcopy(kept)
         base = _COMPOSED.get((config_name, tuple(overrides[:-1]), path)) if overrides else None
         if base is not None and run_mode == RunMode.RUN and overrides[-1] == _RUN_MODE:
             cfg = copy.deepcopy(base)  # Hydra's run: the checked composition and the one override it adds
             ConfigLoaderImpl._apply_overrides_to_config(OverridesParser.create().parse_overrides([_RUN_MODE]), cfg)
             cfg.hydra.overrides.hydra.append(_RUN_MODE)
-            _keep(key, cfg)
-            return cfg
+            return cfg  # not kept: nothing composes a run's own composition again
         cfg = original(self, config_name, overrides, run_mode, from_shell, validate_sweep_overrides)
         if run_mode == RunMode.RUN:
             _keep(key, cfg)
