@@ -12,7 +12,7 @@ Drawing is deterministic, so the sections - the PNG bytes included - are the sam
 process; a test holds them equal.
 
 The fork is taken only where it is safe and useful: ``os.fork`` exists, the process may run on at
-least two processors, no other Python thread runs (forking a threaded process can copy a held lock),
+least two processors and one of them is free (the load average says so), no other Python thread runs (forking a threaded process can copy a held lock),
 and there are at least two sections.  A child that fails in any way (killed, an exception, a result
 that cannot be read) costs nothing but time: the parent draws its sections itself.  An interrupt
 (Ctrl-C) in the parent kills and reaps the child.
@@ -44,9 +44,21 @@ def other_threads() -> bool:
     return threading.active_count() > 1
 
 
+def busy() -> float:
+    """The machine's load: processes running or waiting to run, averaged over the last minute (0 where the
+    system does not say)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - not Unix
+        return 0.0
+
+
 def can_fork(tasks: int) -> bool:
-    """True where drawing ``tasks`` sections in a forked child is safe and useful (see the module docstring)."""
-    return tasks >= 2 and hasattr(os, "fork") and processors() >= 2 and not other_threads()
+    """True where drawing ``tasks`` sections in a forked child is safe and useful (see the module docstring):
+    a second processor that is free (this process keeps one busy; on a machine busy with other work the
+    child would only wait for a processor)."""
+    n = processors()
+    return tasks >= 2 and hasattr(os, "fork") and n >= 2 and busy() <= n - 1 + 0.5 and not other_threads()
 
 
 def _read_all(fd: int) -> bytes:

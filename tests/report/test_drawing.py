@@ -18,6 +18,7 @@ def two_processors(monkeypatch):
     hold no lock a fork could copy)."""
     monkeypatch.setattr(drawing, "processors", lambda: 2)
     monkeypatch.setattr(drawing, "other_threads", lambda: False)
+    monkeypatch.setattr(drawing, "busy", lambda: 0.0)
 
 
 def test_the_items_are_shared_with_a_child_and_come_back_in_order(two_processors):
@@ -68,11 +69,16 @@ def test_a_failing_child_costs_only_time(two_processors, fault):
 
 
 def test_no_fork_where_it_is_unsafe_or_useless(monkeypatch):
-    """One processor, one item, or another Python thread running: drawn here, in order."""
+    """One processor, a machine busy with other work, one item, or another Python thread running: drawn here, in
+    order."""
     monkeypatch.setattr(drawing, "processors", lambda: 1)
     assert not drawing.can_fork(5)
     monkeypatch.setattr(drawing, "processors", lambda: 2)
+    monkeypatch.setattr(drawing, "busy", lambda: 0.9)
     assert drawing.can_fork(5) == (threading.active_count() == 1) and not drawing.can_fork(1)
+    monkeypatch.setattr(drawing, "busy", lambda: 2.0)
+    assert not drawing.can_fork(5), "both processors busy with other work"
+    monkeypatch.setattr(drawing, "busy", lambda: 0.9)
     stop = threading.Event()
     t = threading.Thread(target=stop.wait)
     t.start()
