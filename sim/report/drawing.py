@@ -12,10 +12,11 @@ Drawing is deterministic, so the sections - the PNG bytes included - are the sam
 process; a test holds them equal.
 
 The fork is taken only where it is safe and useful: ``os.fork`` exists, the process may run on at
-least two processors and one of them is free (the load average says so), no other Python thread runs (forking a threaded process can copy a held lock),
-and there are at least two sections.  A child that fails in any way (killed, an exception, a result
-that cannot be read) costs nothing but time: the parent draws its sections itself.  An interrupt
-(Ctrl-C) in the parent kills and reaps the child.
+least two processors and one of them is free (the load average says so), no other Python thread
+runs (forking a threaded process can copy a held lock), and there are at least two sections.  A
+child that fails in any way (killed, an exception, a result that cannot be read) costs nothing but
+time: the parent draws its sections itself.  An interrupt (Ctrl-C) in the parent kills and reaps
+the child.
 """
 
 from __future__ import annotations
