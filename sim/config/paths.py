@@ -15,8 +15,6 @@ scenario may also be named by the path of its file (:func:`scenario_paths`).
 from __future__ import annotations
 
 import os
-
-
 import re
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple

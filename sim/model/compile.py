@@ -17,8 +17,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config, DistConfig
-from sim.config.validate_routing import group_plans
+from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config, DistConfig, group_plans
 from sim.core.calendar import WorkCalendar
 from sim.core.distributions import Distribution, make_distribution
 from sim.model.arrivals import ChannelArrivals, Surge

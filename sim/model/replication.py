@@ -18,8 +18,7 @@ from typing import Any, Callable, Dict, Generator, Optional
 import numpy as np
 import simpy
 
-from sim.config.schema import Config
-from sim.config.validate_routing import group_plans
+from sim.config.schema import Config, group_plans
 from sim.core.calendar import WorkCalendar
 from sim.core.engine import Pool
 from sim.core.events import run_until

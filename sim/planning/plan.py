@@ -96,12 +96,11 @@ def apply_plan(cfg: Config, req: Requirement, required: np.ndarray) -> tuple[Con
     """
     week = fold_week(req, required)
     out = copy.deepcopy(cfg)
-    s = out.staffing
-    s.operators, s.headcount_factor = 0, 1.0
     schedule = None
     if cfg.staffing.schedule == "shifts":
         schedule = solve(week, cfg.staffing.patterns, req.interval_s, cfg.scale, cfg.staffing.schedule_gap)
-        s.half_hourly, s.shifts = [], schedule.shifts
+        out.staffing = out.staffing.with_form(shifts=schedule.shifts)
     else:
-        s.half_hourly, s.shifts = [_clean(v / cfg.scale) for v in half_hourly(week, req.interval_s)], []
+        plan = [_clean(v / cfg.scale) for v in half_hourly(week, req.interval_s)]
+        out.staffing = out.staffing.with_form(half_hourly=plan)
     return out, schedule
