@@ -6,7 +6,7 @@ response or the rating of the quick orders only.  A KPI computed over the outcom
 describes those orders, not the cohort: the 90th percentile of the time to close of a
 week without a drain is 85 h over the orders closed, 154 h once they are all closed.
 Each KPI of the catalogue that is defined over such outcomes says how it counts the
-open ones (:data:`sim.config.kpi_catalog.CENSORED`):
+open ones (:class:`sim.config.kpi_catalog.Censoring`, in each KPI's record):
 
 * a share (``satisfaction_rate``, ``closeout_on_time_rate`` ...) keeps its value over
   the outcomes seen, and gets the range the open members leave: from ``num / (den + m)``
@@ -34,15 +34,17 @@ from typing import Any, Dict, Mapping, Sequence
 
 import numpy as np
 
-from sim.config.kpi_catalog import CENSORED
+from sim.config.kpi_catalog import censored_kpis
 from sim.config.schema import URGENCY_CLASSES
-from sim.records.backoffice import hist_quantile
+from sim.records.backoffice import BackOfficeRecords, hist_quantile
 
 #: Per replication and KPI: (share of the population still open, lowest value, highest value).
 Open = tuple[float, float, float]
 
 #: Quantile of each time KPI read from the Kaplan-Meier curve.
 QUANTILES = {"time_to_close_median_h": 0.5, "time_to_close_p90_h": 0.9}
+#: The shares counted with a range while members are open, with the counters behind each.
+BOUNDS = censored_kpis("bounds")
 
 
 def km_masses(closed: np.ndarray, censored: np.ndarray) -> np.ndarray:
@@ -111,7 +113,7 @@ def _counters(table: Mapping[str, Any], idx: Any = slice(None)) -> Dict[str, flo
 def _shares(s: Mapping[str, float], names: Sequence[str], suffix: str = "") -> Dict[str, Open]:
     out: Dict[str, Open] = {}
     for name in names:
-        num, den, pending = CENSORED[name].counters
+        num, den, pending = BOUNDS[name].counters
         if pending in s:
             found = share_open(s[num], s[den], s[pending])
             if found is not None:
@@ -119,25 +121,23 @@ def _shares(s: Mapping[str, float], names: Sequence[str], suffix: str = "") -> D
     return out
 
 
-def replication_open(bo: Mapping[str, Any], meta: Mapping[str, Any]) -> Dict[str, Open]:
+def replication_open(bo: BackOfficeRecords) -> Dict[str, Open]:
     """Every censored KPI of one replication with members still open: headline, by urgency class, by unit
-    type and by category (``bo``, ``meta``: the replication's ``backoffice`` and ``backoffice_meta``)."""
-    rates = [k for k, c in CENSORED.items() if c.method == "bounds"]
-    out = _shares(_counters(bo["unit"]), rates)
-    g = bo["urgency"]
+    type and by category (``bo``: the replication's back-office records)."""
+    rates = list(BOUNDS)
+    meta = bo.meta
+    out = _shares(_counters(bo.unit), rates)
+    g = bo.urgency
     for i, cls in enumerate(URGENCY_CLASSES):
-        out.update(_shares(_counters(g, i), [k for k in rates if CENSORED[k].counters[2] in g], f".{cls}"))
-    type_of = np.asarray(meta["type_of"])
-    for t, name in enumerate(meta["type_names"]):
-        out.update(_shares(_counters(bo["unit"], type_of == t), [k for k in ("response_rate", "resolution_rate",
-                                                                            "satisfaction_rate",
-                                                                            "closeout_on_time_rate")], f".{name}"))
-    censored = bo.get("censor_hist")
-    if censored is None:
-        return out
-    out.update(time_open(bo["close_hist"].sum(axis=0), censored.sum(axis=0), float(bo["close_sum_h"].sum()),
-                         float(bo["censor_sum_h"].sum())))
-    for c, cat in enumerate(meta["categories"]):
-        found = time_open(bo["close_hist"][c], censored[c], float(bo["close_sum_h"][c]), float(bo["censor_sum_h"][c]))
+        out.update(_shares(_counters(g, i), [k for k in rates if BOUNDS[k].counters[2] in g], f".{cls}"))
+    type_of = np.asarray(meta.type_of)
+    for t, name in enumerate(meta.type_names):
+        out.update(_shares(_counters(bo.unit, type_of == t), [k for k in ("response_rate", "resolution_rate",
+                                                                         "satisfaction_rate",
+                                                                         "closeout_on_time_rate")], f".{name}"))
+    out.update(time_open(bo.close_hist.sum(axis=0), bo.censor_hist.sum(axis=0), float(bo.close_sum_h.sum()),
+                         float(bo.censor_sum_h.sum())))
+    for c, cat in enumerate(meta.categories):
+        found = time_open(bo.close_hist[c], bo.censor_hist[c], float(bo.close_sum_h[c]), float(bo.censor_sum_h[c]))
         out.update({f"{k}.{cat}": v for k, v in found.items()})
     return out

@@ -36,7 +36,7 @@ import numpy as np
 from scipy import special
 
 from sim.analysis.staffing_kpis import plan_hours
-from sim.config.kpi_catalog import KPI_DEFINITIONS, all_definitions, headline_kpis, kpi_domain
+from sim.config.kpi_catalog import all_definitions, front_line_kpis, headline_kpis, kpi_domain
 from sim.records.intervals import OPEN_STATES, TERMINAL_STATES, ReplicationResult
 
 __all__ = ["KPI_NAMES", "all_definitions", "headline_kpis", "kpi_domain", "clip_to_domain",
@@ -58,7 +58,8 @@ def clip_to_domain(name: str, x: X) -> X:
     return min(max(float(x), d.lo), d.hi) if not math.isnan(x) else x
 
 
-KPI_NAMES: tuple[str, ...] = tuple(KPI_DEFINITIONS)
+#: The KPIs every run computes (front line and staffing), first in ``kpis.csv``.
+KPI_NAMES: tuple[str, ...] = front_line_kpis()
 
 
 def _ratio(num: np.ndarray | float, den: np.ndarray | float) -> np.ndarray | float:
@@ -104,8 +105,8 @@ def with_callbacks(res: ReplicationResult) -> Dict[str, np.ndarray]:
     """The interval table of ``res``, with ``callbacks_completed`` per interval (of the accepting attempt)
     when callbacks are on: the answered contacts are the calls answered live and the callbacks completed."""
     table = dict(res.intervals)
-    if "callbacks" in res.extra:
-        table["callbacks_completed"] = np.asarray(res.extra["callbacks"]["completed"], dtype=float)
+    if res.callbacks is not None:
+        table["callbacks_completed"] = np.asarray(res.callbacks.completed, dtype=float)
     return table
 
 
@@ -121,25 +122,24 @@ def replication_kpis(res: ReplicationResult) -> Dict[str, float]:
     window_s = (len(next(iter(res.intervals.values()))) - w) * res.interval_s
     out = {k: float(v) for k, v in kpis_from_sums(sums, window_s).items()}
     out.update(plan_hours(res))
-    bo = res.extra.get("backoffice")
+    bo = res.backoffice
     if bo is not None:
         from sim.analysis.kpis_backoffice import backoffice_kpis, category_kpis, unit_type_kpis
 
-        meta = res.extra["backoffice_meta"]
         out["transferred_emergency"] = float(res.terminal[TERMINAL_STATES.index("transferred_emergency"), w:].sum())
-        out.update(backoffice_kpis(bo, res.intervals, w, res.extra.get("after_horizon")))
+        out.update(backoffice_kpis(bo, res.intervals, w, res.after_horizon))
         first_day = int(np.ceil(w * res.interval_s / 86400.0))
         last_day = int(np.ceil(len(res.intervals["calls_offered"]) * res.interval_s / 86400.0))
-        out.update(unit_type_kpis(bo, np.asarray(meta["type_of"]), list(meta["type_names"]),
+        out.update(unit_type_kpis(bo, np.asarray(bo.meta.type_of), list(bo.meta.type_names),
                                   slice(first_day, max(last_day, first_day + 1))))
-        out.update(category_kpis(bo, list(meta["categories"])))
-    if "groups" in res.extra or "callbacks" in res.extra:
+        out.update(category_kpis(bo, list(bo.meta.categories)))
+    if res.groups is not None or res.callbacks is not None:
         from sim.analysis.kpis_routing import callback_kpis, group_kpis
 
-        if "callbacks" in res.extra:
-            out.update(callback_kpis(res.extra["callbacks"], w))
-        if "groups" in res.extra:
-            out.update(group_kpis(res.extra["groups"], w))
+        if res.callbacks is not None:
+            out.update(callback_kpis(res.callbacks, w))
+        if res.groups is not None:
+            out.update(group_kpis(res.groups, w))
     return out
 
 

@@ -34,6 +34,7 @@ import numpy as np
 
 from sim.analysis.censoring import time_kpis
 from sim.config.schema import URGENCY_CLASSES
+from sim.records.backoffice import BackOfficeRecords
 
 #: The rates reported per unit and per unit type (the three rates and the close-out on-time rate).
 UNIT_RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate")
@@ -57,7 +58,7 @@ def rates(u: Mapping[str, np.ndarray], idx: Any = slice(None)) -> Dict[str, floa
     }
 
 
-def backoffice_kpis(bo: Mapping[str, Any], intervals: Mapping[str, np.ndarray], warmup: int,
+def backoffice_kpis(bo: BackOfficeRecords, intervals: Mapping[str, np.ndarray], warmup: int,
                     after: Optional[Mapping[str, float]] = None) -> Dict[str, float]:
     """Headline back-office KPIs of one replication.
 
@@ -66,18 +67,17 @@ def backoffice_kpis(bo: Mapping[str, Any], intervals: Mapping[str, np.ndarray], 
     ``feedback_occupancy`` covers the warm-up's end to the end of the drain.
     """
     after = after or {}
-    u, g = bo["unit"], bo["urgency"]
-    wo = float(bo["totals"]["work_orders"])
+    u, g = bo.unit, bo.urgency
+    wo = float(bo.work_orders)
     out = {"work_orders": wo}
     out.update({k: v for k, v in rates(u).items() if k.endswith("_rate")})
     out["dispatch_on_time_rate"] = _r(g["dispatch_on_time"].sum(), g["dispatched"].sum())
-    out["bounce_back_rate"] = _r(bo["totals"]["orders_bounced"], wo)
+    out["bounce_back_rate"] = _r(bo.orders_bounced, wo)
     out["bounces_per_order"] = _r(u["bounced"].sum(), wo)
     out["reopen_rate"] = _r(u["reopened"].sum(), u["visits_reached"].sum())
     out["return_visit_reach_rate"] = _r(u["visits_reached"].sum(), u["visits_reached"].sum() + u["not_reached"].sum())
-    censored = _censored(bo)
-    out.update(time_kpis(bo["close_hist"].sum(axis=0), censored.sum(axis=0), float(bo["close_sum_h"].sum()),
-                         float(bo.get("censor_sum_h", np.zeros(1)).sum())))
+    out.update(time_kpis(bo.close_hist.sum(axis=0), bo.censor_hist.sum(axis=0), float(bo.close_sum_h.sum()),
+                         float(bo.censor_sum_h.sum())))
     out["feedback_occupancy"] = _r(intervals["feedback_busy_s"][warmup:].sum() + after.get("feedback_busy_s", 0.0),
                                    intervals["feedback_staffed_s"][warmup:].sum()
                                    + after.get("feedback_staffed_s", 0.0))
@@ -88,40 +88,32 @@ def backoffice_kpis(bo: Mapping[str, Any], intervals: Mapping[str, np.ndarray], 
     return out
 
 
-def unit_type_kpis(bo: Mapping[str, Any], type_of: np.ndarray, type_names: List[str],
+def unit_type_kpis(bo: BackOfficeRecords, type_of: np.ndarray, type_names: List[str],
                    days: slice = slice(None)) -> Dict[str, float]:
     """Three rates (and close-out on-time rate) per unit type, keys ``<rate>.<type>``, and the
     open work orders at the end of the day averaged over ``days`` (``open_orders.<type>``)."""
     out: Dict[str, float] = {}
     for t, name in enumerate(type_names):
-        r = rates(bo["unit"], type_of == t)
+        r = rates(bo.unit, type_of == t)
         for k in UNIT_RATES:
             out[f"{k}.{name}"] = r[k]
         out[f"orders_received.{name}"] = r["orders_received"]
-        backlog = np.asarray(bo["backlog"][name], dtype=float)[days]
+        backlog = np.asarray(bo.backlog[name], dtype=float)[days]
         out[f"open_orders.{name}"] = float(backlog.mean()) if len(backlog) else float("nan")
     return out
 
 
-def category_kpis(bo: Mapping[str, Any], categories: List[str]) -> Dict[str, float]:
+def category_kpis(bo: BackOfficeRecords, categories: List[str]) -> Dict[str, float]:
     """Time to close per category (mean, median, 90th percentile), keys ``<kpi>.<category>``."""
     out: Dict[str, float] = {}
-    censored = _censored(bo)
-    sums = bo.get("censor_sum_h", np.zeros(len(categories)))
     for c, name in enumerate(categories):
-        times = time_kpis(bo["close_hist"][c], censored[c], float(bo["close_sum_h"][c]), float(sums[c]))
+        times = time_kpis(bo.close_hist[c], bo.censor_hist[c], float(bo.close_sum_h[c]), float(bo.censor_sum_h[c]))
         out.update({f"{k}.{name}": v for k, v in times.items()})
-        out[f"closed.{name}"] = float(bo["close_n"][c])
+        out[f"closed.{name}"] = float(bo.close_n[c])
     return out
 
 
-def _censored(bo: Mapping[str, Any]) -> np.ndarray:
-    """The histogram of orders not yet closed when the run stopped (zeros for records without one)."""
-    found = bo.get("censor_hist")
-    return np.zeros_like(bo["close_hist"]) if found is None else np.asarray(found, dtype=float)
-
-
-def unit_rows(bo: Mapping[str, Any]) -> List[Dict[str, float]]:
+def unit_rows(bo: BackOfficeRecords) -> List[Dict[str, float]]:
     """Per-unit rates and counts of one replication (one dict per unit)."""
-    n = len(bo["unit"]["orders_received"])
-    return [rates(bo["unit"], i) for i in range(n)]
+    n = len(bo.unit["orders_received"])
+    return [rates(bo.unit, i) for i in range(n)]

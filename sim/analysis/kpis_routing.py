@@ -25,6 +25,8 @@ from typing import Any, Dict, List, Mapping
 
 import numpy as np
 
+from sim.records.routing import CallbackRecords, GroupRecords
+
 #: The KPIs reported per operator group (``summary.json`` -> ``groups``).
 GROUP_KPIS: tuple[str, ...] = ("service_level", "abandon_rate", "asa_s", "occupancy")
 
@@ -33,11 +35,11 @@ def _r(num: float, den: float) -> float:
     return float(num) / float(den) if den > 0 else float("nan")
 
 
-def group_kpis(groups: Mapping[str, Any], warmup: int) -> Dict[str, float]:
+def group_kpis(groups: GroupRecords, warmup: int) -> Dict[str, float]:
     """Per-group KPIs of one replication, named ``<kpi>.<group>`` (see the module's docstring)."""
     out: Dict[str, float] = {}
-    s = {k: np.asarray(v, dtype=float)[:, warmup:].sum(axis=1) for k, v in groups.items() if k != "names"}
-    for g, name in enumerate(groups["names"]):
+    s = {k: np.asarray(v, dtype=float)[:, warmup:].sum(axis=1) for k, v in groups.counters().items()}
+    for g, name in enumerate(groups.names):
         out[f"service_level.{name}"] = _r(s["answered_in_threshold"][g], s["attempts"][g])
         out[f"abandon_rate.{name}"] = _r(s["abandoned"][g], s["attempts"][g])
         out[f"asa_s.{name}"] = _r(s["wait_answered_s"][g], s["answered"][g])
@@ -45,9 +47,9 @@ def group_kpis(groups: Mapping[str, Any], warmup: int) -> Dict[str, float]:
     return out
 
 
-def callback_kpis(cb: Mapping[str, np.ndarray], warmup: int) -> Dict[str, float]:
+def callback_kpis(cb: CallbackRecords, warmup: int) -> Dict[str, float]:
     """Callback KPIs of one replication (see the module's docstring)."""
-    s = {k: float(np.asarray(v, dtype=float)[warmup:].sum()) for k, v in cb.items()}
+    s = {k: float(np.asarray(v, dtype=float)[warmup:].sum()) for k, v in cb.counters().items()}
     return {
         "callbacks_offered": s["offered"],
         "callbacks_accepted": s["accepted"],
@@ -58,11 +60,10 @@ def callback_kpis(cb: Mapping[str, np.ndarray], warmup: int) -> Dict[str, float]
     }
 
 
-def callback_balance(cb: Mapping[str, np.ndarray]) -> np.ndarray:
+def callback_balance(cb: CallbackRecords) -> np.ndarray:
     """``accepted - completed - not_reached - pending`` per interval: 0 everywhere when every accepted
     callback ends in exactly one state."""
-    return (np.asarray(cb["accepted"]) - np.asarray(cb["completed"]) - np.asarray(cb["not_reached"])
-            - np.asarray(cb["pending"]))
+    return cb.accepted - cb.completed - cb.not_reached - cb.pending
 
 
 def group_summary(summary: Mapping[str, Mapping[str, Any]], names: List[str]) -> Dict[str, Dict[str, Any]]:

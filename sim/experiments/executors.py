@@ -50,6 +50,8 @@ from urllib.parse import urlsplit
 
 from sim.config.schema import Config
 from sim.core.errors import ConfigError
+from sim.model.compile import Compiled, compile_config
+from sim.model.derive import clock
 from sim.model.replication import run_replication
 from sim.records.intervals import ReplicationResult
 
@@ -145,13 +147,20 @@ def _collect(done: Iterable, futures: Dict, cfg: Config, bar) -> Iterator[tuple[
 
 def run_serial(cfg: Config, reps: List[int], progress: bool,
                task: Task = run_replication) -> Iterator[tuple[int, Outcome]]:
-    """Run replications one after another in this process."""
-    sim_h = cfg.experiment.horizon_h + cfg.experiment.drain_h
+    """Run replications one after another in this process (the scenario compiled once for all of them)."""
+    sim_h = clock(cfg).end_s / 3600.0
+    compiled: List[Compiled] = []
+
+    def replication(c: Config, i: int, tick: Optional[Callable[[float], None]]) -> ReplicationResult:
+        if not compiled:  # inside the guard: a failure is the replication's, reported with its seed
+            compiled.append(compile_config(c))
+        return run_replication(c, i, compiled[0], progress=tick)
+
     for r in reps:
         bar = _bar(sim_h, f"replication {r + 1}", "h", progress)
-        if bar is not None and task is run_replication:
-            out: Outcome = _guarded(lambda c, i: run_replication(c, i, progress=lambda s: bar.update(s / 3600.0)),
-                                    cfg, r)
+        if task is run_replication:
+            tick = (lambda s: bar.update(s / 3600.0)) if bar is not None else None
+            out: Outcome = _guarded(lambda c, i: replication(c, i, tick), cfg, r)
         else:
             out = _guarded(task, cfg, r)
         if bar is not None:

@@ -59,7 +59,8 @@ class ChannelArrivals:
     """
 
     def __init__(self, per_day: float, hourly_profile: Sequence[float], day_of_week: Sequence[float],
-                 day_cv: float, shares: Sequence[float], surges: Sequence[Surge], start_weekday: int) -> None:
+                 day_cv: float, shares: "Sequence[float] | np.ndarray", surges: Sequence[Surge],
+                 start_weekday: int) -> None:
         prof = np.asarray(hourly_profile, dtype=float).reshape(-1, 24)
         prof = np.broadcast_to(prof, (7, 24))
         sums = prof.sum(axis=1, keepdims=True)

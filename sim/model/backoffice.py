@@ -41,7 +41,6 @@ from typing import TYPE_CHECKING, Any, Optional, Protocol
 import numpy as np
 import simpy
 
-from sim.core.distributions import make_distribution
 from sim.core.engine import FarTimer, Tick
 from sim.core.rng import Streams, UniformBuffer
 from sim.model.residents import (
@@ -54,11 +53,10 @@ from sim.model.residents import (
     COL_WRONG_UNIT,
 )
 from sim.model.units import Unit
-from sim.policies.dispatch import ASSIGNMENT, DISPATCH
 from sim.records.backoffice import BackOfficeRecorder
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.model.compile import Compiled
+    from sim.model.compile import BackOfficeSpec
 
 
 class ReturnVisits(Protocol):
@@ -80,23 +78,23 @@ class BackOffice:
     ----------
     env : simpy.Environment
         The simulation environment.
-    sc : Compiled
-        Compiled scenario (with units).
+    spec : BackOfficeSpec
+        The compiled work-order pipeline (``Compiled.backoffice``).
     streams : Streams
         The replication's streams (for re-dispatches and later rounds).
     rec : BackOfficeRecorder
         Where counters go.
     """
 
-    def __init__(self, env: simpy.Environment, sc: "Compiled", streams: Streams, rec: BackOfficeRecorder) -> None:
-        assert sc.units is not None
+    def __init__(self, env: simpy.Environment, spec: "BackOfficeSpec", streams: Streams,
+                 rec: BackOfficeRecorder) -> None:
         self.env = env
         self.timer = FarTimer(env)
-        self.sc = sc
+        self.spec = spec
         self.rec = rec
         # fresh live state for this replication (the compiled scenario is shared and must stay immutable)
-        self.units = [Unit(u.uid, u.type_index, u.name, u.capacity, u.calendar) for u in sc.units.units]
-        self.directory = sc.units
+        self.units = [Unit(u.uid, u.type_index, u.name, u.capacity, u.calendar) for u in spec.units.units]
+        self.directory = spec.units
         self.feedback: Optional[ReturnVisits] = None
         self._seq = 0
         self._sampled: set[int] = set()
@@ -104,9 +102,9 @@ class BackOffice:
         self._d_created, self._d_closeouts = rec.daily["work_orders_created"], rec.daily["closeouts"]
         # SimPy only iterates an event's callback list, so one list per step can be shared
         self._cb_arrive, self._cb_bounced, self._cb_closed = [self._arrive], [self._bounced], [self._closed]
-        self._dispatch_limit = sc.dispatch_limit_s.tolist()
-        self._response_limit = sc.response_limit_s.tolist()
-        self._closeout_limit = sc.closeout_limit_s.tolist()
+        self._dispatch_limit = spec.dispatch_limit_s.tolist()
+        self._response_limit = spec.response_limit_s.tolist()
+        self._closeout_limit = spec.closeout_limit_s.tolist()
         self._u_redispatch = UniformBuffer(streams.get("wo.redispatch"))
         self._u_later = UniformBuffer(streams.get("wo.later_rounds"))
         u = rec.unit
@@ -118,18 +116,17 @@ class BackOffice:
         self._g_disp, self._g_disp_ok = g["dispatched"], g["dispatch_on_time"]
         self._g_close_due, self._g_close_ok = g["closeouts_due"], g["closeouts_on_time"]
         self._g_resp_due, self._g_resp_ok = g["response_due"], g["response_on_time"]
-        wo = sc.cfg.workorders
-        self._dispatch = DISPATCH.get(wo.dispatch)
-        self._assign = ASSIGNMENT.get(wo.assignment)
-        self._district_of = sc.units.district_of
+        self._dispatch = spec.dispatch
+        self._assign = spec.assignment
+        self._district_of = spec.units.district_of
         if self._dispatch.via_district:
+            assert spec.district_review is not None
             self._u_district = UniformBuffer(streams.get("wo.district"))
-            self._district_review = make_distribution(wo.district_review_h, "workorders.district_review_h")
-            self._catch_p = float(wo.district_catch_probability)
+            self._district_review = spec.district_review
+            self._catch_p = spec.district_catch_p
             self._cb_district, self._cb_forward = [self._at_district], [self._forward]
         if self._assign.by_load:
-            self._init_loads([sc.units.type_names.index(t) for t in wo.assignment_types]
-                             or list(range(len(sc.units.type_names))))
+            self._init_loads(list(spec.assignment_types))
 
     def _at(self, c, callbacks: list, delay: float, tag: object = None) -> None:  # type: ignore[no-untyped-def]
         """Schedule the contact's own tick (it has one pending step at a time) with ``callbacks``."""
@@ -199,7 +196,7 @@ class BackOffice:
                 self._r_bounced[uid] += 1
                 if c.bounces == 0:
                     self.rec.totals["orders_bounced"] += 1
-            review = c.row[COL_REVIEW_S] if c.bounces == 0 else self.sc.review.ppf(self._u_redispatch.next()) * 3600.0
+            review = c.row[COL_REVIEW_S] if c.bounces == 0 else self.spec.review.ppf(self._u_redispatch.next()) * 3600.0
             t = unit.calendar.next_open(now + float(review))
             self._at(c, self._cb_bounced, t - now)
             return
@@ -211,9 +208,9 @@ class BackOffice:
         c = ev.item
         c.bounces += 1
         urg = c.urgency
-        delay = float(self.sc.dispatch_delay[urg].ppf(self._u_redispatch.next())) * 3600.0
+        delay = float(self.spec.dispatch_delay[urg].ppf(self._u_redispatch.next())) * 3600.0
         target = c.unit
-        if self._u_redispatch.next() < self.sc.misroute_p:
+        if self._u_redispatch.next() < self.spec.misroute_p:
             target = self.directory.wrong_unit(c.unit, self._u_redispatch.next())
         if self._dispatch.first_stop(target, self._district_of) >= 0:
             self._at(c, self._cb_district, delay, target)
@@ -271,8 +268,8 @@ class BackOffice:
             resolution = c.row[COL_RESOLUTION_S]
         else:
             u_resp, u_res = self._u_later.next(), self._u_later.next()
-            t_resp = cal.next_open(now + float(self.sc.response_delay[c.urgency].ppf(u_resp)) * 3600.0)
-            resolution = float(self.sc.resolution[c.category][c.urgency].ppf(u_res)) * 3600.0
+            t_resp = cal.next_open(now + float(self.spec.response_delay[c.urgency].ppf(u_resp)) * 3600.0)
+            resolution = float(self.spec.resolution[c.category][c.urgency].ppf(u_res)) * 3600.0
         t_close = t_resp + resolution
         if not always:
             t_close = cal.next_open(t_close)
@@ -306,7 +303,7 @@ class BackOffice:
             c.t_closed = now
             c.resolved = bool(c.row[COL_RESOLVED])
         else:
-            c.resolved = self._u_later.next() < self.sc.resolved_share[c.category]
+            c.resolved = self._u_later.next() < self.spec.resolved_share[c.category]
         self.feedback.schedule(c, now)  # type: ignore[union-attr]
         self._try_sign(unit, now)
 

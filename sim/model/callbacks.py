@@ -25,7 +25,7 @@ line: their time in the queue is taken out of the queue-length area of calls
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import simpy
 from simpy.core import NORMAL
@@ -33,11 +33,11 @@ from simpy.core import NORMAL
 from sim.core.engine import INF, Pool, Tick
 from sim.core.rng import Streams, UniformBuffer
 from sim.model.residents import CLS_CALL, CLS_CALLBACK, COL_SERVICE, COL_U_CALLBACK
-from sim.policies.callbacks import CALLBACK_MODES, estimated_wait_s
+from sim.policies.callbacks import estimated_wait_s
 from sim.records.routing import CallbackRecorder
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.model.compile import Compiled
+    from sim.model.compile import CallbackSpec
 
 #: ``Contact.cb``: no callback; accepted and not yet reached; reached (then handled as a call); failed.
 NO_CALLBACK, PENDING, REACHED, FAILED = 0, 1, 2, 3
@@ -51,8 +51,10 @@ class Callbacks:
     ----------
     env : simpy.Environment
         The environment.
-    sc : Compiled
-        Compiled scenario (``sc.callbacks`` true).
+    spec : CallbackSpec
+        The compiled callback settings (``Compiled.callback``).
+    home : sequence of int
+        The home group of each route (:attr:`sim.policies.routing.RoutingPlan.home`).
     streams : Streams
         The replication's streams (callback reach).
     pool : Pool
@@ -63,22 +65,20 @@ class Callbacks:
         ``finish(contact, terminal_state)`` ends a contact.
     """
 
-    def __init__(self, env: simpy.Environment, sc: "Compiled", streams: Streams, pool: Pool, rec: CallbackRecorder,
-                 finish: Any) -> None:
-        cb = sc.cfg.routing.callback
+    def __init__(self, env: simpy.Environment, spec: "CallbackSpec", home: Sequence[int], streams: Streams,
+                 pool: Pool, rec: CallbackRecorder, finish: Any) -> None:
         self.env, self.pool, self.rec, self.finish = env, pool, rec, finish
-        mode = CALLBACK_MODES.get(cb.mode)
-        self.keeps_place = mode.keeps_place
-        self.cls = CLS_CALL if mode.keeps_place else CLS_CALLBACK
-        self._threshold = float(cb.offer_when_wait_s)
-        self._p_accept = float(cb.accept_probability)
-        self._window = float(cb.window_s)
-        self._p_reach = float(cb.reach_probability)
-        self._max_attempts = int(cb.max_attempts)
-        self._retry_s = float(cb.retry_delay_s)
-        self._ring_s = float(cb.no_answer_s)
-        self._mean_handle = sc.mean_call_handle_s
-        self._home = sc.routing.home
+        self.keeps_place = spec.mode.keeps_place
+        self.cls = CLS_CALL if spec.mode.keeps_place else CLS_CALLBACK
+        self._threshold = spec.offer_when_wait_s
+        self._p_accept = spec.accept_probability
+        self._window = spec.window_s
+        self._p_reach = spec.reach_probability
+        self._max_attempts = spec.max_attempts
+        self._retry_s = spec.retry_delay_s
+        self._ring_s = spec.no_answer_s
+        self._mean_handle = spec.mean_handle_s
+        self._home = home
         self._u_reach = UniformBuffer(streams.get("callback.reach"))
         self._n = rec.n
         c = rec.counts

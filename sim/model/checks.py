@@ -41,11 +41,10 @@ from sim.config.limits import PER_LOGGED_CONTACT as _PER_LOGGED_CONTACT
 from sim.config.limits import PER_RESIDENT_BYTES as _PER_RESIDENT_BYTES
 from sim.config.limits import REFERENCE as _REFERENCE
 from sim.config.schema import CHANNELS, Config, StaffingConfig, group_plans, plan_key
-from sim.core.calendar import WorkCalendar
 from sim.core.errors import ConfigError
-from sim.model.arrivals import ChannelArrivals, Surge
+from sim.model import derive
 from sim.model.checks_blending import check_reservation
-from sim.model.staffing import plan_mode, scheduled_headcount, staffing_changes
+from sim.model.staffing import available_factor, plan_mode, scheduled_headcount, staffing_changes
 
 
 def validate(cfg: Config) -> None:
@@ -101,21 +100,9 @@ def busiest_day(cfg: Config) -> float:
 
 def _daily_contacts(cfg: Config, with_surges: bool) -> Dict[str, Tuple[List[float], List[float]]]:
     """Per channel, the expected first contacts of each day the run draws: within the horizon, and the whole day."""
-    names = list(cfg.categories)
-    shares = np.array([c.share for c in cfg.categories.values()], dtype=float)
-    shares = shares / shares.sum()
-    horizon_s = cfg.experiment.horizon_h * 3600.0
+    horizon_s = derive.clock(cfg).horizon_s
     out: Dict[str, Tuple[List[float], List[float]]] = {}
-    for ch in CHANNELS:
-        c = getattr(cfg.arrivals, ch)
-        surges = []
-        for s in cfg.arrivals.surges if with_surges else []:
-            if s.channels and ch not in s.channels:
-                continue
-            mult = np.array([s.multiplier if (not s.categories or n in s.categories) else 1.0 for n in names])
-            surges.append(Surge(s.start_h * 3600.0, (s.start_h + s.duration_h) * 3600.0, mult))
-        arr = ChannelArrivals(c.per_day * cfg.scale, c.hourly_profile, cfg.arrivals.day_of_week, 0.0, shares,
-                              surges, cfg.experiment.start_weekday)
+    for ch, arr in derive.channel_arrivals(cfg, with_surges).items():
         within, whole = [], []
         with np.errstate(over="ignore", invalid="ignore"):
             for day in range(int(math.ceil(horizon_s / 86400.0))):
@@ -160,18 +147,6 @@ def _geometric(p: float, n: int) -> float:
     return float(n) if p >= 1.0 else p * (1.0 - p**n) / (1.0 - p)
 
 
-def work_order_share(cfg: Config) -> float:
-    """Share of contacts that become work orders (0 without units)."""
-    if not cfg.units:
-        return 0.0
-    total = sum(c.share for c in cfg.categories.values()) or 1.0
-    share = 0.0
-    for c in cfg.categories.values():
-        em = float(c.urgency.get("emergency", 0.0)) / (sum(c.urgency.values()) or 1.0)
-        share += c.share / total * ((1.0 - em) * (1.0 - c.direct_share) + em * (1.0 - c.emergency_transfer_share))
-    return share
-
-
 def events_per_contact(cfg: Config) -> Dict[str, float]:
     """Upper bounds of the simulation events per first contact, by the loop that makes them.
 
@@ -181,7 +156,7 @@ def events_per_contact(cfg: Config) -> Dict[str, float]:
     """
     fb, wo = cfg.feedback, cfg.workorders
     redials = _geometric(cfg.calls.retrial.probability, cfg.calls.retrial.max_retrials)
-    orders = work_order_share(cfg)
+    orders = derive.work_order_share(cfg)
     p_mis = float(wo.misroute_probability)
     bounces = p_mis / (1.0 - p_mis) if p_mis < 1.0 else math.inf
     rounds = 1.0 + _geometric(fb.reopen_probability, fb.max_rounds - 1)
@@ -197,7 +172,7 @@ def events_per_contact(cfg: Config) -> Dict[str, float]:
 # ------------------------------------------------------------------------------------------- checks
 def _peak_headcount(s: StaffingConfig, prefix: str, scale: float) -> Tuple[float, str, float]:
     """Largest headcount on duty at once (an upper bound for shifts), and the key that drives it."""
-    f = scale * s.headcount_factor * (1.0 - s.shrinkage)
+    f = available_factor(s, scale)
     if s.shifts:
         i = max(range(len(s.shifts)), key=lambda j: s.shifts[j].count)
         return sum(sh.count for sh in s.shifts) * f, f"{prefix}.shifts[{i}].count", s.shifts[i].count
@@ -266,7 +241,8 @@ def check_size(cfg: Config) -> None:
         raise ConfigError(reps_key, reps, f"about {contacts * reps:.3g} contacts over all replications "
                                           f"({contacts:.3g} each); the limit is {LIMITS['total_contacts']:.0e}")
     _check_day_memory(cfg)
-    n_intervals = (e.horizon_h + e.drain_h) * 60.0 / cfg.kpi.interval_min
+    clk = derive.clock(cfg)
+    n_intervals = clk.end_s / clk.interval_s
     per_rep = {"kpi.interval_min": n_intervals * _PER_INTERVAL * _BYTES,
                "report.request_log": contacts * _PER_LOGGED_CONTACT * _BYTES if cfg.report.request_log else 0.0}
     stored = reps * sum(per_rep.values())
@@ -327,16 +303,14 @@ def check_coverage(cfg: Config) -> None:
         Naming the plan's key.
     """
     e = cfg.experiment
-    interval_s = cfg.kpi.interval_min * 60.0
-    n = int(round(e.horizon_h * 3600.0 / interval_s))
     if cfg.staffing.policy != "plan":  # the plan is proposed by the policy, which staffs every interval with demand
         return _check_team_coverage(cfg)
-    w = int(round(e.warmup_h * 3600.0 / interval_s))
+    clk = derive.clock(cfg)
     on_duty: dict[str, bool] = {}
     for name, staff in group_plans(cfg).items():  # the front line's plan, or each group's
-        plan = scheduled_headcount(staffing_changes(staff, cfg.scale, e.horizon_h * 3600.0, e.start_weekday),
-                                   interval_s, n)
-        on_duty[name] = bool(np.any(plan[w:] > 0))
+        plan = scheduled_headcount(staffing_changes(staff, cfg.scale, clk.horizon_s, clk.start_weekday),
+                                   clk.interval_s, clk.n_intervals)
+        on_duty[name] = bool(np.any(plan[clk.warmup_intervals:] > 0))
     window = (f"nobody is on duty in the whole measurement window ({e.warmup_h:g} h to {e.horizon_h:g} h, "
               f"after scale {cfg.scale:g} and shrinkage {cfg.staffing.shrinkage:g})")
     if not any(on_duty.values()):
@@ -354,18 +328,17 @@ def check_coverage(cfg: Config) -> None:
 
 def _check_team_coverage(cfg: Config) -> None:
     """A feedback team (``feedback.mode=team``) must be on duty while residents may be called, in some week."""
-    e = cfg.experiment
-    interval_s = cfg.kpi.interval_min * 60.0
     if not cfg.units or cfg.feedback.mode != "team":
         return
+    clk = derive.clock(cfg)
+    interval_s = clk.interval_s
     # over a whole week, whatever the run's length: a short run may end before calling hours begin, but a
     # team plan that never meets the calling hours in any week is a mistake in the plan itself
     week_s = 7 * 86400.0
     m = int(np.ceil(week_s / interval_s))
-    team = scheduled_headcount(staffing_changes(cfg.feedback.staffing, cfg.scale, week_s, e.start_weekday),
+    team = scheduled_headcount(staffing_changes(cfg.feedback.staffing, cfg.scale, week_s, clk.start_weekday),
                                interval_s, m)
-    c = cfg.calendars[cfg.feedback.calendar]
-    cal = WorkCalendar(c.days, c.start_h, c.end_h, e.start_weekday)
+    cal = derive.calendars(cfg)[cfg.feedback.calendar]
     open_ = np.array([cal.is_open((k + 0.5) * interval_s) for k in range(m)])
     if not np.any((team > 0) & open_):
         mode = plan_mode(cfg.feedback.staffing)

@@ -1,136 +1,231 @@
-"""Compilation of a configuration into engine parameters.
+"""Compilation of a configuration into the one object the model reads.
 
 A scenario is a YAML file ``scenarios/<name>.yaml`` holding plain data for the
 keys of :class:`sim.config.schema.Config` (read by :mod:`sim.config.scenario_files`); Hydra
 composes it with the schema and the command-line overrides.
 
 :func:`compile_config` turns a validated :class:`~sim.config.schema.Config` into a
-:class:`Compiled` object: times in seconds, scaled volumes and headcounts,
-:class:`~sim.core.distributions.Distribution` objects, arrival processes and the
-staffing timetable.  The engine reads only the compiled object.
+:class:`Compiled` scenario: times in seconds, scaled volumes and headcounts,
+:class:`~sim.core.distributions.Distribution` objects, arrival processes, the
+staffing timetable, the policies looked up in their registries.  The model
+(:mod:`sim.model`, :mod:`sim.policies`) reads only this object - no raw
+configuration travels inside it - and the object is immutable, shared by every
+replication that runs it.  The optional parts are ``None`` when the scenario
+does not use them: :attr:`Compiled.callback` (``routing.callback``),
+:attr:`Compiled.backoffice` and :attr:`Compiled.feedback` (``units``).  Every
+derived quantity comes from :mod:`sim.model.derive`, where the checks before a
+run and the staffing policies find it too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config, DistConfig, group_plans
+from sim.config.routing import ESCALATION_CLASSES
+from sim.config.schema import URGENCY_CLASSES, Config, group_plans
 from sim.core.calendar import WorkCalendar
 from sim.core.distributions import Distribution, make_distribution
-from sim.model.arrivals import ChannelArrivals, Surge
-from sim.model.staffing import StaffChange, staffing_changes
+from sim.model import derive
+from sim.model.arrivals import ChannelArrivals
+from sim.model.derive import DIRECT, WORK_ORDER, Clock, Triage
+from sim.model.staffing import StaffChange, rostered_and_cost, scheduled_headcount, staffing_changes
 from sim.model.units import UnitDirectory
+from sim.policies.callbacks import CALLBACK_MODES, CallbackMode
+from sim.policies.dispatch import ASSIGNMENT, DISPATCH, Assignment, Dispatch
 from sim.policies.routing import RoutingPlan, routing_plan
 
-DIRECT, WORK_ORDER = 0, 1
+__all__ = ["Compiled", "StaffingSpec", "CallbackSpec", "BackOfficeSpec", "FeedbackSpec", "compile_config",
+           "DIRECT", "WORK_ORDER"]
 
 
-@dataclass
-class Compiled:
-    """Engine parameters derived from a validated configuration (times in seconds)."""
+@dataclass(frozen=True, eq=False)
+class StaffingSpec:
+    """The front line's operators over the run.
 
-    cfg: Config
-    categories: List[str]
-    shares: np.ndarray
-    direct_share: np.ndarray
-    urgency_cum: np.ndarray
-    handle: Dict[str, List[List[Distribution]]]
-    patience: Distribution
-    retrial_probability: float
-    retrial_delay: Distribution
-    max_retrials: int
-    channels: Dict[str, ChannelArrivals]
-    staff_changes: List[StaffChange]  # the operators' plan over the horizon and the drain ([] with groups)
-    horizon_s: float
-    interval_s: float
-    n_intervals: int
-    warmup_intervals: int
-    answer_threshold_s: float
-    deadline_s: float
-    expire_s: float
-    priority_urgency: np.ndarray
-    transfer_share: np.ndarray
-    transfer: Distribution
-    drain_s: float
-    calendars: Dict[str, WorkCalendar]
-    units: Optional[UnitDirectory]
+    Attributes
+    ----------
+    group_changes : tuple of list of StaffChange
+        Each operator group's timetable over the horizon and the drain, after scale, headcount factor and
+        shrinkage (one group without ``routing.groups``).
+    scheduled, rostered, cost_per_h : ndarray, shape (n_intervals,)
+        Per reporting interval, summed over the groups: the mean operators scheduled (after shrinkage),
+        rostered (before shrinkage: paid) and the plan's cost per hour.
+    reserve_idle : int
+        Operators kept idle for calls while blended work waits (``routing.reserve_idle``).
+    reserve_half_hourly : tuple of int
+        The same per half-hour (empty: the constant applies), rotated so that entry 0 is the run's first.
+    escalate_after_s : dict of str to float or None
+        Priority aging per queue class (``routing.escalate_after_s``; None = never).
+    """
+
+    group_changes: Tuple[List[StaffChange], ...]
+    scheduled: np.ndarray
+    rostered: np.ndarray
+    cost_per_h: np.ndarray
+    reserve_idle: int
+    reserve_half_hourly: Tuple[int, ...]
+    escalate_after_s: Dict[str, Optional[float]]
+
+
+@dataclass(frozen=True)
+class CallbackSpec:
+    """Callbacks offered instead of a long wait (``routing.callback``, :mod:`sim.policies.callbacks`)."""
+
+    mode: CallbackMode
+    offer_when_wait_s: float
+    accept_probability: float
+    window_s: float
+    reach_probability: float
+    max_attempts: int
+    retry_delay_s: float
+    no_answer_s: float
+    mean_handle_s: float  # the estimator's mean call handle time over the category and triage mix
+
+
+@dataclass(frozen=True, eq=False)
+class BackOfficeSpec:
+    """The work-order pipeline (``units``, ``workorders``; durations in hours as drawn, limits in seconds)."""
+
+    units: UnitDirectory
     misroute_p: float
-    dispatch_delay: List[Distribution]
+    dispatch_delay: List[Distribution]  # per urgency class
     dispatch_limit_s: np.ndarray
     review: Distribution
     response_delay: List[Distribution]
     response_limit_s: np.ndarray
-    resolution: List[List[Distribution]]
+    resolution: List[List[Distribution]]  # [category][urgency class]
     resolved_share: np.ndarray
     closeout_limit_s: np.ndarray
-    visit_delay: Distribution
+    dispatch: Dispatch
+    assignment: Assignment
+    assignment_types: Tuple[int, ...]  # unit types least_loaded applies to (every type when none is named)
+    district_review: Optional[Distribution]  # with dispatch via the district
+    district_catch_p: float
+
+
+@dataclass(frozen=True)
+class FeedbackSpec:
+    """Return visits (``feedback``); probabilities by outcome as ``(worse, better)`` pairs."""
+
+    operators_visit: bool  # made by the front line's operators (feedback.mode=operators), else by a team
+    team_changes: List[StaffChange]  # the team's timetable over the horizon and the drain ([] with operators)
+    calendar: WorkCalendar
+    delay: Distribution  # close-out to visit, hours
+    reach_probability: float
+    max_attempts: int
+    max_rounds: int
+    reopen_probability: float
+    p_reports_resolved: Tuple[float, float]  # by the unit's outcome: explained, resolved
+    p_satisfied: Tuple[float, float]  # by what the resident reports: not resolved, resolved
+    late_factor_resolved: float
+    late_factor_satisfied: float
+    talk: Distribution  # seconds
+    no_answer: Distribution  # seconds
+    retry_delay: Distribution  # hours
+
+
+@dataclass(frozen=True, eq=False)
+class Compiled:
+    """Everything the model needs to run a scenario (times in seconds, volumes and headcounts scaled)."""
+
+    categories: Tuple[str, ...]
+    seed: int
+    request_log: bool  # keep one row per contact (report.request_log)
+    clock: Clock
+    shares: np.ndarray  # category mix, summing to 1
+    triage: Triage
+    channels: Dict[str, ChannelArrivals]
+    handle: Dict[str, List[List[Distribution]]]  # per channel, [kind][category]
+    transfer: Distribution
+    patience: Distribution
+    retrial_probability: float
+    retrial_delay: Distribution
+    max_retrials: int
+    answer_threshold_s: float
+    deadline_s: float
+    expire_s: float
+    priority_urgency: np.ndarray  # per urgency class: queued ahead of the others
+    staffing: StaffingSpec
     routing: RoutingPlan  # operator groups and the routes of calls, online work and outbound calls
-    group_changes: List[List[StaffChange]]  # each group's plan (one group without routing.groups)
-    mean_call_handle_s: float  # mean handle time of a call over the category mix (the callback estimator's)
-    callbacks: bool  # routing.callback.enabled (and calls)
-
-
-def mean_call_handle_s(cfg: Config, handle: List[List[Distribution]], transfer: Distribution) -> float:
-    """Mean operator time of a call: categories by share, each by its mix of direct answers, work orders and
-    emergency transfers (the triage drawn in :mod:`sim.model.residents`)."""
-    total = weight = 0.0
-    for k, (name, cat) in enumerate(cfg.categories.items()):
-        em = float(cat.urgency.get("emergency", 0.0)) / (sum(float(v) for v in cat.urgency.values()) or 1.0)
-        p_transfer = em * cat.emergency_transfer_share
-        p_direct = (1.0 - em) * cat.direct_share
-        p_order = 1.0 - p_transfer - p_direct
-        total += cat.share * (p_direct * handle[DIRECT][k].mean + p_order * handle[WORK_ORDER][k].mean
-                              + p_transfer * transfer.mean)
-        weight += cat.share
-    return total / weight if weight > 0 else 0.0
-
-
-def _per_urgency(table: Dict[str, DistConfig], key: str) -> List[Distribution]:
-    return [make_distribution(table[u], f"{key}.{u}") for u in URGENCY_CLASSES]
+    callback: Optional[CallbackSpec]
+    backoffice: Optional[BackOfficeSpec]
+    feedback: Optional[FeedbackSpec]
 
 
 def _limits(table: Dict[str, float]) -> np.ndarray:
     return np.array([float(table[u]) * 3600.0 for u in URGENCY_CLASSES])
 
 
-def _resolution_table(cfg: Config) -> List[List[Distribution]]:
-    """Resolution-time distribution (hours) per category and urgency class."""
+def _staffing(cfg: Config, clk: Clock) -> StaffingSpec:
+    plans = group_plans(cfg)  # the front line's plan, or each group's
+    changes = tuple(staffing_changes(plan, cfg.scale, clk.end_s, clk.start_weekday) for plan in plans.values())
+    # the plan's changes after the horizon (drain time) fall outside the intervals and are clipped
+    levels = [scheduled_headcount(ch, clk.interval_s, clk.n_intervals) for ch in changes]
+    rostered = [rostered_and_cost(staff, cfg.scale, clk.horizon_s, clk.start_weekday, clk.interval_s,
+                                  cfg.staffing.cost_per_h) for staff in plans.values()]
+    r = cfg.routing
+    half = list(r.reserve_idle_half_hourly)
+    offset = clk.start_weekday * 48 if len(half) == 336 else 0
+    return StaffingSpec(
+        group_changes=changes, scheduled=levels[0] if len(levels) == 1 else np.sum(levels, axis=0),
+        rostered=np.sum([x for x, _ in rostered], axis=0), cost_per_h=np.sum([c for _, c in rostered], axis=0),
+        reserve_idle=int(r.reserve_idle), reserve_half_hourly=tuple(half[offset:] + half[:offset]),
+        escalate_after_s={k: getattr(r.escalate_after_s, k) for k in ESCALATION_CLASSES})
+
+
+def _callback(cfg: Config, mean_handle_s: float) -> Optional[CallbackSpec]:
+    cb = cfg.routing.callback
+    if not (cb.enabled and cfg.arrivals.phone.per_day > 0):
+        return None
+    return CallbackSpec(CALLBACK_MODES.get(cb.mode), float(cb.offer_when_wait_s), float(cb.accept_probability),
+                        float(cb.window_s), float(cb.reach_probability), int(cb.max_attempts),
+                        float(cb.retry_delay_s), float(cb.no_answer_s), mean_handle_s)
+
+
+def _backoffice(cfg: Config, cals: Dict[str, WorkCalendar]) -> BackOfficeSpec:
     wo = cfg.workorders
-    default = make_distribution(wo.resolution_h, "workorders.resolution_h")
-    by_urgency = {u: make_distribution(d, f"workorders.resolution_h_by_urgency.{u}")
-                  for u, d in wo.resolution_h_by_urgency.items()}
-    out = []
-    for name, cat in cfg.categories.items():
-        base = (make_distribution(cat.resolution_h, f"categories.{name}.resolution_h")
-                if cat.resolution_h is not None else default)
-        out.append([by_urgency.get(u, base) for u in URGENCY_CLASSES])
-    return out
+    units = derive.unit_directory(cfg, cals)
+    dispatch = DISPATCH.get(wo.dispatch)
+    return BackOfficeSpec(
+        units=units, misroute_p=float(wo.misroute_probability),
+        dispatch_delay=derive.per_urgency(wo.dispatch_delay_h, "workorders.dispatch_delay_h"),
+        dispatch_limit_s=_limits(wo.dispatch_limit_h),
+        review=make_distribution(wo.review_h, "workorders.review_h"),
+        response_delay=derive.per_urgency(wo.response_delay_h, "workorders.response_delay_h"),
+        response_limit_s=_limits(wo.response_limit_h),
+        resolution=derive.resolution_table(cfg),
+        resolved_share=np.array([c.resolved_share for c in cfg.categories.values()], dtype=float),
+        closeout_limit_s=_limits(wo.closeout_limit_h),
+        dispatch=dispatch, assignment=ASSIGNMENT.get(wo.assignment),
+        assignment_types=tuple(units.type_names.index(t) for t in wo.assignment_types)
+        or tuple(range(len(units.type_names))),
+        district_review=(make_distribution(wo.district_review_h, "workorders.district_review_h")
+                         if dispatch.via_district else None),
+        district_catch_p=float(wo.district_catch_probability))
 
 
-def _handle_table(cfg: Config, channel: str) -> List[List[Distribution]]:
-    """Distributions of handle time, ``[kind][category]``, with the fall-back chain resolved."""
-    base = cfg.calls if channel == "phone" else cfg.online
-    table: List[List[Distribution]] = [[], []]
-    for name, cat in cfg.categories.items():
-        if channel == "phone":
-            direct_cfg, direct_key = ((cat.handle_s, f"categories.{name}.handle_s") if cat.handle_s is not None
-                                      else (base.handle_s, "calls.handle_s"))
-            wo = [(cat.handle_work_order_s, f"categories.{name}.handle_work_order_s"),
-                  (base.handle_work_order_s, "calls.handle_work_order_s"), (direct_cfg, direct_key)]
-        else:
-            direct_cfg, direct_key = base.handle_s, "online.handle_s"
-            wo = [(base.handle_work_order_s, "online.handle_work_order_s"), (direct_cfg, direct_key)]
-        wo_cfg, wo_key = next((d, k) for d, k in wo if d is not None)
-        table[DIRECT].append(make_distribution(direct_cfg, direct_key))
-        table[WORK_ORDER].append(make_distribution(wo_cfg, wo_key))
-    return table
+def _feedback(cfg: Config, clk: Clock, cals: Dict[str, WorkCalendar]) -> FeedbackSpec:
+    fb = cfg.feedback
+    operators = fb.mode == "operators"
+    return FeedbackSpec(
+        operators_visit=operators,
+        team_changes=[] if operators else staffing_changes(fb.staffing, cfg.scale, clk.end_s, clk.start_weekday),
+        calendar=cals[fb.calendar], delay=make_distribution(fb.delay_h, "feedback.delay_h"),
+        reach_probability=fb.reach_probability, max_attempts=fb.max_attempts, max_rounds=fb.max_rounds,
+        reopen_probability=fb.reopen_probability,
+        p_reports_resolved=(fb.p_reports_resolved["explained"], fb.p_reports_resolved["resolved"]),
+        p_satisfied=(fb.p_satisfied["not_resolved"], fb.p_satisfied["resolved"]),
+        late_factor_resolved=fb.late_factor_resolved, late_factor_satisfied=fb.late_factor_satisfied,
+        talk=make_distribution(fb.talk_s, "feedback.talk_s"),
+        no_answer=make_distribution(fb.no_answer_s, "feedback.no_answer_s"),
+        retry_delay=make_distribution(fb.retry_delay_h, "feedback.retry_delay_h"))
 
 
 def compile_config(cfg: Config) -> Compiled:
-    """Derive engine parameters from a validated configuration.
+    """Derive everything the model needs from a validated configuration.
 
     Parameters
     ----------
@@ -141,70 +236,30 @@ def compile_config(cfg: Config) -> Compiled:
     -------
     Compiled
     """
-    names = list(cfg.categories)
-    cats = [cfg.categories[n] for n in names]
-    shares = np.array([c.share for c in cats], dtype=float)
-    shares = shares / shares.sum()
-    urgency = np.array([[float(c.urgency.get(u, 0.0)) for u in URGENCY_CLASSES] for c in cats])
-    urgency_cum = np.cumsum(urgency / urgency.sum(axis=1, keepdims=True), axis=1)
-    urgency_cum[:, -1] = 1.0
-    horizon_s = cfg.experiment.horizon_h * 3600.0
-    interval_s = cfg.kpi.interval_min * 60.0
-    wo = cfg.workorders
-    calendars = {name: WorkCalendar(c.days, c.start_h, c.end_h, cfg.experiment.start_weekday)
-                 for name, c in cfg.calendars.items()}
-    end_s = horizon_s + cfg.experiment.drain_h * 3600.0
-    group_changes = [staffing_changes(plan, cfg.scale, end_s, cfg.experiment.start_weekday)
-                     for plan in group_plans(cfg).values()]
-    handle = {ch: _handle_table(cfg, ch) for ch in CHANNELS}
+    clk = derive.clock(cfg)
+    shares = derive.category_shares(cfg)
+    mix = derive.triage(cfg)
+    handle = derive.handle_tables(cfg)
     transfer = make_distribution(cfg.calls.handle_transfer_s, "calls.handle_transfer_s")
-    channels = {}
-    for ch in CHANNELS:
-        c = getattr(cfg.arrivals, ch)
-        surges = []
-        for s in cfg.arrivals.surges:
-            if s.channels and ch not in s.channels:
-                continue
-            mult = np.array([s.multiplier if (not s.categories or n in s.categories) else 1.0 for n in names])
-            surges.append(Surge(s.start_h * 3600.0, (s.start_h + s.duration_h) * 3600.0, mult))
-        channels[ch] = ChannelArrivals(c.per_day * cfg.scale, c.hourly_profile, cfg.arrivals.day_of_week,
-                                       c.day_cv, shares, surges, cfg.experiment.start_weekday)
+    cals = derive.calendars(cfg)
+    back = _backoffice(cfg, cals) if cfg.units else None
     return Compiled(
-        cfg=cfg, categories=names, shares=shares,
-        direct_share=np.array([c.direct_share for c in cats], dtype=float),
-        urgency_cum=urgency_cum,
-        handle=handle,
+        categories=tuple(cfg.categories), seed=int(cfg.experiment.seed), request_log=bool(cfg.report.request_log),
+        clock=clk, shares=shares, triage=mix, channels=derive.channel_arrivals(cfg), handle=handle,
+        transfer=transfer,
         patience=make_distribution(cfg.calls.patience_s, "calls.patience_s"),
         retrial_probability=float(cfg.calls.retrial.probability),
         retrial_delay=make_distribution(cfg.calls.retrial.delay_s, "calls.retrial.delay_s"),
         max_retrials=int(cfg.calls.retrial.max_retrials),
-        channels=channels,
-        staff_changes=[] if cfg.routing.groups else group_changes[0],
-        horizon_s=horizon_s,
-        interval_s=interval_s,
-        n_intervals=int(round(horizon_s / interval_s)),
-        warmup_intervals=int(round(cfg.experiment.warmup_h * 3600.0 / interval_s)),
         answer_threshold_s=float(cfg.kpi.answer_threshold_s),
         deadline_s=cfg.online.deadline_h * 3600.0,
         expire_s=cfg.online.expire_h * 3600.0 if cfg.online.expire_h is not None else float("inf"),
         priority_urgency=np.array([u in cfg.calls.priority_classes for u in URGENCY_CLASSES]),
-        transfer_share=np.array([c.emergency_transfer_share for c in cats], dtype=float),
-        transfer=transfer,
-        drain_s=cfg.experiment.drain_h * 3600.0,
-        calendars=calendars,
-        units=UnitDirectory(cfg, calendars) if cfg.units else None,
-        misroute_p=float(wo.misroute_probability),
-        dispatch_delay=_per_urgency(wo.dispatch_delay_h, "workorders.dispatch_delay_h"),
-        dispatch_limit_s=_limits(wo.dispatch_limit_h),
-        review=make_distribution(wo.review_h, "workorders.review_h"),
-        response_delay=_per_urgency(wo.response_delay_h, "workorders.response_delay_h"),
-        response_limit_s=_limits(wo.response_limit_h),
-        resolution=_resolution_table(cfg),
-        resolved_share=np.array([c.resolved_share for c in cats], dtype=float),
-        closeout_limit_s=_limits(wo.closeout_limit_h),
-        visit_delay=make_distribution(cfg.feedback.delay_h, "feedback.delay_h"),
-        routing=routing_plan(cfg, never_s=end_s),
-        group_changes=group_changes,
-        mean_call_handle_s=mean_call_handle_s(cfg, handle["phone"], transfer),
-        callbacks=bool(cfg.routing.callback.enabled and cfg.arrivals.phone.per_day > 0),
+        staffing=_staffing(cfg, clk),
+        routing=routing_plan(list(cfg.categories), list(cfg.routing.groups), cfg.routing.skills,
+                             cfg.routing.overflow_after_s, never_s=clk.end_s),
+        callback=_callback(cfg, derive.mean_handle_s(shares, mix, handle["phone"], transfer)),
+        backoffice=back,
+        feedback=_feedback(cfg, clk, cals) if back is not None else None,
     )
+

@@ -35,7 +35,7 @@ from sim.model.residents import COL_U_REOPEN, COL_U_REPORTS, COL_U_SATISFIED, CO
 from sim.records.backoffice import BackOfficeRecorder
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.model.compile import Compiled
+    from sim.model.compile import FeedbackSpec
 
 
 class Feedback:
@@ -45,8 +45,8 @@ class Feedback:
     ----------
     env : simpy.Environment
         The simulation environment.
-    sc : Compiled
-        Compiled scenario.
+    spec : FeedbackSpec
+        The compiled return-visit settings (``Compiled.feedback``).
     streams : Streams
         The replication's streams.
     rec : BackOfficeRecorder
@@ -57,19 +57,16 @@ class Feedback:
         ``finish(contact, terminal_state_name)`` ends a contact.
     """
 
-    def __init__(self, env: simpy.Environment, sc: "Compiled", streams: Streams, rec: BackOfficeRecorder,
+    def __init__(self, env: simpy.Environment, spec: "FeedbackSpec", streams: Streams, rec: BackOfficeRecorder,
                  backoffice: BackOffice, finish: Callable) -> None:
-        from sim.core.distributions import make_distribution
-
-        fb = sc.cfg.feedback
+        fb = spec
         self.env = env
-        self.sc = sc
         self.rec = rec
         self.backoffice = backoffice
         self.timer = backoffice.timer
         self._cb_due = [self._due]
         self.finish = finish
-        self.calendar: WorkCalendar = sc.calendars[fb.calendar]
+        self.calendar: WorkCalendar = fb.calendar
         self.pool: Pool = None  # type: ignore[assignment]  # set by the model
         self.cls = 0
         self.route = 0  # the route of outbound calls in the pool (routing.skills.outbound)
@@ -77,17 +74,15 @@ class Feedback:
         self._max_attempts = fb.max_attempts
         self._max_rounds = fb.max_rounds
         self._p_reopen = fb.reopen_probability
-        self._p_reports = (fb.p_reports_resolved["explained"], fb.p_reports_resolved["resolved"])
-        self._p_sat = (fb.p_satisfied["not_resolved"], fb.p_satisfied["resolved"])
+        self._p_reports = fb.p_reports_resolved  # explained, resolved
+        self._p_sat = fb.p_satisfied  # not resolved, resolved
         self._late_res, self._late_sat = fb.late_factor_resolved, fb.late_factor_satisfied
         self._u_reach = UniformBuffer(streams.get("feedback.reach"))
         self._u_later = UniformBuffer(streams.get("feedback.later_rounds"))
-        self._talk = ValueBuffer(make_distribution(fb.talk_s, "feedback.talk_s").ppf, streams.get("feedback.talk"))
-        self._ring = ValueBuffer(make_distribution(fb.no_answer_s, "feedback.no_answer_s").ppf,
-                                 streams.get("feedback.no_answer"))
-        self._retry = ValueBuffer(make_distribution(fb.retry_delay_h, "feedback.retry_delay_h").ppf,
-                                  streams.get("feedback.retry"), 3600.0)
-        self._delay = ValueBuffer(sc.visit_delay.ppf, streams.get("feedback.later_delay"), 3600.0)
+        self._talk = ValueBuffer(fb.talk.ppf, streams.get("feedback.talk"))
+        self._ring = ValueBuffer(fb.no_answer.ppf, streams.get("feedback.no_answer"))
+        self._retry = ValueBuffer(fb.retry_delay.ppf, streams.get("feedback.retry"), 3600.0)
+        self._delay = ValueBuffer(fb.delay.ppf, streams.get("feedback.later_delay"), 3600.0)
         u = rec.unit
         self._r_rated, self._r_res, self._r_sat = u["rated"], u["rated_resolved"], u["rated_satisfied"]
         self._r_not_reached, self._r_reached = u["not_reached"], u["visits_reached"]

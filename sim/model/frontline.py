@@ -122,12 +122,13 @@ class FrontLine:
                          escalate=_escalation(sc, n_classes), class_routes=_class_routes(sc, n_classes))
         self._cat_route, self._online_route = plan.category_route, plan.online_route
         self._home = plan.home
-        self.groups: Optional[GroupRecorder] = GroupRecorder(plan.groups, sc.n_intervals) if plan.grouped else None
+        clk = sc.clock
+        self.groups: Optional[GroupRecorder] = GroupRecorder(plan.groups, clk.n_intervals) if plan.grouped else None
         self.callbacks: Optional[Callbacks] = None
         self.cb_rec: Optional[CallbackRecorder] = None
-        if sc.callbacks:
-            self.cb_rec = CallbackRecorder(sc.n_intervals)
-            self.callbacks = Callbacks(env, sc, streams, self.pool, self.cb_rec, self.finish)
+        if sc.callback is not None:
+            self.cb_rec = CallbackRecorder(clk.n_intervals)
+            self.callbacks = Callbacks(env, sc.callback, plan.home, streams, self.pool, self.cb_rec, self.finish)
         self.live: Dict[int, Contact] = {}
         self.work_order: Optional[Callable[[Contact, float], None]] = None
         self.outbound_start: Optional[Callable[[Contact, float], None]] = None
@@ -135,10 +136,10 @@ class FrontLine:
         self.on_finish: Optional[Callable[[Contact, str], None]] = None
         self.on_abandon: Optional[Callable[[Contact, float], None]] = None  # a call attempt abandoned (request log)
         self._next_id = 0
-        self._inv_iv = 1.0 / sc.interval_s
-        self._last_iv = sc.n_intervals - 1
-        self._after_iv = sc.n_intervals  # the recorder's slot after the horizon
-        self._warm_iv = sc.warmup_intervals
+        self._inv_iv = 1.0 / clk.interval_s
+        self._last_iv = clk.n_intervals - 1
+        self._after_iv = clk.n_intervals  # the recorder's slot after the horizon
+        self._warm_iv = clk.warmup_intervals
         self._thr = sc.answer_threshold_s
         self._deadline = sc.deadline_s
         self._retry_u = UniformBuffer(streams.get("retrial"))
@@ -170,16 +171,16 @@ class FrontLine:
             self._g_in_thr = g["answered_in_threshold"]
             self._g_abandoned, self._g_wait = g["abandoned"], g["wait_answered_s"]
         self._routed = self.groups is not None or self.callbacks is not None
-        r = sc.cfg.routing
-        if r.reserve_idle:
-            self.pool.set_reserve(r.reserve_idle)
+        if sc.staffing.reserve_idle:
+            self.pool.set_reserve(sc.staffing.reserve_idle)
 
     # ----------------------------------------------------------- arrivals
     def run_days(self):  # type: ignore[no-untyped-def]
         """SimPy process: load each day's residents at the start of the day (until the horizon)."""
         day = 0
-        while day * 86400.0 < self.sc.horizon_s:
-            block = [r for r in day_rows(self.sc, self.streams, day) if r[0] < self.sc.horizon_s]
+        horizon_s = self.sc.clock.horizon_s
+        while day * 86400.0 < horizon_s:
+            block = [r for r in day_rows(self.sc, self.streams, day) if r[0] < horizon_s]
             self._block, self._i, self._n = block, 0, len(block)
             if block:
                 self._pump.callbacks = self._pump_callbacks
@@ -338,25 +339,22 @@ class FrontLine:
 
     def run_reserve(self):  # type: ignore[no-untyped-def]
         """SimPy process: the reservation of ``routing.reserve_idle_half_hourly``, half-hour by half-hour."""
-        plan = self.sc.cfg.routing.reserve_idle_half_hourly
-        offset = self.sc.cfg.experiment.start_weekday * 48 if len(plan) == 336 else 0
+        plan = self.sc.staffing.reserve_half_hourly  # entry 0 is the run's first half-hour
         k = 0
         while True:
-            self.pool.set_reserve(plan[(offset + k) % len(plan)])
+            self.pool.set_reserve(plan[k % len(plan)])
             yield self.env.timeout(1800.0)
             k += 1
 
 
 def _escalation(sc: Compiled, n_classes: int) -> list[tuple[int, float]]:
     """Priority aging per class of the pool: ``(class it moves to, seconds first)``; ``(-1, inf)`` = never."""
-    from sim.policies.callbacks import CALLBACK_MODES
-
-    esc = sc.cfg.routing.escalate_after_s
-    window = sc.callbacks and not CALLBACK_MODES.get(sc.cfg.routing.callback.mode).keeps_place
+    esc = sc.staffing.escalate_after_s
+    window = sc.callback is not None and not sc.callback.mode.keeps_place
     table = [(-1, INF)] * n_classes
-    for cls, after, target in ((CLS_CALL, esc.call, CLS_URGENT), (CLS_CALLBACK, esc.callback, CLS_CALL),
-                               (CLS_ONLINE, esc.online, CLS_CALLBACK if window else CLS_CALL),
-                               (CLS_OUTBOUND, esc.outbound, CLS_ONLINE)):
+    for cls, after, target in ((CLS_CALL, esc["call"], CLS_URGENT), (CLS_CALLBACK, esc["callback"], CLS_CALL),
+                               (CLS_ONLINE, esc["online"], CLS_CALLBACK if window else CLS_CALL),
+                               (CLS_OUTBOUND, esc["outbound"], CLS_ONLINE)):
         if after is not None and cls < n_classes:
             table[cls] = (target, float(after))
     return table

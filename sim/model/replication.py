@@ -4,21 +4,22 @@
 streams, the front line (operators and arrivals), the back office (units) and
 the return visits (a feedback team, or the front line's operators), the staffing
 and calendar processes; runs to the horizon plus the drain time; classifies every
-contact still open; and returns a :class:`~sim.records.intervals.ReplicationResult`.  It is
-a pure function of the configuration and the replication number, which is what
-makes serial, parallel and distributed runs give identical results.
+contact still open; and returns a :class:`~sim.records.intervals.ReplicationResult`.  It
+reads only the compiled scenario (:class:`~sim.model.compile.Compiled`), never the raw
+configuration, and is a pure function of it and the replication number, which is
+what makes serial, parallel and distributed runs give identical results.
 """
 
 from __future__ import annotations
 
 import gc
 import time
-from typing import Any, Callable, Dict, Generator, Optional
+from typing import Callable, Generator, Optional
 
 import numpy as np
 import simpy
 
-from sim.config.schema import Config, group_plans
+from sim.config.schema import Config
 from sim.core.calendar import WorkCalendar
 from sim.core.engine import Pool
 from sim.core.events import run_until
@@ -29,9 +30,9 @@ from sim.model.feedback import Feedback
 from sim.model.frontline import FrontLine
 from sim.model.requestlog import RequestLog
 from sim.model.residents import CLS_OUTBOUND
-from sim.model.staffing import rostered_and_cost, run_staffing, scheduled_headcount, staffing_changes
-from sim.records.backoffice import BackOfficeRecorder
-from sim.records.intervals import OPEN_STATES, IntervalRecorder, ReplicationResult
+from sim.model.staffing import run_staffing
+from sim.records.backoffice import BackOfficeMeta, BackOfficeRecorder
+from sim.records.intervals import OPEN_STATES, IntervalRecorder, ReplicationResult, RequestLogRecords
 
 ProgressFn = Callable[[float], None]
 _BACK_STAGE = {ST_DISPATCH: "in_dispatch", ST_QUEUED: "queued_at_unit", ST_SIGNED: "in_progress",
@@ -63,39 +64,40 @@ class Replication:
 
     Parameters
     ----------
-    cfg : Config
-        A validated configuration.
-    replication : int
-        Replication number.
     sc : Compiled
-        ``compile_config(cfg)``.
+        The compiled scenario (:func:`sim.model.compile.compile_config`).
+    replication : int
+        Replication number (selects the random streams).
     """
 
-    def __init__(self, cfg: Config, replication: int, sc: Compiled) -> None:
-        self.cfg, self.replication, self.sc = cfg, replication, sc
+    def __init__(self, sc: Compiled, replication: int) -> None:
+        self.replication, self.sc = replication, sc
         self.env = env = simpy.Environment()
-        self.streams = Streams(cfg.experiment.seed, replication)
-        self.rec = IntervalRecorder(sc.n_intervals, sc.interval_s)
-        self.end_s = sc.horizon_s + sc.drain_s
-        operators_visit = sc.units is not None and cfg.feedback.mode == "operators"
+        self.streams = Streams(sc.seed, replication)
+        clk = sc.clock
+        self.rec = IntervalRecorder(clk.n_intervals, clk.interval_s)
+        self.end_s = clk.end_s
+        fb_spec = sc.feedback
+        operators_visit = fb_spec is not None and fb_spec.operators_visit
         self.front = FrontLine(env, sc, self.streams, self.rec, n_classes=5 if operators_visit else 4)
-        self.log = RequestLog() if cfg.report.request_log else None
+        self.log = RequestLog() if sc.request_log else None
         if self.log is not None:
             self.front.on_finish = self.log.add
             self.front.on_abandon = self.log.abandon
-        for group, changes in enumerate(sc.group_changes):
+        for group, changes in enumerate(sc.staffing.group_changes):
             env.process(run_staffing(env, self.front.pool, changes, group))
-        if cfg.routing.reserve_idle_half_hourly:
+        if sc.staffing.reserve_half_hourly:
             env.process(self.front.run_reserve())
         env.process(self.front.run_days())
-        env.process(_every(env, sc.interval_s, self._flush))
+        env.process(_every(env, clk.interval_s, self._flush))
         self.team: Optional[Pool] = None
         self.back: Optional[BackOffice] = None
-        if sc.units is not None:
+        if sc.backoffice is not None and fb_spec is not None:
+            units = sc.backoffice.units
             n_days = int(np.ceil(self.end_s / 86400.0))
-            self.brec = BackOfficeRecorder(len(sc.units), len(sc.categories), n_days, sc.units.type_names)
-            self.back = BackOffice(env, sc, self.streams, self.brec)
-            fb = Feedback(env, sc, self.streams, self.brec, self.back, self.front.finish)
+            self.brec = BackOfficeRecorder(len(units), len(sc.categories), n_days, units.type_names)
+            self.back = BackOffice(env, sc.backoffice, self.streams, self.brec)
+            fb = Feedback(env, fb_spec, self.streams, self.brec, self.back, self.front.finish)
             self.back.feedback = fb
             self.front.work_order = self.back.create
             if operators_visit:
@@ -104,8 +106,7 @@ class Replication:
             else:
                 self.team = Pool(env, 1, fb.on_start, fb.on_end, lambda c, now: None, name="feedback team")
                 fb.pool, fb.cls = self.team, 0
-                env.process(run_staffing(env, self.team, staffing_changes(
-                    cfg.feedback.staffing, cfg.scale, self.end_s, cfg.experiment.start_weekday)))
+                env.process(run_staffing(env, self.team, fb_spec.team_changes))
             if not fb.calendar.always:
                 env.process(_class_gate(env, fb.pool, fb.cls, fb.calendar))
             env.process(_every(env, 86400.0, self.back.sample_backlog))
@@ -134,9 +135,10 @@ class Replication:
         finally:
             if collecting:
                 gc.enable()
+        clk = self.sc.clock
         # the time since the last flush: the last interval, or (with a drain) the slot after the horizon
-        self._flush(self.sc.n_intervals - 1 if self.sc.drain_s <= 0 else self.sc.n_intervals)
-        open_counts = np.zeros((len(OPEN_STATES), self.sc.n_intervals))
+        self._flush(clk.n_intervals - 1 if clk.drain_s <= 0 else clk.n_intervals)
+        open_counts = np.zeros((len(OPEN_STATES), clk.n_intervals))
         index = {s: i for i, s in enumerate(OPEN_STATES)}
         callbacks = self.front.callbacks
         for c in self.front.live.values():
@@ -149,36 +151,30 @@ class Replication:
             if self.log is not None:
                 self.log.add(c, f"open:{state}")
         intervals = self.rec.table()
-        # the plan's changes after the horizon (drain time) fall outside the intervals and are clipped
-        plans = [scheduled_headcount(changes, self.sc.interval_s, self.sc.n_intervals)
-                 for changes in self.sc.group_changes]
-        intervals["scheduled_operators"] = plans[0] if len(plans) == 1 else np.sum(plans, axis=0)
-        rostered = [rostered_and_cost(staff, self.cfg.scale, self.sc.horizon_s, self.cfg.experiment.start_weekday,
-                                      self.sc.interval_s, self.cfg.staffing.cost_per_h)
-                    for staff in group_plans(self.cfg).values()]  # the front line's plan, or each group's
-        intervals["rostered_operators"] = np.sum([r for r, _ in rostered], axis=0)
-        intervals["staffing_cost_per_h"] = np.sum([c for _, c in rostered], axis=0)
-        extra: Dict[str, Any] = {"contacts_created": self.front._next_id, "after_horizon": self.rec.after_horizon()}
-        if self.front.groups is not None:
-            extra["groups"] = self.front.groups.arrays()
-        if self.front.cb_rec is not None:
-            extra["callbacks"] = self.front.cb_rec.arrays()
-        if self.back is not None:
-            extra["backoffice"] = self.brec.arrays()
-            units = self.sc.units
-            assert units is not None  # a back office exists only when the scenario has units
-            extra["backoffice_meta"] = {"type_of": units.type_of.tolist(), "type_names": list(units.type_names),
-                                        "unit_names": [u.name for u in units.units],
-                                        "capacity": [u.capacity for u in units.units],
-                                        "categories": list(self.sc.categories)}
-        if self.log is not None:
-            extra["request_log"] = self.log.columns()
-            extra["abandoned_attempts"] = self.log.abandoned_columns()
-        return ReplicationResult(
-            replication=self.replication, seed=self.cfg.experiment.seed, interval_s=self.sc.interval_s,
-            warmup_intervals=self.sc.warmup_intervals, intervals=intervals,
+        staffing = self.sc.staffing  # the plan's, fixed before the run (copies: a result owns its arrays)
+        intervals["scheduled_operators"] = staffing.scheduled.copy()
+        intervals["rostered_operators"] = staffing.rostered.copy()
+        intervals["staffing_cost_per_h"] = staffing.cost_per_h.copy()
+        result = ReplicationResult(
+            replication=self.replication, seed=self.sc.seed, interval_s=clk.interval_s,
+            warmup_intervals=clk.warmup_intervals, intervals=intervals,
             terminal=np.asarray(self.rec.terminal, dtype=float), open=open_counts,
-            wall_s=time.perf_counter() - t0, extra=extra)
+            contacts_created=self.front._next_id, after_horizon=self.rec.after_horizon())
+        if self.front.groups is not None:
+            result.groups = self.front.groups.arrays()
+        if self.front.cb_rec is not None:
+            result.callbacks = self.front.cb_rec.arrays()
+        if self.back is not None:
+            assert self.sc.backoffice is not None  # a back office exists only when the scenario has units
+            units = self.sc.backoffice.units
+            result.backoffice = self.brec.arrays(BackOfficeMeta(
+                type_of=units.type_of.tolist(), type_names=list(units.type_names),
+                unit_names=[u.name for u in units.units], capacity=[u.capacity for u in units.units],
+                categories=list(self.sc.categories)))
+        if self.log is not None:
+            result.request_log = RequestLogRecords(self.log.columns(), self.log.abandoned_columns())
+        result.wall_s = time.perf_counter() - t0
+        return result
 
     @staticmethod
     def _back_state(c) -> str:  # type: ignore[no-untyped-def]
@@ -195,7 +191,7 @@ def run_replication(cfg: Config, replication: int, compiled: Optional[Compiled] 
     Parameters
     ----------
     cfg : Config
-        A validated configuration.
+        A validated configuration (read only by :func:`sim.model.compile.compile_config`).
     replication : int
         Replication number (selects the random streams).
     compiled : Compiled, optional
@@ -208,4 +204,4 @@ def run_replication(cfg: Config, replication: int, compiled: Optional[Compiled] 
     ReplicationResult
     """
     sc = compiled if compiled is not None else compile_config(cfg)
-    return Replication(cfg, replication, sc).run(progress)
+    return Replication(sc, replication).run(progress)

@@ -20,15 +20,14 @@ from typing import TYPE_CHECKING, List
 
 import numpy as np
 
-from sim.config.schema import CHANNELS, URGENCY_CLASSES
+from sim.config.schema import CHANNELS
 from sim.core.rng import Streams
+from sim.model.derive import DIRECT, EMERGENCY, TRANSFER, WORK_ORDER
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model.compile import Compiled
 
-DIRECT, WORK_ORDER, TRANSFER = 0, 1, 2
-KIND_NAMES = ("direct", "work_order", "transfer")
-EMERGENCY = URGENCY_CLASSES.index("emergency")
+KIND_NAMES = ("direct", "work_order", "transfer")  # the kinds DIRECT, WORK_ORDER, TRANSFER
 #: Queue classes of the operator pool, most urgent first: urgent calls, calls, callbacks that wait after the
 #: calls (``routing.callback.mode=window``), online work, outbound return-visit calls.
 CLS_URGENT, CLS_CALL, CLS_CALLBACK, CLS_ONLINE, CLS_OUTBOUND = 0, 1, 2, 3, 4
@@ -37,7 +36,7 @@ CLS_URGENT, CLS_CALL, CLS_CALLBACK, CLS_ONLINE, CLS_OUTBOUND = 0, 1, 2, 3, 4
  COL_UNIT, COL_WRONG_UNIT, COL_DISPATCH_S, COL_REVIEW_S, COL_RESPONSE_S, COL_RESOLUTION_S,
  COL_RESOLVED, COL_VISIT_DELAY_S, COL_U_REPORTS, COL_U_SATISFIED, COL_U_REOPEN) = range(19)
 N_COLS = 19
-#: With callbacks on (``Compiled.callbacks``), one more column: the uniform number against which the resident
+#: With callbacks on (``Compiled.callback``), one more column: the uniform number against which the resident
 #: accepts a callback offer (0 for online work, which is never offered one).
 COL_U_CALLBACK = 19
 
@@ -57,11 +56,12 @@ def channel_columns(sc: "Compiled", st: Streams, ch: str, day: int) -> List[np.n
     arr = sc.channels[ch]
     t, cat = arr.generate(day, st.get(f"arrivals.{ch}"), st.get(f"arrivals.{ch}.day"), st.get(f"category.{ch}"))
     n = len(t)
-    urg = (st.get(f"urgency.{ch}").random(n)[:, None] >= sc.urgency_cum[cat]).sum(axis=1)
+    mix = sc.triage
+    urg = (st.get(f"urgency.{ch}").random(n)[:, None] >= mix.urgency_cum[cat]).sum(axis=1)
     u_triage = st.get(f"triage.{ch}").random(n)
     emergency = urg == EMERGENCY
-    kind = np.where(emergency, np.where(u_triage < sc.transfer_share[cat], TRANSFER, WORK_ORDER),
-                    np.where(u_triage < sc.direct_share[cat], DIRECT, WORK_ORDER))
+    kind = np.where(emergency, np.where(u_triage < mix.transfer_share[cat], TRANSFER, WORK_ORDER),
+                    np.where(u_triage < mix.direct_share[cat], DIRECT, WORK_ORDER))
     u_handle = st.get(f"handle.{ch}").random(n)
     service = np.empty(n)
     table = sc.handle[ch]
@@ -80,7 +80,7 @@ def channel_columns(sc: "Compiled", st: Streams, ch: str, day: int) -> List[np.n
         cls = np.full(n, CLS_ONLINE)
     cols = [t, np.full(n, CHANNELS.index(ch)), cat, urg, kind, service, patience, cls]
     cols += work_order_columns(sc, st, ch, cat, urg, kind)
-    if sc.callbacks:
+    if sc.callback is not None:
         cols.append(st.get(f"callback.accept.{ch}").random(n) if ch == "phone" else np.zeros(n))
     return cols
 
@@ -93,23 +93,24 @@ def work_order_columns(sc: "Compiled", st: Streams, ch: str, cat: np.ndarray, ur
     def u(name: str) -> np.ndarray:
         return st.get(f"wo.{name}.{ch}").random(n)
 
-    if sc.units is None or n == 0:
+    bo, fb = sc.backoffice, sc.feedback
+    if bo is None or fb is None or n == 0:
         zeros = np.zeros(n)
         return [np.full(n, -1), np.full(n, -1)] + [zeros] * 4 + [np.zeros(n, dtype=bool)] + [zeros] * 4
-    unit, wrong = sc.units.draw(cat, u("unit"), u("unclear"), u("misroute"), u("wrong_unit"), sc.misroute_p)
+    unit, wrong = bo.units.draw(cat, u("unit"), u("unclear"), u("misroute"), u("wrong_unit"), bo.misroute_p)
     unit = np.where(kind == WORK_ORDER, unit, -1)
     wrong = np.where(kind == WORK_ORDER, wrong, -1)
-    dispatch = _by_group(u("dispatch"), urg, sc.dispatch_delay) * 3600.0
-    review = sc.review.ppf(u("review")) * 3600.0
-    response = _by_group(u("response"), urg, sc.response_delay) * 3600.0
+    dispatch = _by_group(u("dispatch"), urg, bo.dispatch_delay) * 3600.0
+    review = bo.review.ppf(u("review")) * 3600.0
+    response = _by_group(u("response"), urg, bo.response_delay) * 3600.0
     u_res = u("resolution")
     resolution = np.empty(n)
-    for c, per_urgency in enumerate(sc.resolution):
+    for c, per_urgency in enumerate(bo.resolution):
         m = cat == c
         if m.any():
             resolution[m] = _by_group(u_res[m], urg[m], per_urgency) * 3600.0
-    resolved = u("outcome") < sc.resolved_share[cat]
-    visit = sc.visit_delay.ppf(u("visit_delay")) * 3600.0
+    resolved = u("outcome") < bo.resolved_share[cat]
+    visit = fb.delay.ppf(u("visit_delay")) * 3600.0
     return [unit, wrong, dispatch, review, response, resolution, resolved, visit,
             u("rating_resolved"), u("rating_satisfied"), u("reopen")]
 

@@ -99,6 +99,12 @@ def carried_counts(values: Iterable[float]) -> list[int]:
     return out
 
 
+def available_factor(cfg: StaffingConfig, scale: float) -> float:
+    """What every headcount of plan ``cfg`` is multiplied by to give the operators available:
+    ``scale x headcount_factor x (1 - shrinkage)``."""
+    return scale * cfg.headcount_factor * (1.0 - cfg.shrinkage)
+
+
 def plan_mode(cfg: StaffingConfig) -> str:
     """Which form the plan takes: ``"shifts"``, ``"half_hourly"`` or ``"constant"``."""
     if cfg.shifts:
@@ -165,7 +171,7 @@ def staffing_changes(cfg: StaffingConfig, scale: float, horizon_s: float,
         (a handover overlaps rather than leaves a gap).  A change that would
         leave the headcount as it is, is not listed.
     """
-    scale = scale * cfg.headcount_factor * (1.0 - cfg.shrinkage)
+    scale = available_factor(cfg, scale)
     mode = plan_mode(cfg)
     n_slots = int(np.ceil(horizon_s / HALF_HOUR_S))
     if mode == "constant":

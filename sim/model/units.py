@@ -1,8 +1,9 @@
 """Handling units: streets/townships, districts, municipal departments, utilities.
 
 The scenario declares unit *types* (``units``: count, case workers, caseload,
-calendar, how orders spread over the units of the type); :func:`build_units`
-creates one :class:`Unit` per unit with a global integer id.  A unit's capacity
+calendar, how orders spread over the units of the type);
+:func:`sim.model.derive.unit_directory` creates one :class:`Unit` per unit with a
+global integer id.  A unit's capacity
 is the number of cases it can hold open at once, ``case_workers x caseload``
 (times the scenario's ``scale``; with ``staff_by_weight`` a type's case workers
 are spread over its units in proportion to their share of orders).  Fractional
@@ -26,9 +27,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from sim.config.schema import Config
 from sim.core.calendar import WorkCalendar
-from sim.model.staffing import carried_counts, scaled_headcount
 
 
 @dataclass(slots=True)
@@ -69,59 +68,46 @@ class Unit:
         self.free = self.capacity
 
 
+@dataclass(frozen=True, eq=False)
 class UnitDirectory:
-    """All units of a scenario and the rules that send orders to them.
+    """All units of a scenario and the rules that send orders to them (built by
+    :func:`sim.model.derive.unit_directory`).
 
-    Parameters
+    Attributes
     ----------
-    cfg : Config
-        Validated configuration.
-    calendars : dict of str to WorkCalendar
-        Calendars by name.
+    type_names : list of str
+        Unit types, in the order of ``units``.
+    units : list of Unit
+        Every unit (templates: each replication's back office works on fresh copies).
+    offsets : list of int
+        Global id of the first unit of each type.
+    cum_weights : list of ndarray
+        Cumulative share of orders of each unit within its type.
+    counts : list of int
+        Units of each type.
+    district_of : ndarray of int
+        Global id of each unit's district, or -1.
+    cat_type, cat_unit : ndarray of int
+        Per category: the index of its unit type and its named unit (-1: none).
+    cat_unclear : ndarray
+        Per category: the share of street-bound orders with unclear jurisdiction.
     """
 
-    def __init__(self, cfg: Config, calendars: Dict[str, WorkCalendar]) -> None:
-        self.type_names: List[str] = list(cfg.units)
-        self.units: List[Unit] = []
-        self.offsets: List[int] = []
-        self.cum_weights: List[np.ndarray] = []
-        self.name_to_uid: Dict[str, int] = {}
-        for t, (tname, ut) in enumerate(cfg.units.items()):
-            self.offsets.append(len(self.units))
-            if ut.weights:
-                w = np.asarray(ut.weights, dtype=float)
-            else:
-                w = 1.0 / np.power(np.arange(1, ut.count + 1, dtype=float), ut.zipf)
-            share = w / w.sum()
-            names, workers = [], []
-            for i in range(ut.count):
-                name = ut.names[i] if i < len(ut.names) else f"{tname}_{i + 1:03d}"
-                w_i = float(ut.case_workers) * (ut.count * share[i] if ut.staff_by_weight else 1.0)
-                names.append(name)
-                workers.append(float(ut.case_workers_by_unit.get(name, w_i)))
-            slots = carried_counts(scaled_headcount(w * ut.caseload, cfg.scale) for w in workers)
-            for name, w_i, cap in zip(names, workers, slots, strict=True):
-                unit = Unit(len(self.units), t, name, max(cap, 1 if w_i > 0 else 0), calendars[ut.calendar])
-                self.units.append(unit)
-                self.name_to_uid[name] = unit.uid
-            cum = np.cumsum(share)
-            cum[-1] = 1.0
-            self.cum_weights.append(cum)
-        self.counts = [ut.count for ut in cfg.units.values()]
-        self.type_of = np.array([u.type_index for u in self.units], dtype=np.int64)
-        self.district_of = np.full(len(self.units), -1, dtype=np.int64)
-        for t, ut in enumerate(cfg.units.values()):
-            if ut.district_of:
-                d = self.type_names.index(ut.district_of)
-                n_s, n_d = ut.count, self.counts[d]
-                local = np.arange(n_s)
-                self.district_of[self.offsets[t]:self.offsets[t] + n_s] = self.offsets[d] + local * n_d // n_s
-        # per category: type index and fixed unit (or -1)
-        self.cat_type = np.array([self.type_names.index(c.unit_type) if c.unit_type else -1
-                                  for c in cfg.categories.values()], dtype=np.int64)
-        self.cat_unit = np.array([self.name_to_uid[c.unit] if c.unit else -1
-                                  for c in cfg.categories.values()], dtype=np.int64)
-        self.cat_unclear = np.array([c.unclear_share for c in cfg.categories.values()], dtype=float)
+    type_names: List[str]
+    units: List[Unit]
+    offsets: List[int]
+    cum_weights: List[np.ndarray]
+    counts: List[int]
+    district_of: np.ndarray
+    cat_type: np.ndarray
+    cat_unit: np.ndarray
+    cat_unclear: np.ndarray
+    name_to_uid: Dict[str, int] = field(init=False)
+    type_of: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name_to_uid", {u.name: u.uid for u in self.units})
+        object.__setattr__(self, "type_of", np.array([u.type_index for u in self.units], dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.units)

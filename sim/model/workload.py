@@ -23,8 +23,8 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from sim.core.distributions import Distribution
-from sim.model.compile import DIRECT, WORK_ORDER, Compiled
-from sim.model.residents import EMERGENCY
+from sim.model.compile import Compiled
+from sim.model.derive import DIRECT, TRANSFER, WORK_ORDER
 
 
 @dataclass
@@ -50,15 +50,6 @@ class Work:
     labels: List[str]
 
 
-def kind_shares(sc: Compiled) -> np.ndarray:
-    """``P(kind | category)``, shape (categories, 3): direct, work order, transfer (as residents draws them)."""
-    urgency = np.diff(np.concatenate([np.zeros((sc.urgency_cum.shape[0], 1)), sc.urgency_cum], axis=1), axis=1)
-    em = urgency[:, EMERGENCY]
-    transfer = em * sc.transfer_share
-    direct = (1.0 - em) * sc.direct_share
-    return np.stack([direct, 1.0 - direct - transfer, transfer], axis=1)
-
-
 def _key(d: Distribution) -> Tuple:
     return (d.family, d.params, d.mean, d.variance)
 
@@ -80,17 +71,17 @@ def channel_work(sc: Compiled, channel: str, first_day: int, days: int) -> Work:
     starts = np.concatenate([p[0] for p in parts])
     ends = np.concatenate([p[1] for p in parts])
     cat_rates = np.concatenate([p[2] for p in parts])
-    shares = kind_shares(sc)
+    shares = sc.triage.kind_share
     table = sc.handle[channel]
     merged: Dict[Tuple, int] = {}
     dists: List[Distribution] = []
     labels: List[str] = []
     columns: List[np.ndarray] = []
     for k in range(len(sc.categories)):
-        for kind, name in ((DIRECT, "direct"), (WORK_ORDER, "work_order"), (2, "transfer")):
+        for kind, name in ((DIRECT, "direct"), (WORK_ORDER, "work_order"), (TRANSFER, "transfer")):
             if shares[k, kind] <= 0:
                 continue
-            d = sc.transfer if kind == 2 else table[kind][k]
+            d = sc.transfer if kind == TRANSFER else table[kind][k]
             j = merged.get(_key(d))
             if j is None:
                 j = merged[_key(d)] = len(dists)
@@ -105,7 +96,7 @@ def channel_work(sc: Compiled, channel: str, first_day: int, days: int) -> Work:
 
 def work_order_rate_per_day(sc: Compiled) -> float:
     """Mean work orders a day over a week of both channels (no surges: a steady-state figure)."""
-    shares = kind_shares(sc)[:, WORK_ORDER]
+    shares = sc.triage.kind_share[:, WORK_ORDER]
     total = 0.0
     for arr in sc.channels.values():
         for day in range(7):
@@ -115,7 +106,7 @@ def work_order_rate_per_day(sc: Compiled) -> float:
 
 
 def outbound_work(sc: Compiled) -> float:
-    """Mean operator-seconds per day of return-visit calls, in steady state.
+    """Mean operator-seconds per day of return-visit calls, in steady state (0 without units).
 
     Each work order is visited once per round; a visit is up to ``max_attempts`` attempts, each
     reaching the resident with ``reach_probability``; a reached attempt takes ``talk_s``, an
@@ -124,21 +115,20 @@ def outbound_work(sc: Compiled) -> float:
     ``p_reports_resolved`` / ``p_satisfied`` without the lateness factors (an approximation: late
     close-outs are few in a scenario meant to meet its limits).
     """
-    from sim.core.distributions import make_distribution
-
-    fb = sc.cfg.feedback
+    fb, bo = sc.feedback, sc.backoffice
+    if fb is None or bo is None:
+        return 0.0
     p = float(fb.reach_probability)
     a = int(fb.max_attempts)
     p_reached = 1.0 - (1.0 - p) ** a
     attempts = sum((1.0 - p) ** i for i in range(a))
-    talk = make_distribution(fb.talk_s, "feedback.talk_s").mean
-    ring = make_distribution(fb.no_answer_s, "feedback.no_answer_s").mean
-    per_visit = p_reached * talk + (attempts - p_reached) * ring
-    wo = kind_shares(sc)[:, WORK_ORDER] * sc.shares
+    per_visit = p_reached * fb.talk.mean + (attempts - p_reached) * fb.no_answer.mean
+    wo = sc.triage.kind_share[:, WORK_ORDER] * sc.shares
     weights = wo / wo.sum() if wo.sum() > 0 else sc.shares
-    resolved = float(np.dot(weights, sc.resolved_share))
-    reports = resolved * fb.p_reports_resolved["resolved"] + (1 - resolved) * fb.p_reports_resolved["explained"]
-    satisfied = reports * fb.p_satisfied["resolved"] + (1 - reports) * fb.p_satisfied["not_resolved"]
+    resolved = float(np.dot(weights, bo.resolved_share))
+    (explained, res), (not_res, sat) = fb.p_reports_resolved, fb.p_satisfied
+    reports = resolved * res + (1 - resolved) * explained
+    satisfied = reports * sat + (1 - reports) * not_res
     q = p_reached * (1.0 - satisfied) * fb.reopen_probability
     rounds = sum(q ** r for r in range(int(fb.max_rounds)))
     return work_order_rate_per_day(sc) * rounds * per_visit

@@ -170,21 +170,19 @@ def optimize_agents(cfg: Config, req: Requirement, progress: bool, line: Line,
         iteration the operator-hours of the plan over the horizon, the intervals missing a target
         (of which online), the intervals changed, the step and the hours it removed.
     """
-    o, e = cfg.staffing.optimize, cfg.experiment
+    o = cfg.staffing.optimize
     assert req.calls_agents is not None
     sim_cfg = copy.deepcopy(cfg)
     sim_cfg.experiment.drain_h, sim_cfg.experiment.precision = 0.0, None
     sim_cfg.experiment.replications = o.replications
     sim_cfg.report.request_log = False
     sim_cfg.staffing.schedule = "intervals"
-    n_h = int(round(e.horizon_h * 3600.0 / req.interval_s))
-    w = int(round(e.warmup_h * 3600.0 / req.interval_s))
+    n_h, w = req.n_intervals, req.warmup_intervals
     slots = week_slots(req)
     c = req.calls_agents.astype(np.int64).copy()
     fail = np.full(c.size, -1, dtype=np.int64)
     online_base: Optional[np.ndarray] = None  # online items on time under the erlang plan (the first simulation)
-    due_h = min(cfg.online.deadline_h, cfg.online.expire_h if cfg.online.expire_h is not None else math.inf)
-    window = max(1, int(math.ceil(due_h * 3600.0 / req.interval_s)))
+    window = max(1, int(math.ceil(req.due_s / req.interval_s)))
     history: List[Dict[str, Any]] = []
     step = np.ones(c.size, dtype=np.int64)  # the least a missing interval gains: doubles while it keeps missing
     met = np.full(c.size, np.iinfo(np.int64).max)  # the fewest agents each interval met with since slack was removed

@@ -65,7 +65,7 @@ def plan_as_given(cfg: Config, progress: bool, line: Line) -> StaffingPlan:
 def _proposed(cfg: Config, req: Requirement, agents: np.ndarray, notes: Dict[str, Any]) -> StaffingPlan:
     required = req.rostered(agents)
     run_cfg, schedule = apply_plan(cfg, req, required)
-    n_h = int(round(cfg.experiment.horizon_h * 3600.0 / req.interval_s))
+    n_h = req.n_intervals
     notes = {**notes, "schedule": cfg.staffing.schedule,
              "required_operator_hours": float(np.sum(required[:n_h])) * req.interval_s / 3600.0}
     if schedule is not None:
@@ -106,7 +106,7 @@ def optimize(cfg: Config, progress: bool, line: Line) -> StaffingPlan:
     agents, opt = optimize_agents(cfg, req, progress, line)
     notes = _notes(cfg, req)
     assert req.calls_agents is not None
-    n_h = int(round(cfg.experiment.horizon_h * 3600.0 / req.interval_s))
+    n_h = req.n_intervals
     opt["erlang_operator_hours"] = float(np.sum(req.required[:n_h])) * req.interval_s / 3600.0
     notes["optimize"] = opt
     return _proposed(cfg, req, agents, notes)

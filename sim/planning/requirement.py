@@ -68,6 +68,10 @@ class Requirement:
         Days in the planning window (at least 7; the run's horizon in whole days if longer).
     start_weekday : int
         Weekday of day 0.
+    n_intervals, warmup_intervals : int
+        Reporting intervals of the run's horizon, and the leading ones of its warm-up.
+    due_s : float
+        The time within which an online item is due: its deadline, or its expiry if shorter.
     call_rate, mean_handle_s, call_load : ndarray, shape (K,)
         First-attempt call arrivals per second, the mean handle time of the interval's calls, and
         their offered load (Erlang) by the chosen rule.
@@ -88,6 +92,9 @@ class Requirement:
     interval_s: float
     days: int
     start_weekday: int
+    n_intervals: int
+    warmup_intervals: int
+    due_s: float
     call_rate: np.ndarray
     mean_handle_s: np.ndarray
     call_load: np.ndarray
@@ -188,9 +195,9 @@ def requirement(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True)
         an overloaded interval, ...), naming that target.
     """
     sc = sc if sc is not None else compile_config(cfg)
-    e = cfg.experiment
-    interval_s = float(cfg.kpi.interval_min * 60)
-    days = max(7, int(math.ceil(e.horizon_h * 3600.0 / DAY_S - 1e-9)))
+    clk = sc.clock
+    interval_s = clk.interval_s
+    days = max(7, int(math.ceil(clk.horizon_s / DAY_S - 1e-9)))
     edges = np.arange(days * int(round(DAY_S / interval_s)) + 1) * interval_s
     method = cfg.staffing.offered_load
     calls = channel_work(sc, "phone", -1, days + 1)
@@ -210,15 +217,16 @@ def requirement(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True)
     outbound = np.zeros(k_n)
     notes: Dict[str, object] = {"offered_load": method, "planning_days": days,
                                 "call_kinds": calls.labels, "online_kinds": online.labels}
-    if sc.units is not None and cfg.feedback.mode == "operators":
-        cal = sc.calendars[cfg.feedback.calendar]
-        open_s = _open_seconds(cal, edges)
+    if sc.feedback is not None and sc.feedback.operators_visit:
+        open_s = _open_seconds(sc.feedback.calendar, edges)
         week_open = float(np.sum(open_s[: int(round(WEEK_S / interval_s))]))
         per_day = outbound_work(sc)
         if week_open > 0:
             outbound = per_day * 7.0 / week_open * open_s / interval_s
         notes["outbound_operator_s_per_day"] = per_day
-    req = Requirement(interval_s=interval_s, days=days, start_weekday=e.start_weekday, call_rate=call_rate,
+    req = Requirement(interval_s=interval_s, days=days, start_weekday=clk.start_weekday,
+                      n_intervals=clk.n_intervals, warmup_intervals=clk.warmup_intervals, due_s=due_s,
+                      call_rate=call_rate,
                       mean_handle_s=mean_handle, call_load=np.sum(loads, axis=0) if loads else np.zeros(k_n),
                       online_load=online_load, outbound_load=outbound,
                       theta=1.0 / sc.patience.mean if sc.patience.mean > 0 else math.inf,

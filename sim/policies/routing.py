@@ -30,9 +30,7 @@ engine's routes (:data:`sim.core.engine.Route`) and which work takes which route
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
-
-from sim.config.schema import Config
+from typing import Dict, List, Mapping, Sequence, Tuple
 
 INF = float("inf")
 #: The one group of a front line without ``routing.groups``.
@@ -77,13 +75,20 @@ class RoutingPlan:
         return sorted(set(self.category_route))
 
 
-def routing_plan(cfg: Config, never_s: float = INF) -> RoutingPlan:
-    """The routes of ``cfg`` (validated).
+def routing_plan(categories: Sequence[str], groups: Sequence[str], skills: Mapping[str, Sequence[str]],
+                 overflow_after_s: float, never_s: float = INF) -> RoutingPlan:
+    """The routes of a front line (``routing.groups``, ``routing.skills``, ``routing.overflow_after_s``, validated).
 
     Parameters
     ----------
-    cfg : Config
-        The configuration.
+    categories : sequence of str
+        The categories, in the order of ``categories``.
+    groups : sequence of str
+        The operator groups in declaration order; empty: one group holding every operator.
+    skills : mapping of str to sequence of str
+        Category, ``online`` or ``outbound`` -> the groups that may serve it, preferred first.
+    overflow_after_s : float
+        Wait before a contact may also go to the next group of its list.
     never_s : float
         An overflow wait at least this long cannot happen in the run (its length); such a group is
         left out of the route, which is the same as "never" and keeps no timer.
@@ -92,25 +97,23 @@ def routing_plan(cfg: Config, never_s: float = INF) -> RoutingPlan:
     -------
     RoutingPlan
     """
-    r = cfg.routing
-    if not r.groups:
-        n_cat = len(cfg.categories)
-        return RoutingPlan((DEFAULT_GROUP,), (((0, 0.0),),), (0,) * n_cat, 0, 0)
-    names = tuple(r.groups)
+    if not groups:
+        return RoutingPlan((DEFAULT_GROUP,), (((0, 0.0),),), (0,) * len(categories), 0, 0)
+    names = tuple(groups)
     index = {name: i for i, name in enumerate(names)}
     every = tuple((i, 0.0) for i in range(len(names)))
     routes: List[Tuple[Tuple[int, float], ...]] = [every]
     known: Dict[Tuple[Tuple[int, float], ...], int] = {every: 0}
 
-    def route_of(groups: Sequence[str]) -> int:
-        steps = tuple((index[g], k * float(r.overflow_after_s)) for k, g in enumerate(groups))
+    def route_of(chosen: Sequence[str]) -> int:
+        steps = tuple((index[g], k * float(overflow_after_s)) for k, g in enumerate(chosen))
         steps = tuple(s for s in steps if s[1] < never_s)
         if steps not in known:
             known[steps] = len(routes)
             routes.append(steps)
         return known[steps]
 
-    cats = tuple(route_of(r.skills[c]) if c in r.skills else 0 for c in cfg.categories)
-    online = route_of(r.skills["online"]) if "online" in r.skills else 0
-    outbound = route_of(r.skills["outbound"]) if "outbound" in r.skills else 0
+    cats = tuple(route_of(skills[c]) if c in skills else 0 for c in categories)
+    online = route_of(skills["online"]) if "online" in skills else 0
+    outbound = route_of(skills["outbound"]) if "outbound" in skills else 0
     return RoutingPlan(names, tuple(routes), cats, online, outbound)

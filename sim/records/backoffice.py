@@ -22,6 +22,7 @@ can be estimated with them (Kaplan-Meier, :mod:`sim.analysis.censoring`).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Dict, List
 
 import numpy as np
@@ -61,6 +62,69 @@ N_BINS, LOG_LO_H, LOG_HI_H = 600, -2.0, 4.0
 HIST_EDGES_H = np.logspace(LOG_LO_H, LOG_HI_H, N_BINS + 1)
 _LOG_STEP = (LOG_HI_H - LOG_LO_H) / N_BINS
 _MIN_H = 10 ** LOG_LO_H
+
+
+@dataclass
+class BackOfficeMeta:
+    """What the back office's arrays are indexed by: units (global id), unit types and categories.
+
+    Attributes
+    ----------
+    type_of : list of int
+        Unit type (index into ``type_names``) of every unit.
+    type_names, unit_names : list of str
+        Unit types, and every unit's name.
+    capacity : list of int
+        Every unit's case slots.
+    categories : list of str
+        Request categories (rows of the time-to-close histograms).
+    """
+
+    type_of: List[int]
+    type_names: List[str]
+    unit_names: List[str]
+    capacity: List[int]
+    categories: List[str]
+
+
+@dataclass
+class BackOfficeRecords:
+    """The work-order pipeline's counters of one replication (a :class:`BackOfficeRecorder`'s result).
+
+    Attributes
+    ----------
+    unit : dict of str to ndarray
+        :data:`UNIT_COUNTERS`, one value per unit.
+    urgency : dict of str to ndarray
+        :data:`URGENCY_COUNTERS`, one value per urgency class.
+    close_hist, censor_hist : ndarray, shape (categories, N_BINS)
+        Time-to-close histograms of orders closed, and of orders not yet closed at their age when the run stopped.
+    close_sum_h, censor_sum_h, close_n : ndarray, shape (categories,)
+        Sums of those hours, and the orders closed.
+    daily : dict of str to ndarray
+        :data:`DAILY_COUNTERS`, one value per day (drain included).
+    backlog, queued : dict of str to ndarray
+        Per unit type, orders open (queued or in progress) and queued at the end of each day.
+    work_orders, orders_bounced, visit_attempts : int
+        Work orders of the window, those bounced back at least once, and return-visit attempts made.
+    meta : BackOfficeMeta
+        What the arrays are indexed by.
+    """
+
+    unit: Dict[str, np.ndarray]
+    urgency: Dict[str, np.ndarray]
+    close_hist: np.ndarray
+    close_sum_h: np.ndarray
+    close_n: np.ndarray
+    censor_hist: np.ndarray
+    censor_sum_h: np.ndarray
+    daily: Dict[str, np.ndarray]
+    backlog: Dict[str, np.ndarray]
+    queued: Dict[str, np.ndarray]
+    work_orders: int
+    orders_bounced: int
+    visit_attempts: int
+    meta: BackOfficeMeta
 
 
 class BackOfficeRecorder:
@@ -106,21 +170,21 @@ class BackOfficeRecorder:
         """Orders closed (first close-out) per category: the histogram's counts."""
         return [sum(h) for h in self.close_hist]
 
-    def arrays(self) -> Dict[str, object]:
-        """Everything as arrays (for the replication result)."""
-        return {
-            "unit": {k: np.asarray(v, dtype=float) for k, v in self.unit.items()},
-            "urgency": {k: np.asarray(v, dtype=float) for k, v in self.urgency.items()},
-            "close_hist": np.asarray(self.close_hist, dtype=float),
-            "close_sum_h": np.asarray(self.close_sum_h, dtype=float),
-            "close_n": np.asarray(self.close_hist, dtype=float).sum(axis=1),
-            "censor_hist": np.asarray(self.censor_hist, dtype=float),
-            "censor_sum_h": np.asarray(self.censor_sum_h, dtype=float),
-            "daily": {k: np.asarray(v, dtype=float) for k, v in self.daily.items()},
-            "backlog": {k: np.asarray(v, dtype=float) for k, v in self.backlog.items()},
-            "queued": {k: np.asarray(v, dtype=float) for k, v in self.queued.items()},
-            "totals": dict(self.totals),
-        }
+    def arrays(self, meta: BackOfficeMeta) -> BackOfficeRecords:
+        """Everything as arrays (for the replication result), with what they are indexed by."""
+        return BackOfficeRecords(
+            unit={k: np.asarray(v, dtype=float) for k, v in self.unit.items()},
+            urgency={k: np.asarray(v, dtype=float) for k, v in self.urgency.items()},
+            close_hist=np.asarray(self.close_hist, dtype=float),
+            close_sum_h=np.asarray(self.close_sum_h, dtype=float),
+            close_n=np.asarray(self.close_hist, dtype=float).sum(axis=1),
+            censor_hist=np.asarray(self.censor_hist, dtype=float),
+            censor_sum_h=np.asarray(self.censor_sum_h, dtype=float),
+            daily={k: np.asarray(v, dtype=float) for k, v in self.daily.items()},
+            backlog={k: np.asarray(v, dtype=float) for k, v in self.backlog.items()},
+            queued={k: np.asarray(v, dtype=float) for k, v in self.queued.items()},
+            work_orders=self.totals["work_orders"], orders_bounced=self.totals["orders_bounced"],
+            visit_attempts=self.totals["visit_attempts"], meta=meta)
 
 
 def hist_bin(hours: float) -> int:

@@ -19,9 +19,12 @@ restricted to the measurement window like every KPI.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
+
+from sim.records.backoffice import BackOfficeRecords
+from sim.records.routing import CallbackRecords, GroupRecords
 
 #: How a contact can end.
 TERMINAL_STATES: tuple[str, ...] = (
@@ -131,6 +134,22 @@ class IntervalRecorder:
 
 
 @dataclass
+class RequestLogRecords:
+    """The request log of one replication (``report.request_log``; :class:`sim.model.requestlog.RequestLog`).
+
+    Attributes
+    ----------
+    contacts : dict of str to ndarray
+        One entry per contact: its identity, attributes, timeline (seconds) and final or open state.
+    abandoned_attempts : dict of str to ndarray
+        One entry per abandoned call attempt (``calls.csv``).
+    """
+
+    contacts: Dict[str, np.ndarray]
+    abandoned_attempts: Dict[str, np.ndarray]
+
+
+@dataclass
 class ReplicationResult:
     """Everything one replication produced; the input of :mod:`sim.analysis.kpis`.
 
@@ -155,9 +174,18 @@ class ReplicationResult:
         Contacts still open at the horizon, by arrival interval.
     wall_s : float
         Wall-clock seconds the replication took.
-    extra : dict
-        Everything else: ``after_horizon`` (:meth:`IntervalRecorder.after_horizon`),
-        ``contacts_created``, the back office's records, the request log.
+    contacts_created : int
+        Contacts the replication created (first attempts, whenever they arrived).
+    after_horizon : dict of str to float
+        The counters of the slot after the horizon (:meth:`IntervalRecorder.after_horizon`).
+    groups : GroupRecords or None
+        Per operator group (``routing.groups``).
+    callbacks : CallbackRecords or None
+        Callbacks (``routing.callback.enabled``, with calls).
+    backoffice : BackOfficeRecords or None
+        The work-order pipeline (a scenario with units).
+    request_log : RequestLogRecords or None
+        One row per contact (``report.request_log``).
     """
 
     replication: int
@@ -168,4 +196,9 @@ class ReplicationResult:
     terminal: np.ndarray
     open: np.ndarray
     wall_s: float = 0.0
-    extra: Dict[str, Any] = field(default_factory=dict)
+    contacts_created: int = 0
+    after_horizon: Dict[str, float] = field(default_factory=dict)
+    groups: Optional[GroupRecords] = None
+    callbacks: Optional[CallbackRecords] = None
+    backoffice: Optional[BackOfficeRecords] = None
+    request_log: Optional[RequestLogRecords] = None

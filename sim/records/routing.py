@@ -3,8 +3,9 @@
 Kept only when the scenario uses them (``routing.groups``; ``routing.callback.enabled``),
 so the records of the plain model are unchanged.  Like the interval table
 (:mod:`sim.records.intervals`) these are append-only counters per reporting
-interval, with one more slot after the horizon; :mod:`sim.analysis.kpis_routing`
-reads them.
+interval, with one more slot after the horizon; a replication's result carries them
+as :class:`GroupRecords` and :class:`CallbackRecords`, which :mod:`sim.analysis.kpis_routing`
+reads.
 
 * Per group (:class:`GroupRecorder`), call attempts are counted by their *home*
   group - the first group of the caller's route, the one the call is routed to
@@ -17,6 +18,7 @@ reads them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Dict, List, Sequence
 
 import numpy as np
@@ -44,6 +46,53 @@ CALLBACK_COUNTS: tuple[str, ...] = (
 )
 
 
+@dataclass
+class GroupRecords:
+    """Per-group counters of one replication over the horizon (a :class:`GroupRecorder`'s result).
+
+    Attributes
+    ----------
+    names : list of str
+        Group names, in the order of ``routing.groups`` (row ``g`` of every array).
+    attempts, answered, answered_in_threshold, abandoned, wait_answered_s : ndarray, shape (groups, intervals)
+        Call attempts by home group and arrival interval (:data:`GROUP_COUNTS`).
+    busy_s, staffed_s : ndarray, shape (groups, intervals)
+        Operator-seconds busy and on duty by the operators' group (:data:`GROUP_AREAS`).
+    """
+
+    names: List[str]
+    attempts: np.ndarray
+    answered: np.ndarray
+    answered_in_threshold: np.ndarray
+    abandoned: np.ndarray
+    wait_answered_s: np.ndarray
+    busy_s: np.ndarray
+    staffed_s: np.ndarray
+
+    def counters(self) -> Dict[str, np.ndarray]:
+        """Every counter by name, in the order of :data:`GROUP_COUNTS` then :data:`GROUP_AREAS`."""
+        return {k: getattr(self, k) for k in GROUP_COUNTS + GROUP_AREAS}
+
+
+@dataclass
+class CallbackRecords:
+    """Callback counters of one replication over the horizon, arrays of shape (intervals,), by the interval of
+    the call attempt that accepted the offer (:data:`CALLBACK_COUNTS`; a :class:`CallbackRecorder`'s result)."""
+
+    offered: np.ndarray
+    accepted: np.ndarray
+    completed: np.ndarray
+    not_reached: np.ndarray
+    pending: np.ndarray
+    missed_window: np.ndarray
+    delay_s: np.ndarray
+    attempts: np.ndarray
+
+    def counters(self) -> Dict[str, np.ndarray]:
+        """Every counter by name, in the order of :data:`CALLBACK_COUNTS`."""
+        return {k: getattr(self, k) for k in CALLBACK_COUNTS}
+
+
 class GroupRecorder:
     """Per-group counters for one replication (``[group][interval]`` lists, slot ``n`` after the horizon).
 
@@ -69,12 +118,10 @@ class GroupRecorder:
             busy[g][k] += b
             staffed[g][k] += s
 
-    def arrays(self) -> Dict[str, object]:
+    def arrays(self) -> GroupRecords:
         """The horizon's counters as arrays of shape (groups, intervals), with the group names."""
-        out: Dict[str, object] = {k: np.asarray([row[:self.n] for row in v], dtype=float)
-                                  for k, v in self.counts.items()}
-        out["names"] = list(self.groups)
-        return out
+        return GroupRecords(names=list(self.groups), **{k: np.asarray([row[:self.n] for row in v], dtype=float)
+                                                        for k, v in self.counts.items()})
 
 
 class CallbackRecorder:
@@ -90,6 +137,11 @@ class CallbackRecorder:
         self.n = n_intervals
         self.counts: Dict[str, List[float]] = {k: [0.0] * (n_intervals + 1) for k in CALLBACK_COUNTS}
 
-    def arrays(self) -> Dict[str, np.ndarray]:
+    def arrays(self) -> CallbackRecords:
         """The horizon's counters as arrays of length ``n_intervals``."""
-        return {k: np.asarray(v[:self.n], dtype=float) for k, v in self.counts.items()}
+        return CallbackRecords(**{k: np.asarray(v[:self.n], dtype=float) for k, v in self.counts.items()})
+
+
+# a counter is recorded and returned under the same name
+assert tuple(f.name for f in fields(GroupRecords))[1:] == GROUP_COUNTS + GROUP_AREAS
+assert tuple(f.name for f in fields(CallbackRecords)) == CALLBACK_COUNTS

@@ -46,11 +46,10 @@ def open_at_end(exp: Any) -> Dict[str, Dict[str, Any]]:
     """``summary.json`` -> ``open_at_end`` of an :class:`~sim.experiments.runner.ExperimentResult`."""
     from sim.analysis.censoring import replication_open
 
-    reps = [r for r in exp.replications if "backoffice" in r.extra]
-    if not reps:
+    records = [r.backoffice for r in exp.replications if r.backoffice is not None]
+    if not records:
         return {}
-    return open_summary([replication_open(r.extra["backoffice"], r.extra["backoffice_meta"]) for r in reps],
-                        exp.cfg.experiment.confidence)
+    return open_summary([replication_open(bo) for bo in records], exp.cfg.experiment.confidence)
 
 
 def _scale(cfg: Config, summary: Mapping[str, Any], files: Sequence[str]) -> List[Dict[str, str]]:

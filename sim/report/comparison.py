@@ -49,7 +49,7 @@ from typing import Any, Dict, List, Optional
 
 from sim.analysis.differences import compare_replications, method_text, pairing
 from sim.analysis.kpis import clip_to_domain, is_share
-from sim.config.kpi_catalog import POOLED_KPIS
+from sim.config.kpi_catalog import is_pooled
 from sim.report.difference_text import diff_parts, levels_note
 
 MAIN_KPIS = ("service_level", "answer_rate", "abandon_rate", "asa_s", "occupancy", "online_on_time_rate",
@@ -185,7 +185,7 @@ def compared(variants: List[Dict[str, Any]], confidence: Optional[float] = None)
             cis[k] = _clipped(k, s["kpis"].get(k, {"mean": None, "ci_low": None, "ci_high": None}))
             if i == 0:
                 diffs[k] = dict(REFERENCE_DIFF)
-            elif k in POOLED_KPIS:  # one value over all replications together: a difference, no interval
+            elif is_pooled(k):  # one value over all replications together: a difference, no interval
                 m, m0 = cis[k]["mean"], ref_means.get(k)
                 diffs[k] = {**REFERENCE_DIFF, "diff": m - m0 if m is not None and m0 is not None else None,
                             "diff_ci_low": None, "diff_ci_high": None, "significant": None, "ref_mean": m0,

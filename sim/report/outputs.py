@@ -71,7 +71,7 @@ def after_horizon_table(exp: ExperimentResult) -> Dict[str, Any]:
     They belong to no reporting interval, so no front-line KPI counts them; the
     contacts they belong to are counted in the accounting by their first attempt.
     """
-    per_rep = [r.extra.get("after_horizon", {}) for r in exp.replications]
+    per_rep = [r.after_horizon for r in exp.replications]
     return {k: {"mean": float(np.mean([a.get(k, 0.0) for a in per_rep])) if per_rep else None,
                 "per_replication": [int(round(a.get(k, 0.0))) for a in per_rep]}
             for k in AFTER_HORIZON_COUNTS}
@@ -104,11 +104,11 @@ def summary_dict(exp: ExperimentResult, extra: Optional[Mapping[str, Any]] = Non
         "open_at_end": open_at_end(exp),
         "kpi_definitions": {k: defs[k] for k in headline if k in defs},
     }
-    groups = exp.replications[0].extra.get("groups") if exp.replications else None
+    groups = exp.replications[0].groups if exp.replications else None
     if groups is not None:  # routing.groups: each group's service level, abandonment, ASA and occupancy
         from sim.analysis.kpis_routing import group_summary
 
-        out["groups"] = group_summary(exp.summary, list(groups["names"]))
+        out["groups"] = group_summary(exp.summary, list(groups.names))
     out.update(exp.notes)
     if extra:
         out.update(extra)
@@ -173,7 +173,7 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
     (out_dir / "config.yaml").write_text(config_yaml, encoding="utf-8")
     files = ["summary.json", "kpis.csv", "intervals.csv", "accounting.csv", "config.yaml"]
     units = None
-    if "backoffice" in exp.replications[0].extra:
+    if exp.replications[0].backoffice is not None:
         from sim.report.tables import daily_table, units_table
 
         units = units_table(exp)
@@ -226,8 +226,9 @@ def write_warmup(exp: ExperimentResult, out_dir: Path,
     diag: Dict[str, Any] = {"method": "MSER-5 on the across-replication mean of each series; Welch "
                                       "moving averages in warmup.csv",
                             "suggested_warmup_h": suggest(table, INTERVAL_SERIES, step_h)}
-    if "backoffice" in res0.extra:
-        backlog = daily_backlog_series([r.extra["backoffice"]["backlog"] for r in exp.replications])
+    records = [r.backoffice for r in exp.replications if r.backoffice is not None]
+    if records:
+        backlog = daily_backlog_series([bo.backlog for bo in records])
         days = int(exp.cfg.experiment.horizon_h // 24)
         diag["suggested_warmup_h"]["open_work_orders"] = mser5(backlog[:days]) * 24.0
     summary["warmup_diagnostic"] = diag

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
-from sim.config.kpi_catalog import KPI_GROUPS, all_definitions, kpi_display, why_undefined
+from sim.config.kpi_catalog import KPI_GROUPS, kpi, why_undefined
 from sim.config.schema import Config
 from sim.report import config_view
 from sim.report.caveats import judged
@@ -93,39 +93,36 @@ def run_facts(summary: Mapping[str, Any], cfg: Config) -> List[str]:
     return facts
 
 
-def _row(name: str, ci: Mapping[str, Any], targets: Mapping[str, Optional[float]], definition: str,
+def _row(name: str, ci: Mapping[str, Any], targets: Mapping[str, Optional[float]],
          summary: Mapping[str, Any]) -> KpiRow:
-    d = kpi_display(name)
+    d = kpi(name)  # the KPI's record: label, one-line definition, unit
     interval = format_interval(name, ci) if ci.get("mean") is not None else None
     entry = (summary.get("open_at_end") or {}).get(name)
-    return KpiRow(name, d.label, definition, with_unit(name, ci.get("mean")),
+    return KpiRow(name, d.label, d.definition, with_unit(name, ci.get("mean")),
                   (interval or "n/a").replace("[", "").replace("]", "").replace(", ", " – "),
                   judged(name, ci, targets.get(name), entry), open_note(name, entry))
 
 
 def headline(summary: Mapping[str, Any], cfg: Config) -> tuple[List[KpiRow], List[str]]:
     """The headline KPIs the run defines, and a note for each one it does not."""
-    defs = all_definitions()
     cards: List[KpiRow] = []
     reasons: Dict[str, List[str]] = {}
     for name in HEADLINE:
         ci = summary["kpis"].get(name)
         if ci is None or ci.get("mean") is None:
             why = why_undefined(cfg, name) or "undefined in some replication"
-            reasons.setdefault(why, []).append(kpi_display(name).label)
+            reasons.setdefault(why, []).append(kpi(name).label)
             continue
-        cards.append(_row(name, ci, cfg.kpi.targets, defs.get(name, ""), summary))
+        cards.append(_row(name, ci, cfg.kpi.targets, summary))
     return cards, [f"{', '.join(names)} ({why})" for why, names in reasons.items()]
 
 
 def kpi_groups(summary: Mapping[str, Any], cfg: Config) -> List[KpiGroup]:
-    """The headline KPIs of ``summary.json`` in tables by group (the catalogue's order within a group)."""
-    defs = all_definitions()
+    """The headline KPIs of ``summary.json`` in tables by group (the order of ``summary.json`` within a group)."""
     groups = {g: KpiGroup(g) for g in KPI_GROUPS}
     for name, ci in summary["kpis"].items():
-        group = kpi_display(name).group
-        groups.setdefault(group, KpiGroup(group)).rows.append(_row(name, ci, cfg.kpi.targets, defs.get(name, ""),
-                                                                   summary))
+        group = kpi(name).group
+        groups.setdefault(group, KpiGroup(group)).rows.append(_row(name, ci, cfg.kpi.targets, summary))
     return [g for g in groups.values() if g.rows]
 
 
@@ -153,8 +150,7 @@ def experiment_rows(summary: Mapping[str, Any], wall_s: Optional[float]) -> List
 
 def glossary(summary: Mapping[str, Any]) -> List[tuple[str, str, str]]:
     """``(label, key, definition)`` of every KPI of the run."""
-    defs = all_definitions()
-    return [(kpi_display(k).label, k, defs.get(k, "")) for k in summary["kpis"]]
+    return [(kpi(k).label, k, kpi(k).definition) for k in summary["kpis"]]
 
 
 def page_context(summary: Mapping[str, Any], cfg: Config, sections: List[Section], config_yaml: str,

@@ -23,13 +23,15 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
 from sim.analysis.kpis import kpis_from_sums
 from sim.config.schema import Config
 from sim.experiments.runner import ExperimentResult
+from sim.records.backoffice import BackOfficeMeta, BackOfficeRecords
+from sim.records.intervals import ReplicationResult
 from sim.report.figures.common import mean_band
 
 #: A run whose measurement window is longer than this many days is shown as average profiles and daily series.
@@ -46,8 +48,8 @@ class RunData:
     interval_s: float
     warmup: int  # leading intervals of the warm-up
     handle_s: float  # mean operator time per handled contact, measured in the run (NaN without one)
-    backoffice: List[Mapping[str, Any]] = field(default_factory=list)  # per replication (empty without units)
-    meta: Optional[Mapping[str, Any]] = None  # unit names and types, categories (with units)
+    backoffice: List[BackOfficeRecords] = field(default_factory=list)  # per replication (empty without units)
+    meta: Optional[BackOfficeMeta] = None  # unit names and types, categories (with units)
     warmup_table: Optional[Mapping[str, np.ndarray]] = None  # Welch's table (sim.analysis.warmup.welch_table)
     units: Optional[tuple[List[str], List[List[Any]]]] = None  # header and rows of units.csv
     out_dir: Optional[Path] = None
@@ -69,10 +71,10 @@ class RunData:
         counters["inbound_busy_s"] = inbound
         handled = float(counters["calls_answered"].sum() + counters["online_accepted"].sum())
         handle_s = float(inbound.sum()) / handled if handled > 0 else float("nan")
-        bo = [r.extra["backoffice"] for r in reps if "backoffice" in r.extra]
-        counters.update(routing_counters([r.extra for r in reps]))
+        bo = [r.backoffice for r in reps if r.backoffice is not None]
+        counters.update(routing_counters(reps))
         return cls(exp.cfg, summary, counters, reps[0].interval_s, reps[0].warmup_intervals, handle_s, bo,
-                   reps[0].extra.get("backoffice_meta"), warmup_table, units, out_dir)
+                   bo[0].meta if bo else None, warmup_table, units, out_dir)
 
     @property
     def groups(self) -> List[str]:
@@ -149,19 +151,20 @@ class RunData:
         return out
 
 
-def routing_counters(extras: List[Mapping[str, Any]]) -> Dict[str, np.ndarray]:
-    """The routing records of every replication's ``extra`` as counters (replications x intervals):
+def routing_counters(reps: Sequence[ReplicationResult]) -> Dict[str, np.ndarray]:
+    """The routing records of every replication as counters (replications x intervals):
     ``group.<g>.<counter>`` per operator group (:data:`sim.records.routing.GROUP_COUNTS` and
     ``GROUP_AREAS``) and ``callback.<counter>`` (``CALLBACK_COUNTS``); none when the run has neither."""
     out: Dict[str, np.ndarray] = {}
-    if "groups" in extras[0]:
-        for i, g in enumerate(extras[0]["groups"]["names"]):
-            for k, v in extras[0]["groups"].items():
-                if k != "names":
-                    out[f"group.{g}.{k}"] = np.array([np.asarray(e["groups"][k], dtype=float)[i] for e in extras])
-    if "callbacks" in extras[0]:
-        for k in extras[0]["callbacks"]:
-            out[f"callback.{k}"] = np.array([np.asarray(e["callbacks"][k], dtype=float) for e in extras])
+    groups = [r.groups for r in reps if r.groups is not None]
+    if groups:
+        for i, g in enumerate(groups[0].names):
+            for k in groups[0].counters():
+                out[f"group.{g}.{k}"] = np.array([np.asarray(gr.counters()[k], dtype=float)[i] for gr in groups])
+    callbacks = [r.callbacks for r in reps if r.callbacks is not None]
+    if callbacks:
+        for k in callbacks[0].counters():
+            out[f"callback.{k}"] = np.array([np.asarray(cb.counters()[k], dtype=float) for cb in callbacks])
     return out
 
 

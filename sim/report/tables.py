@@ -24,22 +24,24 @@ import numpy as np
 from sim.analysis.kpis import confidence_interval
 from sim.analysis.kpis_backoffice import UNIT_RATES, unit_rows
 from sim.experiments.runner import ExperimentResult
+from sim.records.intervals import ReplicationResult, RequestLogRecords
 
 UNIT_COUNTS = ("orders_received", "rated", "bounced", "reopened")
 
 
 def units_table(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
     """Header and rows of ``units.csv``."""
-    meta = exp.replications[0].extra["backoffice_meta"]
-    per_rep = [unit_rows(r.extra["backoffice"]) for r in exp.replications]
+    records = [r.backoffice for r in exp.replications if r.backoffice is not None]
+    meta = records[0].meta
+    per_rep = [unit_rows(bo) for bo in records]
     conf = exp.cfg.experiment.confidence
     header = ["unit", "unit_type", "capacity"]
     for k in UNIT_RATES:  # response_replications: how many replications the mean (and interval) cover
         header += [k, f"{k}_ci_low", f"{k}_ci_high", f"{k.removesuffix('_rate')}_replications"]
     header += [f"{k}_mean" for k in UNIT_COUNTS]
     rows = []
-    for i, name in enumerate(meta["unit_names"]):
-        row: List[Any] = [name, meta["type_names"][meta["type_of"][i]], meta["capacity"][i]]
+    for i, name in enumerate(meta.unit_names):
+        row: List[Any] = [name, meta.type_names[meta.type_of[i]], meta.capacity[i]]
         for k in UNIT_RATES:
             vals = [rep[i][k] for rep in per_rep]
             finite = [v for v in vals if not np.isnan(v)]
@@ -53,20 +55,22 @@ def units_table(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
 
 def daily_table(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
     """Header and rows of ``daily.csv``."""
-    first = exp.replications[0].extra["backoffice"]
-    types = list(first["backlog"])
+    first = exp.replications[0].backoffice
+    assert first is not None  # daily.csv is written for a scenario with units
+    types = list(first.backlog)
     header = ["replication", "day", "contacts_offered", "work_orders_created", "closeouts", "ratings",
               *[f"backlog_{t}" for t in types], *[f"queued_{t}" for t in types]]
     rows = []
     for res in exp.replications:
-        bo = res.extra["backoffice"]
+        bo = res.backoffice
+        assert bo is not None
         per_day = int(round(86400.0 / res.interval_s))
         offered = res.intervals["calls_offered"] + res.intervals["online_offered"]
-        n_days = len(bo["daily"]["work_orders_created"])
+        n_days = len(bo.daily["work_orders_created"])
         for d in range(n_days):
             rows.append([res.replication, d, float(offered[d * per_day:(d + 1) * per_day].sum()),
-                         *[bo["daily"][k][d] for k in ("work_orders_created", "closeouts", "ratings")],
-                         *[bo["backlog"][t][d] for t in types], *[bo["queued"][t][d] for t in types]])
+                         *[bo.daily[k][d] for k in ("work_orders_created", "closeouts", "ratings")],
+                         *[bo.backlog[t][d] for t in types], *[bo.queued[t][d] for t in types]])
     return header, rows
 
 
@@ -84,11 +88,11 @@ def write_request_log_file(exp: ExperimentResult, path: Path) -> int:
     """Write ``requests.csv`` from every replication's log; return the number of rows."""
     from sim.model.requestlog import write_request_log
 
-    meta = exp.replications[0].extra.get("backoffice_meta")
+    bo = exp.replications[0].backoffice
     cats = list(exp.cfg.categories)
-    names = meta["unit_names"] if meta else []
-    types = [meta["type_names"][t] for t in meta["type_of"]] if meta else []
-    logs = [(r.replication, r.extra["request_log"]) for r in exp.replications]
+    names = bo.meta.unit_names if bo is not None else []
+    types = [bo.meta.type_names[t] for t in bo.meta.type_of] if bo is not None else []
+    logs = [(r.replication, _log(r).contacts) for r in exp.replications]
     return write_request_log(path, logs, cats, names, types, exp.cfg.experiment.start_weekday)
 
 
@@ -96,5 +100,11 @@ def write_call_log_file(exp: ExperimentResult, path: Path) -> int:
     """Write ``calls.csv`` (one row per call attempt, the ``generic`` call-log format); return the rows."""
     from sim.model.requestlog import write_call_log
 
-    logs = [(r.replication, r.extra["request_log"], r.extra["abandoned_attempts"]) for r in exp.replications]
+    logs = [(r.replication, _log(r).contacts, _log(r).abandoned_attempts) for r in exp.replications]
     return write_call_log(path, logs, list(exp.cfg.categories), exp.cfg.experiment.start_weekday)
+
+
+def _log(res: ReplicationResult) -> RequestLogRecords:
+    """The request log of a replication run with ``report.request_log`` (the only runs that write the logs)."""
+    assert res.request_log is not None, f"replication {res.replication} kept no request log"
+    return res.request_log

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
 
-from sim.config.kpi_catalog import POOLED_KPIS, kpi_display
+from sim.config.kpi_catalog import is_pooled, kpi_display
 from sim.report.text import STATUS_WORDS, format_value
 
 #: Marks and words of the verdicts on the pages (the terminal writes :data:`sim.report.text.STATUS_WORDS`).
@@ -94,7 +94,7 @@ def judge(name: str, ci: Optional[Mapping[str, Any]], target: Optional[float]) -
         return x >= target if better == "higher" else x <= target
 
     if lo is None or hi is None:  # one replication, or a value pooled over the replications
-        pooled = name in POOLED_KPIS
+        pooled = is_pooled(name)
         note = "pooled over the replications" if pooled else "1 replication"
         side = "meets" if ok(float(mean)) else "misses"
         return Verdict("no_interval", target, better, goal,

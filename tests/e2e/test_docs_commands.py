@@ -51,7 +51,7 @@ SKIPPED = {
     r"hydra/launcher=submitit_slurm": "needs a SLURM cluster (and hydra-submitit-launcher)",
     r"hydra/launcher=ray": "needs a Ray cluster (and hydra-ray-launcher)",
     r"\.\./shared/data/": "reads the public logs, which a clone does not have (docs/calibration.md says where they "
-                          "come from): tests/e2e/test_calibrate_shared_data.py runs these commands, and CI has the logs",
+                          "come from): tests/e2e/test_calibrate_shared_data.py and test_forecast_shared_data.py run these commands, and CI has the logs",
 }
 #: appended to a run_sim.py command for each key it does not set itself
 SMALL = {"scale": "0.02", "experiment.horizon_h": "2", "experiment.warmup_h": "0", "experiment.drain_h": "0",

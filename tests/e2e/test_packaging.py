@@ -64,8 +64,28 @@ def test_wheel_ships_configs_and_scenarios(installed):
             if path.suffix in (".yaml", ".md"):
                 assert f"{package}/{path.name}" in names, f"the wheel lacks {package}/{path.name}"
     assert any(n.endswith("entry_points.txt") for n in names)
-    for path in sorted((ROOT / "sim" / "report" / "templates").glob("*.j2")):
-        assert f"sim/report/templates/{path.name}" in names, f"the wheel lacks the page template {path.name}"
+    for path in sorted((ROOT / "sim").rglob("*")):  # page templates, log formats, unit mappings of every part
+        if path.suffix in (".j2", ".yaml") and "__pycache__" not in path.parts:
+            rel = path.relative_to(ROOT).as_posix()
+            assert rel in names, f"the wheel lacks {rel}"
+    entry = next(n for n in names if n.endswith("entry_points.txt"))
+    scripts = zipfile.ZipFile(installed[0]).read(entry).decode()
+    for script in ("hotline-sim", "hotline-calibrate", "hotline-forecast"):
+        assert f"{script} = " in scripts, f"the wheel does not install {script}"
+
+
+def test_installed_forecast_runs_from_another_folder(installed):
+    """hotline-forecast on three weeks of counts: its page is rendered from the installed package's template."""
+    _, target, work = installed
+    lines = ["start,calls"] + [f"2024-03-{d:02d}T09:{m:02d}:00,{3 + d % 4}" for d in range(4, 23) if d not in
+                               (9, 10, 16, 17) for m in range(0, 60, 5)]
+    (work / "counts.csv").write_text("\n".join(lines) + "\n")
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    proc = subprocess.run([str(target / "bin" / "hotline-forecast"), "counts.csv", "--name", "pkg"], cwd=work,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    page = (work / "reports" / "forecast" / "pkg" / "forecast.html").read_text()
+    assert "<h1>Forecast <code>pkg</code></h1>" in page
 
 
 def test_installed_program_runs_from_another_folder(installed):

@@ -4,7 +4,9 @@ A replication is a pure function of (configuration, replication number), and
 results are put back in replication order, so where replications ran must not
 show in ``kpis.csv``, ``intervals.csv``, ``accounting.csv``, ``warmup.csv`` or
 ``summary.json`` (which holds no wall-clock fields; any that appear later are
-ignored via ``xp_helpers.TIMING_KEYS``, everything else must match).
+ignored via ``xp_helpers.TIMING_KEYS``, everything else must match).  The records of
+every optional subsystem travel between processes in a replication's result
+(operator groups, callbacks, the back office, the request log: ``skills_callbacks_2pct``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from sim.experiments.runner import run_experiment
 CONFIGS = {
     "single_queue_rich": ("single_queue", [*SQ_RICH, "experiment.replications=4"]),
     "beijing_2pct": ("beijing_baseline", [*BJ_SMALL, "experiment.replications=2"]),
+    "skills_callbacks_2pct": ("skills_and_callbacks", [*BJ_SMALL, "experiment.replications=2",
+                                                       "report.request_log=true"]),
 }
 
 
@@ -55,9 +59,13 @@ def test_serial_process_dask_identical(fast_compose, tmp_path, dask_scheduler, n
             f"{name} on {label}: replications out of order: {[r.replication for r in exp.replications]}")
         folders[label] = tmp_path / label
         summary = write(exp, folders[label])
-    files = [*DATA_FILES, *(f for f in ("units.csv", "daily.csv") if f in summary["files"])]
-    if name == "beijing_2pct":
+    files = [*DATA_FILES, *(f for f in ("units.csv", "daily.csv", "requests.csv", "calls.csv")
+                            if f in summary["files"])]
+    if name != "single_queue_rich":
         assert "units.csv" in files, f"{name}: the back office wrote no units.csv"
+    if name == "skills_callbacks_2pct":
+        assert {"requests.csv", "calls.csv"} <= set(files), f"{name}: no request log in {files}"
+        assert summary["groups"] and summary["kpis"]["callbacks_offered"]["mean"] > 0, f"{name}: no routing records"
     for label in ("process", "dask"):
         _assert_same_folders(folders["serial"], folders[label], files, f"{name}: serial vs {label}")
 

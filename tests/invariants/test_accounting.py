@@ -58,7 +58,7 @@ def test_whole_run_accounting_matches_contacts_created(sq, name):
     _, reps = sq.run(name)
     for r in reps:
         acc = accounting(r, window_only=False)
-        created = r.extra["contacts_created"]
+        created = r.contacts_created
         offered = r.intervals["calls_offered"].sum() + r.intervals["online_offered"].sum()
         assert sum(acc.values()) == created == offered, (
             f"{_where(name, r)}: states sum {sum(acc.values())} ({acc}), contacts_created={created}, "
@@ -132,7 +132,7 @@ def test_each_contact_answered_at_most_once(sq, name):
         iv = r.intervals
         never = (acc["ended:abandoned"] + acc["ended:online_expired"] + acc["open:waiting_operator"]
                  + acc["open:awaiting_redial"])
-        reached = r.extra["contacts_created"] - never
+        reached = r.contacts_created - never
         answered = iv["calls_answered"].sum() + iv["online_accepted"].sum()
         assert answered == reached, (
             f"{_where(name, r)}: calls_answered+online_accepted={answered} but {reached} contacts reached "

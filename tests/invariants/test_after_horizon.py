@@ -1,7 +1,7 @@
 """What happens after the horizon is measured where it happens.
 
 * A redial during the drain arrived in no reporting interval: it is counted in the recorder's slot
-  after the horizon (``extra["after_horizon"]``, ``summary.json`` -> ``after_horizon``), never in
+  after the horizon (``ReplicationResult.after_horizon``, ``summary.json`` -> ``after_horizon``), never in
   the last interval; the whole run still balances (attempts = answered + abandoned + waiting, over
   the intervals and that slot).
 * ``feedback_occupancy`` covers the drain: with constant call times and a constant team, it equals
@@ -29,7 +29,7 @@ def _run(compose, overrides):
 
 
 def _logged_redials(res) -> int:
-    return int(np.sum(np.asarray(res.extra["request_log"]["attempts"]) - 1))
+    return int(np.sum(np.asarray(res.request_log.contacts["attempts"]) - 1))
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def all_in_drain():
 def test_redials_in_the_drain_stay_out_of_the_intervals(all_in_drain):
     """Every redial comes 3700 s after its abandonment, so after the 1 h horizon: no interval counts one."""
     for r in all_in_drain.replications:
-        after = r.extra["after_horizon"]
+        after = r.after_horizon
         assert r.intervals["retrials"].sum() == 0, (
             f"replication {r.replication}: redials of the drain counted in intervals "
             f"{np.flatnonzero(r.intervals['retrials']).tolist()}")
@@ -57,7 +57,7 @@ def test_redials_in_the_drain_stay_out_of_the_intervals(all_in_drain):
 def test_whole_run_balances_with_the_slot_after_the_horizon(all_in_drain):
     """attempts = answered + abandoned + still waiting, summed over the intervals and the slot after them."""
     for r in all_in_drain.replications:
-        iv, after = r.intervals, r.extra["after_horizon"]
+        iv, after = r.intervals, r.after_horizon
         attempts = iv["calls_offered"].sum() + iv["retrials"].sum() + after["retrials"]
         outcomes = (iv["calls_answered"].sum() + iv["calls_abandoned"].sum() + after["calls_answered"]
                     + after["calls_abandoned"] + accounting(r, window_only=False)["open:waiting_operator"])
@@ -68,7 +68,7 @@ def test_redials_split_at_the_horizon(compose):
     """Redials 10 min after abandoning: those before the horizon in the intervals, the others after it."""
     exp = _run(compose, [*REDIALS, "calls.retrial.delay_s={dist:constant,value:600,mean:null}"])
     for r in exp.replications:
-        inside, after = r.intervals["retrials"].sum(), r.extra["after_horizon"]["retrials"]
+        inside, after = r.intervals["retrials"].sum(), r.after_horizon["retrials"]
         assert inside > 0 and after > 0 and inside + after == _logged_redials(r), (inside, after)
 
 
@@ -83,7 +83,7 @@ def test_feedback_occupancy_covers_the_drain(compose):
     exp = run_experiment(cfg)
     r = exp.replications[0]
     assert accounting(r, window_only=False)["open:on_return_visit"] == 0, "a visit in progress at the end"
-    attempts = r.extra["backoffice"]["totals"]["visit_attempts"]
+    attempts = r.backoffice.visit_attempts
     run_s = (12 + 480) * 3600.0
     assert attempts > 0 and r.intervals["feedback_busy_s"].sum() == 0, "visits expected only after the horizon"
     assert exp.per_replication[0]["feedback_occupancy"] == pytest.approx(100.0 * attempts / (4 * run_s), rel=1e-9)

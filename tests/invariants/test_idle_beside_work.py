@@ -64,7 +64,7 @@ def _watched_run(scenario, overrides):
     from sim.model.replication import Replication
 
     cfg = compose_config(scenario, layered(overrides))
-    rp = Replication(cfg, 0, compile_config(cfg))
+    rp = Replication(compile_config(cfg), 0)
     pools = [p for p in (rp.front.pool, rp.team) if p is not None]
     units = rp.back.units if rp.back is not None else []
     idle = []

@@ -110,7 +110,7 @@ def test_accounting_balances_window_whole_run_and_intervals(runs, name):
         offered = replication_kpis(r)["contacts_offered"]
         assert sum(acc.values()) == offered, f"{where(name, r)}: window states {acc} sum != {offered}"
         whole = accounting(r, window_only=False)
-        assert sum(whole.values()) == r.extra["contacts_created"], f"{where(name, r)}: whole run {whole}"
+        assert sum(whole.values()) == r.contacts_created, f"{where(name, r)}: whole run {whole}"
         assert all(v >= 0 for v in whole.values()), f"{where(name, r)}: negative state {whole}"
         states = r.terminal.sum(axis=0) + r.open.sum(axis=0)
         iv_offered = r.intervals["calls_offered"] + r.intervals["online_offered"]
@@ -130,28 +130,28 @@ def test_backoffice_counters_agree_with_accounting(runs, name):
     dispatch.  Whole run (event time): orders created per day add up to every work order."""
     cfg, reps = runs(name)
     for r in reps:
-        bo = r.extra["backoffice"]
-        u, totals = bo["unit"], bo["totals"]
+        bo = r.backoffice
+        u = bo.unit
         acc = accounting(r)
         back = sum(acc[f"open:{s}"] for s in BACK_STATES)
         closed = acc["ended:closed_rated"] + acc["ended:closed_not_reached"]
-        assert totals["work_orders"] == closed + back, (
-            f"{where(name, r)}: work_orders {totals['work_orders']} != closed {closed} + open back-office {back}")
+        assert bo.work_orders == closed + back, (
+            f"{where(name, r)}: work_orders {bo.work_orders} != closed {closed} + open back-office {back}")
         assert u["rated"].sum() == acc["ended:closed_rated"], f"{where(name, r)}: rated {u['rated'].sum()}"
         assert u["not_reached"].sum() == acc["ended:closed_not_reached"], f"{where(name, r)}: not reached"
-        assert u["orders_received"].sum() == totals["work_orders"] - acc["open:in_dispatch"], (
+        assert u["orders_received"].sum() == bo.work_orders - acc["open:in_dispatch"], (
             f"{where(name, r)}: orders_received {u['orders_received'].sum()} != work_orders "
-            f"{totals['work_orders']} - in_dispatch {acc['open:in_dispatch']}")
-        assert bo["urgency"]["dispatched"].sum() == totals["work_orders"]
+            f"{bo.work_orders} - in_dispatch {acc['open:in_dispatch']}")
+        assert bo.urgency["dispatched"].sum() == bo.work_orders
         whole = accounting(r, window_only=False)
         all_orders = sum(whole[f"open:{s}"] for s in BACK_STATES) + whole["ended:closed_rated"] + \
             whole["ended:closed_not_reached"]
-        assert bo["daily"]["work_orders_created"].sum() == all_orders, (
-            f"{where(name, r)}: daily work orders {bo['daily']['work_orders_created'].sum()} != {all_orders}")
+        assert bo.daily["work_orders_created"].sum() == all_orders, (
+            f"{where(name, r)}: daily work orders {bo.daily['work_orders_created'].sum()} != {all_orders}")
         if cfg.experiment.warmup_h == 0:
-            assert bo["daily"]["closeouts"].sum() == u["closeouts"].sum(), f"{where(name, r)}: daily close-outs"
-            assert bo["daily"]["ratings"].sum() == u["rated"].sum(), f"{where(name, r)}: daily ratings"
-        assert u["visits_reached"].sum() + u["not_reached"].sum() <= totals["visit_attempts"]
+            assert bo.daily["closeouts"].sum() == u["closeouts"].sum(), f"{where(name, r)}: daily close-outs"
+            assert bo.daily["ratings"].sum() == u["rated"].sum(), f"{where(name, r)}: daily ratings"
+        assert u["visits_reached"].sum() + u["not_reached"].sum() <= bo.visit_attempts
         for ok, due in (("response_on_time", "response_due"), ("closeouts_on_time", "closeouts_due"),
                         ("closeouts", "closeouts_due"), ("rated_satisfied", "rated"), ("rated_resolved", "rated")):
             assert (u[ok] <= u[due]).all(), f"{where(name, r)}: {ok} > {due} for some unit"
@@ -163,7 +163,7 @@ def test_unit_type_and_class_rates_are_shares(runs, name):
     (NaN when its denominator is 0); counts are non-negative."""
     _, reps = runs(name)
     for r in reps:
-        for i, row in enumerate(unit_rows(r.extra["backoffice"])):
+        for i, row in enumerate(unit_rows(r.backoffice)):
             for k, v in row.items():
                 ok = (np.isnan(v) or 0.0 <= v <= 1.0) if k.endswith("_rate") else v >= 0
                 assert ok, f"{where(name, r)}: unit {i} {k}={v}"
@@ -182,13 +182,13 @@ def test_office_calendar_units_sign_only_at_work(base):
 
     cfg = variant(base, {**VARIANTS["office_units"], "report.request_log": True})
     res = run_replication(cfg, 0)
-    log = res.extra["request_log"]
-    meta = res.extra["backoffice_meta"]
-    district = meta["type_names"].index("district")
+    log = res.request_log.contacts
+    meta = res.backoffice.meta
+    district = meta.type_names.index("district")
     cal = WorkCalendar([0, 1, 2, 3, 4], 9.0, 18.0, 4)
     checked = 0
     for i in range(len(log["id"])):
-        if log["unit"][i] < 0 or meta["type_of"][log["unit"][i]] != district or np.isnan(log["t_closed"][i]):
+        if log["unit"][i] < 0 or meta.type_of[log["unit"][i]] != district or np.isnan(log["t_closed"][i]):
             continue
         for f in ("t_signed", "t_response", "t_closed"):
             assert cal.is_open(log[f][i]), f"contact {log['id'][i]}: {f}={log[f][i] / 3600:.3f} h outside office hours"

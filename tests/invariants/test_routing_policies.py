@@ -75,13 +75,13 @@ def test_every_accepted_callback_ends_in_one_state(callbacks, mode):
     """Per interval, accepted = completed + not reached + pending; the terminal state callback_not_reached
     and the open state awaiting_callback count the same contacts; some callbacks fail and some complete."""
     for r in callbacks[mode][1]:
-        cb = r.extra["callbacks"]
+        cb = r.callbacks
         bad = np.flatnonzero(callback_balance(cb))
         assert bad.size == 0, f"{mode}, replication {r.replication}: intervals {bad.tolist()} do not balance"
         acc = accounting(r, window_only=False)
-        assert acc["ended:callback_not_reached"] == cb["not_reached"].sum(), (acc, cb["not_reached"].sum())
-        assert acc["open:awaiting_callback"] == cb["pending"].sum(), (acc, cb["pending"].sum())
-        assert cb["completed"].sum() > 0 and cb["not_reached"].sum() > 0, {k: v.sum() for k, v in cb.items()}
+        assert acc["ended:callback_not_reached"] == cb.not_reached.sum(), (acc, cb.not_reached.sum())
+        assert acc["open:awaiting_callback"] == cb.pending.sum(), (acc, cb.pending.sum())
+        assert cb.completed.sum() > 0 and cb.not_reached.sum() > 0, {k: v.sum() for k, v in cb.counters().items()}
 
 
 def test_a_completed_callback_is_an_answered_contact(callbacks):
@@ -100,7 +100,7 @@ def test_a_completed_callback_is_an_answered_contact(callbacks):
         per = interval_kpis(r)
         iv = r.intervals
         got = np.nan_to_num(per["answer_rate"]) * (iv["calls_offered"] + iv["retrials"])
-        np.testing.assert_allclose(got, iv["calls_answered"] + r.extra["callbacks"]["completed"], atol=1e-6)
+        np.testing.assert_allclose(got, iv["calls_answered"] + r.callbacks.completed, atol=1e-6)
     a, b = [k["answer_rate"] for k in off], [k["answer_rate"] for k in on]
     assert all(y >= x for x, y in zip(a, b)), (a, b)
 
@@ -116,7 +116,7 @@ def test_books_balance_with_callbacks(callbacks, mode):
         acc = accounting(r, window_only=False)
         attempts = iv["calls_offered"].sum() + iv["retrials"].sum()
         outcomes = (iv["calls_answered"].sum() + iv["calls_abandoned"].sum() + acc["open:waiting_operator"]
-                    + r.extra["callbacks"]["accepted"].sum())
+                    + r.callbacks.accepted.sum())
         assert attempts == outcomes, f"{mode}, replication {r.replication}: {attempts} attempts, {outcomes} outcomes"
 
 
@@ -142,7 +142,7 @@ def _with_visit_waits(cfg, r):
     from sim.model.compile import compile_config
     from sim.model.replication import Replication
 
-    rp = Replication(cfg, r, compile_config(cfg))
+    rp = Replication(compile_config(cfg), r)
     fb, due, waits = rp.back.feedback, {}, []
     inner_due, inner_start = fb._due, rp.front.outbound_start
 
@@ -185,7 +185,7 @@ AGING = ["arrivals.phone.per_day=9600", "staffing.operators=9", "calls.handle_s.
 
 
 def _longest_online_wait(res, horizon_s):
-    log = res.extra["request_log"]
+    log = res.request_log.contacts
     on = log["channel"] == 1
     waited = log["t_answered"][on] - log["t_arrive"][on]
     return float(np.max(np.where(np.isnan(waited), horizon_s - log["t_arrive"][on], waited)))
@@ -216,8 +216,8 @@ def _backlog_spread(cfg, r):
     from sim.model.compile import compile_config
     from sim.model.replication import Replication
 
-    rp = Replication(cfg, r, compile_config(cfg))
-    types = rp.sc.units.type_names
+    rp = Replication(compile_config(cfg), r)
+    types = rp.sc.backoffice.units.type_names
     samples = {t: [] for t in types}
 
     def sample():
@@ -252,7 +252,7 @@ def test_via_district_lengthens_dispatch_and_catches_misroutes(dispatch):
     dispatch limit; the district's review catches misroutes, so fewer orders bounce."""
     for (direct, _), (via, _) in zip(dispatch["weights"], dispatch["via_district"]):
         def mean_dispatch_h(res):
-            log = res.extra["request_log"]
+            log = res.request_log.contacts
             m = (log["kind"] == 1) & ~np.isnan(log["t_dispatched"])
             return float(np.mean(log["t_dispatched"][m] - log["t_handled"][m])) / H
         kd, kv = replication_kpis(direct), replication_kpis(via)

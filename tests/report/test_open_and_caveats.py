@@ -67,7 +67,7 @@ def test_time_to_close_counts_open_orders_as_censored(weeks):
     _, _, s504 = weeks[504]
     truth = s504["kpis"]["time_to_close_median_h"]["mean"]
     km = s0["kpis"]["time_to_close_median_h"]["mean"]
-    closed_only = np.mean([hist_quantile(r.extra["backoffice"]["close_hist"].sum(axis=0), 0.5)
+    closed_only = np.mean([hist_quantile(r.backoffice.close_hist.sum(axis=0), 0.5)
                            for r in exp0.replications])
     assert abs(km - truth) < 0.1 * truth, (km, truth)
     assert closed_only < 0.8 * truth, (closed_only, truth)

@@ -15,15 +15,16 @@ from scipy import stats
 
 import sim.report.tables as tables
 from sim.analysis.kpis_backoffice import UNIT_RATES
+from sim.records.backoffice import BackOfficeMeta
 
 NAN = math.nan
 #: Per replication, the rates of two units: unit "b" has no response rate in replication 1.
 ROWS = {0: [(0.90, 0.5), (0.80, 0.6)], 1: [(0.92, 0.5), (NAN, 0.7)], 2: [(0.88, 0.5), (0.70, 0.8)]}
 
 
-def _rows(rep):
+def _rows(bo):
     out = []
-    for response, other in ROWS[rep]:
+    for response, other in ROWS[bo.rep]:
         row = {k: other for k in UNIT_RATES}
         row["response_rate"] = response
         row.update({k: 3.0 for k in tables.UNIT_COUNTS})
@@ -35,8 +36,9 @@ def test_units_table_counts_the_replications_behind_each_mean(monkeypatch):
     """Unit a: response rate over 3 replications with its 90% interval; unit b: over 2 (replication 1 has no
     response rate), no interval; the other rates over 3."""
     monkeypatch.setattr(tables, "unit_rows", _rows)
-    meta = {"unit_names": ["a", "b"], "type_names": ["street"], "type_of": [0, 0], "capacity": [2, 2]}
-    reps = [SimpleNamespace(extra={"backoffice_meta": meta, "backoffice": r}) for r in range(3)]
+    meta = BackOfficeMeta(type_of=[0, 0], type_names=["street"], unit_names=["a", "b"], capacity=[2, 2],
+                          categories=["c"])
+    reps = [SimpleNamespace(backoffice=SimpleNamespace(meta=meta, rep=r)) for r in range(3)]
     exp = SimpleNamespace(replications=reps, cfg=SimpleNamespace(experiment=SimpleNamespace(confidence=0.9)))
     header, rows = tables.units_table(exp)  # type: ignore[arg-type]
     col = {h: i for i, h in enumerate(header)}

@@ -125,12 +125,12 @@ def replication(cfg, rows, monkeypatch):
     """A Replication whose day 0 holds exactly ``rows`` (and later days nobody)."""
     block = sorted(rows, key=lambda r: r[0])
     monkeypatch.setattr(sim.model.frontline, "day_rows", lambda sc, st, day: list(block) if day == 0 else [])
-    return Replication(cfg, 0, compile_config(cfg))
+    return Replication(compile_config(cfg), 0)
 
 
 def log_row(res, i):
     """Row ``i`` (contact id order) of the request log as a dict."""
-    log = res.extra["request_log"]
+    log = res.request_log.contacts
     return {k: v[i] for k, v in log.items()}
 
 
@@ -241,7 +241,7 @@ def test_capacity_queue_signs_most_urgent_class_then_earliest_deadline(base, mon
         f"at 8 h: capacity {unit.capacity}, free {unit.free}, queued {len(unit.queue)}")
     assert [rp.front.live[i].stage for i in range(7)] == [ST_SIGNED] + [ST_QUEUED] * 6
     res = rp.run()
-    log = res.extra["request_log"]
+    log = res.request_log.contacts
     by_sign = [names[i] for i in np.argsort(log["t_signed"])]
     assert by_sign == ["A", "D", "G", "E", "B", "F", "C"], f"signing order {by_sign}"
     for i in range(7):
@@ -257,7 +257,7 @@ def test_capacity_two_serves_two_at_once(base, monkeypatch):
     cfg = tiny(base, count=1, case_workers=2)
     rows = [order(k * 60.0, 0, dispatch_h=1.0) for k in range(3)]
     res = replication(cfg, rows, monkeypatch).run()
-    log = res.extra["request_log"]
+    log = res.request_log.contacts
     assert np.array_equal(log["t_signed"], log["t_unit"][:2].tolist() + [log["t_closed"][0]]), (
         f"signed {log['t_signed']}, at unit {log['t_unit']}, closed {log['t_closed']}")
 
@@ -266,7 +266,7 @@ def test_zero_capacity_unit_never_signs(base, monkeypatch):
     """A unit with no case workers (capacity 0) keeps its orders queued; the other unit works normally."""
     cfg = tiny(base, names=["full", "empty"], by_unit={"empty": 0}, horizon_h=48, drain_h=0)
     res = replication(cfg, [order(0, 1), order(60, 0)], monkeypatch).run()
-    states = res.extra["request_log"]["state"].tolist()
+    states = res.request_log.contacts["state"].tolist()
     assert states == ["open:queued_at_unit", "closed_rated"], f"states {states}"
 
 
@@ -365,7 +365,7 @@ def test_counters_cover_the_window_cohort_only(base, monkeypatch):
     cfg = tiny(base, warmup_h=1.0, misroute=0.0)
     rp = replication(cfg, [order(600, 0, wrong=1), order(4200, 0, wrong=1)], monkeypatch)
     res = rp.run()
-    states = res.extra["request_log"]["state"].tolist()
+    states = res.request_log.contacts["state"].tolist()
     assert states == ["closed_rated", "closed_rated"], states
     c = counters(rp)
     for name in ("orders_received", "closeouts", "rated", "response_due", "visits_reached"):
@@ -382,7 +382,7 @@ def random_run(base):
     """Tiny scenario with real draws: 3 units (capacity 4), office calendar, misrouting 0.4, 60 contacts/day."""
     cfg = tiny(base, count=3, case_workers=2, caseload=2, calendar="office", misroute=0.4, redispatch_h=1.5,
                review_h=2.0, response_h=3.0, resolution_h=4.0, per_day=60.0, horizon_h=48.0, drain_h=500.0)
-    rp = Replication(cfg, 0, compile_config(cfg))
+    rp = Replication(compile_config(cfg), 0)
     return cfg, rp, rp.run()
 
 
@@ -393,7 +393,7 @@ def test_random_orders_follow_the_timeline_rules(random_run):
     response + 4 h; every order ends closed and rated."""
     cfg, rp, res = random_run
     cal = WorkCalendar(cfg.calendars["office"].days, 9.0, 18.0, 0)
-    log = res.extra["request_log"]
+    log = res.request_log.contacts
     n_bounced = 0
     for i in range(len(log["id"])):
         r = {k: v[i] for k, v in log.items()}
@@ -419,7 +419,7 @@ def test_random_orders_respect_capacity_and_are_signed_without_idling(random_run
     it waited during working time)."""
     cfg, rp, res = random_run
     cal = WorkCalendar(cfg.calendars["office"].days, 9.0, 18.0, 0)
-    log = res.extra["request_log"]
+    log = res.request_log.contacts
     waited = 0
     for u in range(3):
         m = log["unit"] == u

@@ -117,7 +117,7 @@ def run(cfg, rows, monkeypatch):
     """Run a replication on ``rows``; return (replication, result, visit starts as (contact id, time))."""
     block = sorted(rows, key=lambda r: r[0])
     monkeypatch.setattr(sim.model.frontline, "day_rows", lambda sc, st, day: list(block) if day == 0 else [])
-    rp = Replication(cfg, 0, compile_config(cfg))
+    rp = Replication(compile_config(cfg), 0)
     starts = []
     pool = rp.team if rp.team is not None else rp.front.pool
     inner = pool._on_start
@@ -132,7 +132,7 @@ def run(cfg, rows, monkeypatch):
 
 
 def log_row(res, i):
-    return {k: v[i] for k, v in res.extra["request_log"].items()}
+    return {k: v[i] for k, v in res.request_log.contacts.items()}
 
 
 def unit_counts(rp):
@@ -257,7 +257,7 @@ def test_outcome_of_the_unit_comes_from_resolved_share(base, monkeypatch):
     for share in (1.0, 0.0):
         cfg = tiny(base, horizon_h=24, drain_h=120, per_day=48)
         cfg.categories["repair"].resolved_share = share
-        res = Replication(cfg, 0, compile_config(cfg)).run()
+        res = Replication(compile_config(cfg), 0).run()
         k = replication_kpis(res)
         out[share] = (k["resolution_rate"], k["satisfaction_rate"], k["work_orders"])
     assert out[1.0][:2] == (1.0, 1.0) and out[0.0][:2] == (0.0, 0.0), f"(resolution, satisfaction, orders): {out}"
@@ -292,7 +292,7 @@ def test_rounds_never_exceed_max_rounds(base, monkeypatch, max_rounds):
     """Always unsatisfied, reopen_probability 1: an order is handled exactly max_rounds times and rated once."""
     cfg = tiny(base, reopen=1.0, max_rounds=max_rounds, resolved_share=0.0)
     rp, res, starts = run(cfg, [order(0.0, resolved=False), order(60.0, resolved=False)], monkeypatch)
-    log = res.extra["request_log"]
+    log = res.request_log.contacts
     assert log["round"].tolist() == [max_rounds] * 2, f"max_rounds={max_rounds}: rounds {log['round']}"
     c = unit_counts(rp)
     assert (c["reopened"], c["rated"], c["closeouts"], len(starts)) == (
@@ -357,8 +357,8 @@ def test_operators_take_visits_only_when_no_inbound_waits_and_in_calling_hours(b
     cfg.feedback.delay_h = DistConfig("uniform", low=0.5, high=30.0)
     validate(cfg)
     sc = compile_config(cfg)
-    rp = Replication(cfg, 0, sc)
-    pool, cal = rp.front.pool, sc.calendars["daytime"]
+    rp = Replication(sc, 0)
+    pool, cal = rp.front.pool, sc.feedback.calendar
     inner = pool._on_start
     visits, bad, inbound_over_visits = [], [], [0]
 

@@ -161,17 +161,17 @@ def test_single_queue_matches_fifo_reference_exactly(base_cfg, ops, handle, pati
     cfg = variant(base_cfg, staffing__operators=ops, calls__handle_s=handle, calls__patience_s=patience)
     sc = compile_config(cfg)
     block = day_rows(sc, Streams(cfg.experiment.seed, 0), 0)
-    ref, term, opn = _fifo_reference(block, ops, sc.horizon_s, sc.interval_s, sc.answer_threshold_s)
+    ref, term, opn = _fifo_reference(block, ops, sc.clock.horizon_s, sc.clock.interval_s, sc.answer_threshold_s)
     res = run_replication(cfg, 0)
     label = f"operators={ops}, handle={handle.dist}, patience={patience.dist}"
     for col, want in ref.items():
         np.testing.assert_allclose(res.intervals[col], want, rtol=1e-9, atol=1e-6, err_msg=f"{label}: {col}")
-    np.testing.assert_allclose(res.intervals["staffed_s"], ops * sc.interval_s, rtol=1e-12,
+    np.testing.assert_allclose(res.intervals["staffed_s"], ops * sc.clock.interval_s, rtol=1e-12,
                                err_msg=f"{label}: staffed_s")
     np.testing.assert_array_equal(res.terminal, term, err_msg=f"{label}: terminal states")
     np.testing.assert_array_equal(res.open, opn, err_msg=f"{label}: open states")
     assert ref["calls_abandoned"].sum() > 20 and ref["calls_answered"].sum() > 1000, f"{label}: not a queueing case"
-    assert res.extra["contacts_created"] == ref["calls_offered"].sum(), f"{label}: contacts created"
+    assert res.contacts_created == ref["calls_offered"].sum(), f"{label}: contacts created"
 
 
 def test_no_waiting_when_operators_exceed_arrivals(base_cfg):
@@ -290,7 +290,7 @@ def test_block_open_states_at_horizon(one_operator, monkeypatch):
     open_tot = dict(zip(OPEN_STATES, res.open.sum(axis=1).tolist()))
     want = {"waiting_operator": 1, "with_operator": 1, "awaiting_redial": 1}
     assert {k: v for k, v in open_tot.items() if v} == want, open_tot
-    assert res.terminal.sum() == 0 and res.extra["contacts_created"] == 3
+    assert res.terminal.sum() == 0 and res.contacts_created == 3
 
 
 # --------------------------------------------------------------------------- structural properties, random runs
@@ -412,5 +412,5 @@ def test_accounting_every_contact_ends_or_is_open(base_cfg):
     per_iv = res.terminal.sum(axis=0) + res.open.sum(axis=0)
     offered = res.intervals["calls_offered"] + res.intervals["online_offered"]
     np.testing.assert_array_equal(per_iv, offered, err_msg="terminal + open != offered, by arrival interval")
-    assert res.extra["contacts_created"] == offered.sum()
+    assert res.contacts_created == offered.sum()
     assert res.terminal[T["online_expired"]].sum() > 0 and res.intervals["retrials"].sum() > 0

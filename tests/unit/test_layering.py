@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "planning": 6,      # policies that plan before a run and may simulate to do it (staffing)
     "report": 7,        # tables, figures, pages: never simulates
     "calibrate": 10,    # scenarios from real logs: a consumer of the API (sim.api), like the command line
+    "forecast": 10,     # demand forecasts from history: a consumer like calibrate (reads logs with its readers)
     "api": 9,
     "cli": 10,
     "preflight": 10,

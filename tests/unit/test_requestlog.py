@@ -2,7 +2,7 @@
 
 With ``report.request_log=true`` every contact of a replication - ended or
 still open when the run stops - has exactly one row in
-``ReplicationResult.extra["request_log"]`` (times in seconds), and the CLI
+``ReplicationResult.request_log.contacts`` (times in seconds), and the CLI
 writes ``requests.csv`` from all replications.  Checked here on small
 ``beijing_baseline`` runs (both channels, every terminal state, misrouting,
 units of four types, return visits):
@@ -75,7 +75,7 @@ def no_reopen(baseline):
 
 
 def rows(res):
-    log = res.extra["request_log"]
+    log = res.request_log.contacts
     return [{k: v[i] for k, v in log.items()} for i in range(len(log["id"]))]
 
 
@@ -85,8 +85,8 @@ def test_one_row_per_contact_with_consistent_attributes(no_reopen):
     office has a unit of its category's type (or, for unclear street jurisdiction, a district), a category with
     a named unit always that unit; other contacts have unit -1."""
     cfg, res = no_reopen
-    log = res.extra["request_log"]
-    n = res.extra["contacts_created"]
+    log = res.request_log.contacts
+    n = res.contacts_created
     assert len(log["id"]) == n and np.array_equal(log["id"], np.arange(n)), f"{len(log['id'])} rows, {n} contacts"
     iv = res.intervals
     ch = Counter(log["channel"].tolist())
@@ -97,7 +97,7 @@ def test_one_row_per_contact_with_consistent_attributes(no_reopen):
     assert kinds[TRANSFER] == acc["ended:transferred_emergency"], f"kinds {kinds}, {acc}"
     assert kinds[DIRECT] >= acc["ended:answered_direct"] and kinds[WORK_ORDER] > 100, kinds
     sc = compile_config(cfg)
-    units = sc.units
+    units = sc.backoffice.units
     cats = list(cfg.categories.values())
     checked = 0
     for r in rows(res):
@@ -119,7 +119,7 @@ def test_one_row_per_contact_with_consistent_attributes(no_reopen):
 def test_states_match_the_accounting_table(no_reopen):
     """The log's terminal states (and open:<state> rows) count exactly what accounting(window_only=False) counts."""
     _, res = no_reopen
-    got = Counter(res.extra["request_log"]["state"].tolist())
+    got = Counter(res.request_log.contacts["state"].tolist())
     acc = accounting(res, window_only=False)
     want = {**{s: acc[f"ended:{s}"] for s in TERMINAL_STATES}, **{f"open:{s}": acc[f"open:{s}"] for s in OPEN_STATES}}
     assert {k: got.get(k, 0) for k in want} == want, f"log states {dict(got)}, accounting {acc}"
@@ -168,10 +168,10 @@ def test_timestamps_in_order_for_reopened_orders(baseline):
 def test_log_off_keeps_nothing(baseline):
     """report.request_log=false: no log object, no on_finish hook, and no 'request_log' in the result."""
     cfg = variant(baseline, report__request_log=False, experiment__drain_h=0.0)
-    rp = Replication(cfg, 0, compile_config(cfg))
+    rp = Replication(compile_config(cfg), 0)
     assert rp.log is None and rp.front.on_finish is None
     res = rp.run()
-    assert "request_log" not in res.extra, f"extra keys {sorted(res.extra)}"
+    assert res.request_log is None, "a request log kept without report.request_log"
     assert replication_kpis(res)["contacts_offered"] > 0
 
 
@@ -245,7 +245,7 @@ def test_call_log_has_every_attempt(no_reopen, tmp_path):
     from sim.model.requestlog import CALL_LOG_HEADER, write_call_log
 
     cfg, res = no_reopen
-    n = write_call_log(tmp_path / "calls.csv", [(0, res.extra["request_log"], res.extra["abandoned_attempts"])],
+    n = write_call_log(tmp_path / "calls.csv", [(0, res.request_log.contacts, res.request_log.abandoned_attempts)],
                        list(cfg.categories), cfg.experiment.start_weekday)
     with (tmp_path / "calls.csv").open() as fh:
         data = list(csv.DictReader(fh))
@@ -257,7 +257,7 @@ def test_call_log_has_every_attempt(no_reopen, tmp_path):
         assert per_contact[int(r["id"])] == r["attempts"], r
     outcomes = Counter(r["outcome"] for r in data)
     assert outcomes["answered"] == sum(not math.isnan(r["t_answered"]) for r in contacts)
-    assert outcomes["abandoned"] == len(res.extra["abandoned_attempts"]["id"]) > 0
+    assert outcomes["abandoned"] == len(res.request_log.abandoned_attempts["id"]) > 0
     for r in data:
         assert r["arrival"] <= (r["left_queue"] or r["arrival"])
         if r["outcome"] == "abandoned":
@@ -280,9 +280,9 @@ def test_call_log_callbacks_leave_the_queue_censored(tmp_path):
     cfg = compose_config("skills_and_callbacks", ["scale=0.05", "experiment.horizon_h=12", "experiment.drain_h=2",
                                                   "experiment.replications=1", "report.request_log=true"])
     res = run_replication(cfg, 0)
-    log = res.extra["request_log"]
+    log = res.request_log.contacts
     path = tmp_path / "calls.csv"
-    write_call_log(path, [(0, log, res.extra["abandoned_attempts"])], list(cfg.categories),
+    write_call_log(path, [(0, log, res.request_log.abandoned_attempts)], list(cfg.categories),
                    cfg.experiment.start_weekday)
     with path.open() as fh:
         data = list(csv.DictReader(fh))

@@ -119,7 +119,7 @@ A, B, C = 0, 1, 2
 
 
 def _callback_counts(res):
-    return {k: float(v.sum()) for k, v in res.extra["callbacks"].items()}
+    return {k: float(v.sum()) for k, v in res.callbacks.counters().items()}
 
 
 def test_callback_reached_timeline(one_operator, monkeypatch):
@@ -130,7 +130,7 @@ def test_callback_reached_timeline(one_operator, monkeypatch):
     assert counts == {"offered": 2, "accepted": 1, "completed": 1, "not_reached": 0, "pending": 0,
                       "missed_window": 1, "delay_s": 991.0, "attempts": 1}, counts
     assert res.terminal[T["answered_direct"]].sum() == 3 and res.open.sum() == 0
-    log = res.extra["request_log"]
+    log = res.request_log.contacts
     b = list(log["id"]).index(B)
     assert (log["t_arrive"][b], log["t_left"][b], log["t_answered"][b], log["t_handled"][b]) == (10, 10, 1001, 1101)
     assert (log["callback"][b], log["state"][b]) == (1, "answered_direct")
@@ -147,6 +147,6 @@ def test_callback_not_reached_timeline(one_operator, monkeypatch):
     assert counts == {"offered": 2, "accepted": 1, "completed": 0, "not_reached": 1, "pending": 0,
                       "missed_window": 1, "delay_s": 0.0, "attempts": 2}, counts
     assert res.terminal[T["callback_not_reached"]].sum() == 1 and res.terminal[T["answered_direct"]].sum() == 2
-    log = res.extra["request_log"]
+    log = res.request_log.contacts
     b = list(log["id"]).index(B)
     assert (log["state"][b], log["t_left"][b]) == ("callback_not_reached", 10) and math.isnan(log["t_answered"][b])

@@ -21,10 +21,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from sim.config.schema import CategoryConfig, Config, UnitTypeConfig
 from sim.config.rules import check_references
+from sim.config.schema import CategoryConfig, Config, UnitTypeConfig
 from sim.core.calendar import WorkCalendar
-from sim.model.units import UnitDirectory
+from sim.model.derive import unit_directory
 
 CALENDARS = {"always": WorkCalendar(range(7), 0.0, 24.0), "office": WorkCalendar(range(5), 9.0, 18.0)}
 
@@ -35,8 +35,8 @@ def directory(units, categories=None, scale=1.0):
         categories = {f"c_{t}": CategoryConfig(share=1.0 / len(units), direct_share=0.5, unit_type=t) for t in units}
     cfg = Config(categories=categories, units=units, scale=scale)
     check_references(cfg)
-    return UnitDirectory(cfg, {"always": CALENDARS["always"], "daytime": CALENDARS["always"],
-                               "office": CALENDARS["office"]})
+    return unit_directory(cfg, {"always": CALENDARS["always"], "daytime": CALENDARS["always"],
+                                "office": CALENDARS["office"]})
 
 
 def grid(n):

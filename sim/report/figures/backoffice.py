@@ -40,7 +40,7 @@ THREE_RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
 
 
 def _types(rd: RunData) -> List[str]:
-    return list(rd.backoffice[0]["backlog"]) if rd.backoffice else []
+    return list(rd.backoffice[0].backlog) if rd.backoffice else []
 
 
 def open_orders(rd: RunData) -> Optional[Figure]:
@@ -48,14 +48,14 @@ def open_orders(rd: RunData) -> Optional[Figure]:
     if not rd.backoffice:
         return None
     types = _types(rd)
-    days = len(rd.backoffice[0]["daily"]["work_orders_created"])
+    days = len(rd.backoffice[0].daily["work_orders_created"])
     ends = (np.arange(days) + 1) * 24.0  # a backlog is counted at the end of its day
     fig, axes = subplots(2, height(2, 2.2, hspace_in=0.55), sharex=True)
     layout(fig, 2, hspace_in=0.55)
     ax = axes[0][0]
     colours = distinct(types)
     for t in types:
-        m, h = mean_band(np.array([b["backlog"][t] for b in rd.backoffice], dtype=float), rd.confidence)
+        m, h = mean_band(np.array([b.backlog[t] for b in rd.backoffice], dtype=float), rd.confidence)
         ax.plot(ends, m, marker=".", ms=4, color=colours[t], label=t, zorder=3)
         lo, hi = band(f"open_orders.{t}", m, h)
         ax.fill_between(ends, lo, hi, color=colours[t], alpha=0.2, lw=0, zorder=2)
@@ -66,7 +66,7 @@ def open_orders(rd: RunData) -> Optional[Figure]:
     for key, label, colour in (("work_orders_created", "created", SERIES["created"]),
                                ("closeouts", "closed out", SERIES["closed"]),
                                ("ratings", "rated on the return visit", SERIES["rated"])):
-        m, h = mean_band(np.array([b["daily"][key] for b in rd.backoffice], dtype=float), rd.confidence)
+        m, h = mean_band(np.array([b.daily[key] for b in rd.backoffice], dtype=float), rd.confidence)
         mids = ends - 12.0
         ax.plot(mids, m, marker=".", ms=4, color=colour, label=label, zorder=3)
         lo, hi = band(key, m, h)  # a daily count: not a KPI, >= 0
@@ -102,9 +102,9 @@ def time_to_close(rd: RunData) -> Optional[Figure]:
     """The distribution (ECDF) of the time to close per category, with the close-out limits marked."""
     if not rd.backoffice or rd.meta is None:
         return None
-    cats = list(rd.meta["categories"])
-    hist = np.sum([np.asarray(b["close_hist"], dtype=float) for b in rd.backoffice], axis=0)  # (categories, bins)
-    cens = np.sum([np.asarray(b.get("censor_hist", np.zeros_like(hist)), dtype=float) for b in rd.backoffice], axis=0)
+    cats = list(rd.meta.categories)
+    hist = np.sum([np.asarray(b.close_hist, dtype=float) for b in rd.backoffice], axis=0)  # (categories, bins)
+    cens = np.sum([np.asarray(b.censor_hist, dtype=float) for b in rd.backoffice], axis=0)
     closed = hist.sum(axis=1)
     fig, axes = subplots(1, height(1, 3.6))
     layout(fig, 1)
@@ -206,11 +206,11 @@ def return_visits(rd: RunData) -> Optional[Figure]:
     """Final outcomes of the return visits by unit type: satisfied, not satisfied, never reached."""
     if not rd.backoffice or rd.meta is None:
         return None
-    type_of = np.asarray(rd.meta["type_of"])
-    names = list(rd.meta["type_names"])
+    type_of = np.asarray(rd.meta.type_of)
+    names = list(rd.meta.type_names)
 
     def total(key: str, idx: Any = slice(None)) -> float:
-        return float(np.sum([np.asarray(b["unit"][key], dtype=float)[idx].sum() for b in rd.backoffice]))
+        return float(np.sum([np.asarray(b.unit[key], dtype=float)[idx].sum() for b in rd.backoffice]))
 
     rows = [("all units", slice(None))] + [(n, type_of == t) for t, n in enumerate(names)]
     parts = [("satisfied", "rated_satisfied", SERIES["satisfied"]),
