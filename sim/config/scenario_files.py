@@ -180,6 +180,8 @@ class ScenarioFile:
     data: Dict[str, Any]
     extends: Optional[str]
     root: Optional[Node] = field(default=None, repr=False)
+    #: errors of a distribution given in part without its family, which a file it extends may complete
+    partial: List[Any] = field(default_factory=list, repr=False)
 
     def error(self, rule: str, path: Tuple[Union[str, int], ...] = (), line: Optional[int] = None) -> ConfigError:
         """A ConfigError naming this file, the line of ``path`` (or ``line``) and the rule."""
@@ -245,10 +247,11 @@ def read_scenario_file(path: Path, label: Optional[str] = None) -> ScenarioFile:
         raise sf.error(f"extends={parent!r}: must be the name of one scenario (a scenario extends at most one)",
                        ("extends",))
     sf.data = _whole_distributions(data)
-    wrong = _shape(sf.data, lambda e: e["type"] == "missing" and e["loc"][-1:] == ("dist",))
-    if wrong is not None:
-        raise _file_error(sf, wrong)
-    sf.extends = parent
+    errors = _shape(sf.data)
+    left = [e for e in errors if not (e["type"] == "missing" and e["loc"][-1:] == ("dist",))]
+    if left:
+        raise _file_error(sf, first_error(left))
+    sf.extends, sf.partial = parent, errors
     return sf
 
 
@@ -261,17 +264,15 @@ def _whole_distributions(data: Any) -> Any:
     return [_whole_distributions(v) for v in data] if isinstance(data, list) else data
 
 
-def _shape(data: Dict[str, Any], skip: Any = lambda e: False) -> Optional[ConfigError]:
-    """The first error of the keys and kinds of values of ``data`` over the defaults (ranges and rules wait)."""
+def _shape(data: Dict[str, Any]) -> List[Any]:
+    """The errors of the keys and kinds of values of ``data`` over the defaults (ranges and rules wait)."""
     from sim.config.schema import Config, defaults_data
 
     try:
         Config.model_validate(complete(merge(defaults_data(), data)), context={"check": False})
     except ValidationError as exc:
-        left = [e for e in exc.errors(include_url=False) if not skip(e)]
-        if left:
-            return first_error(left)
-    return None
+        return exc.errors(include_url=False)
+    return []
 
 
 def _path(key: str) -> Tuple[Union[str, int], ...]:
@@ -333,8 +334,9 @@ def _compose(name: str, chain: List[ScenarioFile]) -> Dict[str, Any]:
     data: Dict[str, Any] = {}
     for f in chain:
         data = merge(data, f.data)
-    wrong = _shape(data)
-    if wrong is not None:
+    errors = chain[0].partial if len(chain) == 1 else _shape(data)  # a file alone: its own check's errors
+    if errors:
+        wrong = first_error(errors)
         path = _path(wrong.key)
         owner = next((f for f in reversed(chain) if _has(f.data, path[:-1])), chain[-1])
         raise _file_error(owner, wrong)

@@ -9,7 +9,9 @@ names a key that exists).  Values are checked by the models themselves (:mod:`si
 
 from __future__ import annotations
 
+import copy
 import difflib
+import functools
 import typing
 from typing import Any, Dict, List, Sequence, Tuple, Union
 
@@ -50,7 +52,16 @@ def node(t: Any) -> Tuple[str, Any]:
     """The kind of the type ``t``: ``("record", model)``, ``("mapping", item)``, ``("list", item)`` or ``("value", t)``.
 
     Annotations and ``Optional`` are looked through; a tagged union of plans is the record of its family.
+    Kept per type (a composition asks about the same few types for every entry).
     """
+    try:
+        return _node(t)
+    except TypeError:  # an unhashable annotation
+        return _node.__wrapped__(t)
+
+
+@functools.lru_cache(maxsize=None)
+def _node(t: Any) -> Tuple[str, Any]:
     while True:
         if typing.get_origin(t) is typing.Annotated:
             t = typing.get_args(t)[0]
@@ -76,6 +87,11 @@ def _annotated(params: Tuple[Any, ...]) -> Any:
 
 def fields(record: Any) -> Dict[str, Any]:
     """The keys of a model and their types; of a plan family, every key of every variant."""
+    return dict(_fields(record))
+
+
+@functools.lru_cache(maxsize=None)
+def _fields(record: Any) -> Dict[str, Any]:
     out: Dict[str, Any] = {}
     for cls in (_FAMILIES[record].values() if record in _FAMILIES else [record]):
         out.update({k: _annotated((f.annotation, *f.metadata)) if f.metadata else f.annotation
@@ -128,7 +144,12 @@ def lookup(parts: Sequence[str], root: Any = None) -> Tuple[Path, List[Tuple[str
 
 
 def defaults(record: Any) -> Dict[str, Any]:
-    """A model's defaults as data (of a plan family: every key of every variant)."""
+    """A model's defaults as data (of a plan family: every key of every variant); a new copy each time."""
+    return copy.deepcopy(_defaults(record))
+
+
+@functools.lru_cache(maxsize=None)
+def _defaults(record: Any) -> Dict[str, Any]:
     return skeleton(record) if record in _FAMILIES else record.model_construct().model_dump()
 
 
