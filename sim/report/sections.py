@@ -23,7 +23,9 @@ from typing import Any, Callable, List, Optional, Tuple
 import numpy as np
 
 from sim.report import routing_view
+from sim.report.drawing import draw_sections
 from sim.report.figures import backoffice, diagnostics, flow, frontline, staffing
+from sim.report.figures.common import pyplot
 from sim.report.pages import Section, Table
 from sim.report.rundata import RunData
 from sim.report.text import format_interval, format_value
@@ -175,18 +177,24 @@ def register_section(key: str, builder: SectionBuilder, after: Optional[str] = N
     BUILDERS.insert(keys.index(after) + 1, (key, builder))
 
 
+def _build(entry: Tuple[str, SectionBuilder], rd: RunData) -> Tuple[Optional[Section], str]:
+    """One section, or a note in its place when its builder fails (and the warning to print); None when the
+    run has no data for it."""
+    key, builder = entry
+    try:
+        section = builder(rd)
+    except Exception as exc:  # noqa: BLE001 - one section must not cost the reader the page
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return (Section(key, key.replace("_", " ").capitalize(),
+                        intro=f"This section could not be drawn ({last}); the run's data files are complete.",
+                        failed=True), f"run_sim: warning: report section {key!r} could not be drawn: {last}\n")
+    return (section if section is not None and not section.empty else None), ""
+
+
 def build_sections(rd: RunData) -> List[Section]:
-    """Every section the run has data for, in page order (a failing builder leaves a note instead)."""
-    out: List[Section] = []
-    for key, builder in BUILDERS:
-        try:
-            section = builder(rd)
-        except Exception as exc:  # noqa: BLE001 - one section must not cost the reader the page
-            last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            sys.stderr.write(f"run_sim: warning: report section {key!r} could not be drawn: {last}\n")
-            section = Section(key, key.replace("_", " ").capitalize(),
-                              intro=f"This section could not be drawn ({last}); the run's data files are complete.",
-                              failed=True)
-        if section is not None and not section.empty:
-            out.append(section)
-    return out
+    """Every section the run has data for, in page order (a failing builder leaves a note instead, and a
+    warning on stderr); drawn on two processors where the machine has them (:mod:`sim.report.drawing`)."""
+    drawn = draw_sections(list(BUILDERS), lambda entry: _build(entry, rd), prepare=pyplot)
+    for _, warning in drawn:
+        sys.stderr.write(warning)
+    return [s for s, _ in drawn if s is not None]

@@ -1,0 +1,80 @@
+"""Sections drawn on two processors are the sections drawn in one; a child that fails costs only time."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from sim.report import drawing
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this system")
+
+
+@pytest.fixture
+def two_processors(monkeypatch):
+    monkeypatch.setattr(drawing, "processors", lambda: 2)
+
+
+def test_odd_items_are_drawn_in_a_child(two_processors):
+    """With two processors the odd positions are drawn in another process, and come back in order."""
+    parent = os.getpid()
+    got = drawing.draw_sections(list(range(5)), lambda x: (x * x, os.getpid()))
+    assert [v for v, _ in got] == [0, 1, 4, 9, 16]
+    pids = [p for _, p in got]
+    assert pids[0::2] == [parent] * 3
+    assert len(set(pids[1::2])) == 1 and pids[1] != parent, pids
+
+
+@pytest.mark.parametrize("fault", ["exit", "unpicklable", "raises"])
+def test_a_failing_child_costs_only_time(two_processors, fault):
+    """A child that dies, returns what cannot be pickled, or raises: the parent draws its part itself."""
+    parent = os.getpid()
+
+    def draw(x):
+        if os.getpid() != parent:
+            if fault == "exit":
+                os._exit(3)
+            if fault == "unpicklable":
+                return lambda: x
+            raise RuntimeError("broken in the child")
+        return x + 100
+
+    assert drawing.draw_sections(list(range(4)), draw) == [100, 101, 102, 103]
+
+
+def test_no_fork_where_it_is_unsafe_or_useless(monkeypatch):
+    """One processor, one item, or another Python thread running: drawn here, in order."""
+    monkeypatch.setattr(drawing, "processors", lambda: 1)
+    assert not drawing.can_fork(5)
+    monkeypatch.setattr(drawing, "processors", lambda: 2)
+    assert drawing.can_fork(5) and not drawing.can_fork(1)
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert not drawing.can_fork(5)
+        parent = os.getpid()
+        assert drawing.draw_sections([1, 2, 3], lambda x: os.getpid()) == [parent] * 3
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_report_sections_are_the_same_drawn_on_two_processors(run_report, monkeypatch):
+    """The report's sections - every PNG byte, every table - drawn in one process and on two are equal."""
+    from sim.report import sections
+    from sim.report.outputs import summary_dict
+    from sim.report.rundata import RunData
+
+    _, exp = run_report
+    rd = RunData.from_experiment(exp, summary_dict(exp))
+    monkeypatch.setattr(drawing, "processors", lambda: 1)
+    serial = sections.build_sections(rd)
+    monkeypatch.setattr(drawing, "processors", lambda: 2)
+    forked = sections.build_sections(rd)
+    assert [s.id for s in forked] == [s.id for s in serial] and len(serial) >= 4
+    pngs = [f.png for s in serial for f in s.figures]
+    assert len(pngs) >= 4 and [f.png for s in forked for f in s.figures] == pngs
+    assert forked == serial
