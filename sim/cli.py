@@ -233,10 +233,10 @@ def help_text() -> str:
 
     import yaml
 
-    from sim.config.hydra_setup import CONFIG_DIR, register
+    from sim.config.paths import CONFIG_DIR, scenario_dirs
 
     template = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))["hydra"]["help"]["template"]
-    names = register().names
+    names = sorted({p.stem for d in scenario_dirs() for p in d.glob("*.yaml")})  # the files, unread (as register)
     return string.Template(template).safe_substitute(APP_CONFIG_GROUPS=f"scenario: {', '.join(names)}")
 
 
@@ -286,6 +286,12 @@ def run_command(argv: Optional[Sequence[str]] = None) -> None:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
+    try:
+        if {"--help", "-h"} & set(_split_options(sys.argv[1:] if argv is None else argv)[0]):
+            sys.stdout.write(help_text())  # a page of text: no scenario read, no override checked (as Hydra's)
+            return
+    except ConfigError as exc:
+        fail(str(exc))
     from sim.config.hydra_setup import CONFIG_DIR, new_command
     from sim.preflight import hydra_arguments
 
@@ -297,9 +303,6 @@ def run_command(argv: Optional[Sequence[str]] = None) -> None:
         argv = hydra_arguments(argv)
     except ConfigError as exc:
         fail(str(exc))
-    if "--help" in argv or "-h" in argv:
-        sys.stdout.write(help_text())
-        return
 
     hydra_main = hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")(task)
     saved = sys.argv

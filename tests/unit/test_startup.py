@@ -113,3 +113,23 @@ def test_a_run_imports_no_module_it_does_not_use(tmp_path):
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "run" / "figures").is_dir()
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_help_reads_no_scenario_and_builds_no_schema(tmp_path):
+    """``--help`` is a page of text: it lists the scenario files (a broken one too) without reading them, and imports
+    neither the schema (pydantic, scipy) nor the scenario loader; an unknown option beside it is still refused."""
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "zz_broken.yaml").write_text("calls: [unclosed\n")
+    heavy = ["pydantic", "scipy", "sim.config.schema", "sim.config.scenario_files"]
+    code = ("import json, sys\nfrom sim.cli import main\nmain(['--help'])\n"
+            f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    page = out.stdout.strip().splitlines()
+    assert json.loads(page[-1]) == []
+    assert any(ln.startswith("scenario: ") and ln.endswith("skills_and_callbacks, zz_broken") for ln in page), page
+    bad = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "--help", "--nope"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
+        "run_sim: error: --nope: unknown option; run_sim.py takes key=value overrides and the options -m/--multirun "
+        "(a sweep), --cfg job, --info, --help"], bad.stderr
