@@ -32,7 +32,8 @@ LIMITS: Dict[str, float] = {
     "day_bytes": 8 * 2.0**30,         # a day's residents drawn at once, over the processes running replications
 }
 #: A reference for naming the key that drives an oversized run: the Beijing baseline's values.
-REFERENCE = {"scale": 1.0, "per_day": 70_000.0, "horizon_h": 168.0, "multiplier": 5.0, "day_of_week": 1.1}
+REFERENCE = {"scale": 1.0, "demand_factor": 1.0, "per_day": 70_000.0, "horizon_h": 168.0, "multiplier": 5.0,
+             "day_of_week": 1.1}
 #: Values stored per reporting interval and replication (counters, areas, states, derived KPIs), and per
 #: contact in the request log; bytes per value.
 PER_INTERVAL, PER_LOGGED_CONTACT, BYTES = 64, 40, 8

@@ -34,9 +34,11 @@ from sim.core.errors import ConfigError
 def check_config(cfg: Any) -> None:
     """Check the rules across sections of ``cfg`` (a :class:`~sim.config.schema.Config` whose sections are valid)."""
     from sim.config.rules_effects import check_effects
+    from sim.config.whatif import check_factors
 
     _kpis(cfg)
     check_references(cfg)
+    check_factors(cfg)
     _plans(cfg)
     check_loops(cfg)
     check_usage(cfg)

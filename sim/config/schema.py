@@ -79,6 +79,16 @@ BEIJING_TARGETS: Dict[str, Optional[float]] = {
 Weight = Annotated[Number, Range(ceiling=1e9, why="a relative weight of the hour")]
 
 
+#: A what-if's multiplier (as ``staffing.headcount_factor``); the run's size limits bound what it makes further.
+Factor = Annotated[Number, Range(0.0, 100.0, lo_open=True)]
+
+
+def call_handling(cfg: Any, owner: Any = None) -> bool:
+    """Whether operators spend call handle time: calls, or online items transferred to emergency services."""
+    return has_calls(cfg) or (has_online(cfg) and any(
+        c.urgency.get("emergency", 0.0) > 0 and c.emergency_transfer_share > 0 for c in cfg.categories.values()))
+
+
 _PHONE = UsedOnlyWhen(has_calls, "used only when there are calls (arrivals.phone.per_day > 0)")
 _UNITS = UsedOnlyWhen(has_units, "used only when the scenario has units (work orders); this one has none")
 _ORDERS = UsedOnlyWhen(lambda c, o: makes_orders(o), "used only when the category makes work orders "
@@ -128,6 +138,8 @@ class ArrivalsConfig(Model):
     day_of_week: List[Annotated[Number, Range(ceiling=100.0, why="a weekday's multiplier of the channels' per_day")]] \
         = doc(lambda: [1.0] * 7, "7 multipliers of per_day, Monday first")
     surges: List[SurgeConfig] = doc(list, "surge events (rainstorm, heating season, ...)")
+    demand_factor: Factor = doc(1.0, "a what-if: multiplies every channel's and category's arrivals (profiles, "
+                                     "weekday factors and surges kept); 1.2 = +20% demand (sim/config/whatif.py)")
 
     @rule
     def _profiles(self) -> None:
@@ -219,6 +231,10 @@ class CallsConfig(Model):
     priority_classes: Annotated[List[str], Distinct(), _PHONE] = doc(lambda: ["emergency"], "urgency classes queued "
                                                                                             "ahead of the others")
     retrial: Annotated[RetrialConfig, _PHONE] = doc(RetrialConfig, "redials after abandoning")
+    handle_factor: Annotated[Factor, UsedOnlyWhen(call_handling, "used only when operators handle calls "
+                             "(arrivals.phone.per_day > 0) or transfer online emergencies (calls.handle_transfer_s)")] \
+        = doc(1.0, "a what-if: multiplies every call handle time (handle_s, handle_work_order_s, handle_transfer_s "
+                   "and the categories' own), each distribution's shape and CV kept; 1.1 = 10% longer")
 
 
 class OnlineConfig(Model):

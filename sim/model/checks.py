@@ -9,7 +9,7 @@ them again in the configuration layer would duplicate the model, so they live
 here, beside it:
 
 * :func:`check_size` - the estimated size of the run: expected contacts per
-  replication (volume x scale x weekday factors x hourly profile x surges over
+  replication (volume x scale x demand factor x weekday factors x hourly profile x surges over
   the horizon, exactly as the arrival process defines its mean), simulation
   events per replication (attempts, dispatches, bounces, rounds, return-visit
   attempts, using upper bounds of the loop counts), contacts over all
@@ -77,7 +77,7 @@ def expected_contacts(cfg: Config, with_surges: bool = True) -> Dict[str, float]
     """Expected first contacts per replication by channel, over ``[0, horizon)``.
 
     The mean of the arrival process itself (:class:`sim.model.arrivals.ChannelArrivals`): volume
-    x scale x weekday factor x hourly share x surge multipliers, day by day (the gamma day
+    x scale x demand factor x weekday factor x hourly share x surge multipliers, day by day (the gamma day
     multiplier has mean 1).
     """
     return {ch: float(sum(within)) for ch, (within, _) in _daily_contacts(cfg, with_surges).items()}
@@ -124,6 +124,7 @@ def _contact_driver(cfg: Config, contacts: float) -> Tuple[str, float]:
     a = cfg.arrivals
     cands: List[Tuple[float, str, float]] = [
         (cfg.scale / _REFERENCE["scale"], "scale", cfg.scale),
+        (a.demand_factor / _REFERENCE["demand_factor"], "arrivals.demand_factor", a.demand_factor),
         (cfg.experiment.horizon_h / _REFERENCE["horizon_h"], "experiment.horizon_h", cfg.experiment.horizon_h),
     ]
     for ch in CHANNELS:
@@ -221,7 +222,8 @@ def check_size(cfg: Config) -> None:
     if not contacts <= LIMITS["contacts"]:
         key, value = _contact_driver(cfg, contacts)
         raise ConfigError(key, value, f"the run would offer about {contacts:.3g} contacts per replication "
-                                      f"(volume x scale x weekday factors x surges over experiment.horizon_h); "
+                                      f"(volume x scale x demand factor x weekday factors x surges over "
+                                      f"experiment.horizon_h); "
                                       f"the limit is {LIMITS['contacts']:.0e}")
     per = events_per_contact(cfg)
     events = contacts * sum(per.values())
@@ -280,7 +282,9 @@ def _check_day_memory(cfg: Config) -> None:
 def _day_driver(cfg: Config) -> Tuple[str, float]:
     """The key that contributes most to a day's volume, compared with the Beijing baseline."""
     a = cfg.arrivals
-    cands: List[Tuple[float, str, float]] = [(cfg.scale / _REFERENCE["scale"], "scale", cfg.scale)]
+    cands: List[Tuple[float, str, float]] = [
+        (cfg.scale / _REFERENCE["scale"], "scale", cfg.scale),
+        (a.demand_factor / _REFERENCE["demand_factor"], "arrivals.demand_factor", a.demand_factor)]
     cands += [(getattr(a, ch).per_day / _REFERENCE["per_day"], f"arrivals.{ch}.per_day", getattr(a, ch).per_day)
               for ch in CHANNELS]
     cands += [(f / _REFERENCE["day_of_week"], f"arrivals.day_of_week[{i}]", f) for i, f in enumerate(a.day_of_week)]

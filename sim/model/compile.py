@@ -240,7 +240,7 @@ def compile_config(cfg: Config) -> Compiled:
     shares = derive.category_shares(cfg)
     mix = derive.triage(cfg)
     handle = derive.handle_tables(cfg)
-    transfer = make_distribution(cfg.calls.handle_transfer_s, "calls.handle_transfer_s")
+    transfer = derive.transfer_handle(cfg)
     cals = derive.calendars(cfg)
     back = _backoffice(cfg, cals) if cfg.units else None
     return Compiled(

@@ -14,11 +14,15 @@ consumer calls the function below rather than repeating its arithmetic:
 * :func:`category_shares` - the category mix, normalised to sum to 1;
 * :func:`triage` - urgency mix and ``P(kind | category)``, exactly as
   :mod:`sim.model.residents` draws them;
+* :func:`demand_volume` - the one multiplier of every arrival process's volume
+  (``scale`` x ``arrivals.demand_factor``);
 * :func:`channel_arrivals` - each channel's arrival process, surges included
-  (volume x scale x weekday factors x hourly profile x surges);
-* :func:`handle_tables`, :func:`resolution_table`, :func:`per_urgency` - the
-  distributions of the front line and of the back office, fall-back chains
-  resolved (:func:`sim.core.distributions.make_distribution` is called on a
+  (volume x :func:`demand_volume` x weekday factors x hourly profile x surges);
+* :func:`handle_tables`, :func:`transfer_handle`, :func:`resolution_table`,
+  :func:`per_urgency` - the distributions of the front line and of the back
+  office, fall-back chains resolved, every call handle time multiplied by
+  ``calls.handle_factor`` (:func:`call_handle`)
+  (:func:`sim.core.distributions.make_distribution` is called on a
   setting in this module or in :mod:`sim.model.compile`, nowhere else in the model);
 * :func:`mean_handle_s` - the mean operator time of a contact over the
   category and triage mix;
@@ -36,6 +40,7 @@ from typing import Dict, List
 import numpy as np
 
 from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config, DistConfig
+from sim.config.whatif import scaled_dist
 from sim.core.calendar import WorkCalendar
 from sim.core.distributions import Distribution, make_distribution
 from sim.model.arrivals import ChannelArrivals, Surge
@@ -143,8 +148,19 @@ def _surges(cfg: Config, channel: str) -> List[Surge]:
     return out
 
 
+def demand_volume(cfg: Config) -> float:
+    """The multiplier of every arrival process's volume: ``scale`` x ``arrivals.demand_factor``.
+
+    Every source of arrivals is multiplied by it here, once - a channel's ``per_day`` (and so each
+    category's share of it), and any other form of demand a scenario gives - before the weekday
+    factors, the hourly profile and the surges, which keep their shape.
+    """
+    return cfg.scale * cfg.arrivals.demand_factor
+
+
 def channel_arrivals(cfg: Config, with_surges: bool = True) -> Dict[str, ChannelArrivals]:
-    """Each channel's arrival process: volume x ``scale``, weekday factors, hourly profile, day CV and surges.
+    """Each channel's arrival process: volume x :func:`demand_volume`, weekday factors, hourly profile, day CV
+    and surges.
 
     Parameters
     ----------
@@ -154,17 +170,31 @@ def channel_arrivals(cfg: Config, with_surges: bool = True) -> Dict[str, Channel
         Include ``arrivals.surges`` (False: the demand the surges multiply, for a check naming its driver).
     """
     shares = category_shares(cfg)
+    volume = demand_volume(cfg)
     out = {}
     for ch in CHANNELS:
         c = getattr(cfg.arrivals, ch)
-        out[ch] = ChannelArrivals(c.per_day * cfg.scale, c.hourly_profile, cfg.arrivals.day_of_week, c.day_cv,
+        out[ch] = ChannelArrivals(c.per_day * volume, c.hourly_profile, cfg.arrivals.day_of_week, c.day_cv,
                                   shares, _surges(cfg, ch) if with_surges else [], cfg.experiment.start_weekday)
     return out
 
 
+def call_handle(cfg: Config, dist: DistConfig, key: str) -> Distribution:
+    """A call handle-time distribution of ``cfg`` at ``key``, multiplied by ``calls.handle_factor`` with its
+    shape kept (:func:`sim.config.whatif.scaled_dist`)."""
+    return make_distribution(scaled_dist(dist, cfg.calls.handle_factor), key)
+
+
+def transfer_handle(cfg: Config) -> Distribution:
+    """Operator time of a transfer to emergency services (``calls.handle_transfer_s`` x ``calls.handle_factor``),
+    a call or a transferred online item."""
+    return call_handle(cfg, cfg.calls.handle_transfer_s, "calls.handle_transfer_s")
+
+
 def handle_tables(cfg: Config) -> Dict[str, List[List[Distribution]]]:
     """Handle-time distributions per channel, ``[kind][category]`` for kinds :data:`DIRECT` and
-    :data:`WORK_ORDER`, with the fall-back chain resolved (a category's own, the channel's, the direct one)."""
+    :data:`WORK_ORDER`, with the fall-back chain resolved (a category's own, the channel's, the direct one);
+    the phone channel's multiplied by ``calls.handle_factor`` as in :func:`call_handle`."""
     out: Dict[str, List[List[Distribution]]] = {}
     for channel in CHANNELS:
         base = cfg.calls if channel == "phone" else cfg.online
@@ -179,8 +209,9 @@ def handle_tables(cfg: Config) -> Dict[str, List[List[Distribution]]]:
                 direct_cfg, direct_key = base.handle_s, "online.handle_s"
                 wo = [(base.handle_work_order_s, "online.handle_work_order_s"), (direct_cfg, direct_key)]
             wo_cfg, wo_key = next((d, k) for d, k in wo if d is not None)
-            table[DIRECT].append(make_distribution(direct_cfg, direct_key))
-            table[WORK_ORDER].append(make_distribution(wo_cfg, wo_key))
+            factor = cfg.calls.handle_factor if channel == "phone" else 1.0  # a call's, not an online item's
+            table[DIRECT].append(make_distribution(scaled_dist(direct_cfg, factor), direct_key))
+            table[WORK_ORDER].append(make_distribution(scaled_dist(wo_cfg, factor), wo_key))
         out[channel] = table
     return out
 
@@ -291,5 +322,6 @@ def work_order_share(cfg: Config) -> float:
 
 
 __all__ = ["Clock", "Triage", "DIRECT", "WORK_ORDER", "TRANSFER", "clock", "category_shares", "triage",
-           "channel_arrivals", "handle_tables", "mean_handle_s", "per_urgency", "resolution_table", "calendars",
+           "demand_volume", "channel_arrivals", "call_handle",
+           "transfer_handle", "handle_tables", "mean_handle_s", "per_urgency", "resolution_table", "calendars",
            "unit_directory", "work_order_share"]

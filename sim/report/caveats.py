@@ -10,6 +10,8 @@ not those of the full-size centre over the period it names:
   ``schedule.csv``) hold at that scale only;
 * ``staffing.headcount_factor`` (or the feedback team's) other than 1 - the
   scenario's plan with more or fewer operators, a what-if;
+* ``arrivals.demand_factor`` or ``calls.handle_factor`` other than 1 - the
+  scenario's demand, or its calls' handle times, multiplied: a what-if;
 * a measurement window shorter than a day when demand follows a daily profile -
   the KPIs cover some hours, not a day (Beijing's answer-rate target is over any
   24 h);
@@ -92,6 +94,19 @@ def _staffing(cfg: Config) -> List[Dict[str, str]]:
     return out
 
 
+def _whatif(cfg: Config) -> List[Dict[str, str]]:
+    out = []
+    for key, f, what, own in (
+            ("arrivals.demand_factor", cfg.arrivals.demand_factor, "every channel's and category's arrivals x {f}, "
+             "profiles and surges included", "demand"),
+            ("calls.handle_factor", cfg.calls.handle_factor, "every call handle time x {f}, each distribution's "
+             "shape kept", "handle times")):
+        if f != 1:
+            out.append({"key": key, "text": f"{key}={f:g}: {what.format(f=f'{f:g}')} (a what-if): the figures are "
+                                            f"not those of the scenario's own {own}."})
+    return out
+
+
 def _window(cfg: Config) -> List[Dict[str, str]]:
     e, a = cfg.experiment, cfg.arrivals
     window_h = e.horizon_h - e.warmup_h
@@ -127,7 +142,7 @@ def _open_orders(summary: Mapping[str, Any]) -> List[Dict[str, str]]:
 def run_caveats(cfg: Config, summary: Mapping[str, Any], files: Sequence[str] = ()) -> List[Dict[str, str]]:
     """``summary.json`` -> ``caveats``: ``[{"key", "text"}]``, what makes the figures not the full-size centre's
     over the period they name (see the module's docstring); ``files``: the names the run has written."""
-    return _scale(cfg, summary, files) + _staffing(cfg) + _window(cfg) + _open_orders(summary)
+    return _scale(cfg, summary, files) + _staffing(cfg) + _whatif(cfg) + _window(cfg) + _open_orders(summary)
 
 
 def _bound(side: Optional[Mapping[str, Any]], unbounded: float) -> Mapping[str, Any]:

@@ -88,6 +88,8 @@ def test_a_reduced_scale_says_its_figures_are_not_the_full_centres(weeks):
 @pytest.mark.parametrize("scenario, overrides, expected", [
     ("beijing_baseline", [], []),
     ("beijing_baseline", ["staffing.headcount_factor=1.1"], ["staffing.headcount_factor"]),
+    ("single_queue", ["arrivals.demand_factor=1.2", "calls.handle_factor=0.9"],
+     ["arrivals.demand_factor", "calls.handle_factor"]),
     ("beijing_baseline", ["experiment.horizon_h=12", "experiment.drain_h=0"], ["window"]),
     ("single_queue", ["experiment.horizon_h=12"], []),  # no daily profile: 12 hours are like any others
     ("single_queue", ["scale=0.5"], ["scale", "reuse_scale"]),

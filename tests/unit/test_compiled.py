@@ -7,7 +7,7 @@
   compilation itself and the checks that run before it.
 * The configuration keys that a derived quantity comes from - the interval counts
   (``experiment.*_h``, ``kpi.interval_min``), the triage mix (``emergency_transfer_share``),
-  the surges, the headcount factor - are read in the model, the policies, the planning and the
+  the surges, the headcount, demand and handle-time factors - are read in the model, the policies, the planning and the
   experiments only where the quantity is derived (:mod:`sim.model.derive`, or
   :func:`sim.model.staffing.available_factor`); and distributions are built from a setting only
   there and in :mod:`sim.model.compile`.
@@ -116,10 +116,12 @@ DERIVED_IN = {
     "emergency_transfer_share": {"sim/model/derive.py"},  # the triage mix: derive.triage
     "surges": {"sim/model/derive.py", "sim/model/arrivals.py"},  # the surges (ChannelArrivals keeps its own)
     "headcount_factor": {"sim/model/staffing.py"},  # headcounts after scale, factor, shrinkage: available_factor
+    "demand_factor": {"sim/model/derive.py"},  # every arrival process's volume: derive.demand_volume
+    "handle_factor": {"sim/model/derive.py"},  # every call handle time: derive.call_handle, handle_tables
 }
 #: Reads that name a key in an error message (the value as the user typed it), not a derivation.
 NAMING = {("sim/model/checks.py", name) for name in ("horizon_h", "warmup_h", "interval_min", "surges",
-                                                      "headcount_factor")}
+                                                      "headcount_factor", "demand_factor")}
 
 
 def test_derived_quantities_have_one_home():

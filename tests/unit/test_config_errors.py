@@ -52,6 +52,8 @@ COMPOSE_CASES = [
     ("unknown_key", ["staffing.operatrs=4"], "arg", "staffing.operatrs", "4", "unknown key"),
     ("wrong_type", ["staffing.operators=abc"], "arg", "staffing.operators", "abc", "whole number"),
     ("negative_rate", ["arrivals.phone.per_day=-1"], ConfigError, "arrivals.phone.per_day", -1.0, ">= 0"),
+    ("zero_demand_factor", ["arrivals.demand_factor=0"], ConfigError, "arrivals.demand_factor", 0.0, "(0, 100]"),
+    ("huge_handle_factor", ["calls.handle_factor=101"], ConfigError, "calls.handle_factor", 101.0, "(0, 100]"),
     ("probability_gt_1", ["calls.retrial.probability=1.5"], ConfigError, "calls.retrial.probability", 1.5, "[0, 1]"),
     ("shares_not_1", ["categories.all.share=0.5"], ConfigError, "categories", {"all": 0.5}, "sum to 1"),
     ("surge_unknown_category", ["+arrivals.surges=[{name:rain,categories:[nosuch]}]"], ConfigError,
@@ -390,6 +392,8 @@ CLI_CASES = {
     "unknown_key": (["staffing.operatrs=4"], ["staffing.operatrs=4", "unknown key"]),
     "wrong_type": (["staffing.operators=abc"], ["staffing.operators=abc", "whole number"]),
     "negative_rate": (["arrivals.phone.per_day=-1"], ["arrivals.phone.per_day=-1", ">= 0"]),
+    "zero_demand_factor": (["arrivals.demand_factor=0"], ["arrivals.demand_factor=0: must be in (0, 100]"]),
+    "negative_handle_factor": (["calls.handle_factor=-1.1"], ["calls.handle_factor=-1.1: must be in (0, 100]"]),
     "probability_gt_1": (["calls.retrial.probability=1.5"], ["calls.retrial.probability=1.5", "[0, 1]"]),
     "shares_not_1": (["categories.all.share=0.5"], ["categories=", "0.5", "sum to 1"]),
     "surge_unknown_category": (["+arrivals.surges=[{name:rain,categories:[nosuch]}]"],
@@ -493,7 +497,7 @@ def _one_line(r, expect, label):
 # One case per error path of sim.cli.main runs by default; the other classes of bad input take the same path as
 # negative_rate (ConfigError -> one line), their message text is checked in-process by test_compose_config_rejects,
 # so their (slow: one interpreter each) CLI runs are marked slow.
-CLI_FAST = ("unknown_key", "wrong_type", "negative_rate", "unknown_scenario", "unknown_option")
+CLI_FAST = ("unknown_key", "wrong_type", "negative_rate", "unknown_scenario", "unknown_option", "zero_demand_factor")
 
 
 @pytest.mark.parametrize("cli_case", [c if c in CLI_FAST else pytest.param(c, marks=pytest.mark.slow)
