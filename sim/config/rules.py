@@ -33,11 +33,17 @@ from sim.core.errors import ConfigError
 
 def check_config(cfg: Any) -> None:
     """Check the rules across sections of ``cfg`` (a :class:`~sim.config.schema.Config` whose sections are valid)."""
+    from sim.config.dated import check_dated, check_dated_staffing
+    from sim.config.limits import LIMITS
     from sim.config.rules_effects import check_effects
+    from sim.config.schema import CHANNELS
     from sim.config.whatif import check_factors
 
     _kpis(cfg)
     check_references(cfg)
+    check_dated(cfg.dated, CHANNELS, list(cfg.categories), cfg.experiment.start_weekday, cfg.experiment.horizon_h,
+                {ch: getattr(cfg.arrivals, ch).per_day for ch in CHANNELS})
+    check_dated_staffing(cfg, CHANNELS, LIMITS["operators"])
     check_factors(cfg)
     _plans(cfg)
     check_loops(cfg)
@@ -167,7 +173,7 @@ def _plans(cfg: Any) -> None:
             raise ConfigError("staffing.policy", s.policy, f"proposes one plan for the whole front line, not one per "
                                                            f"operator group: with routing.groups ({len(groups)} given) "
                                                            f"each group's plan is given (staffing.policy=plan)")
-    elif s.policy == "plan":
+    elif s.policy == "plan" and cfg.dated.staffing_file is None:
         _needs_plan(s, "staffing")
     fb = cfg.feedback
     if cfg.units and fb.mode == "team":

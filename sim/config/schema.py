@@ -26,6 +26,7 @@ from sim.config.backoffice import (
     has_units,
     makes_orders,
 )
+from sim.config.dated import DatedConfig, DayLogSdConfig, dated_plan, read_dated
 from sim.config.experiment import ExperimentConfig, ReportConfig
 from sim.config.fields import (
     AT,
@@ -79,6 +80,14 @@ BEIJING_TARGETS: Dict[str, Optional[float]] = {
 Weight = Annotated[Number, Range(ceiling=1e9, why="a relative weight of the hour")]
 
 
+def from_template(cfg: Any, channel: str) -> bool:
+    """Whether ``channel``'s arrivals come from the weekly template (not from a dated file's rows)."""
+    return cfg.dated.file is None or channel not in read_dated(cfg.dated.file, CHANNELS, list(cfg.categories)).rates
+
+
+_TEMPLATE = UsedOnlyWhen(lambda c, o: from_template(c, "phone" if o is c.arrivals.phone else "online"),
+                         "not used: dated.file gives the channel's arrivals per date and half-hour (its days' spread: "
+                         "dated.day_log_sd)")
 #: A what-if's multiplier (as ``staffing.headcount_factor``); the run's size limits bound what it makes further.
 Factor = Annotated[Number, Range(0.0, 100.0, lo_open=True)]
 
@@ -114,9 +123,11 @@ class ChannelConfig(Model):
     """Arrival process of one channel: a non-homogeneous Poisson process."""
 
     per_day: NonNegative = doc(0.0, "mean first contacts per day on a day whose weekday factor is 1 (before scale)")
-    hourly_profile: List[Weight] = doc(lambda: [1.0] * 24, "relative weights of the hours: 24 (every day alike) or "
-                                                           "168 (a week, Monday 0:00 first); 0 = a closed hour")
-    day_cv: Annotated[Number, Range(0.0, 10.0)] = doc(0.0, "CV of a gamma day multiplier; 0 = pure Poisson")
+    hourly_profile: Annotated[List[Weight], _TEMPLATE] = doc(lambda: [1.0] * 24, "relative weights of the hours: 24 "
+                                                             "(every day alike) or 168 (a week, Monday 0:00 first); "
+                                                             "0 = a closed hour")
+    day_cv: Annotated[Number, Range(0.0, 10.0), _TEMPLATE] = doc(0.0, "CV of a gamma day multiplier; 0 = pure "
+                                                                      "Poisson")
 
 
 class SurgeConfig(Model):
@@ -135,7 +146,10 @@ class ArrivalsConfig(Model):
 
     phone: ChannelConfig = doc(ChannelConfig, "calls")
     online: ChannelConfig = doc(ChannelConfig, "online submissions (WeChat, app, web)")
-    day_of_week: List[Annotated[Number, Range(ceiling=100.0, why="a weekday's multiplier of the channels' per_day")]] \
+    day_of_week: Annotated[List[Annotated[Number, Range(ceiling=100.0, why="a weekday's multiplier of the channels' "
+                                                                         "per_day")]], UsedOnlyWhen(
+        lambda c, o: any(getattr(c.arrivals, ch).per_day > 0 and from_template(c, ch) for ch in CHANNELS),
+        "not used: dated.file gives the arrivals of every channel with demand per date")] \
         = doc(lambda: [1.0] * 7, "7 multipliers of per_day, Monday first")
     surges: List[SurgeConfig] = doc(list, "surge events (rainstorm, heating season, ...)")
     demand_factor: Factor = doc(1.0, "a what-if: multiplies every channel's and category's arrivals (profiles, "
@@ -272,6 +286,7 @@ class Config(Model):
     scale: Positive = doc(1.0, "multiplies demand and staff together (e.g. 0.1 for quick runs)")
     experiment: ExperimentConfig = doc(ExperimentConfig, "replications, horizon, seed")
     arrivals: ArrivalsConfig = doc(ArrivalsConfig, "demand")
+    dated: DatedConfig = doc(DatedConfig, "arrivals per date and half-hour from a file (sim/config/dated.py)")
     categories: Dict[str, CategoryConfig] = doc(dict, "request categories by name")
     calls: CallsConfig = doc(CallsConfig, "phone calls")
     online: Annotated[OnlineConfig, UsedOnlyWhen(has_online, "used only when there is online demand "
@@ -304,7 +319,8 @@ def group_plans(cfg: Config) -> Dict[str, StaffingConfig]:
     Without ``routing.groups``: the one plan ``staffing``, under the name ``"operators"``.
     """
     if not cfg.routing.groups:
-        return {"operators": cfg.staffing}
+        dated = dated_plan(cfg, CHANNELS)  # a dated scenario's plan per date and half-hour (dated.staffing_file)
+        return {"operators": cfg.staffing if dated is None else cfg.staffing.with_form(half_hourly=dated)}
     s = cfg.staffing
     return {name: g.with_form(shrinkage=s.shrinkage, headcount_factor=s.headcount_factor, family=StaffingConfig)
             for name, g in cfg.routing.groups.items()}
@@ -321,5 +337,6 @@ __all__ = [
     "OnlineConfig", "ShiftConfig", "StaffingConfig", "FrontStaffingConfig", "StaffingTargetConfig", "OptimizeConfig",
     "ShiftPatternConfig", "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig", "ExperimentConfig",
     "KpiConfig", "ReportConfig", "Config", "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig",
-    "PlanForm", "makes_orders", "defaults_data", "group_plans", "plan_key", "check_shares",
+    "PlanForm", "DatedConfig", "DayLogSdConfig", "makes_orders", "defaults_data", "group_plans", "plan_key",
+    "check_shares",
 ]

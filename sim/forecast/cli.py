@@ -73,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
                                                         "(type closed, open, holiday, workday or event)")
     p.add_argument("--backtest-weeks", type=int, default=8, help="weeks of the back-test (default 8)")
     p.add_argument("--overwrite", action="store_true", help="replace this command's earlier output for NAME")
+    p.add_argument("--base", default=None, help="also write a dated scenario NAME extending this scenario with the "
+                                                "forecast as its demand (scenarios/NAME.yaml)")
+    p.add_argument("--scenario-dir", default=None, help="the folder of the scenario --base writes (default: "
+                                                        "scenarios, in the folder the command runs in)")
     g = p.add_argument_group("interval counts (--format counts)")
     g.add_argument("--channel", default=None, help="channel of every row when the file has no channel column "
                                                    "(default phone)")
@@ -103,6 +107,9 @@ def _check_args(a: argparse.Namespace) -> None:
                 flag = "--" + opt.replace("_", "-")
                 raise ConfigError(flag, getattr(a, opt), f"only with --format counts (a log's mapping names its "
                                                          f"columns; --format is {a.format!r})")
+    if a.scenario_dir is not None and a.base is None:
+        raise ConfigError("--scenario-dir", a.scenario_dir, "only with --base (the dated scenario it names the "
+                                                            "folder of)")
     if a.channel is not None and not a.channel.strip():
         raise ConfigError("--channel", a.channel, "must not be empty")
 
@@ -168,6 +175,20 @@ def _write(report: Path, files: Dict[str, str]) -> None:
         raise
 
 
+def _write_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file beside it (never a half-written file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def run(argv: Sequence[str]) -> List[str]:
     """Run the command; return the lines to print.  Raises ConfigError on bad input."""
     a = _parser().parse_args(list(argv))
@@ -180,7 +201,16 @@ def run(argv: Sequence[str]) -> List[str]:
         check_country(a.country)
     special = read_special_days(Path(a.special_days), a.special_days) if a.special_days else []
     report = _output(a.name, a.overwrite)
+    target = None
+    if a.base is not None:
+        from sim.forecast.scenario import check_target
+
+        target = check_target(a.name, a.base, Path(a.scenario_dir or "scenarios"), a.overwrite)
     hist = _read(a)
+    if target is not None:
+        from sim.forecast.scenario import check_channels
+
+        check_channels(list(hist.counts))
     start, end = _range(a, hist.end)
     month_end = (end.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     cal = build_calendar(hist.start, (month_end - hist.start).days + 1, a.country, special, a.special_days)
@@ -222,14 +252,24 @@ def run(argv: Sequence[str]) -> List[str]:
     if cats is not None:
         files["forecast_categories.csv"] = cats
     _write(report, files)
+    wrote = [f"wrote {report}/{', '.join(sorted(files))}"]
+    if target is not None:
+        from sim.forecast.scenario import base_volumes, scenario_yaml
+
+        assert a.base is not None
+        text = scenario_yaml(a.name, a.base, (report / "forecast.csv").as_posix(), data, command,
+                             base_volumes(a.base))
+        _write_file(target, text)
+        run_as = f"scenario={a.name}" if a.scenario_dir is None else f"scenario={target.as_posix()}"
+        wrote.append(f"wrote {target.as_posix()}: a dated scenario of {a.base} with this forecast as its demand; "
+                     f"plan it with: hotline-sim {run_as} staffing.policy=optimize staffing.schedule=shifts")
     src = hist.source
     read = f"read {src.get('rows', 0):,} rows of {a.history}: {hist.n_days} days from {hist.start} to {hist.end}"
     if src.get("skipped"):
         first = src["skipped_first_lines"][0]
         read += (f"; {src['skipped']:,} rows skipped as unreadable (first: line {first['line']}: {first['reason']}; "
                  f"all in forecast.json)")
-    return [read, *headline(data), *(f"note: {n}" for n in result.notes),
-            f"wrote {report}/{', '.join(sorted(files))}"]
+    return [read, *headline(data), *(f"note: {n}" for n in result.notes), *wrote]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

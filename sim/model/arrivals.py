@@ -10,19 +10,28 @@ uniforms on the piece.  A resident's category is drawn with probability
 proportional to ``share[k] x surge multiplier[k]`` in the piece where they arrive,
 which makes each category's own arrival stream a Poisson process with its surge.
 
+A dated scenario (:mod:`sim.config.dated`) gives a channel's expected arrivals per
+date and half-hour instead (:class:`DatedArrivals`): the same exact generation over
+its half-hours, with a lognormal day multiplier of mean 1 whose spread is the
+forecast's (``dated.day_log_sd``), drawn from the channel's own ``forecast_day`` stream.
+
 Days are generated when the simulation reaches them, so memory holds one day of
 arrivals at most.  All draws come from the channel's own named streams.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Sequence, Union
 
 import numpy as np
 from scipy import special
 
 from sim.core.calendar import DAY_S
+
+SLOT_S = 1800.0
+SLOTS_PER_DAY = 48
 
 HOUR_S = 3600.0
 
@@ -119,17 +128,94 @@ class ChannelArrivals:
         cv = self.day_cv
         u_day = day_rng.random()  # drawn even when cv = 0, so nothing else depends on day_cv
         g = float(special.gammaincinv(1.0 / (cv * cv), u_day)) * cv * cv if cv > 0 else 1.0
-        starts, ends, cat_rates = self.pieces(day, g)
-        total = cat_rates.sum(axis=1)
-        counts = counts_rng.poisson(total * (ends - starts))
-        n = int(counts.sum())
-        piece = np.repeat(np.arange(len(starts)), counts)
-        times = starts[piece] + counts_rng.random(n) * (ends - starts)[piece]
-        order = np.argsort(times, kind="stable")
-        times, piece = times[order], piece[order]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cum = np.cumsum(cat_rates, axis=1) / total[:, None]
-        cum[:, -1] = 1.0
-        u = category_rng.random(n)
-        cats = (u[:, None] >= cum[piece]).sum(axis=1)
-        return times, np.minimum(cats, len(self.shares) - 1)
+        return draw(*self.pieces(day, g), counts_rng, category_rng)
+
+
+def draw(starts: np.ndarray, ends: np.ndarray, cat_rates: np.ndarray, counts_rng: np.random.Generator,
+         category_rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Arrival times (sorted) and category indices of constant-rate pieces (:meth:`ChannelArrivals.pieces`):
+    a Poisson count per piece and uniform times in it from ``counts_rng``, one uniform per arrival (in time
+    order) from ``category_rng`` for its category."""
+    total = cat_rates.sum(axis=1)
+    counts = counts_rng.poisson(total * (ends - starts))
+    n = int(counts.sum())
+    piece = np.repeat(np.arange(len(starts)), counts)
+    times = starts[piece] + counts_rng.random(n) * (ends - starts)[piece]
+    order = np.argsort(times, kind="stable")
+    times, piece = times[order], piece[order]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cum = np.cumsum(cat_rates, axis=1) / total[:, None]
+    cum[:, -1] = 1.0
+    u = category_rng.random(n)
+    cats = (u[:, None] >= cum[piece]).sum(axis=1)
+    return times, np.minimum(cats, cat_rates.shape[1] - 1)
+
+
+class DatedArrivals:
+    """Arrival process of one channel of a dated scenario (:mod:`sim.config.dated`).
+
+    The rate is constant in each half-hour of the file: its expected arrivals / 1800 s (per category
+    where the file gives them, else the channel's total shared out by the category shares), times the
+    day's multiplier and any surge in force; zero before the file's first day and after its last.
+
+    Parameters
+    ----------
+    slot_counts : ndarray, shape (days * 48, C) or (days * 48, 1)
+        Expected arrivals per half-hour (already scaled), per category or in total.
+    shares : sequence of float
+        Category shares (used when ``slot_counts`` has one column).
+    surges : sequence of Surge
+        Surges that apply to this channel.
+    log_sd : ndarray, shape (days,)
+        Standard deviation of each day's log total: a day's multiplier is ``exp(sd z - sd^2 / 2)``
+        (mean 1), ``z`` standard normal from the channel's ``forecast_day`` stream.
+    """
+
+    def __init__(self, slot_counts: np.ndarray, shares: "Sequence[float] | np.ndarray", surges: Sequence[Surge],
+                 log_sd: np.ndarray) -> None:
+        self.shares = np.asarray(shares, dtype=float)
+        counts = np.asarray(slot_counts, dtype=float)
+        self.slot_counts = counts if counts.shape[1] > 1 else counts * self.shares[None, :]
+        self.n_days = self.slot_counts.shape[0] // SLOTS_PER_DAY
+        self.surges = list(surges)
+        self.log_sd = np.asarray(log_sd, dtype=float)
+        #: mean arrivals per day over the file (a channel with demand has per_day > 0)
+        self.per_day = float(self.slot_counts.sum()) / max(self.n_days, 1)
+
+    def pieces(self, day: int, day_factor: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The constant-rate pieces of ``day``, as :meth:`ChannelArrivals.pieces`."""
+        t0 = day * DAY_S
+        cuts = {t0 + k * SLOT_S for k in range(SLOTS_PER_DAY + 1)}
+        for s in self.surges:
+            for t in (s.start_s, s.end_s):
+                if t0 < t < t0 + DAY_S:
+                    cuts.add(t)
+        bounds = np.array(sorted(cuts))
+        starts, ends = bounds[:-1], bounds[1:]
+        if not 0 <= day < self.n_days:
+            return starts, ends, np.zeros((len(starts), len(self.shares)))
+        slots = day * SLOTS_PER_DAY + ((starts - t0) // SLOT_S).astype(int)
+        rates = self.slot_counts[slots] * (day_factor / SLOT_S)
+        mids = (starts + ends) / 2
+        for s in self.surges:
+            active = (mids >= s.start_s) & (mids < s.end_s)
+            rates[active] *= s.multipliers
+        return starts, ends, rates
+
+    def expected_per_hour(self, day: int) -> np.ndarray:
+        """Expected arrivals in each hour of ``day`` (no day multiplier), for tests and reports."""
+        starts, ends, rates = self.pieces(day)
+        hours = ((starts - day * DAY_S) // HOUR_S).astype(int)
+        return np.bincount(hours, weights=rates.sum(axis=1) * (ends - starts), minlength=24)
+
+    def generate(self, day: int, counts_rng: np.random.Generator, forecast_rng: np.random.Generator,
+                 category_rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Arrival times (sorted, seconds) and category indices of ``day``: one standard normal per day
+        from ``forecast_rng`` (drawn whatever the day's sd) gives its multiplier."""
+        z = float(forecast_rng.standard_normal())
+        sd = float(self.log_sd[day]) if 0 <= day < self.n_days else 0.0
+        return draw(*self.pieces(day, math.exp(sd * z - sd * sd / 2.0)), counts_rng, category_rng)
+
+
+#: A channel's arrival process: the weekly template or a dated file's.
+Arrivals = Union[ChannelArrivals, DatedArrivals]

@@ -29,7 +29,7 @@ from sim.config.schema import URGENCY_CLASSES, Config, group_plans
 from sim.core.calendar import WorkCalendar
 from sim.core.distributions import Distribution, make_distribution
 from sim.model import derive
-from sim.model.arrivals import ChannelArrivals
+from sim.model.arrivals import Arrivals
 from sim.model.derive import DIRECT, WORK_ORDER, Clock, Triage
 from sim.model.staffing import StaffChange, rostered_and_cost, scheduled_headcount, staffing_changes
 from sim.model.units import UnitDirectory
@@ -137,7 +137,7 @@ class Compiled:
     clock: Clock
     shares: np.ndarray  # category mix, summing to 1
     triage: Triage
-    channels: Dict[str, ChannelArrivals]
+    channels: Dict[str, Arrivals]
     handle: Dict[str, List[List[Distribution]]]  # per channel, [kind][category]
     transfer: Distribution
     patience: Distribution

@@ -17,7 +17,9 @@ consumer calls the function below rather than repeating its arithmetic:
 * :func:`demand_volume` - the one multiplier of every arrival process's volume
   (``scale`` x ``arrivals.demand_factor``);
 * :func:`channel_arrivals` - each channel's arrival process, surges included
-  (volume x :func:`demand_volume` x weekday factors x hourly profile x surges);
+  (volume x :func:`demand_volume` x weekday factors x hourly profile x surges, or a dated file's
+  rates x :func:`demand_volume`);
+  :func:`start_date` - the date of time 0 of a dated scenario;
 * :func:`handle_tables`, :func:`transfer_handle`, :func:`resolution_table`,
   :func:`per_urgency` - the distributions of the front line and of the back
   office, fall-back chains resolved, every call handle time multiplied by
@@ -34,16 +36,18 @@ Headcounts after scale, shrinkage and headcount factor are derived in
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 
+from sim.config.dated import day_log_sd, read_dated
 from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config, DistConfig
 from sim.config.whatif import scaled_dist
 from sim.core.calendar import WorkCalendar
 from sim.core.distributions import Distribution, make_distribution
-from sim.model.arrivals import ChannelArrivals, Surge
+from sim.model.arrivals import Arrivals, ChannelArrivals, DatedArrivals, Surge
 from sim.model.staffing import carried_counts, scaled_headcount
 from sim.model.units import Unit, UnitDirectory
 
@@ -89,6 +93,13 @@ def clock(cfg: Config) -> Clock:
     return Clock(horizon_s=horizon_s, drain_s=e.drain_h * 3600.0, interval_s=interval_s,
                  n_intervals=int(round(horizon_s / interval_s)),
                  warmup_intervals=int(round(e.warmup_h * 3600.0 / interval_s)), start_weekday=int(e.start_weekday))
+
+
+def start_date(cfg: Config) -> Optional[dt.date]:
+    """The date of time 0 of a dated scenario (its file's first date), None for the weekly template."""
+    if cfg.dated.file is None:
+        return None
+    return read_dated(cfg.dated.file, CHANNELS, list(cfg.categories)).start
 
 
 def category_shares(cfg: Config) -> np.ndarray:
@@ -152,15 +163,16 @@ def demand_volume(cfg: Config) -> float:
     """The multiplier of every arrival process's volume: ``scale`` x ``arrivals.demand_factor``.
 
     Every source of arrivals is multiplied by it here, once - a channel's ``per_day`` (and so each
-    category's share of it), and any other form of demand a scenario gives - before the weekday
+    category's share of it), a dated scenario's rates per half-hour - before the weekday
     factors, the hourly profile and the surges, which keep their shape.
     """
     return cfg.scale * cfg.arrivals.demand_factor
 
 
-def channel_arrivals(cfg: Config, with_surges: bool = True) -> Dict[str, ChannelArrivals]:
+def channel_arrivals(cfg: Config, with_surges: bool = True) -> Dict[str, Arrivals]:
     """Each channel's arrival process: volume x :func:`demand_volume`, weekday factors, hourly profile, day CV
-    and surges.
+    and surges; for a channel of a dated scenario's file, its arrivals per half-hour x :func:`demand_volume`,
+    the day multipliers' spread (``dated.day_log_sd``) and surges.
 
     Parameters
     ----------
@@ -171,9 +183,14 @@ def channel_arrivals(cfg: Config, with_surges: bool = True) -> Dict[str, Channel
     """
     shares = category_shares(cfg)
     volume = demand_volume(cfg)
-    out = {}
+    out: Dict[str, Arrivals] = {}
+    dated = (read_dated(cfg.dated.file, CHANNELS, list(cfg.categories)) if cfg.dated.file is not None else None)
     for ch in CHANNELS:
         c = getattr(cfg.arrivals, ch)
+        if dated is not None and ch in dated.rates:  # the file's dates replace the channel's weekly template
+            out[ch] = DatedArrivals(dated.rates[ch] * volume, shares, _surges(cfg, ch) if with_surges else [],
+                                    day_log_sd(cfg.dated, dated, ch))
+            continue
         out[ch] = ChannelArrivals(c.per_day * volume, c.hourly_profile, cfg.arrivals.day_of_week, c.day_cv,
                                   shares, _surges(cfg, ch) if with_surges else [], cfg.experiment.start_weekday)
     return out
@@ -322,6 +339,6 @@ def work_order_share(cfg: Config) -> float:
 
 
 __all__ = ["Clock", "Triage", "DIRECT", "WORK_ORDER", "TRANSFER", "clock", "category_shares", "triage",
-           "demand_volume", "channel_arrivals", "call_handle",
+           "demand_volume", "channel_arrivals", "start_date", "call_handle",
            "transfer_handle", "handle_tables", "mean_handle_s", "per_urgency", "resolution_table", "calendars",
            "unit_directory", "work_order_share"]

@@ -9,7 +9,8 @@ off nothing is kept, and memory does not grow with finished contacts.
 
 Timestamps are written in ISO format on a nominal calendar whose time 0 is
 midnight on Monday 1 January 2024 shifted to ``experiment.start_weekday``
-(the simulation has no real date); ``arrival_h`` gives hours from time 0.  The
+(the simulation has no real date), or, for a dated scenario (``dated.file``), on
+its real dates from midnight of its first date; ``arrival_h`` gives hours from time 0.  The
 calendar has no time zone and no daylight saving, so the timestamps carry no
 UTC offset: the calibration reads them as they are (without ``--timezone``).
 
@@ -119,9 +120,10 @@ class RequestLog:
 
 
 def write_request_log(path: Path, logs: Sequence[tuple[int, Dict[str, np.ndarray]]], categories: Sequence[str],
-                      unit_names: Sequence[str], unit_types: Sequence[str], start_weekday: int) -> int:
-    """Write ``requests.csv`` from the logs of several replications; return the number of rows."""
-    epoch = dt.datetime(2024, 1, 1) + dt.timedelta(days=start_weekday)
+                      unit_names: Sequence[str], unit_types: Sequence[str], start: "int | dt.date") -> int:
+    """Write ``requests.csv`` from the logs of several replications; return the number of rows.  ``start``: the
+    date of time 0 (a dated scenario), or the weekday of time 0 on the nominal calendar."""
+    epoch = epoch_of(start)
     header = ["replication", "contact_id", "channel", "category", "urgency", "kind", "unit", "unit_type",
               "attempts", "bounces", "rounds", "visit_attempts", "arrival_h", *TIME_HEADERS,
               "reports_resolved", "satisfied", "terminal_state", "last_attempt", "left_queue"]
@@ -148,13 +150,21 @@ def write_request_log(path: Path, logs: Sequence[tuple[int, Dict[str, np.ndarray
     return n
 
 
+def epoch_of(start: "int | dt.date") -> dt.datetime:
+    """Time 0 of the logs: midnight of ``start`` (a date), or of the nominal Monday 1 January 2024 shifted to
+    weekday ``start`` (an int)."""
+    if isinstance(start, dt.date):
+        return dt.datetime.combine(start, dt.time())
+    return dt.datetime(2024, 1, 1) + dt.timedelta(days=start)
+
+
 def _stamp(epoch: dt.datetime, t: float, timespec: str) -> str:
     """``t`` seconds after ``epoch`` in ISO format, or "" for NaN."""
     return "" if math.isnan(t) else (epoch + dt.timedelta(seconds=float(t))).isoformat(timespec=timespec)
 
 
 def write_call_log(path: Path, logs: Sequence[tuple[int, Dict[str, np.ndarray], Dict[str, np.ndarray]]],
-                   categories: Sequence[str], start_weekday: int) -> int:
+                   categories: Sequence[str], start: "int | dt.date") -> int:
     """Write ``calls.csv``: one row per call attempt, in the ``generic`` call-log format; return the rows.
 
     Columns (:data:`CALL_LOG_HEADER`): the replication; the call (its contact id) and the attempt
@@ -165,9 +175,10 @@ def write_call_log(path: Path, logs: Sequence[tuple[int, Dict[str, np.ndarray], 
     the queue then, ``left_queue``; the callback itself is outbound work: no service columns) or
     ``open`` (still waiting when the run stopped; a call answered but still being served has
     ``answered`` and no end).  Rows of a replication are
-    in order of arrival.  ``logs`` holds ``(replication, contact columns, abandoned attempts)``.
+    in order of arrival.  ``logs`` holds ``(replication, contact columns, abandoned attempts)``; ``start``
+    as in :func:`write_request_log`.
     """
-    epoch = dt.datetime(2024, 1, 1) + dt.timedelta(days=start_weekday)
+    epoch = epoch_of(start)
     n = 0
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")

@@ -22,6 +22,7 @@ import numpy as np
 
 from sim.config.schema import CHANNELS
 from sim.core.rng import Streams
+from sim.model.arrivals import DatedArrivals
 from sim.model.derive import DIRECT, EMERGENCY, TRANSFER, WORK_ORDER
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,7 +55,8 @@ def _by_group(u: np.ndarray, groups: np.ndarray, dists: list) -> np.ndarray:
 def channel_columns(sc: "Compiled", st: Streams, ch: str, day: int) -> List[np.ndarray]:
     """All attribute columns of one channel's residents of ``day`` (arrival order)."""
     arr = sc.channels[ch]
-    t, cat = arr.generate(day, st.get(f"arrivals.{ch}"), st.get(f"arrivals.{ch}.day"), st.get(f"category.{ch}"))
+    day_stream = f"arrivals.{ch}.forecast_day" if isinstance(arr, DatedArrivals) else f"arrivals.{ch}.day"
+    t, cat = arr.generate(day, st.get(f"arrivals.{ch}"), st.get(day_stream), st.get(f"category.{ch}"))
     n = len(t)
     mix = sc.triage
     urg = (st.get(f"urgency.{ch}").random(n)[:, None] >= mix.urgency_cum[cat]).sum(axis=1)

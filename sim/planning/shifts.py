@@ -27,6 +27,7 @@ and :func:`shifts_yaml` writes it ready to paste into a scenario.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -252,14 +253,19 @@ def _shifts(cols: Sequence[Column], x: np.ndarray, patterns: Sequence[ShiftPatte
     return shifts, counts
 
 
-def shifts_yaml(schedule: Schedule, shrinkage: float, header: str) -> str:
-    """The schedule as YAML ready to paste into a scenario (a ``staffing:`` block with its shrinkage)."""
+def shifts_yaml(schedule: Schedule, shrinkage: float, header: str,
+                dates: Optional[Sequence[dt.date]] = None) -> str:
+    """The schedule as YAML ready to paste into a scenario (a ``staffing:`` block with its shrinkage); with
+    ``dates`` (the date of each weekday, Monday first: a dated run), each shift ends with a comment listing
+    the dates it starts on."""
     lines = [f"# {line}" for line in header.splitlines()]
     lines += ["staffing:", f"  shrinkage: {shrinkage:g}", "  shifts:"]
     for sh in schedule.shifts:
         days = f", days: [{', '.join(str(d) for d in sh.days)}]" if sh.days else ""
+        on = "" if dates is None else "  # " + ", ".join(
+            f"{dates[d]:%a} {dates[d].isoformat()}" for d in sorted(sh.days or range(7), key=lambda d: dates[d]))
         lines.append(f"    - {{name: {sh.name}, start_h: {sh.start_h:g}, length_h: {sh.length_h:g}, "
-                     f"count: {sh.count:.12g}{days}, cost_per_h: {sh.cost_per_h:g}}}")
+                     f"count: {sh.count:.12g}{days}, cost_per_h: {sh.cost_per_h:g}}}{on}")
     if not schedule.shifts:
         lines[-1] = "  shifts: []"
     return "\n".join(lines) + "\n"

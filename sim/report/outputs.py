@@ -21,6 +21,7 @@ Reports never simulate: everything here is computed from an
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import math
 from pathlib import Path
@@ -30,6 +31,7 @@ import numpy as np
 
 from sim.analysis.kpis import KPI_NAMES, accounting, interval_kpis
 from sim.experiments.runner import ExperimentResult
+from sim.model.derive import start_date
 
 SCHEMA = "hotline-sim/summary/v1"
 INTERVAL_KPIS = ("calls_offered", "retrials", "calls_answered", "calls_abandoned", "service_level",
@@ -125,8 +127,9 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) 
 
 
 def interval_rows(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
-    """Header and rows of ``intervals.csv``."""
-    header = ["replication", "interval", "start_h", "day", "time_of_day", "in_window",
+    """Header and rows of ``intervals.csv`` (with a ``date`` column after ``day`` for a dated scenario)."""
+    first = start_date(exp.cfg)
+    header = ["replication", "interval", "start_h", "day", *(["date"] if first else []), "time_of_day", "in_window",
               *INTERVAL_KPIS, "scheduled_operators"]
     rows: List[List[Any]] = []
     for res in exp.replications:
@@ -135,7 +138,9 @@ def interval_rows(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
         for i in range(n):
             start_s = i * res.interval_s
             tod = int(start_s % 86400)
-            rows.append([res.replication, i, start_s / 3600.0, int(start_s // 86400),
+            day = int(start_s // 86400)
+            rows.append([res.replication, i, start_s / 3600.0, day,
+                         *([(first + dt.timedelta(days=day)).isoformat()] if first else []),
                          f"{tod // 3600:02d}:{tod % 3600 // 60:02d}", int(i >= res.warmup_intervals),
                          *[k[name][i] for name in INTERVAL_KPIS], res.intervals["scheduled_operators"][i]])
     return header, rows

@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from sim.config.kpi_catalog import KPI_GROUPS, kpi, why_undefined
 from sim.config.schema import Config
+from sim.model.derive import start_date
 from sim.report import config_view
 from sim.report.caveats import judged
 from sim.report.figures.common import WEEKDAYS
@@ -72,8 +73,16 @@ def _duration(h: float) -> str:
 def run_facts(summary: Mapping[str, Any], cfg: Config) -> List[str]:
     """Sentences that say what was run: horizon, warm-up, drain, replications, seed, scale."""
     e = cfg.experiment
-    start = WEEKDAYS[e.start_weekday % 7]
+    first = start_date(cfg)
+    start = f"{first:%A} {first.day} {first:%B %Y}" if first else WEEKDAYS[e.start_weekday % 7]
     facts = [f"Horizon: {_duration(summary['horizon_h'])} of contacts, from {start} 00:00."]
+    if first is not None:
+        spread = ("each replication draws each day's volume within the forecast's spread (dated.day_log_sd)"
+                  if cfg.dated.uncertainty and any(e.log_sd > 0 for e in cfg.dated.day_log_sd)
+                  else "the expected volumes only (no day-to-day spread drawn)")
+        facts.append(f"Arrivals per date and half-hour from {cfg.dated.file}: {spread}."
+                     + (f" Operators per date and half-hour from {cfg.dated.staffing_file}."
+                        if cfg.dated.staffing_file and cfg.staffing.policy == "plan" else ""))
     if summary["warmup_h"] > 0:
         facts.append(f"Warm-up: the first {summary['warmup_h']:g} h are left out of every KPI (a steady-state "
                      f"study; the model starts empty).")

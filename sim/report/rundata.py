@@ -20,6 +20,8 @@ counts, never an average of ratios.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,7 @@ import numpy as np
 from sim.analysis.kpis import kpis_from_sums
 from sim.config.schema import Config
 from sim.experiments.runner import ExperimentResult
+from sim.model.derive import start_date
 from sim.records.backoffice import BackOfficeMeta, BackOfficeRecords
 from sim.records.intervals import ReplicationResult
 from sim.report.figures.common import mean_band
@@ -131,6 +134,11 @@ class RunData:
     def confidence(self) -> float:
         """Confidence level of the intervals."""
         return float(self.cfg.experiment.confidence)
+
+    @functools.cached_property
+    def start_date(self) -> Optional[dt.date]:
+        """Date of time 0 for a dated scenario (``dated.file``); None for the weekly template."""
+        return start_date(self.cfg)
 
     @property
     def start_weekday(self) -> int:

@@ -17,19 +17,25 @@ Written from the :class:`~sim.planning.plan.StaffingPlan` the run simulated and 
 * ``schedule.csv`` - one row per interval of the week (Monday first): the requirement the shifts
   cover, the operators they schedule, and the over- and under-coverage.
 
+A dated scenario (``dated.file``) adds the dates: a ``date`` column in ``staffing.csv`` and
+``schedule.csv`` (the date of each weekday in the run's first seven days), and the dates each shift
+works in ``shifts.yaml``.
+
 :func:`staffing_summary` is ``summary.json`` -> ``staffing``: the policy's notes and the share of
 intervals meeting each target in this run (for ``optimize``, on seeds the optimisation never saw).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Union
+import datetime as dt
+from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
 
 from sim.analysis.staffing_kpis import meeting_shares, pooled_intervals, target_values
 from sim.core.calendar import DAY_S
 from sim.experiments.runner import ExperimentResult
+from sim.model.derive import start_date
 from sim.planning.plan import StaffingPlan
 from sim.planning.shifts import WEEKDAYS, shifts_yaml
 
@@ -50,12 +56,23 @@ def staffing_rows(exp: ExperimentResult, plan: StaffingPlan) -> Table:
     n = len(pooled["attempts"])
     load = plan.requirement.offered_load
     rows: List[List[Any]] = []
+    first = start_date(exp.cfg)
     for k in range(n):
         required = float(plan.required[k]) if plan.required is not None else None
-        rows.append([k, k * interval_s / 3600.0, _clock(k * interval_s), float(load[k]), required,
+        date = [(first + dt.timedelta(days=int(k * interval_s // DAY_S))).isoformat()] if first else []
+        rows.append([k, k * interval_s / 3600.0, *date, _clock(k * interval_s), float(load[k]), required,
                      float(pooled["rostered"][k]), float(pooled["mean_on_duty"][k]), float(pooled["service_level"][k]),
                      exp.cfg.scale])
-    return list(STAFFING_COLUMNS), rows
+    header = list(STAFFING_COLUMNS)
+    return (header[:2] + ["date"] + header[2:] if first else header), rows
+
+
+def week_dates(cfg: Any) -> Optional[List[dt.date]]:
+    """For a dated scenario, the date of each weekday (Monday first) in the run's first seven days; else None."""
+    first = start_date(cfg)
+    if first is None:
+        return None
+    return [first + dt.timedelta(days=(w - first.weekday()) % 7) for w in range(7)]
 
 
 def schedule_rows(plan: StaffingPlan) -> Table:
@@ -63,9 +80,13 @@ def schedule_rows(plan: StaffingPlan) -> Table:
     s = plan.schedule
     assert s is not None
     scale = plan.cfg.scale
-    rows = [[i, WEEKDAYS[int(i * s.slot_s // DAY_S)], _clock(i * s.slot_s), float(s.required[i]), float(s.covered[i]),
-             float(s.over[i]), float(s.under[i]), scale] for i in range(len(s.required))]
-    return ["slot", "weekday", "time_of_day", "required", "scheduled", "over", "under", "scale"], rows
+    dates = week_dates(plan.cfg)
+    rows = [[i, WEEKDAYS[int(i * s.slot_s // DAY_S)],
+             *([dates[int(i * s.slot_s // DAY_S)].isoformat()] if dates else []), _clock(i * s.slot_s),
+             float(s.required[i]), float(s.covered[i]), float(s.over[i]), float(s.under[i]), scale]
+            for i in range(len(s.required))]
+    return ["slot", "weekday", *(["date"] if dates else []), "time_of_day", "required", "scheduled", "over", "under",
+            "scale"], rows
 
 
 def staffing_summary(exp: ExperimentResult, plan: StaffingPlan) -> Dict[str, Any]:
@@ -105,6 +126,12 @@ def staffing_files(exp: ExperimentResult, plan: StaffingPlan) -> Dict[str, Union
                   f"{float(np.sum(s.over)) * s.slot_s / 3600.0 / cfg.scale:,.6g} operator-hours over the "
                   f"requirement.\n"
                   f"To use it, replace a scenario's staffing section with this one.")
-        files["shifts.yaml"] = shifts_yaml(s, cfg.staffing.shrinkage, header)
+        dates = week_dates(cfg)
+        if dates is not None:
+            first, days = min(dates), int(np.ceil(cfg.experiment.horizon_h / 24 - 1e-9))
+            header += (f"\nDates: the run starts on {first:%A} {first}; a shift's days (0 = Monday) are the dates "
+                       f"in the comment after it" + (f" (the first week's; the {days} days of the run take the same "
+                                                      f"shifts each week)" if days > 7 else "") + ".")
+        files["shifts.yaml"] = shifts_yaml(s, cfg.staffing.shrinkage, header, dates)
         files["schedule.csv"] = schedule_rows(plan)
     return files

@@ -16,6 +16,7 @@ Written next to the front-line files when the scenario has units:
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -93,7 +94,7 @@ def write_request_log_file(exp: ExperimentResult, path: Path) -> int:
     names = bo.meta.unit_names if bo is not None else []
     types = [bo.meta.type_names[t] for t in bo.meta.type_of] if bo is not None else []
     logs = [(r.replication, _log(r).contacts) for r in exp.replications]
-    return write_request_log(path, logs, cats, names, types, exp.cfg.experiment.start_weekday)
+    return write_request_log(path, logs, cats, names, types, _start(exp))
 
 
 def write_call_log_file(exp: ExperimentResult, path: Path) -> int:
@@ -101,7 +102,15 @@ def write_call_log_file(exp: ExperimentResult, path: Path) -> int:
     from sim.model.requestlog import write_call_log
 
     logs = [(r.replication, _log(r).contacts, _log(r).abandoned_attempts) for r in exp.replications]
-    return write_call_log(path, logs, list(exp.cfg.categories), exp.cfg.experiment.start_weekday)
+    return write_call_log(path, logs, list(exp.cfg.categories), _start(exp))
+
+
+def _start(exp: ExperimentResult) -> "int | dt.date":
+    """Time 0 of the logs: the first date of a dated scenario, else the start weekday (nominal calendar)."""
+    from sim.model.derive import start_date
+
+    first = start_date(exp.cfg)
+    return first if first is not None else int(exp.cfg.experiment.start_weekday)
 
 
 def _log(res: ReplicationResult) -> RequestLogRecords:

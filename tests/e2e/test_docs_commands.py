@@ -50,6 +50,8 @@ SKIPPED = {
                                              "local scheduler (the dask_scheduler fixture)",
     r"hydra/launcher=submitit_slurm": "needs a SLURM cluster (and hydra-submitit-launcher)",
     r"hydra/launcher=ray": "needs a Ray cluster (and hydra-ray-launcher)",
+    r"scenario=bank_week(\s|$)": "plans the forecast of the shared 2003 series (a scenario a command on the "
+                                  "public logs writes): tests/e2e/test_forecast_shared_data.py runs it",
     r"\.\./shared/data/": "reads the public logs, which a clone does not have (docs/calibration.md says where they "
                           "come from): tests/e2e/test_calibrate_shared_data.py and test_forecast_shared_data.py run these commands, and CI has the logs",
 }
@@ -71,6 +73,7 @@ SMALL_CALIBRATE = ["--replications", "2", "--factors", "0.7"]
 RUN_SIM = re.compile(r"^\.venv/bin/python run_sim\.py(\s|$)")
 BENCH = re.compile(r"^\.venv/bin/python benchmarks/(\w+\.py)(\s|$)")
 CALIBRATE = re.compile(r"^\.venv/bin/python -m sim\.calibrate(\s|$)")
+FORECAST = re.compile(r"^\.venv/bin/python -m sim\.forecast(\s|$)")
 
 
 class Command(NamedTuple):
@@ -114,10 +117,10 @@ def documented_commands() -> List[Command]:
 
 def _writes(text: str) -> List[str]:
     """What a later command may read from this one: its report folder (``report.dir=X`` -> ``X/``) and the
-    scenario a calibration writes (``--name N`` -> ``scenario=N``)."""
+    scenario a calibration, or a forecast with ``--base``, writes (``--name N`` -> ``scenario=N``)."""
     args = shlex.split(text)
     out = [f"{a.split('=', 1)[1].rstrip('/')}/" for a in args if a.startswith("report.dir=")]
-    if CALIBRATE.match(text) and "--name" in args:
+    if (CALIBRATE.match(text) or (FORECAST.match(text) and "--base" in args)) and "--name" in args:
         out.append(f"scenario={args[args.index('--name') + 1]}")
     return out
 
@@ -207,6 +210,10 @@ def _folder_for(text: str, folder: Path) -> Path:
 
 
 def _calibrate(text: str, cwd: Path) -> subprocess.CompletedProcess:
+    """A calibration command of a chain (with a small back-test), or a forecast command (as written)."""
+    if FORECAST.match(text):
+        return subprocess.run([sys.executable, *shlex.split(text)[1:]], cwd=cwd, capture_output=True, text=True,
+                              timeout=600)
     argv = [sys.executable, "-m", "sim.calibrate", *shlex.split(text)[3:], *SMALL_CALIBRATE]
     return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600)
 
@@ -264,8 +271,10 @@ def test_commands_found():
     assert len(RUNNABLE) >= 15, [c.text for c in RUNNABLE]
     readme = [c for c in RUNNABLE if c.where.startswith("README.md")]
     assert any(CALIBRATE.match(c.text) for c in readme), "the README's calibration command is not run here"
-    assert [len(chain) for chain in chains(readme)] == [3], (
-        f"the README's calibration (simulate a log, calibrate it, run the scenario) is not one chain: {chains(readme)}")
+    assert [len(chain) for chain in chains(readme)] == [3, 3], (
+        f"the README's calibration (simulate a log, calibrate it, run the scenario) and its plan from history "
+        f"(simulate a history, forecast it into a dated scenario, plan it) are not two chains: {chains(readme)}")
+    assert any(FORECAST.match(c.text) for chain in chains(readme) for c in [Command("", chain[1])])
 
 
 def test_nothing_a_newcomer_runs_is_skipped():
@@ -273,9 +282,16 @@ def test_nothing_a_newcomer_runs_is_skipped():
     processes and the public logs are skipped."""
     skipped = [c for c in COMMANDS if _skip_reason(c.text) is not None]
     for c in skipped:
-        assert not (RUN_SIM.match(c.text) and "launcher" not in c.text) or "../shared/data" in c.text, (
-            f"{c.where}: a run_sim.py command is skipped: {c.text}")
+        assert (not (RUN_SIM.match(c.text) and "launcher" not in c.text) or "../shared/data" in c.text
+                or _scenario_of_shared_data(c.text)), f"{c.where}: a run_sim.py command is skipped: {c.text}"
         assert not CALIBRATE.match(c.text) or "../shared/data/" in c.text, f"{c.where}: {c.text} is skipped"
+
+
+def _scenario_of_shared_data(text: str) -> bool:
+    """Whether a run_sim.py command runs a scenario that a documented command on the public logs writes."""
+    given = _given(shlex.split(text)[2:])
+    written = {w for c in COMMANDS if "../shared/data/" in c.text for w in _writes(c.text)}
+    return f"scenario={given.get('scenario', '')}" in written
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=[c.where for c in COMMANDS])
@@ -304,6 +320,12 @@ def test_documented_command_runs(results, cmd):
         name = args[args.index("--name") + 1]
         assert (cwd / "scenarios" / f"{name}.yaml").is_file(), f"{cmd.where}: no scenarios/{name}.yaml"
         assert (cwd / "reports" / "calibration" / name / "calibration.json").is_file(), f"{cmd.where}: no report"
+        return
+    if FORECAST.match(cmd.text):
+        args = shlex.split(cmd.text)
+        name = args[args.index("--name") + 1]
+        assert (cwd / "reports" / "forecast" / name / "forecast.csv").is_file(), f"{cmd.where}: no forecast.csv"
+        assert (cwd / "scenarios" / f"{name}.yaml").is_file() == ("--base" in args), f"{cmd.where}: scenario"
         return
     if not RUN_SIM.match(cmd.text):
         return

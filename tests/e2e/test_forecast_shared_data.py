@@ -42,7 +42,7 @@ def forecast_commands():
                 inside = line.strip() == "```bash" and not inside
                 continue
             text = re.sub(r"(^|\s)#.*$", "", line).strip()
-            if inside and text.startswith(".venv/bin/python -m sim.forecast "):
+            if inside and text.startswith(".venv/bin/python -m sim.forecast ") and "../shared/data/" in text:
                 out.append((f"{path.relative_to(ROOT)}:{i}", shlex.split(text)[3:]))
     return out
 
@@ -77,7 +77,9 @@ def results(tmp_path_factory):
             os.chdir(cwd)
         report = folder / "reports" / "forecast" / name
         data = json.loads((report / "forecast.json").read_text())
-        out[Path(argv[0]).parent.name + "/" + Path(argv[0]).name] = (report, lines, data)
+        key = Path(argv[0]).parent.name + "/" + Path(argv[0]).name
+        out.setdefault(key, (report, lines, data))
+        out[f"--name {name}"] = (report, lines, data)
     return out
 
 
@@ -136,3 +138,32 @@ def test_baltimore_requests(results):
     assert data["range"] == {"from": "2019-02-14", "to": "2019-02-20"}
     total = sum(d["expected"] for c in data["channels"].values() for d in c["days"])
     assert 10 < total < 80, "a sample of about 5 residents' requests a day"
+
+
+def test_bank_2003_week_planned_with_its_dates(results):
+    """docs/forecast.md: the forecast of the 2003 series with --base single_queue, then its plan (here at scale
+    0.05 and two replications): the dates of the forecast week on the shifts, staffing.csv and the figures' run;
+    the closed weekend without operators."""
+    import csv as _csv
+
+    from support import run_cli
+
+    report, lines, data = results["--name bank_week"]
+    folder = report.parents[2]
+    assert lines[-1].startswith("wrote scenarios/bank_week.yaml: a dated scenario of single_queue")
+    text = (folder / "scenarios" / "bank_week.yaml").read_text()
+    assert "start_weekday: 5" in text and "horizon_h: 168" in text
+    assert text.count("channel: phone, log_sd:") == 5, "a spread for each of the five open days"
+    proc = run_cli(["scenario=bank_week", "staffing.policy=optimize", "staffing.schedule=shifts", "scale=0.05",
+                    "experiment.replications=2", "experiment.jobs=1", "report.dir=plan", "report.html=false"],
+                   cwd=folder)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    shifts = (folder / "plan" / "shifts.yaml").read_text()
+    assert "# Dates: the run starts on Saturday 2003-09-27" in shifts
+    assert "# Mon 2003-09-29" in shifts and "Sat 2003-09-27" not in shifts.split("shifts:")[1], \
+        "shifts on the open weekdays only"
+    with open(folder / "plan" / "staffing.csv", newline="") as fh:
+        rows = list(_csv.DictReader(fh))
+    assert rows[0]["date"] == "2003-09-27" and rows[-1]["date"] == "2003-10-03"
+    weekend = [float(r["required"]) for r in rows if r["date"] in ("2003-09-27", "2003-09-28")]
+    assert len(weekend) == 96 and max(weekend) == 0, "the bank is closed at weekends"

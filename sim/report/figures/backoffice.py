@@ -76,7 +76,7 @@ def open_orders(rd: RunData) -> Optional[Figure]:
     ax.set_title("Work orders created, closed out and rated per day", loc="left")
     span = days * 24.0
     for r, a in enumerate(axes[:, 0]):
-        time_axis(a, 0.0, span, rd.start_weekday)
+        time_axis(a, 0.0, span, rd.start_weekday, start_date=rd.start_date)
         shade_periods(a, rd.periods(with_drain=True), label=(r == 0))
         legend_beside(a)
     axes[1][0].set_xlabel("day")

@@ -14,6 +14,7 @@ page is one self-contained file.  Conventions that keep the figures readable:
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import warnings
 from typing import Any, Iterable, Optional, Sequence
@@ -151,9 +152,14 @@ def band(name: str, mean: np.ndarray, half: np.ndarray) -> tuple[np.ndarray, np.
     return clip_band(name, mean - half, mean + half)
 
 
-def weekday_of(hour: float, start_weekday: int) -> str:
-    """The weekday name at ``hour`` hours from time 0 (time 0 falls on ``start_weekday``, 0 = Monday)."""
-    return WEEKDAYS[(start_weekday + int(hour // 24)) % 7]
+def weekday_of(hour: float, start_weekday: int, start_date: Optional[dt.date] = None) -> str:
+    """The weekday name at ``hour`` hours from time 0 (time 0 falls on ``start_weekday``, 0 = Monday), with
+    the date (``Mon 29 Sep``) when time 0 is the midnight of ``start_date`` (a dated scenario)."""
+    name = WEEKDAYS[(start_weekday + int(hour // 24)) % 7]
+    if start_date is None:
+        return name
+    day = start_date + dt.timedelta(days=int(hour // 24))
+    return f"{name} {day.day} {day:%b}"
 
 
 def clock(hour: float) -> str:
@@ -163,8 +169,9 @@ def clock(hour: float) -> str:
 
 
 def time_axis(ax: Any, start_h: float, end_h: float, start_weekday: int, show_labels: bool = True,
-              narrow: bool = False) -> None:
-    """Label the x axis (hours from time 0) with weekdays and times of day.
+              narrow: bool = False, start_date: Optional[dt.date] = None) -> None:
+    """Label the x axis (hours from time 0) with weekdays and times of day (and dates, from ``start_date``, the
+    date of time 0 of a dated scenario: ``Mon 29 Sep``).
 
     Up to 2 days: a tick every 3 or 6 hours labelled ``Mon 09:00``.  Up to 2 weeks: the weekday at each
     midnight (with the day number past a week) and minor ticks every 6 hours (labelled when there is
@@ -177,6 +184,8 @@ def time_axis(ax: Any, start_h: float, end_h: float, start_weekday: int, show_la
     long_run = end_h > 7 * 24 + 1e-9
 
     def day_label(h: float) -> str:
+        if start_date is not None:  # the date under the weekday
+            return weekday_of(h, start_weekday, start_date).replace(" ", "\n", 1)
         name = weekday_of(h, start_weekday)
         return f"{name}\nday {int(h // 24) + 1}" if long_run else name
 
@@ -185,7 +194,7 @@ def time_axis(ax: Any, start_h: float, end_h: float, start_weekday: int, show_la
         ticks = np.arange(np.ceil(start_h / step) * step, end_h + 1e-9, step)
         ax.xaxis.set_major_locator(FixedLocator(ticks.tolist()))
         ax.xaxis.set_major_formatter(FuncFormatter(
-            lambda h, _: f"{weekday_of(h, start_weekday)} {clock(h)}" if abs(h % 24) < 1e-9 else clock(h)))
+            lambda h, _: f"{weekday_of(h, start_weekday, start_date)} {clock(h)}" if abs(h % 24) < 1e-9 else clock(h)))
     else:
         days = span / 24
         max_labels = 8 if narrow else 16

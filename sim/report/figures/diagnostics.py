@@ -43,7 +43,7 @@ def warmup(rd: RunData) -> Optional[Figure]:
             percent_axis(ax)
         ax.set_ylabel(d.unit if d.unit != "%" else "share")
         ax.set_title(d.label, loc="left", fontsize=9)
-        time_axis(ax, 0.0, rd.horizon_h, rd.start_weekday, narrow=True)
+        time_axis(ax, 0.0, rd.horizon_h, rd.start_weekday, narrow=True, start_date=rd.start_date)
         legend_below(ax, ncol=2, bbox=(0.0, -0.3), fontsize=7)
     fig.suptitle("Warm-up diagnostic", x=0.01, ha="left", fontsize=11, fontweight="bold")
     backlog = suggested.get("open_work_orders")

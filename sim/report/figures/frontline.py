@@ -105,9 +105,10 @@ def _axis(ax: Any, view: View, rd: RunData, first_row: bool, narrow: bool) -> No
         time_axis(ax, 0.0, view.span[1], view.first_weekday, narrow=narrow)
         ax.set_xlabel("weekday")
         return
-    time_axis(ax, view.span[0], view.span[1], rd.start_weekday, narrow=narrow)
+    time_axis(ax, view.span[0], view.span[1], rd.start_weekday, narrow=narrow, start_date=rd.start_date)
     shade_periods(ax, rd.periods(), label=first_row)
-    ax.set_xlabel("day" if isinstance(view, Daily) else "weekday and time of day")
+    ax.set_xlabel("day" if isinstance(view, Daily) else
+                  "date and time of day" if rd.start_date is not None else "weekday and time of day")
 
 
 def _top(view: View, panel: Panel, target: Optional[float]) -> float:

@@ -67,7 +67,7 @@ def required_vs_scheduled(rd: RunData) -> Optional[Figure]:
     ax.set_ylim(bottom=0)
     per = "per half-hour" if rd.step_h == 0.5 else "per interval"
     ax.set_title(f"Operators required and scheduled: {per}", loc="left", fontsize=9)
-    time_axis(ax, 0.0, end_h, rd.start_weekday)
+    time_axis(ax, 0.0, end_h, rd.start_weekday, start_date=rd.start_date)
     legend_beside(ax)
     ax = axes[1][0]
     step_line(ax, x, data["service_level"][keep], SERIES["service_level"], "service level", lw=1.4)
@@ -77,7 +77,7 @@ def required_vs_scheduled(rd: RunData) -> Optional[Figure]:
     ax.set_ylabel("service level")
     ax.set_title(f"Service level (answered within {rd.cfg.kpi.answer_threshold_s:g} s): {per}",
                  loc="left", fontsize=9)
-    time_axis(ax, 0.0, end_h, rd.start_weekday)
+    time_axis(ax, 0.0, end_h, rd.start_weekday, start_date=rd.start_date)
     legend_beside(ax)
     policy = rd.cfg.staffing.policy
     shown = " The first week is shown." if rd.horizon_h > MAX_SHOWN_H else ""
