@@ -57,6 +57,8 @@ def checking(info: Optional[ValidationInfo]) -> bool:
 
 
 def _fmt(x: float) -> str:
+    if abs(x) >= 1e7:
+        return f"{x:g}"  # 1e+12
     return str(int(x)) if float(x).is_integer() else str(x)
 
 

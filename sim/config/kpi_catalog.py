@@ -205,8 +205,8 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("staffing_cost", "staffing cost (operator-hours x cost per hour)", "cost units", RATIO, "", _S,
         "operator-hours rostered x their cost per hour (a shift's cost_per_h, else staffing.cost_per_h)"),
     Kpi("intervals_meeting_target", "intervals meeting the service-level target", "%", SHARE, "higher", _S,
-        "share of the window's intervals with calls whose service level, pooled over the replications, meets "
-        "staffing.target (every target set)", pooled=True),
+        "share of the window's intervals with demand whose metrics, pooled over the replications, meet "
+        "staffing.target (every target set: service, online on time, occupancy; each group its own)", pooled=True),
     # routing (present when the scenario uses the policy)
     Kpi("callbacks_offered", "call attempts offered a callback", "calls", COUNT, "", _C,
         "call attempts offered a callback (estimated wait above routing.callback.offer_when_wait_s)",

@@ -168,13 +168,19 @@ def _plans(cfg: Any) -> None:
                                   f"(set staffing.{form}={empty}; staffing.shrinkage and headcount_factor apply to "
                                   f"every group)")
         for name, g in groups.items():
-            _needs_plan(g, f"routing.groups.{name}")
-        if s.policy != "plan":
-            raise ConfigError("staffing.policy", s.policy, f"proposes one plan for the whole front line, not one per "
-                                                           f"operator group: with routing.groups ({len(groups)} given) "
-                                                           f"each group's plan is given (staffing.policy=plan)")
+            if s.policy == "plan":  # a proposing policy proposes each group's plan
+                _needs_plan(g, f"routing.groups.{name}")
     elif s.policy == "plan" and cfg.dated.staffing_file is None:
         _needs_plan(s, "staffing")
+    tours = [i for i, p in enumerate(s.patterns) if p.days_on > 0] if s.policy != "plan" else []
+    horizon_h = cfg.experiment.horizon_h
+    if s.policy != "plan" and s.schedule == "shifts" and tours and horizon_h < 168.0 - 1e-9:
+        p, days = s.patterns[tours[0]], horizon_h / 24.0
+        raise ConfigError("experiment.horizon_h", horizon_h,
+                          f"simulates {days:g} day{'' if days == 1 else 's'}, and weekly tours "
+                          f"(staffing.patterns[{tours[0]}], '{p.name}': {p.days_on} days on) roster a whole week: "
+                          f"simulate it (experiment.horizon_h=168 or more), or give day-by-day patterns (days_on: 0), "
+                          f"whose shifts then cover the simulated days only")
     fb = cfg.feedback
     if cfg.units and fb.mode == "team":
         _needs_plan(fb.staffing, "feedback.staffing")

@@ -56,6 +56,7 @@ from sim.config.staffing_policy import (
     FrontStaffing,
     FrontStaffingConfig,
     GroupConfig,
+    GroupTargetConfig,
     OptimizeConfig,
     PlanForm,
     ShiftConfig,
@@ -337,6 +338,7 @@ __all__ = [
     "OnlineConfig", "ShiftConfig", "StaffingConfig", "FrontStaffingConfig", "StaffingTargetConfig", "OptimizeConfig",
     "ShiftPatternConfig", "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig", "ExperimentConfig",
     "KpiConfig", "ReportConfig", "Config", "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig",
-    "PlanForm", "DatedConfig", "DayLogSdConfig", "makes_orders", "defaults_data", "group_plans", "plan_key",
+    "PlanForm", "GroupTargetConfig", "DatedConfig", "DayLogSdConfig", "makes_orders", "defaults_data", "group_plans",
+    "plan_key",
     "check_shares",
 ]

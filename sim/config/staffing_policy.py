@@ -45,6 +45,7 @@ from sim.config.fields import (
     rule,
 )
 from sim.config.limits import LIMITS
+from sim.config.staffing_targets import GroupTargetConfig, OptimizeConfig, StaffingTargetConfig
 from sim.core.errors import ConfigError
 
 #: Staffing policies, by name (the planning layer registers an implementation for each).
@@ -56,7 +57,6 @@ Headcount = Annotated[Number, Range(ceiling=LIMITS["operators"], why=_ON_DUTY)]
 Cost = Annotated[Number, Range(lo_open=True, ceiling=1e6, why="the cost of an operator-hour; staffing_cost "
                                                               "multiplies it by every hour rostered")]
 ShiftLength = Annotated[Number, Range(0.0, 24.0, lo_open=True)]
-Open01 = Annotated[Number, Range(0.0, 1.0, lo_open=True, hi_open=True)]
 
 
 class ShiftConfig(Model):
@@ -70,24 +70,6 @@ class ShiftConfig(Model):
     cost_per_h: Optional[Cost] = doc(None, "cost of a paid hour on this shift (front line); None = staffing.cost_per_h")
 
 
-class StaffingTargetConfig(Model):
-    """Service targets a requirement must meet in every interval (every target that is set)."""
-
-    service_level: Open01 = doc(0.8, "share of call attempts answered within kpi.answer_threshold_s, at least")
-    abandon_rate: Optional[Open01] = doc(None, "share of call attempts abandoned, at most; None = no target")
-    asa_s: Optional[Annotated[Number, Range(lo_open=True, ceiling=3.15576e9, why="a century, in seconds")]] = doc(
-        None, "mean wait of answered call attempts, seconds, at most; None = no target")
-
-
-class OptimizeConfig(Model):
-    """The simulation-based policy (``staffing.policy=optimize``)."""
-
-    max_iterations: Annotated[Whole, Range(1, 1000)] = doc(20, "simulations of the plan at most (then a warning)")
-    replications: Annotated[Whole, Range(1, 1000)] = doc(4, "replications per iteration (the same in every one)")
-    margin_se: Annotated[Number, Range(0.0, 10.0)] = doc(1.0, "an interval meets a target on the optimisation's "
-                                                              "replications by this many standard errors")
-
-
 class ShiftPatternConfig(Model):
     """An allowed shift: its length, start times, unpaid break, weekdays or weekly tour, and cost."""
 
@@ -99,7 +81,7 @@ class ShiftPatternConfig(Model):
                                                     "then off; 0 = day by day")
     break_h: Hours = doc(0.0, "unpaid break, hours (0 = none)")
     break_window_h: List[Number] = doc(list, "[earliest, latest] start of the break, hours after the shift's start")
-    cost_per_h: Cost = doc(1.0, "cost of a paid hour")
+    cost_per_h: Optional[Cost] = doc(None, "cost of a paid hour; None = staffing.cost_per_h")
 
     @rule
     def _break(self) -> None:
@@ -117,8 +99,13 @@ class ShiftPatternConfig(Model):
 
 
 def default_patterns() -> List[ShiftPatternConfig]:
-    """The patterns used when none are given: 8-hour shifts starting on any hour of any day."""
-    return [ShiftPatternConfig(name="s8", length_h=8.0)]
+    """The patterns used when none are given: weekly tours a person can work.
+
+    Five consecutive days on, then two off, starting on any weekday (so the days off rotate over
+    the positions) and at any hour, 9 hours with an unpaid meal break of 1 hour starting 3 to 5
+    hours into the shift: 8 paid hours a day, 40 a week.
+    """
+    return [ShiftPatternConfig(name="tour", length_h=9.0, days_on=5, break_h=1.0, break_window_h=[3.0, 5.0])]
 
 
 # ------------------------------------------------------------------------------------------- plan forms
@@ -229,6 +216,9 @@ class PlanForm(Model):
 class GroupConfig(PlanForm):
     """An operator group's staffing plan (``routing.groups.<name>``): exactly one form, as in ``staffing``."""
 
+    target: GroupTargetConfig = doc(GroupTargetConfig, "the group's own targets when a staffing policy proposes its "
+                                                       "plan (None: staffing.target's)")
+
 
 class StaffingConfig(PlanForm):
     """A staffing plan with its shrinkage (the feedback team's; the front line's is :class:`FrontStaffingConfig`)."""
@@ -245,6 +235,10 @@ class _Factor(BaseModel):
         1.0, "multiplies the plan's headcounts, whatever its form (a what-if: 1.1 = +10%)")
 
 
+Budget = Annotated[Number, Range(0.0, 1e12, lo_open=True)]
+_OPTIMIZE = UsedOnlyWhen(lambda c, o: o.policy == "optimize", "used only with staffing.policy=optimize")
+
+
 class FrontStaffingConfig(StaffingConfig):
     """The front line's staffing: a plan, or a policy that proposes one."""
 
@@ -253,6 +247,19 @@ class FrontStaffingConfig(StaffingConfig):
                                                                           "policies)")
     target: StaffingTargetConfig = doc(StaffingTargetConfig, "service targets of every interval")
     cost_per_h: Cost = doc(1.0, "cost of a paid operator-hour (a shift's own cost_per_h takes precedence)")
+    currency: str = doc("", "label of every cost (e.g. CNY), at most 16 characters; empty = units of cost_per_h")
+    budget_h: Annotated[Optional[Budget], _OPTIMIZE] = doc(
+        None, "operator-hours the proposed plan may roster in the measurement window (at the run's scale); None = none")
+    budget_cost: Annotated[Optional[Budget], _OPTIMIZE] = doc(None, "the same budget as a cost (in staffing.currency)")
+
+    @rule
+    def _currency_and_budget(self) -> None:
+        if len(self.currency) > 16 or any(not (ch.isprintable() and ch not in "\"{}") for ch in self.currency):
+            raise ConfigError(f"{AT}.currency", self.currency, "must be a short label (at most 16 printable "
+                                                               "characters, e.g. CNY)")
+        if self.budget_h is not None and self.budget_cost is not None:
+            raise ConfigError(f"{AT}.budget_cost", self.budget_cost, f"conflicts with {AT}.budget_h: give one budget")
+
     if TYPE_CHECKING:
         schedule: str
         patterns: List[ShiftPatternConfig]

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from sim.analysis.kpis import confidence_interval, relative_half_width, replication_kpis, summarise
-from sim.analysis.staffing_kpis import meeting_shares, target_values
+from sim.analysis.staffing_kpis import meeting, plan_targets
 from sim.config.schema import Config
 from sim.experiments.executors import Failure, Outcome, Task, executor_plan, run_batch, start_progress_clock
 from sim.model.replication import run_replication
@@ -113,7 +113,7 @@ def run_experiment(cfg: Config, task: Task = run_replication) -> ExperimentResul
     per_rep = [replication_kpis(r) for r in results]
     summary = summarise(per_rep, e.confidence) if per_rep else {}
     if results:  # over the replications together (the interval's pooled service level): no interval
-        share = meeting_shares(results, target_values(cfg.staffing.target))["all"]
+        share = meeting(results, plan_targets(cfg))["all"]
         items = list(summary.items())
         at = next((i + 1 for i, (k, _) in enumerate(items) if k == "staffing_cost"), len(items))
         items.insert(at, ("intervals_meeting_target", {"mean": share, "ci_low": None, "ci_high": None}))

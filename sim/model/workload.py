@@ -18,7 +18,7 @@ model uses them.  This module reads them from a :class:`~sim.model.compile.Compi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Tuple
+from typing import Collection, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -54,7 +54,8 @@ def _key(d: Distribution) -> Tuple:
     return (d.family, d.params, d.mean, d.variance)
 
 
-def channel_work(sc: Compiled, channel: str, first_day: int, days: int) -> Work:
+def channel_work(sc: Compiled, channel: str, first_day: int, days: int,
+                 categories: Optional[Collection[int]] = None) -> Work:
     """Arrival rates and handle times of every kind of work of ``channel`` on days ``first_day`` ...
 
     Parameters
@@ -65,6 +66,9 @@ def channel_work(sc: Compiled, channel: str, first_day: int, days: int) -> Work:
         ``"phone"`` or ``"online"``.
     first_day, days : int
         Days (0 = the run's first day; -1 = the day before, with its weekday factor and no surge).
+    categories : collection of int, optional
+        Only the work of these categories (indices in ``sc.categories``: an operator group's share of
+        the calls); default every category.
     """
     arr = sc.channels[channel]
     parts = [arr.pieces(d) for d in range(first_day, first_day + days)]
@@ -78,6 +82,8 @@ def channel_work(sc: Compiled, channel: str, first_day: int, days: int) -> Work:
     labels: List[str] = []
     columns: List[np.ndarray] = []
     for k in range(len(sc.categories)):
+        if categories is not None and k not in categories:
+            continue
         for kind, name in ((DIRECT, "direct"), (WORK_ORDER, "work_order"), (TRANSFER, "transfer")):
             if shares[k, kind] <= 0:
                 continue

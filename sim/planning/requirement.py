@@ -28,9 +28,14 @@ from the run's start, at least a week, so that a plan covers every weekday):
    The routing options of one front line (``routing.callback``, ``routing.reserve_idle``,
    ``routing.escalate_after_s``) are not in the model: a callback takes a caller out of the queue
    and back later, a reservation keeps operators off online work; the requirement staffs the
-   plain queue and ``optimize`` measures what they change.  Operator groups (``routing.groups``)
-   have plans of their own and are not planned here (validation rejects the combination).
-4. **Required**, the rostered operators: ``ceil((calls + online + outbound) / (1 - shrinkage))``;
+   plain queue and ``optimize`` measures what they change.  With operator groups
+   (``routing.groups``) each group has a requirement of its own, from its share of the work and
+   the calls that overflow to it (:mod:`sim.planning.groups`), and its own targets.
+4. **The other targets.** An online target (``staffing.target.online_on_time_rate``) and a
+   maximum occupancy (``max_occupancy``) raise the agents where the operators would not have the
+   spare time for the online items within their deadline, or would be busier than allowed
+   (:mod:`sim.planning.erlang_rules`, with the approximations it documents): :attr:`Requirement.agents`.
+5. **Required**, the rostered operators: ``ceil((agents + online + outbound) / (1 - shrinkage))``;
    0 where nothing arrives or is due.
 """
 
@@ -38,7 +43,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Dict, Optional
+from typing import Dict, FrozenSet, Optional
 
 import numpy as np
 
@@ -50,6 +55,7 @@ from sim.core.calendar import DAY_S, WorkCalendar
 from sim.core.errors import ConfigError
 from sim.model.compile import Compiled, compile_config
 from sim.model.workload import channel_work, outbound_work
+from sim.planning.erlang_rules import occupancy_floor, online_floor
 
 #: ``staffing.target`` name -> the Erlang A metric (:class:`sim.analysis.theory.QueueMetrics`) it bounds.
 THEORY_TARGETS: Dict[str, str] = {"service_level": "service_level", "abandon_rate": "p_abandon", "asa_s": "asa_s"}
@@ -58,7 +64,7 @@ WEEK_S = 7 * DAY_S
 
 @dataclass
 class Requirement:
-    """Offered loads and operators needed per reporting interval of the planning window.
+    """Offered loads and operators needed per reporting interval of the planning window, for one operator group.
 
     Attributes
     ----------
@@ -74,17 +80,33 @@ class Requirement:
         The time within which an online item is due: its deadline, or its expiry if shorter.
     call_rate, mean_handle_s, call_load : ndarray, shape (K,)
         First-attempt call arrivals per second, the mean handle time of the interval's calls, and
-        their offered load (Erlang) by the chosen rule.
+        their offered load (Erlang) by the chosen rule (with operator groups: the group's own calls,
+        and the calls that overflow to it, :mod:`sim.planning.groups`).
     online_load, outbound_load : ndarray, shape (K,)
-        Deferrable loads (Erlang).
+        Deferrable loads (Erlang): online items spread over their deadline, return visits over the
+        calling hours.
+    online_work : ndarray, shape (K,)
+        Online work as it arrives (the interval's online arrival rate x mean handle time, Erlang).
+    work_var : ndarray, shape (K,)
+        Variance of the operator-seconds of work arriving per second of the interval (calls and
+        online items: rate x E[S^2], compound Poisson), for the noise terms of the online and
+        occupancy rules (:mod:`sim.planning.erlang_rules`).
     theta : float
         Abandonment rate, 1 / mean patience (per second).
-    calls_agents : ndarray of int, shape (K,), or None
-        Fewest agents for the calls meeting every target (None when not computed).
     shrinkage : float
         Share of rostered operators not available.
     targets : dict
-        Erlang A metric -> bound.
+        Erlang A metric -> bound (the group's service targets).
+    online_target, max_occupancy : float or None
+        The share of online items to accept within ``due_s`` (for the group that serves them
+        first) and the highest occupancy of the group's operators, when set.
+    name : str
+        The operator group (``operators`` without ``routing.groups``).
+    calls_agents : ndarray of int, shape (K,), or None
+        Fewest agents for the calls meeting every service target (None when not computed).
+    agents : ndarray of int, shape (K,), or None
+        The erlang proposal in the same units: ``calls_agents``, raised where the online or the
+        occupancy rule needs more operators (None when not computed).
     notes : dict
         What the computation assumed, for ``summary.json``.
     """
@@ -105,7 +127,13 @@ class Requirement:
     shrinkage: float
     targets: Dict[str, float]
     redial: tuple[float, int]
+    online_work: Optional[np.ndarray] = None
+    work_var: Optional[np.ndarray] = None
+    online_target: Optional[float] = None
+    max_occupancy: Optional[float] = None
+    name: str = "operators"
     calls_agents: Optional[np.ndarray] = None
+    agents: Optional[np.ndarray] = None
     notes: Dict[str, object] = field(default_factory=dict)
 
     @property
@@ -121,9 +149,19 @@ class Requirement:
 
     @property
     def required(self) -> np.ndarray:
-        """Rostered operators per interval (needs :attr:`calls_agents`)."""
-        assert self.calls_agents is not None
-        return self.rostered(self.calls_agents)
+        """Rostered operators per interval of the erlang proposal (needs :attr:`agents`)."""
+        assert self.agents is not None
+        return self.rostered(self.agents)
+
+    @property
+    def all_targets(self) -> Dict[str, float]:
+        """Every target of the group by its ``staffing.target`` name (the service targets and the others set)."""
+        out = {name: self.targets[metric] for name, metric in THEORY_TARGETS.items() if metric in self.targets}
+        if self.online_target is not None:
+            out["online_on_time_rate"] = self.online_target
+        if self.max_occupancy is not None:
+            out["max_occupancy"] = self.max_occupancy
+        return out
 
     def agents_for_calls(self, k: int, lam: float, start: Optional[int] = None, redials: float = 0.0
                          ) -> tuple[int, float]:
@@ -154,10 +192,35 @@ class Requirement:
         return c, redials
 
 
-def targets_of(cfg: Config) -> Dict[str, float]:
-    """``staffing.target`` as Erlang A metric bounds (only the targets that are set)."""
+def targets_of(cfg: Config, group: Optional[str] = None) -> Dict[str, float]:
+    """``staffing.target`` as Erlang A metric bounds (only the targets that are set); with ``group``, the
+    group's own targets (``routing.groups.<group>.target``) replace those they set."""
     t = cfg.staffing.target
-    return {THEORY_TARGETS[k]: float(getattr(t, k)) for k in THEORY_TARGETS if getattr(t, k) is not None}
+    own = cfg.routing.groups[group].target if group is not None and group in cfg.routing.groups else None
+    out = {}
+    for k, metric in THEORY_TARGETS.items():
+        value = getattr(own, k) if own is not None and getattr(own, k) is not None else getattr(t, k)
+        if value is not None:
+            out[metric] = float(value)
+    return out
+
+
+def max_occupancy_of(cfg: Config, group: Optional[str] = None) -> Optional[float]:
+    """The highest occupancy allowed to ``group``'s operators (its own target, else ``staffing.target``'s)."""
+    own = cfg.routing.groups[group].target.max_occupancy if group is not None and group in cfg.routing.groups \
+        else None
+    value = own if own is not None else cfg.staffing.target.max_occupancy
+    return float(value) if value is not None else None
+
+
+@dataclass(frozen=True)
+class WorkShare:
+    """Which work an operator group plans for: its calls' categories (indices), online work, outbound calls."""
+
+    name: str = "operators"
+    categories: Optional[FrozenSet[int]] = None  # None: every category
+    online: bool = True
+    outbound: bool = True
 
 
 def _open_seconds(cal: WorkCalendar, edges: np.ndarray) -> np.ndarray:
@@ -175,7 +238,37 @@ def _open_seconds(cal: WorkCalendar, edges: np.ndarray) -> np.ndarray:
     return out
 
 
-def requirement(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True) -> Requirement:
+def planning_edges(sc: Compiled) -> np.ndarray:
+    """Bounds (seconds) of the reporting intervals of the planning window: whole days from the run's start,
+    at least a week."""
+    interval_s = sc.clock.interval_s
+    days = max(7, int(math.ceil(sc.clock.horizon_s / DAY_S - 1e-9)))
+    return np.arange(days * int(round(DAY_S / interval_s)) + 1) * interval_s
+
+
+def call_loads(cfg: Config, sc: Compiled, edges: np.ndarray, categories: Optional[FrozenSet[int]] = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list]:
+    """First-attempt call rate, mean handle time, offered load and work variance rate per interval of the calls
+    of ``categories`` (every category by default), with the labels of their kinds."""
+    days = int(round((edges[-1] - edges[0]) / DAY_S))
+    calls = channel_work(sc, "phone", -1, days + 1, categories)
+    rates = [mean_rate(calls.starts, calls.ends, calls.rates[:, j], edges) for j in range(len(calls.dists))]
+    loads = [interval_load(cfg.staffing.offered_load, calls.starts, calls.ends, calls.rates[:, j], d, edges)
+             for j, d in enumerate(calls.dists)]
+    k_n = len(edges) - 1
+    call_rate = np.sum(rates, axis=0) if rates else np.zeros(k_n)
+    weighted = np.sum([r * d.mean for r, d in zip(rates, calls.dists)], axis=0) if rates else np.zeros(k_n)
+    var = np.sum([r * (d.variance + d.mean ** 2) for r, d in zip(rates, calls.dists)], axis=0) if rates \
+        else np.zeros(k_n)
+    overall = sum(float(np.sum(r)) * d.mean for r, d in zip(rates, calls.dists)) / max(float(np.sum(call_rate)), 1e-300)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_handle = np.where(call_rate > 0, weighted / np.where(call_rate > 0, call_rate, 1.0), overall)
+    load = np.sum(loads, axis=0) if loads else np.zeros(k_n)
+    return call_rate, mean_handle, load, var, calls.labels
+
+
+def requirement(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True,
+                share: WorkShare = WorkShare()) -> Requirement:
     """Offered loads and (with ``agents``) the operators needed, per reporting interval (module docstring).
 
     Parameters
@@ -185,8 +278,12 @@ def requirement(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True)
     sc : Compiled, optional
         ``compile_config(cfg)`` if already at hand.
     agents : bool
-        Also search the fewest agents for the calls (the erlang and optimize policies); without,
-        only the offered loads (every run reports them).
+        Also search the fewest agents for the calls (the erlang and optimize policies) and apply the
+        online and occupancy rules (:mod:`sim.planning.erlang_rules`); without, only the offered loads
+        (every run reports them).
+    share : WorkShare
+        The work of one operator group (default: the whole front line); its targets are the group's
+        (:func:`targets_of`).
 
     Raises
     ------
@@ -196,48 +293,71 @@ def requirement(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True)
     """
     sc = sc if sc is not None else compile_config(cfg)
     clk = sc.clock
-    interval_s = clk.interval_s
-    days = max(7, int(math.ceil(clk.horizon_s / DAY_S - 1e-9)))
-    edges = np.arange(days * int(round(DAY_S / interval_s)) + 1) * interval_s
-    method = cfg.staffing.offered_load
-    calls = channel_work(sc, "phone", -1, days + 1)
-    rates = [mean_rate(calls.starts, calls.ends, calls.rates[:, j], edges) for j in range(len(calls.dists))]
-    loads = [interval_load(method, calls.starts, calls.ends, calls.rates[:, j], d, edges)
-             for j, d in enumerate(calls.dists)]
+    edges = planning_edges(sc)
+    interval_s = float(edges[1] - edges[0])
+    days = int(round(edges[-1] / DAY_S))
     k_n = len(edges) - 1
-    call_rate = np.sum(rates, axis=0) if rates else np.zeros(k_n)
-    weighted = np.sum([r * d.mean for r, d in zip(rates, calls.dists)], axis=0) if rates else np.zeros(k_n)
-    overall = sum(float(np.sum(r)) * d.mean for r, d in zip(rates, calls.dists)) / max(float(np.sum(call_rate)), 1e-300)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_handle = np.where(call_rate > 0, weighted / np.where(call_rate > 0, call_rate, 1.0), overall)
-    online = channel_work(sc, "online", -1, days + 1)
+    call_rate, mean_handle, call_load, work_var, call_labels = call_loads(cfg, sc, edges, share.categories)
     due_s = min(sc.deadline_s, sc.expire_s)
-    online_load = np.sum([deferred_load(online.starts, online.ends, online.rates[:, j], d.mean, due_s, edges)
-                          for j, d in enumerate(online.dists)], axis=0) if online.dists else np.zeros(k_n)
+    online_load, online_work = np.zeros(k_n), np.zeros(k_n)
+    online_labels: list = []
+    if share.online:
+        online = channel_work(sc, "online", -1, days + 1)
+        online_labels = online.labels
+        for j, d in enumerate(online.dists):
+            online_load = online_load + deferred_load(online.starts, online.ends, online.rates[:, j], d.mean, due_s,
+                                                      edges)
+            rate = mean_rate(online.starts, online.ends, online.rates[:, j], edges)
+            online_work = online_work + rate * d.mean
+            work_var = work_var + rate * (d.variance + d.mean ** 2)
     outbound = np.zeros(k_n)
-    notes: Dict[str, object] = {"offered_load": method, "planning_days": days,
-                                "call_kinds": calls.labels, "online_kinds": online.labels}
-    if sc.feedback is not None and sc.feedback.operators_visit:
+    group = share.name if cfg.routing.groups else None
+    notes: Dict[str, object] = {"offered_load": cfg.staffing.offered_load, "planning_days": days,
+                                "call_kinds": call_labels, "online_kinds": online_labels}
+    if share.outbound and sc.feedback is not None and sc.feedback.operators_visit:
         open_s = _open_seconds(sc.feedback.calendar, edges)
         week_open = float(np.sum(open_s[: int(round(WEEK_S / interval_s))]))
         per_day = outbound_work(sc)
         if week_open > 0:
             outbound = per_day * 7.0 / week_open * open_s / interval_s
         notes["outbound_operator_s_per_day"] = per_day
+    target = cfg.staffing.target.online_on_time_rate
     req = Requirement(interval_s=interval_s, days=days, start_weekday=clk.start_weekday,
-                      n_intervals=clk.n_intervals, warmup_intervals=clk.warmup_intervals, due_s=due_s,
-                      call_rate=call_rate,
-                      mean_handle_s=mean_handle, call_load=np.sum(loads, axis=0) if loads else np.zeros(k_n),
-                      online_load=online_load, outbound_load=outbound,
+                      n_intervals=clk.n_intervals, warmup_intervals=clk.warmup_intervals, due_s=float(due_s),
+                      call_rate=call_rate, mean_handle_s=mean_handle, call_load=call_load, online_load=online_load,
+                      outbound_load=outbound, online_work=online_work, work_var=work_var,
                       theta=1.0 / sc.patience.mean if sc.patience.mean > 0 else math.inf,
                       threshold_s=sc.answer_threshold_s, shrinkage=float(cfg.staffing.shrinkage),
-                      targets=targets_of(cfg), redial=(sc.retrial_probability, sc.max_retrials), notes=notes)
+                      targets=targets_of(cfg, group), redial=(sc.retrial_probability, sc.max_retrials),
+                      online_target=float(target) if target is not None and share.online and online_labels else None,
+                      max_occupancy=max_occupancy_of(cfg, group), name=share.name,
+                      notes=notes)
     if agents:
-        req.calls_agents = _agents(req, cfg)
+        req.calls_agents = calls_agents(req, cfg)
+        propose(req, cfg)
     return req
 
 
-def _agents(req: Requirement, cfg: Config) -> np.ndarray:
+def propose(req: Requirement, cfg: Config) -> None:
+    """Set ``req.agents``: the calls' agents raised by the online and occupancy rules where they are set
+    (:mod:`sim.planning.erlang_rules`; the evaluation's replications are ``experiment.replications``)."""
+    assert req.calls_agents is not None
+    agents = req.calls_agents.astype(float)
+    deferred = req.online_load + req.outbound_load
+    floors = []
+    if req.online_target is not None and req.online_work is not None and req.work_var is not None:
+        floors.append(online_floor(req.call_load + req.outbound_load, req.online_work, req.work_var, req.interval_s,
+                                   req.due_s, agents + deferred, req.online_target))
+    if req.max_occupancy is not None and req.online_work is not None and req.work_var is not None:
+        busy = req.call_load + req.online_work + req.outbound_load
+        floors.append(occupancy_floor(busy, req.work_var, req.interval_s, req.max_occupancy,
+                                      int(cfg.experiment.replications)))
+    for floor in floors:
+        agents = np.maximum(agents, floor - deferred)
+    req.agents = np.where(agents > 0, np.ceil(agents - 1e-9), 0).astype(np.int64)
+
+
+def calls_agents(req: Requirement, cfg: Config) -> np.ndarray:
     """Fewest agents for the calls of every interval, searched from the previous interval's answer."""
     out = np.zeros(len(req.call_rate), dtype=np.int64)
     beta, redials = 1.0, 0.0  # the last answer's square-root-staffing parameter and redial share: next guesses
@@ -265,8 +385,12 @@ def _unreachable(req: Requirement, cfg: Config, k: int, lam: float, exc: ValueEr
                 fewest_agents(lam, mu, req.theta, req.threshold_s, {metric: req.targets[metric]})
             except ValueError:
                 t = k * req.interval_s
-                return ConfigError(f"staffing.target.{name}", getattr(cfg.staffing.target, name),
-                                   f"cannot be met on day {int(t // DAY_S)} at {_clock(t)} (offered load "
+                own = cfg.routing.groups[req.name].target if req.name in cfg.routing.groups else None
+                key = f"routing.groups.{req.name}.target" if own is not None and getattr(own, name) is not None \
+                    else "staffing.target"
+                group = f" for group {req.name}" if cfg.routing.groups else ""
+                return ConfigError(f"{key}.{name}", req.targets[metric],
+                                   f"cannot be met{group} on day {int(t // DAY_S)} at {_clock(t)} (offered load "
                                    f"{req.call_load[k]:.4g} Erlang) by any headcount the search allows")
     return ConfigError("staffing.target", "<targets>", f"cannot be met together: {exc}")
 

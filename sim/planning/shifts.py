@@ -7,13 +7,14 @@ by shifts of the allowed patterns (:class:`sim.config.staffing_policy.ShiftPatte
 the break's start within its window (in steps of the reporting interval).  Its coverage of a week's
 interval is the share of the interval it is on duty (breaks excluded), and its cost is its paid
 hours x the pattern's cost per hour.  The integer program (the set-covering model of shift
-scheduling, Dantzig 1954, "A comment on Edie's traffic delays at toll booths"; solved by HiGHS
-through :func:`scipy.optimize.milp`)
+scheduling, Dantzig 1954, "A comment on Edie's traffic delays at toll booths")
 
     minimise  cost . x   subject to   A x >= required,  x >= 0 integer
 
-counts how many operators work each column; the solver stops within ``staffing.schedule_gap``
-of the optimum (the gap reached is reported).  The requirement counts rostered operators (the
+counts how many operators work each column; it is solved within ``staffing.schedule_gap`` of the
+optimum where the solver can prove it in time, from its linear relaxation rounded and, when that
+is not close enough, by branch and bound (:mod:`sim.planning.cover`; HiGHS); the gap reached is
+reported.  The requirement counts rostered operators (the
 available ones divided by ``1 - shrinkage``, rounded up), so the constraint is
 ``scheduled x (1 - shrinkage) >= requirement`` in every interval.  The week is cyclic: a shift
 starting on Sunday evening covers Monday morning, as the simulated plan does.  A pattern set that
@@ -38,6 +39,7 @@ from sim.config.schema import ShiftConfig
 from sim.config.staffing_policy import ShiftPatternConfig
 from sim.core.calendar import DAY_S
 from sim.core.errors import ConfigError
+from sim.planning.cover import cheapest_cover
 
 WEEK_S = 7 * DAY_S
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -53,6 +55,12 @@ class Column:
     break_at_h: Optional[float]  # hours after the start; None = no break
     segments: Tuple[Tuple[float, float], ...]
     paid_h: float
+
+
+def cost_of(p: ShiftPatternConfig) -> float:
+    """A pattern's cost of a paid hour; a pattern whose cost is not set (None) costs 1 here - the policies pass
+    patterns priced at ``staffing.cost_per_h`` (:func:`sim.planning.plan.priced_patterns`)."""
+    return float(p.cost_per_h) if p.cost_per_h is not None else 1.0
 
 
 @dataclass
@@ -75,6 +83,11 @@ class Schedule:
         Operator-days per week of each scheduled shift.
     gap : float
         Relative gap between the cost and the solver's lower bound on the optimum (0: proved optimal).
+    chosen : list of (Column, int)
+        The columns worked and how many operators work each (at the run's scale): the positions
+        (:mod:`sim.planning.roster`).
+    patterns : list of ShiftPatternConfig
+        The patterns the columns refer to.
     """
 
     shifts: List[ShiftConfig]
@@ -85,6 +98,19 @@ class Schedule:
     slot_s: float
     counts: Dict[str, float] = field(default_factory=dict)
     gap: float = 0.0
+    chosen: List[Tuple[Column, int]] = field(default_factory=list)
+    patterns: List[ShiftPatternConfig] = field(default_factory=list)
+
+    @property
+    def paid_h(self) -> float:
+        """Paid operator-hours of a week of the schedule (at the run's scale; breaks unpaid)."""
+        return float(sum(col.paid_h * n for col, n in self.chosen))
+
+    @property
+    def cost_per_paid_h(self) -> float:
+        """Mean cost of a paid hour of the schedule (the patterns' costs weighted by their hours); 0 when empty."""
+        paid = self.paid_h
+        return self.cost / paid if paid > 0 else 0.0
 
     @property
     def over(self) -> np.ndarray:
@@ -156,7 +182,7 @@ def check_coverage(required: np.ndarray, patterns: Sequence[ShiftPatternConfig],
 
 
 def solve(required: np.ndarray, patterns: Sequence[ShiftPatternConfig], slot_s: float, scale: float,
-          gap: float = 0.0, time_limit_s: float = 120.0) -> Schedule:
+          gap: float = 0.0, time_limit_s: float = 20.0) -> Schedule:
     """The cheapest schedule covering ``required`` (rostered operators per interval of a week).
 
     Parameters
@@ -170,44 +196,39 @@ def solve(required: np.ndarray, patterns: Sequence[ShiftPatternConfig], slot_s: 
     scale : float
         The run's scale: shift counts are written before it (divided by it).
     gap : float
-        Relative optimality gap at which the solver stops (``staffing.schedule_gap``): the cost is
+        Relative optimality gap at which the search stops (``staffing.schedule_gap``): the cost is
         then within ``gap`` of the optimum (0 = the proved optimum).  A weekly covering problem's
         lower bound closes slowly (the LP bound is tight but branching seldom raises it), so
         proving the optimum of a large instance can take hours while a schedule within 1-2% is
-        found in seconds; the gap reached is reported (:attr:`Schedule.gap`).
+        found in seconds; the gap reached is reported (:attr:`Schedule.gap`: the cost over the linear
+        relaxation's, less one).
     time_limit_s : float
-        Longest time the solver may take; its best schedule is kept, with a note, when it stops early.
+        Longest time branch and bound may take (only when the rounded relaxation is not within ``gap``);
+        the best schedule is kept when it stops.
 
     Raises
     ------
     ConfigError
         The patterns cannot cover the requirement (:func:`check_coverage`).
     RuntimeError
-        The solver found no schedule at all within its time limit.
+        The linear relaxation could not be solved.
     """
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
     req = np.asarray(required, dtype=float)
     check_coverage(req, patterns, slot_s)
     cols = columns(patterns, slot_s)
     a = coverage(cols, slot_s)
-    cost = np.array([c.paid_h * patterns[c.pattern].cost_per_h for c in cols])
-    useful = a.sum(axis=0) > 0
+    cost = np.array([c.paid_h * cost_of(patterns[c.pattern]) for c in cols])
     x = np.zeros(len(cols))
-    status = "nothing to cover"
+    status, reached = "nothing to cover", 0.0
     if req.sum() > 0:
-        idx = np.flatnonzero(useful)
-        res = milp(c=cost[idx], constraints=LinearConstraint(a[:, idx], lb=req - 1e-9), integrality=np.ones(idx.size),
-                   bounds=Bounds(0, np.inf), options={"time_limit": time_limit_s, "mip_rel_gap": gap})
-        if res.x is None:
-            raise RuntimeError(f"shift scheduling found no schedule: {res.message}")
-        x[idx] = np.round(res.x)
-        status = res.message if res.success else f"stopped early, best schedule kept: {res.message}"
-        reached = float(getattr(res, "mip_gap", 0.0) or 0.0)
+        idx = np.flatnonzero(a.sum(axis=0) > 0)
+        found = cheapest_cover(a[:, idx], cost[idx], req, gap, time_limit_s)
+        x[idx] = found.x
+        status, reached = f"{found.method}, within {found.gap:.2%} of the optimum", found.gap
     covered = a @ x
     shifts, counts = _shifts(cols, x, patterns, scale)
-    return Schedule(shifts, req, covered, float(cost @ x), str(status), slot_s, counts,
-                    reached if req.sum() > 0 else 0.0)
+    chosen = [(col, int(n)) for col, n in zip(cols, x) if n > 0]
+    return Schedule(shifts, req, covered, float(cost @ x), status, slot_s, counts, reached, chosen, list(patterns))
 
 
 def _clock(t_s: float) -> str:
@@ -248,7 +269,7 @@ def _shifts(cols: Sequence[Column], x: np.ndarray, patterns: Sequence[ShiftPatte
             t0 = start + a
             shift_days = day_list if t0 < 24.0 else sorted((d + 1) % 7 for d in day_list)
             shifts.append(ShiftConfig(name=name + suffix, start_h=t0 % 24.0, length_h=z - a, count=_count(n, scale),
-                                      days=[] if len(shift_days) == 7 else shift_days, cost_per_h=p.cost_per_h))
+                                      days=[] if len(shift_days) == 7 else shift_days, cost_per_h=cost_of(p)))
         counts[name] = counts.get(name, 0.0) + n * len(day_list)
     return shifts, counts
 

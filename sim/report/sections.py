@@ -22,9 +22,9 @@ from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
 
-from sim.report import routing_view
+from sim.report import routing_view, staffing_view
 from sim.report.drawing import draw_sections
-from sim.report.figures import backoffice, diagnostics, flow, frontline, staffing
+from sim.report.figures import backoffice, diagnostics, flow, frontline
 from sim.report.figures.common import pyplot
 from sim.report.pages import Section, Table
 from sim.report.rundata import RunData
@@ -139,11 +139,6 @@ def _return_visits(rd: RunData) -> Optional[Section]:
     return Section("return_visits", "Return visits", figures=[fig]) if fig else None
 
 
-def _staffing(rd: RunData) -> Optional[Section]:
-    fig = staffing.required_vs_scheduled(rd)
-    return Section("staffing", "Staffing required and scheduled", figures=[fig]) if fig else None
-
-
 def _warmup(rd: RunData) -> Optional[Section]:
     fig = diagnostics.warmup(rd)
     return Section("warmup", "Warm-up diagnostic", figures=[fig]) if fig else None
@@ -151,7 +146,7 @@ def _warmup(rd: RunData) -> Optional[Section]:
 
 #: The sections of the page in order: ``(key, builder)``.
 BUILDERS: List[Tuple[str, SectionBuilder]] = [
-    ("demand", _demand), ("staffing", _staffing), ("service", _service), ("queues", _queues),
+    ("demand", _demand), ("staffing", staffing_view.section), ("service", _service), ("queues", _queues),
     ("routing", routing_view.section), ("work_orders", _work_orders),
     ("flow", _flow), ("three_rates", _rates), ("return_visits", _return_visits), ("warmup", _warmup),
 ]

@@ -197,25 +197,61 @@ def targets_line(summary: Mapping[str, Any]) -> Optional[str]:
     return "Targets (kpi.targets): " + ", ".join(parts) + hint
 
 
-def staffing_line(summary: Mapping[str, Any]) -> Optional[str]:
-    """``Staffing targets (staffing.policy=erlang): intervals meeting service_level >= 80%: 100.0%, ...``.
+def _target_part(name: str, bound: float, share: Optional[float]) -> str:
+    sign = ">=" if name in ("service_level", "online_on_time_rate") else "<="
+    value = f"{bound:g} s" if name.endswith("_s") else f"{100 * bound:g}%"
+    label = "occupancy" if name == "max_occupancy" else name
+    return f"{label} {sign} {value}: {'n/a' if share is None else f'{100 * share:.1f}%'}"
 
-    The planning targets (``staffing.target``) are not the KPI targets (``kpi.targets``): this line
-    says how many intervals met each of them, for a plan proposed by a staffing policy (None for
-    the scenario's own plan).
+
+def staffing_line(summary: Mapping[str, Any]) -> Optional[str]:
+    """The lines on a proposed plan: how many intervals met each planning target on the run's seeds, per group.
+
+    ``Staffing targets (staffing.policy=optimize), on fresh seeds (replications 0-3 of seed 12345, never seen
+    by the optimisation): intervals meeting service_level >= 80%: 98.2%, ...; every target: 97.0% (goal 95%:
+    met)``, then a line per operator group, the roster's positions and over-coverage, and what a budget
+    bought.  The planning targets (``staffing.target``) are not the KPI targets (``kpi.targets``).  None for
+    the scenario's own plan.
     """
     s = summary.get("staffing", {})
+    conf = s.get("confirmation") or {}
     if s.get("policy", "plan") == "plan" or not s.get("intervals_meeting"):
         return None
     meeting = s["intervals_meeting"]
-    parts = []
-    for name, bound in s.get("targets", {}).items():
-        sign = ">=" if name == "service_level" else "<="
-        value = f"{bound:g} s" if name.endswith("_s") else f"{100 * bound:g}%"
-        if name in meeting:
-            parts.append(f"{name} {sign} {value}: {100 * meeting[name]:.1f}%")
-    every = f"; every target: {100 * meeting['all']:.1f}%" if len(parts) > 1 and "all" in meeting else ""
-    return f"Staffing targets (staffing.policy={s['policy']}): intervals meeting {', '.join(parts)}{every}"
+    parts = [_target_part(name, bound, meeting.get(name)) for name, bound in s.get("targets", {}).items()
+             if name in meeting]
+    every = f"; every target: {100 * meeting['all']:.1f}%" if meeting.get("all") is not None else ""
+    if "goal" in conf:
+        every += f" (goal {100 * conf['goal']:g}%: {'met' if conf.get('goal_met') else 'NOT MET'})"
+    seen = "the optimisation" if s["policy"] == "optimize" else "the policy"
+    where = (f", on fresh seeds (replications {conf['replication_numbers']} of seed {conf['seed']}, never seen "
+             f"by {seen})" if conf.get("fresh") and conf.get("replication_numbers") else "")
+    lines = [f"Staffing targets (staffing.policy={s['policy']}){where}: intervals meeting "
+             f"{', '.join(parts)}{every}"]
+    groups = s.get("groups") or {}
+    if len(groups) > 1:
+        for g, entry in groups.items():
+            shares = entry.get("intervals_meeting") or {}
+            gparts = [_target_part(n, b, shares.get(n)) for n, b in entry.get("targets", {}).items()]
+            lines.append(f"  group {g} ({entry.get('required_operator_hours', 0):,.0f} operator-hours required): "
+                         f"{', '.join(gparts)}")
+    currency = s.get("currency") or "cost units"
+    rosters = {g: e["roster"] for g, e in groups.items() if e.get("roster")}
+    if rosters and s.get("shifts"):
+        sh = s["shifts"]
+        who = ", ".join(f"{g} {r['positions']:,}" for g, r in rosters.items()) if len(rosters) > 1 else ""
+        most = max(r["max_days_per_week"] for r in rosters.values())
+        lines.append(f"Roster: {sum(r['positions'] for r in rosters.values()):,} positions"
+                     f"{' (' + who + ')' if who else ''}, each at most {most} days a week (roster.csv); "
+                     f"over-coverage {sh['over_coverage_operator_hours_per_week']:,.0f} operator-hours a week, "
+                     f"costing {sh['over_coverage_cost_per_week']:,.0f} {currency} of "
+                     f"{sh['cost_per_week']:,.0f} {currency} a week")
+    b = s.get("budget")
+    if b:
+        lines.append(f"Budget {b['budget_h']:,.0f} operator-hours (needed for every interval: {b['needed_h']:,.0f}): "
+                     f"{b['intervals_kept']} of {b['intervals']} intervals kept at their targets, "
+                     f"{b['planned_h']:,.0f} planned, {b['unspent_h']:,.0f} unspent")
+    return "\n".join(lines)
 
 
 #: KPIs of the side-by-side summary of a sweep (those a variant has).

@@ -29,10 +29,12 @@ from sim.model.staffing import rostered_and_cost
 
 TINY = ["scenario=beijing_baseline", "scale=0.02", "experiment.horizon_h=24", "experiment.drain_h=0",
         "experiment.replications=2", "experiment.jobs=1", "report.plots=false", "report.html=false"]
+# one simulated day: day-by-day 8-hour patterns (the default weekly tours need a simulated week)
 OPTIMIZE = ["staffing.policy=optimize", "staffing.schedule=shifts", "staffing.optimize.replications=2",
-            "staffing.optimize.max_iterations=2"]
-COLUMNS = ["interval", "start_h", "time_of_day", "offered_load", "required", "scheduled", "mean_on_duty",
-           "service_level", "scale"]
+            "staffing.optimize.max_iterations=2", "staffing.patterns=[{name:d8,length_h:8}]"]
+COLUMNS = ["interval", "start_h", "time_of_day", "group", "offered_load", "required", "scheduled", "mean_on_duty",
+           "service_level", "occupancy", "online_on_time_rate", "scale"]
+REQUIRED, SCHEDULED, ON_DUTY = COLUMNS.index("required"), COLUMNS.index("scheduled"), COLUMNS.index("mean_on_duty")
 KPIS = ("operator_hours", "staffing_cost", "intervals_meeting_target")
 
 
@@ -57,14 +59,15 @@ def test_staffing_csv_has_the_documented_columns(runs):
         header, rows = _csv(folder / "staffing.csv")
         assert header == COLUMNS and len(rows) == 48, (name, header, len(rows))
         assert {r[-1] for r in rows} == {"0.02"}, "every row says at which scale its counts hold"
-        required = [r[4] for r in rows]
+        assert {r[3] for r in rows} == {"operators"}, "without routing.groups one group, the front line"
+        required = [r[REQUIRED] for r in rows]
         if name == "plan":
             assert all(v == "" for v in required), "the scenario's own plan has no requirement"
         else:
-            req, sched = np.array(required, dtype=float), np.array([r[5] for r in rows], dtype=float)
+            req, sched = np.array(required, dtype=float), np.array([r[SCHEDULED] for r in rows], dtype=float)
             assert np.all(sched >= req - 1e-9) and req.sum() > 0, "the shifts cover the requirement"
-        on_duty = np.array([r[6] for r in rows], dtype=float)
-        assert np.all(on_duty > 0) and np.all(on_duty <= np.array([r[5] for r in rows], dtype=float) + 1e-9)
+        on_duty = np.array([r[ON_DUTY] for r in rows], dtype=float)
+        assert np.all(on_duty > 0) and np.all(on_duty <= np.array([r[SCHEDULED] for r in rows], dtype=float) + 1e-9)
 
 
 def test_shifts_yaml_pastes_into_a_scenario(runs):
@@ -78,9 +81,17 @@ def test_shifts_yaml_pastes_into_a_scenario(runs):
                                               f"staffing.shifts=[{','.join(shifts)}]"])
     rostered, _ = rostered_and_cost(cfg.staffing, 0.02, 86400.0, 0, 1800.0, 1.0)
     _, rows = _csv(folder / "staffing.csv")
-    np.testing.assert_allclose(rostered, [float(r[5]) for r in rows], atol=1e-9)
+    np.testing.assert_allclose(rostered, [float(r[SCHEDULED]) for r in rows], atol=1e-9)
     header, week = _csv(folder / "schedule.csv")
-    assert header[-3:] == ["over", "under", "scale"] and len(week) == 336 and all(float(r[-2]) == 0 for r in week)
+    under = header.index("under")
+    assert header[-4:] == ["over", "under", "over_cost", "scale"] and len(week) == 336
+    assert all(float(r[under]) == 0 for r in week)
+    day = {s for p in pasted["shifts"] for s in p["days"]}
+    assert day == {0}, f"the shifts of a one-day run (a Monday) start on that day only, not {day}"
+    header, positions = _csv(folder / "roster.csv")
+    assert header[:4] == ["group", "position", "pattern", "days"] and positions
+    assert [int(r[1]) for r in positions] == list(range(1, len(positions) + 1))
+    assert all(r[3] == "Mon" for r in positions), "every position works the simulated Monday only"
 
 
 def test_shifts_found_at_a_small_scale_say_they_hold_there_only(runs):
@@ -113,9 +124,16 @@ def test_summary_and_kpi_table_show_the_staffing_kpis(runs):
             assert k in summary["kpis"] and any(line.startswith(k) for line in proc.stdout.splitlines()), (name, k)
         share = summary["staffing"]["intervals_meeting"]
         assert summary["kpis"]["intervals_meeting_target"]["mean"] == share["all"]
+        conf = summary["staffing"]["confirmation"]
+        assert conf["replications"] == 2 and conf["replication_numbers"] == "0-1" and conf["intervals_meeting"] == share
         assert 0 <= share["service_level"] <= 1 and summary["kpis"]["operator_hours"]["mean"] > 0
     summary = json.loads((runs["optimize"][0] / "summary.json").read_text(encoding="utf-8"))
     opt = summary["staffing"]["optimize"]
     assert len(opt["history"]) == opt["iterations"] <= 2 and summary["staffing"]["shifts"]["entries"] > 0
     warnings = [line for line in runs["optimize"][1].stderr.splitlines() if "max_iterations" in line]
     assert len(warnings) == (0 if opt["converged"] else 1), runs["optimize"][1].stderr[-1500:]
+    conf = summary["staffing"]["confirmation"]
+    share = summary["staffing"]["intervals_meeting"]["all"]
+    assert conf["fresh"] and conf["goal"] == 0.95 and conf["goal_met"] == (share >= 0.95)
+    line = next(ln for ln in runs["optimize"][1].stdout.splitlines() if ln.startswith("Staffing targets"))
+    assert "on fresh seeds (replications 0-1 of seed" in line and "never seen by the optimisation" in line, line

@@ -22,8 +22,8 @@ from sim.analysis.theory import erlang_a_metrics
 from sim.analysis.theory_staffing import fewest_agents
 from sim.api import compose_config
 from sim.model.compile import compile_config
+from sim.planning.groups import front_requirements
 from sim.planning.optimize import optimize_agents
-from sim.planning.requirement import requirement
 from sim.records.intervals import ReplicationResult
 
 INTERVAL_S = 1800.0
@@ -37,7 +37,7 @@ def _config(offered_load: str = "modified", iterations: int = 20):
         "staffing.shrinkage=0", "staffing.policy=optimize", f"staffing.offered_load={offered_load}",
         "staffing.optimize.replications=1", "staffing.optimize.margin_se=0",
         f"staffing.optimize.max_iterations={iterations}", f"arrivals.phone.hourly_profile=[{profile}]"])
-    return cfg, requirement(cfg, compile_config(cfg), agents=True)
+    return cfg, front_requirements(cfg, compile_config(cfg), agents=True)[0]
 
 
 class StandIn:
@@ -66,6 +66,7 @@ class StandIn:
         cols["calls_answered"] = cols["calls_offered"] - cols["calls_abandoned"]
         cols["wait_answered_s"] = asa * cols["calls_answered"]
         cols["staffed_s"] = agents * INTERVAL_S
+        cols["busy_s"] = np.minimum(cols["calls_answered"] * req.mean_handle_s[:n], agents * INTERVAL_S)
         return ReplicationResult(replication=replication, seed=0, interval_s=INTERVAL_S, warmup_intervals=0,
                                  intervals=cols, terminal=np.zeros((1, n)), open=np.zeros((1, n)))
 
@@ -77,7 +78,8 @@ LAM = np.linspace(0.2, 0.8, 48)  # calls per second: 48 to 192 Erlang at the sce
 def test_without_interaction_the_answer_is_the_fewest_agents_per_interval(offered_load):
     cfg, req = _config(offered_load)
     lines: list = []
-    agents, notes = optimize_agents(cfg, req, False, lines.append, task=StandIn(req, LAM, carry=0.0))
+    agents, notes = optimize_agents(cfg, [req], False, lines.append, task=StandIn(req, LAM, carry=0.0))
+    agents = agents[0]
     exact = [fewest_agents(x, 1 / req.mean_handle_s[0], req.theta, req.threshold_s, req.targets) for x in LAM]
     assert list(agents[:48]) == exact, (list(agents[:48]), exact)
     assert notes["converged"] and notes["iterations"] <= 8, notes
@@ -92,8 +94,8 @@ def test_without_interaction_the_answer_is_the_fewest_agents_per_interval(offere
 def interacting():
     """The iteration on a falling rate where every interval inherits the queue the previous one left."""
     cfg, req = _config()
-    agents, notes = optimize_agents(cfg, req, False, lambda _: None, task=StandIn(req, LAM[::-1], carry=0.5))
-    return req, agents, notes
+    agents, notes = optimize_agents(cfg, [req], False, lambda _: None, task=StandIn(req, LAM[::-1], carry=0.5))
+    return req, agents[0], notes
 
 
 def test_with_interaction_it_converges_to_a_plan_meeting_the_target_everywhere(interacting):
@@ -116,7 +118,8 @@ def test_stopped_early_it_returns_the_cheapest_plan_that_met_every_target(intera
     cfg, req = _config(iterations=stop)
     lines: list = []
     short = StandIn(req, LAM[::-1], carry=0.5)
-    agents, notes = optimize_agents(cfg, req, False, lines.append, task=short)
+    agents, notes = optimize_agents(cfg, [req], False, lines.append, task=short)
+    agents = agents[0]
     chosen = notes["chosen_iteration"]
     assert not notes["converged"] and chosen < stop and history[chosen - 1]["intervals_missing_target"] == 0
     assert list(agents[:48]) == list(short.plans[chosen - 1]), "the plan returned is the one simulated then"

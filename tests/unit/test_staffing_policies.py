@@ -117,7 +117,7 @@ def test_schedule_cost_is_the_integer_programs_optimum():
     slot_s = 6 * 3600.0
     required = np.zeros(28)
     required[:4] = [2, 3, 1, 2]
-    patterns = [ShiftPatternConfig(name="long", length_h=12, starts_h=[0, 6, 12], days=[0]),
+    patterns = [ShiftPatternConfig(name="long", length_h=12, starts_h=[0, 6, 12], days=[0], cost_per_h=1.0),
                 ShiftPatternConfig(name="short", length_h=6, starts_h=[0, 12, 18], days=[0], cost_per_h=1.2),
                 ShiftPatternConfig(name="tour", length_h=12, starts_h=[18], days=[6], days_on=2, break_h=6,
                                    break_window_h=[0, 6], cost_per_h=0.7)]
@@ -131,7 +131,8 @@ def test_schedule_covers_the_requirement_as_the_simulator_runs_it(compose):
     """A profiled day with breaks and 5-day tours: coverage >= requirement everywhere, and the simulated plan of
     the shifts (pieces around the breaks, tours by weekday, counts before scale) has exactly that coverage."""
     profile = [1, 1, 1, 1, 1, 2, 3, 5, 8, 9, 9, 8, 7, 8, 8, 7, 6, 5, 4, 3, 3, 2, 2, 1]
-    cfg = compose("single_queue", SQ + [f"arrivals.phone.hourly_profile=[{','.join(map(str, profile))}]",
+    week = [a for a in SQ if not a.startswith("experiment.horizon_h")] + ["experiment.horizon_h=168"]
+    cfg = compose("single_queue", week + [f"arrivals.phone.hourly_profile=[{','.join(map(str, profile))}]",
                                         "arrivals.phone.per_day=4000", "scale=0.5", "staffing.shrinkage=0.25",
                                         "staffing.schedule=shifts",
                                         "staffing.patterns=[{name:full,length_h:9,starts_h:[0,7,8,15,16],days_on:5,"
@@ -177,6 +178,29 @@ BAD = {
     "interval_not_half_hours": (["kpi.interval_min=20"], "kpi.interval_min", "multiple of 30"),
     "gap_one": (["staffing.schedule=shifts", "staffing.schedule_gap=1"], "staffing.schedule_gap", "[0, 1)"),
     "gap_without_shifts": (["staffing.schedule_gap=0.1"], "staffing.schedule_gap", "staffing.schedule=shifts"),
+    # the settings of the online and occupancy targets, the fresh-seed share, currency and budget
+    "online_target_one": (["staffing.target.online_on_time_rate=1"], "staffing.target.online_on_time_rate",
+                          "(0, 1)"),
+    "online_target_without_online": (["staffing.target.online_on_time_rate=0.9", "arrivals.online.per_day=0"],
+                                     "staffing.target.online_on_time_rate", "online demand"),
+    "occupancy_zero": (["staffing.target.max_occupancy=0"], "staffing.target.max_occupancy", "(0, 1]"),
+    "occupancy_above_one": (["staffing.target.max_occupancy=1.01"], "staffing.target.max_occupancy", "(0, 1]"),
+    "share_one": (["staffing.policy=optimize", "staffing.optimize.intervals_share=1"],
+                  "staffing.optimize.intervals_share", "(0, 1)"),
+    "reps_zero": (["staffing.policy=optimize", "staffing.optimize.replications=0"], "staffing.optimize.replications",
+                  "[1, 1000]"),
+    "margin_negative": (["staffing.policy=optimize", "staffing.optimize.margin_se=-1"], "staffing.optimize.margin_se",
+                        "[0, 10]"),
+    "currency_long": (["staffing.currency=ABCDEFGHIJKLMNOPQ"], "staffing.currency", "at most 16"),
+    "budget_zero": (["staffing.policy=optimize", "staffing.budget_h=0"], "staffing.budget_h", "(0, 1e+12]"),
+    "budget_twice": (["staffing.policy=optimize", "staffing.budget_h=100", "staffing.budget_cost=100"],
+                     "staffing.budget_cost", "give one budget"),
+    "budget_with_erlang": (["staffing.budget_h=100"], "staffing.budget_h", "staffing.policy=optimize"),
+    "tours_on_two_days": (["experiment.horizon_h=48", "staffing.schedule=shifts"], "experiment.horizon_h",
+                          "roster a whole week"),
+    "group_target_above": (["staffing.operators=0", "routing.groups={a:{operators:1},b:{operators:1,target:{service_level:1.2}}}",
+                            "routing.skills={all:[a,b]}"],
+                           "routing.groups.b.target.service_level", "(0, 1)"),
 }
 
 
@@ -203,6 +227,8 @@ def test_command_line_one_line_exit_2(tmp_path):
             "report.html=false"]
     cases = {"staffing.policy=guess": "staffing.policy=guess: unknown staffing policy",
              "staffing.target.service_level=1.5": "staffing.target.service_level=1.5: must be in (0, 1)",
+             "staffing.target.max_occupancy=1.5": "staffing.target.max_occupancy=1.5: must be in (0, 1]",
+             "staffing.policy=optimize staffing.budget_h=-3": "staffing.budget_h=-3: must be in (0, 1e+12]",
              "staffing.schedule=shifts staffing.patterns=[{name:day,length_h:8,starts_h:[8]}]":
                  "staffing.patterns=[{name:day,length_h:8,starts_h:[8]}]: cannot cover the requirement"}
     runs = [(tmp_path, [*base, "staffing.policy=erlang", *args.split(), f"report.dir={tmp_path / str(i)}"]

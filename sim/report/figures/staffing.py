@@ -29,7 +29,7 @@ from sim.report.figures.common import (
     time_axis,
 )
 from sim.report.pages import Figure
-from sim.report.palette import SERIES
+from sim.report.palette import SERIES, distinct
 from sim.report.rundata import RunData
 
 #: Hours of a run the figure shows at most (a proposed plan repeats by day or week).
@@ -37,15 +37,27 @@ MAX_SHOWN_H = 7 * 24.0
 
 
 def read_staffing_csv(rd: RunData) -> Optional[Dict[str, np.ndarray]]:
-    """Columns of the run's ``staffing.csv`` as float arrays (NaN for empty cells), or None without the file."""
+    """Columns of the run's ``staffing.csv`` as float arrays per interval (NaN for empty cells), the operator
+    groups' rows added up (``service_level.<group>``: each group's), or None without the file."""
     if rd.out_dir is None or not (rd.out_dir / "staffing.csv").is_file():
         return None
     with (rd.out_dir / "staffing.csv").open(newline="", encoding="utf-8") as fh:
         rows: List[Dict[str, str]] = list(csv.DictReader(fh))
     if not rows:
         return None
-    cols = ("start_h", "offered_load", "required", "scheduled", "mean_on_duty", "service_level")
-    return {c: np.array([float(r[c]) if r.get(c) not in (None, "") else np.nan for r in rows]) for c in cols}
+
+    def value(r: Dict[str, str], c: str) -> float:
+        return float(r[c]) if r.get(c) not in (None, "") else np.nan
+
+    groups = list(dict.fromkeys(r["group"] for r in rows))
+    by = {g: [r for r in rows if r["group"] == g] for g in groups}
+    first = by[groups[0]]
+    out = {"start_h": np.array([value(r, "start_h") for r in first])}
+    for c in ("offered_load", "required", "scheduled", "mean_on_duty"):
+        out[c] = np.sum([[value(r, c) for r in by[g]] for g in groups], axis=0)
+    for g in groups:
+        out[f"service_level.{g}"] = np.array([value(r, "service_level") for r in by[g]])
+    return out
 
 
 def required_vs_scheduled(rd: RunData) -> Optional[Figure]:
@@ -70,9 +82,17 @@ def required_vs_scheduled(rd: RunData) -> Optional[Figure]:
     time_axis(ax, 0.0, end_h, rd.start_weekday, start_date=rd.start_date)
     legend_beside(ax)
     ax = axes[1][0]
-    step_line(ax, x, data["service_level"][keep], SERIES["service_level"], "service level", lw=1.4)
+    groups = [k[len("service_level."):] for k in data if k.startswith("service_level.")]
+    colours = distinct(groups) if len(groups) > 1 else {groups[0]: SERIES["service_level"]}
+    for g in groups:
+        label = "service level" if len(groups) == 1 else f"service level, group {g}"
+        step_line(ax, x, data[f"service_level.{g}"][keep], colours[g], label, lw=1.4)
     target = rd.cfg.staffing.target.service_level
+    own = {g: rd.cfg.routing.groups[g].target.service_level for g in groups if g in rd.cfg.routing.groups}
+    own = {g: t for g, t in own.items() if t is not None and t != target}
     target_line(ax, target, "higher")
+    for g, t in own.items():  # a group's own target (routing.groups.<name>.target), in the group's colour
+        ax.axhline(t, color=colours[g], linestyle="--", linewidth=1.2, zorder=4, label=f"target {g} ≥ {t:.0%}")
     percent_axis(ax, 0.0, 1.0)
     ax.set_ylabel("service level")
     ax.set_title(f"Service level (answered within {rd.cfg.kpi.answer_threshold_s:g} s): {per}",
@@ -84,7 +104,11 @@ def required_vs_scheduled(rd: RunData) -> Optional[Figure]:
     caption = (f"Rostered operators required by staffing.policy={policy} (offered load by "
                f"staffing.offered_load={rd.cfg.staffing.offered_load}, divided by 1 - shrinkage) against those "
                "the run's plan rostered (the wide grey line; where it shows only at the edges of the red one, "
-               "the plan is the requirement); on duty is after shrinkage, averaged over the replications. Bottom: "
-               "each interval's service level pooled over the replications, against staffing.target.service_level."
-               + shown + " The numbers are in staffing.csv.")
+               "the plan is the requirement); on duty is after shrinkage, averaged over the replications"
+               + (" (the operator groups added up)" if len(groups) > 1 else "") + ". Bottom: "
+               "each interval's service level pooled over the replications"
+               + (" for each group's calls (by their first group)" if len(groups) > 1 else "")
+               + ", against staffing.target.service_level"
+               + (" (a group's own target, routing.groups.<name>.target, dashed in its colour)" if own else "")
+               + "." + shown + " The numbers are in staffing.csv.")
     return Figure("staffing", "Staffing required and scheduled", caption, png(fig))
