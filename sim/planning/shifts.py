@@ -222,7 +222,10 @@ def solve(required: np.ndarray, patterns: Sequence[ShiftPatternConfig], slot_s: 
     status, reached = "nothing to cover", 0.0
     if req.sum() > 0:
         idx = np.flatnonzero(a.sum(axis=0) > 0)
-        found = cheapest_cover(a[:, idx], cost[idx], req, gap, time_limit_s)
+        # Among equally cheap covers, the one with fewer hours where nothing is required (a closed day):
+        # each column's cost is raised by a hundred-thousandth of its share of hours on such intervals.
+        idle = a[req <= 0].sum(axis=0) / np.maximum(a.sum(axis=0), 1e-12)
+        found = cheapest_cover(a[:, idx], (cost * (1.0 + 1e-5 * idle))[idx], req, gap, time_limit_s)
         x[idx] = found.x
         status, reached = f"{found.method}, within {found.gap:.2%} of the optimum", found.gap
     covered = a @ x

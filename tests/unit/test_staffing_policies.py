@@ -238,3 +238,20 @@ def test_command_line_one_line_exit_2(tmp_path):
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 2 and len(lines) == 1 and expect in lines[0], (args, proc.stderr[-1500:])
     assert not any((tmp_path / str(i)).exists() for i in range(len(cases))), "a rejected command writes nothing"
+
+
+def test_a_centre_closed_at_weekends_gets_no_tour_on_the_weekend():
+    """Monday to Friday needs 3 to 6 operators 08:00-17:00, the weekend nothing; weekly 5-day tours starting any
+    day: the cover is as cheap as Monday-Friday tours alone, and no tour works Saturday or Sunday (a tour over
+    the weekend costs the same, so the solver must prefer the one whose hours fall where work is)."""
+    slot_s = 3600.0
+    required = np.zeros(168)
+    for day, need in enumerate([6, 3, 3, 3, 6]):
+        required[day * 24 + 8: day * 24 + 17] = need
+    patterns = [ShiftPatternConfig(name="tour", length_h=9, starts_h=[8], days=list(range(7)), days_on=5,
+                                   cost_per_h=1.0)]
+    s = solve(required, patterns, slot_s, 1.0)
+    assert np.all(s.covered >= required)
+    assert s.cost == pytest.approx(6 * 5 * 9)
+    weekend = np.arange(168) >= 120
+    assert s.covered[weekend].sum() == 0, s.shifts
