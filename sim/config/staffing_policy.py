@@ -323,7 +323,9 @@ def _clean(family: type) -> Any:
             raise ConfigError(f"{AT}.policy", v.get("policy"), f"unknown staffing policy; use one of "
                                                                f"{', '.join(STAFFING_POLICIES)}")
         given = [f for f in PLAN_FORMS if form_of({f: v.get(f)}) != "none"]
-        if len(given) > 1:
+        if len(given) > 1 and not checking(info):  # a scenario file's shape: the command line may replace a form
+            v = {k: x for k, x in v.items() if k not in given[1:]}
+        elif len(given) > 1:
             if "operators" in given:
                 other = f"{AT}.{given[1]}"
                 raise ConfigError(f"{AT}.operators", v["operators"], f"conflicts with {other}: give exactly one of "
