@@ -126,13 +126,19 @@ def with_factor(cfg: Config, factor: float) -> Config:
 def simulated(cfg: Config, factor: float, weekdays: Sequence[int]) -> List[Sums]:
     """Run the calibrated scenario's configuration ``cfg`` (composed by :func:`sim.api.compose_config`) with
     its staffing x ``factor``; return each replication's per half-hour sums."""
+    return simulated_sets(cfg, factor, [weekdays])[0]
+
+
+def simulated_sets(cfg: Config, factor: float, sets: Sequence[Sequence[int]]) -> List[List[Sums]]:
+    """:func:`simulated` for several sets of weekdays, from one run."""
     from sim.api import run
 
     if cfg.kpi.interval_min != 30:
         raise ValueError("the back-test needs kpi.interval_min=30")
     run_cfg = with_factor(cfg, factor)
     exp = run(run_cfg)
-    return [_replication_sums(r.intervals, run_cfg.experiment.start_weekday, weekdays) for r in exp.replications]
+    return [[_replication_sums(r.intervals, run_cfg.experiment.start_weekday, w) for r in exp.replications]
+            for w in sets]
 
 
 def _mean_ci(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

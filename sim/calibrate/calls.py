@@ -18,37 +18,42 @@ fitted values of ``calibration.json`` and the objects the report draws:
   (:func:`sim.calibrate.survival.fit_censored`): an abandoned call's wait is an
   event, an answered call's wait a censoring; so is an open call's wait, up to
   the time it left the queue (a callback taken) or else to the end of the log;
-* **priorities**: the mix, and each label's mean wait relative to the other
-  calls of the same half-hour.  The model queues priority classes strictly ahead;
-  a label counts as queued ahead only if its calls wait at most half as long as
-  the others of the same half-hours, otherwise all calls queue first come, first
-  served (a head start of a minute and a half, as this bank gave its priority
-  customers, is neither);
-* **agents seen** in each half-hour of each weekday (local clock): agents with a
-  service overlapping the half-hour, averaged over the log's days of that weekday.  It is
-  a lower bound of the agents on duty: an agent who was on duty but idle, or
-  doing after-call work, leaves no trace in the log.  Their *talk occupancy*
-  (talk time / agents seen x half-hours) says how much of the time seen went to
-  calls: far below 1 while callers abandon, the rest went to work the log does
-  not record (after-call work, breaks, other tasks).  A log without agent codes
-  gives instead the most services in progress at once in each half-hour (a
-  lower bound too).
+* **priorities**: only where the log marks them (the format's
+  ``priority_labels``; any other value is a regular caller): the mix, and each
+  marked label's mean wait relative to the regular calls of the same call type
+  and half-hour.  The model queues priority classes strictly ahead; a label
+  counts as queued ahead only if its calls wait at most half as long as those
+  regular calls, otherwise all calls queue first come, first served (a head start
+  of a minute and a half, as this bank gave its priority customers, is neither);
+* **teams and the agents available** (:mod:`sim.calibrate.agents`): the teams
+  the log's agents form and the call types they serve, and the agents available
+  in each half-hour of each date, measured from presence and the times callers
+  waited (not fitted to waits or abandonment);
+* **handle time by time of day**: the mean handle time of the calls arriving in
+  each half-hour of the day over the pooled mean, shrunk towards 1 with the
+  weight of :data:`SHRINK_SERVICES` services (``calls.handle_factor_half_hourly``);
+* **patience per call type** where a type has at least ``min_per_category``
+  abandonments (censored fits as for the pooled patience).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 import numpy as np
 
+from sim.calibrate.agents import Availability, Teams, find_teams, measure, weekly_plan
 from sim.calibrate.arrivals import WEEKDAYS, ArrivalFit, fit_arrivals
 from sim.calibrate.fitting import FitReport, fit_durations
 from sim.calibrate.logread import CallLog
 from sim.calibrate.survival import CensoredReport, fit_censored
 
 HALF_S = 1800.0
+#: Weight (in services) pulling each half-hour's handle-time factor towards 1.
+SHRINK_SERVICES = 100
 
 
 @dataclass
@@ -59,6 +64,8 @@ class CallOptions:
     profile_tolerance: float = 0.1
     min_per_category: int = 50
     ahead_ratio: float = 0.5
+    priority_labels: List[str] = field(default_factory=list)  # values of the priority column marking priority
+    patience_by_type: bool = False  # write each call type's own patience fit into the scenario
 
 
 @dataclass
@@ -76,10 +83,14 @@ class CallCalibration:
     retrial_delay: Optional[FitReport]
     retrial_delays_s: np.ndarray      # each identified redial's delay after the abandoned call
     priority: Dict[str, Any]
-    agents_half_hourly: List[int]
-    agents_mean: List[float]
-    talk_occupancy: float
-    agents_counted: str
+    teams: Teams
+    availability: Availability
+    plans: Dict[str, List[float]]     # team -> 336 agents available (Monday first): the week template
+    talk_occupancy: float             # talking / present
+    handle_factor: List[float]        # 48 factors of handle time by half-hour of arrival
+    patience_by_type: Dict[str, CensoredReport]
+    options: CallOptions = field(default_factory=CallOptions)
+    source: Optional[CallLog] = None  # the whole log, when the calibration is fitted on a window of it
     notes: List[str] = field(default_factory=list)
 
 
@@ -123,92 +134,63 @@ def _redials(log: CallLog, window_s: float) -> tuple[np.ndarray, Dict[str, Any],
     return redial, summary, np.asarray(delays)
 
 
-def _priority(log: CallLog, first: np.ndarray, ratio: float) -> Dict[str, Any]:
-    """Priority mix and the relative waits of each label in the same half-hours (module docstring)."""
+def _priority(log: CallLog, first: np.ndarray, opts: CallOptions) -> Dict[str, Any]:
+    """Priority mix and the relative waits of each marked label (module docstring)."""
     wait = log.left_s - log.arrive_s
-    slot = (log.run * 10**7 + (log.arrive_s // HALF_S)).astype(np.int64)
+    slot = ((log.run * 10**7 + (log.arrive_s // HALF_S)) * 1000 + log.category).astype(np.int64)
     answered = log.outcome == 0
-    out: Dict[str, Any] = {"labels": {}, "queued_ahead": []}
+    marked = [code for code, label in enumerate(log.priorities) if label in opts.priority_labels]
+    regular = ~np.isin(log.priority, marked)
+    out: Dict[str, Any] = {"labels": {}, "queued_ahead": [], "marked": [log.priorities[c] for c in marked]}
     n_first = max(int(first.sum()), 1)
     for code, label in enumerate(log.priorities):
         mine = log.priority == code
-        num = den = 0.0
-        for s in np.unique(slot[mine & answered]):
-            m = (slot == s) & answered
-            a, b = wait[m & mine], wait[m & ~mine]
-            if len(a) and len(b):
-                num += len(a) * float(a.mean())
-                den += len(a) * float(b.mean())
-        rel = num / den if den > 0 else math.nan
+        rel = math.nan
+        if code in marked:
+            num = den = 0.0
+            for s in np.unique(slot[mine & answered]):
+                m = (slot == s) & answered
+                a, b = wait[m & mine], wait[m & regular]
+                if len(a) and len(b):
+                    num += len(a) * float(a.mean())
+                    den += len(a) * float(b.mean())
+            rel = num / den if den > 0 else math.nan
         queued = mine & (log.outcome != 2)
         out["labels"][label] = {
-            "share": float(np.sum(mine & first)) / n_first,
+            "share": float(np.sum(mine & first)) / n_first, "marked": code in marked,
             "mean_wait_answered_s": float(np.mean(wait[mine & answered])) if np.any(mine & answered) else None,
             "abandon_share": float(np.mean(log.outcome[queued] == 1)) if np.any(queued) else None,
-            "wait_vs_others_same_half_hour": rel if math.isfinite(rel) else None}
-        if len(log.priorities) > 1 and math.isfinite(rel) and rel <= ratio:
+            "wait_vs_regular_same_type_and_half_hour": rel if math.isfinite(rel) else None}
+        if math.isfinite(rel) and rel <= opts.ahead_ratio:
             out["queued_ahead"].append(label)
-    out["rule"] = (f"a label is queued ahead when its answered calls wait at most {ratio:g} times as long as the "
-                   f"other calls of the same half-hours")
+    out["rule"] = (f"only the labels the log marks as priority ({', '.join(out['marked']) or 'none'}); one is queued "
+                   f"ahead when its answered calls wait at most {opts.ahead_ratio:g} times as long as the regular "
+                   f"calls of the same call type and half-hour")
     return out
 
 
-def _concurrent(start: np.ndarray, end: np.ndarray, n_halves: int) -> np.ndarray:
-    """Most services in progress at once in each half-hour (a lower bound of the agents, without agent codes)."""
-    times = np.concatenate([start, end])
-    delta = np.concatenate([np.ones(len(start)), -np.ones(len(end))])
-    order = np.lexsort((delta, times))  # at equal times an end comes before a start
-    level = np.cumsum(delta[order])
-    half = np.minimum((times[order] // HALF_S).astype(np.int64), n_halves - 1)
-    peak = np.zeros(n_halves)
-    np.maximum.at(peak, half, level)
-    carried = np.zeros(n_halves)  # services still running when a half-hour begins
-    last = np.zeros(n_halves)
-    np.maximum.at(last, half, np.arange(1, len(level) + 1))  # index (+1) of each half-hour's last event
-    run_level = 0.0
-    for h in range(n_halves):
-        carried[h] = run_level
-        if last[h] > 0:
-            run_level = float(level[int(last[h]) - 1])
-    return np.maximum(peak, carried)
+def handle_factor(log: CallLog) -> List[float]:
+    """Mean handle time by half-hour of arrival over the pooled mean, shrunk towards 1 (module docstring)."""
+    m = (log.outcome == 0) & ~np.isnan(log.ended_s) & (log.ended_s > log.answered_s)
+    x = (log.ended_s - log.answered_s)[m]
+    if not len(x):
+        return [1.0] * 48
+    half = ((log.arrive_local_s[m] % 86400.0) // HALF_S).astype(np.int64)
+    total = np.bincount(half, weights=x, minlength=48)
+    n = np.bincount(half, minlength=48)
+    mean = float(x.mean())
+    return [float(v) for v in (total + SHRINK_SERVICES * mean) / (n + SHRINK_SERVICES) / mean]
 
 
-def _agents(log: CallLog, start_weekday: int) -> tuple[List[int], List[float], float, str]:
-    """Distinct agents with a service in each half-hour, averaged over the days of each weekday (Monday first),
-    the share of those agents' time spent talking (their *talk occupancy*), and how they were counted.  A log
-    without agent codes gives the most services in progress at once instead (also a lower bound)."""
-    m = (log.outcome == 0) & ~np.isnan(log.ended_s)
-    with_codes = bool(np.any(m & (log.agent >= 0)))
-    if with_codes:
-        m &= log.agent >= 0
-    n_days = int(math.floor(float(np.max(log.arrive_local_s)) / 86400.0)) + 1
-    runs = np.unique(log.run)
-    seen = np.zeros((len(runs), n_days + 1, 48), dtype=np.int64)
-    talk = 0.0
-    start, end = log.answered_s + log.shift_s, log.ended_s + log.shift_s  # half-hours of the local clock
-    for k, r in enumerate(runs):
-        mask = m & (log.run == r)
-        talk += float(np.sum(log.ended_s[mask] - log.answered_s[mask]))
-        if not with_codes:
-            seen[k] = _concurrent(start[mask], end[mask], (n_days + 1) * 48).reshape(n_days + 1, 48)
-            continue
-        marks = set()
-        for ag, s, e in zip(log.agent[mask], start[mask], end[mask]):
-            for h in range(int(s // HALF_S), int(max(e - 1e-9, s) // HALF_S) + 1):
-                marks.add((int(ag), h))
-        for _, h in marks:
-            if h < (n_days + 1) * 48:
-                seen[k, h // 48, h % 48] += 1
-    total = np.zeros((7, 48))
-    days = np.zeros(7)
-    for d in range(n_days):
-        w = (start_weekday + d) % 7
-        total[w] += seen[:, d].sum(axis=0)
-        days[w] += len(runs)
-    mean = np.where(days[:, None] > 0, total / np.maximum(days[:, None], 1), 0.0)
-    occupancy = talk / (float(seen.sum()) * HALF_S) if seen.sum() else math.nan
-    how = "agents seen" if with_codes else "most services in progress at once (no agent codes in the log)"
-    return [int(math.floor(v + 0.5)) for v in mean.ravel()], [float(v) for v in mean.ravel()], occupancy, how
+def offered_by_team(log: CallLog, teams: Teams, days: int) -> np.ndarray:
+    """Calls offered per (team, date, half-hour), each call to the team that serves its type first (mean over runs)."""
+    day = np.floor(log.arrive_local_s / 86400.0).astype(np.int64)
+    half = ((log.arrive_local_s % 86400.0) // HALF_S).astype(np.int64)
+    out = np.zeros((len(teams.names), days, 48))
+    for k, own in enumerate(teams.own):
+        m = np.isin(log.category, own) & (day < days)
+        np.add.at(out[k], (day[m], half[m]), 1.0)
+    return out / max(len(np.unique(log.run)), 1)
 
 
 def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
@@ -243,23 +225,35 @@ def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
         else:
             notes.append(f"category {name}: {0 if rep is None else rep.n} services (< {opts.min_per_category}): "
                          f"the pooled handle time")
-    patience = fit_censored(attempt_waits(log), log.outcome == 1)
+    waits = attempt_waits(log)
+    patience = fit_censored(waits, log.outcome == 1)
     if patience is None:
         raise ValueError("the log has fewer than two distinct abandonment times: patience cannot be estimated")
     delay_fit = fit_durations(delays) if len(delays) >= 2 else None
-    start_weekday = log.info.start_date.weekday()
-    plan, plan_mean, occupancy, how = _agents(log, start_weekday)
-    if not any(plan):
+    by_type: Dict[str, CensoredReport] = {}
+    for code, name in enumerate(log.categories):
+        mine = log.category == code
+        if int(np.sum(mine & (log.outcome == 1))) >= opts.min_per_category:
+            own = fit_censored(waits[mine], log.outcome[mine] == 1)
+            if own is not None:
+                by_type[name] = own
+    teams = find_teams(log)
+    avail = measure(log, teams)
+    if not avail.available.any():
         raise ValueError("no answered call has a service start and end: the staffing plan cannot be derived")
-    if "no agent codes" in how:
-        notes.append("no agent codes in the log: the staffing plan counts the most services in progress at once "
-                     "in each half-hour (a lower bound of the agents on duty)")
+    offered = offered_by_team(log, teams, avail.days)
+    factor = handle_factor(log)
+    handle_h = pooled.sample_mean * np.asarray(factor)
+    plans = {t: [float(v) for v in weekly_plan(avail.available[k], offered[k], log.info.start_date.weekday(),
+                                               handle_h, patience.fits["exponential"].mean)]
+             for k, t in enumerate(teams.names)}
+    tot = avail.totals()
     return CallCalibration(log=log, first=first, arrivals=arrivals, shares=shares, handle=handle, handle_pooled=pooled,
-                           patience=patience, retrial=retrial, retrial_delay=delay_fit,
-                           retrial_delays_s=delays,
-                           priority=_priority(log, first, opts.ahead_ratio), agents_half_hourly=plan,
-                           agents_mean=plan_mean, talk_occupancy=occupancy, agents_counted=how,
-                           notes=notes + arrivals.notes)
+                           patience=patience, retrial=retrial, retrial_delay=delay_fit, retrial_delays_s=delays,
+                           priority=_priority(log, first, opts), teams=teams, availability=avail, plans=plans,
+                           talk_occupancy=tot["talking"] / tot["present"] if tot["present"] else math.nan,
+                           handle_factor=factor, patience_by_type=by_type, options=opts,
+                           notes=notes + arrivals.notes + avail.notes)
 
 
 def calibration_json(cal: CallCalibration) -> Dict[str, Any]:
@@ -276,11 +270,28 @@ def calibration_json(cal: CallCalibration) -> Dict[str, Any]:
         "patience_s": p,
         "retrial": {**cal.retrial, "delay_s": cal.retrial_delay.as_dict() if cal.retrial_delay else None},
         "priority": cal.priority,
-        "agents_half_hourly": {"plan": cal.agents_half_hourly, "mean": cal.agents_mean,
-                               "weekdays": list(WEEKDAYS), "lower_bound": True,
-                               "talk_occupancy": cal.talk_occupancy, "counted": cal.agents_counted,
-                               "note": "agents with a service overlapping each half-hour, averaged over the log's "
-                                       "days of each weekday (Monday first, 48 half-hours each): a lower bound - "
-                                       "idle agents and after-call work leave no trace in the log"},
+        "patience_by_type": {k: r.as_dict() for k, r in cal.patience_by_type.items()},
+        "handle_factor_half_hourly": cal.handle_factor,
+        "teams": cal.teams.as_dict(cal.log.categories, cal.log.agents),
+        "agents_half_hourly": agents_json(cal),
         "notes": cal.notes,
     }
+
+
+def agents_json(cal: CallCalibration) -> Dict[str, Any]:
+    """The measured agents: the week template per team, and per date and team the agents available, present and
+    talking (JSON-ready)."""
+    a = cal.availability
+    start = cal.log.info.start_date
+    assert start is not None
+    dates = [(start + dt.timedelta(days=d)).isoformat() for d in range(a.days)]
+    return {"plan": [float(sum(v)) for v in zip(*cal.plans.values())], "by_team": cal.plans,
+            "weekdays": list(WEEKDAYS), "lower_bound": False, "talk_occupancy": cal.talk_occupancy,
+            "session_gap_s": a.gap_s, "with_agent_codes": a.with_codes, "totals_agent_hours": a.totals(),
+            "dates": dates, "available_by_date": {t: a.available[k].round(4).tolist() for k, t in
+                                                  enumerate(cal.teams.names)},
+            "estimator": "presence reconstructed from consecutive services (a gap over the session gap is off duty); "
+                         "available while talking, or between services and a half session gap around a session while "
+                         "no caller of the team's own call types waits; the week template holds per weekday and "
+                         "half-hour the certainty equivalent of the dates (the agents at which Erlang A on the mean "
+                         "day loses the share of callers it loses over the dates)"}

@@ -3,7 +3,9 @@
 :mod:`sim.calibrate.cli` calls :func:`fit`, then :func:`scenario_text` (the
 scenario is written and composed), then :func:`report`; each raises
 :class:`~sim.core.errors.ConfigError` for a log that cannot identify what the
-scenario needs.
+scenario needs.  With ``--fit-from/--fit-to`` the scenario is fitted on that
+window only (:mod:`sim.calibrate.windows`); with a hold-out window its days are
+simulated with their own arrivals and agents and scored (:mod:`sim.calibrate.holdout`).
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from sim.calibrate.calls import CallCalibration, CallOptions, calibrate_calls, calibration_json
 from sim.calibrate.formats import LogFormat
 from sim.calibrate.logread import read_calls
 from sim.calibrate.timestamps import time_rule
+from sim.calibrate.windows import Windows, resolve, subset_calls
 from sim.config.schema import Config
 from sim.core.errors import ConfigError
 
@@ -31,34 +34,68 @@ class Result:
 
 
 def fit(a: argparse.Namespace, fmt: LogFormat) -> CallCalibration:
-    """Read the log ``a.log`` with ``fmt`` and fit it."""
+    """Read the log ``a.log`` with ``fmt`` and fit it (on the fit window, when one is given)."""
     log = read_calls(Path(a.log), fmt, a.log, time_rule(a.timezone))
+    windows = resolve(a, log.info, log.arrive_local_s)
     opts = CallOptions(redial_window_h=a.redial_window_h, profile_tolerance=a.profile_tolerance,
-                       min_per_category=a.min_per_category)
+                       min_per_category=a.min_per_category, priority_labels=list(fmt.priority_labels),
+                       patience_by_type=a.patience_by_type)
     try:
-        return calibrate_calls(log, opts)
+        cal = calibrate_calls(log if windows.whole else subset_calls(log, windows.fit), opts)
     except ValueError as exc:
-        raise ConfigError("LOG", a.log, str(exc)) from None
+        raise ConfigError("LOG", a.log, f"{exc} (fit window {windows.fit.label()})") from None
+    cal.source = log
+    a.windows = windows
+    return cal
 
 
 def scenario_text(cal: CallCalibration, name: str, command: str) -> str:
     """The scenario file."""
     from sim.calibrate.scenario import calls_scenario
 
-    return calls_scenario(cal, name, command)
+    return calls_scenario(cal, name, command, patience_by_type=cal.options.patience_by_type)
+
+
+def holdout(cal: CallCalibration, cfg: Config, windows: Windows, hours: tuple[int, int]) -> Optional[Dict[str, Any]]:
+    """The hold-out's scores (``calibration.json`` -> ``holdout``), or None without a hold-out window."""
+    from sim.calibrate import holdout as ho
+    from sim.calibrate.agents import assign, measure
+    from sim.calibrate.calls import _redials
+
+    w = windows.holdout
+    if w is None or cal.source is None:
+        return None
+    hold = subset_calls(cal.source, w)
+    teams = assign(cal.teams, hold)
+    avail = measure(hold, teams)
+    x = ho.inputs(hold, w, teams, avail)
+    redial, _, _ = _redials(hold, cal.options.redial_window_h * 3600.0)
+    try:
+        template = ho.week_template(cfg, x)
+        loop = ho.week_template(cfg, ho.inputs(hold, w, teams, avail, calls_mask=~redial), redials=True)
+    except ValueError as exc:
+        raise ConfigError("--holdout-from", w.first.isoformat(), f"the hold-out cannot be simulated: {exc}") from None
+    out = ho.evaluate(cal, template, hold, w, x, cal.log, hours, loop)
+    out["agents_available_by_date"] = {t: avail.available[k, :w.days].round(4).tolist()
+                                       for k, t in enumerate(teams.names)}
+    return out
 
 
 def report(cal: CallCalibration, a: argparse.Namespace, factors: Sequence[float], command: str,
            scenario_path: str, cfg: Config) -> Result:
-    """Back-test of ``cfg``, the scenario as composed (unless ``--no-backtest``), ``calibration.json`` and
-    the page."""
+    """Back-test of ``cfg``, the scenario as composed (unless ``--no-backtest``): in-sample over the fit window, and
+    out of sample over the hold-out window if one is given; ``calibration.json`` and the page."""
     from sim.calibrate.callreport import backtest_calls, calls_page, headline
 
+    windows: Windows = a.windows
     cj = calibration_json(cal)
     cj["command"] = command
     cj["scenario"] = scenario_path
+    cj["windows"] = {"fit": windows.fit.as_dict(), "holdout": windows.holdout.as_dict() if windows.holdout else None,
+                     "whole_log": windows.whole}
     btj = None if a.no_backtest else backtest_calls(cal, cfg, factors)
     cj["backtest"] = btj
+    cj["holdout"] = None if a.no_backtest else holdout(cal, cfg, windows, a.holdout_hours)
     cj = _finite(cj)
     return Result(json=cj, html=calls_page(cal, cj, btj, a.name, command, scenario_path), headline=headline(cj))
 

@@ -64,7 +64,17 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--timezone", default=None, metavar="NAME",
                        help="IANA time zone (e.g. Europe/Berlin) of the log's times without a UTC offset: read as "
                             "local times of NAME (default: read as they are; times with an offset are converted)")
+        for opt, what in (("--fit-from", "first date of the fit window (default: the log's first)"),
+                          ("--fit-to", "last date of the fit window (default: the log's last)"),
+                          ("--holdout-from", "first date of the hold-out, simulated with its own arrivals and "
+                                             "agents (default: the day after the fit window)"),
+                          ("--holdout-to", "last date of the hold-out (default: the log's last)")):
+            s.add_argument(opt, default=None, metavar="YYYY-MM-DD", help=f"{what}; dates are inclusive")
         if kind == "calls":
+            s.add_argument("--holdout-hours", default="0-24", metavar="H1-H2",
+                           help="hours of the day the hold-out is scored over (default 0-24)")
+            s.add_argument("--patience-by-type", action="store_true",
+                           help="give each call type with enough abandonments its own patience in the scenario")
             s.add_argument("--redial-window-h", type=float, default=24.0,
                            help="a call within this many hours of the same caller's abandoned call is a redial")
             s.add_argument("--profile-tolerance", type=float, default=0.1,
@@ -88,8 +98,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _check_args(a: argparse.Namespace) -> List[float]:
     from sim.calibrate.timestamps import parse_zone
+    from sim.calibrate.windows import check_dates
 
     parse_zone(a.timezone)
+    check_dates(a)
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,63}", a.name):
         raise ConfigError("--name", a.name, "use a letter, then letters, digits, _ or - (at most 64)")
     for opt, v, lo, hi in (("--replications", a.replications, 1, 1000), ("--jobs", a.jobs, 1, 256),
@@ -102,6 +114,7 @@ def _check_args(a: argparse.Namespace) -> List[float]:
                              ("--profile-tolerance", a.profile_tolerance, 1.0)):
             if not (math.isfinite(x) and 0.0 < x <= top):
                 raise ConfigError(name, x, f"must be in (0, {top:g}]")
+        a.holdout_hours = _hours(a.holdout_hours)
         if a.min_per_category < 2:
             raise ConfigError("--min-per-category", a.min_per_category, "must be >= 2")
         try:
@@ -116,6 +129,14 @@ def _check_args(a: argparse.Namespace) -> List[float]:
         if a.min_per_group < 2:
             raise ConfigError("--min-per-group", a.min_per_group, "must be >= 2")
     return factors
+
+
+def _hours(text: str) -> tuple[int, int]:
+    """``H1-H2`` as whole hours ``0 <= H1 < H2 <= 24``."""
+    m = re.fullmatch(r"\s*(\d{1,2})\s*-\s*(\d{1,2})\s*", text)
+    if not m or not 0 <= int(m.group(1)) < int(m.group(2)) <= 24:
+        raise ConfigError("--holdout-hours", text, "must be H1-H2, whole hours with 0 <= H1 < H2 <= 24, e.g. 7-24")
+    return int(m.group(1)), int(m.group(2))
 
 
 def _outputs(name: str, overwrite: bool) -> tuple[Path, Path]:

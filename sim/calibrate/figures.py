@@ -220,7 +220,7 @@ def sensitivity_figure(rows: List[Dict[str, Any]]) -> bytes:
         lo, hi = (np.array([np.nan if v is None else v for v in b], dtype=float) for b in (lo, hi))
         ax.errorbar(f, m, yerr=np.nan_to_num([m - lo, hi - m]), fmt="o-", color=_SIM, capsize=3, label="simulated")
         ax.axhline(rows[0][name]["observed"], color=_OBS, ls="--", label="log")
-        ax.set_xlabel("staffing.headcount_factor (x agents seen)")
+        ax.set_xlabel("staffing.headcount_factor (x agents available)")
         ax.set_title(_LABELS[name], fontsize=9)
     axes[0].legend(fontsize=7)
     return _png(fig)

@@ -21,8 +21,11 @@ new export needs a mapping, not code.  A mapping says
   non-empty one counts;
 * for calls, ``outcomes`` (the log's values -> ``answered``, ``abandoned`` or
   ``open``), ``unknown_caller`` and ``unknown_agent`` (values meaning "not
-  identified") and ``no_arrival`` (what a row without an arrival time means: such
-  calls never asked for an agent and are counted, not read); for requests,
+  identified"), ``priority_labels`` (the values of the ``priority`` column that
+  mark priority customers; any other value is a regular caller, and without the
+  list the log marks no priority class) and ``no_arrival`` (what a row without an
+  arrival time means: such calls never asked for an agent and are counted, not
+  read); for requests,
   ``channels`` (the log's values -> ``phone``, ``online``, ``other``,
   ``unknown`` or ``internal``).
 """
@@ -66,6 +69,7 @@ class LogFormat:
     outcomes: Dict[str, str] = field(default_factory=dict)
     unknown_caller: List[str] = field(default_factory=list)
     unknown_agent: List[str] = field(default_factory=list)
+    priority_labels: List[str] = field(default_factory=list)
     no_arrival: str = "no arrival time"
     channels: Dict[str, str] = field(default_factory=dict)
 
@@ -163,6 +167,10 @@ def parse_format(data: Any, name: str, spec: str) -> LogFormat:
         fmt.outcomes = outcomes
         fmt.unknown_caller = [str(v) for v in data.get("unknown_caller", []) or []]
         fmt.unknown_agent = [str(v) for v in data.get("unknown_agent", []) or []]
+        fmt.priority_labels = [str(v) for v in data.get("priority_labels", []) or []]
+        if fmt.priority_labels and "priority" not in columns:
+            raise ConfigError("priority_labels", fmt.priority_labels, "used only with a priority column "
+                              "(columns.priority)", shown=f"{spec}: priority_labels")
         fmt.no_arrival = str(data.get("no_arrival", fmt.no_arrival))
     else:
         channels = {str(k): str(v) for k, v in _mapping(data, "channels", spec).items()}

@@ -50,6 +50,17 @@ class Section:
     figures: List[Figure] = field(default_factory=list)
 
 
+def text_columns(table: Table) -> List[int]:
+    """Columns aligned left: the first, and those whose cells mostly read as words ("lognormal",
+    "none"), not numbers ("3.8 pts (-1.3)"); numbers stay right-aligned so that their digits line up."""
+    def words(cell: Any) -> bool:
+        s = str(cell).strip()
+        return bool(s) and s != "n/a" and s[0].isalpha()
+
+    return [0] + [i for i in range(1, len(table.header))
+                  if sum(words(r[i]) for r in table.rows if i < len(r)) * 2 > len(table.rows)]
+
+
 def log_section(info: Any, text: str) -> Section:
     """The page's "The log" section: ``text`` about the log read, how its times were read (time zone,
     offsets), and the first skipped rows (if any) folded.
@@ -71,6 +82,6 @@ def render_page(name: str, summary: str, command: str, scenario_path: str, unide
         "name": name, "summary": summary, "command": command, "scenario_path": scenario_path,
         "unidentified": unidentified, "notes": notes,
         "sections": [{"title": s.title, "paragraphs": s.paragraphs,
-                      "tables": [vars(t) for t in s.tables],
+                      "tables": [{**vars(t), "left": text_columns(t)} for t in s.tables],
                       "figures": [{"png": f.b64, "caption": f.caption} for f in s.figures]} for s in sections]}
     return env.get_template("calibration.html.j2").render(**ctx)

@@ -75,7 +75,8 @@ def requests_page(cal: RequestCalibration, rj: Dict[str, Any], name: str, comman
         Section("Time to close", [
             "Hours from creation to close. Kaplan-Meier with open requests censored; median and 90th percentile "
             "where the curve reaches them ('n/a': it does not, too many requests are still open); censored maximum "
-            "likelihood per agency and unit type, family by AIC. "
+            "likelihood per agency and unit type, family by AIC among those within 4 standard errors of the curve; "
+            "where none is, the scenario holds the curve itself (an empirical distribution). "
             f"{_f(rj.get('closed_within_a_minute'), '{:.1%}')} of closed requests closed within a minute."],
             tables=[Table(["unit type", *head[1:]], _close_rows(rj["close_h_by_unit_type"])),
                     Table(["agency", *head[1:]], _close_rows(rj["close_h"])),
@@ -87,29 +88,41 @@ def requests_page(cal: RequestCalibration, rj: Dict[str, Any], name: str, comman
     ]
     bt = rj.get("backtest")
     if bt:
-        rows = []
-        level = f"{100 * float(bt.get('confidence', 0.95)):.4g}%"
-        for u, row in bt["unit_types"].items():
-            rows.append([u] + [f"{_f(row[k]['observed'])} / {_f(row[k]['simulated'])} "
-                               f"[{_f(row[k]['ci_low'])}, {_f(row[k]['ci_high'])}]"
-                               + (f" (over {row[k]['replications']} of {bt['replications']} replications: in the "
-                                  "others it is undefined)"
-                                  if 0 < row[k].get("replications", bt["replications"]) < bt["replications"] else "")
-                               + (" (log beyond the drain)" if row[k].get("beyond_drain") else "")
-                               for k in ("median", "p90")])
-        rpd = bt["requests_per_day"]
-        sections.append(Section("Back-test", [
-            f"{bt['replications']} replications of the scenario (seed {bt['seed']}). Requests per day: log "
-            f"{_f(rpd['observed'], '{:,.2f}')}, simulated {_f(rpd['simulated'], '{:,.2f}')} "
-            f"[{_f(rpd['ci_low'], '{:,.2f}')}, {_f(rpd['ci_high'], '{:,.2f}')}]. Simulated times to close run from the "
-            "first contact (they include the front line's minutes) and count the orders closed by the end of the "
-            f"drain ({bt['drain_h']:g} h after {bt['horizon_h'] / 24:g} days of arrivals): a log value beyond the "
-            "drain cannot be compared."],
-            tables=[Table(["unit type", f"median h: log / simulated [{level} CI]",
-                           f"p90 h: log / simulated [{level} CI]"], rows)]))
+        sections.append(_comparison_section(bt, bt, "Back-test in sample: the scenario against the fit window",
+                                            "In sample: the requests compared are those the scenario was fitted on."))
+        if bt.get("holdout"):
+            w = rj["windows"]["holdout"]
+            sections.append(_comparison_section(bt, bt["holdout"], f"Hold-out: the scenario against {w['from']} to "
+                                                                    f"{w['to']}, requests it was not fitted on",
+                                                "Out of sample: the requests created in the hold-out window, with "
+                                                "their closes up to the log's extraction."))
     summary = (f"{a.per_day:,.2f} residents' requests a day in the log; {len(cal.unit_shares)} unit types; median "
                f"time to close {_f(rj['close_h_pooled']['median'])} h over all requests.")
     return render_page(name, summary, command, scenario_path, unidentified_requests(cal), sections, cal.notes)
+
+
+def _cell(c: Dict[str, Any]) -> str:
+    text = (f"{_f(c['observed'])} [{_f(c.get('observed_ci_low'))}, {_f(c.get('observed_ci_high'))}] / "
+            f"{_f(c['simulated'])}")
+    return text + (f" - FLAGGED: {c['flag']}" if c.get("flag") else "")
+
+
+def _comparison_section(bt: Dict[str, Any], cmp: Dict[str, Any], title: str, lead: str) -> Section:
+    rows = [[u] + [_cell(row[k]) for k in ("median", "p90")] for u, row in cmp["unit_types"].items()]
+    rpd = cmp["requests_per_day"]
+    flagged = cmp.get("flagged") or []
+    return Section(title, [
+        f"{lead} {bt['replications']} replications of the scenario (seed {bt['seed']}). Requests per day: log "
+        f"{_f(rpd['observed'], '{:,.2f}')}, simulated {_f(rpd['simulated'], '{:,.2f}')} "
+        f"[{_f(rpd['ci_low'], '{:,.2f}')}, {_f(rpd['ci_high'], '{:,.2f}')}]. Times to close are Kaplan-Meier "
+        "quantiles on both sides - the log's open requests censored at its extraction, the simulation's open "
+        f"orders at the end of the drain ({bt['drain_h']:g} h after {bt['horizon_h'] / 24:g} days of arrivals: "
+        f"a follow-up of {bt['follow_up_h']:g} h at most) - and the simulated ones run from the first contact (the "
+        "front line's minutes included). The log's 95% interval is Brookmeyer and Crowley's (Greenwood's "
+        "variance); a simulated value outside it, or a log value beyond the follow-up, is flagged. "
+        + (f"Medians flagged: {', '.join(flagged)}." if flagged else "Every median lies inside the log's interval.")],
+        tables=[Table(["unit type", "median h: log [95% interval] / simulated", "p90 h: log [95% interval] / "
+                                                                              "simulated"], rows)])
 
 
 def requests_headline(rj: Dict[str, Any]) -> List[str]:
@@ -124,5 +137,6 @@ def requests_headline(rj: Dict[str, Any]) -> List[str]:
         errs = [abs(r["median"].get("error", np.nan)) for r in bt["unit_types"].values()
                 if r["median"].get("error") is not None]
         if errs:
-            out.append(f"back-test: largest error of a median time to close {max(errs):.3g} h")
+            out.append(f"back-test: largest error of a median time to close {max(errs):.3g} h; medians outside the "
+                       f"log's 95% interval: {', '.join(bt['flagged']) or 'none'}")
     return out

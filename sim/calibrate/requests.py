@@ -66,6 +66,7 @@ class RequestCalibration:
     close_pooled: CensoredReport
     as_of_s: float
     notes: List[str] = field(default_factory=list)
+    holdout: Optional["RequestCalibration"] = None  # the same fits on the hold-out window, to compare with
 
 
 def close_times_h(log: RequestLog, as_of_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -19,6 +19,7 @@ as its ``resolution_h`` - and says in a comment what it does not:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
@@ -30,22 +31,27 @@ from sim.calibrate.formats import LogFormat, load_units
 from sim.calibrate.logread import read_requests
 from sim.calibrate.requests import RequestCalibration, RequestOptions, calibrate_requests, requests_json
 from sim.calibrate.scenario import Item, fix_shares, render
-from sim.calibrate.survival import CensoredReport
+from sim.calibrate.survival import CensoredReport, empirical_values
 from sim.calibrate.timestamps import TimeError, parse_stamp, time_rule
+from sim.calibrate.windows import resolve, subset_requests
 from sim.config.schema import Config
 from sim.core.errors import ConfigError
+from sim.records.backoffice import N_BINS
 
 URGENCY = ("emergency", "utilities", "general", "complex")
-#: The scenario's horizon (days of arrivals) and drain (hours for the last orders to close) at most: a quarter
-#: of arrivals and ninety days of drain; longer runs cost far more than they add to the comparison.
-MAX_DAYS, MAX_DRAIN_H = 91, 2160.0
+#: The scenario's horizon (days of arrivals) and drain (hours for the last orders to close) at most: a year of
+#: arrivals (experiment.horizon_h's ceiling) holding at most MAX_REQUESTS requests, and ninety days of drain;
+#: longer runs cost far more than they add to the comparison.
+MAX_DAYS, MAX_REQUESTS, MAX_DRAIN_H = 366, 20_000, 2160.0
 _Z90 = 1.2815515655446004
 
 
 def fit(a: argparse.Namespace, fmt: LogFormat) -> RequestCalibration:
-    """Read the log ``a.log`` with ``fmt`` and fit it."""
+    """Read the log ``a.log`` with ``fmt`` and fit it (on the fit window, as it stood at the window's end)."""
     units = load_units(a.units)
-    log = read_requests(Path(a.log), fmt, a.log, time_rule(a.timezone))
+    whole = read_requests(Path(a.log), fmt, a.log, time_rule(a.timezone))
+    windows = resolve(a, whole.info, whole.created_local_s)
+    a.windows = windows
     as_of = None
     if a.as_of:
         try:
@@ -54,17 +60,32 @@ def fit(a: argparse.Namespace, fmt: LogFormat) -> RequestCalibration:
             raise ConfigError("--as-of", a.as_of, "must be an ISO date and time, e.g. 2019-02-14T00:00:00 (with "
                                                   "its UTC offset, e.g. -05:00 or Z, where it has one)") from None
         try:
-            as_of = log.info.rule.absolute(when) - log.info.day0_s
+            as_of = whole.info.rule.absolute(when) - whole.info.day0_s
         except TimeError as exc:
             raise ConfigError("--as-of", a.as_of, str(exc)) from None
-        latest = max(log.end_s.values())
+        latest = max(whole.end_s.values())
         if as_of < latest:
-            raise ConfigError("--as-of", a.as_of, f"is before the latest time in the log ({log.info.when(latest)})")
+            raise ConfigError("--as-of", a.as_of, f"is before the latest time in the log ({whole.info.when(latest)})")
+    log, as_of_whole = whole, as_of
+    if not windows.whole:  # the log as it stood at the end of the fit window: nothing later is used
+        log = subset_requests(whole, windows.fit, as_known_at_end=True)
+        shift = log.info.day0_s - whole.info.day0_s
+        as_of = min(as_of - shift, max(log.end_s.values())) if as_of is not None else None
+    opts = RequestOptions(as_of_s=as_of, sample_fraction=a.sample_fraction, min_per_group=a.min_per_group)
     try:
-        return calibrate_requests(log, units, RequestOptions(as_of_s=as_of, sample_fraction=a.sample_fraction,
-                                                             min_per_group=a.min_per_group))
+        cal = calibrate_requests(log, units, opts)
     except ValueError as exc:
-        raise ConfigError("LOG", a.log, str(exc)) from None
+        raise ConfigError("LOG", a.log, f"{exc} (fit window {windows.fit.label()})") from None
+    if windows.holdout is not None:
+        held = subset_requests(whole, windows.holdout, as_known_at_end=False)
+        shift = held.info.day0_s - whole.info.day0_s
+        try:
+            cal.holdout = calibrate_requests(held, units, dataclasses.replace(
+                opts, as_of_s=None if as_of_whole is None else as_of_whole - shift))
+        except ValueError as exc:
+            raise ConfigError("--holdout-from", windows.holdout.first.isoformat(),
+                              f"{exc} in the hold-out {windows.holdout.label()}") from None
+    return cal
 
 
 def _sig(v: float) -> float:
@@ -72,7 +93,11 @@ def _sig(v: float) -> float:
 
 
 def close_dist(rep: CensoredReport) -> Dict[str, Any]:
-    """The chosen close-time fit as a scenario distribution (a lognormal by median and 90th percentile)."""
+    """The close-time fit as a scenario distribution: the empirical one where no family lies inside the
+    Kaplan-Meier band (:func:`sim.calibrate.survival.empirical_values`), else the chosen family (a lognormal by
+    median and 90th percentile)."""
+    if rep.empirical:
+        return {"dist": "empirical", "values": [float(v) for v in empirical_values(rep)]}
     c = rep.chosen
     if c.family == "lognormal":
         return {"dist": "lognormal", "median": _sig(math.exp(c.params["mu"])),
@@ -91,8 +116,10 @@ def scenario_text(cal: RequestCalibration, name: str, command: str) -> str:
     dates = f"{info.first[:10]}..{info.last[:10]}"
     src = f"{info.path} ({dates})"
     n_res = int(cal.resident.sum())
-    est = "Kaplan-Meier censoring of open requests; censored maximum likelihood, family by AIC"
-    days = min(_days(cal), MAX_DAYS)
+    est = ("Kaplan-Meier censoring of open requests; censored maximum likelihood, family by AIC among those inside "
+           "within 4 standard errors of the Kaplan-Meier curve")
+    volume = sum(cal.channel_per_day.values())
+    days = max(1, min(_days(cal), MAX_DAYS, int(MAX_REQUESTS / volume) if volume > 0 else MAX_DAYS))
     peak = max(cal.channel_per_day[ch] * max(a.day_of_week) * max(f.hourly_profile)
                for ch, f in cal.channel_arrivals.items())
     load = peak * (180.0 + 240.0) / 2.0 / 3600.0
@@ -110,7 +137,11 @@ def scenario_text(cal: RequestCalibration, name: str, command: str) -> str:
             p90s.append(d["km_p90"] or d["km_last_time"])
             kids.append(Item("resolution_h", close_dist(rep),
                              f"{src}: time to close of {rep.km.n_events:,} closed and {rep.km.n_censored:,} open "
-                             f"requests; {est}; KM median {_fmt(d['km_median'])} h, p90 {_fmt(d['km_p90'])} h"))
+                             f"requests; {est}; "
+                             + ("no family within 4 standard errors of the Kaplan-Meier curve: 200 quantiles of "
+                                f"the curve, the {rep.chosen.family} tail beyond its last {rep.min_at_risk} at risk; "
+                                if rep.empirical else "")
+                             + f"KM median {_fmt(d['km_median'])} h, p90 {_fmt(d['km_p90'])} h"))
         cats.append(Item(u, children=kids))
         rate_h = share * sum(cal.channel_per_day.values()) / 24.0
         mean_h = (rep or cal.close_pooled).km.restricted_mean()
@@ -159,7 +190,8 @@ def scenario_text(cal: RequestCalibration, name: str, command: str) -> str:
         Item("feedback", children=[Item("mode", "operators", "return visits are not in the log; operators make "
                                                              "them when no inbound work waits")]),
         Item("experiment", children=[
-            Item("horizon_h", days * 24, f"the log's {_days(cal)} days, at most {MAX_DAYS}"),
+            Item("horizon_h", days * 24, f"the log's {_days(cal)} days, at most {MAX_DAYS} holding at most "
+                                         f"{MAX_REQUESTS:,} requests"),
             Item("drain_h", round(drain, 1), f"twice the longest 90th percentile of time to close, at most "
                                             f"{MAX_DRAIN_H:g} h, so that the orders close"),
             Item("start_weekday", info.start_date.weekday() if info.start_date else 0),
@@ -179,31 +211,80 @@ def _fmt(v: Any) -> str:
 
 
 def backtest_requests(cal: RequestCalibration, cfg: Config) -> Dict[str, Any]:
-    """Simulated requests per day and time to close per unit type (the scenario as composed, ``cfg``),
-    against the log."""
+    """Simulated requests per day and time to close per unit type (the scenario as composed, ``cfg``), against the
+    fit window (``in_sample``) and, with a hold-out, against the hold-out window's requests (``holdout``).
+
+    Both sides are Kaplan-Meier estimates with the requests not yet closed censored (at the log's extraction;
+    in the simulation at the end of the drain): the same censoring.  A log quantile beyond the simulation's
+    longest follow-up (horizon + drain) cannot be compared and is flagged, as is a simulated quantile outside
+    the log's 95% interval (Brookmeyer-Crowley, Greenwood's variance).
+    """
     from sim.api import run
 
     exp = run(cfg)
-    seed = cfg.experiment.seed
+    out: Dict[str, Any] = {"replications": len(exp.per_replication), "seed": cfg.experiment.seed,
+                           "confidence": cfg.experiment.confidence, "drain_h": cfg.experiment.drain_h,
+                           "horizon_h": cfg.experiment.horizon_h,
+                           "follow_up_h": cfg.experiment.horizon_h + cfg.experiment.drain_h,
+                           "censoring": "Kaplan-Meier on both sides: the log's open requests censored at its "
+                                        "extraction, the simulation's open orders at the end of the drain"}
+    pooled = _pooled_histograms(exp.replications, len(cfg.categories))
+    out.update(compare_requests(cal, exp.per_replication, pooled, cfg))
+    if cal.holdout is not None:
+        out["holdout"] = compare_requests(cal.holdout, exp.per_replication, pooled, cfg)
+    return out
+
+
+def _pooled_histograms(replications: Sequence[Any], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Time-to-close histograms of orders closed and still open, per category, summed over the replications."""
+    closed, censored = np.zeros((n, N_BINS)), np.zeros((n, N_BINS))
+    for r in replications:
+        if r.backoffice is not None:  # the typed records of the work-order pipeline (sim.records.backoffice)
+            closed += np.asarray(r.backoffice.close_hist, dtype=float)
+            censored += np.asarray(r.backoffice.censor_hist, dtype=float)
+    return closed, censored
+
+
+def compare_requests(obs: RequestCalibration, per_rep: List[Dict[str, float]], pooled: tuple[np.ndarray, np.ndarray],
+                     cfg: Config) -> Dict[str, Any]:
+    """Requests per day and each unit type's median and 90th percentile time to close: the log ``obs`` against
+    the replications ``per_rep`` (the mean of their values and its interval) and their orders pooled into one
+    Kaplan-Meier curve (``pooled``: :func:`_pooled_histograms`; see :func:`backtest_requests`)."""
+    from sim.analysis.censoring import km_quantile
+
     days = cfg.experiment.horizon_h / 24.0
-    per_rep = exp.per_replication
-    out: Dict[str, Any] = {"replications": len(per_rep), "seed": seed, "unit_types": {},
-                           "confidence": cfg.experiment.confidence,
-                           "drain_h": cfg.experiment.drain_h, "horizon_h": cfg.experiment.horizon_h}
+    follow = cfg.experiment.horizon_h + cfg.experiment.drain_h
+    level = cfg.experiment.confidence
     sim_day = np.array([r["contacts_offered"] / days for r in per_rep])
-    out["requests_per_day"] = {"observed": sum(cal.channel_per_day.values()) * np.mean(cfg.arrivals.day_of_week),
-                               **_ci(sim_day, cfg.experiment.confidence, "contacts_offered")}
-    drain = cfg.experiment.drain_h
-    for u in cal.unit_shares:
-        rep = cal.close_by_unit.get(u) or cal.close_pooled
+    observed_day = sum(obs.channel_per_day.values()) * float(np.mean(obs.arrivals.day_of_week))
+    out: Dict[str, Any] = {"requests_per_day": {"observed": observed_day,
+                                                **_ci(sim_day, level, "contacts_offered")},
+                           "unit_types": {}, "flagged": []}
+    for k, u in enumerate(cfg.categories):
+        rep = obs.close_by_unit.get(u) or obs.close_pooled
         row: Dict[str, Any] = {}
         for q, key in ((0.5, "median"), (0.9, "p90")):
             vals = np.array([r.get(f"time_to_close_{key}_h.{u}", math.nan) for r in per_rep], dtype=float)
-            obs = rep.km.quantile(q)
-            row[key] = {"observed": obs, **_ci(vals, cfg.experiment.confidence, f"time_to_close_{key}_h"),
-                        "beyond_drain": obs is not None and obs > drain}
-            if obs is not None and obs <= drain and row[key]["simulated"] is not None:
-                row[key]["error"] = row[key]["simulated"] - obs
+            value = rep.km.quantile(q)
+            lo, hi = rep.km.quantile_ci(q)
+            cell = {"observed": value, "observed_ci_low": lo, "observed_ci_high": hi,
+                    **{f"replications_{n}": v for n, v in _ci(vals, level, f"time_to_close_{key}_h").items()},
+                    "beyond_follow_up": value is not None and value > follow}
+            sim_q = km_quantile(pooled[0][k], pooled[1][k], q)
+            cell["simulated"] = sim = float(sim_q) if math.isfinite(sim_q) else None
+            cell["replications"] = cell["replications_replications"]
+            cell["inside_log_interval"] = bool(sim is not None and lo is not None and lo <= sim
+                                               and (hi is None or sim <= hi))
+            if value is not None and sim is not None and not cell["beyond_follow_up"]:
+                cell["error"] = sim - value
+            why = [] if cell["inside_log_interval"] else [
+                "the log's curve does not reach it" if value is None else
+                f"the log's value lies beyond the simulation's follow-up ({follow:g} h)" if cell["beyond_follow_up"]
+                else "undefined in every replication" if sim is None else "outside the log's 95% interval"]
+            cell["flag"] = "; ".join(why) or None
+            if why and key == "median":
+                out["flagged"].append(u)
+            row[key] = cell
         out["unit_types"][u] = row
     return out
 
@@ -226,6 +307,9 @@ def report(cal: RequestCalibration, a: argparse.Namespace, factors: Sequence[flo
     rj = requests_json(cal)
     rj["command"] = command
     rj["scenario"] = scenario_path
+    windows = a.windows
+    rj["windows"] = {"fit": windows.fit.as_dict(), "holdout": windows.holdout.as_dict() if windows.holdout else None,
+                     "whole_log": windows.whole}
     rj["backtest"] = None if a.no_backtest else backtest_requests(cal, cfg)
     rj = _finite(rj)
     return Result(json=rj, html=requests_page(cal, rj, a.name, command, scenario_path), headline=requests_headline(rj))

@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Optional, Union
 
 from sim.calibrate.calls import CallCalibration
 from sim.calibrate.fitting import FitReport
+from sim.calibrate.survival import CensoredReport, empirical_values
 
 Value = Union[None, bool, int, float, str, List[Any], Dict[str, Any], List["Item"]]
 
@@ -111,8 +112,27 @@ def _dist_comment(src: str, rep: FitReport, what: str) -> str:
             f"likelihood with the mean held at the sample mean ({rep.sample_mean:.1f}); KS D {c.gof:.3f}")
 
 
-def calls_scenario(cal: CallCalibration, name: str, command: str) -> str:
-    """The scenario file of a call-log calibration (see the module docstring)."""
+def patience_value(rep: CensoredReport) -> Dict[str, Any]:
+    """A censored fit as a scenario distribution: the chosen family if one passes, else the empirical one."""
+    if rep.empirical:
+        return {"dist": "empirical", "values": [float(v) for v in empirical_values(rep)]}
+    return _round_spec(rep.chosen.spec())
+
+
+def _patience_comment(src: str, rep: CensoredReport, what: str) -> str:
+    km_median = rep.km.quantile(0.5)
+    how = (f"{rep.chosen.family} (AIC among the families within 4 standard errors of the Kaplan-Meier curve)"
+           if not rep.empirical else
+           f"no family within 4 standard errors of the Kaplan-Meier curve: 200 quantiles of the curve, "
+           f"{rep.chosen.family} tail (AIC) beyond its last {rep.min_at_risk} at risk")
+    return (f"{src}: {rep.km.n_events:,} abandonments (events) and {rep.km.n_censored:,} answered or open waits "
+            f"(censored) of {what}; censored maximum likelihood; {how}; Kaplan-Meier median "
+            f"{'%.0f s' % km_median if km_median is not None else 'not reached'}")
+
+
+def calls_scenario(cal: CallCalibration, name: str, command: str, patience_by_type: bool = False) -> str:
+    """The scenario file of a call-log calibration (see the module docstring); with ``patience_by_type`` each call
+    type with a patience fit of its own gets it (``categories.<type>.patience_s``)."""
     log = cal.log
     info = log.info
     a = cal.arrivals
@@ -139,6 +159,9 @@ def calls_scenario(cal: CallCalibration, name: str, command: str) -> str:
                 Item("urgency", {"general": 1.0})]
         if rep is not None:
             kids.append(Item("handle_s", dist_value(rep), _dist_comment(src, rep, f"services of {cname}")))
+        own = cal.patience_by_type.get(cname)
+        if patience_by_type and own is not None:
+            kids.append(Item("patience_s", patience_value(own), _patience_comment(src, own, f"calls of {cname}")))
         cats.append(Item(slug(cname), children=kids))
     fix_shares(cats)
     ahead = cal.priority["queued_ahead"]
@@ -151,16 +174,8 @@ def calls_scenario(cal: CallCalibration, name: str, command: str) -> str:
                                _dist_comment(src, cal.retrial_delay, "redial delays (abandonment to the next call)")),
                           Item("max_retrials", max(int(retrial["max_chain"]), 1),
                                f"{src}: the longest chain of redials seen")]
-    p = cal.patience
-    pc = p.chosen
-    km_median = p.km.quantile(0.5)
-    patience_note = (f"{src}: {p.km.n_events:,} abandonments (events) and {p.km.n_censored:,} answered or open "
-                     f"waits (censored); censored maximum likelihood, {pc.family} by AIC; Kaplan-Meier median "
-                     f"{'%.0f s' % km_median if km_median is not None else 'not reached'}")
-    counted = ("agents with a service in each half-hour" if cal.agents_counted == "agents seen"
-               else "most services in progress at once in each half-hour (no agent codes)")
-    plan_note = (f"{src}: {counted}, mean over the days of each weekday (Monday first); a LOWER BOUND - idle "
-                 f"agents and after-call work leave no trace")
+    factor_note = (f"{src}: mean handle time of the calls arriving in each half-hour / the mean of all, shrunk towards "
+                   f"1 with the weight of 100 services (48 values, every day alike)")
     items = [
         Item("description", f"Calibrated from {info.path} ({info.format} format, {dates})"),
         Item("arrivals", children=[
@@ -177,14 +192,13 @@ def calls_scenario(cal: CallCalibration, name: str, command: str) -> str:
             Item("handle_s", dist_value(cal.handle_pooled),
                  _dist_comment(src, cal.handle_pooled, "services, all types") + "; talk time only (no after-call "
                                                                                   "work in the log)"),
-            Item("patience_s", _round_spec(pc.spec()), patience_note),
+            Item("handle_factor_half_hourly", [round(v, 4) for v in cal.handle_factor], factor_note),
+            Item("patience_s", patience_value(cal.patience), _patience_comment(src, cal.patience, "all calls")),
             Item("priority_classes", ["utilities"] if ahead else [],
                  f"{src}: priority labels queued ahead: {', '.join(ahead) or 'none'} "
                  f"({cal.priority['rule']})"),
             Item("retrial", children=retrial_items)]),
-        Item("staffing", children=[
-            Item("half_hourly", cal.agents_half_hourly, plan_note),
-            Item("shrinkage", 0.0, "the plan counts agents seen serving calls, already net of absences")]),
+        *staffing_items(cal, src),
         Item("experiment", children=[
             Item("horizon_h", n_days * 24, f"the log's {n_days} days"),
             Item("start_weekday", start_weekday, f"{info.start_date.isoformat()} is a "
@@ -201,6 +215,29 @@ def calls_scenario(cal: CallCalibration, name: str, command: str) -> str:
               "Every fitted number names its source and estimator; the report with the figures and the back-test",
               f"is reports/calibration/{name}/calibration.html.  Not in a call log: after-call work, idle agents.", ""]
     return render(header, items)
+
+
+def staffing_items(cal: CallCalibration, src: str) -> List[Item]:
+    """``staffing`` (one team) or ``routing`` with a group per team and the call types' skills, each plan the
+    agents available measured (:mod:`sim.calibrate.agents`), 336 values."""
+    est = (f"{src}: agents available, measured (presence from consecutive services, a gap over "
+           f"{cal.availability.gap_s / 60:g} min off duty; available while talking or idle with no caller of "
+           f"the team's call types waiting); per weekday and half-hour the certainty equivalent of the dates (Erlang A "
+           f"on the mean day loses the share it loses over the dates), Monday first")
+    shrink = Item("shrinkage", 0.0, "the plan counts agents available, already net of absences and other work")
+    if len(cal.plans) == 1:
+        plan = next(iter(cal.plans.values()))
+        return [Item("staffing", children=[Item("half_hourly", [round(v, 3) for v in plan], est), shrink])]
+    groups = [Item(team, children=[Item("half_hourly", [round(v, 3) for v in plan], est)])
+              for team, plan in cal.plans.items()]
+    skills = [Item(slug(c), groups) for c, groups in cal.teams.skills.items() if slug(c) in
+              {slug(x) for x in cal.shares}]
+    return [Item("staffing", children=[shrink]),
+            Item("routing", children=[
+                Item("groups", children=groups, before=[f"teams of the log's agents ({cal.teams.rule})"]),
+                Item("skills", children=skills),
+                Item("overflow_after_s", 0.0, "a call type's second team may take it at once (the log cannot show "
+                                              "a delay)")])]
 
 
 def _round_spec(spec: Dict[str, Any]) -> Dict[str, Any]:
@@ -233,6 +270,8 @@ def _priority_urgency(cal: CallCalibration, cats: List[Item], ahead: List[str]) 
         q = float(sum(int((mine & (log.priority == k)).sum()) for k in codes) / max(int(mine.sum()), 1))
         assert item.children is not None
         urg = next(k for k in item.children if k.key == "urgency")
-        urg.value = {"general": round(1.0 - q, 9), "utilities": round(q, 9)} if 0 < q < 1 else (
-            {"utilities": 1.0} if q >= 1 else {"general": 1.0})
+        # every class of the schema's default is written: a mapping in a scenario is merged into the default one, so
+        # {utilities: 1.0} alone would compose to {general: 1.0, utilities: 1.0}
+        urg.value = {"general": round(1.0 - min(q, 1.0), 9), "utilities": round(min(q, 1.0), 9)} if q > 0 else {
+            "general": 1.0}
         urg.comment = "the model's class 'utilities' stands for the log's priority labels queued ahead"

@@ -19,6 +19,18 @@ service request still open when the log was extracted took longer than its age.
 
 Both follow Brown et al. (2005, JASA 100(469)), who estimated the
 patience of this bank's callers the same way.
+
+A fitted family **passes** when its survival stays within :data:`BAND_Z`
+standard errors (Greenwood's) of the Kaplan-Meier curve at every event time with
+at least ``min_at_risk`` at risk: a simultaneous band (a pointwise 95% band is
+left somewhere along thousands of event times even by the right family; the
+generating family passed in 179 of 180 simulated samples - exponential, lognormal
+and Weibull, 300 to 20,000 durations, a sixth to a third censored).  Where no family passes, the
+scenario holds the **empirical** distribution (:func:`empirical_values`): the
+Kaplan-Meier curve's quantiles, interpolated between event times, where the curve
+rests on at least ``min_at_risk`` durations, and beyond that point the chosen
+family's tail, conditional on lasting that long and cut at twice the longest
+duration in the log (the log says nothing there).
 """
 
 from __future__ import annotations
@@ -31,6 +43,9 @@ import numpy as np
 from scipy import optimize, special
 
 from sim.calibrate.fitting import FAMILIES, Fit, frozen, make_fit
+
+#: Half-width of the band (in Greenwood standard errors) a fitted family must stay within.
+BAND_Z = 4.0
 
 
 @dataclass
@@ -54,6 +69,18 @@ class KaplanMeier:
         """The first event time at which ``S <= 1 - p``; None if the curve stays above (not identified)."""
         hit = np.nonzero(self.survival <= 1.0 - p + 1e-12)[0]
         return float(self.times[hit[0]]) if len(hit) else None
+
+    def quantile_ci(self, p: float, level: float = 0.95) -> tuple[Optional[float], Optional[float]]:
+        """Confidence interval of the ``p`` quantile (Brookmeyer & Crowley 1982, with Greenwood's variance): the
+        event times at which the pointwise band around the curve contains ``1 - p``; None for a bound the curve
+        does not reach."""
+        from scipy import stats
+
+        z = float(stats.norm.ppf(0.5 + level / 2.0))
+        target = 1.0 - p + 1e-12
+        lo = np.nonzero(self.survival - z * self.std_err <= target)[0]
+        hi = np.nonzero(self.survival + z * self.std_err <= target)[0]
+        return (float(self.times[lo[0]]) if len(lo) else None, float(self.times[hi[0]]) if len(hi) else None)
 
     def restricted_mean(self) -> float:
         """Area under the curve up to the last observed time (a lower bound of the mean)."""
@@ -142,6 +169,12 @@ class CensoredReport:
     chosen: Fit
     zero_events: int
     min_at_risk: int = 30
+    passing: tuple[str, ...] = ()  # families inside the Kaplan-Meier curve's band (module docstring)
+
+    @property
+    def empirical(self) -> bool:
+        """Whether no family passes: the scenario holds the empirical distribution."""
+        return not self.passing
 
     def as_dict(self) -> Dict[str, Any]:
         """The ``patience_s``-style entry of ``calibration.json``."""
@@ -157,6 +190,9 @@ class CensoredReport:
                 "estimator": "censored maximum likelihood (events: abandonments; censored: waits of served "
                              "callers); family by AIC; Kaplan-Meier for the curve",
                 "aic": {f: fit.aic for f, fit in self.fits.items()},
+                "passing_families": list(self.passing), "empirical": self.empirical,
+                "pass_rule": f"within {BAND_Z:g} standard errors of the Kaplan-Meier curve wherever at least "
+                             f"{self.min_at_risk} are at risk",
                 "fits": {f: fit.as_dict() for f, fit in self.fits.items()}}
 
 
@@ -194,5 +230,36 @@ def fit_censored(t: np.ndarray, event: np.ndarray, resolution: float = 1.0,
         fit = censored_mle(fam, tt, ee)
         fit.gof = float(np.max(np.abs(frozen(fam, fit.params).sf(grid) - km.at(grid)))) if len(grid) else math.nan
         fits[fam] = fit
-    chosen = min(fits.values(), key=lambda f: f.aic)
-    return CensoredReport(km=km, fits=fits, chosen=chosen, zero_events=zero, min_at_risk=min_at_risk)
+    band = BAND_Z * km.std_err
+    ok = (km.times > 0) & (km.at_risk >= min_at_risk)
+    passing = tuple(f for f, fit in fits.items() if len(grid) and bool(np.all(
+        np.abs(frozen(f, fit.params).sf(km.times[ok]) - km.survival[ok]) <= band[ok] + 1e-12)))
+    pool = [fits[f] for f in passing] or list(fits.values())
+    chosen = min(pool, key=lambda f: f.aic)
+    return CensoredReport(km=km, fits=fits, chosen=chosen, zero_events=zero, min_at_risk=min_at_risk,
+                          passing=passing)
+
+
+def empirical_values(rep: CensoredReport, n: int = 200) -> np.ndarray:
+    """``n`` equally likely values (quantiles at ``(i + 1/2) / n``) of the empirical distribution of ``rep``
+    (module docstring), rounded to 0.1 of the unit, sorted."""
+    km = rep.km
+    ok = km.at_risk >= rep.min_at_risk
+    if not ok.any():
+        ok = np.ones(len(km.times), dtype=bool)
+    times = np.concatenate([[0.0], km.times[ok]])
+    surv = np.concatenate([[1.0], km.survival[ok]])
+    s_end, t_end = float(surv[-1]), float(times[-1])
+    tail = frozen(rep.chosen.family, rep.chosen.params)
+    u = (np.arange(n) + 0.5) / n
+    out = np.empty(n)
+    body = 1.0 - u >= s_end
+    target = 1.0 - u[body]
+    j = np.clip(np.searchsorted(-surv, -target, side="left"), 1, len(surv) - 1)  # first index with S <= target
+    s0, s1, t0, t1 = surv[j - 1], surv[j], times[j - 1], times[j]
+    out[body] = t0 + (t1 - t0) * np.where(s0 > s1, (s0 - target) / np.where(s0 > s1, s0 - s1, 1.0), 1.0)
+    f_end = float(tail.cdf(t_end))
+    frac = (u[~body] - (1.0 - s_end)) / max(s_end, 1e-12)
+    top = max(2.0 * km.last_time, t_end)
+    out[~body] = np.clip(tail.ppf(np.minimum(f_end + frac * (1.0 - f_end), 1.0 - 1e-12)), t_end, top)
+    return np.round(np.sort(out), 1)

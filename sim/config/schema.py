@@ -195,6 +195,8 @@ class CategoryConfig(Model):
                                                                   "None = calls.handle_s")
     handle_work_order_s: Annotated[Optional[DistConfig], _PHONE, _ORDERS] = doc(
         None, "call handle time when it becomes a work order; None = the calls default")
+    patience_s: Optional[DistConfig] = doc(None, "time its callers wait before hanging up, seconds; None = "
+                                                 "calls.patience_s")
     emergency_transfer_share: Annotated[Probability, UsedOnlyWhen(
         lambda c, o: o.urgency.get("emergency", 0) > 0, "used only when the category has emergencies (its "
                                                         "urgency.emergency > 0)")] = doc(
@@ -250,6 +252,14 @@ class CallsConfig(Model):
                              "(arrivals.phone.per_day > 0) or transfer online emergencies (calls.handle_transfer_s)")] \
         = doc(1.0, "a what-if: multiplies every call handle time (handle_s, handle_work_order_s, handle_transfer_s "
                    "and the categories' own), each distribution's shape and CV kept; 1.1 = 10% longer")
+    handle_factor_half_hourly: List[Annotated[Number, Range(0.0, 10.0, lo_open=True)]] = doc(
+        list, "x handle time by the half-hour of the call's first attempt: 48 or 336 (Monday first) values; [] = none")
+
+    @rule
+    def _profile(self) -> None:
+        if len(self.handle_factor_half_hourly) not in (0, 48, 336):
+            raise ConfigError(f"{AT}.handle_factor_half_hourly", f"<{len(self.handle_factor_half_hourly)} values>",
+                              "must have 48 values (one day) or 336 (one week, Monday first)")
 
 
 class OnlineConfig(Model):

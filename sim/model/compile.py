@@ -141,6 +141,7 @@ class Compiled:
     handle: Dict[str, List[List[Distribution]]]  # per channel, [kind][category]
     transfer: Distribution
     patience: Distribution
+    patience_by_category: Optional[List[Distribution]]  # per category (categories.<name>.patience_s), or None
     retrial_probability: float
     retrial_delay: Distribution
     max_retrials: int
@@ -153,6 +154,7 @@ class Compiled:
     callback: Optional[CallbackSpec]
     backoffice: Optional[BackOfficeSpec]
     feedback: Optional[FeedbackSpec]
+    handle_profile: Optional[np.ndarray] = None  # calls.handle_factor_half_hourly over the week from time 0, or None
 
 
 def _limits(table: Dict[str, float]) -> np.ndarray:
@@ -248,6 +250,7 @@ def compile_config(cfg: Config) -> Compiled:
         clock=clk, shares=shares, triage=mix, channels=derive.channel_arrivals(cfg), handle=handle,
         transfer=transfer,
         patience=make_distribution(cfg.calls.patience_s, "calls.patience_s"),
+        patience_by_category=derive.patience_table(cfg),
         retrial_probability=float(cfg.calls.retrial.probability),
         retrial_delay=make_distribution(cfg.calls.retrial.delay_s, "calls.retrial.delay_s"),
         max_retrials=int(cfg.calls.retrial.max_retrials),
@@ -261,5 +264,6 @@ def compile_config(cfg: Config) -> Compiled:
         callback=_callback(cfg, derive.mean_handle_s(shares, mix, handle["phone"], transfer)),
         backoffice=back,
         feedback=_feedback(cfg, clk, cals) if back is not None else None,
+        handle_profile=derive.handle_profile(cfg),
     )
 

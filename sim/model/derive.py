@@ -233,6 +233,24 @@ def handle_tables(cfg: Config) -> Dict[str, List[List[Distribution]]]:
     return out
 
 
+def handle_profile(cfg: Config) -> Optional[np.ndarray]:
+    """``calls.handle_factor_half_hourly`` as 336 factors of the week that starts at time 0 (None without one)."""
+    f = np.asarray(cfg.calls.handle_factor_half_hourly, dtype=float)
+    if not len(f):
+        return None
+    week = np.tile(f, 7) if len(f) == 48 else f  # Monday first
+    return np.roll(week, -48 * cfg.experiment.start_weekday)
+
+
+def patience_table(cfg: Config) -> Optional[List[Distribution]]:
+    """Patience per category (its own, else ``calls.patience_s``); None when no category has its own."""
+    if all(c.patience_s is None for c in cfg.categories.values()):
+        return None
+    return [make_distribution(c.patience_s if c.patience_s is not None else cfg.calls.patience_s,
+                              f"categories.{n}.patience_s" if c.patience_s is not None else "calls.patience_s")
+            for n, c in cfg.categories.items()]
+
+
 def mean_handle_s(shares: np.ndarray, mix: Triage, table: List[List[Distribution]], transfer: Distribution) -> float:
     """Mean operator time of a contact of one channel: categories by share, each by its triage mix.
 

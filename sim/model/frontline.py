@@ -145,6 +145,8 @@ class FrontLine:
         self._retry_u = UniformBuffer(streams.get("retrial"))
         self._retry_delay = ValueBuffer(sc.retrial_delay.ppf, streams.get("retrial.delay"))
         self._redial_patience = ValueBuffer(sc.patience.ppf, streams.get("patience.redial"))
+        self._redial_patience_by_category = None if sc.patience_by_category is None else [
+            ValueBuffer(d.ppf, streams.get(f"patience.redial.{k}")) for k, d in enumerate(sc.patience_by_category)]
         self._block: list[tuple] = []
         self._i = 0
         self._n = 0
@@ -296,7 +298,8 @@ class FrontLine:
         c.attempt += 1
         c.t_attempt = now
         c.iv_attempt = iv
-        c.patience_s = self._redial_patience.next()
+        by_category = self._redial_patience_by_category
+        c.patience_s = (self._redial_patience if by_category is None else by_category[c.category]).next()
         self._r_retrials[iv] += 1
         if self._routed:
             self._attempt(c, now, iv)

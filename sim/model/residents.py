@@ -28,6 +28,7 @@ from sim.model.derive import DIRECT, EMERGENCY, TRANSFER, WORK_ORDER
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model.compile import Compiled
 
+HALF_HOUR_S = 1800.0
 KIND_NAMES = ("direct", "work_order", "transfer")  # the kinds DIRECT, WORK_ORDER, TRANSFER
 #: Queue classes of the operator pool, most urgent first: urgent calls, calls, callbacks that wait after the
 #: calls (``routing.callback.mode=window``), online work, outbound return-visit calls.
@@ -71,11 +72,15 @@ def channel_columns(sc: "Compiled", st: Streams, ch: str, day: int) -> List[np.n
         m = kind == k
         if m.any():
             service[m] = _by_group(u_handle[m], cat[m], table[k])
+    if ch == "phone" and sc.handle_profile is not None:  # the time-of-day profile of handle time
+        service *= sc.handle_profile[(t // HALF_HOUR_S).astype(np.int64) % len(sc.handle_profile)]
     m = kind == TRANSFER
     if m.any():
         service[m] = sc.transfer.ppf(u_handle[m])
     if ch == "phone":
-        patience = sc.patience.ppf(st.get("patience.phone").random(n))
+        u_patience = st.get("patience.phone").random(n)
+        patience = (sc.patience.ppf(u_patience) if sc.patience_by_category is None
+                    else _by_group(u_patience, cat, sc.patience_by_category))
         cls = np.where(sc.priority_urgency[urg], CLS_URGENT, CLS_CALL)
     else:
         patience = np.full(n, sc.expire_s)

@@ -119,3 +119,37 @@ def test_day_cv_estimate_and_partial_coverage():
     part = fit_arrivals(half, np.zeros(len(half), dtype=int), dt.date(2024, 1, 1))
     assert part.per_weekday["Mon"] == pytest.approx(len(half), rel=1e-9)
     assert any("never covered" in n for n in part.notes) and any("not in the log" in n for n in part.notes)
+
+
+def test_a_family_is_kept_only_inside_the_kaplan_meier_band_else_the_curve_itself():
+    from sim.calibrate.survival import empirical_values
+
+    rng = np.random.default_rng(4)
+    life = rng.exponential(300.0, 5000)
+    censor = rng.exponential(600.0, 5000)
+    rep = fit_censored(np.minimum(life, censor), life <= censor)
+    assert "exponential" in rep.passing and not rep.empirical and rep.chosen.family in rep.passing
+    # a mixture of the impatient and the patient: no family follows the curve within its band
+    mix = np.where(rng.random(20000) < 0.5, rng.exponential(20.0, 20000), rng.exponential(900.0, 20000))
+    cens = rng.exponential(2000.0, 20000)
+    rep = fit_censored(np.minimum(mix, cens), mix <= cens)
+    assert rep.passing == () and rep.empirical and rep.as_dict()["empirical"] is True
+    v = empirical_values(rep, n=200)
+    assert len(v) == 200 and np.all(np.diff(v) >= 0)
+    for q in (0.25, 0.5, 0.75):  # the values follow the curve where it rests on enough callers
+        assert abs(np.quantile(v, q) - rep.km.quantile(q)) <= 0.05 * rep.km.quantile(q) + 1.0
+    assert v.max() <= 2 * rep.km.last_time + 0.05, "the tail beyond the curve stops at twice the longest duration seen"
+
+
+def test_quantile_interval_of_kaplan_meier_covers_the_truth():
+    rng = np.random.default_rng(5)
+    hits = 0
+    for _ in range(40):
+        life, censor = rng.exponential(100.0, 400), rng.exponential(300.0, 400)
+        km = kaplan_meier(np.minimum(life, censor), life <= censor)
+        lo, hi = km.quantile_ci(0.5)
+        assert lo is not None and hi is not None and lo <= km.quantile(0.5) <= hi
+        hits += lo <= 100.0 * math.log(2) <= hi
+    assert hits >= 34, f"a 95% interval should cover the true median in most of 40 samples, covered {hits}"
+    km = kaplan_meier(np.array([1.0, 2.0, 3.0]), np.array([True, False, False]))
+    assert km.quantile_ci(0.9) == (None, None), "a quantile the curve never reaches has no interval"

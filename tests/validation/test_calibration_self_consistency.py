@@ -1,15 +1,18 @@
 """A log produced by the simulator calibrates back to the parameters that generated it.
 
-One week of a single-queue centre with a day profile that is closed at night, weekday factors, lognormal
+Two weeks of a single-queue centre with a day profile that is closed at night, weekday factors, lognormal
 handle times, exponential patience and redials is simulated with ``report.request_log=true``; its
 ``calls.csv`` (the ``generic`` call-log format) goes through ``python -m sim.calibrate calls`` (in
-process), with a small back-test.  Every check compares a fitted value with the generating one within
-four standard errors of its estimator (fixed seed: the test cannot flake):
+process), fitted on the first week (``--fit-to``) and held out on Monday to Friday of the second.  Every
+check compares a fitted value with the generating one within four standard errors of its estimator
+(fixed seed: the test cannot flake):
 
 * volumes per weekday (Poisson counts) and the hourly shares; closed hours exactly zero;
 * handle-time mean (lognormal, the family chosen) and patience mean (censored MLE) and median
   (Kaplan-Meier); the redial probability and delay;
-* the scenario written is runnable and the back-test of a log against its own model agrees.
+* the scenario written is runnable and the back-test of a log against its own model agrees;
+* out of sample: the hold-out's half-hourly error of the simulation is at the noise floor (the error of a
+  day bootstrap of the hold-out days), for abandonment, ASA and service level.
 
 A request log goes the same way: a week of a centre whose every contact becomes a work order (1,200 calls and
 400 online submissions a day, flat profiles, 60% to districts resolved in exponential 24 h, 40% to streets in
@@ -32,6 +35,7 @@ import pytest
 PROFILE = [0] * 7 + [1, 3, 5, 6, 6, 5, 5, 6, 6, 5, 4, 3, 2, 2, 1, 1, 0]
 DOW = [1.2, 1.1, 1.0, 1.0, 0.9, 0.5, 0.3]
 PER_DAY, HANDLE, CV, PATIENCE, REDIAL, DELAY = 2000.0, 200.0, 0.8, 150.0, 0.3, 600.0
+REPLICATIONS = "8"
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +52,15 @@ def calibrated(tmp_path_factory):
         f"arrivals.day_of_week=[{','.join(map(str, DOW))}]", f"calls.handle_s={{dist:lognormal,mean:{HANDLE},cv:{CV}}}",
         f"calls.patience_s={{dist:exponential,mean:{PATIENCE}}}", f"calls.retrial.probability={REDIAL}",
         f"calls.retrial.delay_s={{dist:exponential,mean:{DELAY}}}", "staffing.operators=10",
-        "experiment.replications=1", "experiment.horizon_h=168", "experiment.warmup_h=0", "experiment.seed=11",
+        "experiment.replications=1", "experiment.horizon_h=336", "experiment.warmup_h=0", "experiment.seed=11",
         "report.request_log=true", "report.plots=false", "report.html=false", "experiment.progress=false"])
     run(cfg, out_dir=folder / "sim")
     cwd = os.getcwd()
     os.chdir(folder)
     try:
-        lines = calibrate(["calls", "sim/calls.csv", "--format", "generic", "--name", "selfcheck",
-                           "--replications", "2", "--factors", "1.25"])
+        lines = calibrate(["calls", "sim/calls.csv", "--format", "generic", "--name", "selfcheck", "--fit-to",
+                           "2024-01-07", "--holdout-from", "2024-01-08", "--holdout-to", "2024-01-12",
+                           "--replications", REPLICATIONS, "--factors", "1.25"])
     finally:
         os.chdir(cwd)
     assert lines[-1].startswith("wrote scenarios/selfcheck.yaml")
@@ -100,13 +105,29 @@ def test_scenario_is_runnable_and_the_backtest_agrees(calibrated):
     cal, text, folder = calibrated
     assert "calibrated by" in text.splitlines()[0] and "# " in text.split("per_day:", 1)[1].splitlines()[0]
     bt = cal["backtest"]
-    assert bt["replications"] == 2 and {s["factor"] for s in bt["sensitivity"]} == {1.0, 1.25}
+    assert bt["replications"] == int(REPLICATIONS) and {s["factor"] for s in bt["sensitivity"]} == {1.0, 1.25}
+    assert bt["in_sample"] is True and cal["windows"]["fit"]["to"] == "2024-01-07"
     day = bt["comparison"]["whole_day"]
     # a log against its own model: arrivals within 5%, abandonment within 3 points (the plan is a lower bound)
     assert abs(day["arrivals"]["error"]) <= 0.05 * day["arrivals"]["observed"]
     assert abs(day["abandon_rate"]["error"]) <= 0.03
     html = (folder / "reports/calibration/selfcheck/calibration.html").read_text()
     assert html.count("data:image/png;base64,") >= 6 and "cannot identify" in html
+
+
+def test_holdout_error_is_at_the_noise_floor(calibrated):
+    cal, _, _ = calibrated
+    h = cal["holdout"]
+    assert h["window"]["from"] == "2024-01-08" and h["window"]["days"] == 5
+    e = h["errors"]
+    for kpi in ("abandon_rate", "asa_s", "service_level"):
+        sim, floor = e["simulated"][kpi]["mae"], e["noise_floor"][kpi]["mae"]
+        assert sim <= 1.25 * floor, f"{kpi}: simulation's error {sim:.4g} against the noise floor {floor:.4g}"
+        assert abs(e["simulated"][kpi]["bias"]) <= 0.5 * floor, kpi
+    # the log holds no agent codes: the agents are the services in progress while callers wait, which the
+    # simulator keeps at its 10 operators through the busy hours
+    plan = cal["agents_half_hourly"]["by_team"]["operators"]
+    assert max(plan) == 10.0 and cal["agents_half_hourly"]["with_agent_codes"] is False
 
 
 # ------------------------------------------------------------------------------------------ request log round trip

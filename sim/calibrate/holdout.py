@@ -1,0 +1,361 @@
+"""The hold-out: simulate days the calibration never saw, with their own arrivals and agents, and score it.
+
+The scenario is fitted on the fit window (:mod:`sim.calibrate.windows`); the
+hold-out days are then predicted from what a planner knows about them - the calls
+offered in each hour and the agents available in each half-hour
+(:mod:`sim.calibrate.agents`, measured on those days as on the fit window) - and
+everything else from the fit window: handle times, their time-of-day profile,
+patience, the teams and their call types.
+
+:func:`inputs` gathers the hold-out's known inputs per date (:class:`Inputs`);
+:func:`week_template` turns them into a configuration: the calibrated scenario
+with ``start_weekday`` at the first hold-out date, a 168-hour profile and
+``day_of_week`` factors of the calls offered (first attempts and redials alike:
+a forecast of offered calls already holds the redials, so the redial loop is off
+and ``day_cv`` is 0), the hold-out's call-type mix and a 336-value half-hourly
+plan per team.  A week holds each weekday once, so a hold-out of at most seven
+days is represented exactly (hourly arrivals, half-hourly agents); a dated
+scenario (a start date and per-date half-hourly arrivals and staffing read from a
+file) would take :class:`Inputs` as they are and lift the limit.
+
+:func:`evaluate` scores per half-hour of the day, pooled over the hold-out dates:
+the observed abandonment rate (abandoned / ended), ASA, service level (answered
+within ``kpi.answer_threshold_s`` / ended) and calls offered, against
+
+* the **simulation** (the mean over replications, :mod:`sim.api`);
+* **Erlang A** per date and half-hour with the same inputs: the template's arrival
+  rate, the agents (linear between the neighbouring whole numbers), the mean
+  handle time times the half-hour's factor, and exponential patience (the censored
+  exponential fit of the fit window: Erlang A's own assumption);
+* **persistence**: the fit window's dates nearest the hold-out with the same
+  weekdays, as they were (the last fit week for a hold-out that follows it);
+* the **noise floor**: a day bootstrap of the hold-out dates (how far the pooled
+  values of re-drawn days fall from the observed ones: what a perfect model
+  would still miss).
+
+Errors are the mean absolute error and the bias (predicted - observed) over the
+scored half-hours, each weighted by the calls offered in it.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from sim.calibrate.agents import Availability, Teams
+from sim.calibrate.calls import HALF_S, CallCalibration, attempt_waits
+from sim.calibrate.logread import CallLog
+from sim.calibrate.scenario import slug
+from sim.calibrate.windows import Window
+from sim.config.schema import Config, GroupConfig, RetrialConfig
+
+KPIS = ("abandon_rate", "asa_s", "service_level", "offered")
+PREDICTORS = ("simulated", "erlang_a", "persistence")
+#: Day-bootstrap draws of the noise floor.
+BOOTSTRAP = 500
+
+
+@dataclass
+class Inputs:
+    """What a planner knows of each hold-out date: calls offered per hour, the call-type mix, agents per half-hour."""
+
+    dates: List[dt.date]
+    calls_per_hour: np.ndarray          # (dates, 24) calls offered (all attempts), by hour of arrival
+    type_shares: Dict[str, float]       # call type -> share of the calls offered
+    agents: Dict[str, np.ndarray]       # team -> (dates, 48) agents available
+
+
+def inputs(hold: CallLog, w: Window, teams: Teams, avail: Availability,
+           calls_mask: Optional[np.ndarray] = None) -> Inputs:
+    """The known inputs of the hold-out log ``hold`` (cut to window ``w``), its agents measured as ``avail``; the
+    calls counted are ``calls_mask`` (default: every call offered)."""
+    day = np.floor(hold.arrive_local_s / 86400.0).astype(np.int64)
+    hour = ((hold.arrive_local_s % 86400.0) // 3600.0).astype(np.int64)
+    calls = np.zeros((w.days, 24))
+    keep = (day < w.days) & (np.ones(hold.n, dtype=bool) if calls_mask is None else calls_mask)
+    np.add.at(calls, (day[keep], hour[keep]), 1.0)
+    runs = max(len(np.unique(hold.run)), 1)
+    counts = np.bincount(hold.category[keep], minlength=len(hold.categories)).astype(float)
+    shares = {c: float(n / counts.sum()) for c, n in zip(hold.categories, counts) if n > 0}
+    return Inputs(dates=[w.first + dt.timedelta(days=i) for i in range(w.days)], calls_per_hour=calls / runs,
+                  type_shares=shares, agents={t: avail.available[k, :w.days] for k, t in enumerate(teams.names)})
+
+
+def week_template(cfg: Config, x: Inputs, drain_h: float = 2.0, redials: bool = False) -> Config:
+    """The calibrated scenario ``cfg`` holding the hold-out's inputs ``x`` as a week (module docstring); with
+    ``redials`` the arrivals ``x`` are first attempts and the scenario's redial loop stays on (a diagnostic).
+
+    Raises
+    ------
+    ValueError
+        More than seven dates, a call type or team the scenario does not have.
+    """
+    from sim.model.checks import validate
+
+    if len(x.dates) > 7:
+        raise ValueError("a week template holds at most seven dates")
+    new = copy.deepcopy(cfg)
+    start = x.dates[0].weekday()
+    totals = x.calls_per_hour.sum(axis=1)
+    per_day = float(totals.mean())
+    profile, dow = np.full((7, 24), 1.0 / 24.0), np.ones(7)
+    for i, d in enumerate(x.dates):
+        w = d.weekday()
+        if totals[i] > 0:
+            profile[w] = x.calls_per_hour[i] / totals[i]
+        dow[w] = totals[i] / per_day if per_day > 0 else 0.0
+    ph = new.arrivals.phone
+    ph.per_day, ph.day_cv = per_day, 0.0
+    ph.hourly_profile = [float(v) for v in profile.ravel()]
+    new.arrivals.day_of_week = [float(v) for v in dow]
+    known = {slug(c): s for c, s in x.type_shares.items()}
+    unknown = sorted(set(known) - set(new.categories))
+    if unknown:
+        raise ValueError(f"call types {', '.join(unknown)} are not in the scenario")
+    for name, cat in new.categories.items():
+        cat.share = known.get(name, 0.0)
+    new.categories = {k: c for k, c in new.categories.items() if c.share > 0}
+    if not redials:
+        new.calls.retrial = RetrialConfig(probability=0.0)
+    plans = {}
+    for team, agents in x.agents.items():
+        plan = np.zeros(336)
+        for i, d in enumerate(x.dates):
+            plan[48 * d.weekday():48 * d.weekday() + 48] = agents[i]
+        plans[team] = [float(round(v, 4)) for v in plan]
+    if new.routing.groups:
+        if set(plans) != set(new.routing.groups):
+            raise ValueError(f"teams {sorted(plans)} differ from the scenario's groups {sorted(new.routing.groups)}")
+        new.routing.groups = {t: GroupConfig(half_hourly=plans[t]) for t in new.routing.groups}  # type: ignore[call-arg]
+        new.routing.skills = {k: v for k, v in new.routing.skills.items() if k in new.categories}
+    else:  # the one plan replaces the scenario's, whatever its form
+        new.staffing = new.staffing.with_form(half_hourly=next(iter(plans.values())))  # a plan has one form
+    e = new.experiment
+    e.start_weekday, e.horizon_h, e.drain_h, e.warmup_h = start, 24.0 * len(x.dates), drain_h, 0.0
+    validate(new)
+    return new
+
+
+@dataclass
+class Sums:
+    """Per-half-hour sums of one set of dates (shape (48,) each)."""
+
+    offered: np.ndarray
+    answered: np.ndarray
+    abandoned: np.ndarray
+    wait_answered_s: np.ndarray
+    in_threshold: np.ndarray
+
+    def __add__(self, o: "Sums") -> "Sums":
+        return Sums(*(getattr(self, f.name) + getattr(o, f.name) for f in dataclasses.fields(self)))
+
+    def scaled(self, k: float) -> "Sums":
+        return Sums(*(getattr(self, f.name) * k for f in dataclasses.fields(self)))
+
+    def kpis(self, days: float) -> Dict[str, np.ndarray]:
+        """The :data:`KPIS` per half-hour (offered per day; NaN where undefined)."""
+        ended = self.answered + self.abandoned
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return {"abandon_rate": np.where(ended > 0, self.abandoned / ended, np.nan),
+                    "asa_s": np.where(self.answered > 0, self.wait_answered_s / self.answered, np.nan),
+                    "service_level": np.where(ended > 0, self.in_threshold / ended, np.nan),
+                    "offered": self.offered / max(days, 1e-12)}
+
+
+def _zero() -> Sums:
+    return Sums(*(np.zeros(48) for _ in range(5)))
+
+
+def observed_by_date(log: CallLog, days: int, threshold_s: float) -> List[Sums]:
+    """The log's sums per date (mean over its runs)."""
+    local = log.arrive_local_s
+    day = np.floor(local / 86400.0).astype(np.int64)
+    half = ((local % 86400.0) // HALF_S).astype(np.int64)
+    wait = attempt_waits(log)
+    ans, ab = log.outcome == 0, log.outcome == 1
+    runs = max(len(np.unique(log.run)), 1)
+    out = []
+    for d in range(days):
+        m = day == d
+
+        def bc(x: np.ndarray, w: Optional[np.ndarray] = None) -> np.ndarray:
+            return np.bincount(half[m & x], weights=None if w is None else w[m & x], minlength=48)[:48] / runs
+
+        out.append(Sums(bc(np.ones(log.n, dtype=bool)), bc(ans), bc(ab), bc(ans, wait),
+                        bc(ans & (wait <= threshold_s))))
+    return out
+
+
+def simulated(cfg: Config) -> List[Sums]:
+    """Each replication's sums pooled over the dates of the template ``cfg``."""
+    from sim.api import run
+
+    exp = run(cfg)
+    out = []
+    for r in exp.replications:
+        iv = r.intervals
+
+        def ph(key: str) -> np.ndarray:
+            return np.asarray(iv[key], dtype=float).reshape(-1, 48).sum(axis=0)
+
+        out.append(Sums(ph("calls_offered") + ph("retrials"), ph("calls_answered"), ph("calls_abandoned"),
+                        ph("wait_answered_s"), ph("answered_in_threshold")))
+    return out
+
+
+def erlang_a(cfg: Config, mean_handle_s: float, patience_mean_s: float) -> Sums:
+    """Erlang A per date and half-hour of the template ``cfg`` (module docstring), pooled over its dates."""
+    from sim.analysis.theory import erlang_a_metrics
+
+    a, e = cfg.arrivals, cfg.experiment
+    profile = np.asarray(a.phone.hourly_profile, dtype=float).reshape(-1, 24)
+    if cfg.routing.groups:
+        plan = np.sum([np.asarray(g.half_hourly, dtype=float) for g in cfg.routing.groups.values()], axis=0)
+    else:
+        plan = np.asarray(cfg.staffing.half_hourly, dtype=float)
+    plan = np.tile(plan, 7) if len(plan) == 48 else plan
+    factor = np.asarray(cfg.calls.handle_factor_half_hourly or [1.0] * 48, dtype=float)
+    factor = np.tile(factor, 7) if len(factor) == 48 else factor
+    out = _zero()
+    for i in range(int(round(e.horizon_h / 24.0))):
+        w = (e.start_weekday + i) % 7
+        day_profile = profile[w % len(profile)]
+        for h in range(48):
+            n = a.phone.per_day * a.day_of_week[w] * day_profile[h // 2] / max(day_profile.sum(), 1e-12) / 2.0
+            if n <= 0:
+                continue
+            c = float(plan[48 * w + h])
+            p_ab, asa, sl = _erlang_a_mix(n / HALF_S, 1.0 / (mean_handle_s * factor[48 * w + h]),
+                                          1.0 / patience_mean_s, c, cfg.kpi.answer_threshold_s, erlang_a_metrics)
+            out = out + Sums(*(np.eye(48)[h] * v for v in (n, n * (1 - p_ab), n * p_ab, n * (1 - p_ab) * asa, n * sl)))
+    return out
+
+
+def _erlang_a_mix(lam: float, mu: float, theta: float, c: float, thr: float,
+                  metrics: Any) -> tuple[float, float, float]:
+    """Abandonment, ASA and service level of Erlang A at a fractional number of agents ``c``: linear between the
+    neighbouring whole numbers (ASA weighted by the callers answered; with 0 agents every caller hangs up)."""
+    lo = int(math.floor(c))
+    p_ab = answered_wait = sl = 0.0
+    for k, weight in ((lo, 1.0 - (c - lo)), (lo + 1, c - lo)):
+        if weight <= 0:
+            continue
+        if k == 0:
+            p_ab += weight
+            continue
+        m = metrics(lam, mu, theta, k, thr)
+        p_ab += weight * m.p_abandon
+        answered_wait += weight * (1.0 - m.p_abandon) * m.asa_s
+        sl += weight * m.service_level
+    return p_ab, answered_wait / (1.0 - p_ab) if p_ab < 1.0 else 0.0, sl
+
+
+def persistence_dates(fit: Window, hold: Window) -> List[Optional[dt.date]]:
+    """For each hold-out date, the fit window's date nearest to it on the same weekday (None if there is none)."""
+    out: List[Optional[dt.date]] = []
+    for i in range(hold.days):
+        d = hold.first + dt.timedelta(days=i)
+        same = [fit.first + dt.timedelta(days=j) for j in range(fit.days)
+                if (fit.first + dt.timedelta(days=j)).weekday() == d.weekday()]
+        out.append(min(same, key=lambda x: abs((x - d).days)) if same else None)
+    return out
+
+
+def score(pred: Dict[str, np.ndarray], obs: Dict[str, np.ndarray], weight: np.ndarray,
+          keep: np.ndarray) -> Dict[str, Dict[str, Optional[float]]]:
+    """Weighted MAE and bias of each KPI over the half-hours ``keep`` (weights: calls offered)."""
+    out: Dict[str, Dict[str, Optional[float]]] = {}
+    for k in KPIS:
+        err = pred[k] - obs[k]
+        ok = keep & ~np.isnan(err) & (weight > 0)
+        wsum = float(weight[ok].sum())
+        out[k] = ({"mae": float(np.sum(np.abs(err[ok]) * weight[ok]) / wsum),
+                   "bias": float(np.sum(err[ok] * weight[ok]) / wsum)} if wsum > 0 else {"mae": None, "bias": None})
+    return out
+
+
+def noise_floor(by_date: Sequence[Sums], obs: Dict[str, np.ndarray], weight: np.ndarray, keep: np.ndarray,
+                seed: int) -> Dict[str, Dict[str, Optional[float]]]:
+    """Mean error of :data:`BOOTSTRAP` day bootstraps of the hold-out dates against the observed values."""
+    rng = np.random.default_rng([seed, 20])
+    n = len(by_date)
+    draws = []
+    for _ in range(BOOTSTRAP):
+        pick = rng.integers(0, n, n)
+        total = _zero()
+        for i in pick:
+            total = total + by_date[int(i)]
+        draws.append(score(total.kpis(n), obs, weight, keep))
+    return {k: {s: (float(np.mean([d[k][s] for d in draws if d[k][s] is not None]))
+                    if any(d[k][s] is not None for d in draws) else None) for s in ("mae", "bias")} for k in KPIS}
+
+
+def mean_sums(sims: Sequence[Sums]) -> Sums:
+    """The mean of replications' sums."""
+    total = _zero()
+    for s in sims:
+        total = total + s
+    return total.scaled(1.0 / max(len(sims), 1))
+
+
+def evaluate(cal: CallCalibration, cfg: Config, hold: CallLog, w: Window, x: Inputs, fit_log: CallLog,
+             hours: tuple[int, int], diagnostic_cfg: Optional[Config] = None) -> Dict[str, Any]:
+    """``calibration.json`` -> ``holdout`` (module docstring): the per-half-hour series and the errors.
+
+    ``cfg`` is the hold-out template (:func:`week_template`); ``fit_log`` the fit window's log (for persistence);
+    ``diagnostic_cfg`` an optional second template (first attempts and the scenario's redial loop) scored too.
+    """
+    thr = cfg.kpi.answer_threshold_s
+    by_date = observed_by_date(hold, w.days, thr)
+    total = _zero()
+    for s in by_date:
+        total = total + s
+    obs = total.kpis(w.days)
+    weight = total.offered
+    halves = np.arange(48)
+    keep = (halves >= 2 * hours[0]) & (halves < 2 * hours[1])
+    sim = mean_sums(simulated(cfg)).kpis(w.days)
+    ea = erlang_a(cfg, cal.handle_pooled.sample_mean, cal.patience.fits["exponential"].mean).kpis(w.days)
+    assert fit_log.info.start_date is not None
+    fit_w = Window(fit_log.info.start_date, fit_log.info.start_date + dt.timedelta(days=int(
+        math.floor(float(fit_log.arrive_local_s.max()) / 86400.0))), fit_log.info.start_date)
+    pdates = persistence_dates(fit_w, w)
+    fit_by_date = observed_by_date(fit_log, fit_w.days, thr)
+    pers_total = _zero()
+    for d in pdates:
+        if d is not None:
+            pers_total = pers_total + fit_by_date[(d - fit_w.first).days]
+    pers = pers_total.kpis(sum(d is not None for d in pdates))
+    preds = {"simulated": sim, "erlang_a": ea, "persistence": pers}
+    out: Dict[str, Any] = {"half_hours": [f"{h // 2:02d}:{30 * (h % 2):02d}" for h in halves[keep]]}
+    for k in KPIS:
+        out[k] = {"observed": _list(obs[k][keep]), **{p: _list(preds[p][k][keep]) for p in PREDICTORS}}
+    errors = {p: score(preds[p], obs, weight, keep) for p in PREDICTORS}
+    errors["noise_floor"] = noise_floor(by_date, obs, weight, keep, cfg.experiment.seed)
+    if diagnostic_cfg is not None:
+        errors["simulated_with_redial_loop"] = score(mean_sums(simulated(diagnostic_cfg)).kpis(w.days), obs, weight,
+                                                     keep)
+    out["errors"] = errors
+    out.update({"window": w.as_dict(), "hours": list(hours), "threshold_s": thr, "weights": "calls offered",
+                "replications": cfg.experiment.replications, "seed": cfg.experiment.seed,
+                "persistence_dates": [d.isoformat() if d else None for d in pdates],
+                "erlang_a_inputs": {"mean_handle_s": cal.handle_pooled.sample_mean,
+                                    "patience_mean_s": cal.patience.fits["exponential"].mean,
+                                    "agents": "the teams' agents available, summed",
+                                    "arrivals": "the simulation's arrival rate per half-hour",
+                                    "handle_factor": "calls.handle_factor_half_hourly"},
+                "inputs": {"calls_offered": float(x.calls_per_hour.sum()),
+                           "agent_hours_available": {t: float(v.sum() / 2.0) for t, v in x.agents.items()},
+                           "type_shares": x.type_shares},
+                "bootstrap_draws": BOOTSTRAP})
+    return out
+
+
+def _list(x: np.ndarray) -> List[Optional[float]]:
+    return [None if not math.isfinite(float(v)) else float(v) for v in np.asarray(x, dtype=float)]

@@ -1,0 +1,249 @@
+"""Date windows of a calibration, the agents available measured from a log, and the hold-out's arithmetic.
+
+* ``--fit-from/--fit-to/--holdout-from/--holdout-to``: a window outside the log, reversed, without a row,
+  a hold-out overlapping the fit window or longer than the week template holds, a date or hours that are
+  not ones - each one line naming the option as typed, exit status 2, nothing written;
+* a log cut to a window keeps each call's local clock (also across a daylight-saving change) and counts;
+  a request log cut to a fit window stands as it was at the window's end;
+* the estimator of the agents available, on a hand-made timeline: talking, between services, before and
+  after a session, unavailable while callers of the team wait, off duty after a long gap; teams;
+* the week plan of several dates is their certainty equivalent; the hold-out's template, Erlang A at a
+  fractional number of agents, persistence dates and the weighted errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.calibrate.formats import load_format
+from sim.calibrate.logread import read_calls
+from sim.core.errors import ConfigError
+
+MAPPING = """kind: calls
+times: {format: iso}
+columns: {arrival: t_in, left_queue: t_out, answered: t_start, ended: t_end, outcome: result, category: skill,
+          agent: login, priority: prio}
+outcomes: {OK: answered, GONE: abandoned}
+priority_labels: ["vip"]
+"""
+
+
+def _row(day: dt.date, start_s: float, wait_s: float, talk_s: float, skill: str, login: str, answered: bool = True,
+         prio: str = "std") -> str:
+    t0 = dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=start_s)
+    left = t0 + dt.timedelta(seconds=wait_s)
+    if not answered:
+        return f"{t0.isoformat()},{left.isoformat()},,,GONE,{skill},,{prio}"
+    end = left + dt.timedelta(seconds=talk_s)
+    return f"{t0.isoformat()},{left.isoformat()},{left.isoformat()},{end.isoformat()},OK,{skill},{login},{prio}"
+
+
+def _log(tmp_path: Path, rows: list[str], zone: str | None = None):
+    (tmp_path / "m.yaml").write_text(MAPPING)
+    (tmp_path / "log.csv").write_text("t_in,t_out,t_start,t_end,result,skill,login,prio\n" + "\n".join(rows) + "\n")
+    from sim.calibrate.timestamps import time_rule
+
+    return read_calls(tmp_path / "log.csv", load_format(str(tmp_path / "m.yaml"), "calls"), "log.csv",
+                      time_rule(zone))
+
+
+def _days(n: int, first: dt.date = dt.date(2024, 1, 1)) -> list[str]:
+    """``n`` days of calls (skipping the third day: a date inside the log without a row)."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for d in range(n):
+        if d == 2:
+            continue
+        day = first + dt.timedelta(days=d)
+        for k in range(60):
+            rows.append(_row(day, 9 * 3600 + 400 * k, float(rng.integers(0, 90)), float(rng.integers(60, 300)),
+                             "a" if k % 4 else "b", f"ag{k % 3}", answered=k % 7 != 0, prio="vip" if k % 5 == 0 else "std"))
+    return rows
+
+
+def _run(tmp_path: Path, monkeypatch, capsys, args: list[str]) -> str:
+    from sim.calibrate.cli import main
+
+    (tmp_path / "m.yaml").write_text(MAPPING)
+    (tmp_path / "log.csv").write_text("t_in,t_out,t_start,t_end,result,skill,login,prio\n" + "\n".join(_days(9)) + "\n")
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(SystemExit) as stop:
+        main(["calls", "log.csv", "--format", "m.yaml", "--name", "x", "--no-backtest", *args])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 2 and len(lines) == 1, lines
+    assert sorted(p.name for p in tmp_path.iterdir()) == before, "nothing may be written"
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--fit-from", "2024-13-01"], "--fit-from='2024-13-01': must be a date YYYY-MM-DD"),
+    (["--fit-from", "2024-01-05", "--fit-to", "2024-01-04"], "--fit-to='2024-01-04': is before --fit-from"),
+    (["--holdout-from", "2024-01-06", "--holdout-to", "2024-01-05"], "--holdout-to='2024-01-05': is before"),
+    (["--fit-to", "2024-01-20"], "--fit-to='2024-01-20': outside the log, which runs from 2024-01-01 to 2024-01-09"),
+    (["--fit-from", "2023-12-31"], "--fit-from='2023-12-31': outside the log"),
+    (["--fit-from", "2024-01-03", "--fit-to", "2024-01-03"], "the fit window 2024-01-03..2024-01-03 holds no row"),
+    (["--fit-to", "2024-01-05", "--holdout-from", "2024-01-05"], "overlaps the fit window 2024-01-01..2024-01-05"),
+    (["--fit-to", "2024-01-02", "--holdout-from", "2024-01-03", "--holdout-to", "2024-01-03"],
+     "the hold-out window 2024-01-03..2024-01-03 holds no row"),
+    (["--fit-to", "2024-01-01", "--holdout-from", "2024-01-02"], "spans 8 days; at most 7"),
+    (["--fit-to", "2024-01-09", "--holdout-to", "2024-01-09"], "after the log's last date (2024-01-09)"),
+    (["--fit-to", "2024-01-05", "--holdout-hours", "9-7"], "--holdout-hours='9-7': must be H1-H2"),
+])
+def test_bad_windows_are_one_line_and_write_nothing(tmp_path, monkeypatch, capsys, args, message):
+    line = _run(tmp_path, monkeypatch, capsys, args)
+    assert line.startswith("calibrate: error: ") and message in line, line
+
+
+def test_a_window_keeps_the_local_clock_across_a_daylight_saving_change(tmp_path):
+    from sim.calibrate.windows import Window, subset_calls
+
+    # Berlin sets its clocks forward on 31 March 2024 at 02:00: calls at 09:00 local every day
+    rows = [_row(dt.date(2024, 3, 29) + dt.timedelta(days=d), 9 * 3600, 10, 60, "a", "ag0") for d in range(4)]
+    log = _log(tmp_path, rows, "Europe/Berlin")
+    w = Window(dt.date(2024, 3, 31), dt.date(2024, 4, 1), log.info.start_date)
+    cut = subset_calls(log, w)
+    assert cut.n == 2 and cut.info.start_date == dt.date(2024, 3, 31)
+    assert list(cut.arrive_local_s) == [9 * 3600.0, 86400.0 + 9 * 3600.0], "the local hour of each call stays 9:00"
+    assert cut.arrive_s[0] == 8 * 3600.0, "absolute time: the day of the change lasts 23 hours before 9:00 local"
+    assert cut.ended_s[0] - cut.arrive_s[0] == 70.0 and cut.info.first.startswith("2024-03-31T09:00:00")
+
+
+def test_a_request_log_cut_to_a_fit_window_is_the_log_as_it_stood_then(tmp_path):
+    from sim.calibrate.formats import load_format as lf
+    from sim.calibrate.logread import read_requests
+    from sim.calibrate.windows import Window, subset_requests
+
+    path = tmp_path / "r.csv"
+    path.write_text("created,closed,agency,complaint_type,status,channel\n"
+                    "2024-01-01T10:00:00,2024-01-01T12:00:00,DOT,Sign,Closed,Phone\n"
+                    "2024-01-02T10:00:00,2024-01-05T10:00:00,DOT,Sign,Closed,Phone\n"
+                    "2024-01-04T10:00:00,,DOT,Sign,Open,Phone\n")
+    log = read_requests(path, lf("open311", "requests"), "r.csv")
+    w = Window(dt.date(2024, 1, 1), dt.date(2024, 1, 2), log.info.start_date)
+    fit = subset_requests(log, w, as_known_at_end=True)
+    assert fit.closed_s[0] == 12 * 3600.0 and np.isnan(fit.closed_s[1]), "closed after the window: open at its end"
+    assert fit.end_s == {0: 2 * 86400.0}
+    later = subset_requests(log, w, as_known_at_end=False)
+    assert later.closed_s[1] == 4 * 86400.0 + 10 * 3600.0 and later.end_s == log.end_s
+
+
+def test_agents_available_on_a_timeline(tmp_path):
+    from sim.calibrate.agents import find_teams, measure
+
+    day = dt.date(2024, 1, 1)
+    h10 = 10 * 3600
+    rows = [_row(day, h10, 0, 600, "a", "ag0"),              # 10:00-10:10 talking
+            _row(day, h10 + 20 * 60, 0, 600, "a", "ag0"),    # 10:20-10:30 talking (a gap of 10 minutes)
+            _row(day, h10 + 12 * 60, 180, 0, "a", "", answered=False),  # a caller waits 10:12-10:15 and hangs up
+            _row(day, 12 * 3600, 0, 60, "a", "ag0")]         # 12:00: a new session (gap over 30 minutes)
+    log = _log(tmp_path, rows)
+    a = measure(log, find_teams(log))
+    avail, present, talking = a.available[0, 0], a.present[0, 0], a.talking[0, 0]
+    # 09:30-10:00: the quarter-hour before the session, nobody waiting
+    assert avail[19] == pytest.approx(0.5) and present[19] == 0.0
+    # 10:00-10:30: available but for the 3 minutes a caller waited while the agent was between calls
+    assert avail[20] == pytest.approx(27 / 30) and present[20] == pytest.approx(1.0)
+    assert talking[20] == pytest.approx(20 / 30)
+    assert avail[21] == pytest.approx(0.5) and present[21] == 0.0  # 10:30-10:45 after the session
+    assert avail[22] == 0.0 and avail[23] == pytest.approx(0.5), "off duty between sessions"
+    assert avail[24] == pytest.approx(0.5 + 1 / 30) and talking[24] == pytest.approx(1 / 30)
+
+
+def test_teams_of_specialists(tmp_path):
+    from sim.calibrate.agents import assign, find_teams
+
+    day = dt.date(2024, 1, 1)
+    rows = [_row(day, 3600 * 8 + 60 * k, 0, 30, skill, agent) for k, (skill, agent) in enumerate(
+        [("web", "w1"), ("web", "w2")] * 10 + [("phone", "g1"), ("phone", "g2")] * 10 + [("web", "g1")] * 4)]
+    log = _log(tmp_path, rows)
+    t = find_teams(log)
+    assert t.names == ["web", "general"] and t.skills == {"web": ["web", "general"], "phone": ["general"]}
+    assert [t.names[k] for k in t.agent_team] == ["web", "web", "general", "general"]
+    # a type every agent serves has no team of its own, however many serve only it
+    only_phone = [_row(day, 3600 * 8 + 60 * k, 0, 30, "phone", f"p{k % 4}") for k in range(40)]
+    assert find_teams(_log(tmp_path, only_phone)).names == ["general"]
+    assert list(assign(t, log).agent_team) == list(t.agent_team)
+
+
+def test_week_plan_is_the_certainty_equivalent():
+    from sim.analysis.theory import erlang_a_metrics
+    from sim.calibrate.agents import weekly_plan
+
+    lam = np.zeros((2, 48))
+    c = np.zeros((2, 48))
+    lam[:, 20], c[:, 20] = [300.0, 60.0], [6.0, 6.0]      # a busy and a quiet Monday with the same agents
+    lam[:, 21], c[:, 21] = [150.0, 150.0], [5.0, 5.0]     # two equal Mondays
+    # dates 0 and 7 are both Mondays (start Monday, 8 dates)
+    avail, off = np.zeros((8, 48)), np.zeros((8, 48))
+    avail[[0, 7]], off[[0, 7]] = c, lam
+    handle, patience = np.full(48, 180.0), 300.0
+    plan = weekly_plan(avail, off, 0, handle, patience)
+    assert plan[21] == pytest.approx(5.0, abs=1e-6), "equal dates: their own agents"
+
+    def loss(n, k):
+        return erlang_a_metrics(n / 1800.0, 1 / 180.0, 1 / patience, k, 0.0).p_abandon
+
+    target = (300 * loss(300, 6) + 60 * loss(60, 6)) / 360
+    lo = int(plan[20])
+    mixed = (1 - (plan[20] - lo)) * loss(180, lo) + (plan[20] - lo) * loss(180, lo + 1)
+    assert mixed == pytest.approx(target, rel=1e-4) and plan[20] < 6.0, "busy + quiet day: fewer equivalent agents"
+    assert plan[48 * 1 + 20] == 0.0, "a weekday without dates has no agents"
+
+
+def test_holdout_arithmetic():
+    from sim.calibrate.holdout import _erlang_a_mix, persistence_dates, score
+    from sim.calibrate.windows import Window
+
+    from sim.analysis.theory import erlang_a_metrics
+
+    p0, asa0, sl0 = _erlang_a_mix(0.01, 1 / 180, 1 / 300, 0.0, 15.0, erlang_a_metrics)
+    assert (p0, asa0, sl0) == (1.0, 0.0, 0.0), "nobody available: everyone hangs up"
+    one = erlang_a_metrics(0.01, 1 / 180, 1 / 300, 1, 15.0)
+    two = erlang_a_metrics(0.01, 1 / 180, 1 / 300, 2, 15.0)
+    p, asa, sl = _erlang_a_mix(0.01, 1 / 180, 1 / 300, 1.25, 15.0, erlang_a_metrics)
+    assert p == pytest.approx(0.75 * one.p_abandon + 0.25 * two.p_abandon)
+    assert sl == pytest.approx(0.75 * one.service_level + 0.25 * two.service_level)
+    assert asa == pytest.approx((0.75 * (1 - one.p_abandon) * one.asa_s + 0.25 * (1 - two.p_abandon) * two.asa_s)
+                                / (1 - p))
+    start = dt.date(1999, 8, 1)
+    fit, hold = Window(start, dt.date(1999, 8, 21), start), Window(dt.date(1999, 8, 22), dt.date(1999, 8, 26), start)
+    assert persistence_dates(fit, hold) == [dt.date(1999, 8, 15), *(dt.date(1999, 8, 16 + i) for i in range(4))]
+    before = Window(dt.date(1999, 8, 15), dt.date(1999, 8, 28), start)
+    assert persistence_dates(before, Window(start, dt.date(1999, 8, 2), start)) == [dt.date(1999, 8, 15),
+                                                                                   dt.date(1999, 8, 16)]
+    obs = {k: np.array([0.1, 0.2, np.nan, 0.3]) for k in ("abandon_rate", "asa_s", "service_level", "offered")}
+    pred = {k: np.array([0.2, 0.2, 0.5, 0.0]) for k in obs}
+    e = score(pred, obs, np.array([1.0, 2.0, 5.0, 1.0]), np.array([True, True, True, False]))
+    assert e["abandon_rate"]["mae"] == pytest.approx(0.1 / 3) and e["abandon_rate"]["bias"] == pytest.approx(0.1 / 3)
+
+
+def test_week_template_holds_each_date(tmp_path):
+    from sim.api import compose_config
+    from sim.calibrate.holdout import Inputs, week_template
+
+    cfg = compose_config("single_queue", ["experiment.progress=false", "calls.retrial.probability=0.3"])
+    dates = [dt.date(2024, 1, 5) + dt.timedelta(days=i) for i in range(3)]  # Friday, Saturday, Sunday
+    calls = np.zeros((3, 24))
+    calls[0, 9], calls[1, 10], calls[2, 9:11] = 100, 50, [30, 90]
+    agents = np.zeros((3, 48))
+    agents[:, 18:22] = [[4.0], [2.5], [3.0]]
+    x = Inputs(dates, calls, {name: 1.0 / len(cfg.categories) for name in cfg.categories},
+               {"operators": agents})
+    t = week_template(cfg, x)
+    e = t.experiment
+    assert (e.start_weekday, e.horizon_h, t.arrivals.phone.day_cv, t.calls.retrial.probability) == (4, 72.0, 0.0, 0.0)
+    per_day = 270.0 / 3
+    assert t.arrivals.phone.per_day == pytest.approx(per_day)
+    assert t.arrivals.day_of_week[4] * per_day == pytest.approx(100) and t.arrivals.day_of_week[6] * per_day == 120
+    profile = np.array(t.arrivals.phone.hourly_profile).reshape(7, 24)
+    assert profile[6, 9] == pytest.approx(0.25) and profile[6, 10] == pytest.approx(0.75)
+    plan = np.array(t.staffing.half_hourly).reshape(7, 48)
+    assert plan[4, 18] == 4.0 and plan[5, 20] == 2.5 and plan[6, 21] == 3.0 and plan[0].sum() == 0.0
+    with pytest.raises(ValueError, match="at most seven dates"):
+        week_template(cfg, Inputs(dates * 3, np.vstack([calls] * 3), x.type_shares, {"operators": np.vstack(
+            [agents] * 3)}))
