@@ -76,8 +76,9 @@ def config_yaml(cfg: Config) -> str:
 def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentResult:
     """Plan the staffing (``staffing.policy``), run the experiment; write its report folder when ``out_dir`` is given.
 
-    The result's ``cfg`` is the configuration simulated (a proposed plan in its ``staffing``), and
-    its ``notes["staffing"]`` the :class:`sim.planning.plan.StaffingPlan`'s notes.  The report is
+    The result's ``cfg`` is the configuration simulated (a proposed plan in its ``staffing``, proposed
+    case workers in its ``units``), its ``notes["staffing"]`` the :class:`sim.planning.plan.StaffingPlan`'s
+    notes and ``notes["unit_staffing"]`` the unit plan's (:mod:`sim.report.units_staffing`).  The report is
     written into a temporary folder beside ``out_dir`` and renamed to ``out_dir`` when every file is
     written (:mod:`sim.report.folders`): a failure (an exception, Ctrl-C) leaves no folder, and with
     ``cfg.report.overwrite`` an earlier report in ``out_dir`` is replaced only then (without it, a
@@ -92,20 +93,28 @@ def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentRe
         :func:`sim.report.folders.check_report_folder`); a staffing policy's plan cannot be made
         (:func:`sim.planning.check_plan`); both checked before the run.
     """
-    from sim.planning import check_plan, make_plan
+    from sim.planning import check_plan, check_unit_plan, make_plan, make_unit_plan
 
     check_plan(cfg)
+    check_unit_plan(cfg)
     staging = None
     if out_dir is not None:
         from sim.report.folders import stage
 
         staging = stage(Path(out_dir), cfg.report.overwrite, "out_dir", str(out_dir))
     plan = make_plan(cfg)
-    exp = run_experiment(plan.cfg)
+    units = make_unit_plan(plan.cfg)
+    run_cfg = units.cfg if units is not None else plan.cfg
+    exp = run_experiment(run_cfg)
     if exp.replications:
         from sim.report.staffing import staffing_summary
 
         exp.notes["staffing"] = staffing_summary(exp, plan)
+        if units is not None and units.policy != "plan":
+            from sim.report.tables import units_table
+            from sim.report.units_staffing import unit_staffing_summary
+
+            exp.notes["unit_staffing"] = unit_staffing_summary(exp, units, units_table(exp, units))
     if staging is not None:
         from sim.report.folders import publish
         from sim.report.index import refresh_index_for
@@ -113,7 +122,7 @@ def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentRe
 
         try:
             staging.staging.mkdir(parents=True)
-            write_outputs(exp, staging.staging, config_yaml(plan.cfg), staffing=plan)
+            write_outputs(exp, staging.staging, config_yaml(run_cfg), staffing=plan, unit_plan=units)
             written = publish(staging.staging, staging.final, cfg.report.overwrite)
         except BaseException:
             staging.discard()

@@ -57,7 +57,7 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
     from sim.config.paths import is_staging, published
     from sim.experiments.runner import run_experiment
     from sim.model.checks import validate
-    from sim.planning import check_plan, make_plan
+    from sim.planning import check_plan, check_unit_plan, make_plan, make_unit_plan
     from sim.report.folders import publish
     from sim.report.outputs import write_outputs
     from sim.report.text import kpi_table, precision_note
@@ -70,17 +70,22 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
     try:
         cfg = config_of(job)  # sim.preflight checked it before Hydra started; a job run elsewhere checks again
         validate(cfg)
+        started = time.perf_counter()  # the checks compute what the plans reuse (the unit approximation)
         check_plan(cfg)
+        check_unit_plan(cfg)
     except ConfigError as exc:
         raise BadInput(str(exc)) from None
-    started = time.perf_counter()
     try:
         plan = make_plan(cfg, line=_note)
+        units = make_unit_plan(plan.cfg, line=_note)
     except RuntimeError as exc:  # a simulation of the optimisation failed, the shift solver found nothing
         raise BadInput(str(exc)) from None
     planning_s = time.perf_counter() - started
-    exp = run_experiment(plan.cfg)
-    took = f"{exp.wall_s:.1f} s" + (f" (and {planning_s:.1f} s before it for staffing.policy={cfg.staffing.policy})"
+    run_cfg = units.cfg if units is not None else plan.cfg
+    exp = run_experiment(run_cfg)
+    policies = f"staffing.policy={cfg.staffing.policy}" + (
+        f", unit_staffing.policy={cfg.unit_staffing.policy}" if units is not None and units.policy != "plan" else "")
+    took = f"{exp.wall_s:.1f} s" + (f" (and {planning_s:.1f} s before it for {policies})"
                                     if planning_s >= 0.05 else "")
     for key in ("executor_note", "policy_note"):
         if exp.notes.get(key):
@@ -93,7 +98,7 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
         raise BadInput(f"every replication failed (seed {cfg.experiment.seed}); first: {first}")
     for failure in exp.failures:
         sys.stderr.write(f"run_sim: warning: {failure.describe()}\n")
-    summary = write_outputs(exp, out_dir, config_yaml(plan.cfg), staffing=plan)
+    summary = write_outputs(exp, out_dir, config_yaml(run_cfg), staffing=plan, unit_plan=units)
     if not multirun:  # a sweep's folder becomes the report folder when the sweep ends (sim.sweep_callback)
         from sim.report.index import refresh_index_for
 

@@ -35,7 +35,7 @@ from sim.config.scenario_files import ScenarioSet
 from sim.core.errors import ConfigError
 from sim.experiments.executors import check_resources
 from sim.model.checks import validate
-from sim.planning import check_plan
+from sim.planning import check_plan, check_unit_plan
 from sim.report.folders import Staging, check_report_folder, stage
 
 
@@ -61,6 +61,7 @@ def checked(node: Any, job: Sequence[str]) -> Any:
     cfg = config_of(compose(node, job))
     validate(cfg)
     check_plan(cfg)  # a staffing policy's targets and shift patterns, against the requirement
+    check_unit_plan(cfg)  # a unit staffing policy's targets, against what each unit can reach
     check_resources(cfg)  # a Dask scheduler must answer before anything is written
     return cfg
 

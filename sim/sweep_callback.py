@@ -30,7 +30,7 @@ class ComparisonCallback(Callback):
         """Write the sweep folder's comparison files, rename the sweep's temporary folder to the report folder;
         note variants whose replications failed."""
         # imported here: Hydra builds this callback for every run, and a run that is no sweep never needs them
-        from sim.report.comparison import scan_sweep, write_comparison
+        from sim.report.comparison import reference_of, scan_sweep, write_comparison
 
         sweep_dir = Path(str(config.hydra.sweep.dir))  # the temporary folder (sim.report.folders)
         if not sweep_dir.is_dir():
@@ -39,6 +39,9 @@ class ComparisonCallback(Callback):
         variants, skipped = scan_sweep(sweep_dir)
         for note in skipped:
             sys.stderr.write(f"run_sim: note: comparison: skipped {final / note}\n")
+        ref_at, ref_note = reference_of(variants)  # report.compare_to, read before the folder moves
+        if ref_note:
+            sys.stderr.write(f"run_sim: note: comparison: {ref_note}\n")
         path = write_comparison(sweep_dir)
         if is_staging(sweep_dir):
             final = publish(sweep_dir, final, bool(config.report.overwrite))
@@ -52,7 +55,7 @@ class ComparisonCallback(Callback):
 
             path = final / path.name
             print(f"\nThe {len(variants)} variants side by side:")
-            print(terminal_summary(compared(variants)), end="")
+            print(terminal_summary(compared(variants, ref_at=ref_at)), end="")
             print(f"Comparison of the variants written to {path} and {path.with_suffix('.md')}; the page: "
                   f"{path.with_suffix('.html')}")
             refresh_index_for(final)

@@ -1,4 +1,4 @@
-"""How a run is carried out: its replications, horizon, seed and executor, and what it writes.
+"""How a run is carried out: its replications, horizon, seed and executor.
 
 Sections of :class:`sim.config.schema.Config` (see there for how a setting states its rules).
 """
@@ -98,13 +98,3 @@ def check_scheduler(addr: Optional[str]) -> None:
     if port is None or not 1 <= port <= 65535:
         raise ConfigError(key, addr, f"needs a port in 1..65535 (Dask's default is 8786); {form}")
 
-
-class ReportConfig(Model):
-    """What a run writes."""
-
-    dir: Optional[str] = doc(None, "output folder; None = reports/<scenario>/<timestamp>")
-    plots: StrictBool = doc(True, "write PNG figures")
-    html: StrictBool = doc(True, "write a self-contained report.html")
-    print_table: StrictBool = doc(True, "print the KPI table on stdout")
-    request_log: StrictBool = doc(False, "write requests.csv: one row per contact with its timeline")
-    overwrite: StrictBool = doc(False, "replace the contents of an existing report folder (otherwise a run refuses it)")

@@ -115,7 +115,9 @@ class Kpi:
         Human-readable name (``"answer rate"``).
     unit : str
         Unit of the values as shown: ``"%"`` for a share (shown as a percentage), else the unit of
-        the KPI's name (``"s"``, ``"h"``) or what is counted (``"calls"``, ``"operators"``).
+        the KPI's name (``"s"``, ``"h"``: a duration, shown in the unit of its size), what is counted
+        (``"calls"``, ``"operators"``), ``"operator-hours"`` (an amount of work, not a duration) or
+        ``"cost units"`` (a cost, shown with ``staffing.currency``).
     domain : Domain
         The values it can take.
     better : str
@@ -137,6 +139,9 @@ class Kpi:
         Computed from all replications together (no value per replication, no confidence interval).
     breakdown_only : bool
         Reported only by unit type or category (``open_orders.street``), never as a headline.
+    fixed : bool
+        Fixed by the input (the plan's operator-hours and cost): the same in every replication, so a
+        report shows it without a confidence interval.
     """
 
     name: str
@@ -152,6 +157,7 @@ class Kpi:
     censoring: Optional[Censoring] = None
     pooled: bool = False
     breakdown_only: bool = False
+    fixed: bool = False
 
 
 _OPEN = "orders still open when the run stopped (each may yet be rated, or given up unreached)"
@@ -200,11 +206,11 @@ KPIS: tuple[Kpi, ...] = (
         zero_when=lambda c: None if any(k.urgency.get("emergency", 0) > 0 and k.emergency_transfer_share > 0
                                         for k in c.categories.values()) else
         "always 0: no category transfers emergencies (emergency urgency and emergency_transfer_share)"),
-    Kpi("operator_hours", "operator-hours rostered (paid, before shrinkage)", "h", TIME, "", _S,
-        "operator-hours rostered in the window (the plan's, before shrinkage: the hours paid)"),
+    Kpi("operator_hours", "operator-hours rostered (paid, before shrinkage)", "operator-hours", RATIO, "", _S,
+        "operator-hours rostered in the window (the plan's, before shrinkage: the hours paid)", fixed=True),
     Kpi("staffing_cost", "staffing cost (operator-hours x cost per hour)", "cost units", RATIO, "", _S,
-        "operator-hours rostered x their cost per hour (a shift's cost_per_h, else staffing.cost_per_h)"),
-    Kpi("intervals_meeting_target", "intervals meeting the service-level target", "%", SHARE, "higher", _S,
+        "operator-hours rostered x their cost per hour (a shift's cost_per_h, else staffing.cost_per_h)", fixed=True),
+    Kpi("intervals_meeting_target", "intervals meeting every staffing target", "%", SHARE, "higher", _S,
         "share of the window's intervals with demand whose metrics, pooled over the replications, meet "
         "staffing.target (every target set: service, online on time, occupancy; each group its own)", pooled=True),
     # routing (present when the scenario uses the policy)

@@ -27,7 +27,7 @@ from sim.config.backoffice import (
     makes_orders,
 )
 from sim.config.dated import DatedConfig, DayLogSdConfig, dated_plan, read_dated
-from sim.config.experiment import ExperimentConfig, ReportConfig
+from sim.config.experiment import ExperimentConfig
 from sim.config.fields import (
     AT,
     DIST_PARAMS,
@@ -50,6 +50,7 @@ from sim.config.fields import (
     rule,
 )
 from sim.config.limits import LIMITS
+from sim.config.report_config import ReportConfig
 from sim.config.routing import CallbackConfig, EscalationConfig, RoutingConfig, has_calls, has_online
 from sim.config.staffing_policy import (
     STAFFING_POLICIES,
@@ -65,6 +66,7 @@ from sim.config.staffing_policy import (
     StaffingTargetConfig,
     skeleton,
 )
+from sim.config.unit_staffing import UnitStaffingConfig
 from sim.core.distributions import DIST_FAMILIES
 from sim.core.errors import ConfigError
 
@@ -312,6 +314,8 @@ class Config(Model):
     units: Dict[str, UnitTypeConfig] = doc(dict, "handling unit types by name")
     workorders: Annotated[WorkOrderConfig, _UNITS] = doc(WorkOrderConfig, "dispatch and action")
     feedback: Annotated[FeedbackConfig, _UNITS] = doc(FeedbackConfig, "return visits")
+    unit_staffing: Annotated[UnitStaffingConfig, _UNITS] = doc(UnitStaffingConfig, "case workers per unit: the "
+                                                                                     "scenario's, or proposed")
     kpi: KpiConfig = doc(KpiConfig, "measurement")
     report: ReportConfig = doc(ReportConfig, "outputs")
 
@@ -348,7 +352,8 @@ __all__ = [
     "OnlineConfig", "ShiftConfig", "StaffingConfig", "FrontStaffingConfig", "StaffingTargetConfig", "OptimizeConfig",
     "ShiftPatternConfig", "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig", "ExperimentConfig",
     "KpiConfig", "ReportConfig", "Config", "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig",
-    "PlanForm", "GroupTargetConfig", "DatedConfig", "DayLogSdConfig", "makes_orders", "defaults_data", "group_plans",
+    "PlanForm", "GroupTargetConfig", "DatedConfig", "DayLogSdConfig", "UnitStaffingConfig",
+    "makes_orders", "defaults_data", "group_plans",
     "plan_key",
     "check_shares",
 ]

@@ -101,22 +101,33 @@ class LineProgress:
         self.t0 = time.monotonic()
 
     def update(self, n: float) -> None:
-        """Count ``n`` more units (replications: a line each; simulated hours: silently, the line comes when
-        the replication ends)."""
+        """Count ``n`` more units (replications: a line each, with the time left; simulated hours: silently,
+        the line comes when a replication ends, :meth:`replication_done`)."""
         self.n += n
         if self.unit == "rep":
-            self._line(f"{self.desc}: {int(self.n)} of {int(self.total)} finished")
+            left = time_left(self.t0, self.n, self.total)
+            self._line(f"{self.desc}: {int(self.n)} of {int(self.total)} finished{left}")
+
+    def replication_done(self, done: int, of: int) -> None:
+        """A line when replication ``done`` of ``of`` (run one after another) has finished, with the time left."""
+        self._line(f"replication {done} of {of} finished{time_left(self.t0, done, of)}")
 
     def close(self) -> None:
-        """The end of a replication run in this process: a line."""
-        if self.unit == "h":
-            self._line(f"{self.desc} finished: {self.total:g} simulated hours in {time.monotonic() - self.t0:.1f} s")
+        """The end of the replications run in this process (their lines are written as each ends)."""
 
     def _line(self, text: str) -> None:
         elapsed = time.monotonic() - _CLOCK[0]
         if elapsed >= LINE_PROGRESS_AFTER_S:
             sys.stderr.write(f"run_sim: {text} ({elapsed:.0f} s into the run)\n")
             sys.stderr.flush()
+
+
+def time_left(t0: float, done: float, total: float) -> str:
+    """``; about 2 min left``: the time the remaining share takes at the rate so far ("" when done or unknown)."""
+    if done <= 0 or done >= total:
+        return ""
+    left = (time.monotonic() - t0) * (total - done) / done
+    return f"; about {left:.0f} s left" if left < 120 else f"; about {left / 60:.0f} min left"
 
 
 def _bar(total: float, desc: str, unit: str, enabled: bool):  # type: ignore[no-untyped-def]
@@ -156,16 +167,23 @@ def run_serial(cfg: Config, reps: List[int], progress: bool,
             compiled.append(compile_config(c))
         return run_replication(c, i, compiled[0], progress=tick)
 
-    for r in reps:
-        bar = _bar(sim_h, f"replication {r + 1}", "h", progress)
+    # one bar over every replication's simulated hours: its rate and time left are the whole run's
+    bar = _bar(sim_h * len(reps), f"{len(reps)} replication(s)", "h", progress)
+    for k, r in enumerate(reps):
+        if bar is not None and hasattr(bar, "set_description"):
+            bar.set_description(f"replication {k + 1} of {len(reps)}")
         if task is run_replication:
             tick = (lambda s: bar.update(s / 3600.0)) if bar is not None else None
             out: Outcome = _guarded(lambda c, i: replication(c, i, tick), cfg, r)
         else:
             out = _guarded(task, cfg, r)
         if bar is not None:
-            bar.close()
+            bar.update(sim_h * (k + 1) - bar.n)  # a replication's ticks may not add up to its hours exactly
+            if isinstance(bar, LineProgress):
+                bar.replication_done(k + 1, len(reps))
         yield r, out
+    if bar is not None:
+        bar.close()
 
 
 def run_processes(cfg: Config, reps: List[int], jobs: int, progress: bool,

@@ -36,6 +36,7 @@ Headcounts after scale, shrinkage and headcount factor are derived in
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 from typing import Dict, List, Optional
@@ -93,6 +94,19 @@ def clock(cfg: Config) -> Clock:
     return Clock(horizon_s=horizon_s, drain_s=e.drain_h * 3600.0, interval_s=interval_s,
                  n_intervals=int(round(horizon_s / interval_s)),
                  warmup_intervals=int(round(e.warmup_h * 3600.0 / interval_s)), start_weekday=int(e.start_weekday))
+
+
+def lead_in(cfg: Config, hours: float) -> Config:
+    """A copy of ``cfg`` that simulates ``hours`` of its ordinary demand before its own run: the horizon, the
+    warm-up and the surges ``hours`` later (a planner's simulation that must measure the run's window with the
+    system full; whole weeks keep the weekdays where they were)."""
+    out = copy.deepcopy(cfg)
+    e = out.experiment
+    e.horizon_h += hours
+    e.warmup_h += hours
+    for s in out.arrivals.surges:
+        s.start_h += hours
+    return out
 
 
 def start_date(cfg: Config) -> Optional[dt.date]:
@@ -312,6 +326,7 @@ def unit_directory(cfg: Config, cals: Dict[str, WorkCalendar]) -> UnitDirectory:
     offsets: List[int] = []
     cum_weights: List[np.ndarray] = []
     name_to_uid: Dict[str, int] = {}
+    all_workers: List[float] = []
     type_names = list(cfg.units)
     for t, (tname, ut) in enumerate(cfg.units.items()):
         offsets.append(len(units))
@@ -326,6 +341,7 @@ def unit_directory(cfg: Config, cals: Dict[str, WorkCalendar]) -> UnitDirectory:
             names.append(name)
             workers.append(float(ut.case_workers_by_unit.get(name, w_i)))
         slots = carried_counts(scaled_headcount(w * ut.caseload, cfg.scale) for w in workers)
+        all_workers.extend(workers)
         for name, w_i, cap in zip(names, workers, slots, strict=True):
             unit = Unit(len(units), t, name, max(cap, 1 if w_i > 0 else 0), cals[ut.calendar])
             units.append(unit)
@@ -346,7 +362,7 @@ def unit_directory(cfg: Config, cals: Dict[str, WorkCalendar]) -> UnitDirectory:
         district_of=district_of,
         cat_type=np.array([type_names.index(c.unit_type) if c.unit_type else -1 for c in cats], dtype=np.int64),
         cat_unit=np.array([name_to_uid[c.unit] if c.unit else -1 for c in cats], dtype=np.int64),
-        cat_unclear=np.array([c.unclear_share for c in cats], dtype=float))
+        cat_unclear=np.array([c.unclear_share for c in cats], dtype=float), workers=all_workers)
 
 
 def work_order_share(cfg: Config) -> float:
@@ -356,7 +372,7 @@ def work_order_share(cfg: Config) -> float:
     return float(np.dot(category_shares(cfg), triage(cfg).kind_share[:, WORK_ORDER]))
 
 
-__all__ = ["Clock", "Triage", "DIRECT", "WORK_ORDER", "TRANSFER", "clock", "category_shares", "triage",
+__all__ = ["Clock", "Triage", "DIRECT", "WORK_ORDER", "TRANSFER", "clock", "lead_in", "category_shares", "triage",
            "demand_volume", "channel_arrivals", "start_date", "call_handle",
            "transfer_handle", "handle_tables", "mean_handle_s", "per_urgency", "resolution_table", "calendars",
            "unit_directory", "work_order_share"]

@@ -91,6 +91,8 @@ class UnitDirectory:
         Per category: the index of its unit type and its named unit (-1: none).
     cat_unclear : ndarray
         Per category: the share of street-bound orders with unclear jurisdiction.
+    workers : list of float
+        Each unit's case workers before ``scale`` (the scenario's, or a unit staffing proposal's).
     """
 
     type_names: List[str]
@@ -102,6 +104,7 @@ class UnitDirectory:
     cat_type: np.ndarray
     cat_unit: np.ndarray
     cat_unclear: np.ndarray
+    workers: List[float]
     name_to_uid: Dict[str, int] = field(init=False)
     type_of: np.ndarray = field(init=False)
 

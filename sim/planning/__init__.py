@@ -10,6 +10,12 @@ answers (:mod:`sim.planning.policies`):
 * ``optimize`` - that requirement corrected by simulation until every interval meets the targets
   with the fewest operators (:mod:`sim.planning.optimize`).
 
+The back office's case workers are planned beside the operators, by ``unit_staffing.policy``
+(:mod:`sim.planning.units_policies`): ``plan`` (the scenario's), ``erlang`` (a multi-server
+approximation of each unit's queue of work orders, :mod:`sim.planning.units_erlang`) or
+``optimize`` (corrected unit by unit by simulation, :mod:`sim.planning.units_optimize`); a run
+proposes both when both policies ask for it.
+
 A proposed requirement becomes the run's plan (:mod:`sim.planning.plan`): a half-hourly plan, or
 the cheapest cover by allowed shift patterns (:mod:`sim.planning.shifts`, integer programming).
 The run then simulates that plan like any other; its outputs add ``staffing.csv`` (and, for
@@ -21,5 +27,8 @@ below the reports.
 
 from sim.planning.plan import StaffingPlan
 from sim.planning.policies import STAFFING_POLICIES, check_plan, make_plan
+from sim.planning.units_plan import UnitPlan
+from sim.planning.units_policies import UNIT_STAFFING_POLICIES, check_unit_plan, make_unit_plan
 
-__all__ = ["StaffingPlan", "STAFFING_POLICIES", "check_plan", "make_plan"]
+__all__ = ["StaffingPlan", "STAFFING_POLICIES", "check_plan", "make_plan",
+           "UnitPlan", "UNIT_STAFFING_POLICIES", "check_unit_plan", "make_unit_plan"]

@@ -7,9 +7,13 @@ subfolder of the sweep folder.  When the sweep ends, :class:`sim.sweep_callback.
 reads every variant's ``summary.json`` and ``kpis.csv`` and writes, at the top
 of the sweep folder:
 
-* ``comparison.csv`` - one row per variant: how its differences from the first
-  variant were computed (``paired``, ``pairs``, ``differences``), every headline
-  KPI's mean and confidence interval (clipped to the KPI's domain,
+* ``comparison.csv`` - one row per variant: whether it is the ``reference`` (the
+  variant ``report.compare_to`` names, by number or by one of its overrides; the
+  first by default: :func:`reference_of`), how its differences from the reference
+  were computed (``paired``, ``pairs``, ``differences``), the gap against the
+  erlang requirement and the share of intervals meeting each staffing target
+  (:mod:`sim.report.comparison_lead`), every headline
+  KPI's mean and confidence interval (operator-hours and cost first; clipped to the KPI's domain,
   :func:`sim.analysis.kpis.clip_to_domain`), and its difference from the first
   variant with the difference's confidence interval, whether it is significant
   (the interval excludes 0) and, when paired, the two means over the paired
@@ -17,7 +21,7 @@ of the sweep folder:
   has a difference and no interval.
   A share is written in percent (``service_level_pct``) and its difference in
   percentage points (``service_level_diff_pp``): a column's name says its unit;
-* ``comparison.md`` - the same for the main KPIs, as a Markdown table;
+* ``comparison.md`` - the same for the main KPIs, as a Markdown table led by cost and the intervals met;
 * ``comparison.html`` - the page of the sweep (:mod:`sim.report.comparison_page`):
   a row per variant with the headline KPIs, a forest plot of the differences
   from the first variant, and the trade-off curve of a numeric sweep.
@@ -50,11 +54,11 @@ from typing import Any, Dict, List, Optional
 from sim.analysis.differences import compare_replications, method_text, pairing
 from sim.analysis.kpis import clip_to_domain, is_share
 from sim.config.kpi_catalog import is_pooled
-from sim.report.difference_text import diff_parts, levels_note
 
 MAIN_KPIS = ("service_level", "answer_rate", "abandon_rate", "asa_s", "occupancy", "online_on_time_rate",
-             "response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate", "time_to_close_p90_h",
-             "operator_hours", "intervals_meeting_target")
+             "response_rate", "resolution_rate", "satisfaction_rate", "closeout_on_time_rate", "time_to_close_p90_h")
+#: KPIs whose columns come first in comparison.csv (cost and the intervals meeting the targets).
+LEAD_CSV_KPIS = ("operator_hours", "staffing_cost", "intervals_meeting_target")
 
 
 def _read_kpis_csv(path: Path) -> Dict[int, Dict[str, float]]:
@@ -142,12 +146,13 @@ class Compared:
     paired: bool
     kpis: Dict[str, Dict[str, Any]]  # name -> {"mean", "ci_low", "ci_high"} (clipped to the KPI's domain)
     diffs: Dict[str, Dict[str, Any]]  # name -> compare_replications() against variant 0 (zeros for variant 0)
-    how: Dict[str, Any] = field(default_factory=dict)  # pairing() against variant 0 (empty for variant 0)
+    how: Dict[str, Any] = field(default_factory=dict)  # pairing() against the reference (empty for it)
+    reference: bool = False  # the variant the others are compared with (report.compare_to; the first by default)
 
     @property
     def method(self) -> str:
-        """How this variant's differences from variant 0 are computed, in words (empty for variant 0)."""
-        return method_text(self.how) if self.index else ""
+        """How this variant's differences from the reference are computed, in words (empty for the reference)."""
+        return "" if self.reference else method_text(self.how)
 
 
 #: The difference of variant 0 from itself.
@@ -162,14 +167,48 @@ def level_of(variants: List[Dict[str, Any]]) -> float:
     return float(variants[0]["summary"].get("confidence", 0.95)) if variants else 0.95
 
 
-def compared(variants: List[Dict[str, Any]], confidence: Optional[float] = None) -> List[Compared]:
-    """Every variant's KPIs and differences from the first: paired on the replications both have when they
-    share the seed (common random numbers), else Welch's (:func:`sim.analysis.differences.compare_replications`),
-    at the confidence level ``confidence`` (by default the first variant's, :func:`level_of`)."""
+def report_setting(variants: List[Dict[str, Any]], key: str) -> Any:
+    """``report.<key>`` of a sweep: the first variant's (from its ``config.yaml``; None without one)."""
+    import yaml
+
+    path = variants[0]["folder"] / "config.yaml" if variants else None
+    try:
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8")) if path is not None and path.is_file() else {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return ((cfg or {}).get("report") or {}).get(key) if isinstance(cfg, dict) else None
+
+
+def reference_of(variants: List[Dict[str, Any]], compare_to: Optional[str] = None) -> tuple[int, str]:
+    """Position in ``variants`` of the reference, and a note when ``compare_to`` matches no variant.
+
+    ``compare_to`` (by default the sweep's ``report.compare_to``): "" = the first variant; a number = the
+    variant of that number (its Hydra job number, as the tables show it); ``key=value`` = the first variant
+    whose overrides include it (``staffing.policy=plan``: the current plan)."""
+    if compare_to is None:
+        compare_to = report_setting(variants, "compare_to")
+    text = "" if compare_to is None else str(compare_to).strip()
+    if not text or not variants:
+        return 0, ""
+    for i, v in enumerate(variants):
+        number = v["job_num"] if isinstance(v["job_num"], int) else i
+        if (text.isdigit() and number == int(text)) or (not text.isdigit() and text in v["overrides"]):
+            return i, ""
+    return 0, (f"report.compare_to={text} names no variant of this sweep (a number from 0 to {len(variants) - 1}, "
+               f"or an override one of them has): the first variant is the reference")
+
+
+def compared(variants: List[Dict[str, Any]], confidence: Optional[float] = None,
+             ref_at: Optional[int] = None) -> List[Compared]:
+    """Every variant's KPIs and differences from the reference (``ref_at``, a position in ``variants``; by
+    default :func:`reference_of`): paired on the replications both have when they share the seed (common
+    random numbers), else Welch's (:func:`sim.analysis.differences.compare_replications`), at the confidence
+    level ``confidence`` (by default the first variant's, :func:`level_of`)."""
     if not variants:
         return []
     confidence = level_of(variants) if confidence is None else confidence
-    ref = variants[0]
+    ref_at = reference_of(variants)[0] if ref_at is None else ref_at
+    ref = variants[ref_at]
     kpis = [k for k in ref["summary"]["kpis"]]
     shared = set.intersection(*(set(v["overrides"]) for v in variants)) if len(variants) > 1 else set()
     out = []
@@ -177,13 +216,13 @@ def compared(variants: List[Dict[str, Any]], confidence: Optional[float] = None)
     for i, v in enumerate(variants):
         s = v["summary"]
         same = s["seed"] == ref["summary"]["seed"]
-        how = pairing(ref["reps"], v["reps"], same) if i else {}
+        how = pairing(ref["reps"], v["reps"], same) if i != ref_at else {}
         label = (" ".join(o for o in v["overrides"] if o not in shared)
                  or (v["folder"].name if not v["overrides"] else ""))
         cis, diffs = {}, {}
         for k in kpis:
             cis[k] = _clipped(k, s["kpis"].get(k, {"mean": None, "ci_low": None, "ci_high": None}))
-            if i == 0:
+            if i == ref_at:
                 diffs[k] = dict(REFERENCE_DIFF)
             elif is_pooled(k):  # one value over all replications together: a difference, no interval
                 m, m0 = cis[k]["mean"], ref_means.get(k)
@@ -195,8 +234,9 @@ def compared(variants: List[Dict[str, Any]], confidence: Optional[float] = None)
                 diffs[k] = compare_replications({r: x.get(k, math.nan) for r, x in ref["reps"].items()},
                                                 {r: x.get(k, math.nan) for r, x in v["reps"].items()}, same,
                                                 confidence)
-        out.append(Compared(i, v["folder"].name, label, [o for o in v["overrides"] if o not in shared], s,
-                            bool(how.get("method") == "paired-t"), cis, diffs, how))
+        number = v["job_num"] if isinstance(v["job_num"], int) else i
+        out.append(Compared(number, v["folder"].name, label, [o for o in v["overrides"] if o not in shared], s,
+                            bool(how.get("method") == "paired-t"), cis, diffs, how, reference=i == ref_at))
     return out
 
 
@@ -218,22 +258,26 @@ def compare(variants: List[Dict[str, Any]], confidence: Optional[float] = None) 
     ``<kpi>_over_pairs`` and ``ref_<kpi>_over_pairs`` when paired (over the replications both variants
     have, which may be fewer than either reports), empty when unpaired (the difference is then that of
     the reported means)."""
+    from sim.report.comparison_lead import csv_columns
+
     rows_in = compared(variants, confidence)
     if not rows_in:
         return [], []
     kpis = list(rows_in[0].kpis)
-    header = ["variant", "folder", "overrides", "scenario", "seed", "replications", "paired", "pairs",
-              "differences"]  # overrides: those that differ between the variants
+    kpis = [k for k in LEAD_CSV_KPIS if k in kpis] + [k for k in kpis if k not in LEAD_CSV_KPIS]
+    lead_header, lead_rows = csv_columns(rows_in)
+    header = ["variant", "folder", "overrides", "scenario", "seed", "replications", "reference", "paired", "pairs",
+              "differences", *lead_header]  # overrides: those that differ between the variants
     for k in kpis:
         stem, dstem, _ = columns(k)
         header += [stem, f"{stem}_ci_low", f"{stem}_ci_high", dstem, f"{dstem}_ci_low", f"{dstem}_ci_high",
                    f"{k}_significant", f"{stem}_over_pairs", f"ref_{stem}_over_pairs"]
     rows = []
-    for c in rows_in:
+    for c, lead in zip(rows_in, lead_rows):
         s = c.summary
-        row: List[Any] = [c.index, c.folder, c.label, s["scenario"], s["seed"], s["replications"],
-                          c.paired if c.index else None, len(c.how.get("pairs", [])) if c.paired else None,
-                          c.method]
+        row: List[Any] = [c.index, c.folder, c.label, s["scenario"], s["seed"], s["replications"], c.reference,
+                          None if c.reference else c.paired, len(c.how.get("pairs", [])) if c.paired else None,
+                          c.method, *lead]
         for k in kpis:
             f = columns(k)[2]
             ci, d = c.kpis[k], c.diffs[k]
@@ -258,14 +302,12 @@ def _clipped(name: str, ci: Dict[str, Any]) -> Dict[str, Any]:
     return {**ci, **{b: clip_to_domain(name, float(ci[b])) for b in ("ci_low", "ci_high") if ci.get(b) is not None}}
 
 
-def _fmt(x: Any) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
+def _fmt(x: Any, column: str = "") -> str:
     if isinstance(x, bool):
         return "yes" if x else "no"
-    if isinstance(x, float):
-        return f"{x:.12g}"
-    return str(x)
+    from sim.report.numbers import csv_text
+
+    return csv_text(x, column)
 
 
 def write_comparison(sweep_dir: Path, confidence: Optional[float] = None) -> Optional[Path]:
@@ -275,59 +317,27 @@ def write_comparison(sweep_dir: Path, confidence: Optional[float] = None) -> Opt
     if not variants:
         return None
     conf = confidence if confidence is not None else level_of(variants)
-    rows_in = compared(variants, conf)
+    ref_at, ref_note = reference_of(variants)
+    rows_in = compared(variants, conf, ref_at)
     header, rows = compare(variants, conf)
     out = sweep_dir / "comparison.csv"
     with out.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(header)
         for row in rows:
-            w.writerow([_fmt(x) for x in row])
-    md = _markdown(rows_in, conf)
+            w.writerow([_fmt(x, h) for x, h in zip(row, header)])
+    from sim.report.comparison_lead import markdown
+
+    md = markdown(rows_in, conf, [k for k in MAIN_KPIS if k in rows_in[0].kpis], ref_note)
     if skipped:
         md += "\nSubfolders that are not variant reports, skipped:\n\n" + "".join(f"* {n}\n" for n in skipped)
     (sweep_dir / "comparison.md").write_text(md, encoding="utf-8")
     from sim.report.comparison_page import write_comparison_page
 
-    write_comparison_page(sweep_dir, rows_in, skipped, conf)
+    write_comparison_page(sweep_dir, rows_in, skipped, conf, ref_note)
+    if report_setting(variants, "xlsx") is not False:
+        from sim.report.text import currency_of
+        from sim.report.workbook import write_sweep_workbook
+
+        write_sweep_workbook(sweep_dir, currency_of(variants[0]["summary"]))
     return out
-
-
-def _markdown(rows_in: List[Compared], confidence: float) -> str:
-    from sim.report.text import format_level, format_value
-
-    kpis = [k for k in MAIN_KPIS if rows_in and k in rows_in[0].kpis]
-    pct = format_level(confidence)
-    lines = ["# Sweep comparison\n", f"Mean [{pct} CI] of each variant; Δ = difference from variant 0 [{pct} CI] "
-             "(shares in percentage points, pp); * = significant (the interval excludes 0). The column "
-             "'differences' says how each variant's differences were computed: paired-t on the replications both "
-             "variants have when they share the seed (common random numbers), else Welch's unpaired interval. A "
-             "difference paired on fewer replications than a variant reports is the difference of the means over "
-             "the paired replications, shown under it.\n"]
-    note = levels_note(rows_in, confidence)
-    if note:
-        lines.append(note + "\n")
-    lines += ["| variant | overrides | reps | differences | " + " | ".join(kpis) + " |",
-              "|---|---|---|---|" + "---|" * len(kpis)]
-    for c in rows_in:
-        cells = []
-        for k in kpis:
-            ci, d = c.kpis[k], c.diffs[k]
-            if ci["mean"] is None:
-                cells.append("n/a")
-                continue
-            cell = format_value(k, ci["mean"]) + (f" [{_g(k, ci['ci_low'])}, {_g(k, ci['ci_high'])}]"
-                                                  if ci["ci_low"] is not None else " (no interval)")
-            if c.index != 0:
-                text, extra = diff_parts(k, d)
-                cell += f"<br>{text}" + (f"<br>{extra}" if extra else "")
-            cells.append(cell)
-        lines.append(f"| {c.index} | {c.label or '(reference)'} | {c.summary['replications']} | "
-                     f"{c.method or '(reference)'} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _g(name: str, x: Any) -> str:
-    from sim.report.text import format_value
-
-    return "n/a" if x is None else format_value(name, x)

@@ -21,9 +21,11 @@ from sim.analysis.kpis import is_share
 from sim.config.kpi_catalog import kpi_display
 from sim.config.paths import published
 from sim.report.caveats import judged
+from sim.report.comparison_lead import page_cells
 from sim.report.difference_text import diff_parts, levels_note
 from sim.report.pages import render, write_atomically
-from sim.report.text import format_interval, format_level, sweep_table, with_unit
+from sim.report.sweep_text import sweep_table
+from sim.report.text import format_diff, format_interval, format_level, with_unit
 
 #: Columns of the page's table.
 PAGE_KPIS = ("answer_rate", "service_level", "abandon_rate", "asa_s", "occupancy", "mean_operators",
@@ -35,13 +37,13 @@ def _diff_text(name: str, d: Dict[str, Any]) -> tuple[str, str, str]:
     replications than the variants have, or why there is no interval), and the whole as a hover text."""
     if d.get("diff") is None:
         why = str(d.get("why") or "")
-        return "Δ n/a", why, f"difference from variant 0: n/a ({why})" if why else ""
+        return "Δ n/a", why, f"difference from the reference: n/a ({why})" if why else ""
     f, unit = (100.0, " pp") if is_share(name) else (1.0, f" {kpi_display(name).unit}")
-    text = f"Δ {d['diff'] * f:+.2f}{unit}"
+    text = f"Δ {format_diff(name, d['diff'])}"
     extra = diff_parts(name, d)[1]
     if d.get("diff_ci_low") is None or d.get("diff_ci_high") is None:
-        return text, extra, f"difference from variant 0: {d['diff'] * f:+.2f}{unit} ({extra})"
-    title = (f"difference from variant 0: {d['diff'] * f:+.2f}{unit}, interval [{d['diff_ci_low'] * f:+.2f}, "
+        return text, extra, f"difference from the reference: {d['diff'] * f:+.2f}{unit} ({extra})"
+    title = (f"difference from the reference: {d['diff'] * f:+.2f}{unit}, interval [{d['diff_ci_low'] * f:+.2f}, "
              f"{d['diff_ci_high'] * f:+.2f}]" + (", significant" if d.get("significant") else ", not significant")
              + f"; {method_text(d)}" + (f"; {extra}" if extra else ""))
     return text + (" *" if d.get("significant") else ""), extra, title
@@ -58,14 +60,15 @@ def table_rows(rows: Sequence[Any], kpis: Sequence[str]) -> List[Dict[str, Any]]
             ci = c.kpis.get(k) or {"mean": None, "ci_low": None, "ci_high": None}
             t = (targets.get(k) or {}).get("target")
             v = judged(k, ci, t, (c.summary.get("open_at_end") or {}).get(k))
-            diff, extra, diff_title = _diff_text(k, c.diffs.get(k, {})) if c.index else ("", "", "")
+            diff, extra, diff_title = _diff_text(k, c.diffs.get(k, {})) if not c.reference else ("", "", "")
             cells.append({"value": with_unit(k, ci.get("mean")),
                           "interval": (format_interval(k, ci) or "no interval") if ci.get("mean") is not None
                           else "",
                           "status": v.status, "title": f"target {v.goal}: {v.word}; {v.text}" if v.goal else "",
                           "diff": diff, "diff_extra": extra, "diff_title": diff_title,
-                          "significant": bool(c.diffs.get(k, {}).get("significant")) if c.index else False})
-        out.append({"index": c.index, "label": c.label or "(reference)", "folder": c.folder,
+                          "significant": bool(c.diffs.get(k, {}).get("significant")) if not c.reference else False})
+        out.append({"index": c.index, "label": c.label or ("(reference)" if c.reference else ""),
+                    "reference": c.reference, "folder": c.folder,
                     "replications": c.summary["replications"], "seed": c.summary["seed"],
                     "scenario": c.summary["scenario"], "paired": c.paired, "method": c.method or "(reference)",
                     "report": f"{c.folder}/report.html", "cells": cells})
@@ -73,7 +76,7 @@ def table_rows(rows: Sequence[Any], kpis: Sequence[str]) -> List[Dict[str, Any]]
 
 
 def write_comparison_page(sweep_dir: Path, rows: Sequence[Any], skipped: Sequence[str],
-                          confidence: float) -> Path:
+                          confidence: float, ref_note: str = "") -> Path:
     """Write ``comparison.html`` in ``sweep_dir``; return its path."""
     from sim import __version__
     from sim.report.figures.sweep import forest, tradeoff
@@ -82,10 +85,14 @@ def write_comparison_page(sweep_dir: Path, rows: Sequence[Any], skipped: Sequenc
     targets: Dict[str, Optional[float]] = {k: v.get("target") for k, v in
                                            (rows[0].summary.get("targets") or {}).items()} if rows else {}
     figures = [f for f in (forest(rows), tradeoff(rows, targets)) if f is not None]
+    lead_headers, lead = page_cells(rows)
+    ref = next((c for c in rows if c.reference), rows[0]) if rows else None
     context = {
         "sweep": str(published(sweep_dir)), "rows": [dict(r, has_report=(sweep_dir / r["report"]).is_file())
                                           for r in table_rows(rows, kpis)],
         "columns": [kpi_display(k).label for k in kpis], "figures": figures, "skipped": list(skipped),
+        "lead_columns": lead_headers, "lead": lead, "ref_note": ref_note,
+        "reference": f"variant {ref.index} ({ref.label or ref.folder})" if ref is not None else "",
         "confidence": format_level(confidence), "version": __version__,
         "scenarios": sorted({c.summary["scenario"] for c in rows}),
         "levels_note": levels_note(list(rows), confidence),
@@ -96,9 +103,10 @@ def write_comparison_page(sweep_dir: Path, rows: Sequence[Any], skipped: Sequenc
 
 
 def terminal_summary(rows: Sequence[Any]) -> str:
-    """The side-by-side summary of a sweep's variants for the terminal (:func:`sim.report.text.sweep_table`),
+    """The side-by-side summary of a sweep's variants for the terminal (:func:`sim.report.sweep_text.sweep_table`),
     then how each variant's differences from variant 0 were computed."""
     labels = [f"{c.index}: {c.label}" if c.label else str(c.index) for c in rows]
     sig = [{k: d.get("significant") for k, d in c.diffs.items()} for c in rows]
-    methods = [f"{c.index}: {c.method}" for c in rows[1:]]
-    return sweep_table(labels, [c.summary for c in rows], sig, methods)
+    methods = [f"{c.index}: {c.method}" for c in rows if not c.reference]
+    ref = next((i for i, c in enumerate(rows) if c.reference), 0)
+    return sweep_table(labels, [c.summary for c in rows], sig, methods, ref)

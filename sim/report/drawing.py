@@ -70,9 +70,10 @@ def _child(indices: Sequence[int], items: Sequence[T], draw: Callable[[T], S], f
         os._exit(status)  # no atexit handlers, no flushing of the parent's buffers twice
 
 
-def draw_sections(items: Sequence[T], draw: Callable[[T], S],
-                  prepare: Optional[Callable[[], object]] = None) -> List[S]:
-    """``[draw(x) for x in items]``, the odd positions drawn in a forked child where :func:`can_fork`.
+def draw_sections(items: Sequence[T], draw: Callable[[T], S], prepare: Optional[Callable[[], object]] = None,
+                  child: Optional[Sequence[int]] = None) -> List[S]:
+    """``[draw(x) for x in items]``, the odd positions (or ``child``) drawn in a forked child where
+    :func:`can_fork`.
 
     Parameters
     ----------
@@ -83,6 +84,8 @@ def draw_sections(items: Sequence[T], draw: Callable[[T], S],
         picklable value.
     prepare : callable, optional
         Called once before the fork (the imports the drawing needs), so that the child inherits its work.
+    child : sequence of int, optional
+        The positions the child draws (default: the odd ones); the parent draws the others.
 
     Returns
     -------
@@ -93,7 +96,7 @@ def draw_sections(items: Sequence[T], draw: Callable[[T], S],
         return [draw(x) for x in items]
     if prepare is not None:
         prepare()
-    theirs = list(range(1, len(items), 2))
+    theirs = sorted(set(child)) if child is not None else list(range(1, len(items), 2))
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, which exits without reporting coverage
@@ -103,7 +106,7 @@ def draw_sections(items: Sequence[T], draw: Callable[[T], S],
     got: List[Optional[Tuple[bool, S]]] = [None] * len(items)
     reaped = False
     try:
-        for i in range(0, len(items), 2):
+        for i in sorted(set(range(len(items))) - set(theirs)):
             got[i] = (True, draw(items[i]))
         data = _read_all(read_fd)
         _, status = os.waitpid(pid, 0)

@@ -23,7 +23,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from sim.report.pages import render, write_atomically
 from sim.report.text import format_value
@@ -48,6 +48,34 @@ class Entry:
     kpis: List[Dict[str, str]] = field(default_factory=list)  # per INDEX_KPIS: text, status
     links: List[Dict[str, str]] = field(default_factory=list)  # text, href
     variants: List["Entry"] = field(default_factory=list)
+    settings: str = ""  # a sweep variant's overrides (those that differ between the variants)
+    plan: str = ""  # the staffing policy, operator-hours and cost
+
+
+def _plan(summary: Mapping[str, Any]) -> str:
+    """``staffing.policy=erlang, 42,513 operator-hours, 42,513 CNY`` of a run's summary ("" without them)."""
+    from sim.report.text import currency_of, with_unit
+
+    parts = []
+    policy = (summary.get("staffing") or {}).get("policy")
+    if policy:
+        parts.append(f"staffing.policy={policy}")
+    for k, word in (("operator_hours", " operator-hours"), ("staffing_cost", "")):
+        m = (summary["kpis"].get(k) or {}).get("mean")
+        if m is not None:
+            parts.append(with_unit(k, m, currency_of(summary)).removesuffix(" h") + word)
+    return ", ".join(parts)
+
+
+def _overrides(folder: Path) -> List[str]:
+    """The Hydra overrides of a sweep's variant (``.hydra/overrides.yaml``; none when unreadable)."""
+    import yaml
+
+    try:
+        found = yaml.safe_load((folder / ".hydra" / "overrides.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    return [str(o) for o in found] if isinstance(found, list) else []
 
 
 def _when(path: Path) -> tuple[str, float]:
@@ -79,7 +107,7 @@ def _run(folder: Path, root: Path, kind: str = "run") -> Entry:
         detail = (f"{summary.get('horizon_h', 0):g} h{drain}, {summary.get('replications', '?')} replications, "
                   f"seed {summary.get('seed', '?')}, scale {summary.get('scale', 1):g}")
         return Entry(kind, rel, when, t, str(summary.get("scenario", "")), detail, kpis,
-                     _links(folder, root, ("report.html", "report.md", "summary.json")))
+                     _links(folder, root, ("report.html", "report.md", "summary.json")), plan=_plan(summary))
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:100] if str(exc) else ''}"
         when, t = _when(folder)
@@ -90,6 +118,10 @@ def _sweep(folder: Path, root: Path) -> Entry:
     when, t = _when(folder / "comparison.csv") if (folder / "comparison.csv").exists() else _when(folder)
     variants = [_run(p, root, "variant") for p in sorted(folder.iterdir(), key=_natural)
                 if p.is_dir() and not p.name.startswith(".") and (p / "summary.json").is_file()]
+    overrides = {v.path: _overrides(root / v.path) for v in variants}
+    shared = set.intersection(*(set(o) for o in overrides.values())) if len(variants) > 1 else set()
+    for v in variants:
+        v.settings = " ".join(o for o in overrides[v.path] if o not in shared)
     scen = sorted({v.scenario for v in variants if v.scenario})
     done = "" if (folder / "comparison.csv").exists() else " (no comparison yet: running, or stopped)"
     return Entry("sweep", folder.relative_to(root).as_posix(), when, t, ", ".join(scen),

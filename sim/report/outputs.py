@@ -15,7 +15,8 @@ Reports never simulate: everything here is computed from an
 * ``report.md`` and, unless disabled, ``report.html`` (self-contained) and the
   figures as ``figures/<name>.png`` (:mod:`sim.report.run_page`).
 * ``staffing.csv`` (and for a shift schedule ``shifts.yaml`` and ``schedule.csv``), from the
-  staffing plan the run simulated (:mod:`sim.report.staffing`).
+  staffing plan the run simulated (:mod:`sim.report.staffing`); the case workers per unit in
+  ``units.csv`` and ``summary.json`` -> ``unit_staffing`` (:mod:`sim.report.units_staffing`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import math
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
@@ -37,15 +37,6 @@ SCHEMA = "hotline-sim/summary/v1"
 INTERVAL_KPIS = ("calls_offered", "retrials", "calls_answered", "calls_abandoned", "service_level",
                  "answer_rate", "asa_s", "mean_wait_s", "abandon_rate", "occupancy", "online_offered",
                  "online_on_time_rate", "mean_operators", "mean_calls_waiting")
-
-
-def fmt(x: Any) -> str:
-    """Deterministic text for a CSV cell (empty for missing values)."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    if isinstance(x, (float, np.floating)):
-        return f"{float(x):.12g}"
-    return str(x)
 
 
 def accounting_table(exp: ExperimentResult) -> Dict[str, Any]:
@@ -118,12 +109,15 @@ def summary_dict(exp: ExperimentResult, extra: Optional[Mapping[str, Any]] = Non
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Write a CSV file with deterministic number formatting."""
+    """Write a CSV file, each number rounded to the precision of its column's unit
+    (:func:`sim.report.numbers.csv_text`; ``summary.json`` keeps the exact values)."""
+    from sim.report.numbers import csv_text
+
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(header)
         for row in rows:
-            w.writerow([fmt(x) for x in row])
+            w.writerow([csv_text(x, h) for x, h in zip(row, header)])
 
 
 def interval_rows(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
@@ -147,7 +141,8 @@ def interval_rows(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
 
 
 def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
-                  extra: Optional[Mapping[str, Any]] = None, staffing: Optional[Any] = None) -> Dict[str, Any]:
+                  extra: Optional[Mapping[str, Any]] = None, staffing: Optional[Any] = None,
+                  unit_plan: Optional[Any] = None) -> Dict[str, Any]:
     """Write every output file of a run into ``out_dir`` and return the summary dictionary.
 
     The data files first, then the figures and pages (:func:`sim.report.run_page.write_report`), then
@@ -155,7 +150,9 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
     place and then refreshes the reports' index (:mod:`sim.report.folders`,
     :func:`sim.report.index.refresh_index_for`), so a failure here leaves no report.  ``staffing`` is the
     :class:`~sim.planning.plan.StaffingPlan` the run simulated: its files (``staffing.csv``,
-    ``shifts.yaml``, ``schedule.csv``: :mod:`sim.report.staffing`) and ``summary.json`` -> ``staffing``.
+    ``shifts.yaml``, ``schedule.csv``: :mod:`sim.report.staffing`) and ``summary.json`` -> ``staffing``;
+    ``unit_plan`` the :class:`~sim.planning.units_plan.UnitPlan`: its columns of ``units.csv`` and, for a policy
+    that proposed case workers, ``summary.json`` -> ``unit_staffing`` (:mod:`sim.report.units_staffing`).
     """
     from sim.report.caveats import judged_all, run_caveats
     from sim.report.targets import as_json
@@ -181,8 +178,12 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
     if exp.replications[0].backoffice is not None:
         from sim.report.tables import daily_table, units_table
 
-        units = units_table(exp)
+        units = units_table(exp, unit_plan)
         write_csv(out_dir / "units.csv", *units)
+        if unit_plan is not None and unit_plan.policy != "plan":
+            from sim.report.units_staffing import unit_staffing_summary
+
+            summary["unit_staffing"] = unit_staffing_summary(exp, unit_plan, units)
         write_csv(out_dir / "daily.csv", *daily_table(exp))
         files += ["units.csv", "daily.csv"]
     if exp.cfg.report.request_log:
@@ -205,8 +206,22 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
                 write_csv(out_dir / name, *content)
             files.append(name)
         summary["staffing"] = staffing_summary(exp, staffing)
+        from sim.report.position import position, position_files, public
+
+        pos = position(exp, staffing)
+        res0 = exp.replications[0]
+        for name, table in position_files(pos, res0.interval_s, exp.cfg.experiment.start_weekday).items():
+            write_csv(out_dir / name, *table)
+            files.append(name)
+        summary["staffing_position"] = public(pos)
     summary["caveats"] = run_caveats(exp.cfg, summary, files)
-    files += write_report(exp, out_dir, summary, config_yaml, units, welch)
+    also = []
+    if exp.cfg.report.xlsx:  # written beside the figures (on the other processor where there is one)
+        from sim.report.workbook import write_run_workbook
+
+        csv_names = list(files)
+        also.append(lambda: write_run_workbook(out_dir, summary, csv_names))
+    files += write_report(exp, out_dir, summary, config_yaml, units, welch, also)
     summary["files"] = files
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     return summary

@@ -24,8 +24,9 @@ from typing import Dict, Sequence
 SERIES: Dict[str, str] = {
     # demand
     "phone": "#0072B2", "calls": "#0072B2", "redials": "#56B4E9", "online": "#E69F00",
-    # operators and load
-    "scheduled": "#C8C8C8", "on_duty": "#222222", "busy": "#CC79A7", "offered_load": "#D55E00",
+    # operators and load: grey is always the rostered operators (paid, before shrinkage), light blue those
+    # available after shrinkage
+    "scheduled": "#C8C8C8", "available": "#A6CEE3", "on_duty": "#222222", "busy": "#CC79A7", "offered_load": "#D55E00",
     # service
     "service_level": "#0072B2", "answer_rate": "#009E73", "abandon_rate": "#D55E00", "asa_s": "#6A3D9A",
     "occupancy": "#CC79A7", "calls_waiting": "#0072B2", "online_backlog": "#E69F00",

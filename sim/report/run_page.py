@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from sim.config.kpi_catalog import KPI_GROUPS, kpi, why_undefined
 from sim.config.schema import Config
@@ -31,7 +31,7 @@ from sim.report.caveats import judged
 from sim.report.figures.common import WEEKDAYS
 from sim.report.pages import Section, render, write_atomically
 from sim.report.targets import Verdict, legend
-from sim.report.text import format_interval, format_level, open_note, precision_status, with_unit
+from sim.report.text import currency_of, format_level, interval_text, open_note, precision_status, with_unit
 
 #: The KPIs of the headline, in order (those the run defines).
 HEADLINE = ("answer_rate", "service_level", "abandon_rate", "response_rate", "resolution_rate", "satisfaction_rate")
@@ -105,10 +105,10 @@ def run_facts(summary: Mapping[str, Any], cfg: Config) -> List[str]:
 def _row(name: str, ci: Mapping[str, Any], targets: Mapping[str, Optional[float]],
          summary: Mapping[str, Any]) -> KpiRow:
     d = kpi(name)  # the KPI's record: label, one-line definition, unit
-    interval = format_interval(name, ci) if ci.get("mean") is not None else None
+    interval = interval_text(name, ci) if ci.get("mean") is not None else "n/a"
     entry = (summary.get("open_at_end") or {}).get(name)
-    return KpiRow(name, d.label, d.definition, with_unit(name, ci.get("mean")),
-                  (interval or "n/a").replace("[", "").replace("]", "").replace(", ", " – "),
+    return KpiRow(name, d.label, d.definition, with_unit(name, ci.get("mean"), currency_of(summary)),
+                  interval.replace("[", "").replace("]", "").replace(", ", " – "),
                   judged(name, ci, targets.get(name), entry), open_note(name, entry))
 
 
@@ -168,11 +168,13 @@ def page_context(summary: Mapping[str, Any], cfg: Config, sections: List[Section
     from sim import __version__
 
     cards, missing = headline(summary, cfg)
+    position = next((s for s in sections if s.id == "position"), None)
+    sections = [s for s in sections if s.id != "position"]
     level = format_level(summary["confidence"])
     return {
         "summary": summary, "scenario": summary["scenario"], "description": summary.get("description") or "",
         "facts": run_facts(summary, cfg), "overrides": config_view.command_line_overrides(out_dir),
-        "cards": cards, "missing": missing, "groups": kpi_groups(summary, cfg),
+        "position": position, "cards": cards, "missing": missing, "groups": kpi_groups(summary, cfg),
         "experiment": experiment_rows(summary, wall_s), "sections": sections, "glossary": glossary(summary),
         "differences": config_view.differences(cfg), "config_yaml": config_yaml, "figure_files": figure_files,
         "confidence": level, "verdict_legend": legend(level), "version": __version__,
@@ -193,13 +195,16 @@ def write_run_pages(out_dir: Path, context: Mapping[str, Any], html: bool) -> Li
 
 def write_report(exp: Any, out_dir: Path, summary: Mapping[str, Any], config_yaml: str,
                  units: Optional[tuple[List[str], List[List[Any]]]] = None,
-                 welch: Optional[Mapping[str, Any]] = None) -> List[str]:
+                 welch: Optional[Mapping[str, Any]] = None,
+                 also: Sequence[Callable[[], str]] = ()) -> List[str]:
     """The figures and pages of a run (an :class:`~sim.experiments.runner.ExperimentResult`): the figures
     as ``figures/<name>.png`` when ``report.plots``, ``report.html`` when ``report.html``, and
     ``report.md``; return the names written.
 
     With neither plots nor HTML the figures are not drawn (the quick runs of tests and sweeps), and
-    ``report.md`` holds the tables only.
+    ``report.md`` holds the tables only.  ``also`` are other files to write, each a function returning
+    its name (the workbook): they run beside the drawing (:mod:`sim.report.drawing`), and their names
+    follow the figures'.
     """
     from sim.report.rundata import RunData
     from sim.report.sections import build_sections
@@ -207,9 +212,17 @@ def write_report(exp: Any, out_dir: Path, summary: Mapping[str, Any], config_yam
     rep = exp.cfg.report
     sections: List[Section] = []
     names: List[str] = []
+    also_names: List[str] = []
     if rep.plots or rep.html:
         rd = RunData.from_experiment(exp, summary, out_dir, welch, units)
-        sections = build_sections(rd)
+        sections, also_names = build_sections(rd, also)
+    else:
+        also_names = [write() for write in also]
+    from sim.report.position_view import position_section
+
+    position = position_section(summary.get("staffing_position"), currency_of(summary), out_dir,
+                                exp.replications[0].interval_s / 3600.0, bool(rep.plots or rep.html))
+    sections = ([position] if position is not None else []) + sections
     if rep.plots:
         folder = out_dir / "figures"
         folder.mkdir(exist_ok=True)
@@ -218,4 +231,4 @@ def write_report(exp: Any, out_dir: Path, summary: Mapping[str, Any], config_yam
                 (folder / f"{fig.name}.png").write_bytes(fig.png)
                 names.append(f"figures/{fig.name}.png")
     context = page_context(summary, exp.cfg, sections, config_yaml, out_dir, exp.wall_s, bool(rep.plots))
-    return write_run_pages(out_dir, context, bool(rep.html)) + names
+    return write_run_pages(out_dir, context, bool(rep.html)) + names + also_names

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Any, Callable, List, Optional, Tuple
+from functools import partial
+from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar
 
 import numpy as np
 
-from sim.report import routing_view, staffing_view
+from sim.report import routing_view, staffing_view, units_staffing
 from sim.report.drawing import draw_sections
 from sim.report.figures import backoffice, diagnostics, flow, frontline
 from sim.report.figures.common import pyplot
@@ -31,6 +32,7 @@ from sim.report.rundata import RunData
 from sim.report.text import format_interval, format_value
 
 SectionBuilder = Callable[[RunData], Optional[Section]]
+T = TypeVar("T")
 
 #: Human words for the accounting's states.
 STATE_LABELS = {
@@ -148,7 +150,8 @@ def _warmup(rd: RunData) -> Optional[Section]:
 BUILDERS: List[Tuple[str, SectionBuilder]] = [
     ("demand", _demand), ("staffing", staffing_view.section), ("service", _service), ("queues", _queues),
     ("routing", routing_view.section), ("work_orders", _work_orders),
-    ("flow", _flow), ("three_rates", _rates), ("return_visits", _return_visits), ("warmup", _warmup),
+    ("flow", _flow), ("three_rates", _rates), ("unit_staffing", units_staffing.section),
+    ("return_visits", _return_visits), ("warmup", _warmup),
 ]
 
 
@@ -186,10 +189,14 @@ def _build(entry: Tuple[str, SectionBuilder], rd: RunData) -> Tuple[Optional[Sec
     return (section if section is not None and not section.empty else None), ""
 
 
-def build_sections(rd: RunData) -> List[Section]:
+def build_sections(rd: RunData, also: Sequence[Callable[[], T]] = ()) -> Tuple[List[Section], List[T]]:
     """Every section the run has data for, in page order (a failing builder leaves a note instead, and a
-    warning on stderr); drawn on two processors where the machine has them (:mod:`sim.report.drawing`)."""
-    drawn = draw_sections(list(BUILDERS), lambda entry: _build(entry, rd), prepare=pyplot)
+    warning on stderr), and the results of ``also`` (other outputs to write, such as the workbook: done
+    beside the drawing); on two processors where the machine has them (:mod:`sim.report.drawing`)."""
+    tasks: List[Callable[[], Any]] = [partial(_build, entry, rd) for entry in BUILDERS] + list(also)
+    child = [*range(1, len(BUILDERS), 2), *range(len(BUILDERS), len(tasks))]  # every second section, and `also`
+    done = draw_sections(tasks, lambda task: task(), prepare=pyplot, child=child)
+    drawn, rest = done[:len(BUILDERS)], done[len(BUILDERS):]
     for _, warning in drawn:
         sys.stderr.write(warning)
-    return [s for s, _ in drawn if s is not None]
+    return [s for s, _ in drawn if s is not None], rest

@@ -6,7 +6,8 @@ Written next to the front-line files when the scenario has units:
   rates (and close-out on time) its mean and confidence interval across
   replications and the number of replications in which it is defined (the mean
   is over those; the interval only when it is all of them), with the mean counts
-  behind them;
+  behind them; with a unit plan, the case workers scheduled and required and the
+  targets met (:mod:`sim.report.units_staffing`);
 * ``daily.csv`` - one row per replication and simulated day (drain days
   included): contacts offered, work orders created, close-outs, ratings, and the
   backlog (queued and in progress) of each unit type at the end of the day;
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 
@@ -30,8 +31,9 @@ from sim.records.intervals import ReplicationResult, RequestLogRecords
 UNIT_COUNTS = ("orders_received", "rated", "bounced", "reopened")
 
 
-def units_table(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
-    """Header and rows of ``units.csv``."""
+def units_table(exp: ExperimentResult, plan: Optional[Any] = None) -> tuple[List[str], List[List[Any]]]:
+    """Header and rows of ``units.csv``; with the run's :class:`~sim.planning.units_plan.UnitPlan`, its case
+    workers and the targets met (:data:`sim.report.units_staffing.PLAN_COLUMNS`)."""
     records = [r.backoffice for r in exp.replications if r.backoffice is not None]
     meta = records[0].meta
     per_rep = [unit_rows(bo) for bo in records]
@@ -40,6 +42,10 @@ def units_table(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
     for k in UNIT_RATES:  # response_replications: how many replications the mean (and interval) cover
         header += [k, f"{k}_ci_low", f"{k}_ci_high", f"{k.removesuffix('_rate')}_replications"]
     header += [f"{k}_mean" for k in UNIT_COUNTS]
+    if plan is not None:
+        from sim.report.units_staffing import PLAN_COLUMNS
+
+        header += list(PLAN_COLUMNS)
     rows = []
     for i, name in enumerate(meta.unit_names):
         row: List[Any] = [name, meta.type_names[meta.type_of[i]], meta.capacity[i]]
@@ -50,6 +56,10 @@ def units_table(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
                 "mean": float(np.mean(finite)) if finite else None, "ci_low": None, "ci_high": None}
             row += [ci["mean"], ci["ci_low"], ci["ci_high"], len(finite)]
         row += [float(np.mean([rep[i][k] for rep in per_rep])) for k in UNIT_COUNTS]
+        if plan is not None:
+            from sim.report.units_staffing import plan_cells
+
+            row += plan_cells(plan, i, {k: row[header.index(k)] for k in UNIT_RATES})
         rows.append(row)
     return header, rows
 

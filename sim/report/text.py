@@ -1,19 +1,24 @@
 """KPI values as text: the table printed at the end of a run, the side-by-side summary of a sweep, and the
 formatting the pages share.
 
-A count is printed without decimals, a share as a percentage, anything else
-with two decimals (:func:`format_value`; :func:`with_unit` adds ``s`` or ``h``);
-an interval as ``[low, high]`` (:func:`format_interval`).  :func:`kpi_table` is
-the terminal's summary of a run, computed from ``summary.json``'s content alone:
-every KPI with its interval and, where a target is set (``kpi.targets``), the
-target and the verdict (met, MISSED, not clear; :mod:`sim.report.targets`);
-whether a precision target was met; the three rates by unit type; where the
-contacts ended.  :func:`sweep_table` is the compact summary that ends a sweep.
+A count is printed without decimals, a share as a percentage, a duration in the unit a person
+reads for its size (``9.20 s``, ``2.18 min``, ``13.8 h``, ``6.40 days``: :func:`format_duration`),
+a cost with its currency (``staffing.currency``, else "cost units"), anything else with two
+decimals (:func:`format_value`; :func:`with_unit` adds the unit of a time or a cost); an interval
+as ``[low, high]`` (:func:`format_interval`), and no interval at all for a quantity the input fixes
+(operator-hours and cost of a plan: the same in every replication) and none for a KPI pooled over
+the replications (:func:`interval_text`).
+:func:`kpi_table` is the terminal's summary of a run, computed from ``summary.json``'s content
+alone: the staffing position first (:mod:`sim.report.position`), then every KPI with its
+interval and, where a target is set (``kpi.targets``), the target and the verdict (met, MISSED,
+not clear; :mod:`sim.report.targets`); whether a precision target was met; the three rates by unit
+type; where the contacts ended.  :func:`sim.report.sweep_text.sweep_table` is the compact summary that ends a sweep.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import textwrap
 from typing import Any, List, Mapping, Optional, Sequence
 
@@ -25,6 +30,11 @@ from sim.config.schema import URGENCY_CLASSES
 #: How the terminal writes a verdict (``summary.json`` -> ``targets`` -> ``status``; :mod:`sim.report.targets`).
 STATUS_WORDS = {"met": "met", "missed": "MISSED", "unclear": "not clear", "no_interval": "no interval",
                 "none": ""}
+#: The unit of a cost when no currency is set (``staffing.currency``).
+COST_UNITS = "cost units"
+#: Duration units a person reads, with their length in seconds and the size up to which each is used.
+DURATION_UNITS = (("s", 1.0, 120.0), ("min", 60.0, 120.0 * 60.0), ("h", 3600.0, 48 * 3600.0),
+                  ("days", 86400.0, math.inf))
 
 
 def format_level(confidence: float) -> str:
@@ -32,8 +42,58 @@ def format_level(confidence: float) -> str:
     return f"{100 * float(confidence):.4g}%"
 
 
-def format_value(name: str, v: Optional[float]) -> str:
-    """Human-readable value of KPI ``name``."""
+def seconds_of(name: str, v: float) -> float:
+    """A time KPI's value in seconds (its name says its unit: ``asa_s`` seconds, ``time_to_close_p90_h`` hours)."""
+    return v * 3600.0 if kpi_display(name).unit == "h" else v
+
+
+def duration_unit(seconds: float) -> tuple[str, float]:
+    """The unit a person reads a duration of ``seconds`` in (s up to 2 min, min up to 2 h, h up to 2 days,
+    then days) and its length in seconds."""
+    size = abs(seconds)
+    return next((u, f) for u, f, upto in DURATION_UNITS if size < upto)
+
+
+def _decimals(x: float) -> int:
+    """Decimals of a number shown with about three significant digits (never fewer than its integer part)."""
+    size = abs(x)
+    return 2 if size < 10 else (1 if size < 100 else 0)
+
+
+def format_duration(seconds: float, like: Optional[float] = None, sign: bool = False) -> str:
+    """A duration in the unit of its size: ``9.20 s``, ``2.18 min``, ``13.8 h``, ``6.40 days``.
+
+    ``like`` (seconds) chooses the unit and the decimals instead (the ends of an interval in the unit of its
+    mean); ``sign`` writes ``+`` before a positive value (a difference).
+    """
+    ref = seconds if like is None else like
+    unit, per = duration_unit(ref)
+    value = seconds / per
+    text = f"{value:{'+' if sign else ''},.{_decimals(ref / per)}f}"
+    return f"{text} {unit}"
+
+
+def is_cost(name: str) -> bool:
+    """Whether KPI ``name`` is a cost (shown with the currency)."""
+    return kpi_display(name).unit == COST_UNITS
+
+
+def currency_of(summary: Optional[Mapping[str, Any]]) -> str:
+    """The currency of a run's costs (``summary.json`` -> ``staffing`` -> ``currency``, written from
+    ``staffing.currency``), or "cost units" when none is set."""
+    staffing = (summary or {}).get("staffing") or {}
+    return str(staffing.get("currency") or "") or COST_UNITS
+
+
+def format_cost(v: float, currency: str = COST_UNITS, sign: bool = False) -> str:
+    """A cost with its currency: ``5,068 CNY`` (two decimals below 100)."""
+    return f"{v:{'+' if sign else ''},.{0 if abs(v) >= 100 else 2}f} {currency or COST_UNITS}"
+
+
+def format_value(name: str, v: Optional[float], like: Optional[float] = None) -> str:
+    """Human-readable value of KPI ``name``: a duration with its unit (chosen by its size, or by ``like``'s,
+    in the KPI's own unit), a share in percent, a count without decimals; a cost without its currency
+    (:func:`with_unit` adds it)."""
     if v is None:
         return "n/a"
     kind = kpi_domain(name).kind
@@ -41,20 +101,65 @@ def format_value(name: str, v: Optional[float]) -> str:
         return f"{v:,.0f}"
     if kind == "share":
         return f"{100 * v:.2f}%"
+    if kind == "time":
+        return format_duration(seconds_of(name, v), None if like is None else seconds_of(name, like))
+    if is_cost(name) or kpi_display(name).unit == "operator-hours":
+        return f"{v:,.{0 if abs(v if like is None else like) >= 100 else 2}f}"
     return f"{v:,.2f}"
 
 
-def with_unit(name: str, v: Optional[float]) -> str:
-    """:func:`format_value` with the unit of a time (``2.04 s``, ``153.13 h``)."""
+def with_unit(name: str, v: Optional[float], currency: str = COST_UNITS) -> str:
+    """:func:`format_value` with the currency of a cost (``5,068 CNY``) and the ``h`` of operator-hours
+    (``5,068 h``); a duration has its unit already."""
     text = format_value(name, v)
-    unit = kpi_display(name).unit
-    return f"{text} {unit}" if v is not None and unit in ("s", "h") else text
+    if v is None:
+        return text
+    if is_cost(name):
+        return f"{text} {currency or COST_UNITS}"
+    return f"{text} h" if kpi_display(name).unit == "operator-hours" else text
+
+
+def format_diff(name: str, x: float, like: Optional[float] = None, currency: str = COST_UNITS) -> str:
+    """A difference of KPI ``name`` with its sign and unit: ``+4.69 pp`` (shares in percentage points),
+    ``+1.20 min`` (a duration in the unit of its size, or of ``like``'s), ``+120 h`` (operator-hours),
+    ``+1,234 CNY`` (a cost), ``+12`` (a count)."""
+    kind = kpi_domain(name).kind
+    if kind == "share":
+        return f"{100 * x:+.2f} pp"
+    if kind == "time":
+        return format_duration(seconds_of(name, x), None if like is None else seconds_of(name, like), sign=True)
+    if is_cost(name):
+        return format_cost(x, currency, sign=True)
+    if kpi_display(name).unit == "operator-hours":
+        return f"{x:+,.0f} h"
+    return f"{x:+,.0f}" if kind == "count" else f"{x:+,.2f}"
+
+
+def is_fixed(name: str) -> bool:
+    """Whether KPI ``name`` is fixed by the input (the plan's operator-hours and cost): no interval is shown."""
+    return kpi_display(name).fixed
 
 
 def format_interval(name: str, ci: Mapping[str, Any]) -> Optional[str]:
-    """``[low, high]`` of KPI ``name``'s confidence interval ``ci``, or None when there is none."""
+    """``[low, high]`` of KPI ``name``'s confidence interval ``ci`` (a duration's ends in the unit of its mean),
+    or None when there is none (one replication, a pooled KPI, a quantity the input fixes)."""
     lo, hi = ci["ci_low"], ci["ci_high"]
-    return f"[{format_value(name, lo)}, {format_value(name, hi)}]" if lo is not None else None
+    if lo is None or hi is None or is_fixed(name):
+        return None
+    like = ci.get("mean")
+    return f"[{format_value(name, lo, like)}, {format_value(name, hi, like)}]"
+
+
+def interval_text(name: str, ci: Mapping[str, Any], missing: str = "n/a") -> str:
+    """:func:`format_interval`, or what stands in its place: "fixed by the input" for a quantity the input
+    fixes (the same in every replication), ``missing`` otherwise."""
+    from sim.config.kpi_catalog import is_pooled
+
+    if ci.get("mean") is not None and is_fixed(name):
+        return "fixed by the input"
+    if ci.get("mean") is not None and is_pooled(name):
+        return "pooled: no interval"
+    return format_interval(name, ci) or missing
 
 
 def precision_note(summary: Mapping[str, Any]) -> Optional[str]:
@@ -94,7 +199,8 @@ def _target_cells(summary: Mapping[str, Any], name: str) -> str:
 
 
 def _line(summary: Mapping[str, Any], kind: str, label: str, ci: Mapping[str, Any], target: bool = True) -> str:
-    text = f"{label:<34}{format_value(kind, ci['mean']):>12}   {format_interval(kind, ci) or 'n/a':<24}"
+    value = with_unit(kind, ci["mean"], currency_of(summary))
+    text = f"{label:<34}{value:>18}   {interval_text(kind, ci):<28}"
     return (text + (_target_cells(summary, kind) if target else "")).rstrip() + "\n"
 
 
@@ -109,7 +215,11 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
               f"scale {summary['scale']:g}\n")
     for caveat in summary.get("caveats") or []:
         buf.write(textwrap.fill(caveat["text"], width=110, initial_indent="CAVEAT: ", subsequent_indent="  ") + "\n")
-    head = f"{'KPI':<34}{'mean':>12}   {f'{conf} confidence interval':<24}"
+    from sim.report.position import position_lines
+
+    for line in position_lines(summary.get("staffing_position"), currency_of(summary)):
+        buf.write(line + "\n")
+    head = f"{'KPI':<34}{'mean':>18}   {f'{conf} confidence interval':<28}"
     buf.write((head + ("   target" if summary.get("targets") else "")).rstrip() + "\n")
     for name, ci in summary["kpis"].items():
         buf.write(_line(summary, name, name, ci))
@@ -164,8 +274,7 @@ def open_note(name: str, entry: Optional[Mapping[str, Any]]) -> str:
     """``0.30% still open: 97.38% to 97.72%`` - the open share and the range of KPI ``name`` (empty if none)."""
     if not entry or entry.get("open_share", 0) <= 0:
         return ""
-    unit = kpi_display(name).unit
-    suffix = f" {unit}" if unit in ("s", "h") else ""
+    suffix = ""  # a duration carries its unit already (format_value)
     low, high = (entry.get(k) or {} for k in ("low", "high"))
     lo = format_value(name, low.get("mean")) if low.get("mean") is not None else "n/a"
     what = "still open" if entry.get("method") == "bounds" else "not yet closed"
@@ -255,54 +364,6 @@ def staffing_line(summary: Mapping[str, Any]) -> Optional[str]:
 
 
 #: KPIs of the side-by-side summary of a sweep (those a variant has).
-SWEEP_KPIS = ("service_level", "answer_rate", "abandon_rate", "asa_s", "occupancy", "mean_operators", "operator_hours",
-              "intervals_meeting_target",
-              "online_on_time_rate", "response_rate", "resolution_rate", "satisfaction_rate", "time_to_close_p90_h")
-
-
-def _cell(name: str, ci: Mapping[str, Any], sig: Optional[bool]) -> str:
-    m = ci.get("mean")
-    if m is None:
-        return "n/a"
-    lo, hi = ci.get("ci_low"), ci.get("ci_high")
-    half = (hi - lo) / 2 if lo is not None and hi is not None else None
-    if kpi_domain(name).kind == "share":
-        text = f"{100 * m:.2f}%" + (f" ±{100 * half:.2f}" if half is not None else "")
-    else:
-        text = format_value(name, m) + (f" ±{format_value(name, half)}" if half is not None else "")
-    return text + (" *" if sig else "")
-
-
-def sweep_table(labels: Sequence[str], summaries: Sequence[Mapping[str, Any]],
-                significant: Sequence[Mapping[str, Optional[bool]]], methods: Sequence[str] = ()) -> str:
-    """The side-by-side summary of a sweep: a column per variant, a row per main KPI (mean ± half-width;
-    ``*`` = differs significantly from variant 0; a KPI no variant defines is left out); with more than five
-    variants, a row per variant; then ``methods``, a line per variant saying how its differences from
-    variant 0 were computed."""
-    names = [k for k in SWEEP_KPIS if any(s.get("kpis", {}).get(k, {}).get("mean") is not None for s in summaries)]
-    empty = {"mean": None, "ci_low": None, "ci_high": None}
-    cells = [[_cell(k, s.get("kpis", {}).get(k, empty), sig.get(k) if i else None) for k in names]
-             for i, (s, sig) in enumerate(zip(summaries, significant))]
-    buf = io.StringIO()
-    if len(labels) <= 5:
-        widths = [max(len(lab), *(len(c) for c in col)) + 2 for lab, col in zip(labels, cells)]
-        buf.write(f"{'KPI':<24}" + "".join(f"{lab:>{w}}" for lab, w in zip(labels, widths)) + "\n")
-        for j, k in enumerate(names):
-            buf.write(f"{k:<24}" + "".join(f"{col[j]:>{w}}" for col, w in zip(cells, widths)) + "\n")
-    else:
-        shown = names[:5]
-        widths = [max(len(k), *(len(c[j]) for c in cells)) + 2 for j, k in enumerate(shown)]
-        lw = max(len(lab) for lab in labels) + 2
-        buf.write(f"{'variant':<{lw}}" + "".join(f"{k:>{w}}" for k, w in zip(shown, widths)) + "\n")
-        for lab, row in zip(labels, cells):
-            buf.write(f"{lab:<{lw}}" + "".join(f"{row[j]:>{w}}" for j, w in enumerate(widths)) + "\n")
-    buf.write("mean ± half-width of the confidence interval (none with 1 replication); * = differs significantly "
-              "from the first variant\n")
-    if methods:
-        buf.write("Differences from variant 0: " + "; ".join(methods) + "\n")
-    return buf.getvalue()
-
-
 def variant_labels(overrides: Sequence[str], n: int) -> List[str]:
     """Short column labels of a sweep's variants: ``0: key=value`` (the overrides that differ)."""
     return [f"{i}: {o}" if o else f"{i}" for i, o in zip(range(n), overrides)]

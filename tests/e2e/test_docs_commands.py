@@ -61,6 +61,10 @@ SMALL = {"scale": "0.02", "experiment.horizon_h": "2", "experiment.warmup_h": "0
 #: keys counted in operators of the full-size centre: a command setting one keeps the scenario's scale (a
 #: reservation of 20 idle operators is more than the whole front line at scale 0.02, and is refused)
 FULL_SIZE_KEYS = ("routing.reserve_idle",)
+#: with a unit staffing proposal: a week, so that the units' calendars are at work in the window (in two hours of
+#: night no number of case workers responds in time, and the run is refused), and a short optimisation
+UNIT_STAFFING_SMALL = {"experiment.horizon_h": "168", "unit_staffing.optimize.replications": "2",
+                       "unit_staffing.optimize.max_iterations": "2", "unit_staffing.optimize.warmup_weeks": "0"}
 #: sizes a command gives itself, capped (replaced in place): 200 replications are no test of a command
 CAPS = {"experiment.replications": 4, "hydra.launcher.n_jobs": 2}
 #: appended to a benchmark command (argparse keeps the last value of an option)
@@ -169,6 +173,11 @@ def _run_sim_args(text: str, scheduler) -> List[str]:
         small.pop("scale")
     if "experiment.precision" in given:
         small["experiment.max_replications"] = "4"
+    if set(given.get("unit_staffing.policy", "plan").split(",")) - {"plan"}:
+        horizon_h = max(float(small["experiment.horizon_h"]), float(UNIT_STAFFING_SMALL["experiment.horizon_h"]))
+        small.update({**UNIT_STAFFING_SMALL, "experiment.horizon_h": f"{horizon_h:g}"})
+        if "optimize" not in given["unit_staffing.policy"]:
+            small = {k: v for k, v in small.items() if not k.startswith("unit_staffing.optimize.")}
     if "hydra/launcher=joblib" in args:
         small.pop("experiment.jobs")  # the scenario's own jobs=2, inside joblib's workers: the documented case
     extra = [f"{k}={v}" for k, v in small.items() if k not in given]

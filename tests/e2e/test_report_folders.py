@@ -157,8 +157,8 @@ def test_overwrite_replaces_an_earlier_sweep(results):
     d, _, proc, _ = results["overwrite_earlier_sweep"]
     assert proc.returncode == 0, proc.stderr[-1500:]
     names = sorted(p.name for p in (d / "sweep").iterdir())
-    assert names == ["comparison.csv", "comparison.html", "comparison.md", "multirun.yaml", "variant_0",
-                     "variant_1"], names
+    assert names == ["comparison.csv", "comparison.html", "comparison.md", "comparison.xlsx", "multirun.yaml",
+                     "variant_0", "variant_1"], names
 
 
 def test_api_run_refuses_a_folder_with_files(compose, tmp_path):

@@ -155,3 +155,55 @@ def test_the_checks_see_a_request_and_a_broken_image(browser, tmp_path):
                     '<img alt="broken" src="data:image/png;base64,AAAA"></body></html>')
     with pytest.raises(AssertionError, match="network"):
         _check_common(browser, page, min_images=2)
+
+
+#: Elements wider than their container, outside a container that scrolls sideways (a table in ``.scroll`` may be
+#: wider than the page: it scrolls, and is never clipped), and the page's own sideways overflow.
+OVERFLOW_JS = """
+const out = [];
+const root = document.documentElement;
+if (root.scrollWidth > root.clientWidth + 1) out.push('the page scrolls sideways: ' + root.scrollWidth + ' > ' +
+                                                      root.clientWidth);
+const scrolls = el => { const x = getComputedStyle(el).overflowX; return x === 'auto' || x === 'scroll'; };
+for (const el of document.querySelectorAll('main *, header *')) {
+  let p = el.parentElement, inside = false;
+  while (p && p !== document.body) { if (scrolls(p)) { inside = true; break; } p = p.parentElement; }
+  if (inside || !el.getClientRects().length) continue;
+  const box = el.getBoundingClientRect(), parent = el.parentElement.getBoundingClientRect();
+  if (box.right > parent.right + 1 || box.right > root.clientWidth + 1)
+    out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className : '') +
+             ' ends at ' + Math.round(box.right) + ' px, its container at ' + Math.round(parent.right));
+}
+for (const s of document.querySelectorAll('.scroll')) {
+  const box = s.getBoundingClientRect();
+  if (box.right > root.clientWidth + 1) out.push('a scrolling table ends past the page: ' + Math.round(box.right));
+}
+return out.slice(0, 10);
+"""
+
+
+@pytest.mark.parametrize("width", [1366, 1920])
+def test_pages_fit_the_window(browser, run_report, cli_sweep, reports_root, tmp_path, width):
+    """At 1366 and 1920 px: no element of report.html, comparison.html or the index overflows its container (a
+    wide table scrolls inside its own box); screenshots of the new sections (the staffing position, the
+    comparison's variants) are taken."""
+    sweep_dir, _ = cli_sweep
+    browser.set_window_size(width, 1000)
+    pages = {"report": run_report[0] / "report.html", "comparison": sweep_dir / "comparison.html",
+             "index": reports_root / "reports" / "index.html"}
+    for name, path in pages.items():
+        browser.get(path.as_uri())
+        bad = browser.execute_script(OVERFLOW_JS)
+        assert not bad, f"{name} at {width} px: {bad}"
+    from selenium.webdriver.common.by import By
+
+    browser.get(pages["report"].as_uri())
+    shot = browser.find_element(By.ID, "position").screenshot_as_png
+    (tmp_path / f"position_{width}.png").write_bytes(shot)
+    assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 20_000, "no screenshot of the staffing position"
+    browser.get(pages["comparison"].as_uri())
+    shot = browser.find_element(By.ID, "variants").screenshot_as_png
+    assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 5_000, "no screenshot of the variants"
+    lead = browser.execute_script("return Array.from(document.querySelectorAll('table.comparison thead th'))"
+                                  ".map(th => th.textContent.trim())")
+    assert lead[2].startswith("operator-hours") and "gap against erlang" in lead, lead

@@ -71,10 +71,32 @@ def test_report_sections_are_the_same_drawn_on_two_processors(run_report, monkey
     _, exp = run_report
     rd = RunData.from_experiment(exp, summary_dict(exp))
     monkeypatch.setattr(drawing, "processors", lambda: 1)
-    serial = sections.build_sections(rd)
+    serial, _ = sections.build_sections(rd)
     monkeypatch.setattr(drawing, "processors", lambda: 2)
-    forked = sections.build_sections(rd)
+    forked, _ = sections.build_sections(rd)
     assert [s.id for s in forked] == [s.id for s in serial] and len(serial) >= 4
     pngs = [f.png for s in serial for f in s.figures]
     assert len(pngs) >= 4 and [f.png for s in forked for f in s.figures] == pngs
     assert forked == serial
+
+
+def test_other_outputs_are_written_beside_the_drawing(run_report, monkeypatch, tmp_path):
+    """``also`` tasks (the workbook) run in the child with every second section; their results come back in order,
+    and what they write is there when the sections are."""
+    from sim.report import sections
+    from sim.report.outputs import summary_dict
+    from sim.report.rundata import RunData
+
+    _, exp = run_report
+    monkeypatch.setattr(drawing, "processors", lambda: 2)
+    parent = os.getpid()
+
+    def write(name):
+        (tmp_path / name).write_text(str(os.getpid()))
+        return name
+
+    got, names = sections.build_sections(RunData.from_experiment(exp, summary_dict(exp)),
+                                         [lambda: write("a.txt"), lambda: write("b.txt")])
+    assert names == ["a.txt", "b.txt"] and len(got) >= 4
+    pids = {int((tmp_path / n).read_text()) for n in names}
+    assert len(pids) == 1 and parent not in pids, "written by the drawing child"

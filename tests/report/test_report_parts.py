@@ -78,7 +78,7 @@ def test_targets_on_the_command_line(tmp_path):
     asa = summary["kpis"]["asa_s"]
     # a maximum: met when the whole interval is at or below 30 s, missed when all of it is above, else not clear
     want = "met" if asa["ci_high"] <= 30 else "MISSED" if asa["ci_low"] > 30 else "not clear"
-    assert "≤ 30.00" in lines["asa_s"] and lines["asa_s"].rstrip().endswith(want), (lines["asa_s"], asa)
+    assert "≤ 30.0 s" in lines["asa_s"] and lines["asa_s"].rstrip().endswith(want), (lines["asa_s"], asa)
     assert summary["targets"]["asa_s"] == {"target": 30.0, "kind": "maximum",
                                            "status": {"MISSED": "missed", "not clear": "unclear"}.get(want, want)}
     assert "≥" not in lines["service_level"], f"service_level's target was removed: {lines['service_level']}"
@@ -143,7 +143,7 @@ def test_sweep_ends_side_by_side(cli_sweep, reports_root):
 
 def test_progress_lines_without_a_terminal(compose, monkeypatch, capsys):
     """stderr not a terminal: a line per finished replication once the run has taken LINE_PROGRESS_AFTER_S
-    (0 here); with experiment.progress=false, none."""
+    (0 here), with the time left for the whole run; with experiment.progress=false, none."""
     from sim.experiments import executors
     from sim.experiments.runner import run_experiment
 
@@ -151,7 +151,7 @@ def test_progress_lines_without_a_terminal(compose, monkeypatch, capsys):
     cfg = compose("single_queue", ["scale=0.01", "experiment.horizon_h=3", "experiment.replications=2"])
     run_experiment(cfg)
     err = capsys.readouterr().err
-    assert "replication 1 finished: 3 simulated hours" in err and "replication 2 finished" in err, err
+    assert "replication 1 of 2 finished; about" in err and "replication 2 of 2 finished (" in err, err
     cfg.experiment.progress = False
     run_experiment(cfg)
     assert capsys.readouterr().err == "", "progress lines although experiment.progress=false"
@@ -231,7 +231,7 @@ def test_optional_section_plugs_in(run_report, monkeypatch, capsys):
     with pytest.raises(KeyError, match="no section 'nothing'"):
         sections.register_section("x", lambda rd: None, after="nothing")
     _, exp = run_report
-    got = sections.build_sections(RunData.from_experiment(exp, summary_dict(exp)))
+    got, _ = sections.build_sections(RunData.from_experiment(exp, summary_dict(exp)))
     assert [s.id for s in got] == ["demand", "staffing", "flow", "broken"], [s.id for s in got]
     assert got[-1].failed and "ZeroDivisionError" in got[-1].intro, got[-1]
     assert "report section 'broken' could not be drawn" in capsys.readouterr().err

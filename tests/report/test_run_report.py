@@ -16,13 +16,13 @@ import pytest
 
 #: The headings of report.md for a run with units, a warm-up and figure files, in order.
 GOLDEN_MD_HEADINGS = [
-    "# Scenario `heating_season_start`", "## Headline", "## KPIs", "### Front line", "### Staffing", "### Online",
+    "# Scenario `heating_season_start`", "## Staffing position", "## Headline", "## KPIs", "### Front line", "### Staffing", "### Online",
     "### Work orders", "### Return visits", "### Experiment", "## Figures", "### Demand and staffing",
     "### Service level, abandonment and speed of answer", "### Calls waiting and the online backlog",
     "### Work orders", "### Where the contacts went", "### The three rates", "### Return visits",
     "### Warm-up diagnostic", "## Where the contacts ended", "## Configuration",
 ]
-FIGURES = ["demand", "service_level", "abandonment_asa", "queues", "open_orders", "time_to_close", "flow",
+FIGURES = ["staffing_position", "demand", "service_level", "abandonment_asa", "queues", "open_orders", "time_to_close", "flow",
            "three_rates", "return_visits", "warmup"]
 
 
@@ -72,10 +72,10 @@ def test_figures_are_written_and_embedded(run_report, page):
 
 
 def test_page_structure_in_order(run_report):
-    """Headline, KPIs, the sections, glossary, configuration - in that order; the configuration is folded
+    """The staffing position, headline, KPIs, the sections, glossary, configuration - in that order; the configuration is folded
     and lists the keys that differ from the defaults."""
     text = (run_report[0] / "report.html").read_text(encoding="utf-8")
-    order = ['id="headline"', 'id="kpis"', 'id="demand"', 'id="service"', 'id="queues"', 'id="work_orders"',
+    order = ['id="position"', 'id="headline"', 'id="kpis"', 'id="demand"', 'id="service"', 'id="queues"', 'id="work_orders"',
              'id="flow"', 'id="three_rates"', 'id="return_visits"', 'id="warmup"', 'id="glossary"',
              'id="configuration"']
     pos = [text.find(s) for s in order]

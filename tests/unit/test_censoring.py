@@ -78,4 +78,4 @@ def test_a_verdict_stands_only_if_the_open_orders_cannot_change_it():
            "high": None}
     assert judged("time_to_close_p90_h", {"mean": 90.0, "ci_low": 88.0, "ci_high": 92.0}, 120.0, p90).status \
         == "unclear"
-    assert open_note("time_to_close_p90_h", p90) == "20.00% not yet closed: at least 98.10 h, no upper bound"
+    assert open_note("time_to_close_p90_h", p90) == "20.00% not yet closed: at least 4.09 days, no upper bound"

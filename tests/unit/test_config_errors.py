@@ -196,6 +196,10 @@ VALIDATE_CASES = [
     ("day_of_week_length", lambda c: setattr(c.arrivals, "day_of_week", [1.0, 1.0]),
      "arrivals.day_of_week", [1.0, 1.0]),
     ("interval_not_dividing_day", lambda c: setattr(c.kpi, "interval_min", 7), "kpi.interval_min", 7),
+    # report.compare_to: a variant's number or one of its overrides (key=value)
+    ("compare_to_not_a_variant", lambda c: setattr(c.report, "compare_to", "plan"), "report.compare_to", "plan"),
+    ("compare_to_no_value", lambda c: setattr(c.report, "compare_to", "staffing.policy="), "report.compare_to",
+     "staffing.policy="),
     ("param_of_other_family", lambda c: setattr(c.calls.patience_s, "cv", 0.5), "calls.patience_s.cv", 0.5),
     ("negative_mean", lambda c: setattr(c.calls.handle_s, "mean", -5.0), "calls.handle_s.mean", -5.0),
     ("transfer_handle_negative", lambda c: setattr(c.calls.handle_transfer_s, "value", -5.0),

@@ -42,7 +42,7 @@ def test_asa_interval_is_not_printed_below_zero():
                "scale": 1, "kpis": {"asa_s": ci}, "accounting": {"states": {}, "total_per_replication": [],
                                                                   "balanced": True}}
     line = next(line for line in kpi_table(summary).splitlines() if line.startswith("asa_s"))
-    assert "[0.00," in line and "-0" not in line, line
+    assert "[0.00 s," in line and "-0" not in line, line
 
 
 @pytest.mark.parametrize("name, kind", [

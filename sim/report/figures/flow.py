@@ -142,7 +142,7 @@ def flow(summary: Mapping[str, Any]) -> Optional[Figure]:
         in_off[b] = in_off.get(b, 0.0) + hb
     for c in range(4):
         col = [n for n in nodes if n.col == c]
-        centres = _spread([(n.y0 + n.y1) / 2 for n in col], 0.075)
+        centres = _spread([(n.y0 + n.y1) / 2 for n in col], 0.1)  # a two-line label is about 0.09 high
         for n, yc in zip(col, centres):
             ax.add_patch(_rect(xs[c], n.y0, NODE_W, n.y1 - n.y0, n.colour))
             share = n.value / total

@@ -127,6 +127,11 @@ def _top(view: View, panel: Panel, target: Optional[float]) -> float:
     return top * 1.08 if top > 0 else 1.0
 
 
+def banded(view: Any, rd: RunData) -> bool:
+    """Whether a view draws its bands (a timeline of one replication has none)."""
+    return not (isinstance(view, Timeline) and rd.replications < 2)
+
+
 def _draw(ax: Any, view: View, panel: Panel, rd: RunData) -> None:
     if panel.stacked and isinstance(view, Timeline):
         base = np.zeros(len(view.x))
@@ -138,12 +143,12 @@ def _draw(ax: Any, view: View, panel: Panel, rd: RunData) -> None:
                             color=line.colour, alpha=0.75, lw=0, label=line.label, zorder=2)
             base = top
         return
-    banded = not (isinstance(view, Timeline) and rd.replications < 2)
+    banded_ = banded(view, rd)
     for line in panel.lines:
         st = view.stats(line.name)
         if not np.any(np.isfinite(st.mean)):
             continue
-        if line.band and banded:
+        if line.band and banded_:
             # the band from its edges (a profile's band is not symmetric about the mean)
             edges = np.append(st.x, st.x[-1] + (st.x[1] - st.x[0] if len(st.x) > 1 else 1.0))
             lo, hi = clip_band(line.name, st.lo, st.hi)
@@ -180,7 +185,10 @@ def build(rd: RunData, name: str, title: str, panels: Sequence[Panel], caption: 
         _draw(ax, view, panel, rd)
         target, better = _target(rd, panel.target)
         if panel.share:
-            arrays = [view.stats(ln.name).mean for ln in panel.lines]
+            arrays = []
+            for ln in panel.lines:  # the means and the whole of their bands, as drawn
+                st = view.stats(ln.name)
+                arrays += [st.mean, *(clip_band(ln.name, st.lo, st.hi) if ln.band and banded(view, rd) else ())]
             percent_axis(ax, *share_limits(*arrays, target=target))
         else:
             ax.set_ylim(0, _top(view, panel, target))
@@ -220,7 +228,7 @@ def demand(rd: RunData) -> Figure:
             Line("retrials", "redials", SERIES["redials"]),
             Line("online_offered", "online submissions", SERIES["online"])], stacked=True)
     staff = Panel("Operators and offered load", "operators / Erlangs", [
-        Line("scheduled_operators", "scheduled (after shrinkage)", SERIES["scheduled"], band=False, lw=4.0),
+        Line("scheduled_operators", "available (scheduled after shrinkage)", SERIES["available"], band=False, lw=4.0),
         Line("mean_operators", "on duty", SERIES["on_duty"]),
         Line("busy_operators", "busy with contacts", SERIES["busy"]),
         Line("offered_load", "offered load (Erlangs)", SERIES["offered_load"])])

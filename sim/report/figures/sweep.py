@@ -30,6 +30,22 @@ def _short(text: str, n: int = 30) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _wrapped(text: str, width: int = 28) -> str:
+    """A label on as many lines as it needs, broken after a ``.``, ``=`` or space (inside a longer word only when
+    a piece alone is wider than ``width``), never cut."""
+    import re
+
+    lines = [""]
+    for piece in re.findall(r"[^.= ]*[.= ]?", text):
+        while len(piece) > width:
+            lines += [piece[:width], ""]
+            piece = piece[width:]
+        if len(lines[-1]) + len(piece.rstrip()) > width and lines[-1]:
+            lines.append("")
+        lines[-1] += piece
+    return "\n".join(line.strip() for line in lines if line.strip())
+
+
 def forest(rows: Sequence[Any]) -> Optional[Figure]:
     """Differences of the main KPIs from variant 0, one panel per KPI, one line per variant (None with one
     variant)."""
@@ -40,11 +56,15 @@ def forest(rows: Sequence[Any]) -> Optional[Figure]:
         return None
     cols = 3
     nrows = math.ceil(len(kpis) / cols)
-    others = rows[1:]
-    panel_h = 0.45 * len(others) + 0.25
+    ref = next((c for c in rows if c.reference), rows[0])
+    others = [c for c in rows if c is not ref]
+    labels = [_wrapped(f"{c.index}: {c.label}") + f"\n{method_text(c.how, short=True)}" for c in others]
+    lines = max(label.count("\n") + 1 for label in labels)
+    widest = max(len(line) for label in labels for line in label.split("\n"))
+    panel_h = (0.16 * lines + 0.12) * len(others) + 0.25
     fig, axes = subplots(nrows, height(nrows, panel_h, "none", hspace_in=0.75), cols=cols)
-    layout(fig, nrows, cols, "none", left_in=2.3, wspace_in=0.35, hspace_in=0.75)
-    labels = [_short(f"{c.index}: {c.label}") + f"\n{method_text(c.how, short=True)}" for c in others]
+    layout(fig, nrows, cols, "none", left_in=max(1.2, 0.075 * widest + 0.3), wspace_in=0.45, hspace_in=0.75,
+           right_in=0.5)
     for i, k in enumerate(kpis):
         ax = axes[i // cols][i % cols]
         f, unit = (100.0, "pp") if is_share(k) else (1.0, kpi_display(k).unit)
@@ -52,7 +72,7 @@ def forest(rows: Sequence[Any]) -> Optional[Figure]:
             d = c.diffs[k]
             if d.get("diff") is None:
                 continue
-            colour = variant_colour(c.index)
+            colour = variant_colour(c.index if c.index != 0 else ref.index)  # grey stays the reference's
             if d.get("diff_ci_low") is not None and d.get("diff_ci_high") is not None:  # pooled KPIs have none
                 ax.plot([d["diff_ci_low"] * f, d["diff_ci_high"] * f], [y, y], color=colour, lw=2.4,
                         solid_capstyle="butt", zorder=3)
@@ -66,15 +86,16 @@ def forest(rows: Sequence[Any]) -> Optional[Figure]:
         ax.grid(axis="y", alpha=0)
     for j in range(len(kpis), nrows * cols):
         axes[j // cols][j % cols].set_visible(False)
-    fig.suptitle(f"Differences from variant 0 ({_short(rows[0].label or 'the reference', 40)})", x=0.01, ha="left",
-                 fontsize=11, fontweight="bold")
-    caption = ("Each variant minus variant 0: dot = mean difference, bar = confidence interval; under each label, "
-               "how: 'paired on n' = paired-t on the n replications both variants have (common random numbers; "
-               "'n of a/b' when variant 0 has a and this one b, and the dot is then the difference of the means "
+    fig.suptitle(f"Differences from variant {ref.index}, the reference ({_short(ref.label or ref.folder, 60)})",
+                 x=0.01, ha="left", fontsize=11, fontweight="bold")
+    caption = (f"Each variant minus variant {ref.index}, the reference (report.compare_to): dot = mean difference, "
+               "bar = confidence interval; under each label, how: 'paired on n' = paired-t on the n replications "
+               "both variants have (common random numbers; "
+               "'n of a/b' when the reference has a and this one b, and the dot is then the difference of the means "
                "over the n pairs), 'Welch' = unpaired (different seeds), 'no interval' = a dot alone (one "
                "replication). A filled dot differs significantly (the interval excludes 0); shares in percentage "
                "points (pp).")
-    return Figure("forest", "Differences from the first variant", caption, png(fig))
+    return Figure("forest", "Differences from the reference", caption, png(fig))
 
 
 def numeric_key(rows: Sequence[Any]) -> Optional[tuple[str, List[float]]]:
@@ -94,7 +115,8 @@ def numeric_key(rows: Sequence[Any]) -> Optional[tuple[str, List[float]]]:
 
 
 def operator_hours(c: Any) -> Optional[float]:
-    """Operator-hours on duty in the measurement window of a variant (per replication)."""
+    """Operator-hours rostered in the measurement window of a variant (per replication; before shrinkage, the
+    hours paid), or on duty where the plan's rostered hours were not recorded."""
     s = c.summary
     if (s["kpis"].get("operator_hours") or {}).get("mean") is not None:
         return float(s["kpis"]["operator_hours"]["mean"])
@@ -120,7 +142,7 @@ def tradeoff(rows: Sequence[Any], targets: Any) -> Optional[Figure]:
     if key is not None and not linear:
         xs.append((key[0], key[1]))
     if vary_hours:
-        xs.append(("operator-hours on duty per replication", hours_x))
+        xs.append(("operator-hours rostered (paid) per replication", hours_x))
     groups = [[k for k in ("service_level", "answer_rate") if rows[0].kpis.get(k, {}).get("mean") is not None],
               [k for k in ("abandon_rate",) if rows[0].kpis.get(k, {}).get("mean") is not None]]
     groups = [g for g in groups if g]
@@ -158,7 +180,7 @@ def tradeoff(rows: Sequence[Any], targets: Any) -> Optional[Figure]:
                 legend_beside(ax)
     fig.suptitle("Trade-off", x=0.01, ha="left", fontsize=11, fontweight="bold")
     against = [f"the swept key {key[0]}"] if key and not linear else []
-    against += ["the operator-hours on duty" + (f" (which follow {key[0]})" if linear and key else "")] \
+    against += ["the operator-hours rostered" + (f" (which follow {key[0]})" if linear and key else "")] \
         if vary_hours else []
     alone = [str(c.index) for c in rows if any(c.kpis.get(k, {}).get("mean") is not None
                                                and c.kpis[k].get("ci_low") is None for g in groups for k in g)]

@@ -1,0 +1,141 @@
+"""The staffing position as the run's page shows it, first: totals per group, the gap by day, a figure of
+the gap by interval of the week, and the intervals that miss a target.
+
+Read from ``summary.json`` -> ``staffing_position`` (:mod:`sim.report.position`) and the run's
+``staffing_gap_week.csv``; nothing is computed here but text and the figure.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+import numpy as np
+
+from sim.report.pages import Figure, Section, Table
+from sim.report.position import metric_text
+from sim.report.text import format_cost
+
+TARGET_LABELS = {"service_level": "service level", "abandon_rate": "abandon rate", "asa_s": "ASA"}
+
+
+def _num(x: Optional[float], unit: str = "", sign: bool = False) -> Dict[str, str]:
+    if x is None:
+        return {"text": "n/a", "cls": "num"}
+    return {"text": f"{x:{'+' if sign else ''},.0f}{unit}", "cls": "num"}
+
+
+def _pct(x: Optional[float]) -> Dict[str, str]:
+    return {"text": "n/a" if x is None else f"{x:+.1f}%", "cls": "num"}
+
+
+def totals_table(pos: Mapping[str, Any], currency: str) -> Table:
+    """One row per group: operator-hours scheduled and required, the gap in hours and percent, the costs."""
+    rows = []
+    for g in pos["groups"]:
+        rows.append([g["group"], _num(g["scheduled_h"], " h"), _num(g["required_h"], " h"),
+                     _num(g["gap_h"], " h", sign=True), _pct(g["gap_pct"]),
+                     {"text": format_cost(g["scheduled_cost"], currency), "cls": "num"},
+                     {"text": format_cost(g["required_cost"], currency), "cls": "num"},
+                     {"text": format_cost(g["gap_cost"], currency, sign=True), "cls": "num"},
+                     {"text": f"{g['intervals_under']} short, {g['intervals_over']} over", "cls": "num"}])
+    note = (f"Operator-hours rostered (before shrinkage: the hours paid) over the measurement window. Required: "
+            f"the erlang policy for this scenario's own targets (exact Erlang A per interval, offered load by "
+            f"staffing.offered_load={pos['offered_load']}), priced at staffing.cost_per_h = {pos['cost_per_h']:g} "
+            f"{currency}/h; scheduled at the plan's own cost per hour. A positive gap is over the requirement.")
+    return Table("Operator-hours scheduled against the erlang requirement",
+                 ["group", "scheduled", "required (erlang)", "gap", "gap %", "cost scheduled", "cost required",
+                  "cost of the gap", "intervals"], rows, note)
+
+
+def day_table(pos: Mapping[str, Any]) -> Table:
+    """Operator-hours scheduled and required per day of the run, and the gap."""
+    rows = [[f"day {d['day']}", d["weekday"], _num(d["scheduled_h"], " h"), _num(d["required_h"], " h"),
+             _num(d["gap_h"], " h", sign=True), _pct(d["gap_pct"])] for d in pos["by_day"]]
+    return Table("The gap by day", ["day", "weekday", "scheduled", "required (erlang)", "gap", "gap %"], rows,
+                 "Days counted from the run's start (day 0), over the measurement window. Per interval: "
+                 "staffing_gap.csv; per interval of the week: staffing_gap_week.csv.")
+
+
+def failing_table(pos: Mapping[str, Any]) -> Table:
+    """The intervals that miss a target (the first ones; all of them in failing_intervals.csv)."""
+    f = pos["failing"]
+    rows = []
+    for r in f["first"]:
+        bound = ("≤ " if r["at_most"] else "≥ ") + metric_text(r["kpi"], r["target"])
+        rows.append([f"day {r['day']} {r['weekday']} {r['time']}", TARGET_LABELS.get(r["kpi"], r["kpi"]),
+                     {"text": metric_text(r["kpi"], r["value"]), "cls": "num missed"}, {"text": bound, "cls": "num"},
+                     {"text": f"{r['scheduled']:,.1f}", "cls": "num"}, {"text": f"{r['required']:,.1f}", "cls": "num"}])
+    by = ", ".join(f"{TARGET_LABELS.get(k, k)}: {n}" for k, n in f["by_target"].items())
+    shown = len(f["first"])
+    total = sum(f["by_target"].values())
+    more = (f" The {shown} of {total} furthest from their target are shown, in time order; every one is in "
+            "failing_intervals.csv." if total > shown else "")
+    note = (f"{f['intervals']} intervals with calls miss a target of staffing.target ({by or 'no target set'}), "
+            f"each metric pooled over the replications. Operators are rostered, at the run's scale.{more}")
+    return Table("Intervals that miss a target", ["interval", "target", "measured", "target value",
+                                                   "operators scheduled", "operators required"], rows, note)
+
+
+def read_week(out_dir: Optional[Path]) -> Optional[Dict[str, np.ndarray]]:
+    """``staffing_gap_week.csv`` as arrays (None without the file)."""
+    path = None if out_dir is None else out_dir / "staffing_gap_week.csv"
+    if path is None or not path.is_file():
+        return None
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows: List[Dict[str, str]] = list(csv.DictReader(fh))
+    if not rows:
+        return None
+    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    slot_h = np.array([days.index(r["weekday"]) * 24 + int(r["time_of_day"][:2]) + int(r["time_of_day"][3:]) / 60
+                       for r in rows])
+    return {"week_h": slot_h, **{c: np.array([float(r[c]) for r in rows])
+                                 for c in ("scheduled_operators", "required_operators", "gap_operators")}}
+
+
+def week_figure(out_dir: Optional[Path], step_h: float) -> Optional[Figure]:
+    """Operators scheduled and required by interval of the week, with the gap shaded (None without the file)."""
+    from sim.report.figures.common import height, layout, legend_beside, png, step_line, subplots, time_axis
+    from sim.report.palette import SERIES
+
+    data = read_week(out_dir)
+    if data is None:
+        return None
+    fig, axes = subplots(1, height(1, 2.4, "beside"))
+    layout(fig, 1, 1, "beside")
+    ax = axes[0][0]
+    x = data["week_h"]
+    s, r = data["scheduled_operators"], data["required_operators"]
+    edges = np.append(x, x[-1] + step_h)
+    se, re_ = np.append(s, s[-1]), np.append(r, r[-1])
+    ax.fill_between(edges, se, re_, step="post", where=se < re_, color=SERIES["target"], alpha=0.25, lw=0,
+                    label="short of the requirement")
+    ax.fill_between(edges, se, re_, step="post", where=se > re_, color=SERIES["reference"], alpha=0.2, lw=0,
+                    label="over the requirement")
+    step_line(ax, x, s, SERIES["reference"], "scheduled (rostered)", lw=1.4)
+    step_line(ax, x, r, SERIES["target"], "required by erlang (rostered)", lw=1.4)
+    ax.set_ylabel("operators")
+    ax.set_ylim(bottom=0)
+    ax.set_title("Operators scheduled and required, by interval of the week", loc="left", fontsize=9)
+    time_axis(ax, float(x[0]), float(edges[-1]), 0)
+    legend_beside(ax)
+    caption = ("Rostered operators of the run's plan against the erlang requirement for the scenario's targets, "
+               "per interval of the week (Monday 00:00 first; a run longer than a week shows each interval's "
+               "average over its weeks). Shaded red: short of the requirement; grey: over it. "
+               "The numbers are in staffing_gap_week.csv.")
+    return Figure("staffing_position", "Staffing position by interval of the week", caption, png(fig))
+
+
+def position_section(pos: Optional[Mapping[str, Any]], currency: str, out_dir: Optional[Path], step_h: float,
+                     plots: bool) -> Optional[Section]:
+    """The section the page opens with (None without a position)."""
+    if not pos:
+        return None
+    if "why" in pos:
+        return Section("position", "Staffing position", intro=f"No staffing position: {pos['why']}.")
+    figures = [f for f in [week_figure(out_dir, step_h) if plots else None] if f is not None]
+    return Section("position", "Staffing position", intro=(
+        "How far the plan is from what the scenario's own targets require, what that costs, and which "
+        "intervals miss a target."), figures=figures,
+        tables=[totals_table(pos, currency), day_table(pos), failing_table(pos)])

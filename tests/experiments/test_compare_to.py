@@ -1,0 +1,96 @@
+"""report.compare_to picks a sweep's reference variant; the tables lead with cost, the gap against erlang and the
+intervals meeting each target."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import scipy.stats as st
+import yaml
+from test_sweep_comparison import A, B, _variant
+
+from sim.report.comparison import compared, reference_of, scan_sweep, write_comparison
+
+C = {"service_level": [0.70, 0.72, 0.75, 0.71, 0.74], "asa_s": [20.0, 18.0, 19.0, 22.0, 21.0]}
+
+
+def _sweep(tmp_path, compare_to=None):
+    for i, (vals, ops) in enumerate(((A, 100), (B, 110), (C, 90))):
+        _variant(tmp_path / f"variant_{i}", 7, range(5), vals, [f"staffing.operators={ops}", "scale=0.1"], i)
+        if compare_to is not None:
+            (tmp_path / f"variant_{i}" / "config.yaml").write_text(yaml.safe_dump({"report": {"compare_to": compare_to}}))
+    return scan_sweep(tmp_path)[0]
+
+
+@pytest.mark.parametrize("compare_to, ref, note", [
+    (None, 0, ""), ("", 0, ""), ("1", 1, ""), ("staffing.operators=90", 2, ""),
+    ("7", 0, "names no variant"), ("staffing.operators=95", 0, "names no variant")])
+def test_compare_to_picks_the_reference(tmp_path, compare_to, ref, note):
+    """By number, by one of the variant's overrides, or (empty, unset, matching nothing) the first; a value that
+    matches nothing says so."""
+    variants = _sweep(tmp_path, compare_to)
+    at, why = reference_of(variants)
+    assert at == ref and (note in why if note else why == ""), (at, why)
+    rows = compared(variants)
+    assert [c.reference for c in rows] == [i == ref for i in range(3)]
+
+
+def test_differences_are_from_the_chosen_reference(tmp_path):
+    """report.compare_to=1: variant 0's difference is A - B (paired, same seed), the reference's row has none,
+    comparison.csv marks the reference, and comparison.md names it."""
+    _sweep(tmp_path, "1")
+    path = write_comparison(tmp_path)
+    with path.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["reference"] for r in rows] == ["no", "yes", "no"]
+    ci = st.ttest_rel(A["service_level"], B["service_level"]).confidence_interval(0.95)
+    assert float(rows[0]["service_level_diff_pp"]) == pytest.approx(
+        100 * (np.mean(A["service_level"]) - np.mean(B["service_level"])), abs=5e-5)
+    assert float(rows[0]["service_level_diff_pp_ci_low"]) == pytest.approx(100 * ci.low, abs=5e-5)
+    assert rows[1]["service_level_diff_pp"] == "0" and rows[1]["paired"] == ""
+    md = (tmp_path / "comparison.md").read_text()
+    assert "Reference: variant 1 (staffing.operators=110" in md, md[:300]
+    html = (tmp_path / "comparison.html").read_text()
+    assert "Reference: variant 1 (staffing.operators=110)" in html
+    assert "Differences from variant 1, the reference" in html or "fig-forest" in html
+
+
+def test_tables_lead_with_cost_and_the_intervals_met(tmp_path):
+    """Operator-hours, cost, the gap against erlang and the share of intervals meeting each target come before
+    the service KPIs in comparison.csv, comparison.md and comparison.html."""
+    for i, (vals, hours, gap, share) in enumerate(((A, 1000.0, 50.0, 0.9), (B, 1100.0, 150.0, 1.0))):
+        folder = tmp_path / f"variant_{i}"
+        _variant(folder, 7, range(5), {**vals, "operator_hours": [hours] * 5, "staffing_cost": [2 * hours] * 5},
+                 [f"staffing.operators={i}"], i)
+        summary = json.loads((folder / "summary.json").read_text())
+        summary["staffing"] = {"intervals_meeting": {"all": share, "service_level": share}}
+        summary["staffing_position"] = {"groups": [{"group": "front line", "gap_h": gap, "required_h": 950.0}]}
+        (folder / "summary.json").write_text(json.dumps(summary))
+    path = write_comparison(tmp_path)
+    header = path.read_text().splitlines()[0].split(",")
+    lead = header.index("erlang_gap_h")
+    assert header[lead:lead + 4] == ["erlang_gap_h", "erlang_gap_pct", "meeting_all_pct", "meeting_service_level_pct"]
+    assert lead < header.index("operator_hours") < header.index("staffing_cost") < header.index("service_level_pct")
+    with path.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert (rows[1]["erlang_gap_h"], rows[1]["erlang_gap_pct"], rows[1]["meeting_all_pct"]) == ("150", "15.7895", "100")
+    md = (tmp_path / "comparison.md").read_text()
+    head = next(ln for ln in md.splitlines() if ln.startswith("| variant"))
+    assert head.index("operator-hours") < head.index("staffing cost") < head.index("gap against erlang") < \
+        head.index("intervals meeting every target") < head.index("service_level"), head
+    row1 = next(ln for ln in md.splitlines() if ln.startswith("| 1 |"))
+    assert "1,100 h<br>Δ +100 h" in row1 and "+150 h<br>+15.8% of the requirement" in row1, row1
+    html = (tmp_path / "comparison.html").read_text()
+    assert html.index("gap against erlang") < html.index(">service level<"), "the page leads with the cost"
+
+
+@pytest.mark.parametrize("value", ["", "0", "12", "staffing.policy=plan", " scale=0.1 "])
+def test_compare_to_accepts_a_number_or_an_override(value):
+    """The values report.compare_to accepts (whether one matches a variant is known when the sweep ends)."""
+    from sim.config.report_config import check_report
+    from sim.config.schema import ReportConfig
+
+    check_report(ReportConfig(compare_to=value))

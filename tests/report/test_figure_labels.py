@@ -1,0 +1,159 @@
+"""Figure labels are never cut: every text of a figure lies inside the figure (its own layout, as drawn)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, List
+
+import pytest
+
+from sim.report.figures import sweep
+
+
+def cut_texts(fig: Any) -> List[str]:
+    """What of a matplotlib figure is drawn past its edges: the figure's own tight box of everything drawn
+    (ticks outside the axes' limits are not drawn, so not counted) against the figure; empty when inside."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    tight = fig.get_tightbbox(renderer)  # inches
+    w, h = fig.get_size_inches()
+    tol = 0.02
+    if tight.x0 >= -tol and tight.y0 >= -tol and tight.x1 <= w + tol and tight.y1 <= h + tol:
+        return []
+    out = [f"drawn box {tight.x0:.2f}..{tight.x1:.2f} x {tight.y0:.2f}..{tight.y1:.2f} in, figure {w:.2f} x {h:.2f}"]
+    dpi = fig.dpi
+    for ax in fig.axes:
+        for text in [*ax.texts, ax.title, ax._left_title, ax.xaxis.label, ax.yaxis.label]:
+            if text.get_visible() and str(text.get_text()).strip():
+                box = text.get_window_extent(renderer)
+                if box.x0 < -tol * dpi or box.x1 > (w + tol) * dpi or box.y0 < -tol * dpi or box.y1 > (h + tol) * dpi:
+                    out.append(repr(text.get_text()))
+    return out
+
+
+def _row(index, label, diff, reference=False):
+    d = {"diff": diff, "diff_ci_low": diff - 0.01, "diff_ci_high": diff + 0.01, "significant": True,
+         "method": "paired-t", "pairs": [0, 1, 2], "n_ref": 3, "n": 3, "subset": False}
+    kpis = {k: {"mean": 0.8, "ci_low": 0.79, "ci_high": 0.81} for k in ("service_level", "answer_rate", "asa_s")}
+    return SimpleNamespace(index=index, label=label, folder=f"variant_{index}", reference=reference, kpis=kpis,
+                           diffs={k: d for k in kpis}, how=d, overrides=[label], summary={"kpis": kpis})
+
+
+@pytest.mark.parametrize("label", ["staffing.operators=120",
+                                   "staffing.headcount_factor=1.15 staffing.policy=erlang staffing.shrinkage=0.3"])
+def test_forest_labels_are_whole_and_inside(monkeypatch, label):
+    """The issue's example: "2: staffing.headcount_factor=…" was cut; now a long label wraps, whole, and every
+    text lies inside the figure."""
+    drawn = []
+    monkeypatch.setattr(sweep, "png", lambda fig: drawn.append(fig) or b"")
+    rows = [_row(0, "staffing.policy=plan", 0.0, reference=True), _row(1, label, 0.05), _row(2, label + " x=1", -0.02)]
+    assert sweep.forest(rows) is not None
+    fig = drawn[0]
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert all("…" not in t for t in labels) and label.split()[-1].split("=")[0] in "".join(labels), labels
+    assert not cut_texts(fig), cut_texts(fig)
+
+
+def overlapping_texts(fig: Any, space_px: float = 2.0) -> List[str]:
+    """Pairs of texts of a figure whose drawn boxes (with their background boxes) overlap or come closer than
+    ``space_px`` pixels."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = []
+    for text in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "get_window_extent")):
+        if text.get_visible() and str(text.get_text()).strip() and text.get_alpha() != 0:
+            patch = text.get_bbox_patch() if hasattr(text, "get_bbox_patch") else None
+            box = patch.get_window_extent(renderer) if patch is not None else text.get_window_extent(renderer)
+            boxes.append((str(text.get_text()), box))
+    out = []
+    for i, (a, ba) in enumerate(boxes):
+        for b, bb in boxes[i + 1:]:
+            w = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
+            h = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
+            if w > -space_px and h > -space_px:
+                out.append(f"{a!r} / {b!r}")
+    return out
+
+
+def test_every_figure_of_a_run_keeps_its_labels_inside(monkeypatch, run_report):
+    """Every figure of the heating-season run (the staffing position's included): no text passes an edge of the
+    figure, and the labels of the flow diagram do not overlap each other."""
+    from sim.report import position_view, sections
+    from sim.report.figures import backoffice, common, diagnostics, flow, frontline, routing, staffing
+    from sim.report.rundata import RunData
+
+    drawn: dict = {}
+
+    def keep(fig):
+        drawn[fig.get_suptitle() or (fig.axes[0].get_title(loc="left") if fig.axes else str(len(drawn)))] = fig
+        return b"\x89PNG"
+
+    for mod in (backoffice, common, diagnostics, flow, frontline, routing, staffing, sweep):
+        if hasattr(mod, "png"):
+            monkeypatch.setattr(mod, "png", keep)
+    from sim.report import drawing
+
+    monkeypatch.setattr(drawing, "can_fork", lambda tasks: False)  # every figure drawn here, where it is kept
+    out, exp = run_report
+    import json
+
+    summary = json.loads((out / "summary.json").read_text())
+    sections.build_sections(RunData.from_experiment(exp, summary, out))
+    position_view.week_figure(out, exp.replications[0].interval_s / 3600.0)
+    assert len(drawn) >= 8, sorted(drawn)
+    cut = {name: cut_texts(fig) for name, fig in drawn.items()}
+    assert not any(cut.values()), {k: v for k, v in cut.items() if v}
+    flow_fig = drawn["Where the contacts went"]
+    assert not overlapping_texts(flow_fig), overlapping_texts(flow_fig)
+
+
+@pytest.mark.parametrize("which", ["run_report", "routing_report"])
+def test_share_axes_show_the_whole_band(monkeypatch, request, which):
+    """The issue's example: the service-level axis stopped at ~67% and cut its band. On every axis in percent of
+    the runs' service-level figures (the routing run has 2 replications: wide bands), every band drawn lies within
+    the axis' limits."""
+    import json
+
+    import numpy as np
+    from matplotlib.ticker import PercentFormatter
+
+    from sim.report.figures import frontline
+    from sim.report.rundata import RunData
+
+    drawn = []
+    monkeypatch.setattr(frontline, "png", lambda fig: drawn.append(fig) or b"")
+    out, exp = request.getfixturevalue(which)
+    rd = RunData.from_experiment(exp, json.loads((out / "summary.json").read_text()), out)
+    frontline.service_level(rd)
+    checked = 0
+    for fig in drawn:
+        for ax in fig.axes:
+            if not isinstance(ax.yaxis.get_major_formatter(), PercentFormatter):
+                continue
+            lo, hi = ax.get_ylim()
+            for coll in ax.collections:
+                ys = np.concatenate([p.vertices[:, 1] for p in coll.get_paths()] or [np.array([])])
+                ys = ys[np.isfinite(ys)]
+                if len(ys):
+                    checked += 1
+                    assert ys.min() >= lo - 1e-9 and ys.max() <= hi + 1e-9, (ax.get_title(loc="left"), lo, hi,
+                                                                             ys.min(), ys.max())
+    assert checked >= 1, "no band drawn on a share axis"
+
+
+def test_flow_labels_of_small_neighbouring_nodes_do_not_overlap(monkeypatch):
+    """The issue's example (Beijing baseline at scale 0.05, no drain): 78 transferred and 3 still at the front
+    line, two thin neighbouring nodes whose two-line labels overlapped."""
+    from sim.report.figures import flow
+
+    states = {"ended:answered_direct": 13255.0, "ended:transferred_emergency": 78.5, "ended:abandoned": 971.0,
+              "ended:closed_rated": 2906.0, "ended:closed_not_reached": 373.0, "open:with_operator": 3.0,
+              "open:in_dispatch": 45.0,
+              "open:in_progress": 3541.5, "open:awaiting_return_visit": 2789.5, "open:queued_at_unit": 167.5}
+    summary = {"accounting": {"states": {k: {"mean": v} for k, v in states.items()}},
+               "kpis": {"calls_offered": {"mean": 20653.0}, "online_offered": {"mean": 3477.0}}}
+    drawn = []
+    monkeypatch.setattr(flow, "png", lambda fig: drawn.append(fig) or b"")
+    assert flow.flow(summary) is not None
+    assert not overlapping_texts(drawn[0]), overlapping_texts(drawn[0])
+    assert not cut_texts(drawn[0]), cut_texts(drawn[0])

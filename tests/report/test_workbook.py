@@ -1,0 +1,69 @@
+"""report.xlsx and comparison.xlsx: every table as a sheet, numbers as numbers, the same numbers as the CSV files."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+openpyxl = pytest.importorskip("openpyxl")
+
+
+def _csv(path):
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh))
+
+
+def test_run_workbook_holds_the_numbers_of_every_csv(run_report):
+    """Every CSV file of the run (but the logs) is a sheet of report.xlsx holding the same numbers, as numbers
+    (not text); the KPI summary sheet holds summary.json's means; units are in the headers."""
+    out, _ = run_report
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    names = [p for p in sorted(out.glob("*.csv")) if p.name not in ("requests.csv", "calls.csv")]
+    assert {p.stem for p in names} <= set(book.sheetnames), (book.sheetnames, [p.stem for p in names])
+    assert book.sheetnames[:3] == ["KPI summary", "Staffing position", "Gap by day"], book.sheetnames
+    checked = 0
+    for path in names:
+        rows = _csv(path)
+        sheet = list(book[path.stem].iter_rows(values_only=True))
+        assert len(sheet) == len(rows), f"{path.name}: {len(sheet)} rows in the sheet, {len(rows)} in the file"
+        for header in sheet[0]:
+            assert header.split(" [")[0] in rows[0], f"{path.name}: header {header!r} not a column of the file"
+        for got, want in zip(sheet[1:], rows[1:]):
+            for g, w in zip(got, want):
+                if w == "":
+                    assert g is None
+                    continue
+                try:
+                    number = float(w)
+                except ValueError:
+                    assert g == w, (path.name, g, w)
+                    continue
+                assert isinstance(g, (int, float)) and not isinstance(g, bool), (path.name, g, w)
+                assert g == number, f"{path.name}: {g} in the workbook, {w} in the file"
+                checked += 1
+    assert checked > 1000, f"only {checked} numbers compared"
+    summary = json.loads((out / "summary.json").read_text())
+    kpis = {r[0]: r for r in book["KPI summary"].iter_rows(min_row=2, values_only=True)}
+    assert kpis["service_level"][3] == pytest.approx(summary["kpis"]["service_level"]["mean"], abs=5e-7)
+    assert kpis["service_level"][2] == "share" and kpis["operator_hours"][6:] == (None, None), kpis["operator_hours"]
+    sl_row = next(i for i, r in enumerate(book["KPI summary"].iter_rows(min_row=2, values_only=True), start=2)
+                  if r[0] == "service_level")
+    assert book["KPI summary"].cell(sl_row, 4).number_format == "0.00%"
+    header = [c.value for c in book["kpis"][1]]
+    assert "service_level [share]" in header and "asa_s" in header, header
+    gap = [c.value for c in book["Staffing position"][2]]
+    assert gap[3] == pytest.approx(summary["staffing_position"]["groups"][0]["gap_h"])
+
+
+def test_no_workbook_when_switched_off(tmp_path):
+    """report.xlsx=false: no workbook, and it is not listed among the files."""
+    from sim.api import compose_config, run
+
+    out = tmp_path / "run"
+    run(compose_config("single_queue", ["experiment.horizon_h=3", "experiment.replications=2", "report.plots=false",
+                                        "report.html=false", "report.xlsx=false", "experiment.progress=false"]),
+        out_dir=out)
+    assert not (out / "report.xlsx").exists()
+    assert "report.xlsx" not in json.loads((out / "summary.json").read_text())["files"]
