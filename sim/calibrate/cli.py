@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, List, NoReturn, Optional, Sequence
 
-from sim.core.errors import ConfigError
+from sim.core.errors import ConfigError, OneLineParser, fail
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.calibrate.logread import LogInfo
@@ -34,14 +34,12 @@ PROG = "calibrate"
 MARK = "calibrated by"  # in the first line of every scenario file this command writes
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, exit 2 (argparse prints usage too)
-        _fail(message)
+class _Parser(OneLineParser):
+    label = PROG
 
 
 def _fail(message: str) -> NoReturn:
-    sys.stderr.write(f"{PROG}: error: {message}\n")
-    sys.exit(2)
+    fail(PROG, message)
 
 
 def _parser() -> argparse.ArgumentParser:

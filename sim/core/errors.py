@@ -6,7 +6,9 @@ the command line prints it as one line on stderr and exits with status 2.
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+import sys
+from typing import Any, NoReturn
 
 
 class ConfigError(ValueError):
@@ -57,3 +59,20 @@ class RunFailed(BaseException):
 
     Raised out of a Hydra task like :class:`BadInput`; the run's temporary report folder is removed.
     """
+
+
+def fail(prog: str, message: str) -> NoReturn:
+    """Refuse bad input as every command of the project does: ``<prog>: error: <message>`` on stderr, one
+    line, exit status 2."""
+    sys.stderr.write(f"{prog}: error: {message}\n")
+    sys.exit(2)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (:func:`fail`, under :attr:`label`) instead of argparse's
+    usage and message; a subclass sets ``label`` (the command's name in error lines)."""
+
+    label = ""
+
+    def error(self, message: str) -> NoReturn:
+        fail(self.label or self.prog, message)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Dict, List, NoReturn, Optional, Sequence
 
 import numpy as np
 
-from sim.core.errors import ConfigError
+from sim.core.errors import ConfigError, OneLineParser, fail
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.forecast.history import History
@@ -44,14 +44,12 @@ MAX_RANGE_DAYS = 366
 COUNT_OPTIONS = ("time_column", "count_column", "channel_column", "category_column", "channel")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, exit 2 (argparse prints usage too)
-        _fail(message)
+class _Parser(OneLineParser):
+    label = PROG
 
 
 def _fail(message: str) -> NoReturn:
-    sys.stderr.write(f"{PROG}: error: {message}\n")
-    sys.exit(2)
+    fail(PROG, message)
 
 
 def _parser() -> argparse.ArgumentParser:

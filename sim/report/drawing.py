@@ -2,10 +2,12 @@
 
 A short run spends most of its time after the simulation: importing matplotlib and drawing a dozen
 figures.  Where the process may use more than one processor, :func:`draw_sections` imports what the
-drawing needs (matplotlib), then forks once: the child, which inherits the imported modules, draws
-every second section while the parent draws the others, sends them back pickled through a pipe and
-exits; the parent puts them in page order.  Nothing is done twice: the import before the fork, each
-figure in one process.
+drawing needs (matplotlib), then forks once: the child inherits the imported modules, and the two
+processes take the sections one at a time, each the next not yet taken (a ticket of one byte read from
+a shared pipe: a read of a pipe is atomic, so no section is taken twice), until none is left - the
+work is shared by what it costs, not by count.  The child sends what it drew back pickled through a
+pipe and exits; the parent puts everything in page order.  Nothing is done twice: the import before
+the fork, each figure in one process.
 Drawing is deterministic, so the sections - the PNG bytes included - are the same as drawn in one
 process; a test holds them equal.
 
@@ -23,7 +25,7 @@ import pickle
 import signal
 import sys
 import threading
-from typing import Callable, List, Optional, Sequence, Tuple, TypeVar
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -37,9 +39,14 @@ def processors() -> int:
         return os.cpu_count() or 1
 
 
+def other_threads() -> bool:
+    """True while another Python thread runs in this process (a fork would copy the locks it holds)."""
+    return threading.active_count() > 1
+
+
 def can_fork(tasks: int) -> bool:
     """True where drawing ``tasks`` sections in a forked child is safe and useful (see the module docstring)."""
-    return tasks >= 2 and hasattr(os, "fork") and processors() >= 2 and threading.active_count() == 1
+    return tasks >= 2 and hasattr(os, "fork") and processors() >= 2 and not other_threads()
 
 
 def _read_all(fd: int) -> bytes:
@@ -51,12 +58,21 @@ def _read_all(fd: int) -> bytes:
         chunks.append(chunk)
 
 
-def _child(indices: Sequence[int], items: Sequence[T], draw: Callable[[T], S], fd: int) -> None:
-    """In the forked child: draw ``items[i]`` for each ``i``, write them pickled to ``fd``, and exit."""
+def _claimed(tickets: int) -> Iterator[int]:
+    """The positions this process takes from the ticket pipe ``tickets``, one at a time, until it is empty."""
+    while True:
+        ticket = os.read(tickets, 1)
+        if not ticket:
+            return
+        yield ticket[0]
+
+
+def _child(items: Sequence[T], draw: Callable[[T], S], tickets: int, fd: int) -> None:
+    """In the forked child: draw the items it takes from ``tickets``, write them pickled to ``fd``, and exit."""
     status = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        data = pickle.dumps([(i, draw(items[i])) for i in indices], protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps([(i, draw(items[i])) for i in _claimed(tickets)], protocol=pickle.HIGHEST_PROTOCOL)
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
@@ -71,42 +87,43 @@ def _child(indices: Sequence[int], items: Sequence[T], draw: Callable[[T], S], f
 
 
 def draw_sections(items: Sequence[T], draw: Callable[[T], S], prepare: Optional[Callable[[], object]] = None,
-                  child: Optional[Sequence[int]] = None) -> List[S]:
-    """``[draw(x) for x in items]``, the odd positions (or ``child``) drawn in a forked child where
-    :func:`can_fork`.
+                  order: Optional[Sequence[int]] = None) -> List[S]:
+    """``[draw(x) for x in items]``, shared with a forked child where :func:`can_fork`.
 
     Parameters
     ----------
     items : sequence
-        What to draw, in page order (``(key, builder)`` pairs for the report's sections).
+        What to draw, in page order (``(key, builder)`` pairs for the report's sections); at most 255.
     draw : callable
         Draws one item; must not raise (a section builder catches its own faults) and must return a
         picklable value.
     prepare : callable, optional
         Called once before the fork (the imports the drawing needs), so that the child inherits its work.
-    child : sequence of int, optional
-        The positions the child draws (default: the odd ones); the parent draws the others.
+    order : sequence of int, optional
+        The order in which the positions are taken (default: page order); the costly first shares best.
 
     Returns
     -------
     list
         ``draw(x)`` for every item, in the order of ``items``, whichever process drew it.
     """
-    if not can_fork(len(items)):
+    if not can_fork(len(items)) or len(items) > 255:
         return [draw(x) for x in items]
     if prepare is not None:
         prepare()
-    theirs = sorted(set(child)) if child is not None else list(range(1, len(items), 2))
+    tickets_r, tickets_w = os.pipe()
+    os.write(tickets_w, bytes(order if order is not None else range(len(items))))  # < 4 KiB: never blocks
+    os.close(tickets_w)
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, which exits without reporting coverage
         os.close(read_fd)
-        _child(theirs, items, draw, write_fd)
+        _child(items, draw, tickets_r, write_fd)
     os.close(write_fd)
     got: List[Optional[Tuple[bool, S]]] = [None] * len(items)
     reaped = False
     try:
-        for i in sorted(set(range(len(items))) - set(theirs)):
+        for i in _claimed(tickets_r):
             got[i] = (True, draw(items[i]))
         data = _read_all(read_fd)
         _, status = os.waitpid(pid, 0)
@@ -119,6 +136,7 @@ def draw_sections(items: Sequence[T], draw: Callable[[T], S], prepare: Optional[
                 pass
     finally:
         os.close(read_fd)
+        os.close(tickets_r)
         if not reaped:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)

@@ -194,8 +194,8 @@ def build_sections(rd: RunData, also: Sequence[Callable[[], T]] = ()) -> Tuple[L
     warning on stderr), and the results of ``also`` (other outputs to write, such as the workbook: done
     beside the drawing); on two processors where the machine has them (:mod:`sim.report.drawing`)."""
     tasks: List[Callable[[], Any]] = [partial(_build, entry, rd) for entry in BUILDERS] + list(also)
-    child = [*range(1, len(BUILDERS), 2), *range(len(BUILDERS), len(tasks))]  # every second section, and `also`
-    done = draw_sections(tasks, lambda task: task(), prepare=pyplot, child=child)
+    order = [*range(len(BUILDERS), len(tasks)), *range(len(BUILDERS))]  # `also` (the workbook: costly) first
+    done = draw_sections(tasks, lambda task: task(), prepare=pyplot, order=order)
     drawn, rest = done[:len(BUILDERS)], done[len(BUILDERS):]
     for _, warning in drawn:
         sys.stderr.write(warning)

@@ -65,6 +65,10 @@ FULL_SIZE_KEYS = ("routing.reserve_idle",)
 #: night no number of case workers responds in time, and the run is refused), and a short optimisation
 UNIT_STAFFING_SMALL = {"experiment.horizon_h": "168", "unit_staffing.optimize.replications": "2",
                        "unit_staffing.optimize.max_iterations": "2", "unit_staffing.optimize.warmup_weeks": "0"}
+#: with shifts: a week (the default weekly tours roster a whole week, and refuse a shorter run); with optimize:
+#: a short optimisation (its replications are otherwise chosen from the measured noise: up to 64 an iteration)
+SHIFTS_SMALL = {"experiment.horizon_h": "168"}
+OPTIMIZE_SMALL = {"staffing.optimize.replications": "2", "staffing.optimize.max_iterations": "2"}
 #: sizes a command gives itself, capped (replaced in place): 200 replications are no test of a command
 CAPS = {"experiment.replications": 4, "hydra.launcher.n_jobs": 2}
 #: appended to a benchmark command (argparse keeps the last value of an option)
@@ -178,6 +182,10 @@ def _run_sim_args(text: str, scheduler) -> List[str]:
         small.update({**UNIT_STAFFING_SMALL, "experiment.horizon_h": f"{horizon_h:g}"})
         if "optimize" not in given["unit_staffing.policy"]:
             small = {k: v for k, v in small.items() if not k.startswith("unit_staffing.optimize.")}
+    if given.get("staffing.schedule") == "shifts":
+        small.update(SHIFTS_SMALL)
+    if given.get("staffing.policy") == "optimize":  # not in a sweep: its erlang variant would refuse the keys
+        small.update(OPTIMIZE_SMALL)
     if "hydra/launcher=joblib" in args:
         small.pop("experiment.jobs")  # the scenario's own jobs=2, inside joblib's workers: the documented case
     extra = [f"{k}={v}" for k, v in small.items() if k not in given]
