@@ -15,13 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
-from hydra import compose, initialize_config_dir
-from hydra.errors import HydraException
-from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
-
-from sim.config.hydra_setup import CONFIG_DIR, command_line_overrides, register
-from sim.config.overrides import as_config_error, prepare_overrides
+from sim.config.compose import compose, variants
+from sim.config.errors import TypeRule, as_typed, config_of
+from sim.config.hydra_setup import command_line_overrides, register
+from sim.config.overrides import prepare_overrides, scenario_choices
 from sim.config.paths import scenario_paths
 from sim.config.schema import Config
 from sim.core.errors import ConfigError
@@ -30,7 +27,7 @@ from sim.model.checks import validate
 
 
 def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] = ()) -> Config:
-    """Compose, type-check and validate a configuration.
+    """Compose and check a configuration, as the command line would (without Hydra: :mod:`sim.config.compose`).
 
     Parameters
     ----------
@@ -55,21 +52,25 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
         raise ConfigError("overrides", overrides, "must be a list of strings such as ['staffing.operators=650']")
     args = [f"scenario={scenario}", *overrides]
     named, files = scenario_paths(args)  # a scenario given as the path of its file
-    prepared = prepare_overrides(named, register(files=files), scenario)
+    scenarios = register(files=files)
+    prepared = command_line_overrides(prepare_overrides(named, scenarios, scenario))
+    if len(variants(prepared[1:], scenarios.names)) > 1:
+        swept = next(o for o in overrides if len(variants([o])) > 1)
+        raise ConfigError(swept, swept, "several values are a sweep: add -m; write a list as key=[a,b], or quote "
+                                        "text holding a comma", shown=swept)
     try:
-        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-            dcfg = compose(config_name="config", overrides=command_line_overrides(prepared))
-        cfg = OmegaConf.to_object(dcfg)
-    except (HydraException, OmegaConfBaseException) as exc:
-        raise as_config_error(exc, args) from None
-    assert isinstance(cfg, Config)
+        cfg = config_of(compose(scenarios.node(scenario_choices(named, scenario, scenarios.names)[0]), prepared))
+    except TypeRule as exc:  # a value of the wrong kind: named as typed, as the command line names it
+        raise as_typed(exc, args) from None
     validate(cfg)
     return cfg
 
 
 def config_yaml(cfg: Config) -> str:
-    """The configuration as YAML text."""
-    return OmegaConf.to_yaml(OmegaConf.structured(cfg))
+    """The configuration as YAML text (the keys of the variants it uses: ``staffing.policy``'s, its plan form)."""
+    import yaml
+
+    return yaml.safe_dump(cfg.model_dump(), sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
 def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentResult:

@@ -1,19 +1,18 @@
 """The command line: ``python run_sim.py [scenario=NAME] [key=value ...] [-m]``.
 
-A thin shell around Hydra: compose the configuration, turn it into the typed
-:class:`~sim.config.schema.Config` (``OmegaConf.to_object``), validate it, run the
-experiment, write the report folder and print the KPI table.
+A thin shell around Hydra: Hydra composes the configuration, the task checks it
+(:func:`sim.config.errors.config_of`: the typed :class:`~sim.config.schema.Config`), runs the
+experiment, writes the report folder and prints the KPI table.
 
 Bad input never produces a traceback, and a rejected command leaves the disk as
 it was.  :func:`prepare_argv` checks the command line before Hydra sees it
-(options, and every override against the schema and the scenario:
+(options, and every override's key against the schema and the scenario:
 :mod:`sim.config.overrides`); then everything else that can reject a command - every
 variant of a sweep, external resources such as a Dask scheduler, and the report
 folder - is checked before Hydra creates a folder (:mod:`sim.preflight`).
-Hydra is asked to re-raise its errors
-(``HYDRA_FULL_ERROR=1``) so that :func:`main` can catch them and print exactly
-one line on stderr - naming the key, the value and the rule - and exit with
-status 2.
+Hydra is asked to re-raise its errors (``HYDRA_FULL_ERROR=1``) so that :func:`main`
+can catch them and print exactly one line on stderr - naming the key, the value and
+the rule - and exit with status 2.
 """
 
 from __future__ import annotations
@@ -54,8 +53,8 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
     from hydra.types import RunMode
 
     from sim.api import config_yaml
+    from sim.config.errors import config_of
     from sim.config.paths import is_staging, published
-    from sim.config.schema import Config
     from sim.experiments.runner import run_experiment
     from sim.model.checks import validate
     from sim.planning import check_plan, check_unit_plan, make_plan, make_unit_plan
@@ -63,13 +62,14 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
     from sim.report.outputs import write_outputs
     from sim.report.text import kpi_table, precision_note
 
-    cfg = OmegaConf.to_object(dcfg)
-    assert isinstance(cfg, Config)
+    job = {str(k): v for k, v in OmegaConf.to_container(dcfg, resolve=True).items()  # type: ignore[union-attr]
+           if k != "hydra"}
     out_dir = Path(HydraConfig.get().runtime.output_dir)  # the report folder's temporary folder (sim.report.folders)
     report_dir = published(out_dir)  # where the report will be once the run succeeds
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
-        validate(cfg)  # sim.preflight validated it before Hydra started; a job run elsewhere checks again
+        cfg = config_of(job)  # sim.preflight checked it before Hydra started; a job run elsewhere checks again
+        validate(cfg)
         started = time.perf_counter()  # the checks compute what the plans reuse (the unit approximation)
         check_plan(cfg)
         check_unit_plan(cfg)
@@ -98,10 +98,7 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
         raise BadInput(f"every replication failed (seed {cfg.experiment.seed}); first: {first}")
     for failure in exp.failures:
         sys.stderr.write(f"run_sim: warning: {failure.describe()}\n")
-    # the plan as given runs the composed configuration: its text is the composition's (config_yaml rebuilds
-    # the whole typed tree first, 0.2 s; tests/unit/test_startup.py checks that both texts are equal)
-    text = OmegaConf.to_yaml(dcfg, resolve=True) if run_cfg is cfg else config_yaml(run_cfg)
-    summary = write_outputs(exp, out_dir, text, staffing=plan, unit_plan=units)
+    summary = write_outputs(exp, out_dir, config_yaml(run_cfg), staffing=plan, unit_plan=units)
     if not multirun:  # a sweep's folder becomes the report folder when the sweep ends (sim.sweep_callback)
         from sim.report.index import refresh_index_for
 
@@ -145,9 +142,12 @@ def note_failed_run(folder: str) -> None:
 
 def one_line(exc: BaseException, argv: Sequence[str]) -> str:
     """A one-line description of a configuration error, naming the argument as typed (key, value, rule)."""
-    from sim.config.overrides import as_config_error
-
-    return str(as_config_error(exc, argv))
+    if isinstance(exc, ConfigError):
+        return str(exc)
+    text = str(exc)
+    lines = str(getattr(exc.__cause__, "msg", None) or exc.__cause__ or text).splitlines() or [type(exc).__name__]
+    arg = next((a for a in argv if a and a in text), None)
+    return f"{arg or 'configuration'}: {' '.join(lines[0].split())}"
 
 
 def _split_options(argv: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -158,9 +158,9 @@ def _split_options(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     """
     import difflib
 
-    from hydra._internal.utils import get_args_parser
+    from sim.config.hydra_private import args_parser
 
-    actions = {opt: act for act in get_args_parser()._actions for opt in act.option_strings}
+    actions = {opt: act for act in args_parser()._actions for opt in act.option_strings}
     options: list[str] = []
     overrides: list[str] = []
     i = 0
@@ -201,27 +201,31 @@ def _split_options(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     return options, overrides
 
 
-def prepare_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Check the command line before Hydra sees it; return (arguments for Hydra, overrides as typed).
+def prepare_argv(argv: Sequence[str]) -> tuple[list[str], list[str], Any]:
+    """Check the command line before Hydra sees it; return (arguments for Hydra, overrides as typed, scenarios).
 
-    Registers the scenarios with Hydra; raises ConfigError (naming the argument as typed) for an unknown
-    option, an override that cannot be parsed or breaks the schema, or a broken scenario file the run uses.
+    Raises ConfigError (naming the argument as typed) for an unknown option, an override that cannot be parsed
+    or names what the schema or the scenario lacks, or a broken scenario file the run uses; gives Hydra the
+    scenarios the command uses.
     """
-    from sim.config.hydra_setup import default_scenario, register
-    from sim.config.overrides import prepare_overrides
+    from sim.config.hydra_setup import default_scenario, register, store
+    from sim.config.overrides import prepare_overrides, scenario_choices
     from sim.config.paths import scenario_paths
 
     options, overrides = _split_options(argv)
     named, files = scenario_paths(overrides)  # scenario=path/to/file.yaml: the file's scenario
-    prepared = prepare_overrides(named, register(files=files), default_scenario())
-    return [*options, *prepared], overrides
+    scenarios = register(files=files)
+    prepared = prepare_overrides(named, scenarios, default_scenario())
+    store(scenarios, scenario_choices(named, default_scenario(), scenarios.names))
+    return [*options, *prepared], overrides, scenarios
 
 
-def _preflight(argv: Sequence[str]) -> Optional["Staging"]:
+def _preflight(argv: Sequence[str], scenarios: Any) -> Optional["Staging"]:
     """Validate the whole command and check its report folder before Hydra writes anything."""
+    from sim.config.hydra_setup import default_scenario
     from sim.preflight import preflight
 
-    return preflight(argv)
+    return preflight(argv, scenarios, default_scenario())
 
 
 def help_text() -> str:
@@ -234,35 +238,19 @@ def help_text() -> str:
 
     import yaml
 
-    from sim.config.hydra_setup import CONFIG_DIR, register
+    from sim.config.paths import CONFIG_DIR, scenario_dirs
 
     template = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))["hydra"]["help"]["template"]
-    names = register().names
+    names = sorted({p.stem for d in scenario_dirs() for p in d.glob("*.yaml")})  # the files, unread (as register)
     return string.Template(template).safe_substitute(APP_CONFIG_GROUPS=f"scenario: {', '.join(names)}")
 
 
 def as_typed(exc: ConfigError, typed: Sequence[str]) -> str:
-    """The error's line, naming the argument as typed when the command line gave the key it names.
+    """The error's line, naming the argument as typed when the command line gave the key it names
+    (:func:`sim.config.errors.as_typed`)."""
+    from sim.config.errors import as_typed as named
 
-    Validation sees composed values (``1e12`` became ``1000000000000.0``); the user should read
-    back what they wrote.  A list item typed ``staffing.shifts.0.count`` is the key the error names
-    ``staffing.shifts[0].count``.  A sweep argument (``key=a,b``) is named as typed, the variant's value
-    after it.
-    """
-    if exc.shown is not None:
-        return str(exc)
-    import re
-
-    def same(key: str) -> str:  # staffing.shifts.0.count and staffing.shifts[0].count are one key
-        return re.sub(r"\[(\d+)\]", r".\1", key.lstrip("+~"))
-
-    for arg in typed:
-        key, eq, value = arg.partition("=")
-        if eq and same(key) == same(exc.key):
-            if "," in value and not value.lstrip().startswith(("[", "{")) and str(exc.value) != value:
-                return f"{arg} (the variant with {exc.key}={exc.value!r}): {exc.rule}"
-            return f"{arg}: {exc.rule}"
-    return str(exc)
+    return str(named(exc, typed))
 
 
 def fail(message: str, status: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -303,6 +291,12 @@ def run_command(argv: Optional[Sequence[str]] = None) -> None:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
+    try:
+        if {"--help", "-h"} & set(_split_options(sys.argv[1:] if argv is None else argv)[0]):
+            sys.stdout.write(help_text())  # a page of text: no scenario read, no override checked (as Hydra's)
+            return
+    except ConfigError as exc:
+        fail(str(exc))
     from sim.config.hydra_setup import CONFIG_DIR, new_command
     from sim.preflight import hydra_arguments
 
@@ -310,13 +304,10 @@ def run_command(argv: Optional[Sequence[str]] = None) -> None:
     new_command()
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
-        argv, typed = prepare_argv(sys.argv[1:] if argv is None else argv)
+        argv, typed, scenarios = prepare_argv(sys.argv[1:] if argv is None else argv)
         argv = hydra_arguments(argv)
     except ConfigError as exc:
         fail(str(exc))
-    if "--help" in argv or "-h" in argv:
-        sys.stdout.write(help_text())
-        return
 
     hydra_main = hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")(task)
     saved = sys.argv
@@ -324,7 +315,7 @@ def run_command(argv: Optional[Sequence[str]] = None) -> None:
     staging = None
     try:
         try:
-            staging = _preflight(argv)
+            staging = _preflight(argv, scenarios)
             hydra_main()
         except BaseException:
             if staging is not None:

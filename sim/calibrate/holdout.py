@@ -132,10 +132,10 @@ def week_template(cfg: Config, x: Inputs, drain_h: float = 2.0, redials: bool = 
     if new.routing.groups:
         if set(plans) != set(new.routing.groups):
             raise ValueError(f"teams {sorted(plans)} differ from the scenario's groups {sorted(new.routing.groups)}")
-        new.routing.groups = {t: GroupConfig(half_hourly=plans[t]) for t in new.routing.groups}
+        new.routing.groups = {t: GroupConfig(half_hourly=plans[t]) for t in new.routing.groups}  # type: ignore[call-arg]
         new.routing.skills = {k: v for k, v in new.routing.skills.items() if k in new.categories}
     else:  # the one plan replaces the scenario's, whatever its form
-        new.staffing.operators, new.staffing.shifts, new.staffing.half_hourly = 0, [], next(iter(plans.values()))
+        new.staffing = new.staffing.with_form(half_hourly=next(iter(plans.values())))  # a plan has one form
     e = new.experiment
     e.start_weekday, e.horizon_h, e.drain_h, e.warmup_h = start, 24.0 * len(x.dates), drain_h, 0.0
     validate(new)

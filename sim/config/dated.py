@@ -40,12 +40,13 @@ import csv
 import datetime as dt
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from sim.config.fields import Model, Number, doc
 from sim.core.errors import ConfigError
 
 SLOT_S = 1800.0
@@ -58,27 +59,24 @@ MAX_BYTES = 50_000_000
 MAX_LOG_SD = 3.0
 
 
-@dataclass
-class DayLogSdConfig:
+class DayLogSdConfig(Model):
     """The uncertainty of one day's total of one channel (``dated.day_log_sd`` entries)."""
 
-    date: str = ""  # ISO date of a day of dated.file, e.g. "2003-09-29"
-    channel: str = "phone"  # phone or online
-    log_sd: float = 0.0  # standard deviation of the log of the day's total, in [0, 3]
+    date: str = doc("", "ISO date of a day of dated.file, e.g. 2003-09-29")
+    channel: str = doc("phone", "phone or online")
+    log_sd: Number = doc(0.0, "standard deviation of the log of the day's total, in [0, 3]")
 
 
-@dataclass
-class DatedConfig:
+class DatedConfig(Model):
     """Arrivals per date and half-hour from a file, instead of the weekly template (sim/config/dated.py)."""
 
-    # CSV of expected arrivals per half-hour: start,channel[,category],expected; a path relative to the folder
-    # the command runs from; None = the weekly template (an undated scenario)
-    file: Optional[str] = None
-    # CSV of the front line's rostered operators per half-hour (start,operators; before scale) from the file's first
-    # date, covering the horizon; None = the plan of staffing (operators, half_hourly or shifts)
-    staffing_file: Optional[str] = None
-    uncertainty: bool = True  # draw each day's multiplier from day_log_sd (false: the file's expected counts only)
-    day_log_sd: List[DayLogSdConfig] = field(default_factory=list)  # per date and channel; a day not listed: 0
+    file: Optional[str] = doc(None, "CSV of expected arrivals per half-hour: start,channel[,category],expected; a "
+                                    "path relative to the folder the command runs from; None = the weekly template")
+    staffing_file: Optional[str] = doc(None, "CSV of the front line's rostered operators per half-hour (start,"
+                                             "operators; before scale) from the file's first date, covering the "
+                                             "horizon; None = the plan of staffing")
+    uncertainty: bool = doc(True, "draw each day's multiplier from day_log_sd (false: the file's expected counts only)")
+    day_log_sd: List[DayLogSdConfig] = doc(list, "per date and channel; a day not listed: 0")
 
 
 @dataclass(frozen=True, eq=False)
@@ -311,7 +309,7 @@ def check_dated_staffing(cfg: Any, channels: Sequence[str], max_operators: float
     if cfg.routing.groups:
         raise ConfigError("dated.staffing_file", d.staffing_file, "not with routing.groups (each group has its plan)")
     for form, empty in (("operators", 0), ("half_hourly", []), ("shifts", [])):
-        if getattr(s, form) != empty:
+        if getattr(s, form):  # a plan's form not given reads as empty
             raise ConfigError(f"staffing.{form}", getattr(s, form) if form == "operators" else "<plan>",
                               f"conflicts with dated.staffing_file, the front line's plan (set staffing.{form}="
                               f"{empty})")

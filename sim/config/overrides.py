@@ -1,32 +1,21 @@
-"""Command-line overrides checked against the schema and the scenario before Hydra applies them.
+"""Command-line overrides: each argument checked and named as typed, and what Hydra cannot apply as written.
 
-Hydra applies ``key=value`` overrides in order, merging each value into the
-composed configuration.  Left alone it drops a key added with ``+`` that the
-schema does not have, keeps the last of a key given twice, replaces a section
-deleted with ``~`` by the schema's defaults, accepts ``2`` for a boolean, and
-crashes when a mapping is merged into a node the scenario leaves unset (a
-category's own handle time) or adds a category.  :func:`prepare_overrides`
-runs before Hydra, for the command line and :func:`sim.api.compose_config`
-alike, and for each argument, naming it as typed in every error:
+Hydra applies ``key=value`` overrides in order, merging each value into the composed configuration; the
+values are checked afterwards, by the schema's models (:mod:`sim.config.errors`, which name the argument
+as typed: :func:`sim.config.errors.as_typed`).  :func:`prepare_overrides` keeps what Hydra cannot do by
+itself, for the command line and :func:`sim.api.compose_config` alike:
 
-* parses it on its own (so that a parse error names it) and refuses deletions,
-  ``@package`` and a key given twice;
-* checks the key and every value (each value of a sweep) against the schema
-  (:mod:`sim.config.schema_tree`: unknown keys with a suggestion, strict booleans, no
-  nested lists) and against the data of the scenario(s) the run uses: an entry
-  of a mapping (a category, a unit type) must exist unless the key starts with
-  ``+``, and a field of an unset (null) distribution cannot be set alone;
-* rewrites what Hydra cannot apply as written: a mapping given whole becomes
-  ``++key={...}`` (it may add entries, e.g. an urgency class); a distribution
-  given with its family replaces the scenario's as a whole (the parameters the
-  scenario sets and the new one does not become null, the rule of scenario
-  files); and a value below a node that is unset or does not exist yet is
-  merged at the deepest node that exists, which OmegaConf can do:
-  ``categories.x.handle_s={...}`` becomes ``++categories.x={handle_s: {...}}``.
+* an error names the argument as typed: each is parsed on its own, its key looked up in the schema
+  (:func:`sim.config.tree.lookup`: an unknown key with a suggestion); deletions (``~``), ``@package`` and a
+  key given twice are refused;
+* the scenario(s) the command uses must have what an override names: an entry of a mapping (a category,
+  a unit type) must exist unless the key starts with ``+``, a list position must exist, and a field of an
+  unset (null) distribution cannot be set alone;
+* rewrites: a distribution given with its family replaces the scenario's as a whole (the parameters it
+  does not give become null, as in scenario files), and a mapping given whole, or a key below an entry an
+  earlier override added, is applied with ``++`` (it may add keys).
 
-Keys under ``hydra`` (``hydra.*``, ``hydra/launcher=...``) are Hydra's and pass
-unchanged.  :func:`as_config_error` turns what Hydra or OmegaConf may still
-raise into a :class:`~sim.core.errors.ConfigError` naming the argument.
+Keys under ``hydra`` (``hydra.*``, ``hydra/launcher=...``) are Hydra's and pass unchanged.
 """
 
 from __future__ import annotations
@@ -34,14 +23,15 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import Glob, Override, Quote, QuotedString, ValueType
+from hydra.core.override_parser.types import Override, Quote, QuotedString, ValueType
 from hydra.errors import OverrideParseException
 
+from sim.config.fields import DIST_PARAMS
 from sim.config.scenario_files import ScenarioSet
-from sim.config.schema_tree import ABSENT, DIST_PARAMS, Node, Path, Violation, check, dotted, lookup, resolved
+from sim.config.tree import Path, Violation, dotted, lookup
 from sim.core.errors import ConfigError
 
 _KEY = re.compile(r"^[A-Za-z_][\w-]*(?:\.[\w-]+)*$")
@@ -62,8 +52,17 @@ class _Arg:
     def hydra(self) -> bool:
         return self.key == "hydra" or self.ov.is_hydra_override()
 
-    def error(self, rule: str, key: Optional[str] = None, value: Any = None) -> ConfigError:
-        return ConfigError(key or self.key, value if value is not None else self.text, rule, shown=self.text)
+    def error(self, rule: str, key: Optional[str] = None) -> ConfigError:
+        return ConfigError(key or self.key, self.text, rule, shown=self.text)
+
+    def values(self) -> Optional[List[Any]]:
+        """The plain values: one, or each value of a list or range sweep; None for other sweeps."""
+        if not self.ov.is_sweep_override():
+            return [self.ov.value()]
+        if self.ov.is_discrete_sweep() and self.ov.value_type is not ValueType.GLOB_CHOICE_SWEEP:
+            parser = OverridesParser.create()
+            return [parser.parse_overrides([f"k={v}"])[0].value() for v in self.ov.sweep_string_iterator()]
+        return None
 
 
 def _parse(text: str, parser: OverridesParser) -> _Arg:
@@ -76,8 +75,7 @@ def _parse(text: str, parser: OverridesParser) -> _Arg:
         raise ConfigError(text, text, f"cannot parse ({why}); write lists as [1,2,3], mappings as {{a:1,b:2}}, "
                                       "and quote text holding spaces, commas or brackets", shown=text) from None
     arg = _Arg(text, ov)
-    key = ov.key_or_group
-    if not key or not (_KEY.match(key) or (arg.hydra and "/" in key)):
+    if not arg.key or not (_KEY.match(arg.key) or (arg.hydra and "/" in arg.key)):
         raise arg.error("not an override: the key before = must be a dotted name such as staffing.operators")
     if arg.hydra:
         return arg
@@ -89,46 +87,40 @@ def _parse(text: str, parser: OverridesParser) -> _Arg:
     return arg
 
 
-def _elements(arg: _Arg) -> Optional[List[Any]]:
-    """The raw values of an override: one, or each value of a list or range sweep; None for other sweeps."""
-    ov = arg.ov
-    if not ov.is_sweep_override():
-        return [ov._value]
-    if ov.is_discrete_sweep() and ov.value_type is not ValueType.GLOB_CHOICE_SWEEP:
-        return list(ov.sweep_iterator())
-    return None
-
-
-def _plain(raw: Any) -> Any:
-    return Override._convert_value(raw)
-
-
 def _text(value: Any) -> str:
     """Hydra override syntax of a plain value; text is quoted unless it is a plain name (so '5' stays text)."""
     if isinstance(value, str):
         if re.fullmatch(r"[A-Za-z_][\w-]*", value) and value.lower() not in _WORDS:
             return value
-        return QuotedString(text=value, quote=_quote(value)).with_quotes()
+        return QuotedString(text=value, quote=Quote.double if "'" in value and '"' not in value else
+                            Quote.single).with_quotes()
     if isinstance(value, dict):
         return "{" + ",".join(f"{k}:{_text(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ",".join(_text(v) for v in value) + "]"
-    return Override._get_value_element_as_str(value)
+    return "null" if value is None else str(value)
 
 
-def _quote(value: str) -> Quote:
-    return Quote.double if "'" in value and '"' not in value else Quote.single
+def _whole(value: Any) -> Any:
+    """A distribution given with its family, with the parameters it does not give set to null."""
+    if isinstance(value, dict) and isinstance(value.get("dist"), str):
+        return {**value, **{p: value.get(p) for p in DIST_PARAMS}}
+    return value
 
 
-def _scenario_names(arg: _Arg, scenarios: ScenarioSet) -> List[str]:
-    """The scenarios a ``scenario=...`` argument selects: one name, a list sweep or a glob(...) sweep."""
-    ov = arg.ov
-    if isinstance(ov._value, Glob):
-        return list(ov._value.filter(scenarios.names))
-    values = _elements(arg)
-    if values is None or ov.is_range_sweep():
-        raise arg.error("a scenario sweep lists names: scenario=a,b (or glob(*))")
-    return [str(_plain(v)) for v in values]
+def scenario_choices(args: Sequence[str], default: str, names: Sequence[str]) -> List[str]:
+    """The scenarios a command uses: its ``scenario=...`` argument's (one name, a list or glob(...) sweep)."""
+    chosen = [default]
+    for arg in [_parse(a, OverridesParser.create()) for a in args if a.lstrip("+").startswith("scenario=")]:
+        ov = arg.ov
+        if ov.value_type is ValueType.GLOB_CHOICE_SWEEP:
+            chosen = list(ov.value().filter(list(names)))  # type: ignore[union-attr]
+            continue
+        values = arg.values()
+        if values is None or ov.is_range_sweep():
+            raise arg.error("a scenario sweep lists names: scenario=a,b (or glob(*))")
+        chosen = [str(v) for v in values]
+    return chosen
 
 
 def _check_scenario(name: str, scenarios: ScenarioSet) -> None:
@@ -141,116 +133,49 @@ def _check_scenario(name: str, scenarios: ScenarioSet) -> None:
                                             f"{', '.join(scenarios.names)}")
 
 
-class _State:
-    """What earlier overrides created or set whole (so that later ones may go below it)."""
+def _at(data: Any, part: Any) -> Any:
+    if isinstance(data, dict):
+        return data.get(part, _ABSENT)
+    if isinstance(data, list) and isinstance(part, int):
+        return data[part] if part < len(data) else _ABSENT
+    return _ABSENT
 
-    def __init__(self, data: List[Dict[str, Any]], names: List[str]) -> None:
-        self.data = data
-        self.names = names
-        self.present: Set[Path] = set()
-        self.touched: Set[Path] = set()
 
-    def first_gap(self, path: Path, nodes: List[Node], arg: _Arg) -> Optional[Tuple[int, str]]:
-        """The first prefix of ``path`` that is unset (``"null"``) or absent (``"absent"``) in a scenario used."""
-        gap: Optional[Tuple[int, str]] = None
-        for data, name in zip(self.data, self.names):
-            for i in range(len(path)):
-                prefix = path[:i + 1]
-                if prefix in self.present:
-                    continue
-                value = resolved(data, prefix)
-                if value is ABSENT and path[:i] in self.present and nodes[i].kind == "record":
-                    # a field of a record an earlier override created: the schema gave it a default, which a
-                    # value replaces; a record (e.g. a distribution, null by default) is merged into its parent
-                    if nodes[-1].kind != "record":
-                        continue
-                    kind = "absent"
-                elif value is ABSENT:
-                    parent = nodes[i]
-                    if parent.kind == "list":
-                        size = len(resolved(data, path[:i]) or [])
-                        raise arg.error(f"{dotted(path[:i])} has {size} item(s) in scenario '{name}': "
-                                        f"no position {path[i]}; give the whole list instead")
-                    if not (arg.ov.is_add() or arg.ov.is_force_add()):
-                        have = sorted(resolved(data, path[:i]) or {})
-                        close = difflib.get_close_matches(str(path[i]), have, n=1)
-                        hint = f"did you mean {dotted(path[:i] + (close[0],))}? " if close else ""
-                        raise arg.error(f"scenario '{name}' has no {dotted(prefix)} ({hint}"
-                                        f"{dotted(path[:i])} has: {', '.join(have) or 'nothing'}); "
-                                        f"to add it write +{arg.text}")
-                    kind = "absent"
-                elif value is None and i < len(path) - 1:
-                    kind = "null"
-                elif value is None and nodes[i + 1].kind == "record":
-                    kind = "null"
-                else:
-                    continue
-                if gap is None or i < gap[0]:
-                    gap = (i, kind)
+_ABSENT = object()
+
+
+def _check_place(arg: _Arg, path: Path, kinds: List[Any], nodes: Dict[str, Any], added: Set[Path]) -> bool:
+    """Check that each scenario used has what ``path`` names; return whether it goes below an added entry."""
+    for name, node in nodes.items():
+        data = node
+        for i, part in enumerate(path):
+            if path[:i + 1] in added:
+                return True
+            parent, data = data, _at(data, part)
+            if data is _ABSENT and kinds[i][0] == "list":
+                raise arg.error(f"{dotted(path[:i])} has {len(parent)} item(s) in scenario '{name}': no position "
+                                f"{part}; give the whole list instead")
+            if data is _ABSENT and not (arg.ov.is_add() or arg.ov.is_force_add()):
+                have = sorted(parent) if isinstance(parent, dict) else []
+                close = difflib.get_close_matches(str(part), have, n=1)
+                hint = f"did you mean {dotted(path[:i] + (close[0],))}? " if close else ""
+                raise arg.error(f"scenario '{name}' has no {dotted(path[:i + 1])} ({hint}{dotted(path[:i])} has: "
+                                f"{', '.join(have) or 'nothing'}); to add it write +{arg.text}")
+            if data is _ABSENT:
+                added.add(path[:i + 1])
+                return True
+            if data is None and (i < len(path) - 1 or any(isinstance(v, dict) and "dist" not in v
+                                                          for v in arg.values() or [])) \
+                    and kinds[i + 1][0] == "record":
+                target = dotted(path[:i + 1])
+                raise arg.error(f"{target} is unset (null) in this scenario, so it cannot be given in part; set the "
+                                f"whole distribution, e.g. {target}={_DIST_EXAMPLE}")
+            if data is None:
                 break
-        return gap
-
-    def nulls(self, path: Path) -> Iterable[str]:
-        """Parameters to null in a distribution given whole at ``path``: those set before it."""
-        out = []
-        for name in DIST_PARAMS:
-            sub = path + (name,)
-            if sub in self.touched or any(resolved(d, sub) not in (None, ABSENT) for d in self.data):
-                out.append(name)
-        return out
-
-
-def _prepare(arg: _Arg, state: _State) -> str:
-    ov = arg.ov
-    parts = tuple(ov.key_or_group.split("."))
-    try:
-        path, nodes = lookup(parts)
-    except Violation as v:
-        raise arg.error(v.rule, key=dotted(v.path)) from None
-    raws = _elements(arg)
-    if raws is None:
-        return arg.text  # an interval or other sweep for an optimising sweeper: Hydra checks it
-    leaf = nodes[-1]
-    values = []
-    for raw in raws:
-        try:
-            values.append(check(_plain(raw), leaf, path, complete=state.nulls))
-        except Violation as v:
-            where = "" if v.path == path else f"{dotted(v.path)}: "
-            raise arg.error(f"{where}{v.rule}", key=dotted(v.path), value=v.value) from None
-    gap = state.first_gap(path, nodes, arg)
-    whole = all(isinstance(v, dict) for v in values)
-    state.touched.add(path)
-    if gap is not None:
-        i, kind = gap
-        if kind == "null" and (i < len(path) - 1 or not all(
-                v is None or (isinstance(v, dict) and "dist" in v) for v in values)):
-            target = dotted(path[:i + 1])
-            raise arg.error(f"{target} is unset (null) in this scenario, so it cannot be given in part; "
-                            f"set the whole distribution, e.g. {target}={_DIST_EXAMPLE}")
-        if all(v is None for v in values) or i == 0:  # top-level keys always exist: i == 0 never has a gap
-            return arg.text
-        for k in range(i, len(path)):
-            state.present.add(path[:k + 1])
-        wrapped = []
-        for value in values:
-            for p in reversed(path[i:]):
-                value = {p: value}
-            wrapped.append(_text(value))
-        return f"++{'.'.join(map(str, path[:i]))}={','.join(wrapped)}"
-    if ov.is_add() and not all(isinstance(v, (dict, list)) for v in values) and any(
-            resolved(d, path) is not None for d in state.data):
-        raise arg.error(f"{dotted(path)} already has a value; to change it, drop the +: {arg.text[1:]}")
-    if whole:
-        for k in range(len(path)):
-            state.present.add(path[:k + 1])
-    changed = any(v != _plain(raw) for v, raw in zip(values, raws))
-    if changed:
-        prefix = "++" if whole or ov.is_force_add() else ("+" if ov.is_add() else "")
-        return f"{prefix}{ov.key_or_group}={','.join(_text(v) for v in values)}"
-    if whole and not ov.is_force_add():
-        return f"++{arg.text.lstrip('+')}"
-    return arg.text
+        if arg.ov.is_add() and data is not _ABSENT and data is not None and not all(
+                isinstance(v, (dict, list)) for v in arg.values() or []):
+            raise arg.error(f"{dotted(path)} already has a value; to change it, drop the +: {arg.text[1:]}")
+    return False
 
 
 def prepare_overrides(args: Sequence[str], scenarios: ScenarioSet, default_scenario: str) -> List[str]:
@@ -261,7 +186,7 @@ def prepare_overrides(args: Sequence[str], scenarios: ScenarioSet, default_scena
     args : sequence of str
         The overrides as typed, e.g. ``["scenario=rainstorm", "staffing.shrinkage=0.3"]``.
     scenarios : ScenarioSet
-        The scenarios registered with Hydra (:func:`sim.config.hydra_setup.register`).
+        The scenarios read (:func:`sim.config.hydra_setup.register`).
     default_scenario : str
         The scenario used when ``args`` names none.
 
@@ -273,8 +198,7 @@ def prepare_overrides(args: Sequence[str], scenarios: ScenarioSet, default_scena
     Raises
     ------
     ConfigError
-        Naming the argument as typed and the rule it breaks; or the error of a broken scenario file
-        the run uses.
+        Naming the argument as typed and the rule it breaks; or the error of a broken scenario file the run uses.
     """
     parser = OverridesParser.create()
     parsed = [_parse(a, parser) for a in args]
@@ -284,71 +208,30 @@ def prepare_overrides(args: Sequence[str], scenarios: ScenarioSet, default_scena
         if key in seen:
             raise arg.error(f"{key} is given twice ({seen[key]} and {arg.text}); give each key once")
         seen[key] = arg.text
-    names = [default_scenario]
-    for arg in parsed:
-        if arg.key == "scenario":
-            names = _scenario_names(arg, scenarios)
+    names = scenario_choices(args, default_scenario, scenarios.names)
     for name in names:
         _check_scenario(name, scenarios)
-    state = _State([scenarios.data[n] for n in names], names)
-    return [arg.text if arg.hydra or arg.key == "scenario" else _prepare(arg, state) for arg in parsed]
-
-
-def _argument_for(key: str, args: Sequence[str]) -> Optional[str]:
-    """The argument (as typed) that sets ``key``, or the one closest to it: a key above or below it."""
-    best: Optional[Tuple[int, str]] = None
-    for arg in args:
-        m = re.match(r"^[+~]{0,2}([\w.-]+)=", arg)
-        if not m:
+    nodes = {name: scenarios.node(name) for name in names}
+    added: Set[Path] = set()
+    out = []
+    for arg in parsed:
+        if arg.hydra or arg.key == "scenario":
+            out.append(arg.text)
             continue
-        k = m.group(1)
-        if k == key:
-            return arg
-        if key.startswith(k + ".") or key.startswith(k + "[") or k.startswith(key + "."):
-            score = -abs(len(k) - len(key))
-            if best is None or score > best[0]:
-                best = (score, arg)
-    return best[1] if best else None
-
-
-def as_config_error(exc: BaseException, args: Sequence[str]) -> ConfigError:
-    """A :class:`ConfigError` for an error Hydra or OmegaConf raised while composing ``args``.
-
-    The message names the argument as typed when the error concerns one (or the scenario file),
-    and keeps only the first line of the library's text.
-    """
-    from hydra.errors import MissingConfigException
-    from omegaconf.errors import OmegaConfBaseException
-
-    if isinstance(exc, ConfigError):
-        return exc
-    text = str(exc)
-    if isinstance(exc, MissingConfigException) or "Could not find 'scenario/" in text:
-        m = re.search(r"Could not find '([^']+)'", text)
-        name = m.group(1).split("/", 1)[-1] if m else "?"
-        opts = re.findall(r"^\t(\S+)$", text, flags=re.M)
-        if m and m.group(1).startswith("scenario/"):
-            return ConfigError("scenario", name, f"no file scenarios/{name}.yaml; use one of {', '.join(opts)}")
-        return ConfigError(name, None, "config not found", shown=name)
-    if text.startswith("Ambiguous value for argument"):
-        swept = next((a for a in args if f"'{a}'" in text), text.split("'")[1] if "'" in text else "?")
-        return ConfigError(swept, swept, "several values are a sweep: add -m; write a list as key=[a,b], or quote "
-                                         "text holding a comma", shown=swept)
-    omega = [e for e in (exc.__cause__, exc, exc.__context__) if isinstance(e, OmegaConfBaseException)]
-    cause: BaseException = omega[0] if omega else exc
-    key = next((str(e.full_key) for e in omega if getattr(e, "full_key", None)), "")
-    lines = str(getattr(cause, "msg", None) or cause).splitlines()
-    rule = " ".join(lines[0].split()) if lines else type(cause).__name__
-    src = re.search(r"(?:Error merging|In) '([^']+)'", text)
-    if src and src.group(1).startswith("scenario/"):
-        label = f"scenarios/{src.group(1).split('/', 1)[1]}.yaml"
-        return ConfigError(label, key or "<file>", f"{key}: {rule}" if key else rule, shown=label)
-    m = re.search(r"override '?([^'\n]+?)'?(?:\.|$|\n)", text)
-    arg: Optional[str] = _argument_for(key, args) if key else None
-    if arg is None and m:
-        arg = next((a for a in args if a == m.group(1) or a.endswith(m.group(1))), None)
-    if arg is None:
-        arg = next((a for a in args if a and a in text), None)
-    if arg is not None:
-        return ConfigError(key or arg, arg, rule, shown=arg)
-    return ConfigError(key or "?", None, rule, shown=key or "configuration")
+        try:
+            path, kinds = lookup(arg.key.split("."))
+        except Violation as v:
+            raise arg.error(v.rule, key=dotted(v.path)) from None
+        below_added = _check_place(arg, path, kinds, nodes, added)
+        values = arg.values()
+        if values is None:  # an interval or other sweep for an optimising sweeper: Hydra checks it
+            out.append(arg.text)
+            continue
+        whole = [_whole(v) for v in values]
+        if all(isinstance(v, dict) for v in values):
+            added.update(path[:k + 1] for k in range(len(path)))
+        if below_added or whole != values or all(isinstance(v, dict) for v in values):
+            out.append(f"++{arg.key}={','.join(_text(v) for v in whole)}")
+        else:
+            out.append(arg.text)
+    return out

@@ -1,103 +1,277 @@
-"""The basic rules of configuration values: a number in a range, a probability, shares, weights, a plan.
+"""The rules that relate sections of the configuration, checked once every section is valid on its own.
 
-Each check raises a :class:`~sim.core.errors.ConfigError` naming the key, the
-value and the rule; :mod:`sim.config.validate` and
-:mod:`sim.config.validate_backoffice` apply them to every key.
+Run by :class:`sim.config.schema.Config`'s validator, in this order (the first broken rule is reported):
+
+* **references**: names used in one section and declared in another - categories of surges, urgency
+  classes, unit types, calendars, units, operator groups and skills; shares of the categories summing to
+  1; targets on KPIs that have a better direction; a precision KPI the scenario can define;
+* **plans**: a staffing plan where one is needed (the front line's with ``staffing.policy=plan``, every
+  operator group's, the feedback team's), none beside operator groups, a proposing policy only for one
+  front line;
+* **loops** in simulated time whose every step can take no time (:func:`check_loops`);
+* **settings the run does not use** (:func:`check_usage`): a field with :class:`~sim.config.fields.UsedOnlyWhen`
+  set to a value other than its default while its condition fails;
+* **settings that would change nothing or contradict each other** (:mod:`sim.config.rules_effects`).
+
+Each raises a :class:`~sim.core.errors.ConfigError` naming the key, its value and the rule.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Iterable, Sequence
+import difflib
+from typing import Any, Optional
 
-from sim.config.schema import StaffingConfig
+import numpy as np
+from pydantic import BaseModel
+
+from sim.config.backoffice import URGENCY_CLASSES
+from sim.config.fields import Range, UsedOnlyWhen, first_difference, leaf
+from sim.config.routing import SKILL_WORK
+from sim.core.distributions import make_distribution
 from sim.core.errors import ConfigError
 
-SHARE_TOLERANCE = 1e-6
+
+def check_config(cfg: Any) -> None:
+    """Check the rules across sections of ``cfg`` (a :class:`~sim.config.schema.Config` whose sections are valid)."""
+    from sim.config.dated import check_dated, check_dated_staffing
+    from sim.config.limits import LIMITS
+    from sim.config.rules_effects import check_effects
+    from sim.config.schema import CHANNELS
+    from sim.config.whatif import check_factors
+
+    _kpis(cfg)
+    check_references(cfg)
+    check_dated(cfg.dated, CHANNELS, list(cfg.categories), cfg.experiment.start_weekday, cfg.experiment.horizon_h,
+                {ch: getattr(cfg.arrivals, ch).per_day for ch in CHANNELS})
+    check_dated_staffing(cfg, CHANNELS, LIMITS["operators"])
+    check_factors(cfg)
+    _plans(cfg)
+    check_loops(cfg)
+    check_usage(cfg)
+    check_effects(cfg)
 
 
-def check_number(key: str, value: float, lo: float = 0.0, hi: float = math.inf,
-                 lo_open: bool = False, hi_open: bool = False) -> None:
-    """Raise unless ``value`` is a finite number in the given range."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(key, value, "must be a number") from None
-    if not math.isfinite(v):
-        raise ConfigError(key, value, "must be a finite number")
-    bad_lo = v <= lo if lo_open else v < lo
-    bad_hi = v >= hi if hi_open else v > hi
-    if bad_lo or bad_hi:
-        left = "(" if lo_open else "["
-        right = ")" if hi_open else "]"
-        if hi == math.inf:
-            rule = f"must be {'>' if lo_open else '>='} {_fmt(lo)}"
-        else:
-            rule = f"must be in {left}{_fmt(lo)}, {_fmt(hi)}{right}"
-        raise ConfigError(key, value, rule)
+def _one_of(key: str, value: Any, names: Any, what: str) -> None:
+    if value not in names:
+        raise ConfigError(key, value, f"unknown {what}; use one of {', '.join(names) or '(none declared)'}")
 
 
-def check_probability(key: str, value: float) -> None:
-    """Raise unless ``value`` is in [0, 1]."""
-    check_number(key, value, 0.0, 1.0)
+def _kpis(cfg: Any) -> None:
+    from sim.config.kpi_catalog import headline_kpis, kpi_display, kpi_domain, why_undefined
+
+    judged = [n for n in headline_kpis() if kpi_display(n).better]
+    for name, value in cfg.kpi.targets.items():
+        key = f"kpi.targets.{name}"
+        if name not in headline_kpis():
+            close = difflib.get_close_matches(name, judged, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise ConfigError(key, value, f"unknown KPI; {hint}a target applies to one of {', '.join(judged)}")
+        if not kpi_display(name).better:
+            raise ConfigError(key, value, f"{name} is a count or a level, with no better direction; a target "
+                                          f"applies to one of {', '.join(judged)}")
+        d = kpi_domain(name)
+        if value is not None and d.kind == "share" and 1 < value <= 100:
+            raise ConfigError(key, value, f"a share is a fraction: {value / 100:g} for {value:g}%; must be in [0, 1]")
+        if value is not None:
+            Range(d.lo, d.hi).at(key, value)
+    e = cfg.experiment
+    if e.precision_kpi not in headline_kpis():
+        raise ConfigError("experiment.precision_kpi", e.precision_kpi,
+                          f"not a headline KPI; use one of {', '.join(headline_kpis())}")
+    problem = why_undefined(cfg, e.precision_kpi) if e.precision is not None else None
+    if problem:
+        raise ConfigError("experiment.precision_kpi", e.precision_kpi, problem)
+    interval_h = cfg.kpi.interval_min / 60.0
+    for key, value in (("experiment.horizon_h", e.horizon_h), ("experiment.warmup_h", e.warmup_h)):
+        if abs(value / interval_h - round(value / interval_h)) > 1e-9:
+            raise ConfigError(key, value, f"must be a multiple of the reporting interval ({cfg.kpi.interval_min} min)")
 
 
-def check_shares(key: str, shares: dict[str, float], allowed: Iterable[str] | None = None) -> None:
-    """Raise unless the named shares are non-negative, use known names and sum to 1."""
-    if not shares:
-        raise ConfigError(key, shares, "must not be empty")
-    allowed_set = set(allowed) if allowed is not None else None
-    for name, v in shares.items():
-        if allowed_set is not None and name not in allowed_set:
-            raise ConfigError(f"{key}.{name}", v, f"unknown name; use one of {', '.join(sorted(allowed_set))}")
-        check_number(f"{key}.{name}", v)
-    total = sum(float(v) for v in shares.values())
-    if abs(total - 1.0) > SHARE_TOLERANCE:
-        raise ConfigError(key, dict(shares), f"shares must sum to 1 (they sum to {total:.6g})")
+def check_references(cfg: Any) -> None:
+    """Refuse names used in one section that another does not declare (categories, unit types, calendars, units,
+    operator groups, skills), and categories whose shares do not sum to 1."""
+    from sim.config.schema import check_shares
+
+    if not cfg.categories:
+        raise ConfigError("categories", {}, "at least one request category is required")
+    check_shares("categories", {n: c.share for n, c in cfg.categories.items()})
+    for i, s in enumerate(cfg.arrivals.surges):
+        for c in s.categories:
+            _one_of(f"arrivals.surges[{i}].categories", c, list(cfg.categories), "category")
+    for name in cfg.calls.priority_classes:
+        _one_of("calls.priority_classes", name, URGENCY_CLASSES, "urgency class")
+    names: dict = {}
+    for tname, ut in cfg.units.items():
+        key = f"units.{tname}"
+        _one_of(f"{key}.calendar", ut.calendar, list(cfg.calendars), "calendar")
+        for n in ut.names:
+            if n in names:
+                raise ConfigError(f"{key}.names", n, f"duplicate unit name (also in units.{names[n]})")
+            names[n] = tname
+        for n, w in ut.case_workers_by_unit.items():
+            if n not in ut.names:
+                raise ConfigError(f"{key}.case_workers_by_unit.{n}", w, f"unknown unit of type {tname}")
+        if ut.district_of:
+            _one_of(f"{key}.district_of", ut.district_of, list(cfg.units), "unit type")
+    for cname, cat in cfg.categories.items():
+        key = f"categories.{cname}"
+        if cat.unit_type and cat.unit_type not in cfg.units:
+            _one_of(f"{key}.unit_type", cat.unit_type, list(cfg.units), "unit type")
+        from sim.config.backoffice import makes_orders
+
+        if makes_orders(cat) and not cat.unit_type:
+            raise ConfigError(f"{key}.unit_type", cat.unit_type,
+                              "required: this category produces work orders (direct_share < 1 or emergencies)")
+        if cat.unit is not None and names.get(cat.unit) != cat.unit_type:
+            raise ConfigError(f"{key}.unit", cat.unit, f"unknown department: no unit of type '{cat.unit_type}' has "
+                                                       f"this name in units.{cat.unit_type}.names")
+    _one_of("feedback.calendar", cfg.feedback.calendar, list(cfg.calendars), "calendar")
+    r, wo = cfg.routing, cfg.workorders
+    for key, groups in r.skills.items():
+        where = f"routing.skills.{key}"
+        if key not in cfg.categories and key not in SKILL_WORK:
+            raise ConfigError(where, list(groups), f"unknown category; use a key of categories, or "
+                                                   f"{' or '.join(SKILL_WORK)}")
+        if not groups:
+            raise ConfigError(where, [], "no eligible group: list the groups that may serve it")
+        for g in groups:
+            if g not in r.groups:
+                raise ConfigError(where, g, f"unknown group; routing.groups has: {', '.join(r.groups) or 'none'}")
+        if key == "online" and cfg.arrivals.online.per_day <= 0:
+            raise ConfigError(where, list(groups), "used only when there is online demand "
+                                                   "(arrivals.online.per_day > 0)")
+        if key == "outbound" and not (cfg.units and cfg.feedback.mode == "operators"):
+            raise ConfigError(where, list(groups), "used only with return visits by operators "
+                                                   "(feedback.mode=operators, with units)")
+    for t in wo.assignment_types:
+        if t not in cfg.units:
+            raise ConfigError("workorders.assignment_types", t,
+                              f"unknown unit type; use one of {', '.join(cfg.units) or 'none (no units)'}")
+    if wo.dispatch == "via_district" and cfg.units and not any(ut.district_of for ut in cfg.units.values()):
+        raise ConfigError("workorders.dispatch", wo.dispatch,
+                          "no unit type belongs to a district (units.<type>.district_of): nothing would pass one")
 
 
-def check_weights(key: str, weights: Sequence[float], length: int) -> None:
-    """Raise unless ``weights`` has ``length`` non-negative values with a positive sum."""
-    if len(weights) != length:
-        raise ConfigError(key, list(weights), f"must have {length} values (has {len(weights)})")
-    for i, w in enumerate(weights):
-        check_number(f"{key}[{i}]", w)
-    if sum(weights) <= 0:
-        raise ConfigError(key, list(weights), "must have a positive sum")
+def _needs_plan(plan: Any, prefix: str) -> None:
+    if plan.operators <= 0 and not plan.half_hourly and not plan.shifts:
+        raise ConfigError(f"{prefix}.operators", plan.operators, "no staffing: set operators, half_hourly or shifts")
 
 
-def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
+def _plans(cfg: Any) -> None:
+    s, groups = cfg.staffing, cfg.routing.groups
+    if groups:
+        for form, empty in (("operators", 0), ("half_hourly", []), ("shifts", [])):
+            value = getattr(s, form)
+            if value:
+                raise ConfigError(f"staffing.{form}", value if form == "operators" else f"<{len(value)} values>",
+                                  f"conflicts with routing.groups: the groups' plans are the front line's staffing "
+                                  f"(set staffing.{form}={empty}; staffing.shrinkage and headcount_factor apply to "
+                                  f"every group)")
+        for name, g in groups.items():
+            if s.policy == "plan":  # a proposing policy proposes each group's plan
+                _needs_plan(g, f"routing.groups.{name}")
+    elif s.policy == "plan" and cfg.dated.staffing_file is None:
+        _needs_plan(s, "staffing")
+    tours = [i for i, p in enumerate(s.patterns) if p.days_on > 0] if s.policy != "plan" else []
+    horizon_h = cfg.experiment.horizon_h
+    if s.policy != "plan" and s.schedule == "shifts" and tours and horizon_h < 168.0 - 1e-9:
+        p, days = s.patterns[tours[0]], horizon_h / 24.0
+        raise ConfigError("experiment.horizon_h", horizon_h,
+                          f"simulates {days:g} day{'' if days == 1 else 's'}, and weekly tours "
+                          f"(staffing.patterns[{tours[0]}], '{p.name}': {p.days_on} days on) roster a whole week: "
+                          f"simulate it (experiment.horizon_h=168 or more), or give day-by-day patterns (days_on: 0), "
+                          f"whose shifts then cover the simulated days only")
+    fb = cfg.feedback
+    if cfg.units and fb.mode == "team":
+        _needs_plan(fb.staffing, "feedback.staffing")
+    for i, sh in enumerate(fb.staffing.shifts):
+        if sh.cost_per_h is not None:
+            raise ConfigError(f"feedback.staffing.shifts[{i}].cost_per_h", sh.cost_per_h,
+                              "used only for the front line's shifts (staffing.shifts): the feedback team's cost is "
+                              "not reported")
+    half_hourly = s.policy == "optimize" or (s.policy == "erlang" and s.schedule == "intervals")
+    if half_hourly and cfg.kpi.interval_min % 30:
+        how = "simulates half-hourly plans" if s.policy == "optimize" else \
+            "with staffing.schedule=intervals makes a half-hourly plan"
+        raise ConfigError("kpi.interval_min", cfg.kpi.interval_min, f"staffing.policy={s.policy} {how}, so the "
+                          "reporting interval must be a multiple of 30 minutes")
 
 
-def check_staffing_plan(s: StaffingConfig, prefix: str, required: bool = True) -> None:
-    """Check one staffing plan (front line, or the feedback team) whose keys start with ``prefix``.
+# ------------------------------------------------------------------------------------------- loops
+def _shown(dist: Any) -> dict:
+    """A distribution as the error message shows it: its family and parameters."""
+    return {k: v for k, v in dist.model_dump().items() if v is not None}
 
-    ``required=False`` (a staffing policy that proposes the plan) allows a plan with no form given.
+
+def can_be_zero(dist: Any, key: str) -> bool:
+    """Whether a draw of the distribution can be exactly 0 (with probability 1e-9 or more, in floating point)."""
+    return float(make_distribution(dist, key).ppf(np.array([1e-9]))[0]) == 0.0
+
+
+def check_loops(cfg: Any) -> None:
+    """Refuse a loop in simulated time whose every step can take no time (time would stand still).
+
+    The loops: a caller's redials (patience, then the redial delay), a return visit's attempts (the
+    unanswered call, then the retry delay), an order's bounces (the wrong unit's review, then the re-dispatch
+    delay; a misroute probability of 1 never ends), and an order's rounds (response, resolution, the delay to
+    the return visit and its talk).
     """
-    check_number(f"{prefix}.operators", s.operators)
-    check_number(f"{prefix}.shrinkage", s.shrinkage, 0.0, 1.0, hi_open=True)
-    check_number(f"{prefix}.headcount_factor", s.headcount_factor, lo_open=True)
-    if s.operators > 0 and (s.half_hourly or s.shifts):
-        other = f"{prefix}.shifts" if s.shifts else f"{prefix}.half_hourly"
-        raise ConfigError(f"{prefix}.operators", s.operators,
-                          f"conflicts with {other}: give exactly one of operators, half_hourly, shifts "
-                          f"(set {prefix}.operators=0, or {other}=[])")
-    if s.half_hourly and s.shifts:
-        raise ConfigError(f"{prefix}.half_hourly", f"<{len(s.half_hourly)} values>",
-                          f"conflicts with {prefix}.shifts: give exactly one of operators, half_hourly, shifts")
-    if required and s.operators <= 0 and not s.half_hourly and not s.shifts:
-        raise ConfigError(f"{prefix}.operators", s.operators, "no staffing: set operators, half_hourly or shifts")
-    if s.half_hourly:
-        if len(s.half_hourly) not in (48, 336):
-            raise ConfigError(f"{prefix}.half_hourly", f"<{len(s.half_hourly)} values>",
-                              "must have 48 values (one day) or 336 (one week, Monday first)")
-        for i, n in enumerate(s.half_hourly):
-            check_number(f"{prefix}.half_hourly[{i}]", n)
-    for i, sh in enumerate(s.shifts):
-        key = f"{prefix}.shifts[{i}]"
-        check_number(f"{key}.start_h", sh.start_h, 0.0, 24.0, hi_open=True)
-        check_number(f"{key}.length_h", sh.length_h, 0.0, 24.0, lo_open=True)
-        check_number(f"{key}.count", sh.count)
-        for d in sh.days:
-            check_number(f"{key}.days", d, 0, 6)
+    c, wo, fb = cfg.calls, cfg.workorders, cfg.feedback
+    if (cfg.arrivals.phone.per_day > 0 and c.retrial.probability > 0 and c.retrial.max_retrials > 0
+            and can_be_zero(c.patience_s, "calls.patience_s")
+            and can_be_zero(c.retrial.delay_s, "calls.retrial.delay_s")):
+        raise ConfigError("calls.retrial.delay_s", _shown(c.retrial.delay_s),
+                          "can be 0 while calls.patience_s can be 0: a caller who finds no free operator would "
+                          f"redial up to {c.retrial.max_retrials} times at the same instant; give the redial delay "
+                          "a positive value")
+    if not cfg.units:
+        return
+    if wo.misroute_probability >= 1.0:
+        raise ConfigError("workorders.misroute_probability", wo.misroute_probability,
+                          "must be < 1: every order would be misrouted and bounce back forever")
+    if wo.misroute_probability > 0 and can_be_zero(wo.review_h, "workorders.review_h") and any(
+            can_be_zero(wo.dispatch_delay_h[u], f"workorders.dispatch_delay_h.{u}") for u in URGENCY_CLASSES):
+        raise ConfigError("workorders.review_h", _shown(wo.review_h),
+                          "can be 0 while a dispatch delay can be 0: a misrouted order would bounce back and be "
+                          "re-dispatched at the same instant, again and again; give the review a positive duration")
+    if fb.reach_probability < 1 and fb.max_attempts > 1 and can_be_zero(fb.retry_delay_h, "feedback.retry_delay_h") \
+            and can_be_zero(fb.no_answer_s, "feedback.no_answer_s"):
+        raise ConfigError("feedback.retry_delay_h", _shown(fb.retry_delay_h),
+                          "can be 0 while feedback.no_answer_s can be 0: a return visit would make all its "
+                          f"{fb.max_attempts} attempts at the same instant; give the retry delay a positive value")
+    resolutions = [wo.resolution_h, *wo.resolution_h_by_urgency.values(),
+                   *(cat.resolution_h for cat in cfg.categories.values() if cat.resolution_h is not None)]
+    if (fb.reopen_probability > 0 and fb.max_rounds > 1 and can_be_zero(fb.delay_h, "feedback.delay_h")
+            and can_be_zero(fb.talk_s, "feedback.talk_s")
+            and any(can_be_zero(d, "workorders.response_delay_h") for d in wo.response_delay_h.values())
+            and any(can_be_zero(d, "workorders.resolution_h") for d in resolutions)):
+        raise ConfigError("feedback.delay_h", _shown(fb.delay_h),
+                          "can be 0 while the response delay, the resolution and the return-visit talk can be 0: "
+                          f"a reopened order would go through its {fb.max_rounds} rounds at the same instant; "
+                          "give the delay to the return visit a positive value")
+
+
+# ------------------------------------------------------------------------------------------- usage
+def check_usage(cfg: Any, model: Any = None, key: str = "") -> None:
+    """Refuse a field set (differing from its default) while its :class:`UsedOnlyWhen` condition fails.
+
+    Walks ``cfg`` section by section in the schema's order: a section's condition before its fields'.
+    """
+    model = cfg if model is None else model
+    for name, f in type(model).model_fields.items():
+        value, sub = getattr(model, name), f"{key}.{name}" if key else name
+        for m in f.metadata:
+            if not isinstance(m, UsedOnlyWhen):
+                continue
+            default = f.get_default(call_default_factory=True)
+            for entry, v, d, where in ([(k, v, default.get(k), f"{sub}.{k}") for k, v in value.items()] if m.each
+                                       else [(model, value, default, sub)]):
+                found: Optional[str] = first_difference(v, d, where) if d is not None or not m.each else where
+                if found and not m.when(cfg, entry):
+                    raise ConfigError(found, leaf(cfg, found), m.why)
+        children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else None
+        if isinstance(value, BaseModel):
+            check_usage(cfg, value, sub)
+        for k, child in children or ():
+            if isinstance(child, BaseModel):
+                check_usage(cfg, child, f"{sub}[{k}]" if isinstance(k, int) else f"{sub}.{k}")

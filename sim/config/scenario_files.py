@@ -19,7 +19,8 @@ scenario can hold and says where it breaks a rule, with the file and line:
   the "billion laughs"), no merge keys (``<<``), no duplicate keys;
 * top-level keys of the schema plus ``extends`` (the name of one scenario);
   never ``hydra``, ``defaults`` or ``scenario`` (a scenario's name is its file
-  name); every key and value checked against the schema (:mod:`sim.config.schema_tree`).
+  name); every key and the kind of every value checked by the schema's models (ranges and
+  rules wait for the run's configuration, which the command line may still change).
 
 :func:`load_scenarios` reads a whole folder.  A broken file does not stop the
 others: its error is kept and raised only when a run uses that scenario,
@@ -34,10 +35,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import yaml
+from pydantic import ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from sim.config.errors import first_error
+from sim.config.fields import DIST_PARAMS
 from sim.config.paths import BUILTIN_SCENARIO_DIR
-from sim.config.schema_tree import DIST_PARAMS, ROOT, Violation, check, distributions_without_family, dotted
+from sim.config.tree import complete, dotted, merge
 from sim.core.errors import ConfigError
 
 SCENARIO_DIR = BUILTIN_SCENARIO_DIR
@@ -176,6 +180,8 @@ class ScenarioFile:
     data: Dict[str, Any]
     extends: Optional[str]
     root: Optional[Node] = field(default=None, repr=False)
+    #: errors of a distribution given in part without its family, which a file it extends may complete
+    partial: List[Any] = field(default_factory=list, repr=False)
 
     def error(self, rule: str, path: Tuple[Union[str, int], ...] = (), line: Optional[int] = None) -> ConfigError:
         """A ConfigError naming this file, the line of ``path`` (or ``line``) and the rule."""
@@ -240,13 +246,46 @@ def read_scenario_file(path: Path, label: Optional[str] = None) -> ScenarioFile:
     if has_parent and (not isinstance(parent, str) or not parent):
         raise sf.error(f"extends={parent!r}: must be the name of one scenario (a scenario extends at most one)",
                        ("extends",))
-    try:
-        sf.data = check(data, ROOT, (), complete=lambda p: DIST_PARAMS)
-    except Violation as v:
-        shown = f"={v.value!r}" if v.value is not None and not isinstance(v.value, (dict, list)) else ""
-        raise sf.error(f"{dotted(v.path)}{shown}: {v.rule}", v.path) from None
-    sf.extends = parent
+    sf.data = _whole_distributions(data)
+    errors = _shape(sf.data)
+    left = [e for e in errors if not (e["type"] == "missing" and e["loc"][-1:] == ("dist",))]
+    if left:
+        raise _file_error(sf, first_error(left))
+    sf.extends, sf.partial = parent, errors
     return sf
+
+
+def _whole_distributions(data: Any) -> Any:
+    """``data`` with every distribution given with its family completed by nulls, so that it replaces the one it
+    is merged onto as a whole (its other parameters do not linger)."""
+    if isinstance(data, dict):
+        out = {k: _whole_distributions(v) for k, v in data.items()}
+        return {**out, **{p: out.get(p) for p in DIST_PARAMS}} if isinstance(data.get("dist"), str) else out
+    return [_whole_distributions(v) for v in data] if isinstance(data, list) else data
+
+
+def _shape(data: Dict[str, Any]) -> List[Any]:
+    """The errors of the keys and kinds of values of ``data`` over the defaults (ranges and rules wait)."""
+    from sim.config.schema import Config, defaults_data
+
+    try:
+        Config.model_validate(complete(merge(defaults_data(), data)), context={"check": False})
+    except ValidationError as exc:
+        return exc.errors(include_url=False)
+    return []
+
+
+def _path(key: str) -> Tuple[Union[str, int], ...]:
+    return tuple(int(p[1:-1]) if p.startswith("[") else p for p in re.findall(r"\[\d+\]|[^.\[\]]+", key))
+
+
+def _file_error(sf: "ScenarioFile", exc: ConfigError) -> ConfigError:
+    path = _path(exc.key)
+    if exc.rule.startswith("required: a distribution"):
+        return sf.error(f"{dotted(path[:-1])}: a distribution needs its family here: add dist, e.g. {{dist: "
+                        "exponential, mean: 300}} (only one the scenario already has may be given in part)", path[:-1])
+    shown = f"={exc.value!r}" if exc.value is not None and not isinstance(exc.value, (dict, list)) else ""
+    return sf.error(f"{exc.key}{shown}: {exc.rule}", path)
 
 
 @dataclass
@@ -255,21 +294,23 @@ class ScenarioSet:
 
     data: Dict[str, Dict[str, Any]]  # scenario data: extends resolved, ``scenario: <name>`` set
     errors: Dict[str, ConfigError]  # why each broken scenario cannot be used
+    _nodes: Dict[str, Dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def names(self) -> List[str]:
         """Every scenario name, usable or broken."""
         return sorted(set(self.data) | set(self.errors))
 
+    def node(self, name: str) -> Dict[str, Any]:
+        """The scenario's whole configuration data: its data over the defaults, every entry completed (what
+        Hydra composes from, :mod:`sim.config.hydra_setup`); raises the scenario's error if it is broken."""
+        if name in self.errors:
+            raise self.errors[name]
+        if name not in self._nodes:
+            from sim.config.schema import defaults_data
 
-def _merge(base: Dict[str, Any], top: Dict[str, Any]) -> Dict[str, Any]:
-    out = dict(base)
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
+            self._nodes[name] = complete(merge(defaults_data(), self.data[name]))
+        return self._nodes[name]
 
 
 def _resolve(name: str, files: Dict[str, Union[ScenarioFile, ConfigError]], chain: List[str]) -> List[ScenarioFile]:
@@ -292,12 +333,13 @@ def _compose(name: str, chain: List[ScenarioFile]) -> Dict[str, Any]:
     """The scenario's data: its chain of files merged, the child's keys last."""
     data: Dict[str, Any] = {}
     for f in chain:
-        data = _merge(data, f.data)
-    for path in distributions_without_family(data):
-        owner = next(f for f in reversed(chain) if _has(f.data, path))
-        raise owner.error(f"{dotted(path)}: a distribution needs its family here: add dist, e.g. "
-                          "{dist: exponential, mean: 300} (only one the scenario already has may be given in "
-                          "part)", path)
+        data = merge(data, f.data)
+    errors = chain[0].partial if len(chain) == 1 else _shape(data)  # a file alone: its own check's errors
+    if errors:
+        wrong = first_error(errors)
+        path = _path(wrong.key)
+        owner = next((f for f in reversed(chain) if _has(f.data, path[:-1])), chain[-1])
+        raise _file_error(owner, wrong)
     data["scenario"] = name
     return data
 

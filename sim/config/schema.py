@@ -1,333 +1,77 @@
-"""Typed configuration schema of the hotline simulator.
+"""The configuration schema of the hotline simulator: every setting, its type, range, unit, default and meaning.
 
-Every key a user can set lives in one of the dataclasses below: each field has a
-type, a default and a one-line comment.  Hydra composes ``configs/config.yaml``,
-the chosen scenario file (``scenarios/<name>.yaml``) and command-line overrides
-onto this schema, so a misspelt key or a value of the wrong type is rejected at
-composition time; :mod:`sim.config.validate` then checks ranges and cross-field rules.
+Each section is a pydantic model (:class:`sim.config.fields.Model`) whose fields carry their rules where they
+are declared (:mod:`sim.config.fields`: ranges and ceilings in the type, ``Literal`` choices, sets of distinct
+values, "used only when" conditions); rules that relate fields of one section are the section's validators,
+rules that relate sections are :mod:`sim.config.rules`', run once every section is valid.
+:func:`sim.config.errors.config_of` on the composed configuration (:mod:`sim.config.compose`) is the whole
+check of the configuration, and turns its first error into one line.  How to add a
+setting: sim/config/README.md.
 
-Units are part of the names: ``*_s`` is seconds, ``*_h`` hours, ``*_min`` minutes.
-A distribution (:class:`DistConfig`) takes its unit from the key that holds it
-(``handle_s`` is in seconds, ``resolution_h`` in hours).
+Units are part of the names: ``*_s`` is seconds, ``*_h`` hours, ``*_min`` minutes.  A distribution
+(:class:`DistConfig`) takes its unit from the key that holds it (``handle_s`` in seconds, ``resolution_h`` in hours).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Annotated, Any, Dict, List, Optional
 
-from omegaconf import MISSING
-
-from sim.config.dated import DatedConfig, DayLogSdConfig
-from sim.config.markers import DISTINCT
-from sim.config.report_config import ReportConfig  # noqa: F401 - part of the schema (Config.report)
-from sim.config.routing import CallbackConfig, EscalationConfig
+from sim.config.backoffice import (
+    URGENCY_CLASSES,
+    CalendarConfig,
+    FeedbackConfig,
+    UnitTypeConfig,
+    WorkOrderConfig,
+    _calendars,
+    has_units,
+    makes_orders,
+)
+from sim.config.dated import DatedConfig, DayLogSdConfig, dated_plan, read_dated
+from sim.config.experiment import ExperimentConfig
+from sim.config.fields import (
+    AT,
+    DIST_PARAMS,
+    Count,
+    DistConfig,
+    Distinct,
+    Hours,
+    Model,
+    NonNegative,
+    Number,
+    Positive,
+    PositiveHours,
+    Probability,
+    Range,
+    Seconds,
+    UsedOnlyWhen,
+    Whole,
+    dist,
+    doc,
+    rule,
+)
+from sim.config.limits import LIMITS
+from sim.config.report_config import ReportConfig
+from sim.config.routing import CallbackConfig, EscalationConfig, RoutingConfig, has_calls, has_online
 from sim.config.staffing_policy import (
+    STAFFING_POLICIES,
+    FrontStaffing,
+    FrontStaffingConfig,
+    GroupConfig,
     GroupTargetConfig,
     OptimizeConfig,
+    PlanForm,
+    ShiftConfig,
     ShiftPatternConfig,
+    StaffingConfig,
     StaffingTargetConfig,
-    default_patterns,
+    skeleton,
 )
 from sim.config.unit_staffing import UnitStaffingConfig
 from sim.core.distributions import DIST_FAMILIES
+from sim.core.errors import ConfigError
 
 #: Channels through which residents submit requests.
 CHANNELS: tuple[str, ...] = ("phone", "online")
-#: Urgency classes of the Beijing standard (DB11/T 2021-2022), most urgent first.
-URGENCY_CLASSES: tuple[str, ...] = ("emergency", "utilities", "general", "complex")
-
-
-@dataclass
-class DistConfig:
-    """A probability distribution given as data, e.g. ``{dist: lognormal, mean: 300, cv: 0.6}``."""
-
-    dist: str = MISSING  # family (required): exponential, lognormal, gamma, weibull, uniform, constant, empirical
-    mean: Optional[float] = None  # mean (exponential; lognormal/gamma/weibull with cv)
-    cv: Optional[float] = None  # coefficient of variation = sd / mean (lognormal, gamma, weibull)
-    median: Optional[float] = None  # median (lognormal given median and p90)
-    p90: Optional[float] = None  # 90th percentile (lognormal given median and p90)
-    shape: Optional[float] = None  # shape parameter (gamma, weibull; with scale)
-    scale: Optional[float] = None  # scale parameter (gamma, weibull; with shape)
-    low: Optional[float] = None  # lower bound (uniform)
-    high: Optional[float] = None  # upper bound (uniform)
-    value: Optional[float] = None  # the value (constant)
-    values: Optional[List[float]] = None  # observed values resampled with equal weight (empirical)
-
-
-def _exp(mean: float) -> DistConfig:
-    return DistConfig(dist="exponential", mean=mean)
-
-
-@dataclass
-class ChannelConfig:
-    """Arrival process of one channel: a non-homogeneous Poisson process."""
-
-    per_day: float = 0.0  # mean first contacts per day on a day whose weekday factor is 1 (before scale)
-    # relative weights of the hours: 24 (every day alike, hour 0 first) or 168 (a week, Monday 0:00 first;
-    # each day's 24 weights share out that day's volume, so a weight of 0 is a closed hour)
-    hourly_profile: List[float] = field(default_factory=lambda: [1.0] * 24)
-    day_cv: float = 0.0  # CV of a gamma day multiplier (day-to-day overdispersion); 0 = pure Poisson
-
-
-@dataclass
-class SurgeConfig:
-    """A demand surge: arrival rates multiplied over a time window."""
-
-    name: str = "surge"  # label for the reader of the scenario file (not used by the model)
-    start_h: float = 0.0  # start, hours from the start of the run
-    duration_h: float = 24.0  # length of the surge in hours
-    multiplier: float = 1.0  # rate multiplier while the surge lasts (>= 0)
-    categories: List[str] = field(default_factory=list, metadata=DISTINCT)  # categories affected; empty = all
-    channels: List[str] = field(default_factory=list, metadata=DISTINCT)  # channels affected; empty = all
-
-
-@dataclass
-class ArrivalsConfig:
-    """Demand: one arrival process per channel, weekday factors and surges."""
-
-    phone: ChannelConfig = field(default_factory=ChannelConfig)  # calls
-    online: ChannelConfig = field(default_factory=ChannelConfig)  # online submissions (WeChat, app, web)
-    day_of_week: List[float] = field(default_factory=lambda: [1.0] * 7)  # 7 multipliers of per_day, Monday first
-    surges: List[SurgeConfig] = field(default_factory=list)  # surge events (rainstorm, heating season, ...)
-    # a what-if: multiplies every channel's and category's arrivals (profiles, weekday factors and surges kept);
-    # 1.2 = +20% demand; in (0, 100] (checked in sim/config/whatif.py)
-    demand_factor: float = 1.0
-
-
-@dataclass
-class CategoryConfig:
-    """A request category: its share of contacts and how the front line handles it."""
-
-    share: float = 0.0  # share of all contacts (shares of all categories sum to 1)
-    direct_share: float = 1.0  # P(answered directly by the operator) for non-emergency contacts
-    urgency: Dict[str, float] = field(default_factory=lambda: {"general": 1.0})  # urgency-class mix (sums to 1)
-    handle_s: Optional[DistConfig] = None  # call handle time when answered directly; None = calls.handle_s
-    handle_work_order_s: Optional[DistConfig] = None  # handle time when it becomes a work order; None = calls default
-    patience_s: Optional[DistConfig] = None  # time its callers wait before hanging up, seconds; None = calls.patience_s
-    emergency_transfer_share: float = 0.0  # share of emergency-class contacts transferred to 110/119/120 (life safety)
-    unit_type: str = ""  # unit type that handles its work orders (a key of units); "" = no work orders possible
-    unit: Optional[str] = None  # a named unit of that type that handles them all; None = drawn by the type's weights
-    unclear_share: float = 0.0  # share of street-bound orders with unclear jurisdiction, sent to the district
-    resolution_h: Optional[DistConfig] = None  # time from response to resolution, hours; None = workorders.resolution_h
-    resolved_share: float = 0.9  # P(the unit resolves the case); otherwise explained but not resolvable
-
-
-@dataclass
-class RetrialConfig:
-    """Redials by callers who abandoned."""
-
-    probability: float = 0.0  # P(an abandoning caller calls again)
-    delay_s: DistConfig = field(default_factory=lambda: _exp(900.0))  # time from abandoning to the redial
-    max_retrials: int = 3  # redials per contact at most
-
-
-@dataclass
-class CallsConfig:
-    """Phone calls at the front line."""
-
-    # talk + wrap-up, direct answer
-    handle_s: DistConfig = field(default_factory=lambda: DistConfig("lognormal", mean=180.0, cv=0.8))
-    handle_work_order_s: Optional[DistConfig] = None  # talk + write-up + dispatch for a work order; None = handle_s
-    # transfer to 110/119/120
-    handle_transfer_s: DistConfig = field(default_factory=lambda: DistConfig("constant", value=60.0))
-    patience_s: DistConfig = field(default_factory=lambda: _exp(120.0))  # time a caller waits before hanging up
-    # urgency classes queued ahead of others
-    priority_classes: List[str] = field(default_factory=lambda: ["emergency"], metadata=DISTINCT)
-    retrial: RetrialConfig = field(default_factory=RetrialConfig)  # redials after abandoning
-    # a what-if: multiplies every call handle time (handle_s, handle_work_order_s, handle_transfer_s and the
-    # categories' own), each distribution's shape and CV kept; 1.1 = 10% longer; in (0, 100] (sim/config/whatif.py)
-    handle_factor: float = 1.0
-    # x handle time by the half-hour of the first attempt: 48 or 336 (Monday first) values in (0, 10]; [] = none
-    handle_factor_half_hourly: List[float] = field(default_factory=list)
-
-
-@dataclass
-class OnlineConfig:
-    """Online submissions: handled by operators when no call waits."""
-
-    # operator time, direct answer
-    handle_s: DistConfig = field(default_factory=lambda: DistConfig("lognormal", mean=240.0, cv=0.7))
-    handle_work_order_s: Optional[DistConfig] = None  # operator time when it becomes a work order; None = handle_s
-    deadline_h: float = 2.0  # acceptance deadline (Beijing standard: 2 h)
-    expire_h: Optional[float] = None  # an item not accepted within this many hours is withdrawn; None = never
-
-
-@dataclass
-class ShiftConfig:
-    """A shift: ``count`` operators from ``start_h`` for ``length_h`` hours, on the given weekdays."""
-
-    name: str = "shift"  # label for the reader of the scenario file (not used by the model)
-    start_h: float = 0.0  # start time of day in hours, 0 <= start_h < 24
-    length_h: float = 8.0  # length in hours (0 < length_h <= 24; may cross midnight)
-    count: float = 0.0  # operators on the shift (before scale; a fraction keeps its mean)
-    # weekdays the shift starts on (0 = Monday); empty = every day
-    days: List[int] = field(default_factory=list, metadata=DISTINCT)
-    cost_per_h: Optional[float] = None  # cost of a paid hour on this shift (front line); None = staffing.cost_per_h
-
-
-@dataclass
-class StaffingConfig:
-    """Front-line staffing: exactly one of a constant headcount, a half-hourly plan or shifts."""
-
-    operators: int = 0  # constant headcount (before scale); given on the command line, it replaces the scenario's plan
-    half_hourly: List[float] = field(default_factory=list)  # headcount per half-hour: one day (48) or a week (336)
-    shifts: List[ShiftConfig] = field(default_factory=list)  # shifts whose coverage gives the headcount
-    shrinkage: float = 0.0  # share of scheduled operators not available (breaks, training, meetings), in [0, 1)
-    headcount_factor: float = 1.0  # multiplies the plan's headcounts, whatever its form (a what-if: 1.1 = +10%)
-
-
-@dataclass
-class FrontStaffingConfig(StaffingConfig):
-    """The front line's staffing: a plan, or a policy that proposes one (sim/config/staffing_policy.py)."""
-
-    policy: str = "plan"  # plan (run the plan above), erlang (Erlang A per interval) or optimize (by simulation)
-    offered_load: str = "modified"  # load per interval for erlang/optimize: sipp, lagged or modified
-    target: StaffingTargetConfig = field(default_factory=StaffingTargetConfig)  # service targets of every interval
-    schedule: str = "intervals"  # a proposed plan as a half-hourly headcount (intervals) or as shifts (shifts)
-    patterns: List[ShiftPatternConfig] = field(default_factory=default_patterns)  # allowed shifts (schedule=shifts)
-    schedule_gap: float = 0.02  # shift scheduling stops within this share of the optimal cost, in [0, 1); 0 = prove it
-    optimize: OptimizeConfig = field(default_factory=OptimizeConfig)  # the simulation-based policy
-    cost_per_h: float = 1.0  # cost of a paid operator-hour (a shift's own cost_per_h takes precedence)
-    currency: str = ""  # label of every cost (e.g. CNY), at most 16 characters; empty = units of cost_per_h
-    # operator-hours the proposed plan may roster in the measurement window (at the run's scale; optimize), > 0
-    budget_h: Optional[float] = None  # None = no budget
-    budget_cost: Optional[float] = None  # the same budget as a cost (in staffing.currency), > 0; None = no budget
-
-
-@dataclass
-class CalendarConfig:
-    """Working time of a unit or team: the same hours on the given weekdays."""
-
-    days: List[int] = field(default_factory=lambda: [0, 1, 2, 3, 4, 5, 6], metadata=DISTINCT)  # working weekdays
-    start_h: float = 0.0  # opening time of day, hours
-    end_h: float = 24.0  # closing time of day, hours (start_h < end_h <= 24)
-
-
-def _calendars() -> Dict[str, CalendarConfig]:
-    return {
-        "always": CalendarConfig(),
-        "office": CalendarConfig(days=[0, 1, 2, 3, 4], start_h=9.0, end_h=18.0),
-        "daytime": CalendarConfig(start_h=8.0, end_h=20.0),
-    }
-
-
-@dataclass
-class UnitTypeConfig:
-    """A type of handling unit (streets/townships, districts, municipal departments, utilities)."""
-
-    count: int = 1  # units of this type
-    names: List[str] = field(default_factory=list, metadata=DISTINCT)  # names of the first units (others: <type>_<n>)
-    case_workers: int = 1  # case workers per unit (before scale)
-    case_workers_by_unit: Dict[str, int] = field(default_factory=dict)  # exceptions by unit name
-    caseload: int = 10  # open cases one case worker carries at once
-    calendar: str = "always"  # name of a calendar in calendars
-    weights: List[float] = field(default_factory=list)  # relative share of orders per unit; empty = uniform
-    zipf: float = 0.0  # if weights is empty: Zipf exponent over units (0 = uniform)
-    district_of: str = ""  # for streets: unit type of the district each unit belongs to (in equal blocks)
-    staff_by_weight: bool = False  # spread count x case_workers over the units in proportion to their weights
-
-
-@dataclass
-class WorkOrderConfig:
-    """Dispatch, action and close-out of work orders, by urgency class."""
-
-    dispatch_delay_h: Dict[str, DistConfig] = field(default_factory=lambda: {
-        "emergency": _exp(0.2), "utilities": _exp(0.5),
-        "general": DistConfig("lognormal", median=3.0, p90=14.0),
-        "complex": DistConfig("lognormal", median=4.0, p90=18.0)})  # from end of call handling to dispatch
-    dispatch_limit_h: Dict[str, float] = field(default_factory=lambda: {
-        "emergency": 1.0, "utilities": 2.0, "general": 24.0, "complex": 24.0})  # Beijing standard
-    misroute_probability: float = 0.0  # P(an order is dispatched to a wrong unit)
-    review_h: DistConfig = field(default_factory=lambda: _exp(4.0))  # wrong unit's review before bouncing back
-    # signing to first contact
-    response_delay_h: Dict[str, DistConfig] = field(default_factory=lambda: {
-        "emergency": _exp(0.25), "utilities": _exp(1.0), "general": _exp(4.0), "complex": _exp(6.0)})
-    response_limit_h: Dict[str, float] = field(default_factory=lambda: {
-        "emergency": 1.0, "utilities": 4.0, "general": 24.0, "complex": 24.0})  # limit from arrival at the unit
-    # default handling
-    resolution_h: DistConfig = field(default_factory=lambda: DistConfig("lognormal", median=72.0, p90=240.0))
-    resolution_h_by_urgency: Dict[str, DistConfig] = field(default_factory=dict)  # overrides the category's, per class
-    closeout_limit_h: Dict[str, float] = field(default_factory=lambda: {
-        "emergency": 2.0, "utilities": 24.0, "general": 168.0, "complex": 360.0})  # limit from arrival at the unit
-    dispatch: str = "direct"  # direct: to the handling unit; via_district: a street's orders pass its district first
-    district_review_h: DistConfig = field(default_factory=lambda: _exp(2.0))  # the district's review (via_district)
-    district_catch_probability: float = 0.5  # P(the district's review sends a misrouted order to the right street)
-    assignment: str = "weights"  # weights: the unit drawn by the type's weights; least_loaded: fewest open per worker
-    # unit types least_loaded applies to; empty = all
-    assignment_types: List[str] = field(default_factory=list, metadata=DISTINCT)
-
-
-@dataclass
-class FeedbackConfig:
-    """Return visits: the call that asks whether the problem was solved."""
-
-    mode: str = "team"  # "team" (own staffing below) or "operators" (front line, when no inbound work waits)
-    staffing: StaffingConfig = field(default_factory=StaffingConfig)  # the feedback team (mode: team)
-    calendar: str = "daytime"  # hours in which residents may be called (a key of calendars)
-    # close-out to visit
-    delay_h: DistConfig = field(default_factory=lambda: DistConfig("uniform", low=24.0, high=72.0))
-    reach_probability: float = 0.5  # P(an attempt reaches the resident)
-    max_attempts: int = 3  # attempts before the visit counts as not reached
-    retry_delay_h: DistConfig = field(default_factory=lambda: _exp(4.0))  # between unanswered attempts
-    talk_s: DistConfig = field(default_factory=lambda: DistConfig("lognormal", mean=175.0, cv=0.5))  # reached attempt
-    no_answer_s: DistConfig = field(default_factory=lambda: DistConfig("constant", value=30.0))  # unanswered attempt
-    p_reports_resolved: Dict[str, float] = field(default_factory=lambda: {
-        "resolved": 0.98, "explained": 0.3})  # P(resident says resolved) by the unit's outcome
-    p_satisfied: Dict[str, float] = field(default_factory=lambda: {
-        "resolved": 0.99, "not_resolved": 0.35})  # P(satisfied) by what the resident reports
-    late_factor_resolved: float = 1.0  # multiplies P(reports resolved) when the close-out was late
-    late_factor_satisfied: float = 0.85  # multiplies P(satisfied) when the close-out was late
-    reopen_probability: float = 0.5  # P(an unsatisfied case is reopened) and sent back to the same unit
-    max_rounds: int = 2  # handling rounds per work order at most (1 = never reopened)
-
-
-@dataclass
-class GroupConfig:
-    """An operator group's staffing plan (``routing.groups.<name>``): exactly one form, as in ``staffing``."""
-
-    operators: int = 0  # constant headcount (before scale)
-    half_hourly: List[float] = field(default_factory=list)  # headcount per interval: one day (48) or one week (336)
-    shifts: List[ShiftConfig] = field(default_factory=list)  # shifts whose coverage gives the headcount
-    # the group's own targets when a staffing policy proposes its plan (None: staffing.target's)
-    target: GroupTargetConfig = field(default_factory=GroupTargetConfig)
-
-
-@dataclass
-class RoutingConfig:
-    """How operators take their work: skill groups with overflow, blending, aging, callbacks (sim.policies)."""
-
-    groups: Dict[str, GroupConfig] = field(default_factory=dict)  # name -> plan; empty = one group, staffing's plan
-    # category/online/outbound -> groups, preferred first
-    skills: Dict[str, List[str]] = field(default_factory=dict, metadata=DISTINCT)
-    overflow_after_s: float = 30.0  # wait before a contact may also go to the next group of its list, seconds
-    reserve_idle: int = 0  # online and outbound work only while this many other operators of the group stay idle
-    reserve_idle_half_hourly: List[int] = field(default_factory=list)  # the same per half-hour (48 or 336 values)
-    escalate_after_s: EscalationConfig = field(default_factory=EscalationConfig)  # priority aging, per class
-    callback: CallbackConfig = field(default_factory=CallbackConfig)  # callbacks offered instead of a long wait
-
-
-@dataclass
-class ExperimentConfig:
-    """Replications, horizon and random seed."""
-
-    seed: int = 12345  # root seed; every random stream derives from it and the replication number
-    replications: int = 5  # independent replications
-    horizon_h: float = 24.0  # simulated time per replication, hours
-    warmup_h: float = 0.0  # initial hours excluded from every KPI (steady-state studies)
-    drain_h: float = 0.0  # after the horizon, hours without new arrivals to let open contacts finish
-    start_weekday: int = 0  # weekday at time 0 (0 = Monday)
-    precision: Optional[float] = None  # target relative CI half-width of precision_kpi; None = fixed replications
-    precision_kpi: str = "service_level"  # KPI whose precision decides when to stop adding replications
-    max_replications: int = 100  # cap on replications when a precision target is set
-    confidence: float = 0.95  # confidence level of the intervals across replications (Student t)
-    jobs: int = 1  # worker processes running replications in parallel (executor auto/process)
-    executor: str = "auto"  # auto (process if jobs > 1, else serial), serial, process, dask
-    scheduler: Optional[str] = None  # Dask scheduler address (executor=dask), e.g. tcp://10.0.0.5:8786
-    connect_timeout_s: float = 5.0  # longest wait for the Dask scheduler to answer before the run starts
-    progress: bool = True  # show progress: a bar on a terminal, else a line per replication after 10 s
-
-
 #: The defaults of ``kpi.targets``: Beijing's published targets and levels (sources: docs/kpis.md, "Targets").
 BEIJING_TARGETS: Dict[str, Optional[float]] = {
     "answer_rate": 0.95,  # answer rate over any 24 h >= 95% (DB11/T 2021-2022)
@@ -336,55 +80,280 @@ BEIJING_TARGETS: Dict[str, Optional[float]] = {
     "resolution_rate": 0.973,  # the city's published level for 2025 (97.3%)
     "satisfaction_rate": 0.977,  # the city's published level for 2025 (97.7%)
 }
+Weight = Annotated[Number, Range(ceiling=1e9, why="a relative weight of the hour")]
 
 
-@dataclass
-class KpiConfig:
+def from_template(cfg: Any, channel: str) -> bool:
+    """Whether ``channel``'s arrivals come from the weekly template (not from a dated file's rows)."""
+    return cfg.dated.file is None or channel not in read_dated(cfg.dated.file, CHANNELS, list(cfg.categories)).rates
+
+
+_TEMPLATE = UsedOnlyWhen(lambda c, o: from_template(c, "phone" if o is c.arrivals.phone else "online"),
+                         "not used: dated.file gives the channel's arrivals per date and half-hour (its days' spread: "
+                         "dated.day_log_sd)")
+#: A what-if's multiplier (as ``staffing.headcount_factor``); the run's size limits bound what it makes further.
+Factor = Annotated[Number, Range(0.0, 100.0, lo_open=True)]
+
+
+def call_handling(cfg: Any, owner: Any = None) -> bool:
+    """Whether operators spend call handle time: calls, or online items transferred to emergency services."""
+    return has_calls(cfg) or (has_online(cfg) and any(
+        c.urgency.get("emergency", 0.0) > 0 and c.emergency_transfer_share > 0 for c in cfg.categories.values()))
+
+
+_PHONE = UsedOnlyWhen(has_calls, "used only when there are calls (arrivals.phone.per_day > 0)")
+_UNITS = UsedOnlyWhen(has_units, "used only when the scenario has units (work orders); this one has none")
+_ORDERS = UsedOnlyWhen(lambda c, o: makes_orders(o), "used only when the category makes work orders "
+                                                     "(direct_share < 1, or emergencies not all transferred)")
+_ANY_ORDERS = UsedOnlyWhen(lambda c, o: any(makes_orders(x) for x in c.categories.values()), "used only when a "
+                           "category makes work orders (direct_share < 1, or emergencies not all transferred)")
+
+
+def check_shares(key: str, shares: Dict[str, float], allowed: Optional[tuple[str, ...]] = None) -> None:
+    """Refuse shares that are empty, name unknown entries, are negative or do not sum to 1."""
+    if not shares:
+        raise ConfigError(key, shares, "must not be empty")
+    for name, v in shares.items():
+        if allowed is not None and name not in allowed:
+            raise ConfigError(f"{key}.{name}", v, f"unknown name; use one of {', '.join(sorted(allowed))}")
+        Range().at(f"{key}.{name}", v)
+    total = sum(float(v) for v in shares.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ConfigError(key, dict(shares), f"shares must sum to 1 (they sum to {total:.6g})")
+
+
+class ChannelConfig(Model):
+    """Arrival process of one channel: a non-homogeneous Poisson process."""
+
+    per_day: NonNegative = doc(0.0, "mean first contacts per day on a day whose weekday factor is 1 (before scale)")
+    hourly_profile: Annotated[List[Weight], _TEMPLATE] = doc(lambda: [1.0] * 24, "relative weights of the hours: 24 "
+                                                             "(every day alike) or 168 (a week, Monday 0:00 first); "
+                                                             "0 = a closed hour")
+    day_cv: Annotated[Number, Range(0.0, 10.0), _TEMPLATE] = doc(0.0, "CV of a gamma day multiplier; 0 = pure "
+                                                                      "Poisson")
+
+
+class SurgeConfig(Model):
+    """A demand surge: arrival rates multiplied over a time window."""
+
+    name: str = doc("surge", "label for the reader of the scenario file (not used by the model)")
+    start_h: Hours = doc(0.0, "start, hours from the start of the run")
+    duration_h: PositiveHours = doc(24.0, "length of the surge in hours")
+    multiplier: NonNegative = doc(1.0, "rate multiplier while the surge lasts")
+    categories: Annotated[List[str], Distinct()] = doc(list, "categories affected; empty = all")
+    channels: Annotated[List[str], Distinct()] = doc(list, "channels affected; empty = all")
+
+
+class ArrivalsConfig(Model):
+    """Demand: one arrival process per channel, weekday factors and surges."""
+
+    phone: ChannelConfig = doc(ChannelConfig, "calls")
+    online: ChannelConfig = doc(ChannelConfig, "online submissions (WeChat, app, web)")
+    day_of_week: Annotated[List[Annotated[Number, Range(ceiling=100.0, why="a weekday's multiplier of the channels' "
+                                                                         "per_day")]], UsedOnlyWhen(
+        lambda c, o: any(getattr(c.arrivals, ch).per_day > 0 and from_template(c, ch) for ch in CHANNELS),
+        "not used: dated.file gives the arrivals of every channel with demand per date")] \
+        = doc(lambda: [1.0] * 7, "7 multipliers of per_day, Monday first")
+    surges: List[SurgeConfig] = doc(list, "surge events (rainstorm, heating season, ...)")
+    demand_factor: Factor = doc(1.0, "a what-if: multiplies every channel's and category's arrivals (profiles, "
+                                     "weekday factors and surges kept); 1.2 = +20% demand (sim/config/whatif.py)")
+
+    @rule
+    def _profiles(self) -> None:
+        for ch in CHANNELS:
+            c, key = getattr(self, ch), f"{AT}.{ch}.hourly_profile"
+            w = c.hourly_profile
+            if len(w) not in (24, 168):
+                raise ConfigError(key, list(w), f"must have 24 values (every day alike) or 168 (a week, Monday 0:00 "
+                                                f"first) (has {len(w)})")
+            if sum(w) <= 0:
+                raise ConfigError(key, list(w), "must have a positive sum")
+            for d in range(min(7, len(self.day_of_week)) if len(w) == 168 and c.per_day > 0 else 0):
+                if self.day_of_week[d] > 0 and sum(w[24 * d:24 * d + 24]) <= 0:
+                    raise ConfigError(f"{key}[{24 * d}:{24 * d + 24}]", list(w[24 * d:24 * d + 24]),
+                                      f"weekday {d} (0 = Monday) has no weight but arrivals.day_of_week[{d}] = "
+                                      f"{self.day_of_week[d]:g} gives it demand; give its hours weights or set the "
+                                      "factor to 0")
+        if self.phone.per_day + self.online.per_day <= 0:
+            raise ConfigError(f"{AT}.phone.per_day", self.phone.per_day,
+                              "no demand: phone and online per_day are both 0")
+        if len(self.day_of_week) != 7:
+            raise ConfigError(f"{AT}.day_of_week", list(self.day_of_week),
+                              f"must have 7 values (has {len(self.day_of_week)})")
+        for i, s in enumerate(self.surges):
+            for ch in s.channels:
+                if ch not in CHANNELS:
+                    raise ConfigError(f"{AT}.surges[{i}].channels", ch,
+                                      f"unknown channel; use one of {', '.join(CHANNELS)}")
+
+
+class CategoryConfig(Model):
+    """A request category: its share of contacts and how the front line and the back office handle it."""
+
+    share: NonNegative = doc(0.0, "share of all contacts (the shares of all categories sum to 1)")
+    direct_share: Probability = doc(1.0, "P(answered directly by the operator) for non-emergency contacts")
+    urgency: Dict[str, Number] = doc(lambda: {"general": 1.0}, "urgency-class mix (sums to 1)")
+    handle_s: Annotated[Optional[DistConfig], _PHONE] = doc(None, "call handle time when answered directly; "
+                                                                  "None = calls.handle_s")
+    handle_work_order_s: Annotated[Optional[DistConfig], _PHONE, _ORDERS] = doc(
+        None, "call handle time when it becomes a work order; None = the calls default")
+    patience_s: Optional[DistConfig] = doc(None, "time its callers wait before hanging up, seconds; None = "
+                                                 "calls.patience_s")
+    emergency_transfer_share: Annotated[Probability, UsedOnlyWhen(
+        lambda c, o: o.urgency.get("emergency", 0) > 0, "used only when the category has emergencies (its "
+                                                        "urgency.emergency > 0)")] = doc(
+        0.0, "share of emergency-class contacts transferred to 110/119/120 (life safety)")
+    unit_type: Annotated[str, _UNITS, _ORDERS] = doc("", "unit type that handles its work orders (a key of units)")
+    unit: Annotated[Optional[str], _UNITS, _ORDERS] = doc(None, "a named unit of that type that handles them all; "
+                                                                "None = drawn by the type's weights")
+    unclear_share: Annotated[Probability, _UNITS, _ORDERS, UsedOnlyWhen(
+        lambda c, o: bool(getattr(c.units.get(o.unit_type), "district_of", "")),
+        "used only when the category's unit type belongs to a district (units.<type>.district_of): an order of "
+        "unclear jurisdiction goes to the district")] = doc(0.0, "share of street-bound orders with unclear "
+                                                                 "jurisdiction, sent to the district")
+    resolution_h: Annotated[Optional[DistConfig], _UNITS, _ORDERS] = doc(
+        None, "time from response to resolution, hours; None = workorders.resolution_h")
+    resolved_share: Annotated[Probability, _UNITS, _ORDERS] = doc(0.9, "P(the unit resolves the case); otherwise "
+                                                                       "explained but not resolvable")
+
+    @rule
+    def _urgency(self) -> None:
+        check_shares(f"{AT}.urgency", dict(self.urgency), URGENCY_CLASSES)
+
+
+class RetrialConfig(Model):
+    """Redials by callers who abandoned."""
+
+    probability: Annotated[Probability, UsedOnlyWhen(lambda c, o: o.max_retrials > 0, "used only when a caller may "
+                                                     "redial at least once (calls.retrial.max_retrials > 0)")] = doc(
+        0.0, "P(an abandoning caller calls again)")
+    delay_s: Annotated[DistConfig, UsedOnlyWhen(lambda c, o: o.probability > 0, "used only when callers redial "
+                                                "(calls.retrial.probability > 0)"), UsedOnlyWhen(
+        lambda c, o: o.max_retrials > 0, "used only when a caller may redial at least once "
+                                         "(calls.retrial.max_retrials > 0)")] = doc(
+        dist("exponential", mean=900.0), "time from abandoning to the redial")
+    max_retrials: Annotated[Count, Range(ceiling=LIMITS["max_retrials"], why="redials per contact"), UsedOnlyWhen(
+        lambda c, o: o.probability > 0, "used only when callers redial (calls.retrial.probability > 0)")] = doc(
+        3, "redials per contact at most")
+
+
+class CallsConfig(Model):
+    """Phone calls at the front line."""
+
+    handle_s: Annotated[DistConfig, _PHONE] = doc(dist("lognormal", mean=180.0, cv=0.8), "talk + wrap-up, direct "
+                                                                                          "answer")
+    handle_work_order_s: Annotated[Optional[DistConfig], _PHONE, _ANY_ORDERS] = doc(
+        None, "talk + write-up + dispatch for a work order; None = handle_s")
+    handle_transfer_s: DistConfig = doc(dist("constant", value=60.0), "transfer to 110/119/120")
+    patience_s: Annotated[DistConfig, _PHONE] = doc(dist("exponential", mean=120.0), "time a caller waits before "
+                                                                                     "hanging up")
+    priority_classes: Annotated[List[str], Distinct(), _PHONE] = doc(lambda: ["emergency"], "urgency classes queued "
+                                                                                            "ahead of the others")
+    retrial: Annotated[RetrialConfig, _PHONE] = doc(RetrialConfig, "redials after abandoning")
+    handle_factor: Annotated[Factor, UsedOnlyWhen(call_handling, "used only when operators handle calls "
+                             "(arrivals.phone.per_day > 0) or transfer online emergencies (calls.handle_transfer_s)")] \
+        = doc(1.0, "a what-if: multiplies every call handle time (handle_s, handle_work_order_s, handle_transfer_s "
+                   "and the categories' own), each distribution's shape and CV kept; 1.1 = 10% longer")
+    handle_factor_half_hourly: List[Annotated[Number, Range(0.0, 10.0, lo_open=True)]] = doc(
+        list, "x handle time by the half-hour of the call's first attempt: 48 or 336 (Monday first) values; [] = none")
+
+    @rule
+    def _profile(self) -> None:
+        if len(self.handle_factor_half_hourly) not in (0, 48, 336):
+            raise ConfigError(f"{AT}.handle_factor_half_hourly", f"<{len(self.handle_factor_half_hourly)} values>",
+                              "must have 48 values (one day) or 336 (one week, Monday first)")
+
+
+class OnlineConfig(Model):
+    """Online submissions: handled by operators when no call waits."""
+
+    handle_s: DistConfig = doc(dist("lognormal", mean=240.0, cv=0.7), "operator time, direct answer")
+    handle_work_order_s: Annotated[Optional[DistConfig], _ANY_ORDERS] = doc(
+        None, "operator time when it becomes a work order; None = handle_s")
+    deadline_h: PositiveHours = doc(2.0, "acceptance deadline (Beijing standard: 2 h)")
+    expire_h: Optional[PositiveHours] = doc(None, "an item not accepted within this many hours is withdrawn; "
+                                                  "None = never")
+
+
+class KpiConfig(Model):
     """How service is measured, and the targets it is judged against."""
 
-    answer_threshold_s: float = 15.0  # service-level threshold (Beijing standard: answered within 15 s)
-    interval_min: int = 30  # length of a reporting interval, minutes (divides a day)
-    # KPI -> target: a minimum where a higher value is better, a maximum where lower is better (the KPI
-    # catalogue says which); a share as a fraction (0.95); null removes a target; add one with +kpi.targets.NAME=
-    targets: Dict[str, Optional[float]] = field(default_factory=lambda: dict(BEIJING_TARGETS))
+    answer_threshold_s: Annotated[Seconds, _PHONE] = doc(15.0, "service-level threshold (Beijing standard: answered "
+                                                               "within 15 s)")
+    interval_min: Annotated[Whole, Range(1, 1440)] = doc(30, "length of a reporting interval, minutes (divides a day)")
+    targets: Dict[str, Optional[Number]] = doc(lambda: dict(BEIJING_TARGETS), "KPI -> target: a minimum where higher "
+                                               "is better, a maximum where lower is better (a share as a fraction); "
+                                               "null removes a target; add one with +kpi.targets.NAME=")
+
+    @rule
+    def _interval(self) -> None:
+        if 1440 % self.interval_min:
+            raise ConfigError(f"{AT}.interval_min", self.interval_min, "must divide a day (1440 minutes)")
 
 
-@dataclass
-class Config:
+class Config(Model):
     """The whole run: scenario data plus experiment, KPI and report settings."""
 
-    scenario: str = "beijing_baseline"  # name of the scenario file scenarios/<name>.yaml
-    description: str = ""  # one line describing the scenario
-    scale: float = 1.0  # multiplies demand and staff together (e.g. 0.1 for quick runs)
-    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)  # replications, horizon, seed
-    arrivals: ArrivalsConfig = field(default_factory=ArrivalsConfig)  # demand
-    dated: DatedConfig = field(default_factory=DatedConfig)  # arrivals per date and half-hour from a file
-    categories: Dict[str, CategoryConfig] = field(default_factory=dict)  # request categories by name
-    calls: CallsConfig = field(default_factory=CallsConfig)  # phone calls
-    online: OnlineConfig = field(default_factory=OnlineConfig)  # online submissions
-    staffing: FrontStaffingConfig = field(default_factory=FrontStaffingConfig)  # front-line operators
-    routing: RoutingConfig = field(default_factory=RoutingConfig)  # skill groups, overflow, blending, callbacks
-    calendars: Dict[str, CalendarConfig] = field(default_factory=_calendars)  # named working calendars
-    units: Dict[str, UnitTypeConfig] = field(default_factory=dict)  # handling unit types by name
-    workorders: WorkOrderConfig = field(default_factory=WorkOrderConfig)  # dispatch and action
-    feedback: FeedbackConfig = field(default_factory=FeedbackConfig)  # return visits
-    unit_staffing: UnitStaffingConfig = field(default_factory=UnitStaffingConfig)  # case workers per unit proposed
-    kpi: KpiConfig = field(default_factory=KpiConfig)  # measurement
-    report: ReportConfig = field(default_factory=ReportConfig)  # outputs
+    scenario: str = doc("beijing_baseline", "name of the scenario file scenarios/<name>.yaml")
+    description: str = doc("", "one line describing the scenario")
+    scale: Positive = doc(1.0, "multiplies demand and staff together (e.g. 0.1 for quick runs)")
+    experiment: ExperimentConfig = doc(ExperimentConfig, "replications, horizon, seed")
+    arrivals: ArrivalsConfig = doc(ArrivalsConfig, "demand")
+    dated: DatedConfig = doc(DatedConfig, "arrivals per date and half-hour from a file (sim/config/dated.py)")
+    categories: Dict[str, CategoryConfig] = doc(dict, "request categories by name")
+    calls: CallsConfig = doc(CallsConfig, "phone calls")
+    online: Annotated[OnlineConfig, UsedOnlyWhen(has_online, "used only when there is online demand "
+                                                         "(arrivals.online.per_day > 0)")] = doc(OnlineConfig,
+                                                                                                 "online submissions")
+    staffing: FrontStaffing = doc(FrontStaffingConfig, "front-line operators: a plan, or a policy that proposes one")
+    routing: RoutingConfig = doc(RoutingConfig, "skill groups, overflow, blending, callbacks")
+    calendars: Annotated[Dict[str, CalendarConfig], _UNITS, UsedOnlyWhen(
+        lambda c, name: name == c.feedback.calendar or any(ut.calendar == name for ut in c.units.values()),
+        "used only when a unit type (units.<type>.calendar) or feedback.calendar names this calendar", each=True)] \
+        = doc(_calendars, "named working calendars")
+    units: Dict[str, UnitTypeConfig] = doc(dict, "handling unit types by name")
+    workorders: Annotated[WorkOrderConfig, _UNITS] = doc(WorkOrderConfig, "dispatch and action")
+    feedback: Annotated[FeedbackConfig, _UNITS] = doc(FeedbackConfig, "return visits")
+    unit_staffing: Annotated[UnitStaffingConfig, _UNITS] = doc(UnitStaffingConfig, "case workers per unit: the "
+                                                                                     "scenario's, or proposed")
+    kpi: KpiConfig = doc(KpiConfig, "measurement")
+    report: ReportConfig = doc(ReportConfig, "outputs")
 
 
-def register_schema() -> None:
-    """Store the schema in Hydra's ConfigStore as ``base_config``."""
-    from hydra.core.config_store import ConfigStore
+def defaults_data() -> Dict[str, Any]:
+    """The schema's defaults as data, with every key of every variant (what a composition starts from)."""
+    data = Config.model_construct().model_dump()
+    data["staffing"] = skeleton(FrontStaffingConfig)
+    data["feedback"]["staffing"] = skeleton(StaffingConfig)
+    return data
 
-    ConfigStore.instance().store(name="base_config", node=Config)
+
+def group_plans(cfg: Config) -> Dict[str, StaffingConfig]:
+    """Each group's staffing plan: its own plan form, with ``staffing``'s shrinkage and headcount factor.
+
+    Without ``routing.groups``: the one plan ``staffing``, under the name ``"operators"``.
+    """
+    if not cfg.routing.groups:
+        dated = dated_plan(cfg, CHANNELS)  # a dated scenario's plan per date and half-hour (dated.staffing_file)
+        return {"operators": cfg.staffing if dated is None else cfg.staffing.with_form(half_hourly=dated)}
+    s = cfg.staffing
+    return {name: g.with_form(shrinkage=s.shrinkage, headcount_factor=s.headcount_factor, family=StaffingConfig)
+            for name, g in cfg.routing.groups.items()}
+
+
+def plan_key(cfg: Config, group: str) -> str:
+    """The key prefix of ``group``'s plan (``staffing`` without groups)."""
+    return f"routing.groups.{group}" if cfg.routing.groups else "staffing"
 
 
 __all__ = [
-    "CHANNELS", "URGENCY_CLASSES", "DIST_FAMILIES", "MISSING", "BEIJING_TARGETS", "DistConfig", "ChannelConfig",
-    "SurgeConfig", "ArrivalsConfig", "CategoryConfig", "RetrialConfig", "CallsConfig", "OnlineConfig", "ShiftConfig",
-    "StaffingConfig", "FrontStaffingConfig", "StaffingTargetConfig", "GroupTargetConfig", "OptimizeConfig",
+    "CHANNELS", "URGENCY_CLASSES", "DIST_FAMILIES", "DIST_PARAMS", "BEIJING_TARGETS", "STAFFING_POLICIES",
+    "DistConfig", "ChannelConfig", "SurgeConfig", "ArrivalsConfig", "CategoryConfig", "RetrialConfig", "CallsConfig",
+    "OnlineConfig", "ShiftConfig", "StaffingConfig", "FrontStaffingConfig", "StaffingTargetConfig", "OptimizeConfig",
     "ShiftPatternConfig", "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig", "ExperimentConfig",
-    "KpiConfig", "ReportConfig", "Config", "register_schema", "UnitStaffingConfig", "GroupConfig", "RoutingConfig",
-    "CallbackConfig", "EscalationConfig", "DatedConfig", "DayLogSdConfig",
+    "KpiConfig", "ReportConfig", "Config", "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig",
+    "PlanForm", "GroupTargetConfig", "DatedConfig", "DayLogSdConfig", "UnitStaffingConfig",
+    "makes_orders", "defaults_data", "group_plans",
+    "plan_key",
+    "check_shares",
 ]

@@ -23,24 +23,23 @@ calls took 10% longer".  Each is one key, which a sweep can move
 
 Both are applied where the scenario is compiled (:mod:`sim.model.derive`), so
 the model, the staffing policies and the checks before a run read the
-multiplied values, computed once.  This module holds the range check of both
-(:func:`check_factors`) and the scaling of a distribution given as data
-(:func:`scaled_dist`), which the check and the compilation share: what is
+multiplied values, computed once.  The range of both is on their fields
+(:mod:`sim.config.schema`); this module holds the check of the handle times the
+factor makes (:func:`check_factors`) and the scaling of a distribution given as
+data (:func:`scaled_dist`), which the check and the compilation share: what is
 checked is what runs.  A factor of 1 leaves every value untouched.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Dict, List, Tuple
 
-from sim.config.rules import check_number
-from sim.config.schema import Config, DistConfig
+from sim.config.fields import DistConfig
 from sim.core.distributions import FAMILY_PARAMS, make_distribution
 from sim.core.errors import ConfigError
 
-#: The largest factor, as for ``staffing.headcount_factor`` (:data:`sim.config.validate_size.CEILINGS`); the
-#: run's size limits (contacts, events, memory) bound the multiplied demand further.
+#: The largest factor (the range of :data:`sim.config.schema.Factor`); the run's size limits (contacts, events,
+#: memory) bound the multiplied demand further.
 MAX_FACTOR = 100.0
 #: Parameters that set a distribution's shape, kept when it is scaled; every other parameter of
 #: :data:`sim.core.distributions.FAMILY_PARAMS` sets a size and is multiplied.
@@ -70,10 +69,10 @@ def scaled_dist(dist: DistConfig, factor: float) -> DistConfig:
         value = getattr(dist, p)
         if value is not None:
             sizes[p] = [v * factor for v in value] if p == "values" else value * factor
-    return dataclasses.replace(dist, **sizes)
+    return dist.model_copy(update=sizes)
 
 
-def call_handle_settings(cfg: Config) -> List[Tuple[str, DistConfig]]:
+def call_handle_settings(cfg: Any) -> List[Tuple[str, DistConfig]]:
     """Every call handle-time distribution ``cfg`` gives, with its key: those ``calls.handle_factor`` multiplies."""
     c = cfg.calls
     out = [("calls.handle_s", c.handle_s), ("calls.handle_work_order_s", c.handle_work_order_s),
@@ -84,18 +83,16 @@ def call_handle_settings(cfg: Config) -> List[Tuple[str, DistConfig]]:
     return [(key, d) for key, d in out if d is not None]
 
 
-def check_factors(cfg: Config) -> None:
-    """Both factors finite, > 0 and at most :data:`MAX_FACTOR`; every call handle time, multiplied, a valid
-    distribution (a duration at most a century, finite moments).
+def check_factors(cfg: Any) -> None:
+    """Every call handle time, multiplied by ``calls.handle_factor``, a valid distribution (a duration at most a
+    century, finite moments); the factors' own ranges are on their fields.
 
     Raises
     ------
     ConfigError
-        Naming the factor, its value and the rule (for a handle time the factor makes too long, which one).
+        Naming the factor, its value and the handle time it makes too long.
     """
-    check_number("arrivals.demand_factor", cfg.arrivals.demand_factor, 0.0, MAX_FACTOR, lo_open=True)
     f = cfg.calls.handle_factor
-    check_number("calls.handle_factor", f, 0.0, MAX_FACTOR, lo_open=True)
     if f == 1.0:
         return
     for key, dist in call_handle_settings(cfg):

@@ -199,7 +199,7 @@ def make_distribution(cfg: DistSpec, key: str) -> Distribution:
 UNIT_S: dict[str, float] = {"s": 1.0, "min": 60.0, "h": 3600.0}
 _UNIT_NAMES = {"s": "seconds", "min": "minutes", "h": "hours"}
 #: The largest size a duration's parameters and median may have, in seconds: a century (of Julian years); every
-#: other duration setting has the same ceiling (:mod:`sim.config.validate_size`).
+#: other duration setting has the same ceiling (:mod:`sim.config.fields`).
 #: Longer says "never" no better (a patience of 1e9 s, 32 years, is the usual "nobody hangs up"), and
 #: draws from it would near the range of a float and overflow the clock.
 MAX_SIZE_S = 100 * 365.25 * 86400.0

@@ -14,7 +14,7 @@ experiment puts them in order.  A replication that raises is reported as a
 * ``dask`` - a Dask distributed cluster at ``experiment.scheduler`` (install
   the ``dask`` extra); the workers need this package installed.
 
-A Dask scheduler is an external resource: :func:`sim.config.validate_executor.check_scheduler` checks its
+A Dask scheduler is an external resource: :func:`sim.config.experiment.check_scheduler` checks its
 address when the configuration is validated (scheme, host, port), and
 :func:`check_resources` connects to it, waiting at most
 ``experiment.connect_timeout_s``, before a run starts, so that an address

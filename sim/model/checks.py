@@ -1,6 +1,6 @@
 """Checks of a run that need the model's own arithmetic, and the one entry point of validation.
 
-:mod:`sim.config.validate` checks what the configuration says key by key and
+:mod:`sim.config.schema` checks what the configuration says key by key and
 across keys; some rules can only be checked with the model's own arithmetic:
 the expected number of contacts (the mean of the arrival process,
 :class:`~sim.model.arrivals.ChannelArrivals`), and who is on duty when (the
@@ -15,7 +15,7 @@ here, beside it:
   attempts, using upper bounds of the loop counts), contacts over all
   replications, operators on duty at once, units and case slots, and the memory
   the stored results take (intervals x replications, and the request log).  A
-  run over a limit (:data:`sim.config.validate_size.LIMITS`) is rejected naming
+  run over a limit (:data:`sim.config.limits.LIMITS`) is rejected naming
   the key that drives it;
 * :func:`check_coverage` - a plan with nobody on duty when it matters;
 * :func:`sim.model.checks_blending.check_reservation` - a blending reservation
@@ -33,10 +33,14 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from sim.config.schema import CHANNELS, Config, StaffingConfig
-from sim.config.validate import validate_config
-from sim.config.validate_routing import group_plans, plan_key
-from sim.config.validate_size import _BYTES, _PER_INTERVAL, _PER_LOGGED_CONTACT, _PER_RESIDENT_BYTES, _REFERENCE, LIMITS
+from sim.config.errors import validate_config
+from sim.config.limits import BYTES as _BYTES
+from sim.config.limits import LIMITS
+from sim.config.limits import PER_INTERVAL as _PER_INTERVAL
+from sim.config.limits import PER_LOGGED_CONTACT as _PER_LOGGED_CONTACT
+from sim.config.limits import PER_RESIDENT_BYTES as _PER_RESIDENT_BYTES
+from sim.config.limits import REFERENCE as _REFERENCE
+from sim.config.schema import CHANNELS, Config, StaffingConfig, group_plans, plan_key
 from sim.core.errors import ConfigError
 from sim.model import derive
 from sim.model.checks_blending import check_reservation
@@ -256,7 +260,7 @@ def check_size(cfg: Config) -> None:
 def _check_day_memory(cfg: Config) -> None:
     """The residents of the busiest day, held by every process running a replication at once, must fit
     :data:`LIMITS` ``["day_bytes"]`` (and half of this machine's memory)."""
-    from sim.config.validate_size import machine_memory_bytes
+    from sim.config.limits import machine_memory_bytes
 
     e = cfg.experiment
     residents = busiest_day(cfg)

@@ -27,8 +27,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from sim.config.schema import Config
-from sim.config.validate_routing import group_plans
+from sim.config.schema import Config, group_plans
 from sim.core.calendar import DAY_S
 from sim.core.errors import ConfigError
 from sim.model.staffing import HALF_HOUR_S, StaffChange, staffing_changes

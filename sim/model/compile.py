@@ -25,8 +25,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from sim.config.routing import ESCALATION_CLASSES
-from sim.config.schema import URGENCY_CLASSES, Config
-from sim.config.validate_routing import group_plans
+from sim.config.schema import URGENCY_CLASSES, Config, group_plans
 from sim.core.calendar import WorkCalendar
 from sim.core.distributions import Distribution, make_distribution
 from sim.model import derive

@@ -31,7 +31,7 @@ to unit within a type, so the type's total keeps its mean.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Generator, Iterable, Optional
 
 import numpy as np
@@ -247,7 +247,7 @@ def rostered_and_cost(cfg: StaffingConfig, scale: float, horizon_s: float, start
         groups = {float(default_cost_per_h): []}
     rostered, cost_per_h = np.zeros(n), np.zeros(n)
     for c, shifts in groups.items():
-        part = replace(cfg, shrinkage=0.0, shifts=shifts) if cfg.shifts else replace(cfg, shrinkage=0.0)
+        part = cfg.model_copy(update={"shrinkage": 0.0, **({"shifts": shifts} if cfg.shifts else {})})
         level = scheduled_headcount(staffing_changes(part, scale, horizon_s, start_weekday), interval_s, n)
         rostered += level
         cost_per_h += level * c

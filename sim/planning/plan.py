@@ -24,7 +24,6 @@ scale); ``headcount_factor`` is 1 for a proposed plan.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -151,27 +150,27 @@ def apply_plan(cfg: Config, reqs: Sequence[Requirement], required: Sequence[np.n
     out = copy.deepcopy(cfg)
     form = schedule or cfg.staffing.schedule
     patterns = priced_patterns(cfg)
-    s = out.staffing
-    s.operators, s.headcount_factor = 0, 1.0
     schedules: List[Optional[Schedule]] = []
     for req, need in zip(reqs, required):
         week = fold_week(req, need, simulated(cfg, req))
         sched = None
         if form == "shifts":
             sched = solve(week, patterns, req.interval_s, cfg.scale, cfg.staffing.schedule_gap)
-            hh, shifts = [], sched.shifts
+            plan: Dict[str, Any] = {"shifts": sched.shifts}
         else:
-            hh, shifts = [_clean(v / cfg.scale) for v in half_hourly(week, req.interval_s)], []
-        target = out.routing.groups[req.name] if cfg.routing.groups else s
-        target.operators, target.half_hourly, target.shifts = 0, hh, shifts
+            plan = {"half_hourly": [_clean(v / cfg.scale) for v in half_hourly(week, req.interval_s)]}
+        if cfg.routing.groups:  # a plan has one form: the form proposed replaces the given one
+            out.routing.groups[req.name] = out.routing.groups[req.name].with_form(**plan)
+        else:
+            out.staffing = out.staffing.with_form(**plan)
         schedules.append(sched)
     return out, schedules
 
 
 def priced_patterns(cfg: Config) -> List[ShiftPatternConfig]:
     """``staffing.patterns`` with each cost per hour resolved: a pattern's own, else ``staffing.cost_per_h``."""
-    return [dataclasses.replace(p, cost_per_h=float(p.cost_per_h if p.cost_per_h is not None
-                                                    else cfg.staffing.cost_per_h))
+    return [p.model_copy(update={"cost_per_h": float(p.cost_per_h if p.cost_per_h is not None
+                                                     else cfg.staffing.cost_per_h)})
             for p in cfg.staffing.patterns]
 
 

@@ -48,10 +48,8 @@ def _text(value: Any) -> str:
 
 def flat(cfg: Config) -> Dict[str, Any]:
     """The configuration as ``{dotted key: value}`` (lists and empty mappings are values)."""
-    import dataclasses
-
     out: Dict[str, Any] = {}
-    _flatten(dataclasses.asdict(cfg), "", out)
+    _flatten(cfg if isinstance(cfg, dict) else cfg.model_dump(), "", out)
     return out
 
 
@@ -60,7 +58,9 @@ def differences(cfg: Config) -> List[Difference]:
 
     A key the defaults do not have (a category, a unit type) is listed with the default ``(none)``.
     """
-    mine, base = flat(cfg), flat(Config())
+    from sim.config.schema import defaults_data
+
+    mine, base = flat(cfg), flat(defaults_data())  # type: ignore[arg-type]
     out = []
     for key, value in mine.items():
         if key not in base:

@@ -39,7 +39,7 @@ from typing import Any, Dict, List, Optional, Union
 import numpy as np
 
 from sim.analysis.staffing_kpis import meeting, plan_targets, pooled_group
-from sim.config.validate_routing import group_plans
+from sim.config.schema import group_plans
 from sim.core.calendar import DAY_S
 from sim.experiments.runner import ExperimentResult
 from sim.model.derive import start_date

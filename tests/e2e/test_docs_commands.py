@@ -24,14 +24,12 @@ The commands run when the module starts, in two interpreters side by side.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import re
 import shlex
 import subprocess
 import sys
-import typing
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, NamedTuple
@@ -413,29 +411,17 @@ def test_ci_runs_the_readme_test_command():
 #: a report file named after a section (`staffing.csv`), not a key
 FILE_NAME = re.compile(r"\.(csv|yaml|json|md|png|html)$")
 KEY = re.compile(r"^[+~]{0,2}([a-z_][a-z0-9_]*(?:\.[A-Za-z0-9_<>\-]+)+)(?:\.\*)?(?:=.*)?$")
-SECTIONS = {f.name for f in dataclasses.fields(Config)}
+SECTIONS = set(Config.model_fields)
 
 
 def schema_has(parts: List[str]) -> bool:
     """Whether the dotted key ``parts`` is a key of the schema (mapping entries and list indices are free)."""
-    t: typing.Any = Config
-    for p in parts:
-        while typing.get_origin(t) is typing.Union:
-            t = next(a for a in typing.get_args(t) if a is not type(None))
-        origin = typing.get_origin(t)
-        if origin is dict:
-            t = typing.get_args(t)[1]
-        elif origin is list:
-            if not (p.isdigit() or p.startswith("<")):
-                return False
-            t = typing.get_args(t)[0]
-        elif dataclasses.is_dataclass(t):
-            hints = typing.get_type_hints(t)
-            if p not in hints:
-                return False
-            t = hints[p]
-        else:
-            return False
+    from sim.config.tree import Violation, lookup
+
+    try:
+        lookup(["0" if p.startswith("<") else p for p in parts])
+    except Violation:
+        return False
     return True
 
 

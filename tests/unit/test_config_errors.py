@@ -32,8 +32,8 @@ import pytest
 
 from sim.config.scenario_files import load_scenarios
 from sim.config.schema import DistConfig, ShiftConfig, SurgeConfig
-from sim.model.checks import validate
 from sim.core.errors import ConfigError
+from sim.model.checks import validate
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ["experiment.horizon_h=1", "experiment.warmup_h=0", "experiment.replications=1"]
@@ -242,22 +242,15 @@ VALIDATE_CASES = [
     ("handle_factor_nan", lambda c: setattr(c.calls, "handle_factor_half_hourly", [math.nan] + [1.0] * 335),
      "calls.handle_factor_half_hourly[0]", None),
     ("no_categories", lambda c: c.categories.clear(), "categories", None),
-    ("half_hourly_and_shifts", lambda c: (setattr(c.staffing, "operators", 0),
-                                          setattr(c.staffing, "half_hourly", [1] * 48),
-                                          c.staffing.shifts.append(ShiftConfig(count=1))),
-     "staffing.half_hourly", "<48 values>"),
-    ("half_hourly_negative", lambda c: (setattr(c.staffing, "operators", 0),
-                                        setattr(c.staffing, "half_hourly", [1] * 47 + [-1])),
+    # a plan is one form (a tagged union): an edit replaces the form (ShiftConfig made in code is checked by validate)
+    ("half_hourly_negative", lambda c: setattr(c, "staffing", c.staffing.with_form(half_hourly=[1] * 47 + [-1])),
      "staffing.half_hourly[47]", -1),
-    ("shift_start_24", lambda c: (setattr(c.staffing, "operators", 0),
-                                  c.staffing.shifts.append(ShiftConfig(start_h=24.0, count=1))),
-     "staffing.shifts[0].start_h", 24.0),
-    ("shift_length_25", lambda c: (setattr(c.staffing, "operators", 0),
-                                   c.staffing.shifts.append(ShiftConfig(length_h=25.0, count=1))),
-     "staffing.shifts[0].length_h", 25.0),
-    ("shift_day_7", lambda c: (setattr(c.staffing, "operators", 0),
-                               c.staffing.shifts.append(ShiftConfig(count=1, days=[0, 7]))),
-     "staffing.shifts[0].days", 7),
+    ("shift_start_24", lambda c: setattr(c, "staffing", c.staffing.with_form(
+        shifts=[ShiftConfig(start_h=24.0, count=1)])), "staffing.shifts[0].start_h", 24.0),
+    ("shift_length_25", lambda c: setattr(c, "staffing", c.staffing.with_form(
+        shifts=[ShiftConfig(length_h=25.0, count=1)])), "staffing.shifts[0].length_h", 25.0),
+    ("shift_day_7", lambda c: setattr(c, "staffing", c.staffing.with_form(shifts=[ShiftConfig(count=1, days=[0, 7])])),
+     "staffing.shifts[0].days[1]", 7),
 ]
 
 
@@ -271,6 +264,18 @@ def test_validate_rejects(good_cfg, name, edit, key, value):
     if value is not None:
         assert info.value.value == value, f"{name}: value {info.value.value!r} != {value!r}"
     assert str(info.value).startswith(f"{key}="), f"{name}: message {info.value}"
+
+
+def test_two_plan_forms_are_refused(good_cfg):
+    """A plan given in two forms (data with half_hourly and shifts) names the first form and the conflict."""
+    from sim.config.errors import config_of
+
+    data = good_cfg.model_dump()
+    data["staffing"] = {**data["staffing"], "operators": 0, "half_hourly": [1] * 48, "shifts": [{"count": 1}]}
+    with pytest.raises(ConfigError) as info:
+        config_of(data)
+    assert (info.value.key, info.value.value) == ("staffing.half_hourly", "<48 values>"), info.value
+    assert "conflicts with staffing.shifts" in info.value.rule, info.value
 
 
 @pytest.mark.parametrize("edit,key", [

@@ -3,15 +3,15 @@
 Three mechanisms of validation, each rejecting with one :class:`sim.core.errors.ConfigError`
 naming the key, its value and the rule:
 
-* :mod:`sim.config.validate_usage` - "key X is used only when condition C" (a key is set when
-  it differs from the schema default), and settings that would make a part of the
+* "key X is used only when condition C" (:class:`sim.config.fields.UsedOnlyWhen` on the field; a key is
+  set when it differs from the schema default), and settings that would make a part of the
   model do nothing (a surge outside the horizon or inside the warm-up, a staffing
   plan with nobody on duty in the measurement window, a calendar with no day);
-* :mod:`sim.config.validate_size` - per-key ceilings (every number of the configuration finite and
-  bounded, so that no output computed from it overflows) and the estimated size of the run
-  (contacts, events, operators, units, replications, memory of the results and of the day's
-  residents a replication draws);
-  ``check_loops``: loops in simulated time whose every step can take no time.
+* ceilings on the fields (:class:`sim.config.fields.Range`: every number of the configuration finite and
+  bounded, so that no output computed from it overflows) and the estimated size of the run against
+  :data:`sim.config.limits.LIMITS` (contacts, events, operators, units, replications, memory of the
+  results and of the day's residents a replication draws);
+  :func:`sim.config.rules.check_loops`: loops in simulated time whose every step can take no time.
 
 The precision target is bounded to (0, 1) on headline KPIs the scenario can
 define; a KPI undefined in a replication stops the sequential rule with a message,
@@ -176,19 +176,24 @@ def test_rejected_naming_the_key(compose_once, name):
 
 
 # --------------------------------------------------------------------------- every number has a bound
-def _set(cfg, key, value):
-    """Set the setting ``key`` (as :func:`sim.config.validate_size.numeric_settings` names it) on ``cfg``."""
+def numeric_settings(node, key=""):
+    """Every number of a configuration's data, with its key as errors name it (``staffing.shifts[0].count``)."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            yield from numeric_settings(value, f"{key}.{name}" if key else name)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from numeric_settings(value, f"{key}[{i}]")
+    elif isinstance(node, (int, float)) and not isinstance(node, bool):
+        yield key, node
+
+
+def _set(data, key, value):
+    """Set the setting ``key`` (as :func:`numeric_settings` names it) in the configuration's data."""
     parts = re.findall(r"[^.\[\]]+|\[\d+\]", key)
-    node = cfg
     for p in parts[:-1]:
-        node = node[int(p[1:-1])] if p.startswith("[") else (node[p] if isinstance(node, dict) else getattr(node, p))
-    last = parts[-1]
-    if last.startswith("["):
-        node[int(last[1:-1])] = value
-    elif isinstance(node, dict):
-        node[last] = value
-    else:
-        setattr(node, last, value)
+        data = data[int(p[1:-1])] if p.startswith("[") else data[p]
+    data[int(parts[-1][1:-1]) if parts[-1].startswith("[") else parts[-1]] = value
 
 
 #: Scenarios (and overrides) that between them use every kind of numeric setting: shifts with their own cost,
@@ -214,20 +219,20 @@ def test_every_number_is_bounded(compose_once, scenario):
     The seed is the one exception: any whole number (it seeds a generator and is never computed with)."""
     import copy as _copy
 
-    from sim.config.validate_size import numeric_settings
+    from sim.config.errors import config_of
     from sim.model.checks import validate
 
-    cfg = compose_once(scenario, _with_fast(EVERY_NUMBER[scenario]))
-    keys = [k for k, _ in numeric_settings(cfg) if k != "experiment.seed"]
+    data = compose_once(scenario, _with_fast(EVERY_NUMBER[scenario])).model_dump()
+    keys = [k for k, _ in numeric_settings(data) if k != "experiment.seed"]
     assert len(keys) > 60, f"{scenario}: only {len(keys)} numbers found"
     wrong = []
-    for key, value in numeric_settings(cfg):
+    for key, value in numeric_settings(data):
         if key == "experiment.seed":
             continue
-        bad = _copy.deepcopy(cfg)
+        bad = _copy.deepcopy(data)
         _set(bad, key, 10**30 if isinstance(value, int) else 1e308)
         try:
-            validate(bad)
+            validate(config_of(bad))
             wrong.append(f"{key}: accepted")
         except ConfigError as exc:
             if not (exc.key == key or key.startswith((f"{exc.key}.", f"{exc.key}["))):
@@ -289,10 +294,10 @@ def test_loop_bounds_keep_time_moving(compose_once):
 
 
 def test_every_limit_is_documented():
-    """Each limit of sim.config.validate_size.LIMITS is stated in docs/experiments.md."""
+    """Each limit of sim.config.limits.LIMITS is stated in docs/experiments.md."""
     from pathlib import Path
 
-    from sim.config.validate_size import LIMITS
+    from sim.config.limits import LIMITS
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "experiments.md").read_text(encoding="utf-8")
     for name in LIMITS:

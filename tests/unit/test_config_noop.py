@@ -2,14 +2,13 @@
 
 Each kind has one mechanism (``docs/experiments.md``, "Settings the run cannot use are errors"):
 
-* a value listed twice in a set: every list field the schema marks ``DISTINCT``
-  (:mod:`sim.config.markers`, checked by :func:`sim.config.validate_effects.check_distinct`);
+* a value listed twice in a set: every list field the schema marks
+  :class:`~sim.config.fields.Distinct`;
 * an entry whose only effect is the identity: a surge multiplying by 1, a shift of 0, a category
   of share 0 with nothing of its own, an exception equal to the rule
-  (:mod:`sim.config.validate_effects`);
-* a key read only when another key has a value: the "used only when" tables
-  (:data:`sim.config.validate_usage.RULES`, and :data:`~sim.config.validate_usage.ENTRY_RULES`
-  entry by entry);
+  (:mod:`sim.config.rules_effects`);
+* a key read only when another key has a value: the fields' :class:`~sim.config.fields.UsedOnlyWhen`
+  conditions (:func:`sim.config.rules.check_usage`, entry by entry where a mapping's field says so);
 * a distribution of absurd size: its size parameters and median at most a century in its key's unit,
   its mean, variance and largest draw finite (:func:`sim.core.distributions.make_distribution`);
 * references that make no sense (a unit type as its own district) and contradictory time limits.
@@ -233,27 +232,31 @@ def test_misrouting_needs_a_type_with_two_units(compose_once):
 
 
 def test_every_distinct_field_is_a_list():
-    """The DISTINCT marker sits only on lists of scalars or mappings of such lists (what the check can read)."""
-    import dataclasses
+    """The Distinct marker sits only on lists of scalars or mappings of such lists (what the check can read), and on
+    the lists whose values form a set."""
+    import typing
 
-    from sim.config.schema_tree import ROOT, fields_of
+    from sim.config.fields import Distinct
+    from sim.config.schema import Config
+    from sim.config.tree import fields, node
 
-    marked, todo, seen = [], [ROOT.record], set()
+    marked, todo, seen = [], [Config], set()
     while todo:
         record = todo.pop()
         if record in seen:
             continue
         seen.add(record)
-        nodes = fields_of(record)
-        for f in dataclasses.fields(record):
-            node = nodes[f.name]
-            if f.metadata.get("distinct"):
-                lst = node.item if node.kind == "mapping" else node
-                assert lst is not None and lst.kind == "list" and lst.item is not None \
-                    and lst.item.kind in ("int", "float", "str"), f"{record.__name__}.{f.name}: {node}"
-                marked.append(f"{record.__name__}.{f.name}")
-            for sub in (node, node.item, node.item.item if node.item else None):
-                if sub is not None and sub.record is not None:
-                    todo.append(sub.record)
+        for name, t in fields(record).items():
+            for part in (t, node(t)[1]):  # the field, or the lists of a mapping
+                args = typing.get_args(part) if typing.get_origin(part) is typing.Annotated else ()
+                if any(isinstance(m, Distinct) for m in args[1:]):
+                    kind, item = node(args[0])
+                    assert kind == "list" and node(item)[0] == "value", f"{record.__name__}.{name}: {t}"
+                    marked.append(f"{record.__name__}.{name}")
+            kind, arg = node(t)
+            while kind in ("mapping", "list"):
+                kind, arg = node(arg)
+            if kind == "record":
+                todo.append(arg)
     assert {"CalendarConfig.days", "ShiftConfig.days", "CallsConfig.priority_classes", "RoutingConfig.skills",
             "ShiftPatternConfig.starts_h", "WorkOrderConfig.assignment_types"} <= set(marked), marked

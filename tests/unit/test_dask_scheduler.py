@@ -2,7 +2,7 @@
 
 ``experiment.scheduler=tcp://127.0.0.1:1`` waited 60 s and printed an 80-line
 traceback; ``not-an-address`` and unknown schemes were tracebacks.  Now the
-address syntax is a validation rule (:func:`sim.config.validate_executor.check_scheduler`) and
+address syntax is a validation rule (:func:`sim.config.experiment.check_scheduler`) and
 :func:`sim.experiments.executors.probe_scheduler` connects within
 ``experiment.connect_timeout_s`` before any replication, telling apart nothing
 listening, a service that is not Dask, and a scheduler without workers.

@@ -18,6 +18,11 @@ from sim.model.arrivals import DatedArrivals
 MONDAY = dt.date(2003, 9, 29)
 
 
+def _sd(date: str, channel: str = "phone", log_sd: float = 0.0) -> DayLogSdConfig:
+    """A ``dated.day_log_sd`` entry (the schema's models take keywords)."""
+    return DayLogSdConfig(date=date, channel=channel, log_sd=log_sd)
+
+
 def _dated_csv(path, days=3, start=MONDAY, per_slot=lambda d, h: 20.0 if 8 <= h < 18 else 0.0, channels=("phone",),
                category=None, extra=""):
     lines = ["start,channel," + ("category," if category else "") + "expected,p10,p90"]
@@ -94,11 +99,11 @@ def _check(tmp_path, cfg, start_weekday=0, horizon_h=72.0, per_day=None):
                                                    "2003-10-01"),
     (dict(per_day={"phone": 0.0}), "arrivals.phone.per_day", "must be > 0: dated.file gives phone arrivals (set it "
                                                              "to their mean per day, 400"),
-    (dict(sd=[DayLogSdConfig("2003-10-02", "phone", 0.1)]), "dated.day_log_sd[0].date", "is not a day of dated.file"),
-    (dict(sd=[DayLogSdConfig("29/09/2003", "phone", 0.1)]), "dated.day_log_sd[0].date", "must be an ISO date"),
-    (dict(sd=[DayLogSdConfig("2003-09-29", "online", 0.1)]), "dated.day_log_sd[0].channel", "has no online arrivals"),
-    (dict(sd=[DayLogSdConfig("2003-09-29", "phone", 3.5)]), "dated.day_log_sd[0].log_sd", "must be in [0, 3]"),
-    (dict(sd=[DayLogSdConfig("2003-09-29", "phone", 0.1)] * 2), "dated.day_log_sd[1]", "repeats a date and channel"),
+    (dict(sd=[_sd("2003-10-02", "phone", 0.1)]), "dated.day_log_sd[0].date", "is not a day of dated.file"),
+    (dict(sd=[_sd("29/09/2003", "phone", 0.1)]), "dated.day_log_sd[0].date", "must be an ISO date"),
+    (dict(sd=[_sd("2003-09-29", "online", 0.1)]), "dated.day_log_sd[0].channel", "has no online arrivals"),
+    (dict(sd=[_sd("2003-09-29", "phone", 3.5)]), "dated.day_log_sd[0].log_sd", "must be in [0, 3]"),
+    (dict(sd=[_sd("2003-09-29", "phone", 0.1)] * 2), "dated.day_log_sd[1]", "repeats a date and channel"),
 ])
 def test_rules_of_a_dated_scenario(tmp_path, change, key, rule):
     f = _dated_csv(tmp_path / "a.csv")
@@ -110,7 +115,7 @@ def test_rules_of_a_dated_scenario(tmp_path, change, key, rule):
 
 def test_day_log_sd_needs_a_file():
     with pytest.raises(ConfigError, match="only with dated.file"):
-        check_dated(DatedConfig(day_log_sd=[DayLogSdConfig("2003-09-29")]), ("phone",), [], 0, 24.0, {})
+        check_dated(DatedConfig(day_log_sd=[_sd("2003-09-29")]), ("phone",), [], 0, 24.0, {})
 
 
 def test_day_multipliers_have_mean_1_and_the_forecasts_spread(tmp_path):
@@ -119,7 +124,7 @@ def test_day_multipliers_have_mean_1_and_the_forecasts_spread(tmp_path):
     f = _dated_csv(tmp_path / "a.csv", days=2, per_slot=lambda d, h: 10000 / 48)
     demand = read_dated(str(f), ("phone",), ["all"])
     for uncertainty, sd0 in ((True, 0.2), (False, 0.0)):
-        cfg = DatedConfig(file=str(f), uncertainty=uncertainty, day_log_sd=[DayLogSdConfig("2003-09-29", "phone", 0.2)])
+        cfg = DatedConfig(file=str(f), uncertainty=uncertainty, day_log_sd=[_sd("2003-09-29", "phone", 0.2)])
         from sim.config.dated import day_log_sd
 
         arr = DatedArrivals(demand.rates["phone"], [1.0], [], day_log_sd(cfg, demand, "phone"))

@@ -19,7 +19,7 @@ import random
 import pytest
 
 from sim.config.schema import Config, DistConfig
-from sim.config.schema_tree import ROOT, fields_of
+from sim.config.tree import fields, node
 from sim.core.distributions import make_distribution
 from sim.core.errors import ConfigError
 from sim.model.compile import DIRECT, WORK_ORDER, compile_config
@@ -69,7 +69,8 @@ def test_distribution_given_whole_replaces_the_scenarios(compose):
 
 
 def test_distribution_sweep_over_an_unset_node():
-    """``-m categories.all.handle_s={...},{...}`` becomes one merge per value that Hydra's sweeper can split."""
+    """``-m categories.all.handle_s={...},{...}`` becomes one whole distribution per value that Hydra's sweeper can
+    split, each with the parameters it does not give set to null."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     from sim.config.hydra_setup import register
@@ -77,7 +78,7 @@ def test_distribution_sweep_over_an_unset_node():
 
     out = prepare_overrides(["categories.all.handle_s={dist:exponential,mean:200},{dist:gamma,mean:200,cv:0.5}"],
                             register(), "single_queue")
-    assert len(out) == 1 and out[0].startswith("++categories.all="), out
+    assert len(out) == 1 and out[0].startswith("++categories.all.handle_s={dist:exponential,mean:200,cv:null"), out
     jobs = list(OverridesParser.create().parse_overrides(out)[0].sweep_string_iterator())
     assert len(jobs) == 2 and "exponential" in jobs[0] and "gamma" in jobs[1], jobs
 
@@ -100,7 +101,7 @@ def test_empirical_distribution_with_nested_lists(compose):
     assert str(info.value).startswith(f"{arg}: calls.handle_s.values[0]: must be a number"), str(info.value)
     for bad in ([[1.0, 2.0], [3.0]], ["a"], [True], [{"a": 1}]):
         with pytest.raises(ConfigError) as info:
-            make_distribution(DistConfig(dist="empirical", values=bad), "x")  # type: ignore[arg-type]
+            make_distribution(DistConfig.model_construct(dist="empirical", values=bad), "x")  # unchecked, as data
         assert info.value.key == "x.values[0]", (bad, info.value)
 
 
@@ -195,13 +196,17 @@ def test_compose_config_wants_a_list_of_strings(compose):
 
 
 # --------------------------------------------------------------------------- fuzz
-def _leaf_keys(node=ROOT, prefix=""):
-    """Dotted keys of the schema's fields (dataclass fields only) and their kinds, e.g. calls.retrial.probability."""
-    for name, sub in fields_of(node.record).items():
+_KINDS = {bool: "bool", int: "int", float: "float", str: "str"}
+
+
+def _leaf_keys(record=Config, prefix=""):
+    """Dotted keys of the schema's fields (records' fields only) and their kinds, e.g. calls.retrial.probability."""
+    for name, t in fields(record).items():
         key = f"{prefix}{name}"
-        yield key, sub.kind
-        if sub.kind == "record" and sub.record is not None:
-            yield from _leaf_keys(sub, key + ".")
+        kind, arg = node(t)
+        yield key, _KINDS.get(arg, "str") if kind == "value" else kind
+        if kind == "record":
+            yield from _leaf_keys(arg, key + ".")
 
 
 TYPED = {"float": ["0.5", "2", "-1", "0", "1e9", "nan"], "int": ["1", "0", "-3", "7", "100"], "bool": ["true", "false"],
@@ -234,7 +239,7 @@ def test_fuzz_malformed_overrides_end_in_a_config_or_one_line(compose):
     rng = random.Random(8)
     keys = sorted(set(_leaf_keys()))
     kinds = dict(keys)
-    top = {f for f in fields_of(Config)} | {"scenario"}
+    top = set(fields(Config)) | {"scenario"}
     outcomes = {"ok": 0, "refused before Hydra": 0, "refused after": 0}
     for _ in range(100):
         args = []

@@ -1,7 +1,7 @@
 """Bad routing and dispatch settings: one clear error naming the key, the value and the rule.
 
 In-process through :func:`sim.api.compose_config` (a :class:`~sim.core.errors.ConfigError`
-with ``.key`` and ``.rule``) for every rule of :mod:`sim.config.validate_routing`, the
+with ``.key`` and ``.rule``) for every rule of routing (:mod:`sim.config.routing`, :mod:`sim.config.rules`), the
 "used only when" rules of the routing keys and the policy registries; one command-line
 run checks that such an error is one stderr line and exit status 2.
 """
@@ -28,23 +28,32 @@ def bases(compose_once):
 
 
 def _group(**plan):
-    from sim.config.schema import GroupConfig, ShiftConfig
-
-    shifts = [ShiftConfig(**s) for s in plan.pop("shifts", [])]
-    return GroupConfig(shifts=shifts, **plan)
+    """A group's plan as data (a plan is a tagged union: data may give two forms, a plan made in code may not)."""
+    return dict(plan)
 
 
 def _set(path, value):
-    def edit(cfg):
-        obj = cfg
+    """An edit of the configuration's data: ``path`` dotted, the plan forms at their empty value dropped."""
+    def edit(data):
         parts = path.split(".")
         for p in parts[:-1]:
-            obj = obj[p] if isinstance(obj, dict) else getattr(obj, p)
-        if isinstance(obj, dict):
-            obj[parts[-1]] = value
-        else:
-            setattr(obj, parts[-1], value)
+            data = data.setdefault(p, {})
+        if parts[-1] in ("operators", "half_hourly", "shifts"):  # a form given replaces the plan's form
+            for form in ("operators", "half_hourly", "shifts"):
+                data.pop(form, None)
+        data[parts[-1]] = value
     return edit
+
+
+def _checked(cfg, edits):
+    """Validate ``cfg``'s data after ``edits``: the schema's rules, then the model's checks."""
+    from sim.config.errors import config_of
+    from sim.model.checks import validate
+
+    data = cfg.model_dump()
+    for edit in edits:
+        edit(data)
+    validate(config_of(data))
 
 
 #: single_queue made small, with online work: 3 operators.
@@ -65,7 +74,7 @@ CASES = [
     ("skill_whose_groups_are_off_duty", "groups",
      [_set("routing.groups.c", _group(shifts=[{"start_h": 5, "count": 1}])), _set("routing.skills.all", ["c"]),
       _set("categories.all.share", 0.5),
-      lambda c: c.categories.__setitem__("other", copy.deepcopy(c.categories["all"]))],
+      lambda c: c["categories"].__setitem__("other", copy.deepcopy(c["categories"]["all"]))],
      "routing.skills.all", "nobody is on duty"),
     ("group_no_work_reaches", "groups", [_set("routing.skills.all", ["a"])], "routing.groups.b",
      "no work reaches this group"),
@@ -137,13 +146,8 @@ CASES = [
 @pytest.mark.parametrize("name,base,edits,key,rule", CASES, ids=[c[0] for c in CASES])
 def test_routing_settings_rejected(bases, name, base, edits, key, rule):
     """Each broken routing or dispatch rule raises a ConfigError naming the key and the rule."""
-    from sim.model.checks import validate
-
-    cfg = copy.deepcopy(bases[base])
-    for edit in edits:
-        edit(cfg)
     with pytest.raises(ConfigError) as err:
-        validate(cfg)
+        _checked(bases[base], edits)
     assert err.value.key == key and rule in str(err.value), f"{name}: {err.value!s} (key {err.value.key})"
 
 
@@ -180,12 +184,7 @@ RESERVE_ACCEPTED = [
 def test_reservations_that_leave_blended_work_a_moment_are_accepted(bases, name, base, edits):
     """A reservation below the headcount at some moment of the week (however briefly), or kept by a group
     that serves no calls, or where another group serves the work, validates."""
-    from sim.model.checks import validate
-
-    cfg = copy.deepcopy(bases[base])
-    for edit in edits:
-        edit(cfg)
-    validate(cfg)
+    _checked(bases[base], edits)
 
 
 def test_reported_reservation_at_the_headcount_is_one_line_exit_2(cli, tmp_path):

@@ -103,10 +103,10 @@ def test_fractional_shift_adds_a_part_time_operator():
 
 
 def test_plan_mode():
-    """Shifts take precedence over half_hourly over operators when deciding the plan's form."""
+    """The plan's form decides its mode (a plan has one form: sim.config.staffing_policy)."""
     assert plan_mode(StaffingConfig(operators=3)) == "constant"
     assert plan_mode(StaffingConfig(half_hourly=[1] * 48)) == "half_hourly"
-    assert plan_mode(StaffingConfig(half_hourly=[1] * 48, shifts=[ShiftConfig(count=1)])) == "shifts"
+    assert plan_mode(StaffingConfig(shifts=[ShiftConfig(count=1)])) == "shifts"
 
 
 # --------------------------------------------------------------------------- constant

@@ -1,14 +1,13 @@
 """What a command does around its simulation, kept to what it needs (speed figures: benchmarks/bench_startup.py).
 
-* A run composes its configuration once: the check before the run, Hydra's reading of the run
-  mode and Hydra's run share it (:func:`sim.config.hydra_setup._share_compositions`), and what
-  each gets is what a composition of its own would have given - also for a scenario file changed
-  between two compositions.
+* Hydra composes a run's configuration as Hydra must (its reading of the run mode, then the run): the
+  check before the run composes no configuration with Hydra (:mod:`sim.config.compose` applies the overrides
+  to the scenario's data with OmegaConf), and what it checks is what Hydra composes - for every scenario and
+  for overrides of every kind.
 * The start of a run imports no module it does not use: not :mod:`scipy.stats` (the t quantile
   comes from :mod:`scipy.special`, the same function), not :mod:`scipy.optimize`, not the sweep
   comparison (the sweep callback imports it when a sweep ends).
-* ``config.yaml`` of a run of the plan as given is the composition's text: equal to the text of
-  the typed configuration (:func:`sim.api.config_yaml`), which it replaces.
+* ``config.yaml`` is the typed configuration's text: read back and checked, it is the same configuration.
 """
 
 from __future__ import annotations
@@ -19,34 +18,29 @@ import sys
 
 import numpy as np
 import pytest
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra._internal.config_loader_impl import ConfigLoaderImpl
-from hydra.core.global_hydra import GlobalHydra
-from hydra.types import RunMode
-from omegaconf import OmegaConf, open_dict
+from omegaconf import OmegaConf
 from support import ROOT
 
 import sim.config.hydra_setup as hs
 from sim.analysis.kpis import t_quantile
 from sim.api import config_yaml
+from sim.config.compose import compose as compose_data
+from sim.config.errors import config_of
+from sim.config.overrides import prepare_overrides
 
-OVERRIDES = [[], ["scenario=single_queue", "staffing.operators=7", "experiment.seed=3"],
-             ["scenario=rainstorm", "scale=0.1", "report.dir=out/x", "hydra.job.name=other"]]
-
-
-def _compose(overrides, run_mode=RunMode.RUN, validate=True):
-    """Hydra's own composition of ``configs/config.yaml`` with ``overrides`` (the hydra node kept)."""
-    with initialize_config_dir(config_dir=str(hs.CONFIG_DIR), version_base="1.3"):
-        hydra = GlobalHydra.instance().hydra
-        assert hydra is not None
-        return hydra.compose_config("config", list(overrides), run_mode=run_mode,
-                                    validate_sweep_overrides=validate)
+SCENARIOS = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))
+OVERRIDES = [["experiment.seed=11"], ["staffing.operators=7", "experiment.seed=3", "report.dir=out/x"],
+             ["calls.handle_s={dist:exponential,mean:200}", "categories.all.handle_s={dist:gamma,mean:90,cv:0.5}"],
+             ["+categories.extra.share=0.25", "categories.all.share=0.75", "categories.extra.direct_share=0.5"],
+             ["arrivals.day_of_week=[1,1,1,1,1,0.5,0.5]", "staffing.shifts.0.count=3", "+kpi.targets.asa_s=30"]]
 
 
 @pytest.fixture
 def compositions(monkeypatch):
-    """Counts the compositions Hydra really makes; every test starts and ends a command."""
-    hs.register()
+    """Counts the compositions Hydra makes (this test's own look inside Hydra); every test starts a command."""
     hs.new_command()
     made = []
     real = ConfigLoaderImpl._load_configuration_impl
@@ -60,76 +54,40 @@ def compositions(monkeypatch):
     hs.new_command()
 
 
-def test_a_run_composes_its_configuration_once(compositions, tmp_path, capsys):
-    """``run_sim.py ...``: the check before the run, Hydra's run mode and Hydra's run make one composition."""
+def test_a_run_composes_only_as_hydra_must(compositions, tmp_path, capsys):
+    """``run_sim.py ...``: Hydra's reading of the run mode and Hydra's run; the check before the run makes none."""
     from sim.cli import main
 
     main(["scenario=single_queue", "experiment.horizon_h=0.5", "experiment.warmup_h=0", "experiment.replications=1",
           "report.plots=false", "report.html=false", f"report.dir={tmp_path / 'run'}"])
     assert (tmp_path / "run" / "summary.json").is_file(), capsys.readouterr().err
-    assert len(compositions) == 1, f"{len(compositions)} compositions: {compositions}"
+    assert len(compositions) == 2, f"{len(compositions)} compositions: {compositions}"
 
 
-@pytest.mark.parametrize("overrides", OVERRIDES, ids=lambda o: " ".join(o) or "defaults")
-def test_a_shared_composition_is_what_a_composition_gives(compositions, overrides):
-    """Served from the kept composition: the same run-mode config, Hydra's run with ``hydra.mode=RUN`` applied as
-    Hydra applies it, and the multirun config Hydra reads the run mode from, as compositions of their own give."""
-    shared = [_compose(overrides), _compose([*overrides, "hydra.mode=RUN"]),
-              _compose(overrides, RunMode.MULTIRUN, validate=False), _compose(overrides)]
-    assert len(compositions) == 1, compositions
-    fresh = []
-    for args in ([overrides], [[*overrides, "hydra.mode=RUN"]], [overrides, RunMode.MULTIRUN, False], [overrides]):
-        hs.new_command()
-        fresh.append(_compose(*args))
-    assert len(compositions) == 5, compositions
-    for a, b in zip(shared, fresh):
-        assert OmegaConf.to_yaml(a) == OmegaConf.to_yaml(b)
-    assert shared[1].hydra.mode == RunMode.RUN and shared[0].hydra.mode is None
-    assert list(shared[1].hydra.overrides.hydra)[-1] == "hydra.mode=RUN"
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_the_configuration_checked_is_the_one_hydra_composes(scenario):
+    """The data the check before the run validates (:func:`sim.config.compose.compose`) is Hydra's composition of
+    the same command (public ``hydra.compose``), with overrides that set, replace and add."""
+    scenarios = hs.register()
+    for overrides in OVERRIDES:
+        typed = [f"scenario={scenario}", *overrides]
+        try:
+            prepared = hs.command_line_overrides(prepare_overrides(typed, scenarios, scenario))
+        except Exception:  # noqa: BLE001 - an override this scenario has no place for (e.g. its category)
+            continue
+        hs.store(scenarios, [scenario])
+        with initialize_config_dir(config_dir=str(hs.CONFIG_DIR), version_base="1.3"):
+            hydra_data = OmegaConf.to_container(compose(config_name="config", overrides=prepared), resolve=True)
+        assert compose_data(scenarios.node(scenario), prepared) == hydra_data, overrides
 
 
-def test_a_shared_composition_is_a_copy(compositions):
-    """Changing the config a composition returned changes no later composition."""
-    first = _compose(["scenario=single_queue"])
-    with open_dict(first):
-        first.experiment.seed = 999
-        first.hydra.mode = RunMode.MULTIRUN
-    again = _compose(["scenario=single_queue"])
-    assert again.experiment.seed == 7 and again.hydra.mode is None
-    assert len(compositions) == 1
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_config_yaml_is_the_configuration(scenario):
+    """``config.yaml`` (the typed configuration's text) read back and checked is the same configuration."""
+    from sim.api import compose_config
 
-
-def test_a_command_keeps_its_last_compositions_only(compositions):
-    """Ten variants (a sweep in one process) keep the last few compositions, not ten: the latest is shared."""
-    for seed in range(10):
-        _compose([f"experiment.seed={seed}"])
-    assert len(hs._COMPOSED) == hs._KEEP
-    assert _compose(["experiment.seed=9"]).experiment.seed == 9 and len(compositions) == 10
-    _compose(["experiment.seed=0"])
-    assert len(compositions) == 11  # long dropped: composed anew
-
-
-def test_a_changed_scenario_file_is_composed_anew(compositions, tmp_path):
-    """A scenario file edited between two compositions of one command: the second reads the new file."""
-    (tmp_path / "mine.yaml").write_text("experiment:\n  seed: 1\n", encoding="utf-8")
-    try:
-        hs.register(tmp_path)
-        assert _compose(["scenario=mine"]).experiment.seed == 1
-        (tmp_path / "mine.yaml").write_text("experiment:\n  seed: 22\n", encoding="utf-8")
-        hs.register(tmp_path)
-        assert _compose(["scenario=mine"]).experiment.seed == 22
-        assert len(compositions) == 2
-    finally:
-        hs.register()
-
-
-@pytest.mark.parametrize("scenario", sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml")))
-def test_the_composition_text_is_the_typed_configuration_text(scenario):
-    """``config.yaml`` of a run of the plan as given (the composition's text) = config_yaml of the typed config."""
-    hs.register()
-    with initialize_config_dir(config_dir=str(hs.CONFIG_DIR), version_base="1.3"):
-        dcfg = compose(config_name="config", overrides=[f"scenario={scenario}", "experiment.seed=11"])
-    assert OmegaConf.to_yaml(dcfg, resolve=True) == config_yaml(OmegaConf.to_object(dcfg))
+    cfg = compose_config(scenario, ["experiment.seed=11"])
+    assert config_of(yaml.safe_load(config_yaml(cfg))) == cfg
 
 
 def test_t_quantile_is_scipy_stats_t_ppf():
@@ -155,3 +113,23 @@ def test_a_run_imports_no_module_it_does_not_use(tmp_path):
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "run" / "figures").is_dir()
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_help_reads_no_scenario_and_builds_no_schema(tmp_path):
+    """``--help`` is a page of text: it lists the scenario files (a broken one too) without reading them, and imports
+    neither the schema (pydantic, scipy) nor the scenario loader; an unknown option beside it is still refused."""
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "zz_broken.yaml").write_text("calls: [unclosed\n")
+    heavy = ["pydantic", "scipy", "sim.config.schema", "sim.config.scenario_files"]
+    code = ("import json, sys\nfrom sim.cli import main\nmain(['--help'])\n"
+            f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    page = out.stdout.strip().splitlines()
+    assert json.loads(page[-1]) == []
+    assert any(ln.startswith("scenario: ") and ln.endswith("skills_and_callbacks, zz_broken") for ln in page), page
+    bad = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "--help", "--nope"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
+        "run_sim: error: --nope: unknown option; run_sim.py takes key=value overrides and the options -m/--multirun "
+        "(a sweep), --cfg job, --info, --help"], bad.stderr

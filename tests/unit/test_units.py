@@ -11,7 +11,7 @@ unit of the same type, uniformly, never to the right one.  Capacities are
 has case workers), with ``staff_by_weight`` and ``case_workers_by_unit``.
 
 Directories are built from small typed configurations, checked with
-:func:`sim.config.validate_backoffice.validate_backoffice`.
+:func:`sim.config.rules.check_references`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from sim.config.rules import check_references
 from sim.config.schema import CategoryConfig, Config, UnitTypeConfig
-from sim.config.validate_backoffice import validate_backoffice
 from sim.core.calendar import WorkCalendar
 from sim.model.derive import unit_directory
 
@@ -34,8 +34,7 @@ def directory(units, categories=None, scale=1.0):
     if categories is None:
         categories = {f"c_{t}": CategoryConfig(share=1.0 / len(units), direct_share=0.5, unit_type=t) for t in units}
     cfg = Config(categories=categories, units=units, scale=scale)
-    cfg.feedback.staffing.operators = 1
-    validate_backoffice(cfg)
+    check_references(cfg)
     return unit_directory(cfg, {"always": CALENDARS["always"], "daytime": CALENDARS["always"],
                                 "office": CALENDARS["office"]})
 

@@ -1,124 +1,52 @@
 """Settings that would change nothing, point nowhere sensible, or contradict each other.
 
-A configuration can pass every range check and still say something the run
-cannot mean.  Five kinds are errors here, each found by one mechanism:
+A configuration can pass every range check and still say something the run cannot mean.  Checked last
+(:func:`sim.config.rules.check_config`), each kind by one rule:
 
-* **a value listed twice in a set** (:func:`check_distinct`): every list the
-  schema marks ``metadata=DISTINCT`` (:mod:`sim.config.markers`: weekdays,
-  urgency classes, unit names and types, skills' groups, surge categories and
-  channels, shift-pattern start times) holds each value once - a weekday given
-  three times does not make a calendar work three times;
-* **a part of the model that would do nothing** (:func:`check_effects`): a
-  surge wholly after the horizon, wholly in the warm-up, only on channels
-  without demand or categories with share 0, or multiplying by 1 (a surge's
-  default multiplier); a calendar in use with no working day.  (A front-line
-  plan with nobody on duty in the whole measurement window, or a feedback team
-  never on duty while residents may be called, is found from the staffing
-  timetable: :func:`sim.model.checks.check_coverage`.);
-* **an entry whose only effect is the identity** (:func:`check_identities`): a
-  shift of 0 operators (0 is a shift's default count), a category with share 0
-  and no setting of its own (never drawn: as ``++categories.new.share=0`` makes;
-  a scenario's own category set to 0 is switched off, as a channel with
-  ``per_day=0``), an exception in ``units.<type>.case_workers_by_unit`` equal to
-  the type's ``case_workers``, a priority class that no category has;
-* **references that make no sense** (:func:`check_references`): a unit type as
-  its own district or a circle of districts, more districts than the units they
-  hold, an operator group that no work can reach;
-* **time limits that contradict each other** (:func:`check_time_limits`): an
-  online item withdrawn (``online.expire_h``) before its acceptance deadline
-  (``online.deadline_h``); a close-out limit shorter than the response limit of
-  the same class (both count from the order's arrival at the unit); aging or
-  overflow of a waiting item that would come only after the item has left (an
-  online item withdrawn, every caller hung up: the patience's largest value).
+* **a part of the model that would do nothing**: a surge wholly after the horizon, wholly in the warm-up,
+  only on channels without demand or categories with share 0, or multiplying by 1 (a surge's default
+  multiplier); a calendar in use with no working day.  (A front-line plan with nobody on duty in the whole
+  measurement window, or a feedback team never on duty while residents may be called, is found from the
+  staffing timetable: :func:`sim.model.checks.check_coverage`.);
+* **an entry whose only effect is the identity**: a shift of 0 operators (0 is a shift's default count), a
+  category with share 0 and no setting of its own (never drawn: as ``++categories.new.share=0`` makes; a
+  scenario's own category set to 0 is switched off, as a channel with ``per_day=0``), an exception in
+  ``units.<type>.case_workers_by_unit`` equal to the type's ``case_workers``, a priority class that no
+  category has;
+* **references that make no sense**: a unit type as its own district or a circle of districts, more
+  districts than the units they hold, an operator group that no work can reach;
+* **time limits that contradict each other**: an online item withdrawn (``online.expire_h``) before its
+  acceptance deadline (``online.deadline_h``); a close-out limit shorter than the response limit of the same
+  class (both count from the order's arrival at the unit); aging or overflow of a waiting item that would
+  come only after the item has left (an online item withdrawn, every caller hung up: the patience's largest
+  value).
 
-Each raises a :class:`~sim.core.errors.ConfigError` naming the key, its value and
-the rule.  Keys the run does not read at all are the "used only when" table's
-(:mod:`sim.config.validate_usage`), checked before these.
+A value listed twice in a set is refused by its field (:class:`sim.config.fields.Distinct`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import math
 from typing import Any, Iterable
 
 import numpy as np
 
+from sim.config.backoffice import URGENCY_CLASSES
 from sim.config.routing import SKILL_WORK
-from sim.config.schema import URGENCY_CLASSES, CategoryConfig, Config, ShiftConfig
-from sim.config.schema_tree import fields_of
 from sim.core.distributions import make_distribution
 from sim.core.errors import ConfigError
 
-_BLANK_CATEGORY = CategoryConfig()
 
-
-def check_distinct(obj: Any, key: str = "") -> None:
-    """Refuse a value listed twice in a list the schema marks ``DISTINCT`` (anywhere in ``obj``, a dataclass).
-
-    Only the fields that hold a marked list, or records that do, are visited (:func:`_visits`).
-
-    Raises
-    ------
-    ConfigError
-        Naming the list, as a whole, and the first repeated value.
-    """
-    for name, how in _visits(type(obj)):  # type: ignore[arg-type]
-        value = getattr(obj, name)
-        sub = f"{key}.{name}" if key else name
-        if how == "distinct":
-            lists = value.items() if isinstance(value, dict) else [("", value)]
-            for entry, items in lists:
-                _once(f"{sub}.{entry}" if entry else sub, items or [])
-        elif how == "record":
-            if value is not None:
-                check_distinct(value, sub)
-        elif isinstance(value, dict):  # "each": a mapping or a list of records
-            for k, v in value.items():
-                check_distinct(v, f"{sub}.{k}")
-        else:
-            for i, v in enumerate(value or []):
-                check_distinct(v, f"{sub}[{i}]")
-
-
-@functools.lru_cache(maxsize=None)
-def _visits(record: type) -> tuple[tuple[str, str], ...]:
-    """The fields of ``record`` that :func:`check_distinct` visits: ``(name, "distinct" | "record" | "each")``."""
-    out = []
-    nodes = fields_of(record)
-    for f in dataclasses.fields(record):
-        node = nodes[f.name]
-        if f.metadata.get("distinct"):
-            out.append((f.name, "distinct"))
-        elif node.record is not None and _visits(node.record):
-            out.append((f.name, "record"))
-        elif node.item is not None and node.item.record is not None and _visits(node.item.record):
-            out.append((f.name, "each"))
-    return tuple(out)
-
-
-def _once(key: str, items: Iterable[Any]) -> None:
-    seen = set()
-    for v in items:
-        if v in seen:
-            raise ConfigError(key, list(items), f"{v!r} is listed twice: each value counts once, so the repeat "
-                                                "changes nothing (give each value once)")
-        seen.add(v)
-
-
-# ------------------------------------------------------------------------------------------- effects
-def check_effects(cfg: Config) -> None:
-    """Reject settings that make a part of the model do nothing (surges, calendars).
-
-    Plans with nobody on duty when it matters need the staffing timetable and are checked in the
-    model layer (:func:`sim.model.checks.check_coverage`).
-    """
+def check_effects(cfg: Any) -> None:
+    """Refuse settings that would change nothing or contradict each other (see the module's docstring)."""
     _surges(cfg)
     _calendars(cfg)
+    _identities(cfg)
+    _districts_and_groups(cfg)
+    _time_limits(cfg)
 
 
-def _surges(cfg: Config) -> None:
+def _surges(cfg: Any) -> None:
     e = cfg.experiment
     demand = {"phone": cfg.arrivals.phone.per_day > 0, "online": cfg.arrivals.online.per_day > 0}
     for i, s in enumerate(cfg.arrivals.surges):
@@ -145,7 +73,7 @@ def _surges(cfg: Config) -> None:
                                                                    "demand (per_day = 0): it would change nothing")
 
 
-def _calendars(cfg: Config) -> None:
+def _calendars(cfg: Any) -> None:
     if not cfg.units:
         return
     used = {ut.calendar: f"units.{t}.calendar" for t, ut in cfg.units.items()}
@@ -157,7 +85,7 @@ def _calendars(cfg: Config) -> None:
 
 
 # ------------------------------------------------------------------------------------------- identities
-def _plans(cfg: Config) -> Iterable[tuple[str, list[ShiftConfig]]]:
+def _plans(cfg: Any) -> Iterable[tuple[str, Any]]:
     yield "staffing.shifts", cfg.staffing.shifts
     for name, g in cfg.routing.groups.items():
         yield f"routing.groups.{name}.shifts", g.shifts
@@ -165,15 +93,15 @@ def _plans(cfg: Config) -> Iterable[tuple[str, list[ShiftConfig]]]:
         yield "feedback.staffing.shifts", cfg.feedback.staffing.shifts
 
 
-def check_identities(cfg: Config) -> None:
-    """Refuse entries whose only effect is the identity (see the module's docstring)."""
+def _identities(cfg: Any) -> None:
     for key, shifts in _plans(cfg):
         for i, sh in enumerate(shifts):
             if sh.count == 0:
                 raise ConfigError(f"{key}[{i}].count", sh.count, "a shift of 0 operators changes nothing (0 is a "
                                                                  "shift's default count): give its count, or remove it")
+    blank = type(next(iter(cfg.categories.values())))() if cfg.categories else None
     for name, cat in cfg.categories.items():
-        if cat == _BLANK_CATEGORY:  # share 0 (the default) and every other field at its default
+        if cat == blank:  # share 0 (the default) and every other field at its default
             raise ConfigError(f"categories.{name}.share", cat.share,
                               "a category with share 0 and no setting of its own is never drawn and changes "
                               "nothing: give it a share (taken from the others), or leave it out")
@@ -196,8 +124,7 @@ def check_identities(cfg: Config) -> None:
 
 
 # ------------------------------------------------------------------------------------------- references
-def check_references(cfg: Config) -> None:
-    """Refuse references that make no sense: districts of unit types, operator groups no work can reach."""
+def _districts_and_groups(cfg: Any) -> None:
     for tname, ut in cfg.units.items():
         key = f"units.{tname}.district_of"
         if not ut.district_of:
@@ -233,8 +160,7 @@ def check_references(cfg: Config) -> None:
 
 
 # ------------------------------------------------------------------------------------------- time limits
-def check_time_limits(cfg: Config) -> None:
-    """Refuse time limits that contradict each other (see the module's docstring)."""
+def _time_limits(cfg: Any) -> None:
     o, r = cfg.online, cfg.routing
     online = cfg.arrivals.online.per_day > 0
     if online and o.expire_h is not None and o.expire_h < o.deadline_h:

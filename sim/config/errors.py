@@ -1,0 +1,141 @@
+"""A configuration checked by its models, and its first error as one line: the key, the value, the rule.
+
+:func:`config_of` validates configuration data with :class:`sim.config.schema.Config` - keys, types, ranges,
+the rules of each section and of the whole - and turns pydantic's first error into a
+:class:`~sim.core.errors.ConfigError`: its location becomes the dotted key (``categories.all.urgency``,
+``staffing.shifts[0].count``; the tags of the plan variants dropped), and its type the rule in the words
+the project uses ("must be a whole number", "must be true or false", "unknown key; did you mean ...?").  A
+rule raised by a model names its keys from :data:`~sim.config.fields.AT`, the model's place, filled in here.
+
+Errors come in three ranks, the first of the lowest reported: a value of the wrong kind
+(:class:`~sim.config.fields.TypeRule`), a field's own rule (:class:`~sim.config.fields.FieldRule`: a range, a
+ceiling, a repeat), then the rules across fields and sections.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping, Sequence
+
+from pydantic import ValidationError
+
+from sim.config.fields import AT, DistConfig, FieldRule, TypeRule
+from sim.config.tree import Path, Violation, dotted, fields, lookup, node, unknown
+from sim.core.errors import ConfigError
+
+_KIND = {"bool": "true or false", "int": "a whole number", "float": "a number", "string": "text",
+         "list": "a list such as [1, 2]", "dict": "a mapping such as {key: value}"}
+_DIST = "a distribution such as {dist: exponential, mean: 300}"
+
+
+def config_of(data: Mapping[str, Any], check: bool = True) -> Any:
+    """The :class:`~sim.config.schema.Config` of ``data``, checked (``check=False``: keys and types only).
+
+    Raises
+    ------
+    ConfigError
+        The first error (:func:`first_error`).
+    """
+    from sim.config.rules import check_config
+    from sim.config.schema import Config
+
+    try:
+        cfg = Config.model_validate(data, context={"check": check})
+    except ValidationError as exc:
+        raise first_error(exc.errors(include_url=False)) from None
+    if check:
+        check_config(cfg)  # the rules across sections, once each section is valid
+    return cfg
+
+
+def _place(text: str, at: str) -> str:
+    return text.replace(f"{AT}.", f"{at}." if at else "").replace(AT, at)
+
+
+def _rank(e: Any) -> int:
+    err = (e.get("ctx") or {}).get("error")
+    if not isinstance(err, ConfigError) or isinstance(err, TypeRule):
+        return 0
+    return 1 if isinstance(err, FieldRule) else 2
+
+
+def first_error(errors: Sequence[Any]) -> ConfigError:
+    """The first of the lowest rank of pydantic's errors (``ValidationError.errors()``), as a ConfigError naming
+    the dotted key."""
+    e = min(errors, key=lambda x: (_rank(x), errors.index(x)))
+    path: Path = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("<variant:")))
+    err = (e.get("ctx") or {}).get("error")
+    if isinstance(err, ConfigError):
+        return type(err)(_place(err.key, dotted(path)), err.value, _place(err.rule, dotted(path)), err.shown)
+    if e["type"] == "extra_forbidden":
+        try:
+            parent = lookup([str(p) for p in path[:-1]])[1][-1]
+            return TypeRule(dotted(path), None, unknown(path, list(fields(parent[1]))).rule)
+        except Violation as v:  # pragma: no cover - a parent that pydantic found is in the schema
+            return TypeRule(dotted(v.path), None, v.rule)
+    return TypeRule(dotted(path), e["input"], _rule(e, path))
+
+
+def _rule(e: Any, path: Path) -> str:
+    kind, value = e["type"], e["input"]
+    if kind == "rule":
+        return str(e["msg"])
+    base = kind.split("_")[0]
+    if kind in ("model_type", "model_attributes_type", "union_tag_not_found", "union_tag_invalid", "dict_type"):
+        try:
+            what = _DIST if node(lookup([str(p) for p in path])[1][-1][1])[1] is DistConfig else _KIND["dict"]
+        except (Violation, IndexError):
+            what = _KIND["dict"]
+    elif base in _KIND:
+        what = _KIND[base]
+    elif kind == "literal_error":
+        return "use one of " + ", ".join(re.findall(r"'([^']*)'", str((e.get("ctx") or {}).get("expected", ""))))
+    elif kind == "missing":
+        return "required: a distribution needs its family, e.g. dist: exponential" if path[-1:] == ("dist",) \
+            else "required"
+    else:
+        return str(e["msg"])
+    if value is None:
+        return f"must not be null: give {what}"
+    if isinstance(value, bool) and base == "string":
+        return "must be text (quote it: 'true')"
+    if isinstance(value, (dict, list)) and base in ("int", "float", "string", "bool"):
+        return f"must be {what}, not a {'mapping' if isinstance(value, dict) else 'list'}"
+    return f"must be {what}"
+
+
+def as_typed(exc: ConfigError, typed: Sequence[str]) -> ConfigError:
+    """``exc`` naming the argument as typed that gave its key (or, for a value of the wrong kind, a key above it).
+
+    Validation sees composed values (``1e12`` became ``1000000000000.0``); the user should read back what they
+    wrote.  A list item typed ``staffing.shifts.0.count`` is the key ``staffing.shifts[0].count``; a sweep
+    argument (``key=a,b``) is named as typed, with the variant's value after it.
+    """
+    if exc.shown is not None:
+        return exc
+
+    def same(key: str) -> str:
+        return re.sub(r"\[(\d+)\]", r".\1", key.lstrip("+~"))
+
+    for arg in typed:
+        key, eq, value = arg.partition("=")
+        if not eq:
+            continue
+        if same(key) == same(exc.key):
+            if "," in value and not value.lstrip().startswith(("[", "{")) and str(exc.value) != value:
+                return ConfigError(exc.key, exc.value, exc.rule, f"{arg} (the variant with {exc.key}={exc.value!r})")
+            return type(exc)(exc.key, exc.value, exc.rule, arg)
+        if isinstance(exc, TypeRule) and same(exc.key).startswith(same(key) + "."):
+            return TypeRule(exc.key, exc.value, f"{exc.key}: {exc.rule}", arg)
+    return exc
+
+
+def validate_config(cfg: Any) -> None:
+    """Check a :class:`~sim.config.schema.Config` made or changed in code, as :func:`config_of` checks data.
+
+    Raises
+    ------
+    ConfigError
+        The first broken rule.
+    """
+    config_of(cfg.model_dump())
