@@ -93,29 +93,16 @@ class ChannelArrivals:
             Arrival rate per second of each category in each piece.
         """
         t0 = day * DAY_S
-        cuts = {t0 + h * HOUR_S for h in range(25)}
-        for s in self.surges:
-            for t in (s.start_s, s.end_s):
-                if t0 < t < t0 + DAY_S:
-                    cuts.add(t)
-        bounds = np.array(sorted(cuts))
-        starts, ends = bounds[:-1], bounds[1:]
+        starts, ends = piece_bounds(day, HOUR_S, self.surges)
         hours = ((starts - t0) // HOUR_S).astype(int)
         weekday = (self.start_weekday + day) % 7
         base = self.per_day * self.day_of_week[weekday] * day_factor * self.hour_share[weekday, hours] / HOUR_S
-        mult = np.ones((len(starts), len(self.shares)))
-        mids = (starts + ends) / 2
-        for s in self.surges:
-            active = (mids >= s.start_s) & (mids < s.end_s)
-            mult[active] *= s.multipliers
+        mult = apply_surges(starts, ends, self.surges, np.ones((len(starts), len(self.shares))))
         return starts, ends, base[:, None] * self.shares[None, :] * mult
 
     def expected_per_hour(self, day: int) -> np.ndarray:
         """Expected arrivals in each hour of ``day`` (no day multiplier), for tests and reports."""
-        starts, ends, rates = self.pieces(day)
-        per_piece = rates.sum(axis=1) * (ends - starts)
-        hours = ((starts - day * DAY_S) // HOUR_S).astype(int)
-        return np.bincount(hours, weights=per_piece, minlength=24)
+        return per_hour(day, *self.pieces(day))
 
     def generate(self, day: int, counts_rng: np.random.Generator, day_rng: np.random.Generator,
                  category_rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -129,6 +116,34 @@ class ChannelArrivals:
         u_day = day_rng.random()  # drawn even when cv = 0, so nothing else depends on day_cv
         g = float(special.gammaincinv(1.0 / (cv * cv), u_day)) * cv * cv if cv > 0 else 1.0
         return draw(*self.pieces(day, g), counts_rng, category_rng)
+
+
+def piece_bounds(day: int, step_s: float, surges: Sequence[Surge]) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends (seconds from time 0) of ``day`` cut every ``step_s`` seconds and where a surge
+    starts or ends within the day."""
+    t0 = day * DAY_S
+    cuts = {t0 + k * step_s for k in range(int(round(DAY_S / step_s)) + 1)}
+    for s in surges:
+        for t in (s.start_s, s.end_s):
+            if t0 < t < t0 + DAY_S:
+                cuts.add(t)
+    bounds = np.array(sorted(cuts))
+    return bounds[:-1], bounds[1:]
+
+
+def apply_surges(starts: np.ndarray, ends: np.ndarray, surges: Sequence[Surge], rates: np.ndarray) -> np.ndarray:
+    """``rates`` (shape (pieces, categories)) multiplied in place, surge by surge, by the multipliers of the
+    surges in force in each piece; returned."""
+    mids = (starts + ends) / 2
+    for s in surges:
+        rates[(mids >= s.start_s) & (mids < s.end_s)] *= s.multipliers
+    return rates
+
+
+def per_hour(day: int, starts: np.ndarray, ends: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """Expected arrivals in each hour of ``day`` from its constant-rate pieces."""
+    hours = ((starts - day * DAY_S) // HOUR_S).astype(int)
+    return np.bincount(hours, weights=rates.sum(axis=1) * (ends - starts), minlength=24)
 
 
 def draw(starts: np.ndarray, ends: np.ndarray, cat_rates: np.ndarray, counts_rng: np.random.Generator,
@@ -184,29 +199,16 @@ class DatedArrivals:
 
     def pieces(self, day: int, day_factor: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The constant-rate pieces of ``day``, as :meth:`ChannelArrivals.pieces`."""
-        t0 = day * DAY_S
-        cuts = {t0 + k * SLOT_S for k in range(SLOTS_PER_DAY + 1)}
-        for s in self.surges:
-            for t in (s.start_s, s.end_s):
-                if t0 < t < t0 + DAY_S:
-                    cuts.add(t)
-        bounds = np.array(sorted(cuts))
-        starts, ends = bounds[:-1], bounds[1:]
+        starts, ends = piece_bounds(day, SLOT_S, self.surges)
         if not 0 <= day < self.n_days:
             return starts, ends, np.zeros((len(starts), len(self.shares)))
-        slots = day * SLOTS_PER_DAY + ((starts - t0) // SLOT_S).astype(int)
+        slots = day * SLOTS_PER_DAY + ((starts - day * DAY_S) // SLOT_S).astype(int)
         rates = self.slot_counts[slots] * (day_factor / SLOT_S)
-        mids = (starts + ends) / 2
-        for s in self.surges:
-            active = (mids >= s.start_s) & (mids < s.end_s)
-            rates[active] *= s.multipliers
-        return starts, ends, rates
+        return starts, ends, apply_surges(starts, ends, self.surges, rates)
 
     def expected_per_hour(self, day: int) -> np.ndarray:
         """Expected arrivals in each hour of ``day`` (no day multiplier), for tests and reports."""
-        starts, ends, rates = self.pieces(day)
-        hours = ((starts - day * DAY_S) // HOUR_S).astype(int)
-        return np.bincount(hours, weights=rates.sum(axis=1) * (ends - starts), minlength=24)
+        return per_hour(day, *self.pieces(day))
 
     def generate(self, day: int, counts_rng: np.random.Generator, forecast_rng: np.random.Generator,
                  category_rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
