@@ -268,7 +268,7 @@ def call_loads(cfg: Config, sc: Compiled, edges: np.ndarray, categories: Optiona
 
 
 def requirement(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True,
-                share: WorkShare = WorkShare()) -> Requirement:
+                share: WorkShare = WorkShare(), upto: Optional[int] = None) -> Requirement:
     """Offered loads and (with ``agents``) the operators needed, per reporting interval (module docstring).
 
     Parameters
@@ -284,6 +284,9 @@ def requirement(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True,
     share : WorkShare
         The work of one operator group (default: the whole front line); its targets are the group's
         (:func:`targets_of`).
+    upto : int, optional
+        Search the agents of the first ``upto`` intervals only, the others left at 0: for a report on a
+        run shorter than the planning window (a one-hour run needs two intervals of a week's 336).
 
     Raises
     ------
@@ -333,8 +336,10 @@ def requirement(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True,
                       max_occupancy=max_occupancy_of(cfg, group), name=share.name,
                       notes=notes)
     if agents:
-        req.calls_agents = calls_agents(req, cfg)
+        req.calls_agents = calls_agents(req, cfg, upto)
         propose(req, cfg)
+        if upto is not None:
+            req.agents[upto:] = 0
     return req
 
 
@@ -357,11 +362,12 @@ def propose(req: Requirement, cfg: Config) -> None:
     req.agents = np.where(agents > 0, np.ceil(agents - 1e-9), 0).astype(np.int64)
 
 
-def calls_agents(req: Requirement, cfg: Config) -> np.ndarray:
-    """Fewest agents for the calls of every interval, searched from the previous interval's answer."""
+def calls_agents(req: Requirement, cfg: Config, upto: Optional[int] = None) -> np.ndarray:
+    """Fewest agents for the calls of every interval (of the first ``upto``; 0 after them), searched from the
+    previous interval's answer."""
     out = np.zeros(len(req.call_rate), dtype=np.int64)
     beta, redials = 1.0, 0.0  # the last answer's square-root-staffing parameter and redial share: next guesses
-    for k in range(len(out)):
+    for k in range(len(out) if upto is None else min(upto, len(out))):
         if req.call_rate[k] <= 0 or req.call_load[k] <= 0:
             continue
         load = req.call_load[k]
