@@ -41,10 +41,14 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
     A run that cannot finish for want of memory or through a disk error raises :class:`RunFailed`
     (one line, exit status 1), which Hydra passes on as it is, like :class:`BadInput`.
     """
+    from sim.report.drawing import stop_early
+
     try:
         return _run(dcfg)
     except (MemoryError, OSError) as exc:
         raise RunFailed(_failure_line(exc)) from None
+    finally:
+        stop_early()  # a drawing child the run did not use
 
 
 def _run(dcfg: DictConfig) -> dict[str, Any]:
@@ -82,6 +86,11 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
         raise BadInput(str(exc)) from None
     planning_s = time.perf_counter() - started
     run_cfg = units.cfg if units is not None else plan.cfg
+    if run_cfg.report.plots or run_cfg.report.html:  # matplotlib imported in a child while this process simulates
+        from sim.report.drawing import start_early
+        from sim.report.sections import prepare_drawing
+
+        start_early(prepare_drawing)
     exp = run_experiment(run_cfg)
     policies = f"staffing.policy={cfg.staffing.policy}" + (
         f", unit_staffing.policy={cfg.unit_staffing.policy}" if units is not None and units.policy != "plan" else "")

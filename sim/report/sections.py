@@ -189,13 +189,23 @@ def _build(entry: Tuple[str, SectionBuilder], rd: RunData) -> Tuple[Optional[Sec
     return (section if section is not None and not section.empty else None), ""
 
 
+def _call(task: Callable[[], T]) -> T:
+    return task()
+
+
+def prepare_drawing() -> None:
+    """What drawing needs imported (matplotlib, on the reports' style): done once before a fork (the child inherits
+    it), or in a child forked before the run (:func:`sim.report.drawing.start_early`)."""
+    pyplot()
+
+
 def build_sections(rd: RunData, also: Sequence[Callable[[], T]] = ()) -> Tuple[List[Section], List[T]]:
     """Every section the run has data for, in page order (a failing builder leaves a note instead, and a
     warning on stderr), and the results of ``also`` (other outputs to write, such as the workbook: done
     beside the drawing); on two processors where the machine has them (:mod:`sim.report.drawing`)."""
     tasks: List[Callable[[], Any]] = [partial(_build, entry, rd) for entry in BUILDERS] + list(also)
-    order = [*range(len(BUILDERS), len(tasks)), *range(len(BUILDERS))]  # `also` (the workbook: costly) first
-    done = draw_sections(tasks, lambda task: task(), prepare=pyplot, order=order)
+    local = range(len(BUILDERS), len(tasks))  # `also` (the workbook: costly) first; it needs no matplotlib
+    done = draw_sections(tasks, _call, prepare=prepare_drawing, order=[*local, *range(len(BUILDERS))], local=local)
     drawn, rest = done[:len(BUILDERS)], done[len(BUILDERS):]
     for _, warning in drawn:
         sys.stderr.write(warning)
