@@ -199,14 +199,17 @@ def prepare_drawing() -> None:
     pyplot()
 
 
-def build_sections(rd: RunData, also: Sequence[Callable[[], T]] = ()) -> Tuple[List[Section], List[T]]:
+def build_sections(rd: RunData, also: Sequence[Callable[[], T]] = (),
+                   first: Sequence[Callable[[], Optional[Section]]] = ()) -> Tuple[List[Section], List[T]]:
     """Every section the run has data for, in page order (a failing builder leaves a note instead, and a
     warning on stderr), and the results of ``also`` (other outputs to write, such as the workbook: done
-    beside the drawing); on two processors where the machine has them (:mod:`sim.report.drawing`)."""
-    tasks: List[Callable[[], Any]] = [partial(_build, entry, rd) for entry in BUILDERS] + list(also)
-    local = range(len(BUILDERS), len(tasks))  # `also` (the workbook: costly) first; it needs no matplotlib
-    done = draw_sections(tasks, _call, prepare=prepare_drawing, order=[*local, *range(len(BUILDERS))], local=local)
-    drawn, rest = done[:len(BUILDERS)], done[len(BUILDERS):]
+    beside the drawing); on two processors where the machine has them (:mod:`sim.report.drawing`).
+    ``first`` are sections drawn beside the others and shown before them (the staffing position)."""
+    n = len(first) + len(BUILDERS)
+    tasks: List[Callable[[], Any]] = [*first, *(partial(_build, entry, rd) for entry in BUILDERS), *also]
+    local = range(n, len(tasks))  # `also` (the workbook: costly) first; it needs no matplotlib
+    done = draw_sections(tasks, _call, prepare=prepare_drawing, order=[*local, *range(n)], local=local)
+    drawn, rest = done[len(first):n], done[n:]
     for _, warning in drawn:
         sys.stderr.write(warning)
-    return [s for s, _ in drawn if s is not None], rest
+    return [s for s in done[:len(first)] if s is not None] + [s for s, _ in drawn if s is not None], rest

@@ -222,3 +222,25 @@ def test_report_sections_are_the_same_drawn_by_an_early_child(run_report, monkey
     early, names = sections.build_sections(rd, [lambda: os.getpid()])
     assert names == [os.getpid()], "the workbook's task runs here"
     assert early == serial and drawing._EARLY is None
+
+
+def test_a_run_with_an_early_child_never_imports_matplotlib_itself(tmp_path):
+    """The whole command on two free processors: the child forked before the run draws every figure (the staffing
+    position's too), so the run's own process never pays for importing matplotlib; the page has its figures."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    code = ("import sys, atexit\nfrom sim.report import drawing\n"
+            "drawing.processors = lambda: 2\ndrawing.busy = lambda: 0.0\nused = []\n"
+            "with_early = drawing._with_early\n"
+            "drawing._with_early = lambda *a: used.append(1) or with_early(*a)\n"
+            "atexit.register(lambda: print('USED', used, 'MPL', 'matplotlib' in sys.modules))\n"
+            "from sim.cli import main\n"
+            f"sys.argv = ['run_sim.py', 'experiment.horizon_h=2', 'experiment.warmup_h=0', 'experiment.replications=1',"
+            f" 'report.dir={out}']\nmain()\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().endswith("USED [1] MPL False"), res.stdout[-300:]
+    pngs = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert len(pngs) >= 6 and any(n.startswith("staffing_gap") or "position" in n for n in pngs), pngs
