@@ -91,8 +91,10 @@ def test_no_fork_where_it_is_unsafe_or_useless(monkeypatch):
         t.join()
 
 
-def test_report_sections_are_the_same_drawn_on_two_processors(run_report, monkeypatch, two_processors):
-    """The report's sections - every PNG byte, every table - drawn in one process and on two are equal."""
+@pytest.mark.parametrize("early", [False, True], ids=["forked-at-drawing", "forked-before-the-run"])
+def test_report_sections_are_the_same_drawn_on_two_processors(run_report, monkeypatch, two_processors, early):
+    """The report's sections - every PNG byte, every table - drawn in one process and on two (a child forked when
+    drawing, or before the run) are equal; the other outputs' task runs in this process with an early child."""
     from sim.report import sections
     from sim.report.outputs import summary_dict
     from sim.report.rundata import RunData
@@ -103,7 +105,11 @@ def test_report_sections_are_the_same_drawn_on_two_processors(run_report, monkey
     serial, _ = sections.build_sections(rd)
     monkeypatch.setattr(drawing, "processors", lambda: 2)
     assert drawing.can_fork(2)
-    forked, _ = sections.build_sections(rd)
+    if early:
+        drawing.start_early(sections.prepare_drawing)
+        assert drawing._EARLY is not None
+    forked, names = sections.build_sections(rd, [os.getpid])
+    assert drawing._EARLY is None and (names == [os.getpid()] or not early), "with an early child: done here"
     assert [s.id for s in forked] == [s.id for s in serial] and len(serial) >= 4
     pngs = [f.png for s in serial for f in s.figures]
     assert len(pngs) >= 4 and [f.png for s in forked for f in s.figures] == pngs
@@ -204,24 +210,6 @@ def test_an_early_child_that_dies_costs_only_time(two_processors):
     drawing.start_early(lambda: os._exit(3))
     got = drawing.draw_sections(list(range(4)), _square)
     assert [v for v, _ in got] == [0, 1, 4, 9] and {p for _, p in got} == {os.getpid()}
-
-
-def test_report_sections_are_the_same_drawn_by_an_early_child(run_report, monkeypatch, two_processors):
-    """The report's sections drawn by a child forked before the run equal those drawn in one process."""
-    from sim.report import sections
-    from sim.report.outputs import summary_dict
-    from sim.report.rundata import RunData
-
-    _, exp = run_report
-    rd = RunData.from_experiment(exp, summary_dict(exp))
-    monkeypatch.setattr(drawing, "processors", lambda: 1)
-    serial, _ = sections.build_sections(rd)
-    monkeypatch.setattr(drawing, "processors", lambda: 2)
-    drawing.start_early(sections.prepare_drawing)
-    assert drawing._EARLY is not None
-    early, names = sections.build_sections(rd, [lambda: os.getpid()])
-    assert names == [os.getpid()], "the workbook's task runs here"
-    assert early == serial and drawing._EARLY is None
 
 
 def test_a_run_with_an_early_child_never_imports_matplotlib_itself(tmp_path):
