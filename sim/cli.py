@@ -22,14 +22,11 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, Optional, Sequence
+from typing import Any, NoReturn, Optional, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
 from sim.core.errors import BadInput, ConfigError, RunFailed
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sim.report.folders import Staging
 
 log = logging.getLogger("hotline")
 EXIT_BAD_INPUT = 2
@@ -138,8 +135,6 @@ def note_failed_run(folder: str) -> None:
     _FAILED_RUNS.add(folder)
 
 
-
-
 def one_line(exc: BaseException, argv: Sequence[str]) -> str:
     """A one-line description of a configuration error, naming the argument as typed (key, value, rule)."""
     if isinstance(exc, ConfigError):
@@ -220,14 +215,6 @@ def prepare_argv(argv: Sequence[str]) -> tuple[list[str], list[str], Any]:
     return [*options, *prepared], overrides, scenarios
 
 
-def _preflight(argv: Sequence[str], scenarios: Any) -> Optional["Staging"]:
-    """Validate the whole command and check its report folder before Hydra writes anything."""
-    from sim.config.hydra_setup import default_scenario
-    from sim.preflight import preflight
-
-    return preflight(argv, scenarios, default_scenario())
-
-
 def help_text() -> str:
     """The ``--help`` page: the template of ``configs/config.yaml`` (``hydra.help.template``) with the scenarios.
 
@@ -297,8 +284,8 @@ def run_command(argv: Optional[Sequence[str]] = None) -> None:
             return
     except ConfigError as exc:
         fail(str(exc))
-    from sim.config.hydra_setup import CONFIG_DIR, new_command
-    from sim.preflight import hydra_arguments
+    from sim.config.hydra_setup import CONFIG_DIR, default_scenario, new_command
+    from sim.preflight import hydra_arguments, preflight
 
     _FAILED_RUNS.clear()
     new_command()
@@ -315,7 +302,7 @@ def run_command(argv: Optional[Sequence[str]] = None) -> None:
     staging = None
     try:
         try:
-            staging = _preflight(argv, scenarios)
+            staging = preflight(argv, scenarios, default_scenario())  # before Hydra writes anything
             hydra_main()
         except BaseException:
             if staging is not None:

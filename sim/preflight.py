@@ -29,7 +29,7 @@ from typing import Any, List, Optional, Sequence
 from sim.config.compose import compose, variants
 from sim.config.errors import config_of
 from sim.config.hydra_private import args_parser
-from sim.config.hydra_setup import _run_dir, _sweep_dir, command_line_overrides
+from sim.config.hydra_setup import _run_dir, _sweep_dir, plan_form_overrides
 from sim.config.paths import published, staging_folder
 from sim.config.scenario_files import ScenarioSet
 from sim.core.errors import ConfigError
@@ -50,9 +50,9 @@ def read_args(argv: Sequence[str]) -> Optional[argparse.Namespace]:
 
 def hydra_arguments(typed: Sequence[str]) -> List[str]:
     """The arguments handed to Hydra for the command line ``typed``: with the rules of
-    :func:`sim.config.hydra_setup.command_line_overrides` when Hydra can read them (otherwise unchanged, so
+    :func:`sim.config.hydra_setup.plan_form_overrides` when Hydra can read them (otherwise unchanged, so
     that Hydra's message shows only what was typed)."""
-    full = command_line_overrides(typed)
+    full = plan_form_overrides(typed)
     return full if read_args(full) is not None else list(typed)
 
 

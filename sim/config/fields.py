@@ -155,6 +155,7 @@ Whole = Annotated[int, BeforeValidator(_whole)]
 NonNegative = Annotated[Number, Range()]
 Positive = Annotated[Number, Range(lo_open=True)]
 Probability = Annotated[Number, Range(0.0, 1.0)]
+Open01 = Annotated[Number, Range(0.0, 1.0, lo_open=True, hi_open=True)]
 Count = Annotated[Whole, Range()]
 #: A duration in hours or seconds (>= 0, or > 0), at most a century.
 Hours = Annotated[Number, Range(ceiling=CENTURY_H, why="a century, in hours")]

@@ -17,10 +17,8 @@ mixing two runs.  Hydra's run and sweep folders are the report folder's temporar
 folder (``${hotline_staging:...}`` in ``configs/config.yaml``): a run writes there and
 renames it to the report folder when it succeeds (:mod:`sim.report.folders`).
 
-:func:`command_line_overrides` applies a rule every composition shares (the
-command line and :func:`sim.api.compose_config`), after
-:func:`sim.config.overrides.prepare_overrides` checked and rewrote the overrides: a
-staffing plan form given on the command line replaces the scenario's plan form.
+:func:`plan_form_overrides` applies a rule every composition shares (the command line and
+:func:`sim.api.compose_config`): a staffing plan form given on the command line replaces the scenario's.
 """
 
 from __future__ import annotations
@@ -39,7 +37,7 @@ from sim.config.paths import CONFIG_DIR, scenario_dirs, staging_folder
 from sim.config.scenario_files import ScenarioSet, load_scenarios
 
 __all__ = ["CONFIG_DIR", "register", "store", "new_command", "default_scenario", "plan_form_overrides",
-           "command_line_overrides", "PLAN_FORMS", "STAFFING_PLANS"]
+           "PLAN_FORMS", "STAFFING_PLANS"]
 
 _STAMP: Optional[str] = None
 _FOLDERS: Dict[Tuple[str, ...], str] = {}
@@ -61,33 +59,19 @@ def default_scenario() -> str:
     raise RuntimeError("configs/config.yaml names no default scenario")  # pragma: no cover - a packaging bug
 
 
-def _stamp() -> str:
-    global _STAMP
-    if _STAMP is None:
-        _STAMP = _dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    return _STAMP
-
-
-def _taken(path: str) -> bool:
-    """Whether ``path`` exists, or a run is writing it (its temporary folder exists: :func:`staging_folder`)."""
-    p = Path(path)
-    return p.exists() or any(p.parent.glob(f".{glob.escape(p.name)}.partial-*"))
-
-
-def _unused(base: str) -> str:
-    """``base``, or ``base_2``, ``base_3``... the first that neither exists nor is being written."""
-    path, n = base, 1
-    while _taken(path):
-        n += 1
-        path = f"{base}_{n}"
-    return path
-
-
 def _default_folder(*parts: str) -> str:
-    key = tuple(parts)
-    if key not in _FOLDERS:
-        _FOLDERS[key] = _unused("/".join(("reports", *parts, _stamp())))
-    return _FOLDERS[key]
+    """``reports/<parts>/<timestamp>``, or with ``_2``, ``_3``... the first that neither exists nor is being
+    written (its temporary folder exists: :func:`staging_folder`); the same for the whole command."""
+    global _STAMP
+    _STAMP = _STAMP or _dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    if parts not in _FOLDERS:
+        base = path = "/".join(("reports", *parts, _STAMP))
+        n = 1
+        while Path(path).exists() or any(Path(path).parent.glob(f".{glob.escape(Path(path).name)}.partial-*")):
+            n += 1
+            path = f"{base}_{n}"
+        _FOLDERS[parts] = path
+    return _FOLDERS[parts]
 
 
 def _given(report_dir: Optional[str]) -> bool:
@@ -206,9 +190,3 @@ def plan_form_overrides(overrides: Sequence[str]) -> List[str]:
     return [*overrides, *extra]
 
 
-def command_line_overrides(overrides: Sequence[str]) -> List[str]:
-    """The overrides Hydra composes for ``overrides`` (command line and :func:`sim.api.compose_config`).
-
-    ``overrides`` are those :func:`sim.config.overrides.prepare_overrides` returned.
-    """
-    return plan_form_overrides(overrides)

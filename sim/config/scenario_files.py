@@ -44,7 +44,6 @@ from sim.config.paths import BUILTIN_SCENARIO_DIR
 from sim.config.tree import complete, dotted, merge
 from sim.core.errors import ConfigError
 
-SCENARIO_DIR = BUILTIN_SCENARIO_DIR
 #: Largest scenario file read, in bytes (the Beijing baseline is about 12 kB).
 MAX_BYTES = 1_000_000
 #: Deepest nesting of lists and mappings in a scenario file (the schema needs 6).
@@ -355,7 +354,7 @@ def _has(data: Any, path: Tuple[Union[str, int], ...]) -> bool:
     return True
 
 
-def load_scenarios(folder: Union[Path, Sequence[Path]] = SCENARIO_DIR) -> ScenarioSet:
+def load_scenarios(folder: Union[Path, Sequence[Path]] = BUILTIN_SCENARIO_DIR) -> ScenarioSet:
     """Read every ``*.yaml`` scenario of ``folder`` (or of several folders); a broken one is kept as an
     error, not raised.
 
@@ -386,5 +385,5 @@ def load_scenarios(folder: Union[Path, Sequence[Path]] = SCENARIO_DIR) -> Scenar
     return out
 
 
-__all__ = ["SCENARIO_DIR", "MAX_BYTES", "MAX_DEPTH", "ScenarioFile", "ScenarioSet",
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "ScenarioFile", "ScenarioSet",
            "read_scenario_file", "load_scenarios"]

@@ -32,15 +32,12 @@ checked is what runs.  A factor of 1 leaves every value untouched.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Tuple
 
 from sim.config.fields import DistConfig
 from sim.core.distributions import FAMILY_PARAMS, make_distribution
 from sim.core.errors import ConfigError
 
-#: The largest factor (the range of :data:`sim.config.schema.Factor`); the run's size limits (contacts, events,
-#: memory) bound the multiplied demand further.
-MAX_FACTOR = 100.0
 #: Parameters that set a distribution's shape, kept when it is scaled; every other parameter of
 #: :data:`sim.core.distributions.FAMILY_PARAMS` sets a size and is multiplied.
 SHAPE_PARAMS: Tuple[str, ...] = ("cv", "shape")
@@ -72,17 +69,6 @@ def scaled_dist(dist: DistConfig, factor: float) -> DistConfig:
     return dist.model_copy(update=sizes)
 
 
-def call_handle_settings(cfg: Any) -> List[Tuple[str, DistConfig]]:
-    """Every call handle-time distribution ``cfg`` gives, with its key: those ``calls.handle_factor`` multiplies."""
-    c = cfg.calls
-    out = [("calls.handle_s", c.handle_s), ("calls.handle_work_order_s", c.handle_work_order_s),
-           ("calls.handle_transfer_s", c.handle_transfer_s)]
-    for name, cat in cfg.categories.items():
-        out += [(f"categories.{name}.handle_s", cat.handle_s),
-                (f"categories.{name}.handle_work_order_s", cat.handle_work_order_s)]
-    return [(key, d) for key, d in out if d is not None]
-
-
 def check_factors(cfg: Any) -> None:
     """Every call handle time, multiplied by ``calls.handle_factor``, a valid distribution (a duration at most a
     century, finite moments); the factors' own ranges are on their fields.
@@ -95,11 +81,16 @@ def check_factors(cfg: Any) -> None:
     f = cfg.calls.handle_factor
     if f == 1.0:
         return
-    for key, dist in call_handle_settings(cfg):
+    settings = [(f"calls.{k}", getattr(cfg.calls, k)) for k in ("handle_s", "handle_work_order_s", "handle_transfer_s")]
+    settings += [(f"categories.{n}.{k}", getattr(cat, k)) for n, cat in cfg.categories.items()
+                 for k in ("handle_s", "handle_work_order_s")]
+    for key, dist in settings:
+        if dist is None:
+            continue
         try:
             make_distribution(scaled_dist(dist, f), key)
         except ConfigError as exc:
             raise ConfigError("calls.handle_factor", f, f"makes {exc.key}={exc.value}, which {exc.rule}") from None
 
 
-__all__ = ["MAX_FACTOR", "SHAPE_PARAMS", "SIZE_PARAMS", "scaled_dist", "call_handle_settings", "check_factors"]
+__all__ = ["SHAPE_PARAMS", "SIZE_PARAMS", "scaled_dist", "check_factors"]
