@@ -1,18 +1,10 @@
 """The command line: ``python run_sim.py [scenario=NAME] [key=value ...] [-m]``.
 
-A thin shell around Hydra: Hydra composes the configuration, the task checks it
-(:func:`sim.config.errors.config_of`: the typed :class:`~sim.config.schema.Config`), runs the
-experiment, writes the report folder and prints the KPI table.
-
-Bad input never produces a traceback, and a rejected command leaves the disk as
-it was.  :func:`prepare_argv` checks the command line before Hydra sees it
-(options, and every override's key against the schema and the scenario:
-:mod:`sim.config.overrides`); then everything else that can reject a command - every
-variant of a sweep, external resources such as a Dask scheduler, and the report
-folder - is checked before Hydra creates a folder (:mod:`sim.preflight`).
-Hydra is asked to re-raise its errors (``HYDRA_FULL_ERROR=1``) so that :func:`main`
-can catch them and print exactly one line on stderr - naming the key, the value and
-the rule - and exit with status 2.
+A thin shell around Hydra: :func:`prepare_argv` checks the options and every override before Hydra sees them
+(:mod:`sim.config.overrides`), :mod:`sim.preflight` everything else that can reject a command before Hydra
+creates a folder; the task checks the composed configuration (:func:`sim.config.errors.config_of`), runs the
+experiment, writes the report folder and prints the KPI table.  Hydra re-raises its errors
+(``HYDRA_FULL_ERROR=1``) so that :func:`main` prints each refusal as one line on stderr, exit status 2.
 """
 
 from __future__ import annotations

@@ -1,37 +1,13 @@
 """Dated scenarios: arrivals per date and half-hour read from a file, instead of the weekly template.
 
-A scenario is normally a weekly template (``arrivals.*.per_day`` x weekday factor x hourly
-profile) repeated over the horizon.  A *dated* scenario names a CSV file (``dated.file``) that
-gives, for every half-hour of every day from its first date to its last, the expected arrivals
-of each channel it lists (and of each category, where the file has a ``category`` column):
-
-    start,channel,expected          (or start,channel,category,expected)
-    2003-09-29T00:00,phone,0.0
-    2003-09-29T00:30,phone,0.0
-    ...
-
-``start`` is the half-hour's local date and time (ISO 8601, on a whole half-hour); other columns
-(a forecast's ``p10``, ``p90``) are ignored.  This is the layout of ``forecast.csv`` written by
-``hotline-forecast`` (:mod:`sim.forecast`), so a forecast is a dated scenario's demand as it is.
-The run then starts on the file's first date at midnight (``experiment.start_weekday`` must be
-that date's weekday) and covers at most the file's days (``experiment.horizon_h``); reports,
-tables, figures and ``shifts.yaml`` carry the dates.  A channel the file lists replaces that
-channel's weekly template; a channel it does not list keeps the template.
-
-The forecast's uncertainty enters the replications through ``dated.day_log_sd``: for each date and
-channel, the standard deviation of the log of the day's total.  Each replication draws, for every
-day and channel, a multiplier ``exp(sd z - sd^2 / 2)`` (mean 1, ``z`` standard normal from the
-channel's own stream ``arrivals.<channel>.forecast_day``), so that a plan is checked against the
-demand it may meet, not only its mean; ``dated.uncertainty=false`` turns the draws off.
-
-A staffing plan per date and half-hour may come from a file too (``dated.staffing_file``:
-``start,operators``, rostered operators before ``scale``, every half-hour from the arrivals file's
-first date to at least the end of the horizon): it is then the front line's plan (with
-``staffing.shrinkage`` and ``headcount_factor``), in place of ``staffing.operators``, ``half_hourly``
-or ``shifts``, which must be left unset (:func:`dated_plan`).
-
-The file is read once per process and kept while it does not change (:func:`read_dated`); every
-rule it breaks is one :class:`ConfigError` naming ``dated.file``, the line and the rule.
+``dated.file`` names a CSV file (``start,channel[,category],expected``: the layout of ``forecast.csv``
+written by :mod:`sim.forecast`) of the expected arrivals of every half-hour from its first date to its
+last; ``dated.day_log_sd`` each day's spread, drawn per replication as a lognormal multiplier of mean 1
+(``exp(sd z - sd^2 / 2)``, ``z`` from the channel's own stream ``arrivals.<channel>.forecast_day``);
+``dated.staffing_file`` the front line's plan per half-hour (:func:`dated_plan`).  The rules a dated
+scenario follows are in ``scenarios/README.md``.  A file is read once per process and kept while it does
+not change (:func:`read_dated`); every rule it breaks is one :class:`ConfigError` naming ``dated.file``, the
+line and the rule.
 """
 
 from __future__ import annotations

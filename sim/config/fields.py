@@ -1,19 +1,11 @@
 """How a setting states its rules where it is declared: type, range, unit, meaning, when it applies.
 
-Every setting is a field of a pydantic model of the schema (:mod:`sim.config.schema`).  Its type says
-what it holds (the reusable types below: :data:`Probability`, :data:`NonNegative`, :data:`Hours`...,
-a ``Literal`` for a closed choice), its :class:`Range` the bounds and the ceiling a run can take, its
-``description`` the meaning; metadata on the field says more:
-
-* :class:`Distinct` - a list whose values form a set (a repeat would change nothing);
-* :class:`UsedOnlyWhen` - the model reads the field only when a condition holds; set (to a value other
-  than its default) when the condition fails, it is refused (:func:`sim.config.rules.check_usage`).
-
-A rule that relates fields of one model is a ``model_validator`` of that model, written with
-:func:`rule`.  Ranges and rules are checked when the configuration is (:func:`sim.config.errors.config_of`);
-a model made in code (``ShiftConfig(count=3)``) checks only keys and types, like a dataclass.  Rules raise
-:class:`~sim.core.errors.ConfigError` with keys that start at :data:`AT`, the place of the model being
-validated, which :mod:`sim.config.errors` replaces by its dotted key.
+The reusable types (:data:`Probability`, :data:`Hours`...), the metadata the rules read (:class:`Range`,
+:class:`Distinct`, :class:`UsedOnlyWhen`), :func:`doc` and :func:`rule` (how to use them:
+``sim/config/README.md``).  Ranges and rules are checked when the configuration is
+(:func:`sim.config.errors.config_of`); a model made in code (``ShiftConfig(count=3)``) checks only keys and
+types, like a dataclass.  A rule raises :class:`~sim.core.errors.ConfigError` with keys that start at
+:data:`AT`, which :mod:`sim.config.errors` replaces by the model's dotted key.
 """
 
 from __future__ import annotations

@@ -1,19 +1,8 @@
 """The rules that relate sections of the configuration, checked once every section is valid on its own.
 
-Run by :class:`sim.config.schema.Config`'s validator, in this order (the first broken rule is reported):
-
-* **references**: names used in one section and declared in another - categories of surges, urgency
-  classes, unit types, calendars, units, operator groups and skills; shares of the categories summing to
-  1; targets on KPIs that have a better direction; a precision KPI the scenario can define;
-* **plans**: a staffing plan where one is needed (the front line's with ``staffing.policy=plan``, every
-  operator group's, the feedback team's), none beside operator groups, a proposing policy only for one
-  front line;
-* **loops** in simulated time whose every step can take no time (:func:`check_loops`);
-* **settings the run does not use** (:func:`check_usage`): a field with :class:`~sim.config.fields.UsedOnlyWhen`
-  set to a value other than its default while its condition fails;
-* **settings that would change nothing or contradict each other** (:mod:`sim.config.rules_effects`).
-
-Each raises a :class:`~sim.core.errors.ConfigError` naming the key, its value and the rule.
+:func:`check_config` runs them in the order listed in ``sim/config/README.md`` ("Across sections"); the
+first broken rule is reported as a :class:`~sim.core.errors.ConfigError` naming the key, its value and the
+rule.
 """
 
 from __future__ import annotations

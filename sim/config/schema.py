@@ -1,15 +1,9 @@
 """The configuration schema of the hotline simulator: every setting, its type, range, unit, default and meaning.
 
 Each section is a pydantic model (:class:`sim.config.fields.Model`) whose fields carry their rules where they
-are declared (:mod:`sim.config.fields`: ranges and ceilings in the type, ``Literal`` choices, sets of distinct
-values, "used only when" conditions); rules that relate fields of one section are the section's validators,
-rules that relate sections are :mod:`sim.config.rules`', run once every section is valid.
-:func:`sim.config.errors.config_of` on the composed configuration (:mod:`sim.config.compose`) is the whole
-check of the configuration, and turns its first error into one line.  How to add a
-setting: sim/config/README.md.
-
-Units are part of the names: ``*_s`` is seconds, ``*_h`` hours, ``*_min`` minutes.  A distribution
-(:class:`DistConfig`) takes its unit from the key that holds it (``handle_s`` in seconds, ``resolution_h`` in hours).
+are declared; how to add a setting and the list of rules: ``sim/config/README.md``.  Units are part of the
+names: ``*_s`` is seconds, ``*_h`` hours, ``*_min`` minutes; a distribution (:class:`DistConfig`) takes its
+unit from the key that holds it.
 """
 
 from __future__ import annotations

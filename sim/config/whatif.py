@@ -1,33 +1,10 @@
-"""One-key what-ifs: all demand, or every call handle time, multiplied by one factor.
+"""One-key what-ifs: all demand (``arrivals.demand_factor``), or every call handle time
+(``calls.handle_factor``), multiplied by one factor (README, "Demand and handle-time what-ifs").
 
-A planner's first questions are "what if demand were 20% higher" and "what if
-calls took 10% longer".  Each is one key, which a sweep can move
-(``-m arrivals.demand_factor=1.0,1.1,1.2``):
-
-* ``arrivals.demand_factor`` multiplies the volume of every arrival process -
-  every channel and, through the category shares, every category - before
-  anything else: the weekday factors, the hourly profile (24 or 168 weights) and
-  the surges apply to the multiplied volume as they did to the scenario's, so
-  the demand's shape over the day, the week and a surge is kept;
-* ``calls.handle_factor`` multiplies every call handle-time distribution: the
-  direct answer (``calls.handle_s``), the work order
-  (``calls.handle_work_order_s``), the transfer to emergency services
-  (``calls.handle_transfer_s``, which transferred online items use too) and each
-  category's own (``categories.<name>.handle_s``, ``handle_work_order_s``),
-  whatever the fall-back chain picks; callbacks and operator groups draw their
-  calls' handle times from these.  Each distribution keeps its shape: the new
-  handle time is ``f x`` the old one, so its mean is ``f`` times and its
-  coefficient of variation (and every shape parameter) unchanged.  Online
-  items' operator time (``online.handle_s``) and return-visit talk
-  (``feedback.talk_s``) are not call handle times and keep their own keys.
-
-Both are applied where the scenario is compiled (:mod:`sim.model.derive`), so
-the model, the staffing policies and the checks before a run read the
-multiplied values, computed once.  The range of both is on their fields
-(:mod:`sim.config.schema`); this module holds the check of the handle times the
-factor makes (:func:`check_factors`) and the scaling of a distribution given as
-data (:func:`scaled_dist`), which the check and the compilation share: what is
-checked is what runs.  A factor of 1 leaves every value untouched.
+Both are applied where the scenario is compiled (:mod:`sim.model.derive`); their ranges are on their
+fields.  This module holds the check of the handle times the factor makes (:func:`check_factors`) and the
+scaling of a distribution given as data (:func:`scaled_dist`), which the check and the compilation share:
+what is checked is what runs.
 """
 
 from __future__ import annotations
