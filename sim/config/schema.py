@@ -20,11 +20,10 @@ from sim.config.backoffice import (
     has_units,
     makes_orders,
 )
-from sim.config.dated import DatedConfig, DayLogSdConfig, dated_plan, read_dated
+from sim.config.dated import DatedConfig, dated_plan, read_dated
 from sim.config.experiment import ExperimentConfig
 from sim.config.fields import (
     AT,
-    DIST_PARAMS,
     Count,
     DistConfig,
     Distinct,
@@ -45,19 +44,13 @@ from sim.config.fields import (
 )
 from sim.config.limits import LIMITS
 from sim.config.report_config import ReportConfig
-from sim.config.routing import CallbackConfig, EscalationConfig, RoutingConfig, has_calls, has_online
+from sim.config.routing import RoutingConfig, has_calls, has_online
 from sim.config.staffing_policy import (
-    STAFFING_POLICIES,
     FrontStaffing,
     FrontStaffingConfig,
     GroupConfig,
-    GroupTargetConfig,
-    OptimizeConfig,
-    PlanForm,
     ShiftConfig,
-    ShiftPatternConfig,
     StaffingConfig,
-    StaffingTargetConfig,
     skeleton,
 )
 from sim.config.unit_staffing import UnitStaffingConfig
@@ -340,14 +333,8 @@ def plan_key(cfg: Config, group: str) -> str:
     return f"routing.groups.{group}" if cfg.routing.groups else "staffing"
 
 
-__all__ = [
-    "CHANNELS", "URGENCY_CLASSES", "DIST_FAMILIES", "DIST_PARAMS", "BEIJING_TARGETS", "STAFFING_POLICIES",
-    "DistConfig", "ChannelConfig", "SurgeConfig", "ArrivalsConfig", "CategoryConfig", "RetrialConfig", "CallsConfig",
-    "OnlineConfig", "ShiftConfig", "StaffingConfig", "FrontStaffingConfig", "StaffingTargetConfig", "OptimizeConfig",
-    "ShiftPatternConfig", "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig", "ExperimentConfig",
-    "KpiConfig", "ReportConfig", "Config", "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig",
-    "PlanForm", "GroupTargetConfig", "DatedConfig", "DayLogSdConfig", "UnitStaffingConfig",
-    "makes_orders", "defaults_data", "group_plans",
-    "plan_key",
-    "check_shares",
+__all__ = [  # re-exported: the names the package imports from the schema
+    "URGENCY_CLASSES", "DIST_FAMILIES", "DistConfig", "ShiftConfig", "StaffingConfig", "FrontStaffingConfig",
+    "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig", "ExperimentConfig", "ReportConfig",
+    "GroupConfig", "RoutingConfig", "DatedConfig", "UnitStaffingConfig", "makes_orders",
 ]
