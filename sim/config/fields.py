@@ -159,6 +159,13 @@ TimeOfDay = Annotated[Number, Range(0.0, 24.0, hi_open=True)]
 Weekday = Annotated[Whole, Range(0, 6)]
 
 
+def check_half_hours(key: str, values: Any, lengths: tuple = (48, 336)) -> None:
+    """Refuse a list per half-hour that is neither a day's (48 values) nor a week's (336, Monday first)."""
+    if len(values) not in lengths:
+        raise ConfigError(key, f"<{len(values)} values>", "must have 48 values (one day) or 336 (one week, "
+                                                           "Monday first)")
+
+
 def doc(default: Any, text: str) -> Any:
     """A field's default and its one-line meaning; a callable default (``list``, :func:`dist`) makes each value."""
     if isinstance(default, type) and issubclass(default, BaseModel):

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from sim.config.backoffice import URGENCY_CLASSES
 from sim.config.fields import Range, UsedOnlyWhen, first_difference, leaf
-from sim.config.routing import SKILL_WORK
+from sim.config.routing import ONLINE, OPERATOR_VISITS, SKILL_WORK
 from sim.core.distributions import make_distribution
 from sim.core.errors import ConfigError
 
@@ -126,12 +126,9 @@ def check_references(cfg: Any) -> None:
         for g in groups:
             if g not in r.groups:
                 raise ConfigError(where, g, f"unknown group; routing.groups has: {', '.join(r.groups) or 'none'}")
-        if key == "online" and cfg.arrivals.online.per_day <= 0:
-            raise ConfigError(where, list(groups), "used only when there is online demand "
-                                                   "(arrivals.online.per_day > 0)")
-        if key == "outbound" and not (cfg.units and cfg.feedback.mode == "operators"):
-            raise ConfigError(where, list(groups), "used only with return visits by operators "
-                                                   "(feedback.mode=operators, with units)")
+        used = {"online": ONLINE, "outbound": OPERATOR_VISITS}.get(key)
+        if used is not None and not used.when(cfg, None):
+            raise ConfigError(where, list(groups), used.why)
     for t in wo.assignment_types:
         if t not in cfg.units:
             raise ConfigError("workorders.assignment_types", t,

@@ -38,13 +38,15 @@ from sim.config.fields import (
     Seconds,
     UsedOnlyWhen,
     Whole,
+    check_half_hours,
     dist,
     doc,
     rule,
 )
 from sim.config.limits import LIMITS
 from sim.config.report_config import ReportConfig
-from sim.config.routing import RoutingConfig, has_calls, has_online
+from sim.config.routing import ONLINE, RoutingConfig, has_calls, has_online
+from sim.config.routing import PHONE as _PHONE
 from sim.config.staffing_policy import (
     FrontStaffing,
     FrontStaffingConfig,
@@ -88,7 +90,6 @@ def call_handling(cfg: Any, owner: Any = None) -> bool:
         c.urgency.get("emergency", 0.0) > 0 and c.emergency_transfer_share > 0 for c in cfg.categories.values()))
 
 
-_PHONE = UsedOnlyWhen(has_calls, "used only when there are calls (arrivals.phone.per_day > 0)")
 _UNITS = UsedOnlyWhen(has_units, "used only when the scenario has units (work orders); this one has none")
 _ORDERS = UsedOnlyWhen(lambda c, o: makes_orders(o), "used only when the category makes work orders "
                                                      "(direct_share < 1, or emergencies not all transferred)")
@@ -208,19 +209,18 @@ class CategoryConfig(Model):
         check_shares(f"{AT}.urgency", dict(self.urgency), URGENCY_CLASSES)
 
 
+_REDIALS = UsedOnlyWhen(lambda c, o: o.probability > 0, "used only when callers redial (calls.retrial.probability > 0)")
+_MAY_REDIAL = UsedOnlyWhen(lambda c, o: o.max_retrials > 0, "used only when a caller may redial at least once "
+                                                            "(calls.retrial.max_retrials > 0)")
+
+
 class RetrialConfig(Model):
     """Redials by callers who abandoned."""
 
-    probability: Annotated[Probability, UsedOnlyWhen(lambda c, o: o.max_retrials > 0, "used only when a caller may "
-                                                     "redial at least once (calls.retrial.max_retrials > 0)")] = doc(
-        0.0, "P(an abandoning caller calls again)")
-    delay_s: Annotated[DistConfig, UsedOnlyWhen(lambda c, o: o.probability > 0, "used only when callers redial "
-                                                "(calls.retrial.probability > 0)"), UsedOnlyWhen(
-        lambda c, o: o.max_retrials > 0, "used only when a caller may redial at least once "
-                                         "(calls.retrial.max_retrials > 0)")] = doc(
-        dist("exponential", mean=900.0), "time from abandoning to the redial")
-    max_retrials: Annotated[Count, Range(ceiling=LIMITS["max_retrials"], why="redials per contact"), UsedOnlyWhen(
-        lambda c, o: o.probability > 0, "used only when callers redial (calls.retrial.probability > 0)")] = doc(
+    probability: Annotated[Probability, _MAY_REDIAL] = doc(0.0, "P(an abandoning caller calls again)")
+    delay_s: Annotated[DistConfig, _REDIALS, _MAY_REDIAL] = doc(dist("exponential", mean=900.0),
+                                                                "time from abandoning to the redial")
+    max_retrials: Annotated[Count, Range(ceiling=LIMITS["max_retrials"], why="redials per contact"), _REDIALS] = doc(
         3, "redials per contact at most")
 
 
@@ -246,9 +246,7 @@ class CallsConfig(Model):
 
     @rule
     def _profile(self) -> None:
-        if len(self.handle_factor_half_hourly) not in (0, 48, 336):
-            raise ConfigError(f"{AT}.handle_factor_half_hourly", f"<{len(self.handle_factor_half_hourly)} values>",
-                              "must have 48 values (one day) or 336 (one week, Monday first)")
+        check_half_hours(f"{AT}.handle_factor_half_hourly", self.handle_factor_half_hourly, (0, 48, 336))
 
 
 class OnlineConfig(Model):
@@ -289,9 +287,7 @@ class Config(Model):
     dated: DatedConfig = doc(DatedConfig, "arrivals per date and half-hour from a file (sim/config/dated.py)")
     categories: Dict[str, CategoryConfig] = doc(dict, "request categories by name")
     calls: CallsConfig = doc(CallsConfig, "phone calls")
-    online: Annotated[OnlineConfig, UsedOnlyWhen(has_online, "used only when there is online demand "
-                                                         "(arrivals.online.per_day > 0)")] = doc(OnlineConfig,
-                                                                                                 "online submissions")
+    online: Annotated[OnlineConfig, ONLINE] = doc(OnlineConfig, "online submissions")
     staffing: FrontStaffing = doc(FrontStaffingConfig, "front-line operators: a plan, or a policy that proposes one")
     routing: RoutingConfig = doc(RoutingConfig, "skill groups, overflow, blending, callbacks")
     calendars: Annotated[Dict[str, CalendarConfig], _UNITS, UsedOnlyWhen(

@@ -38,6 +38,7 @@ from sim.config.fields import (
     UsedOnlyWhen,
     Weekday,
     Whole,
+    check_half_hours,
     checking,
     doc,
     first_difference,
@@ -129,9 +130,7 @@ class _HalfHourly(BaseModel):
 
     @rule
     def _length(self) -> None:
-        if len(self.half_hourly) not in (48, 336):
-            raise ConfigError(f"{AT}.half_hourly", f"<{len(self.half_hourly)} values>",
-                              "must have 48 values (one day) or 336 (one week, Monday first)")
+        check_half_hours(f"{AT}.half_hourly", self.half_hourly)
 
 
 class _Shifts(BaseModel):
@@ -306,7 +305,7 @@ class _Erlang(_Proposing):
 
 
 class _Optimize(_Proposing):
-    WHEN: ClassVar[str] = "used only with staffing.policy=optimize"
+    WHEN: ClassVar[str] = _OPTIMIZE.why
     policy: Literal["optimize"] = doc("optimize", "the policy")
     optimize: OptimizeConfig = doc(OptimizeConfig, "the simulation-based policy")
 
