@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from sim.config.fields import Model, Number, doc
+from sim.config.staffing_policy import PLAN_FORMS
 from sim.core.errors import ConfigError
 
 SLOT_S = 1800.0
@@ -89,6 +90,19 @@ class DatedDemand:
 
 _PLANS: Dict[Tuple[str, Tuple[str, ...], Tuple[str, ...]], Tuple[Tuple[int, int], np.ndarray]] = {}
 _CACHE: Dict[Tuple[str, Tuple[str, ...], Tuple[str, ...]], Tuple[Tuple[int, int], DatedDemand]] = {}
+
+
+def _cached(cache: Dict[Any, Tuple[Tuple[int, int], Any]], key: Tuple[Any, ...], parse: Any) -> Any:
+    """``parse()``, kept under ``key`` (the file's path first) while the file's time and size do not change."""
+    try:
+        st = os.stat(key[0])
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = (-1, -1)
+    hit = cache.get(key)
+    if hit is None or hit[0] != stamp:
+        hit = cache[key] = (stamp, parse())
+    return hit[1]
 
 
 def _fail(path: str, rule: str, line: Optional[int] = None) -> ConfigError:
@@ -190,17 +204,7 @@ def read_dated(path: str, channels: Sequence[str], categories: Sequence[str]) ->
         The file cannot be read or breaks a rule of the module's docstring (naming the line).
     """
     key = (os.path.abspath(path), tuple(channels), tuple(categories))
-    try:
-        st = os.stat(key[0])
-        stamp = (st.st_mtime_ns, st.st_size)
-    except OSError:
-        stamp = (-1, -1)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
-    demand = _parse(path, channels, categories)
-    _CACHE[key] = (stamp, demand)
-    return demand
+    return _cached(_CACHE, key, lambda: _parse(path, channels, categories))
 
 
 def _parse_staffing(path: str, start: dt.date, max_operators: float) -> np.ndarray:
@@ -254,16 +258,7 @@ def dated_plan(cfg: Any, channels: Sequence[str], max_operators: float = math.in
         return None
     start = read_dated(d.file, channels, list(cfg.categories)).start
     key = (os.path.abspath(d.staffing_file), ("staffing",), (str(start), str(max_operators)))
-    try:
-        st = os.stat(key[0])
-        stamp = (st.st_mtime_ns, st.st_size)
-    except OSError:
-        stamp = (-1, -1)
-    hit = _PLANS.get(key)
-    if hit is None or hit[0] != stamp:
-        hit = (stamp, _parse_staffing(d.staffing_file, start, max_operators))
-        _PLANS[key] = hit
-    values = [float(x) for x in hit[1]]
+    values = [float(x) for x in _cached(_PLANS, key, lambda: _parse_staffing(d.staffing_file, start, max_operators))]
     if len(values) == 7 * SLOTS_PER_DAY:
         offset = start.weekday() * SLOTS_PER_DAY
         values = values[-offset:] + values[:-offset] if offset else values
@@ -284,7 +279,7 @@ def check_dated_staffing(cfg: Any, channels: Sequence[str], max_operators: float
                                                                   f"{s.policy} proposes its own plan)")
     if cfg.routing.groups:
         raise ConfigError("dated.staffing_file", d.staffing_file, "not with routing.groups (each group has its plan)")
-    for form, empty in (("operators", 0), ("half_hourly", []), ("shifts", [])):
+    for form, empty in PLAN_FORMS.items():
         if getattr(s, form):  # a plan's form not given reads as empty
             raise ConfigError(f"staffing.{form}", getattr(s, form) if form == "operators" else "<plan>",
                               f"conflicts with dated.staffing_file, the front line's plan (set staffing.{form}="

@@ -35,6 +35,7 @@ from omegaconf import OmegaConf
 
 from sim.config.paths import CONFIG_DIR, scenario_dirs, staging_folder
 from sim.config.scenario_files import ScenarioSet, load_scenarios
+from sim.config.staffing_policy import PLAN_FORMS
 
 __all__ = ["CONFIG_DIR", "register", "store", "new_command", "default_scenario", "plan_form_overrides",
            "PLAN_FORMS", "STAFFING_PLANS"]
@@ -149,8 +150,6 @@ def store(scenarios: ScenarioSet, names: Sequence[str]) -> None:
 _STORED: Dict[str, Dict[str, Any]] = {}
 
 
-#: The three forms of a staffing plan and the value that leaves each unused.
-PLAN_FORMS: Dict[str, str] = {"operators": "0", "half_hourly": "[]", "shifts": "[]"}
 #: The keys that hold a staffing plan (:class:`sim.config.schema.StaffingConfig`).
 STAFFING_PLANS: Tuple[str, ...] = ("staffing", "feedback.staffing")
 

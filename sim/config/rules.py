@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sim.config.backoffice import URGENCY_CLASSES
 from sim.config.fields import Range, UsedOnlyWhen, first_difference, leaf
 from sim.config.routing import ONLINE, OPERATOR_VISITS, SKILL_WORK
+from sim.config.staffing_policy import PLAN_FORMS
 from sim.core.distributions import make_distribution
 from sim.core.errors import ConfigError
 
@@ -146,7 +147,7 @@ def _needs_plan(plan: Any, prefix: str) -> None:
 def _plans(cfg: Any) -> None:
     s, groups = cfg.staffing, cfg.routing.groups
     if groups:
-        for form, empty in (("operators", 0), ("half_hourly", []), ("shifts", [])):
+        for form, empty in PLAN_FORMS.items():
             value = getattr(s, form)
             if value:
                 raise ConfigError(f"staffing.{form}", value if form == "operators" else f"<{len(value)} values>",

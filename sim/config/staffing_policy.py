@@ -51,8 +51,8 @@ from sim.core.errors import ConfigError
 
 #: Staffing policies, by name (the planning layer registers an implementation for each).
 STAFFING_POLICIES: tuple[str, ...] = ("plan", "erlang", "optimize")
-#: The forms of a staffing plan.
-PLAN_FORMS: tuple[str, ...] = ("operators", "half_hourly", "shifts")
+#: The forms of a staffing plan, each with the value (as typed) that leaves it unused.
+PLAN_FORMS: Dict[str, str] = {"operators": "0", "half_hourly": "[]", "shifts": "[]"}
 _ON_DUTY = "operators on duty at once, the size limit of a run"
 Headcount = Annotated[Number, Range(ceiling=LIMITS["operators"], why=_ON_DUTY)]
 Cost = Annotated[Number, Range(lo_open=True, ceiling=1e6, why="the cost of an operator-hour; staffing_cost "
