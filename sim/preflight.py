@@ -2,20 +2,10 @@
 
 Hydra creates the run folder (or the sweep folder and ``multirun.yaml``) before the task sees its
 configuration; :func:`preflight` therefore does, before Hydra starts, everything that can reject a command:
-
-* every configuration the command would run - one, or every variant of a ``-m`` sweep
-  (:func:`sim.config.compose.variants`) - is made from its scenario and overrides
-  (:func:`sim.config.compose.compose`), checked by the schema (:func:`sim.config.errors.config_of`) and the
-  model (:func:`sim.model.checks.validate`), and a staffing policy's plan checked (:func:`sim.planning.check_plan`)
-  and a Dask scheduler asked to answer;
-* the report folder is checked (:mod:`sim.report.folders`): a folder that is a file, cannot be created, has a
-  name or path too long for the file system, or holds files is refused (unless ``report.overwrite=true``: it is
-  then replaced when the run succeeds).
-
-Hydra then writes into the report folder's temporary folder (the returned :class:`~sim.report.folders.Staging`),
-which becomes the report folder at the end of a successful run and is removed by the command line if the run
-fails - also when the task itself refuses the configuration it was given.  Commands that run no task
-(``--help``, ``--cfg``, ``--info`` ...) are left to Hydra.
+every configuration the command would run - one, or every variant of a ``-m`` sweep
+(:func:`sim.config.compose.variants`) - is composed and checked as the run will check it (:func:`checked`),
+and the report folder is checked (:mod:`sim.report.folders`).  Commands that run no task (``--help``,
+``--cfg``, ``--info`` ...) are left to Hydra.
 """
 
 from __future__ import annotations

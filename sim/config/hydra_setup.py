@@ -2,21 +2,11 @@
 
 :func:`register` reads the scenario files and registers the resolvers; :func:`store` gives Hydra the
 scenarios a command uses, through its ``ConfigStore``: each is an option of the ``scenario`` config group
-with package ``_global_``, holding the scenario's whole configuration (its data over the schema's defaults,
-:meth:`sim.config.scenario_files.ScenarioSet.node`), so that command-line overrides apply on top of it.  A
-broken scenario file is kept as its error, which :func:`sim.config.overrides.prepare_overrides` raises when
-a command uses that scenario.
-
-Report folders: without ``report.dir`` a run writes to
-``reports/<scenario>/<timestamp>`` and a sweep to ``reports/multirun/<timestamp>``.
-The timestamp is read once per command (:func:`new_command` starts a command)
-and the resolvers cache their results, so every variant of a sweep - even one
-that a launcher runs in another process - lands in the same folder.  A default
-folder that already exists gets a suffix (``_2``, ``_3``, ...) instead of
-mixing two runs.  Hydra's run and sweep folders are the report folder's temporary
-folder (``${hotline_staging:...}`` in ``configs/config.yaml``): a run writes there and
-renames it to the report folder when it succeeds (:mod:`sim.report.folders`).
-
+with package ``_global_``, holding the scenario's whole configuration
+(:meth:`sim.config.scenario_files.ScenarioSet.node`), so that command-line overrides apply on top of it.
+The report folders' resolvers give the default folders (docs/outputs.md) and their temporary folders
+(:mod:`sim.report.folders`); their timestamp is read once per command (:func:`new_command`) and their
+results cached, so every variant of a sweep, even one run in another process, lands in the same folder.
 :func:`plan_form_overrides` applies a rule every composition shares (the command line and
 :func:`sim.api.compose_config`): a staffing plan form given on the command line replaces the scenario's.
 """
