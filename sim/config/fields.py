@@ -25,9 +25,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
-from sim.core.distributions import MAX_SIZE_S, duration_unit, make_distribution
+from sim.core.distributions import FAMILY_PARAMS, MAX_SIZE_S, duration_unit, make_distribution
 from sim.core.errors import ConfigError
 
+#: Parameters that set a distribution's shape, kept when it is scaled; every other parameter of
+#: :data:`sim.core.distributions.FAMILY_PARAMS` sets a size and is multiplied.
+SHAPE_PARAMS: tuple[str, ...] = ("cv", "shape")
+SIZE_PARAMS: tuple[str, ...] = tuple(dict.fromkeys(
+    p for options in FAMILY_PARAMS.values() for option in options for p in option if p not in SHAPE_PARAMS))
 #: Stands for the dotted key of the model a rule is raised in (``calls.handle_s`` for ``<at>.cv``).
 AT = "<at>"
 #: A century (Julian years): the longest duration any setting may have, in hours.
@@ -247,7 +252,7 @@ def _in_a_century(d: Any, key: str) -> None:
     if unit not in ("h", "s"):
         return
     limit = CENTURY_H * (3600.0 if unit == "s" else 1.0)
-    for p in ("mean", "median", "p90", "scale", "low", "high", "value", "values"):
+    for p in SIZE_PARAMS:
         for i, v in enumerate((getattr(d, p) or []) if p == "values" else [getattr(d, p)]):
             if v is not None and math.isfinite(v) and v > limit:
                 raise FieldRule(f"{key}.{p}" + (f"[{i}]" if p == "values" else ""), v, f"must be <= {limit:,.0f} "

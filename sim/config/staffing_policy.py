@@ -272,12 +272,8 @@ class _PlanPolicy(_Factor):
     policy: Literal["plan"] = doc("plan", "run the plan given (plan), or propose one (erlang, optimize)")
 
 
-def _shifts_scheduled(cfg: Any, owner: Any) -> bool:
-    return bool(owner.schedule == "shifts")
-
-
-_SHIFTS_ONLY = UsedOnlyWhen(_shifts_scheduled, "used only to schedule shifts (staffing.schedule=shifts, with "
-                                               "staffing.policy=erlang or optimize)")
+_SHIFTS_ONLY = UsedOnlyWhen(lambda c, o: o.schedule == "shifts", "used only to schedule shifts (staffing.schedule="
+                                                                 "shifts, with staffing.policy=erlang or optimize)")
 
 
 class _Proposing(BaseModel):

@@ -9,17 +9,11 @@ what is checked is what runs.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Tuple
+from typing import Any, Dict
 
-from sim.config.fields import DistConfig
-from sim.core.distributions import FAMILY_PARAMS, make_distribution
+from sim.config.fields import SIZE_PARAMS, DistConfig
+from sim.core.distributions import make_distribution
 from sim.core.errors import ConfigError
-
-#: Parameters that set a distribution's shape, kept when it is scaled; every other parameter of
-#: :data:`sim.core.distributions.FAMILY_PARAMS` sets a size and is multiplied.
-SHAPE_PARAMS: Tuple[str, ...] = ("cv", "shape")
-SIZE_PARAMS: Tuple[str, ...] = tuple(dict.fromkeys(
-    p for options in FAMILY_PARAMS.values() for option in options for p in option if p not in SHAPE_PARAMS))
 
 
 def scaled_dist(dist: DistConfig, factor: float) -> DistConfig:
@@ -70,4 +64,4 @@ def check_factors(cfg: Any) -> None:
             raise ConfigError("calls.handle_factor", f, f"makes {exc.key}={exc.value}, which {exc.rule}") from None
 
 
-__all__ = ["SHAPE_PARAMS", "SIZE_PARAMS", "scaled_dist", "check_factors"]
+__all__ = ["scaled_dist", "check_factors"]
