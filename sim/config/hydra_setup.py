@@ -86,8 +86,7 @@ _REGISTERED: Optional[Tuple[Tuple[Tuple[str, int, int], ...], ScenarioSet]] = No
 
 
 def _signature(folders: Sequence[Path]) -> Tuple[Tuple[str, int, int], ...]:
-    """Every scenario file of ``folders`` (or a file itself) with its modification time and size (what a
-    re-read would see)."""
+    """Every scenario file of ``folders`` (or a file itself) with its modification time and size."""
     out = []
     for folder in folders:
         for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else [folder]:
@@ -147,14 +146,9 @@ STAFFING_PLANS: Tuple[str, ...] = ("staffing", "feedback.staffing")
 def plan_form_overrides(overrides: Sequence[str]) -> List[str]:
     """``overrides`` plus what makes a plan form given on the command line replace the scenario's.
 
-    A scenario states its operators in one form: a constant headcount
-    (``operators``), a half-hourly plan or shifts.  ``staffing.operators=650``
-    on the command line means "650 operators instead of the scenario's plan",
-    so the forms the command line does not give are emptied
-    (``staffing.shifts=[]`` ...).  Forms given together on the command line
-    stay a conflict for the schema to report; a scenario file that
-    gives two forms is reported too.  The same holds for ``feedback.staffing`` and for
-    an operator group's plan (``routing.groups.<name>``).
+    ``staffing.operators=650`` means "650 operators instead of the scenario's plan", so the forms the command
+    line does not give are emptied (``staffing.shifts=[]`` ...); forms given together stay a conflict for the
+    schema to report.  The same for ``feedback.staffing`` and an operator group's plan (``routing.groups.<name>``).
 
     Parameters
     ----------

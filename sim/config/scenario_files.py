@@ -237,8 +237,7 @@ def read_scenario_file(path: Path, label: Optional[str] = None) -> ScenarioFile:
 
 
 def _whole_distributions(data: Any) -> Any:
-    """``data`` with every distribution given with its family completed by nulls, so that it replaces the one it
-    is merged onto as a whole (its other parameters do not linger)."""
+    """``data`` with each distribution given with its family completed by nulls (it replaces the parent's whole)."""
     if isinstance(data, dict):
         out = {k: _whole_distributions(v) for k, v in data.items()}
         return {**out, **{p: out.get(p) for p in DIST_PARAMS}} if isinstance(data.get("dist"), str) else out

@@ -19,9 +19,8 @@ from sim.core.errors import ConfigError
 def scaled_dist(dist: DistConfig, factor: float) -> DistConfig:
     """The distribution of ``factor x X`` for ``X ~ dist``, given as data in the same family and parameter set.
 
-    Every size parameter (``mean``, ``median``, ``p90``, ``scale``, ``low``, ``high``, ``value``, each of
-    ``values``) is multiplied by ``factor``; ``cv`` and ``shape`` are kept, so the coefficient of variation
-    is unchanged.  ``factor == 1`` returns ``dist`` itself.
+    Each of :data:`sim.config.fields.SIZE_PARAMS` is multiplied by ``factor``, ``cv`` and ``shape`` kept (the
+    coefficient of variation is unchanged); ``factor == 1`` returns ``dist`` itself.
 
     Parameters
     ----------
