@@ -17,7 +17,7 @@ from typing import Optional, Sequence, Union
 
 from sim.config.compose import compose, variants
 from sim.config.errors import TypeRule, as_typed, config_of
-from sim.config.hydra_setup import command_line_overrides, register
+from sim.config.hydra_setup import plan_form_overrides, register
 from sim.config.overrides import prepare_overrides, scenario_choices
 from sim.config.paths import scenario_paths
 from sim.config.schema import Config
@@ -35,7 +35,7 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
         Name of a file in ``scenarios/``, or the path of a scenario file (``.yaml``).
     overrides : sequence of str
         Hydra overrides such as ``"staffing.operators=130"``, with the command line's rules
-        (:func:`sim.config.hydra_setup.command_line_overrides`: a staffing plan form given here
+        (:func:`sim.config.hydra_setup.plan_form_overrides`: a staffing plan form given here
         replaces the scenario's).
 
     Returns
@@ -53,7 +53,7 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
     args = [f"scenario={scenario}", *overrides]
     named, files = scenario_paths(args)  # a scenario given as the path of its file
     scenarios = register(files=files)
-    prepared = command_line_overrides(prepare_overrides(named, scenarios, scenario))
+    prepared = plan_form_overrides(prepare_overrides(named, scenarios, scenario))
     if len(variants(prepared[1:], scenarios.names)) > 1:
         swept = next(o for o in overrides if len(variants([o])) > 1)
         raise ConfigError(swept, swept, "several values are a sweep: add -m; write a list as key=[a,b], or quote "

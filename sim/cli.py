@@ -1,18 +1,10 @@
 """The command line: ``python run_sim.py [scenario=NAME] [key=value ...] [-m]``.
 
-A thin shell around Hydra: Hydra composes the configuration, the task checks it
-(:func:`sim.config.errors.config_of`: the typed :class:`~sim.config.schema.Config`), runs the
-experiment, writes the report folder and prints the KPI table.
-
-Bad input never produces a traceback, and a rejected command leaves the disk as
-it was.  :func:`prepare_argv` checks the command line before Hydra sees it
-(options, and every override's key against the schema and the scenario:
-:mod:`sim.config.overrides`); then everything else that can reject a command - every
-variant of a sweep, external resources such as a Dask scheduler, and the report
-folder - is checked before Hydra creates a folder (:mod:`sim.preflight`).
-Hydra is asked to re-raise its errors (``HYDRA_FULL_ERROR=1``) so that :func:`main`
-can catch them and print exactly one line on stderr - naming the key, the value and
-the rule - and exit with status 2.
+A thin shell around Hydra: :func:`prepare_argv` checks the options and every override before Hydra sees them
+(:mod:`sim.config.overrides`), :mod:`sim.preflight` everything else that can reject a command before Hydra
+creates a folder; the task checks the composed configuration (:func:`sim.config.errors.config_of`), runs the
+experiment, writes the report folder and prints the KPI table.  Hydra re-raises its errors
+(``HYDRA_FULL_ERROR=1``) so that :func:`main` prints each refusal as one line on stderr, exit status 2.
 """
 
 from __future__ import annotations
@@ -23,14 +15,11 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, Optional, Sequence
+from typing import Any, NoReturn, Optional, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
 from sim.core.errors import BadInput, ConfigError, RunFailed
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sim.report.folders import Staging
 
 log = logging.getLogger("hotline")
 EXIT_BAD_INPUT = 2
@@ -195,8 +184,6 @@ def note_failed_run(folder: str) -> None:
     _FAILED_RUNS.add(folder)
 
 
-
-
 def one_line(exc: BaseException, argv: Sequence[str]) -> str:
     """A one-line description of a configuration error, naming the argument as typed (key, value, rule)."""
     if isinstance(exc, ConfigError):
@@ -277,14 +264,6 @@ def prepare_argv(argv: Sequence[str]) -> tuple[list[str], list[str], Any]:
     return [*options, *prepared], overrides, scenarios
 
 
-def _preflight(argv: Sequence[str], scenarios: Any) -> Optional["Staging"]:
-    """Validate the whole command and check its report folder before Hydra writes anything."""
-    from sim.config.hydra_setup import default_scenario
-    from sim.preflight import preflight
-
-    return preflight(argv, scenarios, default_scenario())
-
-
 def help_text() -> str:
     """The ``--help`` page: the template of ``configs/config.yaml`` (``hydra.help.template``) with the scenarios.
 
@@ -354,8 +333,8 @@ def run_command(argv: Optional[Sequence[str]] = None) -> None:
             return
     except ConfigError as exc:
         fail(str(exc))
-    from sim.config.hydra_setup import CONFIG_DIR, new_command
-    from sim.preflight import hydra_arguments
+    from sim.config.hydra_setup import CONFIG_DIR, default_scenario, new_command
+    from sim.preflight import hydra_arguments, preflight
 
     _FAILED_RUNS.clear()
     new_command()
@@ -372,7 +351,7 @@ def run_command(argv: Optional[Sequence[str]] = None) -> None:
     staging = None
     try:
         try:
-            staging = _preflight(argv, scenarios)
+            staging = preflight(argv, scenarios, default_scenario())  # before Hydra writes anything
             if any(a.startswith("-") for a in argv):  # a sweep (-m), --cfg, --info...: Hydra's command line
                 hydra_main()
             else:

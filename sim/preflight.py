@@ -2,20 +2,10 @@
 
 Hydra creates the run folder (or the sweep folder and ``multirun.yaml``) before the task sees its
 configuration; :func:`preflight` therefore does, before Hydra starts, everything that can reject a command:
-
-* every configuration the command would run - one, or every variant of a ``-m`` sweep
-  (:func:`sim.config.compose.variants`) - is made from its scenario and overrides
-  (:func:`sim.config.compose.compose`), checked by the schema (:func:`sim.config.errors.config_of`) and the
-  model (:func:`sim.model.checks.validate`), and a staffing policy's plan checked (:func:`sim.planning.check_plan`)
-  and a Dask scheduler asked to answer;
-* the report folder is checked (:mod:`sim.report.folders`): a folder that is a file, cannot be created, has a
-  name or path too long for the file system, or holds files is refused (unless ``report.overwrite=true``: it is
-  then replaced when the run succeeds).
-
-Hydra then writes into the report folder's temporary folder (the returned :class:`~sim.report.folders.Staging`),
-which becomes the report folder at the end of a successful run and is removed by the command line if the run
-fails - also when the task itself refuses the configuration it was given.  Commands that run no task
-(``--help``, ``--cfg``, ``--info`` ...) are left to Hydra.
+every configuration the command would run - one, or every variant of a ``-m`` sweep
+(:func:`sim.config.compose.variants`) - is composed and checked as the run will check it (:func:`checked`),
+and the report folder is checked (:mod:`sim.report.folders`).  Commands that run no task (``--help``,
+``--cfg``, ``--info`` ...) are left to Hydra.
 """
 
 from __future__ import annotations
@@ -29,7 +19,7 @@ from typing import Any, List, Optional, Sequence
 from sim.config.compose import compose, variants
 from sim.config.errors import config_of
 from sim.config.hydra_private import args_parser
-from sim.config.hydra_setup import _run_dir, _sweep_dir, command_line_overrides
+from sim.config.hydra_setup import _run_dir, _sweep_dir, plan_form_overrides
 from sim.config.paths import published, staging_folder
 from sim.config.scenario_files import ScenarioSet
 from sim.core.errors import ConfigError
@@ -50,9 +40,9 @@ def read_args(argv: Sequence[str]) -> Optional[argparse.Namespace]:
 
 def hydra_arguments(typed: Sequence[str]) -> List[str]:
     """The arguments handed to Hydra for the command line ``typed``: with the rules of
-    :func:`sim.config.hydra_setup.command_line_overrides` when Hydra can read them (otherwise unchanged, so
+    :func:`sim.config.hydra_setup.plan_form_overrides` when Hydra can read them (otherwise unchanged, so
     that Hydra's message shows only what was typed)."""
-    full = command_line_overrides(typed)
+    full = plan_form_overrides(typed)
     return full if read_args(full) is not None else list(typed)
 
 

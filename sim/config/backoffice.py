@@ -114,6 +114,10 @@ class UnitTypeConfig(Model):
             raise ConfigError(f"{AT}.weights", list(self.weights), "must have a positive sum")
 
 
+_VIA_DISTRICT = UsedOnlyWhen(lambda c, o: o.dispatch == "via_district",
+                             "used only with workorders.dispatch=via_district")
+
+
 def _exp(mean: float) -> DistConfig:
     return DistConfig(dist="exponential", mean=mean)
 
@@ -143,11 +147,9 @@ class WorkOrderConfig(Model):
     closeout_limit_h: Dict[str, PositiveHours] = doc(lambda: {
         "emergency": 2.0, "utilities": 24.0, "general": 168.0, "complex": 360.0}, "limit from arrival at the unit")
     dispatch: str = doc("direct", "direct: to the handling unit; via_district: a street's orders pass its district")
-    district_review_h: Annotated[DistConfig, UsedOnlyWhen(lambda c, o: o.dispatch == "via_district", "used only with "
-                                                          "workorders.dispatch=via_district")] = doc(
-        dist("exponential", mean=2.0), "the district's review (via_district)")
-    district_catch_probability: Annotated[Probability, UsedOnlyWhen(
-        lambda c, o: o.dispatch == "via_district", "used only with workorders.dispatch=via_district"), UsedOnlyWhen(
+    district_review_h: Annotated[DistConfig, _VIA_DISTRICT] = doc(dist("exponential", mean=2.0),
+                                                                  "the district's review (via_district)")
+    district_catch_probability: Annotated[Probability, _VIA_DISTRICT, UsedOnlyWhen(
         lambda c, o: o.misroute_probability > 0, "used only when orders are misrouted (workorders.misroute_probability "
                                                  "> 0): it is the chance that the district's review catches a misroute")
     ] = doc(0.5, "P(the district's review sends a misrouted order to the right street)")

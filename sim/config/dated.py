@@ -1,37 +1,13 @@
 """Dated scenarios: arrivals per date and half-hour read from a file, instead of the weekly template.
 
-A scenario is normally a weekly template (``arrivals.*.per_day`` x weekday factor x hourly
-profile) repeated over the horizon.  A *dated* scenario names a CSV file (``dated.file``) that
-gives, for every half-hour of every day from its first date to its last, the expected arrivals
-of each channel it lists (and of each category, where the file has a ``category`` column):
-
-    start,channel,expected          (or start,channel,category,expected)
-    2003-09-29T00:00,phone,0.0
-    2003-09-29T00:30,phone,0.0
-    ...
-
-``start`` is the half-hour's local date and time (ISO 8601, on a whole half-hour); other columns
-(a forecast's ``p10``, ``p90``) are ignored.  This is the layout of ``forecast.csv`` written by
-``hotline-forecast`` (:mod:`sim.forecast`), so a forecast is a dated scenario's demand as it is.
-The run then starts on the file's first date at midnight (``experiment.start_weekday`` must be
-that date's weekday) and covers at most the file's days (``experiment.horizon_h``); reports,
-tables, figures and ``shifts.yaml`` carry the dates.  A channel the file lists replaces that
-channel's weekly template; a channel it does not list keeps the template.
-
-The forecast's uncertainty enters the replications through ``dated.day_log_sd``: for each date and
-channel, the standard deviation of the log of the day's total.  Each replication draws, for every
-day and channel, a multiplier ``exp(sd z - sd^2 / 2)`` (mean 1, ``z`` standard normal from the
-channel's own stream ``arrivals.<channel>.forecast_day``), so that a plan is checked against the
-demand it may meet, not only its mean; ``dated.uncertainty=false`` turns the draws off.
-
-A staffing plan per date and half-hour may come from a file too (``dated.staffing_file``:
-``start,operators``, rostered operators before ``scale``, every half-hour from the arrivals file's
-first date to at least the end of the horizon): it is then the front line's plan (with
-``staffing.shrinkage`` and ``headcount_factor``), in place of ``staffing.operators``, ``half_hourly``
-or ``shifts``, which must be left unset (:func:`dated_plan`).
-
-The file is read once per process and kept while it does not change (:func:`read_dated`); every
-rule it breaks is one :class:`ConfigError` naming ``dated.file``, the line and the rule.
+``dated.file`` names a CSV file (``start,channel[,category],expected``: the layout of ``forecast.csv``
+written by :mod:`sim.forecast`) of the expected arrivals of every half-hour from its first date to its
+last; ``dated.day_log_sd`` each day's spread, drawn per replication as a lognormal multiplier of mean 1
+(``exp(sd z - sd^2 / 2)``, ``z`` from the channel's own stream ``arrivals.<channel>.forecast_day``);
+``dated.staffing_file`` the front line's plan per half-hour (:func:`dated_plan`).  The rules a dated
+scenario follows are in ``scenarios/README.md``.  A file is read once per process and kept while it does
+not change (:func:`read_dated`); every rule it breaks is one :class:`ConfigError` naming ``dated.file``, the
+line and the rule.
 """
 
 from __future__ import annotations
@@ -47,6 +23,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from sim.config.fields import Model, Number, doc
+from sim.config.staffing_policy import PLAN_FORMS
 from sim.core.errors import ConfigError
 
 SLOT_S = 1800.0
@@ -113,6 +90,19 @@ class DatedDemand:
 
 _PLANS: Dict[Tuple[str, Tuple[str, ...], Tuple[str, ...]], Tuple[Tuple[int, int], np.ndarray]] = {}
 _CACHE: Dict[Tuple[str, Tuple[str, ...], Tuple[str, ...]], Tuple[Tuple[int, int], DatedDemand]] = {}
+
+
+def _cached(cache: Dict[Any, Tuple[Tuple[int, int], Any]], key: Tuple[Any, ...], parse: Any) -> Any:
+    """``parse()``, kept under ``key`` (the file's path first) while the file's time and size do not change."""
+    try:
+        st = os.stat(key[0])
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = (-1, -1)
+    hit = cache.get(key)
+    if hit is None or hit[0] != stamp:
+        hit = cache[key] = (stamp, parse())
+    return hit[1]
 
 
 def _fail(path: str, rule: str, line: Optional[int] = None) -> ConfigError:
@@ -214,17 +204,7 @@ def read_dated(path: str, channels: Sequence[str], categories: Sequence[str]) ->
         The file cannot be read or breaks a rule of the module's docstring (naming the line).
     """
     key = (os.path.abspath(path), tuple(channels), tuple(categories))
-    try:
-        st = os.stat(key[0])
-        stamp = (st.st_mtime_ns, st.st_size)
-    except OSError:
-        stamp = (-1, -1)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
-    demand = _parse(path, channels, categories)
-    _CACHE[key] = (stamp, demand)
-    return demand
+    return _cached(_CACHE, key, lambda: _parse(path, channels, categories))
 
 
 def _parse_staffing(path: str, start: dt.date, max_operators: float) -> np.ndarray:
@@ -278,16 +258,7 @@ def dated_plan(cfg: Any, channels: Sequence[str], max_operators: float = math.in
         return None
     start = read_dated(d.file, channels, list(cfg.categories)).start
     key = (os.path.abspath(d.staffing_file), ("staffing",), (str(start), str(max_operators)))
-    try:
-        st = os.stat(key[0])
-        stamp = (st.st_mtime_ns, st.st_size)
-    except OSError:
-        stamp = (-1, -1)
-    hit = _PLANS.get(key)
-    if hit is None or hit[0] != stamp:
-        hit = (stamp, _parse_staffing(d.staffing_file, start, max_operators))
-        _PLANS[key] = hit
-    values = [float(x) for x in hit[1]]
+    values = [float(x) for x in _cached(_PLANS, key, lambda: _parse_staffing(d.staffing_file, start, max_operators))]
     if len(values) == 7 * SLOTS_PER_DAY:
         offset = start.weekday() * SLOTS_PER_DAY
         values = values[-offset:] + values[:-offset] if offset else values
@@ -308,7 +279,7 @@ def check_dated_staffing(cfg: Any, channels: Sequence[str], max_operators: float
                                                                   f"{s.policy} proposes its own plan)")
     if cfg.routing.groups:
         raise ConfigError("dated.staffing_file", d.staffing_file, "not with routing.groups (each group has its plan)")
-    for form, empty in (("operators", 0), ("half_hourly", []), ("shifts", [])):
+    for form, empty in PLAN_FORMS.items():
         if getattr(s, form):  # a plan's form not given reads as empty
             raise ConfigError(f"staffing.{form}", getattr(s, form) if form == "operators" else "<plan>",
                               f"conflicts with dated.staffing_file, the front line's plan (set staffing.{form}="

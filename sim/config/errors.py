@@ -128,14 +128,3 @@ def as_typed(exc: ConfigError, typed: Sequence[str]) -> ConfigError:
         if isinstance(exc, TypeRule) and same(exc.key).startswith(same(key) + "."):
             return TypeRule(exc.key, exc.value, f"{exc.key}: {exc.rule}", arg)
     return exc
-
-
-def validate_config(cfg: Any) -> None:
-    """Check a :class:`~sim.config.schema.Config` made or changed in code, as :func:`config_of` checks data.
-
-    Raises
-    ------
-    ConfigError
-        The first broken rule.
-    """
-    config_of(cfg.model_dump())

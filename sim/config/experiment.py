@@ -9,16 +9,13 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import StrictBool
 
-from sim.config.fields import AT, Count, Hours, Model, Number, Range, UsedOnlyWhen, Weekday, Whole, doc, rule
+from sim.config.fields import AT, Count, Hours, Model, Number, Open01, Range, UsedOnlyWhen, Weekday, Whole, doc, rule
 from sim.config.limits import LIMITS
 from sim.core.errors import ConfigError
 
 _YEAR = "a year of simulated time at most"
-Open01 = Annotated[Number, Range(0.0, 1.0, lo_open=True, hi_open=True)]
 
-#: Names ``experiment.executor`` accepts; address schemes of a Dask scheduler (its comm back-ends that need no
-#: extra package).
-EXECUTORS = ("auto", "serial", "process", "dask")
+#: Address schemes of a Dask scheduler (its comm back-ends that need no extra package).
 DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "inproc")
 _DASK = UsedOnlyWhen(lambda c, o: o.executor == "dask", "used only with experiment.executor=dask")
 _PRECISION = UsedOnlyWhen(lambda c, o: o.precision is not None, "used only with a precision target "

@@ -1,19 +1,11 @@
 """How a setting states its rules where it is declared: type, range, unit, meaning, when it applies.
 
-Every setting is a field of a pydantic model of the schema (:mod:`sim.config.schema`).  Its type says
-what it holds (the reusable types below: :data:`Probability`, :data:`NonNegative`, :data:`Hours`...,
-a ``Literal`` for a closed choice), its :class:`Range` the bounds and the ceiling a run can take, its
-``description`` the meaning; metadata on the field says more:
-
-* :class:`Distinct` - a list whose values form a set (a repeat would change nothing);
-* :class:`UsedOnlyWhen` - the model reads the field only when a condition holds; set (to a value other
-  than its default) when the condition fails, it is refused (:func:`sim.config.rules.check_usage`).
-
-A rule that relates fields of one model is a ``model_validator`` of that model, written with
-:func:`rule`.  Ranges and rules are checked when the configuration is (:func:`sim.config.errors.config_of`);
-a model made in code (``ShiftConfig(count=3)``) checks only keys and types, like a dataclass.  Rules raise
-:class:`~sim.core.errors.ConfigError` with keys that start at :data:`AT`, the place of the model being
-validated, which :mod:`sim.config.errors` replaces by its dotted key.
+The reusable types (:data:`Probability`, :data:`Hours`...), the metadata the rules read (:class:`Range`,
+:class:`Distinct`, :class:`UsedOnlyWhen`), :func:`doc` and :func:`rule` (how to use them:
+``sim/config/README.md``).  Ranges and rules are checked when the configuration is
+(:func:`sim.config.errors.config_of`); a model made in code (``ShiftConfig(count=3)``) checks only keys and
+types, like a dataclass.  A rule raises :class:`~sim.core.errors.ConfigError` with keys that start at
+:data:`AT`, which :mod:`sim.config.errors` replaces by the model's dotted key.
 """
 
 from __future__ import annotations
@@ -33,9 +25,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
-from sim.core.distributions import MAX_SIZE_S, duration_unit, make_distribution
+from sim.core.distributions import FAMILY_PARAMS, MAX_SIZE_S, duration_unit, make_distribution
 from sim.core.errors import ConfigError
 
+#: Parameters that set a distribution's shape, kept when it is scaled; every other parameter of
+#: :data:`sim.core.distributions.FAMILY_PARAMS` sets a size and is multiplied.
+SHAPE_PARAMS: tuple[str, ...] = ("cv", "shape")
+SIZE_PARAMS: tuple[str, ...] = tuple(dict.fromkeys(
+    p for options in FAMILY_PARAMS.values() for option in options for p in option if p not in SHAPE_PARAMS))
 #: Stands for the dotted key of the model a rule is raised in (``calls.handle_s`` for ``<at>.cv``).
 AT = "<at>"
 #: A century (Julian years): the longest duration any setting may have, in hours.
@@ -155,6 +152,7 @@ Whole = Annotated[int, BeforeValidator(_whole)]
 NonNegative = Annotated[Number, Range()]
 Positive = Annotated[Number, Range(lo_open=True)]
 Probability = Annotated[Number, Range(0.0, 1.0)]
+Open01 = Annotated[Number, Range(0.0, 1.0, lo_open=True, hi_open=True)]
 Count = Annotated[Whole, Range()]
 #: A duration in hours or seconds (>= 0, or > 0), at most a century.
 Hours = Annotated[Number, Range(ceiling=CENTURY_H, why="a century, in hours")]
@@ -164,6 +162,13 @@ PositiveSeconds = Annotated[Number, Range(lo_open=True, ceiling=CENTURY_H * 3600
 #: A time of day in hours, ``0 <= h < 24``; a weekday, 0 = Monday.
 TimeOfDay = Annotated[Number, Range(0.0, 24.0, hi_open=True)]
 Weekday = Annotated[Whole, Range(0, 6)]
+
+
+def check_half_hours(key: str, values: Any, lengths: tuple = (48, 336)) -> None:
+    """Refuse a list per half-hour that is neither a day's (48 values) nor a week's (336, Monday first)."""
+    if len(values) not in lengths:
+        raise ConfigError(key, f"<{len(values)} values>", "must have 48 values (one day) or 336 (one week, "
+                                                           "Monday first)")
 
 
 def doc(default: Any, text: str) -> Any:
@@ -247,7 +252,7 @@ def _in_a_century(d: Any, key: str) -> None:
     if unit not in ("h", "s"):
         return
     limit = CENTURY_H * (3600.0 if unit == "s" else 1.0)
-    for p in ("mean", "median", "p90", "scale", "low", "high", "value", "values"):
+    for p in SIZE_PARAMS:
         for i, v in enumerate((getattr(d, p) or []) if p == "values" else [getattr(d, p)]):
             if v is not None and math.isfinite(v) and v > limit:
                 raise FieldRule(f"{key}.{p}" + (f"[{i}]" if p == "values" else ""), v, f"must be <= {limit:,.0f} "

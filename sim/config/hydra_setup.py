@@ -2,25 +2,13 @@
 
 :func:`register` reads the scenario files and registers the resolvers; :func:`store` gives Hydra the
 scenarios a command uses, through its ``ConfigStore``: each is an option of the ``scenario`` config group
-with package ``_global_``, holding the scenario's whole configuration (its data over the schema's defaults,
-:meth:`sim.config.scenario_files.ScenarioSet.node`), so that command-line overrides apply on top of it.  A
-broken scenario file is kept as its error, which :func:`sim.config.overrides.prepare_overrides` raises when
-a command uses that scenario.
-
-Report folders: without ``report.dir`` a run writes to
-``reports/<scenario>/<timestamp>`` and a sweep to ``reports/multirun/<timestamp>``.
-The timestamp is read once per command (:func:`new_command` starts a command)
-and the resolvers cache their results, so every variant of a sweep - even one
-that a launcher runs in another process - lands in the same folder.  A default
-folder that already exists gets a suffix (``_2``, ``_3``, ...) instead of
-mixing two runs.  Hydra's run and sweep folders are the report folder's temporary
-folder (``${hotline_staging:...}`` in ``configs/config.yaml``): a run writes there and
-renames it to the report folder when it succeeds (:mod:`sim.report.folders`).
-
-:func:`command_line_overrides` applies a rule every composition shares (the
-command line and :func:`sim.api.compose_config`), after
-:func:`sim.config.overrides.prepare_overrides` checked and rewrote the overrides: a
-staffing plan form given on the command line replaces the scenario's plan form.
+with package ``_global_``, holding the scenario's whole configuration
+(:meth:`sim.config.scenario_files.ScenarioSet.node`), so that command-line overrides apply on top of it.
+The report folders' resolvers give the default folders (docs/outputs.md) and their temporary folders
+(:mod:`sim.report.folders`); their timestamp is read once per command (:func:`new_command`) and their
+results cached, so every variant of a sweep, even one run in another process, lands in the same folder.
+:func:`plan_form_overrides` applies a rule every composition shares (the command line and
+:func:`sim.api.compose_config`): a staffing plan form given on the command line replaces the scenario's.
 """
 
 from __future__ import annotations
@@ -37,9 +25,10 @@ from omegaconf import OmegaConf
 
 from sim.config.paths import CONFIG_DIR, scenario_dirs, staging_folder
 from sim.config.scenario_files import ScenarioSet, load_scenarios
+from sim.config.staffing_policy import PLAN_FORMS
 
 __all__ = ["CONFIG_DIR", "register", "store", "new_command", "default_scenario", "plan_form_overrides",
-           "command_line_overrides", "PLAN_FORMS", "STAFFING_PLANS"]
+           "PLAN_FORMS", "STAFFING_PLANS"]
 
 _STAMP: Optional[str] = None
 _FOLDERS: Dict[Tuple[str, ...], str] = {}
@@ -61,33 +50,19 @@ def default_scenario() -> str:
     raise RuntimeError("configs/config.yaml names no default scenario")  # pragma: no cover - a packaging bug
 
 
-def _stamp() -> str:
-    global _STAMP
-    if _STAMP is None:
-        _STAMP = _dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    return _STAMP
-
-
-def _taken(path: str) -> bool:
-    """Whether ``path`` exists, or a run is writing it (its temporary folder exists: :func:`staging_folder`)."""
-    p = Path(path)
-    return p.exists() or any(p.parent.glob(f".{glob.escape(p.name)}.partial-*"))
-
-
-def _unused(base: str) -> str:
-    """``base``, or ``base_2``, ``base_3``... the first that neither exists nor is being written."""
-    path, n = base, 1
-    while _taken(path):
-        n += 1
-        path = f"{base}_{n}"
-    return path
-
-
 def _default_folder(*parts: str) -> str:
-    key = tuple(parts)
-    if key not in _FOLDERS:
-        _FOLDERS[key] = _unused("/".join(("reports", *parts, _stamp())))
-    return _FOLDERS[key]
+    """``reports/<parts>/<timestamp>``, or with ``_2``, ``_3``... the first that neither exists nor is being
+    written (its temporary folder exists: :func:`staging_folder`); the same for the whole command."""
+    global _STAMP
+    _STAMP = _STAMP or _dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    if parts not in _FOLDERS:
+        base = path = "/".join(("reports", *parts, _STAMP))
+        n = 1
+        while Path(path).exists() or any(Path(path).parent.glob(f".{glob.escape(Path(path).name)}.partial-*")):
+            n += 1
+            path = f"{base}_{n}"
+        _FOLDERS[parts] = path
+    return _FOLDERS[parts]
 
 
 def _given(report_dir: Optional[str]) -> bool:
@@ -111,8 +86,7 @@ _REGISTERED: Optional[Tuple[Tuple[Tuple[str, int, int], ...], ScenarioSet]] = No
 
 
 def _signature(folders: Sequence[Path]) -> Tuple[Tuple[str, int, int], ...]:
-    """Every scenario file of ``folders`` (or a file itself) with its modification time and size (what a
-    re-read would see)."""
+    """Every scenario file of ``folders`` (or a file itself) with its modification time and size."""
     out = []
     for folder in folders:
         for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else [folder]:
@@ -165,8 +139,6 @@ def store(scenarios: ScenarioSet, names: Sequence[str]) -> None:
 _STORED: Dict[str, Dict[str, Any]] = {}
 
 
-#: The three forms of a staffing plan and the value that leaves each unused.
-PLAN_FORMS: Dict[str, str] = {"operators": "0", "half_hourly": "[]", "shifts": "[]"}
 #: The keys that hold a staffing plan (:class:`sim.config.schema.StaffingConfig`).
 STAFFING_PLANS: Tuple[str, ...] = ("staffing", "feedback.staffing")
 
@@ -174,14 +146,9 @@ STAFFING_PLANS: Tuple[str, ...] = ("staffing", "feedback.staffing")
 def plan_form_overrides(overrides: Sequence[str]) -> List[str]:
     """``overrides`` plus what makes a plan form given on the command line replace the scenario's.
 
-    A scenario states its operators in one form: a constant headcount
-    (``operators``), a half-hourly plan or shifts.  ``staffing.operators=650``
-    on the command line means "650 operators instead of the scenario's plan",
-    so the forms the command line does not give are emptied
-    (``staffing.shifts=[]`` ...).  Forms given together on the command line
-    stay a conflict for the schema to report; a scenario file that
-    gives two forms is reported too.  The same holds for ``feedback.staffing`` and for
-    an operator group's plan (``routing.groups.<name>``).
+    ``staffing.operators=650`` means "650 operators instead of the scenario's plan", so the forms the command
+    line does not give are emptied (``staffing.shifts=[]`` ...); forms given together stay a conflict for the
+    schema to report.  The same for ``feedback.staffing`` and an operator group's plan (``routing.groups.<name>``).
 
     Parameters
     ----------
@@ -206,9 +173,3 @@ def plan_form_overrides(overrides: Sequence[str]) -> List[str]:
     return [*overrides, *extra]
 
 
-def command_line_overrides(overrides: Sequence[str]) -> List[str]:
-    """The overrides Hydra composes for ``overrides`` (command line and :func:`sim.api.compose_config`).
-
-    ``overrides`` are those :func:`sim.config.overrides.prepare_overrides` returned.
-    """
-    return plan_form_overrides(overrides)

@@ -162,6 +162,9 @@ class Kpi:
 
 _OPEN = "orders still open when the run stopped (each may yet be rated, or given up unreached)"
 _CLOSE = "work orders, by hours from first contact to first close-out"
+_CLOSE_KM = Censoring(_CLOSE, "orders not yet closed, censored at their age", "kaplan_meier")
+_NO_MISROUTE: Rule = lambda c: ("always 0: no order is misrouted (workorders.misroute_probability=0)"  # noqa: E731
+                                if c.workorders.misroute_probability <= 0 else None)
 
 
 def _bounds(population: str, pending: str, *counters: str) -> Censoring:
@@ -248,12 +251,10 @@ KPIS: tuple[Kpi, ...] = (
                           "closeouts_on_time", "closeouts_due", "pending_closeout")),
     Kpi("bounce_back_rate", "orders bounced back", "%", SHARE, "lower", _W,
         "work orders bounced back at least once (sent to a wrong unit and returned) / work orders", part=BACK,
-        needs="units", zero_when=lambda c: "always 0: no order is misrouted (workorders.misroute_probability=0)"
-        if c.workorders.misroute_probability <= 0 else None),
+        needs="units", zero_when=_NO_MISROUTE),
     Kpi("bounces_per_order", "bounces per order", "bounces", RATIO, "lower", _W,
         "bounces / work orders (an order can bounce more than once)", part=BACK, needs="units",
-        zero_when=lambda c: "always 0: no order is misrouted (workorders.misroute_probability=0)"
-        if c.workorders.misroute_probability <= 0 else None),
+        zero_when=_NO_MISROUTE),
     Kpi("resolution_rate", "resolution rate", "%", SHARE, "higher", _R,
         "final return-visit ratings 'solved' / final ratings", part=BACK, needs="units",
         censoring=_bounds("final ratings", _OPEN, "rated_resolved", "rated", "pending_rating")),
@@ -273,11 +274,10 @@ KPIS: tuple[Kpi, ...] = (
         "mean hours from first contact to first close-out", part=BACK, needs="units",
         censoring=Censoring(_CLOSE, "orders not yet closed, counted at their age", "lower_bound")),
     Kpi("time_to_close_median_h", "time to close, median", "h", TIME, "lower", _W,
-        "median hours from first contact to first close-out", part=BACK, needs="units",
-        censoring=Censoring(_CLOSE, "orders not yet closed, censored at their age", "kaplan_meier")),
+        "median hours from first contact to first close-out", part=BACK, needs="units", censoring=_CLOSE_KM),
     Kpi("time_to_close_p90_h", "time to close, 90th percentile", "h", TIME, "lower", _W,
         "90th percentile of hours from first contact to first close-out", part=BACK, needs="units",
-        censoring=Censoring(_CLOSE, "orders not yet closed, censored at their age", "kaplan_meier")),
+        censoring=_CLOSE_KM),
     Kpi("feedback_occupancy", "feedback team occupancy", "%", SHARE, "", _R,
         "feedback-team time busy / time on duty, from the end of the warm-up to the end of the drain", part=BACK,
         needs="units", zero_when=lambda c: "measured only with feedback.mode=team" if c.feedback.mode != "team"

@@ -123,16 +123,6 @@ def scenario_choices(args: Sequence[str], default: str, names: Sequence[str]) ->
     return chosen
 
 
-def _check_scenario(name: str, scenarios: ScenarioSet) -> None:
-    if name in scenarios.errors:
-        raise scenarios.errors[name]
-    if name not in scenarios.data:
-        close = difflib.get_close_matches(name, scenarios.names, n=1)
-        hint = f"did you mean {close[0]}? " if close else ""
-        raise ConfigError("scenario", name, f"no file scenarios/{name}.yaml; {hint}use one of "
-                                            f"{', '.join(scenarios.names)}")
-
-
 def _at(data: Any, part: Any) -> Any:
     if isinstance(data, dict):
         return data.get(part, _ABSENT)
@@ -210,7 +200,13 @@ def prepare_overrides(args: Sequence[str], scenarios: ScenarioSet, default_scena
         seen[key] = arg.text
     names = scenario_choices(args, default_scenario, scenarios.names)
     for name in names:
-        _check_scenario(name, scenarios)
+        if name in scenarios.errors:
+            raise scenarios.errors[name]
+        if name not in scenarios.data:
+            close = difflib.get_close_matches(name, scenarios.names, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise ConfigError("scenario", name, f"no file scenarios/{name}.yaml; {hint}use one of "
+                                                f"{', '.join(scenarios.names)}")
     nodes = {name: scenarios.node(name) for name in names}
     added: Set[Path] = set()
     out = []

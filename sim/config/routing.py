@@ -25,6 +25,7 @@ from sim.config.fields import (
     Seconds,
     UsedOnlyWhen,
     Whole,
+    check_half_hours,
     doc,
     rule,
 )
@@ -55,7 +56,11 @@ def visits_by_operators(cfg: Any, owner: Any = None) -> bool:
     return bool(cfg.units) and cfg.feedback.mode == "operators"
 
 
-_PHONE = UsedOnlyWhen(has_calls, "used only when there are calls (arrivals.phone.per_day > 0)")
+#: The conditions that several settings share.
+PHONE = UsedOnlyWhen(has_calls, "used only when there are calls (arrivals.phone.per_day > 0)")
+ONLINE = UsedOnlyWhen(has_online, "used only when there is online demand (arrivals.online.per_day > 0)")
+OPERATOR_VISITS = UsedOnlyWhen(visits_by_operators, "used only with return visits by operators "
+                                                    "(feedback.mode=operators, with units)")
 _CALLBACK_FAILS = UsedOnlyWhen(lambda c, o: o.reach_probability < 1, "used only when a callback attempt can fail "
                                                                      "(routing.callback.reach_probability < 1)")
 _BLENDED = UsedOnlyWhen(lambda c, o: has_online(c) or visits_by_operators(c), "used only with blended work: online "
@@ -86,17 +91,15 @@ class CallbackConfig(Model):
 class EscalationConfig(Model):
     """Priority aging: after waiting this long in its class, a waiting item moves up one class (``null`` = never)."""
 
-    call: Annotated[Optional[PositiveSeconds], _PHONE] = doc(None, "a call not in calls.priority_classes joins the "
+    call: Annotated[Optional[PositiveSeconds], PHONE] = doc(None, "a call not in calls.priority_classes joins the "
                                                                    "urgent class, seconds")
     callback: Annotated[Optional[PositiveSeconds], UsedOnlyWhen(
         lambda c, o: c.routing.callback.enabled and c.routing.callback.mode == "window",
         "used only with callbacks in their own class (routing.callback.enabled=true, mode=window)")] = doc(
         None, "a pending callback (mode window) joins the calls, seconds")
-    online: Annotated[Optional[PositiveSeconds], UsedOnlyWhen(has_online, "used only when there is online demand "
-                                                                      "(arrivals.online.per_day > 0)")] = doc(
+    online: Annotated[Optional[PositiveSeconds], ONLINE] = doc(
         None, "an online item joins the next class up in use (callbacks or calls), seconds")
-    outbound: Annotated[Optional[PositiveSeconds], UsedOnlyWhen(
-        visits_by_operators, "used only with return visits by operators (feedback.mode=operators, with units)")] = doc(
+    outbound: Annotated[Optional[PositiveSeconds], OPERATOR_VISITS] = doc(
         None, "an outbound return-visit call joins the online items, seconds")
 
 
@@ -133,6 +136,4 @@ class RoutingConfig(Model):
             if self.reserve_idle:
                 raise ConfigError(f"{AT}.reserve_idle", self.reserve_idle,
                                   f"conflicts with {AT}.reserve_idle_half_hourly: give one of them")
-            if len(self.reserve_idle_half_hourly) not in (48, 336):
-                raise ConfigError(f"{AT}.reserve_idle_half_hourly", f"<{len(self.reserve_idle_half_hourly)} values>",
-                                  "must have 48 values (one day) or 336 (one week, Monday first)")
+            check_half_hours(f"{AT}.reserve_idle_half_hourly", self.reserve_idle_half_hourly)

@@ -1,19 +1,8 @@
 """The rules that relate sections of the configuration, checked once every section is valid on its own.
 
-Run by :class:`sim.config.schema.Config`'s validator, in this order (the first broken rule is reported):
-
-* **references**: names used in one section and declared in another - categories of surges, urgency
-  classes, unit types, calendars, units, operator groups and skills; shares of the categories summing to
-  1; targets on KPIs that have a better direction; a precision KPI the scenario can define;
-* **plans**: a staffing plan where one is needed (the front line's with ``staffing.policy=plan``, every
-  operator group's, the feedback team's), none beside operator groups, a proposing policy only for one
-  front line;
-* **loops** in simulated time whose every step can take no time (:func:`check_loops`);
-* **settings the run does not use** (:func:`check_usage`): a field with :class:`~sim.config.fields.UsedOnlyWhen`
-  set to a value other than its default while its condition fails;
-* **settings that would change nothing or contradict each other** (:mod:`sim.config.rules_effects`).
-
-Each raises a :class:`~sim.core.errors.ConfigError` naming the key, its value and the rule.
+:func:`check_config` runs them in the order listed in ``sim/config/README.md`` ("Across sections"); the
+first broken rule is reported as a :class:`~sim.core.errors.ConfigError` naming the key, its value and the
+rule.
 """
 
 from __future__ import annotations
@@ -26,7 +15,8 @@ from pydantic import BaseModel
 
 from sim.config.backoffice import URGENCY_CLASSES
 from sim.config.fields import Range, UsedOnlyWhen, first_difference, leaf
-from sim.config.routing import SKILL_WORK
+from sim.config.routing import ONLINE, OPERATOR_VISITS, SKILL_WORK
+from sim.config.staffing_policy import PLAN_FORMS
 from sim.core.distributions import make_distribution
 from sim.core.errors import ConfigError
 
@@ -137,12 +127,9 @@ def check_references(cfg: Any) -> None:
         for g in groups:
             if g not in r.groups:
                 raise ConfigError(where, g, f"unknown group; routing.groups has: {', '.join(r.groups) or 'none'}")
-        if key == "online" and cfg.arrivals.online.per_day <= 0:
-            raise ConfigError(where, list(groups), "used only when there is online demand "
-                                                   "(arrivals.online.per_day > 0)")
-        if key == "outbound" and not (cfg.units and cfg.feedback.mode == "operators"):
-            raise ConfigError(where, list(groups), "used only with return visits by operators "
-                                                   "(feedback.mode=operators, with units)")
+        used = {"online": ONLINE, "outbound": OPERATOR_VISITS}.get(key)
+        if used is not None and not used.when(cfg, None):
+            raise ConfigError(where, list(groups), used.why)
     for t in wo.assignment_types:
         if t not in cfg.units:
             raise ConfigError("workorders.assignment_types", t,
@@ -160,7 +147,7 @@ def _needs_plan(plan: Any, prefix: str) -> None:
 def _plans(cfg: Any) -> None:
     s, groups = cfg.staffing, cfg.routing.groups
     if groups:
-        for form, empty in (("operators", 0), ("half_hourly", []), ("shifts", [])):
+        for form, empty in PLAN_FORMS.items():
             value = getattr(s, form)
             if value:
                 raise ConfigError(f"staffing.{form}", value if form == "operators" else f"<{len(value)} values>",

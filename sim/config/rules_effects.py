@@ -27,7 +27,7 @@ A value listed twice in a set is refused by its field (:class:`sim.config.fields
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -85,16 +85,10 @@ def _calendars(cfg: Any) -> None:
 
 
 # ------------------------------------------------------------------------------------------- identities
-def _plans(cfg: Any) -> Iterable[tuple[str, Any]]:
-    yield "staffing.shifts", cfg.staffing.shifts
-    for name, g in cfg.routing.groups.items():
-        yield f"routing.groups.{name}.shifts", g.shifts
-    if cfg.units and cfg.feedback.mode == "team":
-        yield "feedback.staffing.shifts", cfg.feedback.staffing.shifts
-
-
 def _identities(cfg: Any) -> None:
-    for key, shifts in _plans(cfg):
+    plans = [("staffing", cfg.staffing), *((f"routing.groups.{n}", g) for n, g in cfg.routing.groups.items()),
+             *([("feedback.staffing", cfg.feedback.staffing)] if cfg.units and cfg.feedback.mode == "team" else [])]
+    for key, shifts in ((f"{k}.shifts", plan.shifts) for k, plan in plans):
         for i, sh in enumerate(shifts):
             if sh.count == 0:
                 raise ConfigError(f"{key}[{i}].count", sh.count, "a shift of 0 operators changes nothing (0 is a "

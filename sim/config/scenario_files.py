@@ -1,30 +1,12 @@
 """Scenario files: read every ``scenarios/*.yaml`` through one guarded loader.
 
-A scenario is plain data for the keys of :class:`sim.config.schema.Config`; a file may
-start from another one with ``extends: <name>`` (the parent's data first, then
-the child's keys merged on top: mappings merge key by key, lists are replaced,
-and a distribution given with its family replaces the parent's as a whole).
-
-Every file is read by :func:`read_scenario_file`, which accepts only what a
-scenario can hold and says where it breaks a rule, with the file and line:
-
-* a regular file of at most :data:`MAX_BYTES`, encoded in UTF-8;
-* YAML whose values are text, numbers, ``true``/``false``, ``null``, lists and
-  mappings, nested at most :data:`MAX_DEPTH` deep.  Scalars follow YAML 1.2's
-  core schema, so ``yes``, ``on``, ``2024-05-01`` and ``8:30`` are text rather
-  than a boolean, a date and the sexagesimal number 510; explicit tags other
-  than those of the plain types (``!!timestamp``, ``!!binary``, ``!!set``,
-  ``!!python/...``) are refused;
-* no anchors and aliases (``&a``/``*a``, whose expansion can be exponential:
-  the "billion laughs"), no merge keys (``<<``), no duplicate keys;
-* top-level keys of the schema plus ``extends`` (the name of one scenario);
-  never ``hydra``, ``defaults`` or ``scenario`` (a scenario's name is its file
-  name); every key and the kind of every value checked by the schema's models (ranges and
-  rules wait for the run's configuration, which the command line may still change).
-
-:func:`load_scenarios` reads a whole folder.  A broken file does not stop the
-others: its error is kept and raised only when a run uses that scenario,
-directly or through ``extends``.
+A scenario is plain data for the keys of :class:`sim.config.schema.Config`, possibly ``extends: <name>``
+another (the parent's data first, the child's merged on top; a distribution given with its family replaces
+the parent's as a whole).  What a file may hold is listed in ``scenarios/README.md``;
+:func:`read_scenario_file` refuses anything else with the file, the line and the rule, and checks every key
+and kind of value with the schema's models (ranges and rules wait for the run's configuration, which the
+command line may still change).  :func:`load_scenarios` reads whole folders: a broken file does not stop
+the others, its error is raised only when a run uses that scenario, directly or through ``extends``.
 """
 
 from __future__ import annotations
@@ -44,7 +26,6 @@ from sim.config.paths import BUILTIN_SCENARIO_DIR
 from sim.config.tree import complete, dotted, merge
 from sim.core.errors import ConfigError
 
-SCENARIO_DIR = BUILTIN_SCENARIO_DIR
 #: Largest scenario file read, in bytes (the Beijing baseline is about 12 kB).
 MAX_BYTES = 1_000_000
 #: Deepest nesting of lists and mappings in a scenario file (the schema needs 6).
@@ -256,8 +237,7 @@ def read_scenario_file(path: Path, label: Optional[str] = None) -> ScenarioFile:
 
 
 def _whole_distributions(data: Any) -> Any:
-    """``data`` with every distribution given with its family completed by nulls, so that it replaces the one it
-    is merged onto as a whole (its other parameters do not linger)."""
+    """``data`` with each distribution given with its family completed by nulls (it replaces the parent's whole)."""
     if isinstance(data, dict):
         out = {k: _whole_distributions(v) for k, v in data.items()}
         return {**out, **{p: out.get(p) for p in DIST_PARAMS}} if isinstance(data.get("dist"), str) else out
@@ -355,7 +335,7 @@ def _has(data: Any, path: Tuple[Union[str, int], ...]) -> bool:
     return True
 
 
-def load_scenarios(folder: Union[Path, Sequence[Path]] = SCENARIO_DIR) -> ScenarioSet:
+def load_scenarios(folder: Union[Path, Sequence[Path]] = BUILTIN_SCENARIO_DIR) -> ScenarioSet:
     """Read every ``*.yaml`` scenario of ``folder`` (or of several folders); a broken one is kept as an
     error, not raised.
 
@@ -386,5 +366,5 @@ def load_scenarios(folder: Union[Path, Sequence[Path]] = SCENARIO_DIR) -> Scenar
     return out
 
 
-__all__ = ["SCENARIO_DIR", "MAX_BYTES", "MAX_DEPTH", "ScenarioFile", "ScenarioSet",
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "ScenarioFile", "ScenarioSet",
            "read_scenario_file", "load_scenarios"]

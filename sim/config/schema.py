@@ -1,15 +1,9 @@
 """The configuration schema of the hotline simulator: every setting, its type, range, unit, default and meaning.
 
 Each section is a pydantic model (:class:`sim.config.fields.Model`) whose fields carry their rules where they
-are declared (:mod:`sim.config.fields`: ranges and ceilings in the type, ``Literal`` choices, sets of distinct
-values, "used only when" conditions); rules that relate fields of one section are the section's validators,
-rules that relate sections are :mod:`sim.config.rules`', run once every section is valid.
-:func:`sim.config.errors.config_of` on the composed configuration (:mod:`sim.config.compose`) is the whole
-check of the configuration, and turns its first error into one line.  How to add a
-setting: sim/config/README.md.
-
-Units are part of the names: ``*_s`` is seconds, ``*_h`` hours, ``*_min`` minutes.  A distribution
-(:class:`DistConfig`) takes its unit from the key that holds it (``handle_s`` in seconds, ``resolution_h`` in hours).
+are declared; how to add a setting and the list of rules: ``sim/config/README.md``.  Units are part of the
+names: ``*_s`` is seconds, ``*_h`` hours, ``*_min`` minutes; a distribution (:class:`DistConfig`) takes its
+unit from the key that holds it.
 """
 
 from __future__ import annotations
@@ -26,11 +20,10 @@ from sim.config.backoffice import (
     has_units,
     makes_orders,
 )
-from sim.config.dated import DatedConfig, DayLogSdConfig, dated_plan, read_dated
+from sim.config.dated import DatedConfig, dated_plan, read_dated
 from sim.config.experiment import ExperimentConfig
 from sim.config.fields import (
     AT,
-    DIST_PARAMS,
     Count,
     DistConfig,
     Distinct,
@@ -45,25 +38,21 @@ from sim.config.fields import (
     Seconds,
     UsedOnlyWhen,
     Whole,
+    check_half_hours,
     dist,
     doc,
     rule,
 )
 from sim.config.limits import LIMITS
 from sim.config.report_config import ReportConfig
-from sim.config.routing import CallbackConfig, EscalationConfig, RoutingConfig, has_calls, has_online
+from sim.config.routing import ONLINE, RoutingConfig, has_calls, has_online
+from sim.config.routing import PHONE as _PHONE
 from sim.config.staffing_policy import (
-    STAFFING_POLICIES,
     FrontStaffing,
     FrontStaffingConfig,
     GroupConfig,
-    GroupTargetConfig,
-    OptimizeConfig,
-    PlanForm,
     ShiftConfig,
-    ShiftPatternConfig,
     StaffingConfig,
-    StaffingTargetConfig,
     skeleton,
 )
 from sim.config.unit_staffing import UnitStaffingConfig
@@ -101,7 +90,6 @@ def call_handling(cfg: Any, owner: Any = None) -> bool:
         c.urgency.get("emergency", 0.0) > 0 and c.emergency_transfer_share > 0 for c in cfg.categories.values()))
 
 
-_PHONE = UsedOnlyWhen(has_calls, "used only when there are calls (arrivals.phone.per_day > 0)")
 _UNITS = UsedOnlyWhen(has_units, "used only when the scenario has units (work orders); this one has none")
 _ORDERS = UsedOnlyWhen(lambda c, o: makes_orders(o), "used only when the category makes work orders "
                                                      "(direct_share < 1, or emergencies not all transferred)")
@@ -221,19 +209,18 @@ class CategoryConfig(Model):
         check_shares(f"{AT}.urgency", dict(self.urgency), URGENCY_CLASSES)
 
 
+_REDIALS = UsedOnlyWhen(lambda c, o: o.probability > 0, "used only when callers redial (calls.retrial.probability > 0)")
+_MAY_REDIAL = UsedOnlyWhen(lambda c, o: o.max_retrials > 0, "used only when a caller may redial at least once "
+                                                            "(calls.retrial.max_retrials > 0)")
+
+
 class RetrialConfig(Model):
     """Redials by callers who abandoned."""
 
-    probability: Annotated[Probability, UsedOnlyWhen(lambda c, o: o.max_retrials > 0, "used only when a caller may "
-                                                     "redial at least once (calls.retrial.max_retrials > 0)")] = doc(
-        0.0, "P(an abandoning caller calls again)")
-    delay_s: Annotated[DistConfig, UsedOnlyWhen(lambda c, o: o.probability > 0, "used only when callers redial "
-                                                "(calls.retrial.probability > 0)"), UsedOnlyWhen(
-        lambda c, o: o.max_retrials > 0, "used only when a caller may redial at least once "
-                                         "(calls.retrial.max_retrials > 0)")] = doc(
-        dist("exponential", mean=900.0), "time from abandoning to the redial")
-    max_retrials: Annotated[Count, Range(ceiling=LIMITS["max_retrials"], why="redials per contact"), UsedOnlyWhen(
-        lambda c, o: o.probability > 0, "used only when callers redial (calls.retrial.probability > 0)")] = doc(
+    probability: Annotated[Probability, _MAY_REDIAL] = doc(0.0, "P(an abandoning caller calls again)")
+    delay_s: Annotated[DistConfig, _REDIALS, _MAY_REDIAL] = doc(dist("exponential", mean=900.0),
+                                                                "time from abandoning to the redial")
+    max_retrials: Annotated[Count, Range(ceiling=LIMITS["max_retrials"], why="redials per contact"), _REDIALS] = doc(
         3, "redials per contact at most")
 
 
@@ -259,9 +246,7 @@ class CallsConfig(Model):
 
     @rule
     def _profile(self) -> None:
-        if len(self.handle_factor_half_hourly) not in (0, 48, 336):
-            raise ConfigError(f"{AT}.handle_factor_half_hourly", f"<{len(self.handle_factor_half_hourly)} values>",
-                              "must have 48 values (one day) or 336 (one week, Monday first)")
+        check_half_hours(f"{AT}.handle_factor_half_hourly", self.handle_factor_half_hourly, (0, 48, 336))
 
 
 class OnlineConfig(Model):
@@ -302,9 +287,7 @@ class Config(Model):
     dated: DatedConfig = doc(DatedConfig, "arrivals per date and half-hour from a file (sim/config/dated.py)")
     categories: Dict[str, CategoryConfig] = doc(dict, "request categories by name")
     calls: CallsConfig = doc(CallsConfig, "phone calls")
-    online: Annotated[OnlineConfig, UsedOnlyWhen(has_online, "used only when there is online demand "
-                                                         "(arrivals.online.per_day > 0)")] = doc(OnlineConfig,
-                                                                                                 "online submissions")
+    online: Annotated[OnlineConfig, ONLINE] = doc(OnlineConfig, "online submissions")
     staffing: FrontStaffing = doc(FrontStaffingConfig, "front-line operators: a plan, or a policy that proposes one")
     routing: RoutingConfig = doc(RoutingConfig, "skill groups, overflow, blending, callbacks")
     calendars: Annotated[Dict[str, CalendarConfig], _UNITS, UsedOnlyWhen(
@@ -346,14 +329,8 @@ def plan_key(cfg: Config, group: str) -> str:
     return f"routing.groups.{group}" if cfg.routing.groups else "staffing"
 
 
-__all__ = [
-    "CHANNELS", "URGENCY_CLASSES", "DIST_FAMILIES", "DIST_PARAMS", "BEIJING_TARGETS", "STAFFING_POLICIES",
-    "DistConfig", "ChannelConfig", "SurgeConfig", "ArrivalsConfig", "CategoryConfig", "RetrialConfig", "CallsConfig",
-    "OnlineConfig", "ShiftConfig", "StaffingConfig", "FrontStaffingConfig", "StaffingTargetConfig", "OptimizeConfig",
-    "ShiftPatternConfig", "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig", "ExperimentConfig",
-    "KpiConfig", "ReportConfig", "Config", "GroupConfig", "RoutingConfig", "CallbackConfig", "EscalationConfig",
-    "PlanForm", "GroupTargetConfig", "DatedConfig", "DayLogSdConfig", "UnitStaffingConfig",
-    "makes_orders", "defaults_data", "group_plans",
-    "plan_key",
-    "check_shares",
+__all__ = [  # re-exported: the names the package imports from the schema
+    "URGENCY_CLASSES", "DIST_FAMILIES", "DistConfig", "ShiftConfig", "StaffingConfig", "FrontStaffingConfig",
+    "CalendarConfig", "UnitTypeConfig", "WorkOrderConfig", "FeedbackConfig", "ExperimentConfig", "ReportConfig",
+    "GroupConfig", "RoutingConfig", "DatedConfig", "UnitStaffingConfig", "makes_orders",
 ]

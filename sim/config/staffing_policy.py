@@ -38,6 +38,7 @@ from sim.config.fields import (
     UsedOnlyWhen,
     Weekday,
     Whole,
+    check_half_hours,
     checking,
     doc,
     first_difference,
@@ -50,8 +51,8 @@ from sim.core.errors import ConfigError
 
 #: Staffing policies, by name (the planning layer registers an implementation for each).
 STAFFING_POLICIES: tuple[str, ...] = ("plan", "erlang", "optimize")
-#: The forms of a staffing plan.
-PLAN_FORMS: tuple[str, ...] = ("operators", "half_hourly", "shifts")
+#: The forms of a staffing plan, each with the value (as typed) that leaves it unused.
+PLAN_FORMS: Dict[str, str] = {"operators": "0", "half_hourly": "[]", "shifts": "[]"}
 _ON_DUTY = "operators on duty at once, the size limit of a run"
 Headcount = Annotated[Number, Range(ceiling=LIMITS["operators"], why=_ON_DUTY)]
 Cost = Annotated[Number, Range(lo_open=True, ceiling=1e6, why="the cost of an operator-hour; staffing_cost "
@@ -129,9 +130,7 @@ class _HalfHourly(BaseModel):
 
     @rule
     def _length(self) -> None:
-        if len(self.half_hourly) not in (48, 336):
-            raise ConfigError(f"{AT}.half_hourly", f"<{len(self.half_hourly)} values>",
-                              "must have 48 values (one day) or 336 (one week, Monday first)")
+        check_half_hours(f"{AT}.half_hourly", self.half_hourly)
 
 
 class _Shifts(BaseModel):
@@ -273,12 +272,8 @@ class _PlanPolicy(_Factor):
     policy: Literal["plan"] = doc("plan", "run the plan given (plan), or propose one (erlang, optimize)")
 
 
-def _shifts_scheduled(cfg: Any, owner: Any) -> bool:
-    return bool(owner.schedule == "shifts")
-
-
-_SHIFTS_ONLY = UsedOnlyWhen(_shifts_scheduled, "used only to schedule shifts (staffing.schedule=shifts, with "
-                                               "staffing.policy=erlang or optimize)")
+_SHIFTS_ONLY = UsedOnlyWhen(lambda c, o: o.schedule == "shifts", "used only to schedule shifts (staffing.schedule="
+                                                                 "shifts, with staffing.policy=erlang or optimize)")
 
 
 class _Proposing(BaseModel):
@@ -306,7 +301,7 @@ class _Erlang(_Proposing):
 
 
 class _Optimize(_Proposing):
-    WHEN: ClassVar[str] = "used only with staffing.policy=optimize"
+    WHEN: ClassVar[str] = _OPTIMIZE.why
     policy: Literal["optimize"] = doc("optimize", "the policy")
     optimize: OptimizeConfig = doc(OptimizeConfig, "the simulation-based policy")
 

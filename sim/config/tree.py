@@ -85,13 +85,9 @@ def _annotated(params: Tuple[Any, ...]) -> Any:
     return typing.Annotated[params]
 
 
-def fields(record: Any) -> Dict[str, Any]:
-    """The keys of a model and their types; of a plan family, every key of every variant."""
-    return dict(_fields(record))
-
-
 @functools.lru_cache(maxsize=None)
-def _fields(record: Any) -> Dict[str, Any]:
+def fields(record: Any) -> Dict[str, Any]:
+    """The keys of a model and their types; of a plan family, every key of every variant (not to be changed)."""
     out: Dict[str, Any] = {}
     for cls in (_FAMILIES[record].values() if record in _FAMILIES else [record]):
         out.update({k: _annotated((f.annotation, *f.metadata)) if f.metadata else f.annotation

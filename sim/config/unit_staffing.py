@@ -21,12 +21,10 @@ from typing import Annotated, Any
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
-from sim.config.fields import Model, Number, Range, UsedOnlyWhen, Whole, doc
+from sim.config.fields import Model, Number, Open01, Range, UsedOnlyWhen, Whole, doc
 
 #: Back-office staffing policies, by name (the planning layer registers an implementation for each).
 UNIT_STAFFING_POLICIES: tuple[str, ...] = ("plan", "erlang", "optimize")
-
-_Open01 = Annotated[Number, Range(0.0, 1.0, lo_open=True, hi_open=True)]
 
 
 def _known(v: Any) -> Any:
@@ -39,9 +37,9 @@ def _known(v: Any) -> Any:
 class UnitTargetConfig(Model):
     """Targets each unit's work orders must meet (docs/kpis.md, "Targets of the back-office plan")."""
 
-    response_rate: _Open01 = doc(0.93, "share of the unit's orders responded to within workorders.response_limit_h "
+    response_rate: Open01 = doc(0.93, "share of the unit's orders responded to within workorders.response_limit_h "
                                        "of their arrival at the unit, at least; in (0, 1)")
-    closeout_on_time_rate: _Open01 = doc(0.90, "share of the unit's close-outs within workorders.closeout_limit_h of "
+    closeout_on_time_rate: Open01 = doc(0.90, "share of the unit's close-outs within workorders.closeout_limit_h of "
                                                "the round's arrival at the unit, at least; in (0, 1)")
 
 

@@ -33,7 +33,7 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from sim.config.errors import validate_config
+from sim.config.errors import config_of
 from sim.config.limits import BYTES as _BYTES
 from sim.config.limits import LIMITS
 from sim.config.limits import PER_INTERVAL as _PER_INTERVAL
@@ -56,7 +56,7 @@ def validate(cfg: Config) -> None:
         At the first broken rule, naming the key, its value and the rule.
     """
     check_policy_names(cfg)
-    validate_config(cfg)
+    config_of(cfg.model_dump())  # a configuration made or changed in code, checked as data is
     check_size(cfg)
     check_coverage(cfg)
     check_reservation(cfg)

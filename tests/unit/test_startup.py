@@ -77,7 +77,7 @@ def test_the_configuration_checked_is_the_one_hydra_composes(scenario):
     for overrides in OVERRIDES:
         typed = [f"scenario={scenario}", *overrides]
         try:
-            prepared = hs.command_line_overrides(prepare_overrides(typed, scenarios, scenario))
+            prepared = hs.plan_form_overrides(prepare_overrides(typed, scenarios, scenario))
         except Exception:  # noqa: BLE001 - an override this scenario has no place for (e.g. its category)
             continue
         hs.store(scenarios, [scenario])
