@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, NoReturn, Optional, Sequence
 
@@ -30,10 +31,14 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
     A run that cannot finish for want of memory or through a disk error raises :class:`RunFailed`
     (one line, exit status 1), which Hydra passes on as it is, like :class:`BadInput`.
     """
+    from sim.report.drawing import stop_early
+
     try:
         return _run(dcfg)
     except (MemoryError, OSError) as exc:
         raise RunFailed(_failure_line(exc)) from None
+    finally:
+        stop_early()  # a drawing child the run did not use
 
 
 def _run(dcfg: DictConfig) -> dict[str, Any]:
@@ -71,6 +76,11 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
         raise BadInput(str(exc)) from None
     planning_s = time.perf_counter() - started
     run_cfg = units.cfg if units is not None else plan.cfg
+    if run_cfg.report.plots or run_cfg.report.html:  # matplotlib imported in a child while this process simulates
+        from sim.report.drawing import start_early
+        from sim.report.sections import prepare_drawing
+
+        start_early(prepare_drawing)
     exp = run_experiment(run_cfg)
     policies = f"staffing.policy={cfg.staffing.policy}" + (
         f", unit_staffing.policy={cfg.unit_staffing.policy}" if units is not None and units.policy != "plan" else "")
@@ -108,6 +118,53 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
     if exp.failures:
         note_failed_run(str(report_dir))
     return summary
+
+
+def run_once(overrides: Sequence[str], config_dir: str) -> None:
+    """One run composed once through Hydra's public API, as ``hydra.main`` runs it.
+
+    ``hydra.main`` composes a run's configuration twice: once only to read ``hydra.mode``.  Here the
+    configuration is composed once (``hydra.compose``) and the job run by ``hydra.core.utils.run_job``,
+    the function Hydra's own run and its launchers use: the same report folder, ``.hydra/`` files,
+    job logging, ``hydra.callbacks`` and errors.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.utils import configure_log, run_job
+    from hydra.types import HydraContext
+    from hydra.utils import instantiate
+
+    with initialize_config_dir(version_base="1.3", config_dir=config_dir, job_name="run_sim"):
+        cfg = compose("config", overrides=[*overrides, "hydra.mode=RUN"], return_hydra_config=True)  # as Hydra's
+        configure_log(cfg.hydra.hydra_logging, cfg.hydra.verbose)
+        callbacks = _Callbacks([instantiate(c) for c in (cfg.hydra.callbacks or {}).values()])
+        callbacks.notify("on_run_start", config=cfg, config_name="config")
+        context = HydraContext(config_loader=GlobalHydra.instance().config_loader(),
+                               callbacks=callbacks)  # type: ignore[arg-type]
+        ret = run_job(hydra_context=context, task_function=task, config=cfg, job_dir_key="hydra.run.dir",
+                      job_subdir_key=None)
+        callbacks.notify("on_run_end", config=cfg, config_name="config", job_return=ret)
+        _ = ret.return_value  # the task's exception, raised again
+
+
+class _Callbacks:
+    """The ``hydra.callbacks`` of a run, called as Hydra calls them (an exception is a warning)."""
+
+    def __init__(self, callbacks: Sequence[Any]) -> None:
+        self.callbacks = list(callbacks)
+
+    def notify(self, name: str, **kwargs: Any) -> None:
+        for c in (reversed(self.callbacks) if name.endswith("_end") else self.callbacks):
+            try:
+                getattr(c, name)(**kwargs)
+            except Exception as exc:  # noqa: BLE001 - as Hydra: a callback's fault does not stop the run
+                warnings.warn(f"Callback {type(c).__name__}.{name} raised {type(exc).__name__}: {exc}", stacklevel=2)
+
+    def on_job_start(self, **kwargs: Any) -> None:
+        self.notify("on_job_start", **kwargs)
+
+    def on_job_end(self, **kwargs: Any) -> None:
+        self.notify("on_job_end", **kwargs)
 
 
 def _note(message: str) -> None:
@@ -295,7 +352,10 @@ def run_command(argv: Optional[Sequence[str]] = None) -> None:
     try:
         try:
             staging = preflight(argv, scenarios, default_scenario())  # before Hydra writes anything
-            hydra_main()
+            if any(a.startswith("-") for a in argv):  # a sweep (-m), --cfg, --info...: Hydra's command line
+                hydra_main()
+            else:
+                run_once(argv, str(CONFIG_DIR))
         except BaseException:
             if staging is not None:
                 staging.discard()

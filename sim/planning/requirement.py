@@ -207,8 +207,7 @@ def targets_of(cfg: Config, group: Optional[str] = None) -> Dict[str, float]:
 
 def max_occupancy_of(cfg: Config, group: Optional[str] = None) -> Optional[float]:
     """The highest occupancy allowed to ``group``'s operators (its own target, else ``staffing.target``'s)."""
-    own = cfg.routing.groups[group].target.max_occupancy if group is not None and group in cfg.routing.groups \
-        else None
+    own = cfg.routing.groups[group].target.max_occupancy if group in cfg.routing.groups else None
     value = own if own is not None else cfg.staffing.target.max_occupancy
     return float(value) if value is not None else None
 
@@ -229,18 +228,14 @@ def _open_seconds(cal: WorkCalendar, edges: np.ndarray) -> np.ndarray:
     for k in range(len(out)):
         t, end = float(edges[k]), float(edges[k + 1])
         while t < end:
-            if cal.is_open(t):
-                nxt = min(cal.open_until(t), end)
-                out[k] += nxt - t
-            else:
-                nxt = min(cal.next_open(t), end)
+            nxt = min(cal.open_until(t) if cal.is_open(t) else cal.next_open(t), end)
+            out[k] += nxt - t if cal.is_open(t) else 0.0
             t = nxt if nxt > t else end
     return out
 
 
 def planning_edges(sc: Compiled) -> np.ndarray:
-    """Bounds (seconds) of the reporting intervals of the planning window: whole days from the run's start,
-    at least a week."""
+    """Bounds (s) of the reporting intervals of the planning window: whole days from the start, at least a week."""
     interval_s = sc.clock.interval_s
     days = max(7, int(math.ceil(sc.clock.horizon_s / DAY_S - 1e-9)))
     return np.arange(days * int(round(DAY_S / interval_s)) + 1) * interval_s
@@ -268,7 +263,7 @@ def call_loads(cfg: Config, sc: Compiled, edges: np.ndarray, categories: Optiona
 
 
 def requirement(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True,
-                share: WorkShare = WorkShare()) -> Requirement:
+                share: WorkShare = WorkShare(), upto: Optional[int] = None) -> Requirement:
     """Offered loads and (with ``agents``) the operators needed, per reporting interval (module docstring).
 
     Parameters
@@ -284,6 +279,8 @@ def requirement(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True,
     share : WorkShare
         The work of one operator group (default: the whole front line); its targets are the group's
         (:func:`targets_of`).
+    upto : int, optional
+        Search the agents of the first ``upto`` intervals only (0 after): a report on a shorter run.
 
     Raises
     ------
@@ -333,12 +330,12 @@ def requirement(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True,
                       max_occupancy=max_occupancy_of(cfg, group), name=share.name,
                       notes=notes)
     if agents:
-        req.calls_agents = calls_agents(req, cfg)
-        propose(req, cfg)
+        req.calls_agents = calls_agents(req, cfg, upto)
+        propose(req, cfg, upto)
     return req
 
 
-def propose(req: Requirement, cfg: Config) -> None:
+def propose(req: Requirement, cfg: Config, upto: Optional[int] = None) -> None:
     """Set ``req.agents``: the calls' agents raised by the online and occupancy rules where they are set
     (:mod:`sim.planning.erlang_rules`; the evaluation's replications are ``experiment.replications``)."""
     assert req.calls_agents is not None
@@ -355,13 +352,14 @@ def propose(req: Requirement, cfg: Config) -> None:
     for floor in floors:
         agents = np.maximum(agents, floor - deferred)
     req.agents = np.where(agents > 0, np.ceil(agents - 1e-9), 0).astype(np.int64)
+    req.agents[upto if upto is not None else len(agents):] = 0
 
 
-def calls_agents(req: Requirement, cfg: Config) -> np.ndarray:
-    """Fewest agents for the calls of every interval, searched from the previous interval's answer."""
+def calls_agents(req: Requirement, cfg: Config, upto: Optional[int] = None) -> np.ndarray:
+    """Fewest agents for the calls of each interval (the first ``upto``), searched from the last answer."""
     out = np.zeros(len(req.call_rate), dtype=np.int64)
     beta, redials = 1.0, 0.0  # the last answer's square-root-staffing parameter and redial share: next guesses
-    for k in range(len(out)):
+    for k in range(len(out) if upto is None else min(upto, len(out))):
         if req.call_rate[k] <= 0 or req.call_load[k] <= 0:
             continue
         load = req.call_load[k]

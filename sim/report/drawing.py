@@ -17,15 +17,29 @@ runs (forking a threaded process can copy a held lock), and there are at least t
 child that fails in any way (killed, an exception, a result that cannot be read) costs nothing but
 time: the parent draws its sections itself.  An interrupt (Ctrl-C) in the parent kills and reaps
 the child.
+
+**A child forked before the run.**  Importing matplotlib costs about a third of a second, spent
+before the fork.  A command that will draw calls :func:`start_early` before it simulates: a child
+is forked then and makes those imports while this process simulates, then waits.
+:func:`draw_sections` hands it the items to draw, pickled (a few hundred kilobytes for a week's
+run), and the child draws them as above (forking once more where a processor is free) while this
+process does the work that needs no drawing (``local``: the workbook); then it reads the drawings
+back.  Items that cannot be pickled (a section registered as a lambda) leave the early child
+unused: it is stopped, and the drawing goes as above.  The payload carries its length, so the child
+never waits for the end of a pipe another process may hold open, and it exits when its parent has
+gone; :func:`stop_early` (the command's ``finally``) reaps a child that was not used.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
+import struct
 import sys
 import threading
+from dataclasses import dataclass
 from typing import Callable, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 T = TypeVar("T")
@@ -80,27 +94,165 @@ def _claimed(tickets: int) -> Iterator[int]:
         yield ticket[0]
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _exit(status: int) -> None:
+    """Leave a forked child: what it printed flushed, no atexit handlers, no flushing of the parent's buffers."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed stream must not keep the child alive
+            pass
+    os._exit(status)
+
+
 def _child(items: Sequence[T], draw: Callable[[T], S], tickets: int, fd: int) -> None:
     """In the forked child: draw the items it takes from ``tickets``, write them pickled to ``fd``, and exit."""
     status = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        data = pickle.dumps([(i, draw(items[i])) for i in _claimed(tickets)], protocol=pickle.HIGHEST_PROTOCOL)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        _write_all(fd, pickle.dumps([(i, draw(items[i])) for i in _claimed(tickets)],
+                                    protocol=pickle.HIGHEST_PROTOCOL))
         status = 0
     finally:
-        for stream in (sys.stdout, sys.stderr):  # what the child printed; os._exit does not flush
+        _exit(status)
+
+
+@dataclass
+class EarlyChild:
+    """A child forked before the run (:func:`start_early`): its pid, and this process's ends of its two pipes."""
+
+    pid: int
+    payload: int  # written here: the length (8 bytes) and the pickled (items, draw, order)
+    result: int  # read here: the drawings, pickled
+
+
+_EARLY: Optional[EarlyChild] = None
+
+
+def start_early(prepare: Callable[[], object]) -> None:
+    """Fork the drawing child now, where :func:`can_fork`: it runs ``prepare`` (the imports the drawing needs)
+    while this process simulates, then waits for :func:`draw_sections` (module docstring)."""
+    global _EARLY
+    stop_early()
+    if not can_fork(2):
+        return
+    for stream in (sys.stdout, sys.stderr):  # the child must not print again what this process buffered
+        stream.flush()
+    payload_r, payload_w = os.pipe()
+    result_r, result_w = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which exits without reporting coverage
+        os.close(payload_w)
+        os.close(result_r)
+        _early_child(prepare, parent, payload_r, result_w)
+    os.close(payload_r)
+    os.close(result_w)
+    _EARLY = EarlyChild(pid, payload_w, result_r)
+
+
+def _read_exactly(fd: int, n: int, parent: int) -> Optional[bytes]:
+    """``n`` bytes from ``fd``, or None when the pipe ends first or the process ``parent`` has gone."""
+    chunks: List[bytes] = []
+    while n > 0:
+        if not select.select([fd], [], [], 1.0)[0]:
+            if os.getppid() != parent:
+                return None
+            continue
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _early_child(prepare: Callable[[], object], parent: int, payload: int,
+                 result: int) -> None:  # pragma: no cover - runs in the child
+    status = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        prepare()
+        head = _read_exactly(payload, 8, parent)
+        body = _read_exactly(payload, struct.unpack("<Q", head)[0], parent) if head else None
+        if body is not None:  # else not needed: the run failed, or its items could not be pickled
+            items, draw, order = pickle.loads(body)
+            _write_all(result, pickle.dumps(draw_sections(items, draw, order=order),
+                                            protocol=pickle.HIGHEST_PROTOCOL))
+        status = 0
+    finally:
+        _exit(status)
+
+
+def stop_early() -> None:
+    """Stop and reap the early child if :func:`draw_sections` did not use it (the run failed or drew nothing)."""
+    global _EARLY
+    early, _EARLY = _EARLY, None
+    if early is None:
+        return
+    os.close(early.payload)
+    os.close(early.result)
+    try:
+        os.kill(early.pid, signal.SIGKILL)
+    except ProcessLookupError:  # pragma: no cover - already gone
+        pass
+    os.waitpid(early.pid, 0)
+
+
+def _send(fd: int, data: bytes) -> None:
+    """Write ``data`` to the early child and close the pipe (a child that died: nothing to do)."""
+    try:
+        _write_all(fd, data)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _with_early(early: EarlyChild, items: Sequence[T], draw: Callable[[T], S], order: Sequence[int],
+                local: Sequence[int]) -> Optional[List[S]]:
+    """:func:`draw_sections` with the early child: it draws all but ``local``, which are done here meanwhile.
+    None (the child stopped) when the items cannot be pickled."""
+    remote = [i for i in order if i not in set(local)]
+    try:
+        body = pickle.dumps(([items[i] for i in remote], draw, None), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - a lambda among the items: drawn as without the early child
+        global _EARLY
+        _EARLY = early
+        stop_early()
+        return None
+    writer = threading.Thread(target=_send, args=(early.payload, struct.pack("<Q", len(body)) + body), daemon=True)
+    writer.start()  # the child reads it once its imports are done; the local work goes on meanwhile
+    got: List[Optional[Tuple[bool, S]]] = [None] * len(items)
+    reaped = False
+    try:
+        for i in local:
+            got[i] = (True, draw(items[i]))
+        data = _read_all(early.result)
+        _, status = os.waitpid(early.pid, 0)
+        reaped = True
+        if os.waitstatus_to_exitcode(status) == 0:
             try:
-                stream.flush()
-            except Exception:  # noqa: BLE001 - a closed stream must not keep the child alive
+                for i, value in zip(remote, pickle.loads(data)):
+                    got[i] = (True, value)
+            except Exception:  # noqa: BLE001 - the child's result cannot be read: drawn here
                 pass
-        os._exit(status)  # no atexit handlers, no flushing of the parent's buffers twice
+    finally:
+        if not reaped:  # an interrupt here
+            os.kill(early.pid, signal.SIGKILL)
+            os.waitpid(early.pid, 0)
+        writer.join()
+        os.close(early.result)
+    return [g[1] if g is not None else draw(items[i]) for i, g in enumerate(got)]
 
 
 def draw_sections(items: Sequence[T], draw: Callable[[T], S], prepare: Optional[Callable[[], object]] = None,
-                  order: Optional[Sequence[int]] = None) -> List[S]:
+                  order: Optional[Sequence[int]] = None, local: Sequence[int] = ()) -> List[S]:
     """``[draw(x) for x in items]``, shared with a forked child where :func:`can_fork`.
 
     Parameters
@@ -114,12 +266,21 @@ def draw_sections(items: Sequence[T], draw: Callable[[T], S], prepare: Optional[
         Called once before the fork (the imports the drawing needs), so that the child inherits its work.
     order : sequence of int, optional
         The order in which the positions are taken (default: page order); the costly first shares best.
+    local : sequence of int
+        Positions that need nothing of ``prepare`` (the workbook): with an early child (:func:`start_early`)
+        they are done in this process while the child draws the others.
 
     Returns
     -------
     list
         ``draw(x)`` for every item, in the order of ``items``, whichever process drew it.
     """
+    global _EARLY
+    early, _EARLY = _EARLY, None
+    if early is not None:
+        done = _with_early(early, items, draw, list(order if order is not None else range(len(items))), local)
+        if done is not None:
+            return done
     if not can_fork(len(items)) or len(items) > 255:
         return [draw(x) for x in items]
     if prepare is not None:

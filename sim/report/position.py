@@ -46,7 +46,7 @@ def erlang_required(exp: ExperimentResult, plan: Any) -> tuple[Optional[np.ndarr
         from sim.planning.requirement import requirement
 
         try:
-            req = requirement(cfg, agents=True)
+            req = requirement(cfg, agents=True, upto=len(exp.replications[0].intervals["rostered_operators"]))
         except ConfigError as exc:
             return None, f"the erlang requirement cannot be computed: {exc}"
     return np.asarray(req.required, dtype=float), ""

@@ -20,6 +20,7 @@ already written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
@@ -213,16 +214,16 @@ def write_report(exp: Any, out_dir: Path, summary: Mapping[str, Any], config_yam
     sections: List[Section] = []
     names: List[str] = []
     also_names: List[str] = []
-    if rep.plots or rep.html:
-        rd = RunData.from_experiment(exp, summary, out_dir, welch, units)
-        sections, also_names = build_sections(rd, also)
-    else:
-        also_names = [write() for write in also]
     from sim.report.position_view import position_section
 
-    position = position_section(summary.get("staffing_position"), currency_of(summary), out_dir,
-                                exp.replications[0].interval_s / 3600.0, bool(rep.plots or rep.html))
-    sections = ([position] if position is not None else []) + sections
+    position = partial(position_section, summary.get("staffing_position"), currency_of(summary), out_dir,
+                       exp.replications[0].interval_s / 3600.0, bool(rep.plots or rep.html))
+    if rep.plots or rep.html:
+        rd = RunData.from_experiment(exp, summary, out_dir, welch, units)
+        sections, also_names = build_sections(rd, also, first=[position])  # drawn beside the others
+    else:
+        also_names = [write() for write in also]
+        sections = [s for s in [position()] if s is not None]
     if rep.plots:
         folder = out_dir / "figures"
         folder.mkdir(exist_ok=True)

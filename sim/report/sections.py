@@ -189,14 +189,27 @@ def _build(entry: Tuple[str, SectionBuilder], rd: RunData) -> Tuple[Optional[Sec
     return (section if section is not None and not section.empty else None), ""
 
 
-def build_sections(rd: RunData, also: Sequence[Callable[[], T]] = ()) -> Tuple[List[Section], List[T]]:
+def _call(task: Callable[[], T]) -> T:
+    return task()
+
+
+def prepare_drawing() -> None:
+    """What drawing needs imported (matplotlib, on the reports' style): done once before a fork (the child inherits
+    it), or in a child forked before the run (:func:`sim.report.drawing.start_early`)."""
+    pyplot()
+
+
+def build_sections(rd: RunData, also: Sequence[Callable[[], T]] = (),
+                   first: Sequence[Callable[[], Optional[Section]]] = ()) -> Tuple[List[Section], List[T]]:
     """Every section the run has data for, in page order (a failing builder leaves a note instead, and a
     warning on stderr), and the results of ``also`` (other outputs to write, such as the workbook: done
-    beside the drawing); on two processors where the machine has them (:mod:`sim.report.drawing`)."""
-    tasks: List[Callable[[], Any]] = [partial(_build, entry, rd) for entry in BUILDERS] + list(also)
-    order = [*range(len(BUILDERS), len(tasks)), *range(len(BUILDERS))]  # `also` (the workbook: costly) first
-    done = draw_sections(tasks, lambda task: task(), prepare=pyplot, order=order)
-    drawn, rest = done[:len(BUILDERS)], done[len(BUILDERS):]
+    beside the drawing); on two processors where the machine has them (:mod:`sim.report.drawing`).
+    ``first`` are sections drawn beside the others and shown before them (the staffing position)."""
+    n = len(first) + len(BUILDERS)
+    tasks: List[Callable[[], Any]] = [*first, *(partial(_build, entry, rd) for entry in BUILDERS), *also]
+    local = range(n, len(tasks))  # `also` (the workbook: costly) first; it needs no matplotlib
+    done = draw_sections(tasks, _call, prepare=prepare_drawing, order=[*local, *range(n)], local=local)
+    drawn, rest = done[len(first):n], done[n:]
     for _, warning in drawn:
         sys.stderr.write(warning)
-    return [s for s, _ in drawn if s is not None], rest
+    return [s for s in done[:len(first)] if s is not None] + [s for s, _ in drawn if s is not None], rest

@@ -1,7 +1,7 @@
 """What a command does around its simulation, kept to what it needs (speed figures: benchmarks/bench_startup.py).
 
-* Hydra composes a run's configuration as Hydra must (its reading of the run mode, then the run): the
-  check before the run composes no configuration with Hydra (:mod:`sim.config.compose` applies the overrides
+* Hydra composes a run's configuration once (``hydra.main`` would compose it twice: once only to read the
+  run mode); the check before the run composes no configuration with Hydra (:mod:`sim.config.compose` applies the overrides
   to the scenario's data with OmegaConf), and what it checks is what Hydra composes - for every scenario and
   for overrides of every kind.
 * The start of a run imports no module it does not use: not :mod:`scipy.stats` (the t quantile
@@ -54,14 +54,19 @@ def compositions(monkeypatch):
     hs.new_command()
 
 
-def test_a_run_composes_only_as_hydra_must(compositions, tmp_path, capsys):
-    """``run_sim.py ...``: Hydra's reading of the run mode and Hydra's run; the check before the run makes none."""
+def test_a_run_composes_once(compositions, tmp_path, capsys):
+    """``run_sim.py ...``: one composition, Hydra's run's (the check before the run makes none); the folder has Hydra's
+    record of the run (``.hydra/``: the configuration, the overrides, and ``hydra.mode=RUN`` as Hydra's run sets it)."""
     from sim.cli import main
 
     main(["scenario=single_queue", "experiment.horizon_h=0.5", "experiment.warmup_h=0", "experiment.replications=1",
           "report.plots=false", "report.html=false", f"report.dir={tmp_path / 'run'}"])
     assert (tmp_path / "run" / "summary.json").is_file(), capsys.readouterr().err
-    assert len(compositions) == 2, f"{len(compositions)} compositions: {compositions}"
+    assert len(compositions) == 1, f"{len(compositions)} compositions: {compositions}"
+    hydra = yaml.safe_load((tmp_path / "run" / ".hydra" / "hydra.yaml").read_text())["hydra"]
+    assert hydra["mode"] == "RUN" and hydra["overrides"]["hydra"] == ["hydra.mode=RUN"]
+    assert hydra["runtime"]["output_dir"] == str(tmp_path / "run") and hydra["job"]["name"] == "run_sim"
+    assert "experiment.horizon_h=0.5" in yaml.safe_load((tmp_path / "run" / ".hydra" / "overrides.yaml").read_text())
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
