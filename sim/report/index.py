@@ -11,10 +11,11 @@ holding ``comparison.csv`` or ``multirun.yaml`` is a sweep, listed with its
 variants; any other folder is searched (to a depth of :data:`MAX_DEPTH`).  A
 folder whose ``summary.json`` cannot be read is listed as unreadable with the
 reason, and hidden folders (``.hydra``) are skipped: a stray or broken folder
-never stops the index.  Each run links to its page, its workbook (``report.xlsx``), ``report.md`` and
-``summary.json``; each sweep to ``comparison.html``, ``comparison.xlsx``, ``comparison.md`` and
-``comparison.csv`` (those that exist: a run with ``report.xlsx=false`` has no workbook).  The page is written through a temporary file, so runs
-finishing together (a parallel sweep) never leave a half-written index.
+never stops the index.  Each run links to its page, its workbook (``report.xlsx``),
+``report.md`` and ``summary.json``; each sweep to ``comparison.html``, ``comparison.xlsx``,
+``comparison.md`` and ``comparison.csv`` (those that exist: a run with ``report.xlsx=false`` has
+no workbook).  The page is written through a temporary file, so runs finishing together (a
+parallel sweep) never leave a half-written index.
 """
 
 from __future__ import annotations
