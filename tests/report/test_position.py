@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from sim.analysis.staffing_gap import by_day, by_week_slot, failing_intervals, gap_table, totals
-from sim.report.position import position_lines, worst
+from sim.report.position import worst
 
 
 def test_gap_by_day_and_by_interval_of_the_week():
@@ -127,7 +127,8 @@ def test_each_group_is_staffed_against_the_erlang_c_requirement_of_its_own_load(
     from sim.report.text import kpi_table
 
     out, exp = two_groups
-    need = {g: math.ceil(_erlang_c_agents(load, 240.0, 20.0, 0.8, 15.0) / 0.8) for g, load in (("ga", 6.0), ("gb", 4.0))}
+    need = {g: math.ceil(_erlang_c_agents(load, 240.0, 20.0, 0.8, 15.0) / 0.8)
+            for g, load in (("ga", 6.0), ("gb", 4.0))}
     assert need == {"ga": 13, "gb": 9}
     summary = json.loads((out / "summary.json").read_text())
     pos = summary["staffing_position"]

@@ -123,7 +123,8 @@ def test_report_md_golden_structure(run_report):
 
 def test_index_lists_the_run(run_report, cli_sweep, reports_root):
     """reports/index.html lists the API run and the command-line sweep with its variants, and links to
-    their pages and, beside each page, its workbook; a broken folder is listed as unreadable without stopping the index."""
+    their pages and, beside each page, its workbook; a broken folder is listed as unreadable without stopping
+    the index."""
     from sim.report.index import refresh_index, scan
 
     index = reports_root / "reports" / "index.html"
