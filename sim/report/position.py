@@ -149,11 +149,19 @@ def group_total(groups: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
 def worst(failing: Sequence[Mapping[str, Any]], n: int, order: Optional[Mapping[str, int]] = None
           ) -> List[Mapping[str, Any]]:
     """The ``n`` failing intervals furthest from their target (relative to the target), in time order (then by
-    group, in the ``order`` given, and target)."""
+    group, in the ``order`` given, and target).  With operator groups (rows with a ``group``) the ``n`` are
+    shared among the groups, the furthest of each group in turn, so that a group missing its targets by much
+    does not hide another's."""
     def miss(f: Mapping[str, Any]) -> float:
         return (f["value"] - f["target"] if f["at_most"] else f["target"] - f["value"]) / f["target"]
 
-    picked = sorted(failing, key=miss, reverse=True)[:n]
+    ranked = sorted(failing, key=miss, reverse=True)
+    queues = [[f for f in ranked if f.get("group") == g] for g in dict.fromkeys(f.get("group") for f in ranked)]
+    picked: List[Mapping[str, Any]] = []
+    while len(picked) < n and any(queues):
+        for q in queues:
+            if q and len(picked) < n:
+                picked.append(q.pop(0))
     rank = order or {}
     return sorted(picked, key=lambda f: (f["interval"], rank.get(f.get("group", ""), 0), f["kpi"]))
 

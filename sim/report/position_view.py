@@ -60,7 +60,8 @@ def totals_table(pos: Mapping[str, Any], currency: str) -> Table:
         required = (f"Required: the erlang policy per operator group for the group's own load and targets ({own}): "
                     f"exact Erlang A per interval for its home calls and the calls that overflow to it after "
                     f"routing.overflow_after_s, approximated by the share its home group leaves unanswered by then "
-                    f"(sim/planning/groups.py), {load}")
+                    f"(sim/planning/groups.py: an upper bound, so a group receiving overflow is required more "
+                    f"than it needs), {load}")
     else:
         required = (f"Required: the erlang policy for this scenario's own targets (exact Erlang A per interval, "
                     f"{load})")
@@ -98,8 +99,9 @@ def failing_table(pos: Mapping[str, Any]) -> Table:
     by = ", ".join(f"{TARGET_LABELS.get(k, k)}: {n}" for k, n in f["by_target"].items())
     shown = len(f["first"])
     total = sum(f["by_target"].values())
-    more = (f" The {shown} of {total} furthest from their target are shown, in time order; every one is in "
-            "failing_intervals.csv." if total > shown else "")
+    shared = " (shared among the groups, the furthest of each in turn)" if grouped else ""
+    more = (f" The {shown} of {total} furthest from their target{shared} are shown, in time order; every one is "
+            "in failing_intervals.csv." if total > shown else "")
     if grouped:
         per = ", ".join(f"{g}: {n}" for g, n in f["by_group"].items())
         note = (f"{f['intervals']} intervals with calls miss a target of an operator group ({by or 'no target set'}; "

@@ -84,6 +84,17 @@ def test_the_run_shows_its_staffing_position_first(run_report):
     assert f"{g['required_h']:,.0f} required" in lines[first + 1], lines[first + 1]
 
 
+def test_the_intervals_shown_are_shared_among_the_groups():
+    """With groups the page's worst intervals come from every group in turn: a group at 0% everywhere (ga) does
+    not hide the other's misses (gb's three, all nearer their target than any of ga's)."""
+    rows = [{"group": "ga", "interval": k, "kpi": "service_level", "value": 0.0, "target": 0.8, "at_most": False}
+            for k in range(10)]
+    rows += [{"group": "gb", "interval": k, "kpi": "service_level", "value": 0.75 - 0.01 * k, "target": 0.8,
+              "at_most": False} for k in (4, 5, 6)]
+    picked = worst(rows, 5, {"ga": 0, "gb": 1})
+    assert [(r["group"], r["interval"]) for r in picked] == [("ga", 0), ("ga", 1), ("ga", 2), ("gb", 5), ("gb", 6)]
+
+
 # ------------------------------------------------------------------------------------------- operator groups
 #: Two groups without overflow (category ``all`` to ``ga`` only, ``b`` to ``gb`` only), a flat load of 6 and 4
 #: Erlang (3,600 calls a day, 60% and 40%, 240 s each), callers who (nearly) never hang up: Erlang C.
