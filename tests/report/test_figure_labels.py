@@ -181,6 +181,23 @@ def test_flow_labels_of_small_neighbouring_nodes_do_not_overlap(monkeypatch):
     assert not cut_texts(drawn[0]), cut_texts(drawn[0])
 
 
+def test_a_flow_label_pushed_below_the_last_node_stays_in_the_figure(monkeypatch):
+    """The Beijing baseline at scale 1 (a week and a 3-week drain): 613 orders still open, a thin last node under
+    two others, whose label, pushed down to clear theirs, was cut by the figure's bottom edge."""
+    from sim.report.figures import flow
+
+    states = {"ended:answered_direct": 277997.25, "ended:transferred_emergency": 1618.5, "ended:abandoned": 2391.75,
+              "ended:closed_rated": 178364.0, "ended:closed_not_reached": 26156.75, "open:in_progress": 393.75,
+              "open:awaiting_return_visit": 219.25}
+    summary = {"accounting": {"states": {k: {"mean": v} for k, v in states.items()}},
+               "kpis": {"calls_offered": {"mean": 417338.0}, "online_offered": {"mean": 69804.0}}}
+    drawn = []
+    monkeypatch.setattr(flow, "png", lambda fig: drawn.append(fig) or b"")
+    assert flow.flow(summary) is not None
+    assert not cut_texts(drawn[0]), cut_texts(drawn[0])
+    assert not overlapping_texts(drawn[0]), overlapping_texts(drawn[0])
+
+
 def test_the_position_per_group_keeps_its_labels_inside(monkeypatch, routing_report):
     """The staffing position of a run with operator groups: a panel per group, titled with its name, every text
     inside the figure."""
