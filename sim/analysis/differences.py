@@ -133,13 +133,15 @@ def replication_ranges(numbers: Any) -> str:
     return ", ".join(parts)
 
 
-def method_text(d: Mapping[str, Any], short: bool = False) -> str:
+def method_text(d: Mapping[str, Any], short: bool = False, reference: str = "the reference") -> str:
     """How difference ``d`` (:func:`compare_replications`) was computed, in words.
 
-    ``paired-t on the 6 replications both variants have (0-5; variant 0 has 8, this one 6)``,
-    ``Welch, unpaired (8 and 6 replications; the variants' seeds differ)``, ``no interval (1
-    replication)``; with ``short``, a few words for a table cell or a plot label (``paired on 6 of 8/6``,
-    ``Welch``, ``no interval (1 replication)``).
+    ``reference`` names the variant the differences are from (``variant 2 (staffing.policy=plan)``: the one
+    ``report.compare_to`` chose); ``paired-t on the 6 replications both variants have (0-5; variant 2
+    (staffing.policy=plan) has 8, this one 6)``, ``Welch, unpaired (8 replications of variant 2
+    (staffing.policy=plan), 6 of this one; the variants' seeds differ)``, ``no interval (1 replication)``;
+    with ``short``, a few words for a table cell or a plot label (``paired on 6 of 8/6``, ``Welch``, ``no
+    interval (1 replication)``).
     """
     method = d.get("method")
     if method == "paired-t":
@@ -148,8 +150,9 @@ def method_text(d: Mapping[str, Any], short: bool = False) -> str:
             return f"paired on {n} of {d['n_ref']}/{d['n']}" if d.get("subset") else f"paired on {n}"
         if d.get("subset"):
             return (f"paired-t on the {n} replications both variants have ({replication_ranges(d['pairs'])}; "
-                    f"variant 0 has {d['n_ref']}, this one {d['n']})")
+                    f"{reference} has {d['n_ref']}, this one {d['n']})")
         return f"paired-t on {n} replications ({replication_ranges(d['pairs'])}; common random numbers)"
     if method == "welch":
-        return "Welch" if short else f"Welch, unpaired ({d['n_ref']} and {d['n']} replications; {d['why']})"
+        return "Welch" if short else (f"Welch, unpaired ({d['n_ref']} replications of {reference}, {d['n']} of this "
+                                      f"one; {d['why']})")
     return str(d.get("why") or "no interval")

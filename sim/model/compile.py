@@ -161,13 +161,20 @@ def _limits(table: Dict[str, float]) -> np.ndarray:
     return np.array([float(table[u]) * 3600.0 for u in URGENCY_CLASSES])
 
 
+def rostered_by_group(cfg: Config, clk: Clock) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
+    """Per operator group (the front line's plan alone without ``routing.groups``, keyed ``operators``), the
+    rostered operators and the plan's cost per hour per reporting interval of the horizon
+    (:func:`sim.model.staffing.rostered_and_cost`); the run records their sums over the groups."""
+    return {name: rostered_and_cost(staff, cfg.scale, clk.horizon_s, clk.start_weekday, clk.interval_s,
+                                    cfg.staffing.cost_per_h) for name, staff in group_plans(cfg).items()}
+
+
 def _staffing(cfg: Config, clk: Clock) -> StaffingSpec:
     plans = group_plans(cfg)  # the front line's plan, or each group's
     changes = tuple(staffing_changes(plan, cfg.scale, clk.end_s, clk.start_weekday) for plan in plans.values())
     # the plan's changes after the horizon (drain time) fall outside the intervals and are clipped
     levels = [scheduled_headcount(ch, clk.interval_s, clk.n_intervals) for ch in changes]
-    rostered = [rostered_and_cost(staff, cfg.scale, clk.horizon_s, clk.start_weekday, clk.interval_s,
-                                  cfg.staffing.cost_per_h) for staff in plans.values()]
+    rostered = list(rostered_by_group(cfg, clk).values())
     r = cfg.routing
     half = list(r.reserve_idle_half_hourly)
     offset = clk.start_weekday * 48 if len(half) == 336 else 0

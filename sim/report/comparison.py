@@ -145,17 +145,19 @@ class Compared:
     summary: Dict[str, Any]
     paired: bool
     kpis: Dict[str, Dict[str, Any]]  # name -> {"mean", "ci_low", "ci_high"} (clipped to the KPI's domain)
-    diffs: Dict[str, Dict[str, Any]]  # name -> compare_replications() against variant 0 (zeros for variant 0)
+    diffs: Dict[str, Dict[str, Any]]  # name -> compare_replications() against the reference (zeros for it)
     how: Dict[str, Any] = field(default_factory=dict)  # pairing() against the reference (empty for it)
     reference: bool = False  # the variant the others are compared with (report.compare_to; the first by default)
+    reference_name: str = "the reference"  # that variant as the texts name it: ``variant 2 (staffing.policy=plan)``
 
     @property
     def method(self) -> str:
-        """How this variant's differences from the reference are computed, in words (empty for the reference)."""
-        return "" if self.reference else method_text(self.how)
+        """How this variant's differences from the reference are computed, in words, naming the reference (empty
+        for the reference)."""
+        return "" if self.reference else method_text(self.how, reference=self.reference_name)
 
 
-#: The difference of variant 0 from itself.
+#: The difference of the reference from itself.
 REFERENCE_DIFF: Dict[str, Any] = {"diff": 0.0, "diff_ci_low": 0.0, "diff_ci_high": 0.0, "significant": False,
                                   "method": None, "pairs": [], "ref_mean": None, "mean": None, "subset": False,
                                   "why": "the reference"}
@@ -237,7 +239,16 @@ def compared(variants: List[Dict[str, Any]], confidence: Optional[float] = None,
         number = v["job_num"] if isinstance(v["job_num"], int) else i
         out.append(Compared(number, v["folder"].name, label, [o for o in v["overrides"] if o not in shared], s,
                             bool(how.get("method") == "paired-t"), cis, diffs, how, reference=i == ref_at))
+    ref_row = out[ref_at]
+    for c in out:
+        c.reference_name = reference_name(ref_row)
     return out
+
+
+def reference_name(c: Compared) -> str:
+    """A variant as the texts name the reference: ``variant 2 (staffing.policy=plan)`` (its number and the
+    overrides that set it apart; its folder when it has none)."""
+    return f"variant {c.index} ({c.label or c.folder})"
 
 
 def columns(name: str) -> tuple[str, str, float]:
@@ -252,7 +263,7 @@ def columns(name: str) -> tuple[str, str, float]:
 def compare(variants: List[Dict[str, Any]], confidence: Optional[float] = None) -> tuple[List[str], List[List[Any]]]:
     """Header and rows of ``comparison.csv`` (shares in percent, their differences in percentage points).
 
-    Per variant, ``paired`` (yes/no; empty for variant 0), ``pairs`` (how many replications the paired
+    Per variant, ``paired`` (yes/no; empty for the reference), ``pairs`` (how many replications the paired
     differences use) and ``differences`` (how they were computed, :func:`sim.analysis.differences.method_text`);
     per KPI, after the difference and its interval, the two means the difference is the difference of:
     ``<kpi>_over_pairs`` and ``ref_<kpi>_over_pairs`` when paired (over the replications both variants

@@ -4,9 +4,10 @@ terminal.
 The page (``comparison.html.j2``, one self-contained file beside
 ``comparison.csv``): a row per variant with the headline KPIs, each with its
 confidence interval, its verdict against the target and its difference from
-the first variant; a forest plot of those differences; for a sweep over a
-numeric key (operators, shrinkage, a reserve threshold), the trade-off curve
-of the service level against the key and the operator-hours
+the reference (``report.compare_to``; the first variant by default); a forest
+plot of those differences; for a sweep over a numeric key (operators,
+shrinkage, a reserve threshold), the trade-off curve of the service level
+against the key and the operator-hours
 (:mod:`sim.report.figures.sweep`).  Shares are percentages, differences of
 shares percentage points.
 """
@@ -32,9 +33,10 @@ PAGE_KPIS = ("answer_rate", "service_level", "abandon_rate", "asa_s", "occupancy
              "response_rate", "resolution_rate", "satisfaction_rate")
 
 
-def _diff_text(name: str, d: Dict[str, Any]) -> tuple[str, str, str]:
+def _diff_text(name: str, d: Dict[str, Any], reference: str = "the reference") -> tuple[str, str, str]:
     """``Δ +4.69 pp *``, what must be read with it (the means over the pairs of a difference paired on fewer
-    replications than the variants have, or why there is no interval), and the whole as a hover text."""
+    replications than the variants have, or why there is no interval), and the whole as a hover text (naming
+    ``reference``, the variant the difference is from)."""
     if d.get("diff") is None:
         why = str(d.get("why") or "")
         return "Δ n/a", why, f"difference from the reference: n/a ({why})" if why else ""
@@ -45,7 +47,7 @@ def _diff_text(name: str, d: Dict[str, Any]) -> tuple[str, str, str]:
         return text, extra, f"difference from the reference: {d['diff'] * f:+.2f}{unit} ({extra})"
     title = (f"difference from the reference: {d['diff'] * f:+.2f}{unit}, interval [{d['diff_ci_low'] * f:+.2f}, "
              f"{d['diff_ci_high'] * f:+.2f}]" + (", significant" if d.get("significant") else ", not significant")
-             + f"; {method_text(d)}" + (f"; {extra}" if extra else ""))
+             + f"; {method_text(d, reference=reference)}" + (f"; {extra}" if extra else ""))
     return text + (" *" if d.get("significant") else ""), extra, title
 
 
@@ -60,7 +62,8 @@ def table_rows(rows: Sequence[Any], kpis: Sequence[str]) -> List[Dict[str, Any]]
             ci = c.kpis.get(k) or {"mean": None, "ci_low": None, "ci_high": None}
             t = (targets.get(k) or {}).get("target")
             v = judged(k, ci, t, (c.summary.get("open_at_end") or {}).get(k))
-            diff, extra, diff_title = _diff_text(k, c.diffs.get(k, {})) if not c.reference else ("", "", "")
+            diff, extra, diff_title = (_diff_text(k, c.diffs.get(k, {}), c.reference_name) if not c.reference
+                                       else ("", "", ""))
             cells.append({"value": with_unit(k, ci.get("mean")),
                           "interval": (format_interval(k, ci) or "no interval") if ci.get("mean") is not None
                           else "",
@@ -92,7 +95,7 @@ def write_comparison_page(sweep_dir: Path, rows: Sequence[Any], skipped: Sequenc
                                           for r in table_rows(rows, kpis)],
         "columns": [kpi_display(k).label for k in kpis], "figures": figures, "skipped": list(skipped),
         "lead_columns": lead_headers, "lead": lead, "ref_note": ref_note,
-        "reference": f"variant {ref.index} ({ref.label or ref.folder})" if ref is not None else "",
+        "reference": ref.reference_name if ref is not None else "",
         "confidence": format_level(confidence), "version": __version__,
         "scenarios": sorted({c.summary["scenario"] for c in rows}),
         "levels_note": levels_note(list(rows), confidence),
@@ -104,7 +107,7 @@ def write_comparison_page(sweep_dir: Path, rows: Sequence[Any], skipped: Sequenc
 
 def terminal_summary(rows: Sequence[Any]) -> str:
     """The side-by-side summary of a sweep's variants for the terminal (:func:`sim.report.sweep_text.sweep_table`),
-    then how each variant's differences from variant 0 were computed."""
+    then how each variant's differences from the reference were computed."""
     labels = [f"{c.index}: {c.label}" if c.label else str(c.index) for c in rows]
     sig = [{k: d.get("significant") for k, d in c.diffs.items()} for c in rows]
     methods = [f"{c.index}: {c.method}" for c in rows if not c.reference]

@@ -11,8 +11,11 @@ holding ``comparison.csv`` or ``multirun.yaml`` is a sweep, listed with its
 variants; any other folder is searched (to a depth of :data:`MAX_DEPTH`).  A
 folder whose ``summary.json`` cannot be read is listed as unreadable with the
 reason, and hidden folders (``.hydra``) are skipped: a stray or broken folder
-never stops the index.  The page is written through a temporary file, so runs
-finishing together (a parallel sweep) never leave a half-written index.
+never stops the index.  Each run links to its page, its workbook (``report.xlsx``),
+``report.md`` and ``summary.json``; each sweep to ``comparison.html``, ``comparison.xlsx``,
+``comparison.md`` and ``comparison.csv`` (those that exist: a run with ``report.xlsx=false`` has
+no workbook).  The page is written through a temporary file, so runs finishing together (a
+parallel sweep) never leave a half-written index.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ MAX_DEPTH = 4
 #: The KPIs of the index's columns.
 INDEX_KPIS = ("answer_rate", "service_level", "abandon_rate", "response_rate", "resolution_rate",
               "satisfaction_rate")
+
+#: The files of a run and of a sweep the index links to, where they exist: the page, then its workbook beside it.
+RUN_FILES = ("report.html", "report.xlsx", "report.md", "summary.json")
+SWEEP_FILES = ("comparison.html", "comparison.xlsx", "comparison.md", "comparison.csv")
 
 
 @dataclass
@@ -107,7 +114,7 @@ def _run(folder: Path, root: Path, kind: str = "run") -> Entry:
         detail = (f"{summary.get('horizon_h', 0):g} h{drain}, {summary.get('replications', '?')} replications, "
                   f"seed {summary.get('seed', '?')}, scale {summary.get('scale', 1):g}")
         return Entry(kind, rel, when, t, str(summary.get("scenario", "")), detail, kpis,
-                     _links(folder, root, ("report.html", "report.md", "summary.json")), plan=_plan(summary))
+                     _links(folder, root, RUN_FILES), plan=_plan(summary))
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:100] if str(exc) else ''}"
         when, t = _when(folder)
@@ -126,7 +133,7 @@ def _sweep(folder: Path, root: Path) -> Entry:
     done = "" if (folder / "comparison.csv").exists() else " (no comparison yet: running, or stopped)"
     return Entry("sweep", folder.relative_to(root).as_posix(), when, t, ", ".join(scen),
                  f"{len(variants)} variants{done}", [],
-                 _links(folder, root, ("comparison.html", "comparison.md", "comparison.csv")), variants)
+                 _links(folder, root, SWEEP_FILES), variants)
 
 
 def _natural(p: Path) -> tuple:

@@ -8,11 +8,17 @@ week of half-hours), the gap in hours and percent by day and by interval of the 
 ``erlang`` or ``optimize`` compares with the erlang requirement its policy computed (for ``optimize``
 the plan it corrected); a run of the scenario's plan computes it here (no simulation).
 
+With operator groups (``routing.groups``) every group has a position of its own: its rostered
+operators (its own plan, :func:`sim.model.compile.rostered_by_group`) against the erlang requirement
+of its own load and targets - its home calls and the calls that overflow to it, by the
+approximation :mod:`sim.planning.groups` documents - and the intervals in which the calls of its
+home miss one of its targets (:func:`sim.analysis.staffing_kpis.pooled_group`,
+:func:`sim.analysis.staffing_kpis.plan_targets`); ``total`` adds the groups up.
+
 :func:`position` is ``summary.json`` -> ``staffing_position``; :func:`position_files` the tables
-``staffing_gap.csv`` (one row per interval of the window) and ``failing_intervals.csv`` (one row
-per interval and target missed); :func:`position_lines` the terminal's lines.  The requirement is
-for the front line as one group (``groups`` holds one entry); with ``routing.groups`` there is no
-requirement to compare with, and the position says why.
+``staffing_gap.csv`` (one row per interval of the window), ``staffing_gap_week.csv`` (per interval
+of the week) and ``failing_intervals.csv`` (one row per interval and target missed), each with a
+first column ``group`` when the run has groups; :func:`position_lines` the terminal's lines.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 
 from sim.analysis.staffing_gap import by_day, by_week_slot, clock, failing_intervals, gap_table, totals
-from sim.analysis.staffing_kpis import pooled_intervals, target_values
+from sim.analysis.staffing_kpis import plan_targets, pooled_group, pooled_intervals, target_values
 from sim.core.errors import ConfigError
 from sim.experiments.runner import ExperimentResult
 
@@ -34,11 +40,9 @@ SHOWN_FAILING = 20
 
 
 def erlang_required(exp: ExperimentResult, plan: Any) -> tuple[Optional[np.ndarray], str]:
-    """Rostered operators the ``erlang`` policy requires per interval of the run (or None), and why not."""
+    """Rostered operators the ``erlang`` policy requires per interval of the run (or None), and why not
+    (the front line as one group: :func:`group_required` for a run with groups)."""
     cfg = exp.cfg
-    if cfg.routing.groups:
-        return None, ("the run has operator groups (routing.groups): the erlang requirement is for one front "
-                      "line, so there is none to compare with")
     if "rostered_operators" not in exp.replications[0].intervals:
         return None, "the run recorded no rostered operators"
     req = getattr(plan, "requirement", None)
@@ -52,36 +56,114 @@ def erlang_required(exp: ExperimentResult, plan: Any) -> tuple[Optional[np.ndarr
     return np.asarray(req.required, dtype=float), ""
 
 
+def group_required(exp: ExperimentResult, plan: Any) -> tuple[Optional[Dict[str, np.ndarray]], str]:
+    """Per operator group (``routing.groups``), the rostered operators its erlang requirement asks for per
+    interval of the planning window (:func:`sim.planning.groups.front_requirements`; those the policy
+    computed for ``erlang`` and ``optimize``), or None and why not."""
+    if "rostered_operators" not in exp.replications[0].intervals:
+        return None, "the run recorded no rostered operators"
+    reqs = [g.requirement for g in getattr(plan, "groups", None) or []]
+    if not reqs or any(r.agents is None for r in reqs):
+        from sim.planning.groups import front_requirements
+
+        try:
+            reqs = front_requirements(exp.cfg, agents=True)
+        except ConfigError as exc:
+            return None, f"the erlang requirement cannot be computed: {exc}"
+    return {r.name: np.asarray(r.required, dtype=float) for r in reqs}, ""
+
+
+def _parts(exp: ExperimentResult, plan: Any) -> tuple[List[Dict[str, Any]], str]:
+    """Per group: its name, rostered operators and cost per hour per interval, the operators required, its
+    pooled interval metrics and its targets (one part, the front line, without groups); or [] and why not."""
+    cfg = exp.cfg
+    iv = exp.replications[0].intervals
+    if not cfg.routing.groups:
+        required, why = erlang_required(exp, plan)
+        if required is None:
+            return [], why
+        return [{"group": FRONT_LINE, "scheduled": np.asarray(iv["rostered_operators"], dtype=float),
+                 "cost_per_h": np.asarray(iv["staffing_cost_per_h"], dtype=float), "required": required,
+                 "pooled": pooled_intervals(exp.replications), "targets": target_values(cfg.staffing.target)}], ""
+    need, why = group_required(exp, plan)
+    if need is None:
+        return [], why
+    from sim.model.compile import rostered_by_group
+    from sim.model.derive import clock as run_clock
+
+    plans = rostered_by_group(cfg, run_clock(cfg))
+    recorded = list(exp.replications[0].groups.names) if exp.replications[0].groups is not None else []
+    targets = plan_targets(cfg)
+    return [{"group": name, "scheduled": plans[name][0], "cost_per_h": plans[name][1], "required": need[name],
+             "pooled": pooled_group(exp.replications, recorded.index(name)), "targets": targets[name]}
+            for name in cfg.routing.groups], ""
+
+
 def position(exp: ExperimentResult, plan: Any) -> Dict[str, Any]:
     """``summary.json`` -> ``staffing_position`` (module docstring); ``{"why": ...}`` when there is none."""
-    required, why = erlang_required(exp, plan)
-    if required is None:
+    parts, why = _parts(exp, plan)
+    if not parts:
         return {"why": why}
     cfg = exp.cfg
     res0 = exp.replications[0]
-    iv, interval_s, w = res0.intervals, res0.interval_s, res0.warmup_intervals
-    table = gap_table(np.asarray(iv["rostered_operators"], dtype=float), required, w)
-    sched_cost = float(np.sum(np.asarray(iv["staffing_cost_per_h"])[w:]) * interval_s / 3600.0)
+    interval_s, w, start = res0.interval_s, res0.warmup_intervals, cfg.experiment.start_weekday
+    grouped = bool(cfg.routing.groups)
+    cost_per_h = float(cfg.staffing.cost_per_h)
+    groups, days, failing, tables = [], [], [], []
+    for p in parts:
+        table = gap_table(p["scheduled"], p["required"], w)
+        sched_cost = float(np.sum(p["cost_per_h"][w:]) * interval_s / 3600.0)
+        groups.append({"group": p["group"], **({"targets": p["targets"]} if grouped else {}),
+                       **totals(table, interval_s, sched_cost, cost_per_h)})
+        days += [({"group": p["group"]} if grouped else {}) | d for d in by_day(table, interval_s, start)]
+        rows = failing_intervals(p["pooled"], p["targets"], table, interval_s, start)
+        failing += [({"group": p["group"]} if grouped else {}) | f for f in rows]
+        tables.append((p["group"] if grouped else None, table))
+    order = {p["group"]: i for i, p in enumerate(parts)}
+    failing.sort(key=lambda f: (f["interval"], order.get(f.get("group", ""), 0)))
     targets = target_values(cfg.staffing.target)
-    failing = failing_intervals(pooled_intervals(exp.replications), targets, table, interval_s,
-                                cfg.experiment.start_weekday)
-    counted = {name: sum(1 for f in failing if f["kpi"] == name) for name in targets}
-    return {"reference": "erlang", "policy": cfg.staffing.policy, "offered_load": cfg.staffing.offered_load,
-            "targets": targets, "cost_per_h": float(cfg.staffing.cost_per_h), "interval_h": interval_s / 3600.0,
-            "groups": [{"group": FRONT_LINE, **totals(table, interval_s, sched_cost, float(cfg.staffing.cost_per_h))}],
-            "by_day": by_day(table, interval_s, cfg.experiment.start_weekday),
-            "failing": {"intervals": len({f["interval"] for f in failing}), "by_target": counted,
-                        "first": worst(failing, SHOWN_FAILING)},
-            "_table": table, "_failing": failing}
+    names = list(dict.fromkeys([*targets, *(k for p in parts for k in p["targets"])]))
+    counted = {name: sum(1 for f in failing if f["kpi"] == name) for name in names}
+    out: Dict[str, Any] = {
+        "reference": "erlang", "policy": cfg.staffing.policy, "offered_load": cfg.staffing.offered_load,
+        "targets": targets, "cost_per_h": cost_per_h, "interval_h": interval_s / 3600.0, "groups": groups,
+        "by_day": days,
+        "failing": {"intervals": len({f["interval"] for f in failing}), "by_target": counted,
+                    "first": worst(failing, SHOWN_FAILING, order)},
+        "_tables": tables, "_failing": failing}
+    if grouped:
+        out["total"] = group_total(groups)
+        out["failing"]["by_group"] = {g: len({f["interval"] for f in failing if f["group"] == g}) for g in order}
+    return out
 
 
-def worst(failing: Sequence[Mapping[str, Any]], n: int) -> List[Mapping[str, Any]]:
-    """The ``n`` failing intervals furthest from their target (relative to the target), in time order."""
+def group_total(groups: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
+    """The groups' totals added up (the gap in percent of the summed requirement; no count of intervals short or
+    over: a group's own)."""
+    keys = ("scheduled_h", "required_h", "gap_h", "scheduled_cost", "required_cost", "gap_cost")
+    out: Dict[str, Any] = {"group": "all groups", **{k: sum(g[k] for g in groups) for k in keys}}
+    out["gap_pct"] = 100.0 * out["gap_h"] / out["required_h"] if out["required_h"] > 0 else None
+    return out
+
+
+def worst(failing: Sequence[Mapping[str, Any]], n: int, order: Optional[Mapping[str, int]] = None
+          ) -> List[Mapping[str, Any]]:
+    """The ``n`` failing intervals furthest from their target (relative to the target), in time order (then by
+    group, in the ``order`` given, and target).  With operator groups (rows with a ``group``) the ``n`` are
+    shared among the groups, the furthest of each group in turn, so that a group missing its targets by much
+    does not hide another's."""
     def miss(f: Mapping[str, Any]) -> float:
         return (f["value"] - f["target"] if f["at_most"] else f["target"] - f["value"]) / f["target"]
 
-    picked = sorted(failing, key=miss, reverse=True)[:n]
-    return sorted(picked, key=lambda f: (f["interval"], f["kpi"]))
+    ranked = sorted(failing, key=miss, reverse=True)
+    queues = [[f for f in ranked if f.get("group") == g] for g in dict.fromkeys(f.get("group") for f in ranked)]
+    picked: List[Mapping[str, Any]] = []
+    while len(picked) < n and any(queues):
+        for q in queues:
+            if q and len(picked) < n:
+                picked.append(q.pop(0))
+    rank = order or {}
+    return sorted(picked, key=lambda f: (f["interval"], rank.get(f.get("group", ""), 0), f["kpi"]))
 
 
 def public(pos: Mapping[str, Any]) -> Dict[str, Any]:
@@ -90,26 +172,33 @@ def public(pos: Mapping[str, Any]) -> Dict[str, Any]:
 
 
 def position_files(pos: Mapping[str, Any], interval_s: float, start_weekday: int) -> Dict[str, Table]:
-    """``staffing_gap.csv`` and ``failing_intervals.csv`` of a position (none without one)."""
-    if "_table" not in pos:
+    """``staffing_gap.csv``, ``staffing_gap_week.csv`` and ``failing_intervals.csv`` of a position (none without
+    one); with operator groups each starts with a column ``group`` (a group's rows together, in the order of
+    ``routing.groups``, for the gap; by time, then group, for the failing intervals)."""
+    if "_tables" not in pos:
         return {}
-    t = pos["_table"]
-    gap_rows = []
-    for i, k in enumerate(t["interval"]):
-        day = int(k * interval_s // 86400.0)
-        gap_rows.append([int(k), day, _weekday(day, start_weekday), clock(k * interval_s),
-                         float(t["scheduled"][i]), float(t["required"][i]), float(t["gap"][i])])
-    week = by_week_slot(t, interval_s, start_weekday)
-    per_week = len(week["weeks"])
-    week_rows = [[_weekday(i * 7 // per_week, 0), clock(i * interval_s), week["scheduled"][i], week["required"][i],
-                  week["gap"][i], int(week["weeks"][i])] for i in range(per_week) if week["weeks"][i] > 0]
-    fail_rows = [[f["interval"], f["day"], f["weekday"], f["time"], f["kpi"], f["value"], f["target"],
-                  f["scheduled"], f["required"]] for f in pos["_failing"]]
-    return {"staffing_gap.csv": (["interval", "day", "weekday", "time_of_day", "scheduled_operators",
+    gap_rows: List[List[Any]] = []
+    week_rows: List[List[Any]] = []
+    grouped = any(name is not None for name, _ in pos["_tables"])
+    lead = ["group"] if grouped else []
+    for name, t in pos["_tables"]:
+        own = [name] if grouped else []
+        for i, k in enumerate(t["interval"]):
+            day = int(k * interval_s // 86400.0)
+            gap_rows.append([*own, int(k), day, _weekday(day, start_weekday), clock(k * interval_s),
+                             float(t["scheduled"][i]), float(t["required"][i]), float(t["gap"][i])])
+        week = by_week_slot(t, interval_s, start_weekday)
+        per_week = len(week["weeks"])
+        week_rows += [[*own, _weekday(i * 7 // per_week, 0), clock(i * interval_s), week["scheduled"][i],
+                       week["required"][i], week["gap"][i], int(week["weeks"][i])]
+                      for i in range(per_week) if week["weeks"][i] > 0]
+    fail_rows = [[*([f["group"]] if grouped else []), f["interval"], f["day"], f["weekday"], f["time"], f["kpi"],
+                  f["value"], f["target"], f["scheduled"], f["required"]] for f in pos["_failing"]]
+    return {"staffing_gap.csv": ([*lead, "interval", "day", "weekday", "time_of_day", "scheduled_operators",
                                   "required_operators", "gap_operators"], gap_rows),
-            "staffing_gap_week.csv": (["weekday", "time_of_day", "scheduled_operators", "required_operators",
+            "staffing_gap_week.csv": ([*lead, "weekday", "time_of_day", "scheduled_operators", "required_operators",
                                        "gap_operators", "weeks"], week_rows),
-            "failing_intervals.csv": (["interval", "day", "weekday", "time_of_day", "kpi", "value", "target",
+            "failing_intervals.csv": ([*lead, "interval", "day", "weekday", "time_of_day", "kpi", "value", "target",
                                        "scheduled_operators", "required_operators"], fail_rows)}
 
 
@@ -132,19 +221,16 @@ def position_lines(pos: Optional[Mapping[str, Any]], currency: str) -> List[str]
         return [f"Staffing position: none ({pos['why']})"]
     lines = [f"Staffing position against the erlang requirement (staffing.offered_load={pos['offered_load']}, "
              f"targets {', '.join(f'{k} {metric_text(k, v)}' for k, v in pos['targets'].items()) or 'none'}):"]
-    for g in pos["groups"]:
+    for g in [*pos["groups"], *([pos["total"]] if "total" in pos else [])]:
         pct = "" if g["gap_pct"] is None else f" ({g['gap_pct']:+.1f}%)"
         lines.append(f"  {g['group']}: {g['scheduled_h']:,.0f} operator-hours scheduled, {g['required_h']:,.0f} "
                      f"required: gap {g['gap_h']:+,.0f} h{pct}, {g['gap_cost']:+,.0f} {currency} at "
-                     f"{pos['cost_per_h']:g} {currency} an hour; short in {g['intervals_under']} intervals, over in "
-                     f"{g['intervals_over']}")
+                     f"{pos['cost_per_h']:g} {currency} an hour" + (
+                         f"; short in {g['intervals_under']} intervals, over in {g['intervals_over']}"
+                         if "intervals_under" in g else ""))
     f = pos["failing"]
     by = ", ".join(f"{k} {n}" for k, n in f["by_target"].items())
-    lines.append(f"  intervals missing a target: {f['intervals']} ({by}; listed in failing_intervals.csv)")
+    per = "".join(f"; {g} {n}" for g, n in (f.get("by_group") or {}).items())
+    lines.append(f"  intervals missing a target: {f['intervals']} ({by}{per}; listed in failing_intervals.csv)")
     return lines
 
-
-def day_rows(pos: Mapping[str, Any]) -> List[Sequence[Any]]:
-    """Rows of the by-day table: day, weekday, scheduled h, required h, gap h, gap %."""
-    return [[d["day"], d["weekday"], d["scheduled_h"], d["required_h"], d["gap_h"], d["gap_pct"]]
-            for d in pos.get("by_day") or []]

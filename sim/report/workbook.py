@@ -4,7 +4,8 @@ Written with openpyxl when ``report.xlsx`` is on, after the CSV files (from whic
 tables, so that a sheet holds exactly the numbers of its CSV file) and ``summary.json``'s tables:
 
 * a run: ``KPI summary`` (each KPI's label, unit, mean, interval, target and verdict), ``Staffing position``
-  (per group: operator-hours scheduled and required by erlang, the gap, the costs) and ``Gap by day``
+  (per group, and with operator groups their total: operator-hours scheduled and required by erlang, the
+  gap, the costs) and ``Gap by day`` (per group with groups)
   when the run has a position, then one sheet per CSV file of the folder, named after it
   (``intervals``, ``failing_intervals``, ``staffing_gap``, ...);
 * a sweep: one sheet, ``comparison`` (``comparison.csv``).
@@ -132,9 +133,11 @@ def write_run_workbook(out_dir: Path, summary: Mapping[str, Any], csv_names: Seq
     if pos.get("groups"):
         keys = ["scheduled_h", "required_h", "gap_h", "gap_pct", "scheduled_cost", "required_cost", "gap_cost",
                 "intervals_under", "intervals_over"]
-        add_sheet(book, "Staffing position", ["group", *keys], [[g["group"], *[g[k] for k in keys]]
-                                                                for g in pos["groups"]], cur)
-        days = ["day", "weekday", "scheduled_h", "required_h", "gap_h", "gap_pct"]
+        every = [*pos["groups"], *([pos["total"]] if "total" in pos else [])]  # with groups, their total too
+        add_sheet(book, "Staffing position", ["group", *keys], [[g["group"], *[g.get(k) for k in keys]]
+                                                                for g in every], cur)
+        days = [*(["group"] if "total" in pos else []), "day", "weekday", "scheduled_h", "required_h", "gap_h",
+                "gap_pct"]
         add_sheet(book, "Gap by day", days, [[d[k] for k in days] for d in pos["by_day"]], cur)
     for name in csv_names:
         path = out_dir / name

@@ -87,6 +87,34 @@ def test_tables_lead_with_cost_and_the_intervals_met(tmp_path):
     assert html.index("gap against erlang") < html.index(">service level<"), "the page leads with the cost"
 
 
+def test_the_method_text_names_the_chosen_reference(tmp_path, capsys):
+    """report.compare_to=1 on variants of 4, 5 and 5 replications, the last with another seed: variant 0 is paired
+    on the 4 replications it shares with variant 1, and variant 2 is compared by Welch; the text of both names
+    variant 1 and its overrides as the one they are compared with (it said "variant 0 has 5" of the reference's 5
+    replications) in comparison.csv, comparison.md, the page's hover text and the terminal."""
+    from sim.report.comparison_page import terminal_summary
+
+    for i, (vals, seed, reps) in enumerate(((A, 7, range(4)), (B, 7, range(5)), (C, 8, range(5)))):
+        _variant(tmp_path / f"variant_{i}", seed, reps, {k: v[:len(reps)] for k, v in vals.items()},
+                 [f"staffing.operators={100 + 10 * i}", "scale=0.1"], i)
+        (tmp_path / f"variant_{i}" / "config.yaml").write_text(yaml.safe_dump({"report": {"compare_to": "1"}}))
+    path = write_comparison(tmp_path)
+    with path.open() as fh:
+        rows = list(csv.DictReader(fh))
+    ref = "variant 1 (staffing.operators=110)"
+    paired = f"paired-t on the 4 replications both variants have (0-3; {ref} has 5, this one 4)"
+    welch = f"Welch, unpaired (5 replications of {ref}, 5 of this one; the variants' seeds differ)"
+    assert [r["differences"] for r in rows] == [paired, "", welch]
+    md = (tmp_path / "comparison.md").read_text()
+    html = (tmp_path / "comparison.html").read_text()
+    for text in (md, html):
+        assert paired in text and welch.replace("'", "&#39;" if text is html else "'") in text
+        assert "variant 0 has" not in text and "Welch, unpaired (5 and 5" not in text
+    assert f"; {paired}" in html, "the hover text of a difference names the reference"
+    terminal = terminal_summary(compared(scan_sweep(tmp_path)[0]))
+    assert f"Differences from variant 1: 0: {paired}; 2: {welch}" in terminal, terminal
+
+
 @pytest.mark.parametrize("value", ["", "0", "12", "staffing.policy=plan", " scale=0.1 "])
 def test_compare_to_accepts_a_number_or_an_override(value):
     """The values report.compare_to accepts (whether one matches a variant is known when the sweep ends)."""

@@ -253,7 +253,8 @@ def test_write_comparison_different_seeds_is_welch(tmp_path):
     path = write_comparison(tmp_path)
     rows = _read_csv(path)
     assert [r["paired"] for r in rows] == ["", "no"], f"paired column {[r['paired'] for r in rows]}"
-    assert rows[1]["differences"] == "Welch, unpaired (5 and 5 replications; the variants' seeds differ)", (
+    assert rows[1]["differences"] == ("Welch, unpaired (5 replications of variant 0 (seed=1), 5 of this one; the "
+                                      "variants' seeds differ)"), (
         rows[1]["differences"])
     assert rows[1]["service_level_pct_over_pairs"] == "" and rows[1]["pairs"] == "", (
         "an unpaired comparison has no means over pairs")
@@ -386,8 +387,8 @@ def test_paired_only_on_common_replications(precision_sweep):
     assert (sorted(a), sorted(b)) == (list(range(8)), list(range(6))), f"replications {sorted(a)}, {sorted(b)}"
     row = rows[1]
     assert (row["paired"], row["pairs"]) == ("yes", "6"), (row["paired"], row["pairs"])
-    assert row["differences"] == ("paired-t on the 6 replications both variants have (0-5; variant 0 has 8, "
-                                  "this one 6)"), row["differences"]
+    assert row["differences"] == ("paired-t on the 6 replications both variants have (0-5; variant 0 "
+                                  "(staffing.operators=8) has 8, this one 6)"), row["differences"]
     x, y = [a[r] for r in range(6)], [b[r] for r in range(6)]
     ci = st.ttest_rel(y, x).confidence_interval(0.95)
     got = [float(row[c]) / 100 for c in ("service_level_diff_pp", "service_level_diff_pp_ci_low",
@@ -409,7 +410,7 @@ def test_paired_subset_is_said_everywhere(precision_sweep):
 
     out, proc = precision_sweep
     rows = _read_csv(out / "comparison.csv")
-    how = "paired-t on the 6 replications both variants have (0-5; variant 0 has 8, this one 6)"
+    how = "paired-t on the 6 replications both variants have (0-5; variant 0 (staffing.operators=8) has 8, this one 6)"
     md = (out / "comparison.md").read_text()
     line = next(ln for ln in md.splitlines() if ln.startswith("| 1 |"))
     ref_m, m = (float(rows[1][c]) / 100 for c in ("ref_service_level_pct_over_pairs", "service_level_pct_over_pairs"))
@@ -450,7 +451,8 @@ def test_same_seed_without_two_common_replications_is_welch(tmp_path):
     _variant(tmp_path / "variant_1", 5, [2, 3, 4], {k: v[2:] for k, v in B.items()}, ["x=2"], 1)
     rows = _read_csv(write_comparison(tmp_path))
     assert (rows[1]["paired"], rows[1]["differences"]) == (
-        "no", "Welch, unpaired (3 and 3 replications; 1 replication in common, too few to pair)"), rows[1]
+        "no", "Welch, unpaired (3 replications of variant 0 (x=1), 3 of this one; 1 replication in common, too few "
+              "to pair)"), rows[1]
     for k in A:
         stem, dstem, f = columns(k)
         ci = st.ttest_ind(B[k][2:], A[k][:3], equal_var=False).confidence_interval(0.95)

@@ -183,14 +183,14 @@ return out.slice(0, 10);
 
 
 @pytest.mark.parametrize("width", [1366, 1920])
-def test_pages_fit_the_window(browser, run_report, cli_sweep, reports_root, tmp_path, width):
-    """At 1366 and 1920 px: no element of report.html, comparison.html or the index overflows its container (a
-    wide table scrolls inside its own box); screenshots of the new sections (the staffing position, the
-    comparison's variants) are taken."""
+def test_pages_fit_the_window(browser, run_report, routing_report, cli_sweep, reports_root, tmp_path, width):
+    """At 1366 and 1920 px: no element of report.html (a front line; operator groups with their staffing position
+    per group), comparison.html or the index overflows its container (a wide table scrolls inside its own box);
+    screenshots of the new sections (the staffing position, per group too, the comparison's variants) are taken."""
     sweep_dir, _ = cli_sweep
     browser.set_window_size(width, 1000)
     pages = {"report": run_report[0] / "report.html", "comparison": sweep_dir / "comparison.html",
-             "index": reports_root / "reports" / "index.html"}
+             "index": reports_root / "reports" / "index.html", "groups": routing_report[0] / "report.html"}
     for name, path in pages.items():
         browser.get(path.as_uri())
         bad = browser.execute_script(OVERFLOW_JS)
@@ -201,6 +201,13 @@ def test_pages_fit_the_window(browser, run_report, cli_sweep, reports_root, tmp_
     shot = browser.find_element(By.ID, "position").screenshot_as_png
     (tmp_path / f"position_{width}.png").write_bytes(shot)
     assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 20_000, "no screenshot of the staffing position"
+    browser.get(pages["groups"].as_uri())
+    groups = browser.execute_script("return Array.from(document.querySelectorAll('#position table')[0]"
+                                    ".querySelectorAll('tbody tr')).map(r => r.cells[0].textContent.trim())")
+    assert groups == ["general", "enterprise", "all groups"], groups
+    shot = browser.find_element(By.ID, "position").screenshot_as_png
+    (tmp_path / f"position_groups_{width}.png").write_bytes(shot)
+    assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 20_000, "no screenshot of the position per group"
     browser.get(pages["comparison"].as_uri())
     shot = browser.find_element(By.ID, "variants").screenshot_as_png
     assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 5_000, "no screenshot of the variants"

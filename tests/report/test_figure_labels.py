@@ -105,6 +105,28 @@ def test_every_figure_of_a_run_keeps_its_labels_inside(monkeypatch, run_report):
     assert not any(cut.values()), {k: v for k, v in cut.items() if v}
     flow_fig = drawn["Where the contacts went"]
     assert not overlapping_texts(flow_fig), overlapping_texts(flow_fig)
+    assert not limit_labels_astray(drawn["Time to close by category (orders closed per replication)"])
+
+
+def limit_labels_astray(fig: Any) -> List[str]:
+    """The close-out limits' labels of the time-to-close figure that leave its axes (a limit past the times drawn)
+    or cross another limit's line (7 and 15 days, side by side)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    frame = ax.get_window_extent(renderer)
+    lines = [ax.transData.transform((line.get_xdata()[0], 0))[0] for line in ax.get_lines()
+             if line.get_linestyle() == "--"]
+    out = []
+    for text in ax.texts:
+        if not text.get_text().startswith("limit"):
+            continue
+        box = text.get_window_extent(renderer)
+        if box.x0 < frame.x0 or box.x1 > frame.x1 or box.y1 > frame.y1:
+            out.append(f"{text.get_text()!r} leaves the axes")
+        out += [f"{text.get_text()!r} crosses the line at {x:.0f} px" for x in lines if box.x0 < x < box.x1]
+    assert any(t.get_text().startswith("limit") for t in ax.texts), "no limit drawn: the check checks nothing"
+    return out
 
 
 @pytest.mark.parametrize("which", ["run_report", "routing_report"])
@@ -156,4 +178,36 @@ def test_flow_labels_of_small_neighbouring_nodes_do_not_overlap(monkeypatch):
     monkeypatch.setattr(flow, "png", lambda fig: drawn.append(fig) or b"")
     assert flow.flow(summary) is not None
     assert not overlapping_texts(drawn[0]), overlapping_texts(drawn[0])
+    assert not cut_texts(drawn[0]), cut_texts(drawn[0])
+
+
+def test_a_flow_label_pushed_below_the_last_node_stays_in_the_figure(monkeypatch):
+    """The Beijing baseline at scale 1 (a week and a 3-week drain): 613 orders still open, a thin last node under
+    two others, whose label, pushed down to clear theirs, was cut by the figure's bottom edge."""
+    from sim.report.figures import flow
+
+    states = {"ended:answered_direct": 277997.25, "ended:transferred_emergency": 1618.5, "ended:abandoned": 2391.75,
+              "ended:closed_rated": 178364.0, "ended:closed_not_reached": 26156.75, "open:in_progress": 393.75,
+              "open:awaiting_return_visit": 219.25}
+    summary = {"accounting": {"states": {k: {"mean": v} for k, v in states.items()}},
+               "kpis": {"calls_offered": {"mean": 417338.0}, "online_offered": {"mean": 69804.0}}}
+    drawn = []
+    monkeypatch.setattr(flow, "png", lambda fig: drawn.append(fig) or b"")
+    assert flow.flow(summary) is not None
+    assert not cut_texts(drawn[0]), cut_texts(drawn[0])
+    assert not overlapping_texts(drawn[0]), overlapping_texts(drawn[0])
+
+
+def test_the_position_per_group_keeps_its_labels_inside(monkeypatch, routing_report):
+    """The staffing position of a run with operator groups: a panel per group, titled with its name, every text
+    inside the figure."""
+    from sim.report import position_view
+    from sim.report.figures import common
+
+    drawn: list = []
+    monkeypatch.setattr(common, "png", lambda fig: drawn.append(fig) or b"\x89PNG")
+    out, exp = routing_report
+    assert position_view.week_figure(out, exp.replications[0].interval_s / 3600.0) is not None
+    titles = [ax.get_title(loc="left") for ax in drawn[0].axes]
+    assert [t.split(":")[0] for t in titles] == ["general", "enterprise"], titles
     assert not cut_texts(drawn[0]), cut_texts(drawn[0])

@@ -123,7 +123,8 @@ def test_report_md_golden_structure(run_report):
 
 def test_index_lists_the_run(run_report, cli_sweep, reports_root):
     """reports/index.html lists the API run and the command-line sweep with its variants, and links to
-    their pages; a broken folder is listed as unreadable without stopping the index."""
+    their pages and, beside each page, its workbook; a broken folder is listed as unreadable without stopping
+    the index."""
     from sim.report.index import refresh_index, scan
 
     index = reports_root / "reports" / "index.html"
@@ -132,6 +133,11 @@ def test_index_lists_the_run(run_report, cli_sweep, reports_root):
     sweep_dir, _ = cli_sweep
     rel = sweep_dir.relative_to(reports_root / "reports").as_posix()
     assert f"{rel}/comparison.html" in text and f"{rel}/variant_1/" in text, "the sweep is not in the index"
+    hrefs = re.findall(r'href="([^"#]+)"', text)
+    for page, book in (("heating_season_start/run/report.html", "heating_season_start/run/report.xlsx"),
+                       (f"{rel}/comparison.html", f"{rel}/comparison.xlsx")):
+        assert (reports_root / "reports" / book).is_file() and book in hrefs, f"no link to {book}: {hrefs}"
+        assert hrefs.index(book) == hrefs.index(page) + 1, f"{book} is not beside {page}"
     broken = reports_root / "reports" / "stray" / "broken"
     broken.mkdir(parents=True, exist_ok=True)
     (broken / "summary.json").write_text("{not json")

@@ -124,16 +124,24 @@ def time_to_close(rd: RunData) -> Optional[Figure]:
         lim = rd.cfg.workorders.closeout_limit_h.get(cls)
         if lim is not None:
             limits.setdefault(float(lim), []).append(cls)
-    trans = ax.get_xaxis_transform()
-    for lim, classes in sorted(limits.items()):
-        ax.axvline(lim, color=SERIES["target"], ls="--", lw=1, zorder=2)
-        when = f"{lim:g} h" if lim < 48 else f"{lim / 24:g} days"
-        ax.text(lim * 1.04, 0.03, f"limit {when}:\n{', '.join(classes)}", transform=trans, fontsize=7,
-                color=SERIES["target"], va="bottom", ha="left")
     ax.set_xscale("log")
     finite = np.nonzero(hist.sum(axis=0))[0]
     if len(finite):
         ax.set_xlim(HIST_EDGES_H[max(finite[0] - 2, 0)], HIST_EDGES_H[min(finite[-1] + 3, len(HIST_EDGES_H) - 1)])
+    trans = ax.get_xaxis_transform()
+    lo, hi = ax.get_xlim()
+    past = []
+    for lim, classes in sorted(limits.items()):
+        if not lo < lim < hi:  # a limit past the times drawn: its label would land outside the axes
+            past.append(", ".join(classes))
+            continue
+        ax.axvline(lim, color=SERIES["target"], ls="--", lw=1, zorder=2)
+        when = f"{lim:g} h" if lim < 48 else f"{lim / 24:g} days"
+        # along its line (a label beside the line ran into the next limit's line and label: 7 and 15 days), on a
+        # pale box so that the curves crossing it leave it readable
+        ax.text(lim * 1.04, 0.03, f"limit {when}: {', '.join(classes)}", transform=trans, fontsize=7,
+                color=SERIES["target"], va="bottom", ha="left", rotation=90, zorder=5,
+                bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
     from matplotlib.ticker import FixedLocator, FuncFormatter
 
     ticks = [t for t in (0.1, 0.5, 1, 2, 4, 8, 24, 48, 72, 168, 360, 720, 1440, 2880) if t]
@@ -152,7 +160,8 @@ def time_to_close(rd: RunData) -> Optional[Figure]:
                f"{still:.1%} of the orders were still open: experiment.drain_h follows them further). "
                "The dashed lines are the close-out "
                "limits of the urgency classes (workorders.closeout_limit_h), counted from the order's arrival at "
-               "the unit, so a little later than drawn.")
+               "the unit, so a little later than drawn"
+               + (f"; those of {'; '.join(past)} lie past the times drawn." if past else "."))
     return Figure("time_to_close", "Time to close", caption, png(fig))
 
 

@@ -140,9 +140,11 @@ def flow(summary: Mapping[str, Any]) -> Optional[Figure]:
         _band(ax, xs[na.col] + NODE_W, a1 - ha, a1, xs[nb.col], b1 - hb, b1, colour)
         out_off[a] = out_off.get(a, 0.0) + ha
         in_off[b] = in_off.get(b, 0.0) + hb
+    lowest = min(n.y0 for n in nodes)
     for c in range(4):
         col = [n for n in nodes if n.col == c]
         centres = _spread([(n.y0 + n.y1) / 2 for n in col], 0.1)  # a two-line label is about 0.09 high
+        lowest = min([lowest, *(yc - 0.05 for yc in centres)])  # a label pushed below the last node stays in view
         for n, yc in zip(col, centres):
             ax.add_patch(_rect(xs[c], n.y0, NODE_W, n.y1 - n.y0, n.colour))
             share = n.value / total
@@ -150,7 +152,7 @@ def flow(summary: Mapping[str, Any]) -> Optional[Figure]:
             ax.text(xs[c] + NODE_W + 0.006, yc, text, va="center", ha="left", fontsize=7.5, zorder=5,
                     bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
     ax.set_xlim(0, 1.06)
-    ax.set_ylim(min(n.y0 for n in nodes) - 0.03, 1.02)
+    ax.set_ylim(lowest - 0.03, 1.02)
     ax.axis("off")
     for c, words in enumerate(("channel", "front line", "operator's decision", "work orders")):
         ax.text(xs[c], 1.06, words, transform=ax.get_xaxis_transform(), fontsize=8.5, fontweight="bold",
