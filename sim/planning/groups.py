@@ -58,8 +58,10 @@ def shares(cfg: Config, sc: Compiled) -> List[WorkShare]:
             for g, name in enumerate(rp.groups)]
 
 
-def front_requirements(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True) -> List[Requirement]:
-    """The requirement of every operator group, in the order of ``routing.groups`` (module docstring).
+def front_requirements(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True,
+                       upto: Optional[int] = None) -> List[Requirement]:
+    """The requirement of every operator group, in the order of ``routing.groups`` (module docstring); with
+    ``upto``, the agents of the first ``upto`` intervals only (0 after: a report on a shorter run).
 
     Raises
     ------
@@ -71,11 +73,11 @@ def front_requirements(cfg: Config, sc: Optional[Compiled] = None, agents: bool 
     if not agents:
         return reqs
     if len(reqs) > 1:
-        _with_overflow(cfg, sc, reqs)
+        _with_overflow(cfg, sc, reqs, upto)
     else:
-        reqs[0].calls_agents = calls_agents(reqs[0], cfg)
+        reqs[0].calls_agents = calls_agents(reqs[0], cfg, upto)
     for req in reqs:
-        propose(req, cfg)
+        propose(req, cfg, upto)
     return reqs
 
 
@@ -95,7 +97,7 @@ def _not_answered(req: Requirement, agents: np.ndarray, after_s: float) -> np.nd
     return out
 
 
-def _with_overflow(cfg: Config, sc: Compiled, reqs: List[Requirement]) -> None:
+def _with_overflow(cfg: Config, sc: Compiled, reqs: List[Requirement], upto: Optional[int] = None) -> None:
     """Set every group's ``calls_agents`` with the overflow it receives (module docstring)."""
     rp = sc.routing
     edges = planning_edges(sc)
@@ -108,7 +110,7 @@ def _with_overflow(cfg: Config, sc: Compiled, reqs: List[Requirement]) -> None:
             rate, handle, load, var, _ = call_loads(cfg, sc, edges, cats)
             routes.append((steps, rate, handle, load, var))
     for req in reqs:  # first without overflow: each group for its own calls
-        req.calls_agents = calls_agents(req, cfg)
+        req.calls_agents = calls_agents(req, cfg, upto)
     for _ in range(PASSES):
         ov = [[np.zeros(edges.size - 1) for _ in range(4)] for _ in reqs]  # rate, rate x handle, load, var
         for steps, rate, handle, load, var in routes:
@@ -128,7 +130,7 @@ def _with_overflow(cfg: Config, sc: Compiled, reqs: List[Requirement]) -> None:
                 req.mean_handle_s = np.where(req.call_rate > 0, (rate * handle + o_work) / req.call_rate, handle)
             req.call_load = load + o_load
             req.work_var = var + o_var
-            new = calls_agents(req, cfg)
+            new = calls_agents(req, cfg, upto)
             changed |= req.calls_agents is None or not np.array_equal(new, req.calls_agents)
             req.calls_agents = new
         if not changed:

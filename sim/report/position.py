@@ -67,7 +67,8 @@ def group_required(exp: ExperimentResult, plan: Any) -> tuple[Optional[Dict[str,
         from sim.planning.groups import front_requirements
 
         try:
-            reqs = front_requirements(exp.cfg, agents=True)
+            n = len(exp.replications[0].intervals["rostered_operators"])
+            reqs = front_requirements(exp.cfg, agents=True, upto=n)
         except ConfigError as exc:
             return None, f"the erlang requirement cannot be computed: {exc}"
     return {r.name: np.asarray(r.required, dtype=float) for r in reqs}, ""

@@ -18,3 +18,18 @@ def test_requirement_of_the_first_intervals_is_the_full_one_cut() -> None:
     assert np.array_equal(cut.agents[:6], full.agents[:6]) and full.agents[:6].min() > 0
     assert not cut.agents[6:].any() and full.agents[6:].min() > 0  # Beijing has calls every half-hour
     assert np.array_equal(cut.required[:6], full.required[:6])
+
+
+def test_group_requirements_of_the_first_intervals_are_the_full_ones_cut() -> None:
+    """Operator groups with overflow: each group's requirement over the first intervals is its full one, cut."""
+    from sim.planning.groups import front_requirements
+
+    cfg = compose_config("skills_and_callbacks", ["scale=0.2", "experiment.horizon_h=4", "experiment.warmup_h=0"])
+    full = front_requirements(cfg, agents=True)
+    cut = front_requirements(cfg, agents=True, upto=8)
+    assert [r.name for r in cut] == [r.name for r in full] and len(full) >= 2
+    for f, c in zip(full, cut):
+        assert f.agents is not None and c.agents is not None
+        assert np.array_equal(c.agents[:8], f.agents[:8]) and not c.agents[8:].any()
+        assert np.array_equal(c.required[:8], f.required[:8])
+    assert any(f.agents[:8].any() for f in full) and all(f.agents[8:].any() for f in full)
