@@ -12,7 +12,7 @@ Drawing is deterministic, so the sections - the PNG bytes included - are the sam
 process; a test holds them equal.
 
 The fork is taken only where it is safe and useful: ``os.fork`` exists, the process may run on at
-least two processors and one of them is free (the load average says so), no other Python thread
+least two processors and one of them is free (nothing else runs at that moment: :func:`busy`), no other thread
 runs (forking a threaded process can copy a held lock), and there are at least two sections.  A
 child that fails in any way (killed, an exception, a result that cannot be read) costs nothing but
 time: the parent draws its sections itself.  An interrupt (Ctrl-C) in the parent kills and reaps
@@ -60,12 +60,23 @@ def other_threads() -> bool:
 
 
 def busy() -> float:
-    """The machine's load: processes running or waiting to run, averaged over the last minute (0 where the
-    system does not say)."""
+    """Other work on the machine now: the processes (threads) running or ready to run besides this one, from
+    ``/proc/loadavg`` on Linux; elsewhere the one-minute load average less this process (0 where the system
+    does not say).  The count of this moment, not a minute's average, which would hold this command's own
+    previous runs against it."""
     try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):  # pragma: no cover - not Unix
-        return 0.0
+        with open("/proc/loadavg", encoding="ascii") as fh:
+            return max(0.0, float(fh.read().split()[3].split("/")[0]) - 1.0)
+    except (OSError, IndexError, ValueError):
+        try:
+            return max(0.0, os.getloadavg()[0] - 1.0)
+        except (AttributeError, OSError):  # pragma: no cover - not Unix
+            return 0.0
+
+
+#: Set in a child forked before the run: the processors were judged when the run started, and what runs now
+#: beside the child (the run writing the workbook) is this command's own work.
+_JUDGED = False
 
 
 def can_fork(tasks: int) -> bool:
@@ -73,7 +84,8 @@ def can_fork(tasks: int) -> bool:
     a second processor that is free (this process keeps one busy; on a machine busy with other work the
     child would only wait for a processor)."""
     n = processors()
-    return tasks >= 2 and hasattr(os, "fork") and n >= 2 and busy() <= n - 1 + 0.5 and not other_threads()
+    free = _JUDGED or busy() <= n - 2 + 0.5
+    return tasks >= 2 and hasattr(os, "fork") and n >= 2 and free and not other_threads()
 
 
 def _read_all(fd: int) -> bytes:
@@ -174,9 +186,11 @@ def _read_exactly(fd: int, n: int, parent: int) -> Optional[bytes]:
 
 def _early_child(prepare: Callable[[], object], parent: int, payload: int,
                  result: int) -> None:  # pragma: no cover - runs in the child
+    global _JUDGED
     status = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        _JUDGED = True
         prepare()
         head = _read_exactly(payload, 8, parent)
         body = _read_exactly(payload, struct.unpack("<Q", head)[0], parent) if head else None

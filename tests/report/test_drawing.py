@@ -74,11 +74,14 @@ def test_no_fork_where_it_is_unsafe_or_useless(monkeypatch):
     monkeypatch.setattr(drawing, "processors", lambda: 1)
     assert not drawing.can_fork(5)
     monkeypatch.setattr(drawing, "processors", lambda: 2)
-    monkeypatch.setattr(drawing, "busy", lambda: 0.9)
+    monkeypatch.setattr(drawing, "busy", lambda: 0.0)
     assert drawing.can_fork(5) == (threading.active_count() == 1) and not drawing.can_fork(1)
-    monkeypatch.setattr(drawing, "busy", lambda: 2.0)
-    assert not drawing.can_fork(5), "both processors busy with other work"
-    monkeypatch.setattr(drawing, "busy", lambda: 0.9)
+    monkeypatch.setattr(drawing, "busy", lambda: 1.0)
+    assert not drawing.can_fork(5), "the other processor busy with other work"
+    monkeypatch.setattr(drawing, "processors", lambda: 4)
+    assert drawing.can_fork(5) == (threading.active_count() == 1), "two of four free"
+    monkeypatch.setattr(drawing, "processors", lambda: 2)
+    monkeypatch.setattr(drawing, "busy", lambda: 0.0)
     stop = threading.Event()
     t = threading.Thread(target=stop.wait)
     t.start()
@@ -203,6 +206,23 @@ def test_items_that_cannot_be_pickled_are_drawn_without_the_early_child(two_proc
 
 def drawing_call(task):
     return task()
+
+
+def test_busy_counts_the_other_work_of_this_moment():
+    """Another process spinning now counts as other work at once (a minute's load average would lag, and hold this
+    command's own previous runs against it); this process itself does not count."""
+    import subprocess
+    import sys
+    import time
+
+    quiet = min(drawing.busy() for _ in range(5))
+    spin = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        assert max(drawing.busy() for _ in range(20)) >= quiet + 1
+    finally:
+        spin.kill()
+        spin.wait()
 
 
 def test_an_early_child_that_dies_costs_only_time(two_processors):
