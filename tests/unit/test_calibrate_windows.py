@@ -222,28 +222,38 @@ def test_holdout_arithmetic():
     assert e["abandon_rate"]["mae"] == pytest.approx(0.1 / 3) and e["abandon_rate"]["bias"] == pytest.approx(0.1 / 3)
 
 
-def test_week_template_holds_each_date(tmp_path):
+def test_holdout_is_a_dated_scenario_of_its_own_dates(tmp_path):
+    """Each hold-out date keeps its own calls per half-hour and call type, and its own agents (issue 20): not an
+    hourly profile, not weekday averages."""
     from sim.api import compose_config
-    from sim.calibrate.holdout import Inputs, week_template
+    from sim.calibrate.holdout import erlang_a
+    from sim.calibrate.holdout_inputs import Inputs, dated_scenario
+    from sim.config.dated import read_dated
 
     cfg = compose_config("single_queue", ["experiment.progress=false", "calls.retrial.probability=0.3"])
+    types = list(cfg.categories)
     dates = [dt.date(2024, 1, 5) + dt.timedelta(days=i) for i in range(3)]  # Friday, Saturday, Sunday
-    calls = np.zeros((3, 24))
-    calls[0, 9], calls[1, 10], calls[2, 9:11] = 100, 50, [30, 90]
+    calls = np.zeros((3, 48, len(types)))
+    calls[0, 18, 0], calls[0, 19, 0] = 10, 90  # 09:00 and 09:30 of one hour differ
+    calls[1, 20, 0], calls[2, 18:22, 0] = 50, [30, 0, 90, 0]
     agents = np.zeros((3, 48))
     agents[:, 18:22] = [[4.0], [2.5], [3.0]]
-    x = Inputs(dates, calls, {name: 1.0 / len(cfg.categories) for name in cfg.categories},
-               {"operators": agents})
-    t = week_template(cfg, x)
+    x = Inputs(dates, calls, types, {"operators": agents})
+    t = dated_scenario(cfg, x, tmp_path)
     e = t.experiment
-    assert (e.start_weekday, e.horizon_h, t.arrivals.phone.day_cv, t.calls.retrial.probability) == (4, 72.0, 0.0, 0.0)
-    per_day = 270.0 / 3
-    assert t.arrivals.phone.per_day == pytest.approx(per_day)
-    assert t.arrivals.day_of_week[4] * per_day == pytest.approx(100) and t.arrivals.day_of_week[6] * per_day == 120
-    profile = np.array(t.arrivals.phone.hourly_profile).reshape(7, 24)
-    assert profile[6, 9] == pytest.approx(0.25) and profile[6, 10] == pytest.approx(0.75)
+    assert (e.start_weekday, e.horizon_h, t.calls.retrial.probability) == (4, 72.0, 0.0)
+    demand = read_dated(t.dated.file, ["phone", "online"], list(t.categories))
+    assert demand.start == dates[0] and demand.n_days == 3 and demand.by_category
+    rates = demand.rates["phone"].reshape(3, 48, -1)
+    col = list(t.categories).index(types[0])
+    assert rates[0, 18, col] == 10 and rates[0, 19, col] == 90 and rates[1, 20, col] == 50
+    assert rates[2, 20, col] == 90 and rates[2, 19].sum() == 0
+    assert t.arrivals.phone.per_day == pytest.approx(270.0 / 3)
     plan = np.array(t.staffing.half_hourly).reshape(7, 48)
     assert plan[4, 18] == 4.0 and plan[5, 20] == 2.5 and plan[6, 21] == 3.0 and plan[0].sum() == 0.0
-    with pytest.raises(ValueError, match="at most seven dates"):
-        week_template(cfg, Inputs(dates * 3, np.vstack([calls] * 3), x.type_shares, {"operators": np.vstack(
-            [agents] * 3)}))
+    # Erlang A is fed the same dates: 90 calls at 09:30 of the first date, 10 at 09:00, not 50 and 50
+    ea = erlang_a(x, [1.0] * 48, 180.0, 300.0, 15.0)
+    assert ea.offered[18] == 10 + 30 and ea.offered[19] == 90 and ea.offered[20] == 50 + 90
+    with pytest.raises(ValueError, match="at most 7 dates"):
+        dated_scenario(cfg, Inputs(dates * 3, np.vstack([calls] * 3), types, {"operators": np.vstack([agents] * 3)}),
+                       tmp_path)
