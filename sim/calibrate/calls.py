@@ -29,9 +29,11 @@ fitted values of ``calibration.json`` and the objects the report draws:
   the log's agents form and the call types they serve, and the agents available
   in each half-hour of each date, measured from presence and the times callers
   waited (not fitted to waits or abandonment);
-* **handle time by time of day**: the mean handle time of the calls arriving in
-  each half-hour of the day over the pooled mean, shrunk towards 1 with the
-  weight of :data:`SHRINK_SERVICES` services (``calls.handle_factor_half_hourly``);
+* **handle time by time of day**: the mean, over the calls arriving in each
+  half-hour of the day, of their handle time over their call type's mean, shrunk
+  towards 1 with the weight of :data:`SHRINK_SERVICES` services
+  (``calls.handle_factor_half_hourly``): the model multiplies each type's own
+  handle time by it, so a half-hour's mix of call types is not counted twice;
 * **patience per call type** where a type has at least ``min_per_category``
   abandonments (censored fits as for the pooled patience).
 """
@@ -169,17 +171,39 @@ def _priority(log: CallLog, first: np.ndarray, opts: CallOptions) -> Dict[str, A
     return out
 
 
-def handle_factor(log: CallLog) -> List[float]:
-    """Mean handle time by half-hour of arrival over the pooled mean, shrunk towards 1 (module docstring)."""
+def type_handle_means(log: CallLog, handle: Dict[str, FitReport], pooled: FitReport) -> np.ndarray:
+    """The mean handle time the scenario gives each call type of ``log`` (its own fit's, else the pooled one's), s."""
+    return np.array([handle[c].sample_mean if c in handle else pooled.sample_mean for c in log.categories])
+
+
+def handle_factor(log: CallLog, type_mean_s: np.ndarray) -> List[float]:
+    """Handle time by half-hour of arrival relative to each call's type (module docstring), shrunk towards 1.
+
+    The model multiplies each call type's own handle-time distribution by the factor of the call's half-hour, so
+    the factor is the mean of ``handle / its type's mean`` (``type_mean_s``, per type code) over the calls arriving
+    in the half-hour: a half-hour whose calls are of long types is not made longer twice (by its mix and again by
+    a factor that holds the mix).
+    """
     m = (log.outcome == 0) & ~np.isnan(log.ended_s) & (log.ended_s > log.answered_s)
-    x = (log.ended_s - log.answered_s)[m]
+    x = (log.ended_s - log.answered_s)[m] / type_mean_s[log.category[m]]
     if not len(x):
         return [1.0] * 48
     half = ((log.arrive_local_s[m] % 86400.0) // HALF_S).astype(np.int64)
     total = np.bincount(half, weights=x, minlength=48)
     n = np.bincount(half, minlength=48)
-    mean = float(x.mean())
-    return [float(v) for v in (total + SHRINK_SERVICES * mean) / (n + SHRINK_SERVICES) / mean]
+    return [float(v) for v in (total + SHRINK_SERVICES) / (n + SHRINK_SERVICES)]
+
+
+def half_hour_handle(log: CallLog, type_mean_s: np.ndarray, factor: List[float]) -> np.ndarray:
+    """Mean handle time of each half-hour's calls in the model (48 values, s): the mean of their types' means (the
+    half-hour's mix of answered calls; the mean of all where none) times the half-hour's factor."""
+    m = log.outcome == 0
+    half = ((log.arrive_local_s[m] % 86400.0) // HALF_S).astype(np.int64)
+    means = type_mean_s[log.category[m]]
+    n = np.bincount(half, minlength=48)[:48]
+    total = np.bincount(half, weights=means, minlength=48)[:48]
+    mix = np.where(n > 0, total / np.maximum(n, 1), float(means.mean()) if len(means) else 1.0)
+    return mix * np.asarray(factor)
 
 
 def offered_by_team(log: CallLog, teams: Teams, days: int) -> np.ndarray:
@@ -242,8 +266,9 @@ def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
     if not avail.available.any():
         raise ValueError("no answered call has a service start and end: the staffing plan cannot be derived")
     offered = offered_by_team(log, teams, avail.days)
-    factor = handle_factor(log)
-    handle_h = pooled.sample_mean * np.asarray(factor)
+    type_mean = type_handle_means(log, handle, pooled)
+    factor = handle_factor(log, type_mean)
+    handle_h = half_hour_handle(log, type_mean, factor)
     plans = {t: [float(v) for v in weekly_plan(avail.available[k], offered[k], log.info.start_date.weekday(),
                                                handle_h, patience.fits["exponential"].mean)]
              for k, t in enumerate(teams.names)}

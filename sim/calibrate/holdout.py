@@ -18,7 +18,7 @@ within ``kpi.answer_threshold_s`` / ended) and calls offered, against
 * the **simulation** (the mean over replications, :mod:`sim.api`);
 * **Erlang A** per date and half-hour with the same inputs: the date's calls offered
   in the half-hour, the agents (linear between the neighbouring whole numbers), the mean
-  handle time times the half-hour's factor, and exponential patience (the censored
+  handle time of the half-hour's call types times its factor, and exponential patience (the censored
   exponential fit of the fit window: Erlang A's own assumption);
 * **persistence**: the fit window's dates nearest the hold-out with the same
   weekdays, as they were (the last fit week for a hold-out that follows it);
@@ -119,14 +119,16 @@ def simulated(cfg: Config) -> List[Sums]:
     return out
 
 
-def erlang_a(x: Inputs, handle_factor: Sequence[float], mean_handle_s: float, patience_mean_s: float,
+def erlang_a(x: Inputs, handle_factor: Sequence[float], type_mean_s: Dict[str, float], patience_mean_s: float,
              threshold_s: float) -> Sums:
     """Erlang A per date and half-hour of the hold-out's inputs ``x`` (module docstring), pooled over its dates: the
-    date's calls offered in the half-hour, the teams' agents summed, the mean handle time times the half-hour's
-    factor (``handle_factor``, 48 values) and exponential patience of mean ``patience_mean_s``."""
+    date's calls offered in the half-hour, the teams' agents summed, the mean handle time of the half-hour's mix of
+    call types (``type_mean_s``: call type -> its mean) times the half-hour's factor (``handle_factor``, 48 values)
+    and exponential patience of mean ``patience_mean_s``."""
     from sim.analysis.theory import erlang_a_metrics
 
     calls = x.calls_per_half
+    means = np.array([type_mean_s[t] for t in x.types])
     agents = np.sum(list(x.agents.values()), axis=0)
     factor = np.asarray(list(handle_factor) or [1.0] * 48, dtype=float)
     out = _zero()
@@ -135,6 +137,7 @@ def erlang_a(x: Inputs, handle_factor: Sequence[float], mean_handle_s: float, pa
             n = float(calls[i, h])
             if n <= 0:
                 continue
+            mean_handle_s = float(x.calls[i, h] @ means) / n
             p_ab, asa, sl = _erlang_a_mix(n / HALF_S, 1.0 / (mean_handle_s * factor[h % len(factor)]),
                                           1.0 / patience_mean_s, float(agents[i, h]), threshold_s, erlang_a_metrics)
             out = out + Sums(*(np.eye(48)[h] * v for v in (n, n * (1 - p_ab), n * p_ab, n * (1 - p_ab) * asa, n * sl)))
@@ -226,8 +229,8 @@ def evaluate(cal: CallCalibration, cfg: Config, hold: CallLog, w: Window, x: Inp
     halves = np.arange(48)
     keep = (halves >= 2 * hours[0]) & (halves < 2 * hours[1])
     sim = mean_sums(simulated(cfg)).kpis(w.days)
-    ea = erlang_a(x, cal.handle_factor, cal.handle_pooled.sample_mean, cal.patience.fits["exponential"].mean,
-                  thr).kpis(w.days)
+    type_mean = {t: (cal.handle[t] if t in cal.handle else cal.handle_pooled).sample_mean for t in x.types}
+    ea = erlang_a(x, cal.handle_factor, type_mean, cal.patience.fits["exponential"].mean, thr).kpis(w.days)
     assert fit_log.info.start_date is not None
     fit_w = Window(fit_log.info.start_date, fit_log.info.start_date + dt.timedelta(days=int(
         math.floor(float(fit_log.arrive_local_s.max()) / 86400.0))), fit_log.info.start_date)
@@ -251,7 +254,7 @@ def evaluate(cal: CallCalibration, cfg: Config, hold: CallLog, w: Window, x: Inp
     out.update({"window": w.as_dict(), "hours": list(hours), "threshold_s": thr, "weights": "calls offered",
                 "replications": cfg.experiment.replications, "seed": cfg.experiment.seed,
                 "persistence_dates": [d.isoformat() if d else None for d in pdates],
-                "erlang_a_inputs": {"mean_handle_s": cal.handle_pooled.sample_mean,
+                "erlang_a_inputs": {"mean_handle_s": type_mean,
                                     "patience_mean_s": cal.patience.fits["exponential"].mean,
                                     "agents": "the teams' agents available, summed",
                                     "arrivals": "the simulation's arrival rate per half-hour",

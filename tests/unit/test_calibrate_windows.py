@@ -252,8 +252,32 @@ def test_holdout_is_a_dated_scenario_of_its_own_dates(tmp_path):
     plan = np.array(t.staffing.half_hourly).reshape(7, 48)
     assert plan[4, 18] == 4.0 and plan[5, 20] == 2.5 and plan[6, 21] == 3.0 and plan[0].sum() == 0.0
     # Erlang A is fed the same dates: 90 calls at 09:30 of the first date, 10 at 09:00, not 50 and 50
-    ea = erlang_a(x, [1.0] * 48, 180.0, 300.0, 15.0)
+    ea = erlang_a(x, [1.0] * 48, {t: 180.0 for t in types}, 300.0, 15.0)
     assert ea.offered[18] == 10 + 30 and ea.offered[19] == 90 and ea.offered[20] == 50 + 90
     with pytest.raises(ValueError, match="at most 7 dates"):
         dated_scenario(cfg, Inputs(dates * 3, np.vstack([calls] * 3), types, {"operators": np.vstack([agents] * 3)}),
                        tmp_path)
+
+
+def test_handle_factor_does_not_count_the_call_type_mix_twice(tmp_path):
+    """Short calls in the morning and long ones in the evening, each type alike at every hour: the model gives each
+    type its own handle time, so the time-of-day factor is 1 for the short calls (it was 0.5: the mix counted
+    twice); the long type's own evening slow-down still shows."""
+    from sim.calibrate.calls import CallOptions, calibrate_calls
+
+    rows = []
+    for d in range(3):
+        day = dt.date(2024, 1, 1) + dt.timedelta(days=d)
+        for k in range(120):
+            rows.append(_row(day, 9 * 3600 + 30 * k, 0, 50.0 + 20 * (k % 2), "short", f"s{k % 2}"))  # 09:00-10:00
+            rows.append(_row(day, 18 * 3600 + 30 * k, 0, 250.0 + 100 * (k % 2), "long", f"l{k % 2}"))  # 18:00
+            rows.append(_row(day, 21 * 3600 + 30 * k, 0, 600.0 if k % 2 else 300.0, "long", f"l{k % 2}"))
+            if k % 10 == 0:  # a few callers who hang up (patience needs them)
+                rows.append(_row(day, 12 * 3600 + 30 * k, 10.0 + k, 0, "short", "", answered=False))
+    cal = calibrate_calls(_log(tmp_path, rows), CallOptions(min_per_category=10))
+    f = cal.handle_factor
+    assert cal.handle["short"].sample_mean == pytest.approx(60.0) and cal.handle["long"].sample_mean == pytest.approx(
+        375.0)
+    assert f[18] == pytest.approx(1.0) and f[19] == pytest.approx(1.0), "short calls at their type's mean"
+    # the long type's own time of day: 300 s at 18:00, 450 s at 21:00 (180 calls a half-hour, shrunk by 100)
+    assert f[36] == pytest.approx((180 * 300 / 375 + 100) / 280) and f[42] == pytest.approx((180 * 1.2 + 100) / 280)
