@@ -251,6 +251,7 @@ def evaluate(cal: CallCalibration, cfg: Config, hold: CallLog, w: Window, x: Inp
         errors["simulated_with_redial_loop"] = score(mean_sums(simulated(diagnostic_cfg)).kpis(w.days), obs, weight,
                                                      keep)
     out["errors"] = errors
+    out["empty_queue"] = not_ready(hold, thr, hours)
     out.update({"window": w.as_dict(), "hours": list(hours), "threshold_s": thr, "weights": "calls offered",
                 "replications": cfg.experiment.replications, "seed": cfg.experiment.seed,
                 "persistence_dates": [d.isoformat() if d else None for d in pdates],
@@ -264,6 +265,35 @@ def evaluate(cal: CallCalibration, cfg: Config, hold: CallLog, w: Window, x: Inp
                            "type_shares": x.type_shares},
                 "bootstrap_draws": BOOTSTRAP})
     return out
+
+
+def not_ready(log: CallLog, threshold_s: float, hours: tuple[int, int]) -> Dict[str, Optional[float]]:
+    """How the log treats a caller who arrives while no other caller waits (``calibration.json`` -> ``holdout`` ->
+    ``empty_queue``), over the calls arriving within ``hours``: their share of the calls ended, the share of them
+    answered at once and within ``threshold_s``, the median wait of those not answered at once, and the service
+    level (points) the log would gain if every one of them had been answered at once - as the simulation does
+    whenever an agent is free, its agents being ready the moment a call ends."""
+    from sim.calibrate.agents import _level
+
+    arrive, left = log.arrive_s - log.arrive_s.min(), log.left_s - log.arrive_s.min()
+    wait = attempt_waits(log)
+    ended = (log.outcome == 0) | (log.outcome == 1)
+    waited = ended & (wait > 0)
+    n_s = int(np.nanmax(np.where(np.isnan(left), arrive, left))) + 2
+    queue = _level(arrive[waited], left[waited], n_s)[np.clip(arrive.astype(np.int64), 0, n_s - 1)] - waited
+    hour = (log.arrive_local_s % 86400.0) // 3600.0
+    first = ended & (queue <= 0) & (hour >= hours[0]) & (hour < hours[1])
+    n, n_ended = int(first.sum()), int((ended & (hour >= hours[0]) & (hour < hours[1])).sum())
+    if not n:
+        return {"share_of_calls": None, "answered_at_once": None, "within_threshold": None,
+                "median_wait_s_of_the_others": None, "service_level_points": None}
+    ans = log.outcome == 0
+    others = first & (wait > 0)
+    within = first & ans & (wait <= threshold_s)
+    return {"share_of_calls": n / n_ended, "answered_at_once": float(np.mean(ans[first] & (wait[first] == 0))),
+            "within_threshold": float(within.sum() / n),
+            "median_wait_s_of_the_others": float(np.median(wait[others])) if others.any() else None,
+            "service_level_points": float((n - within.sum()) / n_ended)}
 
 
 def _list(x: np.ndarray) -> List[Optional[float]]:

@@ -281,3 +281,21 @@ def test_handle_factor_does_not_count_the_call_type_mix_twice(tmp_path):
     assert f[18] == pytest.approx(1.0) and f[19] == pytest.approx(1.0), "short calls at their type's mean"
     # the long type's own time of day: 300 s at 18:00, 450 s at 21:00 (180 calls a half-hour, shrunk by 100)
     assert f[36] == pytest.approx((180 * 300 / 375 + 100) / 280) and f[42] == pytest.approx((180 * 1.2 + 100) / 280)
+
+
+def test_callers_finding_nobody_waiting(tmp_path):
+    """The service-level gap's diagnostic: of the callers who arrive while nobody else waits, how many the log
+    answers at once (the simulation answers each one at once whenever an agent is free)."""
+    from sim.calibrate.holdout import not_ready
+
+    day = dt.date(2024, 1, 1)
+    h10 = 10 * 3600
+    rows = [_row(day, h10, 0, 60, "a", "ag0"),                       # nobody waiting: answered at once
+            _row(day, h10 + 300, 30, 60, "a", "ag0"),                # nobody waiting, yet waits 30 s
+            _row(day, h10 + 310, 40, 60, "a", "ag1"),                # arrives while the one before waits: left out
+            _row(day, h10 + 600, 20, 0, "a", "", answered=False),    # nobody waiting: hangs up after 20 s
+            _row(day, 8 * 3600, 0, 60, "a", "ag0")]                  # outside the hours scored
+    d = not_ready(_log(tmp_path, rows), 15.0, (10, 11))
+    assert d["share_of_calls"] == pytest.approx(3 / 4) and d["answered_at_once"] == pytest.approx(1 / 3)
+    assert d["within_threshold"] == pytest.approx(1 / 3) and d["median_wait_s_of_the_others"] == 25.0
+    assert d["service_level_points"] == pytest.approx(2 / 4), "two of the four calls ended, not answered in 15 s"
