@@ -1,14 +1,15 @@
 """Date windows of a calibration, the agents available measured from a log, and the hold-out's arithmetic.
 
 * ``--fit-from/--fit-to/--holdout-from/--holdout-to``: a window outside the log, reversed, without a row,
-  a hold-out overlapping the fit window or longer than the week template holds, a date or hours that are
+  a hold-out overlapping the fit window or longer than a week's plan of agents holds, a date or hours that are
   not ones - each one line naming the option as typed, exit status 2, nothing written;
 * a log cut to a window keeps each call's local clock (also across a daylight-saving change) and counts;
   a request log cut to a fit window stands as it was at the window's end;
 * the estimator of the agents available, on a hand-made timeline: talking, between services, before and
   after a session, unavailable while callers of the team wait, off duty after a long gap; teams;
-* the week plan of several dates is their certainty equivalent; the hold-out's template, Erlang A at a
-  fractional number of agents, persistence dates and the weighted errors.
+* the week plan of several dates is their certainty equivalent; the hold-out's dated scenario (each date's
+  own half-hours), Erlang A at a fractional number of agents, persistence dates and the weighted errors;
+* the handle-time factor by time of day taken within call types; the callers who find nobody waiting.
 """
 
 from __future__ import annotations
