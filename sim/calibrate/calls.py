@@ -29,11 +29,14 @@ fitted values of ``calibration.json`` and the objects the report draws:
   the log's agents form and the call types they serve, and the agents available
   in each half-hour of each date, measured from presence and the times callers
   waited (not fitted to waits or abandonment);
-* **handle time by time of day**: the mean, over the calls arriving in each
-  half-hour of the day, of their handle time over their call type's mean, shrunk
-  towards 1 with the weight of :data:`SHRINK_SERVICES` services
-  (``calls.handle_factor_half_hourly``): the model multiplies each type's own
-  handle time by it, so a half-hour's mix of call types is not counted twice;
+* **handle time by time of day**: the mean handle time of the calls arriving in
+  each half-hour of the day over the pooled mean, shrunk towards 1 with the
+  weight of :data:`SHRINK_SERVICES` services (``calls.handle_factor_half_hourly``):
+  the scenario's call-type mix is one for the whole day, so the factor carries
+  the half-hour's mix too; and the same *within call types* (each call's handle
+  time over its type's mean) for a dated scenario whose half-hours carry their
+  own mix (the hold-out, :mod:`sim.calibrate.holdout_inputs`), where the pooled
+  factor would count the mix twice;
 * **patience per call type** where a type has at least ``min_per_category``
   abandonments (censored fits as for the pooled patience).
 """
@@ -90,6 +93,7 @@ class CallCalibration:
     plans: Dict[str, List[float]]     # team -> 336 agents available (Monday first): the week template
     talk_occupancy: float             # talking / present
     handle_factor: List[float]        # 48 factors of handle time by half-hour of arrival
+    handle_factor_within: List[float]  # the same within call types (for half-hours that carry their own mix)
     patience_by_type: Dict[str, CensoredReport]
     options: CallOptions = field(default_factory=CallOptions)
     source: Optional[CallLog] = None  # the whole log, when the calibration is fitted on a window of it
@@ -176,34 +180,23 @@ def type_handle_means(log: CallLog, handle: Dict[str, FitReport], pooled: FitRep
     return np.array([handle[c].sample_mean if c in handle else pooled.sample_mean for c in log.categories])
 
 
-def handle_factor(log: CallLog, type_mean_s: np.ndarray) -> List[float]:
-    """Handle time by half-hour of arrival relative to each call's type (module docstring), shrunk towards 1.
+def handle_factor(log: CallLog, type_mean_s: Optional[np.ndarray] = None) -> List[float]:
+    """Handle time by half-hour of arrival, shrunk towards 1 (module docstring): the half-hour's mean over the pooled
+    mean, or with ``type_mean_s`` (per type code) the half-hour's mean of each call's handle time over its type's.
 
-    The model multiplies each call type's own handle-time distribution by the factor of the call's half-hour, so
-    the factor is the mean of ``handle / its type's mean`` (``type_mean_s``, per type code) over the calls arriving
-    in the half-hour: a half-hour whose calls are of long types is not made longer twice (by its mix and again by
-    a factor that holds the mix).
+    A scenario whose mix of call types is one for the whole day needs the first (the factor then carries the
+    half-hour's mix); a dated scenario whose half-hours carry their own mix needs the second, since the model
+    multiplies each type's own handle time by the factor and the first would count the mix twice.
     """
     m = (log.outcome == 0) & ~np.isnan(log.ended_s) & (log.ended_s > log.answered_s)
-    x = (log.ended_s - log.answered_s)[m] / type_mean_s[log.category[m]]
+    x = (log.ended_s - log.answered_s)[m]
     if not len(x):
         return [1.0] * 48
+    x = x / (float(x.mean()) if type_mean_s is None else type_mean_s[log.category[m]])
     half = ((log.arrive_local_s[m] % 86400.0) // HALF_S).astype(np.int64)
     total = np.bincount(half, weights=x, minlength=48)
     n = np.bincount(half, minlength=48)
     return [float(v) for v in (total + SHRINK_SERVICES) / (n + SHRINK_SERVICES)]
-
-
-def half_hour_handle(log: CallLog, type_mean_s: np.ndarray, factor: List[float]) -> np.ndarray:
-    """Mean handle time of each half-hour's calls in the model (48 values, s): the mean of their types' means (the
-    half-hour's mix of answered calls; the mean of all where none) times the half-hour's factor."""
-    m = log.outcome == 0
-    half = ((log.arrive_local_s[m] % 86400.0) // HALF_S).astype(np.int64)
-    means = type_mean_s[log.category[m]]
-    n = np.bincount(half, minlength=48)[:48]
-    total = np.bincount(half, weights=means, minlength=48)[:48]
-    mix = np.where(n > 0, total / np.maximum(n, 1), float(means.mean()) if len(means) else 1.0)
-    return mix * np.asarray(factor)
 
 
 def offered_by_team(log: CallLog, teams: Teams, days: int) -> np.ndarray:
@@ -266,9 +259,8 @@ def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
     if not avail.available.any():
         raise ValueError("no answered call has a service start and end: the staffing plan cannot be derived")
     offered = offered_by_team(log, teams, avail.days)
-    type_mean = type_handle_means(log, handle, pooled)
-    factor = handle_factor(log, type_mean)
-    handle_h = half_hour_handle(log, type_mean, factor)
+    factor = handle_factor(log)
+    handle_h = pooled.sample_mean * np.asarray(factor)
     plans = {t: [float(v) for v in weekly_plan(avail.available[k], offered[k], log.info.start_date.weekday(),
                                                handle_h, patience.fits["exponential"].mean)]
              for k, t in enumerate(teams.names)}
@@ -278,6 +270,7 @@ def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
                            priority=_priority(log, first, opts), teams=teams, availability=avail, plans=plans,
                            talk_occupancy=tot["talking"] / tot["present"] if tot["present"] else math.nan,
                            handle_factor=factor, patience_by_type=by_type, options=opts,
+                           handle_factor_within=handle_factor(log, type_handle_means(log, handle, pooled)),
                            notes=notes + arrivals.notes + avail.notes)
 
 
@@ -297,6 +290,7 @@ def calibration_json(cal: CallCalibration) -> Dict[str, Any]:
         "priority": cal.priority,
         "patience_by_type": {k: r.as_dict() for k, r in cal.patience_by_type.items()},
         "handle_factor_half_hourly": cal.handle_factor,
+        "handle_factor_within_types": cal.handle_factor_within,
         "teams": cal.teams.as_dict(cal.log.categories, cal.log.agents),
         "agents_half_hourly": agents_json(cal),
         "notes": cal.notes,

@@ -74,9 +74,9 @@ def holdout(cal: CallCalibration, cfg: Config, windows: Windows, hours: tuple[in
     redial, _, _ = _redials(hold, cal.options.redial_window_h * 3600.0)
     with tempfile.TemporaryDirectory(prefix="holdout-") as folder:
         try:
-            dated = hi.dated_scenario(cfg, x, Path(folder))
+            dated = hi.dated_scenario(cfg, x, Path(folder), cal.handle_factor_within)
             loop = hi.dated_scenario(cfg, hi.inputs(hold, w, teams, avail, calls_mask=~redial), Path(folder),
-                                     redials=True)
+                                     cal.handle_factor_within, redials=True)
         except ValueError as exc:
             raise ConfigError("--holdout-to", w.last.isoformat(), f"the hold-out cannot be simulated: {exc}") from None
         out = ho.evaluate(cal, dated, hold, w, x, cal.log, hours, loop)

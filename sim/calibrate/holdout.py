@@ -230,7 +230,7 @@ def evaluate(cal: CallCalibration, cfg: Config, hold: CallLog, w: Window, x: Inp
     keep = (halves >= 2 * hours[0]) & (halves < 2 * hours[1])
     sim = mean_sums(simulated(cfg)).kpis(w.days)
     type_mean = {t: (cal.handle[t] if t in cal.handle else cal.handle_pooled).sample_mean for t in x.types}
-    ea = erlang_a(x, cal.handle_factor, type_mean, cal.patience.fits["exponential"].mean, thr).kpis(w.days)
+    ea = erlang_a(x, cal.handle_factor_within, type_mean, cal.patience.fits["exponential"].mean, thr).kpis(w.days)
     assert fit_log.info.start_date is not None
     fit_w = Window(fit_log.info.start_date, fit_log.info.start_date + dt.timedelta(days=int(
         math.floor(float(fit_log.arrive_local_s.max()) / 86400.0))), fit_log.info.start_date)
@@ -259,7 +259,7 @@ def evaluate(cal: CallCalibration, cfg: Config, hold: CallLog, w: Window, x: Inp
                                     "patience_mean_s": cal.patience.fits["exponential"].mean,
                                     "agents": "the teams' agents available, summed",
                                     "arrivals": "the simulation's arrival rate per half-hour",
-                                    "handle_factor": "calls.handle_factor_half_hourly"},
+                                    "handle_factor": "handle_factor_within_types"},
                 "inputs": {"calls_offered": float(x.calls.sum()),
                            "agent_hours_available": {t: float(v.sum() / 2.0) for t, v in x.agents.items()},
                            "type_shares": x.type_shares},

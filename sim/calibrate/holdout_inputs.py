@@ -11,7 +11,8 @@ as on the fit window).
 :func:`dated_scenario` writes them as a **dated scenario** (:mod:`sim.config.dated`): a file of
 expected arrivals per date, half-hour and category (``dated.file``) so that each date keeps its
 own calls and its own time of day - a Monday-to-Friday hold-out is those five dates, not weekday
-averages nor an hourly profile - and, per date and half-hour, the agents: each team's plan of a
+averages nor an hourly profile, and with the handle-time factor taken within call types (the
+half-hours carry their own mix) - and, per date and half-hour, the agents: each team's plan of a
 week (``routing.groups.<team>.half_hourly`` or ``staffing.half_hourly``, 336 values), which holds
 each date of a hold-out of at most seven days exactly, every date on its own weekday
 (``dated.staffing_file`` holds the front line's plan only, not a group's, so a hold-out stays
@@ -105,10 +106,15 @@ def week_plan(x: Inputs, team: str) -> List[float]:
     return [float(round(v, 4)) for v in plan]
 
 
-def dated_scenario(cfg: Config, x: Inputs, folder: Path, drain_h: float = 2.0, redials: bool = False) -> Config:
+def dated_scenario(cfg: Config, x: Inputs, folder: Path, handle_factor: Optional[List[float]] = None,
+                   drain_h: float = 2.0, redials: bool = False) -> Config:
     """The calibrated scenario ``cfg`` run over the dates of ``x`` as a dated scenario (module docstring), its files
     written into ``folder`` (which must outlive the runs); with ``redials`` the calls of ``x`` are first attempts and
     the scenario's redial loop stays on (a diagnostic).
+
+    ``handle_factor`` (48 values) replaces ``calls.handle_factor_half_hourly``: the factor *within* call types
+    (:func:`sim.calibrate.calls.handle_factor`), since each half-hour of the file carries its own mix of types,
+    which the scenario's factor (taken over all types, for a mix that is one for the whole day) holds already.
 
     Raises
     ------
@@ -136,6 +142,8 @@ def dated_scenario(cfg: Config, x: Inputs, folder: Path, drain_h: float = 2.0, r
     new.dated.file, new.dated.uncertainty, new.dated.day_log_sd = str(folder / f"holdout_{tag}.csv"), False, []
     if not redials:
         new.calls.retrial = RetrialConfig(probability=0.0)
+    if handle_factor is not None:
+        new.calls.handle_factor_half_hourly = [float(v) for v in handle_factor]
     if new.routing.groups:
         if set(x.agents) != set(new.routing.groups):
             raise ValueError(f"teams {sorted(x.agents)} differ from the scenario's groups {sorted(new.routing.groups)}")

@@ -174,8 +174,8 @@ def calls_scenario(cal: CallCalibration, name: str, command: str, patience_by_ty
                                _dist_comment(src, cal.retrial_delay, "redial delays (abandonment to the next call)")),
                           Item("max_retrials", max(int(retrial["max_chain"]), 1),
                                f"{src}: the longest chain of redials seen")]
-    factor_note = (f"{src}: mean over the calls arriving in each half-hour of handle time / their call type's mean, "
-                   f"shrunk towards 1 with the weight of 100 services (48 values, every day alike)")
+    factor_note = (f"{src}: mean handle time of the calls arriving in each half-hour / the mean of all, shrunk towards "
+                   f"1 with the weight of 100 services (48 values, every day alike)")
     items = [
         Item("description", f"Calibrated from {info.path} ({info.format} format, {dates})"),
         Item("arrivals", children=[

@@ -261,10 +261,13 @@ def test_holdout_is_a_dated_scenario_of_its_own_dates(tmp_path):
 
 
 def test_handle_factor_does_not_count_the_call_type_mix_twice(tmp_path):
-    """Short calls in the morning and long ones in the evening, each type alike at every hour: the model gives each
-    type its own handle time, so the time-of-day factor is 1 for the short calls (it was 0.5: the mix counted
-    twice); the long type's own evening slow-down still shows."""
+    """Short calls in the morning and long ones in the evening, each type alike at every hour.  The scenario's mix
+    of types is one for the whole day, so its factor carries the mix (short half-hours 0.5); the hold-out's dated
+    file gives each half-hour its own mix, so its factor is taken within types: 1 for the short calls (the pooled
+    one counted the mix twice), with the long type's own evening slow-down kept."""
+    from sim.api import compose_config
     from sim.calibrate.calls import CallOptions, calibrate_calls
+    from sim.calibrate.holdout_inputs import Inputs, dated_scenario
 
     rows = []
     for d in range(3):
@@ -276,12 +279,17 @@ def test_handle_factor_does_not_count_the_call_type_mix_twice(tmp_path):
             if k % 10 == 0:  # a few callers who hang up (patience needs them)
                 rows.append(_row(day, 12 * 3600 + 30 * k, 10.0 + k, 0, "short", "", answered=False))
     cal = calibrate_calls(_log(tmp_path, rows), CallOptions(min_per_category=10))
-    f = cal.handle_factor
     assert cal.handle["short"].sample_mean == pytest.approx(60.0) and cal.handle["long"].sample_mean == pytest.approx(
         375.0)
+    pooled = (60 * 360 + 375 * 720) / 1080
+    assert cal.handle_factor[18] == pytest.approx((180 * 60 / pooled + 100) / 280), "the day's mix: carried"
+    f = cal.handle_factor_within
     assert f[18] == pytest.approx(1.0) and f[19] == pytest.approx(1.0), "short calls at their type's mean"
     # the long type's own time of day: 300 s at 18:00, 450 s at 21:00 (180 calls a half-hour, shrunk by 100)
     assert f[36] == pytest.approx((180 * 300 / 375 + 100) / 280) and f[42] == pytest.approx((180 * 1.2 + 100) / 280)
+    cfg = compose_config("single_queue", ["experiment.progress=false"])
+    x = Inputs([dt.date(2024, 1, 8)], np.ones((1, 48, 1)), list(cfg.categories), {"operators": np.ones((1, 48))})
+    assert dated_scenario(cfg, x, tmp_path, f).calls.handle_factor_half_hourly == f
 
 
 def test_callers_finding_nobody_waiting(tmp_path):
