@@ -31,7 +31,12 @@ fitted values of ``calibration.json`` and the objects the report draws:
   waited (not fitted to waits or abandonment);
 * **handle time by time of day**: the mean handle time of the calls arriving in
   each half-hour of the day over the pooled mean, shrunk towards 1 with the
-  weight of :data:`SHRINK_SERVICES` services (``calls.handle_factor_half_hourly``);
+  weight of :data:`SHRINK_SERVICES` services (``calls.handle_factor_half_hourly``):
+  the scenario's call-type mix is one for the whole day, so the factor carries
+  the half-hour's mix too; and the same *within call types* (each call's handle
+  time over its type's mean) for a dated scenario whose half-hours carry their
+  own mix (the hold-out, :mod:`sim.calibrate.holdout_inputs`), where the pooled
+  factor would count the mix twice;
 * **patience per call type** where a type has at least ``min_per_category``
   abandonments (censored fits as for the pooled patience).
 """
@@ -88,6 +93,7 @@ class CallCalibration:
     plans: Dict[str, List[float]]     # team -> 336 agents available (Monday first): the week template
     talk_occupancy: float             # talking / present
     handle_factor: List[float]        # 48 factors of handle time by half-hour of arrival
+    handle_factor_within: List[float]  # the same within call types (for half-hours that carry their own mix)
     patience_by_type: Dict[str, CensoredReport]
     options: CallOptions = field(default_factory=CallOptions)
     source: Optional[CallLog] = None  # the whole log, when the calibration is fitted on a window of it
@@ -169,17 +175,28 @@ def _priority(log: CallLog, first: np.ndarray, opts: CallOptions) -> Dict[str, A
     return out
 
 
-def handle_factor(log: CallLog) -> List[float]:
-    """Mean handle time by half-hour of arrival over the pooled mean, shrunk towards 1 (module docstring)."""
+def type_handle_means(log: CallLog, handle: Dict[str, FitReport], pooled: FitReport) -> np.ndarray:
+    """The mean handle time the scenario gives each call type of ``log`` (its own fit's, else the pooled one's), s."""
+    return np.array([handle[c].sample_mean if c in handle else pooled.sample_mean for c in log.categories])
+
+
+def handle_factor(log: CallLog, type_mean_s: Optional[np.ndarray] = None) -> List[float]:
+    """Handle time by half-hour of arrival, shrunk towards 1 (module docstring): the half-hour's mean over the pooled
+    mean, or with ``type_mean_s`` (per type code) the half-hour's mean of each call's handle time over its type's.
+
+    A scenario whose mix of call types is one for the whole day needs the first (the factor then carries the
+    half-hour's mix); a dated scenario whose half-hours carry their own mix needs the second, since the model
+    multiplies each type's own handle time by the factor and the first would count the mix twice.
+    """
     m = (log.outcome == 0) & ~np.isnan(log.ended_s) & (log.ended_s > log.answered_s)
     x = (log.ended_s - log.answered_s)[m]
     if not len(x):
         return [1.0] * 48
+    x = x / (float(x.mean()) if type_mean_s is None else type_mean_s[log.category[m]])
     half = ((log.arrive_local_s[m] % 86400.0) // HALF_S).astype(np.int64)
     total = np.bincount(half, weights=x, minlength=48)
     n = np.bincount(half, minlength=48)
-    mean = float(x.mean())
-    return [float(v) for v in (total + SHRINK_SERVICES * mean) / (n + SHRINK_SERVICES) / mean]
+    return [float(v) for v in (total + SHRINK_SERVICES) / (n + SHRINK_SERVICES)]
 
 
 def offered_by_team(log: CallLog, teams: Teams, days: int) -> np.ndarray:
@@ -253,6 +270,7 @@ def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
                            priority=_priority(log, first, opts), teams=teams, availability=avail, plans=plans,
                            talk_occupancy=tot["talking"] / tot["present"] if tot["present"] else math.nan,
                            handle_factor=factor, patience_by_type=by_type, options=opts,
+                           handle_factor_within=handle_factor(log, type_handle_means(log, handle, pooled)),
                            notes=notes + arrivals.notes + avail.notes)
 
 
@@ -272,6 +290,7 @@ def calibration_json(cal: CallCalibration) -> Dict[str, Any]:
         "priority": cal.priority,
         "patience_by_type": {k: r.as_dict() for k, r in cal.patience_by_type.items()},
         "handle_factor_half_hourly": cal.handle_factor,
+        "handle_factor_within_types": cal.handle_factor_within,
         "teams": cal.teams.as_dict(cal.log.categories, cal.log.agents),
         "agents_half_hourly": agents_json(cal),
         "notes": cal.notes,

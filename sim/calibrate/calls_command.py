@@ -11,6 +11,7 @@ simulated with their own arrivals and agents and scored (:mod:`sim.calibrate.hol
 from __future__ import annotations
 
 import argparse
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
@@ -59,6 +60,7 @@ def scenario_text(cal: CallCalibration, name: str, command: str) -> str:
 def holdout(cal: CallCalibration, cfg: Config, windows: Windows, hours: tuple[int, int]) -> Optional[Dict[str, Any]]:
     """The hold-out's scores (``calibration.json`` -> ``holdout``), or None without a hold-out window."""
     from sim.calibrate import holdout as ho
+    from sim.calibrate import holdout_inputs as hi
     from sim.calibrate.agents import assign, measure
     from sim.calibrate.calls import _redials
 
@@ -68,14 +70,16 @@ def holdout(cal: CallCalibration, cfg: Config, windows: Windows, hours: tuple[in
     hold = subset_calls(cal.source, w)
     teams = assign(cal.teams, hold)
     avail = measure(hold, teams)
-    x = ho.inputs(hold, w, teams, avail)
+    x = hi.inputs(hold, w, teams, avail)
     redial, _, _ = _redials(hold, cal.options.redial_window_h * 3600.0)
-    try:
-        template = ho.week_template(cfg, x)
-        loop = ho.week_template(cfg, ho.inputs(hold, w, teams, avail, calls_mask=~redial), redials=True)
-    except ValueError as exc:
-        raise ConfigError("--holdout-from", w.first.isoformat(), f"the hold-out cannot be simulated: {exc}") from None
-    out = ho.evaluate(cal, template, hold, w, x, cal.log, hours, loop)
+    with tempfile.TemporaryDirectory(prefix="holdout-") as folder:
+        try:
+            dated = hi.dated_scenario(cfg, x, Path(folder), cal.handle_factor_within)
+            loop = hi.dated_scenario(cfg, hi.inputs(hold, w, teams, avail, calls_mask=~redial), Path(folder),
+                                     cal.handle_factor_within, redials=True)
+        except ValueError as exc:
+            raise ConfigError("--holdout-to", w.last.isoformat(), f"the hold-out cannot be simulated: {exc}") from None
+        out = ho.evaluate(cal, dated, hold, w, x, cal.log, hours, loop)
     out["agents_available_by_date"] = {t: avail.available[k, :w.days].round(4).tolist()
                                        for k, t in enumerate(teams.names)}
     return out

@@ -29,7 +29,9 @@ BLOCK = re.compile(r"(<!-- figures: (\w+) ([\w,-]+) -->\n)"
 
 def _windows(cjs: Sequence[Dict[str, Any]]) -> str:
     head = ["fit window", "hold-out", "abandonment MAE: simulation / Erlang A / persistence / noise floor (pts)",
-            "ASA MAE (s)", "service level MAE (pts)", "fit window reproduced: abandonment, ASA (log / simulated)"]
+            "ASA MAE (s)", "service level MAE (pts)",
+            "service level: simulation's bias / log's loss to callers not answered at once with nobody waiting (pts)",
+            "fit window reproduced: abandonment, ASA (log / simulated)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for cj in cjs:
         h, ww = cj["holdout"], cj["backtest"]["whole_window"]
@@ -42,7 +44,9 @@ def _windows(cjs: Sequence[Dict[str, Any]]) -> str:
         w = cj["windows"]
         lines.append(f"| {w['fit']['from']} to {w['fit']['to']} | {w['holdout']['from']} to {w['holdout']['to']} "
                      f"({', '.join(w['holdout']['weekdays'])}) | {four('abandon_rate', 100)} | {four('asa_s', 1)} | "
-                     f"{four('service_level', 100)} | {100 * ww['abandon_rate']['observed']:.1f}% / "
+                     f"{four('service_level', 100)} | {100 * e['simulated']['service_level']['bias']:+.1f} / "
+                     f"{100 * h['empty_queue']['service_level_points']:.1f} | "
+                     f"{100 * ww['abandon_rate']['observed']:.1f}% / "
                      f"{100 * ww['abandon_rate']['simulated']:.1f}%, {ww['asa_s']['observed']:.1f} / "
                      f"{ww['asa_s']['simulated']:.1f} s |")
     return "\n".join(lines)

@@ -7,25 +7,18 @@ offered in each hour and the agents available in each half-hour
 everything else from the fit window: handle times, their time-of-day profile,
 patience, the teams and their call types.
 
-:func:`inputs` gathers the hold-out's known inputs per date (:class:`Inputs`);
-:func:`week_template` turns them into a configuration: the calibrated scenario
-with ``start_weekday`` at the first hold-out date, a 168-hour profile and
-``day_of_week`` factors of the calls offered (first attempts and redials alike:
-a forecast of offered calls already holds the redials, so the redial loop is off
-and ``day_cv`` is 0), the hold-out's call-type mix and a 336-value half-hourly
-plan per team.  A week holds each weekday once, so a hold-out of at most seven
-days is represented exactly (hourly arrivals, half-hourly agents); a dated
-scenario (a start date and per-date half-hourly arrivals and staffing read from a
-file) would take :class:`Inputs` as they are and lift the limit.
+:func:`~sim.calibrate.holdout_inputs.inputs` gathers the hold-out's known inputs per
+date, half-hour and call type, and :func:`~sim.calibrate.holdout_inputs.dated_scenario` turns
+them into a dated scenario: each hold-out date simulated with its own calls and agents.
 
 :func:`evaluate` scores per half-hour of the day, pooled over the hold-out dates:
 the observed abandonment rate (abandoned / ended), ASA, service level (answered
 within ``kpi.answer_threshold_s`` / ended) and calls offered, against
 
 * the **simulation** (the mean over replications, :mod:`sim.api`);
-* **Erlang A** per date and half-hour with the same inputs: the template's arrival
-  rate, the agents (linear between the neighbouring whole numbers), the mean
-  handle time times the half-hour's factor, and exponential patience (the censored
+* **Erlang A** per date and half-hour with the same inputs: the date's calls offered
+  in the half-hour, the agents (linear between the neighbouring whole numbers), the mean
+  handle time of the half-hour's call types times its factor, and exponential patience (the censored
   exponential fit of the fit window: Erlang A's own assumption);
 * **persistence**: the fit window's dates nearest the hold-out with the same
   weekdays, as they were (the last fit week for a hold-out that follows it);
@@ -39,7 +32,6 @@ scored half-hours, each weighted by the calls offered in it.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime as dt
 import math
@@ -48,98 +40,16 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from sim.calibrate.agents import Availability, Teams
 from sim.calibrate.calls import HALF_S, CallCalibration, attempt_waits
+from sim.calibrate.holdout_inputs import Inputs
 from sim.calibrate.logread import CallLog
-from sim.calibrate.scenario import slug
 from sim.calibrate.windows import Window
-from sim.config.schema import Config, GroupConfig, RetrialConfig
+from sim.config.schema import Config
 
 KPIS = ("abandon_rate", "asa_s", "service_level", "offered")
 PREDICTORS = ("simulated", "erlang_a", "persistence")
 #: Day-bootstrap draws of the noise floor.
 BOOTSTRAP = 500
-
-
-@dataclass
-class Inputs:
-    """What a planner knows of each hold-out date: calls offered per hour, the call-type mix, agents per half-hour."""
-
-    dates: List[dt.date]
-    calls_per_hour: np.ndarray          # (dates, 24) calls offered (all attempts), by hour of arrival
-    type_shares: Dict[str, float]       # call type -> share of the calls offered
-    agents: Dict[str, np.ndarray]       # team -> (dates, 48) agents available
-
-
-def inputs(hold: CallLog, w: Window, teams: Teams, avail: Availability,
-           calls_mask: Optional[np.ndarray] = None) -> Inputs:
-    """The known inputs of the hold-out log ``hold`` (cut to window ``w``), its agents measured as ``avail``; the
-    calls counted are ``calls_mask`` (default: every call offered)."""
-    day = np.floor(hold.arrive_local_s / 86400.0).astype(np.int64)
-    hour = ((hold.arrive_local_s % 86400.0) // 3600.0).astype(np.int64)
-    calls = np.zeros((w.days, 24))
-    keep = (day < w.days) & (np.ones(hold.n, dtype=bool) if calls_mask is None else calls_mask)
-    np.add.at(calls, (day[keep], hour[keep]), 1.0)
-    runs = max(len(np.unique(hold.run)), 1)
-    counts = np.bincount(hold.category[keep], minlength=len(hold.categories)).astype(float)
-    shares = {c: float(n / counts.sum()) for c, n in zip(hold.categories, counts) if n > 0}
-    return Inputs(dates=[w.first + dt.timedelta(days=i) for i in range(w.days)], calls_per_hour=calls / runs,
-                  type_shares=shares, agents={t: avail.available[k, :w.days] for k, t in enumerate(teams.names)})
-
-
-def week_template(cfg: Config, x: Inputs, drain_h: float = 2.0, redials: bool = False) -> Config:
-    """The calibrated scenario ``cfg`` holding the hold-out's inputs ``x`` as a week (module docstring); with
-    ``redials`` the arrivals ``x`` are first attempts and the scenario's redial loop stays on (a diagnostic).
-
-    Raises
-    ------
-    ValueError
-        More than seven dates, a call type or team the scenario does not have.
-    """
-    from sim.model.checks import validate
-
-    if len(x.dates) > 7:
-        raise ValueError("a week template holds at most seven dates")
-    new = copy.deepcopy(cfg)
-    start = x.dates[0].weekday()
-    totals = x.calls_per_hour.sum(axis=1)
-    per_day = float(totals.mean())
-    profile, dow = np.full((7, 24), 1.0 / 24.0), np.ones(7)
-    for i, d in enumerate(x.dates):
-        w = d.weekday()
-        if totals[i] > 0:
-            profile[w] = x.calls_per_hour[i] / totals[i]
-        dow[w] = totals[i] / per_day if per_day > 0 else 0.0
-    ph = new.arrivals.phone
-    ph.per_day, ph.day_cv = per_day, 0.0
-    ph.hourly_profile = [float(v) for v in profile.ravel()]
-    new.arrivals.day_of_week = [float(v) for v in dow]
-    known = {slug(c): s for c, s in x.type_shares.items()}
-    unknown = sorted(set(known) - set(new.categories))
-    if unknown:
-        raise ValueError(f"call types {', '.join(unknown)} are not in the scenario")
-    for name, cat in new.categories.items():
-        cat.share = known.get(name, 0.0)
-    new.categories = {k: c for k, c in new.categories.items() if c.share > 0}
-    if not redials:
-        new.calls.retrial = RetrialConfig(probability=0.0)
-    plans = {}
-    for team, agents in x.agents.items():
-        plan = np.zeros(336)
-        for i, d in enumerate(x.dates):
-            plan[48 * d.weekday():48 * d.weekday() + 48] = agents[i]
-        plans[team] = [float(round(v, 4)) for v in plan]
-    if new.routing.groups:
-        if set(plans) != set(new.routing.groups):
-            raise ValueError(f"teams {sorted(plans)} differ from the scenario's groups {sorted(new.routing.groups)}")
-        new.routing.groups = {t: GroupConfig(half_hourly=plans[t]) for t in new.routing.groups}  # type: ignore[call-arg]
-        new.routing.skills = {k: v for k, v in new.routing.skills.items() if k in new.categories}
-    else:  # the one plan replaces the scenario's, whatever its form
-        new.staffing = new.staffing.with_form(half_hourly=next(iter(plans.values())))  # a plan has one form
-    e = new.experiment
-    e.start_weekday, e.horizon_h, e.drain_h, e.warmup_h = start, 24.0 * len(x.dates), drain_h, 0.0
-    validate(new)
-    return new
 
 
 @dataclass
@@ -209,30 +119,27 @@ def simulated(cfg: Config) -> List[Sums]:
     return out
 
 
-def erlang_a(cfg: Config, mean_handle_s: float, patience_mean_s: float) -> Sums:
-    """Erlang A per date and half-hour of the template ``cfg`` (module docstring), pooled over its dates."""
+def erlang_a(x: Inputs, handle_factor: Sequence[float], type_mean_s: Dict[str, float], patience_mean_s: float,
+             threshold_s: float) -> Sums:
+    """Erlang A per date and half-hour of the hold-out's inputs ``x`` (module docstring), pooled over its dates: the
+    date's calls offered in the half-hour, the teams' agents summed, the mean handle time of the half-hour's mix of
+    call types (``type_mean_s``: call type -> its mean) times the half-hour's factor (``handle_factor``, 48 values)
+    and exponential patience of mean ``patience_mean_s``."""
     from sim.analysis.theory import erlang_a_metrics
 
-    a, e = cfg.arrivals, cfg.experiment
-    profile = np.asarray(a.phone.hourly_profile, dtype=float).reshape(-1, 24)
-    if cfg.routing.groups:
-        plan = np.sum([np.asarray(g.half_hourly, dtype=float) for g in cfg.routing.groups.values()], axis=0)
-    else:
-        plan = np.asarray(cfg.staffing.half_hourly, dtype=float)
-    plan = np.tile(plan, 7) if len(plan) == 48 else plan
-    factor = np.asarray(cfg.calls.handle_factor_half_hourly or [1.0] * 48, dtype=float)
-    factor = np.tile(factor, 7) if len(factor) == 48 else factor
+    calls = x.calls_per_half
+    means = np.array([type_mean_s[t] for t in x.types])
+    agents = np.sum(list(x.agents.values()), axis=0)
+    factor = np.asarray(list(handle_factor) or [1.0] * 48, dtype=float)
     out = _zero()
-    for i in range(int(round(e.horizon_h / 24.0))):
-        w = (e.start_weekday + i) % 7
-        day_profile = profile[w % len(profile)]
+    for i in range(len(x.dates)):
         for h in range(48):
-            n = a.phone.per_day * a.day_of_week[w] * day_profile[h // 2] / max(day_profile.sum(), 1e-12) / 2.0
+            n = float(calls[i, h])
             if n <= 0:
                 continue
-            c = float(plan[48 * w + h])
-            p_ab, asa, sl = _erlang_a_mix(n / HALF_S, 1.0 / (mean_handle_s * factor[48 * w + h]),
-                                          1.0 / patience_mean_s, c, cfg.kpi.answer_threshold_s, erlang_a_metrics)
+            mean_handle_s = float(x.calls[i, h] @ means) / n
+            p_ab, asa, sl = _erlang_a_mix(n / HALF_S, 1.0 / (mean_handle_s * factor[h % len(factor)]),
+                                          1.0 / patience_mean_s, float(agents[i, h]), threshold_s, erlang_a_metrics)
             out = out + Sums(*(np.eye(48)[h] * v for v in (n, n * (1 - p_ab), n * p_ab, n * (1 - p_ab) * asa, n * sl)))
     return out
 
@@ -308,7 +215,8 @@ def evaluate(cal: CallCalibration, cfg: Config, hold: CallLog, w: Window, x: Inp
              hours: tuple[int, int], diagnostic_cfg: Optional[Config] = None) -> Dict[str, Any]:
     """``calibration.json`` -> ``holdout`` (module docstring): the per-half-hour series and the errors.
 
-    ``cfg`` is the hold-out template (:func:`week_template`); ``fit_log`` the fit window's log (for persistence);
+    ``cfg`` is the hold-out's dated scenario (:func:`~sim.calibrate.holdout_inputs.dated_scenario`); ``fit_log``
+    the fit window's log (for persistence);
     ``diagnostic_cfg`` an optional second template (first attempts and the scenario's redial loop) scored too.
     """
     thr = cfg.kpi.answer_threshold_s
@@ -321,7 +229,8 @@ def evaluate(cal: CallCalibration, cfg: Config, hold: CallLog, w: Window, x: Inp
     halves = np.arange(48)
     keep = (halves >= 2 * hours[0]) & (halves < 2 * hours[1])
     sim = mean_sums(simulated(cfg)).kpis(w.days)
-    ea = erlang_a(cfg, cal.handle_pooled.sample_mean, cal.patience.fits["exponential"].mean).kpis(w.days)
+    type_mean = {t: (cal.handle[t] if t in cal.handle else cal.handle_pooled).sample_mean for t in x.types}
+    ea = erlang_a(x, cal.handle_factor_within, type_mean, cal.patience.fits["exponential"].mean, thr).kpis(w.days)
     assert fit_log.info.start_date is not None
     fit_w = Window(fit_log.info.start_date, fit_log.info.start_date + dt.timedelta(days=int(
         math.floor(float(fit_log.arrive_local_s.max()) / 86400.0))), fit_log.info.start_date)
@@ -342,19 +251,49 @@ def evaluate(cal: CallCalibration, cfg: Config, hold: CallLog, w: Window, x: Inp
         errors["simulated_with_redial_loop"] = score(mean_sums(simulated(diagnostic_cfg)).kpis(w.days), obs, weight,
                                                      keep)
     out["errors"] = errors
+    out["empty_queue"] = not_ready(hold, thr, hours)
     out.update({"window": w.as_dict(), "hours": list(hours), "threshold_s": thr, "weights": "calls offered",
                 "replications": cfg.experiment.replications, "seed": cfg.experiment.seed,
                 "persistence_dates": [d.isoformat() if d else None for d in pdates],
-                "erlang_a_inputs": {"mean_handle_s": cal.handle_pooled.sample_mean,
+                "erlang_a_inputs": {"mean_handle_s": type_mean,
                                     "patience_mean_s": cal.patience.fits["exponential"].mean,
                                     "agents": "the teams' agents available, summed",
                                     "arrivals": "the simulation's arrival rate per half-hour",
-                                    "handle_factor": "calls.handle_factor_half_hourly"},
-                "inputs": {"calls_offered": float(x.calls_per_hour.sum()),
+                                    "handle_factor": "handle_factor_within_types"},
+                "inputs": {"calls_offered": float(x.calls.sum()),
                            "agent_hours_available": {t: float(v.sum() / 2.0) for t, v in x.agents.items()},
                            "type_shares": x.type_shares},
                 "bootstrap_draws": BOOTSTRAP})
     return out
+
+
+def not_ready(log: CallLog, threshold_s: float, hours: tuple[int, int]) -> Dict[str, Optional[float]]:
+    """How the log treats a caller who arrives while no other caller waits (``calibration.json`` -> ``holdout`` ->
+    ``empty_queue``), over the calls arriving within ``hours``: their share of the calls ended, the share of them
+    answered at once and within ``threshold_s``, the median wait of those not answered at once, and the service
+    level (points) the log would gain if every one of them had been answered at once - as the simulation does
+    whenever an agent is free, its agents being ready the moment a call ends."""
+    from sim.calibrate.agents import _level
+
+    arrive, left = log.arrive_s - log.arrive_s.min(), log.left_s - log.arrive_s.min()
+    wait = attempt_waits(log)
+    ended = (log.outcome == 0) | (log.outcome == 1)
+    waited = ended & (wait > 0)
+    n_s = int(np.nanmax(np.where(np.isnan(left), arrive, left))) + 2
+    queue = _level(arrive[waited], left[waited], n_s)[np.clip(arrive.astype(np.int64), 0, n_s - 1)] - waited
+    hour = (log.arrive_local_s % 86400.0) // 3600.0
+    first = ended & (queue <= 0) & (hour >= hours[0]) & (hour < hours[1])
+    n, n_ended = int(first.sum()), int((ended & (hour >= hours[0]) & (hour < hours[1])).sum())
+    if not n:
+        return {"share_of_calls": None, "answered_at_once": None, "within_threshold": None,
+                "median_wait_s_of_the_others": None, "service_level_points": None}
+    ans = log.outcome == 0
+    others = first & (wait > 0)
+    within = first & ans & (wait <= threshold_s)
+    return {"share_of_calls": n / n_ended, "answered_at_once": float(np.mean(ans[first] & (wait[first] == 0))),
+            "within_threshold": float(within.sum() / n),
+            "median_wait_s_of_the_others": float(np.median(wait[others])) if others.any() else None,
+            "service_level_points": float((n - within.sum()) / n_ended)}
 
 
 def _list(x: np.ndarray) -> List[Optional[float]]:

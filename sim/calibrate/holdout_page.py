@@ -43,7 +43,8 @@ def holdout_markdown(h: Dict[str, Any]) -> str:
     head = ["", *(f"{UNITS[k][0]}: MAE (bias)" for k in UNITS)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in error_rows(h)]
-    return "\n".join(lines)
+    note = _empty_queue(h)
+    return "\n".join(lines + (["", *note] if note else []))
 
 
 def holdout_figure(h: Dict[str, Any], title: str) -> bytes:
@@ -76,6 +77,22 @@ def holdout_figure(h: Dict[str, Any], title: str) -> bytes:
     return _png(fig)
 
 
+def _empty_queue(h: Dict[str, Any]) -> List[str]:
+    """The paragraph on the service level: callers who find nobody waiting (``holdout.empty_queue``)."""
+    q = h.get("empty_queue") or {}
+    bias = h["errors"]["simulated"]["service_level"]["bias"]
+    if q.get("share_of_calls") is None or bias is None:
+        return []
+    return [f"Service level. Of the hold-out's calls, {100 * q['share_of_calls']:.0f}% arrived while no other caller "
+            f"waited; the log answered {100 * q['answered_at_once']:.0f}% of them at once, and the others after a "
+            f"median {q['median_wait_s_of_the_others'] or 0:.0f} s, so that {100 * q['within_threshold']:.0f}% were "
+            f"answered within {h['threshold_s']:g} s. The simulation answers such a caller at once whenever an "
+            "agent is free: its agents are ready the moment a call ends, while the log's idle agents often are not "
+            "(after-call work outside the talk time, breaks between calls). Answered at once, these callers would "
+            f"raise the log's service level by {100 * q['service_level_points']:.1f} points, against the "
+            f"simulation's bias of {100 * bias:+.1f} points."]
+
+
 def holdout_section(h: Dict[str, Any], fit_label: str) -> Section:
     """The page's hold-out section."""
     w = h["window"]
@@ -94,10 +111,11 @@ def holdout_section(h: Dict[str, Any], fit_label: str) -> Section:
             for i, t in enumerate(h["half_hours"])]
     return Section(f"Hold-out: predicting {days}, days the calibration did not see", [
         f"The scenario was fitted on {fit_label} only. The hold-out days are simulated ({h['replications']} "
-        f"replications, seed {h['seed']}) with what a planner knows of them: their calls offered per hour "
-        f"({inputs['calls_offered']:,.0f} calls, first attempts and redials alike, so the redial loop is off) and "
-        f"call-type mix, and their agents available per half-hour, measured as on the fit window (agent-hours: "
-        f"{agents}); handle times, their time-of-day profile, patience and the teams come from the fit window. "
+        f"replications, seed {h['seed']}) as a dated scenario, each date with what a planner knows of it: its "
+        f"calls offered per half-hour and call type ({inputs['calls_offered']:,.0f} calls, first attempts and "
+        f"redials alike, so the redial loop is off) and its agents available per half-hour, measured as on the "
+        f"fit window (agent-hours: {agents}); handle times, their time-of-day profile, patience and the teams "
+        "come from the fit window. "
         "Erlang A gets the same inputs per date and half-hour (exponential patience: its own assumption); "
         "persistence predicts each hold-out date by the fit date nearest to it on the same weekday, as it was; the "
         f"noise floor is the error of a day bootstrap of the hold-out dates ({h['bootstrap_draws']} draws): what a "
@@ -105,7 +123,7 @@ def holdout_section(h: Dict[str, Any], fit_label: str) -> Section:
         f"Errors per half-hour from {h['hours'][0]:02d}:00 to {h['hours'][1]:02d}:00, pooled over the hold-out "
         f"dates, weighted by the calls offered: mean absolute error, with the bias (predicted - observed) in "
         f"brackets; service level: answered within {h['threshold_s']:g} s over calls ended. Mean absolute errors "
-        "- " + "; ".join(verdict) + "."],
+        "- " + "; ".join(verdict) + "."] + _empty_queue(h),
         tables=[Table(["predictor", *(f"{UNITS[k][0]}: MAE (bias)" for k in UNITS)], error_rows(h)),
                 Table(["half-hour", *(f"{UNITS[k][0]}: log / sim / Erlang A / persistence" for k in UNITS)], half,
                       "per half-hour, pooled over the hold-out dates", collapsed=True)],

@@ -15,7 +15,7 @@ Rules (each broken one is one line naming the option as typed, exit status 2):
   ``--holdout-to`` (default: the log's last date);
 * a window ends on or after the day it starts, lies within the log's dates and
   holds at least one row; the hold-out does not overlap the fit window and, while
-  the hold-out scenario is a week template (:func:`sim.calibrate.holdout.week_template`),
+  its agents are a week's plan per team (:func:`sim.calibrate.holdout_inputs.dated_scenario`),
   spans at most :data:`MAX_HOLDOUT_DAYS` days.
 
 :func:`subset_calls` and :func:`subset_requests` cut a log to a window: the rows
@@ -35,7 +35,7 @@ import numpy as np
 from sim.calibrate.logread import CallLog, LogInfo, RequestLog
 from sim.core.errors import ConfigError
 
-#: Longest hold-out the week template can hold (a dated scenario would lift it).
+#: Longest hold-out: its dates' arrivals are a dated file, their agents a week's plan per team.
 MAX_HOLDOUT_DAYS = 7
 DAY_S = 86400.0
 
@@ -149,7 +149,7 @@ def resolve(a: Any, info: LogInfo, arrive_local_s: np.ndarray) -> Windows:
                                            f"judge a calibration on days it was not fitted on")
         if holdout.days > MAX_HOLDOUT_DAYS:
             raise ConfigError(o, typed[o], f"the hold-out {holdout.label()} spans {holdout.days} days; at most "
-                                           f"{MAX_HOLDOUT_DAYS} (the hold-out scenario is a week template)")
+                                           f"{MAX_HOLDOUT_DAYS} (the hold-out's agents are a week's plan per team)")
         _not_empty(holdout, days, o, typed, "hold-out")
     return Windows(fit=fit, holdout=holdout, whole=not (typed["--fit-from"] or typed["--fit-to"]))
 

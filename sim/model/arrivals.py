@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 import numpy as np
 from scipy import special
@@ -221,3 +221,49 @@ class DatedArrivals:
 
 #: A channel's arrival process: the weekly template or a dated file's.
 Arrivals = Union[ChannelArrivals, DatedArrivals]
+
+
+class OpenHours:
+    """The hours in which a channel takes arrivals (an expected count above 0), from time 0.
+
+    A centre closed at night has hours without a single expected arrival (a calibrated profile's exact
+    zeros).  A caller does not redial into them: :meth:`defer` moves a redial that would fall in a closed
+    stretch past it, by as long as it fell into it (the delay's clock stops while the centre is closed),
+    so that redials keep their spread after the opening instead of all abandoning at night.
+
+    Parameters
+    ----------
+    open_h : ndarray of bool, shape (hours,)
+        Whether each hour from time 0 is open; times beyond the last hour count as open.
+    """
+
+    def __init__(self, open_h: np.ndarray) -> None:
+        self.open_h = np.asarray(open_h, dtype=bool)
+
+    @classmethod
+    def of(cls, arrivals: "Arrivals", end_s: float) -> "Optional[OpenHours]":
+        """The open hours of ``arrivals`` over ``[0, end_s)``; None when no hour is closed (nothing to defer)."""
+        days = int(np.ceil(end_s / DAY_S))
+        per_hour = np.concatenate([arrivals.expected_per_hour(d) for d in range(days)]) if days else np.zeros(0)
+        open_h = per_hour > 0
+        if open_h.all() or not open_h.any():  # always open, or a channel without arrivals: nothing to defer
+            return None
+        return cls(open_h)
+
+    def defer(self, abandoned_s: float, redial_s: float) -> float:
+        """The time of a redial drawn for ``redial_s`` after an abandonment at ``abandoned_s``: as drawn if the
+        centre is open then, else later by the part of the closed stretch it fell into."""
+        t = redial_s
+        n = len(self.open_h)
+        h = int(t // 3600.0)
+        while 0 <= h < n and not self.open_h[h]:
+            c0 = h
+            while c0 > 0 and not self.open_h[c0 - 1] and (c0 - 1) * 3600.0 >= abandoned_s:
+                c0 -= 1
+            c1 = h
+            while c1 < n and not self.open_h[c1]:
+                c1 += 1
+            t = c1 * 3600.0 + (t - max(c0 * 3600.0, abandoned_s))
+            abandoned_s = c1 * 3600.0
+            h = int(t // 3600.0)
+        return t

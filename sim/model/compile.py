@@ -29,7 +29,7 @@ from sim.config.schema import URGENCY_CLASSES, Config, group_plans
 from sim.core.calendar import WorkCalendar
 from sim.core.distributions import Distribution, make_distribution
 from sim.model import derive
-from sim.model.arrivals import Arrivals
+from sim.model.arrivals import Arrivals, OpenHours
 from sim.model.derive import DIRECT, WORK_ORDER, Clock, Triage
 from sim.model.staffing import StaffChange, rostered_and_cost, scheduled_headcount, staffing_changes
 from sim.model.units import UnitDirectory
@@ -155,6 +155,7 @@ class Compiled:
     backoffice: Optional[BackOfficeSpec]
     feedback: Optional[FeedbackSpec]
     handle_profile: Optional[np.ndarray] = None  # calls.handle_factor_half_hourly over the week from time 0, or None
+    redial_open: Optional[OpenHours] = None  # the phone channel's open hours, when some are closed (redials defer)
 
 
 def _limits(table: Dict[str, float]) -> np.ndarray:
@@ -252,9 +253,10 @@ def compile_config(cfg: Config) -> Compiled:
     transfer = derive.transfer_handle(cfg)
     cals = derive.calendars(cfg)
     back = _backoffice(cfg, cals) if cfg.units else None
+    channels = derive.channel_arrivals(cfg)
     return Compiled(
         categories=tuple(cfg.categories), seed=int(cfg.experiment.seed), request_log=bool(cfg.report.request_log),
-        clock=clk, shares=shares, triage=mix, channels=derive.channel_arrivals(cfg), handle=handle,
+        clock=clk, shares=shares, triage=mix, channels=channels, handle=handle,
         transfer=transfer,
         patience=make_distribution(cfg.calls.patience_s, "calls.patience_s"),
         patience_by_category=derive.patience_table(cfg),
@@ -272,5 +274,6 @@ def compile_config(cfg: Config) -> Compiled:
         backoffice=back,
         feedback=_feedback(cfg, clk, cals) if back is not None else None,
         handle_profile=derive.handle_profile(cfg),
+        redial_open=OpenHours.of(channels["phone"], clk.end_s) if cfg.calls.retrial.probability > 0 else None,
     )
 

@@ -12,7 +12,9 @@ decide what happens next:
   drawn at creation applies - answered directly (terminal), transferred to
   emergency services (terminal), or a work order handed to the back office;
 * abandoned: recorded; the caller redials after a delay with a fresh patience,
-  with ``calls.retrial.probability``, or is gone for good; a redial after the
+  with ``calls.retrial.probability``, or is gone for good (a redial that would
+  fall in hours without phone arrivals - a closed centre - is deferred past
+  them, :class:`sim.model.arrivals.OpenHours`); a redial after the
   horizon (during the drain) is recorded in the recorder's slot after the
   horizon, never in the last reporting interval;
 * an online item not accepted within ``online.expire_h`` is withdrawn.
@@ -282,8 +284,10 @@ class FrontLine:
                 self._g_abandoned[self._home[c.route]][iv] += 1
             if c.retrials < self.sc.max_retrials and self._retry_u.next() < self.sc.retrial_probability:
                 c.state = REDIAL
-                self.env.schedule(Tick(self._redial, c), NORMAL,  # type: ignore[arg-type]  # Tick duck-types Event
-                                  self._retry_delay.next())
+                delay = self._retry_delay.next()
+                if self.sc.redial_open is not None:  # no redial into closed hours (sim.model.arrivals.OpenHours)
+                    delay = self.sc.redial_open.defer(now, now + delay) - now
+                self.env.schedule(Tick(self._redial, c), NORMAL, delay)  # type: ignore[arg-type]  # Tick: an Event
                 return
             self.finish(c, "abandoned")
         else:

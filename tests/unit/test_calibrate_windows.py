@@ -1,14 +1,15 @@
 """Date windows of a calibration, the agents available measured from a log, and the hold-out's arithmetic.
 
 * ``--fit-from/--fit-to/--holdout-from/--holdout-to``: a window outside the log, reversed, without a row,
-  a hold-out overlapping the fit window or longer than the week template holds, a date or hours that are
+  a hold-out overlapping the fit window or longer than a week's plan of agents holds, a date or hours that are
   not ones - each one line naming the option as typed, exit status 2, nothing written;
 * a log cut to a window keeps each call's local clock (also across a daylight-saving change) and counts;
   a request log cut to a fit window stands as it was at the window's end;
 * the estimator of the agents available, on a hand-made timeline: talking, between services, before and
   after a session, unavailable while callers of the team wait, off duty after a long gap; teams;
-* the week plan of several dates is their certainty equivalent; the hold-out's template, Erlang A at a
-  fractional number of agents, persistence dates and the weighted errors.
+* the week plan of several dates is their certainty equivalent; the hold-out's dated scenario (each date's
+  own half-hours), Erlang A at a fractional number of agents, persistence dates and the weighted errors;
+* the handle-time factor by time of day taken within call types; the callers who find nobody waiting.
 """
 
 from __future__ import annotations
@@ -222,28 +223,88 @@ def test_holdout_arithmetic():
     assert e["abandon_rate"]["mae"] == pytest.approx(0.1 / 3) and e["abandon_rate"]["bias"] == pytest.approx(0.1 / 3)
 
 
-def test_week_template_holds_each_date(tmp_path):
+def test_holdout_is_a_dated_scenario_of_its_own_dates(tmp_path):
+    """Each hold-out date keeps its own calls per half-hour and call type, and its own agents (issue 20): not an
+    hourly profile, not weekday averages."""
     from sim.api import compose_config
-    from sim.calibrate.holdout import Inputs, week_template
+    from sim.calibrate.holdout import erlang_a
+    from sim.calibrate.holdout_inputs import Inputs, dated_scenario
+    from sim.config.dated import read_dated
 
     cfg = compose_config("single_queue", ["experiment.progress=false", "calls.retrial.probability=0.3"])
+    types = list(cfg.categories)
     dates = [dt.date(2024, 1, 5) + dt.timedelta(days=i) for i in range(3)]  # Friday, Saturday, Sunday
-    calls = np.zeros((3, 24))
-    calls[0, 9], calls[1, 10], calls[2, 9:11] = 100, 50, [30, 90]
+    calls = np.zeros((3, 48, len(types)))
+    calls[0, 18, 0], calls[0, 19, 0] = 10, 90  # 09:00 and 09:30 of one hour differ
+    calls[1, 20, 0], calls[2, 18:22, 0] = 50, [30, 0, 90, 0]
     agents = np.zeros((3, 48))
     agents[:, 18:22] = [[4.0], [2.5], [3.0]]
-    x = Inputs(dates, calls, {name: 1.0 / len(cfg.categories) for name in cfg.categories},
-               {"operators": agents})
-    t = week_template(cfg, x)
+    x = Inputs(dates, calls, types, {"operators": agents})
+    t = dated_scenario(cfg, x, tmp_path)
     e = t.experiment
-    assert (e.start_weekday, e.horizon_h, t.arrivals.phone.day_cv, t.calls.retrial.probability) == (4, 72.0, 0.0, 0.0)
-    per_day = 270.0 / 3
-    assert t.arrivals.phone.per_day == pytest.approx(per_day)
-    assert t.arrivals.day_of_week[4] * per_day == pytest.approx(100) and t.arrivals.day_of_week[6] * per_day == 120
-    profile = np.array(t.arrivals.phone.hourly_profile).reshape(7, 24)
-    assert profile[6, 9] == pytest.approx(0.25) and profile[6, 10] == pytest.approx(0.75)
+    assert (e.start_weekday, e.horizon_h, t.calls.retrial.probability) == (4, 72.0, 0.0)
+    demand = read_dated(t.dated.file, ["phone", "online"], list(t.categories))
+    assert demand.start == dates[0] and demand.n_days == 3 and demand.by_category
+    rates = demand.rates["phone"].reshape(3, 48, -1)
+    col = list(t.categories).index(types[0])
+    assert rates[0, 18, col] == 10 and rates[0, 19, col] == 90 and rates[1, 20, col] == 50
+    assert rates[2, 20, col] == 90 and rates[2, 19].sum() == 0
+    assert t.arrivals.phone.per_day == pytest.approx(270.0 / 3)
     plan = np.array(t.staffing.half_hourly).reshape(7, 48)
     assert plan[4, 18] == 4.0 and plan[5, 20] == 2.5 and plan[6, 21] == 3.0 and plan[0].sum() == 0.0
-    with pytest.raises(ValueError, match="at most seven dates"):
-        week_template(cfg, Inputs(dates * 3, np.vstack([calls] * 3), x.type_shares, {"operators": np.vstack(
-            [agents] * 3)}))
+    # Erlang A is fed the same dates: 90 calls at 09:30 of the first date, 10 at 09:00, not 50 and 50
+    ea = erlang_a(x, [1.0] * 48, {t: 180.0 for t in types}, 300.0, 15.0)
+    assert ea.offered[18] == 10 + 30 and ea.offered[19] == 90 and ea.offered[20] == 50 + 90
+    with pytest.raises(ValueError, match="at most 7 dates"):
+        dated_scenario(cfg, Inputs(dates * 3, np.vstack([calls] * 3), types, {"operators": np.vstack([agents] * 3)}),
+                       tmp_path)
+
+
+def test_handle_factor_does_not_count_the_call_type_mix_twice(tmp_path):
+    """Short calls in the morning and long ones in the evening, each type alike at every hour.  The scenario's mix
+    of types is one for the whole day, so its factor carries the mix (short half-hours 0.5); the hold-out's dated
+    file gives each half-hour its own mix, so its factor is taken within types: 1 for the short calls (the pooled
+    one counted the mix twice), with the long type's own evening slow-down kept."""
+    from sim.api import compose_config
+    from sim.calibrate.calls import CallOptions, calibrate_calls
+    from sim.calibrate.holdout_inputs import Inputs, dated_scenario
+
+    rows = []
+    for d in range(3):
+        day = dt.date(2024, 1, 1) + dt.timedelta(days=d)
+        for k in range(120):
+            rows.append(_row(day, 9 * 3600 + 30 * k, 0, 50.0 + 20 * (k % 2), "short", f"s{k % 2}"))  # 09:00-10:00
+            rows.append(_row(day, 18 * 3600 + 30 * k, 0, 250.0 + 100 * (k % 2), "long", f"l{k % 2}"))  # 18:00
+            rows.append(_row(day, 21 * 3600 + 30 * k, 0, 600.0 if k % 2 else 300.0, "long", f"l{k % 2}"))
+            if k % 10 == 0:  # a few callers who hang up (patience needs them)
+                rows.append(_row(day, 12 * 3600 + 30 * k, 10.0 + k, 0, "short", "", answered=False))
+    cal = calibrate_calls(_log(tmp_path, rows), CallOptions(min_per_category=10))
+    assert cal.handle["short"].sample_mean == pytest.approx(60.0) and cal.handle["long"].sample_mean == pytest.approx(
+        375.0)
+    pooled = (60 * 360 + 375 * 720) / 1080
+    assert cal.handle_factor[18] == pytest.approx((180 * 60 / pooled + 100) / 280), "the day's mix: carried"
+    f = cal.handle_factor_within
+    assert f[18] == pytest.approx(1.0) and f[19] == pytest.approx(1.0), "short calls at their type's mean"
+    # the long type's own time of day: 300 s at 18:00, 450 s at 21:00 (180 calls a half-hour, shrunk by 100)
+    assert f[36] == pytest.approx((180 * 300 / 375 + 100) / 280) and f[42] == pytest.approx((180 * 1.2 + 100) / 280)
+    cfg = compose_config("single_queue", ["experiment.progress=false"])
+    x = Inputs([dt.date(2024, 1, 8)], np.ones((1, 48, 1)), list(cfg.categories), {"operators": np.ones((1, 48))})
+    assert dated_scenario(cfg, x, tmp_path, f).calls.handle_factor_half_hourly == f
+
+
+def test_callers_finding_nobody_waiting(tmp_path):
+    """The service-level gap's diagnostic: of the callers who arrive while nobody else waits, how many the log
+    answers at once (the simulation answers each one at once whenever an agent is free)."""
+    from sim.calibrate.holdout import not_ready
+
+    day = dt.date(2024, 1, 1)
+    h10 = 10 * 3600
+    rows = [_row(day, h10, 0, 60, "a", "ag0"),                       # nobody waiting: answered at once
+            _row(day, h10 + 300, 30, 60, "a", "ag0"),                # nobody waiting, yet waits 30 s
+            _row(day, h10 + 310, 40, 60, "a", "ag1"),                # arrives while the one before waits: left out
+            _row(day, h10 + 600, 20, 0, "a", "", answered=False),    # nobody waiting: hangs up after 20 s
+            _row(day, 8 * 3600, 0, 60, "a", "ag0")]                  # outside the hours scored
+    d = not_ready(_log(tmp_path, rows), 15.0, (10, 11))
+    assert d["share_of_calls"] == pytest.approx(3 / 4) and d["answered_at_once"] == pytest.approx(1 / 3)
+    assert d["within_threshold"] == pytest.approx(1 / 3) and d["median_wait_s_of_the_others"] == 25.0
+    assert d["service_level_points"] == pytest.approx(2 / 4), "two of the four calls ended, not answered in 15 s"
