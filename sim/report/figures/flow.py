@@ -115,6 +115,14 @@ def _spread(ys: List[float], min_gap: float) -> List[float]:
     return out
 
 
+def flow_label(value: float, total: float) -> str:
+    """A node's count (a mean over replications: a decimal only where it has one) and its share of all contacts
+    (``<0.1%`` below a thousandth, never left out)."""
+    count = f"{value:,.0f}" if abs(value - round(value)) < 0.05 else f"{value:,.1f}"
+    share = value / total if total > 0 else 0.0
+    return f"{count} ({share:.1%})" if share >= 0.0005 or value == 0 else f"{count} (<0.1%)"
+
+
 def flow(summary: Mapping[str, Any]) -> Optional[Figure]:
     """The flow diagram of a run (None when no contact was offered)."""
     nodes, links = flow_graph(summary)
@@ -147,8 +155,7 @@ def flow(summary: Mapping[str, Any]) -> Optional[Figure]:
         lowest = min([lowest, *(yc - 0.05 for yc in centres)])  # a label pushed below the last node stays in view
         for n, yc in zip(col, centres):
             ax.add_patch(_rect(xs[c], n.y0, NODE_W, n.y1 - n.y0, n.colour))
-            share = n.value / total
-            text = f"{n.label}\n{n.value:,.0f} ({share:.1%})" if share >= 0.0005 else f"{n.label}\n{n.value:,.1f}"
+            text = f"{n.label}\n{flow_label(n.value, total)}"
             ax.text(xs[c] + NODE_W + 0.006, yc, text, va="center", ha="left", fontsize=7.5, zorder=5,
                     bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
     ax.set_xlim(0, 1.06)
