@@ -6,7 +6,9 @@
   at most five days; the shifts of a proposal for a two-day run start only on the simulated days;
 * **the online rule** (:func:`sim.planning.erlang_rules.online_floor`): after it, every deadline
   window has the spare capacity for its online work plus the noise term; **the occupancy rule**:
-  with no noise, exactly busy / cap;
+  with no noise, exactly busy / cap; a day multiplier's spread, over the replications, raises it by
+  the hand-computed amount, and each day's CV is read from the arrival model (a dated day's lognormal
+  CV);
 * **the margins** (:mod:`sim.planning.margins`): the miss probability is where the binomial CDF
   (scipy's, an independent implementation) reaches the assurance; more noise asks for more
   replications;
@@ -25,10 +27,12 @@ import pytest
 from scipy.stats import binom
 
 from sim.analysis.theory import erlang_a_metrics
+from sim.api import compose_config
 from sim.config.staffing_policy import ShiftPatternConfig, default_patterns
 from sim.planning import make_plan
 from sim.planning import margins
-from sim.planning.erlang_rules import occupancy_floor, online_floor
+from sim.model.arrivals import DatedArrivals
+from sim.planning.erlang_rules import day_sd, occupancy_floor, online_floor
 from sim.planning.groups import front_requirements
 from sim.planning.roster import MAX_DAYS, positions
 from sim.planning.shifts import solve
@@ -120,6 +124,36 @@ def test_occupancy_rule_without_noise_is_busy_over_the_cap_and_zero_without_work
     np.testing.assert_allclose(occupancy_floor(busy, np.zeros(3), SLOT_S, 0.85, 4), [0.0, 10.0, 20.0])
     noisy = occupancy_floor(busy, np.full(3, 1e4), SLOT_S, 0.85, 4)
     assert noisy[0] == 0.0 and np.all(noisy[1:] > [10.0, 20.0])
+
+
+def test_occupancy_rule_counts_the_day_multiplier_over_the_replications():
+    # 100 operators busy, no Poisson noise, a day multiplier of CV 0.1 on the calls: one replication's mean busy
+    # has sd 10, four replications' 5; one interval with work: z = Phi^-1(0.9) = 1.2816; (100 + 6.408) / 0.8.
+    sd = day_sd(np.array([0.0, 100.0]), np.full(2, 0.1), np.array([0.0, 0.0]), np.full(2, 0.3))
+    np.testing.assert_allclose(sd, [0.0, 10.0])
+    out = occupancy_floor(np.array([0.0, 100.0]), np.zeros(2), SLOT_S, 0.8, 4, sd)
+    np.testing.assert_allclose(out, [0.0, 133.01], atol=0.01)
+    assert occupancy_floor(np.array([0.0, 100.0]), np.zeros(2), SLOT_S, 0.8, 4)[1] == pytest.approx(125.0)
+    # the channels draw their multipliers independently: 30 call Erlang at CV 0.1 and 40 online at 0.075
+    assert day_sd(np.array([30.0]), np.array([0.1]), np.array([40.0]), np.array([0.075]))[0] == pytest.approx(
+        math.sqrt(3.0 ** 2 + 3.0 ** 2))
+
+
+def test_a_dated_days_multiplier_cv_is_its_lognormal_cv():
+    arr = DatedArrivals(np.ones((96, 1)), [1.0], [], np.array([0.2, 0.0]))
+    assert arr.multiplier_cv(0) == pytest.approx(0.20202, abs=1e-5)  # sqrt(exp(0.04) - 1)
+    assert arr.multiplier_cv(1) == 0.0 and arr.multiplier_cv(5) == 0.0  # no spread, and a day outside the file
+
+
+def test_the_occupancy_rule_reads_each_days_multiplier():
+    cfg = compose_config("single_queue", ["staffing.policy=erlang", "staffing.target.max_occupancy=0.85",
+                                          "arrivals.phone.day_cv=0.15"])
+    req = front_requirements(cfg)[0]
+    assert req.day_cv is not None and req.day_cv.shape == (2, req.call_load.size)
+    np.testing.assert_allclose(req.day_cv[0], 0.15)
+    plain = front_requirements(compose_config("single_queue", ["staffing.policy=erlang",
+                                                               "staffing.target.max_occupancy=0.85"]))[0]
+    assert np.all(req.required >= plain.required) and np.sum(req.required) > 1.1 * np.sum(plain.required)
 
 
 # ---------------------------------------------------------------------------------- the margins
