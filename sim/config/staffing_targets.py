@@ -46,3 +46,5 @@ class OptimizeConfig(Model):
         None, "an interval meets a target on the optimisation's replications by this many standard errors; None = "
               "chosen from the measured noise, the run's replications and intervals_share")
     intervals_share: Open01 = doc(0.95, "share of the intervals that must meet every target on fresh seeds")
+    erlang_bound: bool = doc(True, "never cost more than the cheapest erlang plan of stricter service targets "
+                                   "expected to reach intervals_share (sim/planning/bound.py)")

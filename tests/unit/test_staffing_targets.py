@@ -209,3 +209,18 @@ def test_shift_patterns_without_a_cost_are_priced_at_staffing_cost_per_h(compose
     assert plan.notes["currency"] == "CNY"
     own = make_plan(compose("single_queue", base + ["staffing.patterns=[{name:d8,length_h:8,cost_per_h:45}]"]))
     assert own.groups[0].schedule.cost == pytest.approx(45 * own.groups[0].schedule.paid_h)
+
+
+# ---------------------------------------------------------------------------------- the erlang bound
+def test_the_ladder_makes_every_service_target_stricter_by_its_share_of_the_distance():
+    from sim.planning.bound import LADDER, stricter
+
+    cfg = compose_config("single_queue", ["staffing.policy=optimize", "staffing.target.service_level=0.8",
+                                          "staffing.target.abandon_rate=0.04", "staffing.target.asa_s=30",
+                                          "staffing.target.max_occupancy=0.9"])
+    rung = stricter(cfg, 0.5)
+    t = rung.staffing.target
+    assert (t.service_level, t.abandon_rate, t.asa_s) == pytest.approx((0.9, 0.02, 15.0))
+    assert t.max_occupancy == 0.9 and cfg.staffing.target.service_level == 0.8  # the cap kept; cfg untouched
+    assert stricter(cfg, 0.25).staffing.target.service_level == pytest.approx(0.85)
+    assert LADDER[0] == 0.0 and list(LADDER) == sorted(LADDER)
