@@ -1,33 +1,37 @@
-"""The erlang plan that bounds the simulation-based one: the cheapest stricter erlang plan that reaches the share.
+"""The erlang plans that bound the simulation-based one: stricter erlang plans, cheaper and no worse.
 
 A planner who wants a plan meeting the targets in ``staffing.optimize.intervals_share`` of the
 intervals on fresh seeds has a simple alternative to ``staffing.policy=optimize``: ask ``erlang``
 for a stricter nominal target (a service level of 0.85 or 0.9 for a target of 0.8) until its plan
-reaches the share.  ``optimize`` must never cost more than that, whatever the case, so it computes
-that plan itself and is bounded by it (:func:`erlang_bound`):
+reaches the share.  ``optimize`` must never cost more than the erlang plan that reaches the share
+its own plan reaches, whatever the case, so it compares its plan with those plans itself
+(:func:`erlang_bound`):
 
 * **the ladder**: the erlang plans of the service targets made stricter by a share ``u`` of their
-  distance to the strictest value (:data:`LADDER`; ``u = 0`` is the erlang plan itself): a service
-  level ``s`` becomes ``s + (1 - s) u``, a maximum abandonment rate or ASA ``x`` becomes
-  ``x (1 - u)`` - with ``s = 0.8``, ``u`` = 0.25, 0.5, 0.6, 0.75 are the nominal 0.85, 0.9, 0.92, 0.95.
-  The online and occupancy targets keep their value (their rules apply to every rung); each
-  operator group's own targets are made stricter alike.
-* **reaching the share**: each rung, loosest first, is simulated on the optimisation's replications
-  (common random numbers, so the rungs differ by their plans, not by noise), and judged by its
-  *expected* share on the run's fresh seeds (:func:`expected_share`): per interval and target, the
-  probability that the fresh estimate meets the target, ``Phi(gap / (se sqrt(1 + r / n)))`` with
-  ``gap`` the estimate's distance to the target on the favourable side, ``se`` its standard error
-  from the ``r`` replications, and ``n`` the fresh ones (the same difference of two estimates as
-  :mod:`sim.planning.margins`); an interval meets every target with the product of its targets'
-  probabilities.  The first rung whose expected share reaches the goal is the bound.
-* **the answer**: ``optimize`` returns the cheaper of its own plan (the cheapest that met every
-  target by the margins) and the bound.  Its own plan removes, interval by interval, the hours that
-  the margins for fresh seeds do not need; where that does not pay (a steep swing, where the
-  intervals after the peak need a margin the ladder gives them all at once), the bound does.
+  distance to the strictest value (:data:`LADDER`; ``u = 0`` is the erlang plan itself, simulated
+  already as the optimisation's first iteration): a service level ``s`` becomes ``s + (1 - s) u``,
+  a maximum abandonment rate or ASA ``x`` becomes ``x (1 - u)`` - with ``s = 0.8``, ``u`` = 0.25,
+  0.5, 0.6, 0.75 are the nominal 0.85, 0.9, 0.92, 0.95.  The online and occupancy targets keep
+  their value (their rules apply to every rung); each operator group's own targets are made
+  stricter alike.  Only rungs cheaper than the optimisation's own plan are simulated.
+* **expected share**: a plan simulated on the optimisation's replications (common random numbers,
+  so that plans differ by their staffing, not by noise) is judged by its *expected* share of
+  intervals meeting every target on the run's fresh seeds (:func:`expected_share`): per interval
+  and target, the probability that the fresh estimate meets the target,
+  ``Phi(gap / (se sqrt(1 + r / n)))`` with ``gap`` the estimate's distance to the target on the
+  favourable side, ``se`` its standard error from the ``r`` replications, and ``n`` the fresh ones
+  (the same difference of two estimates as :mod:`sim.planning.margins`); an interval meets every
+  target with the product of its targets' probabilities.
+* **the answer**: the cheapest rung, loosest first, whose expected share is at least the
+  optimisation's own plan's (or the goal, when that plan expects more) replaces the own plan; the
+  own plan stays when no cheaper rung does as well.  So no cheaper erlang rung is expected to reach
+  the share of the plan returned.  The own plan removes, interval by interval, the hours that the
+  margins for fresh seeds do not need; where that does not pay (a steep swing, where the intervals
+  after the peak need a margin the ladder gives them all at once), a rung does.
 
-Approximations: the rungs' intervals are taken as independent (the expected share is a mean, not
-a quantile: the realised share scatters around it), and the ladder is a grid: a stricter erlang
-plan between two rungs is not tried.
+Approximations: the intervals are taken as independent (the expected share is a mean, not a
+quantile: the realised share scatters around it), and the ladder is a grid: an erlang plan between
+two rungs is not tried.
 """
 
 from __future__ import annotations
@@ -65,15 +69,15 @@ class Bound:
         Its service targets (``staffing.target`` names), per group.
     expected_share : float
         Its expected share of intervals meeting every target on fresh seeds.
-    results : list of ReplicationResult
-        Its simulation on the optimisation's replications.
+    hours : float
+        Its operator-hours over the measurement window.
     """
 
     agents: np.ndarray
     strictness: float
     targets: Dict[str, Dict[str, float]]
     expected_share: float
-    results: List[ReplicationResult]
+    hours: float
 
 
 def _stricter_target(target: Any, u: float) -> None:
@@ -136,14 +140,19 @@ def expected_share(results: Sequence[ReplicationResult], targets: Mapping[str, M
     return float(np.mean(prob[defined_any]))
 
 
-def erlang_bound(cfg: Config, simulate: Callable[[np.ndarray], List[ReplicationResult]],
-                 hours: Callable[[np.ndarray], float]) -> tuple[Optional[Bound], List[Dict[str, Any]]]:
-    """The cheapest rung of the ladder expected to reach ``staffing.optimize.intervals_share`` (module docstring).
+def erlang_bound(cfg: Config, own: np.ndarray, own_results: Sequence[ReplicationResult],
+                 simulate: Callable[[np.ndarray], List[ReplicationResult]], hours: Callable[[np.ndarray], float]
+                 ) -> tuple[Optional[Bound], Dict[str, Any]]:
+    """The cheapest rung of the ladder cheaper than the optimisation's own plan and no worse (module docstring).
 
     Parameters
     ----------
     cfg : Config
-        The run's configuration (its targets judge every rung).
+        The run's configuration (its targets judge every plan).
+    own : ndarray of int, shape (groups, intervals)
+        The optimisation's own plan (agents for calls).
+    own_results : sequence of ReplicationResult
+        Its simulation on the optimisation's replications.
     simulate : callable
         Agents for calls (groups x intervals) -> their simulation on the optimisation's replications.
     hours : callable
@@ -152,15 +161,19 @@ def erlang_bound(cfg: Config, simulate: Callable[[np.ndarray], List[ReplicationR
     Returns
     -------
     bound : Bound or None
-        None when no rung reaches the share (or a stricter target cannot be met by any headcount).
-    tried : list of dict
-        Per rung simulated: ``strictness``, ``targets`` (the front line's service targets),
-        ``operator_hours`` and ``expected_share``.
+        The plan to use instead of ``own``; None when no cheaper rung is expected to do as well.
+    notes : dict
+        ``own_expected_share``, ``ladder`` (per rung simulated: ``strictness``, ``targets`` - the front
+        line's service targets -, ``operator_hours``, ``expected_share``), ``strictness`` of the rung used
+        (or None) and ``used``.
     """
     sc = compile_config(cfg)
     goal, n_fresh = float(cfg.staffing.optimize.intervals_share), max(1, int(cfg.experiment.replications))
     judge = plan_targets(cfg)
+    own_share = expected_share(own_results, judge, n_fresh) if own_results else 0.0
+    need, own_hours = min(goal, own_share), hours(own)
     tried: List[Dict[str, Any]] = []
+    found: Optional[Bound] = None
     for u in LADDER:
         rung = stricter(cfg, u)
         try:
@@ -168,12 +181,16 @@ def erlang_bound(cfg: Config, simulate: Callable[[np.ndarray], List[ReplicationR
         except ConfigError:  # no headcount meets a stricter target somewhere: no stricter rung either
             break
         agents = np.array([r.agents for r in reqs], dtype=np.int64)
-        results = simulate(agents)
-        share = expected_share(results, judge, n_fresh)
+        h = hours(agents)
+        if h >= own_hours:  # the rungs only get dearer
+            break
+        share = expected_share(simulate(agents), judge, n_fresh)
         service = plan_targets(rung)
         tried.append({"strictness": u, "targets": {k: round(v, 6) for k, v in next(iter(service.values())).items()
                                                    if k in ("service_level", "abandon_rate", "asa_s")},
-                      "operator_hours": hours(agents), "expected_share": round(share, 4)})
-        if share >= goal:
-            return Bound(agents, u, service, share, results), tried
-    return None, tried
+                      "operator_hours": h, "expected_share": round(share, 4)})
+        if share >= need:
+            found = Bound(agents, u, service, share, h)
+            break
+    return found, {"own_expected_share": round(own_share, 4), "ladder": tried, "used": found is not None,
+                   "strictness": found.strictness if found is not None else None}

@@ -194,24 +194,22 @@ def optimize_agents(cfg: Config, reqs: Sequence[Requirement], progress: bool, li
         available, _ = _availability(reqs, c, slots, n_h)
         reps = _choose_reps(cfg, reqs, c, pooled, available, _Margins(cfg, reqs, pooled, w, n_h, margins.PILOT),
                             w, n_h, margins.PILOT)
-    memo: Dict[bytes, List[ReplicationResult]] = {}  # the first rung of the bound is the first iteration's plan
+    memo: Dict[bytes, List[ReplicationResult]] = {}  # the first iteration's and the best plan's simulations
 
     def sim_plan(a: np.ndarray) -> List[ReplicationResult]:
         key = np.ascontiguousarray(a, dtype=np.int64).tobytes()
-        if key not in memo:
-            memo[key] = simulate(cfg, reqs, a, reps, task)
-        return memo[key]
+        return memo[key] if key in memo else simulate(cfg, reqs, a, reps, task)
 
-    bound, ladder = (erlang_bound(cfg, sim_plan, lambda a: hours(reqs, a, w, n_h)) if o.erlang_bound
-                     else (None, []))
     history: List[Dict[str, Any]] = []
     best: Optional[tuple[float, int, np.ndarray]] = None  # the cheapest plan that met every target so far
+    best_results: List[ReplicationResult] = []
     converged = False
     bar = _bar(o.max_iterations, progress)
     t0 = time.perf_counter()
     for it in range(1, o.max_iterations + 1):
         results = sim_plan(c)
-        memo.clear()
+        if it == 1:  # the erlang plan: the bound's first rung
+            memo[c.tobytes()] = results
         pooled = [pooled_group(results, g) for g in range(len(reqs))]
         m = _Margins(cfg, reqs, pooled, w, n_h, reps)
         available, on_duty = _availability(reqs, c, slots, n_h)
@@ -239,7 +237,7 @@ def optimize_agents(cfg: Config, reqs: Sequence[Requirement], progress: bool, li
         plan_hours = hours(reqs, c, w, n_h)
         if missing == 0:
             if best is None or plan_hours < best[0]:
-                best = (plan_hours, it, c.copy())
+                best, best_results = (plan_hours, it, c.copy()), results
             new = lean
             met[:] = BIG
             online.met[:] = False
@@ -265,21 +263,21 @@ def optimize_agents(cfg: Config, reqs: Sequence[Requirement], progress: bool, li
     if bar is not None:
         bar.close()
     chosen = best[1] if best is not None else len(history)
-    own = best[2] if best is not None else c
-    bounded = bound is not None and (best is None or hours(reqs, bound.agents, w, n_h) < best[0])
+    own, own_results = (best[2], best_results) if best is not None else (c, results)
+    bound, bound_notes = (erlang_bound(cfg, own, own_results, sim_plan, lambda a: hours(reqs, a, w, n_h))
+                          if o.erlang_bound else (None, {"used": False}))
     notes = {"iterations": len(history), "converged": converged, "chosen_iteration": chosen,
-             "erlang_bound": {"ladder": ladder, "used": bounded,
-                              "strictness": bound.strictness if bound is not None else None},
+             "erlang_bound": bound_notes,
              "replications_per_iteration": reps, "replications_chosen_from_noise": o.replications is None,
              "first_replication": FIRST_REPLICATION, "intervals_share": o.intervals_share,
              "margin_se": {r.name: {"targets": round(s, 4), "max_occupancy": round(cap, 4)}
                            for r, s, cap in zip(reqs, m.share, m.cap)},
              "history": history}
     _closing(line, o.max_iterations, converged, history, best)
-    if bound is not None and bounded:
-        line(f"optimize: the erlang plan of the service targets {bound.targets} ({ladder[-1]['operator_hours']:,.0f} "
-             f"operator-hours, expected to meet every target in {bound.expected_share:.1%} of the intervals on fresh "
-             f"seeds) is cheaper: it is used")
+    if bound is not None:
+        line(f"optimize: the erlang plan of the service targets {bound.targets} ({bound.hours:,.0f} operator-hours, "
+             f"expected to meet every target in {bound.expected_share:.1%} of the intervals on fresh seeds) is "
+             f"cheaper and no worse: it is used")
         return bound.agents.copy(), notes
     return own, notes
 

@@ -171,6 +171,14 @@ def test_noisier_intervals_ask_for_more_replications():
     assert quiet == margins.PILOT and noisy > quiet
 
 
+@pytest.mark.parametrize("fresh,expected", [(4, 8), (12, 24), (1, 4)])
+def test_replications_stop_where_the_fresh_judgements_own_margin_dominates(fresh, expected):
+    # Margins costing 10% of the hours per pilot standard error: the hours rule alone would ask for the most.
+    assert margins.replications([20.0] * 100, 0.5, 10_000.0, margins.PILOT, fresh) == expected
+    # By hand, judged on 4 fresh replications: the optimisation adds sqrt(4/r + 1) - 1 pilot standard errors,
+    # 0.414 with 4 and 0.225 with 8, against 1 the judgement needs anyway; 8 is the first at or below 0.25.
+
+
 # ---------------------------------------------------------------------------------- operator groups
 GROUPS = ["experiment.horizon_h=24", "experiment.warmup_h=0", "experiment.replications=1", "staffing.operators=0",
           "arrivals.online.per_day=0", "categories.all.share=0.6", "+categories.b={share:0.4}",
