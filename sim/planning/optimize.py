@@ -156,8 +156,9 @@ def _choose_reps(cfg: Config, reqs: Sequence[Requirement], c: np.ndarray, pooled
                 c_cal = max(1, int(math.floor(available[g][k] + 1e-9)))
                 extra.append(m.z_pilot[g] * margin_cost(req, k, c_cal, p["attempts"][k] / req.interval_s, p))
     rostered_per_agent = 1.0 / (1.0 - reqs[0].shrinkage)
+    contacts = float(sum(np.sum(p["attempts"]) for p in pooled) + np.sum(pooled[0]["online_offered"]))
     return margins.replications(extra, rostered_per_agent * reqs[0].interval_s / 3600.0, hours(reqs, c, w, n_h),
-                                pilot, max(1, int(cfg.experiment.replications)))
+                                pilot, max(1, int(cfg.experiment.replications)), contacts)
 
 
 def optimize_agents(cfg: Config, reqs: Sequence[Requirement], progress: bool, line: Line,

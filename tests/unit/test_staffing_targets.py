@@ -173,8 +173,11 @@ def test_noisier_intervals_ask_for_more_replications():
 
 @pytest.mark.parametrize("fresh,expected", [(4, 8), (12, 24), (1, 4)])
 def test_replications_stop_where_the_fresh_judgements_own_margin_dominates(fresh, expected):
-    # Margins costing 10% of the hours per pilot standard error: the hours rule alone would ask for the most.
-    assert margins.replications([20.0] * 100, 0.5, 10_000.0, margins.PILOT, fresh) == expected
+    # Margins costing 10% (and 100%) of the hours per pilot standard error: the hours rule asks for the most.
+    assert margins.replications([200.0] * 100, 0.5, 10_000.0, margins.PILOT, fresh) == 64  # a small case
+    big = margins.CONTACT_BUDGET / 4.5  # 4 replications within the budget, 8 beyond it
+    assert margins.replications([20.0] * 100, 0.5, 10_000.0, margins.PILOT, fresh, big) == expected
+    assert margins.replications([20.0] * 100, 0.5, 10_000.0, margins.PILOT, fresh, big / 4) == max(expected, 16)
     # By hand, judged on 4 fresh replications: the optimisation adds sqrt(4/r + 1) - 1 pilot standard errors,
     # 0.414 with 4 and 0.225 with 8, against 1 the judgement needs anyway; 8 is the first at or below 0.25.
 
