@@ -41,8 +41,10 @@ class OptimizeConfig(Model):
 
     max_iterations: Annotated[Whole, Range(1, 1000)] = doc(20, "simulations of the plan at most (then a warning)")
     replications: Optional[Annotated[Whole, Range(1, 1000)]] = doc(
-        None, "replications per iteration (the same in every one); None = chosen from the measured noise (4 to 32)")
+        None, "replications per iteration (the same in every one); None = chosen from the measured noise (4 to 64)")
     margin_se: Optional[Annotated[Number, Range(0.0, 10.0)]] = doc(
         None, "an interval meets a target on the optimisation's replications by this many standard errors; None = "
               "chosen from the measured noise, the run's replications and intervals_share")
     intervals_share: Open01 = doc(0.95, "share of the intervals that must meet every target on fresh seeds")
+    erlang_bound: bool = doc(True, "never cost more than the cheapest erlang plan of stricter service targets "
+                                   "expected to reach intervals_share (sim/planning/bound.py)")

@@ -104,6 +104,10 @@ class ChannelArrivals:
         """Expected arrivals in each hour of ``day`` (no day multiplier), for tests and reports."""
         return per_hour(day, *self.pieces(day))
 
+    def multiplier_cv(self, day: int) -> float:
+        """Coefficient of variation of ``day``'s multiplier (``day_cv``): every half-hour of a day moves with it."""
+        return self.day_cv
+
     def generate(self, day: int, counts_rng: np.random.Generator, day_rng: np.random.Generator,
                  category_rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Arrival times (sorted, seconds) and category indices of ``day``.
@@ -209,6 +213,11 @@ class DatedArrivals:
     def expected_per_hour(self, day: int) -> np.ndarray:
         """Expected arrivals in each hour of ``day`` (no day multiplier), for tests and reports."""
         return per_hour(day, *self.pieces(day))
+
+    def multiplier_cv(self, day: int) -> float:
+        """Coefficient of variation of ``day``'s lognormal multiplier, ``sqrt(exp(sd^2) - 1)`` (0 outside the file)."""
+        sd = float(self.log_sd[day]) if 0 <= day < self.n_days else 0.0
+        return math.sqrt(math.expm1(sd * sd))
 
     def generate(self, day: int, counts_rng: np.random.Generator, forecast_rng: np.random.Generator,
                  category_rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

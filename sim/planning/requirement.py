@@ -25,16 +25,15 @@ from the run's start, at least a week, so that a plan covers every weekday):
 3. **Return visits by operators** (``feedback.mode=operators``): the steady-state outbound
    operator-seconds per day (:func:`sim.model.workload.outbound_work`) spread evenly over the
    calling hours of ``feedback.calendar``, added likewise.
-   The routing options of one front line (``routing.callback``, ``routing.reserve_idle``,
-   ``routing.escalate_after_s``) are not in the model: a callback takes a caller out of the queue
-   and back later, a reservation keeps operators off online work; the requirement staffs the
-   plain queue and ``optimize`` measures what they change.  With operator groups
-   (``routing.groups``) each group has a requirement of its own, from its share of the work and
-   the calls that overflow to it (:mod:`sim.planning.groups`), and its own targets.
+   Not modelled: ``routing.callback``, ``routing.reserve_idle``, ``routing.escalate_after_s`` (the
+   requirement staffs the plain queue; ``optimize`` measures what they change).  With operator
+   groups (``routing.groups``) each group has a requirement of its own, from its share of the work
+   and the calls that overflow to it (:mod:`sim.planning.groups`), and its own targets.
 4. **The other targets.** An online target (``staffing.target.online_on_time_rate``) and a
    maximum occupancy (``max_occupancy``) raise the agents where the operators would not have the
-   spare time for the online items within their deadline, or would be busier than allowed
-   (:mod:`sim.planning.erlang_rules`, with the approximations it documents): :attr:`Requirement.agents`.
+   spare time for the online items within their deadline, or would be busier than allowed, the
+   channels' day multipliers included (:mod:`sim.planning.erlang_rules`, with the approximations
+   it documents): :attr:`Requirement.agents`.
 5. **Required**, the rostered operators: ``ceil((agents + online + outbound) / (1 - shrinkage))``;
    0 where nothing arrives or is due.
 """
@@ -55,11 +54,12 @@ from sim.core.calendar import DAY_S, WorkCalendar
 from sim.core.errors import ConfigError
 from sim.model.compile import Compiled, compile_config
 from sim.model.workload import channel_work, outbound_work
-from sim.planning.erlang_rules import occupancy_floor, online_floor
+from sim.planning.erlang_rules import day_sd, occupancy_floor, online_floor
 
 #: ``staffing.target`` name -> the Erlang A metric (:class:`sim.analysis.theory.QueueMetrics`) it bounds.
 THEORY_TARGETS: Dict[str, str] = {"service_level": "service_level", "abandon_rate": "p_abandon", "asa_s": "asa_s"}
 WEEK_S = 7 * DAY_S
+CH = ("phone", "online")  # the channels in the order of Requirement.day_cv
 
 
 @dataclass
@@ -91,6 +91,8 @@ class Requirement:
         Variance of the operator-seconds of work arriving per second of the interval (calls and
         online items: rate x E[S^2], compound Poisson), for the noise terms of the online and
         occupancy rules (:mod:`sim.planning.erlang_rules`).
+    day_cv : ndarray, shape (2, K), or None
+        Coefficient of variation of the day multiplier of each interval's day: calls, online items.
     theta : float
         Abandonment rate, 1 / mean patience (per second).
     shrinkage : float
@@ -129,6 +131,7 @@ class Requirement:
     redial: tuple[float, int]
     online_work: Optional[np.ndarray] = None
     work_var: Optional[np.ndarray] = None
+    day_cv: Optional[np.ndarray] = None
     online_target: Optional[float] = None
     max_occupancy: Optional[float] = None
     name: str = "operators"
@@ -291,9 +294,7 @@ def requirement(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True,
     sc = sc if sc is not None else compile_config(cfg)
     clk = sc.clock
     edges = planning_edges(sc)
-    interval_s = float(edges[1] - edges[0])
-    days = int(round(edges[-1] / DAY_S))
-    k_n = len(edges) - 1
+    interval_s, days, k_n = float(edges[1] - edges[0]), int(round(edges[-1] / DAY_S)), len(edges) - 1
     call_rate, mean_handle, call_load, work_var, call_labels = call_loads(cfg, sc, edges, share.categories)
     due_s = min(sc.deadline_s, sc.expire_s)
     online_load, online_work = np.zeros(k_n), np.zeros(k_n)
@@ -319,10 +320,11 @@ def requirement(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True,
             outbound = per_day * 7.0 / week_open * open_s / interval_s
         notes["outbound_operator_s_per_day"] = per_day
     target = cfg.staffing.target.online_on_time_rate
+    day_cv = np.array([np.repeat([sc.channels[c].multiplier_cv(d) for d in range(days)], k_n // days) for c in CH])
     req = Requirement(interval_s=interval_s, days=days, start_weekday=clk.start_weekday,
                       n_intervals=clk.n_intervals, warmup_intervals=clk.warmup_intervals, due_s=float(due_s),
                       call_rate=call_rate, mean_handle_s=mean_handle, call_load=call_load, online_load=online_load,
-                      outbound_load=outbound, online_work=online_work, work_var=work_var,
+                      outbound_load=outbound, online_work=online_work, work_var=work_var, day_cv=day_cv,
                       theta=1.0 / sc.patience.mean if sc.patience.mean > 0 else math.inf,
                       threshold_s=sc.answer_threshold_s, shrinkage=float(cfg.staffing.shrinkage),
                       targets=targets_of(cfg, group), redial=(sc.retrial_probability, sc.max_retrials),
@@ -347,8 +349,9 @@ def propose(req: Requirement, cfg: Config, upto: Optional[int] = None) -> None:
                                    req.due_s, agents + deferred, req.online_target))
     if req.max_occupancy is not None and req.online_work is not None and req.work_var is not None:
         busy = req.call_load + req.online_work + req.outbound_load
+        sd = day_sd(req.call_load, req.day_cv[0], req.online_work, req.day_cv[1]) if req.day_cv is not None else None
         floors.append(occupancy_floor(busy, req.work_var, req.interval_s, req.max_occupancy,
-                                      int(cfg.experiment.replications)))
+                                      int(cfg.experiment.replications), sd))
     for floor in floors:
         agents = np.maximum(agents, floor - deferred)
     req.agents = np.where(agents > 0, np.ceil(agents - 1e-9), 0).astype(np.int64)
@@ -388,11 +391,8 @@ def _unreachable(req: Requirement, cfg: Config, k: int, lam: float, exc: ValueEr
                     else "staffing.target"
                 group = f" for group {req.name}" if cfg.routing.groups else ""
                 return ConfigError(f"{key}.{name}", req.targets[metric],
-                                   f"cannot be met{group} on day {int(t // DAY_S)} at {_clock(t)} (offered load "
+                                   f"cannot be met{group} on day {int(t // DAY_S)} at "
+                                   f"{int(t % DAY_S) // 3600:02d}:{int(t % DAY_S) % 3600 // 60:02d} (offered load "
                                    f"{req.call_load[k]:.4g} Erlang) by any headcount the search allows")
     return ConfigError("staffing.target", "<targets>", f"cannot be met together: {exc}")
 
-
-def _clock(t: float) -> str:
-    s = int(t % DAY_S)
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}"

@@ -10,7 +10,9 @@ queue).  So:
   simulations, whichever offered load it starts from;
 * with interaction it must end converged at a plan meeting the target in every interval;
 * stopped by ``max_iterations`` after slack removal made some interval miss, it returns the
-  cheapest plan that met every target (``chosen_iteration``), not the last one, and warns once.
+  cheapest plan that met every target (``chosen_iteration``), not the last one, and warns once;
+* with the erlang bound (:mod:`sim.planning.bound`, off in the tests above), the plan returned costs
+  no more than the first stricter erlang plan expected to do as well as its own plan.
 """
 
 from __future__ import annotations
@@ -29,14 +31,15 @@ from sim.records.intervals import ReplicationResult
 INTERVAL_S = 1800.0
 
 
-def _config(offered_load: str = "modified", iterations: int = 20):
+def _config(offered_load: str = "modified", iterations: int = 20, bound: bool = False):
     profile = ",".join(str(round(1 + 0.5 * np.sin(2 * np.pi * (h - 6) / 24), 3)) for h in range(24))
     cfg = compose_config("single_queue", [
         "experiment.horizon_h=24", "experiment.warmup_h=0", "experiment.replications=2", "experiment.jobs=1",
         "experiment.progress=false",
         "staffing.shrinkage=0", "staffing.policy=optimize", f"staffing.offered_load={offered_load}",
         "staffing.optimize.replications=1", "staffing.optimize.margin_se=0",
-        f"staffing.optimize.max_iterations={iterations}", f"arrivals.phone.hourly_profile=[{profile}]"])
+        f"staffing.optimize.max_iterations={iterations}", f"arrivals.phone.hourly_profile=[{profile}]",
+        f"staffing.optimize.erlang_bound={str(bound).lower()}"])
     return cfg, front_requirements(cfg, compile_config(cfg), agents=True)[0]
 
 
@@ -125,3 +128,28 @@ def test_stopped_early_it_returns_the_cheapest_plan_that_met_every_target(intera
     assert list(agents[:48]) == list(short.plans[chosen - 1]), "the plan returned is the one simulated then"
     warnings = [ln for ln in lines if ln.startswith("warning:")]
     assert len(warnings) == 1 and f"iteration {chosen}" in warnings[0], warnings
+
+
+
+def test_with_the_bound_the_plan_costs_no_more_than_the_first_stricter_erlang_plan_reaching_the_share():
+    # The stand-in's demand is the scenario's own, every interval inheriting all the calls the one before left:
+    # the iteration's own plan costs 3,040.5 h, the erlang plan of a service level of 0.95 (u = 0.75) 3,000.5.
+    cfg, req = _config(bound=True)
+    stand_in = StandIn(req, req.call_rate[:48], carry=1.0)
+    lines: list = []
+    agents, notes = optimize_agents(cfg, [req], False, lines.append, task=stand_in)
+    bound = notes["erlang_bound"]
+    ladder = bound["ladder"]
+    assert [r["strictness"] for r in ladder] == [0.0, 0.25, 0.5, 0.6, 0.75], ladder
+    assert ladder[-1]["targets"] == {"service_level": pytest.approx(0.95)}
+    need = min(0.95, bound["own_expected_share"])
+    assert all(r["expected_share"] < need for r in ladder[:-1]) and ladder[-1]["expected_share"] >= need
+    # the rungs are simulated after the iteration, the first (the erlang plan: the first iteration's) only once
+    assert len(stand_in.plans) == notes["iterations"] + len(ladder) - 1
+    reached = stand_in.plans[-1]
+    cfg.staffing.half_hourly = [float(a) for a in reached]
+    res = StandIn(req, req.call_rate[:48], carry=1.0)(cfg, 1).intervals
+    assert np.mean(res["answered_in_threshold"] / res["calls_offered"] >= req.targets["service_level"]) >= 0.95
+    own = notes["history"][notes["chosen_iteration"] - 1]["operator_hours"]
+    assert bound["used"] and ladder[-1]["operator_hours"] < own
+    assert list(agents[0][:48]) == list(reached) and "is cheaper and no worse: it is used" in lines[-1]

@@ -191,6 +191,8 @@ BAD = {
                   "[1, 1000]"),
     "margin_negative": (["staffing.policy=optimize", "staffing.optimize.margin_se=-1"], "staffing.optimize.margin_se",
                         "[0, 10]"),
+    "bound_not_boolean": (["staffing.policy=optimize", "staffing.optimize.erlang_bound=3"],
+                          "staffing.optimize.erlang_bound", "true or false"),
     "currency_long": (["staffing.currency=ABCDEFGHIJKLMNOPQ"], "staffing.currency", "at most 16"),
     "budget_zero": (["staffing.policy=optimize", "staffing.budget_h=0"], "staffing.budget_h", "(0, 1e+12]"),
     "budget_twice": (["staffing.policy=optimize", "staffing.budget_h=100", "staffing.budget_cost=100"],

@@ -6,7 +6,9 @@
   at most five days; the shifts of a proposal for a two-day run start only on the simulated days;
 * **the online rule** (:func:`sim.planning.erlang_rules.online_floor`): after it, every deadline
   window has the spare capacity for its online work plus the noise term; **the occupancy rule**:
-  with no noise, exactly busy / cap;
+  with no noise, exactly busy / cap; a day multiplier's spread, over the replications, raises it by
+  the hand-computed amount, and each day's CV is read from the arrival model (a dated day's lognormal
+  CV);
 * **the margins** (:mod:`sim.planning.margins`): the miss probability is where the binomial CDF
   (scipy's, an independent implementation) reaches the assurance; more noise asks for more
   replications;
@@ -25,10 +27,12 @@ import pytest
 from scipy.stats import binom
 
 from sim.analysis.theory import erlang_a_metrics
+from sim.api import compose_config
 from sim.config.staffing_policy import ShiftPatternConfig, default_patterns
 from sim.planning import make_plan
 from sim.planning import margins
-from sim.planning.erlang_rules import occupancy_floor, online_floor
+from sim.model.arrivals import DatedArrivals
+from sim.planning.erlang_rules import day_sd, occupancy_floor, online_floor
 from sim.planning.groups import front_requirements
 from sim.planning.roster import MAX_DAYS, positions
 from sim.planning.shifts import solve
@@ -122,6 +126,36 @@ def test_occupancy_rule_without_noise_is_busy_over_the_cap_and_zero_without_work
     assert noisy[0] == 0.0 and np.all(noisy[1:] > [10.0, 20.0])
 
 
+def test_occupancy_rule_counts_the_day_multiplier_over_the_replications():
+    # 100 operators busy, no Poisson noise, a day multiplier of CV 0.1 on the calls: one replication's mean busy
+    # has sd 10, four replications' 5; one interval with work: z = Phi^-1(0.9) = 1.2816; (100 + 6.408) / 0.8.
+    sd = day_sd(np.array([0.0, 100.0]), np.full(2, 0.1), np.array([0.0, 0.0]), np.full(2, 0.3))
+    np.testing.assert_allclose(sd, [0.0, 10.0])
+    out = occupancy_floor(np.array([0.0, 100.0]), np.zeros(2), SLOT_S, 0.8, 4, sd)
+    np.testing.assert_allclose(out, [0.0, 133.01], atol=0.01)
+    assert occupancy_floor(np.array([0.0, 100.0]), np.zeros(2), SLOT_S, 0.8, 4)[1] == pytest.approx(125.0)
+    # the channels draw their multipliers independently: 30 call Erlang at CV 0.1 and 40 online at 0.075
+    assert day_sd(np.array([30.0]), np.array([0.1]), np.array([40.0]), np.array([0.075]))[0] == pytest.approx(
+        math.sqrt(3.0 ** 2 + 3.0 ** 2))
+
+
+def test_a_dated_days_multiplier_cv_is_its_lognormal_cv():
+    arr = DatedArrivals(np.ones((96, 1)), [1.0], [], np.array([0.2, 0.0]))
+    assert arr.multiplier_cv(0) == pytest.approx(0.20202, abs=1e-5)  # sqrt(exp(0.04) - 1)
+    assert arr.multiplier_cv(1) == 0.0 and arr.multiplier_cv(5) == 0.0  # no spread, and a day outside the file
+
+
+def test_the_occupancy_rule_reads_each_days_multiplier():
+    cfg = compose_config("single_queue", ["staffing.policy=erlang", "staffing.target.max_occupancy=0.85",
+                                          "arrivals.phone.day_cv=0.15"])
+    req = front_requirements(cfg)[0]
+    assert req.day_cv is not None and req.day_cv.shape == (2, req.call_load.size)
+    np.testing.assert_allclose(req.day_cv[0], 0.15)
+    plain = front_requirements(compose_config("single_queue", ["staffing.policy=erlang",
+                                                               "staffing.target.max_occupancy=0.85"]))[0]
+    assert np.all(req.required >= plain.required) and np.sum(req.required) > 1.1 * np.sum(plain.required)
+
+
 # ---------------------------------------------------------------------------------- the margins
 @pytest.mark.parametrize("n,share", [(36, 0.95), (336, 0.95), (48, 0.9)])
 def test_miss_probability_is_where_the_binomial_reaches_the_assurance(n, share):
@@ -135,6 +169,17 @@ def test_noisier_intervals_ask_for_more_replications():
     quiet = margins.replications([0.01] * 48, 0.5, 10_000.0, margins.PILOT, 12)
     noisy = margins.replications([5.0] * 48, 0.5, 10_000.0, margins.PILOT, 12)
     assert quiet == margins.PILOT and noisy > quiet
+
+
+@pytest.mark.parametrize("fresh,expected", [(4, 8), (12, 24), (1, 4)])
+def test_replications_stop_where_the_fresh_judgements_own_margin_dominates(fresh, expected):
+    # Margins costing 10% (and 100%) of the hours per pilot standard error: the hours rule asks for the most.
+    assert margins.replications([200.0] * 100, 0.5, 10_000.0, margins.PILOT, fresh) == 64  # a small case
+    big = margins.CONTACT_BUDGET / 4.5  # 4 replications within the budget, 8 beyond it
+    assert margins.replications([20.0] * 100, 0.5, 10_000.0, margins.PILOT, fresh, big) == expected
+    assert margins.replications([20.0] * 100, 0.5, 10_000.0, margins.PILOT, fresh, big / 4) == max(expected, 16)
+    # By hand, judged on 4 fresh replications: the optimisation adds sqrt(4/r + 1) - 1 pilot standard errors,
+    # 0.414 with 4 and 0.225 with 8, against 1 the judgement needs anyway; 8 is the first at or below 0.25.
 
 
 # ---------------------------------------------------------------------------------- operator groups
@@ -175,3 +220,18 @@ def test_shift_patterns_without_a_cost_are_priced_at_staffing_cost_per_h(compose
     assert plan.notes["currency"] == "CNY"
     own = make_plan(compose("single_queue", base + ["staffing.patterns=[{name:d8,length_h:8,cost_per_h:45}]"]))
     assert own.groups[0].schedule.cost == pytest.approx(45 * own.groups[0].schedule.paid_h)
+
+
+# ---------------------------------------------------------------------------------- the erlang bound
+def test_the_ladder_makes_every_service_target_stricter_by_its_share_of_the_distance():
+    from sim.planning.bound import LADDER, stricter
+
+    cfg = compose_config("single_queue", ["staffing.policy=optimize", "staffing.target.service_level=0.8",
+                                          "staffing.target.abandon_rate=0.04", "staffing.target.asa_s=30",
+                                          "staffing.target.max_occupancy=0.9"])
+    rung = stricter(cfg, 0.5)
+    t = rung.staffing.target
+    assert (t.service_level, t.abandon_rate, t.asa_s) == pytest.approx((0.9, 0.02, 15.0))
+    assert t.max_occupancy == 0.9 and cfg.staffing.target.service_level == 0.8  # the cap kept; cfg untouched
+    assert stricter(cfg, 0.25).staffing.target.service_level == pytest.approx(0.85)
+    assert LADDER[0] == 0.0 and list(LADDER) == sorted(LADDER)

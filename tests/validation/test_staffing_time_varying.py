@@ -20,7 +20,9 @@ pooled estimate's noise here, and far less than SIPP's shortfall after the peak)
   replications and margin chosen from the noise it measured) and misses clearly in none, with no
   more operator-hours than the ``erlang`` / ``modified`` plan with the loosest stricter nominal
   target (0.85, 0.9, 0.92, 0.95) that reaches the same share; the fresh-seed confirmation is in
-  ``summary.json`` -> ``staffing`` -> ``confirmation``.
+  ``summary.json`` -> ``staffing`` -> ``confirmation``.  The same holds on another case of the kind
+  (10-minute handling, +-50% swing), by construction: optimize is bounded by the cheapest stricter
+  erlang plan expected to reach the share (:mod:`sim.planning.bound`).
 """
 
 from __future__ import annotations
@@ -91,8 +93,37 @@ def test_optimize_meets_the_target_on_fresh_seeds_with_no_more_hours(outcome):
     reaching = [t for t in STRICTER if np.mean(outcome[f"modified_{t}"]["sl"] >= TARGET) >= met]
     assert reaching, {t: float(np.mean(outcome[f"modified_{t}"]["sl"] >= TARGET)) for t in STRICTER}
     ref = outcome[f"modified_{reaching[0]}"]
-    # The issue asks for no more hours than that erlang plan; measured: 3,346 against erlang at 0.9's 3,331.5
-    # (+0.4%, both 97.2% of the intervals; optimize ties it with staffing.optimize's assurance at 0.5 instead
-    # of 0.9). Held to 1% until the optimisation wastes less.
-    assert opt["hours"] <= 1.01 * ref["hours"], (opt["hours"], reaching[0], ref["hours"])
+    # No more hours than that erlang plan: optimize is bounded by the cheapest stricter erlang plan expected to
+    # reach the share (sim/planning/bound.py); measured 3,331.5 h, erlang at 0.9's (its own plan: 3,346.5).
+    assert opt["hours"] <= ref["hours"], (opt["hours"], reaching[0], ref["hours"])
     assert opt["hours"] >= outcome["modified"]["hours"], "meeting the target where erlang missed costs hours"
+    bound = notes["optimize"]["erlang_bound"]
+    assert [r["strictness"] for r in bound["ladder"]] == [0.0, 0.25, 0.5][:len(bound["ladder"])]
+    assert bound["ladder"][0]["operator_hours"] == outcome["modified"]["hours"], "the first rung is the erlang plan"
+
+
+# Another case of the kind: a 10-minute handle time, a +-50% swing, 14,400 calls a day, 5 minutes' patience;
+# the optimisation's replications fixed at 16 to keep it cheap (the bound holds whatever they are).
+OTHER = [a for a in BASE if not a.startswith(("calls.", "arrivals."))] + [
+    "calls.handle_s={dist:lognormal,mean:600,cv:0.5}", "calls.patience_s.mean=300", "arrivals.phone.per_day=14400",
+    "arrivals.phone.hourly_profile=[" + ",".join(str(round(1 + 0.5 * math.sin(2 * math.pi * (h - 6) / 24), 3))
+                                                for h in range(24)) + "]"]
+
+
+def test_another_swing_optimize_is_no_dearer_than_the_stricter_erlang_plan_reaching_its_share():
+    def judged(extra):
+        keys = {a.split("=", 1)[0] for a in extra}
+        exp = run(compose_config("single_queue", [a for a in OTHER if a.split("=", 1)[0] not in keys] + extra))
+        sl = pooled_intervals(exp.replications)["service_level"][2 * WARMUP_H:]
+        return float(np.mean(sl >= TARGET)), exp.summary["operator_hours"]["mean"]
+
+    met, hours = judged(["staffing.policy=optimize", "staffing.optimize.replications=16"])
+    assert met >= GOAL, met
+    for t in STRICTER:
+        share, ref_hours = judged(["staffing.policy=erlang", f"staffing.target.service_level={t}"])
+        if share >= met:
+            # measured: optimize 2,177 h meeting the target in 100% of the half-hours; erlang at 0.9 2,178.5 h
+            assert hours <= ref_hours, (hours, t, ref_hours)
+            break
+    else:
+        pytest.fail(f"no stricter erlang plan reaches {met}")
