@@ -21,9 +21,12 @@ and measured in the docs; ``staffing.policy=optimize`` enforces the targets on t
   calls' share is the noise of the capacity they leave).  Windows are taken in time order, and a
   window short of capacity gets the shortfall spread evenly over its intervals.  What the rule
   leaves out: the backlog an item finds (an item late because of the items before it: the windows
-  overlap, so the flow over time is covered, but not the order within a window), the gamma day
-  multiplier (a busier day than average), and the non-preemptive service (an operator on an online
-  item is not free for a call, which lowers the calls' service a little).
+  overlap, so the flow over time is covered, but not the order within a window) and the
+  non-preemptive service (an operator on an online item is not free for a call, which lowers the
+  calls' service a little).  The *day multipliers* (below) add to ``sd`` the window's sum of
+  :func:`day_sd` (its intervals share a day's multiplier, so their noise adds up, not in quadrature)
+  over the square root of the replications that judge the plan, as for the occupancy: without it
+  the erlang plan's daytime windows missed the target on seeds with busier days.
 * **Maximum occupancy** (``staffing.target.max_occupancy``, or a group's own).  Occupancy is the
   operators' time busy over their time on duty, measured per interval and pooled over the
   replications.  The busy operators are on average the offered load of the calls, the online
@@ -54,7 +57,8 @@ import numpy as np
 
 
 def online_floor(priority_load: np.ndarray, online_work: np.ndarray, work_var: np.ndarray, interval_s: float,
-                 deadline_s: float, available: np.ndarray, target: float) -> np.ndarray:
+                 deadline_s: float, available: np.ndarray, target: float, replications: int = 1,
+                 day_sd: Optional[np.ndarray] = None) -> np.ndarray:
     """Operators available per interval so that the online items are accepted within their deadline.
 
     Parameters
@@ -71,6 +75,11 @@ def online_floor(priority_load: np.ndarray, online_work: np.ndarray, work_var: n
         The operators available before the rule (at least what the calls need).
     target : float
         Share of online items to accept on time, in (0, 1).
+    replications : int
+        Replications over which the on-time share is pooled when the plan is judged (they average the day
+        multipliers' noise).
+    day_sd : ndarray, shape (K,), optional
+        Standard deviation of the interval's busy operators from the day multipliers (:func:`day_sd`).
 
     Returns
     -------
@@ -85,8 +94,10 @@ def online_floor(priority_load: np.ndarray, online_work: np.ndarray, work_var: n
         n = w.stop - w.start
         spare = float(np.sum(a[w] - priority_load[w])) * interval_s
         work = float(np.sum(online_work[w])) * interval_s
-        sd = math.sqrt(float(np.sum(work_var[w])) * interval_s)
-        short = work + z * sd - spare
+        sd = float(np.sum(work_var[w])) * interval_s
+        if day_sd is not None:  # a window's intervals share their day's multiplier: their noise adds up
+            sd += (float(np.sum(day_sd[w])) * interval_s) ** 2 / max(1, replications)
+        short = work + z * math.sqrt(sd) - spare
         if short > 0:
             a[w] += short / (n * interval_s)
     return a

@@ -343,15 +343,15 @@ def propose(req: Requirement, cfg: Config, upto: Optional[int] = None) -> None:
     assert req.calls_agents is not None
     agents = req.calls_agents.astype(float)
     deferred = req.online_load + req.outbound_load
-    floors = []
+    floors, n_r = [], int(cfg.experiment.replications)
+    sd = day_sd(req.call_load, req.day_cv[0], req.online_work, req.day_cv[1]) \
+        if req.day_cv is not None and req.online_work is not None else None
     if req.online_target is not None and req.online_work is not None and req.work_var is not None:
         floors.append(online_floor(req.call_load + req.outbound_load, req.online_work, req.work_var, req.interval_s,
-                                   req.due_s, agents + deferred, req.online_target))
+                                   req.due_s, agents + deferred, req.online_target, n_r, sd))
     if req.max_occupancy is not None and req.online_work is not None and req.work_var is not None:
         busy = req.call_load + req.online_work + req.outbound_load
-        sd = day_sd(req.call_load, req.day_cv[0], req.online_work, req.day_cv[1]) if req.day_cv is not None else None
-        floors.append(occupancy_floor(busy, req.work_var, req.interval_s, req.max_occupancy,
-                                      int(cfg.experiment.replications), sd))
+        floors.append(occupancy_floor(busy, req.work_var, req.interval_s, req.max_occupancy, n_r, sd))
     for floor in floors:
         agents = np.maximum(agents, floor - deferred)
     req.agents = np.where(agents > 0, np.ceil(agents - 1e-9), 0).astype(np.int64)

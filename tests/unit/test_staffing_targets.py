@@ -29,9 +29,8 @@ from scipy.stats import binom
 from sim.analysis.theory import erlang_a_metrics
 from sim.api import compose_config
 from sim.config.staffing_policy import ShiftPatternConfig, default_patterns
-from sim.planning import make_plan
-from sim.planning import margins
 from sim.model.arrivals import DatedArrivals
+from sim.planning import make_plan, margins
 from sim.planning.erlang_rules import day_sd, occupancy_floor, online_floor
 from sim.planning.groups import front_requirements
 from sim.planning.roster import MAX_DAYS, positions
@@ -111,6 +110,22 @@ def test_online_rule_leaves_every_deadline_window_enough_spare_capacity():
         spare = np.sum(out[w] - priority[w]) * SLOT_S
         need = np.sum(online[w]) * SLOT_S + z * math.sqrt(np.sum(var[w]) * SLOT_S)
         assert spare >= need - 1e-6, (k, spare, need)
+
+
+def test_online_rule_counts_the_day_multipliers_of_a_window_together():
+    """The day multipliers' noise of a deadline window is the sum of its intervals' (one day's multiplier moves them
+    together), over the square root of the replications that judge the plan."""
+    k_n, window, target, reps = 12, 4, 0.95, 4
+    priority, online = np.full(k_n, 40.0), np.full(k_n, 5.0)
+    sd_day = np.full(k_n, 2.0)
+    start = np.full(k_n, 46.0)
+    plain = online_floor(priority, online, np.zeros(k_n), SLOT_S, window * SLOT_S, start, target)
+    out = online_floor(priority, online, np.zeros(k_n), SLOT_S, window * SLOT_S, start, target, reps, sd_day)
+    z = NormalDist().inv_cdf(target)
+    np.testing.assert_array_equal(plain, start)  # a spare 6 Erlang for 5 of online work: nothing added
+    # the first window: 4 x 2 Erlang of day noise over sqrt(4) replications -> z x 4 Erlang-intervals short
+    need = 5.0 + z * (window * 2.0) / math.sqrt(reps) / window
+    assert out[0] == pytest.approx(40.0 + need) and np.all(out >= 40.0 + need - 1e-9)
 
 
 def test_online_rule_adds_nothing_where_the_spare_capacity_suffices():
