@@ -40,7 +40,7 @@ import struct
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Callable, Iterator, List, Optional, Sequence, Tuple, TypeVar
+from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -139,7 +139,7 @@ class EarlyChild:
     """A child forked before the run (:func:`start_early`): its pid, and this process's ends of its two pipes."""
 
     pid: int
-    payload: int  # written here: the length (8 bytes) and the pickled (items, draw, order)
+    payload: int  # written here: the length (8 bytes) and the pickled (items, draw, their positions)
     result: int  # read here: the drawings, pickled
 
 
@@ -195,8 +195,8 @@ def _early_child(prepare: Callable[[], object], parent: int, payload: int,
         head = _read_exactly(payload, 8, parent)
         body = _read_exactly(payload, struct.unpack("<Q", head)[0], parent) if head else None
         if body is not None:  # else not needed: the run failed, or its items could not be pickled
-            items, draw, order = pickle.loads(body)
-            _write_all(result, pickle.dumps(draw_sections(items, draw, order=order),
+            items, draw, positions = pickle.loads(body)
+            _write_all(result, pickle.dumps(list(zip(positions, draw_sections(items, draw))),
                                             protocol=pickle.HIGHEST_PROTOCOL))
         status = 0
     finally:
@@ -207,15 +207,43 @@ def stop_early() -> None:
     """Stop and reap the early child if :func:`draw_sections` did not use it (the run failed or drew nothing)."""
     global _EARLY
     early, _EARLY = _EARLY, None
-    if early is None:
-        return
-    os.close(early.payload)
-    os.close(early.result)
+    if early is not None:
+        os.close(early.payload)
+        os.close(early.result)
+        _kill(early.pid)
+
+
+def _kill(pid: int) -> None:
     try:
-        os.kill(early.pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:  # pragma: no cover - already gone
         pass
-    os.waitpid(early.pid, 0)
+    os.waitpid(pid, 0)
+
+
+def _collect(pid: int, result: int, items: Sequence[T], draw: Callable[[T], S], here: Iterable[int]) -> List[S]:
+    """Draw the positions ``here`` in this process, then read the child's ``(position, drawing)`` pairs from the
+    pipe ``result`` and reap it; draw here what it did not return (it died, or its result cannot be read).  An
+    interrupt kills and reaps the child.  Returns every drawing in the order of ``items``."""
+    got: List[Optional[Tuple[bool, S]]] = [None] * len(items)
+    reaped = False
+    try:
+        for i in here:
+            got[i] = (True, draw(items[i]))
+        data = _read_all(result)
+        _, status = os.waitpid(pid, 0)
+        reaped = True
+        if os.waitstatus_to_exitcode(status) == 0:
+            try:
+                for i, value in pickle.loads(data):
+                    got[i] = (True, value)
+            except Exception:  # noqa: BLE001 - the child's result cannot be read: its part is drawn here
+                pass
+    finally:
+        os.close(result)
+        if not reaped:
+            _kill(pid)
+    return [g[1] if g is not None else draw(items[i]) for i, g in enumerate(got)]
 
 
 def _send(fd: int, data: bytes) -> None:
@@ -232,37 +260,21 @@ def _with_early(early: EarlyChild, items: Sequence[T], draw: Callable[[T], S], o
                 local: Sequence[int]) -> Optional[List[S]]:
     """:func:`draw_sections` with the early child: it draws all but ``local``, which are done here meanwhile.
     None (the child stopped) when the items cannot be pickled."""
-    remote = [i for i in order if i not in set(local)]
+    here = set(local)
+    remote = [i for i in order if i not in here]
     try:
-        body = pickle.dumps(([items[i] for i in remote], draw, None), protocol=pickle.HIGHEST_PROTOCOL)
+        body = pickle.dumps(([items[i] for i in remote], draw, remote), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - a lambda among the items: drawn as without the early child
-        global _EARLY
-        _EARLY = early
-        stop_early()
+        os.close(early.payload)
+        os.close(early.result)
+        _kill(early.pid)
         return None
     writer = threading.Thread(target=_send, args=(early.payload, struct.pack("<Q", len(body)) + body), daemon=True)
     writer.start()  # the child reads it once its imports are done; the local work goes on meanwhile
-    got: List[Optional[Tuple[bool, S]]] = [None] * len(items)
-    reaped = False
     try:
-        for i in local:
-            got[i] = (True, draw(items[i]))
-        data = _read_all(early.result)
-        _, status = os.waitpid(early.pid, 0)
-        reaped = True
-        if os.waitstatus_to_exitcode(status) == 0:
-            try:
-                for i, value in zip(remote, pickle.loads(data)):
-                    got[i] = (True, value)
-            except Exception:  # noqa: BLE001 - the child's result cannot be read: drawn here
-                pass
+        return _collect(early.pid, early.result, items, draw, local)
     finally:
-        if not reaped:  # an interrupt here
-            os.kill(early.pid, signal.SIGKILL)
-            os.waitpid(early.pid, 0)
         writer.join()
-        os.close(early.result)
-    return [g[1] if g is not None else draw(items[i]) for i, g in enumerate(got)]
 
 
 def draw_sections(items: Sequence[T], draw: Callable[[T], S], prepare: Optional[Callable[[], object]] = None,
@@ -308,24 +320,7 @@ def draw_sections(items: Sequence[T], draw: Callable[[T], S], prepare: Optional[
         os.close(read_fd)
         _child(items, draw, tickets_r, write_fd)
     os.close(write_fd)
-    got: List[Optional[Tuple[bool, S]]] = [None] * len(items)
-    reaped = False
     try:
-        for i in _claimed(tickets_r):
-            got[i] = (True, draw(items[i]))
-        data = _read_all(read_fd)
-        _, status = os.waitpid(pid, 0)
-        reaped = True
-        if os.waitstatus_to_exitcode(status) == 0:
-            try:
-                for i, value in pickle.loads(data):
-                    got[i] = (True, value)
-            except Exception:  # noqa: BLE001 - the child's result cannot be read: its part is drawn here
-                pass
+        return _collect(pid, read_fd, items, draw, _claimed(tickets_r))
     finally:
-        os.close(read_fd)
         os.close(tickets_r)
-        if not reaped:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-    return [g[1] if g is not None else draw(items[i]) for i, g in enumerate(got)]
