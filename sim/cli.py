@@ -13,7 +13,6 @@ import logging
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any, NoReturn, Optional, Sequence
 
@@ -132,39 +131,19 @@ def run_once(overrides: Sequence[str], config_dir: str) -> None:
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.utils import configure_log, run_job
     from hydra.types import HydraContext
-    from hydra.utils import instantiate
+
+    from sim.config.hydra_private import callbacks as hydra_callbacks
 
     with initialize_config_dir(version_base="1.3", config_dir=config_dir, job_name="run_sim"):
         cfg = compose("config", overrides=[*overrides, "hydra.mode=RUN"], return_hydra_config=True)  # as Hydra's
         configure_log(cfg.hydra.hydra_logging, cfg.hydra.verbose)
-        callbacks = _Callbacks([instantiate(c) for c in (cfg.hydra.callbacks or {}).values()])
-        callbacks.notify("on_run_start", config=cfg, config_name="config")
-        context = HydraContext(config_loader=GlobalHydra.instance().config_loader(),
-                               callbacks=callbacks)  # type: ignore[arg-type]
+        callbacks = hydra_callbacks(cfg)
+        callbacks.on_run_start(config=cfg, config_name="config")
+        context = HydraContext(config_loader=GlobalHydra.instance().config_loader(), callbacks=callbacks)
         ret = run_job(hydra_context=context, task_function=task, config=cfg, job_dir_key="hydra.run.dir",
                       job_subdir_key=None)
-        callbacks.notify("on_run_end", config=cfg, config_name="config", job_return=ret)
+        callbacks.on_run_end(config=cfg, config_name="config", job_return=ret)
         _ = ret.return_value  # the task's exception, raised again
-
-
-class _Callbacks:
-    """The ``hydra.callbacks`` of a run, called as Hydra calls them (an exception is a warning)."""
-
-    def __init__(self, callbacks: Sequence[Any]) -> None:
-        self.callbacks = list(callbacks)
-
-    def notify(self, name: str, **kwargs: Any) -> None:
-        for c in (reversed(self.callbacks) if name.endswith("_end") else self.callbacks):
-            try:
-                getattr(c, name)(**kwargs)
-            except Exception as exc:  # noqa: BLE001 - as Hydra: a callback's fault does not stop the run
-                warnings.warn(f"Callback {type(c).__name__}.{name} raised {type(exc).__name__}: {exc}", stacklevel=2)
-
-    def on_job_start(self, **kwargs: Any) -> None:
-        self.notify("on_job_start", **kwargs)
-
-    def on_job_end(self, **kwargs: Any) -> None:
-        self.notify("on_job_end", **kwargs)
 
 
 def _note(message: str) -> None:

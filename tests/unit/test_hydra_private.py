@@ -1,9 +1,9 @@
-"""The one private call into Hydra (:mod:`sim.config.hydra_private`): what the project relies on, pinned.
+"""The private calls into Hydra (:mod:`sim.config.hydra_private`): what the project relies on, pinned.
 
 The command line reads Hydra's options before Hydra runs (:func:`sim.cli._split_options`: every option and
 whether it takes a value, from the parser's actions) and skips the checks of a command that runs no task
 (:func:`sim.preflight.preflight`: the attributes of the parsed arguments).  A Hydra release that changes its
-parser fails here, not in a user's command.
+parser or its caller of the callbacks fails here, not in a user's command.
 """
 
 from __future__ import annotations
@@ -45,3 +45,35 @@ def test_the_reading_of_a_command(argv, expect):
     """The attributes :func:`sim.preflight.preflight` reads, for a sweep, --cfg job, --info, --help, a run."""
     args = args_parser().parse_args(argv)
     assert {k: getattr(args, k) for k in expect} == expect
+
+
+class Recorder:
+    """A ``hydra.callbacks`` entry that records the calls it gets (and fails on one of them)."""
+
+    calls: list = []
+
+    def on_run_start(self, config, **kwargs):
+        Recorder.calls.append(("on_run_start", kwargs.get("config_name")))
+
+    def on_job_start(self, config, **kwargs):
+        Recorder.calls.append(("on_job_start", None))
+
+    def on_run_end(self, config, **kwargs):
+        raise RuntimeError("a faulty callback")
+
+
+def test_the_callers_of_the_callbacks():
+    """Hydra's caller of ``hydra.callbacks`` (what a plain run hands to ``run_job``): it instantiates each entry, calls
+    it with the configuration, and turns a callback's exception into a warning."""
+    from omegaconf import OmegaConf
+
+    from sim.config.hydra_private import callbacks
+
+    Recorder.calls = []
+    cfg = OmegaConf.create({"hydra": {"callbacks": {"rec": {"_target_": f"{__name__}.Recorder"}}}})
+    cb = callbacks(cfg)
+    cb.on_run_start(config=cfg, config_name="config")
+    cb.on_job_start(config=cfg, task_function=print)
+    with pytest.warns(UserWarning, match="Recorder.on_run_end raised RuntimeError: a faulty callback"):
+        cb.on_run_end(config=cfg, config_name="config", job_return=None)
+    assert Recorder.calls == [("on_run_start", "config"), ("on_job_start", None)]
