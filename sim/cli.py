@@ -77,9 +77,9 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
     run_cfg = units.cfg if units is not None else plan.cfg
     if run_cfg.report.plots or run_cfg.report.html:  # matplotlib imported in a child while this process simulates
         from sim.report.drawing import start_early
-        from sim.report.sections import prepare_drawing
+        from sim.report.figures.common import pyplot
 
-        start_early(prepare_drawing)
+        start_early(pyplot)  # the imports the drawing needs
     exp = run_experiment(run_cfg)
     policies = f"staffing.policy={cfg.staffing.policy}" + (
         f", unit_staffing.policy={cfg.unit_staffing.policy}" if units is not None and units.policy != "plan" else "")

@@ -193,12 +193,6 @@ def _call(task: Callable[[], T]) -> T:
     return task()
 
 
-def prepare_drawing() -> None:
-    """What drawing needs imported (matplotlib, on the reports' style): done once before a fork (the child inherits
-    it), or in a child forked before the run (:func:`sim.report.drawing.start_early`)."""
-    pyplot()
-
-
 def build_sections(rd: RunData, also: Sequence[Callable[[], T]] = (),
                    first: Sequence[Callable[[], Optional[Section]]] = ()) -> Tuple[List[Section], List[T]]:
     """Every section the run has data for, in page order (a failing builder leaves a note instead, and a
@@ -208,7 +202,7 @@ def build_sections(rd: RunData, also: Sequence[Callable[[], T]] = (),
     n = len(first) + len(BUILDERS)
     tasks: List[Callable[[], Any]] = [*first, *(partial(_build, entry, rd) for entry in BUILDERS), *also]
     local = range(n, len(tasks))  # `also` (the workbook: costly) first; it needs no matplotlib
-    done = draw_sections(tasks, _call, prepare=prepare_drawing, order=[*local, *range(n)], local=local)
+    done = draw_sections(tasks, _call, prepare=pyplot, order=[*local, *range(n)], local=local)
     drawn, rest = done[len(first):n], done[n:]
     for _, warning in drawn:
         sys.stderr.write(warning)

@@ -99,6 +99,7 @@ def test_report_sections_are_the_same_drawn_on_two_processors(run_report, monkey
     """The report's sections - every PNG byte, every table - drawn in one process and on two (a child forked when
     drawing, or before the run) are equal; the other outputs' task runs in this process with an early child."""
     from sim.report import sections
+    from sim.report.figures.common import pyplot
     from sim.report.outputs import summary_dict
     from sim.report.rundata import RunData
 
@@ -109,7 +110,7 @@ def test_report_sections_are_the_same_drawn_on_two_processors(run_report, monkey
     monkeypatch.setattr(drawing, "processors", lambda: 2)
     assert drawing.can_fork(2)
     if early:
-        drawing.start_early(sections.prepare_drawing)
+        drawing.start_early(pyplot)
         assert drawing._EARLY is not None
     forked, names = sections.build_sections(rd, [os.getpid])
     assert drawing._EARLY is None and (names == [os.getpid()] or not early), "with an early child: done here"
