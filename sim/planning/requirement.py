@@ -231,8 +231,9 @@ def _open_seconds(cal: WorkCalendar, edges: np.ndarray) -> np.ndarray:
     for k in range(len(out)):
         t, end = float(edges[k]), float(edges[k + 1])
         while t < end:
-            nxt = min(cal.open_until(t) if cal.is_open(t) else cal.next_open(t), end)
-            out[k] += nxt - t if cal.is_open(t) else 0.0
+            is_open = cal.is_open(t)
+            nxt = min(cal.open_until(t) if is_open else cal.next_open(t), end)
+            out[k] += nxt - t if is_open else 0.0
             t = nxt if nxt > t else end
     return out
 
