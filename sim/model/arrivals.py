@@ -248,6 +248,7 @@ class OpenHours:
 
     def __init__(self, open_h: np.ndarray) -> None:
         self.open_h = np.asarray(open_h, dtype=bool)
+        self._open = tuple(self.open_h.tolist())  # read item by item on a redial: a tuple, not numpy scalars
 
     @classmethod
     def of(cls, arrivals: "Arrivals", end_s: float) -> "Optional[OpenHours]":
@@ -263,14 +264,15 @@ class OpenHours:
         """The time of a redial drawn for ``redial_s`` after an abandonment at ``abandoned_s``: as drawn if the
         centre is open then, else later by the part of the closed stretch it fell into."""
         t = redial_s
-        n = len(self.open_h)
+        open_h = self._open
+        n = len(open_h)
         h = int(t // 3600.0)
-        while 0 <= h < n and not self.open_h[h]:
+        while 0 <= h < n and not open_h[h]:
             c0 = h
-            while c0 > 0 and not self.open_h[c0 - 1] and (c0 - 1) * 3600.0 >= abandoned_s:
+            while c0 > 0 and not open_h[c0 - 1] and (c0 - 1) * 3600.0 >= abandoned_s:
                 c0 -= 1
             c1 = h
-            while c1 < n and not self.open_h[c1]:
+            while c1 < n and not open_h[c1]:
                 c1 += 1
             t = c1 * 3600.0 + (t - max(c0 * 3600.0, abandoned_s))
             abandoned_s = c1 * 3600.0
