@@ -59,13 +59,13 @@ def other_threads() -> bool:
     return threading.active_count() > 1
 
 
-def busy() -> float:
+def busy(loadavg: str = "/proc/loadavg") -> float:
     """Other work on the machine now: the processes (threads) running or ready to run besides this one, from
     ``/proc/loadavg`` on Linux; elsewhere the one-minute load average less this process (0 where the system
     does not say).  The count of this moment, not a minute's average, which would hold this command's own
     previous runs against it."""
     try:
-        with open("/proc/loadavg", encoding="ascii") as fh:
+        with open(loadavg, encoding="ascii") as fh:
             return max(0.0, float(fh.read().split()[3].split("/")[0]) - 1.0)
     except (OSError, IndexError, ValueError):
         try:
