@@ -234,6 +234,9 @@ class CallsConfig(Model):
     handle_transfer_s: DistConfig = doc(dist("constant", value=60.0), "transfer to 110/119/120")
     patience_s: Annotated[DistConfig, _PHONE] = doc(dist("exponential", mean=120.0), "time a caller waits before "
                                                                                      "hanging up")
+    pickup_delay_s: Annotated[Optional[DistConfig], _PHONE] = doc(
+        None, "time a free operator takes to pick up a call that finds them free (after-call work outside the talk "
+              "time, a break): the caller waits, and may hang up; the operator is held. None = at once")
     priority_classes: Annotated[List[str], Distinct(), _PHONE] = doc(lambda: ["emergency"], "urgency classes queued "
                                                                                             "ahead of the others")
     retrial: Annotated[RetrialConfig, _PHONE] = doc(RetrialConfig, "redials after abandoning")

@@ -156,6 +156,7 @@ class Compiled:
     feedback: Optional[FeedbackSpec]
     handle_profile: Optional[np.ndarray] = None  # calls.handle_factor_half_hourly over the week from time 0, or None
     redial_open: Optional[OpenHours] = None  # the phone channel's open hours, when some are closed (redials defer)
+    pickup_delay: Optional[Distribution] = None  # calls.pickup_delay_s: a call finding a free operator waits this
 
 
 def _limits(table: Dict[str, float]) -> np.ndarray:
@@ -275,5 +276,7 @@ def compile_config(cfg: Config) -> Compiled:
         feedback=_feedback(cfg, clk, cals) if back is not None else None,
         handle_profile=derive.handle_profile(cfg),
         redial_open=OpenHours.of(channels["phone"], clk.end_s) if cfg.calls.retrial.probability > 0 else None,
+        pickup_delay=None if cfg.calls.pickup_delay_s is None else make_distribution(cfg.calls.pickup_delay_s,
+                                                                                      "calls.pickup_delay_s"),
     )
 

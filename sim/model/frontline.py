@@ -17,7 +17,9 @@ decide what happens next:
   them, :class:`sim.model.arrivals.OpenHours`); a redial after the
   horizon (during the drain) is recorded in the recorder's slot after the
   horizon, never in the last reporting interval;
-* an online item not accepted within ``online.expire_h`` is withdrawn.
+* an online item not accepted within ``online.expire_h`` is withdrawn;
+* with ``calls.pickup_delay_s``, a call attempt that would be taken at once is
+  offered after the pickup delay (:mod:`sim.model.pickup`).
 
 Routing (:mod:`sim.policies.routing`): each contact takes the route of its
 category (calls) or of online work; the pool's groups, the blending
@@ -41,6 +43,7 @@ from sim.core.engine import DONE, IN_SERVICE, INF, WAITING, Pool, Tick
 from sim.core.rng import Streams, UniformBuffer, ValueBuffer
 from sim.model.callbacks import PENDING, Callbacks
 from sim.model.compile import Compiled
+from sim.model.pickup import Pickup
 from sim.model.residents import (
     CLS_CALL,
     CLS_CALLBACK,
@@ -155,6 +158,9 @@ class FrontLine:
         self._pump = Tick(self._arrive)
         self._pump_callbacks = self._pump.callbacks
         # the recorder's per-interval lists, bound once so the callbacks index them directly
+        self.pickup = None if sc.pickup_delay is None else Pickup(env, sc.pickup_delay, streams.get("pickup"),
+                                                                   self.pool, self._on_renege)
+        self._offer_call = self.pool.offer if self.pickup is None else self.pickup.offer  # a call attempt's offer
         self._r_calls_offered = rec.calls_offered
         self._r_retrials = rec.retrials
         self._r_calls_answered = rec.calls_answered
@@ -218,7 +224,7 @@ class FrontLine:
             env = self.env
             heappush(env._queue,  # type: ignore[misc]  # a Tick duck-types simpy.Event on SimPy's queue
                      (block[i][0], NORMAL, next(env._eid), ev))
-        self.pool.offer(c)
+        self._offer_call(c)
 
     def _attempt(self, c: Contact, now: float, iv: int) -> None:
         """A call attempt with routing records: count it for its home group; maybe offer a callback."""
@@ -307,7 +313,7 @@ class FrontLine:
         self._r_retrials[iv] += 1
         if self._routed:
             self._attempt(c, now, iv)
-        self.pool.offer(c)
+        self._offer_call(c)
 
     # ------------------------------------------------------------- helpers
     def finish(self, c: Contact, state: str) -> None:
@@ -337,7 +343,7 @@ class FrontLine:
         """Add the pool's areas since the last flush to interval ``k``."""
         now = self.env.now
         busy, duty, q = self.pool.flush(now)
-        calls = q[CLS_URGENT] + q[CLS_CALL]
+        calls = q[CLS_URGENT] + q[CLS_CALL] + (self.pickup.flush_area() if self.pickup is not None else 0.0)
         if self.callbacks is not None and self.callbacks.keeps_place:
             calls = max(calls - self.callbacks.flush_virtual_area(now), 0.0)  # virtual callbacks are not callers
         self.rec.add_area(k, busy_s=busy, staffed_s=duty, queue_calls_s=calls, queue_online_s=q[CLS_ONLINE])
