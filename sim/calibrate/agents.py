@@ -168,6 +168,13 @@ class Availability:
     gap_s: float
     with_codes: bool
     notes: List[str] = field(default_factory=list)
+    #: Per call attempt: an agent of the team serving its type first was present and not talking when it came
+    #: (between two of their services; without agent codes: fewer services in progress than the half-hour's
+    #: most), and no other caller of that team's own call types waited - a call the simulation's operators
+    #: would take at once.
+    idle_at_arrival: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    #: Per call attempt: seconds from its arrival to the next end of a service of its team (inf: none).
+    busy_agent_free_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def totals(self) -> Dict[str, float]:
         """Agent-hours available, present and talking over the log (all teams)."""
@@ -197,25 +204,37 @@ def measure(log: CallLog, teams: Teams, gap_s: float = SESSION_GAP_S) -> Availab
     served = (log.outcome == 0) & ~np.isnan(log.ended_s)
     with_codes = bool(np.any(served & (log.agent >= 0)))
     waited = ~np.isnan(left) & (left > arrive)
+    idle = np.zeros(log.n, dtype=bool)
+    free_in = np.full(log.n, np.inf)
+    second = np.clip(np.floor(arrive).astype(np.int64), 0, n_s - 1)
     for r in runs:
         in_run = log.run == r
         for k in range(t):
-            mine = np.isin(log.category, teams.own[k]) & in_run & waited
-            waiting = _level(arrive[mine], left[mine], n_s) > 0
+            own = np.isin(log.category, teams.own[k]) & in_run
+            mine = own & waited
+            level = _level(arrive[mine], left[mine], n_s)
+            waiting = level > 0
             if with_codes:
                 avail, pres, talk = _team(log, teams, k, in_run & served, start, end, waiting, n_s, gap_s)
+                free = pres - talk  # between two services of a session
             else:
                 m = in_run & served & np.isin(log.category, teams.own[k])
                 talk = _level(start[m], end[m], n_s)
-                peak = talk.reshape(-1, int(HALF_S)).max(axis=1)
-                avail = np.where(waiting, talk, np.repeat(peak, int(HALF_S)))
-                pres = avail
+                peak = np.repeat(talk.reshape(-1, int(HALF_S)).max(axis=1), int(HALF_S))
+                avail = np.where(waiting, talk, peak)
+                pres, free = avail, peak - talk
+            itself = mine & (np.floor(left) > np.floor(arrive))  # the call's own wait covers its arrival second
+            idle[own] = (free[second[own]] > 0) & (level[second[own]] - itself[own] <= 0)
+            ends = np.sort(end[in_run & served & (np.isin(log.agent, np.nonzero(teams.agent_team == k)[0])
+                                                  if with_codes else np.isin(log.category, teams.own[k]))])
+            j = np.searchsorted(ends, arrive[own], side="right")
+            free_in[own] = np.where(j < len(ends), ends[np.minimum(j, len(ends) - 1)] - arrive[own], np.inf)
             for key, v in (("available", avail), ("present", pres), ("talking", talk)):
                 out[key][k] += v.reshape(-1, int(HALF_S)).mean(axis=1)
     notes = [] if with_codes else ["no agent codes in the log: the agents available are the services in progress "
                                    "while callers wait, else the most in progress in the half-hour (a lower bound)"]
     return Availability(**{k: v.reshape(t, days, 48) / len(runs) for k, v in out.items()}, days=days, gap_s=gap_s,
-                        with_codes=with_codes, notes=notes)
+                        with_codes=with_codes, notes=notes, idle_at_arrival=idle, busy_agent_free_s=free_in)
 
 
 def _team(log: CallLog, teams: Teams, k: int, served: np.ndarray, start: np.ndarray, end: np.ndarray,

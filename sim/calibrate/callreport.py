@@ -162,7 +162,7 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
             f"median {_f(p['km_median'], '{:.0f}')} s, 90th percentile {_f(p['km_p90'], '{:.0f}')} s; area under the "
             f"Kaplan-Meier curve {_f(p['km_restricted_mean'], '{:.0f}')} s (up to the longest wait, "
             f"{_f(p['km_last_time'], '{:.0f}')} s). A fitted mean far above the curve's area comes from the tail "
-            "beyond the waits observed, which the log cannot see."],
+            "beyond the waits observed, which the log cannot see.", _pickup_text(cj.get("pickup_delay_s"))],
             tables=[Table(["call type", "abandonments", "censored waits", "Kaplan-Meier median (s)",
                            "families within the band", "in the scenario"],
                           [[k, f"{r.km.n_events:,}", f"{r.km.n_censored:,}", _f(r.km.quantile(0.5), "{:.0f}"),
@@ -264,6 +264,19 @@ def _backtest_sections(cal: CallCalibration, btj: Dict[str, Any]) -> List[Sectio
                                           f"with staffing factor {best:g}"),
                        f"Back-test per half-hour with the staffing plan x {best:g}")] if best != 1.0 else [])),
     ]
+
+
+def _pickup_text(pj: Dict[str, Any] | None) -> str:
+    """The page's paragraph on ``calls.pickup_delay_s``."""
+    if pj is None:
+        return "Pickup delay: the log does not identify one (too few calls came while an agent sat idle)."
+    later = pj["median_s_of_the_others"]
+    return (f"Pickup delay (calls.pickup_delay_s): of {pj['calls']:,} calls that came while an agent of their team "
+            f"sat idle between services and nobody else waited, {_pct(pj['answered_at_once'])} were answered at "
+            f"once and the others after a median {_f(later, '{:.0f}')} s (a wait cut at the team's next service end, "
+            "when another agent would have taken the caller; a hang-up before either censors it, Kaplan-Meier): the "
+            "log's agents are not always ready the moment a call comes (after-call work outside the talk time, "
+            "breaks). In the simulation a caller who finds an operator free waits it.")
 
 
 def headline(cj: Dict[str, Any]) -> List[str]:

@@ -95,6 +95,7 @@ class CallCalibration:
     handle_factor: List[float]        # 48 factors of handle time by half-hour of arrival
     handle_factor_within: List[float]  # the same within call types (for half-hours that carry their own mix)
     patience_by_type: Dict[str, CensoredReport]
+    pickup: Optional[CensoredReport]  # the pickup delay of calls that came while an agent sat idle (or None)
     options: CallOptions = field(default_factory=CallOptions)
     source: Optional[CallLog] = None  # the whole log, when the calibration is fitted on a window of it
     notes: List[str] = field(default_factory=list)
@@ -210,6 +211,35 @@ def offered_by_team(log: CallLog, teams: Teams, days: int) -> np.ndarray:
     return out / max(len(np.unique(log.run)), 1)
 
 
+def pickup_delay(log: CallLog, avail: Availability, waits: np.ndarray, min_calls: int) -> Optional[CensoredReport]:
+    """The time an idle agent took to pick up a call (``calls.pickup_delay_s``): the Kaplan-Meier curve of the waits
+    of the calls that came while an agent of their team sat idle between services and no other caller of the team's
+    own types waited (:attr:`Availability.idle_at_arrival`).  A wait is cut at the next end of a service of the team
+    (:attr:`Availability.busy_agent_free_s`): from then on the simulation's freed operator would take the caller,
+    so the cut is an event like an answer, and a hang-up before it a censoring.  None with fewer than
+    ``min_calls`` such calls or fewer than two distinct event times."""
+    idle = avail.idle_at_arrival & (log.outcome < 2)
+    if int(idle.sum()) < min_calls:
+        return None
+    busy_free = avail.busy_agent_free_s[idle]
+    w = waits[idle]
+    return fit_censored(np.minimum(w, busy_free), (log.outcome[idle] == 0) | (w > busy_free))
+
+
+def pickup_json(cal: CallCalibration) -> Optional[Dict[str, Any]]:
+    """``calibration.json`` -> ``pickup_delay_s``: the fitted pickup delay (None when the log cannot identify it)."""
+    if cal.pickup is None:
+        return None
+    km = cal.pickup.km
+    at_once = 1.0 - float(km.at(np.array([0.0]))[0])
+    return {"calls": km.n_events + km.n_censored, "answered_at_once": at_once,
+            "median_s_of_the_others": km.quantile((1.0 + at_once) / 2.0), "km_p90": km.quantile(0.9),
+            "estimator": "the Kaplan-Meier curve of the waits of calls that came while an agent of their team sat "
+                         "idle between services and no other caller of the team's own types waited; a wait is cut "
+                         "at the next end of a service of the team (the caller would have been taken then), answered "
+                         "or cut: an event, hung up: censored"}
+
+
 def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
     """Fit every front-line parameter the log identifies (see the module docstring)."""
     notes: List[str] = []
@@ -259,6 +289,7 @@ def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
     if not avail.available.any():
         raise ValueError("no answered call has a service start and end: the staffing plan cannot be derived")
     offered = offered_by_team(log, teams, avail.days)
+    pickup = pickup_delay(log, avail, waits, opts.min_per_category)
     factor = handle_factor(log)
     handle_h = pooled.sample_mean * np.asarray(factor)
     plans = {t: [float(v) for v in weekly_plan(avail.available[k], offered[k], log.info.start_date.weekday(),
@@ -269,7 +300,7 @@ def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
                            patience=patience, retrial=retrial, retrial_delay=delay_fit, retrial_delays_s=delays,
                            priority=_priority(log, first, opts), teams=teams, availability=avail, plans=plans,
                            talk_occupancy=tot["talking"] / tot["present"] if tot["present"] else math.nan,
-                           handle_factor=factor, patience_by_type=by_type, options=opts,
+                           handle_factor=factor, patience_by_type=by_type, pickup=pickup, options=opts,
                            handle_factor_within=handle_factor(log, type_handle_means(log, handle, pooled)),
                            notes=notes + arrivals.notes + avail.notes)
 
@@ -289,6 +320,7 @@ def calibration_json(cal: CallCalibration) -> Dict[str, Any]:
         "retrial": {**cal.retrial, "delay_s": cal.retrial_delay.as_dict() if cal.retrial_delay else None},
         "priority": cal.priority,
         "patience_by_type": {k: r.as_dict() for k, r in cal.patience_by_type.items()},
+        "pickup_delay_s": pickup_json(cal),
         "handle_factor_half_hourly": cal.handle_factor,
         "handle_factor_within_types": cal.handle_factor_within,
         "teams": cal.teams.as_dict(cal.log.categories, cal.log.agents),

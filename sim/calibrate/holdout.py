@@ -253,6 +253,7 @@ def evaluate(cal: CallCalibration, cfg: Config, hold: CallLog, w: Window, x: Inp
     out["errors"] = errors
     out["empty_queue"] = not_ready(hold, thr, hours)
     out.update({"window": w.as_dict(), "hours": list(hours), "threshold_s": thr, "weights": "calls offered",
+                "pickup_delay": cfg.calls.pickup_delay_s is not None,
                 "replications": cfg.experiment.replications, "seed": cfg.experiment.seed,
                 "persistence_dates": [d.isoformat() if d else None for d in pdates],
                 "erlang_a_inputs": {"mean_handle_s": type_mean,

@@ -86,11 +86,14 @@ def _empty_queue(h: Dict[str, Any]) -> List[str]:
     return [f"Service level. Of the hold-out's calls, {100 * q['share_of_calls']:.0f}% arrived while no other caller "
             f"waited; the log answered {100 * q['answered_at_once']:.0f}% of them at once, and the others after a "
             f"median {q['median_wait_s_of_the_others'] or 0:.0f} s, so that {100 * q['within_threshold']:.0f}% were "
-            f"answered within {h['threshold_s']:g} s. The simulation answers such a caller at once whenever an "
-            "agent is free: its agents are ready the moment a call ends, while the log's idle agents often are not "
-            "(after-call work outside the talk time, breaks between calls). Answered at once, these callers would "
-            f"raise the log's service level by {100 * q['service_level_points']:.1f} points, against the "
-            f"simulation's bias of {100 * bias:+.1f} points."]
+            f"answered within {h['threshold_s']:g} s: the log's idle agents are not always ready the moment a call "
+            "comes (after-call work outside the talk time, breaks between calls). "
+            + ("The simulation's caller who finds an operator free waits the pickup delay measured on the fit window "
+               "(calls.pickup_delay_s). " if h.get("pickup_delay") else
+               "The simulation answers such a caller at once whenever an agent is free (the scenario has no "
+               "calls.pickup_delay_s). ")
+            + f"Answered at once, these callers would raise the log's service level by "
+            f"{100 * q['service_level_points']:.1f} points; the simulation's bias is {100 * bias:+.1f} points."]
 
 
 def holdout_section(h: Dict[str, Any], fit_label: str) -> Section:

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Union
 
-from sim.calibrate.calls import CallCalibration
+from sim.calibrate.calls import CallCalibration, pickup_json
 from sim.calibrate.fitting import FitReport
 from sim.calibrate.survival import CensoredReport, empirical_values
 
@@ -130,6 +130,20 @@ def _patience_comment(src: str, rep: CensoredReport, what: str) -> str:
             f"{'%.0f s' % km_median if km_median is not None else 'not reached'}")
 
 
+def pickup_items(cal: CallCalibration, src: str) -> List[Item]:
+    """``calls.pickup_delay_s``: the Kaplan-Meier curve of the pickup delay (:func:`sim.calibrate.calls.pickup_delay`)
+    as 200 equally likely values; none when the log cannot identify it."""
+    pj = pickup_json(cal)
+    if pj is None or cal.pickup is None:
+        return []
+    later = pj["median_s_of_the_others"]
+    return [Item("pickup_delay_s", {"dist": "empirical", "values": [float(v) for v in empirical_values(cal.pickup)]},
+                 f"{src}: {pj['calls']:,} calls that came while an agent of their team sat idle between services and "
+                 f"no other caller waited: {pj['answered_at_once']:.0%} answered at once, the others after a median "
+                 f"{'%.0f s' % later if later is not None else 'beyond the log'}; Kaplan-Meier curve, each wait cut "
+                 f"at the team's next service end; 200 quantiles")]
+
+
 def calls_scenario(cal: CallCalibration, name: str, command: str, patience_by_type: bool = False) -> str:
     """The scenario file of a call-log calibration (see the module docstring); with ``patience_by_type`` each call
     type with a patience fit of its own gets it (``categories.<type>.patience_s``)."""
@@ -194,6 +208,7 @@ def calls_scenario(cal: CallCalibration, name: str, command: str, patience_by_ty
                                                                                   "work in the log)"),
             Item("handle_factor_half_hourly", [round(v, 4) for v in cal.handle_factor], factor_note),
             Item("patience_s", patience_value(cal.patience), _patience_comment(src, cal.patience, "all calls")),
+            *pickup_items(cal, src),
             Item("priority_classes", ["utilities"] if ahead else [],
                  f"{src}: priority labels queued ahead: {', '.join(ahead) or 'none'} "
                  f"({cal.priority['rule']})"),

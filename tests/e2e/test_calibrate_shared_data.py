@@ -156,11 +156,17 @@ def test_bank_holdout(results):
     # the noise floor is below every predictor: no model can beat the day-to-day noise on average
     for p in ("simulated", "erlang_a", "persistence"):
         assert e["noise_floor"]["abandon_rate"]["mae"] < e[p]["abandon_rate"]["mae"], p
-    # the service level's gap is the log's callers who found nobody waiting and were not answered at once (the
-    # simulation's agents are always ready): the gap those callers cost the log is the simulation's bias
+    # the log's callers who found nobody waiting were often not answered at once (agents not ready), which cost
+    # the log about 11 points of service level; the scenario's pickup delay, measured on the fit window, carries
+    # it: the simulation's service level is no longer 10 points above the log's, and closer than Erlang A's
     q = h["empty_queue"]
     assert 0.6 < q["answered_at_once"] < 0.9 and q["median_wait_s_of_the_others"] > 10
-    assert abs(e["simulated"]["service_level"]["bias"] - q["service_level_points"]) < 0.03
+    assert q["service_level_points"] > 0.08
+    assert h["pickup_delay"] and "pickup_delay_s: {dist: empirical" in text
+    pick = cal["pickup_delay_s"]
+    assert pick["calls"] > 1000 and 0.5 < pick["answered_at_once"] < 0.9 and pick["median_s_of_the_others"] > 5
+    assert abs(e["simulated"]["service_level"]["bias"]) < 0.05
+    assert e["simulated"]["service_level"]["mae"] < e["erlang_a"]["service_level"]["mae"]
     assert e["simulated"]["offered"]["mae"] < 1.0, "a dated scenario: each date's own calls per half-hour"
     assert "headcount_factor" not in text, "an outcome-fitted factor must never be written into the scenario"
     ww = cal["backtest"]["whole_window"]
@@ -170,14 +176,16 @@ def test_bank_holdout(results):
 
 
 def test_bank_other_windows(results):
-    """Every documented window of the bank: the simulation no worse than Erlang A on abandonment, and the
-    service level's gap explained by the callers not answered at once with nobody waiting."""
+    """Every documented window of the bank: the simulation no worse than Erlang A on abandonment and on the
+    service level, whose bias the pickup delay keeps within 5 points (it was the log's loss to callers not
+    answered at once with nobody waiting, 6 to 11 points, without it)."""
     names = [n for n in ("bank_aug1999_w1", "bank_aug1999_w2", "bank_aug1999_w4")]
     for name in names:
         h = _named(results, name)[2]["holdout"]
         e = h["errors"]
         assert e["simulated"]["abandon_rate"]["mae"] <= e["erlang_a"]["abandon_rate"]["mae"], name
-        assert abs(e["simulated"]["service_level"]["bias"] - h["empty_queue"]["service_level_points"]) < 0.05, name
+        assert abs(e["simulated"]["service_level"]["bias"]) < 0.05, name
+        assert e["simulated"]["service_level"]["mae"] <= e["erlang_a"]["service_level"]["mae"], name
 
 
 def test_figures_blocks(results):
