@@ -261,7 +261,7 @@ def _team(log: CallLog, teams: Teams, k: int, served: np.ndarray, start: np.ndar
 
 
 def weekly_plan(available: np.ndarray, offered: np.ndarray, start_weekday: int, mean_handle_s: np.ndarray,
-                patience_mean_s: float) -> np.ndarray:
+                patience_mean_s: float, day_cv: float = 0.0) -> np.ndarray:
     """A week of half-hourly agents (Monday 0:00 first, 336 values) standing for per-date ones.
 
     Parameters
@@ -276,23 +276,45 @@ def weekly_plan(available: np.ndarray, offered: np.ndarray, start_weekday: int, 
         Mean handle time of each half-hour's calls (seconds).
     patience_mean_s : float
         Mean of the exponential patience fitted to the log (Erlang A's).
+    day_cv : float
+        CV of the scenario's gamma day multiplier (``arrivals.phone.day_cv``): the template's days are the
+        dates' mean calls times it, so its loss is averaged over the multiplier (16 equally likely values);
+        0 = the mean calls alone.
 
     Returns
     -------
     ndarray, shape (336,)
         Per weekday and half-hour the certainty equivalent of the dates (module docstring): the agents at
-        which Erlang A, fed the dates' mean calls, loses the share of callers it loses over the dates with
-        their own calls and agents (calls-weighted); the plain mean where no call came; 0 for weekdays the
-        dates do not hold.  Erlang A only aggregates here: the log's abandonment is never used.
+        which Erlang A, fed the dates' mean calls times the day multiplier, loses the share of callers it
+        loses over the dates with their own calls and agents (calls-weighted); the plain mean where no call
+        came; 0 for weekdays the dates do not hold.  Erlang A only aggregates here: the log's abandonment is
+        never used.  Without the multiplier the scenario, which draws it, would lose more than the dates: the
+        dates' own spread is already in the certainty equivalent.
     """
+    from scipy import stats
+
     from sim.analysis.theory import erlang_a_metrics
 
     theta = 1.0 / patience_mean_s
+    whole: Dict[tuple[float, float, int], float] = {}
+
+    def at(lam: float, mu: float, k: int) -> float:  # Erlang A's abandonment with k agents (cached)
+        if (lam, mu, k) not in whole:
+            whole[(lam, mu, k)] = 1.0 if k == 0 else erlang_a_metrics(lam, mu, theta, k, 0.0).p_abandon
+        return whole[(lam, mu, k)]
 
     def lost(lam: float, mu: float, c: float) -> float:  # Erlang A's abandonment, linear between whole agents
         lo = int(math.floor(c))
-        return sum(w * (1.0 if k == 0 else erlang_a_metrics(lam, mu, theta, k, 0.0).p_abandon)
-                   for k, w in ((lo, 1.0 - (c - lo)), (lo + 1, c - lo)) if w > 0)
+        return sum(w * at(lam, mu, k) for k, w in ((lo, 1.0 - (c - lo)), (lo + 1, c - lo)) if w > 0)
+
+    mult = np.ones(1)
+    if day_cv > 0:
+        shape = 1.0 / day_cv ** 2
+        mult = stats.gamma.ppf((np.arange(16) + 0.5) / 16, shape, scale=1.0 / shape)
+        mult = mult / mult.mean()
+
+    def template(lam: float, mu: float, c: float) -> float:  # the template's loss over the multiplier, calls-weighted
+        return float(np.mean([m * lost(lam * m, mu, c) for m in mult]))
 
     plan = np.zeros(336)
     for w in range(7):
@@ -305,8 +327,10 @@ def weekly_plan(available: np.ndarray, offered: np.ndarray, start_weekday: int, 
             mu = 1.0 / float(mean_handle_s[h])
             target = float(np.dot(lam, [lost(x, mu, y) if x > 0 else 0.0 for x, y in zip(lam, c)]) / lam.sum())
             lo, hi = 0.0, float(c.max())
+            while day_cv > 0 and template(float(lam.mean()), mu, hi) > target and hi < 10.0 * c.max():
+                hi = 1.25 * hi + 1.0  # busier days may need more than the most agents any date had
             for _ in range(30):  # the abandonment falls as agents are added: bisection
                 mid = 0.5 * (lo + hi)
-                lo, hi = (mid, hi) if lost(float(lam.mean()), mu, mid) > target else (lo, mid)
+                lo, hi = (mid, hi) if template(float(lam.mean()), mu, mid) > target else (lo, mid)
             plan[48 * w + h] = hi
     return plan

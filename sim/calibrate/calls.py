@@ -293,7 +293,7 @@ def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
     factor = handle_factor(log)
     handle_h = pooled.sample_mean * np.asarray(factor)
     plans = {t: [float(v) for v in weekly_plan(avail.available[k], offered[k], log.info.start_date.weekday(),
-                                               handle_h, patience.fits["exponential"].mean)]
+                                               handle_h, patience.fits["exponential"].mean, arrivals.day_cv)]
              for k, t in enumerate(teams.names)}
     tot = avail.totals()
     return CallCalibration(log=log, first=first, arrivals=arrivals, shares=shares, handle=handle, handle_pooled=pooled,

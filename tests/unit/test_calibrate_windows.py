@@ -196,6 +196,36 @@ def test_week_plan_is_the_certainty_equivalent():
     assert plan[48 * 1 + 20] == 0.0, "a weekday without dates has no agents"
 
 
+def test_week_plan_counts_the_scenarios_day_multiplier():
+    """With ``day_cv`` the template's loss is averaged over the gamma day multiplier the scenario draws (calls-
+    weighted): checked against the integral over the gamma density, and more agents than without it where the
+    loss is convex in the calls."""
+    from scipy import integrate, stats
+
+    from sim.analysis.theory import erlang_a_metrics
+    from sim.calibrate.agents import weekly_plan
+
+    avail, off = np.zeros((8, 48)), np.zeros((8, 48))
+    avail[[0, 7], 20], off[[0, 7], 20] = [6.0, 6.0], [120.0, 100.0]  # two Mondays, moderately loaded
+    handle, patience, cv = np.full(48, 180.0), 300.0, 0.3
+    plain = weekly_plan(avail, off, 0, handle, patience)[20]
+    with_cv = weekly_plan(avail, off, 0, handle, patience, day_cv=cv)[20]
+
+    def loss(n, k):
+        return 1.0 if k == 0 else erlang_a_metrics(n / 1800.0, 1 / 180.0, 1 / patience, k, 0.0).p_abandon
+
+    def mixed(n, c):
+        lo = int(c)
+        return (1 - (c - lo)) * loss(n, lo) + (c - lo) * loss(n, lo + 1)
+
+    target = (120 * loss(120, 6) + 100 * loss(100, 6)) / 220
+    shape = 1 / cv ** 2
+    density = stats.gamma(shape, scale=1 / shape).pdf
+    exact, _ = integrate.quad(lambda m: m * mixed(110.0 * m, with_cv) * density(m), 0, 5, limit=200)
+    assert exact == pytest.approx(target, rel=0.03)
+    assert with_cv > plain + 0.1, (with_cv, plain)
+
+
 def test_holdout_arithmetic():
     from sim.calibrate.holdout import _erlang_a_mix, persistence_dates, score
     from sim.calibrate.windows import Window
