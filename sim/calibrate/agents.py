@@ -36,9 +36,16 @@ template (:func:`weekly_plan`) must stand for several dates of each weekday with
 plan, and an average of agents would let a week of few agents and many calls and a week
 of many agents and few calls add up to a quiet week (losing callers is convex in the
 load per agent).  It holds for each weekday and half-hour the *certainty equivalent* of
-the dates: the agents at which Erlang A, fed the dates' mean calls, loses the same share
-of callers as it loses on average over the dates fed each date's own calls and agents.
-Only the model averages here: the log's own abandonment is never used.
+the dates: the agents at which Erlang A, fed the dates' mean calls times the scenario's
+day multiplier (``arrivals.phone.day_cv``), loses the same share of callers as it loses on
+average over the dates fed each date's own calls and agents.  Only the model averages
+here: the log's own abandonment is never used.
+
+**Calls that find an agent idle** (:attr:`Availability.idle_at_arrival`,
+:attr:`Availability.busy_agent_free_s`): whether an agent of the call's team sat idle
+between two services when it came while nobody else waited, and how long until the team's
+next service end; :func:`sim.calibrate.calls.pickup_delay` turns their waits into the
+pickup delay (``calls.pickup_delay_s``).
 """
 
 from __future__ import annotations
@@ -288,8 +295,8 @@ def weekly_plan(available: np.ndarray, offered: np.ndarray, start_weekday: int, 
         which Erlang A, fed the dates' mean calls times the day multiplier, loses the share of callers it
         loses over the dates with their own calls and agents (calls-weighted); the plain mean where no call
         came; 0 for weekdays the dates do not hold.  Erlang A only aggregates here: the log's abandonment is
-        never used.  Without the multiplier the scenario, which draws it, would lose more than the dates: the
-        dates' own spread is already in the certainty equivalent.
+        never used.  Held at the mean calls alone, the template would match the dates while the scenario,
+        drawing busier and quieter days around them, lost more.
     """
     from scipy import stats
 
