@@ -162,7 +162,8 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
             f"median {_f(p['km_median'], '{:.0f}')} s, 90th percentile {_f(p['km_p90'], '{:.0f}')} s; area under the "
             f"Kaplan-Meier curve {_f(p['km_restricted_mean'], '{:.0f}')} s (up to the longest wait, "
             f"{_f(p['km_last_time'], '{:.0f}')} s). A fitted mean far above the curve's area comes from the tail "
-            "beyond the waits observed, which the log cannot see.", _pickup_text(cj.get("pickup_delay_s"))],
+            "beyond the waits observed, which the log cannot see.",
+            _pickup_text(cj.get("pickup_delay_s"), cal.options.min_per_category)],
             tables=[Table(["call type", "abandonments", "censored waits", "Kaplan-Meier median (s)",
                            "families within the band", "in the scenario"],
                           [[k, f"{r.km.n_events:,}", f"{r.km.n_censored:,}", _f(r.km.quantile(0.5), "{:.0f}"),
@@ -266,10 +267,12 @@ def _backtest_sections(cal: CallCalibration, btj: Dict[str, Any]) -> List[Sectio
     ]
 
 
-def _pickup_text(pj: Dict[str, Any] | None) -> str:
+def _pickup_text(pj: Dict[str, Any] | None, cal_min: int) -> str:
     """The page's paragraph on ``calls.pickup_delay_s``."""
     if pj is None:
-        return "Pickup delay: the log does not identify one (too few calls came while an agent sat idle)."
+        return ("Pickup delay: none in the scenario (calls.pickup_delay_s): fewer than "
+                f"{cal_min} calls came while an agent of their team sat idle and nobody else waited, or at least "
+                "99.5% of them were answered at once.")
     later = pj["median_s_of_the_others"]
     return (f"Pickup delay (calls.pickup_delay_s): of {pj['calls']:,} calls that came while an agent of their team "
             f"sat idle between services and nobody else waited, {_pct(pj['answered_at_once'])} were answered at "
@@ -289,6 +292,10 @@ def headline(cj: Dict[str, Any]) -> List[str]:
             f"{p['family']}, has mean {p['mean']:,.0f} s)" if p.get("empirical") else
             f"patience: {p['family']}, mean {p['mean']:,.0f} s")
            + f", Kaplan-Meier median {_f(p['km_median'], '{:.0f}')} s"]
+    pj = cj.get("pickup_delay_s")
+    out.append("pickup delay (calls.pickup_delay_s): " + (
+        f"{_pct(pj['answered_at_once'])} of {pj['calls']:,} calls that found an agent idle answered at once, the "
+        f"others after a median {_f(pj['median_s_of_the_others'], '{:.0f}')} s" if pj else "none"))
     b = cj.get("backtest")
     if b:
         wd = b["comparison"]["whole_day"]
@@ -303,7 +310,10 @@ def headline(cj: Dict[str, Any]) -> List[str]:
                    f"{100 * e['erlang_a']['abandon_rate']['mae']:.1f}, noise floor "
                    f"{100 * e['noise_floor']['abandon_rate']['mae']:.1f}; ASA simulated "
                    f"{e['simulated']['asa_s']['mae']:.1f} s, Erlang A {e['erlang_a']['asa_s']['mae']:.1f} s, noise "
-                   f"floor {e['noise_floor']['asa_s']['mae']:.1f} s")
+                   f"floor {e['noise_floor']['asa_s']['mae']:.1f} s; service level simulated "
+                   f"{100 * e['simulated']['service_level']['mae']:.1f} pts, Erlang A "
+                   f"{100 * e['erlang_a']['service_level']['mae']:.1f}, noise floor "
+                   f"{100 * e['noise_floor']['service_level']['mae']:.1f}")
     return out
 
 

@@ -57,6 +57,8 @@ from sim.calibrate.logread import CallLog
 from sim.calibrate.survival import CensoredReport, fit_censored
 
 HALF_S = 1800.0
+#: Share of the calls finding an idle agent answered at once from which a log has no pickup delay.
+AT_ONCE = 0.995
 #: Weight (in services) pulling each half-hour's handle-time factor towards 1.
 SHRINK_SERVICES = 100
 
@@ -217,13 +219,17 @@ def pickup_delay(log: CallLog, avail: Availability, waits: np.ndarray, min_calls
     own types waited (:attr:`Availability.idle_at_arrival`).  A wait is cut at the next end of a service of the team
     (:attr:`Availability.busy_agent_free_s`): from then on the simulation's freed operator would take the caller,
     so the cut is an event like an answer, and a hang-up before it a censoring.  None with fewer than
-    ``min_calls`` such calls or fewer than two distinct event times."""
+    ``min_calls`` such calls, fewer than two distinct event times, or at least :data:`AT_ONCE` of them answered
+    at once (the simulator's own logs: its operators are always ready)."""
     idle = avail.idle_at_arrival & (log.outcome < 2)
     if int(idle.sum()) < min_calls:
         return None
     busy_free = avail.busy_agent_free_s[idle]
     w = waits[idle]
-    return fit_censored(np.minimum(w, busy_free), (log.outcome[idle] == 0) | (w > busy_free))
+    rep = fit_censored(np.minimum(w, busy_free), (log.outcome[idle] == 0) | (w > busy_free))
+    if rep is None or 1.0 - float(rep.km.at(np.array([0.0]))[0]) >= AT_ONCE:
+        return None  # (nearly) every such call answered at once: no delay to model
+    return rep
 
 
 def pickup_json(cal: CallCalibration) -> Optional[Dict[str, Any]]:

@@ -88,12 +88,15 @@ def _empty_queue(h: Dict[str, Any]) -> List[str]:
             f"median {q['median_wait_s_of_the_others'] or 0:.0f} s, so that {100 * q['within_threshold']:.0f}% were "
             f"answered within {h['threshold_s']:g} s: the log's idle agents are not always ready the moment a call "
             "comes (after-call work outside the talk time, breaks between calls). "
-            + ("The simulation's caller who finds an operator free waits the pickup delay measured on the fit window "
-               "(calls.pickup_delay_s). " if h.get("pickup_delay") else
-               "The simulation answers such a caller at once whenever an agent is free (the scenario has no "
-               "calls.pickup_delay_s). ")
             + f"Answered at once, these callers would raise the log's service level by "
-            f"{100 * q['service_level_points']:.1f} points; the simulation's bias is {100 * bias:+.1f} points."]
+            f"{100 * q['service_level_points']:.1f} points: a simulation whose operators pick up at once is biased by "
+            "about that much. "
+            + (f"In this simulation a caller who finds an operator free waits the pickup delay (calls.pickup_delay_s), "
+               f"measured "
+               f"on the fit window's calls that found an agent idle between services, each wait cut at the team's "
+               f"next service end (so its figures differ from these): its bias is {100 * bias:+.1f} points."
+               if h.get("pickup_delay") else
+               f"This simulation has no calls.pickup_delay_s: its bias is {100 * bias:+.1f} points.")]
 
 
 def holdout_section(h: Dict[str, Any], fit_label: str) -> Section:
@@ -104,7 +107,7 @@ def holdout_section(h: Dict[str, Any], fit_label: str) -> Section:
     agents = ", ".join(f"{t} {v:,.0f}" for t, v in inputs["agent_hours_available"].items())
     sim, ea = h["errors"]["simulated"], h["errors"]["erlang_a"]
     verdict = []
-    for k in ("abandon_rate", "asa_s"):
+    for k in ("abandon_rate", "asa_s", "service_level"):
         if sim[k]["mae"] is not None and ea[k]["mae"] is not None:
             verdict.append(f"{UNITS[k][0]}: simulation {_cell(sim[k], k).split(' (')[0]}, Erlang A "
                            f"{_cell(ea[k], k).split(' (')[0]}, noise floor "

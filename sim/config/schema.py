@@ -236,7 +236,7 @@ class CallsConfig(Model):
                                                                                      "hanging up")
     pickup_delay_s: Annotated[Optional[DistConfig], _PHONE] = doc(
         None, "time a free operator takes to pick up a call that finds them free (after-call work outside the talk "
-              "time, a break): the caller waits, and may hang up; the operator is held. None = at once")
+              "time, a break): the caller waits, and may hang up; no operator is held meanwhile. None = at once")
     priority_classes: Annotated[List[str], Distinct(), _PHONE] = doc(lambda: ["emergency"], "urgency classes queued "
                                                                                             "ahead of the others")
     retrial: Annotated[RetrialConfig, _PHONE] = doc(RetrialConfig, "redials after abandoning")

@@ -91,6 +91,11 @@ def _staffing(cfg: Config) -> List[Dict[str, str]]:
             out.append({"key": f"{key}.headcount_factor", "text": (
                 f"{key}.headcount_factor={f:g}: every headcount of the scenario's plan x {f:g} (a what-if), "
                 f"not the scenario's own staffing.")})
+    if cfg.calls.pickup_delay_s is not None and cfg.arrivals.phone.per_day > 0:
+        out.append({"key": "calls.pickup_delay_s", "text": (
+            "calls.pickup_delay_s: a call that finds an operator free waits for its pickup; ASA, service level and "
+            "abandonment include that wait, which more operators cannot remove, and the staffing position's erlang "
+            "requirement (Erlang A) does not count it.")})
     return out
 
 

@@ -93,6 +93,7 @@ def test_a_reduced_scale_says_its_figures_are_not_the_full_centres(weeks):
     ("beijing_baseline", ["experiment.horizon_h=12", "experiment.drain_h=0"], ["window"]),
     ("single_queue", ["experiment.horizon_h=12"], []),  # no daily profile: 12 hours are like any others
     ("single_queue", ["scale=0.5"], ["scale", "reuse_scale"]),
+    ("single_queue", ["calls.pickup_delay_s={dist: exponential, mean: 20}"], ["calls.pickup_delay_s"]),
 ])
 def test_caveats_of_the_run_context(scenario, overrides, expected):
     cfg = compose_config(scenario, overrides)

@@ -87,7 +87,7 @@ def test_volumes_and_profile(calibrated):
 
 
 def test_handle_patience_and_redials(calibrated):
-    cal, _, _ = calibrated
+    cal, text, _ = calibrated
     h = cal["handle_s"]
     assert h["family"] == "lognormal" and h["mean"] == pytest.approx(h["sample_mean"], rel=1e-9)
     assert abs(h["mean"] - HANDLE) <= 4 * HANDLE * CV / math.sqrt(h["n"])
@@ -99,6 +99,8 @@ def test_handle_patience_and_redials(calibrated):
     assert abs(r["share"] - REDIAL) <= 4 * math.sqrt(REDIAL * (1 - REDIAL) / r["abandoned_identified"])
     assert abs(r["delay_s"]["mean"] - DELAY) <= 4 * DELAY / math.sqrt(r["redials_identified"])
     assert r["max_chain"] <= 3
+    # the simulator's operators answer at once: no pickup delay is measured, none written
+    assert cal["pickup_delay_s"] is None and "pickup_delay_s" not in text
 
 
 def test_scenario_is_runnable_and_the_backtest_agrees(calibrated):
