@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Sequence
 from sim.calibrate import backtest as bt
 from sim.calibrate import figures as fg
 from sim.calibrate.arrivals import WEEKDAYS
-from sim.calibrate.calls import CallCalibration
+from sim.calibrate.calls import AT_ONCE, CallCalibration
 from sim.calibrate.page import Figure, Section, Table, log_section, render_page
 from sim.config.schema import Config
 from sim.report.text import format_level
@@ -272,7 +272,7 @@ def _pickup_text(pj: Dict[str, Any] | None, cal_min: int) -> str:
     if pj is None:
         return ("Pickup delay: none in the scenario (calls.pickup_delay_s): fewer than "
                 f"{cal_min} calls came while an agent of their team sat idle and nobody else waited, or at least "
-                "99.5% of them were answered at once.")
+                f"{_pct(AT_ONCE)} of them were answered at once.")
     later = pj["median_s_of_the_others"]
     return (f"Pickup delay (calls.pickup_delay_s): of {pj['calls']:,} calls that came while an agent of their team "
             f"sat idle between services and nobody else waited, {_pct(pj['answered_at_once'])} were answered at "

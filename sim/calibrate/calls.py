@@ -227,9 +227,14 @@ def pickup_delay(log: CallLog, avail: Availability, waits: np.ndarray, min_calls
     busy_free = avail.busy_agent_free_s[idle]
     w = waits[idle]
     rep = fit_censored(np.minimum(w, busy_free), (log.outcome[idle] == 0) | (w > busy_free))
-    if rep is None or 1.0 - float(rep.km.at(np.array([0.0]))[0]) >= AT_ONCE:
+    if rep is None or _at_once(rep) >= AT_ONCE:
         return None  # (nearly) every such call answered at once: no delay to model
     return rep
+
+
+def _at_once(rep: CensoredReport) -> float:
+    """The share of a pickup fit's calls answered at once (its Kaplan-Meier curve's drop at 0)."""
+    return 1.0 - float(rep.km.at(np.array([0.0]))[0])
 
 
 def pickup_json(cal: CallCalibration) -> Optional[Dict[str, Any]]:
@@ -237,7 +242,7 @@ def pickup_json(cal: CallCalibration) -> Optional[Dict[str, Any]]:
     if cal.pickup is None:
         return None
     km = cal.pickup.km
-    at_once = 1.0 - float(km.at(np.array([0.0]))[0])
+    at_once = _at_once(cal.pickup)
     return {"calls": km.n_events + km.n_censored, "answered_at_once": at_once,
             "median_s_of_the_others": km.quantile((1.0 + at_once) / 2.0), "km_p90": km.quantile(0.9),
             "estimator": "the Kaplan-Meier curve of the waits of calls that came while an agent of their team sat "

@@ -51,6 +51,8 @@ from sim.model.residents import (
     CLS_OUTBOUND,
     CLS_URGENT,
     DIRECT,
+    ONLINE,
+    PHONE,
     TRANSFER,
     WORK_ORDER,
     day_rows,
@@ -58,7 +60,6 @@ from sim.model.residents import (
 from sim.records.intervals import OPEN_STATES, TERMINAL_STATES, IntervalRecorder
 from sim.records.routing import CallbackRecorder, GroupRecorder
 
-PHONE, ONLINE = 0, 1
 REDIAL = 5  # item state: abandoned, will call again
 STAGE_FRONT = 0
 T_INDEX = {name: i for i, name in enumerate(TERMINAL_STATES)}
@@ -157,10 +158,10 @@ class FrontLine:
         self._n = 0
         self._pump = Tick(self._arrive)
         self._pump_callbacks = self._pump.callbacks
-        # the recorder's per-interval lists, bound once so the callbacks index them directly
         self.pickup = None if sc.pickup_delay is None else Pickup(env, sc.pickup_delay, streams.get("pickup"),
                                                                    self.pool, self._on_renege)
         self._offer_call = self.pool.offer if self.pickup is None else self.pickup.offer  # a call attempt's offer
+        # the recorder's per-interval lists, bound once so the callbacks index them directly
         self._r_calls_offered = rec.calls_offered
         self._r_retrials = rec.retrials
         self._r_calls_answered = rec.calls_answered

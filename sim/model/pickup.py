@@ -24,9 +24,7 @@ from sim.core.engine import GONE, WAITING, Pool
 from sim.core.events import Tick
 from sim.core.rng import ValueBuffer
 from sim.model.callbacks import PENDING
-from sim.model.residents import CLS_CALL
-
-PHONE = 0
+from sim.model.residents import CLS_CALL, PHONE
 
 
 class Pickup:

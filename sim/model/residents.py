@@ -33,6 +33,8 @@ KIND_NAMES = ("direct", "work_order", "transfer")  # the kinds DIRECT, WORK_ORDE
 #: Queue classes of the operator pool, most urgent first: urgent calls, calls, callbacks that wait after the
 #: calls (``routing.callback.mode=window``), online work, outbound return-visit calls.
 CLS_URGENT, CLS_CALL, CLS_CALLBACK, CLS_ONLINE, CLS_OUTBOUND = 0, 1, 2, 3, 4
+#: Channel codes of the residents' rows (``COL_CHANNEL``): the index of the channel in ``CHANNELS``.
+PHONE, ONLINE = CHANNELS.index("phone"), CHANNELS.index("online")
 
 (COL_T, COL_CHANNEL, COL_CATEGORY, COL_URGENCY, COL_KIND, COL_SERVICE, COL_PATIENCE, COL_CLS,
  COL_UNIT, COL_WRONG_UNIT, COL_DISPATCH_S, COL_REVIEW_S, COL_RESPONSE_S, COL_RESOLUTION_S,

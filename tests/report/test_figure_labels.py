@@ -166,36 +166,38 @@ def test_share_axes_show_the_whole_band(monkeypatch, request, which):
 def test_flow_labels_of_small_neighbouring_nodes_do_not_overlap(monkeypatch):
     """The issue's example (Beijing baseline at scale 0.05, no drain): 78 transferred and 3 still at the front
     line, two thin neighbouring nodes whose two-line labels overlapped."""
-    from sim.report.figures import flow
 
     states = {"ended:answered_direct": 13255.0, "ended:transferred_emergency": 78.5, "ended:abandoned": 971.0,
               "ended:closed_rated": 2906.0, "ended:closed_not_reached": 373.0, "open:with_operator": 3.0,
               "open:in_dispatch": 45.0,
               "open:in_progress": 3541.5, "open:awaiting_return_visit": 2789.5, "open:queued_at_unit": 167.5}
-    summary = {"accounting": {"states": {k: {"mean": v} for k, v in states.items()}},
-               "kpis": {"calls_offered": {"mean": 20653.0}, "online_offered": {"mean": 3477.0}}}
-    drawn = []
-    monkeypatch.setattr(flow, "png", lambda fig: drawn.append(fig) or b"")
-    assert flow.flow(summary) is not None
-    assert not overlapping_texts(drawn[0]), overlapping_texts(drawn[0])
-    assert not cut_texts(drawn[0]), cut_texts(drawn[0])
+    fig = _drawn_flow(monkeypatch, states, 20653.0, 3477.0)
+    assert not overlapping_texts(fig), overlapping_texts(fig)
+    assert not cut_texts(fig), cut_texts(fig)
 
 
 def test_a_flow_label_pushed_below_the_last_node_stays_in_the_figure(monkeypatch):
     """The Beijing baseline at scale 1 (a week and a 3-week drain): 613 orders still open, a thin last node under
     two others, whose label, pushed down to clear theirs, was cut by the figure's bottom edge."""
-    from sim.report.figures import flow
 
     states = {"ended:answered_direct": 277997.25, "ended:transferred_emergency": 1618.5, "ended:abandoned": 2391.75,
               "ended:closed_rated": 178364.0, "ended:closed_not_reached": 26156.75, "open:in_progress": 393.75,
               "open:awaiting_return_visit": 219.25}
+    fig = _drawn_flow(monkeypatch, states, 417338.0, 69804.0)
+    assert not cut_texts(fig), cut_texts(fig)
+    assert not overlapping_texts(fig), overlapping_texts(fig)
+
+
+def _drawn_flow(monkeypatch, states, calls_offered, online_offered):
+    """The figure ``flow.flow`` draws for a summary with these accounting states and offered counts."""
+    from sim.report.figures import flow
+
     summary = {"accounting": {"states": {k: {"mean": v} for k, v in states.items()}},
-               "kpis": {"calls_offered": {"mean": 417338.0}, "online_offered": {"mean": 69804.0}}}
+               "kpis": {"calls_offered": {"mean": calls_offered}, "online_offered": {"mean": online_offered}}}
     drawn = []
     monkeypatch.setattr(flow, "png", lambda fig: drawn.append(fig) or b"")
     assert flow.flow(summary) is not None
-    assert not cut_texts(drawn[0]), cut_texts(drawn[0])
-    assert not overlapping_texts(drawn[0]), overlapping_texts(drawn[0])
+    return drawn[0]
 
 
 def test_the_position_per_group_keeps_its_labels_inside(monkeypatch, routing_report):
