@@ -154,27 +154,30 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
         Section("Patience", [
             f"{p['n_events']:,} abandonments (events) and {p['n_censored']:,} waits of answered or open calls "
             f"(censored). Families within 4 standard errors of the Kaplan-Meier curve wherever 30 are at risk: "
-            f"{', '.join(p['passing_families']) or 'none'}; "
-            + ("so the scenario holds the curve itself (200 quantiles; beyond its last 30 at risk, the tail of the "
-               f"best family by AIC, {p['family']}, mean {_f(p['mean'], '{:,.0f}')} s). " if p["empirical"] else
-               f"chosen: {p['family']} (censored MLE, AIC), mean {_f(p['mean'], '{:,.0f}')} s. ")
+            f"{', '.join(p['passing_families']) or 'none'}. "
+            + _written_text(p)
             + "Kaplan-Meier "
             f"median {_f(p['km_median'], '{:.0f}')} s, 90th percentile {_f(p['km_p90'], '{:.0f}')} s; area under the "
             f"Kaplan-Meier curve {_f(p['km_restricted_mean'], '{:.0f}')} s (up to the longest wait, "
             f"{_f(p['km_last_time'], '{:.0f}')} s). A fitted mean far above the curve's area comes from the tail "
             "beyond the waits observed, which the log cannot see.",
             _pickup_text(cj.get("pickup_delay_s"), cal.options.min_per_category)],
-            tables=[Table(["call type", "abandonments", "censored waits", "Kaplan-Meier median (s)",
-                           "families within the band", "in the scenario"],
-                          [[k, f"{r.km.n_events:,}", f"{r.km.n_censored:,}", _f(r.km.quantile(0.5), "{:.0f}"),
-                            ", ".join(r.passing) or "none",
-                            "its own" if cal.options.patience_by_type else "the pooled"]
-                           for k, r in cal.patience_by_type.items()], "patience per call type (at least "
-                          f"{cal.options.min_per_category} abandonments; "
-                          + ("written into the scenario, --patience-by-type)" if cal.options.patience_by_type else
-                             "the scenario holds the pooled patience; --patience-by-type writes each type's own)"))],
-            figures=[Figure(fg.survival_figure({"patience": cal.patience, **cal.patience_by_type}),
-                            "Patience: Kaplan-Meier vs fitted, all calls and per call type")]),
+            tables=_queue_tables(p.get("queue_found")) + [
+                Table(["call type", "abandonments", "censored waits", "Kaplan-Meier median (s)",
+                       "families within the band", "in the scenario"],
+                      [[k, f"{r.km.n_events:,}", f"{r.km.n_censored:,}", _f(r.km.quantile(0.5), "{:.0f}"),
+                        ", ".join(r.passing) or "none",
+                        "its own" if cal.options.patience_by_type else "the pooled"]
+                       for k, r in cal.patience_by_type.items()], "patience per call type (at least "
+                      f"{cal.options.min_per_category} abandonments; "
+                      + ("written into the scenario, --patience-by-type)" if cal.options.patience_by_type else
+                         "the scenario holds the pooled patience; --patience-by-type writes each type's own)"))],
+            figures=[Figure(fg.survival_figure(
+                {"patience": cal.patience, **cal.patience_by_type},
+                chosen={k: "exponential" for k in ["patience", *cal.patience_by_type]}
+                if p["in_scenario"] == "exponential" else None),
+                "Patience: Kaplan-Meier vs fitted, all calls and per call type (the bold line: the family the "
+                "scenario holds, or the best by AIC where it holds the curve)")]),
     ]
     r = cj["retrial"]
     delay = r.get("delay_s") or {}
@@ -205,8 +208,7 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
         sections += _backtest_sections(cal, btj)
     summary = (f"{a.per_day:,.0f} first attempts a day; handle time {cal.handle_pooled.chosen.family}, mean "
                f"{cal.handle_pooled.chosen.mean:.1f} s (sample mean {cal.handle_pooled.sample_mean:.1f} s); patience "
-               + ("the Kaplan-Meier curve itself (no family within its band)" if p.get("empirical") else
-                  f"{p['family']}, mean {_f(p['mean'], '{:,.0f}')} s")
+               + _written_short(p)
                + f", Kaplan-Meier median {_f(p['km_median'], '{:.0f}')} s.")
     return render_page(name, summary, command, scenario_path, unidentified_calls(cal, cj), sections, cal.notes)
 
@@ -267,6 +269,51 @@ def _backtest_sections(cal: CallCalibration, btj: Dict[str, Any]) -> List[Sectio
     ]
 
 
+def _written_short(p: Dict[str, Any]) -> str:
+    """The patience the scenario holds, in a few words (``p``: ``calibration.json`` -> ``patience_s``)."""
+    q = p.get("queue_found") or {}
+    if p["in_scenario"] == "exponential":
+        return (f"exponential, mean {_f(p['fits']['exponential']['mean'], '{:,.0f}')} s (it depends on the queue "
+                f"found, log-rank p = {q.get('pvalue', math.nan):.1g}: the abandonments per second waited)")
+    if p["in_scenario"] == "empirical":
+        return f"the Kaplan-Meier curve itself (no family within its band; the best by AIC, {p['family']}, has mean " \
+               f"{_f(p['mean'], '{:,.0f}')} s)"
+    return f"{p['family']}, mean {_f(p['mean'], '{:,.0f}')} s"
+
+
+def _written_text(p: Dict[str, Any]) -> str:
+    """The page's sentences on the patience the scenario holds and why."""
+    q = p.get("queue_found")
+    test = ("" if q is None else
+            f"Does the patience depend on the queue the caller found? Log-rank test, {q['groups']}: z = "
+            f"{q['statistic_z']:.1f}, p = {q['pvalue']:.2g} (it depends below {q['threshold']:g}; table below). ")
+    if p["in_scenario"] == "exponential":
+        return (test + "It does: callers who find a long queue hang up sooner at first, and those who stay are "
+                "the more patient, so the curve pooled over all callers (its hazard falls with the wait) is no "
+                "one caller's patience, and given to every simulated caller it would keep the callers of a long "
+                "queue waiting longer than the log's. The scenario holds the exponential patience of censored "
+                f"maximum likelihood, mean {_f(p['fits']['exponential']['mean'], '{:,.0f}')} s: the log's "
+                "abandonments per second waited, which keeps the abandonments per second of queue whatever the "
+                "queues the simulation meets (the patience of the Erlang A baseline too). ")
+    if p["in_scenario"] == "empirical":
+        return (test + "So the scenario holds the curve itself (200 quantiles; beyond its last 30 at risk, the tail "
+                f"of the best family by AIC, {p['family']}, mean {_f(p['mean'], '{:,.0f}')} s). ")
+    return test + f"Chosen: {p['family']} (censored MLE, AIC), mean {_f(p['mean'], '{:,.0f}')} s. "
+
+
+def _queue_tables(q: Dict[str, Any] | None) -> List[Table]:
+    """The seconds waited per hang-up by the queue found and the wait so far (none without a test)."""
+    if not q:
+        return []
+    bands = list(q["bins"][0]["s_waited_per_hang_up"])
+    return [Table(["callers waiting when the call came", "calls", "hang-ups"]
+                  + [f"s waited per hang-up, waits {b}" for b in bands],
+                  [[r["found"], f"{r['attempts']:,}", f"{r['abandonments']:,}"]
+                   + [_f(r["s_waited_per_hang_up"][b], "{:,.0f}") for b in bands] for r in q["bins"]],
+                  "patience and the queue found: seconds waited per hang-up (the inverse of the hazard) in each "
+                  "band of the wait so far; a constant patience hazard gives one value per row")]
+
+
 def _pickup_text(pj: Dict[str, Any] | None, cal_min: int) -> str:
     """The page's paragraph on ``calls.pickup_delay_s``."""
     if pj is None:
@@ -288,9 +335,7 @@ def headline(cj: Dict[str, Any]) -> List[str]:
     out = [f"calls per day (first attempts): {cj['calls_per_day']:,.1f}; per weekday: "
            + ", ".join(f"{k} {v:,.0f}" for k, v in cj["calls_per_weekday"].items()),
            f"handle time: {h['family']}, mean {h['mean']:.1f} s (sample mean {h['sample_mean']:.1f} s)",
-           ("patience: the Kaplan-Meier curve itself (no family within its band; the best by AIC, "
-            f"{p['family']}, has mean {p['mean']:,.0f} s)" if p.get("empirical") else
-            f"patience: {p['family']}, mean {p['mean']:,.0f} s")
+           "patience: " + _written_short(p)
            + f", Kaplan-Meier median {_f(p['km_median'], '{:.0f}')} s"]
     pj = cj.get("pickup_delay_s")
     out.append("pickup delay (calls.pickup_delay_s): " + (

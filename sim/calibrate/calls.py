@@ -18,6 +18,8 @@ fitted values of ``calibration.json`` and the objects the report draws:
   (:func:`sim.calibrate.survival.fit_censored`): an abandoned call's wait is an
   event, an answered call's wait a censoring; so is an open call's wait, up to
   the time it left the queue (a callback taken) or else to the end of the log;
+  and whether it depends on the queue the caller found (:mod:`sim.calibrate.patience`:
+  if so the scenario holds the exponential patience, the log's abandonments per second waited);
 * **priorities**: only where the log marks them (the format's
   ``priority_labels``; any other value is a regular caller): the mix, and each
   marked label's mean wait relative to the regular calls of the same call type
@@ -54,6 +56,7 @@ from sim.calibrate.agents import Availability, Teams, find_teams, measure, weekl
 from sim.calibrate.arrivals import WEEKDAYS, ArrivalFit, fit_arrivals
 from sim.calibrate.fitting import FitReport, fit_durations
 from sim.calibrate.logread import CallLog
+from sim.calibrate.patience import QueueDependence, queue_dependence
 from sim.calibrate.survival import CensoredReport, fit_censored
 
 HALF_S = 1800.0
@@ -99,6 +102,7 @@ class CallCalibration:
     patience_by_type: Dict[str, CensoredReport]
     pickup: Optional[CensoredReport]  # the pickup delay of calls that came while an agent sat idle (or None)
     options: CallOptions = field(default_factory=CallOptions)
+    queue_found: Optional[QueueDependence] = None  # whether the patience depends on the queue found (or no test)
     source: Optional[CallLog] = None  # the whole log, when the calibration is fitted on a window of it
     notes: List[str] = field(default_factory=list)
 
@@ -287,6 +291,7 @@ def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
     patience = fit_censored(waits, log.outcome == 1)
     if patience is None:
         raise ValueError("the log has fewer than two distinct abandonment times: patience cannot be estimated")
+    queue_found = queue_dependence(log.arrive_s, waits, log.outcome == 1, opts.min_per_category)
     delay_fit = fit_durations(delays) if len(delays) >= 2 else None
     by_type: Dict[str, CensoredReport] = {}
     for code, name in enumerate(log.categories):
@@ -312,14 +317,25 @@ def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
                            priority=_priority(log, first, opts), teams=teams, availability=avail, plans=plans,
                            talk_occupancy=tot["talking"] / tot["present"] if tot["present"] else math.nan,
                            handle_factor=factor, patience_by_type=by_type, pickup=pickup, options=opts,
+                           queue_found=queue_found,
                            handle_factor_within=handle_factor(log, type_handle_means(log, handle, pooled)),
                            notes=notes + arrivals.notes + avail.notes)
+
+
+def patience_written(cal: CallCalibration, rep: CensoredReport) -> str:
+    """What the scenario holds for the patience ``rep``: ``"exponential"`` where the patience depends on the
+    queue found (:mod:`sim.calibrate.patience`), else the family within the band (``rep.chosen.family``) or
+    ``"empirical"`` (the Kaplan-Meier curve)."""
+    if cal.queue_found is not None and cal.queue_found.depends:
+        return "exponential"
+    return "empirical" if rep.empirical else rep.chosen.family
 
 
 def calibration_json(cal: CallCalibration) -> Dict[str, Any]:
     """The fitted values as ``calibration.json`` holds them (before the back-test is added)."""
     a = cal.arrivals
-    p = cal.patience.as_dict()
+    p = {**cal.patience.as_dict(), "queue_found": cal.queue_found.as_dict() if cal.queue_found else None,
+         "in_scenario": patience_written(cal, cal.patience)}
     return {
         "kind": "calls", "log": cal.log.info.as_dict(), "calls_offered": cal.log.n,
         "first_attempts": int(cal.first.sum()),

@@ -80,9 +80,10 @@ def fit_cdf_figure(samples: Dict[str, np.ndarray], reports: Dict[str, FitReport]
 
 
 def survival_figure(reports: Dict[str, CensoredReport], unit: str = "s", title: str = "",
-                    log_time: bool = False) -> bytes:
+                    log_time: bool = False, chosen: Optional[Dict[str, str]] = None) -> bytes:
     """Kaplan-Meier (with 95% band) vs fitted survival, one panel per report (at most 9); ``log_time``: a
-    logarithmic time axis (times to close spread over minutes to months)."""
+    logarithmic time axis (times to close spread over minutes to months); ``chosen``: the family drawn as chosen
+    per panel where it is not the report's own choice (the one the scenario holds)."""
     plt = _plt()
     names = list(reports)[:9]
     cols = min(3, len(names))
@@ -104,10 +105,11 @@ def survival_figure(reports: Dict[str, CensoredReport], unit: str = "s", title: 
         first = float(km.times[km.times > 0][0]) if np.any(km.times > 0) else upper / 1000.0
         grid = np.geomspace(max(first, upper * 1e-6), upper, 300) if log_time else np.linspace(0, upper, 300)
         for fam, fit in rep.fits.items():
-            chosen = fam == rep.chosen.family
-            ax.plot(grid, frozen(fam, fit.params).sf(grid), color=_FIT if chosen else "#999999",
-                    lw=2 if chosen else 0.8, ls="-" if chosen else "--",
-                    label=f"{fam}, mean {fit.mean:,.0f} {unit}{' (chosen)' if chosen else ''}")
+            chosen_fam = (chosen or {}).get(name, rep.chosen.family)
+            is_chosen = fam == chosen_fam
+            ax.plot(grid, frozen(fam, fit.params).sf(grid), color=_FIT if is_chosen else "#999999",
+                    lw=2 if is_chosen else 0.8, ls="-" if is_chosen else "--",
+                    label=f"{fam}, mean {fit.mean:,.0f} {unit}{' (chosen)' if is_chosen else ''}")
         if log_time:
             ax.set_xscale("log")
             ax.set_xlim(grid[0], upper)

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Union
 
-from sim.calibrate.calls import CallCalibration, pickup_json
+from sim.calibrate.calls import CallCalibration, patience_written, pickup_json
 from sim.calibrate.fitting import FitReport
 from sim.calibrate.survival import CensoredReport, empirical_values
 
@@ -112,17 +112,22 @@ def _dist_comment(src: str, rep: FitReport, what: str) -> str:
             f"likelihood with the mean held at the sample mean ({rep.sample_mean:.1f}); KS D {c.gof:.3f}")
 
 
-def patience_value(rep: CensoredReport) -> Dict[str, Any]:
-    """A censored fit as a scenario distribution: the chosen family if one passes, else the empirical one."""
-    if rep.empirical:
+def patience_value(rep: CensoredReport, written: str) -> Dict[str, Any]:
+    """A censored fit as a scenario distribution: ``written`` is :func:`sim.calibrate.calls.patience_written`'s
+    choice (the exponential fit, the chosen family, or ``"empirical"``: the Kaplan-Meier curve's quantiles)."""
+    if written == "exponential":
+        return _round_spec(rep.fits["exponential"].spec())
+    if written == "empirical":
         return {"dist": "empirical", "values": [float(v) for v in empirical_values(rep)]}
     return _round_spec(rep.chosen.spec())
 
 
-def _patience_comment(src: str, rep: CensoredReport, what: str) -> str:
+def _patience_comment(src: str, rep: CensoredReport, what: str, written: str) -> str:
     km_median = rep.km.quantile(0.5)
-    how = (f"{rep.chosen.family} (AIC among the families within 4 standard errors of the Kaplan-Meier curve)"
-           if not rep.empirical else
+    how = ("exponential, the abandonments per second waited: the patience depends on the queue the caller found "
+           "(log-rank test, calibration.html), so no one curve is every caller's" if written == "exponential" else
+           f"{rep.chosen.family} (AIC among the families within 4 standard errors of the Kaplan-Meier curve)"
+           if written != "empirical" else
            f"no family within 4 standard errors of the Kaplan-Meier curve: 200 quantiles of the curve, "
            f"{rep.chosen.family} tail (AIC) beyond its last {rep.min_at_risk} at risk")
     return (f"{src}: {rep.km.n_events:,} abandonments (events) and {rep.km.n_censored:,} answered or open waits "
@@ -175,7 +180,9 @@ def calls_scenario(cal: CallCalibration, name: str, command: str, patience_by_ty
             kids.append(Item("handle_s", dist_value(rep), _dist_comment(src, rep, f"services of {cname}")))
         own = cal.patience_by_type.get(cname)
         if patience_by_type and own is not None:
-            kids.append(Item("patience_s", patience_value(own), _patience_comment(src, own, f"calls of {cname}")))
+            written = patience_written(cal, own)
+            kids.append(Item("patience_s", patience_value(own, written),
+                             _patience_comment(src, own, f"calls of {cname}", written)))
         cats.append(Item(slug(cname), children=kids))
     fix_shares(cats)
     ahead = cal.priority["queued_ahead"]
@@ -207,7 +214,8 @@ def calls_scenario(cal: CallCalibration, name: str, command: str, patience_by_ty
                  _dist_comment(src, cal.handle_pooled, "services, all types") + "; talk time only (no after-call "
                                                                                   "work in the log)"),
             Item("handle_factor_half_hourly", [round(v, 4) for v in cal.handle_factor], factor_note),
-            Item("patience_s", patience_value(cal.patience), _patience_comment(src, cal.patience, "all calls")),
+            Item("patience_s", patience_value(cal.patience, patience_written(cal, cal.patience)),
+                 _patience_comment(src, cal.patience, "all calls", patience_written(cal, cal.patience))),
             *pickup_items(cal, src),
             Item("priority_classes", ["utilities"] if ahead else [],
                  f"{src}: priority labels queued ahead: {', '.join(ahead) or 'none'} "

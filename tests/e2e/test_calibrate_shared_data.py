@@ -113,6 +113,14 @@ def test_bank_call_log(results):
         assert key in h and key in h["by_category"]["PS"]
     p = cal["patience_s"]
     assert p["n_events"] > 6000 and p["n_censored"] > 3 * p["n_events"] and 200 < p["km_median"] < 600
+    # callers who found a long queue hung up sooner at first and held on longer after two minutes: the patience
+    # depends on the queue found, so the scenario holds the exponential patience (abandonments per second waited)
+    q = p["queue_found"]
+    assert q["depends"] and q["pvalue"] < 1e-10 and q["statistic_z"] < 0
+    first, late = [[r["s_waited_per_hang_up"][b] for r in q["bins"]] for b in ("0-30 s", "over 120 s")]
+    assert first[0] > 1.5 * first[3] and late[3] > 3 * first[3]  # found nobody / found six to ten waiting
+    assert p["in_scenario"] == "exponential"
+    assert f"patience_s: {{dist: exponential, mean: {p['fits']['exponential']['mean']:.6g}}}" in text
     agents = cal["agents_half_hourly"]
     assert cal["retrial"]["share"] > 0 and agents["lower_bound"] is False and agents["estimator"]
     assert len(agents["plan"]) == 336 and max(agents["plan"]) >= 5
@@ -176,7 +184,7 @@ def test_bank_holdout(results):
 
 
 def test_bank_other_windows(results):
-    """Every documented window of the bank: the simulation no worse than Erlang A on abandonment and on the
+    """Every documented window of the bank: the simulation no worse than Erlang A on abandonment, ASA and the
     service level, whose bias the pickup delay keeps within 5 points (it was the log's loss to callers not
     answered at once with nobody waiting, 6 to 11 points, without it)."""
     names = [n for n in ("bank_aug1999_w1", "bank_aug1999_w2", "bank_aug1999_w4")]
@@ -184,6 +192,7 @@ def test_bank_other_windows(results):
         h = _named(results, name)[2]["holdout"]
         e = h["errors"]
         assert e["simulated"]["abandon_rate"]["mae"] <= e["erlang_a"]["abandon_rate"]["mae"], name
+        assert e["simulated"]["asa_s"]["mae"] <= e["erlang_a"]["asa_s"]["mae"], name
         assert abs(e["simulated"]["service_level"]["bias"]) < 0.05, name
         assert e["simulated"]["service_level"]["mae"] <= e["erlang_a"]["service_level"]["mae"], name
 
