@@ -273,8 +273,9 @@ def _written_short(p: Dict[str, Any]) -> str:
     """The patience the scenario holds, in a few words (``p``: ``calibration.json`` -> ``patience_s``)."""
     q = p.get("queue_found") or {}
     if p["in_scenario"] == "exponential":
-        return (f"exponential, mean {_f(p['fits']['exponential']['mean'], '{:,.0f}')} s (it depends on the queue "
-                f"found, log-rank p = {q.get('pvalue', math.nan):.1g}: the abandonments per second waited)")
+        return (f"exponential, mean {_f(p['fits']['exponential']['mean'], '{:,.0f}')} s (the seconds waited per "
+                f"abandonment: the patience depends on the queue the caller found, log-rank p = "
+                f"{q.get('pvalue', math.nan):.1g})")
     if p["in_scenario"] == "empirical":
         return f"the Kaplan-Meier curve itself (no family within its band; the best by AIC, {p['family']}, has mean " \
                f"{_f(p['mean'], '{:,.0f}')} s)"
