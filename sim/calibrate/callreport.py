@@ -159,8 +159,9 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
             + "Kaplan-Meier "
             f"median {_f(p['km_median'], '{:.0f}')} s, 90th percentile {_f(p['km_p90'], '{:.0f}')} s; area under the "
             f"Kaplan-Meier curve {_f(p['km_restricted_mean'], '{:.0f}')} s (up to the longest wait, "
-            f"{_f(p['km_last_time'], '{:.0f}')} s). A fitted mean far above the curve's area comes from the tail "
-            "beyond the waits observed, which the log cannot see.",
+            f"{_f(p['km_last_time'], '{:.0f}')} s); the best family by AIC, {p['family']}, has mean "
+            f"{_f(p['mean'], '{:,.0f}')} s: a fitted mean far above the curve's area comes from the tail beyond the "
+            "waits observed, which the log cannot see.",
             _pickup_text(cj.get("pickup_delay_s"), cal.options.min_per_category)],
             tables=_queue_tables(p.get("queue_found")) + [
                 Table(["call type", "abandonments", "censored waits", "Kaplan-Meier median (s)",
@@ -174,10 +175,12 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
                          "the scenario holds the pooled patience; --patience-by-type writes each type's own)"))],
             figures=[Figure(fg.survival_figure(
                 {"patience": cal.patience, **cal.patience_by_type},
-                chosen={k: "exponential" for k in ["patience", *cal.patience_by_type]}
+                chosen={k: "exponential" for k in ["patience", *(cal.patience_by_type if cal.options.patience_by_type
+                                                                 else [])]}
                 if p["in_scenario"] == "exponential" else None),
                 "Patience: Kaplan-Meier vs fitted, all calls and per call type (the bold line: the family the "
-                "scenario holds, or the best by AIC where it holds the curve)")]),
+                "scenario holds, or the best by AIC where it holds the curve or, for a call type, the pooled "
+                "patience)")]),
     ]
     r = cj["retrial"]
     delay = r.get("delay_s") or {}
@@ -290,12 +293,15 @@ def _written_text(p: Dict[str, Any]) -> str:
             f"{q['statistic_z']:.1f}, p = {q['pvalue']:.2g} (it depends below {q['threshold']:g}; table below). ")
     if p["in_scenario"] == "exponential":
         return (test + "It does: callers who find a long queue hang up sooner at first, and those who stay are "
-                "the more patient, so the curve pooled over all callers (its hazard falls with the wait) is no "
-                "one caller's patience, and given to every simulated caller it would keep the callers of a long "
-                "queue waiting longer than the log's. The scenario holds the exponential patience of censored "
-                f"maximum likelihood, mean {_f(p['fits']['exponential']['mean'], '{:,.0f}')} s: the log's "
-                "abandonments per second waited, which keeps the abandonments per second of queue whatever the "
-                "queues the simulation meets (the patience of the Erlang A baseline too). ")
+                "the more patient, so the curve pooled over all callers (its hazard falls with the wait) is a mix "
+                "of queues, and given to every simulated caller it would keep the callers of a long queue waiting "
+                "longer than the log's. The model has one patience for every caller, and none fits every queue; the "
+                "scenario holds the exponential patience of censored maximum likelihood, whose rate is the log's "
+                "abandonments per second waited over the fit window (its mean, "
+                f"{_f(p['fits']['exponential']['mean'], '{:,.0f}')} s, is the seconds waited per abandonment; the "
+                "patience of the Erlang A baseline too): a choice judged by the hold-out, where it predicts the "
+                "busy half-hours' ASA better than the curve. It is less patient than the log's callers who stay "
+                "through a long queue: at the log's abandonment the simulated ASA runs lower. ")
     if p["in_scenario"] == "empirical":
         return (test + "So the scenario holds the curve itself (200 quantiles; beyond its last 30 at risk, the tail "
                 f"of the best family by AIC, {p['family']}, mean {_f(p['mean'], '{:,.0f}')} s). ")

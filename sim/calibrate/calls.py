@@ -19,7 +19,7 @@ fitted values of ``calibration.json`` and the objects the report draws:
   event, an answered call's wait a censoring; so is an open call's wait, up to
   the time it left the queue (a callback taken) or else to the end of the log;
   and whether it depends on the queue the caller found (:mod:`sim.calibrate.patience`:
-  if so the scenario holds the exponential patience, the log's abandonments per second waited);
+  if so the scenario holds the exponential patience, whose rate is the log's abandonments per second waited);
 * **priorities**: only where the log marks them (the format's
   ``priority_labels``; any other value is a regular caller): the mix, and each
   marked label's mean wait relative to the regular calls of the same call type

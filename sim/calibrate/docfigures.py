@@ -75,8 +75,8 @@ def _patience_held(p: Dict[str, Any]) -> str:
     """What the scenario holds for the patience, and why (``calibration.json`` -> ``patience_s``)."""
     q = p.get("queue_found") or {}
     if p["in_scenario"] == "exponential":
-        return (f"it depends on the queue the caller found (log-rank p = {q['pvalue']:.0e}), so the exponential, the "
-                "abandonments per second waited")
+        return (f"it depends on the queue the caller found (log-rank p = {q['pvalue']:.0e}), so the exponential, "
+                "whose rate is the abandonments per second waited")
     return "so the empirical curve" if p["in_scenario"] == "empirical" else f"so {p['in_scenario']}"
 
 

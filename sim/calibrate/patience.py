@@ -2,9 +2,9 @@
 
 The model gives every caller one patience distribution (``calls.patience_s``), whatever the queue they find.
 Callers who hear or guess how long the queue is behave otherwise.  In the bank's log
-(``anonymous_bank``, 1-21 August 1999) the callers who found nobody waiting hung up at a near-constant rate
-whatever their wait so far (one hang-up per 380-510 s waited), while those who found six to ten callers waiting hung
-up in their first 30 s at one per 176 s waited and, once past two minutes, at one per 803 s.  The
+(``anonymous_bank``, 1-21 August 1999) the callers who found nobody waiting hung up at a rate roughly alike
+whatever their wait so far (one hang-up per 380-510 s waited), while those who found six to ten callers waiting
+hung up in their first 30 s at one per 176 s waited and, once past two minutes, at one per 803 s.  The
 Kaplan-Meier curve pooled over all callers mixes the two: its hazard falls with the wait.  Given to every caller,
 that curve makes the callers still waiting in a long queue more patient than the log's, so in an overloaded
 half-hour the simulated callers hold on and the simulated ASA overshoots the log's.
@@ -12,11 +12,16 @@ half-hour the simulated callers hold on and the simulated ASA overshoots the log
 :func:`queue_dependence` tests for it: the log-rank test (Mantel 1966; :func:`scipy.stats.logrank`) of the
 waits of the attempts that found fewer callers waiting than the median found by the attempts that waited, against
 those that found at least that many (waits to an answer censored, to a hang-up events).  Where it rejects (p below
-:data:`P_DEPENDS`) no single curve is the callers' patience, and the scenario holds the exponential patience of
-censored maximum likelihood: its rate is the log's abandonments per second waited, the one patience that keeps
-the log's abandonments per second of queue (abandonments = rate x time spent waiting) whatever mix of queues the
-simulation meets.  Brown et al. (2005, JASA 100(469)) found the abandonment of this bank's callers close to
-linear in their mean wait, as that patience makes it, and it is the patience of the Erlang A baseline.
+:data:`P_DEPENDS`) the pooled curve is a mix of queues, no one patience fits every queue, and the scenario holds
+the exponential patience of censored maximum likelihood: its rate is the log's abandonments per second waited over
+the fit window (abandonments = rate x time spent waiting), stable across the bank's windows (a mean of 389-415 s),
+and it is the patience of the Erlang A baseline.  Brown et al. (2005, JASA 100(469)) found the abandonment of this
+bank's callers close to linear in their mean wait, as that patience makes it.  A choice judged out of sample:
+on the bank's hold-outs it predicted ASA better than the pooled curve in every window (8-12 August: 24.1 s mean
+absolute error against 42.1 s), while in sample, where the log's callers who stay through a long queue are more
+patient than it makes them, the simulated ASA runs 8-20 s below the log's at about its abandonment.  With a log
+this size (tens of thousands of calls) the test rejects for a small difference too: its z and the table on the
+page say how large it is.
 Elsewhere the rule of :mod:`sim.calibrate.survival` stands (a family within the band, else the curve).
 """
 
@@ -127,7 +132,7 @@ def queue_dependence(arrive_s: np.ndarray, waits_s: np.ndarray, abandoned: np.nd
     waited = ok & (waits > 0)
     if not waited.any():
         return None
-    split = max(int(np.median(found[waited])), 1)
+    split = max(int(np.ceil(np.median(found[waited]))), 1)
     short, long_ = ok & (found < split), ok & (found >= split)
     if min(int(np.sum(ab & short)), int(np.sum(ab & long_))) < max(min_events, 1):
         return None

@@ -124,8 +124,8 @@ def patience_value(rep: CensoredReport, written: str) -> Dict[str, Any]:
 
 def _patience_comment(src: str, rep: CensoredReport, what: str, written: str) -> str:
     km_median = rep.km.quantile(0.5)
-    how = ("exponential, the abandonments per second waited: the patience depends on the queue the caller found "
-           "(log-rank test, calibration.html), so no one curve is every caller's" if written == "exponential" else
+    how = ("exponential, its rate the abandonments per second waited: the patience depends on the queue the "
+           "caller found (log-rank test, calibration.html), which no one curve fits" if written == "exponential" else
            f"{rep.chosen.family} (AIC among the families within 4 standard errors of the Kaplan-Meier curve)"
            if written != "empirical" else
            f"no family within 4 standard errors of the Kaplan-Meier curve: 200 quantiles of the curve, "
