@@ -15,7 +15,8 @@ itself, for the command line and :func:`sim.api.compose_config` alike:
   does not give become null, as in scenario files), and a mapping given whole, or a key below an entry an
   earlier override added, is applied with ``++`` (it may add keys).
 
-Keys under ``hydra`` (``hydra.*``, ``hydra/launcher=...``) are Hydra's and pass unchanged.
+Keys under ``hydra`` (``hydra.*``, ``hydra/launcher=...``) are Hydra's and pass unchanged.  Hydra records the
+rewritten overrides (``.hydra/overrides.yaml``); :func:`as_given` shows one as it was given, for the pages.
 """
 
 from __future__ import annotations
@@ -166,6 +167,30 @@ def _check_place(arg: _Arg, path: Path, kinds: List[Any], nodes: Dict[str, Any],
                 isinstance(v, (dict, list)) for v in arg.values() or []):
             raise arg.error(f"{dotted(path)} already has a value; to change it, drop the +: {arg.text[1:]}")
     return False
+
+
+def as_given(recorded: str) -> str:
+    """A recorded override (``.hydra/overrides.yaml``) shown as it was given: the rewrite of
+    :func:`prepare_overrides` undone - the ``++`` it adds, and the parameters a distribution given with its
+    family did not give (null).  Other text, and text that does not parse, is returned unchanged.
+
+    Examples
+    --------
+    >>> as_given("++calls.patience_s={dist:exponential,mean:90,cv:null,median:null}")
+    'calls.patience_s={dist:exponential,mean:90}'
+    """
+    if not recorded.startswith("++"):
+        return recorded
+    try:
+        ov = OverridesParser.create().parse_overrides([recorded])[0]
+    except OverrideParseException:
+        return recorded
+    values = _Arg(recorded, ov).values()
+    if values is None:
+        return recorded
+    shown = [{k: v for k, v in x.items() if not (k in DIST_PARAMS and v is None)}
+             if isinstance(x, dict) and isinstance(x.get("dist"), str) else x for x in values]
+    return f"{ov.key_or_group}={','.join(_text(v) for v in shown)}"
 
 
 def prepare_overrides(args: Sequence[str], scenarios: ScenarioSet, default_scenario: str) -> List[str]:

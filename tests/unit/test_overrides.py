@@ -257,3 +257,34 @@ def test_fuzz_malformed_overrides_end_in_a_config_or_one_line(compose):
             named = any(msg.startswith(a) for a in args) or exc.key.split(".")[0].split("[")[0] in top
             assert named, (args, msg)
     assert outcomes["refused before Hydra"] > 40 and outcomes["ok"] + outcomes["refused after"] > 10, outcomes
+
+
+@pytest.mark.parametrize("recorded, given", [
+    ("++calls.patience_s={dist:exponential,mean:90,cv:null,median:null,p90:null,shape:null,scale:null,low:null,"
+     "high:null,value:null,values:null}", "calls.patience_s={dist:exponential,mean:90}"),
+    ("++calls.handle_s={dist:lognormal,mean:240,cv:0.5,median:null},{dist:exponential,mean:200,cv:null}",
+     "calls.handle_s={dist:lognormal,mean:240,cv:0.5},{dist:exponential,mean:200}"),
+    ("++categories.noise={share:0.1,direct_share:1.0}", "categories.noise={share:0.1,direct_share:1.0}"),
+    ("staffing.operators=650", "staffing.operators=650"),
+    ("calls.handle_s.mean=240", "calls.handle_s.mean=240"),
+    ("++broken={", "++broken={"),
+])
+def test_recorded_overrides_are_shown_as_given(recorded, given):
+    """Hydra records the rewritten overrides (``.hydra/overrides.yaml``); the pages show them as given."""
+    from sim.config.overrides import as_given
+
+    assert as_given(recorded) == given
+
+
+def test_the_run_page_shows_the_overrides_as_given(tmp_path):
+    """A run with a distribution given whole: its page's overrides line shows it as typed, not Hydra's rewrite
+    (``++`` and every parameter it did not give set to null)."""
+    from sim.cli import main
+
+    out = tmp_path / "run"
+    typed = "calls.patience_s={dist:exponential,mean:90}"
+    main(["scenario=single_queue", *FAST, typed, f"report.dir={out}", "report.plots=false"])
+    recorded = (out / ".hydra" / "overrides.yaml").read_text()
+    assert "++calls.patience_s" in recorded and "cv:null" in recorded  # Hydra's record: the rewrite
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert typed in page and "++calls.patience_s" not in page
