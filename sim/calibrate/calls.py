@@ -291,7 +291,7 @@ def calibrate_calls(log: CallLog, opts: CallOptions) -> CallCalibration:
     patience = fit_censored(waits, log.outcome == 1)
     if patience is None:
         raise ValueError("the log has fewer than two distinct abandonment times: patience cannot be estimated")
-    queue_found = queue_dependence(log.arrive_s, waits, log.outcome == 1, opts.min_per_category)
+    queue_found = queue_dependence(log.arrive_s, waits, log.outcome == 1, opts.min_per_category, log.category)
     delay_fit = fit_durations(delays) if len(delays) >= 2 else None
     by_type: Dict[str, CensoredReport] = {}
     for code, name in enumerate(log.categories):

@@ -95,3 +95,26 @@ def test_the_scenario_holds_the_exponential_patience_where_it_depends_on_the_que
     # the exponential's mean is the seconds waited per hang-up (censored maximum likelihood)
     w, ab = np.minimum(tau, virtual), tau < virtual
     assert spec["mean"] == pytest.approx(w.sum() / ab.sum(), rel=1e-3)
+
+
+def test_logrank_z_is_scipys_with_one_stratum_and_compares_within_strata():
+    from scipy import stats
+
+    from sim.calibrate.patience import logrank_z
+
+    rng = np.random.default_rng(5)
+    t = np.round(rng.exponential(100.0, 3000))  # whole seconds: ties
+    e, g = rng.random(3000) < 0.6, rng.random(3000) < 0.4
+    t[g] *= 0.8
+    want = stats.logrank(stats.CensoredData.right_censored(t[g], ~e[g]),
+                         stats.CensoredData.right_censored(t[~g], ~e[~g])).statistic
+    assert logrank_z(t, e, g) == pytest.approx(want, rel=1e-9)
+    # two call types of different patience; the group is mostly the impatient type, but within each type the
+    # group's patience is the others': pooled, a strong difference; within the types, none
+    kind = rng.random(6000) < 0.5
+    tau = rng.exponential(np.where(kind, 60.0, 400.0))
+    virtual = rng.exponential(200.0, 6000)
+    w, ab = np.minimum(tau, virtual), tau < virtual
+    grp = rng.random(6000) < np.where(kind, 0.8, 0.2)
+    assert abs(logrank_z(w, ab, grp)) > 10
+    assert abs(logrank_z(w, ab, grp, kind.astype(int))) < 3
