@@ -211,7 +211,7 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
         sections += _backtest_sections(cal, btj)
     summary = (f"{a.per_day:,.0f} first attempts a day; handle time {cal.handle_pooled.chosen.family}, mean "
                f"{cal.handle_pooled.chosen.mean:.1f} s (sample mean {cal.handle_pooled.sample_mean:.1f} s); patience "
-               + _written_short(p)
+               + patience_held(p)
                + f", Kaplan-Meier median {_f(p['km_median'], '{:.0f}')} s.")
     return render_page(name, summary, command, scenario_path, unidentified_calls(cal, cj), sections, cal.notes)
 
@@ -272,7 +272,7 @@ def _backtest_sections(cal: CallCalibration, btj: Dict[str, Any]) -> List[Sectio
     ]
 
 
-def _written_short(p: Dict[str, Any]) -> str:
+def patience_held(p: Dict[str, Any]) -> str:
     """The patience the scenario holds, in a few words (``p``: ``calibration.json`` -> ``patience_s``)."""
     q = p.get("queue_found") or {}
     if p["in_scenario"] == "exponential":
@@ -342,7 +342,7 @@ def headline(cj: Dict[str, Any]) -> List[str]:
     out = [f"calls per day (first attempts): {cj['calls_per_day']:,.1f}; per weekday: "
            + ", ".join(f"{k} {v:,.0f}" for k, v in cj["calls_per_weekday"].items()),
            f"handle time: {h['family']}, mean {h['mean']:.1f} s (sample mean {h['sample_mean']:.1f} s)",
-           "patience: " + _written_short(p)
+           "patience: " + patience_held(p)
            + f", Kaplan-Meier median {_f(p['km_median'], '{:.0f}')} s"]
     pj = cj.get("pickup_delay_s")
     out.append("pickup delay (calls.pickup_delay_s): " + (

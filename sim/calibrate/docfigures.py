@@ -71,16 +71,9 @@ def _unit_types(cjs: Sequence[Dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _patience_held(p: Dict[str, Any]) -> str:
-    """What the scenario holds for the patience, and why (``calibration.json`` -> ``patience_s``)."""
-    q = p.get("queue_found") or {}
-    if p["in_scenario"] == "exponential":
-        return (f"it depends on the queue the caller found (log-rank p = {q['pvalue']:.0e}), so the exponential, "
-                "whose rate is the abandonments per second waited")
-    return "so the empirical curve" if p["in_scenario"] == "empirical" else f"so {p['in_scenario']}"
-
-
 def _calls_summary(cjs: Sequence[Dict[str, Any]]) -> str:
+    from sim.calibrate.callreport import patience_held
+
     cj = cjs[0]
     w, h, p, r = cj["windows"]["fit"], cj["handle_s"], cj["patience_s"], cj["retrial"]
     a = cj["agents_half_hourly"]
@@ -97,8 +90,8 @@ def _calls_summary(cjs: Sequence[Dict[str, Any]]) -> str:
         + ", ".join(f"{k} {v['family']} {v['mean']:.0f} s" for k, v in h["by_category"].items())
         + f"; by time of day (07:00-24:00) x{min(factor):.2f} to x{max(factor):.2f}",
         f"* patience: {p['n_events']:,} abandonments, {p['n_censored']:,} censored waits; families within the band: "
-        f"{', '.join(p['passing_families']) or 'none'}; "
-        + _patience_held(p)
+        f"{', '.join(p['passing_families']) or 'none'}; in the scenario: "
+        + patience_held(p)
         + f"; Kaplan-Meier median {p['km_median']:.0f} s; exponential fit (Erlang A's) mean "
         f"{p['fits']['exponential']['mean']:.0f} s; per call type (Kaplan-Meier medians) "
         + ", ".join(f"{k} {v['km_median']:.0f} s" for k, v in cj["patience_by_type"].items() if v["km_median"]),

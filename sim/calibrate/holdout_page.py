@@ -91,10 +91,9 @@ def _empty_queue(h: Dict[str, Any]) -> List[str]:
             + f"Answered at once, these callers would raise the log's service level by "
             f"{100 * q['service_level_points']:.1f} points: a simulation whose operators pick up at once is biased by "
             "about that much. "
-            + (f"In this simulation a caller who finds an operator free waits the pickup delay (calls.pickup_delay_s), "
-               f"measured "
-               f"on the fit window's calls that found an agent idle between services, each wait cut at the team's "
-               f"next service end (so its figures differ from these): its bias is {100 * bias:+.1f} points."
+            + ("In this simulation a caller who finds an operator free waits the pickup delay (calls.pickup_delay_s), "
+               "measured on the fit window's calls that found an agent idle between services, each wait cut at the "
+               f"team's next service end (so its figures differ from these): its bias is {100 * bias:+.1f} points."
                if h.get("pickup_delay") else
                f"This simulation has no calls.pickup_delay_s: its bias is {100 * bias:+.1f} points.")]
 

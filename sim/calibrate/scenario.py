@@ -114,12 +114,10 @@ def _dist_comment(src: str, rep: FitReport, what: str) -> str:
 
 def patience_value(rep: CensoredReport, written: str) -> Dict[str, Any]:
     """A censored fit as a scenario distribution: ``written`` is :func:`sim.calibrate.calls.patience_written`'s
-    choice (the exponential fit, the chosen family, or ``"empirical"``: the Kaplan-Meier curve's quantiles)."""
-    if written == "exponential":
-        return _round_spec(rep.fits["exponential"].spec())
+    choice (a family's fit, or ``"empirical"``: the Kaplan-Meier curve's quantiles)."""
     if written == "empirical":
         return {"dist": "empirical", "values": [float(v) for v in empirical_values(rep)]}
-    return _round_spec(rep.chosen.spec())
+    return _round_spec(rep.fits[written].spec())
 
 
 def _patience_comment(src: str, rep: CensoredReport, what: str, written: str) -> str:
@@ -133,6 +131,12 @@ def _patience_comment(src: str, rep: CensoredReport, what: str, written: str) ->
     return (f"{src}: {rep.km.n_events:,} abandonments (events) and {rep.km.n_censored:,} answered or open waits "
             f"(censored) of {what}; censored maximum likelihood; {how}; Kaplan-Meier median "
             f"{'%.0f s' % km_median if km_median is not None else 'not reached'}")
+
+
+def _patience_item(cal: CallCalibration, rep: CensoredReport, src: str, what: str) -> Item:
+    """``patience_s``: what :func:`sim.calibrate.calls.patience_written` chooses for ``rep``, with its comment."""
+    written = patience_written(cal, rep)
+    return Item("patience_s", patience_value(rep, written), _patience_comment(src, rep, what, written))
 
 
 def pickup_items(cal: CallCalibration, src: str) -> List[Item]:
@@ -180,9 +184,7 @@ def calls_scenario(cal: CallCalibration, name: str, command: str, patience_by_ty
             kids.append(Item("handle_s", dist_value(rep), _dist_comment(src, rep, f"services of {cname}")))
         own = cal.patience_by_type.get(cname)
         if patience_by_type and own is not None:
-            written = patience_written(cal, own)
-            kids.append(Item("patience_s", patience_value(own, written),
-                             _patience_comment(src, own, f"calls of {cname}", written)))
+            kids.append(_patience_item(cal, own, src, f"calls of {cname}"))
         cats.append(Item(slug(cname), children=kids))
     fix_shares(cats)
     ahead = cal.priority["queued_ahead"]
@@ -214,8 +216,7 @@ def calls_scenario(cal: CallCalibration, name: str, command: str, patience_by_ty
                  _dist_comment(src, cal.handle_pooled, "services, all types") + "; talk time only (no after-call "
                                                                                   "work in the log)"),
             Item("handle_factor_half_hourly", [round(v, 4) for v in cal.handle_factor], factor_note),
-            Item("patience_s", patience_value(cal.patience, patience_written(cal, cal.patience)),
-                 _patience_comment(src, cal.patience, "all calls", patience_written(cal, cal.patience))),
+            _patience_item(cal, cal.patience, src, "all calls"),
             *pickup_items(cal, src),
             Item("priority_classes", ["utilities"] if ahead else [],
                  f"{src}: priority labels queued ahead: {', '.join(ahead) or 'none'} "

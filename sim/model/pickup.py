@@ -24,7 +24,7 @@ from sim.core.engine import GONE, WAITING, Pool
 from sim.core.events import Tick
 from sim.core.rng import ValueBuffer
 from sim.model.callbacks import PENDING
-from sim.model.residents import CLS_CALL, PHONE
+from sim.model.residents import CLS_CALL
 
 
 class Pickup:
@@ -57,7 +57,9 @@ class Pickup:
 
     def offer(self, c: Any) -> None:
         """Offer call attempt ``c`` to the operators, after its pickup delay if it would be taken at once."""
-        if c.cls <= CLS_CALL and c.channel == PHONE and c.cb != PENDING and self.pool.free_for(c.route, c.cls):
+        # the classes up to CLS_CALL hold the residents' call attempts only (online work and outbound calls
+        # have classes of their own); a pending callback is an operator calling back, not a caller
+        if c.cls <= CLS_CALL and c.cb != PENDING and self.pool.free_for(c.route, c.cls):
             d = self._delay.next()
             if d > 0.0:
                 self._count(1)
