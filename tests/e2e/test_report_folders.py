@@ -343,7 +343,9 @@ def test_ctrl_c_with_worker_processes(tmp_path):
 
     from support import ROOT
 
-    args = ["scenario=single_queue", "experiment.replications=8", "experiment.jobs=2", "experiment.progress=false",
+    # far more replications than 2 s can finish (8 took 2 s on a fast machine and the run ended before the signal):
+    # the interrupt stops them, so the test costs no more
+    args = ["scenario=single_queue", "experiment.replications=400", "experiment.jobs=2", "experiment.progress=false",
             "report.dir=run"]
     proc = subprocess.Popen([sys.executable, str(ROOT / "run_sim.py"), *args], cwd=tmp_path, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
