@@ -276,7 +276,9 @@ class Profile:
         self.cycle_days = cycle_days
         slots = rd.per_day * cycle_days
         first = int(np.ceil(rd.warmup / rd.per_day)) * rd.per_day
-        self.cycles = (rd.n - first) // slots
+        self.cycles = self.whole_cycles(rd, cycle_days)
+        if self.cycles < 1:
+            raise ValueError(f"the measurement window holds no whole cycle of {cycle_days} day(s)")
         self.first_weekday = (rd.start_weekday + first // rd.per_day) % 7
         self.first_h = first * rd.step_h
         end = first + self.cycles * slots
@@ -286,6 +288,12 @@ class Profile:
         self.x = np.arange(slots) * rd.step_h
         self.span = (0.0, slots * rd.step_h)
         self.per = "per half-hour" if abs(rd.step_h - 0.5) < 1e-9 else f"per {rd.step_h * 60:g} min"
+
+    @staticmethod
+    def whole_cycles(rd: RunData, cycle_days: int = 1) -> int:
+        """The complete cycles of ``cycle_days`` days from the first midnight after the warm-up."""
+        first = int(np.ceil(rd.warmup / rd.per_day)) * rd.per_day
+        return max(0, (rd.n - first) // (rd.per_day * cycle_days))
 
     def stats(self, name: str) -> Stats:
         """Pooled mean and the spread of the cycles."""

@@ -71,9 +71,8 @@ def views(rd: RunData) -> List[View]:
     if not rd.long:
         return [Timeline(rd)]
     out: List[View] = [Profile(rd, 1)]
-    week = Profile(rd, 7)
-    if week.cycles >= 2:
-        out.append(week)
+    if Profile.whole_cycles(rd, 7) >= 2:
+        out.append(Profile(rd, 7))
     out.append(Daily(rd))
     return out
 
@@ -162,8 +161,7 @@ def average_day_views(rd: RunData) -> List[View]:
     interval by interval, such as a small group's calls; the timeline when the window holds no whole day."""
     if rd.long:
         return views(rd)
-    day = Profile(rd, 1)
-    return [day] if day.cycles >= 1 else [Timeline(rd)]
+    return [Profile(rd, 1)] if Profile.whole_cycles(rd, 1) >= 1 else [Timeline(rd)]
 
 
 def build(rd: RunData, name: str, title: str, panels: Sequence[Panel], caption: str,
