@@ -140,6 +140,7 @@ def _hours(text: str) -> tuple[int, int]:
 def _outputs(name: str, overwrite: bool) -> tuple[Path, Path]:
     """``scenarios/NAME.yaml`` and ``reports/calibration/NAME`` of the current folder, checked (see the module)."""
     from sim.config.paths import BUILTIN_SCENARIO_DIR
+    from sim.report.folders import check_command_folder
 
     scenario = Path("scenarios") / f"{name}.yaml"
     report = Path("reports") / "calibration" / name
@@ -149,15 +150,7 @@ def _outputs(name: str, overwrite: bool) -> tuple[Path, Path]:
                                               f"name")
     if scenario.exists() and not overwrite:
         raise ConfigError("--name", name, f"{scenario} exists; give --overwrite to replace it")
-    if report.exists():
-        if not report.is_dir():
-            raise ConfigError("--name", name, f"{report} is a file")
-        if any(report.iterdir()):
-            if not overwrite:
-                raise ConfigError("--name", name, f"{report} holds files; give --overwrite to replace them")
-            if not (report / "calibration.json").is_file():
-                raise ConfigError("--name", name, f"{report} is not a calibration folder (no calibration.json): "
-                                                  f"not replaced")
+    check_command_folder(report, "calibration.json", overwrite, name)
     return scenario, report
 
 

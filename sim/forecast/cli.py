@@ -114,16 +114,10 @@ def _check_args(a: argparse.Namespace) -> None:
 
 def _output(name: str, overwrite: bool) -> Path:
     """``reports/forecast/NAME`` of the current folder, checked: new, or this command's to replace."""
+    from sim.report.folders import check_command_folder
+
     report = Path("reports") / "forecast" / name
-    if report.exists():
-        if not report.is_dir():
-            raise ConfigError("--name", name, f"{report} is a file")
-        if any(report.iterdir()):
-            if not overwrite:
-                raise ConfigError("--name", name, f"{report} holds files; give --overwrite to replace them")
-            if not (report / "forecast.json").is_file():
-                raise ConfigError("--name", name, f"{report} is not a forecast folder (no forecast.json): not "
-                                                  f"replaced")
+    check_command_folder(report, "forecast.json", overwrite, name)
     return report
 
 

@@ -167,6 +167,27 @@ def check_report_folder(path: Path, overwrite: bool, key: str, shown: str) -> bo
     return True
 
 
+def check_command_folder(report: Path, marker: str, overwrite: bool, name: str) -> None:
+    """Check the report folder of a command named by ``--name`` (``reports/calibration/NAME``...): new or empty, or,
+    with ``--overwrite``, the command's own earlier folder (one holding ``marker``, e.g. ``calibration.json``).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``--name``: the folder is a file, holds files without ``overwrite``, or is not the command's.
+    """
+    if not report.exists():
+        return
+    if not report.is_dir():
+        raise ConfigError("--name", name, f"{report} is a file")
+    if any(report.iterdir()):
+        if not overwrite:
+            raise ConfigError("--name", name, f"{report} holds files; give --overwrite to replace them")
+        if not (report / marker).is_file():
+            raise ConfigError("--name", name, f"{report} is not a {Path(marker).stem} folder (no {marker}): not "
+                                              "replaced")
+
+
 def _few(names: list[str]) -> str:
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 

@@ -381,3 +381,25 @@ def test_log_file_follows_the_report_folder(monkeypatch, capsys, tmp_path):
     err = capsys.readouterr().err
     assert "Logging error" not in err and "FileNotFoundError" not in err, err[-1500:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"], sorted(p.name for p in tmp_path.iterdir())
+
+
+def test_a_command_folder_is_new_empty_or_the_commands_own(tmp_path):
+    """The folder of ``--name`` (calibration, forecast): a file, files without --overwrite, or another command's
+    folder are refused naming --name; an empty folder or, with --overwrite, the command's own is accepted."""
+    from sim.core.errors import ConfigError
+    from sim.report.folders import check_command_folder
+
+    folder = tmp_path / "mine"
+    check_command_folder(folder, "forecast.json", False, "mine")  # new
+    folder.mkdir()
+    check_command_folder(folder, "forecast.json", False, "mine")  # empty
+    (folder / "notes.txt").write_text("mine")
+    for overwrite, rule in ((False, "holds files; give --overwrite"), (True, "is not a forecast folder")):
+        with pytest.raises(ConfigError, match=rule) as info:
+            check_command_folder(folder, "forecast.json", overwrite, "mine")
+        assert info.value.key == "--name" and info.value.value == "mine"
+    (folder / "forecast.json").write_text("{}")
+    check_command_folder(folder, "forecast.json", True, "mine")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match="is a file"):
+        check_command_folder(tmp_path / "file", "calibration.json", True, "file")
