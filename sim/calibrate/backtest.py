@@ -29,6 +29,7 @@ The simulation goes through :mod:`sim.api`, as any user's would.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
@@ -50,14 +51,31 @@ HALF_S = 1800.0
 
 @dataclass
 class Sums:
-    """Per half-hour sums over the selected days: attempts, answered, abandoned, waits; and the day count."""
+    """Per half-hour sums (shape (48,) each) over a set of days: attempts offered, answered, abandoned, the waits
+    of the answered and of the abandoned attempts, the answered within the threshold; and the days covered."""
 
     offered: np.ndarray
     answered: np.ndarray
     abandoned: np.ndarray
     wait_answered_s: np.ndarray
     wait_abandoned_s: np.ndarray
+    in_threshold: np.ndarray
     days: float
+
+    @classmethod
+    def zero(cls) -> "Sums":
+        """No attempts, no days."""
+        return cls(*(np.zeros(48) for _ in range(6)), days=0.0)
+
+    def _arrays(self) -> List[np.ndarray]:
+        return [getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "days"]
+
+    def __add__(self, o: "Sums") -> "Sums":
+        return Sums(*(a + b for a, b in zip(self._arrays(), o._arrays())), days=self.days + o.days)
+
+    def scaled(self, k: float) -> "Sums":
+        """Every sum and the days times ``k`` (``k = 1/n``: the mean of ``n`` replications' sums)."""
+        return Sums(*(a * k for a in self._arrays()), days=self.days * k)
 
     def series(self) -> Dict[str, np.ndarray]:
         """The :data:`SERIES` per half-hour (NaN where nothing ended)."""
@@ -67,20 +85,18 @@ class Sums:
                     "answered_share": np.where(ended > 0, self.answered / ended, np.nan),
                     "abandon_rate": np.where(ended > 0, self.abandoned / ended, np.nan),
                     "asa_s": np.where(self.answered > 0, self.wait_answered_s / self.answered, np.nan),
-                    "mean_wait_s": np.where(ended > 0, (self.wait_answered_s + self.wait_abandoned_s) / ended, np.nan)}
+                    "mean_wait_s": np.where(ended > 0, (self.wait_answered_s + self.wait_abandoned_s) / ended, np.nan),
+                    "service_level": np.where(ended > 0, self.in_threshold / ended, np.nan)}
 
     def whole_day(self) -> Dict[str, float]:
         """The :data:`SERIES` over the whole day (arrivals per day)."""
-        def total(x: np.ndarray) -> np.ndarray:
-            return np.array([float(np.sum(x))])
-
-        day = Sums(total(self.offered), total(self.answered), total(self.abandoned), total(self.wait_answered_s),
-                   total(self.wait_abandoned_s), self.days)
+        day = Sums(*(np.array([float(np.sum(a))]) for a in self._arrays()), days=self.days)
         return {k: float(v[0]) for k, v in day.series().items()}
 
 
-def observed(cal: CallCalibration, weekdays: Sequence[int]) -> Sums:
-    """Per half-hour sums of the log over its days whose weekday is in ``weekdays`` (0 = Monday)."""
+def observed(cal: CallCalibration, weekdays: Sequence[int], threshold_s: float) -> Sums:
+    """Per half-hour sums of the log over its days whose weekday is in ``weekdays`` (0 = Monday); answered within
+    ``threshold_s`` seconds counted apart."""
     log = cal.log
     assert log.info.start_date is not None
     start = log.info.start_date.weekday()
@@ -96,7 +112,8 @@ def observed(cal: CallCalibration, weekdays: Sequence[int]) -> Sums:
     n_days = int(day.max()) + 1
     days = sum(1 for d in range(n_days) if (start + d) % 7 in weekdays) * len(log.end_s)
     return Sums(per_half(np.ones(log.n, dtype=bool)), per_half(answered), per_half(abandoned),
-                per_half(answered, wait), per_half(abandoned, wait), float(days))
+                per_half(answered, wait), per_half(abandoned, wait), per_half(answered & (wait <= threshold_s)),
+                float(days))
 
 
 def _replication_sums(intervals: Dict[str, np.ndarray], start_weekday: int, weekdays: Sequence[int]) -> Sums:
@@ -110,7 +127,8 @@ def _replication_sums(intervals: Dict[str, np.ndarray], start_weekday: int, week
 
     return Sums(per_half(intervals["calls_offered"] + intervals["retrials"]), per_half(intervals["calls_answered"]),
                 per_half(intervals["calls_abandoned"]), per_half(intervals["wait_answered_s"]),
-                per_half(intervals["wait_abandoned_s"]), days=float(np.sum(keep)) / 48.0)
+                per_half(intervals["wait_abandoned_s"]), per_half(intervals["answered_in_threshold"]),
+                days=float(np.sum(keep)) / 48.0)
 
 
 def with_factor(cfg: Config, factor: float) -> Config:

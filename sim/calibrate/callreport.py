@@ -24,7 +24,8 @@ from sim.report.text import format_level
 def backtest_calls(cal: CallCalibration, cfg: Config, factors: Sequence[float]) -> Dict[str, Any]:
     """Back-test of the calibrated scenario's configuration ``cfg`` against the log (module docstring)."""
     weekdays = cal.arrivals.types[0]
-    obs = bt.observed(cal, weekdays)
+    thr = cfg.kpi.answer_threshold_s
+    obs = bt.observed(cal, weekdays, thr)
     every = list(range(7))
     main, whole = bt.simulated_sets(cfg, 1.0, [weekdays, every])
     runs = {float(f): bt.simulated(cfg, float(f), weekdays) for f in sorted(set(factors) - {1.0})}
@@ -32,7 +33,7 @@ def backtest_calls(cal: CallCalibration, cfg: Config, factors: Sequence[float]) 
     replications, seed = cfg.experiment.replications, cfg.experiment.seed
     level = cfg.experiment.confidence
     cmp = bt.compare(obs, runs[1.0], level)
-    window = bt.compare(bt.observed(cal, every), whole, level)["whole_day"]
+    window = bt.compare(bt.observed(cal, every, thr), whole, level)["whole_day"]
     sens = bt.sensitivity(obs, runs, level)
     best = float(min(sens, key=lambda r: abs(r["abandon_rate"]["error"]))["factor"])
     return {"weekdays": [WEEKDAYS[d] for d in weekdays], "days": obs.days, "comparison": cmp, "in_sample": True,

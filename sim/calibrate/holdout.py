@@ -32,14 +32,13 @@ scored half-hours, each weighted by the calls offered in it.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
-from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from sim.calibrate.backtest import Sums
 from sim.calibrate.calls import HALF_S, CallCalibration, attempt_waits
 from sim.calibrate.holdout_inputs import Inputs
 from sim.calibrate.logread import CallLog
@@ -52,34 +51,11 @@ PREDICTORS = ("simulated", "erlang_a", "persistence")
 BOOTSTRAP = 500
 
 
-@dataclass
-class Sums:
-    """Per-half-hour sums of one set of dates (shape (48,) each)."""
-
-    offered: np.ndarray
-    answered: np.ndarray
-    abandoned: np.ndarray
-    wait_answered_s: np.ndarray
-    in_threshold: np.ndarray
-
-    def __add__(self, o: "Sums") -> "Sums":
-        return Sums(*(getattr(self, f.name) + getattr(o, f.name) for f in dataclasses.fields(self)))
-
-    def scaled(self, k: float) -> "Sums":
-        return Sums(*(getattr(self, f.name) * k for f in dataclasses.fields(self)))
-
-    def kpis(self, days: float) -> Dict[str, np.ndarray]:
-        """The :data:`KPIS` per half-hour (offered per day; NaN where undefined)."""
-        ended = self.answered + self.abandoned
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return {"abandon_rate": np.where(ended > 0, self.abandoned / ended, np.nan),
-                    "asa_s": np.where(self.answered > 0, self.wait_answered_s / self.answered, np.nan),
-                    "service_level": np.where(ended > 0, self.in_threshold / ended, np.nan),
-                    "offered": self.offered / max(days, 1e-12)}
-
-
-def _zero() -> Sums:
-    return Sums(*(np.zeros(48) for _ in range(5)))
+def kpis(sums: Sums) -> Dict[str, np.ndarray]:
+    """The :data:`KPIS` per half-hour of ``sums`` (offered per day; NaN where undefined)."""
+    series = sums.series()
+    return {"abandon_rate": series["abandon_rate"], "asa_s": series["asa_s"],
+            "service_level": series["service_level"], "offered": series["arrivals"]}
 
 
 def observed_by_date(log: CallLog, days: int, threshold_s: float) -> List[Sums]:
@@ -97,8 +73,8 @@ def observed_by_date(log: CallLog, days: int, threshold_s: float) -> List[Sums]:
         def bc(x: np.ndarray, w: Optional[np.ndarray] = None) -> np.ndarray:
             return np.bincount(half[m & x], weights=None if w is None else w[m & x], minlength=48)[:48] / runs
 
-        out.append(Sums(bc(np.ones(log.n, dtype=bool)), bc(ans), bc(ab), bc(ans, wait),
-                        bc(ans & (wait <= threshold_s))))
+        out.append(Sums(bc(np.ones(log.n, dtype=bool)), bc(ans), bc(ab), bc(ans, wait), bc(ab, wait),
+                        bc(ans & (wait <= threshold_s)), days=1.0))
     return out
 
 
@@ -115,7 +91,8 @@ def simulated(cfg: Config) -> List[Sums]:
             return np.asarray(iv[key], dtype=float).reshape(-1, 48).sum(axis=0)
 
         out.append(Sums(ph("calls_offered") + ph("retrials"), ph("calls_answered"), ph("calls_abandoned"),
-                        ph("wait_answered_s"), ph("answered_in_threshold")))
+                        ph("wait_answered_s"), ph("wait_abandoned_s"), ph("answered_in_threshold"),
+                        days=len(iv["calls_offered"]) / 48.0))
     return out
 
 
@@ -131,7 +108,7 @@ def erlang_a(x: Inputs, handle_factor: Sequence[float], type_mean_s: Dict[str, f
     means = np.array([type_mean_s[t] for t in x.types])
     agents = np.sum(list(x.agents.values()), axis=0)
     factor = np.asarray(list(handle_factor) or [1.0] * 48, dtype=float)
-    out = _zero()
+    offered, answered, abandoned, wait_answered_s, in_threshold = (np.zeros(48) for _ in range(5))
     for i in range(len(x.dates)):
         for h in range(48):
             n = float(calls[i, h])
@@ -140,8 +117,13 @@ def erlang_a(x: Inputs, handle_factor: Sequence[float], type_mean_s: Dict[str, f
             mean_handle_s = float(x.calls[i, h] @ means) / n
             p_ab, asa, sl = _erlang_a_mix(n / HALF_S, 1.0 / (mean_handle_s * factor[h % len(factor)]),
                                           1.0 / patience_mean_s, float(agents[i, h]), threshold_s, erlang_a_metrics)
-            out = out + Sums(*(np.eye(48)[h] * v for v in (n, n * (1 - p_ab), n * p_ab, n * (1 - p_ab) * asa, n * sl)))
-    return out
+            offered[h] += n
+            answered[h] += n * (1 - p_ab)
+            abandoned[h] += n * p_ab
+            wait_answered_s[h] += n * (1 - p_ab) * asa
+            in_threshold[h] += n * sl
+    return Sums(offered, answered, abandoned, wait_answered_s, np.full(48, np.nan), in_threshold,  # waits of the
+                days=float(len(x.dates)))  # abandoned not computed
 
 
 def _erlang_a_mix(lam: float, mu: float, theta: float, c: float, thr: float,
@@ -195,17 +177,17 @@ def noise_floor(by_date: Sequence[Sums], obs: Dict[str, np.ndarray], weight: np.
     draws = []
     for _ in range(BOOTSTRAP):
         pick = rng.integers(0, n, n)
-        total = _zero()
+        total = Sums.zero()
         for i in pick:
             total = total + by_date[int(i)]
-        draws.append(score(total.kpis(n), obs, weight, keep))
+        draws.append(score(kpis(total), obs, weight, keep))
     return {k: {s: (float(np.mean([d[k][s] for d in draws if d[k][s] is not None]))
                     if any(d[k][s] is not None for d in draws) else None) for s in ("mae", "bias")} for k in KPIS}
 
 
 def mean_sums(sims: Sequence[Sums]) -> Sums:
     """The mean of replications' sums."""
-    total = _zero()
+    total = Sums.zero()
     for s in sims:
         total = total + s
     return total.scaled(1.0 / max(len(sims), 1))
@@ -221,26 +203,26 @@ def evaluate(cal: CallCalibration, cfg: Config, hold: CallLog, w: Window, x: Inp
     """
     thr = cfg.kpi.answer_threshold_s
     by_date = observed_by_date(hold, w.days, thr)
-    total = _zero()
+    total = Sums.zero()
     for s in by_date:
         total = total + s
-    obs = total.kpis(w.days)
+    obs = kpis(total)
     weight = total.offered
     halves = np.arange(48)
     keep = (halves >= 2 * hours[0]) & (halves < 2 * hours[1])
-    sim = mean_sums(simulated(cfg)).kpis(w.days)
+    sim = kpis(mean_sums(simulated(cfg)))
     type_mean = {t: (cal.handle[t] if t in cal.handle else cal.handle_pooled).sample_mean for t in x.types}
-    ea = erlang_a(x, cal.handle_factor_within, type_mean, cal.patience.fits["exponential"].mean, thr).kpis(w.days)
+    ea = kpis(erlang_a(x, cal.handle_factor_within, type_mean, cal.patience.fits["exponential"].mean, thr))
     assert fit_log.info.start_date is not None
     fit_w = Window(fit_log.info.start_date, fit_log.info.start_date + dt.timedelta(days=int(
         math.floor(float(fit_log.arrive_local_s.max()) / 86400.0))), fit_log.info.start_date)
     pdates = persistence_dates(fit_w, w)
     fit_by_date = observed_by_date(fit_log, fit_w.days, thr)
-    pers_total = _zero()
+    pers_total = Sums.zero()
     for d in pdates:
         if d is not None:
             pers_total = pers_total + fit_by_date[(d - fit_w.first).days]
-    pers = pers_total.kpis(sum(d is not None for d in pdates))
+    pers = kpis(pers_total)
     preds = {"simulated": sim, "erlang_a": ea, "persistence": pers}
     out: Dict[str, Any] = {"half_hours": [f"{h // 2:02d}:{30 * (h % 2):02d}" for h in halves[keep]]}
     for k in KPIS:
@@ -248,7 +230,7 @@ def evaluate(cal: CallCalibration, cfg: Config, hold: CallLog, w: Window, x: Inp
     errors = {p: score(preds[p], obs, weight, keep) for p in PREDICTORS}
     errors["noise_floor"] = noise_floor(by_date, obs, weight, keep, cfg.experiment.seed)
     if diagnostic_cfg is not None:
-        errors["simulated_with_redial_loop"] = score(mean_sums(simulated(diagnostic_cfg)).kpis(w.days), obs, weight,
+        errors["simulated_with_redial_loop"] = score(kpis(mean_sums(simulated(diagnostic_cfg))), obs, weight,
                                                      keep)
     out["errors"] = errors
     out["empty_queue"] = not_ready(hold, thr, hours)
