@@ -116,7 +116,10 @@ def observed(cal: CallCalibration, weekdays: Sequence[int], threshold_s: float) 
                 float(days))
 
 
-def _replication_sums(intervals: Dict[str, np.ndarray], start_weekday: int, weekdays: Sequence[int]) -> Sums:
+def replication_sums(intervals: Dict[str, np.ndarray], start_weekday: int = 0,
+                     weekdays: Sequence[int] = range(7)) -> Sums:
+    """A replication's per half-hour sums over its days whose weekday is in ``weekdays`` (its interval records,
+    30-minute intervals from midnight; ``start_weekday`` the first day's, 0 = Monday)."""
     n = len(intervals["calls_offered"])
     k = np.arange(n)
     keep = np.isin((start_weekday + k // 48) % 7, list(weekdays))
@@ -155,7 +158,7 @@ def simulated_sets(cfg: Config, factor: float, sets: Sequence[Sequence[int]]) ->
         raise ValueError("the back-test needs kpi.interval_min=30")
     run_cfg = with_factor(cfg, factor)
     exp = run(run_cfg)
-    return [[_replication_sums(r.intervals, run_cfg.experiment.start_weekday, w) for r in exp.replications]
+    return [[replication_sums(r.intervals, run_cfg.experiment.start_weekday, w) for r in exp.replications]
             for w in sets]
 
 

@@ -38,7 +38,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from sim.calibrate.backtest import Sums
+from sim.calibrate.backtest import Sums, replication_sums
 from sim.calibrate.calls import HALF_S, CallCalibration, attempt_waits
 from sim.calibrate.holdout_inputs import Inputs
 from sim.calibrate.logread import CallLog
@@ -82,18 +82,7 @@ def simulated(cfg: Config) -> List[Sums]:
     """Each replication's sums pooled over the dates of the template ``cfg``."""
     from sim.api import run
 
-    exp = run(cfg)
-    out = []
-    for r in exp.replications:
-        iv = r.intervals
-
-        def ph(key: str) -> np.ndarray:
-            return np.asarray(iv[key], dtype=float).reshape(-1, 48).sum(axis=0)
-
-        out.append(Sums(ph("calls_offered") + ph("retrials"), ph("calls_answered"), ph("calls_abandoned"),
-                        ph("wait_answered_s"), ph("wait_abandoned_s"), ph("answered_in_threshold"),
-                        days=len(iv["calls_offered"]) / 48.0))
-    return out
+    return [replication_sums(r.intervals) for r in run(cfg).replications]
 
 
 def erlang_a(x: Inputs, handle_factor: Sequence[float], type_mean_s: Dict[str, float], patience_mean_s: float,
