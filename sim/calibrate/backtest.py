@@ -63,19 +63,24 @@ class Sums:
     days: float
 
     @classmethod
+    def of(cls, arrays: Sequence[np.ndarray], days: float) -> "Sums":
+        """The sums ``arrays``, in the order of the fields, covering ``days`` days."""
+        return cls(**dict(zip(_ARRAYS, arrays)), days=days)
+
+    @classmethod
     def zero(cls) -> "Sums":
         """No attempts, no days."""
-        return cls(*(np.zeros(48) for _ in range(6)), days=0.0)
+        return cls.of([np.zeros(48) for _ in _ARRAYS], 0.0)
 
     def _arrays(self) -> List[np.ndarray]:
-        return [getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "days"]
+        return [getattr(self, name) for name in _ARRAYS]
 
     def __add__(self, o: "Sums") -> "Sums":
-        return Sums(*(a + b for a, b in zip(self._arrays(), o._arrays())), days=self.days + o.days)
+        return Sums.of([a + b for a, b in zip(self._arrays(), o._arrays())], self.days + o.days)
 
     def scaled(self, k: float) -> "Sums":
         """Every sum and the days times ``k`` (``k = 1/n``: the mean of ``n`` replications' sums)."""
-        return Sums(*(a * k for a in self._arrays()), days=self.days * k)
+        return Sums.of([a * k for a in self._arrays()], self.days * k)
 
     def series(self) -> Dict[str, np.ndarray]:
         """The :data:`SERIES` per half-hour (NaN where nothing ended)."""
@@ -90,8 +95,11 @@ class Sums:
 
     def whole_day(self) -> Dict[str, float]:
         """The :data:`SERIES` over the whole day (arrivals per day)."""
-        day = Sums(*(np.array([float(np.sum(a))]) for a in self._arrays()), days=self.days)
+        day = Sums.of([np.array([float(np.sum(a))]) for a in self._arrays()], self.days)
         return {k: float(v[0]) for k, v in day.series().items()}
+
+
+_ARRAYS = tuple(f.name for f in dataclasses.fields(Sums) if f.name != "days")
 
 
 def observed(cal: CallCalibration, weekdays: Sequence[int], threshold_s: float) -> Sums:
