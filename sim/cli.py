@@ -18,7 +18,7 @@ from typing import Any, NoReturn, Optional, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
-from sim.core.errors import BadInput, ConfigError, RunFailed
+from sim.core.errors import BadInput, ConfigError, RunFailed, failure_line
 
 log = logging.getLogger("hotline")
 EXIT_BAD_INPUT = 2
@@ -35,7 +35,7 @@ def task(dcfg: DictConfig) -> dict[str, Any]:
     try:
         return _run(dcfg)
     except (MemoryError, OSError) as exc:
-        raise RunFailed(_failure_line(exc)) from None
+        raise RunFailed(failure_line(exc)) from None
     finally:
         stop_early()  # a drawing child the run did not use
 
@@ -274,17 +274,6 @@ def fail(message: str, status: int = EXIT_BAD_INPUT) -> NoReturn:
     sys.exit(status)
 
 
-def _failure_line(exc: BaseException) -> str:
-    """One line for a run that passed the checks and could not finish."""
-    if isinstance(exc, MemoryError):
-        return "out of memory: the run needed more memory than this machine could give (docs/experiments.md, " \
-               "\"Limits\"); nothing was written"
-    if isinstance(exc, OSError):
-        where = f" ({exc.filename})" if exc.filename else ""
-        return f"could not write the report: {exc.strerror or exc}{where}; nothing was written"
-    return f"{exc}; nothing was written"
-
-
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """Entry point of ``run_sim.py``: :func:`run_command`, and Ctrl-C at any moment as one line (exit status 130)."""
     try:
@@ -348,7 +337,7 @@ def run_command(argv: Optional[Sequence[str]] = None) -> None:
     except RunFailed as exc:
         fail(str(exc), status=1)
     except (MemoryError, OSError) as exc:
-        fail(_failure_line(exc), status=1)
+        fail(failure_line(exc), status=1)
     finally:
         sys.argv = saved
     if _FAILED_RUNS:

@@ -235,7 +235,8 @@ def measure(log: CallLog, teams: Teams, gap_s: float = SESSION_GAP_S) -> Availab
             ends = np.sort(end[in_run & served & (np.isin(log.agent, np.nonzero(teams.agent_team == k)[0])
                                                   if with_codes else np.isin(log.category, teams.own[k]))])
             j = np.searchsorted(ends, arrive[own], side="right")
-            free_in[own] = np.where(j < len(ends), ends[np.minimum(j, len(ends) - 1)] - arrive[own], np.inf)
+            free_in[own] = (np.where(j < len(ends), ends[np.minimum(j, len(ends) - 1)] - arrive[own], np.inf)
+                            if len(ends) else np.inf)  # a team that served nobody in the window: never free
             for key, v in (("available", avail), ("present", pres), ("talking", talk)):
                 out[key][k] += v.reshape(-1, int(HALF_S)).mean(axis=1)
     notes = [] if with_codes else ["no agent codes in the log: the agents available are the services in progress "

@@ -9,14 +9,18 @@ with their figures, and the back-test.
 
 from __future__ import annotations
 
-import math
+from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
 from sim.calibrate import backtest as bt
 from sim.calibrate import figures as fg
 from sim.calibrate.arrivals import WEEKDAYS
-from sim.calibrate.calls import AT_ONCE, CallCalibration
+from sim.calibrate.calls import CallCalibration
 from sim.calibrate.page import Figure, Section, Table, log_section, render_page
+from sim.calibrate.page import fmt_pct as _pct
+from sim.calibrate.page import fmt_s as _s
+from sim.calibrate.page import fmt_value as _f
+from sim.calibrate.patience_page import few_events, for_queue, patience_held, pickup_text, queue_tables, written_text
 from sim.config.schema import Config
 from sim.report.text import format_level
 
@@ -42,17 +46,6 @@ def backtest_calls(cal: CallCalibration, cfg: Config, factors: Sequence[float]) 
             "closest_abandonment_factor": best, "comparison_closest_factor": bt.compare(obs, runs[best], level),
             "abandonment_vs_wait_closest_factor": bt.abandonment_vs_wait(obs, runs[best]),
             "replications": replications, "seed": seed}
-
-
-def _f(v: Any, fmt: str = "{:.3g}") -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "n/a"
-    return fmt.format(v)
-
-
-def _pct(v: Any) -> str:
-    # rounded first, + 0.0: a share that rounds to zero reads 0.0%, never -0.0%
-    return _f(None if v is None or not math.isfinite(v) else round(100.0 * v, 1) + 0.0, "{:.1f}%")
 
 
 def unidentified_calls(cal: CallCalibration, cj: Dict[str, Any]) -> List[str]:
@@ -156,15 +149,15 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
             f"{p['n_events']:,} abandonments (events) and {p['n_censored']:,} waits of answered or open calls "
             f"(censored). Families within 4 standard errors of the Kaplan-Meier curve wherever 30 are at risk: "
             f"{', '.join(p['passing_families']) or 'none'}. "
-            + _written_text(p)
+            + written_text(p)
             + "Kaplan-Meier "
-            f"median {_f(p['km_median'], '{:.0f}')} s, 90th percentile {_f(p['km_p90'], '{:.0f}')} s; area under the "
+            f"median {_s(p['km_median'])}, 90th percentile {_s(p['km_p90'])}; area under the "
             f"Kaplan-Meier curve {_f(p['km_restricted_mean'], '{:.0f}')} s (up to the longest wait, "
             f"{_f(p['km_last_time'], '{:.0f}')} s); the best family by AIC, {p['family']}, has mean "
             f"{_f(p['mean'], '{:,.0f}')} s: a fitted mean far above the curve's area comes from the tail beyond the "
             "waits observed, which the log cannot see.",
-            _pickup_text(cj.get("pickup_delay_s"), cal.options.min_per_category)],
-            tables=_queue_tables(p.get("queue_found")) + [
+            pickup_text(cj.get("pickup_delay_s"), cal.options.min_per_category)],
+            tables=queue_tables(p.get("queue_found")) + [
                 Table(["call type", "abandonments", "censored waits", "Kaplan-Meier median (s)",
                        "families within the band", "in the scenario"],
                       [[k, f"{r.km.n_events:,}", f"{r.km.n_censored:,}", _f(r.km.quantile(0.5), "{:.0f}"),
@@ -178,7 +171,7 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
                 {"patience": cal.patience, **cal.patience_by_type},
                 chosen={k: "exponential" for k in ["patience", *(cal.patience_by_type if cal.options.patience_by_type
                                                                  else [])]}
-                if p["in_scenario"] == "exponential" else None),
+                if for_queue(p) or few_events(p) else None),
                 "Patience: Kaplan-Meier vs fitted, all calls and per call type (the bold line: the family the "
                 "scenario holds, or the best by AIC where it holds the curve or, for a call type, the pooled "
                 "patience)")]),
@@ -209,15 +202,15 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
         sections.append(holdout_section(cj["holdout"], f"{cj['windows']['fit']['from']} to "
                                                        f"{cj['windows']['fit']['to']}"))
     if btj is not None:
-        sections += _backtest_sections(cal, btj)
+        sections += _backtest_sections(cal, btj, Path(cj["scenario"]).stem)
     summary = (f"{a.per_day:,.0f} first attempts a day; handle time {cal.handle_pooled.chosen.family}, mean "
                f"{cal.handle_pooled.chosen.mean:.1f} s (sample mean {cal.handle_pooled.sample_mean:.1f} s); patience "
                + patience_held(p)
-               + f", Kaplan-Meier median {_f(p['km_median'], '{:.0f}')} s.")
+               + f", Kaplan-Meier median {_s(p['km_median'])}.")
     return render_page(name, summary, command, scenario_path, unidentified_calls(cal, cj), sections, cal.notes)
 
 
-def _backtest_sections(cal: CallCalibration, btj: Dict[str, Any]) -> List[Section]:
+def _backtest_sections(cal: CallCalibration, btj: Dict[str, Any], name: str) -> List[Section]:
     cmp = btj["comparison"]
     level = format_level(cmp.get("confidence", 0.95))
     days = " + ".join(btj["weekdays"])
@@ -251,7 +244,9 @@ def _backtest_sections(cal: CallCalibration, btj: Dict[str, Any]) -> List[Sectio
                           [[k, _f(v["observed"], "{:.4g}"), _f(v["simulated"], "{:.4g}"),
                             f"[{_f(v['ci_low'], '{:.4g}')}, {_f(v['ci_high'], '{:.4g}')}]", _f(v["error"], "{:+.4g}")]
                            for k, v in btj["whole_window"].items()],
-                          "what run_sim.py scenario=NAME reproduces: the whole fit window, every weekday"),
+                          f"what python run_sim.py scenario={name} experiment.replications={btj['replications']} "
+                          f"experiment.seed={btj['seed']} reproduces, the whole fit window, every weekday (a run "
+                          "with the scenario's own replications and seed differs within the interval)"),
                     Table(["half-hour", "arrivals log / sim", "answered share", "abandonment", "ASA (s)"], half,
                           "per half-hour: log / simulated mean", collapsed=True)],
             figures=[Figure(fg.backtest_figure(cmp, f"Average {days} day: log vs simulated"),
@@ -273,70 +268,6 @@ def _backtest_sections(cal: CallCalibration, btj: Dict[str, Any]) -> List[Sectio
     ]
 
 
-def patience_held(p: Dict[str, Any]) -> str:
-    """The patience the scenario holds, in a few words (``p``: ``calibration.json`` -> ``patience_s``)."""
-    q = p.get("queue_found") or {}
-    if p["in_scenario"] == "exponential":
-        return (f"exponential, mean {_f(p['fits']['exponential']['mean'], '{:,.0f}')} s (the seconds waited per "
-                f"abandonment: the patience depends on the queue the caller found, log-rank p = "
-                f"{q.get('pvalue', math.nan):.1g})")
-    if p["in_scenario"] == "empirical":
-        return f"the Kaplan-Meier curve itself (no family within its band; the best by AIC, {p['family']}, has mean " \
-               f"{_f(p['mean'], '{:,.0f}')} s)"
-    return f"{p['family']}, mean {_f(p['mean'], '{:,.0f}')} s"
-
-
-def _written_text(p: Dict[str, Any]) -> str:
-    """The page's sentences on the patience the scenario holds and why."""
-    q = p.get("queue_found")
-    test = ("" if q is None else
-            f"Does the patience depend on the queue the caller found? Log-rank test, {q['groups']}: z = "
-            f"{q['statistic_z']:.1f}, p = {q['pvalue']:.2g} (it depends below {q['threshold']:g}; table below). ")
-    if p["in_scenario"] == "exponential":
-        return (test + "It does: callers who find a long queue hang up sooner at first, and those who stay are "
-                "the more patient, so the curve pooled over all callers (its hazard falls with the wait) is a mix "
-                "of queues, and given to every simulated caller it would keep the callers of a long queue waiting "
-                "longer than the log's. The model has one patience for every caller, and none fits every queue; the "
-                "scenario holds the exponential patience of censored maximum likelihood, whose rate is the log's "
-                "abandonments per second waited over the fit window (its mean, "
-                f"{_f(p['fits']['exponential']['mean'], '{:,.0f}')} s, is the seconds waited per abandonment; the "
-                "patience of the Erlang A baseline too): a choice judged by the hold-out, where it predicts the "
-                "busy half-hours' ASA better than the curve. It is less patient than the log's callers who stay "
-                "through a long queue: at the log's abandonment the simulated ASA runs lower. ")
-    if p["in_scenario"] == "empirical":
-        return (test + "So the scenario holds the curve itself (200 quantiles; beyond its last 30 at risk, the tail "
-                f"of the best family by AIC, {p['family']}, mean {_f(p['mean'], '{:,.0f}')} s). ")
-    return test + f"Chosen: {p['family']} (censored MLE, AIC), mean {_f(p['mean'], '{:,.0f}')} s. "
-
-
-def _queue_tables(q: Dict[str, Any] | None) -> List[Table]:
-    """The seconds waited per hang-up by the queue found and the wait so far (none without a test)."""
-    if not q:
-        return []
-    bands = list(q["bins"][0]["s_waited_per_hang_up"])
-    return [Table(["callers waiting when the call came", "calls", "hang-ups"]
-                  + [f"s waited per hang-up, waits {b}" for b in bands],
-                  [[r["found"], f"{r['attempts']:,}", f"{r['abandonments']:,}"]
-                   + [_f(r["s_waited_per_hang_up"][b], "{:,.0f}") for b in bands] for r in q["bins"]],
-                  "patience and the queue found: seconds waited per hang-up (the inverse of the hazard) in each "
-                  "band of the wait so far; a constant patience hazard gives one value per row")]
-
-
-def _pickup_text(pj: Dict[str, Any] | None, cal_min: int) -> str:
-    """The page's paragraph on ``calls.pickup_delay_s``."""
-    if pj is None:
-        return ("Pickup delay: none in the scenario (calls.pickup_delay_s): fewer than "
-                f"{cal_min} calls came while an agent of their team sat idle and nobody else waited, or at least "
-                f"{_pct(AT_ONCE)} of them were answered at once.")
-    later = pj["median_s_of_the_others"]
-    return (f"Pickup delay (calls.pickup_delay_s): of {pj['calls']:,} calls that came while an agent of their team "
-            f"sat idle between services and nobody else waited, {_pct(pj['answered_at_once'])} were answered at "
-            f"once and the others after a median {_f(later, '{:.0f}')} s (a wait cut at the team's next service end, "
-            "when another agent would have taken the caller; a hang-up before either censors it, Kaplan-Meier): the "
-            "log's agents are not always ready the moment a call comes (after-call work outside the talk time, "
-            "breaks). In the simulation a caller who finds an operator free waits it.")
-
-
 def headline(cj: Dict[str, Any]) -> List[str]:
     """Lines printed at the end of the command."""
     h, p = cj["handle_s"], cj["patience_s"]
@@ -344,11 +275,11 @@ def headline(cj: Dict[str, Any]) -> List[str]:
            + ", ".join(f"{k} {v:,.0f}" for k, v in cj["calls_per_weekday"].items()),
            f"handle time: {h['family']}, mean {h['mean']:.1f} s (sample mean {h['sample_mean']:.1f} s)",
            "patience: " + patience_held(p)
-           + f", Kaplan-Meier median {_f(p['km_median'], '{:.0f}')} s"]
+           + f", Kaplan-Meier median {_s(p['km_median'])}"]
     pj = cj.get("pickup_delay_s")
     out.append("pickup delay (calls.pickup_delay_s): " + (
         f"{_pct(pj['answered_at_once'])} of {pj['calls']:,} calls that found an agent idle answered at once, the "
-        f"others after a median {_f(pj['median_s_of_the_others'], '{:.0f}')} s" if pj else "none"))
+        f"others after a median {_s(pj['median_s_of_the_others'])}" if pj else "none"))
     b = cj.get("backtest")
     if b:
         wd = b["comparison"]["whole_day"]
@@ -356,17 +287,22 @@ def headline(cj: Dict[str, Any]) -> List[str]:
             f"{k} log {v['observed']:.3g} sim {v['simulated']:.3g}" for k, v in wd.items() if k != "mean_wait_s")
             + f"; closest abandonment at factor {b['closest_abandonment_factor']:g} (a diagnostic, not applied)")
     h = cj.get("holdout")
+    if b and not h:
+        out.append("hold-out: none (the back-test above is in sample; --holdout-from/--holdout-to predict days the "
+                   "fit did not see)")
     if h:
         e = h["errors"]
+
+        def mae(who: str, k: str, scale: float = 1.0) -> str:
+            v = e[who][k]["mae"]
+            return "n/a" if v is None else f"{scale * v:.1f}"
+
         out.append(f"hold-out {h['window']['from']}..{h['window']['to']}, MAE per half-hour: abandonment simulated "
-                   f"{100 * e['simulated']['abandon_rate']['mae']:.1f} pts, Erlang A "
-                   f"{100 * e['erlang_a']['abandon_rate']['mae']:.1f}, noise floor "
-                   f"{100 * e['noise_floor']['abandon_rate']['mae']:.1f}; ASA simulated "
-                   f"{e['simulated']['asa_s']['mae']:.1f} s, Erlang A {e['erlang_a']['asa_s']['mae']:.1f} s, noise "
-                   f"floor {e['noise_floor']['asa_s']['mae']:.1f} s; service level simulated "
-                   f"{100 * e['simulated']['service_level']['mae']:.1f} pts, Erlang A "
-                   f"{100 * e['erlang_a']['service_level']['mae']:.1f}, noise floor "
-                   f"{100 * e['noise_floor']['service_level']['mae']:.1f}")
+                   f"{mae('simulated', 'abandon_rate', 100)} pts, Erlang A {mae('erlang_a', 'abandon_rate', 100)}, "
+                   f"noise floor {mae('noise_floor', 'abandon_rate', 100)}; ASA simulated {mae('simulated', 'asa_s')} "
+                   f"s, Erlang A {mae('erlang_a', 'asa_s')} s, noise floor {mae('noise_floor', 'asa_s')} s; service "
+                   f"level simulated {mae('simulated', 'service_level', 100)} pts, Erlang A "
+                   f"{mae('erlang_a', 'service_level', 100)}, noise floor {mae('noise_floor', 'service_level', 100)}")
     return out
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+import numpy as np
+
 from sim.calibrate.calls import CallCalibration, CallOptions, calibrate_calls, calibration_json
 from sim.calibrate.formats import LogFormat
 from sim.calibrate.logread import read_calls
@@ -47,6 +49,11 @@ def fit(a: argparse.Namespace, fmt: LogFormat) -> CallCalibration:
         raise ConfigError("LOG", a.log, f"{exc} (fit window {windows.fit.label()})") from None
     cal.source = log
     a.windows = windows
+    if windows.holdout is not None and not a.no_backtest:  # before any simulation: the scored hours hold calls
+        hours = np.floor(subset_calls(log, windows.holdout).arrive_local_s % 86400.0 / 3600.0)
+        if not np.any((hours >= a.holdout_hours[0]) & (hours < a.holdout_hours[1])):
+            raise ConfigError("--holdout-hours", "-".join(map(str, a.holdout_hours)), f"the hold-out "
+                              f"({windows.holdout.label()}) has no calls in these hours: nothing to score")
     return cal
 
 

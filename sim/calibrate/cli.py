@@ -23,9 +23,9 @@ import shlex
 import shutil
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, List, NoReturn, Optional, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
-from sim.core.errors import ConfigError, OneLineParser, fail
+from sim.core.errors import ConfigError, OneLineParser, command_main
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.calibrate.logread import LogInfo
@@ -36,10 +36,6 @@ MARK = "calibrated by"  # in the first line of every scenario file this command 
 
 class _Parser(OneLineParser):
     label = PROG
-
-
-def _fail(message: str) -> NoReturn:
-    fail(PROG, message)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -222,10 +218,4 @@ def _read_line(info: "LogInfo") -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """Entry point of ``python -m sim.calibrate`` and ``hotline-calibrate``."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    try:
-        lines = run(args)
-    except ConfigError as exc:
-        _fail(str(exc))
-    for line in lines:
-        print(line)
+    command_main(PROG, run, list(sys.argv[1:] if argv is None else argv))

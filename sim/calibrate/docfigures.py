@@ -72,7 +72,7 @@ def _unit_types(cjs: Sequence[Dict[str, Any]]) -> str:
 
 
 def _calls_summary(cjs: Sequence[Dict[str, Any]]) -> str:
-    from sim.calibrate.callreport import patience_held
+    from sim.calibrate.patience_page import patience_held
 
     cj = cjs[0]
     w, h, p, r = cj["windows"]["fit"], cj["handle_s"], cj["patience_s"], cj["retrial"]

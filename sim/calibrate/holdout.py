@@ -145,6 +145,19 @@ def persistence_dates(fit: Window, hold: Window) -> List[Optional[dt.date]]:
     return out
 
 
+def persistence(fit_by_date: Sequence[Sums], first: dt.date, dates: Sequence[Optional[dt.date]]
+                ) -> Dict[str, np.ndarray]:
+    """The :data:`KPIS` of the fit window's ``dates`` (those of :func:`persistence_dates`), pooled; NaN (no
+    prediction) where no fit date shares a weekday with the hold-out."""
+    chosen = [fit_by_date[(d - first).days] for d in dates if d is not None]
+    if not chosen:
+        return {k: np.full(48, np.nan) for k in KPIS}
+    total = Sums.zero()
+    for s in chosen:
+        total = total + s
+    return kpis(total)
+
+
 def score(pred: Dict[str, np.ndarray], obs: Dict[str, np.ndarray], weight: np.ndarray,
           keep: np.ndarray) -> Dict[str, Dict[str, Optional[float]]]:
     """Weighted MAE and bias of each KPI over the half-hours ``keep`` (weights: calls offered)."""
@@ -160,16 +173,25 @@ def score(pred: Dict[str, np.ndarray], obs: Dict[str, np.ndarray], weight: np.nd
 
 def noise_floor(by_date: Sequence[Sums], obs: Dict[str, np.ndarray], weight: np.ndarray, keep: np.ndarray,
                 seed: int) -> Dict[str, Dict[str, Optional[float]]]:
-    """Mean error of :data:`BOOTSTRAP` day bootstraps of the hold-out dates against the observed values."""
-    rng = np.random.default_rng([seed, 20])
+    """Mean error of :data:`BOOTSTRAP` day bootstraps of the hold-out dates against the observed values.
+
+    A rate is scored only over the half-hours with calls on at least two dates: where one date has all the calls,
+    a re-drawn set of days either holds that date (and the observed rate) or has no calls, so its error would be
+    zero whatever the noise.  None (unmeasured) with fewer than two dates, and for a rate without such a half-hour.
+    """
     n = len(by_date)
+    shared = keep & (np.sum([s.offered > 0 for s in by_date], axis=0) >= 2)
+    if n < 2:
+        return {k: {"mae": None, "bias": None} for k in KPIS}
+    rng = np.random.default_rng([seed, 20])
     draws = []
     for _ in range(BOOTSTRAP):
         pick = rng.integers(0, n, n)
         total = Sums.zero()
         for i in pick:
             total = total + by_date[int(i)]
-        draws.append(score(kpis(total), obs, weight, keep))
+        pred = kpis(total)
+        draws.append({**score(pred, obs, weight, shared), "offered": score(pred, obs, weight, keep)["offered"]})
     return {k: {s: (float(np.mean([d[k][s] for d in draws if d[k][s] is not None]))
                     if any(d[k][s] is not None for d in draws) else None) for s in ("mae", "bias")} for k in KPIS}
 
@@ -206,12 +228,7 @@ def evaluate(cal: CallCalibration, cfg: Config, hold: CallLog, w: Window, x: Inp
     fit_w = Window(fit_log.info.start_date, fit_log.info.start_date + dt.timedelta(days=int(
         math.floor(float(fit_log.arrive_local_s.max()) / 86400.0))), fit_log.info.start_date)
     pdates = persistence_dates(fit_w, w)
-    fit_by_date = observed_by_date(fit_log, fit_w.days, thr)
-    pers_total = Sums.zero()
-    for d in pdates:
-        if d is not None:
-            pers_total = pers_total + fit_by_date[(d - fit_w.first).days]
-    pers = kpis(pers_total)
+    pers = persistence(observed_by_date(fit_log, fit_w.days, thr), fit_w.first, pdates)
     preds = {"simulated": sim, "erlang_a": ea, "persistence": pers}
     out: Dict[str, Any] = {"half_hours": [f"{h // 2:02d}:{30 * (h % 2):02d}" for h in halves[keep]]}
     for k in KPIS:

@@ -124,7 +124,9 @@ def holdout_section(h: Dict[str, Any], fit_label: str) -> Section:
         "Erlang A gets the same inputs per date and half-hour (exponential patience: its own assumption); "
         "persistence predicts each hold-out date by the fit date nearest to it on the same weekday, as it was; the "
         f"noise floor is the error of a day bootstrap of the hold-out dates ({h['bootstrap_draws']} draws): what a "
-        "perfect model would still miss.",
+        "perfect model would still miss (a rate's over the half-hours with calls on two dates or more; n/a with one "
+        "date)." + ("" if any(h["persistence_dates"]) else " No fit date shares a weekday with the hold-out: no "
+                    "persistence."),
         f"Errors per half-hour from {h['hours'][0]:02d}:00 to {h['hours'][1]:02d}:00, pooled over the hold-out "
         f"dates, weighted by the calls offered: mean absolute error, with the bias (predicted - observed) in "
         f"brackets; service level: answered within {h['threshold_s']:g} s over calls ended. Mean absolute errors "

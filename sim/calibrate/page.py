@@ -10,11 +10,30 @@ template (``sim/calibrate/templates/calibration.html.j2``) escapes every value
 from __future__ import annotations
 
 import base64
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def fmt_value(v: Any, fmt: str = "{:.3g}") -> str:
+    """``v`` formatted, or "n/a" (None, not finite)."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "n/a"
+    return fmt.format(v)
+
+
+def fmt_s(v: Any) -> str:
+    """Seconds of a Kaplan-Meier quantile, or "not reached" (None: the curve stays above it)."""
+    return "not reached" if v is None else f"{v:.0f} s"
+
+
+def fmt_pct(v: Any) -> str:
+    """A share as a percentage with one decimal, or "n/a"."""
+    # rounded first, + 0.0: a share that rounds to zero reads 0.0%, never -0.0%
+    return fmt_value(None if v is None or not math.isfinite(v) else round(100.0 * v, 1) + 0.0, "{:.1f}%")
 
 
 @dataclass

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Union
 
-from sim.calibrate.calls import CallCalibration, patience_written, pickup_json
+from sim.calibrate.calls import MIN_SHAPE_EVENTS, CallCalibration, held_for_queue, patience_written, pickup_json
 from sim.calibrate.fitting import FitReport
 from sim.calibrate.survival import CensoredReport, empirical_values
 
@@ -120,10 +120,13 @@ def patience_value(rep: CensoredReport, written: str) -> Dict[str, Any]:
     return _round_spec(rep.fits[written].spec())
 
 
-def _patience_comment(src: str, rep: CensoredReport, what: str, written: str) -> str:
+def _patience_comment(src: str, rep: CensoredReport, what: str, written: str, for_queue: bool) -> str:
     km_median = rep.km.quantile(0.5)
     how = ("exponential, its rate the abandonments per second waited: the patience depends on the queue the "
-           "caller found (log-rank test, calibration.html), which no one curve fits" if written == "exponential" else
+           "caller found (log-rank test, calibration.html), which no one curve fits" if for_queue else
+           f"exponential, its rate the abandonments per second waited: fewer than {MIN_SHAPE_EVENTS} abandonments "
+           "leave any other shape unidentified" if written == "exponential" and rep.km.n_events < MIN_SHAPE_EVENTS
+           else
            f"{rep.chosen.family} (AIC among the families within 4 standard errors of the Kaplan-Meier curve)"
            if written != "empirical" else
            f"no family within 4 standard errors of the Kaplan-Meier curve: 200 quantiles of the curve, "
@@ -136,7 +139,8 @@ def _patience_comment(src: str, rep: CensoredReport, what: str, written: str) ->
 def _patience_item(cal: CallCalibration, rep: CensoredReport, src: str, what: str) -> Item:
     """``patience_s``: what :func:`sim.calibrate.calls.patience_written` chooses for ``rep``, with its comment."""
     written = patience_written(cal, rep)
-    return Item("patience_s", patience_value(rep, written), _patience_comment(src, rep, what, written))
+    return Item("patience_s", patience_value(rep, written),
+                _patience_comment(src, rep, what, written, held_for_queue(cal)))
 
 
 def pickup_items(cal: CallCalibration, src: str) -> List[Item]:
@@ -224,7 +228,7 @@ def calls_scenario(cal: CallCalibration, name: str, command: str, patience_by_ty
             Item("retrial", children=retrial_items)]),
         *staffing_items(cal, src),
         Item("experiment", children=[
-            Item("horizon_h", n_days * 24, f"the log's {n_days} days"),
+            Item("horizon_h", n_days * 24, f"the log's {n_days} day{'s' if n_days != 1 else ''}"),
             Item("start_weekday", start_weekday, f"{info.start_date.isoformat()} is a "
                                                  f"{info.start_date.strftime('%A')}"),
             Item("replications", max(5, runs))]),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, NoReturn
+from typing import Any, Callable, List, NoReturn
 
 
 class ConfigError(ValueError):
@@ -61,11 +61,38 @@ class RunFailed(BaseException):
     """
 
 
-def fail(prog: str, message: str) -> NoReturn:
+def fail(prog: str, message: str, status: int = 2) -> NoReturn:
     """Refuse bad input as every command of the project does: ``<prog>: error: <message>`` on stderr, one
-    line, exit status 2."""
+    line, exit status 2 (or ``status``)."""
     sys.stderr.write(f"{prog}: error: {message}\n")
-    sys.exit(2)
+    sys.exit(status)
+
+
+def failure_line(exc: BaseException) -> str:
+    """One line for a command that passed its checks and could not finish (out of memory, a disk error)."""
+    if isinstance(exc, MemoryError):
+        return "out of memory: the run needed more memory than this machine could give (docs/experiments.md, " \
+               "\"Limits\"); nothing was written"
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"could not write the report: {exc.strerror or exc}{where}; nothing was written"
+    return f"{exc}; nothing was written"
+
+
+def command_main(prog: str, run: Callable[[List[str]], List[str]], argv: List[str]) -> None:
+    """Run a command that returns the lines it prints, ending as every command of the project ends: bad input
+    (:class:`ConfigError`) one line and exit status 2; out of memory or a disk error one line and status 1;
+    Ctrl-C one line and status 130 (the command leaves the disk as it was: its own ``try`` blocks undo)."""
+    try:
+        lines = run(argv)
+    except ConfigError as exc:
+        fail(prog, str(exc))
+    except KeyboardInterrupt:
+        fail(prog, "interrupted; nothing was written", status=130)
+    except (MemoryError, OSError) as exc:
+        fail(prog, failure_line(exc), status=1)
+    for line in lines:
+        print(line)
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -29,11 +29,11 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, NoReturn, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from sim.core.errors import ConfigError, OneLineParser, fail
+from sim.core.errors import ConfigError, OneLineParser, command_main
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.forecast.history import History
@@ -46,10 +46,6 @@ COUNT_OPTIONS = ("time_column", "count_column", "channel_column", "category_colu
 
 class _Parser(OneLineParser):
     label = PROG
-
-
-def _fail(message: str) -> NoReturn:
-    fail(PROG, message)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -266,10 +262,4 @@ def run(argv: Sequence[str]) -> List[str]:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """Entry point of ``python -m sim.forecast`` and ``hotline-forecast``."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    try:
-        lines = run(args)
-    except ConfigError as exc:
-        _fail(str(exc))
-    for line in lines:
-        print(line)
+    command_main(PROG, run, list(sys.argv[1:] if argv is None else argv))

@@ -192,3 +192,26 @@ def test_calibration_report_is_replaced_whole_or_not_at_all(tmp_path, monkeypatc
         monkeypatch.setattr(Path, "write_text", failing_html)
         _write_report(tmp_path / "new" / "calibration" / "y", {"calibration.json": "{}", "calibration.html": ""})
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("raised, status, line", [
+    (KeyboardInterrupt(), 130, "calibrate: error: interrupted; nothing was written"),
+    (OSError(28, "No space left on device", "reports/calibration/x"), 1,
+     "calibrate: error: could not write the report: No space left on device (reports/calibration/x); nothing was "
+     "written"),
+])
+def test_ctrl_c_and_a_full_disk_end_the_commands_in_one_line(monkeypatch, capsys, raised, status, line):
+    """Ctrl-C or a disk error in python -m sim.calibrate or sim.forecast: one line and its exit status, not a
+    traceback (the commands' own try blocks have put the disk back as it was)."""
+    import sim.calibrate.cli
+    import sim.forecast.cli
+
+    for module, prog in ((sim.calibrate.cli, "calibrate"), (sim.forecast.cli, "hotline-forecast")):
+        def run(argv, exc=raised):
+            raise exc
+
+        monkeypatch.setattr(module, "run", run)
+        with pytest.raises(SystemExit) as stop:
+            module.main(["calls"])
+        assert stop.value.code == status
+        assert capsys.readouterr().err.splitlines() == [line.replace("calibrate", prog, 1)]

@@ -118,3 +118,28 @@ def test_logrank_z_is_scipys_with_one_stratum_and_compares_within_strata():
     grp = rng.random(6000) < np.where(kind, 0.8, 0.2)
     assert abs(logrank_z(w, ab, grp)) > 10
     assert abs(logrank_z(w, ab, grp, kind.astype(int))) < 3
+
+
+def test_the_texts_say_the_queue_made_the_choice_only_where_it_did():
+    """An exponential chosen by AIC where the test finds no dependence (a simulator's own log, p = 0.39) is not
+    described as chosen for the queue: the summary line, the page and the scenario comment follow the test."""
+    from types import SimpleNamespace
+
+    from sim.calibrate.patience_page import patience_held
+    from sim.calibrate.patience_page import written_text as _written_text
+    from sim.calibrate.patience import QueueDependence
+    from sim.calibrate.scenario import _patience_item
+    from sim.calibrate.survival import fit_censored
+
+    rng = np.random.default_rng(0)  # a seed where the exponential is the best by AIC
+    tau, virtual = rng.exponential(150.0, 4000), rng.exponential(200.0, 4000)
+    rep = fit_censored(np.minimum(tau, virtual), tau < virtual)
+    assert rep is not None and rep.chosen.family == "exponential" and not rep.empirical
+    for p in (0.39, 1e-9):
+        q = QueueDependence(split=2, statistic=-0.9 if p > 0.1 else -6.0, pvalue=p, rows=[])
+        pj = {**rep.as_dict(), "queue_found": q.as_dict(), "in_scenario": "exponential"}
+        line, page = patience_held(pj), _written_text(pj)
+        item = _patience_item(SimpleNamespace(queue_found=q), rep, "the log", "calls")  # type: ignore[arg-type]
+        says = [("depends on the queue" in t) for t in (line, item.comment)]
+        assert says == [p < 0.001] * 2, (p, line, item.comment)
+        assert ("It does not." in page) == (p > 0.001) and ("It does:" in page) == (p < 0.001)

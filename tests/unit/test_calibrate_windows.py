@@ -338,3 +338,106 @@ def test_callers_finding_nobody_waiting(tmp_path):
     assert d["share_of_calls"] == pytest.approx(3 / 4) and d["answered_at_once"] == pytest.approx(1 / 3)
     assert d["within_threshold"] == pytest.approx(1 / 3) and d["median_wait_s_of_the_others"] == 25.0
     assert d["service_level_points"] == pytest.approx(2 / 4), "two of the four calls ended, not answered in 15 s"
+
+
+def test_a_team_that_served_nobody_in_the_hold_out(tmp_path):
+    """A team (here the web specialists) that answered no call in the hold-out window: its agents are 0 and it is
+    never free for a caller, instead of an IndexError (a one-day Friday or Saturday hold-out of the bank)."""
+    from sim.calibrate.agents import assign, find_teams, measure
+    from sim.calibrate.windows import Window, subset_calls
+
+    d1, d2 = dt.date(2024, 1, 1), dt.date(2024, 1, 2)
+    rows = [_row(d1, 3600 * 8 + 60 * k, 0, 30, skill, agent) for k, (skill, agent) in enumerate(
+        [("web", "w1"), ("web", "w2")] * 10 + [("phone", "g1"), ("phone", "g2")] * 10 + [("web", "g1")] * 4)]
+    rows += [_row(d2, 3600 * 8 + 60 * k, 0, 30, "phone", f"g{1 + k % 2}") for k in range(10)]
+    rows += [_row(d2, 3600 * 9, 120, 0, "web", "", answered=False)]
+    log = _log(tmp_path, rows)
+    teams = find_teams(log)
+    hold = subset_calls(log, Window(d2, d2, d1))
+    a = measure(hold, assign(teams, hold))
+    web = teams.names.index("web")
+    assert a.available[web].sum() == 0.0 and a.available[1 - web].sum() > 0
+    own = np.isin(hold.category, teams.own[web])
+    assert own.any() and np.all(np.isinf(a.busy_agent_free_s[own]))
+
+
+def test_hold_out_hours_without_calls_are_refused_before_simulating(tmp_path, monkeypatch, capsys):
+    """--holdout-hours whose hours hold no call of the hold-out: one line naming it, exit 2, nothing written, before
+    any simulation (the calls run from 09:00 to 15:40)."""
+    from sim.calibrate.cli import main
+
+    (tmp_path / "m.yaml").write_text(MAPPING)
+    (tmp_path / "log.csv").write_text("t_in,t_out,t_start,t_end,result,skill,login,prio\n" + "\n".join(_days(9)) + "\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main(["calls", "log.csv", "--format", "m.yaml", "--name", "x", "--fit-to", "2024-01-05", "--holdout-from",
+              "2024-01-06", "--holdout-hours", "16-24"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 2 and lines == [
+        "calibrate: error: --holdout-hours='16-24': the hold-out (2024-01-06..2024-01-09) has no calls in these hours: "
+        "nothing to score"], lines
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv", "m.yaml"]
+
+
+def test_noise_floor_is_unmeasured_where_the_days_cannot_show_it():
+    """The day bootstrap measures nothing with one hold-out date, nor for a rate in a half-hour whose calls all came
+    on one date (it would read 0.0, "what a perfect model would still miss"): None there, the other half-hours
+    scored; calls offered keeps every half-hour of two dates or more."""
+    from sim.calibrate.backtest import Sums
+    from sim.calibrate.holdout import kpis, noise_floor
+
+    def day(offered: list, abandoned: list) -> Sums:
+        o, a = np.zeros(48), np.zeros(48)
+        o[:len(offered)], a[:len(abandoned)] = offered, abandoned
+        return Sums(o, o - a, a, 30.0 * (o - a), np.zeros(48), o - a, days=1.0)
+
+    keep = np.ones(48, dtype=bool)
+    one = [day([10, 10], [1, 5])]
+    assert all(v == {"mae": None, "bias": None} for v in noise_floor(one, kpis(one[0]), one[0].offered, keep,
+                                                                     1).values())
+    apart = [day([10, 0], [5, 0]), day([0, 10], [0, 1])]  # no half-hour with calls on both dates
+    total = apart[0] + apart[1]
+    nf = noise_floor(apart, kpis(total), total.offered, keep, 1)
+    assert nf["abandon_rate"]["mae"] is None and nf["offered"]["mae"] > 0
+    shared = [day([10, 10], [5, 0]), day([10, 0], [1, 0])]  # half-hour 0 on both dates, half-hour 1 on one
+    total = shared[0] + shared[1]
+    nf = noise_floor(shared, kpis(total), total.offered, keep, 1)
+    only0 = noise_floor(shared, kpis(total), total.offered, np.arange(48) == 0, 1)
+    assert nf["abandon_rate"] == only0["abandon_rate"] and nf["abandon_rate"]["mae"] > 0
+
+
+def test_persistence_predicts_nothing_without_a_fit_date_of_the_same_weekday():
+    """Persistence pools the chosen fit dates; with none (no fit date shares a weekday with the hold-out) it
+    predicts nothing - not zero calls offered."""
+    from sim.calibrate.backtest import Sums
+    from sim.calibrate.holdout import persistence
+
+    first = dt.date(1999, 8, 1)
+    days = [Sums(np.full(48, 10.0 * (i + 1)), np.full(48, 8.0), np.full(48, 2.0), np.full(48, 80.0), np.zeros(48),
+                 np.full(48, 6.0), days=1.0) for i in range(3)]
+    got = persistence(days, first, [dt.date(1999, 8, 3), None, dt.date(1999, 8, 2)])
+    assert got["offered"][0] == pytest.approx(25.0) and got["abandon_rate"][0] == pytest.approx(0.2)
+    none = persistence(days, first, [None, None])
+    assert all(np.isnan(v).all() for v in none.values())
+
+
+def test_the_summary_line_reads_n_a_for_an_error_it_could_not_measure():
+    """A hold-out whose scored hours hold calls but, say, no answered call: its ASA errors are None and the summary
+    line prints n/a (it raised a TypeError)."""
+    from sim.calibrate.callreport import headline
+
+    err = {"mae": 0.05, "bias": 0.01}
+    none = {"mae": None, "bias": None}
+    e = {who: {"abandon_rate": err, "asa_s": none, "service_level": err, "offered": err}
+         for who in ("simulated", "erlang_a")}
+    e["noise_floor"] = {k: none for k in ("abandon_rate", "asa_s", "service_level", "offered")}
+    cj = {"calls_per_day": 10.0, "calls_per_weekday": {"Mon": 10.0},
+          "handle_s": {"family": "exponential", "mean": 180.0, "sample_mean": 181.0},
+          "patience_s": {"in_scenario": "exponential", "family": "exponential", "mean": 200.0, "km_median": None,
+                         "fits": {"exponential": {"mean": 200.0}}, "queue_found": None, "n_events": 400},
+          "holdout": {"window": {"from": "2024-01-06", "to": "2024-01-06"}, "errors": e}}
+    line = headline(cj)[-1]
+    assert line == ("hold-out 2024-01-06..2024-01-06, MAE per half-hour: abandonment simulated 5.0 pts, Erlang A 5.0, "
+                    "noise floor n/a; ASA simulated n/a s, Erlang A n/a s, noise floor n/a s; service level simulated "
+                    "5.0 pts, Erlang A 5.0, noise floor n/a"), line
+    assert "Kaplan-Meier median not reached" in headline(cj)[2]
