@@ -293,15 +293,16 @@ def headline(cj: Dict[str, Any]) -> List[str]:
     if h:
         e = h["errors"]
 
-        def mae(who: str, k: str, scale: float = 1.0) -> str:
+        def mae(who: str, k: str, scale: float = 1.0, unit: str = "") -> str:
             v = e[who][k]["mae"]
-            return "n/a" if v is None else f"{scale * v:.1f}"
+            return "n/a" if v is None else f"{scale * v:.1f}{unit}"
 
         out.append(f"hold-out {h['window']['from']}..{h['window']['to']}, MAE per half-hour: abandonment simulated "
-                   f"{mae('simulated', 'abandon_rate', 100)} pts, Erlang A {mae('erlang_a', 'abandon_rate', 100)}, "
-                   f"noise floor {mae('noise_floor', 'abandon_rate', 100)}; ASA simulated {mae('simulated', 'asa_s')} "
-                   f"s, Erlang A {mae('erlang_a', 'asa_s')} s, noise floor {mae('noise_floor', 'asa_s')} s; service "
-                   f"level simulated {mae('simulated', 'service_level', 100)} pts, Erlang A "
+                   f"{mae('simulated', 'abandon_rate', 100, ' pts')}, Erlang A {mae('erlang_a', 'abandon_rate', 100)}, "
+                   f"noise floor {mae('noise_floor', 'abandon_rate', 100)}; ASA simulated "
+                   f"{mae('simulated', 'asa_s', unit=' s')}, Erlang A {mae('erlang_a', 'asa_s', unit=' s')}, noise "
+                   f"floor {mae('noise_floor', 'asa_s', unit=' s')}; service level simulated "
+                   f"{mae('simulated', 'service_level', 100, ' pts')}, Erlang A "
                    f"{mae('erlang_a', 'service_level', 100)}, noise floor {mae('noise_floor', 'service_level', 100)}")
     return out
 

@@ -438,6 +438,6 @@ def test_the_summary_line_reads_n_a_for_an_error_it_could_not_measure():
           "holdout": {"window": {"from": "2024-01-06", "to": "2024-01-06"}, "errors": e}}
     line = headline(cj)[-1]
     assert line == ("hold-out 2024-01-06..2024-01-06, MAE per half-hour: abandonment simulated 5.0 pts, Erlang A 5.0, "
-                    "noise floor n/a; ASA simulated n/a s, Erlang A n/a s, noise floor n/a s; service level simulated "
+                    "noise floor n/a; ASA simulated n/a, Erlang A n/a, noise floor n/a; service level simulated "
                     "5.0 pts, Erlang A 5.0, noise floor n/a"), line
     assert "Kaplan-Meier median not reached" in headline(cj)[2]
