@@ -152,9 +152,9 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
             + written_text(p)
             + "Kaplan-Meier "
             f"median {_s(p['km_median'])}, 90th percentile {_s(p['km_p90'])}; area under the "
-            f"Kaplan-Meier curve {_f(p['km_restricted_mean'], '{:.0f}')} s (up to the longest wait, "
-            f"{_f(p['km_last_time'], '{:.0f}')} s); the best family by AIC, {p['family']}, has mean "
-            f"{_f(p['mean'], '{:,.0f}')} s: a fitted mean far above the curve's area comes from the tail beyond the "
+            f"Kaplan-Meier curve {_f(p['km_restricted_mean'], '{:.0f} s')} (up to the longest wait, "
+            f"{_f(p['km_last_time'], '{:.0f} s')}); the best family by AIC, {p['family']}, has mean "
+            f"{_f(p['mean'], '{:,.0f} s')}: a fitted mean far above the curve's area comes from the tail beyond the "
             "waits observed, which the log cannot see.",
             pickup_text(cj.get("pickup_delay_s"), cal.options.min_per_category)],
             tables=queue_tables(p.get("queue_found")) + [
@@ -186,7 +186,7 @@ def calls_page(cal: CallCalibration, cj: Dict[str, Any], btj: Dict[str, Any] | N
     sections.append(Section("Redials and priorities", [
         f"Redials: {r['redials_identified']:,} of {r['abandoned_identified']:,} abandoned calls of identified callers "
         f"were followed by a call of the same caller within {r['window_h']:g} h ({_pct(r['share'])}); delay "
-        f"{delay.get('family', 'n/a')}, mean {_f(delay.get('mean'), '{:,.0f}')} s; longest chain {r['max_chain']}.",
+        f"{delay.get('family', 'n/a')}, mean {_f(delay.get('mean'), '{:,.0f} s')}; longest chain {r['max_chain']}.",
         f"Priorities: queued ahead in the scenario: {', '.join(cal.priority['queued_ahead']) or 'none'} "
         f"({cal.priority['rule']})."],
         tables=[Table(["priority", "marked by the log", "share of first attempts", "mean wait answered (s)",

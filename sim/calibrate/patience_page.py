@@ -35,16 +35,16 @@ def patience_held(p: Dict[str, Any]) -> str:
     """The patience the scenario holds, in a few words (``p``: ``calibration.json`` -> ``patience_s``)."""
     q = p.get("queue_found") or {}
     if for_queue(p):
-        return (f"exponential, mean {_f(p['fits']['exponential']['mean'], '{:,.0f}')} s (the seconds waited per "
+        return (f"exponential, mean {_f(p['fits']['exponential']['mean'], '{:,.0f} s')} (the seconds waited per "
                 f"abandonment: the patience depends on the queue the caller found, log-rank p = "
                 f"{q.get('pvalue', math.nan):.1g})")
     if few_events(p):
-        return (f"exponential, mean {_f(p['fits']['exponential']['mean'], '{:,.0f}')} s (the seconds waited per "
+        return (f"exponential, mean {_f(p['fits']['exponential']['mean'], '{:,.0f} s')} (the seconds waited per "
                 f"abandonment: {p['n_events']} abandonments, fewer than {MIN_SHAPE_EVENTS}, identify no other shape)")
     if p["in_scenario"] == "empirical":
         return f"the Kaplan-Meier curve itself (no family within its band; the best by AIC, {p['family']}, has mean " \
-               f"{_f(p['mean'], '{:,.0f}')} s)"
-    return f"{p['family']}, mean {_f(p['mean'], '{:,.0f}')} s"
+               f"{_f(p['mean'], '{:,.0f} s')})"
+    return f"{p['family']}, mean {_f(p['mean'], '{:,.0f} s')}"
 
 
 def written_text(p: Dict[str, Any]) -> str:
@@ -60,7 +60,7 @@ def written_text(p: Dict[str, Any]) -> str:
                 "longer than the log's. The model has one patience for every caller, and none fits every queue; the "
                 "scenario holds the exponential patience of censored maximum likelihood, whose rate is the log's "
                 "abandonments per second waited over the fit window (its mean, "
-                f"{_f(p['fits']['exponential']['mean'], '{:,.0f}')} s, is the seconds waited per abandonment; the "
+                f"{_f(p['fits']['exponential']['mean'], '{:,.0f} s')}, is the seconds waited per abandonment; the "
                 "patience of the Erlang A baseline too): a choice judged out of sample, on the hold-outs of the bank "
                 "log in docs/calibration.md, where it predicts the busy half-hours' ASA better than the curve. It is "
                 "less patient than the log's callers who stay through a long queue: at the log's abandonment the "
@@ -69,12 +69,12 @@ def written_text(p: Dict[str, Any]) -> str:
         return (test + f"The fit window has {p['n_events']} abandonments, fewer than {MIN_SHAPE_EVENTS}: too few to "
                 "fit a shape (a two-parameter family or the curve would extrapolate far beyond them), so the scenario "
                 "holds the exponential patience of censored maximum likelihood, mean "
-                f"{_f(p['fits']['exponential']['mean'], '{:,.0f}')} s (the seconds waited per abandonment). ")
+                f"{_f(p['fits']['exponential']['mean'], '{:,.0f} s')} (the seconds waited per abandonment). ")
     if p["in_scenario"] == "empirical":
         return (test + "So the scenario holds the curve itself (200 quantiles; beyond its last 30 at risk, the tail "
-                f"of the best family by AIC, {p['family']}, mean {_f(p['mean'], '{:,.0f}')} s). ")
+                f"of the best family by AIC, {p['family']}, mean {_f(p['mean'], '{:,.0f} s')}). ")
     return test + ("It does not. " if q else "") + (f"Chosen: {p['family']} (censored MLE, AIC, within the "
-                                                    f"band), mean {_f(p['mean'], '{:,.0f}')} s. ")
+                                                    f"band), mean {_f(p['mean'], '{:,.0f} s')}. ")
 
 
 def queue_tables(q: Dict[str, Any] | None) -> List[Table]:
