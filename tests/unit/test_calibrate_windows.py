@@ -288,6 +288,9 @@ def test_holdout_is_a_dated_scenario_of_its_own_dates(tmp_path):
     with pytest.raises(ValueError, match="at most 7 dates"):
         dated_scenario(cfg, Inputs(dates * 3, np.vstack([calls] * 3), types, {"operators": np.vstack([agents] * 3)}),
                        tmp_path)
+    with pytest.raises(ValueError, match="calls of type.s. PE, which the fit window has too few calls of"):
+        dated_scenario(cfg, Inputs(dates, np.concatenate([calls, calls[:, :, :1]], axis=2), [*types, "PE"],
+                                   {"operators": agents}), tmp_path)
 
 
 def test_handle_factor_does_not_count_the_call_type_mix_twice(tmp_path):
