@@ -62,10 +62,12 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--timezone", default=None, metavar="NAME",
                        help="IANA time zone (e.g. Europe/Berlin) of the log's times without a UTC offset: read as "
                             "local times of NAME (default: read as they are; times with an offset are converted)")
+        judged = ("simulated with its own arrivals and agents; at most 7 days" if kind == "calls" else
+                  "whose requests per day and times to close are compared with the fitted scenario's simulation")
         for opt, what in (("--fit-from", "first date of the fit window (default: the log's first)"),
                           ("--fit-to", "last date of the fit window (default: the log's last)"),
-                          ("--holdout-from", "first date of the hold-out, simulated with its own arrivals and "
-                                             "agents (default: the day after the fit window)"),
+                          ("--holdout-from", f"first date of the hold-out, {judged} (default: the day after the fit "
+                                             f"window)"),
                           ("--holdout-to", "last date of the hold-out (default: the log's last)")):
             s.add_argument(opt, default=None, metavar="YYYY-MM-DD", help=f"{what}; dates are inclusive")
         if kind == "calls":
@@ -167,7 +169,14 @@ def run(argv: Sequence[str]) -> List[str]:
         from sim.calibrate import calls_command as cmd
     else:
         from sim.calibrate import requests_command as cmd  # type: ignore[no-redef]
-    fitted = cmd.fit(a, fmt)
+    try:
+        fitted = cmd.fit(a, fmt)
+    except ConfigError as exc:  # the log read, a fit failing on a window's rows: blamed on the window's options
+        windows = getattr(a, "windows", None)
+        if exc.key != "LOG" or windows is None or windows.whole:
+            raise
+        rule = exc.rule.removesuffix(f" (fit window {windows.fit.label()})")
+        raise windows.error("fit", f"cannot be fitted: {rule}") from None
     old = scenario.read_text(encoding="utf-8") if scenario.exists() else None
     scenario.parent.mkdir(parents=True, exist_ok=True)
     scenario.write_text(cmd.scenario_text(fitted, a.name, command), encoding="utf-8")

@@ -92,7 +92,7 @@ def calibrate_requests(log: RequestLog, units: Dict[str, str], opts: RequestOpti
     classes = np.array([log.channel_class[c] for c in log.channel]) if len(log.channel) else np.array([], dtype=str)
     resident = np.isin(classes, RESIDENT)
     if not resident.any():
-        raise ValueError("no request came from residents (every channel maps to internal)")
+        raise ValueError("holds no request from residents (every channel maps to internal)")
     local, zone = log.created_local_s, log.info.rule.zone  # hours and weekdays of the local clock
     arr = fit_arrivals(local[resident], log.run[resident], log.info.start_date, opts.profile_tolerance, zone)
     f = opts.sample_fraction
@@ -159,7 +159,8 @@ def calibrate_requests(log: RequestLog, units: Dict[str, str], opts: RequestOpti
                                                     "median": km.quantile(0.5), "p90": km.quantile(0.9)}
     pooled = fit(np.ones(len(t), dtype=bool))
     if pooled is None:
-        raise ValueError(f"fewer than {opts.min_per_group} closed requests: time to close cannot be estimated")
+        raise ValueError(f"holds {int(np.sum(usable & resident & event))} closed requests of residents, fewer "
+                         f"than {opts.min_per_group}: their time to close cannot be estimated")
     return RequestCalibration(
         log=log, resident=resident, arrivals=arr, channel_arrivals=channel_arrivals, channel_per_day=channel_per_day,
         channel_counts={ch: int(np.sum(log.channel == i)) for i, ch in enumerate(log.channels)},

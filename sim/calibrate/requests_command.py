@@ -50,8 +50,7 @@ def fit(a: argparse.Namespace, fmt: LogFormat) -> RequestCalibration:
     """Read the log ``a.log`` with ``fmt`` and fit it (on the fit window, as it stood at the window's end)."""
     units = load_units(a.units)
     whole = read_requests(Path(a.log), fmt, a.log, time_rule(a.timezone))
-    windows = resolve(a, whole.info, whole.created_local_s)
-    a.windows = windows
+    windows = resolve(a, whole.info, whole.created_local_s, max_holdout_days=None)
     as_of = None
     if a.as_of:
         try:
@@ -75,7 +74,9 @@ def fit(a: argparse.Namespace, fmt: LogFormat) -> RequestCalibration:
     try:
         cal = calibrate_requests(log, units, opts)
     except ValueError as exc:
-        raise ConfigError("LOG", a.log, f"{exc} (fit window {windows.fit.label()})") from None
+        if windows.whole:
+            raise ConfigError("LOG", a.log, str(exc)) from None
+        raise windows.error("fit", f"{exc} (a request closed after the window's last day is open there)") from None
     if windows.holdout is not None:
         held = subset_requests(whole, windows.holdout, as_known_at_end=False)
         shift = held.info.day0_s - whole.info.day0_s
@@ -83,8 +84,7 @@ def fit(a: argparse.Namespace, fmt: LogFormat) -> RequestCalibration:
             cal.holdout = calibrate_requests(held, units, dataclasses.replace(
                 opts, as_of_s=None if as_of_whole is None else as_of_whole - shift))
         except ValueError as exc:
-            raise ConfigError("--holdout-from", windows.holdout.first.isoformat(),
-                              f"{exc} in the hold-out {windows.holdout.label()}") from None
+            raise windows.error("hold-out", f"{exc} (closes up to the log's extraction)") from None
     return cal
 
 
