@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from sim.calibrate import figures as fg
 from sim.calibrate.arrivals import WEEKDAYS
@@ -35,6 +35,13 @@ def unidentified_requests(cal: RequestCalibration) -> List[str]:
     return items
 
 
+def _channel_profiles(cal: RequestCalibration) -> Dict[str, Sequence[float]]:
+    """Each channel's hourly profile per weekday type; a channel with too few requests of its own holds all
+    residents' profile, and its label says so."""
+    return {f"{ch if f is not cal.arrivals else f'{ch}: all residents'} ({n})": list(f.type_profiles[k])
+            for ch, f in cal.channel_arrivals.items() for k, n in enumerate(f.type_names())}
+
+
 def _close_rows(summary: Dict[str, Dict[str, Any]], too_few: Optional[Dict[str, Dict[str, Any]]] = None
                 ) -> List[List[str]]:
     rows = [[k, f"{v.get('n', 0):,}", f"{v.get('closed', 0):,}", f"{v.get('open', 0):,}", _f(v.get("median")),
@@ -63,11 +70,8 @@ def requests_page(cal: RequestCalibration, rj: Dict[str, Any], name: str, comman
                     Table(["channel (log)", "requests", "class"],
                           [[ch, f"{n:,}", log.channel_class[i]]
                            for i, (ch, n) in enumerate(cal.channel_counts.items())])],
-            figures=[Figure(fg.profile_figure({f"{ch} ({n})": f.type_profiles[k]
-                                               for ch, f in cal.channel_arrivals.items()
-                                               for k, n in enumerate(f.type_names())},
-                                              "share of the day's requests", "Hourly profile by channel and weekday "
-                                                                             "type"), "Hourly profiles")]),
+            figures=[Figure(fg.profile_figure(_channel_profiles(cal), "share of the day's requests",
+                                              "Hourly profile by channel and weekday type"), "Hourly profiles")]),
         Section("Categories and unit types", [
             f"{rj['categories_total']} complaint types; the 25 most frequent below. Agencies map to unit types by the "
             f"units file; the scenario has one category per unit type."],

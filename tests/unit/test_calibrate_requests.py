@@ -201,3 +201,23 @@ def test_requests_help_does_not_promise_agents(capsys):
     with pytest.raises(SystemExit):
         main(["calls", "--help"])
     assert "simulated with its own arrivals and agents; at most 7 days" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_channel_without_a_profile_of_its_own_is_labelled_so(tmp_path):
+    """A channel with fewer than 50 requests holds all residents' hourly profile: its figure label says so (it
+    read as the channel's own)."""
+    from sim.calibrate.formats import load_format, load_units
+    from sim.calibrate.logread import read_requests
+    from sim.calibrate.requestreport import _channel_profiles
+    from sim.calibrate.requests import RequestOptions, calibrate_requests
+
+    _write(tmp_path)
+    rows = (tmp_path / "r.csv").read_text().splitlines()
+    online = [r for r in rows[1:] if r.endswith(",ONLINE")]
+    phone = [r for r in rows[1:] if r.endswith(",PHONE")][:20]
+    (tmp_path / "few.csv").write_text("\n".join([rows[0], *online, *phone]) + "\n")
+    log = read_requests(tmp_path / "few.csv", load_format("open311", "requests"), "few.csv")
+    cal = calibrate_requests(log, load_units(None), RequestOptions())
+    labels = list(_channel_profiles(cal))
+    assert labels and all(k.startswith("online (") or k.startswith("phone: all residents (") for k in labels), labels
+    assert any(k.startswith("phone: all residents (") for k in labels)
