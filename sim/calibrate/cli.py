@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional, Sequence
 
-from sim.core.errors import ConfigError, OneLineParser, command_main
+from sim.core.errors import ConfigError, OneLineParser, command_main, typed
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.calibrate.logread import LogInfo
@@ -50,18 +50,20 @@ def _parser() -> argparse.ArgumentParser:
                             f"{default_format})")
         s.add_argument("--name", required=True, help="scenario name: writes scenarios/NAME.yaml and "
                                                      "reports/calibration/NAME/")
-        s.add_argument("--replications", type=int, default=10, help="back-test replications (default 10)")
-        s.add_argument("--seed", type=int, default=1, help="back-test root seed (default 1)")
-        s.add_argument("--jobs", type=int, default=1, help="processes for the back-test (default 1)")
+        s.add_argument("--replications", type=typed(int), default=10, help="back-test replications (default 10)")
+        s.add_argument("--seed", type=typed(int), default=1, help="back-test root seed (default 1)")
+        s.add_argument("--jobs", type=typed(int), default=1, help="processes for the back-test (default 1)")
         s.add_argument("--no-backtest", action="store_true", help="fit and write the scenario only")
         s.add_argument("--overwrite", action="store_true", help="replace this command's earlier output for NAME")
         s.add_argument("--timezone", default=None, metavar="NAME",
                        help="IANA time zone (e.g. Europe/Berlin) of the log's times without a UTC offset: read as "
                             "local times of NAME (default: read as they are; times with an offset are converted)")
+        judged = ("simulated with its own arrivals and agents; at most 7 days" if kind == "calls" else
+                  "whose requests per day and times to close are compared with the fitted scenario's simulation")
         for opt, what in (("--fit-from", "first date of the fit window (default: the log's first)"),
                           ("--fit-to", "last date of the fit window (default: the log's last)"),
-                          ("--holdout-from", "first date of the hold-out, simulated with its own arrivals and "
-                                             "agents (default: the day after the fit window)"),
+                          ("--holdout-from", f"first date of the hold-out, {judged} (default: the day after the fit "
+                                             f"window)"),
                           ("--holdout-to", "last date of the hold-out (default: the log's last)")):
             s.add_argument(opt, default=None, metavar="YYYY-MM-DD", help=f"{what}; dates are inclusive")
         if kind == "calls":
@@ -69,11 +71,11 @@ def _parser() -> argparse.ArgumentParser:
                            help="hours of the day the hold-out is scored over (default 0-24)")
             s.add_argument("--patience-by-type", action="store_true",
                            help="give each call type with enough abandonments its own patience in the scenario")
-            s.add_argument("--redial-window-h", type=float, default=24.0,
+            s.add_argument("--redial-window-h", type=typed(float), default=24.0,
                            help="a call within this many hours of the same caller's abandoned call is a redial")
-            s.add_argument("--profile-tolerance", type=float, default=0.1,
+            s.add_argument("--profile-tolerance", type=typed(float), default=0.1,
                            help="weekdays whose hourly shares differ by less (total variation) share a profile")
-            s.add_argument("--min-per-category", type=int, default=50,
+            s.add_argument("--min-per-category", type=typed(int), default=50,
                            help="services a call type needs for a handle time of its own")
             s.add_argument("--factors", default="0.5,0.6,0.7,0.8,1.2",
                            help="staffing factors of the back-test's sensitivity (comma-separated)")
@@ -83,9 +85,9 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("--as-of", default=None, help="when the log was extracted (ISO, read like the log's times); "
                                                          "open requests are censored there (default: the latest "
                                                          "time in the log)")
-            s.add_argument("--sample-fraction", type=float, default=1.0,
+            s.add_argument("--sample-fraction", type=typed(float), default=1.0,
                            help="the share of all requests the log holds (a sample): volumes are divided by it")
-            s.add_argument("--min-per-group", type=int, default=30,
+            s.add_argument("--min-per-group", type=typed(int), default=30,
                            help="closed requests an agency or category needs for its own close-time fit")
     return p
 
@@ -93,11 +95,11 @@ def _parser() -> argparse.ArgumentParser:
 def _check_args(a: argparse.Namespace) -> List[float]:
     from sim.calibrate.timestamps import parse_zone
     from sim.calibrate.windows import check_dates
+    from sim.report.folders import check_command_name
 
     parse_zone(a.timezone)
     check_dates(a)
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,63}", a.name):
-        raise ConfigError("--name", a.name, "use a letter, then letters, digits, _ or - (at most 64)")
+    check_command_name(a.name)
     for opt, v, lo, hi in (("--replications", a.replications, 1, 1000), ("--jobs", a.jobs, 1, 256),
                            ("--seed", a.seed, 0, 2**63 - 1)):
         if not lo <= v <= hi:
@@ -163,7 +165,14 @@ def run(argv: Sequence[str]) -> List[str]:
         from sim.calibrate import calls_command as cmd
     else:
         from sim.calibrate import requests_command as cmd  # type: ignore[no-redef]
-    fitted = cmd.fit(a, fmt)
+    try:
+        fitted = cmd.fit(a, fmt)
+    except ConfigError as exc:  # the log read, a fit failing on a window's rows: blamed on the window's options
+        windows = getattr(a, "windows", None)
+        if exc.key != "LOG" or windows is None or windows.whole:
+            raise
+        rule = exc.rule.removesuffix(f" (fit window {windows.fit.label()})")
+        raise windows.error("fit", f"cannot be fitted: {rule}") from None
     old = scenario.read_text(encoding="utf-8") if scenario.exists() else None
     scenario.parent.mkdir(parents=True, exist_ok=True)
     scenario.write_text(cmd.scenario_text(fitted, a.name, command), encoding="utf-8")

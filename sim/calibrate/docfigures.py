@@ -11,7 +11,7 @@ Kinds: ``calls_summary`` (what a call log's calibration fitted), ``holdout`` (th
 hold-out, :func:`sim.calibrate.holdout_page.holdout_markdown`),
 ``windows`` (one line per calibration: fit and hold-out windows, the errors beside the baselines, the fit
 window reproduced), ``unit_types`` (a request log's medians and 90th percentiles against the log's 95%
-intervals).
+intervals; "not compared" where the log has too few closed requests of a type for an estimate of its own).
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ def _unit_types(cjs: Sequence[Dict[str, Any]]) -> str:
             c = row[k]
             cells += [f"{v(c['observed'])} [{v(c['observed_ci_low'])}, {v(c['observed_ci_high'])}]", v(c["simulated"])]
         flags = "; ".join(f"{k}: {row[k]['flag']}" for k in ("median", "p90") if row[k].get("flag"))
+        if row["median"].get("not_compared"):  # too few closed requests of the type for a log value of its own
+            flags = f"not compared: {row['median']['not_compared']}"
         lines.append(f"| {u} | " + " | ".join(cells) + f" | {flags or '-'} |")
     return "\n".join(lines)
 

@@ -128,8 +128,8 @@ def dated_scenario(cfg: Config, x: Inputs, folder: Path, handle_factor: Optional
     shares = {names[t]: s for t, s in x.type_shares.items()}
     unknown = sorted(set(shares) - set(new.categories))
     if unknown:
-        raise ValueError(f"it has calls of type(s) {', '.join(unknown)}, which the fit window has too few calls of (or none) to be "
-                         "in the scenario (no handle time or patience fitted): widen the fit window")
+        raise ValueError(f"it has calls of type(s) {', '.join(unknown)}, which the fit window has too few calls of "
+                         "(or none) to be in the scenario (no handle time or patience fitted): widen the fit window")
     for name, cat in new.categories.items():
         cat.share = shares.get(name, 0.0)
     new.categories = {k: c for k, c in new.categories.items() if c.share > 0}

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List
-
-import numpy as np
+from typing import Any, Dict, List, Optional, Sequence
 
 from sim.calibrate import figures as fg
 from sim.calibrate.arrivals import WEEKDAYS
@@ -37,9 +35,21 @@ def unidentified_requests(cal: RequestCalibration) -> List[str]:
     return items
 
 
-def _close_rows(summary: Dict[str, Dict[str, Any]]) -> List[List[str]]:
-    return [[k, f"{v.get('n', 0):,}", f"{v.get('closed', 0):,}", f"{v.get('open', 0):,}", _f(v.get("median")),
+def _channel_profiles(cal: RequestCalibration) -> Dict[str, Sequence[float]]:
+    """Each channel's hourly profile per weekday type; a channel with too few requests of its own holds all
+    residents' profile, and its label says so."""
+    return {f"{ch if f is not cal.arrivals else f'{ch}: all residents'} ({n})": list(f.type_profiles[k])
+            for ch, f in cal.channel_arrivals.items() for k, n in enumerate(f.type_names())}
+
+
+def _close_rows(summary: Dict[str, Dict[str, Any]], too_few: Optional[Dict[str, Dict[str, Any]]] = None
+                ) -> List[List[str]]:
+    rows = [[k, f"{v.get('n', 0):,}", f"{v.get('closed', 0):,}", f"{v.get('open', 0):,}", _f(v.get("median")),
              _f(v.get("p90")), v.get("family") or "", _f(v.get("mean"), "{:,.4g}")] for k, v in summary.items()]
+    rows += [[k, f"{v['n']:,}", f"{v['closed']:,}", f"{v['open']:,}", "n/a", "n/a",
+              f"none: fewer than {v['min_per_group']} closed (the scenario has the pooled time)", ""]
+             for k, v in (too_few or {}).items()]
+    return rows
 
 
 def requests_page(cal: RequestCalibration, rj: Dict[str, Any], name: str, command: str, scenario_path: str) -> str:
@@ -60,11 +70,8 @@ def requests_page(cal: RequestCalibration, rj: Dict[str, Any], name: str, comman
                     Table(["channel (log)", "requests", "class"],
                           [[ch, f"{n:,}", log.channel_class[i]]
                            for i, (ch, n) in enumerate(cal.channel_counts.items())])],
-            figures=[Figure(fg.profile_figure({f"{ch} ({n})": f.type_profiles[k]
-                                               for ch, f in cal.channel_arrivals.items()
-                                               for k, n in enumerate(f.type_names())},
-                                              "share of the day's requests", "Hourly profile by channel and weekday "
-                                                                             "type"), "Hourly profiles")]),
+            figures=[Figure(fg.profile_figure(_channel_profiles(cal), "share of the day's requests",
+                                              "Hourly profile by channel and weekday type"), "Hourly profiles")]),
         Section("Categories and unit types", [
             f"{rj['categories_total']} complaint types; the 25 most frequent below. Agencies map to unit types by the "
             f"units file; the scenario has one category per unit type."],
@@ -78,7 +85,7 @@ def requests_page(cal: RequestCalibration, rj: Dict[str, Any], name: str, comman
             "likelihood per agency and unit type, family by AIC among those within 4 standard errors of the curve; "
             "where none is, the scenario holds the curve itself (an empirical distribution). "
             f"{_f(rj.get('closed_within_a_minute'), '{:.1%}')} of closed requests closed within a minute."],
-            tables=[Table(["unit type", *head[1:]], _close_rows(rj["close_h_by_unit_type"])),
+            tables=[Table(["unit type", *head[1:]], _close_rows(rj["close_h_by_unit_type"], rj.get("close_h_too_few"))),
                     Table(["agency", *head[1:]], _close_rows(rj["close_h"])),
                     Table(["complaint type", "requests", "closed", "open", "median (h)", "p90 (h)"],
                           [[k, f"{v['n']:,}", f"{v['closed']:,}", f"{v['open']:,}", _f(v["median"]), _f(v["p90"])]
@@ -102,15 +109,27 @@ def requests_page(cal: RequestCalibration, rj: Dict[str, Any], name: str, comman
 
 
 def _cell(c: Dict[str, Any]) -> str:
+    if c.get("not_compared"):
+        return f"n/a ({c['not_compared']}) / {_f(c['simulated'])} - not compared"
     text = (f"{_f(c['observed'])} [{_f(c.get('observed_ci_low'))}, {_f(c.get('observed_ci_high'))}] / "
             f"{_f(c['simulated'])}")
     return text + (f" - FLAGGED: {c['flag']}" if c.get("flag") else "")
 
 
+def _verdict(cmp: Dict[str, Any]) -> str:
+    """The flagged medians and the unit types not compared, in a sentence."""
+    flagged, few = cmp.get("flagged") or [], cmp.get("not_compared") or []
+    text = (f"Medians flagged: {', '.join(flagged)}." if flagged else
+            "Every median compared lies inside the log's interval.")
+    if few:
+        text += (f" Not compared (fewer than {cmp.get('min_per_group')} closed requests of the type in the log: no "
+                 f"estimate of its own): {', '.join(few)}.")
+    return text
+
+
 def _comparison_section(bt: Dict[str, Any], cmp: Dict[str, Any], title: str, lead: str) -> Section:
     rows = [[u] + [_cell(row[k]) for k in ("median", "p90")] for u, row in cmp["unit_types"].items()]
     rpd = cmp["requests_per_day"]
-    flagged = cmp.get("flagged") or []
     return Section(title, [
         f"{lead} {bt['replications']} replications of the scenario (seed {bt['seed']}). Requests per day: log "
         f"{_f(rpd['observed'], '{:,.2f}')}, simulated {_f(rpd['simulated'], '{:,.2f}')} "
@@ -120,7 +139,7 @@ def _comparison_section(bt: Dict[str, Any], cmp: Dict[str, Any], title: str, lea
         f"a follow-up of {bt['follow_up_h']:g} h at most) - and the simulated ones run from the first contact (the "
         "front line's minutes included). The log's 95% interval is Brookmeyer and Crowley's (Greenwood's "
         "variance); a simulated value outside it, or a log value beyond the follow-up, is flagged. "
-        + (f"Medians flagged: {', '.join(flagged)}." if flagged else "Every median lies inside the log's interval.")],
+        + _verdict(cmp)],
         tables=[Table(["unit type", "median h: log [95% interval] / simulated", "p90 h: log [95% interval] / "
                                                                               "simulated"], rows)])
 
@@ -132,11 +151,25 @@ def requests_headline(rj: Dict[str, Any]) -> List[str]:
            f"online {rj['channels']['per_day']['online']:,.2f})"]
     for u, v in rj["close_h_by_unit_type"].items():
         out.append(f"time to close, {u}: median {_f(v['median'])} h, p90 {_f(v['p90'])} h, {v['family']}")
+    for u, v in (rj.get("close_h_too_few") or {}).items():
+        out.append(f"time to close, {u}: {v['closed']} closed requests, fewer than {v['min_per_group']}: none of its "
+                   f"own (the pooled one in the scenario)")
     bt = rj.get("backtest")
     if bt:
-        errs = [abs(r["median"].get("error", np.nan)) for r in bt["unit_types"].values()
-                if r["median"].get("error") is not None]
-        if errs:
-            out.append(f"back-test: largest error of a median time to close {max(errs):.3g} h; medians outside the "
-                       f"log's 95% interval: {', '.join(bt['flagged']) or 'none'}")
+        errs = [abs(r["median"]["error"]) for r in bt["unit_types"].values() if r["median"].get("error") is not None]
+        out.append("back-test: " + (f"largest error of a median time to close {max(errs):.3g} h; " if errs else "")
+                   + _verdict_line(bt))
+        if bt.get("holdout"):
+            h, w = bt["holdout"], rj["windows"]["holdout"]
+            rpd = h["requests_per_day"]
+            out.append(f"hold-out {w['from']}..{w['to']}: requests per day {_f(rpd['observed'], '{:,.2f}')} in the "
+                       f"log, {_f(rpd['simulated'], '{:,.2f}')} simulated; " + _verdict_line(h))
     return out
+
+
+def _verdict_line(cmp: Dict[str, Any]) -> str:
+    text = f"medians outside the log's 95% interval: {', '.join(cmp['flagged']) or 'none'}"
+    if cmp.get("not_compared"):
+        text += (f"; not compared (fewer than {cmp['min_per_group']} closed requests in the log): "
+                 f"{', '.join(cmp['not_compared'])}")
+    return text

@@ -16,7 +16,11 @@
   censored at the extraction time (``as_of``), its median and 90th percentile,
   and per agency and unit type a censored maximum-likelihood fit
   (:func:`sim.calibrate.survival.fit_censored`), over residents' requests.  A
-  request closed before it was created keeps its arrival but not its close time
+  group needs ``min_per_group`` closed requests for an estimate of its own; a
+  unit type with fewer has none (``close_by_unit`` leaves it out,
+  ``closed_by_unit`` counts its closed requests): the scenario gives it the
+  pooled time to close, and the back-test does not compare it.  A request
+  closed before it was created keeps its arrival but not its close time
   (counted).
 """
 
@@ -65,6 +69,8 @@ class RequestCalibration:
     close_by_category: Dict[str, Dict[str, Any]]
     close_pooled: CensoredReport
     as_of_s: float
+    closed_by_unit: Dict[str, int] = field(default_factory=dict)  # residents' closed requests per unit type
+    min_per_group: int = 30  # closed requests a unit type needs for an estimate of its own
     notes: List[str] = field(default_factory=list)
     holdout: Optional["RequestCalibration"] = None  # the same fits on the hold-out window, to compare with
 
@@ -92,7 +98,7 @@ def calibrate_requests(log: RequestLog, units: Dict[str, str], opts: RequestOpti
     classes = np.array([log.channel_class[c] for c in log.channel]) if len(log.channel) else np.array([], dtype=str)
     resident = np.isin(classes, RESIDENT)
     if not resident.any():
-        raise ValueError("no request came from residents (every channel maps to internal)")
+        raise ValueError("holds no request from residents (every channel maps to internal)")
     local, zone = log.created_local_s, log.info.rule.zone  # hours and weekdays of the local clock
     arr = fit_arrivals(local[resident], log.run[resident], log.info.start_date, opts.profile_tolerance, zone)
     f = opts.sample_fraction
@@ -143,9 +149,12 @@ def calibrate_requests(log: RequestLog, units: Dict[str, str], opts: RequestOpti
         return fit_censored(t[m], event[m], resolution=1.0 / HOUR_S)
 
     close_by_unit = {u: r for u in unit_shares if (r := fit(agency_unit == u)) is not None}
+    closed_by_unit = {u: int(np.sum((agency_unit == u) & usable & resident & event)) for u in unit_shares}
     for u in unit_shares:
         if u not in close_by_unit:
-            notes.append(f"unit type {u}: fewer than {opts.min_per_group} closed requests: the pooled time to close")
+            notes.append(f"unit type {u}: {closed_by_unit[u]} closed requests, fewer than {opts.min_per_group}: no "
+                         f"time to close of its own (the scenario gives it the pooled one; the back-test does not "
+                         f"compare it)")
     close_by_agency = {a: r for i, a in enumerate(log.agencies) if (r := fit(log.agency == i)) is not None}
     order = np.argsort(-np.bincount(log.category, minlength=len(log.categories)))[:opts.top_categories]
     close_by_category: Dict[str, Dict[str, Any]] = {}
@@ -159,13 +168,14 @@ def calibrate_requests(log: RequestLog, units: Dict[str, str], opts: RequestOpti
                                                     "median": km.quantile(0.5), "p90": km.quantile(0.9)}
     pooled = fit(np.ones(len(t), dtype=bool))
     if pooled is None:
-        raise ValueError(f"fewer than {opts.min_per_group} closed requests: time to close cannot be estimated")
+        raise ValueError(f"holds {int(np.sum(usable & resident & event))} closed requests of residents, fewer "
+                         f"than {opts.min_per_group}: their time to close cannot be estimated")
     return RequestCalibration(
         log=log, resident=resident, arrivals=arr, channel_arrivals=channel_arrivals, channel_per_day=channel_per_day,
         channel_counts={ch: int(np.sum(log.channel == i)) for i, ch in enumerate(log.channels)},
         class_counts=counts, unit_of_agency=unit_of, unit_shares=unit_shares, close_by_unit=close_by_unit,
         close_by_agency=close_by_agency, close_by_category=close_by_category, close_pooled=pooled,
-        as_of_s=float(as_of),
+        as_of_s=float(as_of), closed_by_unit=closed_by_unit, min_per_group=opts.min_per_group,
         notes=notes + arr.notes)
 
 
@@ -195,6 +205,10 @@ def requests_json(cal: RequestCalibration) -> Dict[str, Any]:
                     for a_, r in cal.close_by_agency.items()},
         "close_h_by_unit_type": {u: _km_summary(r, int(np.sum(cal.resident & (agency_unit == u))))
                                  for u, r in cal.close_by_unit.items()},
+        "close_h_too_few": {u: {"n": int(np.sum(cal.resident & (agency_unit == u))), "closed": n,
+                                "open": int(np.sum(cal.resident & usable & ~event & (agency_unit == u))),
+                                "min_per_group": cal.min_per_group}
+                            for u, n in cal.closed_by_unit.items() if u not in cal.close_by_unit},
         "close_h_pooled": _km_summary(cal.close_pooled, len(log.created_s)),
         "close_h_by_category": cal.close_by_category,
         "closed_within_a_minute": instant,

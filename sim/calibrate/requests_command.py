@@ -50,8 +50,7 @@ def fit(a: argparse.Namespace, fmt: LogFormat) -> RequestCalibration:
     """Read the log ``a.log`` with ``fmt`` and fit it (on the fit window, as it stood at the window's end)."""
     units = load_units(a.units)
     whole = read_requests(Path(a.log), fmt, a.log, time_rule(a.timezone))
-    windows = resolve(a, whole.info, whole.created_local_s)
-    a.windows = windows
+    windows = resolve(a, whole.info, whole.created_local_s, max_holdout_days=None)
     as_of = None
     if a.as_of:
         try:
@@ -75,7 +74,9 @@ def fit(a: argparse.Namespace, fmt: LogFormat) -> RequestCalibration:
     try:
         cal = calibrate_requests(log, units, opts)
     except ValueError as exc:
-        raise ConfigError("LOG", a.log, f"{exc} (fit window {windows.fit.label()})") from None
+        if windows.whole:
+            raise ConfigError("LOG", a.log, str(exc)) from None
+        raise windows.error("fit", f"{exc} (a request closed after the window's last day is open there)") from None
     if windows.holdout is not None:
         held = subset_requests(whole, windows.holdout, as_known_at_end=False)
         shift = held.info.day0_s - whole.info.day0_s
@@ -83,8 +84,7 @@ def fit(a: argparse.Namespace, fmt: LogFormat) -> RequestCalibration:
             cal.holdout = calibrate_requests(held, units, dataclasses.replace(
                 opts, as_of_s=None if as_of_whole is None else as_of_whole - shift))
         except ValueError as exc:
-            raise ConfigError("--holdout-from", windows.holdout.first.isoformat(),
-                              f"{exc} in the hold-out {windows.holdout.label()}") from None
+            raise windows.error("hold-out", f"{exc} (closes up to the log's extraction)") from None
     return cal
 
 
@@ -131,7 +131,10 @@ def scenario_text(cal: RequestCalibration, name: str, command: str) -> str:
         kids = [Item("share", round(share, 9), f"{src}: {int(round(share * n_res)):,} of {n_res:,} residents' "
                                                f"requests of agencies mapped to {u}"),
                 Item("direct_share", 0.0, "every service request is a work order"),
-                Item("urgency", {"general": 1.0}), Item("unit_type", u)]
+                Item("urgency", {"general": 1.0}),
+                Item("unit_type", u, "" if rep is not None else
+                     f"{src}: {cal.closed_by_unit.get(u, 0)} closed requests, fewer than {cal.min_per_group}: "
+                     f"no time to close of its own; the pooled one (workorders.resolution_h)")]
         if rep is not None:
             d = rep.as_dict()
             p90s.append(d["km_p90"] or d["km_last_time"])
@@ -249,7 +252,11 @@ def compare_requests(obs: RequestCalibration, per_rep: List[Dict[str, float]], p
                      cfg: Config) -> Dict[str, Any]:
     """Requests per day and each unit type's median and 90th percentile time to close: the log ``obs`` against
     the replications ``per_rep`` (the mean of their values and its interval) and their orders pooled into one
-    Kaplan-Meier curve (``pooled``: :func:`_pooled_histograms`; see :func:`backtest_requests`)."""
+    Kaplan-Meier curve (``pooled``: :func:`_pooled_histograms`; see :func:`backtest_requests`).
+
+    A unit type with fewer than ``obs.min_per_group`` closed requests in the log has no estimate of its own:
+    its log cells are None and it is listed in ``not_compared``, not flagged (the pooled curve of all
+    requests says nothing of that type)."""
     from sim.analysis.censoring import km_quantile
 
     days = cfg.experiment.horizon_h / 24.0
@@ -259,20 +266,30 @@ def compare_requests(obs: RequestCalibration, per_rep: List[Dict[str, float]], p
     observed_day = sum(obs.channel_per_day.values()) * float(np.mean(obs.arrivals.day_of_week))
     out: Dict[str, Any] = {"requests_per_day": {"observed": observed_day,
                                                 **_ci(sim_day, level, "contacts_offered")},
-                           "unit_types": {}, "flagged": []}
+                           "unit_types": {}, "flagged": [], "not_compared": [], "min_per_group": obs.min_per_group}
     for k, u in enumerate(cfg.categories):
-        rep = obs.close_by_unit.get(u) or obs.close_pooled
-        row: Dict[str, Any] = {}
+        rep = obs.close_by_unit.get(u)
+        row: Dict[str, Any] = {"closed": obs.closed_by_unit.get(u, 0)}
+        if rep is None:
+            out["not_compared"].append(u)
         for q, key in ((0.5, "median"), (0.9, "p90")):
             vals = np.array([r.get(f"time_to_close_{key}_h.{u}", math.nan) for r in per_rep], dtype=float)
+            sim_q = km_quantile(pooled[0][k], pooled[1][k], q)
+            sim = float(sim_q) if math.isfinite(sim_q) else None
+            cell = {**{f"replications_{n}": v for n, v in _ci(vals, level, f"time_to_close_{key}_h").items()},
+                    "simulated": sim}
+            cell["replications"] = cell["replications_replications"]
+            row[key] = cell
+            if rep is None:
+                cell.update(observed=None, observed_ci_low=None, observed_ci_high=None, beyond_follow_up=False,
+                            inside_log_interval=None, flag=None,
+                            not_compared=f"{row['closed']} closed requests of this type in the log, fewer than "
+                                         f"{obs.min_per_group}: no estimate of its own")
+                continue
             value = rep.km.quantile(q)
             lo, hi = rep.km.quantile_ci(q)
-            cell = {"observed": value, "observed_ci_low": lo, "observed_ci_high": hi,
-                    **{f"replications_{n}": v for n, v in _ci(vals, level, f"time_to_close_{key}_h").items()},
-                    "beyond_follow_up": value is not None and value > follow}
-            sim_q = km_quantile(pooled[0][k], pooled[1][k], q)
-            cell["simulated"] = sim = float(sim_q) if math.isfinite(sim_q) else None
-            cell["replications"] = cell["replications_replications"]
+            cell.update(observed=value, observed_ci_low=lo, observed_ci_high=hi,
+                        beyond_follow_up=value is not None and value > follow)
             cell["inside_log_interval"] = bool(sim is not None and lo is not None and lo <= sim
                                                and (hi is None or sim <= hi))
             if value is not None and sim is not None and not cell["beyond_follow_up"]:
@@ -284,7 +301,6 @@ def compare_requests(obs: RequestCalibration, per_rep: List[Dict[str, float]], p
             cell["flag"] = "; ".join(why) or None
             if why and key == "median":
                 out["flagged"].append(u)
-            row[key] = cell
         out["unit_types"][u] = row
     return out
 

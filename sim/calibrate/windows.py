@@ -3,8 +3,12 @@
 ``--fit-from/--fit-to`` and ``--holdout-from/--holdout-to`` are inclusive dates
 (``YYYY-MM-DD``) of the log's local clock (:mod:`sim.calibrate.timestamps`); a
 call or request belongs to the day of its arrival (creation).  The scenario is
-fitted on the fit window alone; the hold-out window is simulated with its own
-arrivals and agents and compared with what happened (:mod:`sim.calibrate.holdout`).
+fitted on the fit window alone.  A call log's hold-out window is simulated with
+its own arrivals and agents and compared with what happened
+(:mod:`sim.calibrate.holdout`); a request log's hold-out requests - their volume
+and times to close - are compared with the simulation of the fitted scenario
+(:func:`sim.calibrate.requests_command.backtest_requests`), which the hold-out
+does not change.
 
 Rules (each broken one is one line naming the option as typed, exit status 2):
 
@@ -14,9 +18,13 @@ Rules (each broken one is one line naming the option as typed, exit status 2):
   is given, from ``--holdout-from`` (default: the day after the fit window) to
   ``--holdout-to`` (default: the log's last date);
 * a window ends on or after the day it starts, lies within the log's dates and
-  holds at least one row; the hold-out does not overlap the fit window and, while
-  its agents are a week's plan per team (:func:`sim.calibrate.holdout_inputs.dated_scenario`),
-  spans at most :data:`MAX_HOLDOUT_DAYS` days.
+  holds at least one row; the hold-out does not overlap the fit window.  A call
+  log's hold-out spans at most :data:`MAX_HOLDOUT_DAYS` days, while its agents are
+  a week's plan per team (:func:`sim.calibrate.holdout_inputs.dated_scenario`); a
+  request log's may span the rest of the log (a longer one costs no simulation);
+* a rule broken by a window - and a fit that fails on the window's rows
+  (:meth:`Windows.error`) - names the window's options as given (both ends when
+  both are), and says where a default end comes from.
 
 :func:`subset_calls` and :func:`subset_requests` cut a log to a window: the rows
 whose arrival (creation) falls on its days, with every time re-expressed from the
@@ -35,7 +43,7 @@ import numpy as np
 from sim.calibrate.logread import CallLog, LogInfo, RequestLog
 from sim.core.errors import ConfigError
 
-#: Longest hold-out: its dates' arrivals are a dated file, their agents a week's plan per team.
+#: Longest hold-out of a call log: its dates' arrivals are a dated file, their agents a week's plan per team.
 MAX_HOLDOUT_DAYS = 7
 DAY_S = 86400.0
 
@@ -72,6 +80,9 @@ class Window:
                 "weekdays": [(self.first + dt.timedelta(days=i)).strftime("%a") for i in range(self.days)]}
 
 
+OPTIONS = {"fit": ("--fit-from", "--fit-to"), "hold-out": ("--holdout-from", "--holdout-to")}
+
+
 @dataclass(frozen=True)
 class Windows:
     """The fit window and, when asked for, the hold-out window."""
@@ -79,6 +90,28 @@ class Windows:
     fit: Window
     holdout: Optional[Window]
     whole: bool  # the fit window is the whole log (no window option given)
+    typed: Dict[str, Optional[str]] = dataclasses.field(default_factory=dict)  # option -> value as typed
+
+    def error(self, what: str, rule: str) -> ConfigError:
+        """The error of the ``what`` (``"fit"`` or ``"hold-out"``) window breaking ``rule``: it names that window's
+        options as typed, both when both were given (:func:`window_error`)."""
+        w = self.fit if what == "fit" else self.holdout
+        assert w is not None
+        return window_error(self.typed, what, w, rule)
+
+
+def window_error(typed: Dict[str, Optional[str]], what: str, w: Window, rule: str) -> ConfigError:
+    """``--fit-from='D1' --fit-to='D2': the fit window D1..D2 RULE``: the options of window ``what`` given (of
+    ``typed``, as typed), and where an end that no option gave comes from."""
+    given = [o for o in OPTIONS[what] if typed.get(o)]
+    assert given, f"the {what} window has no option"
+    lo, hi = OPTIONS[what]
+    ends = [] if typed.get(lo) else [("from the log's first date" if what == "fit" else
+                                      "from the day after the fit window")]
+    ends += [] if typed.get(hi) else ["to the log's last date"]
+    label = f"the {what} window {w.label()}" + (f" ({', '.join(ends)})" if ends else "")
+    shown = " ".join(f"{o}={typed[o]!r}" for o in given)
+    return ConfigError(given[0], typed[given[0]], f"{label} {rule}", shown=shown if len(given) > 1 else None)
 
 
 def _date(option: str, text: Optional[str]) -> Optional[dt.date]:
@@ -106,14 +139,21 @@ def log_days(arrive_local_s: np.ndarray) -> Tuple[int, int]:
     return int(day.min()), int(day.max())
 
 
-def resolve(a: Any, info: LogInfo, arrive_local_s: np.ndarray) -> Windows:
-    """The windows of the options ``a`` on a log (``info``, its rows' local arrival times), checked.
+def resolve(a: Any, info: LogInfo, arrive_local_s: np.ndarray,
+            max_holdout_days: Optional[int] = MAX_HOLDOUT_DAYS) -> Windows:
+    """The windows of the options ``a`` on a log (``info``, its rows' local arrival times), checked; also kept
+    as ``a.windows``, so that a fit failing on the window's rows is blamed on its options (:meth:`Windows.error`).
+
+    Parameters
+    ----------
+    max_holdout_days : int or None
+        The longest hold-out (a call log's: :data:`MAX_HOLDOUT_DAYS`); None: the rest of the log.
 
     Raises
     ------
     ConfigError
-        Naming the option: a window outside the log's dates, without a row, a hold-out overlapping
-        the fit window or longer than :data:`MAX_HOLDOUT_DAYS` days.
+        Naming the option(s) given: a window outside the log's dates, without a row, a hold-out overlapping
+        the fit window or longer than ``max_holdout_days``.
     """
     assert info.start_date is not None
     start = info.start_date
@@ -132,32 +172,36 @@ def resolve(a: Any, info: LogInfo, arrive_local_s: np.ndarray) -> Windows:
         if when is not None:
             check(o, when)
     fit = Window(date["--fit-from"] or lo, date["--fit-to"] or hi, start)
-    _not_empty(fit, days, "--fit-from" if typed["--fit-from"] else "--fit-to", typed, "fit")
+    whole = not (typed["--fit-from"] or typed["--fit-to"])
+    if not whole:
+        _not_empty(fit, days, typed, "fit")
     holdout = None
     if typed["--holdout-from"] or typed["--holdout-to"]:
         h_first = date["--holdout-from"] or fit.last + dt.timedelta(days=1)
         h_last = date["--holdout-to"] or hi
-        o = "--holdout-from" if typed["--holdout-from"] else "--holdout-to"
         if h_first > hi:
+            o = "--holdout-from" if typed["--holdout-from"] else "--holdout-to"
             raise ConfigError(o, typed[o], f"the hold-out would start on {h_first}, after the log's last date ({hi}); "
                                            f"give --holdout-from")
         if h_last < h_first:
             raise ConfigError("--holdout-to", typed["--holdout-to"], f"is before the hold-out's first day ({h_first})")
         holdout = Window(h_first, h_last, start)
         if h_first <= fit.last and fit.first <= h_last:
-            raise ConfigError(o, typed[o], f"the hold-out {holdout.label()} overlaps the fit window {fit.label()}: "
-                                           f"judge a calibration on days it was not fitted on")
-        if holdout.days > MAX_HOLDOUT_DAYS:
-            raise ConfigError(o, typed[o], f"the hold-out {holdout.label()} spans {holdout.days} days; at most "
-                                           f"{MAX_HOLDOUT_DAYS} (the hold-out's agents are a week's plan per team)")
-        _not_empty(holdout, days, o, typed, "hold-out")
-    return Windows(fit=fit, holdout=holdout, whole=not (typed["--fit-from"] or typed["--fit-to"]))
+            raise window_error(typed, "hold-out", holdout, f"overlaps the fit window {fit.label()}: judge a "
+                                                           f"calibration on days it was not fitted on")
+        if max_holdout_days is not None and holdout.days > max_holdout_days:
+            raise window_error(typed, "hold-out", holdout, f"spans {holdout.days} days; at most {max_holdout_days} "
+                                                           f"for a call log (the hold-out's agents are a week's plan "
+                                                           f"per team)")
+        _not_empty(holdout, days, typed, "hold-out")
+    a.windows = Windows(fit=fit, holdout=holdout, whole=whole, typed=typed)
+    return a.windows
 
 
-def _not_empty(w: Window, days: np.ndarray, option: str, typed: Dict[str, Optional[str]], what: str) -> None:
+def _not_empty(w: Window, days: np.ndarray, typed: Dict[str, Optional[str]], what: str) -> None:
     n = int(np.sum((days >= w.day0) & (days < w.day0 + w.days)))
     if n == 0:
-        raise ConfigError(option, typed[option], f"the {what} window {w.label()} holds no row of the log")
+        raise window_error(typed, what, w, "holds no row of the log")
 
 
 L = TypeVar("L", CallLog, RequestLog)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Callable, List, NoReturn
+from typing import Any, Callable, List, NoReturn, Union
 
 
 class ConfigError(ValueError):
@@ -40,6 +40,9 @@ class ConfigError(ValueError):
 
 
 def _show(value: Any) -> str:
+    typed = getattr(value, "typed", None)
+    if isinstance(typed, str):  # a number of the command line, shown as it was typed (TypedInt, TypedFloat)
+        return typed
     if isinstance(value, float) and value.is_integer():
         return repr(value)
     if isinstance(value, (list, tuple)) and len(value) > 8:
@@ -103,3 +106,38 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         fail(self.label or self.prog, message)
+
+
+class TypedInt(int):
+    """A whole number of the command line that remembers its text as typed (``typed``), which an error names."""
+
+    typed: str
+
+    def __new__(cls, text: Union[str, int]) -> "TypedInt":
+        obj = super().__new__(cls, text)
+        obj.typed = str(text)
+        return obj
+
+
+class TypedFloat(float):
+    """A number of the command line that remembers its text as typed (``typed``), which an error names: an
+    option typed ``0`` is echoed ``=0``, not ``=0.0``."""
+
+    typed: str
+
+    def __new__(cls, text: Union[str, float]) -> "TypedFloat":
+        obj = super().__new__(cls, text)
+        obj.typed = str(text)
+        return obj
+
+
+def typed(kind: type) -> Callable[[str], Any]:
+    """The ``type=`` of an argparse option of ``kind`` (``int`` or ``float``) whose value remembers its text
+    (:class:`TypedInt`, :class:`TypedFloat`); argparse's own error still says ``invalid int value``."""
+    cls = {int: TypedInt, float: TypedFloat}[kind]
+
+    def convert(text: str) -> Any:
+        return cls(text)
+
+    convert.__name__ = kind.__name__
+    return convert

@@ -23,7 +23,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import re
 import shlex
 import shutil
 import sys
@@ -33,7 +32,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from sim.core.errors import ConfigError, OneLineParser, command_main
+from sim.core.errors import ConfigError, OneLineParser, command_main, typed
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.forecast.history import History
@@ -65,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
                                                    "US-NY with a subdivision)")
     p.add_argument("--special-days", default=None, help="the centre's own days: a CSV file date,end,type,name,factor "
                                                         "(type closed, open, holiday, workday or event)")
-    p.add_argument("--backtest-weeks", type=int, default=8, help="weeks of the back-test (default 8)")
+    p.add_argument("--backtest-weeks", type=typed(int), default=8, help="weeks of the back-test (default 8)")
     p.add_argument("--overwrite", action="store_true", help="replace this command's earlier output for NAME")
     p.add_argument("--base", default=None, help="also write a dated scenario NAME extending this scenario with the "
                                                 "forecast as its demand (scenarios/NAME.yaml)")
@@ -91,8 +90,9 @@ def _date(option: str, text: Optional[str]) -> Optional[dt.date]:
 
 
 def _check_args(a: argparse.Namespace) -> None:
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,63}", a.name):
-        raise ConfigError("--name", a.name, "use a letter, then letters, digits, _ or - (at most 64)")
+    from sim.report.folders import check_command_name
+
+    check_command_name(a.name)
     if not 1 <= a.backtest_weeks <= 52:
         raise ConfigError("--backtest-weeks", a.backtest_weeks, "must be in [1, 52]")
     if a.format != "counts":

@@ -167,6 +167,29 @@ def check_report_folder(path: Path, overwrite: bool, key: str, shown: str) -> bo
     return True
 
 
+#: Names a command's ``--name`` may not take: the scenario folder's own README (``scenarios/README.md``) is not a
+#: scenario, and a ``scenarios/README.yaml`` beside it would read as one (compared without case).
+RESERVED_NAMES = ("readme",)
+
+
+def check_command_name(name: str) -> None:
+    """Check ``--name`` of a command that writes ``scenarios/NAME.yaml`` or ``reports/<command>/NAME``: a letter,
+    then letters, digits, ``_`` or ``-`` (at most 64), and not a reserved name (:data:`RESERVED_NAMES`).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``--name``.
+    """
+    import re
+
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,63}", name):
+        raise ConfigError("--name", name, "use a letter, then letters, digits, _ or - (at most 64)")
+    if name.lower() in RESERVED_NAMES:
+        raise ConfigError("--name", name, "is the name of the scenario folder's documentation (scenarios/README.md); "
+                                          "choose another name")
+
+
 def check_command_folder(report: Path, marker: str, overwrite: bool, name: str) -> None:
     """Check the report folder of a command named by ``--name`` (``reports/calibration/NAME``...): new or empty, or,
     with ``--overwrite``, the command's own earlier folder (one holding ``marker``, e.g. ``calibration.json``).

@@ -18,7 +18,8 @@ is ``$HOTLINE_SHARED_DATA`` or ``<repository>/../shared/data``; without it the t
   within 3 points and ASA within 15 s; every documented window's errors and the noise floor recorded, the
   simulation no worse than Erlang A on abandonment in each, and its service-level bias the share of callers the
   log did not answer at once though nobody else waited (``holdout.empty_queue``);
-* Baltimore: every unit type's simulated Kaplan-Meier median inside the log's 95% interval, or flagged;
+* Baltimore: every unit type's simulated Kaplan-Meier median inside the log's 95% interval, or flagged, or not
+  compared where the log has too few closed requests of the type (NYC's social_services);
 * the 311 logs: close times per agency with median and 90th percentile, open requests censored,
   requests closed before they were created left out (NYC), their times read as New York local times
   (two Baltimore requests in a repeated hour), and NYC's back-test per unit type.
@@ -234,12 +235,22 @@ def test_311_request_logs(results, log):
         assert all(w == 0.0 for w in cal["hourly_profile"][:11]), "hours the log does not cover get no weight"
     bt = cal["backtest"]
     assert set(bt["unit_types"]) == set(cal["unit_shares"])
-    for unit, row in bt["unit_types"].items():  # inside the log's 95% interval, or flagged
+    for unit, row in bt["unit_types"].items():  # inside the log's 95% interval, or flagged, or not compared
         m = row["median"]  # an interval without an upper end: the log's curve stays above 0.5 past its limit
+        if unit in bt["not_compared"]:  # too few closed requests for a log value of its own: none, and no flag
+            assert row["closed"] < 30 and m["observed"] is None and not m["flag"] and unit not in bt["flagged"]
+            continue
         high = float("inf") if m["observed_ci_high"] is None else m["observed_ci_high"]
         inside = (m["simulated"] is not None and m["observed_ci_low"] is not None
                   and m["observed_ci_low"] <= m["simulated"] <= high)
         assert inside or (m.get("flag") and unit in bt["flagged"]), (log, unit, m)
+    # NYC's 21 social_services requests (19 closed): their log value used to be the pooled one of all requests,
+    # flagged; Baltimore's unit types all have enough closed requests
+    assert bt["not_compared"] == (["social_services"] if "nyc" in log else [])
+    if "nyc" in log:
+        assert cal["close_h_too_few"] == {"social_services": {"n": 21, "closed": 19, "open": 2, "min_per_group": 30}}
+        assert any(ln.endswith("not compared (fewer than 30 closed requests in the log): social_services")
+                   for ln in lines), lines
     if "nyc" in log:
         police = bt["unit_types"]["police"]["median"]  # 1,568 requests closed in about an hour
         assert abs(police["error"]) < 0.5 * police["observed"]

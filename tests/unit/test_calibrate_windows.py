@@ -66,11 +66,12 @@ def _days(n: int, first: dt.date = dt.date(2024, 1, 1)) -> list[str]:
     return rows
 
 
-def _run(tmp_path: Path, monkeypatch, capsys, args: list[str]) -> str:
+def _run(tmp_path: Path, monkeypatch, capsys, args: list[str], rows: list[str] | None = None) -> str:
     from sim.calibrate.cli import main
 
     (tmp_path / "m.yaml").write_text(MAPPING)
-    (tmp_path / "log.csv").write_text("t_in,t_out,t_start,t_end,result,skill,login,prio\n" + "\n".join(_days(9)) + "\n")
+    (tmp_path / "log.csv").write_text("t_in,t_out,t_start,t_end,result,skill,login,prio\n"
+                                      + "\n".join(_days(9) if rows is None else rows) + "\n")
     monkeypatch.chdir(tmp_path)
     before = sorted(p.name for p in tmp_path.iterdir())
     with pytest.raises(SystemExit) as stop:
@@ -91,13 +92,34 @@ def _run(tmp_path: Path, monkeypatch, capsys, args: list[str]) -> str:
     (["--fit-to", "2024-01-05", "--holdout-from", "2024-01-05"], "overlaps the fit window 2024-01-01..2024-01-05"),
     (["--fit-to", "2024-01-02", "--holdout-from", "2024-01-03", "--holdout-to", "2024-01-03"],
      "the hold-out window 2024-01-03..2024-01-03 holds no row"),
-    (["--fit-to", "2024-01-01", "--holdout-from", "2024-01-02"], "spans 8 days; at most 7"),
+    (["--fit-to", "2024-01-01", "--holdout-from", "2024-01-02"], "calibrate: error: --holdout-from='2024-01-02': the "
+     "hold-out window 2024-01-02..2024-01-09 (to the log's last date) spans 8 days; at most 7 for a call log"),
+    # a span too long is blamed on the options that made it, as typed (it was --holdout-from's in every case)
+    (["--fit-to", "2024-01-01", "--holdout-to", "2024-01-09"], "calibrate: error: --holdout-to='2024-01-09': the "
+     "hold-out window 2024-01-02..2024-01-09 (from the day after the fit window) spans 8 days"),
+    (["--fit-to", "2024-01-01", "--holdout-from", "2024-01-02", "--holdout-to", "2024-01-09"],
+     "calibrate: error: --holdout-from='2024-01-02' --holdout-to='2024-01-09': the hold-out window "
+     "2024-01-02..2024-01-09 spans 8 days"),
     (["--fit-to", "2024-01-09", "--holdout-to", "2024-01-09"], "after the log's last date (2024-01-09)"),
     (["--fit-to", "2024-01-05", "--holdout-hours", "9-7"], "--holdout-hours='9-7': must be H1-H2"),
 ])
 def test_bad_windows_are_one_line_and_write_nothing(tmp_path, monkeypatch, capsys, args, message):
     line = _run(tmp_path, monkeypatch, capsys, args)
-    assert line.startswith("calibrate: error: ") and message in line, line
+    assert line.startswith("calibrate: error: ") and (line.startswith(message) or message in line), line
+
+
+@pytest.mark.parametrize("args, shown", [
+    (["--fit-from", "2024-01-10", "--fit-to", "2024-01-10"], "--fit-from='2024-01-10' --fit-to='2024-01-10': the fit "
+                                                             "window 2024-01-10..2024-01-10 cannot be fitted: "),
+    (["--fit-from", "2024-01-10"], "--fit-from='2024-01-10': the fit window 2024-01-10..2024-01-10 (to the log's "
+                                   "last date) cannot be fitted: "),
+])
+def test_a_fit_window_that_cannot_be_fitted_names_its_options(tmp_path, monkeypatch, capsys, args, shown):
+    """A day without an abandoned call gives no patience: the window's options are blamed (it was LOG='log.csv'),
+    with the fit's reason."""
+    quiet = [_row(dt.date(2024, 1, 10), 9 * 3600 + 400 * k, 5.0, 60.0 + k, "a", f"ag{k % 3}") for k in range(40)]
+    line = _run(tmp_path, monkeypatch, capsys, args, rows=_days(9) + quiet)
+    assert line.startswith(f"calibrate: error: {shown}") and "abandon" in line, line
 
 
 def test_a_window_keeps_the_local_clock_across_a_daylight_saving_change(tmp_path):

@@ -189,6 +189,9 @@ def test_command_bad_input_is_one_line_and_writes_nothing(tmp_path, monkeypatch,
         ([good, "--name", "x", "--special-days", str(tmp_path / "nodays.csv")], "cannot read the file"),
         ([good, "--name", "1x"], "--name='1x': use a letter"),
         ([good, "--name", "x", "--backtest-weeks", "0"], "--backtest-weeks=0: must be in [1, 52]"),
+        ([good, "--name", "x", "--backtest-weeks", "053"], "--backtest-weeks=053: must be in [1, 52]"),  # as typed
+        ([good, "--name", "readme", "--base", "beijing_baseline"], "--name='readme': is the name of the scenario "
+                                                                   "folder's documentation"),
         ([good, "--name", "x", "--format", "generic", "--count-column", "n"], "--count-column='n': only with "
                                                                              "--format counts"),
         ([good, "--name", "x", "--format", "nosuch"], "--format='nosuch': unknown format"),
