@@ -85,7 +85,7 @@ def holdout(cal: CallCalibration, cfg: Config, windows: Windows, hours: tuple[in
             loop = hi.dated_scenario(cfg, hi.inputs(hold, w, teams, avail, calls_mask=~redial), Path(folder),
                                      cal.handle_factor_within, redials=True)
         except ValueError as exc:
-            raise ConfigError("--holdout-to", w.last.isoformat(), f"the hold-out cannot be simulated: {exc}") from None
+            raise windows.error("hold-out", f"cannot be simulated: {exc}") from None
         out = ho.evaluate(cal, dated, hold, w, x, cal.log, hours, loop)
     out["agents_available_by_date"] = {t: avail.available[k, :w.days].round(4).tolist()
                                        for k, t in enumerate(teams.names)}
