@@ -201,8 +201,8 @@ def _drawn_flow(monkeypatch, states, calls_offered, online_offered):
 
 
 def test_the_position_per_group_keeps_its_labels_inside(monkeypatch, routing_report):
-    """The staffing position of a run with operator groups: a panel per group, titled with its name, every text
-    inside the figure."""
+    """The staffing position of a run with operator groups: a panel per group or pool of groups sharing calls
+    (skills_and_callbacks: one, general + enterprise), titled with its name, every text inside the figure."""
     from sim.report import position_view
     from sim.report.figures import common
 
@@ -211,7 +211,7 @@ def test_the_position_per_group_keeps_its_labels_inside(monkeypatch, routing_rep
     out, exp = routing_report
     assert position_view.week_figure(out, exp.replications[0].interval_s / 3600.0) is not None
     titles = [ax.get_title(loc="left") for ax in drawn[0].axes]
-    assert [t.split(":")[0] for t in titles] == ["general", "enterprise"], titles
+    assert [t.split(":")[0] for t in titles] == ["general + enterprise"], titles
     assert not cut_texts(drawn[0]), cut_texts(drawn[0])
 
 

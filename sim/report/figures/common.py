@@ -174,8 +174,9 @@ def time_axis(ax: Any, start_h: float, end_h: float, start_weekday: int, show_la
     date of time 0 of a dated scenario: ``Mon 29 Sep``).
 
     Up to 2 days: a tick every 3 or 6 hours labelled ``Mon 09:00``.  Up to 2 weeks: the weekday at each
-    midnight (with the day number past a week: day 0 the run's first, as in the tables and CSV files) and minor ticks every 6 hours (labelled when there is
-    room).  Longer: a tick every week (every few days on a wide axis), a minor tick every day.
+    midnight (with the day number past a week: day 0 the run's first, as in the tables and CSV files) and
+    minor ticks every 6 hours (labelled when there is room).  Longer: a tick every week (every few days on a
+    wide axis), a minor tick every day.
     ``narrow``: the axes take half the figure's width (fewer labels).
     """
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
