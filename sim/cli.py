@@ -118,7 +118,7 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
         page = report_dir / "report.html" if cfg.report.html else report_dir
         if multirun:  # the sweep ends with the variants side by side
             print(f"{report_dir.name} ({' '.join(HydraConfig.get().overrides.task) or 'no overrides'}): "
-                  f"{took[0].lower()}{took[1:]}: {page}")
+                  f"{took[0].lower()}{took[1:]}; report: {page}")
         else:
             print(kpi_table(summary), end="")
             print(f"{took}. Report: {page}")
