@@ -3,7 +3,11 @@
 See README.md for the quick start and sim/config/schema.py for every key.
 """
 
-from sim.cli import main
+import time
+
+STARTED = time.perf_counter()  # the command's time counts the imports below (its last line)
+
+from sim.cli import main  # noqa: E402
 
 if __name__ == "__main__":
-    main()
+    main(started=STARTED)

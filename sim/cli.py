@@ -55,6 +55,7 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
     from sim.report.outputs import write_outputs
     from sim.report.text import kpi_table, precision_note
 
+    task_started = time.perf_counter()
     job = {str(k): v for k, v in OmegaConf.to_container(dcfg, resolve=True).items()  # type: ignore[union-attr]
            if k != "hydra"}
     out_dir = Path(HydraConfig.get().runtime.output_dir)  # the report folder's temporary folder (sim.report.folders)
@@ -83,8 +84,6 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
     exp = run_experiment(run_cfg)
     policies = f"staffing.policy={cfg.staffing.policy}" + (
         f", unit_staffing.policy={cfg.unit_staffing.policy}" if units is not None and units.policy != "plan" else "")
-    took = f"{exp.wall_s:.1f} s" + (f" (and {planning_s:.1f} s before it for {policies})"
-                                    if planning_s >= 0.05 else "")
     for key in ("executor_note", "policy_note"):
         if exp.notes.get(key):
             sys.stderr.write(f"run_sim: note: {exp.notes[key]}\n")
@@ -96,24 +95,33 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
         raise BadInput(f"every replication failed (seed {cfg.experiment.seed}); first: {first}")
     for failure in exp.failures:
         sys.stderr.write(f"run_sim: warning: {failure.describe()}\n")
-    summary = write_outputs(exp, out_dir, config_yaml(run_cfg), staffing=plan, unit_plan=units)
+    report_started = time.perf_counter()
+    report_parts: dict[str, float] = {}
+    summary = write_outputs(exp, out_dir, config_yaml(run_cfg), staffing=plan, unit_plan=units,
+                            timings=report_parts)
     if not multirun:  # a sweep's folder becomes the report folder when the sweep ends (sim.sweep_callback)
         from sim.report.index import refresh_index_for
 
         if is_staging(out_dir):
             report_dir = publish(out_dir, report_dir, cfg.report.overwrite)
         refresh_index_for(report_dir)
+    from sim.report.timing import timing_text
+
+    now = time.perf_counter()
+    took = timing_text(now - (_COMMAND_STARTED if _COMMAND_STARTED is not None and not multirun else task_started),
+                       {f"planning ({policies})": planning_s, "simulation": exp.wall_s,
+                        "report": now - report_started}, report_parts)
     missed = precision_note(summary)
     if missed:
         sys.stderr.write(f"run_sim: warning: {missed}\n")
     if cfg.report.print_table:
         page = report_dir / "report.html" if cfg.report.html else report_dir
         if multirun:  # the sweep ends with the variants side by side
-            print(f"{report_dir.name} ({' '.join(HydraConfig.get().overrides.task) or 'no overrides'}): done in "
-                  f"{took}: {page}")
+            print(f"{report_dir.name} ({' '.join(HydraConfig.get().overrides.task) or 'no overrides'}): "
+                  f"{took[0].lower()}{took[1:]}; report: {page}")
         else:
             print(kpi_table(summary), end="")
-            print(f"Ran in {took}. Report: {page}")
+            print(f"{took}. Report: {page}")
     if exp.failures:
         note_failed_run(str(report_dir))
     return summary
@@ -152,6 +160,8 @@ def _note(message: str) -> None:
 
 
 _FAILED_RUNS: set[str] = set()
+#: When :func:`run_command` started (the whole command's time: reading the scenario, Hydra, the checks).
+_COMMAND_STARTED: Optional[float] = None
 
 
 def note_failed_run(folder: str) -> None:
@@ -274,23 +284,26 @@ def fail(message: str, status: int = EXIT_BAD_INPUT) -> NoReturn:
     sys.exit(status)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
+def main(argv: Optional[Sequence[str]] = None, started: Optional[float] = None) -> None:
     """Entry point of ``run_sim.py``: :func:`run_command`, and Ctrl-C at any moment as one line (exit status 130)."""
     try:
-        run_command(argv)
+        run_command(argv, started)
     except KeyboardInterrupt:
         fail("interrupted; nothing was written", status=130)
 
 
-def run_command(argv: Optional[Sequence[str]] = None) -> None:
+def run_command(argv: Optional[Sequence[str]] = None, started: Optional[float] = None) -> None:
     """Check and run one command line.
 
     A run that fails after the checks leaves no report folder: Hydra writes into the folder's
     temporary folder, which the task renames into place at the end (:mod:`sim.report.folders`) and
     which is removed here on any failure - bad input found late (exit status 2), a run that could
     not finish (out of memory, a disk error: one line, exit status 1), Ctrl-C (exit status 130), or
-    an internal error (its traceback, exit status 1).
+    an internal error (its traceback, exit status 1).  ``started`` (``time.perf_counter()``) is when the
+    command started, for the time its last line gives (default: now).
     """
+    global _COMMAND_STARTED
+    _COMMAND_STARTED = started if started is not None else time.perf_counter()
     import hydra
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException

@@ -22,11 +22,25 @@ by ``staffing.policy=optimize``: the overflowing calls may still be answered by 
 (the receiving group is over-staffed by that much), and they have waited longer than the
 receiving group's own calls, so a free operator takes them first (the receiving group's own
 calls wait a little more than Erlang A says for the merged load).
+
+**Pools: groups that share work, judged together.**  Which group serves a call that two groups may
+take is decided in the run, not by the plan: the split above (the home group staffed for all its
+calls, the next for what overflows) is one way of planning, not the only one, and a plan that leaves
+a call type to the other group (a small specialist team beside generalists who take its calls too)
+is not short by the specialists' missing hours.  :func:`pools` groups the operator groups that share
+work - linked by a route with work that lists more than one of them - and :func:`pooled` gives a pool
+one requirement: the erlang requirement of its groups' home work together (their loads added; the
+mean handle time weighted by the calls), for the strictest of their targets (each call of a pool
+served alike then meets every group's).  It is the least the pool needs: exact when one of its groups
+may take every call of the pool at once, a lower bound when the routing restricts that (a skill a
+group lacks, ``routing.overflow_after_s`` before a call may go to the next group).  The staffing
+position compares a pool's scheduled operators with it (:mod:`sim.report.position`).
 """
 
 from __future__ import annotations
 
-from typing import List, Optional
+import dataclasses
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -56,6 +70,70 @@ def shares(cfg: Config, sc: Compiled) -> List[WorkShare]:
     return [WorkShare(name, frozenset(i for i, r in enumerate(rp.category_route) if home[r] == g),
                       home[rp.online_route] == g, home[rp.outbound_route] == g)
             for g, name in enumerate(rp.groups)]
+
+
+def pools(sc: Compiled) -> List[Tuple[int, ...]]:
+    """The operator groups (their numbers) that share work, each pool in the order of ``routing.groups``, the pools
+    in the order of their first group (module docstring): two groups share work when a route that carries work
+    (a category with calls, online items, outbound calls when operators make return visits) lists both."""
+    rp = sc.routing
+    root = list(range(len(rp.groups)))
+
+    def find(g: int) -> int:
+        while root[g] != g:
+            g = root[g]
+        return g
+
+    calls = sc.channels["phone"].per_day > 0
+    used = {r for i, r in enumerate(rp.category_route) if calls and sc.shares[i] > 0}
+    used |= {rp.online_route} if sc.channels["online"].per_day > 0 else set()
+    used |= {rp.outbound_route} if sc.feedback is not None and sc.feedback.operators_visit else set()
+    for r in sorted(used):
+        for g, _ in rp.routes[r][1:]:
+            a, b = find(rp.routes[r][0][0]), find(g)
+            root[max(a, b)] = min(a, b)
+    members: dict[int, List[int]] = {}
+    for g in range(len(rp.groups)):
+        members.setdefault(find(g), []).append(g)
+    return [tuple(m) for m in members.values()]
+
+
+def pooled(home: Sequence[Requirement], name: str) -> Requirement:
+    """One requirement (loads only) for the home work of several groups' requirements (``home``: each group's own
+    work, no overflow) served together, for the strictest of their targets (module docstring)."""
+    first = home[0]
+    rate = np.sum([r.call_rate for r in home], axis=0)
+    work = np.sum([r.call_rate * r.mean_handle_s for r in home], axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        handle = np.where(rate > 0, work / np.where(rate > 0, rate, 1.0), first.mean_handle_s)
+    targets: dict[str, float] = {}
+    for r in home:
+        for metric, bound in r.targets.items():
+            keep = max if metric == "service_level" else min  # a service level at least, the others at most
+            targets[metric] = keep(targets.get(metric, bound), bound)
+    online = [r.online_target for r in home if r.online_target is not None]
+    occupancy = [r.max_occupancy for r in home if r.max_occupancy is not None]
+
+    def added(attr: str) -> Optional[np.ndarray]:
+        parts = [getattr(r, attr) for r in home]
+        return None if any(p is None for p in parts) else np.sum(parts, axis=0)
+
+    return dataclasses.replace(
+        first, call_rate=rate, mean_handle_s=handle, call_load=np.sum([r.call_load for r in home], axis=0),
+        online_load=np.sum([r.online_load for r in home], axis=0),
+        outbound_load=np.sum([r.outbound_load for r in home], axis=0), online_work=added("online_work"),
+        work_var=added("work_var"),
+        targets=targets, online_target=max(online) if online else None,
+        max_occupancy=min(occupancy) if occupancy else None, name=name, calls_agents=None, agents=None,
+        notes={**first.notes, "pool": [r.name for r in home]})
+
+
+def with_agents(req: Requirement, cfg: Config, upto: Optional[int] = None) -> Requirement:
+    """A copy of ``req`` (its loads) with the erlang agents of its first ``upto`` intervals (all by default)."""
+    out = dataclasses.replace(req, calls_agents=None, agents=None)
+    out.calls_agents = calls_agents(out, cfg, upto)
+    propose(out, cfg, upto)
+    return out
 
 
 def front_requirements(cfg: Config, sc: Optional[Compiled] = None, agents: bool = True,

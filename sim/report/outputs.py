@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import time
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
@@ -142,7 +143,7 @@ def interval_rows(exp: ExperimentResult) -> tuple[List[str], List[List[Any]]]:
 
 def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
                   extra: Optional[Mapping[str, Any]] = None, staffing: Optional[Any] = None,
-                  unit_plan: Optional[Any] = None) -> Dict[str, Any]:
+                  unit_plan: Optional[Any] = None, timings: Optional[Dict[str, float]] = None) -> Dict[str, Any]:
     """Write every output file of a run into ``out_dir`` and return the summary dictionary.
 
     The data files first, then the figures and pages (:func:`sim.report.run_page.write_report`), then
@@ -153,10 +154,14 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
     ``shifts.yaml``, ``schedule.csv``: :mod:`sim.report.staffing`) and ``summary.json`` -> ``staffing``;
     ``unit_plan`` the :class:`~sim.planning.units_plan.UnitPlan`: its columns of ``units.csv`` and, for a policy
     that proposed case workers, ``summary.json`` -> ``unit_staffing`` (:mod:`sim.report.units_staffing`).
+    ``timings``, when given, receives the wall-clock seconds of the parts that can take long
+    (:data:`sim.report.timing.PARTS`; the workbook is written with the figures and pages, while a child process
+    draws the figures where it can).
     """
     from sim.report.caveats import judged_all, run_caveats
     from sim.report.targets import as_json
 
+    clocked = timings if timings is not None else {}
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summary_dict(exp, extra)
     summary["targets"] = as_json(judged_all(summary["kpis"], exp.cfg.kpi.targets, summary["open_at_end"]))
@@ -208,7 +213,9 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
         summary["staffing"] = staffing_summary(exp, staffing)
         from sim.report.position import position, position_files, public
 
+        started = time.perf_counter()
         pos = position(exp, staffing)
+        clocked["staffing position"] = time.perf_counter() - started
         res0 = exp.replications[0]
         for name, table in position_files(pos, res0.interval_s, exp.cfg.experiment.start_weekday).items():
             write_csv(out_dir / name, *table)
@@ -220,8 +227,18 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
         from sim.report.workbook import write_run_workbook
 
         csv_names = list(files)
-        also.append(lambda: write_run_workbook(out_dir, summary, csv_names))
+
+        def workbook() -> str:
+            started = time.perf_counter()
+            try:
+                return write_run_workbook(out_dir, summary, csv_names)
+            finally:
+                clocked["workbook"] = time.perf_counter() - started
+
+        also.append(workbook)
+    started = time.perf_counter()
     files += write_report(exp, out_dir, summary, config_yaml, units, welch, also)
+    clocked["figures, pages and workbook"] = time.perf_counter() - started
     summary["files"] = files
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     return summary

@@ -10,10 +10,14 @@ the plan it corrected); a run of the scenario's plan computes it here (no simula
 
 With operator groups (``routing.groups``) every group has a position of its own: its rostered
 operators (its own plan, :func:`sim.model.compile.rostered_by_group`) against the erlang requirement
-of its own load and targets - its home calls and the calls that overflow to it, by the
-approximation :mod:`sim.planning.groups` documents - and the intervals in which the calls of its
-home miss one of its targets (:func:`sim.analysis.staffing_kpis.pooled_group`,
-:func:`sim.analysis.staffing_kpis.plan_targets`); ``total`` adds the groups up.
+of its own calls and targets; groups that share calls (:func:`sim.planning.groups.pools`) have one
+position, their pool's: their operators together against the requirement of their calls together
+(:func:`sim.planning.groups.pooled`), since which of them answers a shared call is decided in the run
+and not by the plan.  The intervals in which the calls of a group's home miss one of its targets
+(:func:`sim.analysis.staffing_kpis.pooled_group`, :func:`sim.analysis.staffing_kpis.plan_targets`)
+are listed per group; ``total`` adds the positions up.  The count of the intervals missing a target
+counts each interval once, whichever targets and groups miss in it; so do its counts per target and
+per group (:func:`failing_line`).
 
 :func:`position` is ``summary.json`` -> ``staffing_position``; :func:`position_files` the tables
 ``staffing_gap.csv`` (one row per interval of the window), ``staffing_gap_week.csv`` (per interval
@@ -28,7 +32,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 
 from sim.analysis.staffing_gap import by_day, by_week_slot, clock, failing_intervals, gap_table, totals
-from sim.analysis.staffing_kpis import plan_targets, pooled_group, pooled_intervals, target_values
+from sim.analysis.staffing_kpis import TARGET_METRICS, plan_targets, pooled_group, pooled_intervals, target_values
 from sim.core.errors import ConfigError
 from sim.experiments.runner import ExperimentResult
 
@@ -39,65 +43,85 @@ FRONT_LINE = "front line"
 SHOWN_FAILING = 20
 
 
-def erlang_required(exp: ExperimentResult, plan: Any) -> tuple[Optional[np.ndarray], str]:
-    """Rostered operators the ``erlang`` policy requires per interval of the run (or None), and why not
-    (the front line as one group: :func:`group_required` for a run with groups)."""
+def _required(exp: ExperimentResult, plan: Any) -> tuple[Optional[List[Any]], str]:
+    """Per position - the front line, or with operator groups each pool of groups that share work
+    (:func:`sim.planning.groups.pools`) - its groups' numbers and the rostered operators its erlang requirement
+    asks for per interval of the planning window; or None and why not.
+
+    A group alone is positioned against its own requirement (the policy's for ``erlang`` and ``optimize``); a
+    pool against the requirement of its groups' home work together (:func:`sim.planning.groups.pooled`).  The
+    loads are the plan's (every policy computes them), so nothing is computed twice but the agents."""
+    if "rostered_operators" not in exp.replications[0].intervals:
+        return None, "the run recorded no rostered operators"
+    from sim.model.compile import compile_config
+    from sim.planning.groups import front_requirements, pooled, pools, with_agents
+
     cfg = exp.cfg
-    if "rostered_operators" not in exp.replications[0].intervals:
-        return None, "the run recorded no rostered operators"
-    req = getattr(plan, "requirement", None)
-    if req is None or req.calls_agents is None:
-        from sim.planning.requirement import requirement
+    n = len(exp.replications[0].intervals["rostered_operators"])
+    given = [g.requirement for g in getattr(plan, "groups", None) or []]
+    try:
+        sc = compile_config(cfg) if cfg.routing.groups else None
+        sets = pools(sc) if sc is not None else [(0,)]
+        if not given:
+            given = front_requirements(cfg, sc, agents=False)
+        home = given if all(r.agents is None for r in given) else None  # the loads without overflow
 
-        try:
-            req = requirement(cfg, agents=True, upto=len(exp.replications[0].intervals["rostered_operators"]))
-        except ConfigError as exc:
-            return None, f"the erlang requirement cannot be computed: {exc}"
-    return np.asarray(req.required, dtype=float), ""
+        def of(members: tuple[int, ...]) -> Any:
+            if len(members) == 1 and given[members[0]].agents is not None:
+                return given[members[0]]  # the policy's own requirement
+            own = home if home is not None else front_requirements(cfg, sc, agents=False)
+            names = [own[g].name for g in members]
+            req = own[members[0]] if len(members) == 1 else pooled([own[g] for g in members], " + ".join(names))
+            return with_agents(req, cfg, upto=n)
+
+        return [(members, np.asarray(of(members).required, dtype=float)) for members in sets], ""
+    except ConfigError as exc:
+        return None, f"the erlang requirement cannot be computed: {exc}"
 
 
-def group_required(exp: ExperimentResult, plan: Any) -> tuple[Optional[Dict[str, np.ndarray]], str]:
-    """Per operator group (``routing.groups``), the rostered operators its erlang requirement asks for per
-    interval of the planning window (:func:`sim.planning.groups.front_requirements`; those the policy
-    computed for ``erlang`` and ``optimize``), or None and why not."""
-    if "rostered_operators" not in exp.replications[0].intervals:
-        return None, "the run recorded no rostered operators"
-    reqs = [g.requirement for g in getattr(plan, "groups", None) or []]
-    if not reqs or any(r.agents is None for r in reqs):
-        from sim.planning.groups import front_requirements
-
-        try:
-            n = len(exp.replications[0].intervals["rostered_operators"])
-            reqs = front_requirements(exp.cfg, agents=True, upto=n)
-        except ConfigError as exc:
-            return None, f"the erlang requirement cannot be computed: {exc}"
-    return {r.name: np.asarray(r.required, dtype=float) for r in reqs}, ""
+def strictest(targets: Sequence[Mapping[str, float]]) -> Dict[str, float]:
+    """The strictest bound of each target among several groups' (the highest minimum, the lowest maximum)."""
+    out: Dict[str, float] = {}
+    for t in targets:
+        for k, v in t.items():
+            out[k] = v if k not in out else (min if TARGET_METRICS[k][1] else max)(out[k], v)
+    return out
 
 
 def _parts(exp: ExperimentResult, plan: Any) -> tuple[List[Dict[str, Any]], str]:
-    """Per group: its name, rostered operators and cost per hour per interval, the operators required, its
-    pooled interval metrics and its targets (one part, the front line, without groups); or [] and why not."""
+    """Per position: its name, its groups, rostered operators and cost per hour per interval, the operators
+    required and its targets, and ``judged``: per group its pooled interval metrics and targets (one part, the
+    front line, without groups); or [] and why not."""
     cfg = exp.cfg
     iv = exp.replications[0].intervals
-    if not cfg.routing.groups:
-        required, why = erlang_required(exp, plan)
-        if required is None:
-            return [], why
-        return [{"group": FRONT_LINE, "scheduled": np.asarray(iv["rostered_operators"], dtype=float),
-                 "cost_per_h": np.asarray(iv["staffing_cost_per_h"], dtype=float), "required": required,
-                 "pooled": pooled_intervals(exp.replications), "targets": target_values(cfg.staffing.target)}], ""
-    need, why = group_required(exp, plan)
+    need, why = _required(exp, plan)
     if need is None:
         return [], why
+    if not cfg.routing.groups:
+        targets = target_values(cfg.staffing.target)
+        return [{"group": FRONT_LINE, "members": [FRONT_LINE], "required": need[0][1], "targets": targets,
+                 "member_scheduled": [],
+                 "scheduled": np.asarray(iv["rostered_operators"], dtype=float),
+                 "cost_per_h": np.asarray(iv["staffing_cost_per_h"], dtype=float),
+                 "judged": [(FRONT_LINE, pooled_intervals(exp.replications), targets)]}], ""
     from sim.model.compile import rostered_by_group
     from sim.model.derive import clock as run_clock
 
     plans = rostered_by_group(cfg, run_clock(cfg))
     recorded = list(exp.replications[0].groups.names) if exp.replications[0].groups is not None else []
-    targets = plan_targets(cfg)
-    return [{"group": name, "scheduled": plans[name][0], "cost_per_h": plans[name][1], "required": need[name],
-             "pooled": pooled_group(exp.replications, recorded.index(name)), "targets": targets[name]}
-            for name in cfg.routing.groups], ""
+    own_targets = plan_targets(cfg)
+    names = list(cfg.routing.groups)
+    parts = []
+    for members, required in need:
+        own = [names[g] for g in members]
+        parts.append({"group": " + ".join(own), "members": own, "required": required,
+                      "scheduled": np.sum([plans[m][0] for m in own], axis=0),
+                      "cost_per_h": np.sum([plans[m][1] for m in own], axis=0),
+                      "member_scheduled": [plans[m][0] for m in own],
+                      "targets": strictest([own_targets[m] for m in own]),
+                      "judged": [(m, pooled_group(exp.replications, recorded.index(m)), own_targets[m])
+                                 for m in own]})
+    return parts, ""
 
 
 def position(exp: ExperimentResult, plan: Any) -> Dict[str, Any]:
@@ -114,22 +138,28 @@ def position(exp: ExperimentResult, plan: Any) -> Dict[str, Any]:
     for p in parts:
         table = gap_table(p["scheduled"], p["required"], w)
         sched_cost = float(np.sum(p["cost_per_h"][w:]) * interval_s / 3600.0)
-        groups.append({"group": p["group"], **({"targets": p["targets"]} if grouped else {}),
+        shared = {"members": p["members"], "scheduled_h_by_group": {
+            m: float(np.sum(s[w:]) * interval_s / 3600.0) for m, s in zip(p["members"], p["member_scheduled"])}} \
+            if len(p["members"]) > 1 else {}
+        groups.append({"group": p["group"], **shared, **({"targets": p["targets"]} if grouped else {}),
                        **totals(table, interval_s, sched_cost, cost_per_h)})
         days += [({"group": p["group"]} if grouped else {}) | d for d in by_day(table, interval_s, start)]
-        rows = failing_intervals(p["pooled"], p["targets"], table, interval_s, start)
-        failing += [({"group": p["group"]} if grouped else {}) | f for f in rows]
+        for member, pooled, targets in p["judged"]:
+            rows = failing_intervals(pooled, targets, table, interval_s, start)
+            failing += [({"group": member} if grouped else {}) | f for f in rows]
         tables.append((p["group"] if grouped else None, table))
-    order = {p["group"]: i for i, p in enumerate(parts)}
+    order = {m: i for i, m in enumerate(m for p in parts for m in p["members"])}
     failing.sort(key=lambda f: (f["interval"], order.get(f.get("group", ""), 0)))
     targets = target_values(cfg.staffing.target)
     names = list(dict.fromkeys([*targets, *(k for p in parts for k in p["targets"])]))
-    counted = {name: sum(1 for f in failing if f["kpi"] == name) for name in names}
+    attempts = pooled_intervals(exp.replications)["attempts"][w:]
     out: Dict[str, Any] = {
         "reference": "erlang", "policy": cfg.staffing.policy, "offered_load": cfg.staffing.offered_load,
         "targets": targets, "cost_per_h": cost_per_h, "interval_h": interval_s / 3600.0, "groups": groups,
         "by_day": days,
-        "failing": {"intervals": len({f["interval"] for f in failing}), "by_target": counted,
+        "failing": {"intervals": len({f["interval"] for f in failing}), "with_calls": int(np.sum(attempts > 0)),
+                    "rows": len(failing),
+                    "by_target": {name: len({f["interval"] for f in failing if f["kpi"] == name}) for name in names},
                     "first": worst(failing, SHOWN_FAILING, order)},
         "_tables": tables, "_failing": failing}
     if grouped:
@@ -222,16 +252,25 @@ def position_lines(pos: Optional[Mapping[str, Any]], currency: str) -> List[str]
         return [f"Staffing position: none ({pos['why']})"]
     lines = [f"Staffing position against the erlang requirement (staffing.offered_load={pos['offered_load']}, "
              f"targets {', '.join(f'{k} {metric_text(k, v)}' for k, v in pos['targets'].items()) or 'none'}):"]
-    for g in [*pos["groups"], *([pos["total"]] if "total" in pos else [])]:
+    for g in [*pos["groups"], *([pos["total"]] if len(pos["groups"]) > 1 and "total" in pos else [])]:
         pct = "" if g["gap_pct"] is None else f" ({g['gap_pct']:+.1f}%)"
-        lines.append(f"  {g['group']}: {g['scheduled_h']:,.0f} operator-hours scheduled, {g['required_h']:,.0f} "
-                     f"required: gap {g['gap_h']:+,.0f} h{pct}, {g['gap_cost']:+,.0f} {currency} at "
-                     f"{pos['cost_per_h']:g} {currency} an hour" + (
+        each = g.get("scheduled_h_by_group") or {}
+        shared = " (groups sharing calls, one requirement)" if each else ""
+        split = f" ({', '.join(f'{m} {h:,.0f}' for m, h in each.items())})" if each else ""
+        lines.append(f"  {g['group']}{shared}: {g['scheduled_h']:,.0f} operator-hours scheduled{split}, "
+                     f"{g['required_h']:,.0f} required: gap {g['gap_h']:+,.0f} h{pct}, {g['gap_cost']:+,.0f} "
+                     f"{currency} at {pos['cost_per_h']:g} {currency} an hour" + (
                          f"; short in {g['intervals_under']} intervals, over in {g['intervals_over']}"
                          if "intervals_under" in g else ""))
-    f = pos["failing"]
-    by = ", ".join(f"{k} {n}" for k, n in f["by_target"].items())
-    per = "".join(f"; {g} {n}" for g, n in (f.get("by_group") or {}).items())
-    lines.append(f"  intervals missing a target: {f['intervals']} ({by}{per}; listed in failing_intervals.csv)")
+    lines.append(f"  {failing_line(pos['failing'])}")
     return lines
 
+
+def failing_line(f: Mapping[str, Any]) -> str:
+    """The intervals missing a target, with the count per target and per group: each an interval counted once
+    however many targets (and groups) miss in it, so that no part exceeds the whole."""
+    by = ", ".join(f"{k} {n}" for k, n in f["by_target"].items())
+    per = ", ".join(f"{g} {n}" for g, n in (f.get("by_group") or {}).items())
+    of = f" of {f['with_calls']} with calls" if "with_calls" in f else ""
+    return (f"intervals missing a target: {f['intervals']}{of} (by target: {by or 'none set'}"
+            f"{f'; by group: {per}' if per else ''}; listed in failing_intervals.csv)")

@@ -44,10 +44,12 @@ def totals_table(pos: Mapping[str, Any], currency: str) -> Table:
     and percent, the costs."""
     rows = []
     grouped = "total" in pos
-    for g in [*pos["groups"], *([pos["total"]] if grouped else [])]:
+    for g in [*pos["groups"], *([pos["total"]] if grouped and len(pos["groups"]) > 1 else [])]:
         counts = (f"{g['intervals_under']} short, {g['intervals_over']} over" if "intervals_under" in g else "")
-        rows.append([g["group"] if g.get("targets") is None else
-                     {"text": g["group"], "title": f"targets: {_targets_text(g['targets'])}"},
+        each = g.get("scheduled_h_by_group") or {}
+        name = g["group"] + (f" ({', '.join(f'{m} {h:,.0f} h' for m, h in each.items())})" if each else "")
+        rows.append([name if g.get("targets") is None else
+                     {"text": name, "title": f"targets: {_targets_text(g['targets'])}"},
                      _num(g["scheduled_h"], " h"), _num(g["required_h"], " h"),
                      _num(g["gap_h"], " h", sign=True), _pct(g["gap_pct"]),
                      {"text": format_cost(g["scheduled_cost"], currency), "cls": "num"},
@@ -57,16 +59,19 @@ def totals_table(pos: Mapping[str, Any], currency: str) -> Table:
     load = f"offered load by staffing.offered_load={pos['offered_load']}"
     if grouped:
         own = "; ".join(f"{g['group']}: {_targets_text(g['targets'])}" for g in pos["groups"])
-        required = (f"Required: the erlang policy per operator group for the group's own load and targets ({own}): "
-                    f"exact Erlang A per interval for its home calls and the calls that overflow to it after "
-                    f"routing.overflow_after_s, approximated by the share its home group leaves unanswered by then "
-                    f"(sim/planning/groups.py: an upper bound, so a group receiving overflow is required more "
-                    f"than it needs), {load}")
+        pools = [g["group"] for g in pos["groups"] if g.get("members")]
+        shared = (f" Groups that share calls ({'; '.join(pools)}) form one pool: which of them answers a call is "
+                  f"decided in the run, not by the plan, so the pool's operators together are set against the "
+                  f"requirement of its groups' own calls together, for the strictest of their targets - the least "
+                  f"the pool needs (exact when one of its groups may take every call of the pool at once; a lower "
+                  f"bound when a missing skill or routing.overflow_after_s restricts that)." if pools else "")
+        required = (f"Required: the erlang policy for each group's own load and targets ({own}): exact Erlang A per "
+                    f"interval for the calls whose route starts with it, {load}.{shared}")
     else:
         required = (f"Required: the erlang policy for this scenario's own targets (exact Erlang A per interval, "
-                    f"{load})")
-    note = (f"Operator-hours rostered (before shrinkage: the hours paid) over the measurement window. {required}; "
-            f"priced at staffing.cost_per_h = {pos['cost_per_h']:g} {currency}/h; scheduled at the plan's own cost "
+                    f"{load}).")
+    note = (f"Operator-hours rostered (before shrinkage: the hours paid) over the measurement window. {required} "
+            f"Priced at staffing.cost_per_h = {pos['cost_per_h']:g} {currency}/h; scheduled at the plan's own cost "
             f"per hour. A positive gap is over the requirement.")
     return Table("Operator-hours scheduled against the erlang requirement",
                  ["group", "scheduled", "required (erlang)", "gap", "gap %", "cost scheduled", "cost required",
@@ -98,19 +103,22 @@ def failing_table(pos: Mapping[str, Any]) -> Table:
                      {"text": f"{r['scheduled']:,.1f}", "cls": "num"}, {"text": f"{r['required']:,.1f}", "cls": "num"}])
     by = ", ".join(f"{TARGET_LABELS.get(k, k)}: {n}" for k, n in f["by_target"].items())
     shown = len(f["first"])
-    total = sum(f["by_target"].values())
+    total = f.get("rows", sum(f["by_target"].values()))
     shared = " (shared among the groups, the furthest of each in turn)" if grouped else ""
-    more = (f" The {shown} of {total} furthest from their target{shared} are shown, in time order; every one is "
-            "in failing_intervals.csv." if total > shown else "")
+    more = (f" The {shown} of {total} misses furthest from their target{shared} are shown, in time order; every one "
+            "is in failing_intervals.csv." if total > shown else "")
+    of = f" of the {f['with_calls']} with calls" if "with_calls" in f else " with calls"
     if grouped:
         per = ", ".join(f"{g}: {n}" for g, n in f["by_group"].items())
-        note = (f"{f['intervals']} intervals with calls miss a target of an operator group ({by or 'no target set'}; "
-                f"intervals by group: {per}): a group's metric counts the calls whose route starts with it, pooled "
-                f"over the replications, against its own targets; its operators are rostered, at the run's "
-                f"scale.{more}")
+        note = (f"{f['intervals']} intervals{of} miss a target of an operator group (intervals missing each target: "
+                f"{by or 'no target set'}; intervals in which each group misses one: {per}; an interval counts once "
+                f"however many targets and groups miss in it): a group's metric counts the calls whose route "
+                f"starts with it, pooled over the replications, against its own targets; the operators are its "
+                f"position's (its pool's when it shares calls), rostered, at the run's scale.{more}")
     else:
-        note = (f"{f['intervals']} intervals with calls miss a target of staffing.target ({by or 'no target set'}), "
-                f"each metric pooled over the replications. Operators are rostered, at the run's scale.{more}")
+        note = (f"{f['intervals']} intervals{of} miss a target of staffing.target (intervals missing each target: "
+                f"{by or 'no target set'}), each metric pooled over the replications. Operators are rostered, at "
+                f"the run's scale.{more}")
     return Table("Intervals that miss a target", ["interval", *(["group"] if grouped else []), "target", "measured",
                                                    "target value", "operators scheduled", "operators required"],
                  rows, note)
@@ -168,7 +176,8 @@ def week_figure(out_dir: Optional[Path], step_h: float) -> Optional[Figure]:
         time_axis(ax, float(x[0]), float(edges[-1]), 0)
         if row == 0:
             legend_beside(ax)
-    per_group = (" One panel per operator group, each against the requirement of its own load and targets."
+    per_group = (" One panel per operator group, each against the requirement of its own load and targets (groups "
+                 "that share calls: one panel for their pool)."
                  if n > 1 or next(iter(data)) else "")
     caption = ("Rostered operators of the run's plan against the erlang requirement for the scenario's targets, "
                "per interval of the week (Monday 00:00 first; a run longer than a week shows each interval's "
@@ -185,7 +194,8 @@ def position_section(pos: Optional[Mapping[str, Any]], currency: str, out_dir: O
     if "why" in pos:
         return Section("position", "Staffing position", intro=f"No staffing position: {pos['why']}.")
     figures = [f for f in [week_figure(out_dir, step_h) if plots else None] if f is not None]
-    per_group = (" Per operator group: each group's plan against what its own load and targets require."
+    per_group = (" Per operator group: each group's plan against what its own load and targets require; groups "
+                 "that share calls together, as one pool."
                  if "total" in pos else "")
     return Section("position", "Staffing position", intro=(
         "How far the plan is from what the scenario's own targets require, what that costs, and which "

@@ -154,7 +154,8 @@ def experiment_rows(summary: Mapping[str, Any], wall_s: Optional[float]) -> List
     rows.append(("accounting", "balanced: every contact offered ended in one state or was still open"
                  if acc["balanced"] else "NOT BALANCED"))
     if wall_s is not None:
-        rows.append(("wall-clock time", f"{wall_s:.1f} s"))
+        rows.append(("wall-clock time of the simulation", f"{wall_s:.1f} s (the planning before it and the writing "
+                     "of this report not counted: the command's last line gives them)"))
     return rows
 
 

@@ -7,7 +7,8 @@ tables, so that a sheet holds exactly the numbers of its CSV file) and ``summary
   (per group, and with operator groups their total: operator-hours scheduled and required by erlang, the
   gap, the costs) and ``Gap by day`` (per group with groups)
   when the run has a position, then one sheet per CSV file of the folder, named after it
-  (``intervals``, ``failing_intervals``, ``staffing_gap``, ...);
+  (``intervals``, ``failing_intervals``, ``staffing_gap``, ...), but the logs (:data:`SKIPPED_CSV`) and a
+  file of more than :data:`MAX_SHEET_CELLS` cells, which the last sheet, ``Left out``, lists;
 * a sweep: one sheet, ``comparison`` (``comparison.csv``).
 
 Numbers are cells of numbers (never text), with a number format for their unit (a share as a
@@ -24,6 +25,10 @@ from typing import Any, List, Mapping, Optional, Sequence
 
 #: Sheets never written from a CSV file (too large to be useful in a workbook; the CSV stays).
 SKIPPED_CSV = ("requests.csv", "calls.csv")
+#: A CSV file of more cells (rows x columns) is left out of the workbook: openpyxl writes about 90,000 cells a
+#: second, so a year of half-hours in 5 replications (intervals.csv: 87,840 rows of 21 columns) took 20 s of a
+#: 29 s workbook.  The CSV file stays; the sheet ``Left out`` names it.
+MAX_SHEET_CELLS = 500_000
 #: Excel's limit on a sheet's name.
 MAX_SHEET_NAME = 31
 
@@ -102,6 +107,14 @@ def csv_table(path: Path) -> tuple[List[str], List[List[Any]]]:
     return (rows[0], [[_cell(x) for x in r] for r in rows[1:]]) if rows else ([], [])
 
 
+def csv_shape(path: Path) -> tuple[int, int]:
+    """Rows (without the header) and columns of a CSV file, its cells unread."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        return sum(1 for _ in reader), len(header)
+
+
 def kpi_rows(summary: Mapping[str, Any]) -> tuple[List[str], List[List[Any]]]:
     """The KPIs sheet: key, label, unit, mean, interval, target and verdict (numbers rounded as in the CSVs)."""
     from sim.config.kpi_catalog import kpi
@@ -139,10 +152,21 @@ def write_run_workbook(out_dir: Path, summary: Mapping[str, Any], csv_names: Seq
         days = [*(["group"] if "total" in pos else []), "day", "weekday", "scheduled_h", "required_h", "gap_h",
                 "gap_pct"]
         add_sheet(book, "Gap by day", days, [[d[k] for k in days] for d in pos["by_day"]], cur)
+    left: List[List[Any]] = []
     for name in csv_names:
         path = out_dir / name
-        if name.endswith(".csv") and name not in SKIPPED_CSV and path.is_file():
+        if not name.endswith(".csv") or not path.is_file():
+            continue
+        n_rows, n_columns = csv_shape(path)
+        if name in SKIPPED_CSV:
+            left.append([name, n_rows, "a log of one row per contact or call attempt"])
+        elif n_rows * n_columns > MAX_SHEET_CELLS:
+            left.append([name, n_rows, f"{n_rows * n_columns:,} cells, over {MAX_SHEET_CELLS:,}: too slow to "
+                                       "write and too large to read here"])
+        else:
             add_sheet(book, Path(name).stem, *csv_table(path), cur)
+    if left:
+        add_sheet(book, "Left out", ["file", "rows", "why (the CSV file in the report folder holds it)"], left, cur)
     book.save(out_dir / "report.xlsx")
     return "report.xlsx"
 

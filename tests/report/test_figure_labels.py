@@ -201,8 +201,8 @@ def _drawn_flow(monkeypatch, states, calls_offered, online_offered):
 
 
 def test_the_position_per_group_keeps_its_labels_inside(monkeypatch, routing_report):
-    """The staffing position of a run with operator groups: a panel per group, titled with its name, every text
-    inside the figure."""
+    """The staffing position of a run with operator groups: a panel per group or pool of groups sharing calls
+    (skills_and_callbacks: one, general + enterprise), titled with its name, every text inside the figure."""
     from sim.report import position_view
     from sim.report.figures import common
 
@@ -211,5 +211,19 @@ def test_the_position_per_group_keeps_its_labels_inside(monkeypatch, routing_rep
     out, exp = routing_report
     assert position_view.week_figure(out, exp.replications[0].interval_s / 3600.0) is not None
     titles = [ax.get_title(loc="left") for ax in drawn[0].axes]
-    assert [t.split(":")[0] for t in titles] == ["general", "enterprise"], titles
+    assert [t.split(":")[0] for t in titles] == ["general + enterprise"], titles
     assert not cut_texts(drawn[0]), cut_texts(drawn[0])
+
+
+def test_a_long_time_axis_numbers_the_days_from_0_as_the_tables_do():
+    """Three weeks from a Sunday: the axis names each week's first day as the staffing position's tables and
+    the CSV files number it (day 0, 7, 14; it said day 1, 8, 15)."""
+    from sim.report.figures.common import pyplot, time_axis
+
+    fig, ax = pyplot().subplots()
+    ax.set_xlim(0, 21 * 24)
+    time_axis(ax, 0.0, 21 * 24.0, 6)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    pyplot().close(fig)
+    assert labels[:3] == ["Sun\nday 0", "Sun\nday 7", "Sun\nday 14"], labels

@@ -214,15 +214,19 @@ def test_the_erlang_policy_leaves_no_gap_in_any_group(tmp_path):
                                                                                             ("gb", "9", "0")}
 
 
-def test_the_skills_and_callbacks_run_shows_a_position_per_group(routing_report):
-    """skills_and_callbacks: a position for general and enterprise (no longer "none"), their rostered hours
-    adding up to the run's operator_hours, on the page with the group named in the failing intervals."""
+def test_the_skills_and_callbacks_run_shows_the_groups_sharing_calls_as_one_pool(routing_report):
+    """skills_and_callbacks: general and enterprise take each other's calls after 30 s, so they have one position,
+    their pool's (no longer "none", nor one per group against a split of the calls the run does not make), their
+    rostered hours each given and adding up to the run's operator_hours; on the page with each group named in the
+    failing intervals."""
     out, _ = routing_report
     summary = json.loads((out / "summary.json").read_text())
     pos = summary["staffing_position"]
-    assert "why" not in pos and [g["group"] for g in pos["groups"]] == ["general", "enterprise"]
+    assert "why" not in pos and [g["group"] for g in pos["groups"]] == ["general + enterprise"]
+    pool = pos["groups"][0]
+    assert pool["members"] == ["general", "enterprise"] and pool["required_h"] > 0
     assert pos["total"]["scheduled_h"] == pytest.approx(summary["kpis"]["operator_hours"]["mean"])
-    assert all(g["required_h"] > 0 for g in pos["groups"])
+    assert sum(pool["scheduled_h_by_group"].values()) == pytest.approx(pool["scheduled_h"])
     with (out / "staffing_gap.csv").open() as fh:
         assert next(csv.reader(fh))[0] == "group"
     html = (out / "report.html").read_text()

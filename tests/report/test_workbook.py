@@ -67,3 +67,31 @@ def test_no_workbook_when_switched_off(tmp_path):
         out_dir=out)
     assert not (out / "report.xlsx").exists()
     assert "report.xlsx" not in json.loads((out / "summary.json").read_text())["files"]
+
+
+def test_a_table_too_large_for_the_workbook_is_left_out_and_named(run_report, tmp_path, monkeypatch):
+    """A CSV file of more cells than the limit (a year of half-hours in several replications: 20 s of openpyxl
+    for intervals.csv alone) is not a sheet; the sheet ``Left out`` names it with its rows, and the logs too; the
+    other files are sheets as before."""
+    import shutil
+
+    from sim.report import workbook
+
+    out, _ = run_report
+    summary = json.loads((out / "summary.json").read_text())
+    names = [n for n in summary["files"] if n.endswith(".csv")]
+    for n in names:
+        shutil.copy(out / n, tmp_path / n)
+    (tmp_path / "calls.csv").write_text("attempt,wait_s\n1,2.5\n2,0\n", encoding="utf-8")
+    shape = {n: (len(_csv(out / n)) - 1, len(_csv(out / n)[0])) for n in names}
+    cells = shape["intervals.csv"][0] * shape["intervals.csv"][1]
+    over = [n for n in names if shape[n][0] * shape[n][1] > cells - 1]
+    assert "intervals.csv" in over and len(over) < len(names)
+    monkeypatch.setattr(workbook, "MAX_SHEET_CELLS", cells - 1)
+    workbook.write_run_workbook(tmp_path, summary, [*names, "calls.csv"])
+    book = openpyxl.load_workbook(tmp_path / "report.xlsx")
+    assert not {n[:-4] for n in over} & set(book.sheetnames) and book.sheetnames[-1] == "Left out"
+    assert {n[:-4] for n in names if n not in over} <= set(book.sheetnames)
+    left = list(book["Left out"].iter_rows(values_only=True))
+    assert [r[:2] for r in left[1:]] == [*((n, shape[n][0]) for n in over), ("calls.csv", 2)]
+    assert f"{cells:,} cells" in left[1 + over.index("intervals.csv")][2]

@@ -101,3 +101,35 @@ def test_deferred_load_is_the_moving_average_over_the_deadline():
     np.testing.assert_allclose(got, want, rtol=1e-9)
     with pytest.raises(ValueError, match="unknown offered-load method"):
         interval_load("max", starts, ends, rates, make_distribution(DistConfig("constant", value=1.0), "c"), edges)
+
+
+def test_the_grid_of_whole_seconds_is_found_or_refused():
+    """The largest step of which every time is a multiple; none for a time that is not whole seconds or a span of
+    more steps than allowed (a lattice larger than the matrix it replaces)."""
+    from sim.analysis.offered_load import grid_step
+
+    hours, halves = np.arange(0.0, 7200.0 * 4, 3600.0), np.arange(0.0, 7200.0 * 4 + 1, 1800.0)
+    assert grid_step(hours, hours + 3600.0, halves, most=100) == 1800.0
+    assert grid_step(hours + 60.0, hours + 3600.0, halves, most=1000) == 60.0
+    assert grid_step(hours + 60.0, hours + 3600.0, halves, most=100) is None
+    assert grid_step(hours + 0.5, hours + 3600.0, halves, most=10 ** 9) is None
+
+
+@pytest.mark.parametrize("family", [*FAMILIES, "empirical", "constant"])
+def test_the_load_on_a_grid_is_the_direct_computation_to_the_last_bit(family, monkeypatch):
+    """Pieces of a year of hours (random rates, some zero) against its half-hours: the load gathered from H at
+    whole numbers of 30-minute steps equals, bit for bit, H computed at every difference of a bound and a piece."""
+    import sim.analysis.offered_load as ol
+
+    cfg = {"empirical": DistConfig("empirical", values=[5.0, 60.0, 61.0, 900.0]),
+           "constant": DistConfig("constant", value=2 * 86400.0)}.get(family) or FAMILIES[family][0]
+    d = make_distribution(cfg, "x")
+    rng = np.random.default_rng(5)
+    starts = np.arange(-24, 40 * 24) * 3600.0
+    rates = np.where(rng.random(starts.size) < 0.2, 0.0, rng.gamma(2.0, 0.01, starts.size))
+    edges = np.arange(40 * 48 + 1) * 1800.0
+    assert ol.grid_step(starts, starts + 3600.0, edges, most=10 ** 6) == 1800.0
+    fast = infinite_server_load(starts, starts + 3600.0, rates, d, edges)
+    monkeypatch.setattr(ol, "grid_step", lambda *a, **k: None)
+    direct = infinite_server_load(starts, starts + 3600.0, rates, d, edges)
+    assert np.array_equal(fast, direct) and fast[-1] > 0

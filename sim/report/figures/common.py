@@ -174,8 +174,9 @@ def time_axis(ax: Any, start_h: float, end_h: float, start_weekday: int, show_la
     date of time 0 of a dated scenario: ``Mon 29 Sep``).
 
     Up to 2 days: a tick every 3 or 6 hours labelled ``Mon 09:00``.  Up to 2 weeks: the weekday at each
-    midnight (with the day number past a week) and minor ticks every 6 hours (labelled when there is
-    room).  Longer: a tick every week (every few days on a wide axis), a minor tick every day.
+    midnight (with the day number past a week: day 0 the run's first, as in the tables and CSV files) and
+    minor ticks every 6 hours (labelled when there is room).  Longer: a tick every week (every few days on a
+    wide axis), a minor tick every day.
     ``narrow``: the axes take half the figure's width (fewer labels).
     """
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
@@ -187,7 +188,7 @@ def time_axis(ax: Any, start_h: float, end_h: float, start_weekday: int, show_la
         if start_date is not None:  # the date under the weekday
             return weekday_of(h, start_weekday, start_date).replace(" ", "\n", 1)
         name = weekday_of(h, start_weekday)
-        return f"{name}\nday {int(h // 24) + 1}" if long_run else name
+        return f"{name}\nday {int(h // 24)}" if long_run else name  # from day 0, as the tables and CSV files
 
     if span <= 48:
         step = (3 if span <= 24 else 6) * (2 if narrow else 1)
