@@ -180,3 +180,17 @@ def hand_interval(values: Sequence[float], level: float = 0.95, lo: float = -mat
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
     half = T_QUANTILE[(level, n - 1)] * sd / math.sqrt(n)
     return mean, min(max(mean - half, lo), hi), min(max(mean + half, lo), hi)
+
+
+def erlang_c_agents(load: float, handle_s: float, threshold_s: float, service_level: float, asa_s: float) -> int:
+    """The fewest agents whose Erlang C service level P(wait <= threshold) reaches ``service_level`` and whose mean
+    wait is at most ``asa_s``: the textbook formulas, with C(c, a) = (a^c/c! x c/(c-a)) / (sum_{k<c} a^k/k! +
+    a^c/c! x c/(c-a)), P(wait <= t) = 1 - C e^{-(c-a) t / handle}, ASA = C x handle / (c - a)."""
+    c = int(load) + 1
+    while True:
+        top = load ** c / math.factorial(c) * c / (c - load)
+        wait_p = top / (sum(load ** k / math.factorial(k) for k in range(c)) + top)
+        if (1.0 - wait_p * math.exp(-(c - load) * threshold_s / handle_s) >= service_level
+                and wait_p * handle_s / (c - load) <= asa_s):
+            return c
+        c += 1

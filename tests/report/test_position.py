@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+from support import erlang_c_agents
 
 from sim.analysis.staffing_gap import by_day, by_week_slot, failing_intervals, gap_table, totals
 from sim.report.position import worst
@@ -106,20 +107,6 @@ TWO_GROUPS = ["experiment.horizon_h=4", "experiment.warmup_h=0", "experiment.rep
               "staffing.target.service_level=0.8", "staffing.target.asa_s=15", "report.plots=false"]
 
 
-def _erlang_c_agents(load: float, handle_s: float, threshold_s: float, service_level: float, asa_s: float) -> int:
-    """The fewest agents whose Erlang C service level P(wait <= threshold) reaches ``service_level`` and whose mean
-    wait is at most ``asa_s``: the textbook formulas, with C(c, a) = (a^c/c! x c/(c-a)) / (sum_{k<c} a^k/k! +
-    a^c/c! x c/(c-a)), P(wait <= t) = 1 - C e^{-(c-a) t / handle}, ASA = C x handle / (c - a)."""
-    c = int(load) + 1
-    while True:
-        top = load ** c / math.factorial(c) * c / (c - load)
-        wait_p = top / (sum(load ** k / math.factorial(k) for k in range(c)) + top)
-        if (1.0 - wait_p * math.exp(-(c - load) * threshold_s / handle_s) >= service_level
-                and wait_p * handle_s / (c - load) <= asa_s):
-            return c
-        c += 1
-
-
 @pytest.fixture(scope="module")
 def two_groups(tmp_path_factory):
     from sim.api import compose_config, run
@@ -138,7 +125,7 @@ def test_each_group_is_staffed_against_the_erlang_c_requirement_of_its_own_load(
     from sim.report.text import kpi_table
 
     out, exp = two_groups
-    need = {g: math.ceil(_erlang_c_agents(load, 240.0, 20.0, 0.8, 15.0) / 0.8)
+    need = {g: math.ceil(erlang_c_agents(load, 240.0, 20.0, 0.8, 15.0) / 0.8)
             for g, load in (("ga", 6.0), ("gb", 4.0))}
     assert need == {"ga": 13, "gb": 9}
     summary = json.loads((out / "summary.json").read_text())

@@ -8,6 +8,7 @@ import json
 import math
 
 import pytest
+from support import erlang_c_agents
 
 #: Three groups, 3,600 calls a day of 240 s (10 Erlang), callers who (nearly) never hang up (Erlang C): category
 #: ``all`` (50%, 5 Erlang) goes to ga and at once also to gb, ``b`` (30%, 3 Erlang) to gb alone, ``c`` (20%, 2
@@ -19,19 +20,6 @@ POOLS = ["experiment.horizon_h=4", "experiment.warmup_h=0", "experiment.replicat
          "routing.groups={ga:{operators:6},gb:{operators:6,target:{service_level:0.9}},gc:{operators:3}}",
          "routing.skills={all:[ga,gb],b:[gb],c:[gc]}", "routing.overflow_after_s=0",
          "staffing.target.service_level=0.8", "staffing.target.asa_s=15", "report.plots=false"]
-
-
-def _erlang_c_agents(load: float, handle_s: float, threshold_s: float, service_level: float, asa_s: float) -> int:
-    """The fewest agents whose Erlang C service level P(wait <= threshold) reaches ``service_level`` and whose mean
-    wait is at most ``asa_s`` (the textbook formulas, as in test_position.py)."""
-    c = int(load) + 1
-    while True:
-        top = load ** c / math.factorial(c) * c / (c - load)
-        wait_p = top / (sum(load ** k / math.factorial(k) for k in range(c)) + top)
-        if (1.0 - wait_p * math.exp(-(c - load) * threshold_s / handle_s) >= service_level
-                and wait_p * handle_s / (c - load) <= asa_s):
-            return c
-        c += 1
 
 
 @pytest.fixture(scope="module")
@@ -51,11 +39,11 @@ def test_groups_sharing_calls_are_set_against_one_requirement_for_their_calls_to
     from sim.report.text import kpi_table
 
     out, _ = pools_run
-    pool = math.ceil(_erlang_c_agents(8.0, 240.0, 20.0, 0.9, 15.0) / 0.8)
-    alone = math.ceil(_erlang_c_agents(2.0, 240.0, 20.0, 0.8, 15.0) / 0.8)
+    pool = math.ceil(erlang_c_agents(8.0, 240.0, 20.0, 0.9, 15.0) / 0.8)
+    alone = math.ceil(erlang_c_agents(2.0, 240.0, 20.0, 0.8, 15.0) / 0.8)
     assert (pool, alone) == (17, 7)
-    assert math.ceil(_erlang_c_agents(5.0, 240.0, 20.0, 0.8, 15.0) / 0.8) + \
-        math.ceil(_erlang_c_agents(3.0, 240.0, 20.0, 0.9, 15.0) / 0.8) == 18
+    assert math.ceil(erlang_c_agents(5.0, 240.0, 20.0, 0.8, 15.0) / 0.8) + \
+        math.ceil(erlang_c_agents(3.0, 240.0, 20.0, 0.9, 15.0) / 0.8) == 18
     summary = json.loads((out / "summary.json").read_text())
     pos = summary["staffing_position"]
     got = {g["group"]: g for g in pos["groups"]}
