@@ -53,6 +53,7 @@ class Table:
     rows: List[List[Any]]
     note: str = ""
     in_markdown: bool = True  # False: report.md shows the same numbers elsewhere
+    folded: bool = False  # the page shows the rows on request (a long table: its title and note stay in view)
 
 
 @dataclass

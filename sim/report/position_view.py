@@ -78,6 +78,10 @@ def totals_table(pos: Mapping[str, Any], currency: str) -> Table:
                   "cost of the gap", "intervals"], rows, note)
 
 
+#: Rows of the gap by day shown at once; a longer table (a long run) is folded, its rows shown on request.
+FOLD_ROWS = 14
+
+
 def day_table(pos: Mapping[str, Any]) -> Table:
     """Operator-hours scheduled and required per day of the run (per group with groups), and the gap."""
     grouped = "total" in pos
@@ -87,7 +91,7 @@ def day_table(pos: Mapping[str, Any]) -> Table:
     return Table("The gap by day", ["day", "weekday", *(["group"] if grouped else []), "scheduled",
                                     "required (erlang)", "gap", "gap %"], rows,
                  "Days counted from the run's start (day 0), over the measurement window. Per interval: "
-                 "staffing_gap.csv; per interval of the week: staffing_gap_week.csv.")
+                 "staffing_gap.csv; per interval of the week: staffing_gap_week.csv.", folded=len(rows) > FOLD_ROWS)
 
 
 def failing_table(pos: Mapping[str, Any]) -> Table:

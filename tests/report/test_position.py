@@ -219,3 +219,21 @@ def test_the_skills_and_callbacks_run_shows_the_groups_sharing_calls_as_one_pool
     html = (out / "report.html").read_text()
     assert "No staffing position" not in html and "enterprise" in html[html.index('id="position"'):
                                                                        html.index('id="headline"')]
+
+
+def test_the_gap_by_day_of_a_long_run_is_folded():
+    """Two weeks of days are shown at once; a longer run's table (a year: 366 rows, a page 24,000 px tall) keeps
+    its title and note in view and shows its rows on request (<details>)."""
+    from sim.report.pages import environment
+    from sim.report.position_view import FOLD_ROWS, day_table
+
+    def pos(days: int) -> dict:
+        return {"by_day": [{"day": d, "weekday": "Mon", "scheduled_h": 10.0, "required_h": 12.0, "gap_h": -2.0,
+                            "gap_pct": -16.7} for d in range(days)]}
+
+    assert not day_table(pos(FOLD_ROWS)).folded and day_table(pos(FOLD_ROWS + 1)).folded
+    table = environment().from_string('{% import "macros.html.j2" as m %}{{ m.table(t) }}').render
+    long, short = table(t=day_table(pos(366))), table(t=day_table(pos(7)))
+    assert "<details><summary>366 rows</summary>" in long and long.index("The gap by day") < long.index("<details>")
+    assert long.count("<tr>") == 367 and "Days counted from" in long
+    assert "<details>" not in short and short.count("<tr>") == 8
