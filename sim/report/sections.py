@@ -23,6 +23,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar
 
 import numpy as np
 
+from sim.config.routing import has_online
 from sim.report import routing_view, staffing_view, units_staffing
 from sim.report.drawing import draw_sections
 from sim.report.figures import backoffice, diagnostics, flow, frontline
@@ -65,7 +66,8 @@ def _service(rd: RunData) -> Section:
 
 
 def _queues(rd: RunData) -> Section:
-    return Section("queues", "Calls waiting and the online backlog", figures=[frontline.queues(rd)])
+    title = "Calls waiting and the online backlog" if has_online(rd.cfg) else "Calls waiting"
+    return Section("queues", title, figures=[frontline.queues(rd)])
 
 
 def _work_orders(rd: RunData) -> Optional[Section]:

@@ -277,3 +277,16 @@ def test_config_differences(compose):
     assert (diffs["scenario"].value, diffs["calls.patience_s.mean"].value) == ("single_queue", "90.0"), diffs
     assert "experiment.confidence" not in diffs and (diffs["calls.handle_s.mean"].value,
                                                      diffs["calls.handle_s.mean"].default) == ("240.0", "180.0")
+
+
+def test_a_scenario_without_online_work_has_no_online_backlog(tmp_path):
+    """Phone only (single_queue): the queues section and figure show calls waiting alone - no empty online-backlog
+    panel, no acceptance deadline (a run with online work keeps both: test_run_report.py)."""
+    from sim.api import compose_config, run
+
+    small = ["experiment.horizon_h=2", "experiment.warmup_h=0", "experiment.replications=1", "experiment.jobs=1",
+             "experiment.progress=false", "report.xlsx=false"]
+    run(compose_config("single_queue", small), out_dir=tmp_path / "phone")
+    html = (tmp_path / "phone" / "report.html").read_text(encoding="utf-8")
+    assert "<h2>Calls waiting</h2>" in html and "online backlog" not in html.lower()
+    assert "acceptance deadline" not in html and (tmp_path / "phone" / "figures" / "queues.png").is_file()

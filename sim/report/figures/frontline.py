@@ -17,6 +17,7 @@ from typing import Any, List, Optional, Sequence, Union
 import numpy as np
 
 from sim.config.kpi_catalog import kpi_display
+from sim.config.routing import has_online
 from sim.report.figures.common import (
     clip_band,
     clock,
@@ -267,6 +268,9 @@ def queues(rd: RunData) -> Figure:
                   [Line("mean_calls_waiting", "calls waiting", SERIES["calls_waiting"])])
     online = Panel("Online backlog", "submissions (time average)",
                    [Line("online_waiting", "online submissions waiting", SERIES["online_backlog"])])
+    if not has_online(rd.cfg):  # a scenario without online work: no empty backlog panel, no deadline
+        return build(rd, "queues", "Queues: calls waiting", [calls], "Time-average number of calls waiting for an "
+                     "operator.", 2.0)
     deadline = rd.cfg.online.deadline_h
     caption = (f"Time-average number of calls waiting for an operator, and of online submissions waiting to be "
                f"accepted (operators take them when no call waits; the acceptance deadline is {deadline:g} h).")
