@@ -14,6 +14,7 @@ from typing import Mapping
 #: The parts of the report :func:`sim.report.outputs.write_outputs` clocks, in the order shown: they can take long.
 PARTS = ("staffing position", "figures, pages and workbook", "workbook")
 
+
 def duration_text(seconds: float) -> str:
     """A duration as read on a clock: ``6.0 s``, ``43 s``, ``2 min 10 s``, ``1 h 02 min``."""
     if seconds < 10:
