@@ -281,6 +281,8 @@ def open_note(name: str, entry: Optional[Mapping[str, Any]]) -> str:
     if entry.get("high") is None:
         return f"{100 * entry['open_share']:.2f}% {what}: at least {lo}{suffix}, no upper bound"
     hi = format_value(name, high.get("mean")) if high.get("mean") is not None else "n/a"
+    if lo == hi and lo != "n/a":  # the open ones cannot move it, at the precision shown
+        return f"{100 * entry['open_share']:.2f}% {what}: {lo} either way{suffix}"
     return f"{100 * entry['open_share']:.2f}% {what}: {lo} to {hi}{suffix}"
 
 

@@ -79,3 +79,6 @@ def test_a_verdict_stands_only_if_the_open_orders_cannot_change_it():
     assert judged("time_to_close_p90_h", {"mean": 90.0, "ci_low": 88.0, "ci_high": 92.0}, 120.0, p90).status \
         == "unclear"
     assert open_note("time_to_close_p90_h", p90) == "20.00% not yet closed: at least 4.09 days, no upper bound"
+    # a median the few open orders cannot move reads once, not "3.34 days to 3.34 days"
+    median = {"open_share": 0.0239, "method": "kaplan_meier", "low": {"mean": 80.16}, "high": {"mean": 80.17}}
+    assert open_note("time_to_close_median_h", median) == "2.39% not yet closed: 3.34 days either way"
