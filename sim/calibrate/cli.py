@@ -63,8 +63,9 @@ def _parser() -> argparse.ArgumentParser:
         for opt, what in (("--fit-from", "first date of the fit window (default: the log's first)"),
                           ("--fit-to", "last date of the fit window (default: the log's last)"),
                           ("--holdout-from", f"first date of the hold-out, {judged} (default: the day after the fit "
-                                             f"window)"),
-                          ("--holdout-to", "last date of the hold-out (default: the log's last)")):
+                                             f"window; a hold-out runs only when this or --holdout-to is given)"),
+                          ("--holdout-to", "last date of the hold-out (default: the log's last; a hold-out runs only "
+                                           "when this or --holdout-from is given)")):
             s.add_argument(opt, default=None, metavar="YYYY-MM-DD", help=f"{what}; dates are inclusive")
         if kind == "calls":
             s.add_argument("--holdout-hours", default="0-24", metavar="H1-H2",
