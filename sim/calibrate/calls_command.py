@@ -46,9 +46,9 @@ def fit(a: argparse.Namespace, fmt: LogFormat) -> CallCalibration:
     try:
         cal = calibrate_calls(log if windows.whole else subset_calls(log, windows.fit), opts)
     except ValueError as exc:
-        raise ConfigError("LOG", a.log, f"{exc} (fit window {windows.fit.label()})") from None
+        raise (ConfigError("LOG", a.log, str(exc)) if windows.whole else
+               windows.error("fit", f"cannot be fitted: {exc}")) from None
     cal.source = log
-    a.windows = windows
     if windows.holdout is not None and not a.no_backtest:  # before any simulation: the scored hours hold calls
         hours = np.floor(subset_calls(log, windows.holdout).arrive_local_s % 86400.0 / 3600.0)
         if not np.any((hours >= a.holdout_hours[0]) & (hours < a.holdout_hours[1])):

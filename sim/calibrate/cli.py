@@ -166,14 +166,7 @@ def run(argv: Sequence[str]) -> List[str]:
         from sim.calibrate import calls_command as cmd
     else:
         from sim.calibrate import requests_command as cmd  # type: ignore[no-redef]
-    try:
-        fitted = cmd.fit(a, fmt)
-    except ConfigError as exc:  # the log read, a fit failing on a window's rows: blamed on the window's options
-        windows = getattr(a, "windows", None)
-        if exc.key != "LOG" or windows is None or windows.whole:
-            raise
-        rule = exc.rule.removesuffix(f" (fit window {windows.fit.label()})")
-        raise windows.error("fit", f"cannot be fitted: {rule}") from None
+    fitted = cmd.fit(a, fmt)
     old = scenario.read_text(encoding="utf-8") if scenario.exists() else None
     scenario.parent.mkdir(parents=True, exist_ok=True)
     scenario.write_text(cmd.scenario_text(fitted, a.name, command), encoding="utf-8")

@@ -142,7 +142,8 @@ def log_days(arrive_local_s: np.ndarray) -> Tuple[int, int]:
 def resolve(a: Any, info: LogInfo, arrive_local_s: np.ndarray,
             max_holdout_days: Optional[int] = MAX_HOLDOUT_DAYS) -> Windows:
     """The windows of the options ``a`` on a log (``info``, its rows' local arrival times), checked; also kept
-    as ``a.windows``, so that a fit failing on the window's rows is blamed on its options (:meth:`Windows.error`).
+    as ``a.windows`` (the report reads them; a fit failing on the window's rows is blamed on its options:
+    :meth:`Windows.error`).
 
     Parameters
     ----------
