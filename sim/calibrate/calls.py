@@ -331,15 +331,17 @@ def patience_written(cal: CallCalibration, rep: CensoredReport) -> str:
     queue found (:mod:`sim.calibrate.patience`) or where fewer than :data:`MIN_SHAPE_EVENTS` abandonments leave a
     shape unidentified, else the family within the band (``rep.chosen.family``) or ``"empirical"`` (the
     Kaplan-Meier curve)."""
-    if held_for_queue(cal) or rep.km.n_events < MIN_SHAPE_EVENTS:
+    if exponential_reason(cal, rep):
         return "exponential"
     return "empirical" if rep.empirical else rep.chosen.family
 
 
-def held_for_queue(cal: CallCalibration) -> bool:
-    """Whether the scenario holds the exponential patience because the patience depends on the queue found (not
-    because the exponential is the best family within the band)."""
-    return cal.queue_found is not None and cal.queue_found.depends
+def exponential_reason(cal: CallCalibration, rep: CensoredReport) -> Optional[str]:
+    """Why the scenario holds the exponential patience for ``rep`` whatever family fits best: ``"queue"`` (the
+    patience depends on the queue found), ``"few"`` (fewer than :data:`MIN_SHAPE_EVENTS` abandonments); else None."""
+    if cal.queue_found is not None and cal.queue_found.depends:
+        return "queue"
+    return "few" if rep.km.n_events < MIN_SHAPE_EVENTS else None
 
 
 def calibration_json(cal: CallCalibration) -> Dict[str, Any]:

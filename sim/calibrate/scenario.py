@@ -19,7 +19,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Union
 
-from sim.calibrate.calls import MIN_SHAPE_EVENTS, CallCalibration, held_for_queue, patience_written, pickup_json
+from sim.calibrate.calls import (
+    MIN_SHAPE_EVENTS,
+    CallCalibration,
+    exponential_reason,
+    patience_written,
+    pickup_json,
+)
 from sim.calibrate.fitting import FitReport
 from sim.calibrate.survival import CensoredReport, empirical_values
 
@@ -120,13 +126,12 @@ def patience_value(rep: CensoredReport, written: str) -> Dict[str, Any]:
     return _round_spec(rep.fits[written].spec())
 
 
-def _patience_comment(src: str, rep: CensoredReport, what: str, written: str, for_queue: bool) -> str:
+def _patience_comment(src: str, rep: CensoredReport, what: str, written: str, reason: Optional[str]) -> str:
     km_median = rep.km.quantile(0.5)
     how = ("exponential, its rate the abandonments per second waited: the patience depends on the queue the "
-           "caller found (log-rank test, calibration.html), which no one curve fits" if for_queue else
+           "caller found (log-rank test, calibration.html), which no one curve fits" if reason == "queue" else
            f"exponential, its rate the abandonments per second waited: fewer than {MIN_SHAPE_EVENTS} abandonments "
-           "leave any other shape unidentified" if written == "exponential" and rep.km.n_events < MIN_SHAPE_EVENTS
-           else
+           "leave any other shape unidentified" if reason == "few" else
            f"{rep.chosen.family} (AIC among the families within 4 standard errors of the Kaplan-Meier curve)"
            if written != "empirical" else
            f"no family within 4 standard errors of the Kaplan-Meier curve: 200 quantiles of the curve, "
@@ -140,7 +145,7 @@ def _patience_item(cal: CallCalibration, rep: CensoredReport, src: str, what: st
     """``patience_s``: what :func:`sim.calibrate.calls.patience_written` chooses for ``rep``, with its comment."""
     written = patience_written(cal, rep)
     return Item("patience_s", patience_value(rep, written),
-                _patience_comment(src, rep, what, written, held_for_queue(cal)))
+                _patience_comment(src, rep, what, written, exponential_reason(cal, rep)))
 
 
 def pickup_items(cal: CallCalibration, src: str) -> List[Item]:
