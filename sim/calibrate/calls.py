@@ -348,7 +348,8 @@ def calibration_json(cal: CallCalibration) -> Dict[str, Any]:
     """The fitted values as ``calibration.json`` holds them (before the back-test is added)."""
     a = cal.arrivals
     p = {**cal.patience.as_dict(), "queue_found": cal.queue_found.as_dict() if cal.queue_found else None,
-         "in_scenario": patience_written(cal, cal.patience)}
+         "in_scenario": patience_written(cal, cal.patience),
+         "exponential_because": exponential_reason(cal, cal.patience)}
     return {
         "kind": "calls", "log": cal.log.info.as_dict(), "calls_offered": cal.log.n,
         "first_attempts": int(cal.first.sum()),

@@ -23,12 +23,12 @@ from sim.calibrate.page import fmt_value as _f
 def for_queue(p: Dict[str, Any]) -> bool:
     """Whether the scenario holds the exponential patience because the patience depends on the queue found
     (``p``: ``calibration.json`` -> ``patience_s``)."""
-    return p["in_scenario"] == "exponential" and bool((p.get("queue_found") or {}).get("depends"))
+    return p.get("exponential_because") == "queue"
 
 
 def few_events(p: Dict[str, Any]) -> bool:
     """Whether the scenario holds the exponential patience for want of abandonments (not for the queue found)."""
-    return p["in_scenario"] == "exponential" and not for_queue(p) and p["n_events"] < MIN_SHAPE_EVENTS
+    return p.get("exponential_because") == "few"
 
 
 def patience_held(p: Dict[str, Any]) -> str:

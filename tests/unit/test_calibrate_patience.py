@@ -127,6 +127,7 @@ def test_the_texts_say_the_queue_made_the_choice_only_where_it_did():
 
     from sim.calibrate.patience_page import patience_held
     from sim.calibrate.patience_page import written_text as _written_text
+    from sim.calibrate.calls import exponential_reason
     from sim.calibrate.patience import QueueDependence
     from sim.calibrate.scenario import _patience_item
     from sim.calibrate.survival import fit_censored
@@ -137,7 +138,9 @@ def test_the_texts_say_the_queue_made_the_choice_only_where_it_did():
     assert rep is not None and rep.chosen.family == "exponential" and not rep.empirical
     for p in (0.39, 1e-9):
         q = QueueDependence(split=2, statistic=-0.9 if p > 0.1 else -6.0, pvalue=p, rows=[])
-        pj = {**rep.as_dict(), "queue_found": q.as_dict(), "in_scenario": "exponential"}
+        because = exponential_reason(SimpleNamespace(queue_found=q), rep)  # type: ignore[arg-type]
+        pj = {**rep.as_dict(), "queue_found": q.as_dict(), "in_scenario": "exponential",
+              "exponential_because": because}
         line, page = patience_held(pj), _written_text(pj)
         item = _patience_item(SimpleNamespace(queue_found=q), rep, "the log", "calls")  # type: ignore[arg-type]
         says = [("depends on the queue" in t) for t in (line, item.comment)]
