@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Dict, List, Optional, Sequence
 
 from sim.calibrate import figures as fg
 from sim.calibrate.arrivals import WEEKDAYS
 from sim.calibrate.page import Figure, Section, Table, log_section, render_page
+from sim.calibrate.page import fmt_value as _f
 from sim.calibrate.requests import RequestCalibration
-
-
-def _f(v: Any, fmt: str = "{:.3g}") -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "n/a"
-    return fmt.format(v)
 
 
 def unidentified_requests(cal: RequestCalibration) -> List[str]:
