@@ -117,7 +117,10 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
     if cfg.report.print_table:
         page = report_dir / "report.html" if cfg.report.html else report_dir
         if multirun:  # the sweep ends with the variants side by side
-            print(f"{report_dir.name} ({' '.join(HydraConfig.get().overrides.task) or 'no overrides'}): "
+            from sim.config.overrides import shown_overrides
+
+            shown = " ".join(shown_overrides(HydraConfig.get().overrides.task)) or "no overrides"
+            print(f"{report_dir.name} ({shown}): "
                   f"{took[0].lower()}{took[1:]}; report: {page}")
         else:
             print(kpi_table(summary), end="")

@@ -16,7 +16,8 @@ itself, for the command line and :func:`sim.api.compose_config` alike:
   earlier override added, is applied with ``++`` (it may add keys).
 
 Keys under ``hydra`` (``hydra.*``, ``hydra/launcher=...``) are Hydra's and pass unchanged.  Hydra records the
-rewritten overrides (``.hydra/overrides.yaml``); :func:`as_given` shows one as it was given, for the pages.
+rewritten overrides (``.hydra/overrides.yaml``); :func:`shown_overrides` shows them as they were given, for the
+pages and the terminal.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from hydra.core.override_parser.types import Override, Quote, QuotedString, Valu
 from hydra.errors import OverrideParseException
 
 from sim.config.fields import DIST_PARAMS
+from sim.config.hydra_setup import plan_form_overrides
 from sim.config.scenario_files import ScenarioSet
 from sim.config.tree import Path, Violation, dotted, lookup
 from sim.core.errors import ConfigError
@@ -191,6 +193,22 @@ def as_given(recorded: str) -> str:
     shown = [{k: v for k, v in x.items() if not (k in DIST_PARAMS and v is None)}
              if isinstance(x, dict) and isinstance(x.get("dist"), str) else x for x in values]
     return f"{ov.key_or_group}={','.join(_text(v) for v in shown)}"
+
+
+def shown_overrides(recorded: Sequence[str]) -> List[str]:
+    """Recorded overrides (``.hydra/overrides.yaml``, Hydra's task overrides) as the command line gave them: each
+    through :func:`as_given`, without the plan forms :func:`sim.config.hydra_setup.plan_form_overrides` appended
+    (``staffing.shifts=[]`` after ``staffing.operators=40``).
+
+    Examples
+    --------
+    >>> shown_overrides(["staffing.operators=40", "staffing.half_hourly=[]", "staffing.shifts=[]"])
+    ['staffing.operators=40']
+    """
+    recorded = [str(o) for o in recorded]
+    typed = next((recorded[:k] for k in range(len(recorded) + 1) if plan_form_overrides(recorded[:k]) == recorded),
+                 recorded)
+    return [as_given(o) for o in typed]
 
 
 def prepare_overrides(args: Sequence[str], scenarios: ScenarioSet, default_scenario: str) -> List[str]:

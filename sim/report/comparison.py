@@ -93,10 +93,10 @@ def _variant(folder: Path) -> Dict[str, Any]:
     if (hydra_dir / "overrides.yaml").exists():
         import yaml
 
-        from sim.config.overrides import as_given
+        from sim.config.overrides import shown_overrides
 
         try:
-            overrides = [as_given(str(o)) for o in (yaml.safe_load((hydra_dir / "overrides.yaml").read_text()) or [])]
+            overrides = shown_overrides(yaml.safe_load((hydra_dir / "overrides.yaml").read_text()) or [])
             hydra_yaml = hydra_dir / "hydra.yaml"
             hydra_cfg = yaml.safe_load(hydra_yaml.read_text()) if hydra_yaml.exists() else {}
             job_num = (hydra_cfg or {}).get("hydra", {}).get("job", {}).get("num")

@@ -288,3 +288,33 @@ def test_the_run_page_shows_the_overrides_as_given(tmp_path):
     assert "++calls.patience_s" in recorded and "cv:null" in recorded  # Hydra's record: the rewrite
     page = (out / "report.html").read_text(encoding="utf-8")
     assert typed in page and "++calls.patience_s" not in page
+
+
+@pytest.mark.parametrize("recorded, shown", [
+    (["staffing.operators=40", "staffing.half_hourly=[]", "staffing.shifts=[]"], ["staffing.operators=40"]),
+    (["feedback.staffing.shifts=[{start:8,hours:8,count:3}]", "feedback.staffing.operators=0",
+      "feedback.staffing.half_hourly=[]"], ["feedback.staffing.shifts=[{start:8,hours:8,count:3}]"]),
+    (["++routing.groups.A.operators=5", "++routing.groups.A.half_hourly=[]", "++routing.groups.A.shifts=[]"],
+     ["routing.groups.A.operators=5"]),
+    (["staffing.half_hourly=[]"], ["staffing.half_hourly=[]"]),  # typed on its own: kept
+    (["scale=0.1"], ["scale=0.1"]),
+    ([], []),
+])
+def test_recorded_overrides_lose_the_plan_forms_the_command_line_added(recorded, shown):
+    """A plan form given on the command line empties the others (``plan_form_overrides``); Hydra records those
+    too, and the terminal's per-variant line and the pages showed them as if typed."""
+    from sim.config.overrides import shown_overrides
+
+    assert shown_overrides(recorded) == shown
+
+
+def test_a_sweeps_variant_lines_show_only_the_typed_overrides(tmp_path, capsys):
+    from sim.cli import main
+
+    main(["-m", "scenario=single_queue", *FAST, "staffing.operators=40,45", f"report.dir={tmp_path / 'sweep'}",
+          "report.plots=false"])
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("variant_")]
+    assert len(lines) == 2 and "staffing.operators=45" in lines[1]
+    assert not any("half_hourly" in x or "shifts=" in x for x in lines), lines
+    page = (tmp_path / "sweep" / "variant_1" / "report.html").read_text(encoding="utf-8")
+    assert "staffing.operators=45" in page and "staffing.shifts=[]" not in page
