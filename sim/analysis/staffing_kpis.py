@@ -20,7 +20,7 @@ Pure functions of the records (:class:`~sim.records.intervals.ReplicationResult`
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -33,6 +33,17 @@ TARGET_METRICS: Dict[str, tuple[str, bool]] = {
 #: Which demand defines an interval for each target's metric (an interval without it has nothing to meet).
 DEMAND: Dict[str, str] = {"service_level": "attempts", "abandon_rate": "attempts", "asa_s": "attempts",
                           "online_on_time_rate": "online_offered", "max_occupancy": "attempts"}
+
+
+def strictest(targets: Iterable[Mapping[str, float]],
+              at_most: Callable[[str], bool] = lambda name: TARGET_METRICS[name][1]) -> Dict[str, float]:
+    """The strictest bound of each target among several groups' targets: the lowest of a target its metric must
+    be at most (``at_most(name)``; by default :data:`TARGET_METRICS`'s), the highest of the others."""
+    out: Dict[str, float] = {}
+    for t in targets:
+        for k, v in t.items():
+            out[k] = v if k not in out else (min if at_most(k) else max)(out[k], v)
+    return out
 
 
 def plan_hours(res: ReplicationResult) -> Dict[str, float]:

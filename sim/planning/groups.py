@@ -44,6 +44,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from sim.analysis.staffing_kpis import strictest
 from sim.analysis.theory import erlang_a_metrics
 from sim.config.schema import Config
 from sim.model.compile import Compiled, compile_config
@@ -106,11 +107,7 @@ def pooled(home: Sequence[Requirement], name: str) -> Requirement:
     work = np.sum([r.call_rate * r.mean_handle_s for r in home], axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         handle = np.where(rate > 0, work / np.where(rate > 0, rate, 1.0), first.mean_handle_s)
-    targets: dict[str, float] = {}
-    for r in home:
-        for metric, bound in r.targets.items():
-            keep = max if metric == "service_level" else min  # a service level at least, the others at most
-            targets[metric] = keep(targets.get(metric, bound), bound)
+    targets = strictest((r.targets for r in home), at_most=lambda metric: metric != "service_level")
     online = [r.online_target for r in home if r.online_target is not None]
     occupancy = [r.max_occupancy for r in home if r.max_occupancy is not None]
 

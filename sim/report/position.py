@@ -32,7 +32,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 
 from sim.analysis.staffing_gap import by_day, by_week_slot, clock, failing_intervals, gap_table, totals
-from sim.analysis.staffing_kpis import TARGET_METRICS, plan_targets, pooled_group, pooled_intervals, target_values
+from sim.analysis.staffing_kpis import plan_targets, pooled_group, pooled_intervals, strictest, target_values
 from sim.core.errors import ConfigError
 from sim.experiments.runner import ExperimentResult
 
@@ -77,15 +77,6 @@ def _required(exp: ExperimentResult, plan: Any) -> tuple[Optional[List[Any]], st
         return [(members, np.asarray(of(members).required, dtype=float)) for members in sets], ""
     except ConfigError as exc:
         return None, f"the erlang requirement cannot be computed: {exc}"
-
-
-def strictest(targets: Sequence[Mapping[str, float]]) -> Dict[str, float]:
-    """The strictest bound of each target among several groups' (the highest minimum, the lowest maximum)."""
-    out: Dict[str, float] = {}
-    for t in targets:
-        for k, v in t.items():
-            out[k] = v if k not in out else (min if TARGET_METRICS[k][1] else max)(out[k], v)
-    return out
 
 
 def _parts(exp: ExperimentResult, plan: Any) -> tuple[List[Dict[str, Any]], str]:
