@@ -46,10 +46,15 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
     ------
     sim.core.errors.ConfigError
         Bad input, with the message the command line prints: an override that cannot be parsed, an
-        unknown key, a value of the wrong type or out of range, a broken scenario file.
+        unknown key, a value of the wrong type or out of range, a broken scenario file; a setting of Hydra
+        (``hydra.run.dir=...``), which only the command line uses.
     """
     if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
         raise ConfigError("overrides", overrides, "must be a list of strings such as ['staffing.operators=650']")
+    for o in overrides:  # Hydra's settings (its run folder, logging...) act only on the command line
+        if o.lstrip("+~").split("=")[0].split(".")[0].split("/")[0] == "hydra":
+            raise ConfigError(o, o, "Hydra's settings apply to the command line only; give run() its out_dir",
+                              shown=o)
     args = [f"scenario={scenario}", *overrides]
     named, files = scenario_paths(args)  # a scenario given as the path of its file
     scenarios = register(files=files)
