@@ -117,7 +117,11 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
     if cfg.report.print_table:
         page = report_dir / "report.html" if cfg.report.html else report_dir
         if multirun:  # the sweep ends with the variants side by side
-            print(f"{report_dir.name} ({' '.join(HydraConfig.get().overrides.task) or 'no overrides'}): "
+            from sim.config.hydra_setup import typed_overrides
+            from sim.config.overrides import as_given
+
+            typed = [as_given(o) for o in typed_overrides(HydraConfig.get().overrides.task)]
+            print(f"{report_dir.name} ({' '.join(typed) or 'no overrides'}): "
                   f"{took[0].lower()}{took[1:]}; report: {page}")
         else:
             print(kpi_table(summary), end="")

@@ -173,3 +173,20 @@ def plan_form_overrides(overrides: Sequence[str]) -> List[str]:
     return [*overrides, *extra]
 
 
+
+
+def typed_overrides(recorded: Sequence[str]) -> List[str]:
+    """``recorded`` (a job's overrides as Hydra keeps them, ``.hydra/overrides.yaml``) without what
+    :func:`plan_form_overrides` added to them: the overrides as the command line gave them, for a reader
+    who did not type ``staffing.shifts=[]``.
+
+    Examples
+    --------
+    >>> typed_overrides(["staffing.operators=12", "staffing.half_hourly=[]", "staffing.shifts=[]"])
+    ['staffing.operators=12']
+    """
+    recorded = list(recorded)
+    for k in range(len(recorded) + 1):
+        if plan_form_overrides(recorded[:k]) == recorded:
+            return recorded[:k]
+    return recorded

@@ -72,7 +72,8 @@ def differences(cfg: Config) -> List[Difference]:
 
 def command_line_overrides(out_dir: Optional[Path]) -> List[str]:
     """The overrides of the command line that ran into ``out_dir`` (Hydra's ``.hydra/overrides.yaml``) as they
-    were given (:func:`sim.config.overrides.as_given`), or []."""
+    were given (:func:`sim.config.overrides.as_given`; without the plan forms that a plan given on the command
+    line empties, :func:`sim.config.hydra_setup.typed_overrides`), or []."""
     if out_dir is None:
         return []
     import yaml
@@ -82,6 +83,7 @@ def command_line_overrides(out_dir: Optional[Path]) -> List[str]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
     except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
         return []
+    from sim.config.hydra_setup import typed_overrides
     from sim.config.overrides import as_given
 
-    return [as_given(str(o)) for o in data] if isinstance(data, list) else []
+    return [as_given(o) for o in typed_overrides([str(o) for o in data])] if isinstance(data, list) else []

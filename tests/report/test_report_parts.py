@@ -290,3 +290,27 @@ def test_a_scenario_without_online_work_has_no_online_backlog(tmp_path):
     html = (tmp_path / "phone" / "report.html").read_text(encoding="utf-8")
     assert "<h2>Calls waiting</h2>" in html and "online backlog" not in html.lower()
     assert "acceptance deadline" not in html and (tmp_path / "phone" / "figures" / "queues.png").is_file()
+
+
+def test_pages_and_sweep_lines_show_the_overrides_as_typed(tmp_path):
+    """A plan given on the command line empties the scenario's other plan forms (staffing.shifts=[] ...); the
+    report's "Command-line overrides" and a sweep variant's line on the terminal show what was typed, not those
+    additions (a half-hourly plan read "staffing.operators=0" beside it)."""
+    from support import run_cli
+
+    common = ["scenario=single_queue", "scale=0.1", "experiment.horizon_h=2", "experiment.warmup_h=1",
+              "experiment.replications=1", "report.plots=false", "report.xlsx=false"]
+    plan = "staffing.half_hourly=[" + ",".join(["130"] * 48) + "]"
+    r = run_cli([*common, plan, f"report.dir={tmp_path / 'run'}"])
+    assert r.returncode == 0, r.stderr[-800:]
+    md = (tmp_path / "run" / "report.md").read_text()
+    line = next(ln for ln in md.splitlines() if "Command-line overrides" in ln)
+    assert plan in line, line
+    assert "staffing.operators=0" not in line and "staffing.shifts=[]" not in line, line
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "staffing.operators=0" not in html, "the page shows an override nobody typed"
+    r = run_cli(["-m", *common, "staffing.operators=120,130", "report.html=false", f"report.dir={tmp_path / 'sweep'}"])
+    assert r.returncode == 0, r.stderr[-800:]
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("variant_")]
+    assert len(lines) == 2 and all("staffing.shifts=[]" not in ln and "half_hourly" not in ln for ln in lines), lines
+    assert "staffing.operators=120" in lines[0], lines
