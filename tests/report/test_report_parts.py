@@ -47,9 +47,15 @@ def sq_config():
     ("calls_offered", 100, "calls_offered is a count or a level, with no better direction"),
     ("answer_rate", 95, "a share is a fraction: 0.95 for 95%"),
     ("asa_s", -1.0, "kpi.targets.asa_s=-1.0: must be >= 0"),
+    # a KPI the scenario cannot define: the target was dropped from the report (response_rate) or shown as
+    # "n/a" without a verdict (online_on_time_rate), as if accepted
+    ("response_rate", 0.98, "kpi.targets.response_rate=0.98: a work-order KPI, but this scenario has no units"),
+    ("online_on_time_rate", 0.9, "an online KPI, but this scenario has no online demand"),
+    ("resolution_rate", 0.99, "a work-order KPI, but this scenario has no units"),
 ])
 def test_targets_validation(sq_config, name, value, words):
-    """A target on an unknown KPI, on a count, or out of the KPI's domain is one clear error."""
+    """A target on an unknown KPI, on a count, out of the KPI's domain, or on a KPI the scenario cannot define is
+    one clear error (Beijing's default targets, which every scenario carries, are not judged by the last rule)."""
     import copy
 
     from sim.model.checks import validate
@@ -59,6 +65,20 @@ def test_targets_validation(sq_config, name, value, words):
     with pytest.raises(ConfigError) as err:
         validate(cfg)
     assert words in str(err.value), str(err.value)
+
+
+def test_default_targets_on_kpis_the_scenario_lacks_are_accepted(sq_config):
+    """single_queue has no units, yet carries Beijing's default resolution and satisfaction targets: they are
+    not an error (a target removed with null neither)."""
+    import copy
+
+    from sim.model.checks import validate
+
+    cfg = copy.deepcopy(sq_config)
+    assert cfg.kpi.targets["resolution_rate"] == 0.973 and not cfg.units
+    validate(cfg)
+    cfg.kpi.targets["satisfaction_rate"] = None
+    validate(cfg)
 
 
 def test_targets_on_the_command_line(tmp_path):
