@@ -21,6 +21,7 @@ from sim.config.errors import config_of
 from sim.config.hydra_private import args_parser
 from sim.config.hydra_setup import _run_dir, _sweep_dir, plan_form_overrides
 from sim.config.paths import published, staging_folder
+from sim.config.report_config import compare_to_match, compare_to_rule
 from sim.config.scenario_files import ScenarioSet
 from sim.core.errors import ConfigError
 from sim.experiments.executors import check_resources
@@ -54,6 +55,19 @@ def checked(node: Any, job: Sequence[str]) -> Any:
     check_unit_plan(cfg)  # a unit staffing policy's targets, against what each unit can reach
     check_resources(cfg)  # a Dask scheduler must answer before anything is written
     return cfg
+
+
+def check_compare_to(compare_to: str, jobs: Optional[Sequence[Sequence[str]]], sweep: bool) -> None:
+    """``report.compare_to`` must name a variant of the sweep ``jobs`` (None: the sweeper chooses the variants,
+    so the comparison judges it when the sweep ends), and is an error in a run that is no sweep (``sweep``
+    false), which would ignore it."""
+    if not str(compare_to).strip():
+        return
+    if not sweep:
+        raise ConfigError("report.compare_to", compare_to, "used only by a sweep (-m), to choose the variant the "
+                                                           "others are compared with; a single run ignores it")
+    if jobs is not None and compare_to_match(compare_to, list(enumerate(jobs))) is None:
+        raise ConfigError("report.compare_to", compare_to, compare_to_rule(compare_to, len(jobs)))
 
 
 def preflight(argv: Sequence[str], scenarios: ScenarioSet, default_scenario: str) -> Optional[Staging]:
@@ -94,11 +108,14 @@ def preflight(argv: Sequence[str], scenarios: ScenarioSet, default_scenario: str
         swept = next(o for o in task if len(variants([o], scenarios.names)) > 1)
         raise ConfigError(swept, swept, "several values are a sweep: add -m; write a list as key=[a,b], or quote "
                                         "text holding a comma", shown=swept)
-    if any(o.startswith("hydra/sweeper=") for o in args.overrides):
+    other_sweeper = any(o.startswith("hydra/sweeper=") for o in args.overrides)
+    if other_sweeper:
         jobs = jobs[:1]  # another sweeper chooses its own values: the first job stands for them
     for job in jobs:
         name = next((j.split("=", 1)[1] for j in job if j.lstrip("+").startswith("scenario=")), default_scenario)
         cfg = checked(scenarios.node(name), job)
+        check_compare_to(cfg.report.compare_to, jobs if args.multirun and not other_sweeper else None,
+                         bool(args.multirun))
     hydra_key = "hydra.sweep.dir" if args.multirun else "hydra.run.dir"
     given = next((o.split("=", 1)[1] for o in args.overrides if o.split("=", 1)[0] == hydra_key), None)
     if given is not None:  # Hydra's folder given directly: written in place

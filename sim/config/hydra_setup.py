@@ -171,5 +171,3 @@ def plan_form_overrides(overrides: Sequence[str]) -> List[str]:
     extra = [f"{'' if plan in STAFFING_PLANS else '++'}{plan}.{form}={empty}" for plan, forms in given.items()
              if forms for form, empty in PLAN_FORMS.items() if form not in forms]  # a group added may lack a key
     return [*overrides, *extra]
-
-

@@ -364,6 +364,9 @@ def why_undefined(cfg: Config, name: str) -> str | None:
         return None
     if k.pooled:
         return "computed from all replications together: it has no value per replication"
+    if k.fixed:
+        return ("fixed by the input (the plan's hours): the same in every replication, so its interval has width 0 "
+                "after any replications and the target would be met at once; choose a KPI the replications measure")
     if k.needs and not NEEDS[k.needs][0](cfg):
         return NEEDS[k.needs][1]
     return k.zero_when(cfg) if k.zero_when is not None else None

@@ -47,7 +47,8 @@ def _one_of(key: str, value: Any, names: Any, what: str) -> None:
 
 
 def _kpis(cfg: Any) -> None:
-    from sim.config.kpi_catalog import headline_kpis, kpi_display, kpi_domain, why_undefined
+    from sim.config.kpi_catalog import headline_kpis, is_pooled, kpi_display, kpi_domain, why_undefined
+    from sim.config.schema import BEIJING_TARGETS
 
     judged = [n for n in headline_kpis() if kpi_display(n).better]
     for name, value in cfg.kpi.targets.items():
@@ -64,6 +65,10 @@ def _kpis(cfg: Any) -> None:
             raise ConfigError(key, value, f"a share is a fraction: {value / 100:g} for {value:g}%; must be in [0, 1]")
         if value is not None:
             Range(d.lo, d.hi).at(key, value)
+        if value is not None and BEIJING_TARGETS.get(name) != value and not is_pooled(name):
+            problem = why_undefined(cfg, name)  # undefined here (the target was dropped from the report), or always 0
+            if problem:
+                raise ConfigError(key, value, f"{problem}; a target on it would judge nothing")
     e = cfg.experiment
     if e.precision_kpi not in headline_kpis():
         raise ConfigError("experiment.precision_kpi", e.precision_kpi,

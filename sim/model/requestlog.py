@@ -135,8 +135,7 @@ def write_request_log(path: Path, logs: Sequence[tuple[int, Dict[str, np.ndarray
             times = [cols[f] for f in TIME_FIELDS]
             for i in range(len(cols["id"])):
                 unit = int(cols["unit"][i])
-                stamps = ["" if math.isnan(t[i]) else (epoch + dt.timedelta(seconds=float(t[i]))).isoformat(
-                    timespec="seconds") for t in times]
+                stamps = [_stamp(epoch, t[i], "milliseconds") for t in times]
                 flag = [("" if int(cols[k][i]) < 0 else int(cols[k][i])) for k in ("reports_resolved", "satisfied")]
                 w.writerow([rep, int(cols["id"][i]), CHANNELS[int(cols["channel"][i])],
                             categories[int(cols["category"][i])], URGENCY_CLASSES[int(cols["urgency"][i])],
@@ -144,8 +143,8 @@ def write_request_log(path: Path, logs: Sequence[tuple[int, Dict[str, np.ndarray
                             unit_types[unit] if unit >= 0 else "", int(cols["attempts"][i]), int(cols["bounces"][i]),
                             int(cols["round"][i]), int(cols["visit_attempts"][i]),
                             f"{cols['t_arrive'][i] / 3600.0:.6f}", *stamps, *flag, cols["state"][i],
-                            _stamp(epoch, cols["t_attempt"][i], "seconds"),
-                            _stamp(epoch, cols["t_left"][i], "seconds")])
+                            _stamp(epoch, cols["t_attempt"][i], "milliseconds"),
+                            _stamp(epoch, cols["t_left"][i], "milliseconds")])
                 n += 1
     return n
 

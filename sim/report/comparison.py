@@ -189,17 +189,18 @@ def reference_of(variants: List[Dict[str, Any]], compare_to: Optional[str] = Non
     ``compare_to`` (by default the sweep's ``report.compare_to``): "" = the first variant; a number = the
     variant of that number (its Hydra job number, as the tables show it); ``key=value`` = the first variant
     whose overrides include it (``staffing.policy=plan``: the current plan)."""
+    from sim.config.report_config import compare_to_match, compare_to_rule
+
     if compare_to is None:
         compare_to = report_setting(variants, "compare_to")
-    text = "" if compare_to is None else str(compare_to).strip()
-    if not text or not variants:
+    if not variants:
         return 0, ""
-    for i, v in enumerate(variants):
-        number = v["job_num"] if isinstance(v["job_num"], int) else i
-        if (text.isdigit() and number == int(text)) or (not text.isdigit() and text in v["overrides"]):
-            return i, ""
-    return 0, (f"report.compare_to={text} names no variant of this sweep (a number from 0 to {len(variants) - 1}, "
-               f"or an override one of them has): the first variant is the reference")
+    at = compare_to_match(compare_to, [(v["job_num"] if isinstance(v["job_num"], int) else i, v["overrides"])
+                                       for i, v in enumerate(variants)])
+    if at is not None:
+        return at, ""
+    return 0, (f"report.compare_to={str(compare_to).strip()} {compare_to_rule(compare_to, len(variants))}: "
+               "the first variant is the reference")
 
 
 def compared(variants: List[Dict[str, Any]], confidence: Optional[float] = None,

@@ -97,8 +97,8 @@ def markdown(rows_in: Sequence[Any], confidence: float, kpis: Sequence[str], ref
     (mean [interval], the difference from the reference under it)."""
     ref = next((c for c in rows_in if c.reference), rows_in[0])
     pct = format_level(confidence)
-    lines = ["# Sweep comparison\n", f"Reference: variant {ref.index} ({ref.label or ref.folder}; "
-             "report.compare_to chooses it). "
+    chosen = ref_note or "report.compare_to chooses it"
+    lines = ["# Sweep comparison\n", f"Reference: variant {ref.index} ({ref.label or ref.folder}; {chosen}). "
              f"Mean [{pct} CI] of each variant; Δ = difference from the reference [{pct} CI] "
              "(shares in percentage points, pp); * = significant (the interval excludes 0). The column "
              "'differences' says how each variant's differences were computed: paired-t on the replications both "
@@ -106,8 +106,6 @@ def markdown(rows_in: Sequence[Any], confidence: float, kpis: Sequence[str], ref
              "difference paired on fewer replications than a variant reports is the difference of the means over "
              "the paired replications, shown under it. Operator-hours and cost are fixed by the plan (no "
              "interval); the gap is against the erlang requirement for the scenario's own targets.\n"]
-    if ref_note:
-        lines.append(ref_note + ".\n")
     note = levels_note(list(rows_in), confidence)
     if note:
         lines.append(note + "\n")

@@ -3,8 +3,8 @@
 A column per variant (a row per variant with more than five): operator-hours, staffing cost and the
 intervals meeting the staffing targets first, then the gap against the erlang requirement
 (``summary.json`` -> ``staffing_position``), then the main KPIs as mean ± half-width of the
-confidence interval, ``*`` where a variant differs significantly from the reference
-(``report.compare_to``).
+confidence interval (its ends where it is clipped to the KPI's domain), ``*`` where a variant differs
+significantly from the reference (``report.compare_to``).
 """
 
 from __future__ import annotations
@@ -27,11 +27,17 @@ def _cell(name: str, ci: Mapping[str, Any], sig: Optional[bool], currency: str =
     if is_fixed(name):  # the same in every replication: no interval, nothing to test
         return with_unit(name, m, currency)
     lo, hi = ci.get("ci_low"), ci.get("ci_high")
-    half = (hi - lo) / 2 if lo is not None and hi is not None else None
-    if kpi_domain(name).kind == "share":
-        text = f"{100 * m:.2f}%" + (f" ±{100 * half:.2f}" if half is not None else "")
+    if lo is None or hi is None:
+        return format_value(name, m) + (" *" if sig else "")
+    half = (hi - lo) / 2
+    if abs((lo + hi) / 2 - m) > 1e-9 * max(1.0, abs(m), half):
+        # clipped to the KPI's domain (docs/kpis.md): mean ± half-width would name ends the interval does not
+        # have (66.94% ±50.00 for [0%, 100%]), so the interval itself is shown
+        text = f"{format_value(name, m)} [{format_value(name, lo, m)}, {format_value(name, hi, m)}]"
+    elif kpi_domain(name).kind == "share":
+        text = f"{100 * m:.2f}% ±{100 * half:.2f}"
     else:
-        text = format_value(name, m) + (f" ±{format_value(name, half)}" if half is not None else "")
+        text = f"{format_value(name, m)} ±{format_value(name, half)}"
     return text + (" *" if sig else "")
 
 
@@ -76,8 +82,9 @@ def sweep_table(labels: Sequence[str], summaries: Sequence[Mapping[str, Any]],
         buf.write(f"{'variant':<{lw}}" + "".join(f"{k:>{w}}" for k, w in zip(shown, widths)) + "\n")
         for lab, row in zip(labels, cells):
             buf.write(f"{lab:<{lw}}" + "".join(f"{row[j]:>{w}}" for j, w in enumerate(widths)) + "\n")
-    buf.write("mean ± half-width of the confidence interval (none with 1 replication, none for a quantity the input "
-              f"fixes); * = differs significantly from the reference, {labels[reference]}\n")
+    buf.write("mean ± half-width of the confidence interval, or mean [low, high] where the interval is clipped to the "
+              "KPI's domain (none with 1 replication, none for a quantity the input fixes); * = differs significantly "
+              f"from the reference, {labels[reference]}\n")
     if methods:
         buf.write(f"Differences from variant {labels[reference].split(':')[0]}: " + "; ".join(methods) + "\n")
     return buf.getvalue()

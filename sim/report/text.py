@@ -92,13 +92,16 @@ def format_cost(v: float, currency: str = COST_UNITS, sign: bool = False) -> str
 
 def format_value(name: str, v: Optional[float], like: Optional[float] = None) -> str:
     """Human-readable value of KPI ``name``: a duration with its unit (chosen by its size, or by ``like``'s,
-    in the KPI's own unit), a share in percent, a count without decimals; a cost without its currency
+    in the KPI's own unit), a share in percent, a count without decimals (2 for a mean below 10 that is not a
+    whole number, and for its interval's ends: 0.25 [0.00, 1.05], not 0 [0, 1]); a cost without its currency
     (:func:`with_unit` adds it)."""
     if v is None:
         return "n/a"
     kind = kpi_domain(name).kind
     if kind == "count":
-        return f"{v:,.0f}"
+        # a mean over replications of a few events (0.25: one in four replications) is not rounded to 0 or 1
+        ref = v if like is None else like  # an interval's ends take the decimals of its mean
+        return f"{v:,.2f}" if abs(ref) < 10 and ref != round(ref) else f"{v:,.0f}"
     if kind == "share":
         return f"{100 * v:.2f}%"
     if kind == "time":

@@ -81,3 +81,21 @@ def test_paired_half_width_well_below_independent(fast_compose, monkeypatch):
     assert r["diff_crn"] < 0 and r["diff_independent"] < 0, f"more operators did not reduce mean_wait_s: {r}"
     assert r["half_width_crn"] > 0, f"paired half-width is 0: the two variants gave identical waits? {r}"
     assert r["ratio"] < 0.6, f"seed 2024, 8 reps, 125 vs 130 operators: CRN ratio {r['ratio']:.3f} >= 0.6 ({r})"
+
+
+@pytest.mark.parametrize("args, line", [
+    (["--kpi", "happiness"], "crn_demo.py: error: --kpi='happiness': not a KPI with a value per replication"),
+    (["--kpi", "intervals_meeting_target"], "--kpi='intervals_meeting_target': not a KPI with a value per"),
+    (["--key", "staffing.operatrs"], "staffing.operatrs=125: unknown key; did you mean staffing.operators?"),
+    (["experiment.replication=3", "--replications", "2"], "experiment.replication=3: unknown key"),
+])
+def test_crn_demo_refuses_bad_input_before_running(args, line):
+    """tools/crn_demo.py checks its KPI and every configuration before the three experiments: an unknown KPI
+    used to end in a KeyError traceback after all of them had run, a misspelt key in a traceback."""
+    import subprocess
+
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "crn_demo.py"), *args, "experiment.horizon_h=1"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, (r.returncode, r.stderr[-600:])
+    assert line in r.stderr and "Traceback" not in r.stderr and r.stderr.count("\n") == 1, r.stderr[-600:]
+    assert r.stdout == "", r.stdout

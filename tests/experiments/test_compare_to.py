@@ -117,8 +117,56 @@ def test_the_method_text_names_the_chosen_reference(tmp_path, capsys):
 
 @pytest.mark.parametrize("value", ["", "0", "12", "staffing.policy=plan", " scale=0.1 "])
 def test_compare_to_accepts_a_number_or_an_override(value):
-    """The values report.compare_to accepts (whether one matches a variant is known when the sweep ends)."""
+    """The values report.compare_to accepts (whether one matches a variant: test_compare_to_naming_no_variant_is_refused)."""
     from sim.config.report_config import check_report
     from sim.config.schema import ReportConfig
 
     check_report(ReportConfig(compare_to=value))
+
+
+def test_a_reference_matching_nothing_is_not_said_to_be_chosen(tmp_path):
+    """When report.compare_to names no variant (a sweeper that chose the variants itself), comparison.md and
+    comparison.html say that the first variant is the reference for that reason - not "report.compare_to chooses
+    it" followed by a sentence saying that it does not."""
+    _sweep(tmp_path, "7")
+    write_comparison(tmp_path)
+    md = (tmp_path / "comparison.md").read_text()
+    html = (tmp_path / "comparison.html").read_text()
+    assert "report.compare_to chooses it" not in md and "report.compare_to chooses it" not in html
+    lead = md.splitlines()[2]
+    assert lead.startswith("Reference: variant 0 (staffing.operators=100; report.compare_to=7 names no variant"), lead
+    assert "the first variant is the reference" in lead, lead
+    assert "report.compare_to=7 names no variant" in html
+
+
+@pytest.mark.parametrize("args, rule", [
+    (["-m", "staffing.operators=12,14", "report.compare_to=5"], "names no variant of this sweep (a number from 0 to 1"),
+    (["-m", "staffing.operators=12,14", "report.compare_to='staffing.operators=13'"], "names no variant"),
+    (["report.compare_to=1"], "used only by a sweep (-m)")])
+def test_compare_to_naming_no_variant_is_refused(tmp_path, args, rule):
+    """A reference that no variant of the sweep has, or a reference in a run that is no sweep, is refused before
+    anything runs (one line naming the argument as typed, exit status 2, no folder); they used to run the sweep
+    against the first variant after a note on stderr, or to be ignored."""
+    from support import run_cli
+
+    out = tmp_path / "out"
+    r = run_cli(["scenario=single_queue", "scale=0.1", "experiment.horizon_h=2", "experiment.warmup_h=1",
+                 "experiment.replications=2", f"report.dir={out}", *args])
+    typed = args[-1]
+    assert r.returncode == 2, (r.returncode, r.stderr[-500:])
+    assert r.stderr.startswith(f"run_sim: error: {typed}: ") and rule in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1, r.stderr
+    assert not out.exists(), "a refused command wrote its folder"
+
+
+def test_compare_to_naming_a_variant_runs(tmp_path):
+    """A reference named by an override of a variant, quoted as typed, is accepted and chosen."""
+    from support import run_cli
+
+    out = tmp_path / "out"
+    r = run_cli(["-m", "scenario=single_queue", "scale=0.1", "experiment.horizon_h=2", "experiment.warmup_h=1",
+                 "experiment.replications=2", "report.plots=false", "report.html=false", "report.xlsx=false",
+                 f"report.dir={out}", "staffing.operators=120,140", "report.compare_to='staffing.operators=140'"])
+    assert r.returncode == 0, r.stderr[-800:]
+    md = (out / "comparison.md").read_text()
+    assert "Reference: variant 1 (staffing.operators=140; report.compare_to chooses it)" in md, md[:300]

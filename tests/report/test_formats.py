@@ -104,3 +104,18 @@ def test_every_column_of_a_run_has_a_precision(run_report):
                 decimals = len(cell.split(".")[1]) if "." in cell else 0
                 limit = d if d is not None else 12
                 assert decimals <= limit, f"{path.name}:{column}: {cell} has {decimals} decimals (> {limit})"
+
+
+def test_a_mean_count_of_a_few_events_is_not_rounded_away():
+    """An online submission in one replication of four: the mean 0.25 read "0" with the interval "[0, 1]" on the
+    terminal and the pages, as if none had come; it reads 0.25 [0.00, 1.05].  Whole and large counts keep no
+    decimals, and an interval's ends take the decimals of its mean."""
+    ci = {"mean": 0.25, "ci_low": 0.0, "ci_high": 1.0457}
+    assert format_value("online_offered", 0.25) == "0.25"
+    assert format_interval("online_offered", ci) == "[0.00, 1.05]"
+    assert format_value("online_offered", 0.0) == "0" and format_value("calls_offered", 3.0) == "3"
+    assert format_value("calls_offered", 904.8) == "905"
+    assert format_interval("callbacks_accepted", {"mean": 112.5, "ci_low": 3.2, "ci_high": 283.1}) == "[3, 283]"
+    row = next(ln for ln in kpi_table(_summary({"online_offered": ci})).splitlines()
+               if ln.startswith("online_offered"))
+    assert "0.25" in row and "[0.00, 1.05]" in row, row

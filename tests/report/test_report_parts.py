@@ -47,9 +47,15 @@ def sq_config():
     ("calls_offered", 100, "calls_offered is a count or a level, with no better direction"),
     ("answer_rate", 95, "a share is a fraction: 0.95 for 95%"),
     ("asa_s", -1.0, "kpi.targets.asa_s=-1.0: must be >= 0"),
+    # a KPI the scenario cannot define: the target was dropped from the report (response_rate) or shown as
+    # "n/a" without a verdict (online_on_time_rate), as if accepted
+    ("response_rate", 0.98, "kpi.targets.response_rate=0.98: a work-order KPI, but this scenario has no units"),
+    ("online_on_time_rate", 0.9, "an online KPI, but this scenario has no online demand"),
+    ("resolution_rate", 0.99, "a work-order KPI, but this scenario has no units"),
 ])
 def test_targets_validation(sq_config, name, value, words):
-    """A target on an unknown KPI, on a count, or out of the KPI's domain is one clear error."""
+    """A target on an unknown KPI, on a count, out of the KPI's domain, or on a KPI the scenario cannot define is
+    one clear error (Beijing's default targets, which every scenario carries, are not judged by the last rule)."""
     import copy
 
     from sim.model.checks import validate
@@ -59,6 +65,20 @@ def test_targets_validation(sq_config, name, value, words):
     with pytest.raises(ConfigError) as err:
         validate(cfg)
     assert words in str(err.value), str(err.value)
+
+
+def test_default_targets_on_kpis_the_scenario_lacks_are_accepted(sq_config):
+    """single_queue has no units, yet carries Beijing's default resolution and satisfaction targets: they are
+    not an error (a target removed with null neither)."""
+    import copy
+
+    from sim.model.checks import validate
+
+    cfg = copy.deepcopy(sq_config)
+    assert cfg.kpi.targets["resolution_rate"] == 0.973 and not cfg.units
+    validate(cfg)
+    cfg.kpi.targets["satisfaction_rate"] = None
+    validate(cfg)
 
 
 def test_targets_on_the_command_line(tmp_path):
@@ -290,3 +310,27 @@ def test_a_scenario_without_online_work_has_no_online_backlog(tmp_path):
     html = (tmp_path / "phone" / "report.html").read_text(encoding="utf-8")
     assert "<h2>Calls waiting</h2>" in html and "online backlog" not in html.lower()
     assert "acceptance deadline" not in html and (tmp_path / "phone" / "figures" / "queues.png").is_file()
+
+
+def test_pages_and_sweep_lines_show_the_overrides_as_typed(tmp_path):
+    """A plan given on the command line empties the scenario's other plan forms (staffing.shifts=[] ...); the
+    report's "Command-line overrides" and a sweep variant's line on the terminal show what was typed, not those
+    additions (a half-hourly plan read "staffing.operators=0" beside it)."""
+    from support import run_cli
+
+    common = ["scenario=single_queue", "scale=0.1", "experiment.horizon_h=2", "experiment.warmup_h=1",
+              "experiment.replications=1", "report.plots=false", "report.xlsx=false"]
+    plan = "staffing.half_hourly=[" + ",".join(["130"] * 48) + "]"
+    r = run_cli([*common, plan, f"report.dir={tmp_path / 'run'}"])
+    assert r.returncode == 0, r.stderr[-800:]
+    md = (tmp_path / "run" / "report.md").read_text()
+    line = next(ln for ln in md.splitlines() if "Command-line overrides" in ln)
+    assert plan in line, line
+    assert "staffing.operators=0" not in line and "staffing.shifts=[]" not in line, line
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "staffing.operators=0" not in html, "the page shows an override nobody typed"
+    r = run_cli(["-m", *common, "staffing.operators=120,130", "report.html=false", f"report.dir={tmp_path / 'sweep'}"])
+    assert r.returncode == 0, r.stderr[-800:]
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("variant_")]
+    assert len(lines) == 2 and all("staffing.shifts=[]" not in ln and "half_hourly" not in ln for ln in lines), lines
+    assert "staffing.operators=120" in lines[0], lines

@@ -91,6 +91,13 @@ REJECTED = {
                                     "experiment.precision_kpi", "no calls"),
     "precision_kpi_always_zero": ("single_queue", ["experiment.precision=0.1", "experiment.precision_kpi=retrials"],
                                   "experiment.precision_kpi", "always 0"),
+    # operator-hours and cost are the plan's: a precision on them was "met" after the first replications
+    "precision_kpi_operator_hours": ("single_queue", ["experiment.precision=0.1",
+                                                      "experiment.precision_kpi=operator_hours"],
+                                     "experiment.precision_kpi", "fixed by the input"),
+    "precision_kpi_staffing_cost": ("single_queue", ["experiment.precision=0.1",
+                                                     "experiment.precision_kpi=staffing_cost"],
+                                    "experiment.precision_kpi", "fixed by the input"),
     # kind 4: no ceiling on sizes
     "replications_1e20": ("single_queue", ["experiment.replications=100000000000000000000"],
                           "experiment.replications", "<= 10,000"),

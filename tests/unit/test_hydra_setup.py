@@ -138,3 +138,18 @@ def test_temporary_folder_of_the_working_directory_is_beside_it(moving_clock, tm
 def test_plan_form_overrides(typed, added):
     """A plan form on the command line empties the forms it does not give, after what was typed."""
     assert hs.plan_form_overrides(typed) == [*typed, *added]
+
+
+@pytest.mark.parametrize("typed", [
+    ["staffing.operators=650"], ["staffing.half_hourly=[5]"], ["++staffing.shifts=[{count:3}]"],
+    ["feedback.staffing.operators=20", "scale=0.1"], ["staffing.operators=5", "staffing.shifts=[{count:3}]"],
+    ["scale=0.1"], []])
+def test_typed_overrides_undo_the_plan_forms_added(typed):
+    """What plan_form_overrides adds is left out of what the pages show as typed (a half-hourly plan on the
+    command line read "staffing.operators=0 staffing.shifts=[]" beside it).  (An emptied form the user typed
+    as well, ``staffing.operators=5 staffing.half_hourly=[]``, is the same override as the one added, and is
+    left out with it.)"""
+    from sim.config.overrides import as_given, shown_overrides
+
+    recorded = hs.plan_form_overrides(typed)
+    assert shown_overrides(recorded) == [as_given(t) for t in typed], recorded

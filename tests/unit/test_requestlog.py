@@ -190,7 +190,7 @@ def csv_run(tmp_path_factory):
 def test_requests_csv_header_rows_and_timestamps(csv_run):
     """requests.csv: the documented header; per replication one row per contact, its terminal states equal to
     accounting.csv; unit and unit_type as in units.csv; ISO timestamps on the nominal calendar (time 0 =
-    Wednesday 2024-01-03 for start_weekday 2) agreeing with arrival_h to the second."""
+    Wednesday 2024-01-03 for start_weekday 2) with milliseconds, agreeing with arrival_h (6 decimals of an hour)."""
     import json
 
     r, out = csv_run
@@ -226,7 +226,7 @@ def test_requests_csv_header_rows_and_timestamps(csv_run):
             assert row["unit_type"] == "", label
         arrival = dt.datetime.fromisoformat(row["arrival"])
         delta = (arrival - epoch).total_seconds() - float(row["arrival_h"]) * 3600.0
-        assert -1.01 < delta < 0.01, f"{label}: arrival {row['arrival']} vs arrival_h {row['arrival_h']}"
+        assert abs(delta) < 0.003, f"{label}: arrival {row['arrival']} vs arrival_h {row['arrival_h']}"
         stamps = [row[h] for h in ("arrival", "answered", "handled", "dispatched", "at_unit", "signed",
                                    "responded", "closed")]
         present = [dt.datetime.fromisoformat(s) for s in stamps if s]
@@ -295,3 +295,42 @@ def test_call_log_callbacks_leave_the_queue_censored(tmp_path):
     took = np.isin(calls.line, [i + 2 for i, r in enumerate(data) if r["outcome"] == "callback"])
     waits = attempt_waits(calls)
     assert np.all(calls.outcome[took] == 2) and np.allclose(waits[took], (calls.left_s - calls.arrive_s)[took])
+
+
+def test_front_line_kpis_recomputed_from_requests_csv(tmp_path):
+    """The front-line KPIs recomputed from requests.csv alone equal kpis.csv: on single_queue (no redials, so
+    a contact is one call attempt) the service level (waits of answered attempts within
+    kpi.answer_threshold_s over attempts), the ASA and the mean wait (abandoned attempts waiting until they
+    left the queue) of the contacts arriving in the window.  Timestamps rounded to whole seconds moved a
+    wait of 19.6 s to 20 s or 20.4 s to 19 s, so the service level recomputed from the file differed from
+    the report's (0.5062 against 0.5051 on a week of 8,000 calls)."""
+    from sim.api import compose_config, run
+
+    cfg = compose_config("single_queue", ["scale=0.1", "experiment.replications=2", "experiment.horizon_h=6",
+                                          "experiment.warmup_h=1", "report.request_log=true", "report.plots=false",
+                                          "report.html=false", "report.xlsx=false", "experiment.progress=false"])
+    run(cfg, out_dir=str(tmp_path / "out"))
+    with (tmp_path / "out" / "requests.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    with (tmp_path / "out" / "kpis.csv").open(newline="", encoding="utf-8") as fh:
+        kpis = {int(r["replication"]): r for r in csv.DictReader(fh)}
+    threshold = cfg.kpi.answer_threshold_s
+    for rep in (0, 1):
+        mine = [r for r in rows if r["replication"] == str(rep) and 1.0 <= float(r["arrival_h"]) < 6.0]
+        waits, abandoned = [], []
+        for r in mine:
+            assert r["attempts"] == "1" and r["last_attempt"] == r["arrival"], r
+            if r["answered"]:
+                waits.append((dt.datetime.fromisoformat(r["answered"])
+                               - dt.datetime.fromisoformat(r["arrival"])).total_seconds())
+            elif r["terminal_state"] == "abandoned":
+                abandoned.append((dt.datetime.fromisoformat(r["left_queue"])
+                                  - dt.datetime.fromisoformat(r["arrival"])).total_seconds())
+        k = kpis[rep]
+        assert len(mine) == int(k["calls_offered"]) and len(abandoned) == int(k["calls_abandoned"]) > 0, rep
+        assert len(waits) == int(k["calls_answered"]), rep
+        in_time = sum(w <= threshold for w in waits)
+        assert in_time / len(mine) == pytest.approx(float(k["service_level"]), abs=1e-6), f"replication {rep}"
+        assert sum(waits) / len(waits) == pytest.approx(float(k["asa_s"]), abs=2e-3), f"replication {rep}"
+        assert (sum(waits) + sum(abandoned)) / (len(waits) + len(abandoned)) == pytest.approx(
+            float(k["mean_wait_s"]), abs=2e-3), f"replication {rep}"
