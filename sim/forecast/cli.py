@@ -255,7 +255,7 @@ def run(argv: Sequence[str]) -> List[str]:
     read = f"read {src.get('rows', 0):,} rows of {a.history}: {hist.n_days} days from {hist.start} to {hist.end}"
     if src.get("skipped"):
         first = src["skipped_first_lines"][0]
-        read += (f"; {src['skipped']:,} rows skipped as unreadable (first: line {first['line']}: {first['reason']}; "
+        read += (f"; {src['skipped']:,} rows skipped (first: line {first['line']}: {first['reason']}; "
                  f"all in forecast.json)")
     return [read, *headline(data), *(f"note: {n}" for n in result.notes), *wrote]
 

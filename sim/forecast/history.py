@@ -14,8 +14,11 @@ clock, ISO 8601; an offset is not applied: the clock time as written is the
 interval's local time) and a count, and optionally a channel and a category
 column.  Intervals must divide the half-hour (5, 10, 15 or 30 minutes); each is
 added to the half-hour it starts in.  A row that cannot be read is skipped,
-counted and reported with its line number; a file with no usable row or more
-than half its rows bad is refused (:class:`~sim.core.errors.ConfigError`).
+counted and reported with its line number, and so is a row that repeats an
+earlier row's interval, channel and category (an export listed twice must not
+double the demand; a start with an offset is an instant, so the hour a clock
+change repeats is two intervals); a file with no usable row or more than half
+its rows bad is refused (:class:`~sim.core.errors.ConfigError`).
 """
 
 from __future__ import annotations
@@ -204,6 +207,7 @@ def read_counts(path: Path, spec: str, channel: Optional[str] = None, **columns:
     skipped: List[Tuple[int, str]] = []
     n_skipped = rows = 0
     first: Optional[dt.date] = None
+    seen: Dict[Tuple[dt.datetime, str, str], int] = {}  # (start, channel, category) -> its first line
     with fh:
         try:
             reader = csv.reader(fh)
@@ -225,9 +229,10 @@ def read_counts(path: Path, spec: str, channel: Optional[str] = None, **columns:
                         raise ValueError(f"has {len(values)} fields, the header has {len(header)}")
                     text = values[at[time_col]].strip()
                     try:
-                        t = dt.datetime.fromisoformat(text).replace(tzinfo=None)
+                        stamp = dt.datetime.fromisoformat(text)
                     except ValueError:
                         raise ValueError(f"column {time_col}: {text!r} is not an ISO date and time") from None
+                    t = stamp.replace(tzinfo=None)
                     raw = values[at[count_col]].strip()
                     try:
                         w = float(raw)
@@ -235,6 +240,14 @@ def read_counts(path: Path, spec: str, channel: Optional[str] = None, **columns:
                         raise ValueError(f"column {count_col}: {raw!r} is not a number") from None
                     if not (math.isfinite(w) and w >= 0):
                         raise ValueError(f"column {count_col}: {raw!r} is not a count (finite, >= 0)")
+                    ch = values[at[channel_col]].strip() if channel_col else str(channel)
+                    cat = values[at[category_col]].strip() if category_col else ""
+                    key = (stamp, ch, cat)  # an offset makes the instant: a clock change's repeated hour is kept
+                    if key in seen:
+                        raise ValueError(f"repeats the interval {text}{', ' + ch if channel_col else ''}"
+                                         f"{', ' + cat if category_col else ''} of line {seen[key]} "
+                                         f"(counted once)")
+                    seen[key] = reader.line_num
                 except ValueError as exc:
                     n_skipped += 1
                     if len(skipped) < KEEP_LINES:
@@ -244,8 +257,8 @@ def read_counts(path: Path, spec: str, channel: Optional[str] = None, **columns:
                 first = d if first is None or d < first else first
                 days.append(d.toordinal())
                 secs.append(t.hour * 3600.0 + t.minute * 60.0 + t.second)
-                chans.append(values[at[channel_col]].strip() if channel_col else str(channel))
-                cats.append(values[at[category_col]].strip() if category_col else "")
+                chans.append(ch)
+                cats.append(cat)
                 weights.append(w)
         except UnicodeDecodeError:
             raise ConfigError("HISTORY", spec, "is not UTF-8 text (a CSV file is expected)") from None

@@ -54,6 +54,34 @@ def test_counts_with_channel_and_category_columns(tmp_path):
     assert np.isnan(h.categories["phone"]["heat"][1]), "a day without data has no category count either"
 
 
+def test_a_repeated_interval_is_skipped_not_added(tmp_path):
+    """An export listed twice (overlapping exports pasted together) must not double the demand; the same clock
+    time with two offsets (the hour a clock change repeats) is two intervals."""
+    f = _counts_file(tmp_path / "c.csv", 14, extra="2024-03-04T08:00:00,3\n2024-03-04T08:05,3\n"
+                                                  "2024-03-11T08:00+01:00,5\n")
+    f.write_text(f.read_text().replace("2024-03-11T08:00:00,3", "2024-03-11T08:00:00+02:00,3"))
+    h = read_counts(f, "c.csv")
+    c = h.counts["phone"]
+    assert c[0, 16] == 18 and c[0].sum() == 72, "a repeated interval is counted once"
+    assert c[7, 16] == 18 + 5, "08:00+02:00 and 08:00+01:00 are two intervals"
+    assert h.source["skipped"] == 2
+    n = len(f.read_text().splitlines())
+    first = h.source["skipped_first_lines"][0]
+    assert first["line"] == n - 2 and "repeats the interval 2024-03-04T08:00:00 of line 2" in first["reason"]
+
+
+def test_a_repeated_interval_of_a_channel_and_category_names_them(tmp_path):
+    f = tmp_path / "c.csv"
+    rows = [f"2024-03-{4 + d:02d}T08:{m},{ch},{cat},2" for d in range(14) for m in ("00", "30")
+            for ch in ("phone", "online") for cat in ("water", "heat")]
+    f.write_text("start,channel,category,calls\n" + "\n".join(rows + ["2024-03-05T08:00,online,heat,2"]) + "\n")
+    h = read_counts(f, "c.csv")
+    assert h.counts["online"][1, 16] == 4 and h.categories["online"]["heat"][1] == 4
+    assert h.source["skipped"] == 1
+    assert "repeats the interval 2024-03-05T08:00, online, heat of line 13" in h.source["skipped_first_lines"][0][
+        "reason"]
+
+
 def test_a_day_of_zeros_is_no_data(tmp_path):
     f = _counts_file(tmp_path / "c.csv", 14, weekends=True)
     text = f.read_text().splitlines()
