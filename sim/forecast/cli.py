@@ -256,7 +256,7 @@ def run(argv: Sequence[str]) -> List[str]:
     if src.get("skipped"):
         first = src["skipped_first_lines"][0]
         read += (f"; {src['skipped']:,} rows skipped (first: line {first['line']}: {first['reason']}; "
-                 f"all in forecast.json)")
+                 f"the first {len(src['skipped_first_lines'])} in forecast.json)")
     return [read, *headline(data), *(f"note: {n}" for n in result.notes), *wrote]
 
 

@@ -280,6 +280,26 @@ def test_command_writes_the_forecast_grid(tmp_path, monkeypatch):
     assert sorted(p.name for p in folder.parent.iterdir()) == ["mine"], "no temporary folder left behind"
 
 
+def test_skipped_rows_are_on_the_terminal_and_the_page_as_kept(tmp_path, monkeypatch):
+    """25 repeated rows: the terminal and the page say how many were skipped and that forecast.json keeps the
+    first 20 of them (not 'all')."""
+    from sim.forecast.cli import run
+
+    f = _counts_file(tmp_path / "c.csv", 21)
+    text = f.read_text()
+    f.write_text(text + "\n".join(text.splitlines()[1:26]) + "\n")
+    monkeypatch.chdir(tmp_path)
+    lines = run([str(f), "--name", "s"])
+    assert lines[0].endswith("; 25 rows skipped (first: line 362: repeats the interval 2024-03-04T08:00:00 of line "
+                             "2 (counted once); the first 20 in forecast.json)"), lines[0]
+    folder = tmp_path / "reports" / "forecast" / "s"
+    kept = json.loads((folder / "forecast.json").read_text())["history"]["source"]["skipped_first_lines"]
+    assert len(kept) == 20
+    page = (folder / "forecast.html").read_text()
+    assert "25 of its 385 rows skipped (first: line 362: repeats the interval 2024-03-04T08:00:00 of line 2 " \
+           "(counted once); the first 20 in forecast.json)." in page
+
+
 def test_without_a_country_days_without_data_are_named_in_the_notes(tmp_path, monkeypatch):
     from sim.forecast.cli import run
 
