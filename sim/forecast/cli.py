@@ -198,7 +198,7 @@ def run(argv: Sequence[str]) -> List[str]:
     if target is not None:
         from sim.forecast.scenario import check_channels
 
-        check_channels(list(hist.counts))
+        check_channels(a.base, list(hist.counts))
     start, end = _range(a, hist.end)
     month_end = (end.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     cal = build_calendar(hist.start, (month_end - hist.start).days + 1, a.country, special, a.special_days)

@@ -11,9 +11,10 @@ that a closure never reads as a quiet day.
 
 Interval counts are read from a CSV file with a start time (the centre's local
 clock, ISO 8601; an offset is not applied: the clock time as written is the
-interval's local time) and a count, and optionally a channel and a category
-column.  Intervals must divide the half-hour (5, 10, 15 or 30 minutes); each is
-added to the half-hour it starts in.  A row that cannot be read is skipped,
+interval's local time) and a count, and optionally a channel (a channel of the
+simulator in any case, ``PHONE``, is that channel) and a category column.
+Intervals must divide the half-hour (5, 10, 15 or 30 minutes); each is added to
+the half-hour it starts in.  A row that cannot be read is skipped,
 counted and reported with its line number, and so is a row that repeats an
 earlier row's interval, channel and category (an export listed twice must not
 double the demand; a start with an offset is an instant, so the hour a clock
@@ -32,6 +33,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from sim.config.schema import CHANNELS
 from sim.core.errors import ConfigError
 
 SLOTS = 48            # half-hours of a day
@@ -208,6 +210,7 @@ def read_counts(path: Path, spec: str, channel: Optional[str] = None, **columns:
     n_skipped = rows = 0
     first: Optional[dt.date] = None
     seen: Dict[Tuple[dt.datetime, str, str], int] = {}  # (start, channel, category) -> its first line
+    known = {c.lower(): c for c in CHANNELS}  # 'PHONE' or 'Phone' in an export is the simulator's phone
     with fh:
         try:
             reader = csv.reader(fh)
@@ -241,6 +244,7 @@ def read_counts(path: Path, spec: str, channel: Optional[str] = None, **columns:
                     if not (math.isfinite(w) and w >= 0):
                         raise ValueError(f"column {count_col}: {raw!r} is not a count (finite, >= 0)")
                     ch = values[at[channel_col]].strip() if channel_col else str(channel)
+                    ch = known.get(ch.lower(), ch)
                     cat = values[at[category_col]].strip() if category_col else ""
                     key = (stamp, ch, cat)  # an offset makes the instant: a clock change's repeated hour is kept
                     if key in seen:

@@ -75,12 +75,14 @@ def check_target(name: str, base: str, folder: Path, overwrite: bool) -> Path:
     return target
 
 
-def check_channels(channels: List[str]) -> None:
-    """Raise unless every channel of the forecast is a channel of the simulator."""
+def check_channels(base: str, channels: List[str]) -> None:
+    """Raise unless every channel of the forecast is a channel of the simulator (the error names ``--base`` as
+    typed, ``base``)."""
     other = [c for c in channels if c not in CHANNELS]
     if other:
-        raise ConfigError("--base", "", f"the forecast has channel(s) {', '.join(other)}, which the simulator does "
-                                        f"not have ({', '.join(CHANNELS)}): a dated scenario cannot hold them")
+        raise ConfigError("--base", base, f"the forecast has channel(s) {', '.join(other)}, which the simulator "
+                                          f"does not have ({', '.join(CHANNELS)}): a dated scenario cannot hold "
+                                          f"them (forecast without --base, or give a history of those channels)")
 
 
 def scenario_yaml(name: str, base: str, csv_path: str, data: Dict[str, Any], command: str,

@@ -90,7 +90,8 @@ def test_bad_base_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
         ([f, "--name", "mine", "--base", "single_queue", "--overwrite"], "was not written by this command"),
         ([f, "--name", "x", "--scenario-dir", "plans"], "--scenario-dir='plans': only with --base"),
         ([str(tmp_path / "counts2.csv"), "--name", "x", "--base", "single_queue"],
-         "the forecast has channel(s) fax, which the simulator does not have (phone, online)"),
+         "--base='single_queue': the forecast has channel(s) fax, which the simulator does not have (phone, "
+         "online)"),
     ]
     monkeypatch.chdir(tmp_path)
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
@@ -102,6 +103,21 @@ def test_bad_base_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
         assert lines[0].startswith("hotline-forecast: error: ") and message in lines[0], (args, lines)
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
     assert (tmp_path / "scenarios" / "mine.yaml").read_text() == "description: my own scenario\n"
+
+
+def test_a_channel_in_capitals_is_the_simulators_channel(tmp_path, monkeypatch):
+    """An export's 'PHONE' and 'Online' are the simulator's phone and online: the dated scenario is written."""
+    from sim.forecast.cli import run
+
+    f = tmp_path / "c.csv"
+    f.write_text("start,channel,count\n" + "".join(
+        f"2024-03-{4 + d:02d}T08:{m:02d},{ch},5\n" for d in range(21) for m in (0, 5) for ch in ("PHONE", "Online")))
+    monkeypatch.chdir(tmp_path)
+    run([str(f), "--name", "caps", "--base", "single_queue"])
+    data = json.loads((tmp_path / "reports" / "forecast" / "caps" / "forecast.json").read_text())
+    assert list(data["channels"]) == ["phone", "online"]
+    text = (tmp_path / "scenarios" / "caps.yaml").read_text()
+    assert "  phone:\n    per_day: " in text and "  online:\n    per_day: " in text
 
 
 def test_a_channel_the_forecast_lacks_keeps_the_bases_template(tmp_path, monkeypatch):
