@@ -244,6 +244,25 @@ def test_bad_staffing_file(tmp_path, extra, overrides, key, rule):
     assert err.value.key == key and rule in str(err.value), str(err.value)
 
 
+def test_staffing_file_on_the_command_line_replaces_the_scenarios_plan(tmp_path):
+    """dated.staffing_file typed for a scenario with a plan of its own (a forecast's scenario extends one) is the
+    front line's plan, as a plan form typed would be; typed beside a plan form, the conflict names the key typed."""
+    from sim.api import compose_config
+    from sim.model.compile import compile_config
+
+    f = _dated_csv(tmp_path / "a.csv", days=2)
+    staff = _staff_csv(tmp_path / "s.csv", 2, MONDAY)
+    scenario = tmp_path / "d.yaml"
+    scenario.write_text(f"extends: single_queue\ndated: {{file: {f}}}\nstaffing: {{operators: 130}}\n"
+                        "experiment: {horizon_h: 48, warmup_h: 0, start_weekday: 0}\narrivals: {phone: {per_day: 400}}\n")
+    cfg = compose_config(str(scenario), [f"dated.staffing_file={staff}"])
+    assert list(compile_config(cfg).staffing.scheduled) == pytest.approx(
+        [10 + d + (s >= 16) for d in range(2) for s in range(48)])
+    with pytest.raises(ConfigError) as err:
+        compose_config(str(scenario), [f"dated.staffing_file={staff}", "staffing.operators=7"])
+    assert err.value.key == "staffing.operators" and "=7: conflicts with dated.staffing_file" in str(err.value)
+
+
 def test_staffing_file_needs_the_arrivals_file():
     from sim.api import compose_config
 
