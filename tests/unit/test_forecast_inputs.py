@@ -132,6 +132,10 @@ def test_special_days_file(tmp_path):
     ("date,end,type\n2024-10-05,2024-10-01,closed\n", "line 2: end 2024-10-01 must be on or after"),
     ("day,type\n2024-10-01,closed\n", "the header needs the columns date and type"),
     ("", "the file is empty"),
+    ("date,type\n2024-10-01,closed\n2024-10-01,open\n", "line 3: 2024-10-01 is given on line 2 already: give each "
+                                                       "day once"),
+    ("date,end,type,name\n2024-10-01,2024-10-07,closed,x\n# a campaign\n2024-10-03,,event,y\n",
+     "line 4: 2024-10-03 is given on line 2 already"),
 ])
 def test_bad_special_days_name_the_line(tmp_path, content, rule):
     f = tmp_path / "days.csv"
