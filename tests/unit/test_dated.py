@@ -4,6 +4,7 @@ forecast's spread, the run's dates, and the scenario the forecast command writes
 from __future__ import annotations
 
 import datetime as dt
+import json
 import textwrap
 
 import numpy as np
@@ -161,6 +162,22 @@ def test_a_dated_run_carries_its_dates(tmp_path):
     assert intervals[0].split(",")[3:6] == ["day", "date", "time_of_day"]
     assert intervals[-1].split(",")[4:6] == ["2003-10-05", "23:30"]
     assert "from Saturday 4 October 2003 00:00" in (tmp_path / "out" / "report.html").read_text()
+    # the staffing position too: its files, summary.json and the page's tables give each day's date
+    gap = (tmp_path / "out" / "staffing_gap.csv").read_text().splitlines()
+    assert gap[0].split(",")[:4] == ["interval", "day", "date", "weekday"]
+    assert gap[1].split(",")[:4] == ["0", "0", "2003-10-04", "Sat"] and gap[-1].split(",")[1:5] == [
+        "1", "2003-10-05", "Sun", "23:30"]
+    assert (tmp_path / "out" / "failing_intervals.csv").read_text().split(",")[:4] == [
+        "interval", "day", "date", "weekday"]
+    pos = json.loads((tmp_path / "out" / "summary.json").read_text())["staffing_position"]
+    assert [(d["day"], d["date"]) for d in pos["by_day"]] == [(0, "2003-10-04"), (1, "2003-10-05")]
+    from sim.report.position_view import day_table, failing_table
+
+    assert [r[:3] for r in day_table(pos).rows] == [["day 0", "2003-10-04", "Sat"], ["day 1", "2003-10-05", "Sun"]]
+    missed = {"interval": 50, "day": 1, "date": "2003-10-05", "weekday": "Sun", "time": "01:00", "kpi": "asa_s",
+              "value": 40.0, "target": 20.0, "at_most": True, "scheduled": 6.0, "required": 7.0}
+    shown = failing_table({**pos, "failing": {**pos["failing"], "first": [missed]}})
+    assert shown.rows[0][0] == "Sun 2003-10-05 01:00"
     (tmp_path / "week.csv").write_text("start,channel,expected\n2003-10-04T00:00,phone,x\n")
     proc = run_cli(["scenario=dtest", "report.dir=out2"], cwd=tmp_path)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
