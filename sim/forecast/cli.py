@@ -141,7 +141,8 @@ def _range(a: argparse.Namespace, end_of_history: dt.date) -> tuple[dt.date, dt.
         raise ConfigError("--from", a.start, f"must be after the history, which ends on {end_of_history} "
                                              f"(a forecast starts where its history stops)")
     if end < start:
-        raise ConfigError("--to", a.end, f"must be on or after --from ({start})")
+        first = f"--from ({start})" if a.start else f"the range's first day, {start} (the day after the history)"
+        raise ConfigError("--to", a.end, f"must be on or after {first}")
     if (end - start).days >= MAX_RANGE_DAYS:
         raise ConfigError("--to", a.end, f"the range is {(end - start).days + 1} days; at most {MAX_RANGE_DAYS}")
     return start, end

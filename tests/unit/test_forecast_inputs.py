@@ -213,6 +213,8 @@ def test_command_bad_input_is_one_line_and_writes_nothing(tmp_path, monkeypatch,
         ([good, "--name", "x", "--from", "2024-03-25", "--to", "2024-03-24"], "--to='2024-03-24': must be on or "
                                                                               "after --from"),
         ([good, "--name", "x", "--to", "2026-03-24"], "at most 366"),
+        ([good, "--name", "x", "--to", "2024-03-22"], "--to='2024-03-22': must be on or after the range's first day, "
+                                                      "2024-03-23 (the day after the history)"),
         ([good, "--name", "x", "--from", "next monday"], "--from='next monday': must be an ISO date"),
         ([short, "--name", "x"], "holds 10 day(s) (2024-03-04 to 2024-03-13), 8 with data; a forecast needs at "
                                  "least two weeks of history"),
