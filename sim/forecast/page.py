@@ -32,7 +32,7 @@ def _n(text: str) -> Dict[str, str]:
 
 
 def _num(x: float) -> str:
-    return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
+    return "0" if x == 0 else f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"  # a closed day: 0, not 0.0
 
 
 def _png(figures: Dict[str, Optional[bytes]], name: str) -> bytes:

@@ -277,7 +277,9 @@ def test_command_writes_the_forecast_grid(tmp_path, monkeypatch):
     assert [d["kind"] for d in days] == ["closed", "closed", "regular", "regular", "closed", "regular", "regular"]
     assert days[4]["reason"] == "declared closed"
     assert data["range"] == {"from": "2024-03-23", "to": "2024-03-29"}
-    assert "<html" in (folder / "forecast.html").read_text()
+    page = (folder / "forecast.html").read_text()
+    assert ("<tr><td>2024-03-23</td><td>Sat</td><td>closed: the centre does not open on Saturdays</td>"
+            '<td class="num">0</td><td class="num">0 - 0</td></tr>') in page, "a closed day reads 0, not 0.0"
     with pytest.raises(ConfigError, match="give --overwrite"):
         run([str(f), "--name", "mine"])
     run([str(f), "--name", "mine", "--overwrite", "--from", "2024-03-25", "--to", "2024-03-25"])

@@ -137,7 +137,7 @@ def test_open_weekdays_need_data_on_half_their_days():
     observed[[6]] = True                           # one of four Sundays: closed
     plan = _plan(observed, n + 7)
     assert plan.open_weekdays == [0, 1, 2, 3, 4, 5]
-    assert plan.closed[n + 6] and plan.reason[n + 6] == "closed on Suns" and not plan.closed[n + 5]
+    assert plan.closed[n + 6] and plan.reason[n + 6] == "the centre does not open on Sundays" and not plan.closed[n + 5]
     assert plan.notes == ["1 day(s) of the history hold data on a weekday the centre opens on fewer than half of "
                           "its days: left out, and such weekdays are forecast closed"]
 
