@@ -280,6 +280,27 @@ def test_staffing_file_on_the_command_line_replaces_the_scenarios_plan(tmp_path)
     assert err.value.key == "staffing.operators" and "=7: conflicts with dated.staffing_file" in str(err.value)
 
 
+def test_a_run_over_closed_days_only_has_no_demand(tmp_path):
+    """A forecast week from a Saturday with the weekend closed, run over its first 48 h: no contact can arrive,
+    refused as a template without demand is (a report of zeros and n/a was written); a horizon that reaches
+    Monday's first arrivals runs; a template channel with demand runs too."""
+    from sim.api import compose_config
+
+    f = _dated_csv(tmp_path / "a.csv", days=3, start=dt.date(2003, 9, 27),
+                   per_slot=lambda d, h: 20.0 if d == 2 and 8 <= h < 18 else 0.0)
+    scenario = tmp_path / "d.yaml"
+    scenario.write_text(f"extends: single_queue\ndated: {{file: {f}}}\n"
+                        "experiment: {horizon_h: 48, warmup_h: 0, start_weekday: 5}\n"
+                        "arrivals: {phone: {per_day: 400}, online: {per_day: 0}}\n")
+    with pytest.raises(ConfigError) as err:
+        compose_config(str(scenario))
+    assert err.value.key == "experiment.horizon_h" and err.value.rule == (
+        "no demand: dated.file gives no arrivals in the run's 48 h from Sat 2003-09-27 00:00 (its first arrivals are "
+        "at Mon 2003-09-29 08:00; a closed day has none)")
+    compose_config(str(scenario), ["experiment.horizon_h=56.5"])
+    compose_config(str(scenario), ["arrivals.online.per_day=100"])
+
+
 def test_staffing_file_needs_the_arrivals_file():
     from sim.api import compose_config
 
