@@ -211,6 +211,7 @@ def read_counts(path: Path, spec: str, channel: Optional[str] = None, **columns:
     first: Optional[dt.date] = None
     seen: Dict[Tuple[dt.datetime, str, str], int] = {}  # (start, channel, category) -> its first line
     known = {c.lower(): c for c in CHANNELS}  # 'PHONE' or 'Phone' in an export is the simulator's phone
+    offsets: Dict[dt.timedelta, int] = {}  # rows by the UTC offset their start gives
     with fh:
         try:
             reader = csv.reader(fh)
@@ -257,6 +258,9 @@ def read_counts(path: Path, spec: str, channel: Optional[str] = None, **columns:
                     if len(skipped) < KEEP_LINES:
                         skipped.append((reader.line_num, str(exc)))
                     continue
+                off = stamp.utcoffset()
+                if off is not None:
+                    offsets[off] = offsets.get(off, 0) + 1
                 d = t.date()
                 first = d if first is None or d < first else first
                 days.append(d.toordinal())
@@ -291,4 +295,20 @@ def read_counts(path: Path, spec: str, channel: Optional[str] = None, **columns:
                    "skipped_first_lines": [{"line": n, "reason": r} for n, r in skipped],
                    "interval_min": step, "columns": {"time": time_col, "count": count_col, "channel": channel_col,
                                                      "category": category_col}}
+    if offsets:
+        hist.notes.append(_offset_note(offsets))
     return hist
+
+
+def _offset_note(offsets: Dict[dt.timedelta, int]) -> str:
+    """What the forecast says of starts written with a UTC offset: read as the local clock, the offset not
+    applied - right for a local export (several offsets: a clock change), a shift of the day for a UTC one."""
+    n = sum(offsets.values())
+    if set(offsets) == {dt.timedelta(0)}:
+        return (f"{n:,} starts are written in UTC (Z or +00:00); they are read as the centre's local clock, as "
+                f"written: if the export is in UTC and the centre is not, every half-hour is shifted by its offset "
+                f"(convert the times to local clock time first)")
+    shown = ", ".join(f"{'+' if o >= dt.timedelta(0) else '-'}{abs(o).seconds // 3600:02d}:"
+                      f"{abs(o).seconds % 3600 // 60:02d}" for o in sorted(offsets))
+    return (f"{n:,} starts give a UTC offset ({shown}); each is read as the local clock time written, the offset "
+            f"not applied")

@@ -82,6 +82,25 @@ def test_a_repeated_interval_of_a_channel_and_category_names_them(tmp_path):
         "reason"]
 
 
+def test_starts_with_an_offset_are_named_in_the_notes(tmp_path):
+    """A UTC export (Z) read as the local clock shifts every half-hour by the centre's offset: the notes say how it
+    was read; local offsets across a clock change are listed; a file without offsets has no such note."""
+    f = _counts_file(tmp_path / "c.csv", 14)
+    plain = f.read_text()
+    assert not any("UTC" in n for n in read_counts(f, "c.csv").notes)
+    f.write_text(plain.replace(":00,3", ":00Z,3"))
+    h = read_counts(f, "c.csv")
+    assert h.counts["phone"][0, 16] == 18, "read as written"
+    assert h.notes == ["240 starts are written in UTC (Z or +00:00); they are read as the centre's local clock, as "
+                       "written: if the export is in UTC and the centre is not, every half-hour is shifted by its "
+                       "offset (convert the times to local clock time first)"]
+    lines = plain.splitlines()
+    f.write_text("\n".join([lines[0]] + [ln.replace(":00,", ":00-04:00," if i < 100 else ":00-05:00,")
+                                         for i, ln in enumerate(lines[1:])]) + "\n")
+    assert read_counts(f, "c.csv").notes == ["240 starts give a UTC offset (-05:00, -04:00); each is read as the "
+                                             "local clock time written, the offset not applied"]
+
+
 def test_a_day_of_zeros_is_no_data(tmp_path):
     f = _counts_file(tmp_path / "c.csv", 14, weekends=True)
     text = f.read_text().splitlines()
