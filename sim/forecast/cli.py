@@ -194,7 +194,8 @@ def run(argv: Sequence[str]) -> List[str]:
     if a.base is not None:
         from sim.forecast.scenario import check_target
 
-        target = check_target(a.name, a.base, Path(a.scenario_dir or "scenarios"), a.overwrite)
+        target = check_target(a.name, a.base, Path(a.scenario_dir or "scenarios"), a.overwrite,
+                              typed=a.scenario_dir is not None)
     hist = _read(a)
     if target is not None:
         from sim.forecast.scenario import check_channels
