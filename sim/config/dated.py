@@ -333,6 +333,15 @@ def check_dated(cfg: DatedConfig, channels: Sequence[str], categories: Sequence[
         raise ConfigError("experiment.horizon_h", horizon_h,
                           f"must be at most {demand.span_h:g}: dated.file covers {demand.n_days} day(s), "
                           f"{demand.start} to {demand.date(demand.n_days - 1)}")
+    in_run = int(math.ceil(horizon_h * 3600.0 / SLOT_S - 1e-9))
+    if (all(per_day.get(ch, 0.0) <= 0 for ch in channels if ch not in demand.rates)
+            and not any(r[:in_run].sum() > 0 for r in demand.rates.values())):
+        busy = [int(np.flatnonzero(r.sum(axis=1) > 0)[0]) for r in demand.rates.values() if r.sum() > 0]
+        at = dt.datetime.combine(demand.start, dt.time()) + dt.timedelta(seconds=min(busy, default=0) * SLOT_S)
+        when = f"its first arrivals are at {at:%a %Y-%m-%d %H:%M}" if busy else "it holds none"
+        raise ConfigError("experiment.horizon_h", horizon_h,
+                          f"no demand: dated.file gives no arrivals in the run's {horizon_h:g} h from "
+                          f"{demand.start:%a} {demand.start} 00:00 ({when}; a closed day has none)")
     for ch in demand.rates:
         if per_day.get(ch, 0.0) <= 0:
             raise ConfigError(f"arrivals.{ch}.per_day", per_day.get(ch, 0.0),

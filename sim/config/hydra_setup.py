@@ -148,7 +148,9 @@ def plan_form_overrides(overrides: Sequence[str]) -> List[str]:
 
     ``staffing.operators=650`` means "650 operators instead of the scenario's plan", so the forms the command
     line does not give are emptied (``staffing.shifts=[]`` ...); forms given together stay a conflict for the
-    schema to report.  The same for ``feedback.staffing`` and an operator group's plan (``routing.groups.<name>``).
+    schema to report.  The same for ``feedback.staffing`` and an operator group's plan (``routing.groups.<name>``),
+    and for ``dated.staffing_file`` (the front line's plan per date: every ``staffing`` form it is not given with
+    is emptied).
 
     Parameters
     ----------
@@ -168,6 +170,8 @@ def plan_form_overrides(overrides: Sequence[str]) -> List[str]:
         plan, _, form = m.group(1).rpartition(".")
         if form in PLAN_FORMS and (plan in given or re.fullmatch(r"routing\.groups\.[^.]+", plan)):
             given.setdefault(plan, set()).add(form)
+        elif m.group(1) == "dated.staffing_file" and arg.split("=", 1)[1].strip().lower() not in ("null", "none", ""):
+            given["staffing"].add("dated.staffing_file")  # the front line's plan per date: every form is emptied
     extra = [f"{'' if plan in STAFFING_PLANS else '++'}{plan}.{form}={empty}" for plan, forms in given.items()
              if forms for form, empty in PLAN_FORMS.items() if form not in forms]  # a group added may lack a key
     return [*overrides, *extra]

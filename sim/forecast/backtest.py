@@ -13,10 +13,14 @@ from the same weekday.  On each week, over the days that hold data:
 * **coverage** - the share of half-hours (those with an expected or an actual
   arrival) whose arrivals fall inside the 80% interval, inclusive;
 * **Poisson floor** - the WAPE that Poisson noise alone would leave if the
-  forecast's means were the true rates: ``sum E|Y - mu| / sum mu`` over the
-  half-hours, with ``E|Y - mu| = 2 exp(-mu) mu^(n+1) / n!``, ``n = floor(mu)``
-  (the mean absolute deviation of a Poisson variable); no forecast of the counts
-  can do better on average, so it tells how much of an error is noise.
+  forecast's means were the true rates: ``sum E|Y - m| / sum mu`` over the
+  half-hours, ``m`` the median of a Poisson variable ``Y`` of mean ``mu`` (the
+  point forecast of least expected absolute error), with ``E|Y - m| = mu - m +
+  2 (m F(m - 1) - mu F(m - 2))``, ``F`` the Poisson distribution function; no
+  forecast of the counts can do better on average, so it tells how much of an
+  error is noise.  (The mean absolute deviation about the mean, ``E|Y - mu|``,
+  is no floor: at a fraction of an arrival per half-hour it is near twice the
+  mean, while forecasting zero leaves the mean.)
 
 The two naive forecasts planners compare against: the **same weekday last
 week** (the latest same weekday with data before the origin) and the **mean of
@@ -102,15 +106,27 @@ class Score:
                 "poisson_floor": _num(self.noise / self.expected) if self.expected > 0 else None, "arrivals": float(a)}
 
 
-def poisson_mad(mu: np.ndarray) -> np.ndarray:
-    """``E|Y - mu|`` of Poisson variables ``Y`` of means ``mu`` (see the module docstring)."""
-    from scipy.special import gammaln
+def poisson_floor(mu: np.ndarray) -> np.ndarray:
+    """``min_c E|Y - c| = E|Y - m|`` of Poisson variables ``Y`` of means ``mu``, ``m`` their median: the least
+    expected absolute error of any forecast of ``Y`` (see the module docstring).
+
+    Parameters
+    ----------
+    mu : ndarray of float
+        Means (>= 0), any shape.
+
+    Returns
+    -------
+    ndarray of float
+        Same shape as ``mu``; 0 where ``mu`` is 0.
+    """
+    from scipy.stats import poisson
 
     mu = np.asarray(mu, dtype=float)
-    n = np.floor(mu)
-    with np.errstate(divide="ignore"):
-        out = 2.0 * np.exp(-mu + (n + 1) * np.log(mu) - gammaln(n + 1))
-    return np.where(mu > 0, out, 0.0)
+    m = poisson.median(mu)  # the smallest m with F(m) >= 1/2
+    below = m * poisson.cdf(m - 1, mu) - mu * poisson.cdf(m - 2, mu)  # E[(m - Y)+], as k p(k) = mu p(k - 1)
+    out = mu - m + 2.0 * below
+    return np.where(mu > 0, np.maximum(out, 0.0), 0.0)
 
 
 def _num(x: float) -> Optional[float]:
@@ -125,7 +141,7 @@ def score(actual: np.ndarray, forecast: np.ndarray, low: Optional[np.ndarray] = 
     s = Score(abs_err=float(np.abs(y - f).sum()), err=float((f - y).sum()), actual=float(y.sum()),
               day_abs_err=float(np.abs(y.sum(1) - f.sum(1)).sum()))
     if low is not None and high is not None:
-        s.noise, s.expected = float(poisson_mad(f).sum()), float(f.sum())
+        s.noise, s.expected = float(poisson_floor(f).sum()), float(f.sum())
         judged = (y > 0) | (f > 0)
         inside = (y >= low[ok] - 1e-9) & (y <= high[ok] + 1e-9)
         s.covered, s.judged = int((inside & judged).sum()), int(judged.sum())

@@ -26,7 +26,8 @@ or range of days::
   day, and the forecast says so.
 
 Blank lines and lines starting with ``#`` are skipped.  A row that breaks a rule
-stops the command with one line naming the file and the line.
+stops the command with one line naming the file and the line; so does a day that
+two rows give (a range included), whose second row would overrule the first.
 """
 
 from __future__ import annotations
@@ -148,6 +149,7 @@ def read_special_days(path: Path, spec: str) -> List[SpecialDay]:
         raise ConfigError("--special-days", spec, "the header needs the columns date and type "
                                                   "(and optionally end, name, factor)")
     out: List[SpecialDay] = []
+    given: Dict[dt.date, int] = {}  # a day -> the line that gives it
     for (line, _), values in zip(lines[1:], rows[1:]):
         row = dict(zip(header, (v.strip() for v in values)))
         if len(values) > len(header):
@@ -173,7 +175,11 @@ def read_special_days(path: Path, spec: str) -> List[SpecialDay]:
                 raise _fail(spec, line, f"factor {row['factor']!r}: only an event has a factor, a number in (0, 100]")
         name = row.get("name") or kind
         for k in range((last - first).days + 1):
-            out.append(SpecialDay(first + dt.timedelta(days=k), kind, name, factor))
+            day = first + dt.timedelta(days=k)
+            if day in given:  # a second row would silently overrule the first (closed and open, two events)
+                raise _fail(spec, line, f"{day} is given on line {given[day]} already: give each day once")
+            given[day] = line
+            out.append(SpecialDay(day, kind, name, factor))
     return out
 
 

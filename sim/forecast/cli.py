@@ -141,7 +141,8 @@ def _range(a: argparse.Namespace, end_of_history: dt.date) -> tuple[dt.date, dt.
         raise ConfigError("--from", a.start, f"must be after the history, which ends on {end_of_history} "
                                              f"(a forecast starts where its history stops)")
     if end < start:
-        raise ConfigError("--to", a.end, f"must be on or after --from ({start})")
+        first = f"--from ({start})" if a.start else f"the range's first day, {start} (the day after the history)"
+        raise ConfigError("--to", a.end, f"must be on or after {first}")
     if (end - start).days >= MAX_RANGE_DAYS:
         raise ConfigError("--to", a.end, f"the range is {(end - start).days + 1} days; at most {MAX_RANGE_DAYS}")
     return start, end
@@ -193,12 +194,13 @@ def run(argv: Sequence[str]) -> List[str]:
     if a.base is not None:
         from sim.forecast.scenario import check_target
 
-        target = check_target(a.name, a.base, Path(a.scenario_dir or "scenarios"), a.overwrite)
+        target = check_target(a.name, a.base, Path(a.scenario_dir or "scenarios"), a.overwrite,
+                              typed=a.scenario_dir is not None)
     hist = _read(a)
     if target is not None:
         from sim.forecast.scenario import check_channels
 
-        check_channels(list(hist.counts))
+        check_channels(a.base, list(hist.counts))
     start, end = _range(a, hist.end)
     month_end = (end.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     cal = build_calendar(hist.start, (month_end - hist.start).days + 1, a.country, special, a.special_days)
@@ -255,8 +257,8 @@ def run(argv: Sequence[str]) -> List[str]:
     read = f"read {src.get('rows', 0):,} rows of {a.history}: {hist.n_days} days from {hist.start} to {hist.end}"
     if src.get("skipped"):
         first = src["skipped_first_lines"][0]
-        read += (f"; {src['skipped']:,} rows skipped as unreadable (first: line {first['line']}: {first['reason']}; "
-                 f"all in forecast.json)")
+        read += (f"; {src['skipped']:,} rows skipped (first: line {first['line']}: {first['reason']}; "
+                 f"the first {len(src['skipped_first_lines'])} in forecast.json)")
     return [read, *headline(data), *(f"note: {n}" for n in result.notes), *wrote]
 
 

@@ -26,6 +26,7 @@ regular working days of each month carry indicators too (statements, salaries).
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
@@ -117,7 +118,7 @@ def plan_days(observed: np.ndarray, cal: Calendar) -> DayPlan:
     open_wd = _open_weekdays(observed, weekday, is_hol | cal.closed)
     opens = np.isin(weekday, open_wd) | cal.workday
     closed = ~opens | cal.closed
-    reason = ["" if opens[i] else f"closed on {WEEKDAYS[weekday[i]]}s" for i in range(n)]
+    reason = ["" if opens[i] else f"the centre does not open on {calendar.day_name[weekday[i]]}s" for i in range(n)]
     for i in np.flatnonzero(cal.closed):
         reason[i] = "declared closed"
     notes: List[str] = []

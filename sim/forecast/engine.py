@@ -195,6 +195,26 @@ def _backtest(hist: History, ch: str, plans: Dict[int, DayPlan], os: List[int], 
     return res, daily_err, prof_err, start
 
 
+def worse_than_naive(channel: str, overall: Dict[str, Dict[str, Any]]) -> Optional[str]:
+    """A note when the back-test pooled over its weeks (``overall``: ``model``, ``mean4``, ``last_week``, each
+    with ``wape`` and ``daily_wape``) finds the method worse than a naive forecast on the half-hours or on the
+    days; None otherwise (or without a back-test)."""
+    model = overall.get("model", {})
+    names = {"mean4": "the mean of the last four same weekdays", "last_week": "the same weekday last week"}
+    worse = []
+    for key, what in (("wape", "half-hour WAPE"), ("daily_wape", "daily WAPE")):
+        m = model.get(key)
+        beaten = [(names[k], overall[k][key]) for k in names if k in overall and overall[k].get(key) is not None
+                  and m is not None and overall[k][key] < m]
+        if beaten:
+            best = min(beaten, key=lambda x: x[1])
+            worse.append(f"{what} {m:.1%} against {best[1]:.1%} for {best[0]}")
+    if not worse:
+        return None
+    return (f"{channel}: in the back-test the method did worse than a naive forecast ({'; '.join(worse)}): "
+            f"this history does not bear it out; trust it no more than that naive forecast")
+
+
 def run_forecast(hist: History, cal: Calendar, days: np.ndarray, backtest_weeks: int = BACKTEST_WEEKS,
                  select_weeks: int = SELECT_WEEKS) -> ForecastResult:
     """Back-test, choose and forecast every channel of ``hist`` over ``days`` (see the module docstring).
@@ -232,6 +252,9 @@ def run_forecast(hist: History, cal: Calendar, days: np.ndarray, backtest_weeks:
         out[ch] = res
     notes = list(hist.notes) + list(final_plan.notes)
     for ch, res in out.items():
+        worse = worse_than_naive(ch, res.overall)
+        if worse:
+            notes.append(worse)
         floor = res.overall.get("model", {}).get("poisson_floor")
         if floor is not None and floor > SMALL_COUNTS_FLOOR:
             notes.append(f"{ch}: so few arrivals per half-hour that Poisson noise alone leaves a half-hour WAPE of "

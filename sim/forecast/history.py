@@ -11,11 +11,15 @@ that a closure never reads as a quiet day.
 
 Interval counts are read from a CSV file with a start time (the centre's local
 clock, ISO 8601; an offset is not applied: the clock time as written is the
-interval's local time) and a count, and optionally a channel and a category
-column.  Intervals must divide the half-hour (5, 10, 15 or 30 minutes); each is
-added to the half-hour it starts in.  A row that cannot be read is skipped,
-counted and reported with its line number; a file with no usable row or more
-than half its rows bad is refused (:class:`~sim.core.errors.ConfigError`).
+interval's local time) and a count, and optionally a channel (a channel of the
+simulator in any case, ``PHONE``, is that channel) and a category column.
+Intervals must divide the half-hour (5, 10, 15 or 30 minutes); each is added to
+the half-hour it starts in.  A row that cannot be read is skipped,
+counted and reported with its line number, and so is a row that repeats an
+earlier row's interval, channel and category (an export listed twice must not
+double the demand; a start with an offset is an instant, so the hour a clock
+change repeats is two intervals); a file with no usable row or more than half
+its rows bad is refused (:class:`~sim.core.errors.ConfigError`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from sim.config.schema import CHANNELS
 from sim.core.errors import ConfigError
 
 SLOTS = 48            # half-hours of a day
@@ -204,6 +209,9 @@ def read_counts(path: Path, spec: str, channel: Optional[str] = None, **columns:
     skipped: List[Tuple[int, str]] = []
     n_skipped = rows = 0
     first: Optional[dt.date] = None
+    seen: Dict[Tuple[dt.datetime, str, str], int] = {}  # (start, channel, category) -> its first line
+    known = {c.lower(): c for c in CHANNELS}  # 'PHONE' or 'Phone' in an export is the simulator's phone
+    offsets: Dict[dt.timedelta, int] = {}  # rows by the UTC offset their start gives
     with fh:
         try:
             reader = csv.reader(fh)
@@ -225,9 +233,10 @@ def read_counts(path: Path, spec: str, channel: Optional[str] = None, **columns:
                         raise ValueError(f"has {len(values)} fields, the header has {len(header)}")
                     text = values[at[time_col]].strip()
                     try:
-                        t = dt.datetime.fromisoformat(text).replace(tzinfo=None)
+                        stamp = dt.datetime.fromisoformat(text)
                     except ValueError:
                         raise ValueError(f"column {time_col}: {text!r} is not an ISO date and time") from None
+                    t = stamp.replace(tzinfo=None)
                     raw = values[at[count_col]].strip()
                     try:
                         w = float(raw)
@@ -235,17 +244,29 @@ def read_counts(path: Path, spec: str, channel: Optional[str] = None, **columns:
                         raise ValueError(f"column {count_col}: {raw!r} is not a number") from None
                     if not (math.isfinite(w) and w >= 0):
                         raise ValueError(f"column {count_col}: {raw!r} is not a count (finite, >= 0)")
+                    ch = values[at[channel_col]].strip() if channel_col else str(channel)
+                    ch = known.get(ch.lower(), ch)
+                    cat = values[at[category_col]].strip() if category_col else ""
+                    key = (stamp, ch, cat)  # an offset makes the instant: a clock change's repeated hour is kept
+                    if key in seen:
+                        raise ValueError(f"repeats the interval {text}{', ' + ch if channel_col else ''}"
+                                         f"{', ' + cat if category_col else ''} of line {seen[key]} "
+                                         f"(counted once)")
+                    seen[key] = reader.line_num
                 except ValueError as exc:
                     n_skipped += 1
                     if len(skipped) < KEEP_LINES:
                         skipped.append((reader.line_num, str(exc)))
                     continue
+                off = stamp.utcoffset()
+                if off is not None:
+                    offsets[off] = offsets.get(off, 0) + 1
                 d = t.date()
                 first = d if first is None or d < first else first
                 days.append(d.toordinal())
                 secs.append(t.hour * 3600.0 + t.minute * 60.0 + t.second)
-                chans.append(values[at[channel_col]].strip() if channel_col else str(channel))
-                cats.append(values[at[category_col]].strip() if category_col else "")
+                chans.append(ch)
+                cats.append(cat)
                 weights.append(w)
         except UnicodeDecodeError:
             raise ConfigError("HISTORY", spec, "is not UTF-8 text (a CSV file is expected)") from None
@@ -274,4 +295,20 @@ def read_counts(path: Path, spec: str, channel: Optional[str] = None, **columns:
                    "skipped_first_lines": [{"line": n, "reason": r} for n, r in skipped],
                    "interval_min": step, "columns": {"time": time_col, "count": count_col, "channel": channel_col,
                                                      "category": category_col}}
+    if offsets:
+        hist.notes.append(_offset_note(offsets))
     return hist
+
+
+def _offset_note(offsets: Dict[dt.timedelta, int]) -> str:
+    """What the forecast says of starts written with a UTC offset: read as the local clock, the offset not
+    applied - right for a local export (several offsets: a clock change), a shift of the day for a UTC one."""
+    n = sum(offsets.values())
+    if set(offsets) == {dt.timedelta(0)}:
+        return (f"{n:,} starts are written in UTC (Z or +00:00); they are read as the centre's local clock, as "
+                f"written: if the export is in UTC and the centre is not, every half-hour is shifted by its offset "
+                f"(convert the times to local clock time first)")
+    shown = ", ".join(f"{'+' if o >= dt.timedelta(0) else '-'}{abs(o).seconds // 3600:02d}:"
+                      f"{abs(o).seconds % 3600 // 60:02d}" for o in sorted(offsets))
+    return (f"{n:,} starts give a UTC offset ({shown}); each is read as the local clock time written, the offset "
+            f"not applied")

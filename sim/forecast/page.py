@@ -32,7 +32,7 @@ def _n(text: str) -> Dict[str, str]:
 
 
 def _num(x: float) -> str:
-    return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
+    return "0" if x == 0 else f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"  # a closed day: 0, not 0.0
 
 
 def _png(figures: Dict[str, Optional[bytes]], name: str) -> bytes:
@@ -158,9 +158,15 @@ def render_page(result: ForecastResult, data: Dict[str, Any], name: str,
 
     h = data["history"]
     cal = data["calendar"]
+    src = h["source"]
+    skipped = ""
+    if src.get("skipped"):
+        first = src["skipped_first_lines"][0]
+        skipped = (f" {src['skipped']:,} of its {src['rows']:,} rows skipped (first: line {first['line']}: "
+                   f"{first['reason']}; the first {len(src['skipped_first_lines'])} in forecast.json).")
     facts = headline(data) + [
-        f"History: {h['source'].get('path')} ({h['source'].get('format')}), {h['first']} to {h['last']}, "
-        f"{h['days_with_data']} days with data; the centre opens on {', '.join(h['open_weekdays'])}.",
+        f"History: {src.get('path')} ({src.get('format')}), {h['first']} to {h['last']}, "
+        f"{h['days_with_data']} days with data; the centre opens on {', '.join(h['open_weekdays'])}.{skipped}",
         f"Calendar: {'public holidays of ' + cal['country'] if cal['country'] else 'no country (no public holidays)'}"
         f"{'; special days from ' + cal['special_days'] if cal['special_days'] else ''}."]
     env = environment([TEMPLATES])

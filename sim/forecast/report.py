@@ -160,6 +160,7 @@ def forecast_json(result: ForecastResult, command: str) -> Dict[str, Any]:
                 "bias": "sum of (forecast - actual) / sum of actual arrivals (> 0: over-forecast)",
                 "daily_wape": "the WAPE of each day's total",
                 "coverage": "share of half-hours (with an expected or an actual arrival) inside the 80% interval",
-                "poisson_floor": "the WAPE Poisson noise alone would leave if the forecast's means were the rates",
+                "poisson_floor": "the least WAPE Poisson noise alone would leave if the forecast's means were the "
+                                 "rates (each half-hour forecast by its Poisson median)",
                 "last_week": "the latest same weekday with data before the week",
                 "mean4": "the mean of the last four same weekdays with data"}}

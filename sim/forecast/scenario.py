@@ -43,14 +43,15 @@ def base_volumes(base: str) -> Dict[str, float]:
     return {ch: float(arrivals.get(ch, {}).get("per_day", 0.0)) for ch in CHANNELS}
 
 
-def check_target(name: str, base: str, folder: Path, overwrite: bool) -> Path:
-    """The scenario file to write, checked before anything runs: a known base, a free (or own) file.
+def check_target(name: str, base: str, folder: Path, overwrite: bool, typed: bool = True) -> Path:
+    """The scenario file to write, checked before anything runs: a known base, a folder it can be written in
+    (``typed``: ``folder`` is ``--scenario-dir`` as typed, else the default ``scenarios``), a free (or own) file.
 
     Raises
     ------
     ConfigError
-        ``--base`` names no usable scenario (or NAME itself), or the file exists and is not this
-        command's to replace.
+        ``--base`` names no usable scenario (or NAME itself), the folder is a file or cannot be created or
+        written, or the file exists and is not this command's to replace.
     """
     from sim.config.paths import scenario_dirs
     from sim.config.scenario_files import load_scenarios
@@ -63,6 +64,7 @@ def check_target(name: str, base: str, folder: Path, overwrite: bool) -> Path:
     if base not in found.data:
         raise ConfigError("--base", base, f"unknown scenario; use one of {', '.join(found.names)}")
     target = folder / f"{name}.yaml"
+    _check_folder(folder, typed, base)
     if target.exists():
         if not target.is_file():
             raise ConfigError("--scenario-dir", str(folder), f"{target} is not a file")
@@ -75,12 +77,37 @@ def check_target(name: str, base: str, folder: Path, overwrite: bool) -> Path:
     return target
 
 
-def check_channels(channels: List[str]) -> None:
-    """Raise unless every channel of the forecast is a channel of the simulator."""
+def _check_folder(folder: Path, typed: bool, base_name: str) -> None:
+    """Raise unless the scenario file can be written in ``folder`` (made where missing): checked before the
+    report folder is written, which a failure afterwards would leave behind.  The error names ``--scenario-dir``
+    when it was typed, else ``--base`` (the default folder ``scenarios`` is then the problem)."""
+    import os
+    import tempfile
+
+    key, shown = ("--scenario-dir", str(folder)) if typed else ("--base", base_name)
+    base = folder
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    lead = "" if typed else f"cannot write the scenario in {folder} (give --scenario-dir): "
+    if not base.is_dir():
+        what = "is" if typed and base == folder else f"{base} is"
+        raise ConfigError(key, shown, f"{lead}{what} a file, not a folder")
+    try:  # a file can be created here: create and remove a probe
+        fd, probe = tempfile.mkstemp(prefix=".hotline-probe-", dir=base)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(key, shown, f"{lead}cannot write in {base} ({exc.strerror})") from None
+
+
+def check_channels(base: str, channels: List[str]) -> None:
+    """Raise unless every channel of the forecast is a channel of the simulator (the error names ``--base`` as
+    typed, ``base``)."""
     other = [c for c in channels if c not in CHANNELS]
     if other:
-        raise ConfigError("--base", "", f"the forecast has channel(s) {', '.join(other)}, which the simulator does "
-                                        f"not have ({', '.join(CHANNELS)}): a dated scenario cannot hold them")
+        raise ConfigError("--base", base, f"the forecast has channel(s) {', '.join(other)}, which the simulator "
+                                          f"does not have ({', '.join(CHANNELS)}): a dated scenario cannot hold "
+                                          f"them (forecast without --base, or give a history of those channels)")
 
 
 def scenario_yaml(name: str, base: str, csv_path: str, data: Dict[str, Any], command: str,

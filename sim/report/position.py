@@ -27,6 +27,7 @@ first column ``group`` when the run has groups; :func:`position_lines` the termi
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
@@ -35,6 +36,7 @@ from sim.analysis.staffing_gap import by_day, by_week_slot, clock, failing_inter
 from sim.analysis.staffing_kpis import plan_targets, pooled_group, pooled_intervals, strictest, target_values
 from sim.core.errors import ConfigError
 from sim.experiments.runner import ExperimentResult
+from sim.model.derive import start_date
 
 Table = tuple[List[str], List[List[Any]]]
 #: The group name of a requirement for the whole front line.
@@ -139,6 +141,10 @@ def position(exp: ExperimentResult, plan: Any) -> Dict[str, Any]:
             rows = failing_intervals(pooled, targets, table, interval_s, start)
             failing += [({"group": member} if grouped else {}) | f for f in rows]
         tables.append((p["group"] if grouped else None, table))
+    first = start_date(cfg)
+    if first is not None:  # a dated run: each day and failing interval carries its date
+        days = [d | {"date": _date(first, d["day"])} for d in days]
+        failing = [f | {"date": _date(first, f["day"])} for f in failing]
     order = {m: i for i, m in enumerate(m for p in parts for m in p["members"])}
     failing.sort(key=lambda f: (f["interval"], order.get(f.get("group", ""), 0)))
     targets = target_values(cfg.staffing.target)
@@ -152,7 +158,7 @@ def position(exp: ExperimentResult, plan: Any) -> Dict[str, Any]:
                     "rows": len(failing),
                     "by_target": {name: len({f["interval"] for f in failing if f["kpi"] == name}) for name in names},
                     "first": worst(failing, SHOWN_FAILING, order)},
-        "_tables": tables, "_failing": failing}
+        "_tables": tables, "_failing": failing, "_start_date": first}
     if grouped:
         out["total"] = group_total(groups)
         out["failing"]["by_group"] = {g: len({f["interval"] for f in failing if f["group"] == g}) for g in order}
@@ -203,25 +209,34 @@ def position_files(pos: Mapping[str, Any], interval_s: float, start_weekday: int
     week_rows: List[List[Any]] = []
     grouped = any(name is not None for name, _ in pos["_tables"])
     lead = ["group"] if grouped else []
+    first = pos.get("_start_date")
+    dated = ["date"] if first is not None else []  # after day, as in intervals.csv
     for name, t in pos["_tables"]:
         own = [name] if grouped else []
         for i, k in enumerate(t["interval"]):
             day = int(k * interval_s // 86400.0)
-            gap_rows.append([*own, int(k), day, _weekday(day, start_weekday), clock(k * interval_s),
-                             float(t["scheduled"][i]), float(t["required"][i]), float(t["gap"][i])])
+            gap_rows.append([*own, int(k), day, *([_date(first, day)] if first else []), _weekday(day, start_weekday),
+                             clock(k * interval_s), float(t["scheduled"][i]), float(t["required"][i]),
+                             float(t["gap"][i])])
         week = by_week_slot(t, interval_s, start_weekday)
         per_week = len(week["weeks"])
         week_rows += [[*own, _weekday(i * 7 // per_week, 0), clock(i * interval_s), week["scheduled"][i],
                        week["required"][i], week["gap"][i], int(week["weeks"][i])]
                       for i in range(per_week) if week["weeks"][i] > 0]
-    fail_rows = [[*([f["group"]] if grouped else []), f["interval"], f["day"], f["weekday"], f["time"], f["kpi"],
-                  f["value"], f["target"], f["scheduled"], f["required"]] for f in pos["_failing"]]
-    return {"staffing_gap.csv": ([*lead, "interval", "day", "weekday", "time_of_day", "scheduled_operators",
+    fail_rows = [[*([f["group"]] if grouped else []), f["interval"], f["day"], *([f["date"]] if dated else []),
+                  f["weekday"], f["time"], f["kpi"], f["value"], f["target"], f["scheduled"], f["required"]]
+                 for f in pos["_failing"]]
+    return {"staffing_gap.csv": ([*lead, "interval", "day", *dated, "weekday", "time_of_day", "scheduled_operators",
                                   "required_operators", "gap_operators"], gap_rows),
             "staffing_gap_week.csv": ([*lead, "weekday", "time_of_day", "scheduled_operators", "required_operators",
                                        "gap_operators", "weeks"], week_rows),
-            "failing_intervals.csv": ([*lead, "interval", "day", "weekday", "time_of_day", "kpi", "value", "target",
-                                       "scheduled_operators", "required_operators"], fail_rows)}
+            "failing_intervals.csv": ([*lead, "interval", "day", *dated, "weekday", "time_of_day", "kpi", "value",
+                                       "target", "scheduled_operators", "required_operators"], fail_rows)}
+
+
+def _date(first: dt.date, day: int) -> str:
+    """The ISO date of day ``day`` of a dated run starting on ``first``."""
+    return (first + dt.timedelta(days=int(day))).isoformat()
 
 
 def _weekday(day: int, start_weekday: int) -> str:

@@ -85,11 +85,13 @@ FOLD_ROWS = 14
 def day_table(pos: Mapping[str, Any]) -> Table:
     """Operator-hours scheduled and required per day of the run (per group with groups), and the gap."""
     grouped = "total" in pos
-    rows = [[f"day {d['day']}", d["weekday"], *([d["group"]] if grouped else []), _num(d["scheduled_h"], " h"),
-             _num(d["required_h"], " h"), _num(d["gap_h"], " h", sign=True), _pct(d["gap_pct"])]
+    dated = any("date" in d for d in pos["by_day"])  # a dated run: each day's date beside its number
+    rows = [[f"day {d['day']}", *([d["date"]] if dated else []), d["weekday"], *([d["group"]] if grouped else []),
+             _num(d["scheduled_h"], " h"), _num(d["required_h"], " h"), _num(d["gap_h"], " h", sign=True),
+             _pct(d["gap_pct"])]
             for d in sorted(pos["by_day"], key=lambda d: d["day"])]
-    return Table("The gap by day", ["day", "weekday", *(["group"] if grouped else []), "scheduled",
-                                    "required (erlang)", "gap", "gap %"], rows,
+    return Table("The gap by day", ["day", *(["date"] if dated else []), "weekday", *(["group"] if grouped else []),
+                                    "scheduled", "required (erlang)", "gap", "gap %"], rows,
                  "Days counted from the run's start (day 0), over the measurement window. Per interval: "
                  "staffing_gap.csv; per interval of the week: staffing_gap_week.csv.", folded=len(rows) > FOLD_ROWS)
 
@@ -101,7 +103,9 @@ def failing_table(pos: Mapping[str, Any]) -> Table:
     rows = []
     for r in f["first"]:
         bound = ("≤ " if r["at_most"] else "≥ ") + metric_text(r["kpi"], r["target"])
-        rows.append([f"day {r['day']} {r['weekday']} {r['time']}", *([r["group"]] if grouped else []),
+        day = f"{r['weekday']} {r['date']}" if "date" in r else f"day {r['day']} {r['weekday']}"  # dated: the date
+        when = f"{day} {r['time']}"
+        rows.append([when, *([r["group"]] if grouped else []),
                      TARGET_LABELS.get(r["kpi"], r["kpi"]),
                      {"text": metric_text(r["kpi"], r["value"]), "cls": "num missed"}, {"text": bound, "cls": "num"},
                      {"text": f"{r['scheduled']:,.1f}", "cls": "num"}, {"text": f"{r['required']:,.1f}", "cls": "num"}])

@@ -4,6 +4,7 @@ forecast's spread, the run's dates, and the scenario the forecast command writes
 from __future__ import annotations
 
 import datetime as dt
+import json
 import textwrap
 
 import numpy as np
@@ -161,6 +162,22 @@ def test_a_dated_run_carries_its_dates(tmp_path):
     assert intervals[0].split(",")[3:6] == ["day", "date", "time_of_day"]
     assert intervals[-1].split(",")[4:6] == ["2003-10-05", "23:30"]
     assert "from Saturday 4 October 2003 00:00" in (tmp_path / "out" / "report.html").read_text()
+    # the staffing position too: its files, summary.json and the page's tables give each day's date
+    gap = (tmp_path / "out" / "staffing_gap.csv").read_text().splitlines()
+    assert gap[0].split(",")[:4] == ["interval", "day", "date", "weekday"]
+    assert gap[1].split(",")[:4] == ["0", "0", "2003-10-04", "Sat"] and gap[-1].split(",")[1:5] == [
+        "1", "2003-10-05", "Sun", "23:30"]
+    assert (tmp_path / "out" / "failing_intervals.csv").read_text().split(",")[:4] == [
+        "interval", "day", "date", "weekday"]
+    pos = json.loads((tmp_path / "out" / "summary.json").read_text())["staffing_position"]
+    assert [(d["day"], d["date"]) for d in pos["by_day"]] == [(0, "2003-10-04"), (1, "2003-10-05")]
+    from sim.report.position_view import day_table, failing_table
+
+    assert [r[:3] for r in day_table(pos).rows] == [["day 0", "2003-10-04", "Sat"], ["day 1", "2003-10-05", "Sun"]]
+    missed = {"interval": 50, "day": 1, "date": "2003-10-05", "weekday": "Sun", "time": "01:00", "kpi": "asa_s",
+              "value": 40.0, "target": 20.0, "at_most": True, "scheduled": 6.0, "required": 7.0}
+    shown = failing_table({**pos, "failing": {**pos["failing"], "first": [missed]}})
+    assert shown.rows[0][0] == "Sun 2003-10-05 01:00"
     (tmp_path / "week.csv").write_text("start,channel,expected\n2003-10-04T00:00,phone,x\n")
     proc = run_cli(["scenario=dtest", "report.dir=out2"], cwd=tmp_path)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
@@ -242,6 +259,46 @@ def test_bad_staffing_file(tmp_path, extra, overrides, key, rule):
     with pytest.raises(ConfigError) as err:
         compose_config(str(scenario), overrides)
     assert err.value.key == key and rule in str(err.value), str(err.value)
+
+
+def test_staffing_file_on_the_command_line_replaces_the_scenarios_plan(tmp_path):
+    """dated.staffing_file typed for a scenario with a plan of its own (a forecast's scenario extends one) is the
+    front line's plan, as a plan form typed would be; typed beside a plan form, the conflict names the key typed."""
+    from sim.api import compose_config
+    from sim.model.compile import compile_config
+
+    f = _dated_csv(tmp_path / "a.csv", days=2)
+    staff = _staff_csv(tmp_path / "s.csv", 2, MONDAY)
+    scenario = tmp_path / "d.yaml"
+    scenario.write_text(f"extends: single_queue\ndated: {{file: {f}}}\nstaffing: {{operators: 130}}\n"
+                        "experiment: {horizon_h: 48, warmup_h: 0, start_weekday: 0}\narrivals: {phone: {per_day: 400}}\n")
+    cfg = compose_config(str(scenario), [f"dated.staffing_file={staff}"])
+    assert list(compile_config(cfg).staffing.scheduled) == pytest.approx(
+        [10 + d + (s >= 16) for d in range(2) for s in range(48)])
+    with pytest.raises(ConfigError) as err:
+        compose_config(str(scenario), [f"dated.staffing_file={staff}", "staffing.operators=7"])
+    assert err.value.key == "staffing.operators" and "=7: conflicts with dated.staffing_file" in str(err.value)
+
+
+def test_a_run_over_closed_days_only_has_no_demand(tmp_path):
+    """A forecast week from a Saturday with the weekend closed, run over its first 48 h: no contact can arrive,
+    refused as a template without demand is (a report of zeros and n/a was written); a horizon that reaches
+    Monday's first arrivals runs; a template channel with demand runs too."""
+    from sim.api import compose_config
+
+    f = _dated_csv(tmp_path / "a.csv", days=3, start=dt.date(2003, 9, 27),
+                   per_slot=lambda d, h: 20.0 if d == 2 and 8 <= h < 18 else 0.0)
+    scenario = tmp_path / "d.yaml"
+    scenario.write_text(f"extends: single_queue\ndated: {{file: {f}}}\n"
+                        "experiment: {horizon_h: 48, warmup_h: 0, start_weekday: 5}\n"
+                        "arrivals: {phone: {per_day: 400}, online: {per_day: 0}}\n")
+    with pytest.raises(ConfigError) as err:
+        compose_config(str(scenario))
+    assert err.value.key == "experiment.horizon_h" and err.value.rule == (
+        "no demand: dated.file gives no arrivals in the run's 48 h from Sat 2003-09-27 00:00 (its first arrivals are "
+        "at Mon 2003-09-29 08:00; a closed day has none)")
+    compose_config(str(scenario), ["experiment.horizon_h=56.5"])
+    compose_config(str(scenario), ["arrivals.online.per_day=100"])
 
 
 def test_staffing_file_needs_the_arrivals_file():

@@ -54,6 +54,53 @@ def test_counts_with_channel_and_category_columns(tmp_path):
     assert np.isnan(h.categories["phone"]["heat"][1]), "a day without data has no category count either"
 
 
+def test_a_repeated_interval_is_skipped_not_added(tmp_path):
+    """An export listed twice (overlapping exports pasted together) must not double the demand; the same clock
+    time with two offsets (the hour a clock change repeats) is two intervals."""
+    f = _counts_file(tmp_path / "c.csv", 14, extra="2024-03-04T08:00:00,3\n2024-03-04T08:05,3\n"
+                                                  "2024-03-11T08:00+01:00,5\n")
+    f.write_text(f.read_text().replace("2024-03-11T08:00:00,3", "2024-03-11T08:00:00+02:00,3"))
+    h = read_counts(f, "c.csv")
+    c = h.counts["phone"]
+    assert c[0, 16] == 18 and c[0].sum() == 72, "a repeated interval is counted once"
+    assert c[7, 16] == 18 + 5, "08:00+02:00 and 08:00+01:00 are two intervals"
+    assert h.source["skipped"] == 2
+    n = len(f.read_text().splitlines())
+    first = h.source["skipped_first_lines"][0]
+    assert first["line"] == n - 2 and "repeats the interval 2024-03-04T08:00:00 of line 2" in first["reason"]
+
+
+def test_a_repeated_interval_of_a_channel_and_category_names_them(tmp_path):
+    f = tmp_path / "c.csv"
+    rows = [f"2024-03-{4 + d:02d}T08:{m},{ch},{cat},2" for d in range(14) for m in ("00", "30")
+            for ch in ("phone", "online") for cat in ("water", "heat")]
+    f.write_text("start,channel,category,calls\n" + "\n".join(rows + ["2024-03-05T08:00,online,heat,2"]) + "\n")
+    h = read_counts(f, "c.csv")
+    assert h.counts["online"][1, 16] == 4 and h.categories["online"]["heat"][1] == 4
+    assert h.source["skipped"] == 1
+    assert "repeats the interval 2024-03-05T08:00, online, heat of line 13" in h.source["skipped_first_lines"][0][
+        "reason"]
+
+
+def test_starts_with_an_offset_are_named_in_the_notes(tmp_path):
+    """A UTC export (Z) read as the local clock shifts every half-hour by the centre's offset: the notes say how it
+    was read; local offsets across a clock change are listed; a file without offsets has no such note."""
+    f = _counts_file(tmp_path / "c.csv", 14)
+    plain = f.read_text()
+    assert not any("UTC" in n for n in read_counts(f, "c.csv").notes)
+    f.write_text(plain.replace(":00,3", ":00Z,3"))
+    h = read_counts(f, "c.csv")
+    assert h.counts["phone"][0, 16] == 18, "read as written"
+    assert h.notes == ["240 starts are written in UTC (Z or +00:00); they are read as the centre's local clock, as "
+                       "written: if the export is in UTC and the centre is not, every half-hour is shifted by its "
+                       "offset (convert the times to local clock time first)"]
+    lines = plain.splitlines()
+    f.write_text("\n".join([lines[0]] + [ln.replace(":00,", ":00-04:00," if i < 100 else ":00-05:00,")
+                                         for i, ln in enumerate(lines[1:])]) + "\n")
+    assert read_counts(f, "c.csv").notes == ["240 starts give a UTC offset (-05:00, -04:00); each is read as the "
+                                             "local clock time written, the offset not applied"]
+
+
 def test_a_day_of_zeros_is_no_data(tmp_path):
     f = _counts_file(tmp_path / "c.csv", 14, weekends=True)
     text = f.read_text().splitlines()
@@ -104,6 +151,10 @@ def test_special_days_file(tmp_path):
     ("date,end,type\n2024-10-05,2024-10-01,closed\n", "line 2: end 2024-10-01 must be on or after"),
     ("day,type\n2024-10-01,closed\n", "the header needs the columns date and type"),
     ("", "the file is empty"),
+    ("date,type\n2024-10-01,closed\n2024-10-01,open\n", "line 3: 2024-10-01 is given on line 2 already: give each "
+                                                       "day once"),
+    ("date,end,type,name\n2024-10-01,2024-10-07,closed,x\n# a campaign\n2024-10-03,,event,y\n",
+     "line 4: 2024-10-03 is given on line 2 already"),
 ])
 def test_bad_special_days_name_the_line(tmp_path, content, rule):
     f = tmp_path / "days.csv"
@@ -181,6 +232,8 @@ def test_command_bad_input_is_one_line_and_writes_nothing(tmp_path, monkeypatch,
         ([good, "--name", "x", "--from", "2024-03-25", "--to", "2024-03-24"], "--to='2024-03-24': must be on or "
                                                                               "after --from"),
         ([good, "--name", "x", "--to", "2026-03-24"], "at most 366"),
+        ([good, "--name", "x", "--to", "2024-03-22"], "--to='2024-03-22': must be on or after the range's first day, "
+                                                      "2024-03-23 (the day after the history)"),
         ([good, "--name", "x", "--from", "next monday"], "--from='next monday': must be an ISO date"),
         ([short, "--name", "x"], "holds 10 day(s) (2024-03-04 to 2024-03-13), 8 with data; a forecast needs at "
                                  "least two weeks of history"),
@@ -243,13 +296,35 @@ def test_command_writes_the_forecast_grid(tmp_path, monkeypatch):
     assert [d["kind"] for d in days] == ["closed", "closed", "regular", "regular", "closed", "regular", "regular"]
     assert days[4]["reason"] == "declared closed"
     assert data["range"] == {"from": "2024-03-23", "to": "2024-03-29"}
-    assert "<html" in (folder / "forecast.html").read_text()
+    page = (folder / "forecast.html").read_text()
+    assert ("<tr><td>2024-03-23</td><td>Sat</td><td>closed: the centre does not open on Saturdays</td>"
+            '<td class="num">0</td><td class="num">0 - 0</td></tr>') in page, "a closed day reads 0, not 0.0"
     with pytest.raises(ConfigError, match="give --overwrite"):
         run([str(f), "--name", "mine"])
     run([str(f), "--name", "mine", "--overwrite", "--from", "2024-03-25", "--to", "2024-03-25"])
     with open(folder / "forecast.csv", newline="") as fh:
         assert len(list(csv.DictReader(fh))) == 48
     assert sorted(p.name for p in folder.parent.iterdir()) == ["mine"], "no temporary folder left behind"
+
+
+def test_skipped_rows_are_on_the_terminal_and_the_page_as_kept(tmp_path, monkeypatch):
+    """25 repeated rows: the terminal and the page say how many were skipped and that forecast.json keeps the
+    first 20 of them (not 'all')."""
+    from sim.forecast.cli import run
+
+    f = _counts_file(tmp_path / "c.csv", 21)
+    text = f.read_text()
+    f.write_text(text + "\n".join(text.splitlines()[1:26]) + "\n")
+    monkeypatch.chdir(tmp_path)
+    lines = run([str(f), "--name", "s"])
+    assert lines[0].endswith("; 25 rows skipped (first: line 362: repeats the interval 2024-03-04T08:00:00 of line "
+                             "2 (counted once); the first 20 in forecast.json)"), lines[0]
+    folder = tmp_path / "reports" / "forecast" / "s"
+    kept = json.loads((folder / "forecast.json").read_text())["history"]["source"]["skipped_first_lines"]
+    assert len(kept) == 20
+    page = (folder / "forecast.html").read_text()
+    assert "25 of its 385 rows skipped (first: line 362: repeats the interval 2024-03-04T08:00:00 of line 2 " \
+           "(counted once); the first 20 in forecast.json)." in page
 
 
 def test_without_a_country_days_without_data_are_named_in_the_notes(tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from sim.forecast.backtest import Score, choose, naive, origins, poisson_mad, score
+from sim.forecast.backtest import Score, choose, naive, origins, poisson_floor, score
 from sim.forecast.calendar import SpecialDay, build_calendar
 from sim.forecast.daytypes import design, plan_days
 from sim.forecast.history import SLOTS
@@ -49,12 +49,33 @@ def test_score_coverage_counts_inclusive_bounds():
     assert s.judged == 3 and s.covered == 2  # 5 in [5, 5], 0 in [0, 1], 7 not in [6, 6]
 
 
-def test_poisson_mad_closed_form():
-    assert poisson_mad(np.array([1.0]))[0] == pytest.approx(2 / math.e)
-    assert poisson_mad(np.array([0.5]))[0] == pytest.approx(2 * math.exp(-0.5) * 0.5)
-    assert poisson_mad(np.array([0.0]))[0] == 0.0
+def test_poisson_floor_is_the_least_expected_absolute_error():
+    """The floor is E|Y - median|, by hand: at a fraction of an arrival a forecast of zero (error = the mean) does
+    better than the mean itself (2 exp(-mu) mu for mu < 1), so the floor is the mean there, not about twice it."""
+    assert poisson_floor(np.array([0.5]))[0] == pytest.approx(0.5)        # median 0: E|Y| = mu
+    assert poisson_floor(np.array([0.1]))[0] == pytest.approx(0.1)
+    # mu = 1: median 1, E|Y - 1| = P(0) * 1 + sum_{k>=1} (k - 1) p(k) = e^-1 + (1 - (1 - e^-1)) = 2/e
+    assert poisson_floor(np.array([1.0]))[0] == pytest.approx(2 / math.e)
+    # mu = 2.5: median 2; by the sum over k
+    mu, k = 2.5, np.arange(60)
+    p = np.exp(-mu + k * np.log(mu) - np.array([math.lgamma(x + 1) for x in k]))
+    assert poisson_floor(np.array([mu]))[0] == pytest.approx(float(np.sum(np.abs(k - 2) * p)))
+    assert float(np.sum(np.abs(k - 2) * p)) < float(np.sum(np.abs(k - mu) * p)), "the median beats the mean"
+    assert poisson_floor(np.array([0.0]))[0] == 0.0
     big = 10000.0  # normal limit: sqrt(2 mu / pi)
-    assert poisson_mad(np.array([big]))[0] == pytest.approx(math.sqrt(2 * big / math.pi), rel=1e-3)
+    assert poisson_floor(np.array([big]))[0] == pytest.approx(math.sqrt(2 * big / math.pi), rel=1e-3)
+
+
+def test_no_forecast_beats_the_poisson_floor_of_small_counts():
+    """Counts drawn at 0.2 an hour-half: the floor of a forecast of 0.2 is 100% (the back-test said 164%, above
+    the 100% that a forecast of zero leaves), and neither that forecast nor zero does better on average."""
+    rng = np.random.default_rng(3)
+    actual = rng.poisson(0.2, size=(400, SLOTS)).astype(float)
+    mean_fc = np.full(actual.shape, 0.2)
+    floor = score(actual, mean_fc, mean_fc * 0, mean_fc * 5).as_dict()["poisson_floor"]
+    assert floor == pytest.approx(1.0)
+    assert score(actual, np.zeros(actual.shape)).wape == pytest.approx(1.0)
+    assert score(actual, mean_fc).wape >= floor
 
 
 def _week(**wapes):
@@ -137,7 +158,7 @@ def test_open_weekdays_need_data_on_half_their_days():
     observed[[6]] = True                           # one of four Sundays: closed
     plan = _plan(observed, n + 7)
     assert plan.open_weekdays == [0, 1, 2, 3, 4, 5]
-    assert plan.closed[n + 6] and plan.reason[n + 6] == "closed on Suns" and not plan.closed[n + 5]
+    assert plan.closed[n + 6] and plan.reason[n + 6] == "the centre does not open on Sundays" and not plan.closed[n + 5]
     assert plan.notes == ["1 day(s) of the history hold data on a weekday the centre opens on fewer than half of "
                           "its days: left out, and such weekdays are forecast closed"]
 

@@ -89,8 +89,13 @@ def test_bad_base_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
                                                           "written by this command: not replaced"),
         ([f, "--name", "mine", "--base", "single_queue", "--overwrite"], "was not written by this command"),
         ([f, "--name", "x", "--scenario-dir", "plans"], "--scenario-dir='plans': only with --base"),
+        ([f, "--name", "x", "--base", "single_queue", "--scenario-dir", "c.csv"], "--scenario-dir='c.csv': is a file, "
+                                                                                  "not a folder"),
+        ([f, "--name", "x", "--base", "single_queue", "--scenario-dir", "c.csv/sub"],
+         "--scenario-dir='c.csv/sub': c.csv is a file, not a folder"),
         ([str(tmp_path / "counts2.csv"), "--name", "x", "--base", "single_queue"],
-         "the forecast has channel(s) fax, which the simulator does not have (phone, online)"),
+         "--base='single_queue': the forecast has channel(s) fax, which the simulator does not have (phone, "
+         "online)"),
     ]
     monkeypatch.chdir(tmp_path)
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
@@ -102,6 +107,39 @@ def test_bad_base_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
         assert lines[0].startswith("hotline-forecast: error: ") and message in lines[0], (args, lines)
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
     assert (tmp_path / "scenarios" / "mine.yaml").read_text() == "description: my own scenario\n"
+
+
+def test_a_scenario_folder_that_cannot_be_written_is_refused_before_the_report(tmp_path, monkeypatch, capsys):
+    """The default folder 'scenarios' a file: one line naming --base as typed, exit status 2, and no report
+    folder (the scenario was written after the report, whose folder stayed behind under 'nothing was
+    written')."""
+    from sim.forecast.cli import main
+
+    f = str(_counts_file(tmp_path / "c.csv"))
+    (tmp_path / "scenarios").write_text("not a folder\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main([f, "--name", "x", "--base", "single_queue"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err == ("hotline-forecast: error: --base='single_queue': cannot write the "
+                                            "scenario in scenarios (give --scenario-dir): scenarios is a file, not "
+                                            "a folder\n")
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_channel_in_capitals_is_the_simulators_channel(tmp_path, monkeypatch):
+    """An export's 'PHONE' and 'Online' are the simulator's phone and online: the dated scenario is written."""
+    from sim.forecast.cli import run
+
+    f = tmp_path / "c.csv"
+    f.write_text("start,channel,count\n" + "".join(
+        f"2024-03-{4 + d:02d}T08:{m:02d},{ch},5\n" for d in range(21) for m in (0, 5) for ch in ("PHONE", "Online")))
+    monkeypatch.chdir(tmp_path)
+    run([str(f), "--name", "caps", "--base", "single_queue"])
+    data = json.loads((tmp_path / "reports" / "forecast" / "caps" / "forecast.json").read_text())
+    assert list(data["channels"]) == ["phone", "online"]
+    text = (tmp_path / "scenarios" / "caps.yaml").read_text()
+    assert "  phone:\n    per_day: " in text and "  online:\n    per_day: " in text
 
 
 def test_a_channel_the_forecast_lacks_keeps_the_bases_template(tmp_path, monkeypatch):

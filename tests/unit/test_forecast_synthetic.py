@@ -152,6 +152,24 @@ def test_backtest_beats_the_naive_forecasts_on_a_stable_series(bank):
     assert len(result.channels["phone"].weeks) == 8
     assert o["model"]["wape"] <= 1.05 * o["mean4"]["wape"] and o["last_week"]["wape"] > 1.1 * o["model"]["wape"]
     assert o["model"]["poisson_floor"] < o["model"]["wape"] < 2 * o["model"]["poisson_floor"]
+    assert not any("did worse than a naive forecast" in n for n in result.notes), result.notes
+
+
+def test_a_method_worse_than_a_naive_forecast_is_said():
+    """Baltimore's phone requests: the method's half-hour WAPE above the mean of four's; only the headline's
+    ratio (1.06 of it) said so, and no note warned the planner."""
+    from sim.forecast.engine import worse_than_naive
+
+    overall = {"model": {"wape": 1.932, "daily_wape": 0.60}, "mean4": {"wape": 1.824, "daily_wape": 0.70},
+               "last_week": {"wape": 1.885, "daily_wape": 0.55}}
+    assert worse_than_naive("phone", overall) == (
+        "phone: in the back-test the method did worse than a naive forecast (half-hour WAPE 193.2% against 182.4% "
+        "for the mean of the last four same weekdays; daily WAPE 60.0% against 55.0% for the same weekday last "
+        "week): this history does not bear it out; trust it no more than that naive forecast")
+    better = {k: {"wape": 0.1 if k == "model" else 0.2, "daily_wape": 0.1 if k == "model" else 0.2}
+              for k in ("model", "mean4", "last_week")}
+    assert worse_than_naive("phone", better) is None
+    assert worse_than_naive("phone", {}) is None
 
 
 EVERY_START = dt.date(2024, 1, 1)

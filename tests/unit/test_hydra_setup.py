@@ -134,6 +134,9 @@ def test_temporary_folder_of_the_working_directory_is_beside_it(moving_clock, tm
     (["staffing.operators=5", "staffing.shifts=[{count:3}]"], ["staffing.half_hourly=[]"]),
     (["staffing.shrinkage=0.3", "staffing.headcount_factor=1.1", "staffing.shifts.0.count=3"], []),
     (["scale=0.1"], []),
+    (["dated.staffing_file=plan.csv"], ["staffing.operators=0", "staffing.half_hourly=[]", "staffing.shifts=[]"]),
+    (["dated.staffing_file=plan.csv", "staffing.operators=5"], ["staffing.half_hourly=[]", "staffing.shifts=[]"]),
+    (["dated.staffing_file=null"], []),
 ])
 def test_plan_form_overrides(typed, added):
     """A plan form on the command line empties the forms it does not give, after what was typed."""
