@@ -164,18 +164,19 @@ def _write(report: Path, files: Dict[str, str]) -> None:
         raise
 
 
-def _write_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file beside it (never a half-written file)."""
+def _stage_file(path: Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``path`` and return it (``os.replace`` it into place; never a
+    half-written file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
 
 
 def run(argv: Sequence[str]) -> List[str]:
@@ -241,15 +242,22 @@ def run(argv: Sequence[str]) -> List[str]:
     cats = categories_csv(result)
     if cats is not None:
         files["forecast_categories.csv"] = cats
-    _write(report, files)
-    wrote = [f"wrote {report}/{', '.join(sorted(files))}"]
-    if target is not None:
+    staged = None  # the scenario is written first, beside its place, so that a folder that cannot take it
+    if target is not None:  # leaves no report behind (and the report's failure no scenario)
         from sim.forecast.scenario import base_volumes, scenario_yaml
 
         assert a.base is not None
-        text = scenario_yaml(a.name, a.base, (report / "forecast.csv").as_posix(), data, command,
-                             base_volumes(a.base))
-        _write_file(target, text)
+        staged = _stage_file(target, scenario_yaml(a.name, a.base, (report / "forecast.csv").as_posix(), data,
+                                                   command, base_volumes(a.base)))
+    try:
+        _write(report, files)
+        if staged is not None and target is not None:
+            os.replace(staged, target)
+    finally:
+        if staged is not None:
+            staged.unlink(missing_ok=True)
+    wrote = [f"wrote {report}/{', '.join(sorted(files))}"]
+    if target is not None:
         run_as = f"scenario={a.name}" if a.scenario_dir is None else f"scenario={target.as_posix()}"
         wrote.append(f"wrote {target.as_posix()}: a dated scenario of {a.base} with this forecast as its demand; "
                      f"plan it with: hotline-sim {run_as} staffing.policy=optimize staffing.schedule=shifts")

@@ -158,3 +158,28 @@ def test_a_channel_the_forecast_lacks_keeps_the_bases_template(tmp_path, monkeyp
     assert cfg.arrivals.online.hourly_profile == base.arrivals.online.hourly_profile
     assert cfg.arrivals.day_of_week == base.arrivals.day_of_week != [1.0] * 7
     assert cfg.arrivals.phone.hourly_profile == [1.0] * 24 and cfg.arrivals.phone.day_cv == 0
+
+
+def test_a_failing_write_leaves_neither_the_report_nor_the_scenario(tmp_path, monkeypatch, capsys):
+    """A disk that fills up while the scenario is written: the report was already in place, under a line saying
+    nothing was written.  Now the scenario is staged first and the report's failure removes it too."""
+    import errno
+
+    import sim.forecast.cli as cli
+
+    f = str(_counts_file(tmp_path / "c.csv"))
+    monkeypatch.chdir(tmp_path)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    for broken in ("_stage_file", "_write"):
+        with monkeypatch.context() as m:
+            m.setattr(cli, broken, full)
+            with pytest.raises(SystemExit) as stop:
+                cli.main([f, "--name", "x", "--base", "single_queue"])
+        err = capsys.readouterr().err
+        assert stop.value.code == 1 and "No space left on device" in err and "nothing was written" in err, err
+        assert not (tmp_path / "reports" / "forecast" / "x").exists(), broken
+        scenarios = tmp_path / "scenarios"
+        assert not scenarios.exists() or not any(scenarios.iterdir()), broken
