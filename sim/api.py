@@ -97,6 +97,9 @@ def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentRe
         files and ``cfg.report.overwrite`` is false (the rules of
         :func:`sim.report.folders.check_report_folder`); a staffing policy's plan cannot be made
         (:func:`sim.planning.check_plan`); both checked before the run.
+    RuntimeError
+        Every replication failed (the first failure named); nothing is written.  A replication that fails
+        beside others that ran is in the result's ``failures``.
     """
     from sim.planning import check_plan, check_unit_plan, make_plan, make_unit_plan
 
@@ -111,15 +114,20 @@ def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentRe
     units = make_unit_plan(plan.cfg)
     run_cfg = units.cfg if units is not None else plan.cfg
     exp = run_experiment(run_cfg)
-    if exp.replications:
-        from sim.report.staffing import staffing_summary
+    if not exp.replications:
+        first = exp.failures[0].error
+        hint = ("; a worker process ended (killed, out of memory, or a script whose code runs when it is imported: "
+                "worker processes import the script, so its code belongs under if __name__ == '__main__':)"
+                if first.startswith("BrokenProcessPool") else "")
+        raise RuntimeError(f"every replication failed (seed {cfg.experiment.seed}); first: {first}{hint}")
+    from sim.report.staffing import staffing_summary
 
-        exp.notes["staffing"] = staffing_summary(exp, plan)
-        if units is not None and units.policy != "plan":
-            from sim.report.tables import units_table
-            from sim.report.units_staffing import unit_staffing_summary
+    exp.notes["staffing"] = staffing_summary(exp, plan)
+    if units is not None and units.policy != "plan":
+        from sim.report.tables import units_table
+        from sim.report.units_staffing import unit_staffing_summary
 
-            exp.notes["unit_staffing"] = unit_staffing_summary(exp, units, units_table(exp, units))
+        exp.notes["unit_staffing"] = unit_staffing_summary(exp, units, units_table(exp, units))
     if staging is not None:
         from sim.report.folders import publish
         from sim.report.index import refresh_index_for

@@ -20,3 +20,27 @@ def test_what_the_api_cannot_apply_is_refused_in_one_line(overrides, start, rule
         compose_config("single_queue", overrides)
     msg = str(info.value)
     assert msg.startswith(start) and rule in msg and "\n" not in msg, msg
+
+
+def test_a_script_without_a_main_guard_gets_one_clear_error(tmp_path):
+    """A script that runs at import, with replications in worker processes: each worker imports the script
+    again and dies, and run() went on to write a report of no replication (an IndexError in write_outputs).
+    It now raises one error naming every replication's failure and the guard the script lacks; nothing is
+    written."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "study.py"
+    out = tmp_path / "out"
+    script.write_text(
+        "from sim.api import compose_config, run\n"
+        "cfg = compose_config('single_queue', ['experiment.horizon_h=3', 'experiment.warmup_h=0',\n"
+        "                     'experiment.replications=2', 'experiment.jobs=2', 'report.plots=false'])\n"
+        f"run(cfg, out_dir={str(out)!r})\n")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 1 and last.startswith("RuntimeError: every replication failed"), done.stderr[-2000:]
+    assert "if __name__ == '__main__'" in last and not out.exists()
