@@ -121,8 +121,10 @@ class Callbacks:
         c.cb_tries += 1
         iv = c.cb_iv
         self._r_attempts[iv] += 1
-        if c.cb_tries == 1 and now - c.t_cb > self._window:
-            self._r_missed[iv] += 1
+        if c.cb_tries == 1:
+            c.t_cb_first = now
+            if now - c.t_cb > self._window:
+                self._r_missed[iv] += 1
         if self._u_reach.next() < self._p_reach:
             c.cb = REACHED
             c.t_answered = now

@@ -73,7 +73,7 @@ class Contact:
                  "in_window", "stage", "t_answered", "t_handled", "unit", "round", "bounces", "t_dispatched",
                  "t_unit", "t_signed", "t_response", "t_closed", "deadline", "late", "resolved",
                  "visit_attempts", "visit_reached", "reports_resolved", "satisfied", "t_rated", "tick",
-                 "route", "cb", "cb_iv", "t_cb", "cb_tries")
+                 "route", "cb", "cb_iv", "t_cb", "cb_tries", "t_cb_first")
 
     # Types of the slots that typed code assigns.  Annotations only, no class values: a slot that is
     # never assigned stays unset, which sim.model.requestlog detects with getattr/hasattr.

@@ -42,8 +42,9 @@ TIME_HEADERS = ("arrival", "answered", "handled", "dispatched", "at_unit", "sign
 INT_FIELDS = ("id", "channel", "category", "urgency", "kind", "unit", "attempts", "bounces", "round",
               "visit_attempts", "reports_resolved", "satisfied", "callback")
 #: Per contact, the last attempt: when it started and when it left the queue (answered, abandoned, or a
-#: callback accepted).  ``callback`` (in INT_FIELDS) is 1 when the caller accepted a callback.
-ATTEMPT_FIELDS = ("t_attempt", "t_left")
+#: callback accepted); and when the first callback attempt started.  ``callback`` (in INT_FIELDS) is 1 when
+#: the caller accepted a callback.
+ATTEMPT_FIELDS = ("t_attempt", "t_left", "t_cb_first")
 #: Abandoned call attempts, one entry each (:meth:`RequestLog.abandoned_columns`).
 ABANDONED_FIELDS = ("id", "attempt", "category", "urgency", "t_attempt", "t_left")
 #: Columns of ``calls.csv`` (the ``generic`` call-log format).
@@ -98,6 +99,7 @@ class RequestLog:
         elif answered is not None:
             left = answered
         cols["t_left"].append(left)
+        cols["t_cb_first"].append(get(c, "t_cb_first", math.nan))
         cols["state"].append(state)
 
     def columns(self) -> Dict[str, np.ndarray]:
@@ -126,7 +128,8 @@ def write_request_log(path: Path, logs: Sequence[tuple[int, Dict[str, np.ndarray
     epoch = epoch_of(start)
     header = ["replication", "contact_id", "channel", "category", "urgency", "kind", "unit", "unit_type",
               "attempts", "bounces", "rounds", "visit_attempts", "arrival_h", *TIME_HEADERS,
-              "reports_resolved", "satisfied", "terminal_state", "last_attempt", "left_queue"]
+              "reports_resolved", "satisfied", "terminal_state", "last_attempt", "left_queue", "callback",
+              "callback_first_try"]
     n = 0
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -144,7 +147,8 @@ def write_request_log(path: Path, logs: Sequence[tuple[int, Dict[str, np.ndarray
                             int(cols["round"][i]), int(cols["visit_attempts"][i]),
                             f"{cols['t_arrive'][i] / 3600.0:.6f}", *stamps, *flag, cols["state"][i],
                             _stamp(epoch, cols["t_attempt"][i], "milliseconds"),
-                            _stamp(epoch, cols["t_left"][i], "milliseconds")])
+                            _stamp(epoch, cols["t_left"][i], "milliseconds"), int(cols["callback"][i]),
+                            _stamp(epoch, cols["t_cb_first"][i], "milliseconds")])
                 n += 1
     return n
 

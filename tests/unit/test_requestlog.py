@@ -42,7 +42,7 @@ SMALL = ["scale=0.05", "experiment.horizon_h=24", "experiment.drain_h=168", "exp
 CSV_HEADER = ["replication", "contact_id", "channel", "category", "urgency", "kind", "unit", "unit_type",
               "attempts", "bounces", "rounds", "visit_attempts", "arrival_h", "arrival", "answered", "handled",
               "dispatched", "at_unit", "signed", "responded", "closed", "rated", "reports_resolved", "satisfied",
-              "terminal_state", "last_attempt", "left_queue"]
+              "terminal_state", "last_attempt", "left_queue", "callback", "callback_first_try"]
 
 
 @pytest.fixture(scope="module")
@@ -334,3 +334,44 @@ def test_front_line_kpis_recomputed_from_requests_csv(tmp_path):
         assert sum(waits) / len(waits) == pytest.approx(float(k["asa_s"]), abs=2e-3), f"replication {rep}"
         assert (sum(waits) + sum(abandoned)) / (len(waits) + len(abandoned)) == pytest.approx(
             float(k["mean_wait_s"]), abs=2e-3), f"replication {rep}"
+
+
+def test_callback_kpis_recomputed_from_requests_csv(tmp_path):
+    """The callback KPIs recomputed from requests.csv alone equal kpis.csv.  The file had no column saying a
+    contact took a callback, nor when the first callback attempt came, so callbacks_missed_window could not be
+    recomputed (``callback``, ``callback_first_try``).  A callback counts in the window of the attempt that
+    accepted it (``left_queue``); it misses its window when its first attempt came more than
+    routing.callback.window_s later, or had not come by the end of the run with the window past."""
+    from sim.api import compose_config, run
+
+    window_s = 120.0
+    cfg = compose_config("skills_and_callbacks", [
+        "scale=0.2", "experiment.replications=2", "experiment.horizon_h=12", "experiment.warmup_h=2",
+        "experiment.drain_h=1", "staffing.headcount_factor=0.8", f"routing.callback.window_s={window_s}",
+        "routing.callback.reach_probability=0.5", "report.request_log=true", "report.plots=false",
+        "report.html=false", "report.xlsx=false", "experiment.progress=false", "experiment.jobs=1"])
+    run(cfg, out_dir=str(tmp_path / "out"))
+    with (tmp_path / "out" / "requests.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    with (tmp_path / "out" / "kpis.csv").open(newline="", encoding="utf-8") as fh:
+        kpis = {int(r["replication"]): r for r in csv.DictReader(fh)}
+    epoch = dt.datetime(2024, 1, 1)
+    run_end = epoch + dt.timedelta(hours=cfg.experiment.horizon_h + cfg.experiment.drain_h)
+
+    def at(text: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(text)
+
+    for rep in (0, 1):
+        accepted = [r for r in rows if r["replication"] == str(rep) and r["callback"] == "1"
+                    and 2.0 <= (at(r["left_queue"]) - epoch).total_seconds() / 3600.0 < 12.0]
+        completed = [r for r in accepted if r["answered"]]
+        not_reached = [r for r in accepted if r["terminal_state"] == "callback_not_reached"]
+        missed = [r for r in accepted if ((at(r["callback_first_try"]) if r["callback_first_try"] else run_end)
+                                          - at(r["left_queue"])).total_seconds() > window_s]
+        delay_s = sum((at(r["answered"]) - at(r["left_queue"])).total_seconds() for r in completed) / len(completed)
+        k = kpis[rep]
+        assert len(accepted) == float(k["callbacks_accepted"]) > 100, rep
+        assert len(completed) == float(k["callbacks_completed"]), rep
+        assert len(not_reached) == float(k["callbacks_not_reached"]) > 0, rep
+        assert len(missed) == float(k["callbacks_missed_window"]) > 0, rep
+        assert delay_s == pytest.approx(float(k["callback_delay_s"]), abs=2e-3), rep
