@@ -56,6 +56,21 @@ def checked(node: Any, job: Sequence[str]) -> Any:
     return cfg
 
 
+def in_variant(exc: ConfigError, job: Sequence[str], jobs: Sequence[Sequence[str]]) -> ConfigError:
+    """``exc``, raised by the variant ``job`` of the sweep ``jobs``, naming that variant when its key is none
+    that the command line gives (a key it gives is named as typed, a swept one with the variant's value:
+    :func:`sim.config.errors.as_typed`): a scenario's key, or a rule between keys, broken in one variant only."""
+    from sim.config.overrides import as_given
+
+    if len(jobs) < 2 or exc.shown is not None:
+        return exc
+    given = {o.lstrip("+~").split("=", 1)[0] for o in job}
+    if exc.key.split("[", 1)[0] in given or any(exc.key.startswith(k + ".") for k in given):
+        return exc
+    apart = [as_given(o) for o in job if not all(o in other for other in jobs)]
+    return type(exc)(exc.key, exc.value, f"{exc.rule} (in the variant {' '.join(apart)})")
+
+
 def check_compare_to(text: str, jobs: Sequence[Sequence[str]]) -> None:
     """Refuse a ``report.compare_to`` that names no variant of the sweep ``jobs`` (each variant's overrides, in
     job order), before the sweep runs: the rule of the comparison at its end
@@ -122,7 +137,10 @@ def preflight(argv: Sequence[str], scenarios: ScenarioSet, default_scenario: str
         jobs = jobs[:1]  # another sweeper chooses its own values: the first job stands for them
     for job in jobs:
         name = next((j.split("=", 1)[1] for j in job if j.lstrip("+").startswith("scenario=")), default_scenario)
-        cfg = checked(scenarios.node(name), job)
+        try:
+            cfg = checked(scenarios.node(name), job)
+        except ConfigError as exc:
+            raise in_variant(exc, job, jobs) from None
         if not args.multirun and str(cfg.report.compare_to).strip():
             raise ConfigError("report.compare_to", cfg.report.compare_to,
                               "used only in a sweep (-m): it names the variant the others are compared with")

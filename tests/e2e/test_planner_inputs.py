@@ -1,5 +1,7 @@
 """A capacity planner's odd inputs: each is refused in one line before anything is written, or does what it says.
 
+* an error of one variant of a sweep on a key the command line does not give (a scenario's surge after a swept
+  horizon, a scenario of a swept list) names the variant: it used to name only the scenario's key;
 * ``report.compare_to`` naming no variant of a sweep (a number past the last variant, an override none has) is
   refused before the sweep runs (it used to be noticed when the sweep ended, after every variant had run, and
   the first variant silently became the reference); in a single run, where it would do nothing, it is refused;
@@ -31,6 +33,12 @@ CASES = {
     "compare_to_in_a_single_run": ([*RUN, "report.compare_to=1", "report.dir=run"],
                                    ["report.compare_to=1:", "used only in a sweep (-m)"]),
     "compare_to_names_a_variant": ([*SWEEP, "report.compare_to='staffing.operators=130'"], None),
+    # a scenario's own key breaks a rule in one variant of a sweep: the line says which variant
+    "sweep_variant_scenario_key": (["-m", "scenario=single_queue,rainstorm", "experiment.horizon_h=24",
+                                    "report.dir=sweep"],
+                                   ["arrivals.surges[0].start_h=24.0:", "(in the variant scenario=rainstorm)"]),
+    "sweep_variant_swept_key": (["-m", "scenario=rainstorm", "scale=0.1", "experiment.horizon_h=48,24",
+                                 "report.dir=sweep"], ["(in the variant experiment.horizon_h=24)"]),
 }
 
 
