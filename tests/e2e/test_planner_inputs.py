@@ -69,3 +69,34 @@ def test_compare_to_naming_a_variant_picks_it(results):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "names no variant" not in proc.stderr
     assert "Differences from variant 1" in proc.stdout, proc.stdout[-2000:]
+
+
+@pytest.mark.parametrize("where", ["hydra.run.dir", None])
+def test_ctrl_c_says_what_it_left(monkeypatch, capsys, tmp_path, where):
+    """Ctrl-C once the run started: with Hydra's folder given directly (written in place, no temporary folder)
+    the line says that folder may hold part of a report - it used to say "nothing was written" beside the
+    files it left; with report.dir, nothing is left and the line says so."""
+    import sys
+
+    import sim.cli
+    import sim.experiments.runner
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.experiments.runner, "run_experiment", interrupted)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sim.cli, "_FAILED_RUNS", set())
+    monkeypatch.setattr(sys, "argv", ["run_sim.py"])
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    folder = f"{where}=inplace" if where else "report.dir=staged"
+    with pytest.raises(SystemExit) as info:
+        sim.cli.main([*RUN, folder])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert info.value.code == 130 and len(lines) == 1, lines
+    if where:
+        assert (tmp_path / "inplace").is_dir(), "the case must leave a folder behind"
+        assert "hydra.run.dir=inplace" in lines[0] and "may hold part of a report" in lines[0], lines[0]
+        assert "nothing was written" not in lines[0], lines[0]
+    else:
+        assert lines[0] == "run_sim: error: interrupted; nothing was written" and not any(tmp_path.iterdir())
