@@ -26,6 +26,7 @@ import numpy as np
 
 from sim.config.kpi_catalog import kpi_display, kpi_domain
 from sim.config.schema import URGENCY_CLASSES
+from sim.report.numbers import format_hours
 
 #: How the terminal writes a verdict (``summary.json`` -> ``targets`` -> ``status``; :mod:`sim.report.targets`).
 STATUS_WORDS = {"met": "met", "missed": "MISSED", "unclear": "not clear", "no_interval": "no interval",
@@ -85,8 +86,11 @@ def currency_of(summary: Optional[Mapping[str, Any]]) -> str:
     return str(staffing.get("currency") or "") or COST_UNITS
 
 
-def format_cost(v: float, currency: str = COST_UNITS, sign: bool = False) -> str:
-    """A cost with its currency: ``5,068 CNY`` (two decimals below 100)."""
+def format_cost(v: float, currency: str = COST_UNITS, sign: bool = False, exact: bool = False) -> str:
+    """A cost with its currency: ``5,068 CNY`` (two decimals below 100; ``exact``: from 100 on, one decimal where
+    the cost has one, :func:`format_hours`)."""
+    if exact and abs(v) >= 100:
+        return f"{format_hours(v, sign)} {currency or COST_UNITS}"
     return f"{v:{'+' if sign else ''},.{0 if abs(v) >= 100 else 2}f} {currency or COST_UNITS}"
 
 
