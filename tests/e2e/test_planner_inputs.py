@@ -2,6 +2,7 @@
 
 * an error of one variant of a sweep on a key the command line does not give (a scenario's surge after a swept
   horizon, a scenario of a swept list) names the variant: it used to name only the scenario's key;
+* an empty plan typed (``staffing.shifts=[]``) is named as typed: the line named ``staffing.operators=0``;
 * ``report.compare_to`` naming no variant of a sweep (a number past the last variant, an override none has) is
   refused before the sweep runs (it used to be noticed when the sweep ended, after every variant had run, and
   the first variant silently became the reference); in a single run, where it would do nothing, it is refused;
@@ -37,6 +38,12 @@ CASES = {
     "sweep_variant_scenario_key": (["-m", "scenario=single_queue,rainstorm", "experiment.horizon_h=24",
                                     "report.dir=sweep"],
                                    ["arrivals.surges[0].start_h=24.0:", "(in the variant scenario=rainstorm)"]),
+    # an empty plan form typed empties the scenario's other forms: the line names what was typed, not
+    # staffing.operators=0 (which the command line never gave)
+    "empty_shifts_typed": ([*RUN, "staffing.shifts=[]", "report.dir=run"],
+                           ["run_sim: error: staffing.shifts=[]: no staffing"]),
+    "empty_team_plan_typed": (["scenario=beijing_baseline", "scale=0.01", "feedback.staffing.half_hourly=[]",
+                               "report.dir=run"], ["run_sim: error: feedback.staffing.half_hourly=[]: no staffing"]),
     "sweep_variant_swept_key": (["-m", "scenario=rainstorm", "scale=0.1", "experiment.horizon_h=48,24",
                                  "report.dir=sweep"], ["(in the variant experiment.horizon_h=24)"]),
 }
