@@ -270,21 +270,25 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
 def open_lines(summary: Mapping[str, Any]) -> str:
     """One line per headline KPI with members still open when the run stopped (:mod:`sim.report.caveats`)."""
     entries = summary.get("open_at_end") or {}
-    return "".join(f"  {name:<32}{open_note(name, e)}\n" for name, e in entries.items()
+    means = {k: (v or {}).get("mean") for k, v in (summary.get("kpis") or {}).items()}
+    return "".join(f"  {name:<32}{open_note(name, e, means.get(name))}\n" for name, e in entries.items()
                    if "." not in name and open_note(name, e))
 
 
-def open_note(name: str, entry: Optional[Mapping[str, Any]]) -> str:
-    """``0.30% still open: 97.38% to 97.72%`` - the open share and the range of KPI ``name`` (empty if none)."""
+def open_note(name: str, entry: Optional[Mapping[str, Any]], like: Optional[float] = None) -> str:
+    """``0.30% still open: 97.38% to 97.72%`` - the open share and the range of KPI ``name`` (empty if none);
+    a duration's ends in one unit, that of ``like`` (the KPI's mean) when given, else of the range's upper end
+    (``37.5 h to 2.49 days`` read as a range of two units)."""
     if not entry or entry.get("open_share", 0) <= 0:
         return ""
     suffix = ""  # a duration carries its unit already (format_value)
     low, high = (entry.get(k) or {} for k in ("low", "high"))
-    lo = format_value(name, low.get("mean")) if low.get("mean") is not None else "n/a"
+    like = like if like is not None else high.get("mean") if entry.get("high") is not None else low.get("mean")
+    lo = format_value(name, low.get("mean"), like) if low.get("mean") is not None else "n/a"
     what = "still open" if entry.get("method") == "bounds" else "not yet closed"
     if entry.get("high") is None:
         return f"{100 * entry['open_share']:.2f}% {what}: at least {lo}{suffix}, no upper bound"
-    hi = format_value(name, high.get("mean")) if high.get("mean") is not None else "n/a"
+    hi = format_value(name, high.get("mean"), like) if high.get("mean") is not None else "n/a"
     if lo == hi and lo != "n/a":  # the open ones cannot move it, at the precision shown
         return f"{100 * entry['open_share']:.2f}% {what}: {lo} either way{suffix}"
     return f"{100 * entry['open_share']:.2f}% {what}: {lo} to {hi}{suffix}"

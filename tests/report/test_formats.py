@@ -104,3 +104,16 @@ def test_every_column_of_a_run_has_a_precision(run_report):
                 decimals = len(cell.split(".")[1]) if "." in cell else 0
                 limit = d if d is not None else 12
                 assert decimals <= limit, f"{path.name}:{column}: {cell} has {decimals} decimals (> {limit})"
+
+
+def test_an_open_range_of_a_duration_is_in_one_unit():
+    """The median time to close with a third of the orders still open ranged from 37.5 h to 59.7 h: the note read
+    "37.5 h to 2.49 days", each end in the unit of its own size. Both ends now take the unit of the KPI's mean
+    (the row beside it: 2.00 days), or without it of the upper end; a lower bound alone keeps its own."""
+    from sim.report.text import open_note
+
+    entry = {"open_share": 0.3392, "method": "kaplan_meier", "low": {"mean": 37.498}, "high": {"mean": 59.687}}
+    assert open_note("time_to_close_median_h", entry, 48.1) == "33.92% not yet closed: 1.56 days to 2.49 days"
+    assert open_note("time_to_close_median_h", entry) == "33.92% not yet closed: 1.56 days to 2.49 days"
+    alone = {"open_share": 0.3392, "method": "lower_bound", "low": {"mean": 46.65}, "high": None}
+    assert open_note("time_to_close_mean_h", alone, 46.65) == "33.92% not yet closed: at least 46.6 h, no upper bound"
