@@ -361,10 +361,10 @@ def staffing_line(summary: Mapping[str, Any]) -> Optional[str]:
         who = ", ".join(f"{g} {r['positions']:,}" for g, r in rosters.items()) if len(rosters) > 1 else ""
         most = max(r["max_days_per_week"] for r in rosters.values())
         lines.append(f"Roster: {sum(r['positions'] for r in rosters.values()):,} positions"
-                     f"{' (' + who + ')' if who else ''}, each at most {most} days a week (roster.csv); "
-                     f"over-coverage {sh['over_coverage_operator_hours_per_week']:,.0f} operator-hours a week, "
-                     f"costing {sh['over_coverage_cost_per_week']:,.0f} {currency} of "
-                     f"{sh['cost_per_week']:,.0f} {currency} a week")
+                     f"{' (' + who + ')' if who else ''}, each at most {most} day{'s' if most != 1 else ''} a week "
+                     f"(roster.csv); over-coverage {format_hours(sh['over_coverage_operator_hours_per_week'])} "
+                     f"operator-hours a week, costing {format_hours(sh['over_coverage_cost_per_week'])} {currency} "
+                     f"of {format_hours(sh['cost_per_week'])} {currency} a week")
     b = s.get("budget")
     if b:
         lines.append(f"Budget {b['budget_h']:,.0f} operator-hours (needed for every interval: {b['needed_h']:,.0f}): "

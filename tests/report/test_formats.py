@@ -124,3 +124,22 @@ def test_a_small_mean_count_keeps_its_fraction():
     half to even), as if none had been offered. A mean count below 10 keeps one decimal where it has one."""
     assert [format_value("callbacks_offered", v) for v in (0.5, 1.5, 3.0, 0.0, 9.96, 12.5, 4361.5)] == [
         "0.5", "1.5", "3", "0", "10", "12", "4,362"]
+
+
+def test_the_roster_line_and_note_count_like_the_position():
+    """Day-by-day 8-hour shifts for one day: the position read "gap +155.5 h" and the roster "over-coverage 156
+    operator-hours ... each at most 1 days a week". Both now give the half hour, and one day is "1 day"."""
+    from sim.report.staffing_view import roster_table
+    from sim.report.text import staffing_line
+
+    roster = {"positions": 116, "max_days_per_week": 1, "entries": []}
+    s = {"policy": "erlang", "targets": {"service_level": 0.8}, "intervals_meeting": {"service_level": 1.0},
+         "confirmation": {}, "groups": {"operators": {"roster": roster}},
+         "shifts": {"over_coverage_operator_hours_per_week": 155.5, "over_coverage_cost_per_week": 155.5,
+                    "cost_per_week": 928.0, "paid_hours_per_week": 928.0}}
+    lines = staffing_line({"staffing": s}).splitlines()
+    assert lines[-1] == ("Roster: 116 positions, each at most 1 day a week (roster.csv); over-coverage 155.5 "
+                         "operator-hours a week, costing 155.5 cost units of 928 cost units a week"), lines[-1]
+    note = roster_table(s).note
+    assert note.startswith("116 positions, each at most 1 day a week; paid 928 operator-hours a week costing 928 "
+                           "cost units, of which 155.5 operator-hours (155.5 cost units)"), note
