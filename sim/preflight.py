@@ -71,29 +71,6 @@ def in_variant(exc: ConfigError, job: Sequence[str], jobs: Sequence[Sequence[str
     return type(exc)(exc.key, exc.value, f"{exc.rule} (in the variant {' '.join(apart)})")
 
 
-def check_compare_to(text: str, jobs: Sequence[Sequence[str]]) -> None:
-    """Refuse a ``report.compare_to`` that names no variant of the sweep ``jobs`` (each variant's overrides, in
-    job order), before the sweep runs: the rule of the comparison at its end
-    (:func:`sim.report.comparison.matching_variant`).
-
-    Raises
-    ------
-    sim.core.errors.ConfigError
-        ``text`` is neither a variant's number nor an override one of the variants has.
-    """
-    from sim.config.overrides import as_given
-    from sim.report.comparison import matching_variant
-
-    given = [[as_given(o) for o in job] for job in jobs]
-    if not text or matching_variant(text, list(range(len(jobs))), given) is not None:
-        return
-    apart = [o for o in dict.fromkeys(o for job in given for o in job) if not all(o in job for job in given)]
-    shown = ", ".join(apart[:6]) + (", ..." if len(apart) > 6 else "")
-    raise ConfigError("report.compare_to", text,
-                      f"names no variant of this sweep: give a variant's number (0 to {len(jobs) - 1}) or an "
-                      f"override that one of them has" + (f" ({shown})" if shown else ""))
-
-
 def preflight(argv: Sequence[str], scenarios: ScenarioSet, default_scenario: str) -> Optional[Staging]:
     """Reject a bad command before Hydra writes anything; return the report folder's staging.
 
@@ -132,8 +109,7 @@ def preflight(argv: Sequence[str], scenarios: ScenarioSet, default_scenario: str
         swept = next(o for o in task if len(variants([o], scenarios.names)) > 1)
         raise ConfigError(swept, swept, "several values are a sweep: add -m; write a list as key=[a,b], or quote "
                                         "text holding a comma", shown=swept)
-    other_sweeper = any(o.startswith("hydra/sweeper=") for o in args.overrides)
-    if other_sweeper:
+    if any(o.startswith("hydra/sweeper=") for o in args.overrides):
         jobs = jobs[:1]  # another sweeper chooses its own values: the first job stands for them
     for job in jobs:
         name = next((j.split("=", 1)[1] for j in job if j.lstrip("+").startswith("scenario=")), default_scenario)
@@ -141,11 +117,6 @@ def preflight(argv: Sequence[str], scenarios: ScenarioSet, default_scenario: str
             cfg = checked(scenarios.node(name), job)
         except ConfigError as exc:
             raise in_variant(exc, job, jobs) from None
-        if not args.multirun and str(cfg.report.compare_to).strip():
-            raise ConfigError("report.compare_to", cfg.report.compare_to,
-                              "used only in a sweep (-m): it names the variant the others are compared with")
-        if args.multirun and not other_sweeper and job is jobs[0]:
-            check_compare_to(str(cfg.report.compare_to).strip(), jobs)
     hydra_key = "hydra.sweep.dir" if args.multirun else "hydra.run.dir"
     given = next((o.split("=", 1)[1] for o in args.overrides if o.split("=", 1)[0] == hydra_key), None)
     if given is not None:  # Hydra's folder given directly: written in place

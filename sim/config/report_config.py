@@ -32,8 +32,7 @@ class ReportConfig(Model):
 
 
 def check_report(r: Any, at: str = "report") -> None:
-    """The rule of ``report.compare_to`` (whether a variant matches it is checked with the sweep's variants,
-    :func:`sim.preflight.check_compare_to`)."""
+    """The rule of ``report.compare_to`` (whether a variant matches it is known when the sweep ends)."""
     text = str(r.compare_to).strip()
     if text and not text.isdigit() and ("=" not in text or text.startswith("=") or text.endswith("=")):
         raise ConfigError(f"{at}.compare_to", r.compare_to,

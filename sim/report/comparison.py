@@ -194,22 +194,12 @@ def reference_of(variants: List[Dict[str, Any]], compare_to: Optional[str] = Non
     text = "" if compare_to is None else str(compare_to).strip()
     if not text or not variants:
         return 0, ""
-    numbers = [v["job_num"] if isinstance(v["job_num"], int) else i for i, v in enumerate(variants)]
-    at = matching_variant(text, numbers, [v["overrides"] for v in variants])
-    if at is not None:
-        return at, ""
+    for i, v in enumerate(variants):
+        number = v["job_num"] if isinstance(v["job_num"], int) else i
+        if (text.isdigit() and number == int(text)) or (not text.isdigit() and text in v["overrides"]):
+            return i, ""
     return 0, (f"report.compare_to={text} names no variant of this sweep (a number from 0 to {len(variants) - 1}, "
                f"or an override one of them has): the first variant is the reference")
-
-
-def matching_variant(text: str, numbers: List[int], overrides: List[List[str]]) -> Optional[int]:
-    """Position of the variant ``report.compare_to`` = ``text`` names, or None: the variant numbered ``text``
-    (``numbers``: each variant's job number), or the first whose ``overrides`` include ``text``.  The one rule
-    of the sweep's end (:func:`reference_of`) and of the check before a sweep starts (:mod:`sim.preflight`)."""
-    for i, (number, given) in enumerate(zip(numbers, overrides)):
-        if (text.isdigit() and number == int(text)) or (not text.isdigit() and text in given):
-            return i
-    return None
 
 
 def compared(variants: List[Dict[str, Any]], confidence: Optional[float] = None,

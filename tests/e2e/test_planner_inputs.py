@@ -3,10 +3,7 @@
 * an error of one variant of a sweep on a key the command line does not give (a scenario's surge after a swept
   horizon, a scenario of a swept list) names the variant: it used to name only the scenario's key;
 * an empty plan typed (``staffing.shifts=[]``) is named as typed: the line named ``staffing.operators=0``;
-* ``report.compare_to`` naming no variant of a sweep (a number past the last variant, an override none has) is
-  refused before the sweep runs (it used to be noticed when the sweep ended, after every variant had run, and
-  the first variant silently became the reference); in a single run, where it would do nothing, it is refused;
-  a value that names a variant still runs, with that variant as the reference.
+* Ctrl-C with Hydra's folder given directly (written in place) says that folder may hold part of a report.
 
 The cases run one after another in one interpreter (``support.run_cli_batch``), each in its own folder; a
 refused case must leave its folder as it was.
@@ -22,18 +19,9 @@ from support import run_cli_batch
 RUN = ["scenario=single_queue", "experiment.horizon_h=1", "experiment.warmup_h=0", "experiment.replications=2",
        "experiment.progress=false", "report.plots=false", "report.html=false", "report.print_table=false",
        "report.xlsx=false"]
-SWEEP = ["-m", *RUN, "staffing.operators=120,130", "report.dir=sweep"]
 
 # id -> (arguments, words the one error line holds; None: the command runs)
 CASES = {
-    "compare_to_number_past_the_last": ([*SWEEP, "report.compare_to=2"],
-                                        ["report.compare_to=2:", "names no variant", "0 to 1",
-                                         "staffing.operators=120, staffing.operators=130"]),
-    "compare_to_override_no_variant_has": ([*SWEEP, "report.compare_to='staffing.operators=140'"],
-                                           ["report.compare_to='staffing.operators=140':", "names no variant"]),
-    "compare_to_in_a_single_run": ([*RUN, "report.compare_to=1", "report.dir=run"],
-                                   ["report.compare_to=1:", "used only in a sweep (-m)"]),
-    "compare_to_names_a_variant": ([*SWEEP, "report.compare_to='staffing.operators=130'"], None),
     # a scenario's own key breaks a rule in one variant of a sweep: the line says which variant
     "sweep_variant_scenario_key": (["-m", "scenario=single_queue,rainstorm", "experiment.horizon_h=24",
                                     "report.dir=sweep"],
@@ -69,13 +57,6 @@ def test_refused_in_one_line_before_anything_is_written(results, name):
     assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("run_sim: error: "), proc.stderr[-2000:]
     assert all(w in lines[0] for w in CASES[name][1]), lines[0]
     assert after == before, f"{name}: wrote {sorted(set(after) - set(before))}"
-
-
-def test_compare_to_naming_a_variant_picks_it(results):
-    d, _, proc, _ = results["compare_to_names_a_variant"]
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "names no variant" not in proc.stderr
-    assert "Differences from variant 1" in proc.stdout, proc.stdout[-2000:]
 
 
 @pytest.mark.parametrize("where", ["hydra.run.dir", None])
