@@ -101,8 +101,8 @@ def format_value(name: str, v: Optional[float], like: Optional[float] = None) ->
     if v is None:
         return "n/a"
     kind = kpi_domain(name).kind
-    if kind == "count":  # a mean over replications: below 10, its fraction too (0.5 is not "0", nor 1.5 "2")
-        return f"{v:,.{1 if abs(v) < 10 and abs(v - round(v)) >= 0.05 else 0}f}"
+    if kind == "count":
+        return f"{v:,.0f}"
     if kind == "share":
         return f"{100 * v:.2f}%"
     if kind == "time":

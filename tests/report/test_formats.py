@@ -119,13 +119,6 @@ def test_an_open_range_of_a_duration_is_in_one_unit():
     assert open_note("time_to_close_mean_h", alone, 46.65) == "33.92% not yet closed: at least 46.6 h, no upper bound"
 
 
-def test_a_small_mean_count_keeps_its_fraction():
-    """Callbacks offered in 1 of 2 replications: a mean of 0.5 was shown "0" beside its interval [0, 7] (rounded
-    half to even), as if none had been offered. A mean count below 10 keeps one decimal where it has one."""
-    assert [format_value("callbacks_offered", v) for v in (0.5, 1.5, 3.0, 0.0, 9.96, 12.5, 4361.5)] == [
-        "0.5", "1.5", "3", "0", "10", "12", "4,362"]
-
-
 def test_the_roster_line_and_note_count_like_the_position():
     """Day-by-day 8-hour shifts for one day: the position read "gap +155.5 h" and the roster "over-coverage 156
     operator-hours ... each at most 1 days a week". Both now give the half hour, and one day is "1 day"."""
