@@ -66,13 +66,14 @@ def test_ctrl_c_says_what_it_left(monkeypatch, capsys, tmp_path, where):
     files it left; with report.dir, nothing is left and the line says so."""
     import sys
 
+    import sim.api  # noqa: F401 - binds the real run_experiment before the patch (it imports it by name)
     import sim.cli
     import sim.experiments.runner
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.experiments.runner, "run_experiment", interrupted)
+    monkeypatch.setattr(sim.experiments.runner, "run_experiment", interrupted)  # what the command line calls
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sim.cli, "_FAILED_RUNS", set())
     monkeypatch.setattr(sys, "argv", ["run_sim.py"])
