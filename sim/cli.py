@@ -163,6 +163,8 @@ def _note(message: str) -> None:
 
 
 _FAILED_RUNS: set[str] = set()
+#: ``hydra.run.dir=...`` / ``hydra.sweep.dir=...`` as given, once a command writing there in place has started.
+_IN_PLACE: Optional[str] = None
 #: When :func:`run_command` started (the whole command's time: reading the scenario, Hydra, the checks).
 _COMMAND_STARTED: Optional[float] = None
 
@@ -292,6 +294,10 @@ def main(argv: Optional[Sequence[str]] = None, started: Optional[float] = None) 
     try:
         run_command(argv, started)
     except KeyboardInterrupt:
+        if _IN_PLACE is not None:
+            fail(f"interrupted; {_IN_PLACE}: Hydra's folder given directly is written in place, without a temporary "
+                 "folder, and may hold part of a report (delete it, or run again with report.overwrite=true)",
+                 status=130)
         fail("interrupted; nothing was written", status=130)
 
 
@@ -305,7 +311,8 @@ def run_command(argv: Optional[Sequence[str]] = None, started: Optional[float] =
     an internal error (its traceback, exit status 1).  ``started`` (``time.perf_counter()``) is when the
     command started, for the time its last line gives (default: now).
     """
-    global _COMMAND_STARTED
+    global _COMMAND_STARTED, _IN_PLACE
+    _IN_PLACE = None
     _COMMAND_STARTED = started if started is not None else time.perf_counter()
     import hydra
     from hydra.errors import HydraException
@@ -336,6 +343,8 @@ def run_command(argv: Optional[Sequence[str]] = None, started: Optional[float] =
     try:
         try:
             staging = preflight(argv, scenarios, default_scenario())  # before Hydra writes anything
+            hydra_dir = "hydra.sweep.dir" if any(a in ("-m", "--multirun") for a in argv) else "hydra.run.dir"
+            _IN_PLACE = next((a for a in typed if a.split("=", 1)[0] == hydra_dir), None)
             if any(a.startswith("-") for a in argv):  # a sweep (-m), --cfg, --info...: Hydra's command line
                 hydra_main()
             else:

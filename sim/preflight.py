@@ -70,6 +70,21 @@ def check_compare_to(compare_to: str, jobs: Optional[Sequence[Sequence[str]]], s
         raise ConfigError("report.compare_to", compare_to, compare_to_rule(compare_to, len(jobs)))
 
 
+def in_variant(exc: ConfigError, job: Sequence[str], jobs: Sequence[Sequence[str]]) -> ConfigError:
+    """``exc``, raised by the variant ``job`` of the sweep ``jobs``, naming that variant when its key is none
+    that the command line gives (a key it gives is named as typed, a swept one with the variant's value:
+    :func:`sim.config.errors.as_typed`): a scenario's key, or a rule between keys, broken in one variant only."""
+    from sim.config.overrides import as_given
+
+    if len(jobs) < 2 or exc.shown is not None:
+        return exc
+    given = {o.lstrip("+~").split("=", 1)[0] for o in job}
+    if exc.key.split("[", 1)[0] in given or any(exc.key.startswith(k + ".") for k in given):
+        return exc
+    apart = [as_given(o) for o in job if not all(o in other for other in jobs)]
+    return type(exc)(exc.key, exc.value, f"{exc.rule} (in the variant {' '.join(apart)})")
+
+
 def preflight(argv: Sequence[str], scenarios: ScenarioSet, default_scenario: str) -> Optional[Staging]:
     """Reject a bad command before Hydra writes anything; return the report folder's staging.
 
@@ -113,7 +128,10 @@ def preflight(argv: Sequence[str], scenarios: ScenarioSet, default_scenario: str
         jobs = jobs[:1]  # another sweeper chooses its own values: the first job stands for them
     for job in jobs:
         name = next((j.split("=", 1)[1] for j in job if j.lstrip("+").startswith("scenario=")), default_scenario)
-        cfg = checked(scenarios.node(name), job)
+        try:
+            cfg = checked(scenarios.node(name), job)
+        except ConfigError as exc:
+            raise in_variant(exc, job, jobs) from None
         check_compare_to(cfg.report.compare_to, jobs if args.multirun and not other_sweeper else None,
                          bool(args.multirun))
     hydra_key = "hydra.sweep.dir" if args.multirun else "hydra.run.dir"

@@ -32,7 +32,7 @@ method a difference used; every output of a comparison (``comparison.csv``,
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Mapping, Optional
 
 import numpy as np
 
@@ -42,7 +42,7 @@ __all__ = ["compare_replications", "pairs", "pairing", "unpaired_why", "method_t
 
 
 def compare_replications(ref: Mapping[int, float], var: Mapping[int, float], same_streams: bool,
-                         confidence: float) -> Dict[str, Any]:
+                         confidence: float, name: Optional[str] = None) -> Dict[str, Any]:
     """The difference ``var - ref`` of one KPI with its confidence interval, and how it was computed.
 
     Parameters
@@ -55,6 +55,9 @@ def compare_replications(ref: Mapping[int, float], var: Mapping[int, float], sam
         ``experiment.seed``).
     confidence : float
         Confidence level of the interval, in (0, 1).
+    name : str, optional
+        The KPI's name: its interval is then clipped to the differences its domain allows (two shares
+        differ by at most 1; :func:`sim.analysis.kpis.clip_difference`).
 
     Returns
     -------
@@ -77,13 +80,13 @@ def compare_replications(ref: Mapping[int, float], var: Mapping[int, float], sam
     out.update(how)
     if how["method"] == "paired-t":
         x, y = [float(ref[r]) for r in how["pairs"]], [float(var[r]) for r in how["pairs"]]
-        return {**out, **difference_ci(x, y, True, confidence), "ref_mean": float(np.mean(x)),
+        return {**out, **difference_ci(x, y, True, confidence, name), "ref_mean": float(np.mean(x)),
                 "mean": float(np.mean(y))}
     x, y = [float(v) for v in ref.values()], [float(v) for v in var.values()]
     out.update(ref_mean=float(np.mean(x)), mean=float(np.mean(y)))
     if how["method"] is None:  # fewer than 2 replications on a side: the difference of the means alone
         return {**out, "diff": out["mean"] - out["ref_mean"]}
-    return {**out, **difference_ci(x, y, False, confidence)}
+    return {**out, **difference_ci(x, y, False, confidence, name)}
 
 
 def pairs(ref: Any, var: Any, same_streams: bool) -> list[int]:

@@ -39,7 +39,7 @@ from sim.analysis.staffing_kpis import plan_hours
 from sim.config.kpi_catalog import all_definitions, front_line_kpis, headline_kpis, kpi_domain
 from sim.records.intervals import OPEN_STATES, TERMINAL_STATES, ReplicationResult
 
-__all__ = ["KPI_NAMES", "all_definitions", "headline_kpis", "kpi_domain", "clip_to_domain",
+__all__ = ["KPI_NAMES", "all_definitions", "headline_kpis", "kpi_domain", "clip_to_domain", "clip_difference",
            "kpis_from_sums", "replication_kpis", "bin_sums", "interval_kpis", "accounting", "confidence_interval",
            "summarise", "relative_half_width", "is_share", "difference_ci"]
 
@@ -50,12 +50,21 @@ def clip_to_domain(name: str, x: X) -> X:
     """``x`` (a bound of an interval of KPI ``name``, or an array of them) clipped to the KPI's domain.
 
     NaN stays NaN.  This is for values of the KPI itself (means, interval bounds, bands), never for
-    differences of two KPI values, which can be negative.
+    differences of two KPI values, which can be negative: :func:`clip_difference` bounds those.
     """
     d = kpi_domain(name)
     if isinstance(x, np.ndarray):
         return np.clip(x, d.lo, d.hi)
     return min(max(float(x), d.lo), d.hi) if not math.isnan(x) else x
+
+
+def clip_difference(name: str, x: float) -> float:
+    """``x`` (a bound of the interval of a difference of KPI ``name`` between two variants) clipped to the
+    differences the KPI's domain allows: two values in [lo, hi] differ by at most hi - lo either way (two
+    shares by at most 1: 100 percentage points).  Unbounded domains (counts, times) leave ``x`` as it is."""
+    d = kpi_domain(name)
+    span = d.hi - d.lo
+    return min(max(float(x), -span), span) if not math.isnan(x) else x
 
 
 #: The KPIs every run computes (front line and staffing), first in ``kpis.csv``.
@@ -220,14 +229,17 @@ def relative_half_width(ci: Mapping[str, float | None]) -> float:
     return (float(ci["ci_high"]) - float(ci["ci_low"])) / 2 / abs(float(ci["mean"]))  # type: ignore[arg-type]
 
 
-def difference_ci(a: Sequence[float], b: Sequence[float], paired: bool, confidence: float) -> Dict[str, Any]:
+def difference_ci(a: Sequence[float], b: Sequence[float], paired: bool, confidence: float,
+                  name: str | None = None) -> Dict[str, Any]:
     """Mean of ``b - a`` with its confidence interval and whether it excludes 0.
 
     Paired-t when ``paired`` (``a[i]`` and ``b[i]`` are one pair: the same replication of two
     variants under common random numbers), else Welch's unpaired interval with the
     Welch-Satterthwaite degrees of freedom.  Which values form a pair is the caller's to know:
     :func:`sim.analysis.differences.compare_replications` pairs by replication number.  A
-    difference of KPIs can be negative: it is never clipped to a KPI's domain.  When the values
+    difference of KPIs can be negative: it is never clipped to a KPI's domain, but with the KPI's
+    ``name`` its interval is clipped to the differences that domain allows (:func:`clip_difference`:
+    two shares differ by at most 1), which never changes whether it excludes 0.  When the values
     are all equal (paired: every pair differs by the same amount), the interval is that single
     value, significant when it is not 0.
 
@@ -261,5 +273,7 @@ def difference_ci(a: Sequence[float], b: Sequence[float], paired: bool, confiden
         method = "welch"
     half = float(t_quantile(q, dof) * se) if se > 0 else 0.0
     lo, hi = mean - half, mean + half
+    if name is not None:
+        lo, hi = clip_difference(name, lo), clip_difference(name, hi)
     return {"diff": mean, "diff_ci_low": lo, "diff_ci_high": hi, "significant": bool(lo > 0 or hi < 0),
             "method": method}

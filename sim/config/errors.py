@@ -127,4 +127,9 @@ def as_typed(exc: ConfigError, typed: Sequence[str]) -> ConfigError:
             return type(exc)(exc.key, exc.value, exc.rule, arg)
         if isinstance(exc, TypeRule) and same(exc.key).startswith(same(key) + "."):
             return TypeRule(exc.key, exc.value, f"{exc.key}: {exc.rule}", arg)
+    plan = re.fullmatch(r"(.+)\.(operators|half_hourly|shifts)", exc.key)
+    for arg in typed if plan else ():  # a plan form typed empties the others (plan_form_overrides): name it
+        form = re.fullmatch(r"(.+)\.(operators|half_hourly|shifts)", same(arg.partition("=")[0]))
+        if form and plan and form.group(1) == plan.group(1):
+            return type(exc)(exc.key, exc.value, exc.rule, arg)
     return exc

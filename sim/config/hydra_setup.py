@@ -82,7 +82,8 @@ def _staging(final: str) -> str:
     return str(staging_folder(Path(str(final))))
 
 
-_REGISTERED: Optional[Tuple[Tuple[Tuple[str, int, int], ...], ScenarioSet]] = None
+_Signature = Tuple[Tuple[str, int, int], ...]
+_REGISTERED: Optional[Tuple[_Signature, ScenarioSet, _Signature]] = None
 
 
 def _signature(folders: Sequence[Path]) -> Tuple[Tuple[str, int, int], ...]:
@@ -117,8 +118,9 @@ def register(scenario_dir: Optional[Path] = None, files: Sequence[Path] = ()) ->
     folders = [scenario_dir] if scenario_dir is not None else scenario_dirs()
     folders += list(files)
     sig = _signature(folders)
-    if _REGISTERED is None or _REGISTERED[0] != sig:
-        _REGISTERED = (sig, load_scenarios(folders))
+    if _REGISTERED is None or _REGISTERED[0] != sig or _REGISTERED[2] != _signature(_REGISTERED[1].probed):
+        scenarios = load_scenarios(folders)  # the files beside files given by their path, looked at, count too
+        _REGISTERED = (sig, scenarios, _signature(scenarios.probed))
     for name, fn in (("hotline_run_dir", _run_dir), ("hotline_sweep_dir", _sweep_dir), ("hotline_staging", _staging)):
         if not OmegaConf.has_resolver(name):  # cached: Hydra copies a config's resolver cache into every job's
             OmegaConf.register_new_resolver(name, fn, use_cache=True)

@@ -274,6 +274,7 @@ class ScenarioSet:
 
     data: Dict[str, Dict[str, Any]]  # scenario data: extends resolved, ``scenario: <name>`` set
     errors: Dict[str, ConfigError]  # why each broken scenario cannot be used
+    probed: List[Path] = field(default_factory=list)  # files looked for beside files given by their path
     _nodes: Dict[str, Dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
@@ -305,7 +306,11 @@ def _resolve(name: str, files: Dict[str, Union[ScenarioFile, ConfigError]], chai
     if f.extends in chain + [name]:
         raise f.error(f"extends={f.extends!r}: circular: {' -> '.join(chain + [name, f.extends])}", ("extends",))
     if f.extends not in files:
-        raise f.error(f"extends={f.extends!r}: unknown scenario; use one of {', '.join(sorted(files))}", ("extends",))
+        path_like = "/" in f.extends or f.extends.endswith((".yaml", ".yml"))
+        raise f.error(f"extends={f.extends!r}: " + ("names a scenario, not a file: write the file's name without "
+                                                   ".yaml (a file beside this one, or a scenario of " if path_like
+                                                   else "unknown scenario (nor a file beside this one); use one of ")
+                      + ", ".join(sorted(set(files) - {name})) + (")" if path_like else ""), ("extends",))
     return _resolve(f.extends, files, chain + [name]) + [f]
 
 
@@ -357,13 +362,37 @@ def load_scenarios(folder: Union[Path, Sequence[Path]] = BUILTIN_SCENARIO_DIR) -
             files[path.stem] = read_scenario_file(path, None if path.parent in folders else str(path))
         except ConfigError as exc:
             files[path.stem] = exc
-    out = ScenarioSet({}, {})
+    out = ScenarioSet({}, {}, probed=_read_beside([f for f in folders if not f.is_dir()], files))
     for name in sorted(files):
         try:
             out.data[name] = _compose(name, _resolve(name, files, []))
         except ConfigError as exc:
             out.errors[name] = exc
     return out
+
+
+def _read_beside(given: List[Path], files: Dict[str, Union[ScenarioFile, ConfigError]]) -> List[Path]:
+    """Read into ``files`` the files that the files ``given`` by their path extend from their own folder: a
+    file's ``extends: NAME`` reads ``NAME.yaml`` (``.yml``) beside it where there is one (it then replaces a
+    scenario of that name, as a file given by its path does), and so on up the chain.  Returns the paths
+    looked at, found or not (whose changes make the files read again: :func:`sim.config.hydra_setup.register`)."""
+    todo, seen, probed = list(given), set(given), []
+    while todo:
+        path = todo.pop()
+        f = files.get(path.stem)
+        if not isinstance(f, ScenarioFile) or not f.extends or "/" in f.extends or f.extends == path.stem:
+            continue
+        candidates = [path.parent / f"{f.extends}{e}" for e in (".yaml", ".yml")]
+        probed += candidates
+        beside = next((p for p in candidates if p.is_file() and p not in seen), None)
+        if beside is not None:
+            seen.add(beside)
+            todo.append(beside)
+            try:
+                files[beside.stem] = read_scenario_file(beside, str(beside))
+            except ConfigError as exc:
+                files[beside.stem] = exc
+    return probed
 
 
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "ScenarioFile", "ScenarioSet",

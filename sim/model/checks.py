@@ -59,6 +59,7 @@ def validate(cfg: Config) -> None:
     config_of(cfg.model_dump())  # a configuration made or changed in code, checked as data is
     check_size(cfg)
     check_coverage(cfg)
+    check_case_workers(cfg)
     check_reservation(cfg)
 
 
@@ -351,3 +352,47 @@ def _check_team_coverage(cfg: Config) -> None:
         raise ConfigError(key, "<plan>" if mode != "constant" else cfg.feedback.staffing.operators,
                           f"the feedback team is never on duty while feedback.calendar '{cfg.feedback.calendar}' "
                           f"is open, in any week: no return visit would be made")
+
+
+def check_case_workers(cfg: Config) -> None:
+    """Reject a unit that receives work orders with no case worker (its orders would wait to the end of the run:
+    the back-office counterpart of a plan with nobody on duty).  A unit receives orders when a category with
+    orders names it, or names its type and the unit's weight is above 0, or, for a district, when such a
+    category's unclear share goes to it.  A unit staffing policy proposes the case workers itself: not checked.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``units.<type>.case_workers`` (or ``.case_workers_by_unit.<unit>``), the value 0 and the categories.
+    """
+    if not cfg.units or cfg.unit_staffing.policy != "plan":
+        return
+    named: Dict[str, List[str]] = {}
+    typed: Dict[str, List[str]] = {}
+    for cname, c in cfg.categories.items():
+        if c.share <= 0 or c.direct_share >= 1 or not c.unit_type:
+            continue
+        if c.unit:
+            named.setdefault(c.unit, []).append(cname)
+        else:
+            typed.setdefault(c.unit_type, []).append(cname)
+        district = cfg.units[c.unit_type].district_of
+        if c.unclear_share > 0 and district:
+            typed.setdefault(district, []).append(cname)
+    for tname, ut in cfg.units.items():
+        weights = list(ut.weights) if ut.weights else [1.0] * ut.count
+        idle: Dict[str, List[str]] = {}  # key -> units without a case worker that receive orders
+        cats: List[str] = []
+        for i in range(ut.count):
+            name = ut.names[i] if i < len(ut.names) else f"{tname}_{i + 1:03d}"
+            sent = named.get(name, []) + (typed.get(tname, []) if weights[i] > 0 else [])
+            if sent and float(ut.case_workers_by_unit.get(name, ut.case_workers)) <= 0:
+                key = (f"units.{tname}.case_workers_by_unit.{name}" if name in ut.case_workers_by_unit
+                       else f"units.{tname}.case_workers")
+                idle.setdefault(key, []).append(name)
+                cats += sent
+        for key, names in idle.items():
+            who = names[0] if len(names) == 1 else f"{len(names)} units of type {tname} ({names[0]}, ...)"
+            raise ConfigError(key, 0, f"{who} receive{'s' if len(names) == 1 else ''} work orders (categories "
+                                      f"{', '.join(dict.fromkeys(cats))}) and no case worker would ever handle "
+                                      "them: give at least one (or unit_staffing.policy=erlang to propose them)")

@@ -67,7 +67,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 import sim.planning.margins as margins
-from sim.analysis.staffing_kpis import pooled_group
+from sim.analysis.staffing_kpis import TARGET_METRICS, pooled_group
 from sim.config.schema import Config
 from sim.experiments.executors import Failure, Task, run_batch
 from sim.model.replication import run_replication
@@ -276,7 +276,10 @@ def optimize_agents(cfg: Config, reqs: Sequence[Requirement], progress: bool, li
              "history": history}
     _closing(line, o.max_iterations, converged, history, best)
     if bound is not None:
-        line(f"optimize: the erlang plan of the service targets {bound.targets} ({bound.hours:,.0f} operator-hours, "
+        stricter = "; ".join((f"{g}: " if len(bound.targets) > 1 else "") + ", ".join(
+            f"{k} {'<=' if TARGET_METRICS[k][1] else '>='} {v:g}" for k, v in t.items())
+            for g, t in bound.targets.items())
+        line(f"optimize: the erlang plan of the service targets {stricter} ({bound.hours:,.0f} operator-hours, "
              f"expected to meet every target in {bound.expected_share:.1%} of the intervals on fresh seeds) is "
              f"cheaper and no worse: it is used")
         return bound.agents.copy(), notes

@@ -238,7 +238,7 @@ def compared(variants: List[Dict[str, Any]], confidence: Optional[float] = None,
             else:
                 diffs[k] = compare_replications({r: x.get(k, math.nan) for r, x in ref["reps"].items()},
                                                 {r: x.get(k, math.nan) for r, x in v["reps"].items()}, same,
-                                                confidence)
+                                                confidence, k)
         number = v["job_num"] if isinstance(v["job_num"], int) else i
         out.append(Compared(number, v["folder"].name, label, [o for o in v["overrides"] if o not in shared], s,
                             bool(how.get("method") == "paired-t"), cis, diffs, how, reference=i == ref_at))

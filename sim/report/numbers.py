@@ -101,3 +101,11 @@ def csv_text(x: Any, column: str = "") -> str:
         text = np.format_float_positional(rounded(v, column), trim="-")  # the shortest text, no exponent
         return "0" if text == "-0" else text
     return str(x)
+
+
+def format_hours(h: float, sign: bool = False) -> str:
+    """Operator-hours as they add up: whole hours without decimals, others with one (``1,604.5``).  A plan counts
+    half-hours, so rounding each of a total, its parts and a difference to whole hours (half to even) made them
+    disagree (``1,604 scheduled (1,440 and 165)``, ``gap +157`` against ``1,448 required``)."""
+    whole = abs(h - round(h)) < 5e-7
+    return f"{h:{'+' if sign else ''},.{0 if whole else 1}f}"

@@ -37,6 +37,7 @@ from sim.analysis.staffing_kpis import plan_targets, pooled_group, pooled_interv
 from sim.core.errors import ConfigError
 from sim.experiments.runner import ExperimentResult
 from sim.model.derive import start_date
+from sim.report.numbers import format_hours
 
 Table = tuple[List[str], List[List[Any]]]
 #: The group name of a requirement for the whole front line.
@@ -262,10 +263,10 @@ def position_lines(pos: Optional[Mapping[str, Any]], currency: str) -> List[str]
         pct = "" if g["gap_pct"] is None else f" ({g['gap_pct']:+.1f}%)"
         each = g.get("scheduled_h_by_group") or {}
         shared = " (groups sharing calls, one requirement)" if each else ""
-        split = f" ({', '.join(f'{m} {h:,.0f}' for m, h in each.items())})" if each else ""
-        lines.append(f"  {g['group']}{shared}: {g['scheduled_h']:,.0f} operator-hours scheduled{split}, "
-                     f"{g['required_h']:,.0f} required: gap {g['gap_h']:+,.0f} h{pct}, {g['gap_cost']:+,.0f} "
-                     f"{currency} at {pos['cost_per_h']:g} {currency} an hour" + (
+        split = f" ({', '.join(f'{m} {format_hours(h)}' for m, h in each.items())})" if each else ""
+        lines.append(f"  {g['group']}{shared}: {format_hours(g['scheduled_h'])} operator-hours scheduled{split}, "
+                     f"{format_hours(g['required_h'])} required: gap {format_hours(g['gap_h'], True)} h{pct}, "
+                     f"{format_hours(g['gap_cost'], True)} {currency} at {pos['cost_per_h']:g} {currency} an hour" + (
                          f"; short in {g['intervals_under']} intervals, over in {g['intervals_over']}"
                          if "intervals_under" in g else ""))
     lines.append(f"  {failing_line(pos['failing'])}")

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Mapping, Optional
 import numpy as np
 
 from sim.analysis.staffing_kpis import TARGET_METRICS
+from sim.report.numbers import format_hours
 from sim.report.pages import Figure, Section, Table
 from sim.report.position import metric_text
 from sim.report.text import format_cost
@@ -27,7 +28,7 @@ AT_MOST = {k for k, (_, at_most) in TARGET_METRICS.items() if at_most}
 def _num(x: Optional[float], unit: str = "", sign: bool = False) -> Dict[str, str]:
     if x is None:
         return {"text": "n/a", "cls": "num"}
-    return {"text": f"{x:{'+' if sign else ''},.0f}{unit}", "cls": "num"}
+    return {"text": f"{format_hours(x, sign)}{unit}", "cls": "num"}
 
 
 def _pct(x: Optional[float]) -> Dict[str, str]:
@@ -47,14 +48,14 @@ def totals_table(pos: Mapping[str, Any], currency: str) -> Table:
     for g in [*pos["groups"], *([pos["total"]] if grouped and len(pos["groups"]) > 1 else [])]:
         counts = (f"{g['intervals_under']} short, {g['intervals_over']} over" if "intervals_under" in g else "")
         each = g.get("scheduled_h_by_group") or {}
-        name = g["group"] + (f" ({', '.join(f'{m} {h:,.0f} h' for m, h in each.items())})" if each else "")
+        name = g["group"] + (f" ({', '.join(f'{m} {format_hours(h)} h' for m, h in each.items())})" if each else "")
         rows.append([name if g.get("targets") is None else
                      {"text": name, "title": f"targets: {_targets_text(g['targets'])}"},
                      _num(g["scheduled_h"], " h"), _num(g["required_h"], " h"),
                      _num(g["gap_h"], " h", sign=True), _pct(g["gap_pct"]),
-                     {"text": format_cost(g["scheduled_cost"], currency), "cls": "num"},
-                     {"text": format_cost(g["required_cost"], currency), "cls": "num"},
-                     {"text": format_cost(g["gap_cost"], currency, sign=True), "cls": "num"},
+                     {"text": format_cost(g["scheduled_cost"], currency, exact=True), "cls": "num"},
+                     {"text": format_cost(g["required_cost"], currency, exact=True), "cls": "num"},
+                     {"text": format_cost(g["gap_cost"], currency, sign=True, exact=True), "cls": "num"},
                      {"text": counts, "cls": "num"}])
     load = f"offered load by staffing.offered_load={pos['offered_load']}"
     if grouped:

@@ -110,7 +110,7 @@ def _row(name: str, ci: Mapping[str, Any], targets: Mapping[str, Optional[float]
     entry = (summary.get("open_at_end") or {}).get(name)
     return KpiRow(name, d.label, d.definition, with_unit(name, ci.get("mean"), currency_of(summary)),
                   interval.replace("[", "").replace("]", "").replace(", ", " – "),
-                  judged(name, ci, targets.get(name), entry), open_note(name, entry))
+                  judged(name, ci, targets.get(name), entry), open_note(name, entry, ci.get("mean")))
 
 
 def headline(summary: Mapping[str, Any], cfg: Config) -> tuple[List[KpiRow], List[str]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional
 
 from sim.report.figures import staffing as staffing_figure
+from sim.report.numbers import format_hours
 from sim.report.pages import Section, Table
 from sim.report.rundata import RunData
 
@@ -75,12 +76,13 @@ def roster_table(s: Mapping[str, Any]) -> Optional[Table]:
             rows.append([g, {"text": span, "cls": "num"}, " ".join(e["days"]), f"{e['start']}-{e['end']}",
                          e["meal_break"] or "none", {"text": f"{e['paid_h_per_week']:g}", "cls": "num"}])
     sh = s.get("shifts") or {}
-    note = (f"{sum(r['positions'] for r in groups.values()):,} positions, each at most "
-            f"{max(r['max_days_per_week'] for r in groups.values())} days a week; paid "
-            f"{sh.get('paid_hours_per_week', 0):,.0f} operator-hours a week costing {sh.get('cost_per_week', 0):,.0f} "
-            f"{currency}, of which {sh.get('over_coverage_operator_hours_per_week', 0):,.0f} operator-hours "
-            f"({sh.get('over_coverage_cost_per_week', 0):,.0f} {currency}) over the requirement (per interval: "
-            f"schedule.csv). Counts at the run's scale.")
+    most = max(r['max_days_per_week'] for r in groups.values())
+    note = (f"{sum(r['positions'] for r in groups.values()):,} positions, each at most {most} "
+            f"day{'s' if most != 1 else ''} a week; paid {format_hours(sh.get('paid_hours_per_week', 0))} "
+            f"operator-hours a week costing {format_hours(sh.get('cost_per_week', 0))} {currency}, of which "
+            f"{format_hours(sh.get('over_coverage_operator_hours_per_week', 0))} operator-hours "
+            f"({format_hours(sh.get('over_coverage_cost_per_week', 0))} {currency}) over the requirement (per "
+            f"interval: schedule.csv). Counts at the run's scale.")
     if hidden:
         note += f" {hidden} more entries are in roster.csv."
     return Table("Roster: positions a supervisor fills", ["group", "positions", "days", "hours", "meal break",

@@ -26,6 +26,7 @@ import numpy as np
 
 from sim.config.kpi_catalog import kpi_display, kpi_domain
 from sim.config.schema import URGENCY_CLASSES
+from sim.report.numbers import format_hours
 
 #: How the terminal writes a verdict (``summary.json`` -> ``targets`` -> ``status``; :mod:`sim.report.targets`).
 STATUS_WORDS = {"met": "met", "missed": "MISSED", "unclear": "not clear", "no_interval": "no interval",
@@ -85,8 +86,11 @@ def currency_of(summary: Optional[Mapping[str, Any]]) -> str:
     return str(staffing.get("currency") or "") or COST_UNITS
 
 
-def format_cost(v: float, currency: str = COST_UNITS, sign: bool = False) -> str:
-    """A cost with its currency: ``5,068 CNY`` (two decimals below 100)."""
+def format_cost(v: float, currency: str = COST_UNITS, sign: bool = False, exact: bool = False) -> str:
+    """A cost with its currency: ``5,068 CNY`` (two decimals below 100; ``exact``: from 100 on, one decimal where
+    the cost has one, :func:`format_hours`)."""
+    if exact and abs(v) >= 100:
+        return f"{format_hours(v, sign)} {currency or COST_UNITS}"
     return f"{v:{'+' if sign else ''},.{0 if abs(v) >= 100 else 2}f} {currency or COST_UNITS}"
 
 
@@ -269,21 +273,25 @@ def kpi_table(summary: Mapping[str, Any]) -> str:
 def open_lines(summary: Mapping[str, Any]) -> str:
     """One line per headline KPI with members still open when the run stopped (:mod:`sim.report.caveats`)."""
     entries = summary.get("open_at_end") or {}
-    return "".join(f"  {name:<32}{open_note(name, e)}\n" for name, e in entries.items()
+    means = {k: (v or {}).get("mean") for k, v in (summary.get("kpis") or {}).items()}
+    return "".join(f"  {name:<32}{open_note(name, e, means.get(name))}\n" for name, e in entries.items()
                    if "." not in name and open_note(name, e))
 
 
-def open_note(name: str, entry: Optional[Mapping[str, Any]]) -> str:
-    """``0.30% still open: 97.38% to 97.72%`` - the open share and the range of KPI ``name`` (empty if none)."""
+def open_note(name: str, entry: Optional[Mapping[str, Any]], like: Optional[float] = None) -> str:
+    """``0.30% still open: 97.38% to 97.72%`` - the open share and the range of KPI ``name`` (empty if none);
+    a duration's ends in one unit, that of ``like`` (the KPI's mean) when given, else of the range's upper end
+    (``37.5 h to 2.49 days`` read as a range of two units)."""
     if not entry or entry.get("open_share", 0) <= 0:
         return ""
     suffix = ""  # a duration carries its unit already (format_value)
     low, high = (entry.get(k) or {} for k in ("low", "high"))
-    lo = format_value(name, low.get("mean")) if low.get("mean") is not None else "n/a"
+    like = like if like is not None else high.get("mean") if entry.get("high") is not None else low.get("mean")
+    lo = format_value(name, low.get("mean"), like) if low.get("mean") is not None else "n/a"
     what = "still open" if entry.get("method") == "bounds" else "not yet closed"
     if entry.get("high") is None:
         return f"{100 * entry['open_share']:.2f}% {what}: at least {lo}{suffix}, no upper bound"
-    hi = format_value(name, high.get("mean")) if high.get("mean") is not None else "n/a"
+    hi = format_value(name, high.get("mean"), like) if high.get("mean") is not None else "n/a"
     if lo == hi and lo != "n/a":  # the open ones cannot move it, at the precision shown
         return f"{100 * entry['open_share']:.2f}% {what}: {lo} either way{suffix}"
     return f"{100 * entry['open_share']:.2f}% {what}: {lo} to {hi}{suffix}"
@@ -356,10 +364,10 @@ def staffing_line(summary: Mapping[str, Any]) -> Optional[str]:
         who = ", ".join(f"{g} {r['positions']:,}" for g, r in rosters.items()) if len(rosters) > 1 else ""
         most = max(r["max_days_per_week"] for r in rosters.values())
         lines.append(f"Roster: {sum(r['positions'] for r in rosters.values()):,} positions"
-                     f"{' (' + who + ')' if who else ''}, each at most {most} days a week (roster.csv); "
-                     f"over-coverage {sh['over_coverage_operator_hours_per_week']:,.0f} operator-hours a week, "
-                     f"costing {sh['over_coverage_cost_per_week']:,.0f} {currency} of "
-                     f"{sh['cost_per_week']:,.0f} {currency} a week")
+                     f"{' (' + who + ')' if who else ''}, each at most {most} day{'s' if most != 1 else ''} a week "
+                     f"(roster.csv); over-coverage {format_hours(sh['over_coverage_operator_hours_per_week'])} "
+                     f"operator-hours a week, costing {format_hours(sh['over_coverage_cost_per_week'])} {currency} "
+                     f"of {format_hours(sh['cost_per_week'])} {currency} a week")
     b = s.get("budget")
     if b:
         lines.append(f"Budget {b['budget_h']:,.0f} operator-hours (needed for every interval: {b['needed_h']:,.0f}): "

@@ -292,6 +292,26 @@ def test_write_comparison_same_seed_is_paired_and_uses_job_order(tmp_path):
     assert "90% CI" in md, f"comparison.md does not state the 90% level: {md[:200]}"
 
 
+def test_difference_of_shares_stays_within_100_points(tmp_path):
+    """Two replications whose online on-time rates differ by -0.2 and +0.55 (a sweep over headcounts at a small
+    scale gave -114 to +149 pp): the paired interval of a share's difference is clipped to [-100, +100] pp, the
+    difference two shares can have, and stays not significant; a time's difference (unbounded) is not clipped."""
+    ref = {"service_level": [0.5, 0.6], "online_on_time_rate": [0.6, 0.45], "asa_s": [40.0, 48.0]}
+    var = {"service_level": [0.7, 0.75], "online_on_time_rate": [0.4, 1.0], "asa_s": [10.0, 200.0]}
+    _variant(tmp_path / "variant_0", 5, range(2), ref, ["h=1"], 0)
+    _variant(tmp_path / "variant_1", 5, range(2), var, ["h=2"], 1)
+    rows = _read_csv(write_comparison(tmp_path))
+    _, dstem, f = columns("online_on_time_rate")
+    low, high = float(rows[1][f"{dstem}_ci_low"]), float(rows[1][f"{dstem}_ci_high"])
+    ci = st.ttest_rel(var["online_on_time_rate"], ref["online_on_time_rate"]).confidence_interval(0.95)
+    assert ci.low * f < -100 and ci.high * f > 100, f"the case must reach past 100 pp: {ci}"
+    assert (low, high) == (-100, 100), f"share difference interval {low}, {high} pp"
+    assert rows[1]["online_on_time_rate_significant"] == "no"
+    _, tstem, tf = columns("asa_s")
+    t_ci = st.ttest_rel(var["asa_s"], ref["asa_s"]).confidence_interval(0.95)
+    assert float(rows[1][f"{tstem}_ci_low"]) / tf == near(t_ci.low, tstem, tf), "a time's difference is not clipped"
+
+
 def test_write_comparison_without_variants(tmp_path):
     """A folder without variant reports gives no comparison (None, no files)."""
     (tmp_path / "empty").mkdir()

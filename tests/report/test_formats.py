@@ -119,3 +119,35 @@ def test_a_mean_count_of_a_few_events_is_not_rounded_away():
     row = next(ln for ln in kpi_table(_summary({"online_offered": ci})).splitlines()
                if ln.startswith("online_offered"))
     assert "0.25" in row and "[0.00, 1.05]" in row, row
+
+
+def test_an_open_range_of_a_duration_is_in_one_unit():
+    """The median time to close with a third of the orders still open ranged from 37.5 h to 59.7 h: the note read
+    "37.5 h to 2.49 days", each end in the unit of its own size. Both ends now take the unit of the KPI's mean
+    (the row beside it: 2.00 days), or without it of the upper end; a lower bound alone keeps its own."""
+    from sim.report.text import open_note
+
+    entry = {"open_share": 0.3392, "method": "kaplan_meier", "low": {"mean": 37.498}, "high": {"mean": 59.687}}
+    assert open_note("time_to_close_median_h", entry, 48.1) == "33.92% not yet closed: 1.56 days to 2.49 days"
+    assert open_note("time_to_close_median_h", entry) == "33.92% not yet closed: 1.56 days to 2.49 days"
+    alone = {"open_share": 0.3392, "method": "lower_bound", "low": {"mean": 46.65}, "high": None}
+    assert open_note("time_to_close_mean_h", alone, 46.65) == "33.92% not yet closed: at least 46.6 h, no upper bound"
+
+
+def test_the_roster_line_and_note_count_like_the_position():
+    """Day-by-day 8-hour shifts for one day: the position read "gap +155.5 h" and the roster "over-coverage 156
+    operator-hours ... each at most 1 days a week". Both now give the half hour, and one day is "1 day"."""
+    from sim.report.staffing_view import roster_table
+    from sim.report.text import staffing_line
+
+    roster = {"positions": 116, "max_days_per_week": 1, "entries": []}
+    s = {"policy": "erlang", "targets": {"service_level": 0.8}, "intervals_meeting": {"service_level": 1.0},
+         "confirmation": {}, "groups": {"operators": {"roster": roster}},
+         "shifts": {"over_coverage_operator_hours_per_week": 155.5, "over_coverage_cost_per_week": 155.5,
+                    "cost_per_week": 928.0, "paid_hours_per_week": 928.0}}
+    lines = staffing_line({"staffing": s}).splitlines()
+    assert lines[-1] == ("Roster: 116 positions, each at most 1 day a week (roster.csv); over-coverage 155.5 "
+                         "operator-hours a week, costing 155.5 cost units of 928 cost units a week"), lines[-1]
+    note = roster_table(s).note
+    assert note.startswith("116 positions, each at most 1 day a week; paid 928 operator-hours a week costing 928 "
+                           "cost units, of which 155.5 operator-hours (155.5 cost units)"), note

@@ -12,6 +12,7 @@ import pytest
 from support import erlang_c_agents
 
 from sim.analysis.staffing_gap import by_day, by_week_slot, failing_intervals, gap_table, totals
+from sim.report.numbers import format_hours
 from sim.report.position import worst
 
 
@@ -82,7 +83,7 @@ def test_the_run_shows_its_staffing_position_first(run_report):
     lines = kpi_table(summary).splitlines()
     first = next(i for i, ln in enumerate(lines) if ln.startswith("Staffing position"))
     assert first < next(i for i, ln in enumerate(lines) if ln.startswith("KPI")), lines[:8]
-    assert f"{g['required_h']:,.0f} required" in lines[first + 1], lines[first + 1]
+    assert f"{format_hours(g['required_h'])} required" in lines[first + 1], lines[first + 1]
 
 
 def test_the_intervals_shown_are_shared_among_the_groups():
@@ -237,3 +238,26 @@ def test_the_gap_by_day_of_a_long_run_is_folded():
     assert "<details><summary>366 rows</summary>" in long and long.index("The gap by day") < long.index("<details>")
     assert long.count("<tr>") == 367 and "Days counted from" in long
     assert "<details>" not in short and short.count("<tr>") == 8
+
+
+def test_the_position_shows_operator_hours_that_add_up():
+    """A pool of half-hours (skills_and_callbacks at scale 0.2, a day: 1,439.5 + 165 = 1,604.5 scheduled against
+    1,447.5 required) used to read "1,604 operator-hours scheduled (general 1,440, enterprise 165), 1,448 required:
+    gap +157": each rounded to whole hours, half to even, the parts and the gap disagreed with the total. The
+    terminal line and the page's table show the half hours; whole hours keep no decimals."""
+    from sim.report.position import position_lines
+    from sim.report.position_view import totals_table
+
+    g = {"group": "general + enterprise", "members": ["general", "enterprise"],
+         "scheduled_h_by_group": {"general": 1439.5, "enterprise": 165.0}, "targets": {"service_level": 0.8},
+         "scheduled_h": 1604.5, "required_h": 1447.5, "gap_h": 157.0, "gap_pct": 10.85, "scheduled_cost": 1604.5,
+         "required_cost": 1447.5, "gap_cost": 157.0, "intervals_under": 0, "intervals_over": 48}
+    pos = {"offered_load": "modified", "targets": {"service_level": 0.8}, "cost_per_h": 1.0, "groups": [g],
+           "failing": {"intervals": 0, "by_target": {}}}
+    line = position_lines(pos, "CNY")[1]
+    assert ("1,604.5 operator-hours scheduled (general 1,439.5, enterprise 165), 1,447.5 required: gap +157 h"
+            in line), line
+    cells = [c["text"] if isinstance(c, dict) else c for c in totals_table({**pos, "total": g}, "CNY").rows[0]]
+    assert cells[:4] == ["general + enterprise (general 1,439.5 h, enterprise 165 h)", "1,604.5 h", "1,447.5 h",
+                         "+157 h"], cells
+    assert cells[5:8] == ["1,604.5 CNY", "1,447.5 CNY", "+157 CNY"], cells

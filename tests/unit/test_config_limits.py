@@ -72,6 +72,14 @@ REJECTED = {
     "nobody_on_duty_in_window": ("single_queue", ["staffing.operators=0",
                                                   "+staffing.shifts=[{start_h:0,length_h:1,count:5}]"],
                                  "staffing.shifts", "nobody is on duty"),
+    # units receiving work orders with no case worker: their orders would wait to the end of the run
+    "no_case_worker_at_streets": ("beijing_baseline", ["units.street.case_workers=0", "scale=0.01"],
+                                  "units.street.case_workers", "343 units of type street (street_001, ...) receive "
+                                                               "work orders (categories housing_property"),
+    "no_case_worker_at_a_named_unit": ("beijing_baseline", ["units.municipal.case_workers_by_unit.health_commission=0",
+                                                            "scale=0.01"],
+                                       "units.municipal.case_workers_by_unit.health_commission",
+                                       "health_commission receives work orders (categories health_care)"),
     "calendar_without_days": ("beijing_baseline", ["calendars.daytime.days=[]", "scale=0.01"],
                               "calendars.daytime.days", "no working day"),
     "feedback_team_never_in_calling_hours": ("beijing_baseline", ["scale=0.01",
@@ -288,6 +296,10 @@ def test_size_estimate_counts_the_whole_day_drawn(compose_once):
     ("single_queue", ["experiment.precision=0.05", "experiment.max_replications=20"]),
     ("single_queue", ["experiment.executor=dask", "experiment.scheduler=tcp://127.0.0.1:8786"]),
     ("heating_season_start", []), ("rainstorm", []), ("department_staff_cut", []),
+    # no case worker where no work order goes: the municipal departments the categories do not name
+    ("beijing_baseline", ["units.municipal.case_workers=0", "scale=0.01"]),
+    # no case worker at the streets, whose case workers a unit staffing policy proposes
+    ("beijing_baseline", ["units.street.case_workers=0", "unit_staffing.policy=erlang", "scale=0.01"]),
 ])
 def test_accepted(compose_once, scenario, overrides):
     """The shipped scenarios, the Beijing month at scale 1 and switching a mechanism off are valid."""

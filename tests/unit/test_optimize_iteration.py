@@ -153,3 +153,5 @@ def test_with_the_bound_the_plan_costs_no_more_than_the_first_stricter_erlang_pl
     own = notes["history"][notes["chosen_iteration"] - 1]["operator_hours"]
     assert bound["used"] and ladder[-1]["operator_hours"] < own
     assert list(agents[0][:48]) == list(reached) and "is cheaper and no worse: it is used" in lines[-1]
+    # the targets in the words of the command line, not a Python dict ({'operators': {'service_level': 0.95}})
+    assert lines[-1].startswith("optimize: the erlang plan of the service targets service_level >= 0.95 ("), lines[-1]

@@ -84,3 +84,41 @@ def test_compose_config_reads_the_file_given(tmp_path, monkeypatch):
     assert (cfg.scenario, cfg.staffing.operators) == ("single_queue", 66)
     cfg = compose_config("single_queue", FAST)
     assert cfg.staffing.operators == 130, "the built-in single_queue was not restored after a file replaced it"
+
+
+def test_a_file_given_by_its_path_extends_a_file_beside_it(tmp_path, monkeypatch):
+    """A planner's what-ifs kept in one folder: ``study/cut.yaml`` (``extends: base``) given by its path reads
+    ``study/base.yaml`` beside it, and that one's own ``extends: single_queue`` the built-in (it used to answer
+    "unknown scenario; use one of ..., cut, ..." - offering the file itself). A file beside it named like a
+    built-in scenario replaces that one for the chain, as a file given by its path does."""
+    from sim.api import compose_config
+
+    monkeypatch.chdir(tmp_path)
+    study = tmp_path / "study"
+    study.mkdir()
+    (study / "base.yaml").write_text("extends: single_queue\nstaffing:\n  operators: 90\n", encoding="utf-8")
+    (study / "cut.yaml").write_text("extends: base\nstaffing:\n  headcount_factor: 0.8\n", encoding="utf-8")
+    cfg = compose_config(str(study / "cut.yaml"), FAST)
+    assert (cfg.scenario, cfg.staffing.operators, cfg.staffing.headcount_factor) == ("cut", 90, 0.8)
+    assert cfg.arrivals.phone.per_day == 43200, "the chain's root, the built-in single_queue, was not read"
+    _my_file(study, "single_queue", 55)
+    (study / "base.yaml").write_text("extends: single_queue\n", encoding="utf-8")
+    assert compose_config(str(study / "cut.yaml"), FAST).staffing.operators == 55
+
+
+@pytest.mark.parametrize("extends, words", [
+    ("nowhere", ["extends='nowhere': unknown scenario (nor a file beside this one); use one of", "single_queue"]),
+    ("./base.yaml", ["extends='./base.yaml': names a scenario, not a file: write the file's name without .yaml"]),
+])
+def test_extends_naming_nothing_says_what_to_write(tmp_path, monkeypatch, extends, words):
+    """An ``extends`` that names no scenario and no file beside the file: the message does not offer the file
+    itself (extending itself would be circular), and a path is answered with what to write instead."""
+    from sim.api import compose_config
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.yaml").write_text(f"extends: {extends}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        compose_config(str(tmp_path / "mine.yaml"), FAST)
+    line = str(info.value)
+    assert all(w in line for w in words), line
+    assert "mine," not in line and not line.endswith("mine"), f"the file is offered as its own parent: {line}"
