@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 
 from sim.config.compose import compose, variants
-from sim.config.errors import TypeRule, as_typed, config_of
+from sim.config.errors import TypeRule, as_typed, config_of, kept_unused
 from sim.config.hydra_setup import plan_form_overrides, register
 from sim.config.overrides import prepare_overrides, scenario_choices
 from sim.config.paths import scenario_paths
@@ -64,7 +64,8 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
         raise ConfigError(swept, swept, "several values are a sweep: add -m; write a list as key=[a,b], or quote "
                                         "text holding a comma", shown=swept)
     try:
-        cfg = config_of(compose(scenarios.node(scenario_choices(named, scenario, scenarios.names)[0]), prepared))
+        node = scenarios.node(scenario_choices(named, scenario, scenarios.names)[0])
+        cfg = config_of(compose(node, prepared), kept=lambda c: kept_unused(c, compose(node, []), prepared))
     except TypeRule as exc:  # a value of the wrong kind: named as typed, as the command line names it
         raise as_typed(exc, args) from None
     validate(cfg)

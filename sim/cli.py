@@ -62,7 +62,7 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
     report_dir = published(out_dir)  # where the report will be once the run succeeds
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
-        cfg = config_of(job)  # sim.preflight checked it before Hydra started; a job run elsewhere checks again
+        cfg = config_of(job, kept=None)  # sim.preflight checked it before Hydra started, its unused settings too
         validate(cfg)
         started = time.perf_counter()  # the checks compute what the plans reuse (the unit approximation)
         check_plan(cfg)

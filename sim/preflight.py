@@ -13,15 +13,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import sys
 from pathlib import Path
 from typing import Any, List, Optional, Sequence
 
 from sim.config.compose import compose, variants
-from sim.config.errors import config_of
+from sim.config.errors import config_of, kept_unused
 from sim.config.hydra_private import args_parser
 from sim.config.hydra_setup import _run_dir, _sweep_dir, plan_form_overrides
 from sim.config.paths import published, staging_folder
 from sim.config.report_config import compare_to_match, compare_to_rule
+from sim.config.rules import unused_note
 from sim.config.scenario_files import ScenarioSet
 from sim.core.errors import ConfigError
 from sim.experiments.executors import check_resources
@@ -48,8 +50,9 @@ def hydra_arguments(typed: Sequence[str]) -> List[str]:
 
 
 def checked(node: Any, job: Sequence[str]) -> Any:
-    """The configuration of one job, checked as the run will check it (schema, model, plan, resources)."""
-    cfg = config_of(compose(node, job))
+    """The configuration of one job, checked as the run will check it (schema, model, plan, resources); the
+    scenario's settings that the job's overrides leave unused are kept (:func:`sim.config.errors.kept_unused`)."""
+    cfg = config_of(compose(node, job), kept=lambda c: kept_unused(c, compose(node, []), job))
     validate(cfg)
     check_plan(cfg)  # a staffing policy's targets and shift patterns, against the requirement
     check_unit_plan(cfg)  # a unit staffing policy's targets, against what each unit can reach
@@ -126,6 +129,7 @@ def preflight(argv: Sequence[str], scenarios: ScenarioSet, default_scenario: str
     other_sweeper = any(o.startswith("hydra/sweeper=") for o in args.overrides)
     if other_sweeper:
         jobs = jobs[:1]  # another sweeper chooses its own values: the first job stands for them
+    notes: dict[str, None] = {}  # each once, in order
     for job in jobs:
         name = next((j.split("=", 1)[1] for j in job if j.lstrip("+").startswith("scenario=")), default_scenario)
         try:
@@ -134,6 +138,9 @@ def preflight(argv: Sequence[str], scenarios: ScenarioSet, default_scenario: str
             raise in_variant(exc, job, jobs) from None
         check_compare_to(cfg.report.compare_to, jobs if args.multirun and not other_sweeper else None,
                          bool(args.multirun))
+        notes.setdefault(unused_note(cfg), None)
+    for note in filter(None, notes):
+        sys.stderr.write(f"run_sim: note: {note}\n")
     hydra_key = "hydra.sweep.dir" if args.multirun else "hydra.run.dir"
     given = next((o.split("=", 1)[1] for o in args.overrides if o.split("=", 1)[0] == hydra_key), None)
     if given is not None:  # Hydra's folder given directly: written in place

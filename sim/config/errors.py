@@ -15,7 +15,7 @@ ceiling, a repeat), then the rules across fields and sections.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Collection, FrozenSet, Mapping, Optional, Sequence, Union
 
 from pydantic import ValidationError
 
@@ -26,10 +26,15 @@ from sim.core.errors import ConfigError
 _KIND = {"bool": "true or false", "int": "a whole number", "float": "a number", "string": "text",
          "list": "a list such as [1, 2]", "dict": "a mapping such as {key: value}"}
 _DIST = "a distribution such as {dist: exponential, mean: 300}"
+Kept = Optional[Union[Collection[str], Callable[[Any], Collection[str]]]]
 
 
-def config_of(data: Mapping[str, Any], check: bool = True) -> Any:
+def config_of(data: Mapping[str, Any], check: bool = True, kept: Kept = frozenset()) -> Any:
     """The :class:`~sim.config.schema.Config` of ``data``, checked (``check=False``: keys and types only).
+
+    ``kept``: settings left unused that are not refused - their keys, a function of the configuration giving
+    them (:func:`sim.config.errors.kept_unused`), or None to judge no setting unused (a command checked before
+    it ran).
 
     Raises
     ------
@@ -44,8 +49,35 @@ def config_of(data: Mapping[str, Any], check: bool = True) -> Any:
     except ValidationError as exc:
         raise first_error(exc.errors(include_url=False)) from None
     if check:
+        cfg._kept_unused = None if kept is None else frozenset(kept(cfg) if callable(kept) else kept)
         check_config(cfg)  # the rules across sections, once each section is valid
     return cfg
+
+
+def kept_unused(cfg: Any, scenario: Mapping[str, Any], typed: Sequence[str]) -> FrozenSet[str]:
+    """The settings :func:`unused_settings` finds in ``cfg`` that its command line's overrides left unused: none
+    of ``typed`` gives them (nor a key above or below them), and the scenario's own data, ``scenario``, uses them.
+
+    A scenario's channel switched off (``arrivals.phone.per_day=0``) keeps its settings for that channel, as
+    a category set to share 0 keeps its own (``docs/experiments.md``); a setting typed, or one that the
+    scenario sets without using it, is still refused.
+    """
+    given = [o.lstrip("+~").split("=", 1)[0].split("@", 1)[0] for o in typed]
+
+    def is_given(key: str) -> bool:
+        k = key.replace("[", ".").replace("]", "")
+        return any(k == g or k.startswith(g + ".") or g.startswith(k + ".") for g in given)
+
+    from sim.config.rules import unused_settings
+
+    left = [e.key for e in unused_settings(cfg) if not is_given(e.key)]
+    if not left:
+        return frozenset()
+    try:
+        own = {e.key for e in unused_settings(config_of(scenario, check=False))}
+    except ConfigError:
+        return frozenset()
+    return frozenset(k for k in left if k not in own)
 
 
 def _place(text: str, at: str) -> str:

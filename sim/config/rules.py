@@ -8,7 +8,7 @@ rule.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Optional
+from typing import Any, Iterator, List, Optional
 
 import numpy as np
 from pydantic import BaseModel
@@ -244,11 +244,9 @@ def check_loops(cfg: Any) -> None:
 
 
 # ------------------------------------------------------------------------------------------- usage
-def check_usage(cfg: Any, model: Any = None, key: str = "") -> None:
-    """Refuse a field set (differing from its default) while its :class:`UsedOnlyWhen` condition fails.
-
-    Walks ``cfg`` section by section in the schema's order: a section's condition before its fields'.
-    """
+def unused_settings(cfg: Any, model: Any = None, key: str = "") -> Iterator[ConfigError]:
+    """Each field set (differing from its default) while its :class:`UsedOnlyWhen` condition fails, as the error
+    that refuses it; section by section in the schema's order, a section's condition before its fields'."""
     model = cfg if model is None else model
     for name, f in type(model).model_fields.items():
         value, sub = getattr(model, name), f"{key}.{name}" if key else name
@@ -260,10 +258,30 @@ def check_usage(cfg: Any, model: Any = None, key: str = "") -> None:
                                        else [(model, value, default, sub)]):
                 found: Optional[str] = first_difference(v, d, where) if d is not None or not m.each else where
                 if found and not m.when(cfg, entry):
-                    raise ConfigError(found, leaf(cfg, found), m.why)
+                    yield ConfigError(found, leaf(cfg, found), m.why)
         children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else None
         if isinstance(value, BaseModel):
-            check_usage(cfg, value, sub)
+            yield from unused_settings(cfg, value, sub)
         for k, child in children or ():
             if isinstance(child, BaseModel):
-                check_usage(cfg, child, f"{sub}[{k}]" if isinstance(k, int) else f"{sub}.{k}")
+                yield from unused_settings(cfg, child, f"{sub}[{k}]" if isinstance(k, int) else f"{sub}.{k}")
+
+
+def check_usage(cfg: Any) -> None:
+    """Refuse the first of :func:`unused_settings` not kept (:func:`sim.config.errors.kept_unused`)."""
+    kept = cfg.kept_unused
+    for err in unused_settings(cfg) if kept is not None else ():
+        if err.key not in kept:
+            raise err
+
+
+def unused_note(cfg: Any) -> str:
+    """A line naming the settings ``cfg`` keeps unused (:func:`sim.config.errors.kept_unused`) and why, or ""."""
+    left = [e for e in unused_settings(cfg) if e.key in (cfg.kept_unused or ())]
+    if not left:
+        return ""
+    why: dict[str, List[str]] = {}
+    for e in left:
+        why.setdefault(e.rule, []).append(e.key)
+    return "; ".join(f"the scenario's {', '.join(keys[:3])}{f' and {len(keys) - 3} more' if len(keys) > 3 else ''} "
+                     f"{'is' if len(keys) == 1 else 'are'} unused in this run ({rule})" for rule, keys in why.items())

@@ -8,7 +8,9 @@ unit from the key that holds it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Dict, List, Optional
+from typing import Annotated, Any, Dict, FrozenSet, List, Optional
+
+from pydantic import PrivateAttr
 
 from sim.config.backoffice import (
     URGENCY_CLASSES,
@@ -304,6 +306,14 @@ class Config(Model):
                                                                                      "scenario's, or proposed")
     kpi: KpiConfig = doc(KpiConfig, "measurement")
     report: ReportConfig = doc(ReportConfig, "outputs")
+    #: Unused settings the command line left the scenario (:func:`sim.config.errors.kept_unused`); None: not
+    #: judged here (the command was checked before it ran).
+    _kept_unused: Optional[FrozenSet[str]] = PrivateAttr(default_factory=frozenset)
+
+    @property
+    def kept_unused(self) -> Optional[FrozenSet[str]]:
+        """The settings left unused that the checks keep (:func:`sim.config.rules.check_usage`)."""
+        return self._kept_unused
 
 
 def defaults_data() -> Dict[str, Any]:

@@ -56,7 +56,7 @@ def validate(cfg: Config) -> None:
         At the first broken rule, naming the key, its value and the rule.
     """
     check_policy_names(cfg)
-    config_of(cfg.model_dump())  # a configuration made or changed in code, checked as data is
+    config_of(cfg.model_dump(), kept=cfg.kept_unused)  # a configuration made or changed in code, checked as data is
     check_size(cfg)
     check_coverage(cfg)
     check_case_workers(cfg)

@@ -29,6 +29,8 @@ import math
 import numpy as np
 import pytest
 
+from sim.core.errors import ConfigError
+
 import sim.model.frontline
 from sim.analysis.kpis import accounting, replication_kpis
 from sim.config.schema import (
@@ -68,7 +70,7 @@ def base():
 def tiny(base, *, count=2, case_workers=1, caseload=1, calendar="always", names=(), by_unit=None,
          redispatch_h=1.5, review_h=2.0, response_h=3.0, resolution_h=10.0, misroute=0.0,
          limits=None, fb_calendar="always", visit_h=5.0, reach=1.0, reopen=0.0, horizon_h=24.0, drain_h=240.0,
-         warmup_h=0.0, per_day=24.0, request_log=True):
+         warmup_h=0.0, per_day=24.0, request_log=True, check=True):
     """A one-category, one-unit-type scenario with constant delays (hours) and a one-person feedback team.
 
     ``limits`` overrides entries of the dispatch/response/close-out limit tables, e.g.
@@ -105,7 +107,8 @@ def tiny(base, *, count=2, case_workers=1, caseload=1, calendar="always", names=
     cfg.experiment.drain_h = drain_h
     cfg.experiment.warmup_h = warmup_h
     cfg.report.request_log = request_log
-    validate(cfg)
+    if check:
+        validate(cfg)
     return cfg
 
 
@@ -263,8 +266,11 @@ def test_capacity_two_serves_two_at_once(base, monkeypatch):
 
 
 def test_zero_capacity_unit_never_signs(base, monkeypatch):
-    """A unit with no case workers (capacity 0) keeps its orders queued; the other unit works normally."""
-    cfg = tiny(base, names=["full", "empty"], by_unit={"empty": 0}, horizon_h=48, drain_h=0)
+    """A unit with no case workers (capacity 0) keeps its orders queued; the other unit works normally.  The
+    configuration refuses such a unit when it receives orders (the model is tested on it all the same)."""
+    with pytest.raises(ConfigError, match="empty receives work orders"):
+        tiny(base, names=["full", "empty"], by_unit={"empty": 0}, horizon_h=48, drain_h=0)
+    cfg = tiny(base, names=["full", "empty"], by_unit={"empty": 0}, horizon_h=48, drain_h=0, check=False)
     res = replication(cfg, [order(0, 1), order(60, 0)], monkeypatch).run()
     states = res.request_log.contacts["state"].tolist()
     assert states == ["open:queued_at_unit", "closed_rated"], f"states {states}"
@@ -343,7 +349,7 @@ def test_open_orders_past_their_deadline_count_as_late(base, monkeypatch):
     close-out limit - they count as due and late; unit 'full' holds an order signed at 1 h whose 100 h
     resolution runs past its deadline (31 h): one late close-out; its response (3 h) was on time."""
     cfg = tiny(base, names=["full", "empty"], by_unit={"empty": 0}, horizon_h=48, drain_h=0,
-               limits={"closeout_limit_h": {"general": 30}})
+               limits={"closeout_limit_h": {"general": 30}}, check=False)  # a unit the configuration refuses
     waits = [1, 10, 20, 30, 40]
     rows = [order(k * 60.0, 1, at_unit=h * H) for k, h in enumerate(waits)]
     rows.append(order(600.0, 0, at_unit=H, resolution_h=100))

@@ -111,7 +111,7 @@ REJECTED = {
     # used only when another key has a value
     "redial_delay_without_redials": ("beijing_baseline", ["calls.retrial.max_retrials=0",
                                                           "calls.retrial.delay_s.mean=60"],
-                                     "calls.retrial.probability", "max_retrials > 0"),
+                                     "calls.retrial.delay_s", "max_retrials > 0"),
     "callbacks_never_accepted": ("single_queue", ["routing.callback.enabled=true",
                                                   "routing.callback.accept_probability=0"],
                                  "routing.callback.enabled", "accept_probability > 0"),
@@ -260,3 +260,49 @@ def test_every_distinct_field_is_a_list():
                 todo.append(arg)
     assert {"CalendarConfig.days", "ShiftConfig.days", "CallsConfig.priority_classes", "RoutingConfig.skills",
             "ShiftPatternConfig.starts_h", "WorkOrderConfig.assignment_types"} <= set(marked), marked
+
+
+RAIN = ["experiment.horizon_h=30", "experiment.warmup_h=0", "experiment.replications=1"]  # past its surge at 24 h
+
+
+@pytest.mark.parametrize("scenario, typed, kept", [
+    ("rainstorm", ["arrivals.phone.per_day=0", "experiment.drain_h=0"],
+     {"calls.handle_s", "calls.patience_s", "calls.retrial.probability"}),
+    ("beijing_baseline", ["feedback.mode=operators"], {"feedback.staffing.shifts"}),
+    ("beijing_baseline", ["calls.retrial.max_retrials=0"], {"calls.retrial.probability"}),
+])
+def test_a_part_switched_off_on_the_command_line_keeps_the_scenarios_settings(scenario, typed, kept):
+    """The docs switch a scenario's channel off with per_day=0; every shipped scenario then refused its own call
+    settings, which nobody typed ("calls.handle_s=...: used only when there are calls").  Settings of the
+    scenario that the command line leaves unused are kept (and named in a note); typed ones are refused."""
+    from sim.api import compose_config
+
+    cfg = compose_config(scenario, [*RAIN, *typed])
+    assert kept <= set(cfg.kept_unused), sorted(cfg.kept_unused)
+
+
+def test_a_setting_typed_or_unused_in_the_scenario_itself_is_still_refused(tmp_path, monkeypatch):
+    import sim.api
+    import sim.config.hydra_setup
+    from sim.api import compose_config
+
+    monkeypatch.setattr(sim.api, "register", sim.config.hydra_setup.register)  # undo compose_once: a file by path
+
+    with pytest.raises(ConfigError, match=r"^calls.patience_s.*used only when there are calls"):
+        compose_config("rainstorm", [*RAIN, "experiment.drain_h=0", "arrivals.phone.per_day=0",
+                                     "calls.patience_s.mean=100"])
+    own = tmp_path / "no_redials.yaml"  # the scenario file itself sets what it does not use
+    own.write_text("extends: single_queue\ncalls:\n  retrial: {max_retrials: 0, probability: 0.3}\n")
+    with pytest.raises(ConfigError, match=r"^calls.retrial.probability=0.3: used only when a caller may redial"):
+        compose_config(str(own), FAST)
+
+
+def test_the_command_line_names_the_kept_settings_in_a_note(tmp_path):
+    from support import run_cli_batch
+
+    quiet = ["experiment.progress=false", "report.plots=false", "report.html=false", "report.print_table=false"]
+    [done] = run_cli_batch([(tmp_path, ["scenario=rainstorm", *RAIN, *quiet, "experiment.drain_h=0",
+                                        "arrivals.phone.per_day=0", "scale=0.05", "report.dir=run"])])
+    assert done.returncode == 0, done.stderr
+    note = next(line for line in done.stderr.splitlines() if line.startswith("run_sim: note: the scenario's"))
+    assert "calls.handle_s" in note and "unused in this run (used only when there are calls" in note, note
