@@ -31,6 +31,8 @@ from sim.report.numbers import format_hours
 #: How the terminal writes a verdict (``summary.json`` -> ``targets`` -> ``status``; :mod:`sim.report.targets`).
 STATUS_WORDS = {"met": "met", "missed": "MISSED", "unclear": "not clear", "no_interval": "no interval",
                 "none": ""}
+#: What the terminal writes for a KPI with a target but no value in the run (a verdict of status ``none``).
+NOT_MEASURED = "not measured"
 #: The unit of a cost when no currency is set (``staffing.currency``).
 COST_UNITS = "cost units"
 #: Duration units a person reads, with their length in seconds and the size up to which each is used.
@@ -201,7 +203,9 @@ def _target_cells(summary: Mapping[str, Any], name: str) -> str:
     if not t or t.get("target") is None:
         return ""
     sign = "≥" if t.get("kind") == "minimum" else "≤"
-    word = STATUS_WORDS.get(t.get("status", "none"), "") + (f" ({t['note']})" if t.get("note") else "")
+    status = t.get("status", "none")
+    word = (STATUS_WORDS.get(status, "") if status != "none" else NOT_MEASURED) + (f" ({t['note']})" if t.get("note")
+                                                                                   else "")
     return f"   {sign} {format_value(name, t['target']):<9}{word}"
 
 
@@ -298,9 +302,15 @@ def open_note(name: str, entry: Optional[Mapping[str, Any]], like: Optional[floa
 
 
 def targets_line(summary: Mapping[str, Any]) -> Optional[str]:
-    """``Targets: 4 met, 1 MISSED (resolution_rate), ...`` (None without targets)."""
-    targets = {k: v for k, v in summary.get("targets", {}).items() if v.get("status", "none") != "none"}
-    if not targets:
+    """``Targets: 4 met, 1 MISSED (resolution_rate), ...`` (None without targets).
+
+    A KPI with a target but no value in this run (status ``none``: no return visit reached a resident, say) is
+    listed as not measured, never left out: the line must account for every target set.
+    """
+    given = summary.get("targets", {})
+    targets = {k: v for k, v in given.items() if v.get("status", "none") != "none"}
+    unmeasured = [k for k, v in given.items() if v.get("status", "none") == "none" and v.get("target") is not None]
+    if not targets and not unmeasured:
         return None
     parts = []
     for status in ("met", "missed", "unclear"):
@@ -314,6 +324,8 @@ def targets_line(summary: Mapping[str, Any]) -> Optional[str]:
             alone.setdefault(str(v.get("note") or "no interval"), []).append(k)
     for note, names in alone.items():
         parts.append(f"{len(names)} without a verdict ({note}, no interval: {', '.join(names)})")
+    if unmeasured:
+        parts.append(f"{len(unmeasured)} {NOT_MEASURED} in this run, so no verdict ({', '.join(unmeasured)})")
     hint = ("; run 2 or more replications to judge them" if any(n.endswith("1 replication") for n in alone)
             else "")
     return "Targets (kpi.targets): " + ", ".join(parts) + hint

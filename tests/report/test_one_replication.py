@@ -81,3 +81,20 @@ def test_pages_say_no_interval(one_rep):
     assert html.count("○ no interval (1 replication)</span>") >= 6, "cards and KPI table should say no interval"
     assert "✓ met</span>" not in html and "✗ missed</span>" not in html, "a verdict without an interval"
     assert "○ no interval: one replication" in html, "the legend does not explain the mark"
+
+
+def test_targets_without_a_value_are_listed():
+    """A KPI with a target but no value (no return visit reached a resident: no resolution or satisfaction
+    rating) is named in the targets line and its table row says 'not measured'; before, the line counted only
+    the judged targets, so 'Targets: 3 MISSED' hid two targets, and with none judged it printed nothing."""
+    summary = {"confidence": 0.95, "scenario": "x", "replications": 2, "horizon_h": 24, "warmup_h": 0, "seed": 1,
+               "scale": 1, "accounting": {"states": {}, "total_per_replication": [], "balanced": True}, "kpis": {"answer_rate": {"mean": 0.9, "ci_low": 0.88, "ci_high": 0.92},
+                                           "resolution_rate": {"mean": None, "ci_low": None, "ci_high": None}},
+               "targets": {"answer_rate": {"target": 0.95, "kind": "minimum", "status": "missed"},
+                           "resolution_rate": {"target": 0.973, "kind": "minimum", "status": "none"}}}
+    assert targets_line(summary) == ("Targets (kpi.targets): 1 MISSED (answer_rate), 1 not measured in this run, "
+                                     "so no verdict (resolution_rate)")
+    alone = {"kpis": summary["kpis"], "targets": {"resolution_rate": summary["targets"]["resolution_rate"]}}
+    assert targets_line(alone) == "Targets (kpi.targets): 1 not measured in this run, so no verdict (resolution_rate)"
+    row = next(ln for ln in kpi_table(summary).splitlines() if ln.startswith("resolution_rate "))
+    assert row.endswith("≥ 97.30%   not measured"), row
