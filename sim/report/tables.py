@@ -59,7 +59,8 @@ def units_table(exp: ExperimentResult, plan: Optional[Any] = None) -> tuple[List
         if plan is not None:
             from sim.report.units_staffing import plan_cells
 
-            row += plan_cells(plan, i, {k: row[header.index(k)] for k in UNIT_RATES})
+            row += plan_cells(plan, i, {k: {"mean": row[header.index(k)], "ci_low": row[header.index(f"{k}_ci_low")],
+                                            "ci_high": row[header.index(f"{k}_ci_high")]} for k in UNIT_RATES})
         rows.append(row)
     return header, rows
 

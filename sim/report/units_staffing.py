@@ -4,8 +4,12 @@ and the page's section "Case workers required and scheduled".
 Written from the :class:`~sim.planning.units_plan.UnitPlan` of the run and the run's records (never
 simulating).  Case workers are counted *before scale*, like the scenario's ``units``;
 ``scheduled`` is the scenario's own staffing and ``required`` the policy's proposal, which the run
-simulated.  A unit meets a target when its rate in ``units.csv`` (the mean over the replications in
-which it had orders) is at least the target; units without orders are left out of the shares.
+simulated.  A unit meets a target on its mean when its rate in ``units.csv`` (the mean over the replications in
+which it had orders) is at least the target (``*_target_met``); its verdict (``*_verdict``) follows the rule of
+every target of the run (:func:`sim.report.targets.judge`): missed only when the whole confidence interval
+misses the target, not clear when it contains it - a unit's few orders make its rate noisy, and a mean just
+below the target is no evidence that the unit needs more case workers.  The page marks the verdicts; units
+without orders are left out of the shares.
 Case-worker hours are case workers times the hours of the unit's calendar in the measurement window.
 """
 
@@ -21,25 +25,33 @@ from sim.planning.units_erlang import TARGETS
 from sim.planning.units_plan import UnitPlan
 from sim.report.pages import Section, Table
 from sim.report.rundata import RunData
+from sim.report.targets import judge
 from sim.report.text import format_value
 
 #: Columns ``units.csv`` gains with a unit plan.
 PLAN_COLUMNS = ("scheduled_case_workers", "required_case_workers", "erlang_case_workers",
                 "predicted_response_rate", "predicted_closeout_on_time_rate", "response_target_met",
-                "closeout_target_met")
+                "closeout_target_met", "response_verdict", "closeout_verdict")
 #: Units named per list of ``summary.json`` (the rest are in ``units.csv``).
 NAMED = 20
+#: A unit's verdict against a target, as ``units.csv`` writes it (``*_verdict``), by status of
+#: :func:`sim.report.targets.judge`; and back, for the page's colours.
+VERDICT_WORDS = {"met": "met", "missed": "missed", "unclear": "not clear", "no_interval": "no interval"}
+VERDICT_STATUS = {w: s for s, w in VERDICT_WORDS.items()}
 
 
-def plan_cells(plan: UnitPlan, i: int, rates: Dict[str, Optional[float]]) -> List[Any]:
-    """The :data:`PLAN_COLUMNS` cells of unit ``i``, whose rates in ``units.csv`` are ``rates``."""
+def plan_cells(plan: UnitPlan, i: int, rates: Dict[str, Dict[str, Optional[float]]]) -> List[Any]:
+    """The :data:`PLAN_COLUMNS` cells of unit ``i``, whose rates in ``units.csv`` are ``rates`` (per target its
+    ``{"mean", "ci_low", "ci_high"}``)."""
     proposed = plan.required is not None
     pred = plan.predicted[i] if plan.predicted is not None else {}
-    met = [None if not proposed or rates.get(k) is None else bool(rates[k] >= plan.notes["targets"][k])
-           for k in TARGETS]
+    seen = {k: proposed and rates[k]["mean"] is not None for k in TARGETS}
+    met = [bool(rates[k]["mean"] >= plan.notes["targets"][k]) if seen[k] else None for k in TARGETS]
+    verdicts = [VERDICT_WORDS[judge(k, rates[k], plan.notes["targets"][k]).status] if seen[k] else None
+                for k in TARGETS]
     return [float(plan.scheduled[i]), int(plan.required[i]) if proposed else None,  # type: ignore[index]
             int(plan.erlang[i]) if plan.erlang is not None else None,
-            pred.get("response_rate"), pred.get("closeout_on_time_rate"), *met]
+            pred.get("response_rate"), pred.get("closeout_on_time_rate"), *met, *verdicts]
 
 
 def _hours(exp: ExperimentResult, plan: UnitPlan) -> np.ndarray:
@@ -106,6 +118,9 @@ def _meeting(plan: UnitPlan, col: Dict[str, int], rows: List[List[Any]]) -> Dict
         both &= ok
         out[k] = float(ok.mean()) if ok.size else None
         out[f"missing_{k}"] = [r[col["unit"]] for r, good in zip(with_orders, ok) if not good][:NAMED]
+        verdict = [r[col[f"{k.split('_')[0]}_verdict"]] for r in with_orders]
+        out[f"verdicts_{k}"] = {w: verdict.count(w) for w in VERDICT_WORDS.values()}
+        out[f"missed_{k}"] = [r[col["unit"]] for r, v in zip(with_orders, verdict) if v == "missed"][:NAMED]
     out["both"] = float(both.mean()) if both.size else None
     out["units_with_orders"] = len(with_orders)
     return out
@@ -153,7 +168,7 @@ def extremes_table(rd: RunData, count: int = 10) -> Optional[Table]:
     for label, group in (("needs more", more), ("slack", slack)):
         for r in group:
             rates = [format_value(k, r[col[k]]) if r[col[k]] is not None else "n/a" for k in TARGETS]
-            met = ["met" if r[col[f"{k.split('_')[0]}_target_met"]] else "missed" for k in TARGETS]
+            met = [VERDICT_STATUS.get(r[col[f"{k.split('_')[0]}_verdict"]] or "", "") for k in TARGETS]
             out.append([label, r[col["unit"]], r[col["unit_type"]], _cell(f"{r[col['orders_received_mean']]:,.0f}"),
                         _cell(f"{r[col['scheduled_case_workers']]:,.1f}"),
                         _cell(f"{r[col['required_case_workers']]:,d}"),
@@ -165,8 +180,9 @@ def extremes_table(rd: RunData, count: int = 10) -> Optional[Table]:
                  ["", "unit", "type", "orders received", "scheduled (scenario)", "required", "difference",
                   "response rate", "close-out on time"], out,
                  note=f"Up to {count} units with the largest shortfall and {count} with the most slack; case workers "
-                      f"before scale; the rates are this run's, under the proposal (green: target met). Every "
-                      f"unit: units.csv.")
+                      f"before scale; the rates are this run's, under the proposal, coloured by their verdict "
+                      f"against the target (green: met, red: missed - the whole confidence interval on one side; "
+                      f"amber: not clear, the interval contains the target). Every unit: units.csv.")
 
 
 def hours_table(rd: RunData) -> Optional[Table]:
@@ -202,7 +218,8 @@ def section(rd: RunData) -> Optional[Section]:
              f"{t['response_rate']:.0%} and a close-out on-time rate of {t['closeout_on_time_rate']:.0%}; this run "
              f"simulated the proposal. Of the {meeting['units_with_orders']} units with orders, "
              f"{_share(meeting['response_rate'])} met the response target and "
-             f"{_share(meeting['closeout_on_time_rate'])} the close-out target in this run.")
+             f"{_share(meeting['closeout_on_time_rate'])} the close-out target in this run, on their means; "
+             + _verdict_words(meeting))
     err = summ.get("erlang_error")
     if err:
         intro += " " + _erlang_words(err, summ.get("optimize", {}))
@@ -228,6 +245,17 @@ def _erlang_words(err: Dict[str, Any], opt: Dict[str, Any]) -> str:
         words += (f" {len(opt['saturated'])} units missed a target that more case workers did not cure on the "
                   f"optimisation's replications (summary.json names them).")
     return words
+
+
+def _verdict_words(meeting: Dict[str, Any]) -> str:
+    """How many units missed each target beyond doubt, and how many are not clear (their interval contains it)."""
+    counts = [meeting.get(f"verdicts_{k}") or {} for k in TARGETS]
+    missed = [c.get("missed", 0) for c in counts]
+    unclear = [c.get("not clear", 0) + c.get("no interval", 0) for c in counts]
+    return (f"{missed[0]:,} and {missed[1]:,} units missed them beyond doubt (the whole confidence interval below "
+            f"the target: the proposal is short there), and {unclear[0]:,} and {unclear[1]:,} are not clear (the "
+            f"interval contains the target, or one replication gives none: a unit's few orders make its rate noisy; "
+            f"more replications would tell).")
 
 
 def _count_and_workers(units: int, workers: float) -> str:

@@ -4,7 +4,8 @@ Drawn only when a unit staffing policy proposed case workers (``unit_staffing.po
 ``optimize``), from the run's ``units.csv`` rows (:mod:`sim.report.units_staffing`).  The left panel
 puts every unit with orders at its scheduled case workers (the scenario's, on a logarithmic axis)
 and the difference the proposal makes: above 0 a unit needs more workers than it has, below it has
-slack; a unit that missed a target in this run is drawn hollow.  The right panel compares the case-worker
+slack; a unit that missed a target in this run beyond doubt (the whole confidence interval of its rate below
+the target) is drawn hollow.  The right panel compares the case-worker
 hours of each unit type, the scenario's against the proposal's.
 """
 
@@ -41,8 +42,8 @@ def required_vs_scheduled(rd: RunData) -> Optional[Figure]:
     keep = np.isfinite(req) & (orders > 0)
     if not keep.any():
         return None
-    missed = np.array([(a is False) or (b is False) for a, b in zip(cols["response_target_met"],
-                                                                      cols["closeout_target_met"])])
+    missed = np.array([a == "missed" or b == "missed" for a, b in zip(cols["response_verdict"],
+                                                                       cols["closeout_verdict"])])
     types = list(summ["by_type"])
     colours = distinct(types)
     fig, axes = subplots(1, 4.4, cols=2, gridspec_kw={"width_ratios": [1.25, 1.0]})
@@ -57,7 +58,7 @@ def required_vs_scheduled(rd: RunData) -> Optional[Figure]:
             if mm.any():
                 ax.scatter(sched[mm], gap[mm], s=16, zorder=3, linewidths=1.0, alpha=0.8,
                            facecolors="none" if hollow else colours[t], edgecolors=colours[t],
-                           label=f"{t}{' (missed a target)' if hollow else ''}")
+                           label=f"{t}{' (missed a target: whole interval)' if hollow else ''}")
     ax.set_xscale("log")
     plain = FuncFormatter(lambda v, _: f"{v:g}")
     ax.xaxis.set_major_formatter(plain)
@@ -92,6 +93,8 @@ def required_vs_scheduled(rd: RunData) -> Optional[Figure]:
     note = "" if scale == 1 else f" (before scale; the run's scale is {scale:g})"
     return Figure("unit_staffing", "Case workers required and scheduled",
                   f"Left: every unit with orders at the case workers the scenario gives it, and how many more (above "
-                  f"0) or fewer (below 0) the proposal requires{note}; hollow: missed a target in this run. Right: "
+                  f"0) or fewer (below 0) the proposal requires{note}; hollow: missed a target in this run beyond "
+                  f"doubt (the whole confidence interval of its rate below the target; a mean below it whose interval "
+                  f"contains it is not clear, and drawn filled). Right: "
                   f"case-worker hours of each unit type in the measurement window, the scenario's (light) against "
                   f"the proposal's (dark), with the change.", png(fig))
