@@ -133,15 +133,23 @@ def _open_orders(summary: Mapping[str, Any]) -> List[Dict[str, str]]:
     states = (summary.get("accounting") or {}).get("states") or {}
     orders = (summary.get("kpis") or {}).get("work_orders", {}).get("mean")
     back = ("open:in_dispatch", "open:queued_at_unit", "open:in_progress")
-    open_n = sum(states.get(s, {}).get("mean", 0.0) for s in back)
-    if not orders or open_n / orders < OPEN_ORDERS_CAVEAT:
+    visits = ("open:awaiting_return_visit", "open:on_return_visit")  # closed, not yet rated
+    open_n, unrated_n = (sum(states.get(s, {}).get("mean", 0.0) for s in group) for group in (back, visits))
+    if not orders or max(open_n, unrated_n) / orders < OPEN_ORDERS_CAVEAT:
         return []
     drain = summary.get("drain_h") or 0
+    stopped = f"when the run stopped (experiment.drain_h={drain:g})"
+    unrated = (f"{unrated_n / orders:.1%} were closed but not yet rated, awaiting or on their return visit "
+               f"(feedback.delay_h and the feedback team's capacity decide how long)")
+    if open_n / orders >= OPEN_ORDERS_CAVEAT:
+        where = f"{open_n / orders:.1%} of the window's work orders were not yet closed {stopped}"
+        where += f" and {unrated}" if unrated_n / orders >= OPEN_ORDERS_CAVEAT else ""
+    else:
+        where = f"{stopped[0].upper()}{stopped[1:]}, of the window's work orders {unrated}"
     return [{"key": "open_orders", "text": (
-        f"{open_n / orders:.1%} of the window's work orders were not yet closed when the run stopped "
-        f"(experiment.drain_h={drain:g}): the KPIs over closed or rated orders show the range the open ones "
-        f"leave and the time to close counts them as censored (docs/kpis.md, 'Orders still open at the end'); "
-        f"a longer drain follows them to the end.")}]
+        f"{where}: the KPIs over closed or rated orders show the range the open ones leave and the time to close "
+        f"counts them as censored (docs/kpis.md, 'Orders still open at the end'); a longer drain follows them to "
+        f"the end.")}]
 
 
 def run_caveats(cfg: Config, summary: Mapping[str, Any], files: Sequence[str] = ()) -> List[Dict[str, str]]:

@@ -98,3 +98,28 @@ def test_a_reduced_scale_says_its_figures_are_not_the_full_centres(weeks):
 def test_caveats_of_the_run_context(scenario, overrides, expected):
     cfg = compose_config(scenario, overrides)
     assert [c["key"] for c in run_caveats(cfg, {}, ["staffing.csv"])] == expected
+
+
+@pytest.mark.parametrize("in_progress, awaiting, expected", [
+    # a feedback team far too small: nearly every order closed and waiting for its return visit, none open at a
+    # unit - the caveat said nothing, and only a 'still open' line hinted that 60% of the ratings were missing
+    (5, 600, "When the run stopped (experiment.drain_h=168), of the window's work orders 60.0% were closed but "
+             "not yet rated, awaiting or on their return visit"),
+    (65, 600, "6.5% of the window's work orders were not yet closed when the run stopped (experiment.drain_h=168) "
+              "and 60.0% were closed but not yet rated"),
+    (65, 5, "6.5% of the window's work orders were not yet closed when the run stopped (experiment.drain_h=168)"),
+    (5, 5, None),
+])
+def test_orders_awaiting_their_return_visit_are_a_caveat(in_progress, awaiting, expected):
+    """Orders closed but not yet rated are open for every rating KPI: the caveat counts them beside those not yet
+    closed, each when 1% or more of the window's orders."""
+    cfg = compose_config("beijing_baseline", ["scale=0.01"])
+    summary = {"drain_h": 168, "kpis": {"work_orders": {"mean": 1000.0}},
+               "accounting": {"states": {"open:in_progress": {"mean": in_progress},
+                                         "open:awaiting_return_visit": {"mean": awaiting - 1},
+                                         "open:on_return_visit": {"mean": 1}}}}
+    texts = [c["text"] for c in run_caveats(cfg, summary, ["staffing.csv"]) if c["key"] == "open_orders"]
+    if expected is None:
+        assert texts == [], texts
+    else:
+        assert len(texts) == 1 and expected in texts[0], texts
