@@ -4,7 +4,9 @@ Every table of a sweep (``comparison.csv``, ``comparison.md``, ``comparison.html
 opens with, per variant: the operator-hours rostered, the staffing cost (with its currency), the gap
 against the ``erlang`` requirement for the scenario's targets (``summary.json`` ->
 ``staffing_position``: :mod:`sim.report.position`) and the share of intervals meeting each staffing
-target and every one (``summary.json`` -> ``staffing`` -> ``intervals_meeting``).  The reference
+target and every one (``summary.json`` -> ``staffing`` -> ``intervals_meeting``); in a sweep of the back
+office's proposal (``unit_staffing.*``), the case workers proposed and their hours (``summary.json`` ->
+``unit_staffing`` -> ``total``), so that what each target costs in case workers stands beside its rates.  The reference
 variant is ``report.compare_to``'s (:func:`sim.report.comparison.reference_of`).  :func:`markdown`
 writes ``comparison.md``.
 """
@@ -40,6 +42,20 @@ def gap(summary: Mapping[str, Any]) -> tuple[Optional[float], Optional[float]]:
     return g, (100.0 * g / r if r > 0 else None)
 
 
+def case_workers(summary: Mapping[str, Any]) -> tuple[Optional[float], Optional[float]]:
+    """The case workers a unit staffing policy proposed (before scale) and their hours in the window
+    (``summary.json`` -> ``unit_staffing`` -> ``total``); None, None without a proposal."""
+    total = (summary.get("unit_staffing") or {}).get("total") or {}
+    if not total:
+        return None, None
+    return total.get("required_case_workers"), total.get("required_case_worker_hours")
+
+
+def _proposes(rows: Sequence[Any]) -> bool:
+    """Whether any variant proposed case workers (a sweep over ``unit_staffing.*``)."""
+    return any(case_workers(c.summary)[0] is not None for c in rows)
+
+
 def targets_of(rows: Sequence[Any]) -> List[str]:
     """The targets any variant reports a share of intervals for (``all`` first)."""
     seen: List[str] = []
@@ -53,14 +69,17 @@ def targets_of(rows: Sequence[Any]) -> List[str]:
 def csv_columns(rows: Sequence[Any]) -> tuple[List[str], List[List[Any]]]:
     """The lead columns of ``comparison.csv`` (after the KPIs' own columns for operator-hours and cost):
     ``erlang_gap_h``, ``erlang_gap_pct`` and ``meeting_<target>_pct`` per target (``meeting_all_pct``: every
-    target), one row per variant."""
+    target), and when a variant proposed case workers (``unit_staffing.policy``) ``case_workers`` and
+    ``case_worker_hours`` (the proposal's, before scale), one row per variant."""
     targets = targets_of(rows)
-    header = ["erlang_gap_h", "erlang_gap_pct", *[f"meeting_{t}_pct" for t in targets]]
+    units = _proposes(rows)
+    header = ["erlang_gap_h", "erlang_gap_pct", *[f"meeting_{t}_pct" for t in targets],
+              *(["case_workers", "case_worker_hours"] if units else [])]
     out = []
     for c in rows:
         shares = meeting(c.summary)
         pct = [None if shares.get(t) is None else 100.0 * float(shares[t] or 0.0) for t in targets]
-        out.append([*gap(c.summary), *pct])
+        out.append([*gap(c.summary), *pct, *(case_workers(c.summary) if units else ())])
     return header, out
 
 
@@ -72,6 +91,8 @@ def page_cells(rows: Sequence[Any]) -> tuple[List[str], List[List[Dict[str, str]
 
     headers = [kpi_display(k).label.split(" (")[0] for k in kpis] + ["gap against erlang"]
     headers += [f"intervals meeting {TARGET_LABELS.get(t, t)}" for t in targets]
+    units = _proposes(rows)
+    headers += ["case workers (proposal)"] if units else []
     out = []
     for c in rows:
         cur = currency_of(c.summary)
@@ -88,6 +109,10 @@ def page_cells(rows: Sequence[Any]) -> tuple[List[str], List[List[Dict[str, str]
         for t in targets:
             x = shares.get(t)
             cells.append({"text": "n/a" if x is None else f"{100 * float(x):.1f}%", "sub": ""})
+        if units:
+            n, h = case_workers(c.summary)
+            cells.append({"text": "n/a" if n is None else f"{n:,.0f}",
+                          "sub": "" if h is None else f"{h:,.0f} case-worker hours"})
         out.append(cells)
     return headers, out
 

@@ -170,3 +170,27 @@ def test_compare_to_naming_a_variant_runs(tmp_path):
     assert r.returncode == 0, r.stderr[-800:]
     md = (out / "comparison.md").read_text()
     assert "Reference: variant 1 (staffing.operators=140; report.compare_to chooses it)" in md, md[:300]
+
+
+def test_a_sweep_of_unit_staffing_targets_shows_the_case_workers_each_costs(tmp_path):
+    """-m unit_staffing.target.response_rate=0.9,0.95 ('what each target costs'): comparison.csv, .md and .html
+    set each variant's proposed case workers and their hours beside its rates; before, only each variant's
+    summary.json held them, and a sweep without a proposal has no such column."""
+    for i, (vals, workers, hours) in enumerate(((A, 4359.0, 669564.0), (B, 4810.0, 738816.0))):
+        folder = tmp_path / f"variant_{i}"
+        _variant(folder, 7, range(5), vals, [f"unit_staffing.target.response_rate=0.9{5 * i}"], i)
+        summary = json.loads((folder / "summary.json").read_text())
+        summary["unit_staffing"] = {"policy": "erlang", "total": {"required_case_workers": workers,
+                                                                  "required_case_worker_hours": hours}}
+        (folder / "summary.json").write_text(json.dumps(summary))
+    path = write_comparison(tmp_path)
+    with path.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["case_workers"], r["case_worker_hours"]) for r in rows] == [("4359", "669564"), ("4810", "738816")]
+    row1 = next(ln for ln in (tmp_path / "comparison.md").read_text().splitlines() if ln.startswith("| 1 |"))
+    assert "4,810<br>738,816 case-worker hours" in row1, row1
+    assert "case workers (proposal)" in (tmp_path / "comparison.html").read_text()
+    plain = tmp_path / "plain"
+    _variant(plain / "variant_0", 7, range(5), A, ["staffing.operators=1"], 0)
+    _variant(plain / "variant_1", 7, range(5), B, ["staffing.operators=2"], 1)
+    assert "case_workers" not in write_comparison(plain).read_text().splitlines()[0].split(",")
