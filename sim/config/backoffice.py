@@ -47,6 +47,12 @@ def has_units(cfg: Any, owner: Any = None) -> bool:
     return bool(cfg.units)
 
 
+def unit_names(tname: str, ut: Any) -> List[str]:
+    """Every unit's name of unit type ``tname`` (``units.<tname>``), in the model's order: those of ``names``,
+    then ``<tname>_<n>`` (``street_004``: the fourth unit) for the units without one, as ``units.csv`` names them."""
+    return [*ut.names[:ut.count], *(f"{tname}_{i + 1:03d}" for i in range(len(ut.names), ut.count))]
+
+
 def _check_classes(key: str, table: Dict[str, Any]) -> None:
     for name in table:
         if name not in URGENCY_CLASSES:

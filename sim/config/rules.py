@@ -13,7 +13,7 @@ from typing import Any, Iterator, List, Optional
 import numpy as np
 from pydantic import BaseModel
 
-from sim.config.backoffice import URGENCY_CLASSES
+from sim.config.backoffice import URGENCY_CLASSES, unit_names
 from sim.config.fields import Range, UsedOnlyWhen, first_difference, leaf
 from sim.config.routing import ONLINE, OPERATOR_VISITS, SKILL_WORK
 from sim.config.staffing_policy import PLAN_FORMS
@@ -103,9 +103,15 @@ def check_references(cfg: Any) -> None:
             if n in names:
                 raise ConfigError(f"{key}.names", n, f"duplicate unit name (also in units.{names[n]})")
             names[n] = tname
+        every = unit_names(tname, ut)  # the units without a name in names are <type>_<n>, as units.csv calls them
+        for n in every[len(ut.names):]:
+            names.setdefault(n, tname)
         for n, w in ut.case_workers_by_unit.items():
-            if n not in ut.names:
-                raise ConfigError(f"{key}.case_workers_by_unit.{n}", w, f"unknown unit of type {tname}")
+            if n not in every:
+                unnamed = (f" or {every[len(ut.names)]} to {every[-1]} (the units without a name)"
+                           if len(every) > len(ut.names) else "")
+                raise ConfigError(f"{key}.case_workers_by_unit.{n}", w, f"unknown unit of type {tname}: use a name "
+                                                                        f"of {key}.names{unnamed}")
         if ut.district_of:
             _one_of(f"{key}.district_of", ut.district_of, list(cfg.units), "unit type")
     for cname, cat in cfg.categories.items():

@@ -43,6 +43,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from sim.config.backoffice import unit_names
 from sim.config.dated import day_log_sd, read_dated
 from sim.config.schema import CHANNELS, URGENCY_CLASSES, Config, DistConfig
 from sim.config.whatif import scaled_dist
@@ -333,12 +334,10 @@ def unit_directory(cfg: Config, cals: Dict[str, WorkCalendar]) -> UnitDirectory:
         w = (np.asarray(ut.weights, dtype=float) if ut.weights
              else 1.0 / np.power(np.arange(1, ut.count + 1, dtype=float), ut.zipf))
         share = w / w.sum()
-        names: List[str] = []
+        names = unit_names(tname, ut)
         workers: List[float] = []
-        for i in range(ut.count):
-            name = ut.names[i] if i < len(ut.names) else f"{tname}_{i + 1:03d}"
+        for i, name in enumerate(names):
             w_i = float(ut.case_workers) * (ut.count * share[i] if ut.staff_by_weight else 1.0)
-            names.append(name)
             workers.append(float(ut.case_workers_by_unit.get(name, w_i)))
         slots = carried_counts(scaled_headcount(w * ut.caseload, cfg.scale) for w in workers)
         all_workers.extend(workers)

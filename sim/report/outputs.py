@@ -186,9 +186,12 @@ def write_outputs(exp: ExperimentResult, out_dir: Path, config_yaml: str,
         units = units_table(exp, unit_plan)
         write_csv(out_dir / "units.csv", *units)
         if unit_plan is not None and unit_plan.policy != "plan":
-            from sim.report.units_staffing import unit_staffing_summary
+            from sim.report.units_staffing import unit_staffing_summary, units_yaml
 
             summary["unit_staffing"] = unit_staffing_summary(exp, unit_plan, units)
+            (out_dir / "units.yaml").write_text(units_yaml(unit_plan, exp.cfg.scenario, exp.cfg.scale),
+                                                encoding="utf-8")
+            files.append("units.yaml")
         write_csv(out_dir / "daily.csv", *daily_table(exp))
         files += ["units.csv", "daily.csv"]
     if exp.cfg.report.request_log:

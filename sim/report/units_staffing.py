@@ -15,6 +15,7 @@ Case-worker hours are case workers times the hours of the unit's calendar in the
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Dict, List, Optional
 
 import numpy as np
@@ -126,6 +127,41 @@ def _meeting(plan: UnitPlan, col: Dict[str, int], rows: List[List[Any]]) -> Dict
     return out
 
 
+def units_yaml(plan: UnitPlan, scenario: str, scale: float) -> str:
+    """``units.yaml``: the proposal as a ``units:`` section ready to paste into a scenario (or a file that
+    ``extends:`` it): per unit type the most common proposal as ``case_workers``, ``staff_by_weight: false``
+    and every other unit's proposal by name in ``case_workers_by_unit``.
+
+    A file that extends the scenario merges its mappings, so a unit the scenario gives an exception of its own
+    keeps it unless listed: the common value is chosen among the values none of those units is proposed (an
+    exception equal to ``case_workers`` is refused as changing nothing), so that each of them is listed.  Run with
+    ``unit_staffing.policy=plan`` at the same scale, the back office has exactly the case workers the run
+    simulated.
+    """
+    assert plan.required is not None
+    targets = plan.notes["targets"]
+    at = (f"Proposed for the demand of a run at scale={scale:g}: at scale 1 these counts are {1 / scale:g} x that\n"
+          f"# centre's, not the full-size centre's requirement (run unit_staffing.policy={plan.policy} at scale=1 "
+          f"for that).") if scale != 1 else "Proposed at scale 1."
+    lines = [f"# Case workers per unit proposed by unit_staffing.policy={plan.policy} for scenario {scenario}, before "
+             f"scale like a scenario's units,",
+             f"# for a response rate of {targets['response_rate']:g} and a close-out on-time rate of "
+             f"{targets['closeout_on_time_rate']:g} per unit. Paste into the scenario, or a file",
+             "# that extends it, and run with unit_staffing.policy=plan to run the proposal back. " + at, "units:"]
+    for t in dict.fromkeys(plan.types):
+        idx = [i for i, x in enumerate(plan.types) if x == t]
+        req = [int(plan.required[i]) for i in idx]
+        sched = [float(plan.scheduled[i]) for i in idx]
+        usual = Counter(sched).most_common(1)[0][0]
+        own = {r for r, s in zip(req, sched) if s != usual}  # proposals of units the scenario may name itself
+        free = [v for v, _ in Counter(req).most_common() if v not in own]
+        base = free[0] if free else max(req) + 1
+        named = ", ".join(f"{plan.names[i]}: {r}" for i, r in zip(idx, req) if r != base)
+        lines += [f"  {t}:", f"    case_workers: {base}", "    staff_by_weight: false",
+                  f"    case_workers_by_unit: {{{named}}}"]
+    return "\n".join(lines) + "\n"
+
+
 def _erlang_error(plan: UnitPlan) -> Dict[str, Any]:
     """How far the erlang proposal is from the optimised one, in total and per unit."""
     assert plan.erlang is not None and plan.required is not None
@@ -219,7 +255,8 @@ def section(rd: RunData) -> Optional[Section]:
              f"simulated the proposal. Of the {meeting['units_with_orders']} units with orders, "
              f"{_share(meeting['response_rate'])} met the response target and "
              f"{_share(meeting['closeout_on_time_rate'])} the close-out target in this run, on their means; "
-             + _verdict_words(meeting))
+             + _verdict_words(meeting) + " units.yaml holds the proposal ready to paste into the scenario, to run "
+             "it back with unit_staffing.policy=plan.")
     err = summ.get("erlang_error")
     if err:
         intro += " " + _erlang_words(err, summ.get("optimize", {}))

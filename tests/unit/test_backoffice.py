@@ -67,14 +67,15 @@ def base():
     return compose_config("single_queue", ["experiment.warmup_h=0", "experiment.replications=1"])
 
 
-def tiny(base, *, count=2, case_workers=1, caseload=1, calendar="always", names=(), by_unit=None,
+def tiny(base, *, count=2, case_workers=1, caseload=1, calendar="always", names=(), by_unit=None, weights=(),
          redispatch_h=1.5, review_h=2.0, response_h=3.0, resolution_h=10.0, misroute=0.0,
          limits=None, fb_calendar="always", visit_h=5.0, reach=1.0, reopen=0.0, horizon_h=24.0, drain_h=240.0,
-         warmup_h=0.0, per_day=24.0, request_log=True, check=True):
+         warmup_h=0.0, per_day=24.0, request_log=True):
     """A one-category, one-unit-type scenario with constant delays (hours) and a one-person feedback team.
 
     ``limits`` overrides entries of the dispatch/response/close-out limit tables, e.g.
-    ``{"closeout_limit_h": {"general": 13}}``.
+    ``{"closeout_limit_h": {"general": 13}}``.  A unit without case workers must have weight 0 (``weights``):
+    the configuration refuses one that orders reach; the tests send their orders to it all the same.
     """
     cfg = copy.deepcopy(base)
     cfg.arrivals.phone.per_day = per_day
@@ -85,7 +86,7 @@ def tiny(base, *, count=2, case_workers=1, caseload=1, calendar="always", names=
                                                unit_type="dept", resolved_share=1.0)}
     cfg.units = {"dept": UnitTypeConfig(count=count, names=list(names), case_workers=case_workers,
                                         caseload=caseload, calendar=calendar,
-                                        case_workers_by_unit=dict(by_unit or {}))}
+                                        case_workers_by_unit=dict(by_unit or {}), weights=list(weights))}
     wo = WorkOrderConfig(dispatch_delay_h={u: C(redispatch_h) for u in URGENCY_CLASSES},
                          misroute_probability=misroute,
                          response_delay_h={u: C(response_h) for u in URGENCY_CLASSES},
@@ -107,8 +108,7 @@ def tiny(base, *, count=2, case_workers=1, caseload=1, calendar="always", names=
     cfg.experiment.drain_h = drain_h
     cfg.experiment.warmup_h = warmup_h
     cfg.report.request_log = request_log
-    if check:
-        validate(cfg)
+    validate(cfg)
     return cfg
 
 
@@ -270,7 +270,7 @@ def test_zero_capacity_unit_never_signs(base, monkeypatch):
     configuration refuses such a unit when it receives orders (the model is tested on it all the same)."""
     with pytest.raises(ConfigError, match="empty receives work orders"):
         tiny(base, names=["full", "empty"], by_unit={"empty": 0}, horizon_h=48, drain_h=0)
-    cfg = tiny(base, names=["full", "empty"], by_unit={"empty": 0}, horizon_h=48, drain_h=0, check=False)
+    cfg = tiny(base, names=["full", "empty"], by_unit={"empty": 0}, weights=[1, 0], horizon_h=48, drain_h=0)
     res = replication(cfg, [order(0, 1), order(60, 0)], monkeypatch).run()
     states = res.request_log.contacts["state"].tolist()
     assert states == ["open:queued_at_unit", "closed_rated"], f"states {states}"
@@ -349,7 +349,7 @@ def test_open_orders_past_their_deadline_count_as_late(base, monkeypatch):
     close-out limit - they count as due and late; unit 'full' holds an order signed at 1 h whose 100 h
     resolution runs past its deadline (31 h): one late close-out; its response (3 h) was on time."""
     cfg = tiny(base, names=["full", "empty"], by_unit={"empty": 0}, horizon_h=48, drain_h=0,
-               limits={"closeout_limit_h": {"general": 30}}, check=False)  # a unit the configuration refuses
+               weights=[1, 0], limits={"closeout_limit_h": {"general": 30}})
     waits = [1, 10, 20, 30, 40]
     rows = [order(k * 60.0, 1, at_unit=h * H) for k, h in enumerate(waits)]
     rows.append(order(600.0, 0, at_unit=H, resolution_h=100))
