@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 
 from sim.config.compose import compose, variants
-from sim.config.errors import TypeRule, as_typed, config_of
+from sim.config.errors import as_typed, config_of
 from sim.config.hydra_setup import plan_form_overrides, register
 from sim.config.overrides import prepare_overrides, scenario_choices
 from sim.config.paths import scenario_paths
@@ -61,13 +61,14 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
     prepared = plan_form_overrides(prepare_overrides(named, scenarios, scenario))
     if len(variants(prepared[1:], scenarios.names)) > 1:
         swept = next(o for o in overrides if len(variants([o])) > 1)
-        raise ConfigError(swept, swept, "several values are a sweep: add -m; write a list as key=[a,b], or quote "
-                                        "text holding a comma", shown=swept)
+        raise ConfigError(swept, swept, "several values are a sweep: compose one configuration per value (a sweep "
+                                        "is the command line's -m); write a list as key=[a,b], or quote text "
+                                        "holding a comma", shown=swept)
     try:
         cfg = config_of(compose(scenarios.node(scenario_choices(named, scenario, scenarios.names)[0]), prepared))
-    except TypeRule as exc:  # a value of the wrong kind: named as typed, as the command line names it
+        validate(cfg)
+    except ConfigError as exc:  # named as typed, as the command line names it (``mean=0``, not ``mean=0.0``)
         raise as_typed(exc, args) from None
-    validate(cfg)
     return cfg
 
 

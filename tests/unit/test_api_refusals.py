@@ -22,6 +22,27 @@ def test_what_the_api_cannot_apply_is_refused_in_one_line(overrides, start, rule
     assert msg.startswith(start) and rule in msg and "\n" not in msg, msg
 
 
+@pytest.mark.parametrize("override", ["calls.handle_s.mean=0", "experiment.warmup_h=1e9", "staffing.shrinkage=1"])
+def test_the_api_names_the_override_as_typed_like_the_command_line(override, capsys):
+    """compose_config is documented to give the command line's one-line errors; for a rule of the checks (a range,
+    a rule across fields) it named the composed value (``calls.handle_s.mean=0.0``) where the command line says
+    ``calls.handle_s.mean=0``, the argument as typed."""
+    from sim.cli import main
+
+    with pytest.raises(ConfigError) as info:
+        compose_config("single_queue", [override])
+    with pytest.raises(SystemExit):
+        main(["scenario=single_queue", override, "report.dir=/nonexistent/never"])
+    line = capsys.readouterr().err.strip()
+    assert str(info.value).startswith(f"{override}: ") and line == f"run_sim: error: {info.value}", line
+
+
+def test_a_sweep_given_to_the_api_is_not_told_to_add_a_command_line_flag():
+    with pytest.raises(ConfigError) as info:
+        compose_config("single_queue", ["staffing.operators=40,45"])
+    assert "compose one configuration per value" in str(info.value) and "add -m" not in str(info.value)
+
+
 def test_a_script_without_a_main_guard_gets_one_clear_error(tmp_path):
     """A script that runs at import, with replications in worker processes: each worker imports the script
     again and dies, and run() went on to write a report of no replication (an IndexError in write_outputs).
