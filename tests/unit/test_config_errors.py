@@ -93,7 +93,7 @@ def test_compose_config_rejects(compose_once, name, overrides, exc, key, value, 
     assert err.key == key, f"{overrides}: key {err.key!r} != {key!r}"
     assert err.value == value, f"{overrides}: value {err.value!r} != {value!r}"
     assert rule in err.rule, f"{overrides}: rule {err.rule!r} lacks {rule!r}"
-    assert line == str(err) and line.startswith(f"{key}="), f"{overrides}: CLI line {line!r}"
+    assert line == str(err) and line.startswith((f"{key}=", f"+{key}=")), f"{overrides}: CLI line {line!r}"  # as typed
 
 
 def test_compose_config_unknown_scenario(compose_once):
