@@ -65,3 +65,28 @@ def test_a_script_without_a_main_guard_gets_one_clear_error(tmp_path):
     last = done.stderr.strip().splitlines()[-1]
     assert done.returncode == 1 and last.startswith("RuntimeError: every replication failed"), done.stderr[-2000:]
     assert "if __name__ == '__main__'" in last and not out.exists()
+
+
+def test_code_read_from_stdin_runs_its_replications_in_one_process():
+    """``python - <<EOF`` (code on stdin) with experiment.jobs=2: each spawned worker tried to run the file
+    '<stdin>', died, and run() raised "every replication failed" with a hint about a __main__ guard that would not
+    have helped.  The replications now run one after another, with the same results and a note saying why."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from sim.api import compose_config, run\n"
+            "c = compose_config('single_queue', ['experiment.horizon_h=2', 'experiment.warmup_h=0.5',\n"
+            "                   'experiment.replications=2', 'experiment.jobs=JOBS', 'experiment.progress=false'])\n"
+            "e = run(c)\n"
+            "print(len(e.replications), e.summary['service_level']['mean'], e.notes.get('executor_note'))\n")
+    root = Path(__file__).resolve().parents[2]
+    env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}
+    piped = subprocess.run([sys.executable, "-"], input=code.replace("JOBS", "2"), capture_output=True, text=True,
+                           timeout=300, env=env)
+    assert piped.returncode == 0, piped.stderr[-2000:]
+    n, level, note = piped.stdout.split(" ", 2)
+    serial = subprocess.run([sys.executable, "-c", code.replace("JOBS", "1")], capture_output=True, text=True,
+                            timeout=300, env=env)
+    assert n == "2" and serial.stdout.split(" ", 2)[1] == level
+    assert note.startswith("experiment.jobs=2: the program was read from <stdin>, which worker processes cannot")
