@@ -293,8 +293,10 @@ class ScenarioSet:
         return self._nodes[name]
 
 
-def _resolve(name: str, files: Dict[str, Union[ScenarioFile, ConfigError]], chain: List[str]) -> List[ScenarioFile]:
-    """The files of ``name``'s extends chain, the root first."""
+def _resolve(name: str, files: Dict[str, Union[ScenarioFile, ConfigError]], chain: List[str],
+             shadowed: Sequence[str] = ()) -> List[ScenarioFile]:
+    """The files of ``name``'s extends chain, the root first (``shadowed``: names whose file replaced another
+    folder's file of the same name)."""
     f = files[name]
     if isinstance(f, ConfigError):
         if chain:
@@ -302,11 +304,14 @@ def _resolve(name: str, files: Dict[str, Union[ScenarioFile, ConfigError]], chai
         raise f
     if f.extends is None:
         return [f]
+    if f.extends == name and name in shadowed:  # a file named like the scenario it means to extend replaces it
+        raise f.error(f"extends={f.extends!r}: this file replaces the scenario {name!r} of the same name, so it "
+                      f"cannot extend it; give the file another name (my_{name}.yaml)", ("extends",))
     if f.extends in chain + [name]:
         raise f.error(f"extends={f.extends!r}: circular: {' -> '.join(chain + [name, f.extends])}", ("extends",))
     if f.extends not in files:
         raise f.error(f"extends={f.extends!r}: unknown scenario; use one of {', '.join(sorted(files))}", ("extends",))
-    return _resolve(f.extends, files, chain + [name]) + [f]
+    return _resolve(f.extends, files, chain + [name], shadowed) + [f]
 
 
 def _compose(name: str, chain: List[ScenarioFile]) -> Dict[str, Any]:
@@ -351,7 +356,9 @@ def load_scenarios(folder: Union[Path, Sequence[Path]] = BUILTIN_SCENARIO_DIR) -
     """
     files: Dict[str, Union[ScenarioFile, ConfigError]] = {}
     folders = [folder] if isinstance(folder, Path) else list(folder)
-    paths = {p.stem: p for f in folders for p in (sorted(f.glob("*.yaml")) if f.is_dir() else [f])}
+    found = [p for f in folders for p in (sorted(f.glob("*.yaml")) if f.is_dir() else [f])]
+    paths = {p.stem: p for p in found}
+    shadowed = [name for name in paths if sum(p.stem == name for p in found) > 1]
     for path in paths.values():
         try:
             files[path.stem] = read_scenario_file(path, None if path.parent in folders else str(path))
@@ -360,7 +367,7 @@ def load_scenarios(folder: Union[Path, Sequence[Path]] = BUILTIN_SCENARIO_DIR) -
     out = ScenarioSet({}, {})
     for name in sorted(files):
         try:
-            out.data[name] = _compose(name, _resolve(name, files, []))
+            out.data[name] = _compose(name, _resolve(name, files, [], shadowed))
         except ConfigError as exc:
             out.errors[name] = exc
     return out
