@@ -99,7 +99,9 @@ def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentRe
     Raises
     ------
     sim.core.errors.ConfigError
-        ``out_dir`` is a file, cannot be created, has a name too long for the file system, or holds
+        ``cfg`` breaks a rule: it is checked again, as :func:`compose_config` checks it, since a configuration
+        changed after it was composed (``cfg.calls.retrial.probability = 5``,
+        ``cfg.model_copy(update={"scale": -1})``) was run unchecked.  ``out_dir`` is a file, cannot be created, has a name too long for the file system, or holds
         files and ``cfg.report.overwrite`` is false (the rules of
         :func:`sim.report.folders.check_report_folder`); a staffing policy's plan cannot be made
         (:func:`sim.planning.check_plan`); both checked before the run.
@@ -109,6 +111,11 @@ def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentRe
     """
     from sim.planning import check_plan, check_unit_plan, make_plan, make_unit_plan
 
+    if not isinstance(cfg, Config):
+        raise ConfigError("cfg", type(cfg).__name__, "must be a configuration of compose_config()")
+    checked = config_of(cfg.model_dump())  # pydantic models are mutable: what the caller changed is checked here
+    validate(checked)
+    cfg = checked
     check_plan(cfg)
     check_unit_plan(cfg)
     staging = None

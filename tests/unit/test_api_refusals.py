@@ -90,3 +90,34 @@ def test_code_read_from_stdin_runs_its_replications_in_one_process():
                             timeout=300, env=env)
     assert n == "2" and serial.stdout.split(" ", 2)[1] == level
     assert note.startswith("experiment.jobs=2: the program was read from <stdin>, which worker processes cannot")
+
+
+@pytest.mark.parametrize("change, line", [
+    (lambda c: setattr(c.calls.retrial, "probability", 5.0), "calls.retrial.probability=5.0: must be in [0, 1]"),
+    (lambda c: c.model_copy(update={"scale": -1.0}), "scale=-1.0: must be > 0"),
+    (lambda c: setattr(c.staffing, "operators", -3), "staffing.operators=-3: must be >= 0"),
+])
+def test_a_configuration_changed_after_compose_is_checked_by_run(change, line, tmp_path):
+    """A notebook changes the configuration in place (``cfg.calls.retrial.probability = 5``) or copies it with an
+    update: run() simulated it unchecked (scale -1 ran, offering no call, and reported it); it now refuses it with
+    the line compose_config would give, before anything runs or is written."""
+    from sim.api import run
+
+    cfg = compose_config("single_queue", ["experiment.horizon_h=2", "experiment.warmup_h=0.5",
+                                          "experiment.replications=2", "experiment.progress=false"])
+    changed = change(cfg) or cfg
+    with pytest.raises(ConfigError) as info:
+        run(changed, out_dir=tmp_path / "out")
+    assert str(info.value).startswith(line), str(info.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_valid_change_after_compose_runs():
+    from sim.api import run
+
+    cfg = compose_config("single_queue", ["experiment.horizon_h=2", "experiment.warmup_h=0.5",
+                                          "experiment.replications=2", "experiment.progress=false"])
+    cfg.staffing.operators = 100
+    assert run(cfg).cfg.staffing.operators == 100
+    with pytest.raises(ConfigError, match="must be a configuration of compose_config"):
+        run({"scale": 1.0})  # type: ignore[arg-type]
