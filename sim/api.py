@@ -101,8 +101,8 @@ def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentRe
     sim.core.errors.ConfigError
         ``cfg`` breaks a rule: it is checked again, as :func:`compose_config` checks it, since a configuration
         changed after it was composed (``cfg.calls.retrial.probability = 5``,
-        ``cfg.model_copy(update={"scale": -1})``) was run unchecked.  ``out_dir`` is a file, cannot be created, has a name too long for the file system, or holds
-        files and ``cfg.report.overwrite`` is false (the rules of
+        ``cfg.model_copy(update={"scale": -1})``) was run unchecked.  ``out_dir`` is a file, cannot be created,
+        has a name too long for the file system, or holds files and ``cfg.report.overwrite`` is false (the rules of
         :func:`sim.report.folders.check_report_folder`); a staffing policy's plan cannot be made
         (:func:`sim.planning.check_plan`); both checked before the run.
     RuntimeError
