@@ -64,4 +64,3 @@ def test_messages_name_the_proposing_policies_from_the_list_of_policies():
     proposing = [p for p in sp.STAFFING_POLICIES if p != "plan"]
     assert sp._PROPOSING == " or ".join(proposing)
     assert sp._Proposing.WHEN.endswith(f"(staffing.policy={' or '.join(proposing)})")
-
