@@ -8,16 +8,21 @@ and optionally writes the report folder::
     cfg = compose_config("single_queue", ["staffing.operators=130", "experiment.replications=3"])
     exp = run(cfg)
     print(exp.summary["service_level"])
+
+:func:`compare` gives the difference of two runs' KPIs with its interval, paired replication by
+replication when they share the seed (common random numbers); :func:`by_replication` one KPI's value
+per replication number.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
 from sim.config.compose import compose, variants
-from sim.config.errors import TypeRule, as_typed, config_of, kept_unused
+from sim.config.errors import as_typed, config_of, kept_unused
 from sim.config.hydra_setup import plan_form_overrides, register
+from sim.config.kpi_catalog import is_pooled
 from sim.config.overrides import prepare_overrides, scenario_choices
 from sim.config.paths import scenario_paths
 from sim.config.schema import Config
@@ -61,14 +66,15 @@ def compose_config(scenario: str = "beijing_baseline", overrides: Sequence[str] 
     prepared = plan_form_overrides(prepare_overrides(named, scenarios, scenario))
     if len(variants(prepared[1:], scenarios.names)) > 1:
         swept = next(o for o in overrides if len(variants([o])) > 1)
-        raise ConfigError(swept, swept, "several values are a sweep: add -m; write a list as key=[a,b], or quote "
-                                        "text holding a comma", shown=swept)
+        raise ConfigError(swept, swept, "several values are a sweep: compose one configuration per value (a sweep "
+                                        "is the command line's -m); write a list as key=[a,b], or quote text "
+                                        "holding a comma", shown=swept)
     try:
         node = scenarios.node(scenario_choices(named, scenario, scenarios.names)[0])
         cfg = config_of(compose(node, prepared), kept=lambda c: kept_unused(c, compose(node, []), prepared))
-    except TypeRule as exc:  # a value of the wrong kind: named as typed, as the command line names it
+        validate(cfg)
+    except ConfigError as exc:  # named as typed, as the command line names it (``mean=0``, not ``mean=0.0``)
         raise as_typed(exc, args) from None
-    validate(cfg)
     return cfg
 
 
@@ -94,8 +100,10 @@ def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentRe
     Raises
     ------
     sim.core.errors.ConfigError
-        ``out_dir`` is a file, cannot be created, has a name too long for the file system, or holds
-        files and ``cfg.report.overwrite`` is false (the rules of
+        ``cfg`` breaks a rule: it is checked again, as :func:`compose_config` checks it, since a configuration
+        changed after it was composed (``cfg.calls.retrial.probability = 5``,
+        ``cfg.model_copy(update={"scale": -1})``) was run unchecked.  ``out_dir`` is a file, cannot be created,
+        has a name too long for the file system, or holds files and ``cfg.report.overwrite`` is false (the rules of
         :func:`sim.report.folders.check_report_folder`); a staffing policy's plan cannot be made
         (:func:`sim.planning.check_plan`); both checked before the run.
     RuntimeError
@@ -104,6 +112,11 @@ def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentRe
     """
     from sim.planning import check_plan, check_unit_plan, make_plan, make_unit_plan
 
+    if not isinstance(cfg, Config):
+        raise ConfigError("cfg", type(cfg).__name__, "must be a configuration of compose_config()")
+    checked = config_of(cfg.model_dump(), kept=cfg.kept_unused)  # pydantic models are mutable: a change is checked
+    validate(checked)
+    cfg = checked
     check_plan(cfg)
     check_unit_plan(cfg)
     staging = None
@@ -143,3 +156,67 @@ def run(cfg: Config, out_dir: Optional[Union[str, Path]] = None) -> ExperimentRe
             raise
         refresh_index_for(written)
     return exp
+
+
+def by_replication(exp: ExperimentResult, kpi: str) -> Dict[int, float]:
+    """One KPI's value in each replication of a run, by replication number.
+
+    ``exp.per_replication[i]`` belongs to replication ``exp.replications[i].replication``: a replication
+    that failed leaves a hole in the numbers (it is in ``exp.failures``), so a list index is not a
+    replication number.
+
+    Raises
+    ------
+    sim.core.errors.ConfigError
+        ``kpi`` has no value per replication (a misspelt name, or a KPI pooled over all replications).
+    """
+    known = [k for k in (exp.per_replication[0] if exp.per_replication else {}) if not is_pooled(k)]
+    if kpi not in known:
+        from difflib import get_close_matches
+
+        close = get_close_matches(str(kpi), known, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise ConfigError("kpi", kpi, f"not a KPI with a value per replication of this run; {hint}use one of "
+                                      f"{', '.join(known)}")
+    return {r.replication: float(k[kpi]) for r, k in zip(exp.replications, exp.per_replication)}
+
+
+def compare(ref: ExperimentResult, var: ExperimentResult,
+            kpis: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, Any]]:
+    """The difference ``var - ref`` of each KPI with its confidence interval, as a sweep's comparison computes it.
+
+    Two runs with the same ``experiment.seed`` meet the same residents in replication ``r`` (common random
+    numbers): their difference is the paired-t interval over the replications both have.  With different
+    seeds (or fewer than two replications in common) it is Welch's unpaired interval
+    (:func:`sim.analysis.differences.compare_replications`).  The level is ``ref``'s ``experiment.confidence``.
+
+    Parameters
+    ----------
+    ref, var : ExperimentResult
+        The reference run and the other one (results of :func:`run`).
+    kpis : sequence of str, optional
+        KPI names (``docs/kpis.md``); default: every KPI both runs have per replication.
+
+    Returns
+    -------
+    dict
+        KPI name to ``diff``, ``diff_ci_low``, ``diff_ci_high``, ``significant``, ``method`` (``"paired-t"``,
+        ``"welch"`` or None), ``pairs`` (the replication numbers paired), ``ref_mean`` and ``mean`` (the two
+        means ``diff`` is the difference of), ``why`` (why unpaired or without an interval; "" when paired).
+        Shares are fractions, as in ``summary``.
+
+    Raises
+    ------
+    sim.core.errors.ConfigError
+        A KPI of ``kpis`` has no value per replication in one of the runs.
+    """
+    from sim.analysis.differences import compare_replications
+
+    if kpis is None:
+        kpis = [k for k in (ref.per_replication[0] if ref.per_replication else {})
+                if not is_pooled(k) and var.per_replication and k in var.per_replication[0]]
+    elif isinstance(kpis, str):
+        raise ConfigError("kpis", kpis, "must be a list of KPI names such as ['service_level']")
+    same = ref.cfg.experiment.seed == var.cfg.experiment.seed
+    return {k: compare_replications(by_replication(ref, k), by_replication(var, k), same,
+                                    ref.cfg.experiment.confidence) for k in kpis}

@@ -254,7 +254,11 @@ def prepare_argv(argv: Sequence[str]) -> tuple[list[str], list[str], Any]:
     named, files = scenario_paths(overrides)  # scenario=path/to/file.yaml: the file's scenario
     scenarios = register(files=files)
     prepared = prepare_overrides(named, scenarios, default_scenario())
-    store(scenarios, scenario_choices(named, default_scenario(), scenarios.names))
+    chosen = scenario_choices(named, default_scenario(), scenarios.names)
+    if {"-m", "--multirun"} & set(options) and default_scenario() in scenarios.data:
+        # a sweep's first composition is of the primary config's default scenario, the sweep's values come after
+        chosen = [*chosen, default_scenario()]
+    store(scenarios, chosen)
     return [*options, *prepared], overrides, scenarios
 
 

@@ -161,9 +161,10 @@ class WorkOrderConfig(Model):
     ] = doc(0.5, "P(the district's review sends a misrouted order to the right street)")
     assignment: str = doc("weights", "weights: the unit drawn by the type's weights; least_loaded: fewest open per "
                                      "worker")
-    assignment_types: Annotated[List[str], Distinct(), UsedOnlyWhen(
-        lambda c, o: o.assignment == "least_loaded", "used only with workorders.assignment=least_loaded")] = doc(
-        list, "unit types least_loaded applies to; empty = all")
+    assignment_types: Annotated[List[str], Distinct(), UsedOnlyWhen(  # every policy but weights chooses by load
+        lambda c, o: o.assignment != "weights", "used only when workorders.assignment chooses by load (least_loaded, "
+                                                "or a policy of sim/policies/dispatch.py other than weights)")] = doc(
+        list, "unit types a policy by load (least_loaded) applies to; empty = all")
 
     @rule
     def _tables(self) -> None:

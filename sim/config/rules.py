@@ -187,7 +187,7 @@ def _plans(cfg: Any) -> None:
             raise ConfigError(f"feedback.staffing.shifts[{i}].cost_per_h", sh.cost_per_h,
                               "used only for the front line's shifts (staffing.shifts): the feedback team's cost is "
                               "not reported")
-    half_hourly = s.policy == "optimize" or (s.policy == "erlang" and s.schedule == "intervals")
+    half_hourly = s.policy == "optimize" or (s.policy != "plan" and s.schedule == "intervals")  # any proposing one
     if half_hourly and cfg.kpi.interval_min % 30:
         how = "simulates half-hourly plans" if s.policy == "optimize" else \
             "with staffing.schedule=intervals makes a half-hourly plan"

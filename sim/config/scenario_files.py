@@ -214,9 +214,7 @@ def read_scenario_file(path: Path, label: Optional[str] = None) -> ScenarioFile:
     finally:
         if loader is not None:
             loader.dispose()
-    sf = ScenarioFile(path.stem, label, {}, None, root)
-    if data is None:
-        data = {}
+    sf, data = ScenarioFile(path.stem, label, {}, None, root), {} if data is None else data
     if not isinstance(data, dict):
         raise sf.error("must be a mapping of keys to values", line=1)
     for key, why in _RESERVED.items():
@@ -294,8 +292,10 @@ class ScenarioSet:
         return self._nodes[name]
 
 
-def _resolve(name: str, files: Dict[str, Union[ScenarioFile, ConfigError]], chain: List[str]) -> List[ScenarioFile]:
-    """The files of ``name``'s extends chain, the root first."""
+def _resolve(name: str, files: Dict[str, Union[ScenarioFile, ConfigError]], chain: List[str],
+             shadowed: Sequence[str] = ()) -> List[ScenarioFile]:
+    """The files of ``name``'s extends chain, the root first (``shadowed``: names whose file replaced another
+    folder's file of the same name)."""
     f = files[name]
     if isinstance(f, ConfigError):
         if chain:
@@ -303,6 +303,9 @@ def _resolve(name: str, files: Dict[str, Union[ScenarioFile, ConfigError]], chai
         raise f
     if f.extends is None:
         return [f]
+    if f.extends == name and name in shadowed:  # a file named like the scenario it means to extend replaces it
+        raise f.error(f"extends={f.extends!r}: this file replaces the scenario {name!r} of the same name, so it "
+                      f"cannot extend it; give the file another name (my_{name}.yaml)", ("extends",))
     if f.extends in chain + [name]:
         raise f.error(f"extends={f.extends!r}: circular: {' -> '.join(chain + [name, f.extends])}", ("extends",))
     if f.extends not in files:
@@ -311,7 +314,7 @@ def _resolve(name: str, files: Dict[str, Union[ScenarioFile, ConfigError]], chai
                                                    ".yaml (a file beside this one, or a scenario of " if path_like
                                                    else "unknown scenario (nor a file beside this one); use one of ")
                       + ", ".join(sorted(set(files) - {name})) + (")" if path_like else ""), ("extends",))
-    return _resolve(f.extends, files, chain + [name]) + [f]
+    return _resolve(f.extends, files, chain + [name], shadowed) + [f]
 
 
 def _compose(name: str, chain: List[ScenarioFile]) -> Dict[str, Any]:
@@ -341,22 +344,21 @@ def _has(data: Any, path: Tuple[Union[str, int], ...]) -> bool:
 
 
 def load_scenarios(folder: Union[Path, Sequence[Path]] = BUILTIN_SCENARIO_DIR) -> ScenarioSet:
-    """Read every ``*.yaml`` scenario of ``folder`` (or of several folders); a broken one is kept as an
-    error, not raised.
-
-    With several folders, a file of a later folder replaces an earlier folder's file of the same
-    name, and any file may extend any other.  An entry that is a file (a scenario named by its path)
-    counts as a folder holding that file alone.
+    """Read every ``*.yaml`` scenario of ``folder`` (or of several folders; an entry that is a file, a scenario
+    named by its path, counts as a folder holding that file alone); a broken one is kept as an error, not raised.
+    A file of a later folder replaces an earlier folder's file of the same name; any file may extend any other.
 
     Returns
     -------
     ScenarioSet
-        Each usable scenario's data, and each broken one's :class:`ConfigError`
-        (which names the file - the scenario's own or the one it extends - the line and the rule).
+        Each usable scenario's data, and each broken one's :class:`ConfigError` (which names the file - the
+        scenario's own or the one it extends - the line and the rule).
     """
     files: Dict[str, Union[ScenarioFile, ConfigError]] = {}
     folders = [folder] if isinstance(folder, Path) else list(folder)
-    paths = {p.stem: p for f in folders for p in (sorted(f.glob("*.yaml")) if f.is_dir() else [f])}
+    found = [p for f in folders for p in (sorted(f.glob("*.yaml")) if f.is_dir() else [f])]
+    paths = {p.stem: p for p in found}
+    shadowed = [name for name in paths if sum(p.stem == name for p in found) > 1]
     for path in paths.values():
         try:
             files[path.stem] = read_scenario_file(path, None if path.parent in folders else str(path))
@@ -365,7 +367,7 @@ def load_scenarios(folder: Union[Path, Sequence[Path]] = BUILTIN_SCENARIO_DIR) -
     out = ScenarioSet({}, {}, probed=_read_beside([f for f in folders if not f.is_dir()], files))
     for name in sorted(files):
         try:
-            out.data[name] = _compose(name, _resolve(name, files, []))
+            out.data[name] = _compose(name, _resolve(name, files, [], shadowed))
         except ConfigError as exc:
             out.errors[name] = exc
     return out
@@ -395,5 +397,4 @@ def _read_beside(given: List[Path], files: Dict[str, Union[ScenarioFile, ConfigE
     return probed
 
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "ScenarioFile", "ScenarioSet",
-           "read_scenario_file", "load_scenarios"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "ScenarioFile", "ScenarioSet", "read_scenario_file", "load_scenarios"]

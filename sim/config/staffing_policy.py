@@ -51,6 +51,8 @@ from sim.core.errors import ConfigError
 
 #: Staffing policies, by name (the planning layer registers an implementation for each).
 STAFFING_POLICIES: tuple[str, ...] = ("plan", "erlang", "optimize")
+#: The policies that propose the plan (all but ``plan``), as the messages name them.
+_PROPOSING = " or ".join(p for p in STAFFING_POLICIES if p != "plan")
 #: The forms of a staffing plan, each with the value (as typed) that leaves it unused.
 PLAN_FORMS: Dict[str, str] = {"operators": "0", "half_hourly": "[]", "shifts": "[]"}
 _ON_DUTY = "operators on duty at once, the size limit of a run"
@@ -269,15 +271,15 @@ class FrontStaffingConfig(StaffingConfig):
 class _PlanPolicy(_Factor):
     WHEN: ClassVar[str] = ("used only with staffing.policy=plan: a policy that proposes the plan decides the headcount "
                            "itself")
-    policy: Literal["plan"] = doc("plan", "run the plan given (plan), or propose one (erlang, optimize)")
+    policy: Literal["plan"] = doc("plan", f"run the plan given (plan), or propose one ({_PROPOSING})")
 
 
 _SHIFTS_ONLY = UsedOnlyWhen(lambda c, o: o.schedule == "shifts", "used only to schedule shifts (staffing.schedule="
-                                                                 "shifts, with staffing.policy=erlang or optimize)")
+                                                                 f"shifts, with staffing.policy={_PROPOSING})")
 
 
 class _Proposing(BaseModel):
-    WHEN: ClassVar[str] = "used only when a policy proposes the plan (staffing.policy=erlang or optimize)"
+    WHEN: ClassVar[str] = f"used only when a policy proposes the plan (staffing.policy={_PROPOSING})"
     headcount_factor: ClassVar[float] = 1.0
     schedule: Literal["intervals", "shifts"] = doc("intervals", "a proposed plan as a half-hourly headcount or shifts")
     patterns: Annotated[List[ShiftPatternConfig], _SHIFTS_ONLY] = doc(default_patterns, "allowed shifts")

@@ -66,7 +66,8 @@ class UnitStaffingConfig(Model):
                 "(erlang corrected by simulation)")
     target: Annotated[UnitTargetConfig, UsedOnlyWhen(
         lambda c, o: o.policy != "plan",
-        "used only when a policy proposes the case workers (unit_staffing.policy=erlang or optimize)")] = doc(
+        "used only when a policy proposes the case workers (unit_staffing.policy="
+        + " or ".join(p for p in UNIT_STAFFING_POLICIES if p != "plan") + ")")] = doc(
         UnitTargetConfig, "targets every unit must meet")
     optimize: Annotated[UnitOptimizeConfig, UsedOnlyWhen(
         lambda c, o: o.policy == "optimize", "used only with unit_staffing.policy=optimize")] = doc(

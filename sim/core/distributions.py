@@ -143,6 +143,11 @@ class Distribution:
                             limited.scaled(self._limited, f))
 
 
+def _a(family: str) -> str:
+    """The family with its article: "an exponential", "a gamma", "a uniform"."""
+    return f"{'an' if family[:1] in 'aeio' else 'a'} {family}"  # a uniform: 'u' as in 'you'
+
+
 def make_distribution(cfg: DistSpec, key: str) -> Distribution:
     """Validate ``cfg`` and build its :class:`Distribution`.
 
@@ -171,14 +176,14 @@ def make_distribution(cfg: DistSpec, key: str) -> Distribution:
         if not any(extra in opt for opt in options):
             uses = " or ".join("+".join(o) for o in options)
             raise ConfigError(f"{key}.{extra}", getattr(cfg, extra),
-                              f"not a parameter of a {cfg.dist} distribution (it takes {uses}; "
+                              f"not a parameter of {_a(cfg.dist)} distribution (it takes {uses}; "
                               f"when changing the family set the others to null, e.g. {key}.{extra}=null)")
     chosen = next((opt for opt in options if all(p in given for p in opt)), None)
     if chosen is None:
         uses = " or ".join("+".join(o) for o in options)
         closest = max(options, key=lambda opt: sum(p in given for p in opt))  # the set the user started
         missing = next(p for p in closest if p not in given)
-        raise ConfigError(f"{key}.{missing}", None, f"required: a {cfg.dist} distribution takes {uses}")
+        raise ConfigError(f"{key}.{missing}", None, f"required: {_a(cfg.dist)} distribution takes {uses}")
     leftover = [p for p in given if p not in chosen]
     if leftover:
         raise ConfigError(f"{key}.{leftover[0]}", getattr(cfg, leftover[0]),

@@ -28,7 +28,8 @@ or ``concurrent.futures`` pool),
 busy, and a pool started inside a pool's worker inherits a start method that
 its own workers cannot find (``cannot find context for 'loky'``).  The results
 are the same (a replication does not depend on where it runs);
-:func:`executor_plan` returns a note saying so.
+:func:`executor_plan` returns a note saying so.  Likewise for a main program read from stdin
+(``python - < study.py``): a spawned worker runs the main program's file again, and ``<stdin>`` is none.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -329,6 +331,15 @@ def inside_pool_worker() -> bool:
     return multiprocessing.parent_process() is not None
 
 
+def main_unimportable() -> Optional[str]:
+    """The main program's ``__file__`` when it names no file (code read from stdin: ``python - < study.py``), else
+    None.  A spawned worker runs the main program's file again and dies on one that does not exist; an
+    interactive session or a notebook has no ``__file__`` and needs nothing."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path if isinstance(path, str) and not os.path.exists(path) else None
+
+
 def executor_plan(cfg: Config, n_reps: int) -> tuple[str, Optional[str]]:
     """The executor that will run, and a note when it is not the one asked for.
 
@@ -337,13 +348,19 @@ def executor_plan(cfg: Config, n_reps: int) -> tuple[str, Optional[str]]:
     name : str
         ``serial``, ``process`` or ``dask``.
     note : str or None
-        Why ``process`` falls back to ``serial`` (inside another pool's worker).
+        Why ``process`` falls back to ``serial`` (inside another pool's worker; a main program read from
+        stdin, which worker processes cannot import).
     """
     name = executor_name(cfg, n_reps)
     if name == "process" and inside_pool_worker():
         return "serial", (f"experiment.jobs={cfg.experiment.jobs}: this process is a worker of another process pool "
                           f"(e.g. Hydra's joblib launcher), so its replications run one after another in it "
                           f"(same results)")
+    unimportable = main_unimportable() if name == "process" else None
+    if unimportable is not None:
+        return "serial", (f"experiment.jobs={cfg.experiment.jobs}: the program was read from {unimportable}, which "
+                          f"worker processes cannot import, so its replications run one after another in this "
+                          f"process (same results; save it as a file to run them in parallel)")
     return name, None
 
 

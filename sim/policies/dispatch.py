@@ -76,7 +76,10 @@ class Assignment:
     name : str
         The value of ``workorders.assignment``.
     by_load : bool
-        Whether the choice depends on the units' open orders (the back office then keeps them).
+        Whether the choice depends on the units' open orders (the back office then keeps them).  The back office
+        calls :meth:`choose` only when it does (:meth:`sim.model.backoffice.BackOffice.create`), for the unit
+        types of ``workorders.assignment_types``: a new rule is a subclass overriding :meth:`choose`, registered
+        in :data:`ASSIGNMENT` with ``by_load=True``.  ``weights`` is the one policy without (the drawn unit).
     """
 
     name: str

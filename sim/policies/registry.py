@@ -1,8 +1,11 @@
 """A registry of policies: a policy is found by its name, unknown names are rejected.
 
 Policies are the model's decision rules that a user chooses by name in a
-scenario or on the command line (``routing.policy=...``,
-``workorders.assignment=...``, ``staffing.policy=...``).  Each kind of policy
+scenario or on the command line (``workorders.dispatch=...``,
+``workorders.assignment=...``, ``routing.callback.mode=...``; before a run,
+``staffing.policy=...`` and ``unit_staffing.policy=...`` in :mod:`sim.planning`).
+Operator groups, skills, overflow, reservation and aging are settings of
+``routing.*`` read by the operator pool, not named policies.  Each kind of policy
 has one :class:`Registry`; a policy module registers its implementation under
 a name with :meth:`Registry.register`, and configuration code looks it up with
 :meth:`Registry.get`, which rejects an unknown name with a
@@ -26,7 +29,7 @@ class Registry(Generic[T]):
     Parameters
     ----------
     kind : str
-        What the policies decide, for messages (``"routing policy"``).
+        What the policies decide, for messages (``"dispatch policy"``).
     key : str
         The configuration key that names a policy of this kind (``"staffing.policy"``).
 

@@ -70,3 +70,20 @@ def test_scenario_given_as_a_path(tmp_path):
     assert bad.returncode == 2 and not (tmp_path / "b").exists(), bad.stderr
     assert bad.stderr == (f"run_sim: error: scenario='rainstorm.yaml': no such file (in {ROOT}); "
                           f"write scenario=rainstorm (the scenario of that name)\n"), bad.stderr
+
+
+def test_a_sweep_over_scenarios_without_the_default_one(cli, tmp_path):
+    """``-m scenario=mine,single_queue`` (a scenario of one's own folder beside a built-in one): Hydra composes a
+    sweep's primary configuration with the default scenario first, which the command had not given it, and every
+    scenario sweep without beijing_baseline ended in "configuration: In 'config': Could not find
+    'scenario/beijing_baseline'"."""
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "mine.yaml").write_text("extends: single_queue\nstaffing: {operators: 120}\n",
+                                                      encoding="utf-8")
+    r = cli(["-m", "scenario=mine,single_queue", "experiment.horizon_h=2", "experiment.warmup_h=0",
+             "experiment.replications=2", "report.plots=false", f"report.dir={tmp_path / 'sweep'}"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with open(tmp_path / "sweep" / "comparison.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [json.loads((tmp_path / "sweep" / f"variant_{i}" / "summary.json").read_text())["scenario"]
+            for i in (0, 1)] == ["mine", "single_queue"] and len(rows) == 2

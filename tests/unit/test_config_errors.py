@@ -93,7 +93,7 @@ def test_compose_config_rejects(compose_once, name, overrides, exc, key, value, 
     assert err.key == key, f"{overrides}: key {err.key!r} != {key!r}"
     assert err.value == value, f"{overrides}: value {err.value!r} != {value!r}"
     assert rule in err.rule, f"{overrides}: rule {err.rule!r} lacks {rule!r}"
-    assert line == str(err) and line.startswith(f"{key}="), f"{overrides}: CLI line {line!r}"
+    assert line == str(err) and line.startswith((f"{key}=", f"+{key}=")), f"{overrides}: CLI line {line!r}"  # as typed
 
 
 def test_compose_config_unknown_scenario(compose_once):
@@ -349,6 +349,23 @@ def test_scenario_folder_errors(tmp_path, files, name, message):
     if "circular" in message:
         assert err.rule.count("->") <= 2, f"{files}: cycle reported late: {err.rule}"
     assert "\n" not in str(err), f"message is not one line: {str(err)!r}"
+
+
+def test_a_file_named_like_the_scenario_it_extends_is_told_it_replaces_it(tmp_path):
+    """A folder of one's own holding single_queue.yaml with 'extends: single_queue' (to change a built-in scenario in
+    place) was refused as "circular: single_queue -> single_queue"; the file replaces the built-in one, so it cannot
+    extend it, and the message now says so and what to do.  A file alone in its folder extending itself stays a
+    circle."""
+    from sim.config.paths import BUILTIN_SCENARIO_DIR
+
+    own = _folder(tmp_path, {"single_queue.yaml": "extends: single_queue\nstaffing: {operators: 100}\n",
+                             "my_sq.yaml": "extends: rainstorm\n"})
+    scenarios = load_scenarios([BUILTIN_SCENARIO_DIR, own])
+    err = str(scenarios.errors["single_queue"])
+    assert err.startswith("scenarios/single_queue.yaml, line 1: extends='single_queue': this file replaces the "
+                          "scenario 'single_queue' of the same name, so it cannot extend it; give the file another "
+                          "name (my_single_queue.yaml)"), err
+    assert "my_sq" in scenarios.data and "rainstorm" in scenarios.data
 
 
 def test_empty_scenario_file_is_an_empty_scenario(tmp_path):

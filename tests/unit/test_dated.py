@@ -304,5 +304,5 @@ def test_a_run_over_closed_days_only_has_no_demand(tmp_path):
 def test_staffing_file_needs_the_arrivals_file():
     from sim.api import compose_config
 
-    with pytest.raises(ConfigError, match="dated.staffing_file='s.csv': only with dated.file"):
+    with pytest.raises(ConfigError, match="dated.staffing_file=s.csv: only with dated.file"):
         compose_config("single_queue", ["dated.staffing_file=s.csv"])

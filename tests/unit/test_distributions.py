@@ -264,3 +264,16 @@ def test_missing_parameter_names_the_incomplete_set(cfg, missing):
     with pytest.raises(ConfigError) as info:
         make_distribution(cfg, "calls.handle_s")
     assert info.value.key == f"calls.handle_s.{missing}", f"{cfg}: key {info.value.key!r}"
+
+
+@pytest.mark.parametrize("cfg, text", [
+    (DistConfig(dist="exponential", mean=60.0, cv=0.5), "not a parameter of an exponential distribution"),
+    (DistConfig(dist="empirical", values=[1.0], mean=60.0), "not a parameter of an empirical distribution"),
+    (DistConfig(dist="uniform", low=1.0), "required: a uniform distribution takes low+high"),
+    (DistConfig(dist="gamma", mean=60.0, value=3.0), "not a parameter of a gamma distribution"),
+])
+def test_a_family_is_named_with_its_article(cfg, text):
+    """The message said "a exponential distribution", "a empirical distribution"."""
+    with pytest.raises(ConfigError) as info:
+        make_distribution(cfg, "calls.handle_s")
+    assert text in info.value.rule, info.value.rule

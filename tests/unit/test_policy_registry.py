@@ -50,3 +50,43 @@ def test_a_name_registers_once():
     reg = _registry()
     with pytest.raises(ValueError, match="already registered"):
         reg.register("weights")(lambda: None)
+
+
+# ---------------------------------------------------------------------------------- a policy added to a registry
+_CHOICES: list = []
+
+
+def _most_loaded(drawn: int, first: int, load):  # the test policy's rule: recorded, then the most loaded unit
+    import numpy as np
+
+    _CHOICES.append((first, len(load)))
+    return first + int(np.argmax(np.where(np.isfinite(load), load, -1.0)))
+
+
+def test_an_assignment_policy_added_to_the_registry_is_consulted_for_the_types_named(monkeypatch):
+    """sim/policies/dispatch.py: a new assignment rule is an ``Assignment`` with ``by_load=True`` overriding
+    ``choose``, registered in ``ASSIGNMENT``.  ``workorders.assignment_types`` was refused with it ("used only with
+    workorders.assignment=least_loaded"), though the back office applies it to any policy by load."""
+    from dataclasses import dataclass
+
+    from sim.api import compose_config
+    from sim.experiments.runner import run_experiment
+    from sim.policies.dispatch import ASSIGNMENT, Assignment
+
+    @dataclass(frozen=True)
+    class MostLoaded(Assignment):
+        def choose(self, drawn, first, load):  # type: ignore[no-untyped-def]
+            return _most_loaded(drawn, first, load)
+
+    monkeypatch.setitem(ASSIGNMENT._items, "most_loaded", MostLoaded("most_loaded", by_load=True))
+    _CHOICES.clear()
+    cfg = compose_config("beijing_baseline", ["scale=0.02", "experiment.horizon_h=6", "experiment.replications=1",
+                                              "experiment.jobs=1", "experiment.progress=false",
+                                              "workorders.assignment=most_loaded", "workorders.assignment_types=[street]"])
+    exp = run_experiment(cfg)
+    assert exp.replications and not exp.failures
+    streets = cfg.units["street"].count
+    assert len(_CHOICES) >= 10 and {n for _, n in _CHOICES} == {streets}, _CHOICES[:5]  # streets only, every time
+    with pytest.raises(ConfigError) as info:  # still unused with the drawn unit
+        compose_config("beijing_baseline", ["scale=0.02", "workorders.assignment_types=[street]"])
+    assert info.value.key == "workorders.assignment_types" and "chooses by load" in info.value.rule
