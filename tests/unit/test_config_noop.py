@@ -306,3 +306,15 @@ def test_the_command_line_names_the_kept_settings_in_a_note(tmp_path):
     assert done.returncode == 0, done.stderr
     note = next(line for line in done.stderr.splitlines() if line.startswith("run_sim: note: the scenario's"))
     assert "calls.handle_s" in note and "unused in this run (used only when there are calls" in note, note
+
+
+def test_run_keeps_what_compose_config_kept(monkeypatch):
+    """run() checks its configuration again (a notebook may change it after compose_config); a copy changed in
+    code keeps the settings the command line left unused, so a channel switched off still runs."""
+    import sim.api
+
+    cfg = sim.api.compose_config("rainstorm", [*RAIN, "experiment.drain_h=0", "arrivals.phone.per_day=0",
+                                               "scale=0.05", "experiment.jobs=1"])
+    exp = sim.api.run(cfg.model_copy(update={"scale": 0.04}))
+    assert exp.summary["contacts_offered"]["mean"] > 0
+    assert exp.summary.get("calls_offered", {"mean": 0.0})["mean"] == 0.0
