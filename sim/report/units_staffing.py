@@ -238,7 +238,8 @@ def hours_table(rd: RunData) -> Optional[Table]:
         "unit type", "units (with orders)", "case workers", "case-worker hours", "change",
         "units needing more (workers)", "units with slack (workers)"], rows,
         note="Before scale. Hours: case workers times the hours their calendar is at work in the measurement "
-             "window. A unit that receives no work orders in the scenario is proposed none.")
+             "window. A unit that receives no work orders in the scenario is proposed none: it counts among the "
+             "units with slack, which the figure, drawing the units with orders, leaves out.")
 
 
 def section(rd: RunData) -> Optional[Section]:

@@ -70,7 +70,8 @@ def required_vs_scheduled(rd: RunData) -> Optional[Figure]:
     ax.set_xlabel("case workers scheduled (scenario)")
     ax.set_ylabel("required − scheduled")
     above, below = int(np.sum(keep & (gap > 1e-9))), int(np.sum(keep & (gap < -1e-9)))
-    ax.set_title(f"Per unit: {above} need more (above 0), {below} have slack", loc="left")
+    ax.set_title(f"The {int(keep.sum())} units with orders: {above} need more (above 0), {below} have slack",
+                 loc="left")  # the table's slack counts the units without orders too, proposed none
     legend_below(ax, ncol=3, bbox=(0.0, -0.2))
     ax = axes[0][1]
     x = np.arange(len(types))
