@@ -3,7 +3,8 @@
 Written with openpyxl when ``report.xlsx`` is on, after the CSV files (from which it reads its
 tables, so that a sheet holds exactly the numbers of its CSV file) and ``summary.json``'s tables:
 
-* a run: ``KPI summary`` (each KPI's label, unit, mean, interval, target and verdict, in the pages' words), ``Staffing position``
+* a run: ``KPI summary`` (each KPI's label, unit, mean, interval, target and verdict, in the pages' words),
+  ``Staffing position``
   (per group, and with operator groups their total: operator-hours scheduled and required by erlang, the
   gap, the costs) and ``Gap by day`` (per group with groups)
   when the run has a position, then one sheet per CSV file of the folder, named after it
