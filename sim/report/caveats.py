@@ -71,9 +71,8 @@ def _scale(cfg: Config, summary: Mapping[str, Any], files: Sequence[str]) -> Lis
         if csvs and len(csvs) < len(reuse):
             text += f": {' and '.join(csvs)} count operators at scale {s:g}"
         elif csvs:  # say what the file is: the reader of the page has not opened it
-            text += (f": {' and '.join(csvs)}, written for reuse in another run, "
-                     f"{'counts' if len(csvs) == 1 else 'count'} the operators of each interval of this "
-                     f"scale-{s:g} centre, not the full-size centre's")
+            text += (f": written for reuse in another run, {'it counts' if len(csvs) == 1 else 'they count'} the "
+                     f"operators of each interval of this scale-{s:g} centre, not the full-size centre's")
         shifts = (summary.get("staffing") or {}).get("shifts") or {}
         if "shifts.yaml" in reuse:
             hours = shifts.get("operator_hours_per_week")

@@ -40,7 +40,8 @@ def targets_sentence(targets: Mapping[str, Mapping[str, Any]]) -> Optional[str]:
     alone = [k for k, v in targets.items() if v.get("status") == "no_interval"]
     if alone:
         why = sorted({str(targets[k].get("note") or "no interval") for k in alone})
-        parts.append(f"{len(alone)} without a verdict ({'; '.join(why)}: no confidence interval): "
+        hint = ", run 2 or more replications to judge them" if "1 replication" in why else ""
+        parts.append(f"{len(alone)} without a verdict ({'; '.join(why)}: no confidence interval{hint}): "
                      f"{', '.join(map(_label, alone))}")
     unmeasured = [k for k, v in targets.items() if v.get("status", "none") == "none"]
     if unmeasured:
@@ -78,7 +79,7 @@ def plan_sentences(pos: Optional[Mapping[str, Any]], currency: str) -> List[str]
         moves.append(f"the day furthest over is day {over['day']} ({over['weekday']}, "
                      f"{format_hours(over['gap_h'], True)} h)")
     if moves:
-        out.append("Where to move hours: " + "; ".join(moves) + " (the gap by day, under Staffing position).")
+        out.append("By day: " + "; ".join(moves) + " (the gap by day, under Staffing position).")
     return out
 
 

@@ -34,7 +34,8 @@ def test_targets_sentence_counts_every_target_with_readable_names():
     text = targets_sentence(targets)
     assert text is not None
     assert text.startswith("Targets: 1 of 5 met (answer rate); 1 missed: service level; 1 not clear"), text
-    assert "abandonment" in text and "1 without a verdict (1 replication" in text, text
+    assert "abandonment" in text and "1 without a verdict (1 replication: no confidence interval, run 2 or more " \
+        "replications to judge them): resolution rate" in text, text
     assert "1 not measured in this run: satisfaction rate" in text, text
     assert "_rate" not in text and "service_level" not in text, "a KPI key instead of its name: " + text
     assert targets_sentence({}) is None
@@ -47,7 +48,8 @@ def test_plan_sentences_say_cost_gap_failing_intervals_and_the_days_to_move():
     assert "4,971.5 h" in lines[0] and "96.5 h (1.9%) over it in total" in lines[0], lines[0]
     assert "short in 197 intervals and over in 128" in lines[0], lines[0]
     assert lines[1].startswith("166 intervals of the 336 with calls miss a staffing target"), lines[1]
-    assert "day 0 (Mon, -48.5 h)" in lines[2] and "day 6 (Sun, +89 h)" in lines[2], lines[2]
+    assert lines[2] == ("By day: the day furthest short is day 0 (Mon, -48.5 h); the day furthest over is day 6 "
+                        "(Sun, +89 h) (the gap by day, under Staffing position)."), lines[2]
 
 
 def test_a_plan_short_in_total_says_short_and_no_day_over():
