@@ -17,7 +17,8 @@ from sim.report.text import currency_of, format_cost
 
 #: How each status reads in the sentence on the targets, in this order.
 _STATUS_TEXT = (("missed", "missed"),
-                ("unclear", "not clear (the confidence interval contains the target: more replications would tell)"))
+                ("unclear", "not clear (the confidence interval contains the target, or work orders still open could "
+                            "change the verdict: more replications would tell)"))
 
 
 def _label(name: str) -> str:
@@ -58,8 +59,9 @@ def plan_sentences(pos: Optional[Mapping[str, Any]], currency: str) -> List[str]
     pct = "" if g.get("gap_pct") is None else f" ({abs(g['gap_pct']):.1f}%)"
     side = "over" if g["gap_h"] >= 0 else "short of"
     out = [f"Plan: {format_hours(g['scheduled_h'])} operator-hours rostered, costing "
-           f"{format_cost(g['scheduled_cost'], currency, exact=True)}; the {pos.get('reference', 'erlang')} "
-           f"requirement for the scenario's own staffing targets is {format_hours(g['required_h'])} h, so the plan "
+           f"{format_cost(g['scheduled_cost'], currency, exact=True)}; what the scenario's own staffing targets "
+           f"require by queueing theory (the {pos.get('reference', 'erlang')} policy) is "
+           f"{format_hours(g['required_h'])} h, so the plan "
            f"is {format_hours(abs(g['gap_h']))} h{pct} {side} it in total"
            + (f", short in {g['intervals_under']} intervals and over in {g['intervals_over']}"
               if "intervals_under" in g else "") + "."]
