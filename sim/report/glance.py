@@ -17,8 +17,8 @@ from sim.report.text import currency_of, format_cost
 
 #: How each status reads in the sentence on the targets, in this order.
 _STATUS_TEXT = (("missed", "missed"),
-                ("unclear", "not clear (the confidence interval contains the target, or work orders still open could "
-                            "change the verdict: more replications would tell)"))
+                ("unclear", "not clear (the confidence interval contains the target: more replications would tell; "
+                            "or work orders still open at the end could change the verdict)"))
 
 
 def _label(name: str) -> str:
