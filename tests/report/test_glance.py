@@ -81,3 +81,12 @@ def test_the_pages_open_with_the_glance_before_the_staffing_position(run_report,
         assert 0 <= at < text.find(position), "the glance is missing or after the staffing position"
         assert re.search(rf"Targets: {met} of {n} met", text), text[at:at + 600]
         assert "operator-hours rostered, costing" in text[at:at + 2000]
+
+
+def test_the_return_visits_caption_says_why_the_satisfaction_rate_exceeds_the_satisfied_share(run_report):
+    """The return-visit bars showed 85% satisfied under a headline satisfaction rate of 97.7%, unexplained: the
+    caption now says the rate counts the rated orders only."""
+    html = (run_report[0] / "report.html").read_text(encoding="utf-8")
+    at = html.find('id="return_visits"')
+    assert at >= 0, "no return-visit section"
+    assert "satisfaction rate of the headline counts the rated orders only" in html[at:], html[at:at + 3000]

@@ -254,7 +254,9 @@ def return_visits(rd: RunData) -> Optional[Figure]:
     fig.suptitle("Return visits", x=0.01, ha="left", fontsize=11, fontweight="bold")
     caption = ("How the return visits of the closed work orders ended, by unit type: the resident was reached and "
                "satisfied, reached and not satisfied (the final rating, after any reopened round), or never reached "
-               "after feedback.max_attempts calls. Right: orders and reopened rounds per replication.")
+               "after feedback.max_attempts calls. Right: orders and reopened rounds per replication. The "
+               "satisfaction rate of the headline counts the rated orders only (satisfied out of satisfied and "
+               "not satisfied), so it is well above the green share, which the never reached lower.")
     return Figure("return_visits", "Return visits", caption, png(fig))
 
 
