@@ -106,6 +106,9 @@ def test_every_figure_of_a_run_keeps_its_labels_inside(monkeypatch, run_report):
     flow_fig = drawn["Where the contacts went"]
     assert not overlapping_texts(flow_fig), overlapping_texts(flow_fig)
     assert not limit_labels_astray(drawn["Time to close by category (orders closed per replication)"])
+    legend = [t.get_text() for ax in drawn["Time to close by category (orders closed per replication)"].axes
+              if ax.get_legend() for t in ax.get_legend().get_texts()]
+    assert legend and not [t for t in legend if "_" in t], f"category keys, not names, in the legend: {legend}"
 
 
 def limit_labels_astray(fig: Any) -> List[str]:

@@ -116,7 +116,7 @@ def time_to_close(rd: RunData) -> Optional[Figure]:
             continue
         x, y = _ecdf(hist[c], cens[c])
         ax.step(x, y, where="post", color=colours[cats[c]], lw=1.3,
-                label=f"{cats[c]} ({closed[c] / max(1, rd.replications):,.0f})", zorder=3)
+                label=f"{cats[c].replace('_', ' ')} ({closed[c] / max(1, rd.replications):,.0f})", zorder=3)
     x, y = _ecdf(hist.sum(axis=0), cens.sum(axis=0))
     ax.step(x, y, where="post", color="black", lw=2.2, label="all categories", zorder=4)
     limits: Dict[float, List[str]] = {}
