@@ -70,6 +70,9 @@ def _scale(cfg: Config, summary: Mapping[str, Any], files: Sequence[str]) -> Lis
         text = f"{', '.join(reuse)} {'holds' if len(reuse) == 1 else 'hold'} at scale {s:g} only"
         if csvs and len(csvs) < len(reuse):
             text += f": {' and '.join(csvs)} count operators at scale {s:g}"
+        elif csvs:  # say what the file is: the reader of the page has not opened it
+            text += (f": written for reuse in another run, {'it counts' if len(csvs) == 1 else 'they count'} the "
+                     f"operators of each interval of this scale-{s:g} centre, not the full-size centre's")
         shifts = (summary.get("staffing") or {}).get("shifts") or {}
         if "shifts.yaml" in reuse:
             hours = shifts.get("operator_hours_per_week")

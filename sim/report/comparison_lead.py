@@ -135,8 +135,13 @@ def markdown(rows_in: Sequence[Any], confidence: float, kpis: Sequence[str], ref
     if note:
         lines.append(note + "\n")
     lead_head, lead = page_cells(rows_in)
-    lines += ["| variant | overrides | " + " | ".join(lead_head) + " | reps | differences | " + " | ".join(kpis) + " |",
-              "|---|---|" + "---:|" * len(lead_head) + "---|---|" + "---|" * len(kpis)]
+    from sim.config.kpi_catalog import kpi_display
+
+    # as on comparison.html: the KPIs by name, right after the cost; the method (replications, differences) last
+    names = [kpi_display(k).label for k in kpis]
+    lines += ["| variant | overrides | " + " | ".join(lead_head) + " | " + " | ".join(names)
+              + " | replications | differences |",
+              "|---|---|" + "---:|" * len(lead_head) + "---|" * len(kpis) + "---:|---|"]
     for c, lc in zip(rows_in, lead):
         cells = []
         for k in kpis:
@@ -152,8 +157,8 @@ def markdown(rows_in: Sequence[Any], confidence: float, kpis: Sequence[str], ref
             cells.append(cell)
         lead_text = [x["text"] + (f"<br>{x['sub']}" if x["sub"] else "") for x in lc]
         label = (c.label or "") + (" (reference)" if c.reference else "")
-        lines.append(f"| {c.index} | {label.strip() or '(reference)'} | " + " | ".join(lead_text)
-                     + f" | {c.summary['replications']} | {c.method or '(reference)'} | " + " | ".join(cells) + " |")
+        lines.append(f"| {c.index} | {label.strip() or '(reference)'} | " + " | ".join(lead_text) + " | "
+                     + " | ".join(cells) + f" | {c.summary['replications']} | {c.method or '(reference)'} |")
     return "\n".join(lines) + "\n"
 
 

@@ -30,6 +30,7 @@ from sim.model.derive import start_date
 from sim.report import config_view
 from sim.report.caveats import judged
 from sim.report.figures.common import WEEKDAYS
+from sim.report.glance import at_a_glance
 from sim.report.pages import Section, render, write_atomically
 from sim.report.targets import Verdict, legend
 from sim.report.text import currency_of, format_level, interval_text, open_note, precision_status, with_unit
@@ -181,7 +182,7 @@ def page_context(summary: Mapping[str, Any], cfg: Config, sections: List[Section
         "differences": config_view.differences(cfg), "config_yaml": config_yaml, "figure_files": figure_files,
         "confidence": level, "verdict_legend": legend(level), "version": __version__,
         "failed": summary.get("failed_replications") or [],
-        "caveats": [c["text"] for c in summary.get("caveats") or []],
+        "caveats": [c["text"] for c in summary.get("caveats") or []], "glance": at_a_glance(summary),
     }
 
 

@@ -3,7 +3,8 @@
 Written with openpyxl when ``report.xlsx`` is on, after the CSV files (from which it reads its
 tables, so that a sheet holds exactly the numbers of its CSV file) and ``summary.json``'s tables:
 
-* a run: ``KPI summary`` (each KPI's label, unit, mean, interval, target and verdict), ``Staffing position``
+* a run: ``KPI summary`` (each KPI's label, unit, mean, interval, target and verdict, in the pages' words),
+  ``Staffing position``
   (per group, and with operator groups their total: operator-hours scheduled and required by erlang, the
   gap, the costs) and ``Gap by day`` (per group with groups)
   when the run has a position, then one sheet per CSV file of the folder, named after it
@@ -115,6 +116,20 @@ def csv_shape(path: Path) -> tuple[int, int]:
         return sum(1 for _ in reader), len(header)
 
 
+def verdict_word(target: Mapping[str, Any]) -> str:
+    """A verdict in the words of the pages (``met``, ``missed``, ``not clear``, ``no interval (1 replication)``,
+    ``not measured``), from ``summary.json`` -> ``targets`` -> a KPI; empty without a target."""
+    from sim.report.targets import WORDS
+    from sim.report.text import NOT_MEASURED
+
+    status = target.get("status", "")
+    if not status:
+        return ""
+    if status == "none":
+        return NOT_MEASURED if target.get("target") is not None else ""
+    return WORDS[status] + (f" ({target['note']})" if target.get("note") else "")
+
+
 def kpi_rows(summary: Mapping[str, Any]) -> tuple[List[str], List[List[Any]]]:
     """The KPIs sheet: key, label, unit, mean, interval, target and verdict (numbers rounded as in the CSVs)."""
     from sim.config.kpi_catalog import kpi
@@ -128,7 +143,7 @@ def kpi_rows(summary: Mapping[str, Any]) -> tuple[List[str], List[List[Any]]]:
         t = (summary.get("targets") or {}).get(name) or {}
         vals = [None if ci.get(b) is None else rounded(float(ci[b]), name) for b in ("mean", "ci_low", "ci_high")]
         unit = "share" if k.domain.kind == "share" else cur if k.unit == "cost units" else k.unit
-        rows.append([name, k.label, unit, *vals, t.get("target"), t.get("status", "")])
+        rows.append([name, k.label, unit, *vals, t.get("target"), verdict_word(t)])
     return ["kpi", "label", "unit", "mean", "ci_low", "ci_high", "target", "verdict"], rows
 
 

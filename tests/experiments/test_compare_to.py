@@ -80,7 +80,7 @@ def test_tables_lead_with_cost_and_the_intervals_met(tmp_path):
     md = (tmp_path / "comparison.md").read_text()
     head = next(ln for ln in md.splitlines() if ln.startswith("| variant"))
     assert head.index("operator-hours") < head.index("staffing cost") < head.index("gap against erlang") < \
-        head.index("intervals meeting every target") < head.index("service_level"), head
+        head.index("intervals meeting every target") < head.index("| service level |"), head
     row1 = next(ln for ln in md.splitlines() if ln.startswith("| 1 |"))
     assert "1,100 h<br>Δ +100 h" in row1 and "+150 h<br>+15.8% of the requirement" in row1, row1
     html = (tmp_path / "comparison.html").read_text()

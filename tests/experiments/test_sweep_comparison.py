@@ -120,10 +120,13 @@ def test_comparison_md_table(sweep):
     md = (out / "comparison.md").read_text()
     lines = [ln for ln in md.splitlines() if ln.startswith("| ")]
     header = [c.strip() for c in lines[0].strip("|").split("|")]
-    assert "service_level" in header, f"comparison.md header: {header}"
+    assert "service level" in header, f"comparison.md header: {header}"
+    assert header[-2:] == ["replications", "differences"], (
+        f"comparison.md: the KPIs should come before the method columns, as on comparison.html: {header}")
+    assert not [h for h in header if "_" in h], f"comparison.md header names a KPI by its key: {header}"
     body = {ln.split("|")[1].strip(): [c.strip() for c in ln.strip("|").split("|")] for ln in lines[1:]}
     assert set(body) == {"0", "1"}, f"comparison.md rows: {list(body)}"
-    sl = header.index("service_level")
+    sl = header.index("service level")
     assert "Δ" not in body["0"][sl], f"reference row shows a difference: {body['0'][sl]}"
     assert "Δ +" in body["1"][sl] and body["1"][sl].endswith("*"), (
         f"variant 1 service_level cell lacks a significant positive difference: {body['1'][sl]}")

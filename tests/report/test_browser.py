@@ -197,15 +197,20 @@ def test_pages_fit_the_window(browser, run_report, routing_report, cli_sweep, re
         assert not bad, f"{name} at {width} px: {bad}"
     from selenium.webdriver.common.by import By
 
+    def top(element_id: str):  # the position follows the "At a glance" box: scroll to its top, then shoot
+        element = browser.find_element(By.ID, element_id)
+        browser.execute_script("arguments[0].scrollIntoView(true)", element)
+        return element
+
     browser.get(pages["report"].as_uri())
-    shot = browser.find_element(By.ID, "position").screenshot_as_png
+    shot = top("position").screenshot_as_png
     (tmp_path / f"position_{width}.png").write_bytes(shot)
     assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 20_000, "no screenshot of the staffing position"
     browser.get(pages["groups"].as_uri())
     groups = browser.execute_script("return Array.from(document.querySelectorAll('#position table')[0]"
                                     ".querySelectorAll('tbody tr')).map(r => r.cells[0].textContent.trim())")
     assert len(groups) == 1 and groups[0].startswith("general + enterprise (general "), groups  # one pool
-    shot = browser.find_element(By.ID, "position").screenshot_as_png
+    shot = top("position").screenshot_as_png
     (tmp_path / f"position_groups_{width}.png").write_bytes(shot)
     assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 20_000, "no screenshot of the position per group"
     browser.get(pages["comparison"].as_uri())

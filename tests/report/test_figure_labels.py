@@ -106,6 +106,9 @@ def test_every_figure_of_a_run_keeps_its_labels_inside(monkeypatch, run_report):
     flow_fig = drawn["Where the contacts went"]
     assert not overlapping_texts(flow_fig), overlapping_texts(flow_fig)
     assert not limit_labels_astray(drawn["Time to close by category (orders closed per replication)"])
+    legend = [t.get_text() for ax in drawn["Time to close by category (orders closed per replication)"].axes
+              if ax.get_legend() for t in ax.get_legend().get_texts()]
+    assert legend and not [t for t in legend if "_" in t], f"category keys, not names, in the legend: {legend}"
 
 
 def limit_labels_astray(fig: Any) -> List[str]:
@@ -227,3 +230,31 @@ def test_a_long_time_axis_numbers_the_days_from_0_as_the_tables_do():
     labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     pyplot().close(fig)
     assert labels[:3] == ["Sun\nday 0", "Sun\nday 7", "Sun\nday 14"], labels
+
+
+def test_tradeoff_labels_stay_inside_their_axes(monkeypatch):
+    """The label of the variant with the most operator-hours ("headcount_factor=1.1") was written to the right of
+    its point, past the axes and over the legend beside them; every label now lies inside its axes."""
+    drawn = []
+    monkeypatch.setattr(sweep, "png", lambda fig: drawn.append(fig) or b"")
+    rows = []
+    for i, (factor, hours) in enumerate([(0.9, 4561.0), (1.1, 5575.0)]):
+        row = _row(i, f"staffing.headcount_factor={factor}", 0.0, reference=i == 0)
+        row.overrides = [f"staffing.headcount_factor={factor}"]
+        row.kpis = {**row.kpis, "abandon_rate": {"mean": 0.1 - 0.08 * i, "ci_low": 0.09 - 0.08 * i,
+                                                 "ci_high": 0.11 - 0.08 * i},
+                    "operator_hours": {"mean": hours, "ci_low": hours, "ci_high": hours}}
+        row.summary = {"kpis": row.kpis, "horizon_h": 168.0}
+        rows.append(row)
+    assert sweep.tradeoff(rows, {"service_level": 0.8, "abandon_rate": 0.05}) is not None
+    fig = drawn[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    names = []
+    for ax in fig.axes:
+        box = ax.get_window_extent(renderer)
+        for t in ax.texts:
+            names.append(t.get_text())
+            e = t.get_window_extent(renderer)
+            assert box.x0 - 1 <= e.x0 and e.x1 <= box.x1 + 1, (t.get_text(), e, box)
+    assert "headcount_factor=1.1" in names, names

@@ -80,6 +80,9 @@ def test_a_reduced_scale_says_its_figures_are_not_the_full_centres(weeks):
     keys = [c["key"] for c in summary["caveats"]]
     assert keys[:2] == ["scale", "reuse_scale"], keys
     assert "staffing.csv holds at scale 0.02 only" in summary["caveats"][1]["text"]
+    assert ("only: written for reuse in another run, it counts the operators of each interval of this scale-0.02 "
+            "centre") in summary["caveats"][1]["text"], (
+        "the caveat names a file without saying what it holds")
     assert kpi_table(summary).splitlines()[1].startswith("CAVEAT: Scale 0.02")
     assert "**Caveat:** Scale 0.02" in (folder / "report.md").read_text(encoding="utf-8")
     assert "not those of the full-size centre" in (folder / "report.html").read_text(encoding="utf-8")

@@ -95,3 +95,26 @@ def test_a_table_too_large_for_the_workbook_is_left_out_and_named(run_report, tm
     left = list(book["Left out"].iter_rows(values_only=True))
     assert [r[:2] for r in left[1:]] == [*((n, shape[n][0]) for n in over), ("calls.csv", 2)]
     assert f"{cells:,} cells" in left[1 + over.index("intervals.csv")][2]
+
+
+def test_the_workbook_verdicts_read_as_the_pages_write_them(run_report):
+    """The KPI summary sheet said "unclear" where report.html and report.md say "not clear"; every verdict now
+    uses the pages' words, and a KPI with a target but no value says "not measured"."""
+    import openpyxl
+
+    from sim.report.workbook import verdict_word
+
+    out = run_report[0]
+    book = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    summary = json.loads((out / "summary.json").read_text())
+    words = {"met": "met", "missed": "missed", "unclear": "not clear"}
+    verdicts = {r[0]: r[7] for r in book["KPI summary"].iter_rows(min_row=2, values_only=True)}
+    judged = [k for k, t in summary["targets"].items() if t["status"] in words]
+    assert judged, summary["targets"]
+    for k in judged:
+        assert verdicts[k] == words[summary["targets"][k]["status"]], (k, verdicts[k])
+    assert "unclear" not in verdicts.values(), verdicts
+    assert verdict_word({"target": 0.9, "status": "no_interval", "note": "1 replication"}) == \
+        "no interval (1 replication)"
+    assert verdict_word({"target": 0.9, "status": "none"}) == "not measured"
+    assert verdict_word({}) == ""

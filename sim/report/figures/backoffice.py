@@ -116,7 +116,7 @@ def time_to_close(rd: RunData) -> Optional[Figure]:
             continue
         x, y = _ecdf(hist[c], cens[c])
         ax.step(x, y, where="post", color=colours[cats[c]], lw=1.3,
-                label=f"{cats[c]} ({closed[c] / max(1, rd.replications):,.0f})", zorder=3)
+                label=f"{cats[c].replace('_', ' ')} ({closed[c] / max(1, rd.replications):,.0f})", zorder=3)
     x, y = _ecdf(hist.sum(axis=0), cens.sum(axis=0))
     ax.step(x, y, where="post", color="black", lw=2.2, label="all categories", zorder=4)
     limits: Dict[float, List[str]] = {}
@@ -254,7 +254,9 @@ def return_visits(rd: RunData) -> Optional[Figure]:
     fig.suptitle("Return visits", x=0.01, ha="left", fontsize=11, fontweight="bold")
     caption = ("How the return visits of the closed work orders ended, by unit type: the resident was reached and "
                "satisfied, reached and not satisfied (the final rating, after any reopened round), or never reached "
-               "after feedback.max_attempts calls. Right: orders and reopened rounds per replication.")
+               "after feedback.max_attempts calls. Right: orders and reopened rounds per replication. The "
+               "satisfaction rate of the headline counts the rated orders only (satisfied out of satisfied and "
+               "not satisfied), so it is well above the green share, which the never reached lower.")
     return Figure("return_visits", "Return visits", caption, png(fig))
 
 

@@ -170,8 +170,10 @@ def tradeoff(rows: Sequence[Any], targets: Any) -> Optional[Figure]:
                 if k == group[0]:
                     for i in order:
                         name = f"{key[0].rsplit('.', 1)[-1]}={key[1][i]:g}" if linear and key else str(rows[i].index)
+                        right = len(x) > 1 and x[i] == max(x)  # to the left of the last point: inside the axes
                         ax.annotate(name, (x[i], rows[i].kpis[k]["mean"]), fontsize=7,
-                                    xytext=(4, 4), textcoords="offset points", color="#444444")
+                                    xytext=(-4 if right else 4, 4), textcoords="offset points",
+                                    ha="right" if right else "left", color="#444444")
             percent_axis(ax, *share_limits(*means))
             ax.set_xlabel(xlabel)
             if j == 0:
