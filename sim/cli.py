@@ -216,7 +216,7 @@ def _split_options(argv: Sequence[str]) -> tuple[list[str], list[str]]:
         if act is None:
             close = difflib.get_close_matches(name, list(actions), n=1, cutoff=0.75)
             hint = f"did you mean {close[0]}? " if close else ""
-            raise ConfigError(arg, arg, f"unknown option; {hint}run_sim.py takes key=value overrides and the "
+            raise ConfigError(arg, arg, f"unknown option; {hint}{program()} takes key=value overrides and the "
                                         "options -m/--multirun (a sweep), --cfg job, --info, --help", shown=arg)
         options.append(name)
         if act.nargs == 0:
@@ -262,11 +262,21 @@ def prepare_argv(argv: Sequence[str]) -> tuple[list[str], list[str], Any]:
     return [*options, *prepared], overrides, scenarios
 
 
-def help_text() -> str:
+INSTALLED = "hotline-sim"  # the installed program (pyproject.toml's [project.scripts])
+
+
+def program() -> str:
+    """The command as the user typed it: ``hotline-sim`` when installed, else ``run_sim.py``."""
+    return INSTALLED if Path(sys.argv[0] if sys.argv else "").stem == INSTALLED else "run_sim.py"
+
+
+def help_text(prog: Optional[str] = None) -> str:
     """The ``--help`` page: the template of ``configs/config.yaml`` (``hydra.help.template``) with the scenarios.
 
     Printed by this module rather than by Hydra, whose help composes the configuration and lists every
-    config group (seconds of work for a page of text).
+    config group (seconds of work for a page of text).  ``prog`` is the command as invoked (default:
+    :func:`program`): run as the installed ``hotline-sim``, the usage and examples name it instead of
+    ``python run_sim.py`` (no such file in the folder it runs in), and the schema is named by its installed path.
     """
     import string
 
@@ -276,7 +286,12 @@ def help_text() -> str:
 
     template = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))["hydra"]["help"]["template"]
     names = sorted({p.stem for d in scenario_dirs() for p in d.glob("*.yaml")})  # the files, unread (as register)
-    return string.Template(template).safe_substitute(APP_CONFIG_GROUPS=f"scenario: {', '.join(names)}")
+    text = string.Template(template).safe_substitute(APP_CONFIG_GROUPS=f"scenario: {', '.join(names)}")
+    if (prog or program()) != INSTALLED:
+        return text
+    schema = Path(__file__).resolve().parent / "config" / "schema.py"
+    text = text.replace("     (installed: hotline-sim ...)", "").replace("python run_sim.py", INSTALLED)
+    return text.replace("sim/config/schema.py", str(schema)).replace("docs/kpis.md", "docs/kpis.md in the repository")
 
 
 def as_typed(exc: ConfigError, typed: Sequence[str]) -> str:
