@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.calibrate.logread import LogInfo
 
 PROG = "calibrate"
+INSTALLED = "hotline-calibrate"  # the installed program: its usage lines name it (pyproject.toml's [project.scripts])
 MARK = "calibrated by"  # in the first line of every scenario file this command writes
 
 
@@ -39,8 +40,9 @@ class _Parser(OneLineParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m sim.calibrate", description="Calibrate a scenario from a call log or a "
-                "service-request log, and back-test it against the log.")
+    prog = INSTALLED if Path(sys.argv[0] if sys.argv else "").stem == INSTALLED else "python -m sim.calibrate"
+    p = _Parser(prog=prog, description="Calibrate a scenario from a call log or a service-request log, and back-test "
+                "it against the log.")
     sub = p.add_subparsers(dest="kind", required=True, parser_class=_Parser)
     for kind, default_format in (("calls", "generic"), ("requests", "open311")):
         s = sub.add_parser(kind, help=f"a {kind[:-1]} log")
