@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any, Callable, List, NoReturn, Union
 
 
@@ -62,6 +63,12 @@ class RunFailed(BaseException):
 
     Raised out of a Hydra task like :class:`BadInput`; the run's temporary report folder is removed.
     """
+
+
+def run_label() -> str:
+    """The simulator's name in its message lines: ``hotline-sim`` when run as the installed program (by the
+    name of ``sys.argv[0]``), else ``run_sim`` (``python run_sim.py``, the API)."""
+    return "hotline-sim" if Path(sys.argv[0] if sys.argv else "").stem == "hotline-sim" else "run_sim"
 
 
 def fail(prog: str, message: str, status: int = 2) -> NoReturn:

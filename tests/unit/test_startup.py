@@ -142,7 +142,7 @@ def test_help_reads_no_scenario_and_builds_no_schema(tmp_path):
 
 def test_help_and_unknown_option_name_the_installed_program(tmp_path):
     """Run as the installed ``hotline-sim`` (from a folder without run_sim.py), ``--help``'s usage and examples are
-    hotline-sim commands and the schema is named where it is installed; an unknown option names hotline-sim too.
+    hotline-sim commands and the schema is named where it is installed; error lines name hotline-sim too.
     Run as ``run_sim.py``, the page is the repository's."""
     import sim.cli as cli
 
@@ -158,7 +158,13 @@ def test_help_and_unknown_option_name_the_installed_program(tmp_path):
     launcher.write_text("import sys\nfrom sim.cli import main\nmain()\n")
     bad = subprocess.run([sys.executable, str(launcher), "--nope"], cwd=tmp_path, capture_output=True, text=True,
                          timeout=300)
-    assert bad.returncode == 2 and "hotline-sim takes key=value overrides" in bad.stderr, bad.stderr
+    assert bad.returncode == 2 and bad.stderr.startswith("hotline-sim: error: --nope: unknown option; hotline-sim "
+                                                         "takes key=value overrides"), bad.stderr
+    value = subprocess.run([sys.executable, str(launcher), "calls.retrial.probability=1.5"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=300)
+    assert value.returncode == 2 and value.stderr.splitlines() == [
+        "hotline-sim: error: calls.retrial.probability=1.5: must be in [0, 1]"], value.stderr
+    assert not (tmp_path / "reports").exists() and not (tmp_path / "outputs").exists()
     helped = subprocess.run([sys.executable, str(launcher), "--help"], cwd=tmp_path, capture_output=True, text=True,
                             timeout=300)
     assert helped.returncode == 0 and "  hotline-sim scenario=rainstorm scale=0.1" in helped.stdout, helped.stdout
