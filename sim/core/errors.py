@@ -65,6 +65,15 @@ class RunFailed(BaseException):
     """
 
 
+INSTALLED_PROGRAMS = ("hotline-sim", "hotline-calibrate", "hotline-forecast")  # pyproject.toml's [project.scripts]
+
+
+def sim_command() -> str:
+    """How a message tells the user to run the simulator: ``hotline-sim`` when one of the installed programs runs
+    (the folder it runs in has no run_sim.py), else ``python run_sim.py``."""
+    return "hotline-sim" if Path(sys.argv[0] if sys.argv else "").stem in INSTALLED_PROGRAMS else "python run_sim.py"
+
+
 def run_label() -> str:
     """The simulator's name in its message lines: ``hotline-sim`` when run as the installed program (by the
     name of ``sys.argv[0]``), else ``run_sim`` (``python run_sim.py``, the API)."""

@@ -237,3 +237,21 @@ def test_help_names_the_program_as_invoked(capsys, monkeypatch):
                 main(args)
             usage = capsys.readouterr().out.splitlines()[0]
             assert usage.startswith(f"usage: {shown} {args[0] if len(args) > 1 else '['}"), (argv0, args, usage)
+
+
+def test_installed_command_names_installed_programs(tmp_path, monkeypatch):
+    """Run as hotline-calibrate (a folder without run_sim.py), the scenario file records the command as typed and
+    the page tells the user to run hotline-sim; run as a module, the repository's commands."""
+    from sim.calibrate.cli import run
+
+    _write(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for argv0, typed, sim in (("/venv/bin/hotline-calibrate", "hotline-calibrate", "hotline-sim"),
+                              ("/repo/sim/calibrate/__main__.py", "python -m sim.calibrate",
+                               ".venv/bin/python run_sim.py")):
+        monkeypatch.setattr(sys, "argv", [argv0])
+        run(["requests", "r.csv", "--name", "inst", "--no-backtest", "--overwrite"])
+        first = (tmp_path / "scenarios/inst.yaml").read_text().splitlines()[0]
+        assert f"calibrated by `{typed} requests r.csv --name inst" in first, first
+        page = (tmp_path / "reports/calibration/inst/calibration.html").read_text()
+        assert f"<code>{sim} scenario=inst</code>" in page, (argv0, page[:2000])
