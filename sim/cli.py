@@ -18,7 +18,7 @@ from typing import Any, NoReturn, Optional, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
-from sim.core.errors import BadInput, ConfigError, RunFailed, failure_line
+from sim.core.errors import BadInput, ConfigError, RunFailed, failure_line, run_label
 
 log = logging.getLogger("hotline")
 EXIT_BAD_INPUT = 2
@@ -86,7 +86,7 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
         f", unit_staffing.policy={cfg.unit_staffing.policy}" if units is not None and units.policy != "plan" else "")
     for key in ("executor_note", "policy_note"):
         if exp.notes.get(key):
-            sys.stderr.write(f"run_sim: note: {exp.notes[key]}\n")
+            sys.stderr.write(f"{run_label()}: note: {exp.notes[key]}\n")
     if not exp.replications:
         first = exp.failures[0].error
         if all(f.error.startswith("MemoryError") for f in exp.failures):
@@ -94,7 +94,7 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
                             "nothing was written")
         raise BadInput(f"every replication failed (seed {cfg.experiment.seed}); first: {first}")
     for failure in exp.failures:
-        sys.stderr.write(f"run_sim: warning: {failure.describe()}\n")
+        sys.stderr.write(f"{run_label()}: warning: {failure.describe()}\n")
     report_started = time.perf_counter()
     report_parts: dict[str, float] = {}
     summary = write_outputs(exp, out_dir, config_yaml(run_cfg), staffing=plan, unit_plan=units,
@@ -113,7 +113,7 @@ def _run(dcfg: DictConfig) -> dict[str, Any]:
                         "report": now - report_started}, report_parts)
     missed = precision_note(summary)
     if missed:
-        sys.stderr.write(f"run_sim: warning: {missed}\n")
+        sys.stderr.write(f"{run_label()}: warning: {missed}\n")
     if cfg.report.print_table:
         page = report_dir / "report.html" if cfg.report.html else report_dir
         if multirun:  # the sweep ends with the variants side by side
@@ -159,7 +159,7 @@ def run_once(overrides: Sequence[str], config_dir: str) -> None:
 
 def _note(message: str) -> None:
     """A planning message (an optimisation's iteration, a warning) as a line on stderr."""
-    sys.stderr.write(f"run_sim: {message}\n")
+    sys.stderr.write(f"{run_label()}: {message}\n")
 
 
 _FAILED_RUNS: set[str] = set()
@@ -216,7 +216,7 @@ def _split_options(argv: Sequence[str]) -> tuple[list[str], list[str]]:
         if act is None:
             close = difflib.get_close_matches(name, list(actions), n=1, cutoff=0.75)
             hint = f"did you mean {close[0]}? " if close else ""
-            raise ConfigError(arg, arg, f"unknown option; {hint}run_sim.py takes key=value overrides and the "
+            raise ConfigError(arg, arg, f"unknown option; {hint}{program()} takes key=value overrides and the "
                                         "options -m/--multirun (a sweep), --cfg job, --info, --help", shown=arg)
         options.append(name)
         if act.nargs == 0:
@@ -262,11 +262,21 @@ def prepare_argv(argv: Sequence[str]) -> tuple[list[str], list[str], Any]:
     return [*options, *prepared], overrides, scenarios
 
 
-def help_text() -> str:
+INSTALLED = "hotline-sim"  # the installed program (pyproject.toml's [project.scripts])
+
+
+def program() -> str:
+    """The command as the user typed it: ``hotline-sim`` when installed, else ``run_sim.py``."""
+    return INSTALLED if run_label() == INSTALLED else "run_sim.py"
+
+
+def help_text(prog: Optional[str] = None) -> str:
     """The ``--help`` page: the template of ``configs/config.yaml`` (``hydra.help.template``) with the scenarios.
 
     Printed by this module rather than by Hydra, whose help composes the configuration and lists every
-    config group (seconds of work for a page of text).
+    config group (seconds of work for a page of text).  ``prog`` is the command as invoked (default:
+    :func:`program`): run as the installed ``hotline-sim``, the usage and examples name it instead of
+    ``python run_sim.py`` (no such file in the folder it runs in), and the schema is named by its installed path.
     """
     import string
 
@@ -276,7 +286,12 @@ def help_text() -> str:
 
     template = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))["hydra"]["help"]["template"]
     names = sorted({p.stem for d in scenario_dirs() for p in d.glob("*.yaml")})  # the files, unread (as register)
-    return string.Template(template).safe_substitute(APP_CONFIG_GROUPS=f"scenario: {', '.join(names)}")
+    text = string.Template(template).safe_substitute(APP_CONFIG_GROUPS=f"scenario: {', '.join(names)}")
+    if (prog or program()) != INSTALLED:
+        return text
+    schema = Path(__file__).resolve().parent / "config" / "schema.py"
+    text = text.replace("     (installed: hotline-sim ...)", "").replace("python run_sim.py", INSTALLED)
+    return text.replace("sim/config/schema.py", str(schema)).replace("docs/kpis.md", "docs/kpis.md in the repository")
 
 
 def as_typed(exc: ConfigError, typed: Sequence[str]) -> str:
@@ -289,7 +304,7 @@ def as_typed(exc: ConfigError, typed: Sequence[str]) -> str:
 
 def fail(message: str, status: int = EXIT_BAD_INPUT) -> NoReturn:
     """Print ``message`` as one line on stderr and exit with ``status`` (2: bad input)."""
-    sys.stderr.write(f"run_sim: error: {message}\n")
+    sys.stderr.write(f"{run_label()}: error: {message}\n")
     sys.exit(status)
 
 
@@ -370,6 +385,6 @@ def run_command(argv: Optional[Sequence[str]] = None, started: Optional[float] =
     finally:
         sys.argv = saved
     if _FAILED_RUNS:
-        sys.stderr.write(f"run_sim: {len(_FAILED_RUNS)} run(s) had failed replications; "
+        sys.stderr.write(f"{run_label()}: {len(_FAILED_RUNS)} run(s) had failed replications; "
                          f"the others' results are in {', '.join(sorted(_FAILED_RUNS))}\n")
         sys.exit(1)

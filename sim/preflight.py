@@ -25,7 +25,7 @@ from sim.config.paths import published, staging_folder
 from sim.config.report_config import compare_to_match, compare_to_rule
 from sim.config.rules import unused_note
 from sim.config.scenario_files import ScenarioSet
-from sim.core.errors import ConfigError
+from sim.core.errors import ConfigError, run_label
 from sim.experiments.executors import check_resources
 from sim.model.checks import validate
 from sim.planning import check_plan, check_unit_plan
@@ -140,7 +140,7 @@ def preflight(argv: Sequence[str], scenarios: ScenarioSet, default_scenario: str
                          bool(args.multirun))
         notes.setdefault(unused_note(cfg), None)
     for note in filter(None, notes):
-        sys.stderr.write(f"run_sim: note: {note}\n")
+        sys.stderr.write(f"{run_label()}: note: {note}\n")
     hydra_key = "hydra.sweep.dir" if args.multirun else "hydra.run.dir"
     given = next((o.split("=", 1)[1] for o in args.overrides if o.split("=", 1)[0] == hydra_key), None)
     if given is not None:  # Hydra's folder given directly: written in place

@@ -20,6 +20,7 @@ from hydra.experimental.callback import Callback
 
 from sim.cli import note_failed_run
 from sim.config.paths import is_staging, published
+from sim.core.errors import run_label
 from sim.report.folders import publish
 
 
@@ -38,10 +39,10 @@ class ComparisonCallback(Callback):
         final = published(sweep_dir)
         variants, skipped = scan_sweep(sweep_dir)
         for note in skipped:
-            sys.stderr.write(f"run_sim: note: comparison: skipped {final / note}\n")
+            sys.stderr.write(f"{run_label()}: note: comparison: skipped {final / note}\n")
         ref_at, ref_note = reference_of(variants)  # report.compare_to, read before the folder moves
         if ref_note:
-            sys.stderr.write(f"run_sim: note: comparison: {ref_note}\n")
+            sys.stderr.write(f"{run_label()}: note: comparison: {ref_note}\n")
         path = write_comparison(sweep_dir)
         if is_staging(sweep_dir):
             final = publish(sweep_dir, final, bool(config.report.overwrite))

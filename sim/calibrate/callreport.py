@@ -22,6 +22,7 @@ from sim.calibrate.page import fmt_s as _s
 from sim.calibrate.page import fmt_value as _f
 from sim.calibrate.patience_page import few_events, for_queue, patience_held, pickup_text, queue_tables, written_text
 from sim.config.schema import Config
+from sim.core.errors import sim_command
 from sim.report.text import format_level
 
 
@@ -244,7 +245,7 @@ def _backtest_sections(cal: CallCalibration, btj: Dict[str, Any], name: str) -> 
                           [[k, _f(v["observed"], "{:.4g}"), _f(v["simulated"], "{:.4g}"),
                             f"[{_f(v['ci_low'], '{:.4g}')}, {_f(v['ci_high'], '{:.4g}')}]", _f(v["error"], "{:+.4g}")]
                            for k, v in btj["whole_window"].items()],
-                          f"what python run_sim.py scenario={name} experiment.replications={btj['replications']} "
+                          f"what {sim_command()} scenario={name} experiment.replications={btj['replications']} "
                           f"experiment.seed={btj['seed']} reproduces, the whole fit window, every weekday (a run "
                           "with the scenario's own replications and seed differs within the interval)"),
                     Table(["half-hour", "arrivals log / sim", "answered share", "abandonment", "ASA (s)"], half,

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.calibrate.logread import LogInfo
 
 PROG = "calibrate"
+INSTALLED = "hotline-calibrate"  # the installed program: its usage lines name it (pyproject.toml's [project.scripts])
 MARK = "calibrated by"  # in the first line of every scenario file this command writes
 
 
@@ -38,9 +39,14 @@ class _Parser(OneLineParser):
     label = PROG
 
 
+def _program() -> str:
+    """The command as the user typed it: ``hotline-calibrate`` when installed, else ``python -m sim.calibrate``."""
+    return INSTALLED if Path(sys.argv[0] if sys.argv else "").stem == INSTALLED else "python -m sim.calibrate"
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m sim.calibrate", description="Calibrate a scenario from a call log or a "
-                "service-request log, and back-test it against the log.")
+    p = _Parser(prog=_program(), description="Calibrate a scenario from a call log or a service-request log, and "
+                "back-test it against the log.")
     sub = p.add_subparsers(dest="kind", required=True, parser_class=_Parser)
     for kind, default_format in (("calls", "generic"), ("requests", "open311")):
         s = sub.add_parser(kind, help=f"a {kind[:-1]} log")
@@ -161,7 +167,7 @@ def run(argv: Sequence[str]) -> List[str]:
 
     fmt = load_format(a.format, a.kind)
     scenario, report = _outputs(a.name, a.overwrite)
-    command = "python -m sim.calibrate " + " ".join(shlex.quote(x) for x in argv)
+    command = f"{_program()} " + " ".join(shlex.quote(x) for x in argv)
     if a.kind == "calls":
         from sim.calibrate import calls_command as cmd
     else:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List
 
+from sim.core.errors import sim_command
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
@@ -100,6 +102,7 @@ def render_page(name: str, summary: str, command: str, scenario_path: str, unide
     ctx: Dict[str, Any] = {
         "name": name, "summary": summary, "command": command, "scenario_path": scenario_path,
         "unidentified": unidentified, "notes": notes,
+        "run": "hotline-sim" if sim_command() == "hotline-sim" else ".venv/bin/python run_sim.py",
         "sections": [{"title": s.title, "paragraphs": s.paragraphs,
                       "tables": [{**vars(t), "left": text_columns(t)} for t in s.tables],
                       "figures": [{"png": f.b64, "caption": f.caption} for f in s.figures]} for s in sections]}

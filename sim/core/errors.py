@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any, Callable, List, NoReturn, Union
 
 
@@ -62,6 +63,21 @@ class RunFailed(BaseException):
 
     Raised out of a Hydra task like :class:`BadInput`; the run's temporary report folder is removed.
     """
+
+
+INSTALLED_PROGRAMS = ("hotline-sim", "hotline-calibrate", "hotline-forecast")  # pyproject.toml's [project.scripts]
+
+
+def sim_command() -> str:
+    """How a message tells the user to run the simulator: ``hotline-sim`` when one of the installed programs runs
+    (the folder it runs in has no run_sim.py), else ``python run_sim.py``."""
+    return "hotline-sim" if Path(sys.argv[0] if sys.argv else "").stem in INSTALLED_PROGRAMS else "python run_sim.py"
+
+
+def run_label() -> str:
+    """The simulator's name in its message lines: ``hotline-sim`` when run as the installed program (by the
+    name of ``sys.argv[0]``), else ``run_sim`` (``python run_sim.py``, the API)."""
+    return "hotline-sim" if Path(sys.argv[0] if sys.argv else "").stem == "hotline-sim" else "run_sim"
 
 
 def fail(prog: str, message: str, status: int = 2) -> NoReturn:

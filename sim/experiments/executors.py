@@ -51,7 +51,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Union
 from urllib.parse import urlsplit
 
 from sim.config.schema import Config
-from sim.core.errors import ConfigError
+from sim.core.errors import ConfigError, run_label
 from sim.model.compile import Compiled, compile_config
 from sim.model.derive import clock
 from sim.model.replication import run_replication
@@ -120,7 +120,7 @@ class LineProgress:
     def _line(self, text: str) -> None:
         elapsed = time.monotonic() - _CLOCK[0]
         if elapsed >= LINE_PROGRESS_AFTER_S:
-            sys.stderr.write(f"run_sim: {text} ({elapsed:.0f} s into the run)\n")
+            sys.stderr.write(f"{run_label()}: {text} ({elapsed:.0f} s into the run)\n")
             sys.stderr.flush()
 
 

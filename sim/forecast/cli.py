@@ -232,7 +232,8 @@ def run(argv: Sequence[str]) -> List[str]:
     if lead > 0:
         result.notes.append(f"the range starts {lead} day(s) after the history: the back-test measures forecasts "
                             f"one week ahead, errors further ahead are larger")
-    command = "python -m sim.forecast " + " ".join(shlex.quote(x) for x in argv)
+    typed = PROG if Path(sys.argv[0] if sys.argv else "").stem == PROG else "python -m sim.forecast"  # as invoked
+    command = f"{typed} " + " ".join(shlex.quote(x) for x in argv)
     data = forecast_json(result, command)
     pngs = {"daily": figures.daily_figure(result), "intraday": figures.intraday_figure(result),
             "backtest": figures.backtest_figure(result), "backtest_days": figures.backtest_days_figure(result)}

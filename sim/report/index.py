@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
+from sim.core.errors import run_label
 from sim.report.pages import render, write_atomically
 from sim.report.text import format_value
 
@@ -195,7 +196,7 @@ def refresh_index_for(out_dir: Path) -> Optional[Path]:
     try:
         return refresh_index(root)
     except OSError as exc:
-        sys.stderr.write(f"run_sim: note: could not refresh {root / 'index.html'}: {exc.strerror or exc}\n")
+        sys.stderr.write(f"{run_label()}: note: could not refresh {root / 'index.html'}: {exc.strerror or exc}\n")
         return None
 
 

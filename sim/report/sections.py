@@ -24,6 +24,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar
 import numpy as np
 
 from sim.config.routing import has_online
+from sim.core.errors import run_label
 from sim.report import routing_view, staffing_view, units_staffing
 from sim.report.drawing import draw_sections
 from sim.report.figures import backoffice, diagnostics, flow, frontline
@@ -187,7 +188,7 @@ def _build(entry: Tuple[str, SectionBuilder], rd: RunData) -> Tuple[Optional[Sec
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return (Section(key, key.replace("_", " ").capitalize(),
                         intro=f"This section could not be drawn ({last}); the run's data files are complete.",
-                        failed=True), f"run_sim: warning: report section {key!r} could not be drawn: {last}\n")
+                        failed=True), f"{run_label()}: warning: report section {key!r} could not be drawn: {last}\n")
     return (section if section is not None and not section.empty else None), ""
 
 

@@ -95,6 +95,8 @@ def test_installed_program_runs_from_another_folder(installed):
     assert which.returncode == 0, which.stderr[-2000:]
     for name in ("beijing_baseline", "single_queue", "my_city"):
         assert name in which.stdout, f"--help does not list {name}: {which.stdout[:600]}"
+    assert "run_sim.py" not in which.stdout and "  hotline-sim scenario=rainstorm" in which.stdout, (
+        f"the installed --help names a file the folder does not have: {which.stdout}")
     run = _hotline(installed, "scenario=my_city", *TINY, "report.dir=out")
     assert run.returncode == 0, run.stderr[-2000:]
     summary = json.loads((work / "out" / "summary.json").read_text())

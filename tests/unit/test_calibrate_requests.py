@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -221,3 +222,36 @@ def test_a_channel_without_a_profile_of_its_own_is_labelled_so(tmp_path):
     labels = list(_channel_profiles(cal))
     assert labels and all(k.startswith("online (") or k.startswith("phone: all residents (") for k in labels), labels
     assert any(k.startswith("phone: all residents (") for k in labels)
+
+
+def test_help_names_the_program_as_invoked(capsys, monkeypatch):
+    """Installed, ``hotline-calibrate --help`` and its subcommands' usage name hotline-calibrate (it printed
+    ``usage: python -m sim.calibrate``); run as a module, the usage names ``python -m sim.calibrate``."""
+    from sim.calibrate.cli import main
+
+    for argv0, shown in (("/venv/bin/hotline-calibrate", "hotline-calibrate"),
+                         ("/repo/sim/calibrate/__main__.py", "python -m sim.calibrate")):
+        monkeypatch.setattr(sys, "argv", [argv0])
+        for args in (["--help"], ["calls", "--help"], ["requests", "--help"]):
+            with pytest.raises(SystemExit):
+                main(args)
+            usage = capsys.readouterr().out.splitlines()[0]
+            assert usage.startswith(f"usage: {shown} {args[0] if len(args) > 1 else '['}"), (argv0, args, usage)
+
+
+def test_installed_command_names_installed_programs(tmp_path, monkeypatch):
+    """Run as hotline-calibrate (a folder without run_sim.py), the scenario file records the command as typed and
+    the page tells the user to run hotline-sim; run as a module, the repository's commands."""
+    from sim.calibrate.cli import run
+
+    _write(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for argv0, typed, sim in (("/venv/bin/hotline-calibrate", "hotline-calibrate", "hotline-sim"),
+                              ("/repo/sim/calibrate/__main__.py", "python -m sim.calibrate",
+                               ".venv/bin/python run_sim.py")):
+        monkeypatch.setattr(sys, "argv", [argv0])
+        run(["requests", "r.csv", "--name", "inst", "--no-backtest", "--overwrite"])
+        first = (tmp_path / "scenarios/inst.yaml").read_text().splitlines()[0]
+        assert f"calibrated by `{typed} requests r.csv --name inst" in first, first
+        page = (tmp_path / "reports/calibration/inst/calibration.html").read_text()
+        assert f"<code>{sim} scenario=inst</code>" in page, (argv0, page[:2000])

@@ -183,3 +183,20 @@ def test_a_failing_write_leaves_neither_the_report_nor_the_scenario(tmp_path, mo
         assert not (tmp_path / "reports" / "forecast" / "x").exists(), broken
         scenarios = tmp_path / "scenarios"
         assert not scenarios.exists() or not any(scenarios.iterdir()), broken
+
+
+def test_the_scenario_records_the_command_as_typed(tmp_path, monkeypatch):
+    """Installed, the dated scenario and forecast.json record ``hotline-forecast ...`` (they said python -m
+    sim.forecast, which the user did not type); run as a module, ``python -m sim.forecast ...``."""
+    import sys
+
+    from sim.forecast.cli import run
+
+    f = _counts_file(tmp_path / "c.csv")
+    monkeypatch.chdir(tmp_path)
+    for argv0, typed in (("/venv/bin/hotline-forecast", "hotline-forecast"),
+                         ("/repo/sim/forecast/__main__.py", "python -m sim.forecast")):
+        monkeypatch.setattr(sys, "argv", [argv0])
+        run([str(f), "--name", "w", "--base", "single_queue", "--overwrite"])
+        first = (tmp_path / "scenarios" / "w.yaml").read_text().splitlines()[0]
+        assert first.startswith(f"# Written by hotline-forecast ({typed} {f} --name w"), first

@@ -138,3 +138,33 @@ def test_help_reads_no_scenario_and_builds_no_schema(tmp_path):
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
         "run_sim: error: --nope: unknown option; run_sim.py takes key=value overrides and the options -m/--multirun "
         "(a sweep), --cfg job, --info, --help"], bad.stderr
+
+
+def test_help_and_unknown_option_name_the_installed_program(tmp_path):
+    """Run as the installed ``hotline-sim`` (from a folder without run_sim.py), ``--help``'s usage and examples are
+    hotline-sim commands and the schema is named where it is installed; error lines name hotline-sim too.
+    Run as ``run_sim.py``, the page is the repository's."""
+    import sim.cli as cli
+
+    page = cli.help_text("hotline-sim")
+    assert "run_sim.py" not in page, page
+    examples = page.split("== Examples ==")[1].strip().splitlines()
+    assert examples and all(ln.strip().startswith("hotline-sim ") for ln in examples), examples
+    assert "Usage:  hotline-sim [scenario=NAME]" in page, page
+    schema = page.split("Every key with its type, default and meaning: ")[1].split(" ")[0]
+    assert schema.endswith("schema.py") and (tmp_path / schema).is_file(), schema  # an absolute path that exists
+    assert "  python run_sim.py scenario=rainstorm scale=0.1" in cli.help_text("run_sim")
+    launcher = tmp_path / "hotline-sim"
+    launcher.write_text("import sys\nfrom sim.cli import main\nmain()\n")
+    bad = subprocess.run([sys.executable, str(launcher), "--nope"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode == 2 and bad.stderr.startswith("hotline-sim: error: --nope: unknown option; hotline-sim "
+                                                         "takes key=value overrides"), bad.stderr
+    value = subprocess.run([sys.executable, str(launcher), "calls.retrial.probability=1.5"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=300)
+    assert value.returncode == 2 and value.stderr.splitlines() == [
+        "hotline-sim: error: calls.retrial.probability=1.5: must be in [0, 1]"], value.stderr
+    assert not (tmp_path / "reports").exists() and not (tmp_path / "outputs").exists()
+    helped = subprocess.run([sys.executable, str(launcher), "--help"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300)
+    assert helped.returncode == 0 and "  hotline-sim scenario=rainstorm scale=0.1" in helped.stdout, helped.stdout
