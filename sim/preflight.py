@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, List, Optional, Sequence
 
 from sim.config.compose import compose, variants
-from sim.config.errors import config_of, kept_unused
+from sim.config.errors import config_of, given_by, kept_unused
 from sim.config.hydra_private import args_parser
 from sim.config.hydra_setup import _run_dir, _sweep_dir, plan_form_overrides
 from sim.config.paths import published, staging_folder
@@ -79,10 +79,7 @@ def in_variant(exc: ConfigError, job: Sequence[str], jobs: Sequence[Sequence[str
     :func:`sim.config.errors.as_typed`): a scenario's key, or a rule between keys, broken in one variant only."""
     from sim.config.overrides import as_given
 
-    if len(jobs) < 2 or exc.shown is not None:
-        return exc
-    given = {o.lstrip("+~").split("=", 1)[0] for o in job}
-    if exc.key.split("[", 1)[0] in given or any(exc.key.startswith(k + ".") for k in given):
+    if len(jobs) < 2 or exc.shown is not None or given_by(exc.key, job):
         return exc
     apart = [as_given(o) for o in job if not all(o in other for other in jobs)]
     return type(exc)(exc.key, exc.value, f"{exc.rule} (in the variant {' '.join(apart)})")

@@ -62,15 +62,9 @@ def kept_unused(cfg: Any, scenario: Mapping[str, Any], typed: Sequence[str]) -> 
     a category set to share 0 keeps its own (``docs/experiments.md``); a setting typed, or one that the
     scenario sets without using it, is still refused.
     """
-    given = [o.lstrip("+~").split("=", 1)[0].split("@", 1)[0] for o in typed]
-
-    def is_given(key: str) -> bool:
-        k = key.replace("[", ".").replace("]", "")
-        return any(k == g or k.startswith(g + ".") or g.startswith(k + ".") for g in given)
-
     from sim.config.rules import unused_settings
 
-    left = [e.key for e in unused_settings(cfg) if not is_given(e.key)]
+    left = [e.key for e in unused_settings(cfg) if not given_by(e.key, typed)]
     if not left:
         return frozenset()
     try:
@@ -78,6 +72,14 @@ def kept_unused(cfg: Any, scenario: Mapping[str, Any], typed: Sequence[str]) -> 
     except ConfigError:
         return frozenset()
     return frozenset(k for k in left if k not in own)
+
+
+def given_by(key: str, typed: Sequence[str]) -> bool:
+    """Whether the overrides ``typed`` (``key=value``, ``+key=...``) give ``key`` (``arrivals.surges[2].start_h``),
+    a key above it (``arrivals.surges``) or one below it (``calls.handle_s.mean`` for ``calls.handle_s``)."""
+    k = key.replace("[", ".").replace("]", "")
+    given = [o.lstrip("+~").split("=", 1)[0].split("@", 1)[0] for o in typed]
+    return any(k == g or k.startswith(g + ".") or g.startswith(k + ".") for g in given)
 
 
 def _place(text: str, at: str) -> str:

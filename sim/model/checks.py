@@ -33,6 +33,7 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
+from sim.config.backoffice import unit_names
 from sim.config.errors import config_of
 from sim.config.limits import BYTES as _BYTES
 from sim.config.limits import LIMITS
@@ -383,8 +384,7 @@ def check_case_workers(cfg: Config) -> None:
         weights = list(ut.weights) if ut.weights else [1.0] * ut.count
         idle: Dict[str, List[str]] = {}  # key -> units without a case worker that receive orders
         cats: List[str] = []
-        for i in range(ut.count):
-            name = ut.names[i] if i < len(ut.names) else f"{tname}_{i + 1:03d}"
+        for i, name in enumerate(unit_names(tname, ut)):
             sent = named.get(name, []) + (typed.get(tname, []) if weights[i] > 0 else [])
             if sent and float(ut.case_workers_by_unit.get(name, ut.case_workers)) <= 0:
                 key = (f"units.{tname}.case_workers_by_unit.{name}" if name in ut.case_workers_by_unit
