@@ -20,6 +20,7 @@ from typing import Any, Callable, Collection, FrozenSet, Mapping, Optional, Sequ
 from pydantic import ValidationError
 
 from sim.config.fields import AT, DistConfig, FieldRule, TypeRule
+from sim.config.staffing_policy import PLAN_FORMS
 from sim.config.tree import Path, Violation, dotted, fields, lookup, node, unknown
 from sim.core.errors import ConfigError
 
@@ -161,9 +162,9 @@ def as_typed(exc: ConfigError, typed: Sequence[str]) -> ConfigError:
             return type(exc)(exc.key, exc.value, exc.rule, arg)
         if isinstance(exc, TypeRule) and same(exc.key).startswith(same(key) + "."):
             return TypeRule(exc.key, exc.value, f"{exc.key}: {exc.rule}", arg)
-    plan = re.fullmatch(r"(.+)\.(operators|half_hourly|shifts)", exc.key)
-    for arg in typed if plan else ():  # a plan form typed empties the others (plan_form_overrides): name it
-        form = re.fullmatch(r"(.+)\.(operators|half_hourly|shifts)", same(arg.partition("=")[0]))
-        if form and plan and form.group(1) == plan.group(1):
+    plan, _, form = exc.key.rpartition(".")
+    for arg in typed if form in PLAN_FORMS else ():  # a plan form typed empties the others (plan_form_overrides)
+        typed_plan, _, typed_form = same(arg.partition("=")[0]).rpartition(".")
+        if typed_form in PLAN_FORMS and typed_plan == plan:
             return type(exc)(exc.key, exc.value, exc.rule, arg)
     return exc
