@@ -26,7 +26,7 @@ from sim.planning.units_erlang import TARGETS
 from sim.planning.units_plan import UnitPlan
 from sim.report.pages import Section, Table
 from sim.report.rundata import RunData
-from sim.report.targets import judge
+from sim.report.targets import WORDS, judge
 from sim.report.text import format_value
 
 #: Columns ``units.csv`` gains with a unit plan.
@@ -36,8 +36,8 @@ PLAN_COLUMNS = ("scheduled_case_workers", "required_case_workers", "erlang_case_
 #: Units named per list of ``summary.json`` (the rest are in ``units.csv``).
 NAMED = 20
 #: A unit's verdict against a target, as ``units.csv`` writes it (``*_verdict``), by status of
-#: :func:`sim.report.targets.judge`; and back, for the page's colours.
-VERDICT_WORDS = {"met": "met", "missed": "missed", "unclear": "not clear", "no_interval": "no interval"}
+#: :func:`sim.report.targets.judge`, in the pages' words; and back, for the page's colours.
+VERDICT_WORDS = {s: w for s, w in WORDS.items() if s != "none"}
 VERDICT_STATUS = {w: s for s, w in VERDICT_WORDS.items()}
 
 
