@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional, Sequence
 
-from sim.core.errors import ConfigError, OneLineParser, command_main, typed
+from sim.core.errors import ConfigError, OneLineParser, command_main, invoked_as, typed
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.calibrate.logread import LogInfo
@@ -41,7 +41,7 @@ class _Parser(OneLineParser):
 
 def _program() -> str:
     """The command as the user typed it: ``hotline-calibrate`` when installed, else ``python -m sim.calibrate``."""
-    return INSTALLED if Path(sys.argv[0] if sys.argv else "").stem == INSTALLED else "python -m sim.calibrate"
+    return INSTALLED if invoked_as() == INSTALLED else "python -m sim.calibrate"
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -68,7 +68,7 @@ class RunFailed(BaseException):
 INSTALLED_PROGRAMS = ("hotline-sim", "hotline-calibrate", "hotline-forecast")  # pyproject.toml's [project.scripts]
 
 
-def _invoked_as() -> str:
+def invoked_as() -> str:
     """The name the running program was invoked by (``sys.argv[0]``'s stem: ``hotline-sim``, ``run_sim``...)."""
     return Path(sys.argv[0] if sys.argv else "").stem
 
@@ -76,13 +76,13 @@ def _invoked_as() -> str:
 def sim_command() -> str:
     """How a message tells the user to run the simulator: ``hotline-sim`` when one of the installed programs runs
     (the folder it runs in has no run_sim.py), else ``python run_sim.py``."""
-    return "hotline-sim" if _invoked_as() in INSTALLED_PROGRAMS else "python run_sim.py"
+    return "hotline-sim" if invoked_as() in INSTALLED_PROGRAMS else "python run_sim.py"
 
 
 def run_label() -> str:
     """The simulator's name in its message lines: ``hotline-sim`` when run as the installed program (by the
     name of ``sys.argv[0]``), else ``run_sim`` (``python run_sim.py``, the API)."""
-    return "hotline-sim" if _invoked_as() == "hotline-sim" else "run_sim"
+    return "hotline-sim" if invoked_as() == "hotline-sim" else "run_sim"
 
 
 def fail(prog: str, message: str, status: int = 2) -> NoReturn:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from sim.core.errors import ConfigError, OneLineParser, command_main, typed
+from sim.core.errors import ConfigError, OneLineParser, command_main, invoked_as, typed
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.forecast.history import History
@@ -232,7 +232,7 @@ def run(argv: Sequence[str]) -> List[str]:
     if lead > 0:
         result.notes.append(f"the range starts {lead} day(s) after the history: the back-test measures forecasts "
                             f"one week ahead, errors further ahead are larger")
-    typed = PROG if Path(sys.argv[0] if sys.argv else "").stem == PROG else "python -m sim.forecast"  # as invoked
+    typed = PROG if invoked_as() == PROG else "python -m sim.forecast"  # as invoked
     command = f"{typed} " + " ".join(shlex.quote(x) for x in argv)
     data = forecast_json(result, command)
     pngs = {"daily": figures.daily_figure(result), "intraday": figures.intraday_figure(result),
